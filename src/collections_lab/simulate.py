@@ -1,0 +1,756 @@
+"""Simulate a receivables portfolio under a strategy or an experiment, with known truth.
+
+:func:`simulate` generates (or takes) customers, issues them monthly invoices, lets them
+pay according to :class:`~collections_lab.behaviour.BehaviourModel` under the strategy of
+their arm, and returns exactly the five tables a real export gives, plus a
+:class:`Truth` record (parameters, every customer's latent traits, distress episodes,
+churn dates and the true per-arm effects computed from the model itself).
+
+How the draw works (and why it is fast): every factor of the daily hazard except the
+invoice's multiplier ``m_i`` is shared by all invoices with the same arm, segment, terms
+and discount-taking trait, so their cumulative hazard is ``m_i · G(t)``. The payment day is
+the first ``t`` with ``m_i · G(t) >= E_i``, ``E_i ~ Exp(1)`` — exactly the day-by-day
+Bernoulli process ``hazard = 1 - exp(-λ)``, found by one binary search per invoice instead
+of evaluating every day of every invoice. Random numbers come in fixed blocks of
+``BLOCK`` invoices, each from its own seed, so results do not depend on ``chunk_size``.
+
+Example
+-------
+>>> from collections_lab.strategies import example_strategies
+>>> sim = simulate(200, example_strategies()["nudge_then_firm"], seed=7,
+...                start="2025-01-01", end="2025-06-30")
+>>> sorted(sim.portfolio.payment_times()["outcome"].unique())[:2]
+['escalated', 'open']
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .assignment import Experiment, assign
+from .behaviour import SEGMENTS, BehaviourModel
+from .portfolio_model import Portfolio
+from .results import ResultMixin
+from .schema import INVOICE_CHANNELS
+from .strategies import Strategy
+
+#: Invoices per block of random numbers (results are identical for any chunk size).
+BLOCK = 1 << 16
+#: Uniform draws per invoice: exp. threshold, never-payer, installment, split (3), churn.
+N_UNIFORMS = 7
+
+COUNTRIES = {"CO": "COP", "MX": "MXN", "ES": "EUR", "US": "USD"}
+COUNTRY_SHARE = {"CO": 0.35, "MX": 0.30, "ES": 0.20, "US": 0.15}
+#: Local currency units per USD, to give amounts realistic magnitudes.
+FX_PER_USD = {"COP": 4000.0, "MXN": 18.0, "EUR": 0.92, "USD": 1.0}
+SEGMENT_SHARE = {"small": 0.5, "medium": 0.3, "large": 0.12, "public": 0.08}
+#: Typical invoice amount in USD by segment (log-normal around it).
+SEGMENT_AMOUNT_USD = {"small": 800.0, "medium": 4000.0, "large": 20000.0, "public": 12000.0}
+TERMS_CHOICES = np.array([15, 30, 45, 60])
+TERMS_PROBS = {
+    "small": [0.25, 0.6, 0.1, 0.05],
+    "medium": [0.1, 0.6, 0.2, 0.1],
+    "large": [0.0, 0.4, 0.3, 0.3],
+    "public": [0.0, 0.3, 0.3, 0.4],
+}
+FIRM_TONES = ("firm", "final")
+
+
+@dataclass
+class Truth(ResultMixin):
+    """What the simulator knows and an analysis must recover.
+
+    Attributes
+    ----------
+    model : dict
+        The behaviour model's parameters.
+    strategies : dict
+        Each arm's strategy as a dict.
+    customers : DataFrame
+        customer_id, segment, frailty (u), discount_taker, distress_start (NaT if none),
+        churned_at (NaT if never).
+    invoices : DataFrame
+        invoice_id, arm, never_payer, multiplier (m_i), counterfactual_day (payment day since
+        issue under no strategy at all, -1 if never).
+    arm_effects : DataFrame
+        Per arm, expected over the model's randomness for this population of invoices:
+        ``p_paid_by_due``, ``p_paid_by_due_15``, ``p_paid_by_due_30`` (probability paid
+        in full by due + d days), ``rmst_60/90/120`` (restricted mean days to payment
+        since issue, unpaid counted as not yet paid), ``escalation_rate``, and ``method``
+        (``analytic`` or ``monte_carlo``).
+    """
+
+    model: dict
+    strategies: dict
+    seed: int
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    arm_effects: pd.DataFrame
+    control: str | None = None
+    title = "Simulation truth"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.arm_effects
+
+    def effect(self, metric: str, arm: str, control: str | None = None) -> float:
+        """True difference arm − control for a metric of :attr:`arm_effects`."""
+        control = control or self.control
+        table = self.arm_effects.set_index("arm")
+        return float(table.loc[arm, metric] - table.loc[control, metric])
+
+
+@dataclass
+class SimulationResult(ResultMixin):
+    """The five tables of a simulated portfolio plus its :class:`Truth`."""
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    reminders: pd.DataFrame
+    payments: pd.DataFrame
+    assignments: pd.DataFrame
+    truth: Truth
+    experiment: Experiment | None = None
+    title = "Simulated portfolio"
+
+    @property
+    def portfolio(self) -> Portfolio:
+        return Portfolio(self.customers, self.invoices, self.reminders, self.payments,
+                         self.assignments, source="simulation")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.portfolio.summary()
+
+
+# --------------------------------------------------------------------------- population
+def generate_customers(n: int, seed: int = 0, start="2025-01-01") -> pd.DataFrame:
+    """A customers table of ``n`` synthetic customers (segments, countries, currencies).
+
+    >>> generate_customers(3, seed=1).columns.tolist()
+    ['customer_id', 'segment', 'country', 'currency', 'created_at', 'name']
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
+    segs = rng.choice(list(SEGMENT_SHARE), size=n, p=list(SEGMENT_SHARE.values()))
+    countries = rng.choice(list(COUNTRY_SHARE), size=n, p=list(COUNTRY_SHARE.values()))
+    created = pd.Timestamp(start) - pd.to_timedelta(rng.integers(30, 3000, size=n), unit="D")
+    width = max(5, len(str(n)))
+    ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": segs.astype(object),
+            "country": countries.astype(object),
+            "currency": pd.Series(countries).map(COUNTRIES).to_numpy(dtype=object),
+            "created_at": created.normalize(),
+            "name": np.char.add("Cliente ", ids.astype(str)).astype(object),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- randomness
+def _uniforms(seed: int, lo: int, hi: int) -> np.ndarray:
+    """Uniform draws (N_UNIFORMS × (hi-lo)) for invoices lo..hi-1, chunk-independent."""
+    out = np.empty((N_UNIFORMS, hi - lo))
+    b0, b1 = lo // BLOCK, (hi - 1) // BLOCK
+    for b in range(b0, b1 + 1):
+        block = np.random.default_rng(np.random.SeedSequence([seed, 2, b])).random(
+            (N_UNIFORMS, BLOCK)
+        )
+        s, e = max(lo, b * BLOCK), min(hi, (b + 1) * BLOCK)
+        out[:, s - lo : e - lo] = block[:, s - b * BLOCK : e - b * BLOCK]
+    return out
+
+
+# --------------------------------------------------------------------------- hazard curves
+def _reminder_days(strategy: Strategy, terms: int, horizon: int) -> list[tuple[int, object]]:
+    """(day since issue, reminder) for reminders that fall inside [1, horizon)."""
+    out = []
+    for r in strategy.reminders:
+        day = max(1, terms + r.day)
+        if day < horizon and all(day != d for d, _ in out):
+            out.append((day, r))
+    return out
+
+
+def _escalation_day(strategy: Strategy, terms: int, horizon: int) -> int:
+    if strategy.escalation_day is None:
+        return horizon
+    return min(horizon, terms + strategy.escalation_day)
+
+
+def _hazard_curve(model: BehaviourModel, strategy: Strategy | None, segment: str, terms: int,
+                  taker: bool) -> np.ndarray:
+    """Daily λ (without the invoice multiplier) for days 0..horizon-1."""
+    h = model.horizon_days
+    t = np.arange(h, dtype=float)
+    lam = model.baseline(t, terms)
+    if strategy is None:
+        return lam
+    for k, (day, r) in enumerate(_reminder_days(strategy, terms, h), start=1):
+        a = model.pulse_amplitude(r.tone, r.channel, segment, r.personalised, k)
+        after = t >= day
+        lam = lam * np.where(after, 1 + a * np.exp(-(t - day) / model.pulse_decay_days), 1.0)
+    if strategy.discount is not None and taker:
+        lam = lam * np.where(t <= strategy.discount.within_days,
+                             model.discount_multiplier(strategy.discount.rate), 1.0)
+    if strategy.late_fee_rate:
+        lam = lam * np.where(t > terms, model.fee_multiplier(strategy.late_fee_rate), 1.0)
+    return lam
+
+
+@dataclass
+class _Curves:
+    """Cumulative hazard curves for each (arm, segment, terms, taker) group, concatenated
+    with offsets so one ``searchsorted`` serves all groups."""
+
+    model: BehaviourModel
+    strategies: list[Strategy | None]
+    cache: dict = field(default_factory=dict)
+
+    def cumulative(self, arm: int, seg: int, terms: int, taker: bool) -> np.ndarray:
+        key = (arm, seg, terms, taker)
+        if key not in self.cache:
+            lam = _hazard_curve(self.model, self.strategies[arm], SEGMENTS[seg], terms, taker)
+            self.cache[key] = np.cumsum(lam)
+        return self.cache[key]
+
+    def first_day(self, arm, seg, terms, taker, threshold) -> np.ndarray:
+        """First day t with G(t) >= threshold, per invoice (horizon if never)."""
+        h = self.model.horizon_days
+        key = ((arm.astype(np.int64) * len(SEGMENTS) + seg) * 1000 + terms) * 2 + taker
+        uniq, inverse = np.unique(key, return_inverse=True)
+        curves = []
+        for k in uniq:
+            k = int(k)
+            tk, k = k % 2, k // 2
+            tm, k = k % 1000, k // 1000
+            sg, ar = k % len(SEGMENTS), k // len(SEGMENTS)
+            curves.append(self.cumulative(ar, sg, tm, bool(tk)))
+        curves = np.vstack(curves)
+        top = curves[:, -1].max() + 1.0
+        offset = np.arange(len(uniq))[:, None] * (top + 1.0)
+        flat = (curves + offset).ravel()
+        query = np.minimum(threshold, top) + offset[inverse, 0]
+        pos = np.searchsorted(flat, query, side="left") - inverse * h
+        return np.minimum(pos, h)
+
+
+# --------------------------------------------------------------------------- core
+@dataclass
+class _Outcomes:
+    end_day: np.ndarray  # day since issue the story ends
+    outcome: np.ndarray  # 1 paid, 2 escalated, 3 written off
+    installment: np.ndarray  # bool, paid through a plan
+    offer_day: np.ndarray
+    n_sent: np.ndarray
+    n_firm: np.ndarray
+    n_unneeded: np.ndarray
+    counterfactual: np.ndarray
+
+
+def _core(model: BehaviourModel, curves: _Curves, arm, seg, terms, taker, mult, never_p,
+          u) -> _Outcomes:
+    """Draw each invoice's story. All arrays are per invoice; ``u`` is N_UNIFORMS × n."""
+    h = model.horizon_days
+    n = len(arm)
+    threshold = -np.log1p(-u[0]) / mult
+    never = u[1] < never_p
+    pay_day = curves.first_day(arm, seg, terms, taker, threshold)
+    pay_day = np.where(never, h, pay_day)
+    # counterfactual day under no strategy, same randomness (for "unneeded" reminders)
+    none_arm = np.full(n, len(curves.strategies) - 1)
+    counter = curves.first_day(none_arm, seg, terms, np.zeros(n, dtype=bool), threshold)
+    counter = np.where(never, h, counter)
+
+    end = pay_day.copy()
+    outcome = np.ones(n, dtype=np.int8)
+    installment = np.zeros(n, dtype=bool)
+    offer_day = np.full(n, -1)
+    n_sent = np.zeros(n, dtype=np.int16)
+    n_firm = np.zeros(n, dtype=np.int16)
+    n_unneeded = np.zeros(n, dtype=np.int16)
+    for a, strategy in enumerate(curves.strategies[:-1]):
+        in_arm = arm == a
+        if not in_arm.any():
+            continue
+        for tm in np.unique(terms[in_arm]):
+            idx = np.flatnonzero(in_arm & (terms == tm))
+            esc = _escalation_day(strategy, int(tm), h)
+            t = pay_day[idx]
+            unpaid = t >= esc
+            out = np.where(unpaid, 2 if esc < h else 3, 1)
+            stop = np.where(unpaid, esc, t)  # reminders are sent while day < stop
+            plan = np.zeros(len(idx), dtype=bool)
+            rdays = _reminder_days(strategy, int(tm), h)
+            offer = strategy.installment
+            if offer is not None and offer.at_reminder <= len(rdays):
+                od = rdays[offer.at_reminder - 1][0]
+                open_at_offer = t >= od
+                p = np.where(unpaid, model.installment_accept_defaulter,
+                             model.installment_accept_payer)
+                plan = open_at_offer & (od < esc) & (u[2, idx] < p)
+                last = od + model.installment_first_delay_days + (
+                    offer.n_installments - 1) * offer.interval_days
+                end[idx[plan]] = last
+                out = np.where(plan, 1, out)
+                offer_day[idx[plan]] = od
+                stop = np.where(plan, od + 1, stop)
+            installment[idx] = plan
+            end[idx[~plan]] = np.where(unpaid[~plan], esc, t[~plan])
+            outcome[idx] = out
+            for day, r in rdays:
+                sent = (day < stop) & (day < esc)
+                n_sent[idx] += sent
+                if r.tone in FIRM_TONES:
+                    n_firm[idx] += sent
+                n_unneeded[idx] += sent & (counter[idx] <= day + model.unneeded_window_days)
+    return _Outcomes(end, outcome, installment, offer_day, n_sent, n_firm, n_unneeded, counter)
+
+
+# --------------------------------------------------------------------------- invoices
+def _invoice_grid(customers: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, seed: int,
+                  invoices_per_month: float) -> pd.DataFrame:
+    """Potential invoices: each customer bills about monthly on its own day of the month."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
+    n = len(customers)
+    months = pd.date_range(start.to_period("M").to_timestamp(), end, freq="MS")
+    billing_day = rng.integers(0, 28, size=n)
+    p_active = min(1.0, 0.85 * invoices_per_month)
+    active = rng.random((n, len(months))) < p_active
+    cust_idx, month_idx = np.nonzero(active)
+    jitter = rng.integers(-2, 3, size=len(cust_idx))
+    issue = (months.values[month_idx] + ((billing_day[cust_idx] + jitter).clip(0, 27)
+                                         * np.timedelta64(1, "D")))
+    keep = (issue >= start.to_datetime64()) & (issue <= end.to_datetime64())
+    cust_idx, issue = cust_idx[keep], issue[keep]
+    created = customers["created_at"].to_numpy(dtype="datetime64[ns]")
+    ok = np.isnat(created[cust_idx]) | (issue >= created[cust_idx])
+    cust_idx, issue = cust_idx[ok], issue[ok]
+    order = np.lexsort((cust_idx, issue))
+    return pd.DataFrame({"cust": cust_idx[order], "issue": issue[order]})
+
+
+def _customer_traits(customers: pd.DataFrame, model: BehaviourModel, seed: int, start, end):
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 4]))
+    n = len(customers)
+    seg = customers["segment"].map({s: i for i, s in enumerate(SEGMENTS)})
+    if seg.isna().any():
+        bad = customers.loc[seg.isna(), "segment"].unique()[:5]
+        raise ValueError(f"the behaviour model knows segments {SEGMENTS}; got {list(bad)}")
+    seg = seg.to_numpy(dtype=np.int64)
+    mean = _by_segment(model.frailty_mean)[seg]
+    sd = _by_segment(model.frailty_sd)[seg]
+    frailty = mean + sd * rng.standard_normal(n)
+    taker = rng.random(n) < _by_segment(model.discount_taker_share)[seg]
+    distressed = rng.random(n) < model.distress_share
+    span = max(1, (end - start).days - 90)
+    distress_start = np.where(
+        distressed,
+        (start + pd.Timedelta(days=60)).to_datetime64()
+        + rng.integers(0, span, size=n) * np.timedelta64(1, "D"),
+        np.datetime64("NaT"),
+    ).astype("datetime64[ns]")
+    currency = customers.get("currency", pd.Series("USD", index=customers.index)).fillna("USD")
+    fx = currency.map(FX_PER_USD).fillna(1.0).to_numpy(dtype=float)
+    typical_usd = _by_segment(SEGMENT_AMOUNT_USD)[seg] * rng.lognormal(
+        0, 0.6, size=n)
+    terms = np.array([rng.choice(TERMS_CHOICES, p=TERMS_PROBS[s]) for s in SEGMENTS])
+    terms = np.where(rng.random(n) < 0.9, terms[seg], rng.choice(TERMS_CHOICES, size=n))
+    channel_code = rng.choice(len(INVOICE_CHANNELS), size=n, p=[0.6, 0.25, 0.1, 0.05])
+    link_share = rng.random(n)
+    return dict(seg=seg, frailty=frailty, taker=taker, distress_start=distress_start, fx=fx,
+                typical_usd=typical_usd, terms=terms, channel_code=channel_code,
+                link_share=link_share)
+
+
+def _by_segment(values: dict) -> np.ndarray:
+    """A per-segment parameter dict as an array indexed by segment code."""
+    return np.array([values[s] for s in SEGMENTS], dtype=float)
+
+
+def _ids(prefix: str, n: int) -> np.ndarray:
+    width = max(6, len(str(n)))
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(
+        object)
+
+
+def simulate(
+    customers: pd.DataFrame | int,
+    plan: Strategy | Experiment,
+    model: BehaviourModel | None = None,
+    start="2025-01-01",
+    end="2025-12-31",
+    seed: int = 0,
+    invoices_per_month: float = 1.0,
+    assigned_at=None,
+    chunk_size: int = 4 * BLOCK,
+    progress: bool | None = None,
+    truth_replicates: int = 20,
+) -> SimulationResult:
+    """Simulate a portfolio: monthly invoices from ``start`` to ``end`` and their payment.
+
+    Parameters
+    ----------
+    customers
+        A customers table, or a number of customers to generate.
+    plan
+        One :class:`Strategy` for everybody, or an :class:`Experiment` (customers are
+        assigned to arms by :func:`collections_lab.assignment.assign` on ``assigned_at``,
+        default ``start``).
+    model
+        The :class:`BehaviourModel` (defaults documented there).
+    start, end
+        Invoice issue dates range (inclusive). Payments may fall after ``end``: the story
+        of every invoice is followed to its end (payment, escalation or write-off at
+        ``model.horizon_days``); use ``as_of`` in the payment-times frame to censor.
+    seed
+        Same seed, same output, byte for byte, whatever ``chunk_size``.
+    chunk_size
+        Invoices processed together; bounds memory (rounded up to a multiple of BLOCK).
+    progress
+        tqdm progress bar; default on only when stderr is a terminal.
+    truth_replicates
+        Monte Carlo replicates for true effects of arms with installment offers (other
+        arms' effects are computed analytically).
+    """
+    model = model or BehaviourModel()
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end < start:
+        raise ValueError(f"end {end.date()} is before start {start.date()}")
+    if isinstance(customers, int | np.integer):
+        customers = generate_customers(int(customers), seed=seed, start=start)
+    customers = customers.reset_index(drop=True)
+    if isinstance(plan, Strategy):
+        experiment = None
+        arm_names, strategies = [plan.name], [plan]
+        assignments = pd.DataFrame(columns=["experiment_id", "customer_id", "arm", "assigned_at"])
+        cust_arm = np.zeros(len(customers), dtype=np.int64)
+    elif isinstance(plan, Experiment):
+        experiment = plan
+        arm_names, strategies = plan.arm_names, list(plan.arms.values())
+        assignments = assign(customers, plan, assigned_at or start)
+        cust_arm = pd.Series(range(len(arm_names)), index=arm_names).loc[
+            assignments["arm"]].to_numpy()
+    else:
+        raise TypeError(f"plan must be a Strategy or an Experiment, got {type(plan).__name__}")
+
+    traits = _customer_traits(customers, model, seed, start, end)
+    grid = _invoice_grid(customers, start, end, seed, invoices_per_month)
+    c = grid["cust"].to_numpy()
+    issue = grid["issue"].to_numpy()
+    n = len(c)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
+    amount_usd = traits["typical_usd"][c] * rng.lognormal(0, 0.35, size=n)
+    amount = np.round(amount_usd * traits["fx"][c], 2)
+    disputed = rng.random(n) < 0.03
+    link = rng.random(n) < traits["link_share"][c]
+    terms = traits["terms"][c].astype(np.int64)
+    channel = np.array(INVOICE_CHANNELS, dtype=object)[traits["channel_code"][c]]
+    seg = traits["seg"][c]
+    in_distress = ~np.isnat(traits["distress_start"][c]) & (issue >= traits["distress_start"][c])
+    u_c = traits["frailty"][c] + np.where(in_distress, model.distress_frailty_shift, 0.0)
+    chan_code = traits["channel_code"][c]
+    chan_beta = np.array([model.beta_invoice_channel[ch] for ch in INVOICE_CHANNELS])[chan_code]
+    log_m = (model.beta_log_amount * np.log(amount_usd / 1000.0) + model.beta_disputed * disputed
+             + model.beta_payment_link * link + chan_beta + u_c)
+    mult = np.exp(log_m)
+    never_logit = (_by_segment(model.never_pay_logit)[seg] - model.never_pay_frailty_effect * traits["frailty"][c]
+                   + model.never_pay_disputed * disputed
+                   + np.where(in_distress, model.distress_never_pay_shift, 0.0))
+    never_p = 1.0 / (1.0 + np.exp(-never_logit))
+    arm = cust_arm[c]
+    taker = traits["taker"][c]
+
+    curves = _Curves(model, strategies + [None])
+    chunk = max(BLOCK, -(-chunk_size // BLOCK) * BLOCK)
+    parts = []
+    bar = _progress(progress, n)
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        u = _uniforms(seed, lo, hi)
+        sl = slice(lo, hi)
+        o = _core(model, curves, arm[sl], seg[sl], terms[sl], taker[sl], mult[sl], never_p[sl],
+                  u)
+        parts.append((o, u))
+        if bar is not None:
+            bar.update(hi - lo)
+    if bar is not None:
+        bar.close()
+    o = _Outcomes(*[np.concatenate([getattr(p[0], f) for p in parts])
+                    for f in _Outcomes.__dataclass_fields__])
+    u = np.concatenate([p[1] for p in parts], axis=1) if parts else np.empty((N_UNIFORMS, 0))
+
+    day = np.timedelta64(1, "D")
+    end_date = issue + o.end_day * day
+    # churn after each invoice, at the invoice's end date; later invoices are never issued
+    churn_p = (_by_segment(model.churn_base)[seg]
+               * np.exp(model.churn_firm_reminder * o.n_firm
+                        + model.churn_unneeded_reminder * o.n_unneeded
+                        + model.churn_escalated * (o.outcome == 2))
+               * np.where(in_distress, model.distress_churn_multiplier, 1.0))
+    churn_hit = u[6] < np.minimum(churn_p, 0.95)
+    churned_at = np.full(len(customers), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if churn_hit.any():
+        first = pd.Series(end_date[churn_hit]).groupby(c[churn_hit]).min()
+        churned_at[first.index.to_numpy()] = first.to_numpy()
+    cut = churned_at[c]
+    issued = np.isnat(cut) | (issue <= cut)
+    issued_idx = np.flatnonzero(issued)
+
+    tables = _build_tables(customers, strategies, model, issued_idx, c, arm, issue, terms,
+                           amount, disputed, channel, link, o, u, end_date)
+    inv_ids = tables["invoices"]["invoice_id"].to_numpy()
+    truth_customers = pd.DataFrame({
+        "customer_id": customers["customer_id"].to_numpy(),
+        "segment": customers["segment"].to_numpy(),
+        "arm": np.array(arm_names, dtype=object)[cust_arm],
+        "frailty": traits["frailty"],
+        "discount_taker": traits["taker"],
+        "distress_start": traits["distress_start"],
+        "churned_at": churned_at,
+    })
+    truth_invoices = pd.DataFrame({
+        "invoice_id": inv_ids,
+        "arm": np.array(arm_names, dtype=object)[arm[issued_idx]],
+        "never_payer": u[1, issued_idx] < never_p[issued_idx],
+        "never_pay_probability": never_p[issued_idx],
+        "multiplier": mult[issued_idx],
+        "counterfactual_day": np.where(o.counterfactual[issued_idx] >= model.horizon_days, -1,
+                                       o.counterfactual[issued_idx]),
+    })
+    sub = dict(arm=arm[issued_idx], seg=seg[issued_idx], terms=terms[issued_idx],
+               taker=taker[issued_idx], mult=mult[issued_idx], never_p=never_p[issued_idx])
+    effects = true_arm_effects(model, strategies, arm_names, sub, seed, truth_replicates)
+    truth = Truth(model=model.to_dict(), strategies={a: s.to_dict() for a, s in
+                                                     zip(arm_names, strategies, strict=True)},
+                  seed=seed, customers=truth_customers, invoices=truth_invoices,
+                  arm_effects=effects,
+                  control=experiment.control_arm if experiment else arm_names[0])
+    return SimulationResult(customers=customers, invoices=tables["invoices"],
+                            reminders=tables["reminders"], payments=tables["payments"],
+                            assignments=assignments, truth=truth, experiment=experiment)
+
+
+def _progress(progress: bool | None, total: int):
+    if progress is None:
+        progress = sys.stderr.isatty() and total > 10 * BLOCK
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="invoice", desc="simulating")
+
+
+def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount, disputed,
+                  channel, link, o, u, end_date) -> dict[str, pd.DataFrame]:
+    """Turn the drawn stories of the issued invoices into the five tables."""
+    day = np.timedelta64(1, "D")
+    m = len(idx)
+    inv_ids = _ids("INV", m)
+    cust_ids = customers["customer_id"].to_numpy()[c[idx]]
+    issue_i, terms_i, amount_i = issue[idx], terms[idx], amount[idx]
+    outcome = o.outcome[idx]
+    end_i = end_date[idx]
+    currency = customers["currency"].fillna("USD").to_numpy()[c[idx]] if "currency" in \
+        customers else np.full(m, "USD", dtype=object)
+    invoices = pd.DataFrame({
+        "invoice_id": inv_ids,
+        "customer_id": cust_ids,
+        "issue_date": issue_i,
+        "due_date": issue_i + terms_i * day,
+        "amount": amount_i,
+        "currency": currency,
+        "disputed": disputed[idx],
+        "channel": channel[idx].astype(object),
+        "payment_link": link[idx],
+        "escalated_at": np.where(outcome == 2, end_i, np.datetime64("NaT")).astype(
+            "datetime64[ns]"),
+        "written_off_at": np.where(outcome == 3, end_i, np.datetime64("NaT")).astype(
+            "datetime64[ns]"),
+    })
+
+    # reminders: for each arm and reminder, the invoices that were still open that day
+    arm_i = arm[idx]
+    rem_parts = []
+    for a, strategy in enumerate(strategies):
+        in_arm = np.flatnonzero(arm_i == a)
+        if not len(in_arm) or not strategy.reminders:
+            continue
+        for tm in np.unique(terms_i[in_arm]):
+            sel = in_arm[terms_i[in_arm] == tm]
+            esc = _escalation_day(strategy, int(tm), model.horizon_days)
+            od = o.offer_day[idx[sel]]
+            # reminders go out while the invoice is open; a payment plan pauses them
+            stop = np.where(od >= 0, od + 1, o.end_day[idx[sel]])
+            for seq, (d, r) in enumerate(_reminder_days(strategy, int(tm), model.horizon_days),
+                                         start=1):
+                sent = sel[(d < stop) & (d < esc)]
+                if not len(sent):
+                    continue
+                rem_parts.append(pd.DataFrame({
+                    "invoice_id": sent, "sent_at": issue_i[sent] + d * day,
+                    "sequence": seq, "tone": r.tone, "channel": r.channel,
+                    "personalised": r.personalised,
+                }))
+    reminders = (pd.concat(rem_parts, ignore_index=True) if rem_parts else
+                 pd.DataFrame({"invoice_id": pd.Series(dtype=object),
+                               "sent_at": pd.Series(dtype="datetime64[ns]"),
+                               "sequence": pd.Series(dtype=int), "tone": pd.Series(dtype=object),
+                               "channel": pd.Series(dtype=object),
+                               "personalised": pd.Series(dtype=bool)}))
+    if len(reminders):
+        reminders = _sorted_with_ids(reminders, "sent_at", inv_ids)
+        reminders["sequence"] = reminders["sequence"].astype(int)
+
+    payments = _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i,
+                         outcome, o, u)
+    return {"invoices": invoices, "reminders": reminders, "payments": payments}
+
+
+def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i, outcome, o,
+              u) -> pd.DataFrame:
+    day = np.timedelta64(1, "D")
+    paid = outcome == 1
+    plan = o.installment[idx] & paid
+    normal = paid & ~plan
+    end_day = o.end_day[idx]
+    disc_rate = np.array([s.discount.rate if s.discount else 0.0 for s in strategies])[arm_i]
+    disc_window = np.array([s.discount.within_days if s.discount else -1 for s in strategies])[
+        arm_i]
+    fee_rate = np.array([s.late_fee_rate for s in strategies])[arm_i]
+    discount = np.where(normal & (end_day <= disc_window), np.round(amount_i * disc_rate, 2), 0.0)
+    late = np.maximum(end_day - terms_i, 0)
+    fee = np.where(normal & (late > 0), np.round(amount_i * fee_rate * np.ceil(late / 30), 2), 0.0)
+    split = normal & (u[3, idx] < model.split_payment_share) & (end_day >= 2)
+    first_share = 0.3 + 0.4 * u[4, idx]
+    first_day = np.floor(u[5, idx] * end_day).astype(int)
+    first_amount = np.round(amount_i * first_share, 2)
+    parts = []
+    s = np.flatnonzero(split)
+    parts.append(pd.DataFrame({"invoice_id": s, "paid_at": issue_i[s] + first_day[s] * day,
+                               "amount": first_amount[s], "method": "transfer", "discount": 0.0,
+                               "fee": 0.0}))
+    nm = np.flatnonzero(normal)
+    final = amount_i[nm] - discount[nm] + fee[nm] - np.where(split[nm], first_amount[nm], 0.0)
+    method = np.where(u[4, idx[nm]] < 0.7, "transfer", np.where(u[4, idx[nm]] < 0.85, "card",
+                                                                   "direct_debit"))
+    parts.append(pd.DataFrame({"invoice_id": nm, "paid_at": issue_i[nm] + end_day[nm] * day,
+                               "amount": np.round(final, 2), "method": method.astype(object),
+                               "discount": discount[nm], "fee": fee[nm]}))
+    pl = np.flatnonzero(plan)
+    if len(pl):
+        offers = [s.installment for s in strategies]
+        n_inst = np.array([of.n_installments if of else 1 for of in offers])[arm_i[pl]]
+        gap = np.array([of.interval_days if of else 0 for of in offers])[arm_i[pl]]
+        od = o.offer_day[idx[pl]]
+        rows_inv = np.repeat(pl, n_inst)
+        j = np.concatenate([np.arange(k) for k in n_inst])
+        when = od.repeat(n_inst) + model.installment_first_delay_days + j * gap.repeat(n_inst)
+        share = np.round(amount_i[rows_inv] / n_inst.repeat(n_inst), 2)
+        last = j == n_inst.repeat(n_inst) - 1
+        share = np.where(last, amount_i[rows_inv] - share * (n_inst.repeat(n_inst) - 1), share)
+        parts.append(pd.DataFrame({"invoice_id": rows_inv,
+                                   "paid_at": issue_i[rows_inv] + when * day,
+                                   "amount": np.round(share, 2), "method": "installment",
+                                   "discount": 0.0, "fee": 0.0}))
+    payments = pd.concat(parts, ignore_index=True)
+    return _sorted_with_ids(payments, "paid_at", inv_ids)
+
+
+def _sorted_with_ids(frame: pd.DataFrame, date_column: str, inv_ids: np.ndarray) -> pd.DataFrame:
+    """Sort rows by date then invoice (integer positions, fast), then put the string ids in."""
+    pos = frame["invoice_id"].to_numpy(dtype=np.int64)
+    order = np.lexsort((pos, frame[date_column].to_numpy()))
+    out = frame.iloc[order].reset_index(drop=True)
+    out["invoice_id"] = inv_ids[pos[order]]
+    return out
+
+
+# --------------------------------------------------------------------------- truth
+def true_arm_effects(model: BehaviourModel, strategies: list[Strategy], arm_names: list[str],
+                     inv: dict, seed: int, replicates: int = 20,
+                     max_invoices: int = 100_000) -> pd.DataFrame:
+    """Expected outcome metrics of every arm applied to the same invoices (counterfactual).
+
+    For strategies without installment offers the expectation over the model's randomness
+    is analytic: ``P(paid by t) = (1 - π_i) (1 - exp(-m_i G(t)))`` for ``t`` before
+    escalation. With installment offers it is a Monte Carlo mean over ``replicates`` draws.
+    ``inv`` holds per-invoice arrays ``seg, terms, taker, mult, never_p``. Populations
+    larger than ``max_invoices`` are summarised on a seeded random sample of that size
+    (the sampling error is then far below any experiment's), in chunks of bounded memory.
+    """
+    n_all = len(inv["mult"])
+    if n_all > max_invoices:
+        pick = np.sort(np.random.default_rng(np.random.SeedSequence([seed, 8])).choice(
+            n_all, max_invoices, replace=False))
+        inv = {k: v[pick] for k, v in inv.items()}
+    rows = []
+    for a, (name, strategy) in enumerate(zip(arm_names, strategies, strict=True)):
+        sums = _arm_metric_sums(model, strategies, a, inv, seed, replicates)
+        n = len(inv["mult"])
+        row = {"arm": name, "method": "analytic" if strategy.installment is None
+               else "monte_carlo"}
+        row.update({k: v / n for k, v in sums.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+TRUTH_DAYS = (0, 15, 30)
+TRUTH_TAUS = (60, 90, 120)
+
+
+def _arm_metric_sums(model, strategies, a, inv, seed, replicates, chunk=25_000) -> dict:
+    """Sums over invoices of the true metrics of arm ``a`` (divide by n for means)."""
+    h = model.horizon_days
+    strategy = strategies[a]
+    curves = _Curves(model, list(strategies) + [None])
+    n = len(inv["mult"])
+    keys = [f"p_paid_by_due{'' if d == 0 else f'_{d}'}" for d in TRUTH_DAYS]
+    keys += [f"rmst_{tau}" for tau in TRUTH_TAUS] + ["escalation_rate"]
+    sums = dict.fromkeys(keys, 0.0)
+    days = np.arange(h)
+    for lo in range(0, n, chunk):
+        sl = slice(lo, min(n, lo + chunk))
+        part = {k: v[sl] for k, v in inv.items()}
+        m = len(part["mult"])
+        if strategy.installment is None:
+            paid = np.empty((m, h))
+            escalated = np.zeros(m)
+            for tm in np.unique(part["terms"]):
+                for sg in np.unique(part["seg"]):
+                    for tk in (False, True):
+                        gi = np.flatnonzero((part["terms"] == tm) & (part["seg"] == sg)
+                                            & (part["taker"] == tk))
+                        if not len(gi):
+                            continue
+                        g = curves.cumulative(a, int(sg), int(tm), tk)
+                        p = (1 - part["never_p"][gi, None]) * (
+                            1 - np.exp(-part["mult"][gi, None] * g))
+                        esc = _escalation_day(strategy, int(tm), h)
+                        if esc < h:
+                            p[:, esc:] = p[:, [esc - 1]]
+                            escalated[gi] = 1 - p[:, esc - 1]
+                        paid[gi] = p
+        else:
+            paid = np.zeros((m, h))
+            escalated = np.zeros(m)
+            for r in range(replicates):
+                u = np.random.default_rng(np.random.SeedSequence([seed, 9, a, r, lo])).random(
+                    (N_UNIFORMS, m))
+                o = _core(model, curves, np.full(m, a), part["seg"], part["terms"],
+                          part["taker"], part["mult"], part["never_p"], u)
+                paid_day = np.where(o.outcome == 1, o.end_day, 10**6)
+                paid += paid_day[:, None] <= days[None, :]
+                escalated += o.outcome == 2
+            paid /= replicates
+            escalated /= replicates
+        for d, key in zip(TRUTH_DAYS, keys, strict=False):
+            t = np.minimum(part["terms"] + d, h - 1)
+            sums[key] += paid[np.arange(m), t].sum()
+        for tau in TRUTH_TAUS:
+            sums[f"rmst_{tau}"] += (1 - paid[:, :tau]).sum()
+        sums["escalation_rate"] += escalated.sum()
+    return sums
