@@ -1,0 +1,65 @@
+"""collections_lab: a research workbench for accounts-receivable collections.
+
+Simulate reminder strategies on a behaviour model, model time-to-payment with survival
+analysis, design and analyse A/B tests, and render stakeholder reports.
+
+Example
+-------
+>>> import collections_lab as cl
+>>> sim = cl.simulate(100, cl.example_strategies()["nudge_then_firm"], seed=1,
+...                   start="2025-01-01", end="2025-03-31")
+>>> frame = sim.portfolio.payment_times(as_of="2025-06-30")
+>>> set(frame["outcome"]) <= {"paid", "open", "escalated", "written_off"}
+True
+"""
+
+from .assignment import Experiment, assign
+from .behaviour import BehaviourModel
+from .i18n import format_money, format_number, format_pct
+from .payment_times import PaymentTimesError, payment_times
+from .portfolio_model import Portfolio
+from .results import ResultMixin
+from .sample_data import sample_experiment, write_sample
+from .schema import OUTCOMES, TABLES
+from .simulate import SimulationResult, Truth, generate_customers, simulate
+from .strategies import (
+    Discount,
+    InstallmentOffer,
+    Reminder,
+    Strategy,
+    StrategyError,
+    example_strategies,
+    load_strategies,
+    save_strategies,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OUTCOMES",
+    "TABLES",
+    "BehaviourModel",
+    "Discount",
+    "Experiment",
+    "InstallmentOffer",
+    "PaymentTimesError",
+    "Portfolio",
+    "Reminder",
+    "ResultMixin",
+    "SimulationResult",
+    "Strategy",
+    "StrategyError",
+    "Truth",
+    "assign",
+    "example_strategies",
+    "format_money",
+    "format_number",
+    "format_pct",
+    "generate_customers",
+    "load_strategies",
+    "payment_times",
+    "sample_experiment",
+    "save_strategies",
+    "simulate",
+    "write_sample",
+]

@@ -25,7 +25,9 @@ calibrate them with :mod:`collections_lab.lab`):
   an SMS reminder raised court-fine payment from 5 % to 23 % and a personalised one to 33 %
   (Haynes et al. 2013): the SMS gain over email and ``personalisation_lift`` = 0.45 follow
   those ratios; firmer tones work a little better but raise churn (field experiments on
-  letters: stating consequences helps); ``decay`` = 0.7 gives diminishing returns.
+  letters: stating consequences helps); ``decay`` = 0.7 gives diminishing returns. With
+  these defaults one friendly email at due + 3 raises the share paid by due + 15 from
+  about 83 % to 89 %, a firm one to 91 %.
 - Payment link ``β_link`` = 0.35: invoices with a payment link were paid about 9 days
   faster in a vendor's study of 1.8M invoices.
 - Discount: takers (a customer trait, share by segment) raise their hazard before the
@@ -91,7 +93,7 @@ class BehaviourModel:
     never_pay_disputed: float = 1.5
     # reminder pulses
     tone_effect: dict = field(
-        default_factory=lambda: {"friendly": 1.2, "neutral": 1.4, "firm": 1.8, "final": 2.2}
+        default_factory=lambda: {"friendly": 3.0, "neutral": 3.5, "firm": 5.0, "final": 6.0}
     )
     channel_effect: dict = field(
         default_factory=lambda: {"email": 1.0, "sms": 1.6, "whatsapp": 1.7, "letter": 0.7,

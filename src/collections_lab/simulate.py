@@ -124,6 +124,28 @@ class SimulationResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.portfolio.summary()
 
+    def snapshot(self, as_of) -> Portfolio:
+        """The portfolio as an export taken on ``as_of`` would show it.
+
+        Invoices issued after ``as_of`` and payments, reminders, escalations and write-offs
+        dated after it have not happened yet on that date, so they are not in the export.
+        """
+        as_of = pd.Timestamp(as_of).normalize()
+        inv = self.invoices.loc[self.invoices["issue_date"] <= as_of].copy()
+        for col in ("escalated_at", "written_off_at"):
+            inv[col] = inv[col].where(inv[col] <= as_of)
+        known = set(inv["invoice_id"])
+        rem = self.reminders.loc[(self.reminders["sent_at"] <= as_of)
+                                 & self.reminders["invoice_id"].isin(known)]
+        pay = self.payments.loc[(self.payments["paid_at"] <= as_of)
+                                & self.payments["invoice_id"].isin(known)]
+        asg = self.assignments
+        if len(asg):
+            asg = asg.loc[asg["assigned_at"] <= as_of]
+        return Portfolio(self.customers, inv.reset_index(drop=True), rem.reset_index(drop=True),
+                         pay.reset_index(drop=True), asg.reset_index(drop=True),
+                         source=f"simulation, exported {as_of.date()}")
+
 
 # --------------------------------------------------------------------------- population
 def generate_customers(n: int, seed: int = 0, start="2025-01-01") -> pd.DataFrame:
@@ -386,6 +408,7 @@ def simulate(
     seed: int = 0,
     invoices_per_month: float = 1.0,
     assigned_at=None,
+    before: Strategy | None = None,
     chunk_size: int = 4 * BLOCK,
     progress: bool | None = None,
     truth_replicates: int = 20,
@@ -400,6 +423,10 @@ def simulate(
         One :class:`Strategy` for everybody, or an :class:`Experiment` (customers are
         assigned to arms by :func:`collections_lab.assignment.assign` on ``assigned_at``,
         default ``start``).
+    before
+        With an experiment: the business-as-usual strategy for invoices issued before
+        ``assigned_at`` (a pre-period, e.g. for covariate adjustment). True arm effects
+        are computed on the invoices issued from ``assigned_at`` on.
     model
         The :class:`BehaviourModel` (defaults documented there).
     start, end
@@ -436,6 +463,12 @@ def simulate(
             assignments["arm"]].to_numpy()
     else:
         raise TypeError(f"plan must be a Strategy or an Experiment, got {type(plan).__name__}")
+    n_arms = len(strategies)
+    if before is not None:
+        if experiment is None:
+            raise ValueError("`before` needs an Experiment plan (a pre-period before assignment)")
+        strategies = strategies + [before]
+    assign_day = pd.Timestamp(assigned_at or start).normalize().to_datetime64()
 
     traits = _customer_traits(customers, model, seed, start, end)
     grid = _invoice_grid(customers, start, end, seed, invoices_per_month)
@@ -462,6 +495,8 @@ def simulate(
                    + np.where(in_distress, model.distress_never_pay_shift, 0.0))
     never_p = 1.0 / (1.0 + np.exp(-never_logit))
     arm = cust_arm[c]
+    if before is not None:
+        arm = np.where(issue < assign_day, n_arms, arm)
     taker = traits["taker"][c]
 
     curves = _Curves(model, strategies + [None])
@@ -512,20 +547,23 @@ def simulate(
         "distress_start": traits["distress_start"],
         "churned_at": churned_at,
     })
+    names_all = np.array(arm_names + (["pre-period"] if before is not None else []), dtype=object)
     truth_invoices = pd.DataFrame({
         "invoice_id": inv_ids,
-        "arm": np.array(arm_names, dtype=object)[arm[issued_idx]],
+        "arm": names_all[arm[issued_idx]],
         "never_payer": u[1, issued_idx] < never_p[issued_idx],
         "never_pay_probability": never_p[issued_idx],
         "multiplier": mult[issued_idx],
         "counterfactual_day": np.where(o.counterfactual[issued_idx] >= model.horizon_days, -1,
                                        o.counterfactual[issued_idx]),
     })
-    sub = dict(arm=arm[issued_idx], seg=seg[issued_idx], terms=terms[issued_idx],
-               taker=taker[issued_idx], mult=mult[issued_idx], never_p=never_p[issued_idx])
-    effects = true_arm_effects(model, strategies, arm_names, sub, seed, truth_replicates)
+    in_test = issued_idx[arm[issued_idx] < n_arms]
+    sub = dict(seg=seg[in_test], terms=terms[in_test], taker=taker[in_test], mult=mult[in_test],
+               never_p=never_p[in_test])
+    effects = true_arm_effects(model, strategies[:n_arms], arm_names, sub, seed,
+                               truth_replicates)
     truth = Truth(model=model.to_dict(), strategies={a: s.to_dict() for a, s in
-                                                     zip(arm_names, strategies, strict=True)},
+                                                     zip(names_all, strategies, strict=True)},
                   seed=seed, customers=truth_customers, invoices=truth_invoices,
                   arm_effects=effects,
                   control=experiment.control_arm if experiment else arm_names[0])
