@@ -268,6 +268,12 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     if not text.strip():
         raise _file_error(file, table, "the file is empty: no header line and no rows")
     sep = mapping.separator or _sniff_separator(text, notes)
+    if mapping.separator and _header_width(text, sep) == 1:
+        sniffed = _sniff_separator(text, [])
+        if _header_width(text, sniffed) > 1:  # e.g. a preset says ';', this file uses ','
+            notes.append(f"the mapping's separator {sep!r} is not in the header; "
+                         f"read with {sniffed!r} instead")  # fmt: skip
+            sep = sniffed
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep)
     header, header_line = None, 0
     for record in reader:
@@ -372,6 +378,11 @@ def _sniff_separator(text: str, notes: list[str]) -> str:
     if best != ",":
         notes.append(f"separator {best!r} sniffed from the header")
     return best
+
+
+def _header_width(text: str, sep: str) -> int:
+    first = next((line for line in text[:64_000].splitlines() if line.strip()), "")
+    return len(next(csv.reader([first], delimiter=sep), []))
 
 
 def _clean_header(header: list[str], file: str, table: str):

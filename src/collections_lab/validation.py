@@ -151,7 +151,8 @@ def _reason_kind(message: str) -> str:
     text = re.sub(r"'[^']*'", "'…'", message)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "…", text)
     text = re.sub(r"(line|row) \d+", r"\1 …", text)
-    return re.sub(r"-?\d+(\.\d+)?", "…", text)
+    text = re.sub(r"\(\S+, \S+\)", "(…)", text)
+    return re.sub(r"got \S+", "got …", text)
 
 
 @dataclass
@@ -447,6 +448,8 @@ def _match_columns(raw: RawTable, spec, mapping: ColumnMapping):
 def _missing_column_message(table: str, col: str, found: list[str], mapping) -> str:
     shown = ", ".join(repr(c) for c in found[:20]) + (", ..." if len(found) > 20 else "")
     text = f"missing required column {col!r} of {table}; columns found: {shown or 'none'}"
+    if len(found) == 1 and any(sep in found[0] for sep in ",;\t|"):
+        text += " (a single column: is the separator right?)"
     close = difflib.get_close_matches(col, found, n=1, cutoff=0.6)
     if close:
         text += f". Did you mean {close[0]!r}?"
@@ -848,7 +851,7 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable) 
     first = {}
     messages, mask = [], np.zeros(len(frame), dtype=bool)
     for pos in positions:
-        value = tuple(frame[key].iloc[pos])
+        value = tuple(v.item() if isinstance(v, np.generic) else v for v in frame[key].iloc[pos])
         if value not in first:
             first[value] = pos
             continue
