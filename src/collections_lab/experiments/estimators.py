@@ -1,0 +1,258 @@
+"""Vectorised censoring-aware estimators with influence functions, for clustered data.
+
+Every experiment metric is estimated per arm together with its **influence function**
+(IF): the first-order contribution of each invoice to the estimate's error. Summing the IF
+over a customer's invoices and squaring gives a variance that respects clustering (several
+invoices per customer), the survival analogue of a cluster-robust sandwich.
+
+We write these ourselves rather than call lifelines because (a) lifelines has no clustered
+variance for Kaplan–Meier / Aalen–Johansen / RMST, and (b) the conformance suite fits
+thousands of experiments: whole-day durations let every estimator run as ``bincount`` and
+``cumsum`` over a day grid, O(invoices + days), with no Python loop over invoices.
+
+Time is an integer day axis. Each invoice is at risk from ``entry`` (inclusive) to
+``exit`` (inclusive) and ends with ``cause`` (0 = censored/open, 1 = paid, 2 = escalated,
+3 = written off, as in :data:`collections_lab.schema.OUTCOMES`). Optional ``weights``
+(e.g. amounts) turn the estimators into amount-weighted ones.
+
+Example
+-------
+>>> import numpy as np
+>>> aj = AalenJohansen().fit(np.zeros(4, int), np.array([1, 2, 2, 5]), np.array([1, 1, 0, 2]))
+>>> round(float(aj.cif_at(2)), 3)
+0.5
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_int_days(values, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} has missing values; durations must be whole days")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must be whole days (integers), got fractional values")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"{name} must be numeric whole days, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+class AalenJohansen:
+    """Cumulative incidence of one cause (Aalen–Johansen) on a whole-day grid, with IFs.
+
+    With a single cause of end this is ``1 - Kaplan–Meier``. Left truncation (delayed
+    ``entry``) is supported, which lets "days relative to due" be the time axis for
+    invoices with different payment terms (each enters at ``-terms``).
+
+    Fitted attributes: ``origin_`` (day of grid index 0), ``at_risk_``, ``events_``
+    (any cause), ``cause_events_``, ``survival_`` (all-cause, at end of each day),
+    ``cif_`` (cumulative incidence of ``cause`` at end of each day).
+    """
+
+    def fit(self, entry, exit, cause, weights=None, cause_of_interest: int = 1):
+        entry = _as_int_days(entry, "entry")
+        exit = _as_int_days(exit, "exit")
+        cause = _as_int_days(cause, "cause")
+        if entry.shape != exit.shape or exit.shape != cause.shape:
+            raise ValueError("entry, exit and cause must have the same length")
+        if len(exit) == 0:
+            raise ValueError("no invoices to estimate from")
+        if np.any(exit < entry):
+            bad = int(np.flatnonzero(exit < entry)[0])
+            raise ValueError(f"invoice at position {bad} ends (day {exit[bad]}) before it "
+                             f"enters the risk set (day {entry[bad]})")
+        w = np.ones(len(exit)) if weights is None else np.asarray(weights, dtype=float)
+        if np.any(~np.isfinite(w)) or np.any(w < 0):
+            raise ValueError("weights must be finite and non-negative")
+        self.origin_ = int(entry.min())
+        e = entry - self.origin_
+        x = exit - self.origin_
+        n_days = int(x.max()) + 1
+        any_event = cause > 0
+        this_cause = cause == cause_of_interest
+        entered = np.cumsum(np.bincount(e, w, minlength=n_days))
+        left = np.cumsum(np.bincount(x, w, minlength=n_days))
+        at_risk = entered - np.concatenate(([0.0], left[:-1]))
+        d_all = np.bincount(x, w * any_event, minlength=n_days)
+        d_cause = np.bincount(x, w * this_cause, minlength=n_days)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
+            h_cause = np.where(at_risk > 0, d_cause / at_risk, 0.0)
+        surv = np.cumprod(1.0 - h_all)
+        surv_before = np.concatenate(([1.0], surv[:-1]))
+        self.at_risk_, self.events_, self.cause_events_ = at_risk, d_all, d_cause
+        self.survival_, self._surv_before = surv, surv_before
+        self.cif_ = np.cumsum(surv_before * h_cause)
+        self._h_all, self._h_cause = h_all, h_cause
+        self._e, self._x, self._w = e, x, w
+        self._any, self._this = any_event, this_cause
+        return self
+
+    # -- grid helpers -------------------------------------------------------------
+    def _index(self, day: int) -> int:
+        return int(np.clip(int(day) - self.origin_, -1, len(self.cif_) - 1))
+
+    def cif_at(self, day: int) -> float:
+        """Cumulative incidence of the cause by the end of ``day`` (0 before the grid)."""
+        i = self._index(day)
+        return 0.0 if i < 0 else float(self.cif_[i])
+
+    def cif_on(self, days) -> np.ndarray:
+        """Cumulative incidence at each day in ``days`` (vector)."""
+        idx = np.clip(np.asarray(days, dtype=np.int64) - self.origin_, -1, len(self.cif_) - 1)
+        return np.where(idx < 0, 0.0, self.cif_[np.maximum(idx, 0)])
+
+    # -- linear functionals ------------------------------------------------------------
+    def functional(self, coef_days, coef) -> tuple[float, np.ndarray]:
+        """Estimate and per-invoice IF of ``sum_k coef[k] * CIF(coef_days[k])``.
+
+        Any linear functional of the cumulative-incidence curve (its value at a day, its
+        area up to a horizon, a discounted cash curve) shares one IF formula:
+
+            IF_i = sum_u a(u) dM1_i(u) + b(u) dM_i(u)
+            a(u) = S(u-)/Y(u) * C(u),  b(u) = -(sum_{t>=u} c(t) F(t) - F(u) C(u)) / Y(u)
+
+        with ``C(u) = sum_{t>=u} c(t)``, M1 / M the cause-specific and all-cause
+        counting-process martingales. Each ``sum_u ... dM_i`` is evaluated for all invoices
+        at once from cumulative sums over the day grid.
+        """
+        n_days = len(self.cif_)
+        c = np.zeros(n_days)
+        days = np.asarray(coef_days, dtype=np.int64) - self.origin_
+        coef = np.asarray(coef, dtype=float)
+        inside = days >= 0
+        np.add.at(c, np.minimum(days[inside], n_days - 1), coef[inside])
+        estimate = float(np.dot(c, self.cif_))
+        tail_c = np.cumsum(c[::-1])[::-1]
+        tail_cf = np.cumsum((c * self.cif_)[::-1])[::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_y = np.where(self.at_risk_ > 0, 1.0 / self.at_risk_, 0.0)
+        a = self._surv_before * inv_y * tail_c
+        b = -(tail_cf - self.cif_ * tail_c) * inv_y
+        return estimate, self._martingale_sum(a, b)
+
+    def _martingale_sum(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # sum_u a(u) [dN1_i(u) - Y_i(u) h1(u)] + b(u) [dN_i(u) - Y_i(u) h(u)], times w_i
+        comp = np.cumsum(a * self._h_cause + b * self._h_all)
+        comp_before = np.concatenate(([0.0], comp))  # comp_before[k] = sum_{u<k}
+        e, x = self._e, self._x
+        jump = np.where(self._this, a[x], 0.0) + np.where(self._any, b[x], 0.0)
+        return self._w * (jump - (comp_before[x + 1] - comp_before[e]))
+
+    def at_day(self, day: int) -> tuple[float, np.ndarray]:
+        """CIF at ``day`` and its per-invoice IF."""
+        return self.functional([day], [1.0])
+
+    def restricted_mean_free(self, start: int, horizon: int) -> tuple[float, np.ndarray]:
+        """Restricted mean days without the cause between ``start`` and ``start + horizon``.
+
+        With whole-day data an invoice paid on day ``x`` was unpaid for ``x - start`` days,
+        so this is ``horizon - sum_{u=start}^{start+horizon-1} CIF(u)`` — the RMST of
+        "days outstanding" (an escalated invoice counts as unpaid up to the horizon).
+        """
+        days = np.arange(start, start + horizon)
+        est, psi = self.functional(days, -np.ones(horizon))
+        return horizon + est, psi
+
+    def quantile_day(self, level: float = 0.5) -> float:
+        """First day on which the CIF reaches ``level`` (NaN if it never does)."""
+        hit = np.flatnonzero(self.cif_ >= level - 1e-12)
+        return float(hit[0] + self.origin_) if len(hit) else float("nan")
+
+
+def cluster_sum(psi: np.ndarray, cluster_codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Sum per-invoice influence values within each customer (cluster)."""
+    return np.bincount(cluster_codes, psi, minlength=n_clusters)
+
+
+def cluster_variance(psi_cluster: np.ndarray, n_clusters: int | None = None) -> float:
+    """Cluster-robust variance from per-customer summed IFs (with G/(G-1) correction)."""
+    g = int(n_clusters if n_clusters is not None else np.count_nonzero(psi_cluster))
+    if g < 2:
+        return float("nan")
+    return float(np.sum(psi_cluster**2) * g / (g - 1))
+
+
+class BinaryCox:
+    """Cox model with one binary covariate (arm vs control), Breslow ties, clustered SE.
+
+    Fitted attributes: ``coef_`` (log hazard ratio), ``information_``, ``se_`` (cluster-
+    robust when ``clusters`` given), ``psi_`` (per-invoice IF of the coefficient),
+    ``events_`` (total events).
+
+    Written here (rather than lifelines' ``CoxPHFitter(cluster_col=...)``) because one
+    binary covariate on a day grid reduces to per-day risk-set counts: a 1M-invoice fit
+    takes milliseconds, which the A/A conformance runs need. Checked against statsmodels
+    ``PHReg(ties="breslow")`` with ``groups`` in the tests.
+    """
+
+    def fit(self, entry, exit, event, z, clusters=None, max_iter: int = 50, tol=1e-10):
+        entry = _as_int_days(entry, "entry")
+        exit = _as_int_days(exit, "exit")
+        event = np.asarray(event).astype(bool)
+        z = np.asarray(z).astype(bool)
+        if z.all() or not z.any():
+            raise ValueError("the covariate must contain both groups (arm and control)")
+        origin = int(entry.min())
+        e, x = entry - origin, exit - origin
+        n_days = int(x.max()) + 1
+
+        def risk(mask):
+            ent = np.cumsum(np.bincount(e[mask], minlength=n_days))
+            out = np.cumsum(np.bincount(x[mask], minlength=n_days))
+            return (ent - np.concatenate(([0], out[:-1]))).astype(float)
+
+        y1, y0 = risk(z), risk(~z)
+        d = np.bincount(x[event], minlength=n_days).astype(float)
+        d1 = np.bincount(x[event & z], minlength=n_days).astype(float)
+        if d.sum() == 0:
+            raise ValueError("no events: cannot estimate a hazard ratio")
+        beta = 0.0
+        for _ in range(max_iter):
+            r = np.exp(beta)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.where(y0 + y1 > 0, y1 * r / (y0 + y1 * r), 0.0)
+            score = float(np.sum(d1 - d * p))
+            info = float(np.sum(d * p * (1 - p)))
+            if info <= 0:
+                raise ValueError("hazard ratio not estimable (no events in one group)")
+            step = score / info
+            beta += float(np.clip(step, -2, 2))
+            if abs(step) < tol:
+                break
+        r = np.exp(beta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denom = y0 + y1 * r
+            p = np.where(denom > 0, y1 * r / denom, 0.0)
+            dlam = np.where(denom > 0, d / denom, 0.0)
+        info = float(np.sum(d * p * (1 - p)))
+        # score residual: delta_i (z_i - p(x_i)) - exp(beta z_i) sum_{u=e_i}^{x_i} (z_i - p(u)) dLambda0(u)
+        cum_dl = np.concatenate(([0.0], np.cumsum(dlam)))
+        cum_pdl = np.concatenate(([0.0], np.cumsum(p * dlam)))
+        zf = z.astype(float)
+        sum_dl = cum_dl[x + 1] - cum_dl[e]
+        sum_pdl = cum_pdl[x + 1] - cum_pdl[e]
+        resid = event * (zf - p[x]) - np.where(z, r, 1.0) * (zf * sum_dl - sum_pdl)
+        self.coef_ = beta
+        self.information_ = info
+        self.psi_ = resid / info
+        self.events_ = float(d.sum())
+        if clusters is None:
+            self.se_ = float(np.sqrt(1.0 / info))
+        else:
+            codes, uniq = _codes(clusters)
+            psi_c = cluster_sum(self.psi_, codes, len(uniq))
+            self.se_ = float(np.sqrt(cluster_variance(psi_c, len(uniq))))
+        return self
+
+    @property
+    def hazard_ratio_(self) -> float:
+        return float(np.exp(self.coef_))
+
+
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
+    return codes.astype(np.int64), uniq
