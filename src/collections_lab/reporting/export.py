@@ -1,0 +1,199 @@
+"""Export an executed notebook to a static, offline, code-free HTML report.
+
+nbconvert's ``lab`` template loads require.js and MathJax from a CDN and inlines about
+276 KB of JupyterLab CSS. A stakeholder report needs none of that: this module renders
+the notebook with a small template that extends ``lab`` (so every output keeps its usual
+markup) but drops every ``<script>`` block and replaces the JupyterLab stylesheet with a
+compact one (a few KB). Code cells, input prompts and output prompts are excluded;
+stderr streams (warnings) are left out of the HTML and counted, and stay visible in the
+executed notebook kept beside the report. Figures are embedded as base64 PNG by the
+kernel, so the page needs no other file.
+
+:func:`check_static` then verifies the page: no element or stylesheet fetched from the
+network, and no ``<script>`` at all. The second rule catches data-derived HTML that was
+not escaped (a customer called ``<script>alert(1)</script>``): such a report fails
+instead of being published. Math in markdown is not typeset (there is no MathJax
+offline); write formulas in words or Unicode.
+
+Example
+-------
+>>> import nbformat
+>>> nb = nbformat.v4.new_notebook()
+>>> nb.cells = [nbformat.v4.new_markdown_cell("# Cash report")]
+>>> page = export_html(nb, title="Cash report")
+>>> check_static(page.html)
+[]
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import nbformat
+
+# The one place an offline template lives. It extends nbconvert's lab template, empties
+# the blocks that emit <script> tags (require.js, MathJax, mermaid, widgets) and gives
+# figures the alt text recorded by notebook.show_figure (lab has no alt support).
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block data_png scoped -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ ((output | get_metadata('alt', 'image/png')) or 'Figure') | escape_html }}">
+</div>
+{%- endblock data_png -%}
+{%- block notebook_css -%}<style type="text/css">
+{{ resources.collections_lab_css }}
+</style>{%- endblock notebook_css -%}
+"""
+
+_CSS = """
+:root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --accent: #1f6feb; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+h1, h2, h3, h4 { line-height: 1.25; margin: 1.4em 0 .5em; }
+h1 { font-size: 1.8rem; margin-top: .5em; } h2 { font-size: 1.35rem; border-bottom: 1px solid var(--line); padding-bottom: .2em; }
+a { color: var(--accent); } a.anchor-link { display: none; }
+.jp-Collapser, .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+.jp-Cell { margin: 0; } .jp-OutputArea-output { margin: .4em 0; overflow-x: auto; }
+pre { white-space: pre-wrap; font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; margin: .3em 0; }
+img { max-width: 100%; height: auto; }
+table { border-collapse: collapse; margin: .6em 0; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: right; vertical-align: top; }
+th { background: #f5f7fa; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
+tbody tr:nth-child(even) { background: #fafbfc; }
+blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--line); color: var(--muted); }
+.cl-summary { background: #f0f6ff; border-left: 4px solid var(--accent); padding: .6em 1.1em; margin: 1em 0; }
+.cl-summary ul { margin: .3em 0; padding-left: 1.2em; }
+.cl-provenance { color: var(--muted); font-size: 13px; }
+@media print { main { max-width: none; } }
+"""
+
+#: Cell tags that drop a whole cell / all its outputs from the HTML (as in Jupyter Book).
+REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
+REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
+
+_URL_ATTRS = {
+    "script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
+    "video": "src", "audio": "src", "embed": "src", "object": "data", "track": "src",
+}
+_REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+_CSS_REMOTE = re.compile(r"(@import|url\()\s*['\"]?\s*(https?:)?//", re.I)
+
+
+@dataclass
+class HtmlPage:
+    """An exported report page: the HTML text and what was left out of it."""
+
+    html: str
+    n_stderr_outputs: int = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+def _strip_stderr(nb) -> tuple[nbformat.NotebookNode, int]:
+    nb = copy.deepcopy(nb)
+    dropped = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                dropped += 1
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    return nb, dropped
+
+
+def _exporter(lang: str):
+    # Imported here: nbconvert costs ~0.5 s to import, and notebook helpers must not pay it.
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    return HTMLExporter(
+        config=config,
+        extra_loaders=[DictLoader({"collections_lab_offline.html.j2": _TEMPLATE})],
+        template_file="collections_lab_offline.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=lang,
+    )
+
+
+def export_html(nb, title: str | None = None, lang: str = "en") -> HtmlPage:
+    """Render an executed notebook as a static HTML page without code.
+
+    Args:
+        nb: an ``nbformat`` notebook node (executed).
+        title: the page ``<title>``; defaults to the notebook's own metadata title.
+        lang: the page language (``"en"`` or ``"es"``), used for ``<html lang>``.
+
+    Returns:
+        :class:`HtmlPage` with the HTML text and the number of stderr outputs left out.
+    """
+    nb, dropped = _strip_stderr(nb)
+    if title:
+        nb.metadata["title"] = title
+    body, _ = _exporter(lang).from_notebook_node(
+        nb, resources={"collections_lab_css": _CSS.strip()}
+    )
+    return HtmlPage(html=body, n_stderr_outputs=dropped)
+
+
+class _Scanner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            src = attrs.get("src")
+            what = f"src={src!r}" if src else "inline"
+            self.problems.append(f"<script> element ({what}): reports must be static")
+        attr = _URL_ATTRS.get(tag)
+        if attr and attrs.get(attr) and _REMOTE.match(attrs[attr]):
+            self.problems.append(f"<{tag} {attr}={attrs[attr]!r}> is fetched from the network")
+        if attrs.get("style") and _CSS_REMOTE.search(attrs["style"]):
+            self.problems.append(f"<{tag} style=...> loads a remote resource")
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style and _CSS_REMOTE.search(data):
+            self.problems.append("a stylesheet imports a remote resource")
+
+
+def check_static(html: str) -> list[str]:
+    """Problems that stop ``html`` from rendering offline and script-free ([] if none).
+
+    Flags any ``<script>`` element (remote or inline), any script, stylesheet, image,
+    frame or media element whose address is remote (``http://``, ``https://``, ``//``),
+    and CSS ``@import`` / ``url()`` of remote resources. Plain links (``<a href>``) are
+    allowed: they are not fetched when the page opens.
+    """
+    scanner = _Scanner()
+    scanner.feed(html)
+    scanner.close()
+    return scanner.problems

@@ -1,0 +1,304 @@
+"""Helpers every report notebook calls: load data, show the executive summary, figures.
+
+They keep notebooks thin (no logic that lives only in a notebook) and make every report
+safe to hand to a stakeholder: text derived from data is HTML-escaped, customer ids can
+be pseudonymised, and the data source and as-of date are recorded in the output so the
+runner can list them in ``reports/index.html``.
+
+This module is imported inside the report kernel, so it must stay cheap to import (no
+papermill or nbconvert here).
+
+Example
+-------
+In a report notebook, after the ``parameters`` cell::
+
+    from collections_lab.reporting.notebook import load_report_data, show_summary
+    portfolio = load_report_data(data, mapping, as_of, pseudonymise=pseudonymise)
+    show_summary(["Cash collected rose 4%.", "Customer <b>X</b> pays late."], lang)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .. import i18n
+from .paths import sample_data_dir
+
+#: Output-metadata key under which :func:`load_report_data` records the data it used;
+#: the runner reads it from the executed notebook (see ``notebooks/README.md``).
+METADATA_KEY = "collections_lab"
+#: Environment variable holding the secret key for pseudonyms in stakeholder reports.
+SALT_ENV = "COLLECTIONS_LAB_PSEUDONYM_SALT"
+_DEFAULT_SALT = "collections-lab-default-salt"
+
+i18n.register(
+    {
+        "en": {
+            "report.summary_title": "Executive summary",
+            "report.data": "Data",
+            "report.as_of": "as of",
+            "report.sample": "bundled sample",
+            "report.pseudonymised": "customer ids pseudonymised",
+        },
+        "es": {
+            "report.summary_title": "Resumen ejecutivo",
+            "report.data": "Datos",
+            "report.as_of": "al",
+            "report.sample": "muestra incluida",
+            "report.pseudonymised": "identificadores de cliente seudonimizados",
+        },
+    }
+)
+
+
+def _display(html_text: str, plain: str, metadata: dict | None = None) -> None:
+    from IPython.display import display
+
+    display({"text/html": html_text, "text/plain": plain}, raw=True, metadata=metadata or {})
+
+
+def _markdown_to_html(text: str) -> str:
+    # mistune (already needed by nbconvert) with escape=True turns any raw HTML in the
+    # text into visible text and neutralises javascript: links.
+    import mistune
+
+    return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
+
+
+def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) -> str:
+    """The HTML of an executive-summary box (see :func:`show_summary`)."""
+    i18n.check_language(lang)
+    heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
+    if isinstance(lines_or_markdown, str):
+        body = _markdown_to_html(lines_or_markdown)
+    elif isinstance(lines_or_markdown, Iterable):
+        items = [_as_sentence(item, lang) for item in lines_or_markdown]
+        body = "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in items) + "</ul>"
+    else:
+        raise TypeError(
+            "show_summary expects a markdown string or a list of sentences/results, "
+            f"got {type(lines_or_markdown).__name__}"
+        )
+    return f'<div class="cl-summary" lang="{lang}"><h2>{heading}</h2>{body}</div>'
+
+
+def _as_sentence(item, lang: str) -> str:
+    summary = getattr(item, "summary", None)
+    if callable(summary):
+        return str(summary(lang=lang))
+    return str(item)
+
+
+def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) -> None:
+    """Display the executive summary of a report, with all data-derived text escaped.
+
+    Args:
+        lines_or_markdown: either a markdown string (raw HTML in it is shown as text), or
+            a list whose items are sentences or result objects with a
+            ``summary(lang=...)`` method (one bullet each).
+        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
+        title: heading to use instead of "Executive summary" / "Resumen ejecutivo".
+
+    Example:
+        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
+    """
+    page = summary_html(lines_or_markdown, lang=lang, title=title)
+    if isinstance(lines_or_markdown, str):
+        plain = lines_or_markdown
+    else:
+        plain = "\n".join(f"- {_as_sentence(i, lang)}" for i in lines_or_markdown)
+    _display(page, plain)
+
+
+def figure_alt_text(fig) -> str:
+    """A figure's description for screen readers: its suptitle or axes titles."""
+    suptitle = getattr(fig, "_suptitle", None)
+    titles = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
+    titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return "; ".join(titles) or "Figure"
+
+
+def show_figure(fig, alt: str | None = None, close: bool = True) -> None:
+    """Display a matplotlib figure once (as an embedded PNG with alt text) and close it.
+
+    Returning a pyplot figure as a cell's last expression shows it twice with the
+    inline backend (once as the value, once when the cell's figures are flushed);
+    this helper shows it exactly once. ``alt`` defaults to the figure's titles.
+    """
+    from IPython.display import display
+
+    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig)}})
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def _salt_bytes(salt: str | None) -> bytes:
+    if salt is None:
+        salt = os.environ.get(SALT_ENV) or _DEFAULT_SALT
+    return str(salt).encode("utf-8")
+
+
+def pseudonym(value, salt: str | None = None, prefix: str = "C-") -> str:
+    """The stable pseudonym of one id: ``prefix`` + 10 hex digits of a keyed hash.
+
+    The same id and salt always give the same pseudonym (reports stay comparable week to
+    week); without the salt the id cannot be recovered by hashing candidate ids. Set the
+    salt in the ``COLLECTIONS_LAB_PSEUDONYM_SALT`` environment variable and keep it
+    secret: the built-in default only hides ids from casual readers.
+
+    >>> pseudonym("C0001", salt="s") == pseudonym("C0001", salt="s")
+    True
+    """
+    digest = hmac.new(_salt_bytes(salt), str(value).encode("utf-8"), hashlib.blake2b)
+    return prefix + digest.hexdigest()[:10]
+
+
+def pseudonymise(frame: pd.DataFrame, column: str = "customer_id", salt: str | None = None,
+                 prefix: str = "C-") -> pd.DataFrame:
+    """A copy of ``frame`` with ``column`` replaced by stable pseudonyms.
+
+    Missing values stay missing. Raises KeyError naming the column if it is absent, and
+    ValueError if two different ids would share a pseudonym (never silently merged).
+
+    >>> out = pseudonymise(pd.DataFrame({"customer_id": ["a", "b", "a"]}), salt="s")
+    >>> out["customer_id"].nunique()
+    2
+    """
+    if column not in frame.columns:
+        raise KeyError(f"cannot pseudonymise: no column {column!r} in {list(frame.columns)}")
+    out = frame.copy()
+    values = out[column]
+    uniques = pd.unique(values[values.notna()])
+    mapping = {v: pseudonym(v, salt, prefix) for v in uniques}
+    if len(set(mapping.values())) != len(mapping):
+        raise ValueError(f"pseudonym collision in column {column!r}; use a longer prefix/salt")
+    out[column] = values.map(mapping).where(values.notna(), values)
+    return out
+
+
+def pseudonymise_portfolio(portfolio, salt: str | None = None):
+    """A copy of a Portfolio whose customers are pseudonymised in every table.
+
+    ``customer_id`` is replaced in customers, invoices and assignments, and the
+    customers' ``name`` (if present) by the same pseudonym.
+    """
+    from dataclasses import replace
+
+    customers = pseudonymise(portfolio.customers, "customer_id", salt)
+    if "name" in customers.columns:
+        customers["name"] = customers["customer_id"]
+    changes = {"customers": customers}
+    for table in ("invoices", "assignments"):
+        frame = getattr(portfolio, table)
+        if "customer_id" in frame.columns:
+            changes[table] = pseudonymise(frame, "customer_id", salt)
+    return replace(portfolio, **changes)
+
+
+def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
+    """The report's as-of date: ``as_of`` if given, else the last date in the data.
+
+    >>> resolve_as_of(None, "2025-06-30")
+    Timestamp('2025-06-30 00:00:00')
+    """
+    if as_of is not None and str(as_of).strip() != "":
+        try:
+            return pd.Timestamp(as_of).normalize()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"as_of must be an ISO date like 2025-06-30, got {as_of!r}") from exc
+    return pd.Timestamp(portfolio.last_date).normalize()
+
+
+def _is_url(data: str) -> bool:
+    return "://" in data
+
+
+def resolve_data(data=None) -> str:
+    """The data location a report reads: ``data`` or the bundled sample directory.
+
+    Local paths must exist (FileNotFoundError naming the path otherwise); URLs
+    (``sqlite:///...``, ``postgresql://...``) are passed through unchecked.
+    """
+    if data is None or str(data).strip() == "":
+        path = sample_data_dir()
+        if not path.exists() or not any(path.iterdir()):
+            raise FileNotFoundError(
+                f"the bundled sample data is missing at {path}; create it with "
+                "`collections-lab sample-data --out data/sample`"
+            )
+        return str(path)
+    data = str(data)
+    if _is_url(data):
+        return data
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"data not found: {path.resolve()} (parameter `data`)")
+    return str(path)
+
+
+def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = False,
+                     salt: str | None = None, lang: str = "en", show: bool = True):
+    """Load the portfolio a report analyses and record where it came from.
+
+    Args:
+        data: a file, directory or database URL understood by
+            :func:`collections_lab.io.load_portfolio`; ``None`` = the bundled sample.
+        mapping: a column-mapping preset name or YAML path (``None`` = the schema's names).
+        as_of: ISO date the report describes; ``None`` = the last date in the data.
+        pseudonymise: replace customer ids and names by stable pseudonyms.
+        salt: key for the pseudonyms (default: ``COLLECTIONS_LAB_PSEUDONYM_SALT``).
+        lang: language of the provenance line.
+        show: display a one-line provenance note (data, as-of date, row counts); its
+            output metadata is what the runner reads the as-of date from.
+
+    Returns:
+        The :class:`~collections_lab.portfolio_model.Portfolio`.
+    """
+    from ..io import load_portfolio
+
+    location = resolve_data(data)
+    portfolio = load_portfolio(location, mapping=mapping)
+    if pseudonymise:
+        portfolio = pseudonymise_portfolio(portfolio, salt)
+    resolved = resolve_as_of(portfolio, as_of)
+    if show:
+        label = i18n.t("report.sample", lang) if data in (None, "") else str(data)
+        parts = [
+            f"{i18n.t('report.data', lang)}: {label}",
+            f"{i18n.t('report.as_of', lang)} {resolved.date().isoformat()}",
+            f"{i18n.format_number(len(portfolio.invoices), 0, lang)} {i18n.t('invoices', lang).lower()}",
+            f"{i18n.format_number(len(portfolio.customers), 0, lang)} {i18n.t('customers', lang).lower()}",
+        ]
+        if pseudonymise:
+            parts.append(i18n.t("report.pseudonymised", lang))
+        plain = " · ".join(parts)
+        record = {
+            "as_of": resolved.date().isoformat(),
+            "data": label,
+            "n_invoices": int(len(portfolio.invoices)),
+            "n_customers": int(len(portfolio.customers)),
+            "pseudonymised": bool(pseudonymise),
+        }
+        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
+                 {METADATA_KEY: record})
+    return portfolio
+
+
+def report_record(as_of, **extra) -> None:
+    """Record report facts for the runner without displaying anything visible.
+
+    For notebooks that do not call :func:`load_report_data` (e.g. a design notebook
+    working from simulation): ``report_record(as_of="2025-06-30")``.
+    """
+    record = {"as_of": None if as_of is None else pd.Timestamp(as_of).date().isoformat()}
+    record.update(extra)
+    _display("", "", {METADATA_KEY: record})

@@ -1,0 +1,110 @@
+"""Report parameters: parse them from the command line, check them against the notebook.
+
+papermill only *logs* a parameter the notebook does not declare ("Passed unknown
+parameter"), so a typo in a scheduled job silently runs with defaults. The runner checks
+every name against the notebook's ``parameters`` cell first (via
+``papermill.inspect_notebook``) and refuses to run with a message listing what the
+notebook declares.
+
+Example
+-------
+>>> parse_value("2025-06-30"), parse_value("true"), parse_value("12"), parse_value("null")
+('2025-06-30', True, 12, None)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+
+import yaml
+
+#: Parameters holding a local file or directory: made absolute (relative to the caller's
+#: working directory, since the kernel runs in the notebooks directory) and checked
+#: before a kernel is started.
+PATH_PARAMETERS = ("data", "strategies", "mapping")
+
+
+class ParameterError(ValueError):
+    """A parameter the notebook does not declare, or a value that cannot be used."""
+
+
+def parse_value(text: str):
+    """Turn a command-line value into a Python value with YAML rules.
+
+    Numbers, ``true``/``false``, ``null`` and ``[a, b]`` lists are typed; dates stay ISO
+    strings (papermill passes strings, not date objects); anything else is a string.
+    """
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return normalise_value(value)
+
+
+def normalise_value(value):
+    """Make a parameter value papermill can write into a notebook (dates -> ISO text)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [normalise_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): normalise_value(v) for k, v in value.items()}
+    return value
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, dict]:
+    """The parameters a notebook declares in its ``parameters`` cell.
+
+    Returns ``{name: {"default": "...", "inferred_type_name": "...", "help": "..."}}``
+    as papermill infers them (defaults are the source text).
+    """
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def _looks_like_path(name: str, value) -> bool:
+    if name not in PATH_PARAMETERS or not isinstance(value, str) or not value.strip():
+        return False
+    if "://" in value:
+        return False
+    if name == "mapping":  # a preset name (e.g. "sage") is not a path
+        return value.endswith((".yml", ".yaml")) or "/" in value or "\\" in value
+    return True
+
+
+def check_parameters(parameters: dict, declared: dict, notebook: str,
+                     base_dir: str | Path | None = None) -> dict:
+    """Validate ``parameters`` for ``notebook``; returns them normalised.
+
+    Raises :class:`ParameterError` for a name the notebook does not declare (with the
+    closest declared name) and for a path parameter naming a file that does not exist.
+    Relative paths are resolved against ``base_dir`` (default: the current directory).
+    """
+    unknown = [name for name in parameters if name not in declared]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(declared), n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ParameterError(
+            f"{notebook}: unknown parameter {', '.join(hints)}; the notebook declares "
+            f"{', '.join(sorted(declared)) or 'no parameters'}"
+        )
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    out = {}
+    for name, value in parameters.items():
+        value = normalise_value(value)
+        if _looks_like_path(name, value):
+            path = Path(value).expanduser()
+            if not path.is_absolute():
+                path = base / path
+            if not path.exists():
+                raise ParameterError(f"{notebook}: parameter {name!r}: file not found: {path}")
+            value = str(path.resolve())
+        out[name] = value
+    return out

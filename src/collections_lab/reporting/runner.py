@@ -1,0 +1,335 @@
+"""Run one report notebook with papermill and publish it only if it succeeded.
+
+A run executes ``notebooks/<name>.ipynb`` in a kernel of *this* interpreter (no kernel
+registration: a ``python3`` kernelspec registered from another environment is ignored),
+writes the executed notebook to a temporary file, exports it to static HTML
+(:mod:`.export`) and then moves both into ``reports/<report>/`` with atomic renames.
+
+A failed run — a cell raising (``PapermillExecutionError``), a cell running past the
+timeout (nbclient's ``CellTimeoutError``), the kernel dying (``DeadKernelError``), an
+unknown parameter, a missing notebook or data file, an HTML page that would not be
+static — never touches the last good HTML: the partly executed notebook is kept as
+``<report>.failed.ipynb`` and the run is recorded as failed, with the error, in
+``reports/runs.json`` and ``reports/index.html``. Re-running the same report simply
+replaces its files; nothing accumulates except run records (capped).
+
+Example
+-------
+>>> result = run_report("01_portfolio_health", {"lang": "es"})  # doctest: +SKIP
+>>> result.status, result.html  # doctest: +SKIP
+('ok', 'reports/01_portfolio_health/01_portfolio_health.html')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..results import ResultMixin
+from . import paths
+from .parameters import ParameterError, check_parameters, declared_parameters
+from .store import append_run, atomic_write_text, locked
+
+#: Default limit for one cell, in seconds.
+DEFAULT_TIMEOUT = 600
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class ReportError(Exception):
+    """A report that cannot be started (missing notebook, bad parameters, bad batch file)."""
+
+
+@dataclass
+class RunResult(ResultMixin):
+    """The outcome of one report run, as recorded in ``reports/runs.json``.
+
+    Paths are relative to the reports directory. ``duration_s`` is wall-clock seconds
+    including kernel start; ``html_bytes`` the size of the published page.
+    """
+
+    report: str
+    notebook: str
+    status: str  # "ok" or "failed"
+    parameters: dict = field(default_factory=dict)
+    title: str = ""
+    as_of: str | None = None
+    started_at: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+    error_kind: str | None = None
+    html: str | None = None
+    ipynb: str | None = None
+    failed_ipynb: str | None = None
+    html_bytes: int | None = None
+    n_stderr_outputs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def _title(self) -> str:
+        return f"{self.report}: {self.status}"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(self)])
+
+    def to_record(self) -> dict:
+        return asdict(self)
+
+
+def _kernel_manager_class():
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ProjectKernelManager(AsyncKernelManager):
+        """A python3 kernel of the running interpreter, whatever kernelspecs exist.
+
+        jupyter_client prefers a ``python3`` kernelspec found in the user's Jupyter data
+        directories (possibly another environment's Python); this always launches
+        ``sys.executable -m ipykernel_launcher``, so reports use the project's packages.
+        """
+
+        @property
+        def kernel_spec(self):
+            if self._kernel_spec is None:
+                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+            return self._kernel_spec
+
+    return ProjectKernelManager
+
+
+def find_notebook(name: str | Path, notebooks_dir: str | Path | None = None) -> Path:
+    """The notebook for a report name (``01_portfolio_health``), file name or path.
+
+    Raises :class:`ReportError` listing the available notebooks when it is not found.
+    """
+    candidate = Path(name)
+    if candidate.suffix == ".ipynb" and candidate.exists():
+        return candidate.resolve()
+    folder = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
+    stem = candidate.name.removesuffix(".ipynb")
+    path = folder / f"{stem}.ipynb"
+    if path.exists():
+        return path.resolve()
+    available = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    close = difflib.get_close_matches(stem, available, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ReportError(
+        f"notebook {stem!r} not found in {folder} (available: "
+        f"{', '.join(available) or 'none'}).{hint}"
+    )
+
+
+def notebook_title(nb, lang: str = "en", default: str = "") -> str:
+    """A report's title: ``metadata.collections_lab.title`` (text or ``{lang: text}``),
+    else ``metadata.title``, else the notebook's first markdown heading, else ``default``.
+    """
+    meta = nb.metadata.get("collections_lab", {}).get("title") or nb.metadata.get("title")
+    if isinstance(meta, dict):
+        meta = meta.get(lang) or meta.get("en") or next(iter(meta.values()), None)
+    if meta:
+        return str(meta)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$", line)
+            if match:
+                return re.sub(r"[*_`]", "", match.group(1)).strip()
+    return default
+
+
+def recorded_facts(nb) -> dict:
+    """Facts the notebook recorded in output metadata (see ``notebook.METADATA_KEY``)."""
+    from .notebook import METADATA_KEY
+
+    facts: dict = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            record = out.get("metadata", {}).get(METADATA_KEY)
+            if isinstance(record, dict):
+                facts.update(record)
+    return facts
+
+
+def _describe_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        value = _ANSI.sub("", str(exc.evalue)).strip()
+        return "error", f"{exc.ename}: {value} (cell [{exc.exec_count}])"
+    if isinstance(exc, CellTimeoutError):
+        return "timeout", f"a cell ran longer than the {timeout:g} s timeout and was stopped"
+    if isinstance(exc, DeadKernelError):
+        return "dead_kernel", f"the kernel died while running (crash or out of memory): {exc}"
+    text = _ANSI.sub("", str(exc)).strip().splitlines()
+    return "error", f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _record(reports_dir: Path, result: RunResult, update_index: bool) -> None:
+    with locked(reports_dir):
+        runs = append_run(reports_dir, result.to_record())
+        if update_index:
+            from .index import write_index
+
+            write_index(reports_dir, runs)
+
+
+def run_report(
+    name: str | Path,
+    parameters: dict | None = None,
+    *,
+    report: str | None = None,
+    notebooks_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    start_timeout: float = 60,
+    base_dir: str | Path | None = None,
+    update_index: bool = True,
+) -> RunResult:
+    """Execute one report notebook and publish its HTML if (and only if) it succeeds.
+
+    Args:
+        name: notebook name in the notebooks directory (``"01_portfolio_health"``) or a
+            path to an ``.ipynb``.
+        parameters: values for names declared in the notebook's ``parameters`` cell;
+            any other name is refused before a kernel starts.
+        report: output name (default: the notebook's name); files go to
+            ``<reports_dir>/<report>/<report>.html`` and ``.ipynb``.
+        notebooks_dir, reports_dir: default to the project's ``notebooks/`` and
+            ``reports/`` (see :mod:`.paths`).
+        timeout: seconds one cell may run before the run fails.
+        start_timeout: seconds the kernel may take to start.
+        base_dir: directory relative path parameters are resolved against (default: cwd).
+        update_index: rebuild ``index.html`` after recording the run.
+
+    Returns:
+        A :class:`RunResult`; failures are returned (``status="failed"``), not raised.
+    """
+    reports_dir = Path(reports_dir) if reports_dir is not None else paths.reports_dir()
+    parameters = dict(parameters or {})
+    started = time.perf_counter()
+    result = RunResult(
+        report=str(report or Path(name).name.removesuffix(".ipynb")),
+        notebook=str(name),
+        status="failed",
+        parameters=parameters,
+        as_of=None if parameters.get("as_of") is None else str(parameters["as_of"]),
+        started_at=_now(),
+    )
+    out_dir = reports_dir / result.report
+    try:
+        notebook = find_notebook(name, notebooks_dir)
+        result.notebook = notebook.name
+        result.parameters = check_parameters(
+            parameters, declared_parameters(notebook), notebook.name, base_dir
+        )
+    except (ReportError, ParameterError, FileNotFoundError, ValueError) as exc:
+        result.error_kind = "bad_request"
+        result.error = str(exc)
+        result.duration_s = round(time.perf_counter() - started, 2)
+        _record(reports_dir, result, update_index)
+        return result
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    running = out_dir / f".{result.report}.running-{os.getpid()}.ipynb"
+    failed_path = out_dir / f"{result.report}.failed.ipynb"
+    try:
+        _execute(notebook, running, result.parameters, timeout, start_timeout)
+        _publish(running, out_dir, result)
+    except KeyboardInterrupt:
+        with contextlib.suppress(FileNotFoundError):
+            running.unlink()
+        raise
+    except Exception as exc:  # every failure is recorded, none is raised
+        if not result.error:
+            result.error_kind, result.error = _describe_failure(exc, timeout)
+        if running.exists():
+            os.replace(running, failed_path)
+            result.failed_ipynb = failed_path.relative_to(reports_dir).as_posix()
+    else:
+        result.status = "ok"
+        with contextlib.suppress(FileNotFoundError):
+            failed_path.unlink()  # an older failure is superseded by this good run
+    result.duration_s = round(time.perf_counter() - started, 2)
+    _record(reports_dir, result, update_index)
+    return result
+
+
+def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
+             start_timeout: float) -> None:
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        kernel_manager_class=_kernel_manager_class(),
+        cwd=str(notebook.parent),
+        execution_timeout=timeout,
+        start_timeout=start_timeout,
+        progress_bar=False,
+        log_output=False,
+    )
+
+
+def _publish(executed: Path, out_dir: Path, result: RunResult) -> None:
+    import nbformat
+
+    from .export import check_static, export_html
+
+    nb = nbformat.read(executed, as_version=4)
+    facts = recorded_facts(nb)
+    lang = str(result.parameters.get("lang") or "en")
+    result.title = notebook_title(nb, lang, default=result.report)
+    result.as_of = facts.get("as_of") or result.as_of
+    page = export_html(nb, title=result.title, lang=lang)
+    problems = check_static(page.html)
+    if problems:
+        result.error_kind = "not_static"
+        result.error = "the HTML would not render offline: " + "; ".join(problems[:3])
+        raise ReportError(result.error)
+    html_path = out_dir / f"{result.report}.html"
+    ipynb_path = out_dir / f"{result.report}.ipynb"
+    os.replace(executed, ipynb_path)
+    atomic_write_text(html_path, page.html)
+    reports_dir = out_dir.parent
+    result.html = html_path.relative_to(reports_dir).as_posix()
+    result.ipynb = ipynb_path.relative_to(reports_dir).as_posix()
+    result.html_bytes = page.size_bytes
+    result.n_stderr_outputs = page.n_stderr_outputs
+
+
+def list_notebooks(notebooks_dir: str | Path | None = None) -> pd.DataFrame:
+    """The report notebooks with their titles and declared parameters (name=default)."""
+    import nbformat
+
+    folder = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
+    rows = []
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        declared = declared_parameters(path)
+        rows.append(
+            {
+                "notebook": path.stem,
+                "title": notebook_title(nb, default=path.stem),
+                "parameters": ", ".join(f"{k}={v.get('default')}" for k, v in declared.items()),
+            }
+        )
+    return pd.DataFrame(rows, columns=["notebook", "title", "parameters"])

@@ -1,0 +1,64 @@
+"""Batch files: parsed strictly, every report run, the batch failing if one failed."""
+
+from pathlib import Path
+
+import pytest
+
+from collections_lab.reporting.batch import load_batch, run_batch
+from collections_lab.reporting.runner import ReportError
+
+ROOT = Path(__file__).parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+
+
+def test_weekly_batch_lists_the_five_reports():
+    batch = load_batch(ROOT / "reports" / "weekly.yml")
+    assert [e.report for e in batch.entries] == [
+        "01_portfolio_health", "02_time_to_payment", "03_experiment_design",
+        "04_experiment_readout", "05_strategy_lab",
+    ]
+    assert batch.notebooks_dir == (ROOT / "notebooks").resolve()
+    assert batch.reports_dir == (ROOT / "reports").resolve()
+    assert all(e.parameters["lang"] == "en" for e in batch.entries)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("reports: []", "non-empty list"),
+        ("reprots: [a]", "unknown keys \\['reprots'\\]"),
+        ("reports: [{notebook: a, params: {}}]", "reports\\[1\\]: unknown keys \\['params'\\]"),
+        ("reports: [a, a]", "used twice: \\['a'\\]"),
+        ("reports: [{report: x}]", "reports\\[1\\]: expected a notebook"),
+        ("reports: [a\n", "not valid YAML"),
+    ],
+)
+def test_bad_batch_files_name_the_problem(tmp_path, text, message):
+    path = tmp_path / "b.yml"
+    path.write_text(text)
+    with pytest.raises(ReportError, match=message):
+        load_batch(path)
+
+
+def test_batch_runs_all_and_fails_if_any_failed(tmp_path):
+    path = tmp_path / "batch.yml"
+    path.write_text(
+        f"notebooks_dir: {FIXTURES}\nreports_dir: out\n"
+        "parameters: {as_of: 2025-02-28}\n"
+        "reports:\n"
+        "  - fixture_report_with_typo_missing\n"
+        "  - minimal_report\n"
+        "  - {notebook: minimal_report, report: minimal_es, parameters: {lang: es}}\n"
+    )
+    seen = []
+    result = run_batch(path, on_result=seen.append)
+    assert [r.status for r in result.runs] == ["failed", "ok", "ok"]
+    assert not result.ok and len(seen) == 3
+    assert (tmp_path / "out" / "minimal_es" / "minimal_es.html").exists()
+    assert result.runs[1].parameters == {"as_of": "2025-02-28"}  # YAML date -> ISO text
+    assert '<html lang="es">' in (tmp_path / "out" / "minimal_es" / "minimal_es.html").read_text()
+    frame = result.to_frame()
+    assert list(frame["report"]) == ["fixture_report_with_typo_missing", "minimal_report",
+                                     "minimal_es"]
+    with pytest.raises(ReportError, match="no report named"):
+        run_batch(path, only=["nope"])

@@ -1,0 +1,78 @@
+"""HTML export: no code, no scripts, nothing fetched from the network (no kernel needed)."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from collections_lab.reporting.export import check_static, export_html
+
+
+def _executed_notebook():
+    nb = new_notebook()
+    nb.metadata["language_info"] = {"name": "python"}
+    code = new_code_cell("secret_source_code = 42\nsecret_source_code")
+    code.outputs = [
+        new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+        new_output("stream", name="stderr", text="FutureWarning: noise\n"),
+        new_output("stream", name="stdout", text="visible text\n"),
+    ]
+    hidden = new_code_cell("x = 1")
+    hidden.metadata["tags"] = ["remove-cell"]
+    hidden.outputs = [new_output("stream", name="stdout", text="tagged away\n")]
+    nb.cells = [new_markdown_cell("# Título del informe\n\nMath $x^2$ stays text."),
+                code, hidden]
+    return nb
+
+
+def test_export_drops_code_prompts_stderr_and_tagged_cells():
+    page = export_html(_executed_notebook(), title="Informe <b>", lang="es")
+    body = page.html.split("<main>", 1)[1]
+    assert "secret_source_code" not in page.html
+    assert "In&nbsp;[" not in body and "Out[" not in body
+    assert "visible text" in body and "42" in body
+    assert "FutureWarning" not in page.html and page.n_stderr_outputs == 1
+    assert "tagged away" not in page.html
+    assert '<html lang="es">' in page.html
+    assert "<title>Informe &lt;b&gt;</title>" in page.html
+    assert check_static(page.html) == []
+    assert page.size_bytes < 20_000  # the stock lab template inlines ~276 KB of CSS
+
+
+def test_stock_lab_template_would_fetch_from_cdn():
+    # Why export.py has its own template: nbconvert's default page is not offline.
+    from nbconvert import HTMLExporter
+
+    stock, _ = HTMLExporter(template_name="lab").from_notebook_node(_executed_notebook())
+    problems = check_static(stock)
+    assert any("require" in p for p in problems) and any("mathjax" in p for p in problems)
+    ours = export_html(_executed_notebook()).html
+    assert "cdnjs" not in ours and "<script" not in ours
+
+
+@pytest.mark.parametrize(
+    "snippet, expected",
+    [
+        ('<script src="https://cdn.example/x.js"></script>', "network"),
+        ("<script>alert(1)</script>", "inline"),
+        ('<link rel="stylesheet" href="//cdn.example/a.css">', "network"),
+        ('<img src="http://example.com/a.png">', "network"),
+        ("<style>@import url('https://fonts.example/f.css');</style>", "remote"),
+        ('<div style="background: url(https://x.example/b.png)"></div>', "remote"),
+    ],
+)
+def test_check_static_flags_what_would_load_or_run(snippet, expected):
+    problems = check_static(f"<html><body>{snippet}</body></html>")
+    assert any(expected in p for p in problems)
+
+
+def test_check_static_allows_plain_links_and_data_images():
+    page = ('<a href="https://example.com">source</a>'
+            '<img src="data:image/png;base64,AAAA" alt="x"><style>p{color:red}</style>')
+    assert check_static(page) == []
+
+
+def test_export_accepts_a_notebook_read_from_disk(tmp_path):
+    path = tmp_path / "n.ipynb"
+    nbformat.write(_executed_notebook(), path)
+    page = export_html(nbformat.read(path, as_version=4))
+    assert "Título del informe" in page.html
