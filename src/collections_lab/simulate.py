@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from .assignment import Experiment, assign
 from .behaviour import SEGMENTS, BehaviourModel
@@ -40,8 +41,9 @@ from .strategies import Strategy
 
 #: Invoices per block of random numbers (results are identical for any chunk size).
 BLOCK = 1 << 16
-#: Uniform draws per invoice: exp. threshold, never-payer, installment, split (3), churn.
-N_UNIFORMS = 7
+#: Uniform draws per invoice: exp. threshold, never-payer, installment, split (3), churn,
+#: amount, disputed, payment link.
+N_UNIFORMS = 10
 
 COUNTRIES = {"CO": "COP", "MX": "MXN", "ES": "EUR", "US": "USD"}
 COUNTRY_SHARE = {"CO": 0.35, "MX": 0.30, "ES": 0.20, "US": 0.15}
@@ -351,7 +353,7 @@ def _invoice_grid(customers: pd.DataFrame, start: pd.Timestamp, end: pd.Timestam
     created = customers["created_at"].to_numpy(dtype="datetime64[ns]")
     ok = np.isnat(created[cust_idx]) | (issue >= created[cust_idx])
     cust_idx, issue = cust_idx[ok], issue[ok]
-    order = np.lexsort((cust_idx, issue))
+    order = np.lexsort((issue, cust_idx))
     return pd.DataFrame({"cust": cust_idx[order], "issue": issue[order]})
 
 
@@ -393,10 +395,10 @@ def _by_segment(values: dict) -> np.ndarray:
     return np.array([values[s] for s in SEGMENTS], dtype=float)
 
 
-def _ids(prefix: str, n: int) -> np.ndarray:
-    width = max(6, len(str(n)))
-    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(
-        object)
+def _ids(prefix: str, n: int, offset: int = 0, width: int = 6) -> np.ndarray:
+    """``n`` ids ``<prefix>000001``, ... numbered from ``offset + 1``, zero-padded."""
+    numbers = np.arange(offset + 1, offset + n + 1).astype(str)
+    return np.char.add(prefix, np.char.zfill(numbers, width)).astype(object)
 
 
 def simulate(
@@ -436,13 +438,90 @@ def simulate(
     seed
         Same seed, same output, byte for byte, whatever ``chunk_size``.
     chunk_size
-        Invoices processed together; bounds memory (rounded up to a multiple of BLOCK).
+        About this many invoices are drawn together (chunks never split a customer); bounds
+        the working memory of the draw. For portfolios too large to hold in memory use
+        :func:`simulate_to_parquet`, which writes each chunk as it is drawn.
     progress
         tqdm progress bar; default on only when stderr is a terminal.
     truth_replicates
         Monte Carlo replicates for true effects of arms with installment offers (other
         arms' effects are computed analytically).
     """
+    setup, experiment, assignments = _prepare(customers, plan, model, start, end, seed,
+                                              invoices_per_month, assigned_at, before)
+    customers = setup.customers
+    parts: dict[str, list] = {"invoices": [], "reminders": [], "payments": [], "truth": []}
+    churned_at = np.full(len(customers), np.datetime64("NaT"), dtype="datetime64[ns]")
+    truth_inputs: list[dict] = []
+    for chunk in setup.chunks(chunk_size, progress):
+        for name in ("invoices", "reminders", "payments"):
+            parts[name].append(chunk.tables[name])
+        parts["truth"].append(chunk.truth_invoices)
+        churned_at[chunk.customers] = chunk.churned_at
+        truth_inputs.append(chunk.truth_inputs)
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    truth = setup.truth(churned_at, tables.pop("truth"), truth_inputs, truth_replicates,
+                        experiment)
+    return SimulationResult(customers=customers, invoices=tables["invoices"],
+                            reminders=tables["reminders"], payments=tables["payments"],
+                            assignments=assignments, truth=truth, experiment=experiment)
+
+
+def simulate_to_parquet(
+    out_dir,
+    customers: pd.DataFrame | int,
+    plan: Strategy | Experiment,
+    model: BehaviourModel | None = None,
+    start="2025-01-01",
+    end="2025-12-31",
+    seed: int = 0,
+    invoices_per_month: float = 1.0,
+    assigned_at=None,
+    before: Strategy | None = None,
+    chunk_size: int = 4 * BLOCK,
+    progress: bool | None = None,
+    truth_replicates: int = 20,
+) -> Truth:
+    """Like :func:`simulate`, but stream the tables to ``out_dir/<table>.parquet``.
+
+    Each chunk is written as it is drawn, so memory stays bounded by ``chunk_size`` (plus
+    per-customer traits) whatever the portfolio size. The same seed gives the same rows as
+    :func:`simulate`. Returns the :class:`Truth` (its per-invoice table is not kept).
+    """
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    setup, experiment, assignments = _prepare(customers, plan, model, start, end, seed,
+                                              invoices_per_month, assigned_at, before)
+    writers: dict[str, pq.ParquetWriter] = {}
+    churned_at = np.full(len(setup.customers), np.datetime64("NaT"), dtype="datetime64[ns]")
+    truth_inputs: list[dict] = []
+    try:
+        for chunk in setup.chunks(chunk_size, progress):
+            for name in ("invoices", "reminders", "payments"):
+                table = pa.Table.from_pandas(chunk.tables[name], preserve_index=False)
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet.tmp", table.schema)
+                writers[name].write_table(table.cast(writers[name].schema))
+            churned_at[chunk.customers] = chunk.churned_at
+            truth_inputs.append(chunk.truth_inputs)
+    finally:
+        for w in writers.values():
+            w.close()
+    for name in writers:
+        (out / f"{name}.parquet.tmp").replace(out / f"{name}.parquet")
+    for name, frame in (("customers", setup.customers), ("assignments", assignments)):
+        frame.to_parquet(out / f"{name}.parquet.tmp", index=False)
+        (out / f"{name}.parquet.tmp").replace(out / f"{name}.parquet")
+    return setup.truth(churned_at, pd.DataFrame(), truth_inputs, truth_replicates, experiment)
+
+
+def _prepare(customers, plan, model, start, end, seed, invoices_per_month, assigned_at, before):
+    """Validate inputs, build the population and assignment: the part before the draw."""
     model = model or BehaviourModel()
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
@@ -470,106 +549,164 @@ def simulate(
         strategies = strategies + [before]
     assign_day = pd.Timestamp(assigned_at or start).normalize().to_datetime64()
 
-    traits = _customer_traits(customers, model, seed, start, end)
-    grid = _invoice_grid(customers, start, end, seed, invoices_per_month)
-    c = grid["cust"].to_numpy()
-    issue = grid["issue"].to_numpy()
-    n = len(c)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
-    amount_usd = traits["typical_usd"][c] * rng.lognormal(0, 0.35, size=n)
-    amount = np.round(amount_usd * traits["fx"][c], 2)
-    disputed = rng.random(n) < 0.03
-    link = rng.random(n) < traits["link_share"][c]
-    terms = traits["terms"][c].astype(np.int64)
-    channel = np.array(INVOICE_CHANNELS, dtype=object)[traits["channel_code"][c]]
-    seg = traits["seg"][c]
-    in_distress = ~np.isnat(traits["distress_start"][c]) & (issue >= traits["distress_start"][c])
-    u_c = traits["frailty"][c] + np.where(in_distress, model.distress_frailty_shift, 0.0)
-    chan_code = traits["channel_code"][c]
-    chan_beta = np.array([model.beta_invoice_channel[ch] for ch in INVOICE_CHANNELS])[chan_code]
-    log_m = (model.beta_log_amount * np.log(amount_usd / 1000.0) + model.beta_disputed * disputed
-             + model.beta_payment_link * link + chan_beta + u_c)
-    mult = np.exp(log_m)
-    never_logit = (_by_segment(model.never_pay_logit)[seg] - model.never_pay_frailty_effect * traits["frailty"][c]
-                   + model.never_pay_disputed * disputed
-                   + np.where(in_distress, model.distress_never_pay_shift, 0.0))
-    never_p = 1.0 / (1.0 + np.exp(-never_logit))
-    arm = cust_arm[c]
-    if before is not None:
-        arm = np.where(issue < assign_day, n_arms, arm)
-    taker = traits["taker"][c]
+    setup = _Setup(model=model, customers=customers, strategies=strategies,
+                   arm_names=arm_names, n_arms=n_arms, cust_arm=cust_arm,
+                   assign_day=assign_day, seed=seed, start=start, end=end,
+                   invoices_per_month=invoices_per_month)
+    return setup, experiment, assignments
 
-    curves = _Curves(model, strategies + [None])
-    chunk = max(BLOCK, -(-chunk_size // BLOCK) * BLOCK)
-    parts = []
-    bar = _progress(progress, n)
-    for lo in range(0, n, chunk):
-        hi = min(n, lo + chunk)
-        u = _uniforms(seed, lo, hi)
-        sl = slice(lo, hi)
-        o = _core(model, curves, arm[sl], seg[sl], terms[sl], taker[sl], mult[sl], never_p[sl],
-                  u)
-        parts.append((o, u))
+
+@dataclass
+class _Chunk:
+    """What one customer-aligned chunk of the simulation produced."""
+
+    customers: np.ndarray  # customer positions covered
+    churned_at: np.ndarray
+    tables: dict
+    truth_invoices: pd.DataFrame
+    truth_inputs: dict  # per-invoice arrays (experiment period) for true effects
+
+
+@dataclass
+class _Setup:
+    """Everything fixed before the chunked draw: population, arms, invoice schedule."""
+
+    model: BehaviourModel
+    customers: pd.DataFrame
+    strategies: list
+    arm_names: list
+    n_arms: int
+    cust_arm: np.ndarray
+    assign_day: np.datetime64
+    seed: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+    invoices_per_month: float
+
+    def __post_init__(self):
+        self.traits = _customer_traits(self.customers, self.model, self.seed, self.start,
+                                       self.end)
+        grid = _invoice_grid(self.customers, self.start, self.end, self.seed,
+                             self.invoices_per_month)
+        self.c = grid["cust"].to_numpy()
+        self.issue = grid["issue"].to_numpy()
+        self.curves = _Curves(self.model, self.strategies + [None])
+        self.id_width = max(6, len(str(len(self.c))))
+
+    @property
+    def names_all(self) -> np.ndarray:
+        extra = ["pre-period"] if len(self.strategies) > self.n_arms else []
+        return np.array(self.arm_names + extra, dtype=object)
+
+    def chunks(self, chunk_size: int, progress: bool | None):
+        """Yield :class:`_Chunk` s of about ``chunk_size`` potential invoices, never
+        splitting a customer (churn is resolved within a customer's invoices)."""
+        n = len(self.c)
+        size = max(1, int(chunk_size))
+        targets = np.arange(size, n, size)
+        bounds = np.unique(np.r_[0, np.searchsorted(self.c, self.c[targets], "left"), n])
+        bar = _progress(progress, n)
+        id_offset = 0
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            chunk = self._draw(int(lo), int(hi), id_offset)
+            id_offset += len(chunk.tables["invoices"])
+            if bar is not None:
+                bar.update(int(hi - lo))
+            yield chunk
         if bar is not None:
-            bar.update(hi - lo)
-    if bar is not None:
-        bar.close()
-    o = _Outcomes(*[np.concatenate([getattr(p[0], f) for p in parts])
-                    for f in _Outcomes.__dataclass_fields__])
-    u = np.concatenate([p[1] for p in parts], axis=1) if parts else np.empty((N_UNIFORMS, 0))
+            bar.close()
 
-    day = np.timedelta64(1, "D")
-    end_date = issue + o.end_day * day
-    # churn after each invoice, at the invoice's end date; later invoices are never issued
-    churn_p = (_by_segment(model.churn_base)[seg]
-               * np.exp(model.churn_firm_reminder * o.n_firm
-                        + model.churn_unneeded_reminder * o.n_unneeded
-                        + model.churn_escalated * (o.outcome == 2))
-               * np.where(in_distress, model.distress_churn_multiplier, 1.0))
-    churn_hit = u[6] < np.minimum(churn_p, 0.95)
-    churned_at = np.full(len(customers), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if churn_hit.any():
-        first = pd.Series(end_date[churn_hit]).groupby(c[churn_hit]).min()
-        churned_at[first.index.to_numpy()] = first.to_numpy()
-    cut = churned_at[c]
-    issued = np.isnat(cut) | (issue <= cut)
-    issued_idx = np.flatnonzero(issued)
+    def _draw(self, lo: int, hi: int, id_offset: int) -> _Chunk:
+        model, tr = self.model, self.traits
+        c = self.c[lo:hi]
+        issue = self.issue[lo:hi]
+        u = _uniforms(self.seed, lo, hi)
+        amount_usd = tr["typical_usd"][c] * np.exp(0.35 * ndtri(u[7]))
+        amount = np.round(amount_usd * tr["fx"][c], 2)
+        disputed = u[8] < 0.03
+        link = u[9] < tr["link_share"][c]
+        terms = tr["terms"][c].astype(np.int64)
+        chan_code = tr["channel_code"][c]
+        seg = tr["seg"][c]
+        distress = tr["distress_start"][c]
+        in_distress = ~np.isnat(distress) & (issue >= distress)
+        chan_beta = np.array([model.beta_invoice_channel[ch] for ch in INVOICE_CHANNELS])
+        log_m = (model.beta_log_amount * np.log(amount_usd / 1000.0)
+                 + model.beta_disputed * disputed + model.beta_payment_link * link
+                 + chan_beta[chan_code] + tr["frailty"][c]
+                 + np.where(in_distress, model.distress_frailty_shift, 0.0))
+        mult = np.exp(log_m)
+        never_logit = (_by_segment(model.never_pay_logit)[seg]
+                       - model.never_pay_frailty_effect * tr["frailty"][c]
+                       + model.never_pay_disputed * disputed
+                       + np.where(in_distress, model.distress_never_pay_shift, 0.0))
+        never_p = 1.0 / (1.0 + np.exp(-never_logit))
+        arm = self.cust_arm[c]
+        if len(self.strategies) > self.n_arms:
+            arm = np.where(issue < self.assign_day, self.n_arms, arm)
+        taker = tr["taker"][c]
+        o = _core(model, self.curves, arm, seg, terms, taker, mult, never_p, u)
 
-    tables = _build_tables(customers, strategies, model, issued_idx, c, arm, issue, terms,
-                           amount, disputed, channel, link, o, u, end_date)
-    inv_ids = tables["invoices"]["invoice_id"].to_numpy()
-    truth_customers = pd.DataFrame({
-        "customer_id": customers["customer_id"].to_numpy(),
-        "segment": customers["segment"].to_numpy(),
-        "arm": np.array(arm_names, dtype=object)[cust_arm],
-        "frailty": traits["frailty"],
-        "discount_taker": traits["taker"],
-        "distress_start": traits["distress_start"],
-        "churned_at": churned_at,
-    })
-    names_all = np.array(arm_names + (["pre-period"] if before is not None else []), dtype=object)
-    truth_invoices = pd.DataFrame({
-        "invoice_id": inv_ids,
-        "arm": names_all[arm[issued_idx]],
-        "never_payer": u[1, issued_idx] < never_p[issued_idx],
-        "never_pay_probability": never_p[issued_idx],
-        "multiplier": mult[issued_idx],
-        "counterfactual_day": np.where(o.counterfactual[issued_idx] >= model.horizon_days, -1,
-                                       o.counterfactual[issued_idx]),
-    })
-    in_test = issued_idx[arm[issued_idx] < n_arms]
-    sub = dict(seg=seg[in_test], terms=terms[in_test], taker=taker[in_test], mult=mult[in_test],
-               never_p=never_p[in_test])
-    effects = true_arm_effects(model, strategies[:n_arms], arm_names, sub, seed,
-                               truth_replicates)
-    truth = Truth(model=model.to_dict(), strategies={a: s.to_dict() for a, s in
-                                                     zip(names_all, strategies, strict=True)},
-                  seed=seed, customers=truth_customers, invoices=truth_invoices,
-                  arm_effects=effects,
-                  control=experiment.control_arm if experiment else arm_names[0])
-    return SimulationResult(customers=customers, invoices=tables["invoices"],
-                            reminders=tables["reminders"], payments=tables["payments"],
-                            assignments=assignments, truth=truth, experiment=experiment)
+        end_date = issue + o.end_day * np.timedelta64(1, "D")
+        # churn after each invoice, at its end date; later invoices are never issued
+        churn_p = (_by_segment(model.churn_base)[seg]
+                   * np.exp(model.churn_firm_reminder * o.n_firm
+                            + model.churn_unneeded_reminder * o.n_unneeded
+                            + model.churn_escalated * (o.outcome == 2))
+                   * np.where(in_distress, model.distress_churn_multiplier, 1.0))
+        hit = u[6] < np.minimum(churn_p, 0.95)
+        customers = np.unique(c)
+        churned = pd.Series(pd.NaT, index=customers, dtype="datetime64[ns]")
+        if hit.any():
+            first = pd.Series(end_date[hit]).groupby(c[hit]).min()
+            churned.loc[first.index] = first.to_numpy()
+        churned_at = churned.to_numpy(dtype="datetime64[ns]")
+        cut = churned.loc[c].to_numpy(dtype="datetime64[ns]")
+        idx = np.flatnonzero(np.isnat(cut) | (issue <= cut))
+
+        inv_ids = _ids("INV", len(idx), id_offset, self.id_width)
+        channel = np.array(INVOICE_CHANNELS, dtype=object)[chan_code]
+        tables = _build_tables(self.customers, self.strategies, model, idx, c, arm, issue,
+                               terms, amount, disputed, channel, link, o, u, end_date, inv_ids)
+        truth_invoices = pd.DataFrame({
+            "invoice_id": inv_ids,
+            "arm": self.names_all[arm[idx]],
+            "never_payer": u[1, idx] < never_p[idx],
+            "never_pay_probability": never_p[idx],
+            "multiplier": mult[idx],
+            "counterfactual_day": np.where(o.counterfactual[idx] >= model.horizon_days, -1,
+                                           o.counterfactual[idx]),
+        })
+        test = idx[arm[idx] < self.n_arms]
+        truth_inputs = dict(seg=seg[test], terms=terms[test], taker=taker[test],
+                            mult=mult[test], never_p=never_p[test])
+        return _Chunk(customers, churned_at, tables, truth_invoices, truth_inputs)
+
+    def truth(self, churned_at, truth_invoices, truth_inputs, replicates, experiment,
+              max_invoices: int = 100_000) -> Truth:
+        """The truth record; true effects use the first ``max_invoices`` invoices of the
+        experiment period (customers are generated at random, so these are a random
+        sample of the population; exact for smaller portfolios)."""
+        keys = ("seg", "terms", "taker", "mult", "never_p")
+        sub = {k: np.concatenate([t[k] for t in truth_inputs])[:max_invoices] for k in keys}
+        effects = true_arm_effects(self.model, self.strategies[: self.n_arms], self.arm_names,
+                                   sub, self.seed, replicates)
+        tr = self.traits
+        customers = pd.DataFrame({
+            "customer_id": self.customers["customer_id"].to_numpy(),
+            "segment": self.customers["segment"].to_numpy(),
+            "arm": np.array(self.arm_names, dtype=object)[self.cust_arm],
+            "frailty": tr["frailty"],
+            "discount_taker": tr["taker"],
+            "distress_start": tr["distress_start"],
+            "churned_at": churned_at,
+        })
+        return Truth(model=self.model.to_dict(),
+                     strategies={a: s.to_dict() for a, s in
+                                 zip(self.names_all, self.strategies, strict=True)},
+                     seed=self.seed, customers=customers, invoices=truth_invoices,
+                     arm_effects=effects,
+                     control=experiment.control_arm if experiment else self.arm_names[0])
 
 
 def _progress(progress: bool | None, total: int):
@@ -583,11 +720,10 @@ def _progress(progress: bool | None, total: int):
 
 
 def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount, disputed,
-                  channel, link, o, u, end_date) -> dict[str, pd.DataFrame]:
-    """Turn the drawn stories of the issued invoices into the five tables."""
+                  channel, link, o, u, end_date, inv_ids) -> dict[str, pd.DataFrame]:
+    """Turn the drawn stories of the issued invoices (positions ``idx``) into tables."""
     day = np.timedelta64(1, "D")
     m = len(idx)
-    inv_ids = _ids("INV", m)
     cust_ids = customers["customer_id"].to_numpy()[c[idx]]
     issue_i, terms_i, amount_i = issue[idx], terms[idx], amount[idx]
     outcome = o.outcome[idx]
@@ -628,20 +764,14 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
                 sent = sel[(d < stop) & (d < esc)]
                 if not len(sent):
                     continue
-                rem_parts.append(pd.DataFrame({
+                k = len(sent)
+                rem_parts.append({
                     "invoice_id": sent, "sent_at": issue_i[sent] + d * day,
-                    "sequence": seq, "tone": r.tone, "channel": r.channel,
-                    "personalised": r.personalised,
-                }))
-    reminders = (pd.concat(rem_parts, ignore_index=True) if rem_parts else
-                 pd.DataFrame({"invoice_id": pd.Series(dtype=object),
-                               "sent_at": pd.Series(dtype="datetime64[ns]"),
-                               "sequence": pd.Series(dtype=int), "tone": pd.Series(dtype=object),
-                               "channel": pd.Series(dtype=object),
-                               "personalised": pd.Series(dtype=bool)}))
-    if len(reminders):
-        reminders = _sorted_with_ids(reminders, "sent_at", inv_ids)
-        reminders["sequence"] = reminders["sequence"].astype(int)
+                    "sequence": np.full(k, seq), "tone": np.full(k, r.tone, dtype=object),
+                    "channel": np.full(k, r.channel, dtype=object),
+                    "personalised": np.full(k, r.personalised),
+                })
+    reminders = _sorted_frame(rem_parts, "sent_at", inv_ids, REMINDER_DTYPES)
 
     payments = _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i,
                          outcome, o, u)
@@ -668,16 +798,17 @@ def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i
     first_amount = np.round(amount_i * first_share, 2)
     parts = []
     s = np.flatnonzero(split)
-    parts.append(pd.DataFrame({"invoice_id": s, "paid_at": issue_i[s] + first_day[s] * day,
-                               "amount": first_amount[s], "method": "transfer", "discount": 0.0,
-                               "fee": 0.0}))
+    zeros = np.zeros(len(s))
+    parts.append({"invoice_id": s, "paid_at": issue_i[s] + first_day[s] * day,
+                  "amount": first_amount[s], "method": np.full(len(s), "transfer", dtype=object),
+                  "discount": zeros, "fee": zeros})
     nm = np.flatnonzero(normal)
     final = amount_i[nm] - discount[nm] + fee[nm] - np.where(split[nm], first_amount[nm], 0.0)
-    method = np.where(u[4, idx[nm]] < 0.7, "transfer", np.where(u[4, idx[nm]] < 0.85, "card",
-                                                                   "direct_debit"))
-    parts.append(pd.DataFrame({"invoice_id": nm, "paid_at": issue_i[nm] + end_day[nm] * day,
-                               "amount": np.round(final, 2), "method": method.astype(object),
-                               "discount": discount[nm], "fee": fee[nm]}))
+    methods = np.array(["transfer", "card", "direct_debit"], dtype=object)
+    method = methods[np.searchsorted([0.7, 0.85], u[4, idx[nm]], side="right")]
+    parts.append({"invoice_id": nm, "paid_at": issue_i[nm] + end_day[nm] * day,
+                  "amount": np.round(final, 2), "method": method,
+                  "discount": discount[nm], "fee": fee[nm]})
     pl = np.flatnonzero(plan)
     if len(pl):
         offers = [s.installment for s in strategies]
@@ -690,21 +821,32 @@ def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i
         share = np.round(amount_i[rows_inv] / n_inst.repeat(n_inst), 2)
         last = j == n_inst.repeat(n_inst) - 1
         share = np.where(last, amount_i[rows_inv] - share * (n_inst.repeat(n_inst) - 1), share)
-        parts.append(pd.DataFrame({"invoice_id": rows_inv,
-                                   "paid_at": issue_i[rows_inv] + when * day,
-                                   "amount": np.round(share, 2), "method": "installment",
-                                   "discount": 0.0, "fee": 0.0}))
-    payments = pd.concat(parts, ignore_index=True)
-    return _sorted_with_ids(payments, "paid_at", inv_ids)
+        zeros = np.zeros(len(rows_inv))
+        parts.append({"invoice_id": rows_inv, "paid_at": issue_i[rows_inv] + when * day,
+                      "amount": np.round(share, 2),
+                      "method": np.full(len(rows_inv), "installment", dtype=object),
+                      "discount": zeros, "fee": zeros})
+    return _sorted_frame(parts, "paid_at", inv_ids, PAYMENT_DTYPES)
 
 
-def _sorted_with_ids(frame: pd.DataFrame, date_column: str, inv_ids: np.ndarray) -> pd.DataFrame:
-    """Sort rows by date then invoice (integer positions, fast), then put the string ids in."""
-    pos = frame["invoice_id"].to_numpy(dtype=np.int64)
-    order = np.lexsort((pos, frame[date_column].to_numpy()))
-    out = frame.iloc[order].reset_index(drop=True)
-    out["invoice_id"] = inv_ids[pos[order]]
-    return out
+REMINDER_DTYPES = {"invoice_id": object, "sent_at": "datetime64[ns]", "sequence": np.int64,
+                   "tone": object, "channel": object, "personalised": bool}
+PAYMENT_DTYPES = {"invoice_id": object, "paid_at": "datetime64[ns]", "amount": float,
+                  "method": object, "discount": float, "fee": float}
+
+
+def _sorted_frame(parts: list[dict], date_column: str, inv_ids: np.ndarray,
+                  dtypes: dict) -> pd.DataFrame:
+    """Concatenate column arrays (``invoice_id`` as integer positions), sort rows by date
+    then invoice, and only then build the frame with the string ids (fast)."""
+    if not parts:
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in dtypes.items()})
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in dtypes}
+    pos = cols["invoice_id"].astype(np.int64)
+    order = np.lexsort((pos, cols[date_column]))
+    cols = {k: v[order] for k, v in cols.items()}
+    cols["invoice_id"] = inv_ids[pos[order]]
+    return pd.DataFrame(cols)
 
 
 # --------------------------------------------------------------------------- truth
