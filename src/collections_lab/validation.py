@@ -679,7 +679,9 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     pattern = rf"[+-]?(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)?(?:{d}\d+)?{exponent}"
     ok = s.str.fullmatch(pattern) & s.str.contains(r"\d", regex=True)
     clean = s.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
-    return pd.to_numeric(clean.where(ok), errors="coerce").astype("float64")
+    # astype goes through Python's float(), which round-trips every repr exactly;
+    # pd.to_numeric's fast parser can be off by one ulp (0.30000000000000004 -> 0.3).
+    return clean.where(ok, None).astype(object).astype("float64")
 
 
 def _parse_amount(text, col, decimal, missing, **_):
