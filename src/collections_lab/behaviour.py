@@ -35,7 +35,9 @@ calibrate them with :mod:`collections_lab.lab`):
   includes customers who would have paid early anyway. 2/10 net 30 costs ≈37 % a year.
 - Churn after each invoice: a small monthly base rate, raised by firm/final reminders, by
   reminders sent to customers who were about to pay anyway (within
-  ``unneeded_window_days``), and by escalation; multiplied during distress episodes.
+  ``unneeded_window_days``), and by escalation; multiplied during distress episodes. With
+  the defaults about 10 % of customers churn in a year under one friendly reminder, 12 %
+  under one firm reminder and 19 % under four "final" reminders starting before due.
 - Distress episodes: a share of customers, from a random date on, have their frailty
   reduced, their never-pay share raised and their churn multiplied: the ground truth for
   behaviour-change alerts.
@@ -122,8 +124,8 @@ class BehaviourModel:
     churn_base: dict = field(
         default_factory=lambda: {"small": 0.012, "medium": 0.008, "large": 0.005, "public": 0.003}
     )
-    churn_firm_reminder: float = 0.25
-    churn_unneeded_reminder: float = 0.35
+    churn_firm_reminder: float = 0.6
+    churn_unneeded_reminder: float = 0.5
     churn_escalated: float = 1.6
     unneeded_window_days: int = 3
     # distress episodes

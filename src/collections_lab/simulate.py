@@ -837,13 +837,14 @@ PAYMENT_DTYPES = {"invoice_id": object, "paid_at": "datetime64[ns]", "amount": f
 
 def _sorted_frame(parts: list[dict], date_column: str, inv_ids: np.ndarray,
                   dtypes: dict) -> pd.DataFrame:
-    """Concatenate column arrays (``invoice_id`` as integer positions), sort rows by date
-    then invoice, and only then build the frame with the string ids (fast)."""
+    """Concatenate column arrays (``invoice_id`` as integer positions), sort rows by invoice
+    then date (invoices are in global order, so this order does not depend on chunking),
+    and only then build the frame with the string ids (fast)."""
     if not parts:
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in dtypes.items()})
     cols = {k: np.concatenate([p[k] for p in parts]) for k in dtypes}
     pos = cols["invoice_id"].astype(np.int64)
-    order = np.lexsort((pos, cols[date_column]))
+    order = np.lexsort((cols[date_column], pos))
     cols = {k: v[order] for k, v in cols.items()}
     cols["invoice_id"] = inv_ids[pos[order]]
     return pd.DataFrame(cols)
