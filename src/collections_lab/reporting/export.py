@@ -65,12 +65,13 @@ a { color: var(--accent); } a.anchor-link { display: none; }
 .jp-Cell { margin: 0; } .jp-OutputArea-output { margin: .4em 0; overflow-x: auto; }
 pre { white-space: pre-wrap; font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; margin: .3em 0; }
 img { max-width: 100%; height: auto; }
-table { border-collapse: collapse; margin: .6em 0; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: right; vertical-align: top; }
+table { border: 0; border-collapse: collapse; margin: .6em 0; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { border: 0; border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: right; vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--line); color: var(--muted); }
 .cl-summary { background: #f0f6ff; border-left: 4px solid var(--accent); padding: .6em 1.1em; margin: 1em 0; }
+.cl-summary h2 { margin: .2em 0 .4em; border: 0; }
 .cl-summary ul { margin: .3em 0; padding-left: 1.2em; }
 .cl-provenance { color: var(--muted); font-size: 13px; }
 @media print { main { max-width: none; } }

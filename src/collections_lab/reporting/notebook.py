@@ -46,6 +46,7 @@ i18n.register(
             "report.as_of": "as of",
             "report.sample": "bundled sample",
             "report.pseudonymised": "customer ids pseudonymised",
+            "report.rejected": "rows rejected on loading",
         },
         "es": {
             "report.summary_title": "Resumen ejecutivo",
@@ -53,6 +54,7 @@ i18n.register(
             "report.as_of": "al",
             "report.sample": "muestra incluida",
             "report.pseudonymised": "identificadores de cliente seudonimizados",
+            "report.rejected": "filas rechazadas al cargar",
         },
     }
 )
@@ -201,7 +203,10 @@ def pseudonymise_portfolio(portfolio, salt: str | None = None):
         frame = getattr(portfolio, table)
         if "customer_id" in frame.columns:
             changes[table] = pseudonymise(frame, "customer_id", salt)
-    return replace(portfolio, **changes)
+    out = replace(portfolio, **changes)
+    if hasattr(portfolio, "load_report"):  # attached by io.load_portfolio, not a field
+        out.load_report = portfolio.load_report
+    return out
 
 
 def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
@@ -278,15 +283,20 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             f"{i18n.format_number(len(portfolio.invoices), 0, lang)} {i18n.t('invoices', lang).lower()}",
             f"{i18n.format_number(len(portfolio.customers), 0, lang)} {i18n.t('customers', lang).lower()}",
         ]
+        load_report = getattr(portfolio, "load_report", None)
+        rejected = int(getattr(load_report, "rows_rejected", 0) or 0)
+        if rejected:
+            parts.append(f"{i18n.format_number(rejected, 0, lang)} {i18n.t('report.rejected', lang)}")
         if pseudonymise:
             parts.append(i18n.t("report.pseudonymised", lang))
         plain = " · ".join(parts)
         record = {
             "as_of": resolved.date().isoformat(),
-            "data": label,
+            "data": "sample" if data in (None, "") else str(data),
             "n_invoices": int(len(portfolio.invoices)),
             "n_customers": int(len(portfolio.customers)),
             "pseudonymised": bool(pseudonymise),
+            "rows_rejected": rejected,
         }
         _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
                  {METADATA_KEY: record})
