@@ -1,0 +1,18 @@
+"""The examples in the core modules' docstrings run and give what they show."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.results",
+           "collections_lab.strategies", "collections_lab.assignment",
+           "collections_lab.payment_times", "collections_lab.portfolio_model",
+           "collections_lab.simulate", "collections_lab.behaviour", "collections_lab.sample_data",
+           "collections_lab.schema"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
