@@ -1,0 +1,1 @@
+"""Time-to-payment survival toolkit (placeholder exports; see the modules)."""

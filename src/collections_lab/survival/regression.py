@@ -1,0 +1,646 @@
+"""What speeds payment up: Cox models (fixed and time-varying reminders), PH check, AFT.
+
+- :func:`fit_cox`: lifelines ``CoxPHFitter`` on the payment-times frame (Efron ties) with
+  invoice and customer covariates and cluster-robust variance by customer. It uses
+  ``batch_mode=True`` deliberately: with whole-day durations lifelines' default picks a
+  slow path at 1M rows (~40 s vs ~1.6 s).
+- :func:`fit_cox_counts`: the same Efron partial likelihood on a counts table (categorical
+  covariates only, ``weight_col="n"``). Written here because lifelines' weighted Efron
+  treats weights as per-row scale factors in the tie correction (it counts tied *rows*,
+  not tied invoices), so a weighted fit on counts differs from the row-level fit whenever
+  days are tied; here a count of k is exactly k tied invoices (equal to the row-level fit
+  to 1e-8, and to statsmodels ``PHReg`` to 1e-6 in the tests). Model-based SEs only:
+  customers are not visible in counts.
+- :func:`reminder_intervals` + :func:`fit_time_varying_cox`: reminders as time-varying
+  exposures (a reminder changes the hazard from the day it is sent), long format by
+  intervals, lifelines ``CoxTimeVaryingFitter`` on whole days (fast path).
+- :func:`check_proportional_hazards`: scaled-Schoenfeld test with a readable verdict.
+- :func:`fit_aft`: Weibull / log-normal / log-logistic AFT for "days faster" readings.
+- :func:`concordance`: Harrell's C on a capped random sample (lifelines' lazy
+  ``concordance_index_`` costs ~19 s at 1M rows).
+
+Example
+-------
+>>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")  # doctest: +SKIP
+>>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]]           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..i18n import format_number
+from ..results import ResultMixin
+from ._common import (
+    SurvivalInputError,
+    as_list,
+    events_of,
+    require_columns,
+    weights_of,
+    whole_days,
+)
+
+# --------------------------------------------------------------------------- design
+
+
+@dataclass
+class Design:
+    """Numeric design matrix built from covariate columns (categoricals as dummies)."""
+
+    X: pd.DataFrame
+    references: dict[str, object]
+    categorical: list[str]
+
+
+def build_design(
+    frame: pd.DataFrame,
+    covariates,
+    event: np.ndarray,
+    weights: np.ndarray,
+    reference: dict | None = None,
+    where: str = "cox",
+) -> Design:
+    """Dummy-code categorical/bool covariates (reference level dropped), keep numeric ones.
+
+    Raises :class:`SurvivalInputError` for a constant covariate, a missing value, or a level
+    without any payment (its hazard ratio would be infinite / not estimable).
+    """
+    covariates = as_list(covariates)
+    if not covariates:
+        raise SurvivalInputError(f"{where}: give at least one covariate")
+    reference = dict(reference or {})
+    require_columns(frame, covariates, where)
+    parts, refs, cats = [], {}, []
+    for col in covariates:
+        s = frame[col]
+        if s.isna().any():
+            raise SurvivalInputError(
+                f"{where}: covariate {col!r} has {int(s.isna().sum())} missing value(s)"
+            )
+        levels = pd.unique(s[weights > 0])
+        if len(levels) < 2:
+            raise SurvivalInputError(
+                f"{where}: covariate {col!r} is constant (every invoice has {levels[0]!r}); "
+                "its effect cannot be estimated, drop it"
+            )
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if numeric and col not in reference:
+            parts.append(pd.Series(s.to_numpy(dtype=float), name=col, index=frame.index))
+            continue
+        cats.append(col)
+        levels = sorted(levels, key=str)
+        ref = reference.get(col, levels[0])
+        if ref not in levels:
+            raise SurvivalInputError(f"{where}: reference {ref!r} is not a level of {col!r}: {levels}")
+        refs[col] = ref
+        ev_by_level = pd.Series(weights * event).groupby(s.to_numpy()).sum()
+        no_events = [lv for lv in levels if ev_by_level.get(lv, 0) == 0]
+        if no_events:
+            raise SurvivalInputError(
+                f"{where}: no invoice with {col}={no_events} was paid, so its hazard ratio is "
+                "not estimable; merge that level with another or drop those invoices"
+            )
+        for lv in levels:
+            if lv == ref:
+                continue
+            parts.append(pd.Series((s == lv).to_numpy(dtype=float), name=f"{col}={lv}", index=frame.index))
+    return Design(pd.concat(parts, axis=1), refs, cats)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class CoxResult(ResultMixin):
+    """Hazard ratios of a Cox model: >1 means paid sooner, <1 paid later."""
+
+    table: pd.DataFrame
+    log_likelihood: float
+    n_invoices: float
+    n_events: float
+    method: str
+    references: dict = field(default_factory=dict)
+    fitter_: object = field(default=None, repr=False)
+    design_: pd.DataFrame | None = field(default=None, repr=False)
+    title = "Cox proportional hazards"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def params_(self) -> pd.Series:
+        return self.table.set_index("covariate")["coef"]
+
+    def summary(self, lang: str = "en") -> str:
+        lines = []
+        for r in self.table.itertuples():
+            change = (r.hazard_ratio - 1) * 100
+            if lang == "es":
+                verb = "más rápido" if change > 0 else "más lento"
+                lines.append(f"{r.covariate}: pago {format_number(abs(change), 0, 'es')} % {verb} "
+                             f"(RR {format_number(r.hazard_ratio, 2, 'es')}, "
+                             f"IC {format_number(r.ci_low, 2, 'es')}–{format_number(r.ci_high, 2, 'es')})")
+            else:
+                verb = "faster" if change > 0 else "slower"
+                lines.append(f"{r.covariate}: payment rate {abs(change):.0f}% {verb} "
+                             f"(HR {r.hazard_ratio:.2f}, CI {r.ci_low:.2f}–{r.ci_high:.2f})")
+        return "; ".join(lines) + "."
+
+
+def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
+    z = stats.norm.ppf(1 - alpha / 2)
+    coef, se = np.asarray(coef, float), np.asarray(se, float)
+    return pd.DataFrame(
+        {
+            "covariate": list(names), "coef": coef, "se": se,
+            "hazard_ratio": np.exp(coef),
+            "ci_low": np.exp(coef - z * se), "ci_high": np.exp(coef + z * se),
+            "p_value": 2 * stats.norm.sf(np.abs(coef / se)),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- Efron on counts
+
+
+def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk: int = 2_000_000):
+    """Efron partial likelihood with integer frequency weights; Newton–Raphson.
+
+    A row with weight k stands for k invoices with identical covariates and day: the tie
+    correction runs over all tied invoices (sum of weights), as the row-level fit does.
+    Returns (beta, covariance, loglik).
+    """
+    order = np.argsort(time, kind="stable")
+    X, time, event, w = X[order], time[order], event[order], w[order]
+    mean = (w[:, None] * X).sum(0) / w.sum()
+    Xc = X - mean
+    n, p = Xc.shape
+    uniq, start = np.unique(time, return_index=True)
+    tid = np.searchsorted(uniq, time)
+    dw = w * event
+    d_t = np.bincount(tid, weights=dw, minlength=len(uniq))
+    has = d_t > 0
+    ev_t = np.nonzero(has)[0]
+    d_ev = d_t[has].astype(np.int64)
+    xsum = np.stack([np.bincount(tid, weights=dw * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
+    xx = Xc[:, :, None] * Xc[:, None, :]
+    # chunks of event days so that the tie vectors stay bounded in memory
+    bounds, acc, first = [], 0, 0
+    for i, dd in enumerate(d_ev):
+        acc += dd
+        if acc >= chunk:
+            bounds.append((first, i + 1))
+            first, acc = i + 1, 0
+    if first < len(d_ev):
+        bounds.append((first, len(d_ev)))
+
+    def evaluate(beta):
+        r = w * np.exp(Xc @ beta)
+        rc0 = np.cumsum(r[::-1])[::-1]
+        rc1 = np.cumsum((r[:, None] * Xc)[::-1], 0)[::-1]
+        rc2 = np.cumsum((r[:, None, None] * xx)[::-1], 0)[::-1]
+        s0, s1, s2 = rc0[start][has], rc1[start][has], rc2[start][has]
+        re = r * event
+        d0 = np.bincount(tid, weights=re, minlength=len(uniq))[has]
+        d1 = np.stack([np.bincount(tid, weights=re * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
+        d2 = np.zeros((len(uniq), p, p))
+        np.add.at(d2, tid[event], (re[:, None, None] * xx)[event])
+        d2 = d2[has]
+        sums = np.zeros((len(d_ev), 6))
+        for a_, b_ in bounds:
+            dd = d_ev[a_:b_]
+            seg = np.repeat(np.arange(b_ - a_), dd)
+            offs = np.concatenate([[0], np.cumsum(dd)[:-1]])
+            a = (np.arange(dd.sum()) - offs[seg]) / dd[seg]
+            c = s0[a_:b_][seg] - a * d0[a_:b_][seg]
+            inv = 1.0 / c
+            inv2 = inv * inv
+            m = b_ - a_
+            sums[a_:b_, 0] = np.bincount(seg, weights=np.log(c), minlength=m)
+            sums[a_:b_, 1] = np.bincount(seg, weights=inv, minlength=m)
+            sums[a_:b_, 2] = np.bincount(seg, weights=a * inv, minlength=m)
+            sums[a_:b_, 3] = np.bincount(seg, weights=inv2, minlength=m)
+            sums[a_:b_, 4] = np.bincount(seg, weights=a * inv2, minlength=m)
+            sums[a_:b_, 5] = np.bincount(seg, weights=a * a * inv2, minlength=m)
+        L, k0, k1, q0, q1, q2 = sums.T
+        loglik = float((xsum @ beta).sum() - L.sum())
+        grad = xsum.sum(0) - (s1 * k0[:, None] - d1 * k1[:, None]).sum(0)
+        outer_ss = np.einsum("ti,tj->tij", s1, s1)
+        outer_sd = np.einsum("ti,tj->tij", s1, d1)
+        outer_dd = np.einsum("ti,tj->tij", d1, d1)
+        info = (
+            s2 * k0[:, None, None] - d2 * k1[:, None, None]
+            - (outer_ss * q0[:, None, None] - (outer_sd + outer_sd.transpose(0, 2, 1)) * q1[:, None, None]
+               + outer_dd * q2[:, None, None])
+        ).sum(0)
+        return loglik, grad, info
+
+    beta = np.zeros(p)
+    ll, grad, info = evaluate(beta)
+    for _ in range(max_iter):
+        step = np.linalg.solve(info, grad)
+        factor = 1.0
+        while True:
+            new = beta + factor * step
+            ll_new, g_new, i_new = evaluate(new)
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
+                break
+            factor /= 2
+            if factor < 1e-8:
+                raise SurvivalInputError(
+                    "fit_cox_counts: the partial likelihood does not converge (a covariate "
+                    "level may separate paid from unpaid invoices)"
+                )
+        beta, ll, grad, info = new, ll_new, g_new, i_new
+        if np.max(np.abs(factor * step)) < tol:
+            break
+    else:
+        warnings.warn("fit_cox_counts: Newton did not reach tolerance", stacklevel=2)
+    cov = np.linalg.inv(info)
+    return beta, cov, ll
+
+
+def _cox_inputs(frame, covariates, duration_col, event_col, weight_col, reference, where):
+    covariates = as_list(covariates)
+    require_columns(frame, [duration_col, event_col, *covariates], where)
+    dur = whole_days(frame[duration_col], where)
+    ev = events_of(frame, event_col, where)
+    w = weights_of(frame, weight_col, where)
+    if not (ev & (w > 0)).any():
+        raise SurvivalInputError(f"{where}: every invoice is censored (none paid): no model to fit")
+    design = build_design(frame, covariates, ev, w, reference, where)
+    return dur, ev, w, design
+
+
+def fit_cox_counts(
+    counts: pd.DataFrame,
+    covariates,
+    duration_col: str = "duration",
+    event_col: str = "event",
+    weight_col: str | None = "n",
+    reference: dict | None = None,
+    alpha: float = 0.05,
+) -> CoxResult:
+    """Cox model (Efron ties) on a counts table of categorical covariates.
+
+    Args:
+        counts: from :func:`~collections_lab.survival.aggregated.count_table` or
+            :func:`~collections_lab.survival.aggregated.count_table_duckdb` with the
+            covariates, duration and event columns.
+        covariates: categorical columns (numeric ones are used as numbers).
+        reference: reference level per covariate, e.g. ``{"arm": "control"}``.
+
+    Example:
+        >>> c = count_table_duckdb("pt.parquet", ["arm", "segment", "duration", "event"])  # doctest: +SKIP
+        >>> fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})        # doctest: +SKIP
+    """
+    dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
+                                     reference, "fit_cox_counts")
+    keep = w > 0
+    beta, cov, ll = _efron_newton(design.X.to_numpy()[keep], dur[keep], ev[keep], w[keep])
+    table = _coef_table(design.X.columns, beta, np.sqrt(np.diag(cov)), alpha)
+    return CoxResult(table, ll, float(w.sum()), float((w * ev).sum()),
+                     "Efron partial likelihood on counts (model-based SE)", design.references)
+
+
+# --------------------------------------------------------------------------- lifelines Cox
+
+
+def fit_cox(
+    frame: pd.DataFrame,
+    covariates,
+    duration_col: str = "duration",
+    event_col: str = "event",
+    cluster_col: str | None = "customer_id",
+    strata=None,
+    reference: dict | None = None,
+    alpha: float = 0.05,
+    penalizer: float = 0.0,
+) -> CoxResult:
+    """Cox proportional hazards on invoices (lifelines, Efron ties, batch mode).
+
+    Args:
+        frame: payment-times frame (one row per invoice).
+        covariates: invoice/customer columns; categoricals (str, bool, category) are
+            dummy-coded against ``reference`` (default: first level in sorted order);
+            numeric ones enter as numbers (consider ``log(amount)``).
+        cluster_col: customer column for cluster-robust (sandwich) SEs; None = model-based.
+        strata: column(s) whose baseline hazard may differ (e.g. ``"segment"``).
+
+    Example:
+        >>> fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"}).to_frame()  # doctest: +SKIP
+    """
+    from lifelines import CoxPHFitter
+
+    dur, ev, w, design = _cox_inputs(frame, covariates, duration_col, event_col, None,
+                                     reference, "fit_cox")
+    df = design.X.copy()
+    df["_duration"] = dur
+    df["_event"] = ev.astype(int)
+    strata = as_list(strata)
+    for s in strata:
+        if s not in frame.columns:
+            raise SurvivalInputError(f"fit_cox: strata column {s!r} not in the frame")
+        df[f"_strata_{s}"] = frame[s].astype(str).to_numpy()
+    if cluster_col is not None:
+        if cluster_col not in frame.columns:
+            raise SurvivalInputError(f"fit_cox: cluster column {cluster_col!r} not in the frame")
+        df["_cluster"] = frame[cluster_col].to_numpy()
+    cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cph.fit(
+                df, "_duration", "_event",
+                cluster_col="_cluster" if cluster_col else None,
+                strata=[f"_strata_{s}" for s in strata] or None,
+                batch_mode=None if strata else True,
+                fit_options={"precision": 1e-12, "r_precision": 1e-14},
+            )
+    except Exception as exc:  # lifelines' convergence errors are long; keep the gist
+        raise SurvivalInputError(f"fit_cox: lifelines could not fit the model: {str(exc).splitlines()[0]}") from None
+    names = list(design.X.columns)
+    table = _coef_table(names, cph.params_[names].to_numpy(), cph.standard_errors_[names].to_numpy(), alpha)
+    method = "lifelines CoxPH (Efron)" + (f", cluster-robust by {cluster_col}" if cluster_col else "")
+    return CoxResult(table, float(cph.log_likelihood_), float(len(df)), float(ev.sum()), method,
+                     design.references, cph, df)
+
+
+# --------------------------------------------------------------------------- time-varying
+
+
+def reminder_intervals(
+    frame: pd.DataFrame,
+    reminders: pd.DataFrame,
+    covariates=None,
+    id_col: str = "invoice_id",
+) -> pd.DataFrame:
+    """Long format by intervals: a reminder changes the hazard from the day it is sent.
+
+    Day t of an invoice is the interval (t, t+1] (so same-day payments are kept and the
+    partial likelihood is unchanged by the shift). A reminder sent on day r splits the
+    invoice's follow-up at r: days r, r+1, ... are "exposed". Columns: ``invoice_id,
+    start, stop, event, reminded (0/1), reminders_sent`` plus ``covariates`` carried over.
+    Reminders after the invoice ended are ignored (they cannot change its hazard).
+    """
+    covariates = as_list(covariates)
+    require_columns(frame, [id_col, "issue_date", "duration", "event", *covariates], "reminder_intervals")
+    if not isinstance(reminders, pd.DataFrame) or not {id_col, "sent_at"} <= set(reminders.columns):
+        raise SurvivalInputError("reminder_intervals: reminders need columns invoice_id and sent_at")
+    base = frame[[id_col, "issue_date", "duration", "event", *covariates]].copy()
+    base["duration"] = whole_days(base["duration"], "reminder_intervals")
+    base["event"] = events_of(base, "event", "reminder_intervals")
+    rem = reminders[[id_col, "sent_at"]].merge(base[[id_col, "issue_date", "duration"]], on=id_col)
+    rem["day"] = (pd.to_datetime(rem["sent_at"]) - pd.to_datetime(rem["issue_date"])).dt.days
+    rem = rem[(rem["day"] >= 0) & (rem["day"] <= rem["duration"])]
+    adds = rem.groupby([id_col, "day"]).size().rename("add").reset_index()
+    at0 = adds[adds["day"] == 0].set_index(id_col)["add"]
+    points = pd.concat(
+        [
+            pd.DataFrame({id_col: base[id_col].to_numpy(), "day": 0,
+                          "add": base[id_col].map(at0).fillna(0).to_numpy()}),
+            adds[adds["day"] > 0],
+        ],
+        ignore_index=True,
+    ).sort_values([id_col, "day"], kind="stable")
+    points["reminders_sent"] = points.groupby(id_col)["add"].cumsum().astype(int)
+    points = points.merge(base, on=id_col, how="left")
+    nxt = points.groupby(id_col)["day"].shift(-1)
+    last = nxt.isna()
+    out = pd.DataFrame(
+        {
+            id_col: points[id_col].to_numpy(),
+            "start": points["day"].to_numpy(dtype=np.int64),
+            "stop": np.where(last, points["duration"] + 1, nxt).astype(np.int64),
+            "event": (last & points["event"]).to_numpy(),
+            "reminded": (points["reminders_sent"] > 0).astype(int).to_numpy(),
+            "reminders_sent": points["reminders_sent"].to_numpy(),
+        }
+    )
+    for c in covariates:
+        out[c] = points[c].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def fit_time_varying_cox(
+    intervals: pd.DataFrame,
+    covariates=("reminded",),
+    id_col: str = "invoice_id",
+    reference: dict | None = None,
+    alpha: float = 0.05,
+) -> CoxResult:
+    """Cox model with time-varying reminder exposure (lifelines ``CoxTimeVaryingFitter``).
+
+    Args:
+        intervals: from :func:`reminder_intervals` (whole-day start/stop: the fast path;
+            continuous times make lifelines ~100x slower).
+        covariates: e.g. ``["reminded"]`` or ``["reminders_sent", "segment"]``.
+
+    SEs are the sandwich ones clustered by invoice (lifelines' time-varying fitter has no
+    customer-level cluster option).
+    """
+    from lifelines import CoxTimeVaryingFitter
+
+    require_columns(intervals, [id_col, "start", "stop", "event"], "fit_time_varying_cox")
+    ev = events_of(intervals, "event", "fit_time_varying_cox")
+    if not ev.any():
+        raise SurvivalInputError("fit_time_varying_cox: every invoice is censored (none paid)")
+    design = build_design(intervals, covariates, ev, np.ones(len(intervals)), reference,
+                          "fit_time_varying_cox")
+    df = design.X.copy()
+    df["_id"] = intervals[id_col].to_numpy()
+    df["_start"] = intervals["start"].to_numpy()
+    df["_stop"] = intervals["stop"].to_numpy()
+    df["_event"] = ev.astype(int)
+    ctv = CoxTimeVaryingFitter(alpha=alpha)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctv.fit(df, event_col="_event", start_col="_start", stop_col="_stop", id_col="_id", robust=True)
+    except Exception as exc:
+        raise SurvivalInputError(
+            f"fit_time_varying_cox: lifelines could not fit the model: {str(exc).splitlines()[0]}"
+        ) from None
+    names = list(design.X.columns)
+    table = _coef_table(names, ctv.params_[names].to_numpy(), ctv.standard_errors_[names].to_numpy(), alpha)
+    return CoxResult(table, float(ctv.log_likelihood_), float(df["_id"].nunique()), float(ev.sum()),
+                     "lifelines CoxTimeVarying (Efron), robust by invoice", design.references, ctv, df)
+
+
+# --------------------------------------------------------------------------- PH check
+
+
+@dataclass
+class PHCheck(ResultMixin):
+    """Proportional-hazards test per covariate (scaled Schoenfeld residuals vs rank of time)."""
+
+    table: pd.DataFrame
+    level: float
+    title = "Proportional hazards check"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str = "en") -> str:
+        bad = self.table.loc[~self.table["ph_holds"], "covariate"].tolist()
+        if not bad:
+            if lang == "es":
+                return "Sin evidencia contra riesgos proporcionales: las razones de riesgo se pueden leer como constantes en el tiempo."
+            return "No evidence against proportional hazards: hazard ratios can be read as constant over time."
+        if lang == "es":
+            return (f"El efecto de {', '.join(bad)} cambia con el tiempo (p < {self.level}): "
+                    "léase su razón de riesgos como un promedio, o estratifique por esa variable.")
+        return (f"The effect of {', '.join(bad)} changes over time (p < {self.level}): read its hazard "
+                "ratio as an average, or stratify on it.")
+
+
+def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows: int = 200_000,
+                               seed: int = 0) -> PHCheck:
+    """Test proportional hazards of a :func:`fit_cox` model, with a verdict per covariate.
+
+    Uses lifelines' ``proportional_hazard_test`` (rank time transform) on at most
+    ``max_rows`` invoices (a random sample, refitted, to keep it fast on large portfolios).
+    A low ``level`` (0.01) because with many invoices tiny departures are "significant".
+    """
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    if result.design_ is None or result.fitter_ is None or "_duration" not in result.design_:
+        raise SurvivalInputError("check_proportional_hazards: needs a model from fit_cox (row-level)")
+    df, cph = result.design_, result.fitter_
+    if len(df) > max_rows:
+        df = df.sample(max_rows, random_state=seed)
+        cols = [c for c in df.columns if c != "_cluster"]
+        strata = [c for c in df.columns if c.startswith("_strata_")] or None
+        cph = CoxPHFitter().fit(df[cols], "_duration", "_event", strata=strata)
+        df = df[cols]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        test = proportional_hazard_test(cph, df, time_transform="rank")
+    summ = test.summary.reset_index().rename(columns={"index": "covariate"})
+    summ = summ.rename(columns={summ.columns[0]: "covariate"})
+    table = pd.DataFrame({"covariate": summ["covariate"], "statistic": summ["test_statistic"],
+                          "p_value": summ["p"]})
+    table["ph_holds"] = table["p_value"] >= level
+    return PHCheck(table, level)
+
+
+# --------------------------------------------------------------------------- AFT
+
+_AFT = {"weibull": ("WeibullAFTFitter", "lambda_"), "lognormal": ("LogNormalAFTFitter", "mu_"),
+        "loglogistic": ("LogLogisticAFTFitter", "alpha_")}
+
+
+@dataclass
+class AFTResult(ResultMixin):
+    """Accelerated failure time model: time ratios (<1 = paid sooner) and days faster."""
+
+    table: pd.DataFrame
+    distribution: str
+    aic: dict
+    baseline_median_days: float
+    fitter_: object = field(default=None, repr=False)
+    title = "Accelerated failure time model"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str = "en") -> str:
+        lines = []
+        for r in self.table.itertuples():
+            d = -r.median_days_change
+            if lang == "es":
+                word = "días antes" if d > 0 else "días después"
+                lines.append(f"{r.covariate}: {format_number(abs(d), 1, 'es')} {word}")
+            else:
+                word = "days sooner" if d > 0 else "days later"
+                lines.append(f"{r.covariate}: {abs(d):.1f} {word}")
+        head = ("Mediana de pago en el caso de referencia: " if lang == "es"
+                else "Median payment day in the reference case: ")
+        return (f"{head}{format_number(self.baseline_median_days, 1, lang)} ({self.distribution}); "
+                + "; ".join(lines) + ".")
+
+
+def fit_aft(
+    frame: pd.DataFrame,
+    covariates,
+    distribution: str = "best",
+    duration_col: str = "duration",
+    event_col: str = "event",
+    reference: dict | None = None,
+    alpha: float = 0.05,
+) -> AFTResult:
+    """Accelerated failure time model for "days faster" readings.
+
+    Args:
+        distribution: ``"weibull"``, ``"lognormal"``, ``"loglogistic"`` or ``"best"``
+            (lowest AIC of the three).
+
+    Whole-day durations are shifted by half a day (a payment on day t is placed at
+    t + 0.5) so same-day payments are positive, as AFT likelihoods require.
+    ``median_days_change`` = baseline median × (time ratio - 1): negative = paid sooner.
+    """
+    import lifelines
+
+    dur, ev, w, design = _cox_inputs(frame, covariates, duration_col, event_col, None,
+                                     reference, "fit_aft")
+    df = design.X.copy()
+    df["_duration"] = dur + 0.5
+    df["_event"] = ev.astype(int)
+    choices = list(_AFT) if distribution == "best" else [distribution]
+    if any(c not in _AFT for c in choices):
+        raise SurvivalInputError(f"fit_aft: distribution must be one of {list(_AFT)} or 'best'")
+    fits, aic = {}, {}
+    for name in choices:
+        fitter = getattr(lifelines, _AFT[name][0])(alpha=alpha)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitter.fit(df, "_duration", "_event")
+        except Exception as exc:
+            raise SurvivalInputError(f"fit_aft: {name} model did not fit: {str(exc).splitlines()[0]}") from None
+        fits[name], aic[name] = fitter, float(fitter.AIC_)
+    best = min(aic, key=aic.get)
+    fitter, param = fits[best], _AFT[best][1]
+    names = list(design.X.columns)
+    coef = fitter.params_.loc[param].loc[names].to_numpy()
+    se = fitter.standard_errors_.loc[param].loc[names].to_numpy()
+    z = stats.norm.ppf(1 - alpha / 2)
+    ref_row = pd.DataFrame([np.zeros(len(names))], columns=names)
+    for c in names:
+        if c in frame.columns:  # numeric covariate: reference at its mean
+            ref_row[c] = float(df[c].mean())
+    base = float(np.asarray(fitter.predict_median(ref_row)).ravel()[0]) - 0.5
+    table = pd.DataFrame({"covariate": names, "coef": coef, "se": se, "time_ratio": np.exp(coef),
+                          "ci_low": np.exp(coef - z * se), "ci_high": np.exp(coef + z * se),
+                          "p_value": 2 * stats.norm.sf(np.abs(coef / se))})
+    table["median_days_change"] = (base + 0.5) * (table["time_ratio"] - 1)
+    return AFTResult(table, best, aic, base, fitter)
+
+
+# --------------------------------------------------------------------------- concordance
+
+
+def concordance(result: CoxResult, max_rows: int = 100_000, seed: int = 0) -> float:
+    """Harrell's C of a row-level Cox model on a random sample of at most ``max_rows``.
+
+    0.5 = no better than chance at ordering payment days, 1 = perfect. Sampling keeps it
+    fast (lifelines' ``concordance_index_`` on 1M rows takes ~19 s).
+    """
+    from lifelines.utils import concordance_index
+
+    if result.design_ is None or result.fitter_ is None:
+        raise SurvivalInputError("concordance: needs a model from fit_cox or fit_time_varying_cox")
+    df = result.design_
+    if "_duration" not in df:
+        raise SurvivalInputError("concordance: defined here for fit_cox models (one row per invoice)")
+    if len(df) > max_rows:
+        df = df.sample(max_rows, random_state=seed)
+    names = result.table["covariate"].tolist()
+    risk = df[names].to_numpy() @ result.table["coef"].to_numpy()
+    return float(concordance_index(df["_duration"], -risk, df["_event"]))
