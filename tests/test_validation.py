@@ -246,6 +246,7 @@ def test_many_problems_are_reported_together(tmp_path):
                      "line 4, column 'amount'", "payments.csv, line 2",
                      "reminders.csv, line 2"):  # fmt: skip
         assert expected in text
+    assert "duplicate invoice_id 'F2': line 3 has it too and is rejected too" in text
     # every invoice was rejected, so its payments and reminders go too, with the reason
     assert "invoice_id 'F2' was rejected (" in text
 

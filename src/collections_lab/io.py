@@ -288,14 +288,18 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     if problems:
         raise ValidationError(problems)
     width = len(header)
-    columns: list[list[str]] = [[] for _ in header]
     rows: list[int] = []
     issues: list[ValidationIssue] = []
     blank: list[int] = []
     previous = reader.line_num
+    records: list[list[str]] = []
     for record in reader:
         line = previous + 1
         previous = reader.line_num
+        if len(record) == width and any(record):  # the common case, kept cheap
+            records.append(record)
+            rows.append(line)
+            continue
         if not any(cell.strip() for cell in record):
             blank.append(line)
             continue
@@ -308,17 +312,17 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
                 f"with separator {sep!r}", table,
             ))  # fmt: skip
             continue
+        records.append(record)
         rows.append(line)
-        for j, cell in enumerate(record):
-            columns[j].append(cell)
+    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
     if blank:
         notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(blank)})")
-    frame = pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in
-                          zip(header, columns, strict=True)})  # fmt: skip
+    frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
+                          for name, col in zip(header, columns, strict=True)})  # fmt: skip
     if not rows:
         notes.append("the file has a header but no data rows")
     return RawTable(table, frame, file, unit="line", rows=np.array(rows, dtype=int),
-                    issues=issues, notes=notes, separator=sep)  # fmt: skip
+                    issues=issues, notes=notes, separator=sep, textual=True)  # fmt: skip
 
 
 def _decode(data: bytes, file: str, table: str, encoding: str | None, notes) -> str:

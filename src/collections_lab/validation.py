@@ -250,6 +250,8 @@ class RawTable:
     issues: list[ValidationIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     separator: str | None = None
+    #: True when every cell is a ``str`` (CSV): text handling can skip per-cell checks.
+    textual: bool = False
 
     def __post_init__(self):
         if self.rows is None:
@@ -352,7 +354,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
                     notes.append(f"{col.name}: not in the source, default {col.default!r}")
                 continue
         values, bad, messages = _coerce(source, col, spec.name, mapping, decimal,
-                                        raw.separator, default, notes)  # fmt: skip
+                                        raw.textual, default, notes)  # fmt: skip
         out[col.name] = values
         problems.add(bad, label, messages)
     frame = pd.DataFrame(out, index=raw.frame.index)
@@ -498,7 +500,11 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _as_text(series: pd.Series) -> pd.Series:
+def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
+    if textual:  # strip only the distinct values that need it (most need nothing)
+        uniques = series.unique()
+        changed = {v: v.strip() for v in uniques if v[:1].isspace() or v[-1:].isspace()}
+        return series.where(~series.isin(changed.keys()), series.map(changed)) if changed else series
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").fillna("")
     return series.map(_cell_text).astype(object)
@@ -507,12 +513,20 @@ def _as_text(series: pd.Series) -> pd.Series:
 def _missing(text: pd.Series, kind: str) -> pd.Series:
     if kind in ("id", "str", "category"):
         return text == ""
-    return text.str.casefold().isin(NA_TOKENS)
+    uniques = text.unique()
+    na = {v for v in uniques if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    return text.isin(na)
+
+
+def _by_unique(text: pd.Series, func) -> pd.Series:
+    """``text.map(func)`` computed once per distinct value (exports repeat values a lot)."""
+    uniques = text.unique()
+    return text.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
 
 # --------------------------------------------------------------------------- coercion
 def _coerce(series, col: Column, table: str, mapping: ColumnMapping, decimal: str,
-            separator, default, notes: list[str]):  # fmt: skip
+            textual: bool, default, notes: list[str]):  # fmt: skip
     """Typed values, a bad-row mask and one message per bad row for one column."""
     vmap = mapping.value_map(table, col.name)
     typed = _typed_fast_path(series, col)
@@ -521,9 +535,9 @@ def _coerce(series, col: Column, table: str, mapping: ColumnMapping, decimal: st
         values, bad, messages = typed
         missing = values.isna().to_numpy() if col.kind != "bool" else np.zeros(len(series), bool)
     else:
-        text = _as_text(series)
+        text = _as_text(series, textual)
         if vmap:
-            folded = text.map(normalise_name)
+            folded = _by_unique(text, normalise_name)
             hit = folded.isin(vmap.keys())
             text = text.where(~hit, folded.map(vmap).map(_cell_text))
         missing = _missing(text, col.kind).to_numpy()
@@ -606,7 +620,7 @@ def _parse_id(text, col, **_):
 
 
 def _parse_category(text, col, mapping, table, **_):
-    values = text.str.upper() if col.name == "currency" else text.str.casefold()
+    values = _by_unique(text, str.upper if col.name == "currency" else str.casefold)
     bad = (~values.isin(col.choices) & (text != "")).to_numpy()
     known = ", ".join(col.choices)
     messages = []
@@ -621,7 +635,7 @@ def _parse_category(text, col, mapping, table, **_):
 
 def _parse_bool(text, col, mapping, **_):
     true, false = mapping.bool_words()
-    folded = text.map(normalise_name)
+    folded = _by_unique(text, normalise_name)
     is_true = folded.isin(true)
     is_false = folded.isin(false)
     missing = _missing(text, "bool")
@@ -642,7 +656,8 @@ def _sniff_decimal(raw: RawTable, columns, spec, notes: list[str]) -> str:
         if col.kind == "amount" and col.name in columns:
             series = columns[col.name]
             if series.dtype == object:
-                texts.append(_as_text(series))
+                step = max(1, len(series) // 20_000)  # a sample is evidence enough
+                texts.append(_as_text(series.iloc[::step], raw.textual))
     if not texts:
         return default
     values = pd.concat(texts).str.replace(_SPACES, "", regex=True)
@@ -671,10 +686,14 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     [1234.5, -3.0, nan]
     """
     thousands = "." if decimal == "," else ","
+    d = re.escape(decimal)
+    plain = text.str.fullmatch(rf"[+-]?\d+(?:{d}\d+)?").fillna(False).to_numpy(dtype=bool)
+    if plain.all():  # the common case: one regex pass, then Python's exact float()
+        return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")
     s = text.astype(str).str.replace(_SPACES, "", regex=True)
     neg = s.str.fullmatch(r"\(.*\)")
     s = s.where(~neg, "-" + s.str[1:-1])
-    t, d = re.escape(thousands), re.escape(decimal)
+    t = re.escape(thousands)
     exponent = r"(?:[eE][+-]?\d+)?" if decimal == "." else ""
     pattern = rf"[+-]?(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)?(?:{d}\d+)?{exponent}"
     ok = s.str.fullmatch(pattern) & s.str.contains(r"\d", regex=True)
@@ -719,7 +738,7 @@ def _parse_with(uniques: pd.Series, fmt: str) -> pd.Series:
 
 
 def _parse_date(text, col, mapping, table, notes, missing, **_):
-    date_part = text.str.replace(_TIME_SUFFIX, "", regex=True)
+    date_part = _by_unique(text, lambda v: re.sub(_TIME_SUFFIX, "", v))
     uniques = pd.Series(date_part[~missing].unique(), dtype=object)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
@@ -851,6 +870,7 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable) 
         return
     positions = pd.Series(np.arange(len(frame)), index=frame.index)[ok][dup]
     first = {}
+    already_bad = set(problems.positions().tolist())
     messages, mask = [], np.zeros(len(frame), dtype=bool)
     for pos in positions:
         value = tuple(v.item() if isinstance(v, np.generic) else v for v in frame[key].iloc[pos])
@@ -859,8 +879,9 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable) 
             continue
         mask[pos] = True
         shown = value[0] if len(value) == 1 else value
+        fate = "is rejected too" if first[value] in already_bad else "is kept"
         messages.append((pos, f"duplicate {' + '.join(key)} {shown!r}: {raw.unit} "
-                              f"{raw.rows[first[value]]} has it too and is kept"))  # fmt: skip
+                              f"{raw.rows[first[value]]} has it too and {fate}"))  # fmt: skip
     by_pos = dict(messages)
     label = display.get(key[-1], key[-1]) if len(key) > 1 else display.get(key[0], key[0])
     problems.add(mask, label, [by_pos[p] for p in np.flatnonzero(mask)])

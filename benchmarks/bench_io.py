@@ -1,0 +1,119 @@
+"""Benchmark: loading and validating an invoices table from each kind of source.
+
+Run by hand (not in CI)::
+
+    .venv/bin/python benchmarks/bench_io.py            # 100k and 1M invoices
+    .venv/bin/python benchmarks/bench_io.py --quick    # 100k only
+
+For each size a synthetic invoices table (11 columns, 5% disputed, a few escalations) is
+written as: a plain CSV (``,``, ISO dates, decimal point), a Spanish-style export
+(``;``, decimal comma with dot thousands, DD/MM/YYYY, Spanish column names, read with the
+``es_contable`` preset), Parquet, a DuckDB file and a SQLite database (via SQLAlchemy).
+Each load runs in a fresh subprocess, so its peak memory (max RSS, including Python and
+the imported libraries) is its own. Times are wall-clock for ``load_table`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SOURCES = ("csv", "csv_es", "parquet", "duckdb", "sqlite")
+
+
+def make_invoices(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    issue = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), "D")
+    escalated = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    esc = rng.random(n) < 0.03
+    escalated[esc] = issue[esc] + pd.Timedelta(days=120)
+    return pd.DataFrame({
+        "invoice_id": [f"FV-{i:08d}" for i in range(n)],
+        "customer_id": [f"C-{i % 20000:06d}" for i in range(n)],
+        "issue_date": issue, "due_date": issue + pd.Timedelta(days=30),
+        "amount": rng.gamma(2.0, 600_000.0, n).round(2), "currency": "COP",
+        "disputed": rng.random(n) < 0.05, "channel": "email", "payment_link": rng.random(n) < 0.3,
+        "escalated_at": escalated, "written_off_at": pd.Series(pd.NaT, index=range(n)),
+    })  # fmt: skip
+
+
+def write_sources(frame: pd.DataFrame, folder: Path) -> None:
+    import duckdb
+    import sqlalchemy as sa
+
+    out = frame.copy()
+    for col in ("issue_date", "due_date", "escalated_at", "written_off_at"):
+        out[col] = frame[col].dt.strftime("%Y-%m-%d")
+    out.to_csv(folder / "invoices.csv", index=False)
+    es = pd.DataFrame({
+        "Nº Factura": frame["invoice_id"], "Cliente": frame["customer_id"],
+        "Fecha emisión": frame["issue_date"].dt.strftime("%d/%m/%Y"),
+        "Fecha vencimiento": frame["due_date"].dt.strftime("%d/%m/%Y"),
+        "Importe": [f"{a:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+                    for a in frame["amount"]],
+        "Moneda": frame["currency"], "En disputa": np.where(frame["disputed"], "sí", "no"),
+    })  # fmt: skip
+    es.to_csv(folder / "facturas.csv", index=False, sep=";")
+    frame.to_parquet(folder / "invoices.parquet", index=False)
+    with duckdb.connect(str(folder / "ar.duckdb")) as con:
+        con.register("frame", frame)
+        con.execute("CREATE TABLE invoices AS SELECT * FROM frame")
+    engine = sa.create_engine(f"sqlite:///{folder / 'ar.sqlite'}")
+    frame.to_sql("invoices", engine, index=False, chunksize=50_000)
+    engine.dispose()
+
+
+def load_one(folder: str, source: str) -> dict:
+    from collections_lab.io import load_table
+
+    folder = Path(folder)
+    args = {
+        "csv": (folder / "invoices.csv", {}),
+        "csv_es": (folder / "facturas.csv", {"mapping": "es_contable"}),
+        "parquet": (folder / "invoices.parquet", {}),
+        "duckdb": (folder / "ar.duckdb", {}),
+        "sqlite": (f"sqlite:///{folder / 'ar.sqlite'}", {}),
+    }[source]
+    start = time.perf_counter()
+    frame, report = load_table(args[0], "invoices", strict=True, **args[1])
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"source": source, "rows": len(frame), "seconds": round(seconds, 2),
+            "max_rss_mb": round(rss_mb)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.child:
+        print(json.dumps(load_one(*opts.child)))
+        return
+    sizes = (100_000,) if opts.quick else (100_000, 1_000_000)
+    print("| invoices | source | load + validate (s) | rows/s | max RSS (MB) |")
+    print("|---:|---|---:|---:|---:|")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_sources(make_invoices(n), Path(tmp))
+            for source in SOURCES:
+                out = subprocess.run([sys.executable, __file__, "--child", tmp, source],
+                                     check=True, capture_output=True, text=True)  # fmt: skip
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                assert r["rows"] == n, r
+                rate = n / r["seconds"]
+                print(f"| {n:,} | {source} | {r['seconds']:.2f} | {rate:,.0f} | "
+                      f"{r['max_rss_mb']:,} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
