@@ -60,6 +60,9 @@ TERMS_PROBS = {
     "public": [0.0, 0.3, 0.3, 0.4],
 }
 FIRM_TONES = ("firm", "final")
+#: True effects are computed on at most this many invoices of the experiment period
+#: (the first ones; customers are generated at random, so they are a random sample).
+TRUTH_MAX_INVOICES = 100_000
 
 
 @dataclass
@@ -451,14 +454,13 @@ def simulate(
                                               invoices_per_month, assigned_at, before)
     customers = setup.customers
     parts: dict[str, list] = {"invoices": [], "reminders": [], "payments": [], "truth": []}
-    churned_at = np.full(len(customers), np.datetime64("NaT"), dtype="datetime64[ns]")
-    truth_inputs: list[dict] = []
-    for chunk in setup.chunks(chunk_size, progress):
+
+    def keep(chunk: _Chunk) -> None:
         for name in ("invoices", "reminders", "payments"):
             parts[name].append(chunk.tables[name])
         parts["truth"].append(chunk.truth_invoices)
-        churned_at[chunk.customers] = chunk.churned_at
-        truth_inputs.append(chunk.truth_inputs)
+
+    churned_at, truth_inputs = setup.run(chunk_size, progress, keep)
     tables = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     truth = setup.truth(churned_at, tables.pop("truth"), truth_inputs, truth_replicates,
                         experiment)
@@ -498,17 +500,16 @@ def simulate_to_parquet(
     setup, experiment, assignments = _prepare(customers, plan, model, start, end, seed,
                                               invoices_per_month, assigned_at, before)
     writers: dict[str, pq.ParquetWriter] = {}
-    churned_at = np.full(len(setup.customers), np.datetime64("NaT"), dtype="datetime64[ns]")
-    truth_inputs: list[dict] = []
+
+    def write(chunk: _Chunk) -> None:
+        for name in ("invoices", "reminders", "payments"):
+            table = pa.Table.from_pandas(chunk.tables[name], preserve_index=False)
+            if name not in writers:
+                writers[name] = pq.ParquetWriter(out / f"{name}.parquet.tmp", table.schema)
+            writers[name].write_table(table.cast(writers[name].schema))
+
     try:
-        for chunk in setup.chunks(chunk_size, progress):
-            for name in ("invoices", "reminders", "payments"):
-                table = pa.Table.from_pandas(chunk.tables[name], preserve_index=False)
-                if name not in writers:
-                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet.tmp", table.schema)
-                writers[name].write_table(table.cast(writers[name].schema))
-            churned_at[chunk.customers] = chunk.churned_at
-            truth_inputs.append(chunk.truth_inputs)
+        churned_at, truth_inputs = setup.run(chunk_size, progress, write)
     finally:
         for w in writers.values():
             w.close()
@@ -616,16 +617,18 @@ class _Setup:
         if bar is not None:
             bar.close()
 
-    def _draw(self, lo: int, hi: int, id_offset: int) -> _Chunk:
+    def invoice_inputs(self, lo: int, hi: int) -> dict:
+        """Per-invoice inputs of the draw for potential invoices ``lo..hi-1``: customer
+        position ``c``, ``issue``, uniforms ``u``, amounts, covariates, the hazard
+        multiplier ``mult``, never-pay probability ``never_p``, ``arm``, ``seg``, ``terms``,
+        ``taker`` and ``in_distress``."""
         model, tr = self.model, self.traits
         c = self.c[lo:hi]
         issue = self.issue[lo:hi]
         u = _uniforms(self.seed, lo, hi)
         amount_usd = tr["typical_usd"][c] * np.exp(0.35 * ndtri(u[7]))
-        amount = np.round(amount_usd * tr["fx"][c], 2)
         disputed = u[8] < 0.03
         link = u[9] < tr["link_share"][c]
-        terms = tr["terms"][c].astype(np.int64)
         chan_code = tr["channel_code"][c]
         seg = tr["seg"][c]
         distress = tr["distress_start"][c]
@@ -635,16 +638,39 @@ class _Setup:
                  + model.beta_disputed * disputed + model.beta_payment_link * link
                  + chan_beta[chan_code] + tr["frailty"][c]
                  + np.where(in_distress, model.distress_frailty_shift, 0.0))
-        mult = np.exp(log_m)
         never_logit = (_by_segment(model.never_pay_logit)[seg]
                        - model.never_pay_frailty_effect * tr["frailty"][c]
                        + model.never_pay_disputed * disputed
                        + np.where(in_distress, model.distress_never_pay_shift, 0.0))
-        never_p = 1.0 / (1.0 + np.exp(-never_logit))
         arm = self.cust_arm[c]
         if len(self.strategies) > self.n_arms:
             arm = np.where(issue < self.assign_day, self.n_arms, arm)
-        taker = tr["taker"][c]
+        return dict(c=c, issue=issue, u=u, amount=np.round(amount_usd * tr["fx"][c], 2),
+                    disputed=disputed, link=link, chan_code=chan_code, seg=seg,
+                    terms=tr["terms"][c].astype(np.int64), in_distress=in_distress,
+                    mult=np.exp(log_m), never_p=1.0 / (1.0 + np.exp(-never_logit)), arm=arm,
+                    taker=tr["taker"][c])
+
+    def run(self, chunk_size: int, progress: bool | None, sink) -> tuple[np.ndarray, list]:
+        """Draw every chunk and hand it to ``sink``; returns each customer's churn date and
+        the per-invoice inputs for the true effects (only the first ``TRUTH_MAX_INVOICES``
+        of the experiment period are kept, so memory stays bounded)."""
+        churned_at = np.full(len(self.customers), np.datetime64("NaT"), dtype="datetime64[ns]")
+        truth_inputs: list[dict] = []
+        kept = 0
+        for chunk in self.chunks(chunk_size, progress):
+            sink(chunk)
+            churned_at[chunk.customers] = chunk.churned_at
+            if kept < TRUTH_MAX_INVOICES:
+                truth_inputs.append(chunk.truth_inputs)
+                kept += len(chunk.truth_inputs["mult"])
+        return churned_at, truth_inputs
+
+    def _draw(self, lo: int, hi: int, id_offset: int) -> _Chunk:
+        model = self.model
+        x = self.invoice_inputs(lo, hi)
+        c, issue, u, seg, terms, arm = x["c"], x["issue"], x["u"], x["seg"], x["terms"], x["arm"]
+        mult, never_p, taker, in_distress = x["mult"], x["never_p"], x["taker"], x["in_distress"]
         o = _core(model, self.curves, arm, seg, terms, taker, mult, never_p, u)
 
         end_date = issue + o.end_day * np.timedelta64(1, "D")
@@ -665,9 +691,10 @@ class _Setup:
         idx = np.flatnonzero(np.isnat(cut) | (issue <= cut))
 
         inv_ids = _ids("INV", len(idx), id_offset, self.id_width)
-        channel = np.array(INVOICE_CHANNELS, dtype=object)[chan_code]
+        channel = np.array(INVOICE_CHANNELS, dtype=object)[x["chan_code"]]
         tables = _build_tables(self.customers, self.strategies, model, idx, c, arm, issue,
-                               terms, amount, disputed, channel, link, o, u, end_date, inv_ids)
+                               terms, x["amount"], x["disputed"], channel, x["link"], o, u,
+                               end_date, inv_ids)
         truth_invoices = pd.DataFrame({
             "invoice_id": inv_ids,
             "arm": self.names_all[arm[idx]],
@@ -683,10 +710,11 @@ class _Setup:
         return _Chunk(customers, churned_at, tables, truth_invoices, truth_inputs)
 
     def truth(self, churned_at, truth_invoices, truth_inputs, replicates, experiment,
-              max_invoices: int = 100_000) -> Truth:
+              max_invoices: int | None = None) -> Truth:
         """The truth record; true effects use the first ``max_invoices`` invoices of the
         experiment period (customers are generated at random, so these are a random
         sample of the population; exact for smaller portfolios)."""
+        max_invoices = max_invoices or TRUTH_MAX_INVOICES
         keys = ("seg", "terms", "taker", "mult", "never_p")
         sub = {k: np.concatenate([t[k] for t in truth_inputs])[:max_invoices] for k in keys}
         effects = true_arm_effects(self.model, self.strategies[: self.n_arms], self.arm_names,
@@ -853,7 +881,7 @@ def _sorted_frame(parts: list[dict], date_column: str, inv_ids: np.ndarray,
 # --------------------------------------------------------------------------- truth
 def true_arm_effects(model: BehaviourModel, strategies: list[Strategy], arm_names: list[str],
                      inv: dict, seed: int, replicates: int = 20,
-                     max_invoices: int = 100_000) -> pd.DataFrame:
+                     max_invoices: int = TRUTH_MAX_INVOICES) -> pd.DataFrame:
     """Expected outcome metrics of every arm applied to the same invoices (counterfactual).
 
     For strategies without installment offers the expectation over the model's randomness
