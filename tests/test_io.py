@@ -275,3 +275,24 @@ def test_directory_prefers_parquet_and_notes_it(tmp_path):
     _, report = load_table(tmp_path, "invoices")
     assert report.tables["invoices"].source.endswith("invoices.parquet")
     assert "read invoices.parquet" in report.notes[0]
+
+
+def test_messy_windows_export_is_read_and_every_problem_reported():
+    path = FIXTURES / "facturas_con_errores.csv"
+    frame, report = load_table(path, "invoices", mapping="es_contable")
+    assert frame["invoice_id"].tolist() == ["FV-2001"]
+    assert frame.loc[0, "amount"] == 1_250_000.0
+    notes = " ".join(report.notes)
+    assert "repaired by reading it as cp1252" in notes
+    assert "1 blank line(s) skipped (lines 8)" in notes
+    t = report.tables["invoices"]
+    assert (t.rows_read, t.rows_used, t.rows_rejected) == (7, 1, 6)
+    found = {(i.row, i.column): i.message for i in report.issues}
+    assert found[(3, "Importe")] == "amount must be greater than 0, got -3480.5"
+    assert found[(4, "Fecha vencimiento")] == "cannot read '31/02/2025' as a date (expected DD/MM/YYYY or DD-MM-YYYY or DD/MM/YY)"
+    assert found[(5, "Moneda")].startswith("unknown currency 'US$'")
+    assert found[(6, "Nº Factura")] == "duplicate invoice_id 'FV-2001': line 2 has it too and is kept"
+    assert found[(7, "En disputa")].startswith("cannot read 'quizás' as true/false")
+    assert found[(9, "Cliente")] == "missing value (customer_id is required)"
+    with pytest.raises(ValidationError, match=r"facturas_con_errores\.csv, line 9, column 'Fecha emisión'"):
+        load_table(path, "invoices", mapping="es_contable", strict=True)

@@ -221,8 +221,7 @@ class LoadReport(ResultMixin):
         n = len(self.tables)
         if lang == "es":
             tablas = "tabla" if n == 1 else "tablas"
-            text = f"Se leyeron {read} filas de {n} {tablas}: {used} usadas, {rej} rechazadas."
-            return text if self.rows_rejected else text[:-1] + " (ninguna rechazada)."
+            return f"Se leyeron {read} filas de {n} {tablas}: {used} usadas, {rej} rechazadas."
         tables = "table" if n == 1 else "tables"
         return f"Read {read} rows from {n} {tables}: {used} used, {rej} rejected."
 
