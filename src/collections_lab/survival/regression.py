@@ -185,7 +185,6 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
     dw = w * event
     d_t = np.bincount(tid, weights=dw, minlength=len(uniq))
     has = d_t > 0
-    ev_t = np.nonzero(has)[0]
     d_ev = d_t[has].astype(np.int64)
     xsum = np.stack([np.bincount(tid, weights=dw * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
     xx = Xc[:, :, None] * Xc[:, None, :]

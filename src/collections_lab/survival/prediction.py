@@ -1,0 +1,272 @@
+"""When will each open invoice be paid? Conditional payment-day distributions and cash.
+
+For an invoice open for ``a`` days, the chance it is paid by day ``u`` since issue is
+P(paid by u | still open at a) = (F(u) - F(a)) / S(a), where F is the Aalen–Johansen
+cumulative incidence of payment (escalation and write-off compete, so they are never
+"paid") and S the share with no outcome yet, both estimated on the history of its group.
+From that distribution come a point prediction (conditional median) and an interval
+(central ``level``: 80% by default); when the distribution never reaches the upper
+quantile within the history's horizon the upper end is "not within the horizon" (inf).
+
+:func:`calibrate_predictions` checks those intervals on held-back history: the data is
+cut at an earlier date, predictions are made for the invoices open then, and compared with
+what happened afterwards (share paid inside the 80% interval should be about 80%).
+:func:`expected_cash` turns the distributions into expected collections per week and
+currency (never summed across currencies).
+
+Example
+-------
+>>> model = PaymentDatePredictor(by="segment").fit(pt)                 # doctest: +SKIP
+>>> preds = model.predict(pt[pt["outcome"] == "open"])                # doctest: +SKIP
+>>> calibrate_predictions(pt, cutoff="2025-09-30").coverage          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..i18n import format_money, format_pct
+from ..results import ResultMixin
+from ._common import SurvivalInputError, as_list, group_labels, prepare_groups, require_columns
+from .competing import aalen_johansen
+
+PAID = 1
+
+
+def censor_at(frame: pd.DataFrame, cutoff) -> pd.DataFrame:
+    """The payment-times frame as it looked on ``cutoff`` (held-back history).
+
+    Invoices issued after ``cutoff`` are left out (they did not exist yet); those whose
+    story ended after ``cutoff`` become open, censored at ``cutoff``.
+    """
+    require_columns(frame, ["issue_date", "end_date", "duration", "event", "outcome",
+                            "outcome_code"], "censor_at")
+    cutoff = pd.Timestamp(cutoff).normalize()
+    out = frame[frame["issue_date"] <= cutoff].copy()
+    if out.empty:
+        raise SurvivalInputError(f"censor_at: no invoice was issued on or before {cutoff.date()}")
+    later = out["end_date"] > cutoff
+    out.loc[later, "end_date"] = cutoff
+    out.loc[later, "duration"] = (cutoff - out.loc[later, "issue_date"]).dt.days
+    out.loc[later, "event"] = False
+    out.loc[later, "outcome"] = "open"
+    out.loc[later, "outcome_code"] = 0
+    return out
+
+
+@dataclass
+class PaymentPredictions(ResultMixin):
+    """Predicted payment day per open invoice: median and central interval (days since issue).
+
+    ``p_paid_horizon``: probability of being paid within the history's horizon at all.
+    Infinite bounds (and NaT dates) mean "not within the horizon".
+    """
+
+    table: pd.DataFrame
+    level: float
+    cdf_: dict = field(default_factory=dict, repr=False)  # (group, age) -> P(paid by age+k)
+    title = "Payment-date predictions"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str = "en") -> str:
+        tab = self.table
+        within = np.isfinite(tab["predicted_day"]).mean() if len(tab) else np.nan
+        if lang == "es":
+            return (f"{len(tab)} facturas abiertas; {format_pct(within, 0, 'es')} tienen fecha de pago "
+                    f"prevista (mediana) dentro del horizonte; intervalos al {format_pct(self.level, 0, 'es')}.")
+        return (f"{len(tab)} open invoices; {format_pct(within, 0, 'en')} have a predicted (median) "
+                f"payment date within the horizon; {format_pct(self.level, 0, 'en')} intervals.")
+
+
+class PaymentDatePredictor:
+    """Conditional payment-day distributions by group, fitted on history.
+
+    Args:
+        by: grouping column(s) (e.g. ``"segment"``); None = one curve for all.
+        level: central probability of the prediction interval (0.8 = 10th–90th pct).
+
+    Example:
+        >>> PaymentDatePredictor(by="segment").fit(pt).predict(open_pt)   # doctest: +SKIP
+    """
+
+    def __init__(self, by=None, level: float = 0.8):
+        if not 0 < level < 1:
+            raise SurvivalInputError(f"PaymentDatePredictor: level must be in (0, 1), got {level}")
+        self.by = as_list(by)
+        self.level = level
+
+    def fit(self, history: pd.DataFrame, weight_col: str | None = None) -> PaymentDatePredictor:
+        """Estimate F (payment incidence) and S (no outcome yet) per group on ``history``."""
+        data, names = prepare_groups(history, self.by, "PaymentDatePredictor.fit", "duration",
+                                     None, "outcome_code", weight_col)
+        self.curves_ = {}
+        for g in names:
+            tab = data[g].table(n_causes=3, lo=0)
+            f, _ = aalen_johansen(tab, PAID)
+            self.curves_[g] = (tab.days, f, tab.survival(), tab.at_risk)
+        self.groups_ = names
+        return self
+
+    def conditional_cdf(self, group: str, age: int) -> np.ndarray | None:
+        """P(paid by day age+k | open at day age) for k = 0, 1, ... up to the horizon."""
+        days, f, s, n = self.curves_[group]
+        if age >= len(days) - 1 or s[age] <= 0:
+            return None
+        return (f[age:] - f[age]) / s[age]
+
+    def predict(self, open_invoices: pd.DataFrame) -> PaymentPredictions:
+        """Median and interval of the payment day of each open invoice (``duration`` = age)."""
+        if not hasattr(self, "curves_"):
+            raise SurvivalInputError("PaymentDatePredictor: call fit(history) first")
+        cols = ["invoice_id", "duration", *self.by]
+        require_columns(open_invoices, cols, "PaymentDatePredictor.predict")
+        labels = group_labels(open_invoices, self.by, "predict").to_numpy()
+        unknown = sorted(set(labels) - set(self.groups_))
+        if unknown:
+            raise SurvivalInputError(f"predict: group(s) {unknown} have no history to learn from")
+        lo_q, hi_q = (1 - self.level) / 2, 1 - (1 - self.level) / 2
+        ages = open_invoices["duration"].to_numpy(dtype=np.int64)
+        cdfs, rows = {}, []
+        for g, age in set(zip(labels, ages, strict=True)):
+            cdf = self.conditional_cdf(g, int(age))
+            cdfs[(g, int(age))] = cdf
+        for g, age in zip(labels, ages, strict=True):
+            cdf = cdfs[(g, int(age))]
+            if cdf is None:
+                rows.append((np.nan, np.nan, np.nan, np.nan))
+                continue
+            q = [_quantile(cdf, p) for p in (0.5, lo_q, hi_q)]
+            rows.append((cdf[-1], *[int(age) + x for x in q]))
+        out = open_invoices[[c for c in ["invoice_id", "customer_id", "currency", "amount",
+                                         "issue_date", *self.by] if c in open_invoices]].copy()
+        out["age_days"] = ages
+        arr = np.array(rows, dtype=float).reshape(-1, 4)
+        out["p_paid_horizon"] = arr[:, 0]
+        out["predicted_day"], out["low_day"], out["high_day"] = arr[:, 1], arr[:, 2], arr[:, 3]
+        out["no_history"] = np.isnan(arr[:, 0])
+        if "issue_date" in out:
+            for c, name in (("predicted_day", "predicted_date"), ("low_day", "low_date"),
+                            ("high_day", "high_date")):
+                days = out[c].where(np.isfinite(out[c]))
+                out[name] = out["issue_date"] + pd.to_timedelta(days, unit="D")
+        return PaymentPredictions(out.reset_index(drop=True), self.level,
+                                  {k: v for k, v in cdfs.items() if v is not None})
+
+
+def _quantile(cdf: np.ndarray, p: float) -> float:
+    """Days after the age at which the conditional CDF first reaches ``p`` (inf if never)."""
+    hit = np.nonzero(cdf >= p - 1e-12)[0]
+    return float(hit[0]) if len(hit) else np.inf
+
+
+@dataclass
+class CalibrationResult(ResultMixin):
+    """How often invoices were actually paid inside their prediction interval."""
+
+    coverage: float
+    level: float
+    n_evaluated: int
+    n_unknown: int
+    by_group: pd.DataFrame
+    details: pd.DataFrame = field(repr=False, default=None)
+    title = "Calibration of payment-date intervals"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.by_group
+
+    def summary(self, lang: str = "en") -> str:
+        if lang == "es":
+            return (f"{format_pct(self.coverage, 1, 'es')} de {self.n_evaluated} facturas se pagaron (o no) "
+                    f"dentro de su intervalo al {format_pct(self.level, 0, 'es')} "
+                    f"({self.n_unknown} sin desenlace conocido aún).")
+        return (f"{format_pct(self.coverage, 1, 'en')} of {self.n_evaluated} invoices ended inside their "
+                f"{format_pct(self.level, 0, 'en')} interval ({self.n_unknown} with outcome still unknown).")
+
+
+def calibrate_predictions(frame: pd.DataFrame, cutoff, by=None, level: float = 0.8) -> CalibrationResult:
+    """Check prediction intervals on held-back history.
+
+    The frame is cut at ``cutoff`` (:func:`censor_at`), the predictor is fitted on that
+    past, and each invoice open at ``cutoff`` is compared with its real outcome in
+    ``frame``. An infinite upper bound covers "never paid within the horizon". Invoices
+    whose fate relative to the interval is still unknown (censored inside it) are counted
+    separately, never as hits or misses.
+    """
+    past = censor_at(frame, cutoff)
+    model = PaymentDatePredictor(by, level).fit(past)
+    targets = past[past["outcome"] == "open"]
+    if targets.empty:
+        raise SurvivalInputError("calibrate_predictions: no invoice was open at the cutoff")
+    preds = model.predict(targets).table
+    actual = frame.set_index("invoice_id").loc[preds["invoice_id"]]
+    day = actual["duration"].to_numpy(dtype=float)
+    paid = actual["event"].to_numpy(dtype=bool)
+    ended_unpaid = actual["outcome"].isin(["escalated", "written_off"]).to_numpy()
+    lo, hi = preds["low_day"].to_numpy(), preds["high_day"].to_numpy()
+    inside = np.where(paid, (day >= lo) & (day <= hi), np.isinf(hi))
+    # still open in the full frame: known only if the interval is already decided
+    open_now = ~paid & ~ended_unpaid
+    known = ~open_now | (day > hi) | (np.isinf(hi) & (day >= lo))
+    inside = np.where(open_now & (day > hi), False, inside)
+    inside = np.where(open_now & np.isinf(hi) & (day >= lo), True, inside)
+    ok = known & ~preds["no_history"].to_numpy()
+    details = preds.assign(actual_day=day, paid=paid, inside=inside, known=ok)
+    groups = details["invoice_id"].map(lambda _: "all") if not model.by else \
+        group_labels(details, model.by, "calibrate")
+    by_group = (details[ok].assign(group=groups[ok]).groupby("group")
+                .agg(coverage=("inside", "mean"), invoices=("inside", "size")).reset_index())
+    return CalibrationResult(float(inside[ok].mean()) if ok.any() else np.nan, level, int(ok.sum()),
+                             int((~ok).sum()), by_group, details)
+
+
+def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12) -> pd.DataFrame:
+    """Expected collections of open invoices per week after ``as_of``, per currency.
+
+    Each invoice contributes amount × P(paid in that week | open now). The last row per
+    currency, ``period = "later/never"``, holds what is not expected within ``weeks``.
+    """
+    tab = predictions.table
+    require_columns(tab, ["amount", "currency", "age_days"], "expected_cash")
+    as_of = pd.Timestamp(as_of).normalize()
+    horizon = 7 * weeks
+    rows = []
+    by = [c for c in tab.columns if c not in {"invoice_id", "customer_id", "currency", "amount",
+                                              "issue_date", "age_days", "p_paid_horizon",
+                                              "predicted_day", "low_day", "high_day", "no_history",
+                                              "predicted_date", "low_date", "high_date"}]
+    labels = group_labels(tab, by, "expected_cash").to_numpy() if by else np.array(["all"] * len(tab))
+    probs = np.zeros((len(tab), weeks))
+    for i, (g, age) in enumerate(zip(labels, tab["age_days"].to_numpy(), strict=True)):
+        cdf = predictions.cdf_.get((g, int(age)))
+        if cdf is None:
+            continue
+        grid = np.concatenate([cdf, np.full(max(0, horizon + 1 - len(cdf)), cdf[-1])])[: horizon + 1]
+        probs[i] = np.diff(grid[:: 7])[:weeks]
+    amounts = tab["amount"].to_numpy(dtype=float)
+    for cur in sorted(tab["currency"].unique()):
+        m = (tab["currency"] == cur).to_numpy()
+        expected = (probs[m] * amounts[m, None]).sum(0)
+        for k in range(weeks):
+            rows.append({"currency": cur, "week": k + 1,
+                         "period_start": as_of + pd.Timedelta(days=7 * k + 1),
+                         "period_end": as_of + pd.Timedelta(days=7 * (k + 1)),
+                         "expected_amount": expected[k]})
+        rows.append({"currency": cur, "week": np.nan, "period_start": pd.NaT, "period_end": pd.NaT,
+                     "expected_amount": amounts[m].sum() - expected.sum(), "period": "later/never"})
+    out = pd.DataFrame(rows)
+    out["period"] = out.get("period", pd.Series(index=out.index, dtype=object)).fillna("week")
+    out["open_amount"] = out["currency"].map(tab.groupby("currency")["amount"].sum())
+    return out
+
+
+def format_cash(frame: pd.DataFrame, lang: str = "en") -> list[str]:
+    """Readable totals of :func:`expected_cash` per currency (for summaries)."""
+    lines = []
+    for cur, sub in frame[frame["period"] == "week"].groupby("currency"):
+        lines.append(f"{format_money(sub['expected_amount'].sum(), cur, lang)}")
+    return lines
