@@ -65,9 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 def _print_run(run) -> None:
     if run.ok:
         size = f"{run.html_bytes / 1024:,.0f} KB" if run.html_bytes else ""
-        print(f"ok      {run.report:<28} {run.duration_s:6.1f} s  {run.html}  {size}", flush=True)
+        print(f"ok      {run.report:<28} {run.duration_s:6.1f} s  {run.html_path}  {size}",
+              flush=True)
     else:
-        where = f" (kept {run.failed_ipynb})" if run.failed_ipynb else ""
+        where = (f" (kept {Path(run.reports_dir) / run.failed_ipynb})"
+                 if run.failed_ipynb else "")
         print(f"FAILED  {run.report:<28} {run.duration_s:6.1f} s  {run.error}{where}",
               file=sys.stderr, flush=True)
 

@@ -51,7 +51,7 @@ class ReportError(Exception):
 class RunResult(ResultMixin):
     """The outcome of one report run, as recorded in ``reports/runs.json``.
 
-    Paths are relative to the reports directory. ``duration_s`` is wall-clock seconds
+    Paths are relative to ``reports_dir``. ``duration_s`` is wall-clock seconds
     including kernel start; ``html_bytes`` the size of the published page.
     """
 
@@ -70,6 +70,12 @@ class RunResult(ResultMixin):
     failed_ipynb: str | None = None
     html_bytes: int | None = None
     n_stderr_outputs: int = 0
+    reports_dir: str = ""
+
+    @property
+    def html_path(self) -> Path | None:
+        """Absolute path of the published page (None if this run published nothing)."""
+        return Path(self.reports_dir) / self.html if self.html else None
 
     @property
     def ok(self) -> bool:
@@ -231,6 +237,7 @@ def run_report(
         parameters=parameters,
         as_of=None if parameters.get("as_of") is None else str(parameters["as_of"]),
         started_at=_now(),
+        reports_dir=str(reports_dir.resolve()),
     )
     out_dir = reports_dir / result.report
     try:
@@ -286,6 +293,9 @@ def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
         start_timeout=start_timeout,
         progress_bar=False,
         log_output=False,
+        # The kernel's own warnings (e.g. "running over TCP without encryption" on a
+        # local kernel) would fill scheduler logs; cell errors still reach the notebook.
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 
 
