@@ -1,0 +1,295 @@
+"""Churn risk: probability that a customer places no new invoice in the next 90 days.
+
+A customer is *active* at a cutoff date ``c`` when it was invoiced in the
+``active_days`` before ``c``. For every active customer, payment-behaviour features are
+computed from what was known on ``c`` (the payment-times frame censored at ``c``), and
+the label is ``1`` when no invoice is issued in ``(c, c + horizon_days]``.
+
+Snapshots are taken at month ends. Validation is **time-based**: the model is trained on
+cutoffs whose labels were known by ``split_date`` (``c + horizon ≤ split``) and tested on
+cutoffs on or after ``split_date`` — never on the future to predict the past. Reported:
+ROC AUC (scikit-learn ``roc_auc_score``), Brier score, log loss, and a calibration table
+(``sklearn.calibration.calibration_curve``, quantile bins).
+
+Features (per customer at ``c``): invoices in the last 90 and 180 days, days since the last
+invoice, tenure, on-time rate, mean / SD / trend of days late, days late of the last three
+assessable invoices minus the customer's mean, open overdue invoices and the longest
+current overdue, escalated invoices, reminders and firm/final reminders in the last 90
+days, the log ratio of recent to earlier invoice amounts.
+
+Example
+-------
+>>> from collections_lab.simulate import simulate
+>>> from collections_lab.strategies import example_strategies
+>>> sim = simulate(400, example_strategies()["nudge_then_firm"], seed=3,
+...                start="2024-01-01", end="2024-12-31")
+>>> v = churn_validation(sim.portfolio, split_date="2024-08-31", as_of="2024-12-31")
+>>> 0.5 < v.auc <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..i18n import check_language, format_pct
+from ..results import ResultMixin
+from .discipline import payment_discipline
+
+__all__ = ["FEATURES", "ChurnModel", "ChurnValidation", "churn_features", "churn_snapshots",
+           "churn_validation"]
+
+FEATURES = (
+    "n_invoices_90", "n_invoices_180", "days_since_last_invoice", "tenure_days",
+    "on_time_rate", "mean_days_late", "std_days_late", "trend_days_per_month",
+    "recent_minus_mean_days_late", "n_open_overdue", "max_days_overdue", "n_escalated",
+    "n_reminders_90", "n_firm_reminders_90", "log_amount_ratio",
+)
+
+
+def _day(value) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError):
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def churn_features(portfolio, cutoff, active_days: int = 90) -> pd.DataFrame:
+    """Features of the customers active at ``cutoff`` (one row each, see module docstring).
+
+    Only data dated on or before ``cutoff`` is used. Columns: customer_id, cutoff, and
+    :data:`FEATURES` (NaN where a customer has too little history, e.g. the SD of a
+    single invoice).
+    """
+    c = _day(cutoff)
+    inv = portfolio.invoices
+    issued = inv.loc[inv["issue_date"] <= c]
+    recent = issued.loc[issued["issue_date"] > c - pd.Timedelta(days=active_days)]
+    active = pd.Index(recent["customer_id"].unique(), name="customer_id")
+    if len(active) == 0:
+        return pd.DataFrame(columns=["customer_id", "cutoff", *FEATURES])
+    issued = issued.loc[issued["customer_id"].isin(active)]
+    g = issued.groupby("customer_id", sort=False)
+    age = (c - issued["issue_date"]).dt.days
+    out = pd.DataFrame(index=active)
+    out["n_invoices_90"] = (age < 90).groupby(issued["customer_id"]).sum()
+    out["n_invoices_180"] = (age < 180).groupby(issued["customer_id"]).sum()
+    out["days_since_last_invoice"] = (c - g["issue_date"].max()).dt.days
+    out["tenure_days"] = (c - g["issue_date"].min()).dt.days
+    log_amt = np.log(issued["amount"].clip(lower=1e-9))
+    recent_amt = log_amt.where(age < 90).groupby(issued["customer_id"]).mean()
+    older_amt = log_amt.where(age >= 90).groupby(issued["customer_id"]).mean()
+    out["log_amount_ratio"] = recent_amt - older_amt
+
+    sub = type(portfolio)(portfolio.customers, issued, portfolio.reminders, portfolio.payments)
+    pt = sub.payment_times(as_of=c)
+    disc = payment_discipline(pt, as_of=c).to_frame().set_index("customer_id")
+    for col in ("on_time_rate", "mean_days_late", "std_days_late", "trend_days_per_month",
+                "n_open_overdue"):
+        out[col] = disc[col]
+    assess = pt.loc[(pt["due_date"] <= c) | pt["event"]].sort_values("due_date")
+    last3 = assess.groupby("customer_id", sort=False).tail(3)
+    out["recent_minus_mean_days_late"] = (last3.groupby("customer_id")["days_late"].mean()
+                                          - out["mean_days_late"])
+    overdue = pt.loc[(pt["outcome"] == "open") & (pt["due_date"] < c)]
+    out["max_days_overdue"] = (c - overdue.groupby("customer_id")["due_date"].min()).dt.days
+    out["max_days_overdue"] = out["max_days_overdue"].fillna(0)
+    out["n_escalated"] = (pt["outcome"] == "escalated").groupby(pt["customer_id"]).sum()
+    rem = portfolio.reminders
+    out["n_reminders_90"] = 0.0
+    out["n_firm_reminders_90"] = 0.0
+    if rem is not None and len(rem):
+        window = rem.loc[(rem["sent_at"] <= c) & (rem["sent_at"] > c - pd.Timedelta(days=90))]
+        who = window["invoice_id"].map(issued.set_index("invoice_id")["customer_id"])
+        out["n_reminders_90"] = who.value_counts()
+        if "tone" in window:
+            firm = window["tone"].isin(["firm", "final"])
+            out["n_firm_reminders_90"] = who[firm].value_counts()
+    out[["n_reminders_90", "n_firm_reminders_90", "n_escalated"]] = out[
+        ["n_reminders_90", "n_firm_reminders_90", "n_escalated"]].fillna(0)
+    out = out.reset_index()
+    out.insert(1, "cutoff", c)
+    return out[["customer_id", "cutoff", *FEATURES]]
+
+
+def churn_snapshots(portfolio, cutoffs: Sequence, horizon_days: int = 90,
+                    active_days: int = 90) -> pd.DataFrame:
+    """Features at each cutoff plus the label ``churned`` (no invoice in the next horizon).
+
+    Labels are only meaningful when ``cutoff + horizon_days`` is within the data; the
+    caller chooses cutoffs accordingly (see :func:`churn_validation`).
+    """
+    inv = portfolio.invoices[["customer_id", "issue_date"]]
+    frames = []
+    for cutoff in cutoffs:
+        c = _day(cutoff)
+        feats = churn_features(portfolio, c, active_days)
+        future = inv.loc[(inv["issue_date"] > c)
+                         & (inv["issue_date"] <= c + pd.Timedelta(days=horizon_days))]
+        feats["churned"] = ~feats["customer_id"].isin(future["customer_id"].unique())
+        frames.append(feats)
+    if not frames:
+        raise ValueError("no cutoff dates given")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _month_ends(first, last) -> list[pd.Timestamp]:
+    return list(pd.date_range(_day(first), _day(last), freq="ME"))
+
+
+def _estimator(kind: str, random_state: int):
+    if kind == "gbm":
+        return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
+                                              max_leaf_nodes=15, min_samples_leaf=40,
+                                              l2_regularization=1.0,
+                                              random_state=random_state)
+    if kind == "logistic":
+        return make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                             StandardScaler(), LogisticRegression(max_iter=1000))
+    raise ValueError(f"model must be 'gbm' or 'logistic', got {kind!r}")
+
+
+@dataclass
+class ChurnModel:
+    """Churn-risk classifier (scikit-learn) on payment-behaviour features.
+
+    ``fit(portfolio, as_of)`` trains on month-end snapshots whose labels are known by
+    ``as_of``; ``predict(portfolio, as_of)`` scores the customers active at ``as_of``.
+    ``model`` is ``"logistic"`` (median imputation with missing-value indicators, scaling,
+    LogisticRegression: fast and well calibrated, the default) or ``"gbm"``
+    (HistGradientBoostingClassifier; on simulated portfolios it gained under 0.01 AUC and
+    is much slower on small data).
+    """
+
+    horizon_days: int = 90
+    active_days: int = 90
+    model: str = "logistic"
+    random_state: int = 0
+    estimator_: object = field(default=None, repr=False)
+    n_train_: int = 0
+    base_rate_: float = float("nan")
+
+    def fit(self, portfolio, as_of=None, start=None, snapshots: pd.DataFrame | None = None
+            ) -> ChurnModel:
+        """Train on snapshots with labels known by ``as_of`` (month ends from ``start``)."""
+        if snapshots is None:
+            as_of = _day(as_of) if as_of is not None else portfolio.last_date
+            first = start or portfolio.invoices["issue_date"].min() + pd.Timedelta(days=90)
+            cutoffs = [c for c in _month_ends(first, as_of)
+                       if c + pd.Timedelta(days=self.horizon_days) <= as_of]
+            if not cutoffs:
+                raise ValueError("not enough history: no cutoff has its 90-day label known "
+                                 f"by {as_of.date()}")
+            snapshots = churn_snapshots(portfolio, cutoffs, self.horizon_days, self.active_days)
+        y = snapshots["churned"].to_numpy(dtype=int)
+        if len(np.unique(y)) < 2:
+            raise ValueError("training snapshots hold a single class (nobody or everybody "
+                             "churned): cannot learn churn risk")
+        self.estimator_ = _estimator(self.model, self.random_state)
+        self.estimator_.fit(snapshots[list(FEATURES)].to_numpy(dtype=float), y)
+        self.n_train_ = len(y)
+        self.base_rate_ = float(y.mean())
+        return self
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        """Churn probability for rows of :func:`churn_features`."""
+        if self.estimator_ is None:
+            raise RuntimeError("ChurnModel is not fitted: call fit() first")
+        return self.estimator_.predict_proba(features[list(FEATURES)].to_numpy(dtype=float))[:, 1]
+
+    def predict(self, portfolio, as_of=None) -> pd.DataFrame:
+        """Customers active at ``as_of`` with ``churn_probability`` and their features."""
+        as_of = _day(as_of) if as_of is not None else portfolio.last_date
+        feats = churn_features(portfolio, as_of, self.active_days)
+        feats.insert(2, "churn_probability", self.predict_proba(feats) if len(feats) else [])
+        return feats.sort_values("churn_probability", ascending=False).reset_index(drop=True)
+
+
+@dataclass
+class ChurnValidation(ResultMixin):
+    """Time-split validation of the churn model: AUC, Brier, log loss, calibration."""
+
+    auc: float
+    brier: float
+    log_loss: float
+    base_rate_train: float
+    base_rate_test: float
+    n_train: int
+    n_test: int
+    split_date: pd.Timestamp
+    calibration: pd.DataFrame
+    test: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    title = "Churn model, time-based validation"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "auc": self.auc, "brier": self.brier, "log_loss": self.log_loss,
+            "base_rate_train": self.base_rate_train, "base_rate_test": self.base_rate_test,
+            "n_train": self.n_train, "n_test": self.n_test,
+            "split_date": self.split_date.date()}])
+
+    def summary(self, lang: str = "en") -> str:
+        check_language(lang)
+        if lang == "es":
+            return (f"Entrenado con cortes hasta {self.split_date.date()} y evaluado después: "
+                    f"AUC {self.auc:.2f}, Brier {self.brier:.3f}; tasa de abandono observada "
+                    f"{format_pct(self.base_rate_test, 1, lang)}.")
+        return (f"Trained on cutoffs up to {self.split_date.date()}, tested after it: AUC "
+                f"{self.auc:.2f}, Brier {self.brier:.3f}; observed churn rate "
+                f"{format_pct(self.base_rate_test, 1, lang)}.")
+
+
+def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
+                     horizon_days: int = 90, active_days: int = 90, n_bins: int = 10,
+                     random_state: int = 0) -> ChurnValidation:
+    """Train on cutoffs with labels known by ``split_date``; test on cutoffs from it on.
+
+    Training cutoffs are month ends ``c`` with ``c + horizon ≤ split_date``; test cutoffs
+    are month ends ``c ≥ split_date`` with ``c + horizon ≤ as_of``. Raises a ValueError
+    naming the dates when either side is empty or holds a single class.
+    """
+    split = _day(split_date)
+    as_of = _day(as_of) if as_of is not None else portfolio.last_date
+    first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
+    horizon = pd.Timedelta(days=horizon_days)
+    train_c = [c for c in _month_ends(first, split) if c + horizon <= split]
+    test_c = [c for c in _month_ends(split, as_of) if c + horizon <= as_of]
+    if not train_c or not test_c:
+        raise ValueError(
+            f"time split impossible: {len(train_c)} training and {len(test_c)} test cutoffs "
+            f"(split {split.date()}, as_of {as_of.date()}, horizon {horizon_days} days); "
+            "move split_date or as_of"
+        )
+    train = churn_snapshots(portfolio, train_c, horizon_days, active_days)
+    test = churn_snapshots(portfolio, test_c, horizon_days, active_days)
+    m = ChurnModel(horizon_days, active_days, model, random_state).fit(portfolio,
+                                                                      snapshots=train)
+    y = test["churned"].to_numpy(dtype=int)
+    if len(np.unique(y)) < 2:
+        raise ValueError("the test period holds a single class: AUC is undefined")
+    prob = m.predict_proba(test)
+    frac, mean_pred = calibration_curve(y, prob, n_bins=n_bins, strategy="quantile")
+    calib = pd.DataFrame({"mean_predicted": mean_pred, "observed_share": frac})
+    return ChurnValidation(
+        auc=float(roc_auc_score(y, prob)),
+        brier=float(brier_score_loss(y, prob)),
+        log_loss=float(log_loss(y, np.clip(prob, 1e-6, 1 - 1e-6))),
+        base_rate_train=m.base_rate_,
+        base_rate_test=float(y.mean()),
+        n_train=m.n_train_,
+        n_test=len(y),
+        split_date=split,
+        calibration=calib,
+        test=test.assign(churn_probability=prob),
+    )

@@ -1,0 +1,163 @@
+"""Engagement lists: whom to thank (reliable payers) and whom to call (customers at risk).
+
+Both lists are plain tables an analyst can export (:meth:`EngagementList.to_csv`), one
+row per customer (per customer and currency when a customer is billed in several), with
+the evidence that put the customer on the list.
+
+- **Thank list**: tier ``on_time`` (see :mod:`~collections_lab.analytics.segments`), at
+  least ``min_invoices`` assessable invoices, nothing overdue now, no behaviour-change
+  alert, churn risk (when given) below ``max_churn_probability``. Sorted by invoices
+  then on-time rate: the long, reliable relationships first. Suggested action: thank them,
+  and offer better terms or an upsell conversation.
+- **Call list**: any of a behaviour-change alert, churn risk ≥ ``churn_threshold``, or a
+  ``chronically_late`` / ``irregular`` tier with an overdue balance. ``priority`` counts
+  the reasons (alert 2, churn risk 1, tier with overdue 1) and ties break on days
+  overdue: a call rather than another email.
+
+Example
+-------
+>>> import pandas as pd
+>>> tiers = pd.DataFrame({"customer_id": ["a", "b"], "tier": ["on_time", "chronically_late"],
+...     "n_due": [12, 12], "on_time_rate": [1.0, 0.1], "mean_days_late": [-2.0, 25.0],
+...     "n_open_overdue": [0, 2]})
+>>> thank_list(tiers).to_frame()["customer_id"].tolist()
+['a']
+>>> call_list(tiers).to_frame()["customer_id"].tolist()
+['b']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..i18n import check_language, format_number
+from ..results import ResultMixin
+from .ledger import Ledger, from_day, to_day
+
+__all__ = ["EngagementList", "call_list", "open_balances", "thank_list"]
+
+
+@dataclass
+class EngagementList(ResultMixin):
+    """An exportable list of customers with the reason and the suggested action."""
+
+    frame: pd.DataFrame
+    kind: str  # "thank" or "call"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return "Customers to thank" if self.kind == "thank" else "Customers to call"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the list as CSV (UTF-8, ISO dates) and return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+        return path
+
+    def summary(self, lang: str = "en") -> str:
+        check_language(lang)
+        n = format_number(len(self.frame), 0, lang)
+        if self.kind == "thank":
+            return (f"{n} clientes pagan puntualmente y sin deuda vencida: candidatos para "
+                    "agradecer, mejores condiciones o ampliar la relación." if lang == "es" else
+                    f"{n} customers pay on time with nothing overdue: candidates for thanks, "
+                    "better terms or an upsell conversation.")
+        return (f"{n} clientes en riesgo: llamar en lugar de enviar otro correo." if lang == "es"
+                else f"{n} customers at risk: call them rather than send another email.")
+
+
+def open_balances(portfolio, as_of) -> pd.DataFrame:
+    """Open and overdue amount per customer and currency at ``as_of`` (invoice currency)."""
+    led = Ledger.build(portfolio, by=["customer_id"])
+    day = to_day(as_of)
+    bal = led.balance_at(day)
+    overdue = np.where(led.due < day, bal, 0.0)
+    out = led.groups.copy()
+    out["open_amount"] = led.group_sum(bal)
+    out["overdue_amount"] = led.group_sum(overdue)
+    out.attrs["as_of"] = from_day(day)
+    return out[["customer_id", "currency", "open_amount", "overdue_amount"]]
+
+
+def _base(tiers) -> pd.DataFrame:
+    frame = tiers.to_frame() if hasattr(tiers, "to_frame") else tiers.copy()
+    if "tier" not in frame:
+        raise ValueError("give payer tiers (payer_tiers(...)): the frame has no 'tier' column")
+    return frame
+
+
+def _merge(frame, alerts, churn, balances) -> pd.DataFrame:
+    out = frame.copy()
+    if alerts is not None:
+        a = alerts.to_frame() if hasattr(alerts, "to_frame") else alerts
+        out = out.merge(a[["customer_id", "alert_date", "before_mean", "after_mean"]],
+                        on="customer_id", how="left")
+    else:
+        out["alert_date"] = pd.NaT
+    if churn is not None:
+        out = out.merge(churn[["customer_id", "churn_probability"]], on="customer_id",
+                        how="left")
+    else:
+        out["churn_probability"] = np.nan
+    if balances is not None:
+        out = out.merge(balances, on="customer_id", how="left")
+    return out
+
+
+_COLS = ["customer_id", "segment", "tier", "n_due", "on_time_rate", "mean_days_late",
+         "n_open_overdue", "currency", "open_amount", "overdue_amount", "alert_date",
+         "before_mean", "after_mean", "churn_probability"]
+
+
+def thank_list(tiers, alerts=None, churn: pd.DataFrame | None = None,
+               balances: pd.DataFrame | None = None, min_invoices: int = 6,
+               max_churn_probability: float = 0.2, lang: str = "en") -> EngagementList:
+    """Reliable payers to thank (rules in the module docstring).
+
+    ``tiers`` from :func:`~collections_lab.analytics.segments.payer_tiers`; optional
+    ``alerts`` (:func:`behaviour_alerts`), ``churn`` (``ChurnModel.predict`` output) and
+    ``balances`` (:func:`open_balances`) add evidence and filters.
+    """
+    check_language(lang)
+    out = _merge(_base(tiers), alerts, churn, balances)
+    keep = ((out["tier"] == "on_time") & (out["n_due"] >= min_invoices)
+            & (out["n_open_overdue"] == 0) & out["alert_date"].isna()
+            & ~(out["churn_probability"] >= max_churn_probability))
+    out = out.loc[keep].sort_values(["n_due", "on_time_rate"], ascending=False)
+    out["action"] = ("agradecer; ofrecer mejores condiciones o ampliar la relación"
+                     if lang == "es" else "thank; offer better terms or an upsell conversation")
+    cols = [c for c in _COLS if c in out] + ["action"]
+    return EngagementList(out[cols].reset_index(drop=True), "thank")
+
+
+def call_list(tiers, alerts=None, churn: pd.DataFrame | None = None,
+              balances: pd.DataFrame | None = None, churn_threshold: float = 0.3,
+              lang: str = "en") -> EngagementList:
+    """Customers at risk to call, with the reasons and a priority (module docstring)."""
+    check_language(lang)
+    out = _merge(_base(tiers), alerts, churn, balances)
+    alert = out["alert_date"].notna()
+    risky = out["churn_probability"].to_numpy(dtype=float) >= churn_threshold
+    bad_tier = out["tier"].isin(["chronically_late", "irregular"]) & (out["n_open_overdue"] > 0)
+    out["priority"] = 2 * alert.astype(int) + risky.astype(int) + bad_tier.astype(int)
+    words = {"en": ("payment behaviour shifted", "high churn risk", "late payer with overdue"),
+             "es": ("cambió su comportamiento de pago", "alto riesgo de abandono",
+                    "pagador tardío con deuda vencida")}[lang]
+    reasons = np.where(alert, words[0] + "; ", "").astype(object)
+    reasons = reasons + np.where(risky, words[1] + "; ", "")
+    reasons = reasons + np.where(bad_tier, words[2] + "; ", "")
+    out["reason"] = pd.Series(reasons, index=out.index).str.rstrip("; ")
+    out["action"] = "llamar" if lang == "es" else "call"
+    out = out.loc[out["priority"] > 0]
+    sort = ["priority", "overdue_amount" if "overdue_amount" in out else "n_open_overdue"]
+    out = out.sort_values(sort, ascending=False)
+    cols = [c for c in _COLS if c in out] + ["priority", "reason", "action"]
+    return EngagementList(out[cols].reset_index(drop=True), "call")

@@ -1,0 +1,261 @@
+"""Payer segments: transparent rule-based tiers, optional k-means clusters, a treatment each.
+
+**Tiers** (:func:`payer_tiers`) apply these rules in order to each customer's discipline
+(:func:`~collections_lab.analytics.discipline.payment_discipline`); the first that
+matches wins, and every threshold is a field of :class:`TierRules`:
+
+1. ``insufficient_history``: fewer than ``min_invoices`` assessable invoices;
+2. ``on_time``: on-time rate ≥ ``on_time_rate`` and mean days overdue ≤
+   ``on_time_max_days``;
+3. ``irregular``: SD of days late > ``irregular_sd_days`` (unpredictable);
+4. ``occasionally_late``: on-time rate ≥ ``occasional_rate``;
+5. ``chronically_late``: everyone else (mostly late, predictably).
+
+**Clusters** (:func:`payer_clusters`): scikit-learn ``KMeans`` on standardised discipline
+features; each cluster is described by its centre in original units, and its treatment is
+the one of the tier its centre falls in, so the data-driven view speaks the same language
+as the rules.
+
+Example
+-------
+>>> import pandas as pd
+>>> d = pd.DataFrame({"customer_id": ["a", "b"], "n_due": [10, 10],
+...     "on_time_rate": [0.95, 0.2], "mean_days_overdue": [0.5, 20.0],
+...     "std_days_late": [2.0, 5.0]})
+>>> payer_tiers(d).to_frame()["tier"].tolist()
+['on_time', 'chronically_late']
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from ..i18n import check_language, format_number, format_pct, t
+from ..results import ResultMixin
+from . import labels as _labels  # noqa: F401  (registers the labels)
+
+__all__ = ["TIERS", "TREATMENTS", "Clusters", "Tiers", "TierRules", "payer_clusters",
+           "payer_tiers"]
+
+TIERS = ("on_time", "occasionally_late", "chronically_late", "irregular",
+         "insufficient_history")
+
+#: Suggested treatment per tier, in English and Spanish.
+TREATMENTS: dict[str, dict[str, str]] = {
+    "on_time": {
+        "en": "Thank them; offer better terms or an upsell conversation; no pre-due reminders.",
+        "es": "Agradecer; ofrecer mejores condiciones o conversar de ampliar la relación; "
+              "sin recordatorios previos al vencimiento.",
+    },
+    "occasionally_late": {
+        "en": "Friendly reminder a few days before due and one after; payment link in every "
+              "invoice.",
+        "es": "Recordatorio amable unos días antes del vencimiento y otro después; enlace de "
+              "pago en cada factura.",
+    },
+    "chronically_late": {
+        "en": "Firm schedule from the due date, early-payment discount or direct debit; review "
+              "credit terms.",
+        "es": "Secuencia firme desde el vencimiento, descuento por pronto pago o "
+              "domiciliación; revisar las condiciones de crédito.",
+    },
+    "irregular": {
+        "en": "Call to understand the cause (disputes, approvals, cash flow); installment "
+              "offer if cash is the issue.",
+        "es": "Llamar para entender la causa (disputas, aprobaciones, liquidez); ofrecer "
+              "cuotas si el problema es de caja.",
+    },
+    "insufficient_history": {
+        "en": "Standard schedule until a few invoices show how they pay.",
+        "es": "Secuencia estándar hasta que unas cuantas facturas muestren cómo pagan.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class TierRules:
+    """Thresholds of the payer tiers (days are days past due; rates are shares 0–1)."""
+
+    min_invoices: int = 3
+    on_time_rate: float = 0.9
+    on_time_max_days: float = 2.0
+    irregular_sd_days: float = 15.0
+    occasional_rate: float = 0.6
+
+
+def _tier_of(frame: pd.DataFrame, rules: TierRules) -> np.ndarray:
+    n = frame["n_due"].to_numpy(dtype=float) if "n_due" in frame else np.full(len(frame), np.inf)
+    rate = frame["on_time_rate"].to_numpy(dtype=float)
+    overdue = frame["mean_days_overdue"].to_numpy(dtype=float)
+    sd = frame["std_days_late"].to_numpy(dtype=float)
+    conditions = [
+        n < rules.min_invoices,
+        (rate >= rules.on_time_rate) & (overdue <= rules.on_time_max_days),
+        np.nan_to_num(sd) > rules.irregular_sd_days,
+        rate >= rules.occasional_rate,
+    ]
+    choices = ["insufficient_history", "on_time", "irregular", "occasionally_late"]
+    return np.select(conditions, choices, default="chronically_late").astype(object)
+
+
+def _discipline_frame(discipline) -> pd.DataFrame:
+    frame = discipline.to_frame() if hasattr(discipline, "to_frame") else discipline
+    missing = [c for c in ("customer_id", "on_time_rate", "mean_days_overdue", "std_days_late")
+               if c not in frame]
+    if missing:
+        raise ValueError(f"discipline table lacks column(s) {missing}; build it with "
+                         "payment_discipline()")
+    return frame
+
+
+@dataclass
+class Tiers(ResultMixin):
+    """Rule-based payer tier of each customer, with the suggested treatment."""
+
+    frame: pd.DataFrame
+    rules: TierRules
+    title = "Payer tiers"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def counts(self, lang: str = "en") -> pd.DataFrame:
+        """Customers per tier with the tier's label and treatment in ``lang``."""
+        check_language(lang)
+        c = self.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
+        out = pd.DataFrame({"tier": c.index, "customers": c.to_numpy()})
+        out["share"] = out["customers"] / max(len(self.frame), 1)
+        out["label"] = [t(f"tier_{x}", lang) for x in out["tier"]]
+        out["treatment"] = [TREATMENTS[x][lang] for x in out["tier"]]
+        return out
+
+    def by_segment(self, column: str = "segment", lang: str = "en") -> pd.DataFrame:
+        """Share of each tier within each business segment, its dominant tier and treatment.
+
+        Answers "which segment deserves which treatment": a segment's default treatment is
+        the one of its most common tier (customers still get their own tier's treatment).
+        """
+        check_language(lang)
+        if column not in self.frame:
+            raise ValueError(f"tiers frame has no {column!r} column (discipline built without "
+                             "customers?)")
+        shares = pd.crosstab(self.frame[column], self.frame["tier"], normalize="index")
+        shares = shares.reindex(columns=[x for x in TIERS if x in shares.columns])
+        known = shares.drop(columns="insufficient_history", errors="ignore")
+        out = shares.add_prefix("share_")
+        out["customers"] = self.frame[column].value_counts()
+        out["dominant_tier"] = known.idxmax(axis=1) if known.shape[1] else "insufficient_history"
+        out["treatment"] = out["dominant_tier"].map({k: v[lang] for k, v in TREATMENTS.items()})
+        return out.reset_index()
+
+    def summary(self, lang: str = "en") -> str:
+        c = self.counts(lang)
+        parts = [f"{r.label} {format_pct(r.share, 0, lang)}" for r in c.itertuples()
+                 if r.customers]
+        head = "Niveles de pagador: " if lang == "es" else "Payer tiers: "
+        return head + ", ".join(parts) + "."
+
+
+def payer_tiers(discipline, rules: TierRules | None = None, lang: str = "en",
+                **overrides) -> Tiers:
+    """Assign each customer a payer tier by the rules in the module docstring.
+
+    ``discipline`` is a :class:`~collections_lab.analytics.discipline.Discipline` or its
+    frame; thresholds come from ``rules`` or keyword ``overrides`` (e.g.
+    ``on_time_rate=0.95``). The frame gains ``tier`` and ``treatment`` (in ``lang``).
+    """
+    rules = rules or TierRules()
+    if overrides:
+        rules = TierRules(**{**asdict(rules), **overrides})
+    frame = _discipline_frame(discipline).copy()
+    frame["tier"] = _tier_of(frame, rules)
+    frame["treatment"] = frame["tier"].map({k: v[check_language(lang)]
+                                            for k, v in TREATMENTS.items()})
+    return Tiers(frame, rules)
+
+
+CLUSTER_FEATURES = ("on_time_rate", "mean_days_overdue", "std_days_late",
+                    "trend_days_per_month", "log_n_due")
+
+
+@dataclass
+class Clusters(ResultMixin):
+    """K-means payer clusters: each customer's cluster and a description of each cluster."""
+
+    frame: pd.DataFrame
+    centres: pd.DataFrame
+    n_excluded: int
+    estimator: KMeans = field(repr=False, default=None)
+    title = "Payer clusters (k-means)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.centres.copy()
+
+    def summary(self, lang: str = "en") -> str:
+        check_language(lang)
+        return " ".join(self.centres[f"description_{lang}"])
+
+
+def _describe(row: pd.Series, lang: str) -> str:
+    n = format_number(row["customers"], 0, lang)
+    rate = format_pct(row["on_time_rate"], 0, lang)
+    over = format_number(row["mean_days_overdue"], 1, lang)
+    sd = format_number(row["std_days_late"], 1, lang)
+    trend = format_number(row["trend_days_per_month"], 1, lang)
+    tier = t(f"tier_{row['tier']}", lang)
+    if lang == "es":
+        return (f"Grupo {row['cluster']} ({n} clientes, ~{tier}): paga a tiempo el {rate}, "
+                f"{over} días de mora en promedio, dispersión {sd} días, tendencia {trend} "
+                "días/mes.")
+    return (f"Cluster {row['cluster']} ({n} customers, ~{tier}): on time {rate}, "
+            f"{over} days overdue on average, spread {sd} days, trend {trend} days/month.")
+
+
+def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
+                   random_state: int = 0, rules: TierRules | None = None) -> Clusters:
+    """Data-driven payer clusters (scikit-learn KMeans on standardised features).
+
+    Features: on-time rate, mean days overdue, SD of days late, trend (days per month),
+    log number of invoices; missing spread/trend count as 0. Customers with fewer than
+    ``min_invoices`` assessable invoices are left out (``n_excluded``) rather than forced
+    into a cluster. Each cluster's centre, in original units, is classified by the tier
+    rules to give its description and treatment.
+    """
+    frame = _discipline_frame(discipline)
+    rules = rules or TierRules()
+    n_due = frame["n_due"] if "n_due" in frame else pd.Series(min_invoices, index=frame.index)
+    keep = n_due >= min_invoices
+    data = frame.loc[keep].copy()
+    if len(data) < n_clusters:
+        raise ValueError(f"only {len(data)} customers have {min_invoices}+ invoices: too few "
+                         f"for {n_clusters} clusters")
+    data["log_n_due"] = np.log(n_due[keep].astype(float))
+    if "trend_days_per_month" not in data:
+        data["trend_days_per_month"] = 0.0
+    X = data[list(CLUSTER_FEATURES)].astype(float).fillna(0.0).to_numpy()
+    scaler = StandardScaler().fit(X)
+    km = KMeans(n_clusters=n_clusters, n_init=4, random_state=random_state)
+    labels = km.fit_predict(scaler.transform(X))
+    data["cluster"] = labels
+    centres = pd.DataFrame(scaler.inverse_transform(km.cluster_centers_),
+                           columns=list(CLUSTER_FEATURES))
+    centres.insert(0, "cluster", np.arange(n_clusters))
+    centres["customers"] = np.bincount(labels, minlength=n_clusters)
+    centres["n_due"] = np.exp(centres["log_n_due"])
+    centres["tier"] = _tier_of(centres.assign(n_due=np.inf), rules)
+    centres = centres.sort_values("on_time_rate", ascending=False).reset_index(drop=True)
+    # renumber clusters from most to least punctual so labels are stable and readable
+    order = {old: new for new, old in enumerate(centres["cluster"])}
+    centres["cluster"] = centres["cluster"].map(order)
+    data["cluster"] = data["cluster"].map(order)
+    for lang in ("en", "es"):
+        centres[f"treatment_{lang}"] = centres["tier"].map({k: v[lang]
+                                                            for k, v in TREATMENTS.items()})
+        centres[f"description_{lang}"] = centres.apply(_describe, axis=1, lang=lang)
+    members = data[["customer_id", "cluster"]].reset_index(drop=True)
+    return Clusters(members, centres, int((~keep).sum()), km)
