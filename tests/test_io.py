@@ -264,6 +264,9 @@ def test_bad_sources_name_what_is_wrong(tmp_path):
     (tmp_path / "x.parquet").write_text("not parquet")
     with pytest.raises(ValidationError, match=r"x\.parquet: cannot read as Parquet"):
         load_table(tmp_path / "x.parquet", "invoices")
+    (tmp_path / "invoices.csv").write_text("invoice_id\nF1\n")
+    with pytest.raises(ValidationError, match="load one file with load_table"):
+        load_portfolio(tmp_path / "invoices.csv")
     with pytest.raises(ValueError, match="unknown table 'bills'"):
         load_table(tmp_path, "bills")
 

@@ -128,6 +128,11 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     np.float64(99.5)
     """
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
+    if isinstance(source, str | Path) and Path(source).is_file():
+        if _file_kind(Path(source)) in ("csv", "parquet"):
+            raise _file_error(str(source), "invoices",
+                              "load_portfolio reads a directory of table files, a DuckDB / "
+                              "SQLite file or a database URL; load one file with load_table")  # fmt: skip
     raws: dict[str, RawTable | None] = {}
     file_issues: list[ValidationIssue] = []
     for name in TABLES:
