@@ -29,3 +29,12 @@ def test_path_parameters_are_made_absolute_and_checked(tmp_path):
     assert check_parameters({"data": "sqlite:///x.db"}, DECLARED, "n")["data"] == "sqlite:///x.db"
     with pytest.raises(ParameterError, match="'mapping': file not found"):
         check_parameters({"mapping": "maps/mine.yml"}, DECLARED, "n", base_dir=tmp_path)
+
+
+def test_standard_values_are_checked_before_running():
+    with pytest.raises(ParameterError, match="'lang' must be one of"):
+        check_parameters({"lang": "fr"}, DECLARED, "n")
+    with pytest.raises(ParameterError, match="'as_of' must be an ISO date"):
+        check_parameters({"as_of": "31/12/2025"}, DECLARED, "n")
+    assert check_parameters({"as_of": "2025-12-31", "lang": "es"}, DECLARED, "n") == {
+        "as_of": "2025-12-31", "lang": "es"}

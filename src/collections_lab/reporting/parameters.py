@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from ..i18n import LANGUAGES
+
 #: Parameters holding a local file or directory: made absolute (relative to the caller's
 #: working directory, since the kernel runs in the notebooks directory) and checked
 #: before a kernel is started.
@@ -67,6 +69,14 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict]:
     return dict(papermill.inspect_notebook(str(notebook)))
 
 
+def _iso_date(value, notebook: str) -> str:
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ParameterError(f"{notebook}: parameter 'as_of' must be an ISO date like "
+                             f"2025-06-30, got {value!r}") from None
+
+
 def _looks_like_path(name: str, value) -> bool:
     if name not in PATH_PARAMETERS or not isinstance(value, str) or not value.strip():
         return False
@@ -82,7 +92,8 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
     """Validate ``parameters`` for ``notebook``; returns them normalised.
 
     Raises :class:`ParameterError` for a name the notebook does not declare (with the
-    closest declared name) and for a path parameter naming a file that does not exist.
+    closest declared name), a path parameter naming a file that does not exist, a
+    ``lang`` other than en/es and an ``as_of`` that is not an ISO date.
     Relative paths are resolved against ``base_dir`` (default: the current directory).
     """
     unknown = [name for name in parameters if name not in declared]
@@ -99,6 +110,11 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
     out = {}
     for name, value in parameters.items():
         value = normalise_value(value)
+        if name == "lang" and value not in LANGUAGES:
+            raise ParameterError(f"{notebook}: parameter 'lang' must be one of {LANGUAGES}, "
+                                 f"got {value!r}")
+        if name == "as_of" and value is not None:
+            value = _iso_date(value, notebook)
         if _looks_like_path(name, value):
             path = Path(value).expanduser()
             if not path.is_absolute():
