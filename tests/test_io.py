@@ -264,6 +264,10 @@ def test_bad_sources_name_what_is_wrong(tmp_path):
     (tmp_path / "x.parquet").write_text("not parquet")
     with pytest.raises(ValidationError, match=r"x\.parquet: cannot read as Parquet"):
         load_table(tmp_path / "x.parquet", "invoices")
+    (tmp_path / "huge.csv").write_text('invoice_id,paid_at,amount\nF0,2025-01-01,1\n"F1'
+                                       + "x" * 140_000 + "\n")  # fmt: skip
+    with pytest.raises(ValidationError, match=r"huge\.csv, line 3: cannot parse the CSV here"):
+        load_table(tmp_path / "huge.csv", "payments")
     (tmp_path / "invoices.csv").write_text("invoice_id\nF1\n")
     with pytest.raises(ValidationError, match="load one file with load_table"):
         load_portfolio(tmp_path / "invoices.csv")

@@ -289,7 +289,7 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
         raise _file_error(file, table, "the file has no header line")
     if header_line > 1:
         notes.append(f"{header_line - 1} blank line(s) before the header skipped")
-    header, problems = _clean_header(header, file, table)
+    header, problems = _clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
     width = len(header)
@@ -298,6 +298,25 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     blank: list[int] = []
     previous = reader.line_num
     records: list[list[str]] = []
+    try:
+        _read_records(reader, width, previous, records, rows, blank, issues, file, table, sep)
+    except csv.Error as exc:
+        raise ValidationError([ValidationIssue(
+            file, reader.line_num, None, f"cannot parse the CSV here: {exc}", table,
+        )]) from None  # fmt: skip
+    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
+    if blank:
+        notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(blank)})")
+    frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
+                          for name, col in zip(header, columns, strict=True)})  # fmt: skip
+    if not rows:
+        notes.append("the file has a header but no data rows")
+    return RawTable(table, frame, file, unit="line", rows=np.array(rows, dtype=int),
+                    issues=issues, notes=notes, separator=sep, textual=True)  # fmt: skip
+
+
+def _read_records(reader, width, previous, records, rows, blank, issues, file, table, sep):
+    """Sort the data lines into records (with their line numbers), blanks and misfits."""
     for record in reader:
         line = previous + 1
         previous = reader.line_num
@@ -319,15 +338,6 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
             continue
         records.append(record)
         rows.append(line)
-    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
-    if blank:
-        notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(blank)})")
-    frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
-                          for name, col in zip(header, columns, strict=True)})  # fmt: skip
-    if not rows:
-        notes.append("the file has a header but no data rows")
-    return RawTable(table, frame, file, unit="line", rows=np.array(rows, dtype=int),
-                    issues=issues, notes=notes, separator=sep, textual=True)  # fmt: skip
 
 
 def _decode(data: bytes, file: str, table: str, encoding: str | None, notes) -> str:
@@ -394,7 +404,7 @@ def _header_width(text: str, sep: str) -> int:
     return len(next(csv.reader([first], delimiter=sep), []))
 
 
-def _clean_header(header: list[str], file: str, table: str):
+def _clean_header(header: list[str], file: str, table: str, line: int = 1):
     """Header names stripped of BOMs and trailing empty names; duplicates reported."""
     names = [h.replace("\ufeff", "").strip() for h in header]
     while names and not names[-1]:  # a separator at the end of the header line
@@ -405,7 +415,7 @@ def _clean_header(header: list[str], file: str, table: str):
     for i, name in enumerate(names, start=1):
         if name in seen:
             problems.append(ValidationIssue(
-                file, 1, name, f"column {name!r} appears twice in the header (columns "
+                file, line, name, f"column {name!r} appears twice in the header (columns "
                 f"{seen[name]} and {i}); rename one", table,
             ))  # fmt: skip
         seen.setdefault(name, i)
