@@ -1,1 +1,51 @@
-"""Time-to-payment survival toolkit (placeholder exports; see the modules)."""
+"""Time-to-payment survival toolkit: curves, RMST, regression, competing outcomes, cure,
+payment-date predictions and plots, on the payment-times frame.
+
+Every estimator takes the payment-times frame (one row per invoice) or, for scale, a
+counts table from :func:`count_table` / :func:`count_table_duckdb` with ``weight_col="n"``
+(same estimates, tested to 1e-8). Durations are whole days (lifelines' fast paths).
+
+Example
+-------
+>>> from collections_lab.survival import kaplan_meier, rmst, logrank   # doctest: +SKIP
+>>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")  # doctest: +SKIP
+>>> km.prob_paid_by([0, 15, 30])                                       # doctest: +SKIP
+>>> rmst(pt, tau=90, by="arm").difference(reference="control")          # doctest: +SKIP
+"""
+
+from ._common import SurvivalInputError
+from .aggregated import count_table, count_table_duckdb
+from .competing import CumulativeIncidence, cumulative_incidence
+from .cure import CureFractionResult, cure_fraction
+from .curves import LogRankResult, SurvivalCurves, escalated_as_unpaid, kaplan_meier, logrank
+from .prediction import (
+    CalibrationResult,
+    PaymentDatePredictor,
+    PaymentPredictions,
+    calibrate_predictions,
+    censor_at,
+    expected_cash,
+)
+from .regression import (
+    AFTResult,
+    CoxResult,
+    PHCheck,
+    check_proportional_hazards,
+    concordance,
+    fit_aft,
+    fit_cox,
+    fit_cox_counts,
+    fit_time_varying_cox,
+    reminder_intervals,
+)
+from .rmst import RMSTResult, rmst
+
+__all__ = [
+    "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult",
+    "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTResult",
+    "SurvivalCurves", "SurvivalInputError", "calibrate_predictions", "censor_at",
+    "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
+    "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",
+    "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "kaplan_meier", "logrank",
+    "reminder_intervals", "rmst",
+]

@@ -323,3 +323,27 @@ def format_prob_paid(frame: pd.DataFrame, lang: str = "en") -> list[str]:
         f"({format_pct(r.ci_low, 1, lang)}–{format_pct(r.ci_high, 1, lang)})"
         for r in frame.itertuples()
     ]
+
+
+def escalated_as_unpaid(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Count escalated and written-off invoices as unpaid up to ``as_of`` (not censored).
+
+    Kaplan–Meier treats an escalated invoice as censored: it estimates how fast invoices
+    would be paid if nobody escalated. For "share paid in full by day d" as the business
+    sees it (escalated = not paid by us), use this view instead: those invoices stay in
+    the risk set, unpaid, until ``as_of`` (default: the frame's latest ``end_date``). With
+    follow-up known up to ``as_of`` this equals 1 - the Aalen–Johansen incidence of payment,
+    and every estimator (KM, RMST, log-rank, cluster-robust errors) applies unchanged.
+    """
+    require = ["issue_date", "end_date", "duration", "event", "outcome"]
+    missing = [c for c in require if c not in frame.columns]
+    if missing:
+        raise SurvivalInputError(f"escalated_as_unpaid: missing column(s) {missing}")
+    as_of = pd.Timestamp(frame["end_date"].max() if as_of is None else as_of).normalize()
+    out = frame.copy()
+    lost = out["outcome"].isin(["escalated", "written_off"]).to_numpy()
+    if (out.loc[lost, "end_date"] > as_of).any():
+        raise SurvivalInputError("escalated_as_unpaid: as_of is before some invoices' end dates")
+    out.loc[lost, "duration"] = (as_of - out.loc[lost, "issue_date"]).dt.days
+    out.loc[lost, "event"] = False
+    return out

@@ -1,0 +1,195 @@
+"""Figures for the survival toolkit: one consistent style, labels in English or Spanish.
+
+Every function takes a result object and ``lang`` ("en"/"es"), draws with matplotlib and
+seaborn (colour-blind palette, white grid), and returns the ``Figure`` (never shows it).
+
+Example
+-------
+>>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use(matplotlib.get_backend())  # respect MPLBACKEND (Agg in tests)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from ..i18n import t  # noqa: E402
+from .competing import CumulativeIncidence  # noqa: E402
+from .cure import DAY_OFFSET, CureFractionResult  # noqa: E402
+from .curves import SurvivalCurves  # noqa: E402
+from .prediction import CalibrationResult, PaymentPredictions  # noqa: E402
+from .regression import AFTResult, CoxResult  # noqa: E402
+from .rmst import RMSTResult  # noqa: E402
+
+PALETTE = "colorblind"
+
+
+def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2):
+    sns.set_theme(style="whitegrid", palette=PALETTE)
+    fig, axes = plt.subplots(1, ncols, figsize=(width * (ncols if ncols > 1 else 1) * (0.75 if ncols > 1 else 1), height),
+                             squeeze=False)
+    return fig, axes[0]
+
+
+def _colors(n: int):
+    return sns.color_palette(PALETTE, max(n, 1))
+
+
+def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, max_day: int | None = None):
+    """Kaplan–Meier "share still unpaid" curves by group with confidence bands."""
+    fig, (ax,) = _figure()
+    frame = curves.to_frame()
+    for color, g in zip(_colors(len(curves.groups_)), curves.groups_, strict=True):
+        c = frame[frame["group"] == g]
+        if max_day is not None:
+            c = c[c["day"] <= max_day]
+        days = np.concatenate([[c["day"].iloc[0] - 1], c["day"].to_numpy()])
+        surv = np.concatenate([[1.0], c["survival"].to_numpy()])
+        label = t("surv_all", lang) if g == "all" else g
+        ax.step(days, surv, where="post", color=color, label=label, lw=1.8)
+        if bands:
+            ax.fill_between(c["day"], c["ci_low"], c["ci_high"], step="post", color=color, alpha=0.2)
+    if curves.axis == "due":
+        ax.axvline(0, color="grey", ls=":", lw=1)
+    ax.set_xlabel(t("days_since_issue" if curves.axis == "issue" else "days_relative_to_due", lang))
+    ax.set_ylabel(t("surv_unpaid", lang))
+    ax.set_ylim(0, 1.02)
+    ax.set_title(t("surv_km", lang))
+    if len(curves.groups_) > 1:
+        ax.legend(title=", ".join(curves.by) or None, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcomes=None):
+    """Cumulative incidence of each outcome (one panel per outcome), groups as colours."""
+    frame = ci.to_frame()
+    outcomes = list(outcomes or frame["outcome"].unique())
+    fig, axes = _figure(len(outcomes))
+    colors = _colors(len(ci.groups_))
+    for ax, o in zip(axes, outcomes, strict=True):
+        for color, g in zip(colors, ci.groups_, strict=True):
+            c = frame[(frame["group"] == g) & (frame["outcome"] == o)]
+            ax.step(c["day"], c["incidence"], where="post", color=color,
+                    label=t("surv_all", lang) if g == "all" else g)
+            ax.fill_between(c["day"], c["ci_low"], c["ci_high"], step="post", color=color, alpha=0.2)
+        ax.set_title(t(o, lang).capitalize())
+        ax.set_xlabel(t("days_since_issue", lang))
+        ax.set_ylim(0, 1.02 if o == "paid" else None)
+    axes[0].set_ylabel(t("cumulative_incidence", lang))
+    if len(ci.groups_) > 1:
+        axes[-1].legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0):
+    y = np.arange(len(table))[::-1]
+    ax.errorbar(table[value], y, xerr=[table[value] - table["ci_low"], table["ci_high"] - table[value]],
+                fmt="o", color=_colors(1)[0], capsize=3)
+    ax.axvline(ref_line, color="grey", ls=":")
+    ax.set_yticks(y)
+    ax.set_yticklabels(table["covariate"])
+    ax.set_xscale("log")
+
+
+def plot_hazard_ratios(result: CoxResult, lang: str = "en"):
+    """Forest plot of Cox hazard ratios (>1 = paid sooner) with confidence intervals."""
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    _forest(ax, result.table, "hazard_ratio")
+    ax.set_xlabel(t("surv_hazard_ratio", lang))
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_ratios(result: AFTResult, lang: str = "en"):
+    """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    _forest(ax, result.table, "time_ratio")
+    ax.set_xlabel("Time ratio (<1 = paid sooner)" if lang == "en" else "Razón de tiempos (<1 = pago antes)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rmst(result: RMSTResult, lang: str = "en"):
+    """Restricted mean days outstanding per group with confidence intervals."""
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    tab = result.table
+    y = np.arange(len(tab))[::-1]
+    ax.errorbar(tab["rmst"], y, xerr=[tab["rmst"] - tab["ci_low"], tab["ci_high"] - tab["rmst"]],
+                fmt="o", color=_colors(1)[0], capsize=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels(tab["group"])
+    ax.set_xlabel(f"{t('surv_days_outstanding', lang)} (τ = {result.tau} {t('days', lang)})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "en"):
+    """Kaplan–Meier curves with the fitted cure model and its never-paid plateau."""
+    fig = plot_survival(curves, lang, bands=False)
+    ax = fig.axes[0]
+    for color, g in zip(_colors(len(curves.groups_)), curves.groups_, strict=True):
+        fitter = result.fitters_.get(g)
+        if fitter is None:
+            continue
+        grid = np.linspace(0, curves.to_frame()["day"].max(), 200)
+        ax.plot(grid, fitter.survival_function_at_times(grid + DAY_OFFSET).to_numpy(),
+                color=color, ls="--", lw=1.2)
+        ax.axhline(fitter.cured_fraction_, color=color, ls=":", lw=1)
+    ax.set_title(f"{t('surv_km', lang)} vs {t('surv_cure_model', lang).lower()} (--); "
+                 f"{t('surv_never_paid', lang).lower()} (···)", fontsize=9)
+    return fig
+
+
+def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invoices: int = 30):
+    """Predicted payment day with its interval for (a sample of) open invoices."""
+    tab = predictions.table.dropna(subset=["predicted_day"]).sort_values("predicted_day")
+    if len(tab) > max_invoices:
+        tab = tab.iloc[np.linspace(0, len(tab) - 1, max_invoices).astype(int)]
+    fig, (ax,) = _figure(height=0.18 * len(tab) + 1.8)
+    y = np.arange(len(tab))
+    cap = np.nanmax(np.where(np.isfinite(tab["high_day"]), tab["high_day"], np.nan)) if len(tab) else 1
+    high = np.where(np.isfinite(tab["high_day"]), tab["high_day"], cap)
+    color = _colors(1)[0]
+    ax.hlines(y, tab["low_day"], high, color=color, alpha=0.6)
+    ax.plot(tab["predicted_day"], y, "o", color=color, ms=4)
+    ax.plot(tab["age_days"], y, "|", color="black", ms=6)
+    ax.set_yticks(y)
+    ax.set_yticklabels(tab["invoice_id"], fontsize=6)
+    ax.set_xlabel(t("surv_predicted_day", lang))
+    fig.tight_layout()
+    return fig
+
+
+def plot_calibration(result: CalibrationResult, lang: str = "en"):
+    """Share of invoices paid inside their interval, per group, against the nominal level."""
+    fig, (ax,) = _figure(height=0.45 * len(result.by_group) + 1.8)
+    tab = result.by_group
+    ax.barh(tab["group"], tab["coverage"], color=_colors(1)[0])
+    ax.axvline(result.level, color="black", ls="--", label=t("surv_nominal", lang))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(t("surv_interval_coverage", lang))
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
+    """Expected collections per week, one panel per currency (never summed across them)."""
+    weekly = cash[cash["period"] == "week"]
+    currencies = sorted(weekly["currency"].unique())
+    fig, axes = _figure(len(currencies), height=3.6)
+    for ax, cur in zip(axes, currencies, strict=True):
+        sub = weekly[weekly["currency"] == cur]
+        ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
+        ax.set_title(cur)
+        ax.set_xlabel(t("surv_week", lang))
+    axes[0].set_ylabel(t("surv_expected_cash", lang))
+    fig.tight_layout()
+    return fig

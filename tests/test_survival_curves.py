@@ -1,0 +1,128 @@
+"""Kaplan–Meier, medians, P(paid by d) and log-rank against lifelines, statsmodels and hand work."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import multivariate_logrank_test
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+from collections_lab.survival import SurvivalInputError, escalated_as_unpaid, kaplan_meier, logrank
+
+
+def whole_day_frame(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    arm = rng.choice(["a", "b", "c"], n)
+    seg = rng.choice(["s1", "s2"], n)
+    scale = np.where(arm == "a", 20, np.where(arm == "b", 15, 25)) * np.where(seg == "s1", 1.0, 1.3)
+    t = np.floor(rng.weibull(1.3, n) * scale).astype(int)
+    c = rng.integers(5, 80, n)
+    return pd.DataFrame({"duration": np.minimum(t, c), "event": t <= c, "arm": arm, "segment": seg,
+                         "terms_days": rng.choice([15, 30, 45], n),
+                         "customer_id": rng.integers(0, 120, n).astype(str)})
+
+
+def test_hand_worked_example():
+    # durations 5,8,12+,20,30+ : S(5)=4/5, S(8)=3/5, S(20)=3/5*1/2=0.3
+    pt = pd.DataFrame({"duration": [5, 8, 12, 20, 30], "event": [1, 1, 0, 1, 0]})
+    km = kaplan_meier(pt)
+    s = km.to_frame().set_index("day")["survival"]
+    assert s[5] == pytest.approx(0.8) and s[8] == pytest.approx(0.6) and s[20] == pytest.approx(0.3)
+    # Greenwood at day 8: 0.6^2 * (1/(5*4) + 1/(4*3))
+    p = km.prob_paid_by([8]).iloc[0]
+    assert p["se"] == pytest.approx(0.6 * np.sqrt(1 / 20 + 1 / 12))
+    assert km.median()["median_days"].iloc[0] == 20
+
+
+def test_curve_bands_and_median_match_lifelines_and_statsmodels():
+    pt = whole_day_frame()
+    km = kaplan_meier(pt, by="arm")
+    for g in ["a", "b", "c"]:
+        sub = pt[pt["arm"] == g]
+        kmf = KaplanMeierFitter().fit(sub["duration"], sub["event"])
+        ours = km.to_frame().query("group == @g").set_index("day")
+        ref = kmf.survival_function_.iloc[:, 0].reindex(ours.index)
+        np.testing.assert_allclose(ours["survival"], ref, atol=1e-12)
+        ci = kmf.confidence_interval_.reindex(ours.index)
+        np.testing.assert_allclose(ours["ci_low"], ci.iloc[:, 0], atol=1e-10)
+        np.testing.assert_allclose(ours["ci_high"], ci.iloc[:, 1], atol=1e-10)
+        sf = SurvfuncRight(sub["duration"].to_numpy(float), sub["event"].to_numpy(int))
+        np.testing.assert_allclose(ours.loc[sf.surv_times, "survival"], sf.surv_prob, atol=1e-12)
+        se = km.prob_paid_by(sf.surv_times[:5].astype(int)).query("group == @g")["se"].to_numpy()
+        np.testing.assert_allclose(se, sf.surv_prob_se[:5], rtol=1e-10)
+        med = km.median().set_index("group").loc[g, "median_days"]
+        assert med == kmf.median_survival_time_
+
+
+def test_due_axis_uses_delayed_entry_like_lifelines():
+    pt = whole_day_frame(seed=1)
+    km = kaplan_meier(pt, axis="due")
+    rel = pt["duration"] - pt["terms_days"]
+    kmf = KaplanMeierFitter().fit(rel, pt["event"], entry=-pt["terms_days"] - 1)
+    ours = km.to_frame().set_index("day")["survival"]
+    ref = kmf.survival_function_.iloc[:, 0].reindex(ours.index)
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
+def test_cluster_influence_variance_equals_greenwood_with_singleton_clusters():
+    pt = whole_day_frame(seed=2)
+    pt["one"] = np.arange(len(pt)).astype(str)
+    g = kaplan_meier(pt, by="arm").prob_paid_by([10, 30])
+    c = kaplan_meier(pt, by="arm", cluster_col="one").prob_paid_by([10, 30])
+    n = len(pt) / 3  # clusters per group ~ n/3; factor G/(G-1) is the only difference
+    np.testing.assert_allclose(c["se"], g["se"], rtol=1.5 / n)
+
+
+def test_logrank_matches_lifelines_and_statsmodels_stratified():
+    pt = whole_day_frame(seed=3)
+    ours = logrank(pt, "arm")
+    ref = multivariate_logrank_test(pt["duration"], pt["arm"], pt["event"])
+    assert ours.statistic == pytest.approx(ref.test_statistic, rel=1e-10)
+    assert ours.p_value == pytest.approx(ref.p_value, rel=1e-8)
+    strat = logrank(pt, "arm", strata="segment")
+    stat, p = survdiff(pt["duration"].to_numpy(float), pt["event"].to_numpy(int), pt["arm"].to_numpy(),
+                       strata=pt["segment"].to_numpy())
+    assert strat.statistic == pytest.approx(stat, rel=1e-8)
+    assert strat.p_value == pytest.approx(p, rel=1e-6)
+    assert "stratified" in strat.summary() and "estratificada" in strat.summary("es")
+
+
+def test_escalated_as_unpaid_keeps_escalated_in_risk_set():
+    pt = pd.DataFrame({
+        "issue_date": pd.to_datetime(["2025-01-01"] * 3),
+        "end_date": pd.to_datetime(["2025-01-05", "2025-01-03", "2025-01-11"]),
+        "duration": [4, 2, 10], "event": [True, False, False],
+        "outcome": ["paid", "escalated", "open"]})
+    out = escalated_as_unpaid(pt)
+    assert out["duration"].tolist() == [4, 10, 10]
+    assert out["event"].tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    "frame, kwargs, message",
+    [
+        (pd.DataFrame({"duration": [1, 2], "event": [False, False]}), {}, "censored"),
+        (pd.DataFrame({"duration": [1.5, 2], "event": [True, False]}), {}, "whole days"),
+        (pd.DataFrame({"duration": [-1, 2], "event": [True, False]}), {}, "negative"),
+        (pd.DataFrame({"duration": [1, 2], "event": [True, False]}).iloc[:0], {}, "empty"),
+        (pd.DataFrame({"duration": [1, 2], "event": [True, False], "arm": ["a", "a"]}),
+         {"by": "arm", "groups": ["a", "b"]}, "no invoices"),
+        (pd.DataFrame({"duration": [1, 2], "event": [True, False], "arm": ["a", None]}),
+         {"by": "arm"}, "missing"),
+    ],
+)
+def test_bad_input_gives_clear_message(frame, kwargs, message):
+    with pytest.raises(SurvivalInputError, match=message):
+        kaplan_meier(frame, **kwargs)
+
+
+def test_group_without_events_and_day_beyond_follow_up():
+    pt = pd.DataFrame({"duration": [3, 5, 4, 6], "event": [1, 1, 0, 0], "arm": ["a", "a", "b", "b"]})
+    km = kaplan_meier(pt, by="arm")
+    assert np.isinf(km.median().set_index("group").loc["b", "median_days"])
+    with pytest.raises(SurvivalInputError, match="beyond the last observation"):
+        km.prob_paid_by([30])
+    lr = logrank(pt, "arm")
+    assert "no payments" in lr.table.attrs["warning"]
+    with pytest.raises(SurvivalInputError, match="two groups"):
+        logrank(pt[pt["arm"] == "a"], "arm")
