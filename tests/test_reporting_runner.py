@@ -141,6 +141,17 @@ def test_missing_notebook_is_reported_clearly(tmp_path):
         find_notebook("fixture_reprt", FIXTURES)
 
 
+def test_bad_report_name_and_unreadable_notebook_are_refused(tmp_path):
+    result = run_report("minimal_report", {}, report="../escape", notebooks_dir=FIXTURES,
+                        reports_dir=tmp_path / "reports")
+    assert result.status == "failed" and "report name '../escape'" in result.error
+    assert not (tmp_path / "escape").exists()
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    result = run_report(tmp_path / "broken.ipynb", {}, reports_dir=tmp_path / "reports")
+    assert result.status == "failed" and result.error_kind == "bad_request"
+    assert "broken" in (tmp_path / "reports" / "index.html").read_text()
+
+
 def test_title_from_metadata_then_heading():
     import nbformat
 

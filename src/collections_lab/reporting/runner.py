@@ -41,6 +41,7 @@ from .store import append_run, atomic_write_text, locked
 #: Default limit for one cell, in seconds.
 DEFAULT_TIMEOUT = 600
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_REPORT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
 class ReportError(Exception):
@@ -241,14 +242,18 @@ def run_report(
     )
     out_dir = reports_dir / result.report
     try:
+        if not _REPORT_NAME.match(result.report):
+            raise ReportError(f"report name {result.report!r} must be letters, digits, "
+                              "'_', '-' or '.', not starting with '.'")
         notebook = find_notebook(name, notebooks_dir)
         result.notebook = notebook.name
         result.parameters = check_parameters(
             parameters, declared_parameters(notebook), notebook.name, base_dir
         )
-    except (ReportError, ParameterError, FileNotFoundError, ValueError) as exc:
+    except Exception as exc:  # unreadable notebook, bad name or parameter: nothing ran
         result.error_kind = "bad_request"
-        result.error = str(exc)
+        result.error = str(exc) if isinstance(exc, ReportError | ParameterError) else (
+            f"{type(exc).__name__}: {exc}")
         result.duration_s = round(time.perf_counter() - started, 2)
         _record(reports_dir, result, update_index)
         return result
