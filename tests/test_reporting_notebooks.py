@@ -2,11 +2,15 @@
 
 Each notebook runs in its own kernel (~1 s plus its imports), with the batch's parameters
 plus the small overrides below. The HTML must have no code, the executive summary and at
-least one figure, and must be static. A notebook not written yet is skipped, by name.
+least one figure, and must be static; where headless Chromium is installed the page is
+also opened offline and must load without console errors or failed requests (the
+dedicated browser test fails under CI when it is missing). A notebook not written yet is
+skipped, by name.
 """
 
 from pathlib import Path
 
+import browser_tools
 import pytest
 
 from collections_lab.reporting.batch import load_batch
@@ -19,8 +23,25 @@ BATCH = load_batch(ROOT / "reports" / "weekly.yml")
 SMALL: dict[str, dict] = {}
 
 
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Chromium if installed (started on first use), else None."""
+    holder: dict = {}
+
+    def get():
+        if "tools" not in holder:
+            found = browser_tools.find_browser()
+            holder["tools"] = (browser_tools.open_browser(tmp_path_factory.mktemp("profile"))
+                               if found else None)
+        return holder["tools"]
+
+    yield get
+    if holder.get("tools"):
+        holder["tools"].close()
+
+
 @pytest.mark.parametrize("entry", BATCH.entries, ids=[e.report for e in BATCH.entries])
-def test_notebook_runs_and_renders(entry, tmp_path):
+def test_notebook_runs_and_renders(entry, tmp_path, browser):
     path = BATCH.notebooks_dir / f"{entry.notebook}.ipynb"
     if not path.exists():
         pytest.skip(f"{path.name} is not written yet")
@@ -36,3 +57,9 @@ def test_notebook_runs_and_renders(entry, tmp_path):
     assert check_static(page) == []
     assert result.as_of  # recorded by load_report_data / report_record
     assert result.html_bytes < 2_000_000
+    tools = browser()
+    if tools is not None:
+        assert tools.visit(result.html_path.as_uri()) == []
+        assert tools.evaluate(
+            "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        tools.screenshot(tmp_path / f"{entry.report}.png")
