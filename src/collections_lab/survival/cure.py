@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from ..i18n import format_pct
 from ..results import ResultMixin
@@ -97,8 +98,7 @@ def cure_fraction(
         if 0 < pi < 1 and np.isfinite(se):
             logit = np.log(pi / (1 - pi))
             se_logit = se / (pi * (1 - pi))
-            low = 1 / (1 + np.exp(-(logit - z * se_logit)))
-            high = 1 / (1 + np.exp(-(logit + z * se_logit)))
+            low, high = expit(logit - z * se_logit), expit(logit + z * se_logit)
         else:
             low = high = np.nan
         rows.append({"group": g, "never_paid": pi, "se": se, "ci_low": low, "ci_high": high,

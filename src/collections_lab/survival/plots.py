@@ -90,8 +90,8 @@ def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcome
 
 def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0):
     y = np.arange(len(table))[::-1]
-    ax.errorbar(table[value], y, xerr=[table[value] - table["ci_low"], table["ci_high"] - table[value]],
-                fmt="o", color=_colors(1)[0], capsize=3)
+    v, lo, hi = (table[c].to_numpy(dtype=float) for c in (value, "ci_low", "ci_high"))
+    ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
     ax.axvline(ref_line, color="grey", ls=":")
     ax.set_yticks(y)
     ax.set_yticklabels(table["covariate"])
@@ -121,8 +121,8 @@ def plot_rmst(result: RMSTResult, lang: str = "en"):
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
     tab = result.table
     y = np.arange(len(tab))[::-1]
-    ax.errorbar(tab["rmst"], y, xerr=[tab["rmst"] - tab["ci_low"], tab["ci_high"] - tab["rmst"]],
-                fmt="o", color=_colors(1)[0], capsize=3)
+    v, lo, hi = (tab[c].to_numpy(dtype=float) for c in ("rmst", "ci_low", "ci_high"))
+    ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
     ax.set_yticks(y)
     ax.set_yticklabels(tab["group"])
     ax.set_xlabel(f"{t('surv_days_outstanding', lang)} (τ = {result.tau} {t('days', lang)})")
@@ -141,7 +141,7 @@ def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "e
         grid = np.linspace(0, curves.to_frame()["day"].max(), 200)
         ax.plot(grid, fitter.survival_function_at_times(grid + DAY_OFFSET).to_numpy(),
                 color=color, ls="--", lw=1.2)
-        ax.axhline(fitter.cured_fraction_, color=color, ls=":", lw=1)
+        ax.axhline(float(fitter.cured_fraction_), color=color, ls=":", lw=1)
     ax.set_title(f"{t('surv_km', lang)} vs {t('surv_cure_model', lang).lower()} (--); "
                  f"{t('surv_never_paid', lang).lower()} (···)", fontsize=9)
     return fig
@@ -154,8 +154,9 @@ def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invo
         tab = tab.iloc[np.linspace(0, len(tab) - 1, max_invoices).astype(int)]
     fig, (ax,) = _figure(height=0.18 * len(tab) + 1.8)
     y = np.arange(len(tab))
-    cap = np.nanmax(np.where(np.isfinite(tab["high_day"]), tab["high_day"], np.nan)) if len(tab) else 1
-    high = np.where(np.isfinite(tab["high_day"]), tab["high_day"], cap)
+    finite = tab["high_day"][np.isfinite(tab["high_day"])]
+    cap = float(finite.max()) if len(finite) else float(tab["predicted_day"].max() if len(tab) else 1) + 30
+    high = np.where(np.isfinite(tab["high_day"]), tab["high_day"], cap)  # open-ended: drawn to the cap
     color = _colors(1)[0]
     ax.hlines(y, tab["low_day"], high, color=color, alpha=0.6)
     ax.plot(tab["predicted_day"], y, "o", color=color, ms=4)

@@ -1,0 +1,53 @@
+"""Every survival figure draws, returns a Figure and speaks Spanish when asked."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from collections_lab.simulate import simulate  # noqa: E402
+from collections_lab.strategies import example_strategies  # noqa: E402
+from collections_lab.survival import (  # noqa: E402
+    PaymentDatePredictor,
+    calibrate_predictions,
+    cumulative_incidence,
+    cure_fraction,
+    expected_cash,
+    fit_aft,
+    fit_cox,
+    kaplan_meier,
+    plots,  # noqa: E402
+    rmst,
+)
+
+
+@pytest.fixture(scope="module")
+def pt():
+    sim = simulate(400, example_strategies()["nudge_then_firm"], seed=2, start="2025-01-01",
+                   end="2025-09-30")
+    return sim.portfolio.payment_times(as_of="2025-12-31")
+
+
+def test_all_plots(pt):
+    km = kaplan_meier(pt, by="segment")
+    preds = PaymentDatePredictor().fit(pt).predict(pt[pt["outcome"] == "open"])
+    figs = [
+        plots.plot_survival(kaplan_meier(pt, axis="due"), lang="es"),
+        plots.plot_cumulative_incidence(cumulative_incidence(pt, by="segment"), lang="es"),
+        plots.plot_hazard_ratios(fit_cox(pt, ["segment", "payment_link"]), lang="es"),
+        plots.plot_time_ratios(fit_aft(pt, ["payment_link"], distribution="weibull"), lang="es"),
+        plots.plot_rmst(rmst(pt, 60, by="segment"), lang="es"),
+        plots.plot_cure(cure_fraction(pt, by="segment"), km, lang="es"),
+        plots.plot_calibration(calibrate_predictions(pt, "2025-08-31"), lang="es"),
+        plots.plot_predictions(preds, lang="es"),
+        plots.plot_expected_cash(expected_cash(preds, "2025-12-31", weeks=4), lang="es"),
+    ]
+    labels = " ".join(ax.get_xlabel() + ax.get_ylabel() for f in figs for ax in f.axes)
+    assert "Días respecto al vencimiento" in figs[0].axes[0].get_xlabel()
+    assert "sin pagar" in figs[0].axes[0].get_ylabel()
+    assert "Days" not in labels
+    for f in figs:
+        assert isinstance(f, plt.Figure)
+        plt.close(f)

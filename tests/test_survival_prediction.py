@@ -1,0 +1,76 @@
+"""Conditional payment-day predictions, held-back calibration and expected cash."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collections_lab.simulate import simulate
+from collections_lab.strategies import example_strategies
+from collections_lab.survival import (
+    PaymentDatePredictor,
+    SurvivalInputError,
+    calibrate_predictions,
+    censor_at,
+    expected_cash,
+)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    sim = simulate(1500, example_strategies()["nudge_then_firm"], seed=5,
+                   start="2025-01-01", end="2025-12-31")
+    return sim.portfolio.payment_times(as_of="2025-12-31")
+
+
+def test_memoryless_history_gives_same_remaining_days():
+    # geometric whole days: remaining time does not depend on age
+    rng = np.random.default_rng(0)
+    n = 20000
+    t = np.floor(rng.exponential(10, n)).astype(int)
+    hist = pd.DataFrame({"invoice_id": np.arange(n).astype(str), "duration": t, "event": True,
+                         "outcome_code": 1})
+    model = PaymentDatePredictor().fit(hist)
+    open_ = pd.DataFrame({"invoice_id": ["x", "y"], "duration": [2, 12]})
+    p = model.predict(open_).table
+    remaining = p["predicted_day"] - p["age_days"]
+    assert abs(remaining.iloc[0] - remaining.iloc[1]) <= 1
+    # conditional median of floor(Exp(mean 10)) beyond age a: ceil(10 ln 2) = 7 days
+    assert remaining.iloc[0] == pytest.approx(7, abs=1)
+    assert (p["low_day"] <= p["predicted_day"]).all() and (p["predicted_day"] <= p["high_day"]).all()
+
+
+def test_censor_at_hides_the_future(frame):
+    past = censor_at(frame, "2025-06-30")
+    assert past["issue_date"].max() <= pd.Timestamp("2025-06-30")
+    assert (past["end_date"] <= pd.Timestamp("2025-06-30")).all()
+    was_open = past["outcome"] == "open"
+    assert not past.loc[was_open, "event"].any()
+
+
+def test_calibration_close_to_nominal(frame):
+    res = calibrate_predictions(frame, cutoff="2025-09-30", by="segment", level=0.8)
+    assert res.n_evaluated > 500
+    assert 0.74 <= res.coverage <= 0.86
+    assert set(res.by_group["group"]) <= {"small", "medium", "large", "public"}
+    assert "80" in res.summary() and "intervalo" in res.summary("es")
+
+
+def test_expected_cash_per_currency(frame):
+    open_ = frame[frame["outcome"] == "open"]
+    preds = PaymentDatePredictor(by="segment").fit(frame).predict(open_)
+    cash = expected_cash(preds, as_of="2025-12-31", weeks=8)
+    for cur, sub in cash.groupby("currency"):
+        total = open_.loc[open_["currency"] == cur, "amount"].sum()
+        assert sub["expected_amount"].sum() == pytest.approx(total, rel=1e-9)
+        assert (sub["expected_amount"] >= -1e-9).all()
+    assert set(cash["currency"]) == set(open_["currency"])
+
+
+def test_prediction_errors(frame):
+    with pytest.raises(SurvivalInputError, match="fit"):
+        PaymentDatePredictor().predict(frame)
+    model = PaymentDatePredictor(by="segment").fit(frame[frame["segment"] != "public"])
+    with pytest.raises(SurvivalInputError, match="no history"):
+        model.predict(frame[frame["segment"] == "public"])
+    with pytest.raises(SurvivalInputError, match="level"):
+        PaymentDatePredictor(level=1.5)
