@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import gzip
 import io as _io
 import re
@@ -298,17 +299,26 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     blank: list[int] = []
     previous = reader.line_num
     records: list[list[str]] = []
+    # Millions of small lists would trigger the cyclic garbage collector over and over
+    # (quadratic-looking slowdowns on big files); none of them can form a cycle.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         _read_records(reader, width, previous, records, rows, blank, issues, file, table, sep)
+        columns = list(zip(*records, strict=True)) if records else [() for _ in header]
+        del records
+        frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
+                              for name, col in zip(header, columns, strict=True)})  # fmt: skip
+        del columns
     except csv.Error as exc:
         raise ValidationError([ValidationIssue(
             file, reader.line_num, None, f"cannot parse the CSV here: {exc}", table,
         )]) from None  # fmt: skip
-    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if blank:
         notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(blank)})")
-    frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
-                          for name, col in zip(header, columns, strict=True)})  # fmt: skip
     if not rows:
         notes.append("the file has a header but no data rows")
     return RawTable(table, frame, file, unit="line", rows=np.array(rows, dtype=int),

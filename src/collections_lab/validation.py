@@ -506,6 +506,8 @@ def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
         return series.where(~series.isin(changed.keys()), series.map(changed)) if changed else series
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").fillna("")
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return _as_text(series.fillna(""), textual=True)  # str and None only: no per-cell work
     return series.map(_cell_text).astype(object)
 
 
