@@ -11,6 +11,17 @@ Modules
 - :mod:`.plots`: seaborn figures for all of the above, labels in en/es.
 """
 
+from .alerts import (
+    AlertEvaluation,
+    AlertParams,
+    Alerts,
+    alert_tradeoff,
+    behaviour_alerts,
+    evaluate_alerts,
+)
+from .churn import ChurnModel, ChurnValidation, churn_features, churn_validation
+from .discipline import Discipline, discipline_over_time, payment_discipline
+from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import (
     BUCKETS,
     KPITable,
@@ -23,16 +34,40 @@ from .kpis import (
     kpi_snapshot,
     monthly_trends,
 )
+from .segments import TREATMENTS, Clusters, TierRules, Tiers, payer_clusters, payer_tiers
 
 __all__ = [
     "BUCKETS",
+    "TREATMENTS",
+    "AlertEvaluation",
+    "AlertParams",
+    "Alerts",
+    "ChurnModel",
+    "ChurnValidation",
+    "Clusters",
+    "Discipline",
+    "EngagementList",
     "KPITable",
     "MixedCurrencyError",
     "NoInvoicesError",
+    "TierRules",
+    "Tiers",
     "aging",
+    "alert_tradeoff",
     "at_risk_rate",
+    "behaviour_alerts",
+    "call_list",
     "cei",
+    "churn_features",
+    "churn_validation",
+    "discipline_over_time",
     "dso",
+    "evaluate_alerts",
     "kpi_snapshot",
     "monthly_trends",
+    "open_balances",
+    "payer_clusters",
+    "payer_tiers",
+    "payment_discipline",
+    "thank_list",
 ]

@@ -67,17 +67,19 @@ _NEEDED = ("customer_id", "due_date", "end_date", "days_late", "event", "outcome
 class AlertParams:
     """Tuning of the CUSUM alerts (days are calendar days late; see the module docstring).
 
-    Defaults were chosen on simulated portfolios with known distress episodes
-    (``benchmarks/bench_analytics.py`` prints the trade-off curve).
+    Defaults were chosen on simulated portfolios with known distress episodes (a grid
+    over cap, k, z_max, SD floor and baseline length; ``benchmarks/bench_analytics.py``
+    prints the trade-off curve). A short cap (10 days) makes an unpaid invoice count as
+    soon as it is 10 days overdue, which is what gives alerts a lead over escalation.
     """
 
-    baseline_n: int = 4
-    cap_days: int = 15
+    baseline_n: int = 6
+    cap_days: int = 10
     floor_days: int = -10
     k: float = 1.0
-    h: float = 4.0
+    h: float = 3.0
     z_max: float = 3.0
-    sd_floor_days: float = 6.0
+    sd_floor_days: float = 4.0
     prior_weight: float = 3.0
     min_shift_days: float = 3.0
 
