@@ -20,7 +20,6 @@ from collections_lab.validation import (
     ValidationError,
     ValidationIssue,
     derive_customers,
-    parse_amounts,
     validate_portfolio,
 )
 
@@ -338,11 +337,3 @@ def test_customers_are_derived_when_the_source_has_none(tmp_path):
     assert "derived from the invoices" in portfolio.load_report.notes[0]
     direct = derive_customers(portfolio.invoices)
     assert direct["segment"].tolist() == ["all", "all"]
-
-
-def test_parse_amounts_accepts_accounting_spellings():
-    values = pd.Series(["1.234.567,89", "(12,50)", "€ 3,0", "1.2.3", "12,5,0"])
-    assert parse_amounts(values, ",").tolist()[:3] == [1234567.89, -12.5, 3.0]
-    assert parse_amounts(values, ",").iloc[3:].isna().all()
-    assert parse_amounts(pd.Series(["1,234.5", "1e3", "1.234,5"]), ".").tolist()[:2] == [
-        1234.5, 1000.0]  # fmt: skip
