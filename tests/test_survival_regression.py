@@ -164,3 +164,22 @@ def test_aft_recovers_weibull_time_ratio():
     assert row["median_days_change"] < 0 and "sooner" in res.summary()
     with pytest.raises(SurvivalInputError, match="distribution"):
         fit_aft(frame, ["arm"], distribution="gamma")
+
+
+def test_closed_form_efron_ties_agree_with_explicit_sums(monkeypatch):
+    from collections_lab.survival import regression
+
+    for d, s0, d0 in [(6000, 1e7, 3e4), (50000, 2e6, 1.5e5), (7000, 7000.0, 7000.0)]:
+        a = np.arange(d) / d
+        c = s0 - a * d0
+        explicit = [np.log(c).sum(), (1 / c).sum(), (a / c).sum(), (1 / c**2).sum(),
+                    (a / c**2).sum()]
+        closed = regression.efron_tie_sums(np.array([float(d)]), np.array([s0]), np.array([d0]))[0]
+        np.testing.assert_allclose(closed[:5], explicit, rtol=1e-9)
+    pt = ph_frame(n=20000, seed=3)
+    counts = count_table(pt, ["arm", "segment", "duration", "event"])
+    explicit_fit = fit_cox_counts(counts, ["arm", "segment"]).table
+    monkeypatch.setattr(regression, "CLOSED_FORM_TIES", 20)
+    closed_fit = fit_cox_counts(counts, ["arm", "segment"]).table
+    np.testing.assert_allclose(closed_fit["coef"], explicit_fit["coef"], atol=1e-9)
+    np.testing.assert_allclose(closed_fit["se"], explicit_fit["se"], rtol=1e-7)

@@ -168,6 +168,33 @@ def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
 # --------------------------------------------------------------------------- Efron on counts
 
 
+#: Above this many tied payments on one day the Efron tie sums use digamma closed forms.
+CLOSED_FORM_TIES = 5000
+
+
+def efron_tie_sums(d: np.ndarray, s0: np.ndarray, d0: np.ndarray) -> np.ndarray:
+    """Efron's sums over l = 0..d-1 of log c, 1/c, a/c, 1/c², a/c², a²/c² in closed form.
+
+    With a = l/d and c = s0 - a·d0 = (d0/d)(z - l), z = d·s0/d0 >= d, the sums reduce to
+    A1 = Σ 1/(z-l) = ψ(z+1) - ψ(z-d+1), A2 = Σ 1/(z-l)² = ψ'(z-d+1) - ψ'(z+1) and
+    Σ log(z-l) = lnΓ(z+1) - lnΓ(z-d+1): O(1) per day instead of O(d). Used for days with
+    thousands of tied payments (10M invoices have ~50k per day); agrees with the explicit
+    sums to ~1e-10 relative (tested).
+    """
+    from scipy.special import digamma, gammaln, polygamma
+
+    z = d * s0 / d0
+    a1 = digamma(z + 1) - digamma(z - d + 1)
+    a2 = polygamma(1, z - d + 1) - polygamma(1, z + 1)
+    logs = d * np.log(d0 / d) + gammaln(z + 1) - gammaln(z - d + 1)
+    k0 = d / d0 * a1
+    k1 = (z * a1 - d) / d0
+    q0 = (d / d0) ** 2 * a2
+    q1 = d / d0**2 * (z * a2 - a1)
+    q2 = (z * z * a2 - 2 * z * a1 + d) / d0**2
+    return np.column_stack([logs, k0, k1, q0, q1, q2])
+
+
 def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk: int = 2_000_000):
     """Efron partial likelihood with integer frequency weights; Newton–Raphson.
 
@@ -188,15 +215,17 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
     d_ev = d_t[has].astype(np.int64)
     xsum = np.stack([np.bincount(tid, weights=dw * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
     xx = Xc[:, :, None] * Xc[:, None, :]
-    # chunks of event days so that the tie vectors stay bounded in memory
+    big = d_ev > CLOSED_FORM_TIES  # days with many tied payments: digamma closed forms
+    small_idx = np.nonzero(~big)[0]
+    # chunks of (small-tie) event days so that the tie vectors stay bounded in memory
     bounds, acc, first = [], 0, 0
-    for i, dd in enumerate(d_ev):
+    for i, dd in enumerate(d_ev[small_idx]):
         acc += dd
         if acc >= chunk:
-            bounds.append((first, i + 1))
+            bounds.append(small_idx[first:i + 1])
             first, acc = i + 1, 0
-    if first < len(d_ev):
-        bounds.append((first, len(d_ev)))
+    if first < len(small_idx):
+        bounds.append(small_idx[first:])
 
     def evaluate(beta):
         r = w * np.exp(Xc @ beta)
@@ -211,21 +240,23 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
         np.add.at(d2, tid[event], (re[:, None, None] * xx)[event])
         d2 = d2[has]
         sums = np.zeros((len(d_ev), 6))
-        for a_, b_ in bounds:
-            dd = d_ev[a_:b_]
-            seg = np.repeat(np.arange(b_ - a_), dd)
+        for sel in bounds:
+            dd = d_ev[sel]
+            m = len(sel)
+            seg = np.repeat(np.arange(m), dd)
             offs = np.concatenate([[0], np.cumsum(dd)[:-1]])
             a = (np.arange(dd.sum()) - offs[seg]) / dd[seg]
-            c = s0[a_:b_][seg] - a * d0[a_:b_][seg]
+            c = s0[sel][seg] - a * d0[sel][seg]
             inv = 1.0 / c
             inv2 = inv * inv
-            m = b_ - a_
-            sums[a_:b_, 0] = np.bincount(seg, weights=np.log(c), minlength=m)
-            sums[a_:b_, 1] = np.bincount(seg, weights=inv, minlength=m)
-            sums[a_:b_, 2] = np.bincount(seg, weights=a * inv, minlength=m)
-            sums[a_:b_, 3] = np.bincount(seg, weights=inv2, minlength=m)
-            sums[a_:b_, 4] = np.bincount(seg, weights=a * inv2, minlength=m)
-            sums[a_:b_, 5] = np.bincount(seg, weights=a * a * inv2, minlength=m)
+            sums[sel, 0] = np.bincount(seg, weights=np.log(c), minlength=m)
+            sums[sel, 1] = np.bincount(seg, weights=inv, minlength=m)
+            sums[sel, 2] = np.bincount(seg, weights=a * inv, minlength=m)
+            sums[sel, 3] = np.bincount(seg, weights=inv2, minlength=m)
+            sums[sel, 4] = np.bincount(seg, weights=a * inv2, minlength=m)
+            sums[sel, 5] = np.bincount(seg, weights=a * a * inv2, minlength=m)
+        if big.any():
+            sums[big] = efron_tie_sums(d_ev[big].astype(float), s0[big], d0[big])
         L, k0, k1, q0, q1, q2 = sums.T
         loglik = float((xsum @ beta).sum() - L.sum())
         grad = xsum.sum(0) - (s1 * k0[:, None] - d1 * k1[:, None]).sum(0)
