@@ -11,6 +11,7 @@ from collections_lab.analytics.kpis import (
     at_risk_rate,
     cei,
     dso,
+    kpi_report,
     kpi_snapshot,
     monthly_trends,
 )
@@ -177,3 +178,14 @@ def test_summary_in_both_languages():
     assert "DSO 86.4 days" in res.summary("en")
     assert "DSO 86,4 días" in res.summary("es")
     assert "<table" in res._repr_html_()
+
+
+def test_kpi_report_matches_the_single_calls():
+    p = hand_portfolio()
+    report = kpi_report(p, AS_OF, by="segment", start="2025-01-01")
+    pd.testing.assert_frame_equal(report["snapshot"].to_frame(),
+                                  kpi_snapshot(p, AS_OF, by="segment").to_frame())
+    pd.testing.assert_frame_equal(report["trends"].to_frame(),
+                                  monthly_trends(p, as_of=AS_OF, start="2025-01-01",
+                                                 by="segment").to_frame())
+    assert set(report) == {"snapshot", "aging", "at_risk", "trends"}

@@ -31,6 +31,7 @@ from .kpis import (
     at_risk_rate,
     cei,
     dso,
+    kpi_report,
     kpi_snapshot,
     monthly_trends,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "discipline_over_time",
     "dso",
     "evaluate_alerts",
+    "kpi_report",
     "kpi_snapshot",
     "monthly_trends",
     "open_balances",

@@ -1,6 +1,8 @@
 """Receivables KPIs as of any date: aging, DSO (standard and countback), CEI, ADD, at-risk rate.
 
-All KPIs are computed from the invoices and payments dated on or before ``as_of`` (see
+Every function takes a Portfolio (or a prebuilt
+:class:`~collections_lab.analytics.ledger.Ledger`, to share the work between calls; see
+:func:`kpi_report`). All KPIs are computed from the invoices and payments dated on or before ``as_of`` (see
 :class:`~collections_lab.analytics.ledger.Ledger`), per ``currency`` and any ``by``
 columns (``segment``, ``country``, ...). Amounts are never summed across currencies: pass
 ``conversion={"EUR": 1.0, "USD": 0.92}`` for a converted total, or ``total=True`` on a
@@ -65,6 +67,7 @@ __all__ = [
     "at_risk_rate",
     "cei",
     "dso",
+    "kpi_report",
     "kpi_snapshot",
     "monthly_trends",
 ]
@@ -114,6 +117,9 @@ class KPITable(ResultMixin):
 
 def _ledger(portfolio, by, conversion, reporting_currency, total) -> Ledger:
     if isinstance(portfolio, Ledger):
+        if by or conversion is not None or total:
+            raise ValueError("a prebuilt Ledger already fixes grouping and currency "
+                             "conversion: pass by/conversion/total to Ledger.build instead")
         return portfolio
     return Ledger.build(portfolio, by=by, conversion=conversion,
                         reporting_currency=reporting_currency, total=total)
@@ -136,9 +142,10 @@ def _with_keys(led: Ledger, data: dict) -> pd.DataFrame:
 
 
 # -- core computations on a ledger (arrays per group) ------------------------------------
-def _aging_arrays(led: Ledger, day: int) -> tuple[np.ndarray, np.ndarray]:
+def _aging_arrays(led: Ledger, day: int, balance: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(counts, amounts), each groups × 5 buckets, of invoices open at ``day``."""
-    balance = led.balance_at(day)
+    balance = led.balance_at(day) if balance is None else balance
     open_ = balance > 0
     bucket = np.searchsorted(_EDGES, day - led.due[open_], side="left")
     cell = led.group[open_] * len(BUCKETS) + bucket
@@ -197,9 +204,15 @@ def _countback(led: Ledger, day: int, ar: np.ndarray, max_months: int) -> np.nda
     return out
 
 
-def _cei_arrays(led: Ledger, start: int, end: int) -> dict[str, np.ndarray]:
-    begin = led.group_sum(led.balance_at(start))
-    bal_end = led.balance_at(end)
+def _cei_arrays(led: Ledger, start: int, end: int, balances: dict | None = None
+                ) -> dict[str, np.ndarray]:
+    """CEI parts per group; ``balances`` caches ``balance_at`` per day between calls."""
+    balances = {} if balances is None else balances
+    for day in (start, end):
+        if day not in balances:
+            balances[day] = led.balance_at(day)
+    begin = led.group_sum(balances[start])
+    bal_end = balances[end]
     ending = led.group_sum(bal_end)
     ending_current = led.group_sum(bal_end, led.due >= end)
     sales = led.sales_between(start, end)
@@ -455,9 +468,12 @@ def monthly_trends(
     risk = _at_risk_frame(led, day, horizon_days)
     pay_group = led.group[led.pay_invoice] if len(led.pay_invoice) else np.zeros(0, int)
     frames = []
+    balances: dict[int, np.ndarray] = {}
     for point in points:
         month_begin = _month_start(point) - 1
-        counts, amounts = _aging_arrays(led, point)
+        balances = {d: b for d, b in balances.items() if d >= month_begin}  # bounded memory
+        balances[point] = led.balance_at(point)
+        counts, amounts = _aging_arrays(led, point, balances[point])
         ar = amounts.sum(axis=1)
         sales = led.sales_between(point - period_days, point)
         in_month = (led.pay_day > month_begin) & (led.pay_day <= point)
@@ -477,7 +493,7 @@ def monthly_trends(
             "dso": _divide(ar, sales) * period_days,
             "dso_countback": _countback(led, point, ar, max_months),
             "add": _divide(ar - amounts[:, 0], sales) * period_days,
-            "cei": _cei_arrays(led, month_begin, point)["cei"],
+            "cei": _cei_arrays(led, month_begin, point, balances)["cei"],
         })
         frames.append(_with_keys(led, data))
     frame = pd.concat(frames, ignore_index=True)
@@ -532,3 +548,30 @@ def _summarise(result: KPITable, lang: str) -> str:
     if lang == "es":
         return f"{result.kpi}: {n} filas al {date}."
     return f"{result.kpi}: {n} rows as of {date}."
+
+
+def kpi_report(
+    portfolio,
+    as_of,
+    by: Sequence[str] | str | None = None,
+    start=None,
+    period_days: int = 90,
+    horizon_days: int = 90,
+    conversion: Mapping[str, float] | None = None,
+    reporting_currency: str | None = None,
+    total: bool = False,
+) -> dict[str, KPITable]:
+    """All KPI tables at once from one ledger: ``snapshot``, ``aging``, ``at_risk``, ``trends``.
+
+    Same definitions and arguments as :func:`kpi_snapshot`, :func:`aging`,
+    :func:`at_risk_rate` and :func:`monthly_trends`; building the ledger once saves most
+    of the time on large portfolios (see ``benchmarks/RESULTS.md``).
+    """
+    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    return {
+        "snapshot": kpi_snapshot(led, as_of, period_days=period_days, horizon_days=horizon_days),
+        "aging": aging(led, as_of),
+        "at_risk": at_risk_rate(led, as_of, horizon_days=horizon_days),
+        "trends": monthly_trends(led, as_of=as_of, start=start, period_days=period_days,
+                                 horizon_days=horizon_days),
+    }
