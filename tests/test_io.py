@@ -303,3 +303,32 @@ def test_messy_windows_export_is_read_and_every_problem_reported():
     assert found[(9, "Cliente")] == "missing value (customer_id is required)"
     with pytest.raises(ValidationError, match=r"facturas_con_errores\.csv, line 9, column 'Fecha emisión'"):
         load_table(path, "invoices", mapping="es_contable", strict=True)
+
+
+def test_title_lines_before_the_header_are_skipped_and_lines_still_count(tmp_path):
+    path = tmp_path / "pagos.csv"
+    path.write_text("Reporte de pagos;;\nGenerado el 31/12/2025;;\n;;\n"
+                    "invoice_id;paid_at;amount\nF1;02/01/2025;10\nF2;xx;5\n",
+                    encoding="utf-8")  # fmt: skip
+    frame, report = load_table(path, "payments")
+    assert frame["invoice_id"].tolist() == ["F1"]
+    assert str(report.issues[0]).endswith("pagos.csv, line 6, column 'paid_at': cannot read "
+                                          "'xx' as a date (expected DD/MM/YYYY)")  # fmt: skip
+    assert "3 line(s) before the header skipped (titles: 'Reporte de pagos', " in report.notes[1]
+
+
+def test_skip_rows_for_titles_with_several_cells(tmp_path):
+    path = tmp_path / "pagos.csv"
+    path.write_text("Empresa:,ACME S.A.\nNIT:,900.123\ninvoice_id,paid_at,amount\n"
+                    "F1,2025-01-02,10\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(ValidationError, match="columns found: 'Empresa:', 'ACME S.A.'"):
+        load_table(path, "payments")
+    frame, _ = load_table(path, "payments", mapping={"skip_rows": 2})
+    assert frame["amount"].tolist() == [10.0]
+
+
+def test_single_column_file_keeps_its_header(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id\nC1\nC2\n", encoding="utf-8")
+    frame, report = load_table(path, "customers", strict=True)
+    assert frame["customer_id"].tolist() == ["C1", "C2"]

@@ -113,3 +113,9 @@ def test_with_options_overrides_the_dialect_only():
     changed = preset.with_options(separator=",", decimal=None)
     assert changed.separator == "," and changed.decimal == ","
     assert changed.tables == preset.tables
+
+
+def test_skip_rows_must_be_a_whole_number():
+    assert ColumnMapping.from_dict({"skip_rows": 2}).to_dict() == {"skip_rows": 2}
+    with pytest.raises(MappingError, match="skip_rows must be a whole number >= 0, got -1"):
+        ColumnMapping.from_dict({"skip_rows": -1})

@@ -274,22 +274,17 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     if not text.strip():
         raise _file_error(file, table, "the file is empty: no header line and no rows")
     sep = mapping.separator or _sniff_separator(text, notes)
-    if mapping.separator and _header_width(text, sep) == 1:
+    if mapping.separator and _modal_width(text, sep) == 1:
         sniffed = _sniff_separator(text, [])
-        if _header_width(text, sniffed) > 1:  # e.g. a preset says ';', this file uses ','
-            notes.append(f"the mapping's separator {sep!r} is not in the header; "
+        if _modal_width(text, sniffed) > 1:  # e.g. a preset says ';', this file uses ','
+            notes.append(f"the mapping's separator {sep!r} is not in the file; "
                          f"read with {sniffed!r} instead")  # fmt: skip
             sep = sniffed
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep)
-    header, header_line = None, 0
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            header, header_line = [c.strip() for c in record], reader.line_num
-            break
-    if header is None:  # pragma: no cover - text.strip() was non-empty
-        raise _file_error(file, table, "the file has no header line")
-    if header_line > 1:
-        notes.append(f"{header_line - 1} blank line(s) before the header skipped")
+    header, header_line = _find_header(reader, mapping.skip_rows,
+                                       _modal_width(text, sep) >= 2, notes)  # fmt: skip
+    if header is None:
+        raise _file_error(file, table, "the file has no header line after the skipped lines")
     header, problems = _clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
@@ -391,27 +386,59 @@ def _decode(data: bytes, file: str, table: str, encoding: str | None, notes) -> 
     return text
 
 
+def _find_header(reader, skip_rows: int | None, several_columns: bool, notes: list[str]):
+    """The header line: after ``skip_rows`` lines, or after blank and title lines.
+
+    Exports often start with a title (``Reporte de cartera al 31/12/2025``): without an
+    explicit ``skip_rows``, leading lines with a single filled cell are taken as titles
+    when the file has several columns.
+    """
+    titles: list[str] = []
+    for record in reader:
+        cells = [c.strip() for c in record if c.strip()]
+        if skip_rows is not None and reader.line_num <= skip_rows:
+            titles.extend(cells[:1])
+            continue
+        if not cells:
+            continue
+        if skip_rows is None and several_columns and len(cells) == 1:
+            titles.append(cells[0])
+            continue
+        line = reader.line_num
+        if titles or skip_rows:
+            notes.append(f"{line - 1} line(s) before the header skipped"
+                         + (f" (titles: {', '.join(map(repr, titles[:3]))})" if titles else ""))
+        elif line > 1:
+            notes.append(f"{line - 1} blank line(s) before the header skipped")
+        return [c.strip() for c in record], line
+    return None, 0
+
+
 def _sniff_separator(text: str, notes: list[str]) -> str:
     """The separator giving the same number (> 1) of fields on most of the first lines."""
-    sample = text[:64_000].splitlines()[:50]
-    sample = [line for line in sample if line.strip()]
     best, best_score = ",", (-1.0, 0)
     for sep in SEPARATORS:
-        counts = [len(r) for r in csv.reader(sample, delimiter=sep)]
-        if not counts or counts[0] < 2:
+        counts = _widths(text, sep)
+        mode = max(set(counts), key=counts.count) if counts else 0
+        if mode < 2:
             continue
-        same = sum(c == counts[0] for c in counts) / len(counts)
-        score = (same, counts[0])
+        score = (counts.count(mode) / len(counts), mode)
         if score > best_score:
             best, best_score = sep, score
     if best != ",":
-        notes.append(f"separator {best!r} sniffed from the header")
+        notes.append(f"separator {best!r} sniffed from the first lines")
     return best
 
 
-def _header_width(text: str, sep: str) -> int:
-    first = next((line for line in text[:64_000].splitlines() if line.strip()), "")
-    return len(next(csv.reader([first], delimiter=sep), []))
+def _widths(text: str, sep: str) -> list[int]:
+    sample = [line for line in text[:64_000].splitlines()[:50] if line.strip()]
+    return [len(r) for r in csv.reader(sample, delimiter=sep)]
+
+
+def _modal_width(text: str, sep: str) -> int:
+    """The most common number of fields on the first lines (titles and all)."""
+    counts = _widths(text, sep)
+    return max(set(counts), key=counts.count) if counts else 0
 
 
 def _clean_header(header: list[str], file: str, table: str, line: int = 1):

@@ -18,6 +18,7 @@ YAML layout (every key optional)::
     dayfirst: true            # read 03/04/2025 as 3 April (sniffed when absent)
     date_formats: ["%d/%m/%Y"]  # strptime formats tried in order (sniffed when absent)
     encoding: utf-8           # file encoding (UTF-8, with a latin-1 fallback, when absent)
+    skip_rows: 3              # lines before the header (title lines are detected when absent)
     true_values: ["sí", "x"]   # extra words for true / false
     false_values: ["no"]
     columns: {"Nº Factura": invoice_id}   # renames shared by every table
@@ -55,7 +56,7 @@ FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "falso")
 
 _TOP_KEYS = {
     "name", "description", "separator", "decimal", "thousands", "dayfirst", "date_formats",
-    "encoding", "true_values", "false_values", "columns", "values", "tables",
+    "encoding", "skip_rows", "true_values", "false_values", "columns", "values", "tables",
 }  # fmt: skip
 _TABLE_KEYS = {"source", "query", "columns", "values", "defaults", "date_formats"}
 
@@ -111,6 +112,7 @@ class ColumnMapping:
     dayfirst: bool | None = None
     date_formats: list[str] | None = None
     encoding: str | None = None
+    skip_rows: int | None = None
     true_values: list[str] = field(default_factory=list)
     false_values: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
@@ -149,6 +151,7 @@ class ColumnMapping:
             dayfirst=data.get("dayfirst"),
             date_formats=_as_list(formats) if formats else None,
             encoding=data.get("encoding"),
+            skip_rows=data.get("skip_rows"),
             true_values=[str(v) for v in _as_list(data.get("true_values"))],
             false_values=[str(v) for v in _as_list(data.get("false_values"))],
             columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
@@ -200,7 +203,7 @@ class ColumnMapping:
         """The mapping as plain data (what :meth:`from_dict` reads)."""
         out: dict = {}
         for key in ("name", "description", "separator", "decimal", "thousands", "dayfirst",
-                    "date_formats", "encoding"):  # fmt: skip
+                    "date_formats", "encoding", "skip_rows"):  # fmt: skip
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
@@ -220,6 +223,9 @@ class ColumnMapping:
         problems = []
         if self.decimal not in (None, ".", ","):
             problems.append(f"decimal must be '.' or ',', got {self.decimal!r}")
+        if self.skip_rows is not None and (not isinstance(self.skip_rows, int)
+                                           or self.skip_rows < 0):  # fmt: skip
+            problems.append(f"skip_rows must be a whole number >= 0, got {self.skip_rows!r}")
         if self.separator is not None and len(str(self.separator)) != 1:
             problems.append(f"separator must be one character, got {self.separator!r}")
         all_columns = {c for t in TABLES.values() for c in t.column_names}
