@@ -337,3 +337,11 @@ def test_customers_are_derived_when_the_source_has_none(tmp_path):
     assert "derived from the invoices" in portfolio.load_report.notes[0]
     direct = derive_customers(portfolio.invoices)
     assert direct["segment"].tolist() == ["all", "all"]
+
+
+def test_overpaid_invoices_are_kept_with_a_note(tmp_path):
+    _write(tmp_path, {"payments.csv": PAYMENTS + "F1,2025-01-25,50\n"})
+    portfolio = load_portfolio(tmp_path, strict=True)
+    assert len(portfolio.payments) == 3
+    assert ("payments: 1 invoice(s) received more than their amount (payments + discounts - "
+            "fees), e.g. 'F1'") in " ".join(portfolio.load_report.notes)  # fmt: skip

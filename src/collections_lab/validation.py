@@ -42,7 +42,7 @@ from .i18n import check_language, format_number
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import coerce_column, per_row, sniff_decimal
 from .results import ResultMixin
-from .schema import TABLES, Column
+from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
@@ -585,6 +585,24 @@ def check_references(loads: dict[str, TableLoad]) -> None:
                                strict=True)  # fmt: skip
         ]
         payments.reject(bad, "paid_at", messages)
+        _note_overpaid(payments, invoices)
+
+
+def _note_overpaid(payments: TableLoad, invoices: TableLoad) -> None:
+    """A note (not a reject) for invoices paid more than their amount: refunds or typos?"""
+    frame = payments.frame
+    if not len(frame):
+        return
+    credited = frame["amount"] + frame["discount"] - frame["fee"]
+    paid = credited.groupby(frame["invoice_id"]).sum()
+    amount = invoices.frame.set_index("invoice_id")["amount"].reindex(paid.index)
+    over = paid[paid > amount * (1 + FULL_PAYMENT_TOLERANCE)]
+    if len(over):
+        examples = ", ".join(repr(i) for i in over.index[:5])
+        payments.report.notes.append(
+            f"{len(over)} invoice(s) received more than their amount (payments + discounts "
+            f"- fees), e.g. {examples}: kept, check for refunds or typing errors"
+        )
 
 
 def _must_exist(child: TableLoad, column: str, parent: TableLoad) -> None:
