@@ -69,6 +69,7 @@ class ExperimentData:
     pre: pd.DataFrame
     currency: np.ndarray
     excluded: dict = field(default_factory=dict)
+    customer_stratum: np.ndarray | None = None
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -80,6 +81,7 @@ class ExperimentData:
         as_of=None,
         arm_col: str = "arm",
         pre_period_due_plus: int = 15,
+        stratified_by: str | None = None,
     ) -> ExperimentData:
         """Prepare a payment-times frame for analysis.
 
@@ -97,6 +99,11 @@ class ExperimentData:
             Analysis date; default ``frame.attrs["as_of"]`` or the last end date.
         pre_period_due_plus
             ``d`` for the pre-period covariate "share paid by due + d".
+        stratified_by
+            Column the randomisation was stratified by (e.g. ``"segment"``, the default of
+            :class:`~collections_lab.assignment.Experiment`). Variances are then computed
+            within strata, as the design requires; ``None`` assumes simple randomisation
+            (conservative if the assignment was in fact stratified).
         """
         missing = [c for c in (*REQUIRED, arm_col) if c not in frame]
         if missing:
@@ -123,8 +130,9 @@ class ExperimentData:
         after_as_of = issue_all > as_of_day
         excluded["invoices_after_as_of"] = int(after_as_of.sum())
 
-        cust_ids, cust_codes = np.unique(f["customer_id"].astype(str).to_numpy(),
-                                         return_inverse=True)
+        cust_codes, cust_ids = pd.factorize(f["customer_id"].astype(str), sort=True)
+        cust_ids = np.asarray(cust_ids, dtype=object)
+        cust_codes = cust_codes.astype(np.int64)
         arms = f[arm_col].astype(str).to_numpy()
         arm_names = sorted(set(arms))
         if control is None:
@@ -146,6 +154,13 @@ class ExperimentData:
         seg_col = f["segment"].astype(str).to_numpy() if "segment" in f else np.full(len(f), "all")
         customer_segment = np.empty(len(cust_ids), dtype=object)
         customer_segment[cust_codes] = seg_col
+        customer_stratum = None
+        if stratified_by is not None:
+            if stratified_by not in f:
+                raise ExperimentDataError(
+                    f"stratified_by={stratified_by!r} is not a column of the frame")
+            customer_stratum = np.empty(len(cust_ids), dtype=object)
+            customer_stratum[cust_codes] = f[stratified_by].astype(str).to_numpy()
 
         duration_all = f["duration"].to_numpy()
         if np.any(pd.isna(duration_all)):
@@ -200,6 +215,7 @@ class ExperimentData:
             pre=pre,
             currency=cur_k,
             excluded=excluded,
+            customer_stratum=customer_stratum,
         )
 
     # -- views ------------------------------------------------------------------------
@@ -258,6 +274,7 @@ def _subset(data: ExperimentData, keep: np.ndarray) -> ExperimentData:
         start_day=data.start_day, customer_ids=data.customer_ids,
         customer_arm=data.customer_arm, customer_segment=data.customer_segment,
         pre_last_issue_day=data.pre_last_issue_day, pre=data.pre, excluded=dict(data.excluded),
+        customer_stratum=data.customer_stratum,
         **kwargs,
     )
 

@@ -100,6 +100,11 @@ class AalenJohansen:
         i = self._index(day)
         return 0.0 if i < 0 else float(self.cif_[i])
 
+    def at_risk_on(self, day: int) -> float:
+        """Invoices (weight) at risk on ``day``: 0 beyond the follow-up of the data."""
+        i = int(day) - self.origin_
+        return float(self.at_risk_[i]) if 0 <= i < len(self.at_risk_) else 0.0
+
     def cif_on(self, days) -> np.ndarray:
         """Cumulative incidence at each day in ``days`` (vector)."""
         idx = np.clip(np.asarray(days, dtype=np.int64) - self.origin_, -1, len(self.cif_) - 1)
@@ -113,7 +118,8 @@ class AalenJohansen:
         area up to a horizon, a discounted cash curve) shares one IF formula:
 
             IF_i = sum_u a(u) dM1_i(u) + b(u) dM_i(u)
-            a(u) = S(u-)/Y(u) * C(u),  b(u) = -(sum_{t>=u} c(t) F(t) - F(u) C(u)) / Y(u)
+            a(u) = S(u-)/Y(u) * C(u)
+            b(u) = -(sum_{t>=u} c(t) F(t) - F(u) C(u)) / (Y(u) (1 - h(u)))
 
         with ``C(u) = sum_{t>=u} c(t)``, M1 / M the cause-specific and all-cause
         counting-process martingales. Each ``sum_u ... dM_i`` is evaluated for all invoices
@@ -130,8 +136,14 @@ class AalenJohansen:
         tail_cf = np.cumsum((c * self.cif_)[::-1])[::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_y = np.where(self.at_risk_ > 0, 1.0 / self.at_risk_, 0.0)
+        # Exact derivatives of the discrete product-limit: F(t) depends on the all-cause
+        # hazard h(u) through S(s-) for s > u, with dS(s-)/dh(u) = -S(s-)/(1 - h(u)).
+        # (The continuous-time formula without 1/(1-h) overstates the variance when daily
+        # hazards are large, e.g. the spike of payments on the due date.)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_surv_step = np.where(self._h_all < 1, 1.0 / (1.0 - self._h_all), 0.0)
         a = self._surv_before * inv_y * tail_c
-        b = -(tail_cf - self.cif_ * tail_c) * inv_y
+        b = -(tail_cf - self.cif_ * tail_c) * inv_y * inv_surv_step
         return estimate, self._martingale_sum(a, b)
 
     def _martingale_sum(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

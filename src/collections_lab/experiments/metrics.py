@@ -46,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .data import ExperimentData
@@ -57,6 +58,8 @@ METRICS: tuple[str, ...] = (
 )
 #: Metrics whose effect is a ratio (estimated on the log scale).
 RATIO_METRICS = ("hazard_ratio",)
+#: Fewer invoices than this still followed at a metric's horizon day: not estimable yet.
+MIN_AT_RISK = 5
 #: Metrics where a larger value is better for the business.
 HIGHER_IS_BETTER = {
     "paid_by_due_d": True, "rmst_days": False, "median_days": False, "hazard_ratio": True,
@@ -75,7 +78,7 @@ class MetricConfig:
 
     due_plus_days: int = 15
     horizon_days: int = 90
-    escalation_due_plus_days: int = 60
+    escalation_due_plus_days: int = 90
     churn_days: int = 60
     cost_of_capital: float = 0.10
     reminder_cost: float | dict = 0.0
@@ -166,15 +169,41 @@ def _reminder_cost(data: ExperimentData, cfg: MetricConfig, mask) -> np.ndarray:
 
 
 def _median(aj: AalenJohansen) -> tuple[float, np.ndarray]:
-    m = aj.quantile_day(0.5)
-    if not np.isfinite(m):
-        return float("nan"), np.zeros(len(aj._x))
-    _, psi_f = aj.at_day(int(m))
+    """Median days to payment, linearly interpolated within the day it is crossed.
+
+    Interpolation makes the estimator continuous (a whole-day median jumps between
+    integers, which breaks normal intervals); its IF is ``-IF[F(m)] / f(m)`` with the
+    density ``f`` estimated over a week around the median.
+    """
+    day = aj.quantile_day(0.5)
+    n = len(aj._x)
+    if not np.isfinite(day):
+        return float("nan"), np.full(n, np.nan)
+    day = int(day)
+    f_prev, f_day = aj.cif_at(day - 1), aj.cif_at(day)
+    frac = (0.5 - f_prev) / (f_day - f_prev) if f_day > f_prev else 1.0
+    median = day - 1 + frac
+    _, psi_prev = aj.at_day(day - 1)
+    _, psi_day = aj.at_day(day)
+    psi_f = (1 - frac) * psi_prev + frac * psi_day
     k = 3
-    dens = (aj.cif_at(int(m) + k) - aj.cif_at(int(m) - k - 1)) / (2 * k + 1)
+    dens = (aj.cif_at(day + k) - aj.cif_at(day - k - 1)) / (2 * k + 1)
     if dens <= 0:
-        return m, np.full(len(aj._x), np.nan)
-    return m, -psi_f / dens
+        return median, np.full(n, np.nan)
+    return float(median), -psi_f / dens
+
+
+def _followed_to(aj: AalenJohansen, day: int) -> bool:
+    """Whether the data still follows invoices at ``day`` (or every invoice has ended)."""
+    if aj.at_risk_on(day) >= MIN_AT_RISK:
+        return True
+    i = min(int(day) - aj.origin_, len(aj.survival_) - 1)
+    return i >= 0 and aj.survival_[i] < 0.005
+
+
+def _not_yet(data: ExperimentData) -> tuple[float, np.ndarray]:
+    """The metric's horizon is beyond the follow-up so far: not estimable (NaN)."""
+    return float("nan"), np.full(data.n_customers, np.nan)
 
 
 def estimate_arm(data: ExperimentData, metric: str, arm: int,
@@ -187,14 +216,18 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
     if not inv_mask.any():
         raise ValueError(f"arm {data.arm_names[arm]!r} has no invoices to analyse")
     d = cfg.due_plus_days
-    if metric == "paid_by_due_d":
-        est, psi = _due_axis(data, inv_mask).at_day(d)
-    elif metric == "escalation_rate":
-        est, psi = _due_axis(data, inv_mask, 2).at_day(cfg.escalation_due_plus_days)
-    elif metric == "cash_by_due_d":
-        est, psi = _due_axis(data, inv_mask, weights=data.weight[inv_mask]).at_day(d)
+    if metric in ("paid_by_due_d", "escalation_rate", "cash_by_due_d"):
+        day = cfg.escalation_due_plus_days if metric == "escalation_rate" else d
+        aj = _due_axis(data, inv_mask, 2 if metric == "escalation_rate" else 1,
+                       weights=data.weight[inv_mask] if metric == "cash_by_due_d" else None)
+        if not _followed_to(aj, day):
+            return _not_yet(data)
+        est, psi = aj.at_day(day)
     elif metric == "rmst_days":
-        est, psi = _issue_axis(data, inv_mask).restricted_mean_free(0, cfg.horizon_days)
+        aj = _issue_axis(data, inv_mask)
+        if not _followed_to(aj, cfg.horizon_days - 1):
+            return _not_yet(data)
+        est, psi = aj.restricted_mean_free(0, cfg.horizon_days)
     elif metric == "median_days":
         est, psi = _median(_issue_axis(data, inv_mask))
     elif metric == "discount_cost":
@@ -206,6 +239,8 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
         factor = (1 + cfg.cost_of_capital) ** (-days / 365.0)
         coef = np.append(factor[:-1] - factor[1:], factor[-1])
         aj = _issue_axis(data, inv_mask, weights=data.weight[inv_mask])
+        if not _followed_to(aj, horizon):
+            return _not_yet(data)
         pv, psi_pv = aj.functional(days, coef)
         cost = (data.discount[inv_mask] + _reminder_cost(data, cfg, inv_mask)) / data.amount[
             inv_mask]
@@ -243,15 +278,36 @@ def hazard_ratio_effect(data: ExperimentData, arm: int, control: int = 0,
     return cox.coef_, psi_c, se, int(cox.events_)
 
 
+def centred_sum_of_squares(values: np.ndarray, strata: np.ndarray | None) -> tuple[float, int]:
+    """Sum of squares of ``values`` around their stratum means, and the degrees lost.
+
+    Under stratified randomisation (arm counts fixed within each stratum) the variance of
+    an arm's sum of IFs is the within-stratum variance: centring within strata removes the
+    between-stratum part that the design already balanced. Without strata the IFs (which
+    sum to zero within an arm) are used as they are.
+    """
+    if strata is None or len(values) == 0:
+        return float(np.sum(values**2)), 1
+    codes, uniq = pd.factorize(strata)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, values) / counts
+    return float(np.sum((values - means[codes]) ** 2)), len(uniq)
+
+
+def arm_variance(psi_c: np.ndarray, data: ExperimentData, arm: int) -> float:
+    """Variance contribution of one arm: its customers' IFs (clustered, stratum-aware)."""
+    members = data.customers_in(arm)
+    g = int(members.sum())
+    if g < 2:
+        return float("nan")
+    strata = None if data.customer_stratum is None else data.customer_stratum[members]
+    ss, lost = centred_sum_of_squares(psi_c[members], strata)
+    return ss * g / max(g - lost, 1)
+
+
 def _se(psi_c: np.ndarray, data: ExperimentData, arms: list[int]) -> float:
-    """Cluster-robust SE: per-arm sums of squared customer IFs, times G/(G-1)."""
-    var = 0.0
-    for a in arms:
-        members = data.customer_arm == a
-        g = int(np.count_nonzero(psi_c[members])) or int(members.sum())
-        g = max(g, 2)
-        var += float(np.sum(psi_c[members] ** 2)) * g / (g - 1)
-    return float(np.sqrt(var))
+    """Cluster-robust SE of a difference: sum of the arms' variance contributions."""
+    return float(np.sqrt(sum(arm_variance(psi_c, data, a) for a in arms)))
 
 
 def compare_arms(
@@ -322,7 +378,9 @@ def naive_invoice_level_se(data: ExperimentData, metric: str, arm: int,
         mask = data.invoice_arm == a
         est, _ = estimate_arm(data, metric, a, cfg)
         psi_inv = _invoice_psi(data, metric, mask, cfg)
-        var += float(np.sum(psi_inv**2))
+        strata = (None if data.customer_stratum is None
+                  else data.customer_stratum[data.customer[mask]])
+        var += centred_sum_of_squares(psi_inv, strata)[0]
         diff += sign * est
     return diff, float(np.sqrt(var))
 
@@ -355,7 +413,6 @@ def naive_drop_open(data: ExperimentData, arm: int, d: int = 15) -> tuple[float,
         y = ((data.cause == 1) & (data.days_late <= d))[mask].astype(float)
         p, psi = _ratio(y, np.ones(len(y)))
         psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
-        g = max(int(np.count_nonzero(np.bincount(data.customer[mask]))), 2)
-        var += float(np.sum(psi_c**2)) * g / (g - 1)
+        var += arm_variance(psi_c, data, a)
         diff += sign * p
     return diff, float(np.sqrt(var))

@@ -1,0 +1,392 @@
+"""Statistical conformance of the experiment engine, on simulated data where truth is known.
+
+Every check simulates many experiments with the behaviour simulator
+(:func:`collections_lab.simulate.simulate`: customers with several invoices sharing a
+frailty, invoices still open at the readout, escalation as a competing outcome) and
+measures what the methods promise:
+
+- :func:`aa_false_positive_rates` — A/A experiments: how often each test rejects at
+  ``alpha`` (should be ``alpha``), for our clustered, censoring-aware tests, the covariate-
+  adjusted ones, and two naive methods shown failing in the same run (invoice-level variance
+  ignoring clustering; dropping open invoices).
+- :func:`coverage_rates` — real effects: how often the 95% interval contains the true
+  effect (the simulator's analytic truth for P(paid by due + d), RMST and escalation; a
+  large-sample reference run for the others).
+- :func:`sequential_false_positive_rates` — weekly peeks over 8 weeks: alpha spending keeps
+  the overall false-positive rate at or below alpha; naive repeated testing exceeds it.
+- :func:`power_check` — power predicted by the design functions versus simulated power.
+
+The CI runs small versions with wide bands (``tests/test_experiments_conformance.py``);
+``benchmarks/conformance_full.py`` runs 2,000 experiments per check by hand and writes
+``conformance/REPORT.md``.
+
+Example
+-------
+>>> table = aa_false_positive_rates(n_experiments=4, n_customers=200, seed=1)
+>>> set(table["method"]) >= {"clustered", "naive_invoice_level", "naive_drop_open"}
+True
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..assignment import Experiment
+from ..results import ResultMixin
+from ..strategies import Discount, Reminder, Strategy
+from .adjustment import adjust_effect
+from .data import ExperimentData
+from .design import power_at_se
+from .metrics import (
+    MetricConfig,
+    compare_arms,
+    hazard_ratio_effect,
+    naive_drop_open,
+    naive_invoice_level_se,
+)
+from .sequential import group_sequential_test, naive_repeated_test
+
+#: A/A strategy that exercises every metric: a discount, two reminders, escalation.
+AA_STRATEGY = Strategy(
+    "aa_discount_two_reminders",
+    reminders=(Reminder(3, "friendly", "email"), Reminder(17, "firm", "email")),
+    discount=Discount(0.02, 10),
+    escalation_day=60,
+    description="Conformance A/A arm: 2/10 discount, friendly then firm reminder, legal at 60.",
+)
+#: Control and treatment for coverage and power: one friendly email versus a pre-due nudge
+#: and firm follow-ups (both escalate at due + 60, so every metric has a truth).
+COVERAGE_ARMS = {
+    "control": Strategy("friendly_once", reminders=(Reminder(3, "friendly", "email"),),
+                        escalation_day=60),
+    "treatment": Strategy(
+        "nudge_then_firm",
+        reminders=(Reminder(-3, "friendly", "email", personalised=True),
+                   Reminder(7, "firm", "email"), Reminder(21, "firm", "sms")),
+        discount=Discount(0.02, 10), escalation_day=60),
+}
+#: Metric settings of the conformance runs (reminder cost in each currency).
+CONFORMANCE_CONFIG = MetricConfig(
+    due_plus_days=15, horizon_days=90, escalation_due_plus_days=90, churn_days=45,
+    cost_of_capital=0.12, reminder_cost={"COP": 2000.0, "MXN": 9.0, "EUR": 0.45, "USD": 0.5},
+)
+#: Metrics with an independent truth from the simulator (column of ``Truth.arm_effects``).
+SIMULATOR_TRUTH = {"paid_by_due_d": "p_paid_by_due_15", "rmst_days": "rmst_90",
+                   "escalation_rate": "escalation_rate"}
+NAIVE_INVOICE_METRICS = ("paid_by_due_d", "rmst_days", "hazard_ratio")
+
+
+@dataclass(frozen=True)
+class SimulationDesign:
+    """Calendar of one simulated experiment: pre-period, experiment, readout (= ``end``)."""
+
+    n_customers: int = 2150
+    start: str = "2025-01-01"
+    assigned_at: str = "2025-05-01"
+    end: str = "2025-11-30"
+    invoices_per_month: float = 1.0
+
+
+#: About 19,000–20,000 invoices (about 12,000 in the experiment) from 2,150 customers.
+DEFAULT_DESIGN = SimulationDesign()
+
+
+def simulate_experiment_data(arms: dict[str, Strategy], seed: int,
+                             design: SimulationDesign = DEFAULT_DESIGN,
+                             as_of=None):
+    """Simulate one experiment and return ``(ExperimentData, Truth)``.
+
+    Customers are assigned with the real salted-hash assignment (stratified by segment),
+    a new salt per ``seed``; invoices before ``assigned_at`` get the first arm's strategy
+    (the pre-period used for covariate adjustment).
+    """
+    from ..simulate import simulate
+
+    experiment = Experiment(f"conformance-{seed}", dict(arms), control="control",
+                            salt=f"conformance-{seed}")
+    sim = simulate(design.n_customers, experiment, seed=seed, start=design.start,
+                   end=design.end, assigned_at=design.assigned_at,
+                   before=next(iter(arms.values())), progress=False,
+                   invoices_per_month=design.invoices_per_month)
+    frame = sim.portfolio.payment_times(as_of=as_of or design.end)
+    data = ExperimentData.from_frame(frame, control="control", start=design.assigned_at,
+                                     stratified_by=experiment.stratify_by)
+    return data, sim.truth
+
+
+def _replicate_rows(data: ExperimentData, cfg: MetricConfig, metrics, adjusted: bool,
+                    naive: bool) -> list[dict]:
+    rows = []
+    for eff in compare_arms(data, cfg, metrics=metrics):
+        rows.append({"metric": eff.metric, "method": "clustered", "estimate": eff.difference,
+                     "se": eff.se})
+        if adjusted and np.isfinite(eff.se):
+            adj = adjust_effect(eff, data)
+            rows.append({"metric": eff.metric, "method": "clustered_adjusted",
+                         "estimate": adj.difference, "se": adj.se,
+                         "se_ratio": adj.se / eff.se})
+    if naive:
+        for metric in NAIVE_INVOICE_METRICS:
+            if metrics is not None and metric not in metrics:
+                continue
+            diff, se = naive_invoice_level_se(data, metric, 1, cfg)
+            rows.append({"metric": metric, "method": "naive_invoice_level", "estimate": diff,
+                         "se": se})
+        diff, se = naive_drop_open(data, 1, cfg.due_plus_days)
+        rows.append({"metric": "paid_by_due_d", "method": "naive_drop_open", "estimate": diff,
+                     "se": se})
+    return rows
+
+
+def _replicate_chunk(args) -> list[dict]:
+    arms, replicates, seed, design, cfg, metrics, adjusted, naive = args
+    rows = []
+    for r in replicates:
+        t0 = time.perf_counter()
+        data, truth = simulate_experiment_data(arms, seed * 100_003 + r, design)
+        rep = _replicate_rows(data, cfg, metrics, adjusted, naive)
+        effects = truth.arm_effects.set_index("arm")
+        for row in rep:
+            col = SIMULATOR_TRUTH.get(row["metric"])
+            row["truth"] = (float(effects.loc["treatment", col] - effects.loc["control", col])
+                            if col else np.nan)
+            row["replicate"] = r
+            row["seconds"] = time.perf_counter() - t0
+        rows.extend(rep)
+    return rows
+
+
+def run_replicates(arms: dict[str, Strategy], n_experiments: int, seed: int = 0,
+                   design: SimulationDesign = DEFAULT_DESIGN,
+                   cfg: MetricConfig = CONFORMANCE_CONFIG, metrics=None,
+                   adjusted: bool = True, naive: bool = True, n_jobs: int = 1) -> pd.DataFrame:
+    """Simulate and analyse ``n_experiments`` experiments; one row per metric × method × run.
+
+    Columns: replicate, metric, method, estimate (difference; log HR for the hazard
+    ratio), se, truth (simulator truth where available, else NaN), seconds. ``n_jobs > 1``
+    spreads the runs over processes (results do not depend on it: each run has its seed).
+    """
+    args = [(arms, list(chunk), seed, design, cfg, metrics, adjusted, naive)
+            for chunk in np.array_split(np.arange(n_experiments), max(1, n_jobs * 4))
+            if len(chunk)]
+    if n_jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(n_jobs) as pool:
+            parts = list(pool.map(_replicate_chunk, args))
+    else:
+        parts = [_replicate_chunk(a) for a in args]
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+def _rate_table(frame: pd.DataFrame, hit: pd.Series, name: str) -> pd.DataFrame:
+    frame = frame.assign(_hit=hit.astype(float))
+    valid = frame.dropna(subset=["se"])
+    out = valid.groupby(["metric", "method"], sort=False).agg(
+        **{name: ("_hit", "mean"), "n_experiments": ("_hit", "size")}).reset_index()
+    out["mc_se"] = np.sqrt(out[name] * (1 - out[name]) / out["n_experiments"])
+    if "se_ratio" in frame:
+        ratio = valid.groupby(["metric", "method"], sort=False)["se_ratio"].mean()
+        out["mean_se_ratio"] = out.set_index(["metric", "method"]).index.map(ratio)
+    return out
+
+
+def false_positive_table(replicates: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Share of runs with p < ``alpha`` per metric and method (A/A: should be ``alpha``)."""
+    z = replicates["estimate"] / replicates["se"]
+    return _rate_table(replicates, 2 * stats.norm.sf(np.abs(z)) < alpha, "false_positive_rate")
+
+
+def coverage_table(replicates: pd.DataFrame, truth_col: str = "truth",
+                   level: float = 0.95) -> pd.DataFrame:
+    """Share of runs whose interval contains the truth, per metric and method."""
+    q = stats.norm.ppf(0.5 + level / 2)
+    ok = replicates.dropna(subset=[truth_col])
+    hit = (ok["estimate"] - q * ok["se"] <= ok[truth_col]) & (
+        ok[truth_col] <= ok["estimate"] + q * ok["se"])
+    table = _rate_table(ok, hit, "coverage")
+    bias = ok.assign(err=ok["estimate"] - ok[truth_col]).groupby(
+        ["metric", "method"], sort=False)["err"].mean()
+    table["mean_bias"] = table.set_index(["metric", "method"]).index.map(bias)
+    return table
+
+
+def aa_false_positive_rates(n_experiments: int = 200, n_customers: int = 2150, seed: int = 0,
+                            alpha: float = 0.05, metrics=None,
+                            design: SimulationDesign | None = None,
+                            n_jobs: int = 1) -> pd.DataFrame:
+    """A/A runs (same strategy in both arms): false-positive rate of every test."""
+    design = design or SimulationDesign(n_customers=n_customers)
+    reps = run_replicates({"control": AA_STRATEGY, "treatment": AA_STRATEGY}, n_experiments,
+                          seed, design, metrics=metrics, n_jobs=n_jobs)
+    return false_positive_table(reps, alpha)
+
+
+def coverage_rates(n_experiments: int = 200, n_customers: int = 2150, seed: int = 0,
+                   reference_customers: int = 40_000, level: float = 0.95, metrics=None,
+                   design: SimulationDesign | None = None,
+                   arms: dict[str, Strategy] | None = None, n_jobs: int = 1) -> pd.DataFrame:
+    """Interval coverage with real effects (``COVERAGE_ARMS``).
+
+    Metrics with simulator truth use it (an independent check of bias and variance);
+    the others use a reference experiment ``reference_customers`` strong (its own SE is
+    about ``sqrt(n/reference)`` of a run's, so it checks the variance, not the bias — the
+    table says which in ``truth_source``).
+    """
+    design = design or SimulationDesign(n_customers=n_customers)
+    arms = arms or COVERAGE_ARMS
+    reps = run_replicates(arms, n_experiments, seed, design, metrics=metrics, naive=True,
+                          n_jobs=n_jobs)
+    ref_design = SimulationDesign(reference_customers, design.start, design.assigned_at,
+                                  design.end, design.invoices_per_month)
+    ref_data, _ = simulate_experiment_data(arms, 999_999_937 + seed, ref_design)
+    reference = {e.metric: e.difference
+                 for e in compare_arms(ref_data, CONFORMANCE_CONFIG, metrics=metrics)}
+    reps["truth_source"] = np.where(reps["truth"].notna(), "simulator", "reference_run")
+    reps["truth"] = reps["truth"].fillna(reps["metric"].map(reference))
+    table = coverage_table(reps, level=level)
+    source = reps.groupby(["metric", "method"], sort=False)["truth_source"].first()
+    table["truth_source"] = table.set_index(["metric", "method"]).index.map(source)
+    return table
+
+
+#: Sequential design: 8 weeks of experiment, a weekly readout, ~24,000 invoices.
+SEQUENTIAL_DESIGN = SimulationDesign(n_customers=6000, start="2025-01-01",
+                                     assigned_at="2025-03-03", end="2025-04-27")
+
+
+def _sequential_chunk(args) -> list[dict]:
+    replicates, seed, weeks, alpha, design = args
+    start = int((np.datetime64(design.assigned_at, "D") - np.datetime64("1970-01-01", "D"))
+                .astype(int))
+    look_days = [start + 7 * k - 1 for k in range(1, weeks + 1)]
+    arms = {"control": AA_STRATEGY, "treatment": AA_STRATEGY}
+    rows = []
+    for r in replicates:
+        data, _ = simulate_experiment_data(arms, seed * 100_003 + r, design)
+        z, events = [], []
+        for day in look_days:
+            try:
+                log_hr, _, se, ev = hazard_ratio_effect(data.at(day), 1, 0)
+                z.append(log_hr / se)
+                events.append(ev)
+            except ValueError:  # no events yet in an arm
+                z.append(np.nan)
+                events.append(0)
+        res = group_sequential_test(z, events, planned_events=max(events[-1], 1), alpha=alpha)
+        rows.append({"alpha_spending_obrien_fleming": res.decision == "stop_efficacy",
+                     "naive_weekly_peeks": naive_repeated_test(z, alpha),
+                     "single_final_test": abs(z[-1]) >= stats.norm.isf(alpha / 2)})
+    return rows
+
+
+def sequential_false_positive_rates(n_experiments: int = 200, seed: int = 0, weeks: int = 8,
+                                    alpha: float = 0.05,
+                                    design: SimulationDesign = SEQUENTIAL_DESIGN,
+                                    n_jobs: int = 1) -> pd.DataFrame:
+    """A/A with a readout every week: alpha spending versus naive repeated testing.
+
+    The primary statistic is the clustered log hazard ratio of payment, with information
+    measured in payment events (planned events = events at the last week).
+    """
+    args = [(list(chunk), seed, weeks, alpha, design)
+            for chunk in np.array_split(np.arange(n_experiments), max(1, n_jobs * 4))
+            if len(chunk)]
+    if n_jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(n_jobs) as pool:
+            parts = list(pool.map(_sequential_chunk, args))
+    else:
+        parts = [_sequential_chunk(a) for a in args]
+    hits = pd.DataFrame([row for part in parts for row in part])
+    n = len(hits)
+    return pd.DataFrame([{"metric": "hazard_ratio", "method": m,
+                          "false_positive_rate": float(hits[m].mean()), "n_experiments": n,
+                          "mc_se": float(np.sqrt(hits[m].mean() * (1 - hits[m].mean()) / n)),
+                          "looks": weeks} for m in hits.columns])
+
+
+def power_check(n_experiments: int = 200, seed: int = 0, target_power: float = 0.7,
+                metric: str = "paid_by_due_d", alpha: float = 0.05,
+                pilot_customers: int = 20_000,
+                design: SimulationDesign = DEFAULT_DESIGN, n_jobs: int = 1) -> pd.DataFrame:
+    """Predicted versus simulated power for ``metric`` on ``COVERAGE_ARMS``.
+
+    A pilot experiment (``pilot_customers``) gives the clustered variance per customer;
+    the design function :func:`~collections_lab.experiments.design.power_at_se` then picks
+    the number of customers expected to give ``target_power`` for the simulator's true
+    effect, and ``n_experiments`` simulations at that size measure the actual power.
+    """
+    pilot_design = SimulationDesign(pilot_customers, design.start, design.assigned_at,
+                                    design.end, design.invoices_per_month)
+    pilot, truth = simulate_experiment_data(COVERAGE_ARMS, 777_000_001 + seed, pilot_design)
+    effect = truth.effect(SIMULATOR_TRUTH.get(metric, metric), "treatment", "control")
+    se_pilot = compare_arms(pilot, CONFORMANCE_CONFIG, metrics=[metric])[0].se
+    # SE scales with 1/sqrt(customers): solve power_at_se(se_pilot*sqrt(P/n)) = target
+    z_needed = stats.norm.isf(alpha / 2) + stats.norm.ppf(target_power)
+    n_customers = int(np.ceil(pilot_customers * (se_pilot * z_needed / abs(effect)) ** 2))
+    se_pred = se_pilot * np.sqrt(pilot_customers / n_customers)
+    predicted = power_at_se(effect, se_pred, alpha)
+    run_design = SimulationDesign(n_customers, design.start, design.assigned_at, design.end,
+                                  design.invoices_per_month)
+    reps = run_replicates(COVERAGE_ARMS, n_experiments, seed, run_design, metrics=[metric],
+                          adjusted=False, naive=False, n_jobs=n_jobs)
+    z = reps["estimate"] / reps["se"]
+    simulated = float(np.mean(2 * stats.norm.sf(np.abs(z)) < alpha))
+    return pd.DataFrame([{
+        "metric": metric, "true_effect": effect, "customers": n_customers,
+        "predicted_power": predicted, "simulated_power": simulated,
+        "difference": simulated - predicted, "n_experiments": n_experiments,
+        "mc_se": np.sqrt(simulated * (1 - simulated) / n_experiments),
+    }])
+
+
+@dataclass
+class ConformanceReport(ResultMixin):
+    """All conformance tables of one run, with the bands they are judged against."""
+
+    false_positive: pd.DataFrame
+    coverage: pd.DataFrame
+    sequential: pd.DataFrame
+    power: pd.DataFrame
+    seconds: dict = field(default_factory=dict)
+    title = "Statistical conformance of the experiment engine"
+
+    def to_frame(self) -> pd.DataFrame:
+        fp = self.false_positive.assign(check="A/A false-positive rate",
+                                        value=self.false_positive["false_positive_rate"])
+        cov = self.coverage.assign(check="95% CI coverage", value=self.coverage["coverage"])
+        seq = self.sequential.assign(check="sequential false-positive rate",
+                                     value=self.sequential["false_positive_rate"])
+        pw = self.power.assign(check="power: simulated − predicted",
+                               value=self.power["difference"], method="design_function")
+        cols = ["check", "metric", "method", "value", "n_experiments"]
+        return pd.concat([fp[cols], cov[cols], seq[cols], pw[cols]], ignore_index=True)
+
+    def to_markdown(self) -> str:
+        """The report as Markdown tables (for ``conformance/REPORT.md``)."""
+        parts = [f"# {self.title}\n"]
+        for name, table in (("A/A false-positive rates (alpha = 0.05)", self.false_positive),
+                            ("Confidence-interval coverage (95% nominal)", self.coverage),
+                            ("Sequential: weekly peeks over 8 weeks", self.sequential),
+                            ("Power: design prediction vs simulation", self.power)):
+            parts.append(f"## {name}\n\n{_markdown(table)}\n")
+        if self.seconds:
+            parts.append("## Run time (s)\n\n" + "\n".join(
+                f"- {k}: {v:.1f}" for k, v in self.seconds.items()) + "\n")
+        return "\n".join(parts)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in table.iterrows():
+        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,424 @@
+"""The experiment readout: every check and effect of one experiment in one result object.
+
+:func:`analyze_experiment` takes a :class:`~collections_lab.portfolio_model.Portfolio`
+(or a payment-times frame with an ``arm`` column) and returns an
+:class:`ExperimentReadout` with
+
+- the sample-ratio-mismatch check (overall and per segment; a loud warning first in the
+  summary and the HTML when it fails),
+- every metric for every arm versus control, censoring-aware with customer-clustered
+  variance, covariate-adjusted with pre-experiment behaviour (and how much that narrowed
+  the intervals), with Holm and Benjamini–Hochberg p-values across arms,
+- effects by segment with the multiple-testing caveat,
+- main effects and interactions for factorial designs,
+- a group-sequential decision (can the experiment stop?) for scheduled weekly readouts,
+- a plain-language summary in English or Spanish.
+
+Example
+-------
+>>> from collections_lab.experiments.synthetic import synthetic_payment_times
+>>> frame = synthetic_payment_times(1500, seed=4, arm_hr={"control": 1.0, "treatment": 1.3})
+>>> r = analyze_experiment(frame, start="2025-03-01", segments=False)
+>>> "more invoices in 100 paid by due + 15 days" in r.summary()
+True
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..i18n import format_number, register, t
+from ..results import ResultMixin
+from .adjustment import adjust_effect
+from .data import ExperimentData
+from .factorial import FactorialResult, factorial_analysis
+from .metrics import HIGHER_IS_BETTER, METRICS, MetricConfig, compare_arms, hazard_ratio_effect
+from .multiple import add_adjusted_p_values, benjamini_hochberg
+from .sequential import SequentialResult, group_sequential_test
+from .srm import SRMResult, srm_check
+
+register({
+    "en": {
+        "xp_paid_more": "{x} more invoices in 100 paid by due + {d} days",
+        "xp_paid_fewer": "{x} fewer invoices in 100 paid by due + {d} days",
+        "xp_days_sooner": "{x} days sooner on average (within {h} days of issue)",
+        "xp_days_later": "{x} days later on average (within {h} days of issue)",
+        "xp_churn_same": "churn unchanged",
+        "xp_churn_up": "churn up {x} points",
+        "xp_churn_down": "churn down {x} points",
+        "xp_net_more": "net value {x} higher per 100 invoiced",
+        "xp_net_less": "net value {x} lower per 100 invoiced",
+        "xp_ci": "95% CI {lo} to {hi}",
+        "xp_adjusted": "Intervals adjusted for each customer's payment behaviour before the "
+                       "experiment (on average {x}% narrower).",
+        "xp_segments": "Segment results are exploratory: {k} comparisons were made, so some "
+                       "differences are expected by chance; {m} stay significant after the "
+                       "Benjamini–Hochberg adjustment.",
+        "xp_multiple": "With {k} arms compared with control, use the Holm-adjusted p-values "
+                       "to claim a winner.",
+        "xp_metric_paid_by_due_d": "Paid by due + d (share)",
+        "xp_metric_rmst_days": "Days outstanding (restricted mean)",
+        "xp_metric_median_days": "Median days to pay",
+        "xp_metric_hazard_ratio": "Hazard ratio of payment",
+        "xp_metric_escalation_rate": "Escalation rate",
+        "xp_metric_cash_by_due_d": "Cash collected by due + d (share of amount)",
+        "xp_metric_discount_cost": "Discount cost (share of amount)",
+        "xp_metric_churn": "Churn (share of customers)",
+        "xp_metric_net_value": "Net value per unit invoiced",
+        "xp_title": "Experiment readout",
+    },
+    "es": {
+        "xp_paid_more": "{x} facturas más de cada 100 pagadas al vencimiento + {d} días",
+        "xp_paid_fewer": "{x} facturas menos de cada 100 pagadas al vencimiento + {d} días",
+        "xp_days_sooner": "{x} días antes en promedio (dentro de {h} días desde la emisión)",
+        "xp_days_later": "{x} días después en promedio (dentro de {h} días desde la emisión)",
+        "xp_churn_same": "abandono sin cambios",
+        "xp_churn_up": "abandono {x} puntos mayor",
+        "xp_churn_down": "abandono {x} puntos menor",
+        "xp_net_more": "valor neto {x} mayor por cada 100 facturados",
+        "xp_net_less": "valor neto {x} menor por cada 100 facturados",
+        "xp_ci": "IC 95% {lo} a {hi}",
+        "xp_adjusted": "Intervalos ajustados por el comportamiento de pago de cada cliente "
+                       "antes del experimento (en promedio {x} % más estrechos).",
+        "xp_segments": "Los resultados por segmento son exploratorios: se hicieron {k} "
+                       "comparaciones, así que algunas diferencias se esperan por azar; {m} "
+                       "siguen siendo significativas tras el ajuste de Benjamini–Hochberg.",
+        "xp_multiple": "Con {k} brazos comparados con el control, use los valores p ajustados "
+                       "por Holm para declarar un ganador.",
+        "xp_metric_paid_by_due_d": "Pagadas al vencimiento + d (proporción)",
+        "xp_metric_rmst_days": "Días pendientes (media restringida)",
+        "xp_metric_median_days": "Mediana de días hasta el pago",
+        "xp_metric_hazard_ratio": "Razón de riesgos de pago",
+        "xp_metric_escalation_rate": "Tasa de escalamiento",
+        "xp_metric_cash_by_due_d": "Cobro al vencimiento + d (proporción del importe)",
+        "xp_metric_discount_cost": "Costo de descuentos (proporción del importe)",
+        "xp_metric_churn": "Abandono (proporción de clientes)",
+        "xp_metric_net_value": "Valor neto por unidad facturada",
+        "xp_title": "Resultado del experimento",
+    },
+})
+
+EFFECT_COLUMNS = ["arm", "metric", "estimate", "control_estimate", "effect", "ci_low",
+                  "ci_high", "p_value", "p_holm", "p_bh", "se", "adjusted", "ci_narrowing",
+                  "n_customers", "n_invoices"]
+
+
+@dataclass(frozen=True)
+class SequentialPlan:
+    """How the weekly readouts spend alpha.
+
+    ``planned_events``: payment events expected at the final analysis (from the design,
+    e.g. :func:`~collections_lab.experiments.design.schoenfeld_events`); ``look_dates``:
+    dates of the readouts so far (default: weekly from the start to ``as_of``);
+    ``metric``: the primary metric tested at each look (default the hazard ratio, whose
+    information is proportional to events).
+    """
+
+    planned_events: float
+    look_dates: tuple = ()
+    metric: str = "hazard_ratio"
+    alpha: float = 0.05
+    spending: str = "obrien_fleming"
+    every_days: int = 7
+
+
+@dataclass
+class ExperimentReadout(ResultMixin):
+    """Everything one readout says about an experiment (see module docstring)."""
+
+    experiment_id: str
+    arms: list[str]
+    control: str
+    as_of: pd.Timestamp
+    effects: pd.DataFrame
+    srm: SRMResult
+    config: MetricConfig
+    sequential: SequentialResult | None = None
+    segments: pd.DataFrame | None = None
+    factorial: FactorialResult | None = None
+    notes: list[str] = field(default_factory=list)
+    alpha: float = 0.05
+    title = "Experiment readout"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Effects of every arm on every metric versus control (one row each)."""
+        return self.effects
+
+    def effect(self, arm: str, metric: str) -> pd.Series:
+        """The row of ``to_frame()`` for one arm and metric."""
+        rows = self.effects[(self.effects["arm"] == arm) & (self.effects["metric"] == metric)]
+        if rows.empty:
+            raise KeyError(f"no effect for arm {arm!r} and metric {metric!r}")
+        return rows.iloc[0]
+
+    # -- language ----------------------------------------------------------------------
+    def _ci(self, lo, hi, scale, decimals, lang) -> str:
+        return t("xp_ci", lang).format(lo=format_number(lo * scale, decimals, lang),
+                                       hi=format_number(hi * scale, decimals, lang))
+
+    def arm_sentence(self, arm: str, lang: str = "en") -> str:
+        """One sentence on an arm versus control: paid by due + d, days, churn, net value."""
+        parts = []
+        by = self.effects[self.effects["arm"] == arm].set_index("metric")
+        d, h = self.config.due_plus_days, self.config.horizon_days
+        if "paid_by_due_d" in by.index and np.isfinite(by.loc["paid_by_due_d", "effect"]):
+            r = by.loc["paid_by_due_d"]
+            key = "xp_paid_more" if r["effect"] >= 0 else "xp_paid_fewer"
+            parts.append(t(key, lang).format(x=format_number(abs(r["effect"]) * 100, 1, lang),
+                                             d=d)
+                         + f" ({self._ci(r['ci_low'], r['ci_high'], 100, 1, lang)})")
+        if "rmst_days" in by.index and np.isfinite(by.loc["rmst_days", "effect"]):
+            r = by.loc["rmst_days"]
+            key = "xp_days_sooner" if r["effect"] <= 0 else "xp_days_later"
+            parts.append(t(key, lang).format(x=format_number(abs(r["effect"]), 1, lang), h=h)
+                         + f" ({self._ci(-r['ci_high'], -r['ci_low'], 1, 1, lang)})")
+        if "churn" in by.index and np.isfinite(by.loc["churn", "effect"]):
+            r = by.loc["churn"]
+            if r["p_value"] >= self.alpha:
+                text = t("xp_churn_same", lang)
+            else:
+                text = t("xp_churn_up" if r["effect"] > 0 else "xp_churn_down", lang).format(
+                    x=format_number(abs(r["effect"]) * 100, 1, lang))
+            parts.append(f"{text} ({format_number(r['effect'] * 100, 1, lang)} pp, "
+                         f"{self._ci(r['ci_low'], r['ci_high'], 100, 1, lang)})")
+        if "net_value" in by.index and np.isfinite(by.loc["net_value", "effect"]):
+            r = by.loc["net_value"]
+            key = "xp_net_more" if r["effect"] >= 0 else "xp_net_less"
+            parts.append(t(key, lang).format(x=format_number(abs(r["effect"]) * 100, 2, lang))
+                         + f" ({self._ci(r['ci_low'], r['ci_high'], 100, 2, lang)})")
+        return f"{arm}: " + "; ".join(parts) + "."
+
+    def summary(self, lang: str = "en") -> str:
+        """Plain-language readout: SRM warning first, one sentence per arm, then caveats."""
+        lines = []
+        if self.srm.mismatch:
+            lines.append(self.srm.summary(lang))
+        for arm in self.arms:
+            if arm != self.control:
+                lines.append(self.arm_sentence(arm, lang))
+        if self.sequential is not None:
+            lines.append(self.sequential.summary(lang))
+        adjusted = self.effects[self.effects["adjusted"].astype(bool)]
+        if len(adjusted):
+            narrowing = float(np.nanmean(adjusted["ci_narrowing"])) * 100
+            lines.append(t("xp_adjusted", lang).format(x=format_number(narrowing, 0, lang)))
+        n_arms = len(self.arms) - 1
+        if n_arms > 1:
+            lines.append(t("xp_multiple", lang).format(k=n_arms))
+        if self.segments is not None and len(self.segments):
+            k = int(self.segments["p_value"].notna().sum())
+            m = int((self.segments["p_bh"] < self.alpha).sum())
+            lines.append(t("xp_segments", lang).format(k=k, m=m))
+        return " ".join(lines)
+
+    def _repr_html_(self) -> str:
+        parts = [f"<div><h3>{html.escape(self.title)}: {html.escape(self.experiment_id)}</h3>"]
+        if self.srm.mismatch:
+            parts.append('<div style="border:3px solid #c00;background:#fee;padding:8px;'
+                         f'font-weight:bold">{html.escape(self.srm.summary())}</div>')
+        parts.append(f"<p>{html.escape(self.summary())}</p>")
+        fmt = {"float_format": lambda x: f"{x:,.4g}", "border": 0, "escape": True}
+        parts.append(self.effects.to_html(index=False, **fmt))
+        if self.sequential is not None:
+            parts.append(f"<h4>{html.escape(self.sequential.title)}</h4>")
+            parts.append(self.sequential.looks.to_html(index=False, **fmt))
+        if self.segments is not None and len(self.segments):
+            parts.append("<h4>Segments (exploratory)</h4>")
+            parts.append(self.segments.to_html(index=False, **fmt))
+        if self.factorial is not None:
+            parts.append(f"<h4>{html.escape(self.factorial.title)}</h4>")
+            parts.append(self.factorial.table.to_html(index=False, **fmt))
+        parts.append(f"<h4>{html.escape(self.srm.title)}</h4>")
+        parts.append(self.srm.table.to_html(index=False, **fmt))
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
+    """Effects (list of :class:`~collections_lab.experiments.metrics.Effect`) as a table."""
+    rows = []
+    for e in effects:
+        lo, hi = e.ci()
+        narrowing = 1 - e.se / e.se_unadjusted if e.adjusted and e.se_unadjusted > 0 else np.nan
+        rows.append({"arm": e.arm, "metric": e.metric, "estimate": e.estimate,
+                     "control_estimate": e.control_estimate, "effect": e.effect,
+                     "ci_low": lo, "ci_high": hi, "p_value": e.p_value, "se": e.se,
+                     "adjusted": e.adjusted, "ci_narrowing": narrowing,
+                     "n_customers": e.n_customers, "n_invoices": e.n_invoices})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    frame = add_adjusted_p_values(frame, by="metric")
+    frame.insert(2, "label", [t(f"xp_metric_{m}", lang) for m in frame["metric"]])
+    frame["higher_is_better"] = frame["metric"].map(HIGHER_IS_BETTER)
+    return frame
+
+
+def _look_days(data: ExperimentData, plan: SequentialPlan) -> list[int]:
+    if plan.look_dates:
+        days = sorted({int((np.datetime64(pd.Timestamp(d).date(), "D")
+                            - np.datetime64("1970-01-01", "D")).astype(int))
+                       for d in plan.look_dates})
+        late = [d for d in days if d > data.as_of_day]
+        if late:
+            raise ValueError("look dates after as_of cannot have happened yet")
+        return days
+    return list(range(data.start_day + plan.every_days - 1, data.as_of_day + 1,
+                      plan.every_days)) or [data.as_of_day]
+
+
+def sequential_readout(data: ExperimentData, plan: SequentialPlan, arm: str | None = None,
+                       cfg: MetricConfig | None = None) -> SequentialResult:
+    """Replay the readouts at ``plan``'s look dates and apply alpha spending.
+
+    Information is measured in payment events (both arms) at each look; the z statistic
+    is the primary metric's clustered z for ``arm`` (default the first non-control arm).
+    """
+    cfg = cfg or MetricConfig()
+    arm = arm or data.arm_names[1]
+    a = data.arm_names.index(arm)
+    z, events, labels = [], [], []
+    for day in _look_days(data, plan):
+        view = data.at(day)
+        n_events = int(np.sum((view.cause == 1) & np.isin(view.invoice_arm, [0, a])))
+        try:
+            if plan.metric == "hazard_ratio":
+                log_hr, _, se, _ = hazard_ratio_effect(view, a, 0)
+                z.append(log_hr / se)
+            else:
+                eff = compare_arms(view, cfg, metrics=[plan.metric], arms=[arm])[0]
+                z.append(eff.z)
+        except ValueError:
+            z.append(np.nan)
+        events.append(n_events)
+        labels.append(str(np.datetime64("1970-01-01", "D") + day))
+    return group_sequential_test(z, events, plan.planned_events, plan.alpha, plan.spending,
+                                 metric=plan.metric, look_labels=labels)
+
+
+def segment_effects(data: ExperimentData, cfg: MetricConfig, metric: str = "paid_by_due_d",
+                    min_customers: int = 20) -> pd.DataFrame:
+    """The primary metric by segment, with BH-adjusted p-values across all segment rows."""
+    rows = []
+    for seg in sorted(set(data.customer_segment[np.unique(data.customer)])):
+        mask = data.customer_segment == seg
+        sub = data.subset_customers(mask)
+        per_arm = np.bincount(sub.customer_arm[np.unique(sub.customer)],
+                              minlength=len(data.arm_names))
+        if per_arm.min() < min_customers:
+            continue
+        for e in compare_arms(sub, cfg, metrics=[metric]):
+            lo, hi = e.ci()
+            rows.append({"segment": seg, "arm": e.arm, "metric": metric, "effect": e.effect,
+                         "ci_low": lo, "ci_high": hi, "p_value": e.p_value,
+                         "n_customers": e.n_customers})
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["p_bh"] = benjamini_hochberg(frame["p_value"])
+    return frame
+
+
+def analyze_experiment(
+    source,
+    experiment=None,
+    experiment_id: str | None = None,
+    control: str | None = None,
+    start=None,
+    as_of=None,
+    config: MetricConfig | None = None,
+    metrics=None,
+    adjust: bool = True,
+    segments: bool = True,
+    sequential: SequentialPlan | None = None,
+    factors: dict | None = None,
+    weights: dict | None = None,
+    stratified_by: str | None = "auto",
+    alpha: float = 0.05,
+    lang: str = "en",
+) -> ExperimentReadout:
+    """Analyse an experiment: SRM, effects, adjustment, segments, factorial, sequential.
+
+    Parameters
+    ----------
+    source
+        A :class:`~collections_lab.portfolio_model.Portfolio` (its assignments give the arms
+        and the start date) or a payment-times frame with an ``arm`` column.
+    experiment
+        The :class:`~collections_lab.assignment.Experiment` (planned weights for the SRM
+        check, control arm, factors); optional.
+    start, as_of
+        Experiment start (default: first assignment date) and readout date.
+    config
+        :class:`~collections_lab.experiments.metrics.MetricConfig` (d, horizons, costs).
+    metrics
+        Subset of :data:`~collections_lab.experiments.metrics.METRICS` (default all).
+    sequential
+        A :class:`SequentialPlan` for scheduled readouts (decision whether to stop).
+    factors
+        arm → {factor: level} for a factorial analysis (default ``experiment.factors``).
+    stratified_by
+        Column the assignment was stratified by; ``"auto"`` takes
+        ``experiment.stratify_by`` (none without an experiment: simple randomisation).
+    """
+    cfg = config or MetricConfig()
+    assignments = None
+    if experiment is not None:
+        experiment_id = experiment_id or experiment.experiment_id
+        control = control or experiment.control_arm
+        factors = factors if factors is not None else (experiment.factors or None)
+        if weights is None and experiment.weights:
+            weights = dict(experiment.weights)
+        elif weights is None:
+            weights = dict.fromkeys(experiment.arm_names, 1.0)
+    if hasattr(source, "payment_times") and hasattr(source, "assignments"):
+        assignments = source.assignments
+        if experiment_id is not None and len(assignments):
+            assignments = assignments[assignments["experiment_id"] == experiment_id]
+        if start is None and len(assignments):
+            start = assignments["assigned_at"].min()
+        frame = source.payment_times(as_of=as_of, experiment_id=experiment_id)
+    elif isinstance(source, pd.DataFrame):
+        frame = source
+        if start is None and "start" in frame.attrs:
+            start = frame.attrs["start"]
+    else:
+        raise TypeError("source must be a Portfolio or a payment-times DataFrame")
+    if stratified_by == "auto":
+        stratified_by = experiment.stratify_by if experiment is not None else None
+    data = ExperimentData.from_frame(frame, control=control, start=start, as_of=as_of,
+                                     pre_period_due_plus=cfg.due_plus_days,
+                                     stratified_by=stratified_by)
+    experiment_id = experiment_id or str(frame.attrs.get("experiment_id", "experiment"))
+
+    # SRM on the randomised units: the assignment table if we have it, else customers seen
+    if assignments is not None and len(assignments):
+        units = assignments[["customer_id", "arm"]].copy()
+        if hasattr(source, "customers") and "segment" in source.customers:
+            seg = source.customers.set_index("customer_id")["segment"]
+            units["segment"] = units["customer_id"].map(seg).fillna("unknown")
+    else:
+        units = pd.DataFrame({"customer_id": data.customer_ids,
+                              "arm": np.asarray(data.arm_names, dtype=object)[data.customer_arm],
+                              "segment": data.customer_segment})
+    srm = srm_check(units, weights=weights)
+
+    effects = compare_arms(data, cfg, metrics=metrics or METRICS)
+    if adjust:
+        effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
+    table = effects_frame(effects, lang)
+    notes = [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items() if v]
+    seg_table = segment_effects(data, cfg) if segments else None
+    fact = None
+    if factors:
+        try:
+            fact = factorial_analysis(data, factors, cfg.due_plus_days, alpha=alpha)
+        except ValueError as exc:
+            notes.append(f"factorial analysis skipped: {exc}")
+    seq = sequential_readout(data, sequential, cfg=cfg) if sequential is not None else None
+    as_of_ts = pd.Timestamp(np.datetime64("1970-01-01", "D") + data.as_of_day)
+    return ExperimentReadout(experiment_id, data.arm_names, data.control, as_of_ts, table, srm,
+                             cfg, seq, seg_table, fact, notes, alpha)

@@ -1,0 +1,111 @@
+"""Design functions: sample size, MDE, events, design effect, simulation power."""
+
+import numpy as np
+import pytest
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from collections_lab.experiments.data import ExperimentData
+from collections_lab.experiments.design import (
+    design_effect,
+    duration_weeks,
+    estimate_design_effect,
+    mde_proportion,
+    power_at_se,
+    power_by_simulation,
+    power_from_pilot,
+    power_proportion,
+    rmst_variance_per_invoice,
+    sample_size_from_pilot,
+    sample_size_hazard_ratio,
+    sample_size_proportion,
+    sample_size_rmst,
+    schoenfeld_events,
+)
+from collections_lab.experiments.estimators import AalenJohansen
+from collections_lab.experiments.synthetic import synthetic_payment_times
+
+
+def test_proportion_sample_size_agrees_with_statsmodels():
+    plan = sample_size_proportion(0.60, 0.05)
+    ref = NormalIndPower().solve_power(proportion_effectsize(0.65, 0.60), alpha=0.05,
+                                       power=0.8)
+    assert plan.invoices_per_arm == pytest.approx(ref, rel=0.02)
+    clustered = sample_size_proportion(0.60, 0.05, design_effect=2.0, invoices_per_customer=4)
+    assert clustered.invoices_per_arm == pytest.approx(2 * plan.invoices_per_arm, abs=2)
+    assert clustered.customers_per_arm == int(np.ceil(clustered.invoices_per_arm / 4))
+
+
+def test_power_and_mde_invert_the_sample_size():
+    plan = sample_size_proportion(0.6, 0.04, design_effect=1.5)
+    assert power_proportion(0.6, 0.04, plan.invoices_per_arm, design_effect=1.5) == \
+        pytest.approx(0.8, abs=0.01)
+    assert mde_proportion(0.6, plan.invoices_per_arm, design_effect=1.5) == \
+        pytest.approx(0.04, rel=0.03)
+    assert power_at_se(0.05, 0.05 / 2.8016) == pytest.approx(0.8, abs=0.001)
+
+
+def test_schoenfeld_events_and_hazard_ratio_plan():
+    # (1.96 + 0.8416)^2 / (0.25 * log(0.8)^2) = 630.6
+    assert schoenfeld_events(0.8) == 631
+    assert schoenfeld_events(1.25) == 631
+    plan = sample_size_hazard_ratio(1.2, event_probability=0.9, design_effect=1.4)
+    assert plan.events == schoenfeld_events(1.2, design_effect=1.4)
+    assert plan.invoices_per_arm == int(np.ceil(plan.events / 0.9 / 2))
+    with pytest.raises(ValueError):
+        schoenfeld_events(1.0)
+
+
+def test_design_effect_formula():
+    assert design_effect(1, 0.3) == 1.0
+    assert design_effect(5, 0.1) == pytest.approx(1.4)
+    assert design_effect(5, 0.1, cv=0.5) == pytest.approx(1 + (1.25 * 5 - 1) * 0.1)
+
+
+def test_rmst_variance_formula_matches_influence_function_variance():
+    rng = np.random.default_rng(4)
+    n, p, tau = 200_000, 0.03, 60
+    t = rng.geometric(p, n)
+    aj = AalenJohansen().fit(np.zeros(n, int), t, np.ones(n, int))
+    _, psi = aj.restricted_mean_free(0, tau)
+    survival = (1 - p) ** np.arange(1, tau + 1)
+    assert rmst_variance_per_invoice(survival, tau) == pytest.approx(n * np.sum(psi**2),
+                                                                    rel=0.03)
+    plan = sample_size_rmst(survival, days_saved=1.5, horizon_days=tau)
+    assert plan.invoices_per_arm > 0
+
+
+@pytest.fixture(scope="module")
+def pilot():
+    frame = synthetic_payment_times(3000, seed=9, arm_hr={"control": 1.0, "treatment": 1.0})
+    return ExperimentData.from_frame(frame, start="2025-03-01")
+
+
+def test_measured_design_effect_exceeds_one_with_shared_frailty(pilot):
+    assert estimate_design_effect(pilot, "paid_by_due_d") > 1.3
+
+
+def test_pilot_based_plan_and_power(pilot):
+    plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde=0.03)
+    assert plan.invoices_per_arm > 100 and plan.customers_per_arm > 10
+    per_arm = 1500
+    p_small = power_from_pilot(pilot, "paid_by_due_d", 0.02, per_arm)
+    p_big = power_from_pilot(pilot, "paid_by_due_d", 0.02, 4 * per_arm)
+    assert 0 < p_small < p_big < 1
+
+
+def test_power_by_simulation_increases_with_size():
+    def make(size, seed):
+        f = synthetic_payment_times(size, seed=seed, arm_hr={"control": 1.0, "treatment": 1.4})
+        return ExperimentData.from_frame(f, start="2025-03-01")
+
+    curve = power_by_simulation(make, [150, 900], metric="cash_by_due_d", n_sims=25)
+    table = curve.to_frame()
+    assert table["power"].iloc[1] > table["power"].iloc[0]
+    assert curve.size_for(0.5) == 900
+
+
+def test_duration():
+    assert duration_weeks(2000, 500, 45) == pytest.approx(4 + 45 / 7, abs=0.05)
+    with pytest.raises(ValueError):
+        duration_weeks(10, 0, 10)
