@@ -10,7 +10,9 @@ Measures
    HTML export) -- the floor every report pays;
 2. import overhead: the same plus the imports a report makes (collections_lab, pandas,
    matplotlib, seaborn, lifelines, statsmodels);
-3. the five reports of ``reports/weekly.yml`` on the bundled sample data, each with its
+3. a proxy report (sample loaded, payment times, summary, one figure, one table), alone
+   and as a batch of five with 1 and 2 jobs;
+4. the five reports of ``reports/weekly.yml`` on the bundled sample data, each with its
    duration and HTML size (written to ``benchmarks/out/reports``, not ``reports/``).
 Target: the five reports in <= 90 s on a 2-core machine.
 """
@@ -34,6 +36,20 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 IMPORTS = ("import collections_lab, pandas, matplotlib.pyplot, seaborn, lifelines, "
            "statsmodels.api")
+#: A stand-in for a thin report: imports, the sample loaded through the shared helper,
+#: payment times, a summary, one figure and one table.
+PROXY = """import matplotlib.pyplot as plt
+from collections_lab.reporting.notebook import (load_report_data, resolve_as_of,
+                                                 show_figure, show_summary)
+portfolio = load_report_data(None, None, None, lang=lang)
+pt = portfolio.payment_times(as_of=resolve_as_of(portfolio, None))
+show_summary([f"{pt.event.mean():.0%} of invoices paid in full"], lang)
+fig, ax = plt.subplots(figsize=(6, 3))
+pt.days_late.clip(-30, 120).hist(ax=ax, bins=50)
+ax.set_title("Days late")
+show_figure(fig)
+pt.groupby("segment")[["amount", "days_late"]].mean()
+"""
 
 
 def _notebook(folder: Path, name: str, code: str | None) -> str:
@@ -53,7 +69,8 @@ def overhead(repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         names = {"empty": _notebook(folder, "empty", None),
-                 "imports": _notebook(folder, "imports", IMPORTS)}
+                 "imports": _notebook(folder, "imports", IMPORTS),
+                 "proxy": _notebook(folder, "proxy", PROXY)}
         times: dict[str, list[float]] = {k: [] for k in names}
         for _ in range(repeat):
             for key, name in names.items():
@@ -61,6 +78,22 @@ def overhead(repeat: int) -> dict:
                 assert run.ok, run.error
                 times[key].append(run.duration_s)
     return {k: {"median_s": statistics.median(v), "runs_s": v} for k, v in times.items()}
+
+
+def proxies(jobs: int) -> dict:
+    """Five copies of the proxy report as one batch (the floor for the weekly five)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _notebook(folder, "proxy", PROXY)
+        batch = folder / "batch.yml"
+        batch.write_text("reports_dir: out\nreports:\n" + "".join(
+            f"  - {{notebook: proxy, report: proxy{i}}}\n" for i in range(5)))
+        start = time.perf_counter()
+        result = run_batch(batch, jobs=jobs, notebooks_dir=folder)
+        wall = time.perf_counter() - start
+        assert result.ok, [r.error for r in result.runs]
+        sizes = [r.html_bytes for r in result.runs]
+    return {"jobs": jobs, "wall_s": round(wall, 1), "html_kb": round(max(sizes) / 1024, 1)}
 
 
 def weekly(jobs: int) -> dict:
@@ -89,6 +122,11 @@ def main(argv=None) -> int:
         o = results["overhead"]
         print(f"kernel + papermill + export (empty notebook): {o['empty']['median_s']:.2f} s")
         print(f"... plus report imports:                       {o['imports']['median_s']:.2f} s")
+        print(f"proxy report (sample load, summary, figure):   {o['proxy']['median_s']:.2f} s")
+        results["proxies"] = [proxies(jobs) for jobs in args.jobs]
+        for p in results["proxies"]:
+            print(f"five proxy reports, jobs={p['jobs']}: {p['wall_s']:.1f} s wall, "
+                  f"{p['html_kb']:.0f} KB each")
     results["weekly"] = []
     for jobs in args.jobs:
         w = weekly(jobs)

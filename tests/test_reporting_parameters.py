@@ -2,7 +2,12 @@
 
 import pytest
 
-from collections_lab.reporting.parameters import ParameterError, check_parameters, parse_value
+from collections_lab.reporting.parameters import (
+    ParameterError,
+    check_parameters,
+    declared_parameters,
+    parse_value,
+)
 
 DECLARED = {"data": {}, "lang": {}, "as_of": {}, "mapping": {}, "pseudonymise": {}}
 
@@ -38,3 +43,26 @@ def test_standard_values_are_checked_before_running():
         check_parameters({"as_of": "31/12/2025"}, DECLARED, "n")
     assert check_parameters({"as_of": "2025-12-31", "lang": "es"}, DECLARED, "n") == {
         "as_of": "2025-12-31", "lang": "es"}
+
+
+def test_declared_parameters_survive_comments_papermill_cannot_parse(tmp_path):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(
+        'data = None  # None = bundled sample; a path otherwise\n'
+        'colour = "#ff0000"  # hex\n'
+        'weights: list = [1, 2]\n'
+        'import math\n'
+        'n = math.floor(2.5)\n'
+    )
+    cell.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), cell]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    declared = declared_parameters(path)
+    assert list(declared) == ["data", "colour", "weights", "n"]
+    assert declared["data"]["help"] == "None = bundled sample; a path otherwise"
+    assert declared["colour"]["default"] == '"#ff0000"' and declared["colour"]["help"] == "hex"
+    assert declared["weights"]["inferred_type_name"] == "list"
+    assert check_parameters({"data": None, "n": 3}, declared, "n.ipynb") == {"data": None, "n": 3}

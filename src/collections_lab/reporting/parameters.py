@@ -14,6 +14,7 @@ Example
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import difflib
 from pathlib import Path
@@ -59,14 +60,59 @@ def normalise_value(value):
 
 
 def declared_parameters(notebook: str | Path) -> dict[str, dict]:
-    """The parameters a notebook declares in its ``parameters`` cell.
+    """The parameters a notebook declares in its cell tagged ``parameters``.
 
-    Returns ``{name: {"default": "...", "inferred_type_name": "...", "help": "..."}}``
-    as papermill infers them (defaults are the source text).
+    Returns ``{name: {"name", "default", "inferred_type_name", "help"}}`` in cell order;
+    ``default`` is the source text of the value and ``help`` the line's ``#`` comment.
+
+    Every top-level assignment in the cell counts. We parse the cell with :mod:`ast`
+    instead of ``papermill.inspect_notebook`` because papermill's line regex gives up on
+    a line whose comment contains ``=`` (``data = None  # None = bundled sample``) and
+    would then report a declared name as unknown.
     """
-    import papermill
+    import nbformat
 
-    return dict(papermill.inspect_notebook(str(notebook)))
+    path = Path(notebook)
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells
+             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    source = cells[0].source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{path.name}: the parameters cell is not valid Python "
+                             f"(line {exc.lineno}: {exc.msg})") from None
+    lines = source.splitlines()
+    declared: dict[str, dict] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        default = ast.get_source_segment(source, value) or ""
+        line = lines[node.end_lineno - 1] if node.end_lineno else ""
+        rest = line[node.end_col_offset:]
+        comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        for target in targets:
+            if isinstance(target, ast.Name):
+                declared[target.id] = {
+                    "name": target.id,
+                    "default": default,
+                    "inferred_type_name": type(_literal(value)).__name__,
+                    "help": comment,
+                }
+    return declared
+
+
+def _literal(node):
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return None
 
 
 def _iso_date(value, notebook: str) -> str:

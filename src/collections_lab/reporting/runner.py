@@ -228,7 +228,8 @@ def run_report(
     Returns:
         A :class:`RunResult`; failures are returned (``status="failed"``), not raised.
     """
-    reports_dir = Path(reports_dir) if reports_dir is not None else paths.reports_dir()
+    # Absolute: papermill changes the working directory while the notebook runs.
+    reports_dir = (Path(reports_dir) if reports_dir is not None else paths.reports_dir()).resolve()
     parameters = dict(parameters or {})
     started = time.perf_counter()
     result = RunResult(
@@ -238,7 +239,7 @@ def run_report(
         parameters=parameters,
         as_of=None if parameters.get("as_of") is None else str(parameters["as_of"]),
         started_at=_now(),
-        reports_dir=str(reports_dir.resolve()),
+        reports_dir=str(reports_dir),
     )
     out_dir = reports_dir / result.report
     try:
