@@ -16,6 +16,8 @@ True
 from .assignment import Experiment, assign
 from .behaviour import BehaviourModel
 from .i18n import format_money, format_number, format_pct
+from .io import load_portfolio, load_table
+from .mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
 from .payment_times import PaymentTimesError, payment_times
 from .portfolio_model import Portfolio
 from .results import ResultMixin
@@ -32,6 +34,13 @@ from .strategies import (
     load_strategies,
     save_strategies,
 )
+from .validation import (
+    LoadReport,
+    TableReport,
+    ValidationError,
+    ValidationIssue,
+    validate_portfolio,
+)
 
 __version__ = "0.1.0"
 
@@ -39,6 +48,13 @@ __all__ = [
     "OUTCOMES",
     "TABLES",
     "BehaviourModel",
+    "ColumnMapping",
+    "LoadReport",
+    "MappingError",
+    "TableMapping",
+    "TableReport",
+    "ValidationError",
+    "ValidationIssue",
     "Discount",
     "Experiment",
     "InstallmentOffer",
@@ -56,10 +72,15 @@ __all__ = [
     "format_number",
     "format_pct",
     "generate_customers",
+    "list_presets",
+    "load_portfolio",
+    "load_preset",
+    "load_table",
     "load_strategies",
     "payment_times",
     "sample_experiment",
     "save_strategies",
     "simulate",
+    "validate_portfolio",
     "write_sample",
 ]

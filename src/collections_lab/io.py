@@ -144,10 +144,7 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     if file_issues:
         raise ValidationError(file_issues)
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
-    portfolio = Portfolio(**frames, source=_describe(source))
-    # Portfolio has no report field (yet): attach it so analysts can see what was rejected.
-    portfolio.load_report = report
-    return portfolio
+    return Portfolio(**frames, source=_describe(source), load_report=report)
 
 
 # ===================================================================== dispatching

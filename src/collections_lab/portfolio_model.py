@@ -35,7 +35,9 @@ class Portfolio:
     """The five tables of one receivables portfolio (real or simulated).
 
     Attributes are DataFrames with the columns of :mod:`collections_lab.schema`.
-    ``source`` says where it came from (a path, a URL or ``"simulation"``).
+    ``source`` says where it came from (a path, a URL or ``"simulation"``);
+    ``load_report`` is the :class:`~collections_lab.validation.LoadReport` of a loaded
+    portfolio (rows read, used and rejected per table), ``None`` for simulated data.
     """
 
     customers: pd.DataFrame
@@ -44,6 +46,7 @@ class Portfolio:
     payments: pd.DataFrame = field(default_factory=lambda: empty_table("payments"))
     assignments: pd.DataFrame = field(default_factory=lambda: empty_table("assignments"))
     source: str = ""
+    load_report: object = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:
