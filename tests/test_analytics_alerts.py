@@ -114,3 +114,9 @@ def test_tradeoff_recall_falls_and_precision_rises_with_threshold(distressed_por
     assert curve["precision"].iloc[-1] > curve["precision"].iloc[0]
     # lower thresholds alert earlier: longer lead before churn / default
     assert curve["median_lead_days"].iloc[0] > curve["median_lead_days"].iloc[-1]
+
+
+def test_nobody_monitored_gives_an_empty_result_not_an_error():
+    pt = frame_of(history("a", [0, 1]), history("b", [3]))
+    res = behaviour_alerts(pt, params=PARAMS)
+    assert res.to_frame().empty and res.n_monitored == 0 and res.n_unmonitored == 2

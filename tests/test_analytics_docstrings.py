@@ -13,6 +13,8 @@ MODULES = [
     "collections_lab.analytics.alerts",
     "collections_lab.analytics.churn",
     "collections_lab.analytics.engagement",
+    "collections_lab.analytics.health",
+    "collections_lab.analytics.plots",
 ]
 
 

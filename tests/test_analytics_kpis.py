@@ -189,3 +189,14 @@ def test_kpi_report_matches_the_single_calls():
                                   monthly_trends(p, as_of=AS_OF, start="2025-01-01",
                                                  by="segment").to_frame())
     assert set(report) == {"snapshot", "aging", "at_risk", "trends"}
+
+
+def test_escalated_balances_stay_receivable_unless_excluded():
+    p = hand_portfolio()
+    p.invoices["escalated_at"] = pd.NaT
+    p.invoices.loc[p.invoices["invoice_id"] == "g", "escalated_at"] = pd.Timestamp("2025-03-01")
+    kept = aging(p, AS_OF).to_frame().set_index("bucket")
+    assert kept.loc["61-90", "amount"] == 60.0  # still owed, an agency is chasing it
+    out = aging(p, AS_OF, include_escalated=False).to_frame().set_index("bucket")
+    assert out.loc["61-90", "amount"] == 0.0
+    assert out["amount"].sum() == 960.0 - 60.0

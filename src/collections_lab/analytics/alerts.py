@@ -148,8 +148,10 @@ def _chart(obs: pd.DataFrame, p: AlertParams) -> pd.DataFrame:
     sd = np.sqrt((df * bstats["var"].fillna(pooled) + p.prior_weight * pooled)
                  / (df + p.prior_weight))
     bstats["sd"] = np.maximum(sd, p.sd_floor_days)
-    mon = obs.loc[j >= p.baseline_n].join(bstats[["mean", "sd"]], on="customer_id",
-                                           how="inner")
+    mon = obs.loc[j >= p.baseline_n]
+    mon = mon.assign(mean=mon["customer_id"].map(bstats["mean"]),
+                     sd=mon["customer_id"].map(bstats["sd"]))
+    mon = mon.loc[mon["mean"].notna()]
     z = np.clip((mon["x"].to_numpy() - mon["mean"].to_numpy()) / mon["sd"].to_numpy(),
                 -p.z_max, p.z_max)
     mon = mon.assign(z=z)

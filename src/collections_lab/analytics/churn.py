@@ -47,8 +47,8 @@ from ..i18n import check_language, format_pct
 from ..results import ResultMixin
 from .discipline import payment_discipline
 
-__all__ = ["FEATURES", "ChurnModel", "ChurnValidation", "churn_features", "churn_snapshots",
-           "churn_validation"]
+__all__ = ["FEATURES", "ChurnModel", "ChurnValidation", "all_snapshots", "churn_features",
+           "churn_snapshots", "churn_validation"]
 
 FEATURES = (
     "n_invoices_90", "n_invoices_180", "days_since_last_invoice", "tenure_days",
@@ -184,14 +184,9 @@ class ChurnModel:
             ) -> ChurnModel:
         """Train on snapshots with labels known by ``as_of`` (month ends from ``start``)."""
         if snapshots is None:
-            as_of = _day(as_of) if as_of is not None else portfolio.last_date
-            first = start or portfolio.invoices["issue_date"].min() + pd.Timedelta(days=90)
-            cutoffs = [c for c in _month_ends(first, as_of)
-                       if c + pd.Timedelta(days=self.horizon_days) <= as_of]
-            if not cutoffs:
-                raise ValueError("not enough history: no cutoff has its 90-day label known "
-                                 f"by {as_of.date()}")
-            snapshots = churn_snapshots(portfolio, cutoffs, self.horizon_days, self.active_days)
+            snapshots = all_snapshots(portfolio, as_of, self.horizon_days, self.active_days)
+            if start is not None:
+                snapshots = snapshots.loc[snapshots["cutoff"] >= _day(start)]
         y = snapshots["churned"].to_numpy(dtype=int)
         if len(np.unique(y)) < 2:
             raise ValueError("training snapshots hold a single class (nobody or everybody "
@@ -250,14 +245,29 @@ class ChurnValidation(ResultMixin):
                 f"{format_pct(self.base_rate_test, 1, lang)}.")
 
 
+def all_snapshots(portfolio, as_of=None, horizon_days: int = 90,
+                  active_days: int = 90) -> pd.DataFrame:
+    """Snapshots at every month end whose label is known by ``as_of`` (for reuse)."""
+    as_of = _day(as_of) if as_of is not None else portfolio.last_date
+    first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
+    cutoffs = [c for c in _month_ends(first, as_of)
+               if c + pd.Timedelta(days=horizon_days) <= as_of]
+    if not cutoffs:
+        raise ValueError(f"not enough history: no cutoff has its {horizon_days}-day label "
+                         f"known by {as_of.date()}")
+    return churn_snapshots(portfolio, cutoffs, horizon_days, active_days)
+
+
 def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
                      horizon_days: int = 90, active_days: int = 90, n_bins: int = 10,
-                     random_state: int = 0) -> ChurnValidation:
+                     random_state: int = 0, snapshots: pd.DataFrame | None = None
+                     ) -> ChurnValidation:
     """Train on cutoffs with labels known by ``split_date``; test on cutoffs from it on.
 
     Training cutoffs are month ends ``c`` with ``c + horizon ≤ split_date``; test cutoffs
     are month ends ``c ≥ split_date`` with ``c + horizon ≤ as_of``. Raises a ValueError
-    naming the dates when either side is empty or holds a single class.
+    naming the dates when either side is empty or holds a single class. ``snapshots``
+    (from :func:`all_snapshots`) avoids recomputing features already built.
     """
     split = _day(split_date)
     as_of = _day(as_of) if as_of is not None else portfolio.last_date
@@ -271,8 +281,14 @@ def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
             f"(split {split.date()}, as_of {as_of.date()}, horizon {horizon_days} days); "
             "move split_date or as_of"
         )
-    train = churn_snapshots(portfolio, train_c, horizon_days, active_days)
-    test = churn_snapshots(portfolio, test_c, horizon_days, active_days)
+    if snapshots is None:
+        train = churn_snapshots(portfolio, train_c, horizon_days, active_days)
+        test = churn_snapshots(portfolio, test_c, horizon_days, active_days)
+    else:
+        train = snapshots.loc[snapshots["cutoff"].isin(train_c)]
+        test = snapshots.loc[snapshots["cutoff"].isin(test_c)]
+        if train.empty or test.empty:
+            raise ValueError("the given snapshots do not cover the training and test cutoffs")
     m = ChurnModel(horizon_days, active_days, model, random_state).fit(portfolio,
                                                                       snapshots=train)
     y = test["churned"].to_numpy(dtype=int)

@@ -22,6 +22,8 @@ Definitions (AR = open receivables at the end of a day, P = period in days, defa
 - **CEI** over ``(start, end]``: ``(B + S − E) / (B + S − E_current) × 100`` with B the AR
   at ``start``, S the sales in the period, E the AR at ``end`` and E_current the part of
   E not yet due. Write-offs leave AR, so they count as resolved, as in the usual formula.
+- Escalated invoices stay receivable (still owed) unless ``include_escalated=False``,
+  which takes them out on their escalation date like a write-off.
 - **At-risk rate** of an issue month: ``Σ unpaid 90 days after each invoice's issue date /
   Σ invoiced`` for the month's invoices (write-offs count as unpaid); only for months
   whose last invoice has had 90 days by ``as_of`` (else NaN).
@@ -115,14 +117,16 @@ class KPITable(ResultMixin):
         return _summarise(self, check_language(lang))
 
 
-def _ledger(portfolio, by, conversion, reporting_currency, total) -> Ledger:
+def _ledger(portfolio, by, conversion, reporting_currency, total,
+            include_escalated: bool = True) -> Ledger:
     if isinstance(portfolio, Ledger):
-        if by or conversion is not None or total:
+        if by or conversion is not None or total or not include_escalated:
             raise ValueError("a prebuilt Ledger already fixes grouping and currency "
                              "conversion: pass by/conversion/total to Ledger.build instead")
         return portfolio
     return Ledger.build(portfolio, by=by, conversion=conversion,
-                        reporting_currency=reporting_currency, total=total)
+                        reporting_currency=reporting_currency, total=total,
+                        include_escalated=include_escalated)
 
 
 def _require_invoices(led: Ledger, day: int) -> None:
@@ -259,6 +263,7 @@ def aging(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
 ) -> KPITable:
     """Aging of open receivables at ``as_of``: count and open amount per bucket.
 
@@ -269,7 +274,7 @@ def aging(
     Example: an invoice of 100 due 2025-01-31, unpaid on 2025-02-15, is 15 days past due:
     bucket ``1-30``, amount 100.
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = to_day(as_of)
     _require_invoices(led, day)
     counts, amounts = _aging_arrays(led, day)
@@ -297,6 +302,7 @@ def dso(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
     max_months: int = 24,
 ) -> KPITable:
     """Days sales outstanding at ``as_of`` by the standard and the countback methods (days).
@@ -310,7 +316,7 @@ def dso(
     DSO is NaN where the period has no sales (undefined), and countback is NaN when AR
     exceeds ``max_months`` months of sales.
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = to_day(as_of)
     _require_invoices(led, day)
     arrays = _snapshot_arrays(led, day, period_days, max_months)
@@ -331,6 +337,7 @@ def cei(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
 ) -> KPITable:
     """Collection effectiveness index over the period ``(start, end]`` (percent).
 
@@ -340,7 +347,7 @@ def cei(
     E 250 of which 200 current -> (100 + 200 − 250) / (100 + 200 − 200) = 50%.
     NaN when the denominator is zero (nothing was collectable).
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     s, e = to_day(start), to_day(end)
     if e <= s:
         raise ValueError(f"CEI period must end after it starts (start {start}, end {end})")
@@ -358,6 +365,7 @@ def at_risk_rate(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
 ) -> KPITable:
     """Share of each issue month's invoiced amount still unpaid ``horizon_days`` later.
 
@@ -366,7 +374,7 @@ def at_risk_rate(
     horizon is on or before ``as_of``; incomplete months have ``at_risk_rate`` NaN.
     Example: January invoices 100 (paid day 20) and 300 (half paid day 95) -> 300/400.
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = to_day(as_of)
     _require_invoices(led, day)
     return KPITable(_at_risk_frame(led, day, horizon_days), "at_risk_rate", led.keys,
@@ -401,6 +409,7 @@ def kpi_snapshot(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
     max_months: int = 24,
 ) -> KPITable:
     """Every KPI at ``as_of`` in one row per group (currency × ``by``).
@@ -410,7 +419,7 @@ def kpi_snapshot(
     days past due), cei (over the last ``period_days``), at_risk_rate and at_risk_month
     (latest complete issue month). See the module docstring for each formula.
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = to_day(as_of)
     _require_invoices(led, day)
     frame = _with_keys(led, _snapshot_arrays(led, day, period_days, max_months))
@@ -440,6 +449,7 @@ def monthly_trends(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
     max_months: int = 24,
 ) -> KPITable:
     """KPIs at each month end from ``start`` to ``as_of`` (the last point is ``as_of``).
@@ -452,7 +462,7 @@ def monthly_trends(
     """
     if as_of is None and not isinstance(portfolio, Ledger):
         as_of = portfolio.last_date
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = to_day(as_of)
     first = to_day(start) if start is not None else int(led.issue.min())
     if first > day:
@@ -537,8 +547,9 @@ def _summarise(result: KPITable, lang: str) -> str:
         return f"{head}{date}: " + "; ".join(parts) + "."
     if result.kpi == "aging":
         late = frame.loc[frame["bucket"] == "90+"]
+        others = [k for k in result.keys if k != "currency"]  # the money shows currency
         parts = [
-            f"{_group_name(r, result.keys)} {format_money(r['amount'], r['currency'], lang)}"
+            f"{_group_name(r, others)} {format_money(r['amount'], r['currency'], lang)}".strip()
             for _, r in late.iterrows()
         ]
         if lang == "es":
@@ -560,6 +571,7 @@ def kpi_report(
     conversion: Mapping[str, float] | None = None,
     reporting_currency: str | None = None,
     total: bool = False,
+    include_escalated: bool = True,
 ) -> dict[str, KPITable]:
     """All KPI tables at once from one ledger: ``snapshot``, ``aging``, ``at_risk``, ``trends``.
 
@@ -567,7 +579,7 @@ def kpi_report(
     :func:`at_risk_rate` and :func:`monthly_trends`; building the ledger once saves most
     of the time on large portfolios (see ``benchmarks/RESULTS.md``).
     """
-    led = _ledger(portfolio, by, conversion, reporting_currency, total)
+    led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     return {
         "snapshot": kpi_snapshot(led, as_of, period_days=period_days, horizon_days=horizon_days),
         "aging": aging(led, as_of),

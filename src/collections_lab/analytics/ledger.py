@@ -104,6 +104,14 @@ def reporting_label(conversion: Mapping[str, float], reporting_currency: str | N
     return ones[0] if len(ones) == 1 else "converted"
 
 
+def _leaves_ar(inv: pd.DataFrame, include_escalated: bool) -> np.ndarray:
+    """Day a balance stops being a receivable: write-off (or escalation when excluded)."""
+    gone = day_numbers(_optional(inv, "written_off_at", pd.NaT))
+    if not include_escalated:
+        gone = np.minimum(gone, day_numbers(_optional(inv, "escalated_at", pd.NaT)))
+    return gone
+
+
 @dataclass
 class Ledger:
     """Invoices and payments as arrays, with group codes, for fast as-of balances.
@@ -138,6 +146,7 @@ class Ledger:
         conversion: Mapping[str, float] | None = None,
         reporting_currency: str | None = None,
         total: bool = False,
+        include_escalated: bool = True,
     ) -> Ledger:
         """Arrays for the KPIs, grouped by ``currency`` plus the ``by`` columns.
 
@@ -145,7 +154,9 @@ class Ledger:
         ``conversion`` maps currency -> rate into one reporting currency; then the
         ``currency`` key holds the reporting currency. ``total=True`` asks for one group
         over everything, which needs a single currency or a conversion table
-        (:class:`MixedCurrencyError` otherwise).
+        (:class:`MixedCurrencyError` otherwise). ``include_escalated=False`` takes
+        balances handed to legal collection out of receivables on their escalation date
+        (as a write-off), for teams whose AR excludes accounts placed with an agency.
         """
         inv = portfolio.invoices
         if inv is None or len(inv) == 0:
@@ -224,7 +235,7 @@ class Ledger:
             group=codes,
             issue=day_numbers(inv["issue_date"]),
             due=day_numbers(inv["due_date"]),
-            written_off=day_numbers(_optional(inv, "written_off_at", pd.NaT)),
+            written_off=_leaves_ar(inv, include_escalated),
             amount=amount,
             pay_invoice=pay_invoice,
             pay_day=pay_day,

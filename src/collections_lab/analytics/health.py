@@ -1,0 +1,142 @@
+"""Portfolio health in one call: every analytics result the health report shows.
+
+:func:`portfolio_health` runs the KPIs, payment discipline, payer tiers and clusters,
+behaviour-change alerts, churn risk and the engagement lists at one ``as_of`` date, and
+:meth:`PortfolioHealth.executive_summary` turns them into plain sentences (en/es). The
+report notebook ``notebooks/01_portfolio_health.ipynb`` only calls this and the plots.
+
+Example
+-------
+>>> from collections_lab.simulate import simulate
+>>> from collections_lab.strategies import example_strategies
+>>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
+...                start="2024-01-01", end="2024-12-31")
+>>> h = portfolio_health(sim.portfolio, as_of="2024-12-31", churn=False)
+>>> len(h.executive_summary("es")) >= 5
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..i18n import check_language, format_number
+from ..portfolio_model import Portfolio
+from ..results import ResultMixin
+from .alerts import Alerts, behaviour_alerts
+from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
+from .discipline import Discipline, payment_discipline
+from .engagement import EngagementList, call_list, open_balances, thank_list
+from .kpis import KPITable, kpi_report, kpi_snapshot
+from .segments import Clusters, Tiers, payer_clusters, payer_tiers
+
+__all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
+
+
+def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
+    """The portfolio's invoices in one currency, with their payments and reminders."""
+    inv = portfolio.invoices
+    if currency not in set(inv["currency"]):
+        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
+                         f"{sorted(inv['currency'].unique())}")
+    inv = inv.loc[inv["currency"] == currency]
+    ids = set(inv["invoice_id"])
+    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
+    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
+    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
+        inv["customer_id"])]
+    return Portfolio(customers, inv, keep["reminders"], keep["payments"],
+                     portfolio.assignments, source=portfolio.source)
+
+
+@dataclass
+class PortfolioHealth(ResultMixin):
+    """All portfolio-health results at one date (see :func:`portfolio_health`)."""
+
+    as_of: pd.Timestamp
+    kpis: dict[str, KPITable]
+    by_group: KPITable | None
+    discipline: Discipline
+    tiers: Tiers
+    clusters: Clusters | None
+    alerts: Alerts
+    churn_validation: ChurnValidation | None
+    churn_scores: pd.DataFrame | None
+    thank: EngagementList
+    call: EngagementList
+    notes: list[str] = field(default_factory=list)
+    title = "Portfolio health"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.kpis["snapshot"].to_frame()
+
+    def executive_summary(self, lang: str = "en") -> list[str]:
+        """Plain sentences for the report's summary box, from the results above."""
+        check_language(lang)
+        items = [self.kpis["snapshot"].summary(lang), self.kpis["aging"].summary(lang),
+                 self.discipline.summary(lang), self.tiers.summary(lang),
+                 self.alerts.summary(lang)]
+        if self.churn_validation is not None and self.churn_scores is not None:
+            high = int((self.churn_scores["churn_probability"] >= 0.3).sum())
+            n = format_number(high, 0, lang)
+            items.append(self.churn_validation.summary(lang))
+            items.append(f"{n} clientes activos tienen un riesgo de abandono de 30 % o más en "
+                         "los próximos 90 días." if lang == "es" else
+                         f"{n} active customers have a churn risk of 30% or more in the next "
+                         "90 days.")
+        items += [self.thank.summary(lang), self.call.summary(lang)]
+        return items + self.notes
+
+    def summary(self, lang: str = "en") -> str:
+        return " ".join(self.executive_summary(lang))
+
+
+def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",
+                     currency: str | None = None, churn: bool = True,
+                     churn_split_months: int = 6, n_clusters: int = 4,
+                     include_escalated: bool = True, lang: str = "en") -> PortfolioHealth:
+    """Compute every portfolio-health result at ``as_of`` (default: last date in the data).
+
+    ``kpis`` holds the KPI tables per currency (snapshot, aging, at-risk, monthly
+    trends); ``by_group`` the snapshot per currency and ``by`` (e.g. segment).
+    ``currency`` restricts everything to one currency; ``include_escalated=False`` takes
+    balances handed to legal collection out of receivables (see
+    :mod:`~collections_lab.analytics.kpis`). ``churn=False`` skips the churn model (it needs about a year of history:
+    training cutoffs before ``as_of - churn_split_months`` whose 90-day labels are known
+    then, tested after). When churn cannot be validated (too little history, one class),
+    the reason is kept in ``notes`` instead of failing the whole report.
+    """
+    if currency:
+        portfolio = restrict_currency(portfolio, currency)
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else portfolio.last_date
+    notes: list[str] = []
+    kpis = kpi_report(portfolio, as_of, include_escalated=include_escalated)
+    by_group = (kpi_snapshot(portfolio, as_of, by=by, include_escalated=include_escalated)
+                if by else None)
+    pt = portfolio.payment_times(as_of=as_of)
+    disc = payment_discipline(pt, as_of=as_of)
+    tiers = payer_tiers(disc, lang=lang)
+    try:
+        clusters = payer_clusters(disc, n_clusters=n_clusters)
+    except ValueError as exc:
+        clusters = None
+        notes.append(str(exc))
+    alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True)
+    validation = scores = None
+    if churn:
+        split = as_of - pd.DateOffset(months=churn_split_months)
+        try:
+            snaps = all_snapshots(portfolio, as_of)
+            validation = churn_validation(portfolio, split_date=split, as_of=as_of,
+                                          snapshots=snaps)
+            scores = ChurnModel().fit(portfolio, snapshots=snaps).predict(portfolio, as_of=as_of)
+        except ValueError as exc:
+            notes.append(("Modelo de abandono no evaluado: " if lang == "es" else
+                          "Churn model not evaluated: ") + str(exc))
+    balances = open_balances(portfolio, as_of)
+    thank = thank_list(tiers, alerts, scores, balances, lang=lang)
+    call = call_list(tiers, alerts, scores, balances, lang=lang)
+    return PortfolioHealth(as_of, kpis, by_group, disc, tiers, clusters, alerts, validation, scores,
+                           thank, call, notes)

@@ -1,0 +1,46 @@
+"""The one-call portfolio health used by the report notebook."""
+
+import pandas as pd
+import pytest
+
+from collections_lab.analytics.health import portfolio_health, restrict_currency
+from collections_lab.simulate import simulate
+from collections_lab.strategies import example_strategies
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate(500, example_strategies()["nudge_then_firm"], seed=8,
+                    start="2024-01-01", end="2025-03-31")
+
+
+def test_health_collects_every_result_and_summarises_in_both_languages(sim):
+    h = portfolio_health(sim.portfolio, as_of="2025-03-31")
+    assert set(h.kpis) == {"snapshot", "aging", "at_risk", "trends"}
+    assert set(h.by_group.to_frame()["segment"]) <= {"small", "medium", "large", "public"}
+    assert h.churn_validation is not None and 0.5 < h.churn_validation.auc <= 1
+    assert h.churn_scores["churn_probability"].between(0, 1).all()
+    en, es = h.executive_summary("en"), h.executive_summary("es")
+    assert len(en) == len(es) >= 8
+    assert any("DSO" in s and "days" in s for s in en)
+    assert any("días" in s for s in es)
+    # the thank list never holds a customer of the call list for an alert
+    alerted = set(h.alerts.frame["customer_id"])
+    assert not alerted & set(h.thank.frame["customer_id"])
+
+
+def test_health_without_enough_history_for_churn_keeps_a_note(sim):
+    h = portfolio_health(sim.portfolio, as_of="2024-06-30")
+    assert h.churn_validation is None
+    assert any("Churn model not evaluated" in n for n in h.notes)
+
+
+def test_restrict_currency_keeps_only_that_currency(sim):
+    one = restrict_currency(sim.portfolio, "EUR")
+    assert set(one.invoices["currency"]) == {"EUR"}
+    assert one.payments["invoice_id"].isin(one.invoices["invoice_id"]).all()
+    h = portfolio_health(sim.portfolio, as_of="2025-03-31", currency="EUR", churn=False)
+    assert h.kpis["snapshot"].to_frame()["currency"].tolist() == ["EUR"]
+    with pytest.raises(ValueError, match="no invoice in 'XXX'"):
+        restrict_currency(sim.portfolio, "XXX")
+    assert isinstance(h.as_of, pd.Timestamp)
