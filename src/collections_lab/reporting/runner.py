@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import logging
 import os
 import re
 import time
@@ -284,25 +285,50 @@ def run_report(
     return result
 
 
+class _SupersededWarnings(logging.Filter):
+    """Drop papermill's own parameter warnings: :func:`check_parameters` has already
+    refused unknown names, and papermill's line parser misreads valid cells (a comment
+    containing ``=``), so its "Passed unknown parameter: data" would be false."""
+
+    MESSAGES = ("Passed unknown parameter", "Unable to parse line")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.MESSAGES)
+
+
+@contextlib.contextmanager
+def _quiet_papermill():
+    loggers = [logging.getLogger("papermill"), logging.getLogger("papermill.translators")]
+    flt = _SupersededWarnings()
+    for logger in loggers:
+        logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(flt)
+
+
 def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
              start_timeout: float) -> None:
     import papermill
 
-    papermill.execute_notebook(
-        str(notebook),
-        str(output),
-        parameters=parameters,
-        kernel_name="python3",
-        kernel_manager_class=_kernel_manager_class(),
-        cwd=str(notebook.parent),
-        execution_timeout=timeout,
-        start_timeout=start_timeout,
-        progress_bar=False,
-        log_output=False,
-        # The kernel's own warnings (e.g. "running over TCP without encryption" on a
-        # local kernel) would fill scheduler logs; cell errors still reach the notebook.
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-    )
+    with _quiet_papermill():
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            kernel_manager_class=_kernel_manager_class(),
+            cwd=str(notebook.parent),
+            execution_timeout=timeout,
+            start_timeout=start_timeout,
+            progress_bar=False,
+            log_output=False,
+            # The kernel's own warnings (e.g. "running over TCP without encryption" on a
+            # local kernel) would fill scheduler logs; cell errors still reach the notebook.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
 
 
 def _publish(executed: Path, out_dir: Path, result: RunResult) -> None:
