@@ -195,15 +195,19 @@ def efron_tie_sums(d: np.ndarray, s0: np.ndarray, d0: np.ndarray) -> np.ndarray:
     return np.column_stack([logs, k0, k1, q0, q1, q2])
 
 
-def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk: int = 2_000_000):
+def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk: int = 2_000_000,
+                  entry=None):
     """Efron partial likelihood with integer frequency weights; Newton–Raphson.
 
     A row with weight k stands for k invoices with identical covariates and day: the tie
     correction runs over all tied invoices (sum of weights), as the row-level fit does.
+    ``entry``: counting-process starts (a row is at risk on (entry, time]).
     Returns (beta, covariance, loglik).
     """
     order = np.argsort(time, kind="stable")
     X, time, event, w = X[order], time[order], event[order], w[order]
+    if entry is not None:
+        entry = np.asarray(entry)[order]
     mean = (w[:, None] * X).sum(0) / w.sum()
     Xc = X - mean
     n, p = Xc.shape
@@ -215,6 +219,9 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
     d_ev = d_t[has].astype(np.int64)
     xsum = np.stack([np.bincount(tid, weights=dw * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
     xx = Xc[:, :, None] * Xc[:, None, :]
+    if entry is not None:  # rows with entry >= t are not yet at risk at t
+        e_order = np.argsort(entry, kind="stable")
+        e_pos = np.searchsorted(entry[e_order], uniq[has], side="left")
     big = d_ev > CLOSED_FORM_TIES  # days with many tied payments: digamma closed forms
     small_idx = np.nonzero(~big)[0]
     # chunks of (small-tie) event days so that the tie vectors stay bounded in memory
@@ -233,6 +240,14 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
         rc1 = np.cumsum((r[:, None] * Xc)[::-1], 0)[::-1]
         rc2 = np.cumsum((r[:, None, None] * xx)[::-1], 0)[::-1]
         s0, s1, s2 = rc0[start][has], rc1[start][has], rc2[start][has]
+        if entry is not None:
+            re_, xe, xxe = r[e_order], Xc[e_order], xx[e_order]
+            t0 = np.concatenate([[0.0], np.cumsum(re_)])
+            t1 = np.vstack([np.zeros((1, p)), np.cumsum(re_[:, None] * xe, 0)])
+            t2 = np.concatenate([np.zeros((1, p, p)), np.cumsum(re_[:, None, None] * xxe, 0)])
+            s0 = s0 - (t0[-1] - t0[e_pos])
+            s1 = s1 - (t1[-1] - t1[e_pos])
+            s2 = s2 - (t2[-1] - t2[e_pos])
         re = r * event
         d0 = np.bincount(tid, weights=re, minlength=len(uniq))[has]
         d1 = np.stack([np.bincount(tid, weights=re * Xc[:, j], minlength=len(uniq)) for j in range(p)], 1)[has]
@@ -338,6 +353,63 @@ def fit_cox_counts(
                      "Efron partial likelihood on counts (model-based SE)", design.references)
 
 
+def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entry=None):
+    """Sandwich covariance of Cox coefficients clustered by ``clusters`` (e.g. customer).
+
+    V = I⁻¹ (Σ_c U_c U_cᵀ) I⁻¹ with U_c the sum of the Breslow-type score residuals of the
+    cluster's invoices at the fitted β (as statsmodels' ``PHReg`` and R's ``coxph`` do),
+    vectorised with cumulative sums. Written here because lifelines' ``cluster_col`` path
+    takes ~7 s on 25k invoices (it loops in Python) while this takes milliseconds; the tests
+    check it against lifelines' robust errors. ``entry``: interval starts for
+    counting-process (time-varying) data, at risk on (entry, time].
+    """
+    X = np.asarray(X, float)
+    time = np.asarray(time)
+    event = np.asarray(event, bool)
+    n, p = X.shape
+    r = np.exp((X - X.mean(0)) @ beta)
+    uniq = np.unique(time[event])
+    # risk-set sums at each event time: rows with time >= t (and entry < t)
+    order = np.argsort(time, kind="stable")
+    ts = time[order]
+    rc0 = np.cumsum(r[order][::-1])[::-1]
+    rc1 = np.cumsum((r[:, None] * X)[order][::-1], 0)[::-1]
+    pos = np.searchsorted(ts, uniq, side="left")
+    s0, s1 = rc0[pos], rc1[pos]
+    if entry is not None:
+        entry = np.asarray(entry)
+        eo = np.argsort(entry, kind="stable")
+        es = entry[eo]
+        ec0 = np.concatenate([[0.0], np.cumsum(r[eo])])
+        ec1 = np.vstack([np.zeros((1, p)), np.cumsum((r[:, None] * X)[eo], 0)])
+        k = np.searchsorted(es, uniq, side="left")  # rows with entry >= t are not yet at risk
+        s0 = s0 - (ec0[-1] - ec0[k])
+        s1 = s1 - (ec1[-1] - ec1[k])
+    d = np.bincount(np.searchsorted(uniq, time[event]), minlength=len(uniq)).astype(float)
+    xbar = s1 / s0[:, None]
+    a = np.cumsum(d / s0)
+    b = np.cumsum(d[:, None] * xbar / s0[:, None], 0)
+
+    def upto(t):  # cumulative sums over event times <= t
+        k = np.searchsorted(uniq, t, side="right") - 1
+        va = np.where(k >= 0, a[np.clip(k, 0, None)], 0.0)
+        vb = np.where((k >= 0)[:, None], b[np.clip(k, 0, None)], 0.0)
+        return va, vb
+
+    a_t, b_t = upto(time)
+    if entry is not None:
+        a_e, b_e = upto(entry)
+        a_t, b_t = a_t - a_e, b_t - b_e
+    k_own = np.searchsorted(uniq, time)
+    own = np.where(event[:, None], X - xbar[np.clip(k_own, 0, len(uniq) - 1)], 0.0)
+    resid = own - r[:, None] * (X * a_t[:, None] - b_t)
+    codes, _ = pd.factorize(np.asarray(clusters))
+    sums = np.zeros((codes.max() + 1, p))
+    np.add.at(sums, codes, resid)
+    meat = sums.T @ sums
+    return info_inv @ meat @ info_inv
+
+
 # --------------------------------------------------------------------------- lifelines Cox
 
 
@@ -377,17 +449,14 @@ def fit_cox(
         if s not in frame.columns:
             raise SurvivalInputError(f"fit_cox: strata column {s!r} not in the frame")
         df[f"_strata_{s}"] = frame[s].astype(str).to_numpy()
-    if cluster_col is not None:
-        if cluster_col not in frame.columns:
-            raise SurvivalInputError(f"fit_cox: cluster column {cluster_col!r} not in the frame")
-        df["_cluster"] = frame[cluster_col].to_numpy()
+    if cluster_col is not None and cluster_col not in frame.columns:
+        raise SurvivalInputError(f"fit_cox: cluster column {cluster_col!r} not in the frame")
     cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cph.fit(
                 df, "_duration", "_event",
-                cluster_col="_cluster" if cluster_col else None,
                 strata=[f"_strata_{s}" for s in strata] or None,
                 batch_mode=None if strata else True,
                 fit_options={"precision": 1e-12, "r_precision": 1e-14},
@@ -395,7 +464,18 @@ def fit_cox(
     except Exception as exc:  # lifelines' convergence errors are long; keep the gist
         raise SurvivalInputError(f"fit_cox: lifelines could not fit the model: {str(exc).splitlines()[0]}") from None
     names = list(design.X.columns)
-    table = _coef_table(names, cph.params_[names].to_numpy(), cph.standard_errors_[names].to_numpy(), alpha)
+    se = cph.standard_errors_[names].to_numpy()
+    if cluster_col is not None:
+        if strata:
+            raise SurvivalInputError("fit_cox: cluster-robust errors with strata are not supported; "
+                                     "use cluster_col=None or drop strata")
+        cov = cluster_robust_cox_covariance(design.X.to_numpy(), dur, ev, cph.params_[names].to_numpy(),
+                                            cph.variance_matrix_.loc[names, names].to_numpy(),
+                                            frame[cluster_col].to_numpy())
+        se = np.sqrt(np.diag(cov))
+        df["_cluster"] = frame[cluster_col].to_numpy()
+    names = list(design.X.columns)
+    table = _coef_table(names, cph.params_[names].to_numpy(), se, alpha)
     method = "lifelines CoxPH (Efron)" + (f", cluster-robust by {cluster_col}" if cluster_col else "")
     return CoxResult(table, float(cph.log_likelihood_), float(len(df)), float(ev.sum()), method,
                      design.references, cph, df)
@@ -476,13 +556,13 @@ def fit_time_varying_cox(
         cluster_col: column of ``intervals`` for sandwich SEs (default customer; falls back
             to the invoice id when absent).
 
-    The counting-process likelihood is fitted with lifelines' ``CoxPHFitter`` using
-    ``entry_col`` (each interval enters the risk set at its start): the same coefficients
-    as ``CoxTimeVaryingFitter`` (checked in the tests), but with the cluster-robust
-    variance that ``CoxTimeVaryingFitter(robust=True)`` does not provide ("Not available
-    yet" in lifelines 0.30).
+    The counting-process Efron likelihood is fitted on counts of identical intervals
+    (exact, fast) and checked in the tests against lifelines' ``CoxTimeVaryingFitter``
+    and statsmodels' ``PHReg(entry=...)``. lifelines is not used for the fit itself
+    because ``CoxTimeVaryingFitter(robust=True)`` has no robust variance ("Not available
+    yet" in 0.30) and ``CoxPHFitter(entry_col=...)`` takes seconds on 60k intervals; the
+    customer-clustered sandwich comes from :func:`cluster_robust_cox_covariance`.
     """
-    from lifelines import CoxPHFitter
 
     require_columns(intervals, [id_col, "start", "stop", "event"], "fit_time_varying_cox")
     ev = events_of(intervals, "event", "fit_time_varying_cox")
@@ -498,21 +578,19 @@ def fit_time_varying_cox(
     df["_event"] = ev.astype(int)
     if (df["_stop"] <= df["_start"]).any():
         raise SurvivalInputError("fit_time_varying_cox: every interval needs stop > start")
-    cph = CoxPHFitter(alpha=alpha)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph.fit(df, "_stop", "_event", entry_col="_start", cluster_col="_cluster",
-                    fit_options={"precision": 1e-12, "r_precision": 1e-14})
-    except Exception as exc:
-        raise SurvivalInputError(
-            f"fit_time_varying_cox: lifelines could not fit the model: {str(exc).splitlines()[0]}"
-        ) from None
     names = list(design.X.columns)
-    table = _coef_table(names, cph.params_[names].to_numpy(), cph.standard_errors_[names].to_numpy(), alpha)
-    return CoxResult(table, float(cph.log_likelihood_), float(intervals[id_col].nunique()), float(ev.sum()),
-                     f"lifelines CoxPH, counting process (Efron), cluster-robust by {cluster_col}",
-                     design.references, cph, df)
+    # exact Efron fit on counts of identical intervals (pattern, start, stop, paid)
+    counts = df.drop(columns="_cluster").groupby(names + ["_start", "_stop", "_event"], sort=False) \
+        .size().rename("_n").reset_index()
+    beta, info_inv, loglik = _efron_newton(
+        counts[names].to_numpy(float), counts["_stop"].to_numpy(), counts["_event"].to_numpy(bool),
+        counts["_n"].to_numpy(float), entry=counts["_start"].to_numpy())
+    cov = cluster_robust_cox_covariance(design.X.to_numpy(), df["_stop"].to_numpy(), ev, beta, info_inv,
+                                        df["_cluster"].to_numpy(), entry=df["_start"].to_numpy())
+    table = _coef_table(names, beta, np.sqrt(np.diag(cov)), alpha)
+    return CoxResult(table, loglik, float(intervals[id_col].nunique()), float(ev.sum()),
+                     f"counting-process Cox (Efron), cluster-robust by {cluster_col}",
+                     design.references, None, df)
 
 
 # --------------------------------------------------------------------------- PH check
@@ -556,12 +634,11 @@ def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows:
     if result.design_ is None or result.fitter_ is None or "_duration" not in result.design_:
         raise SurvivalInputError("check_proportional_hazards: needs a model from fit_cox (row-level)")
     df, cph = result.design_, result.fitter_
+    df = df[[c for c in df.columns if c != "_cluster"]]  # the fitter never sees clusters
     if len(df) > max_rows:
         df = df.sample(max_rows, random_state=seed)
-        cols = [c for c in df.columns if c != "_cluster"]
         strata = [c for c in df.columns if c.startswith("_strata_")] or None
-        cph = CoxPHFitter().fit(df[cols], "_duration", "_event", strata=strata)
-        df = df[cols]
+        cph = CoxPHFitter().fit(df, "_duration", "_event", strata=strata)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         test = proportional_hazard_test(cph, df, time_transform="rank")
@@ -635,6 +712,9 @@ def fit_aft(
     df = design.X.copy()
     df["_duration"] = dur + 0.5
     df["_event"] = ev.astype(int)
+    # frequency weights over identical rows (covariate pattern, day, paid): the same
+    # likelihood as the row-level fit, far fewer rows when covariates are categorical
+    counts = df.groupby(list(df.columns), sort=False).size().rename("_n").reset_index()
     choices = list(_AFT) if distribution == "best" else [distribution]
     if any(c not in _AFT for c in choices):
         raise SurvivalInputError(f"fit_aft: distribution must be one of {list(_AFT)} or 'best'")
@@ -644,7 +724,7 @@ def fit_aft(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitter.fit(df, "_duration", "_event")
+                fitter.fit(counts, "_duration", "_event", weights_col="_n")
         except Exception as exc:
             raise SurvivalInputError(f"fit_aft: {name} model did not fit: {str(exc).splitlines()[0]}") from None
         fits[name], aic[name] = fitter, float(fitter.AIC_)
