@@ -12,7 +12,10 @@ import pytest  # noqa: E402
 from collections_lab.analytics import plots  # noqa: E402
 from collections_lab.analytics.alerts import alert_tradeoff, behaviour_alerts  # noqa: E402
 from collections_lab.analytics.churn import churn_validation  # noqa: E402
-from collections_lab.analytics.discipline import payment_discipline  # noqa: E402
+from collections_lab.analytics.discipline import (  # noqa: E402
+    discipline_over_time,
+    payment_discipline,
+)
 from collections_lab.analytics.engagement import (  # noqa: E402
     call_list,
     open_balances,
@@ -81,7 +84,8 @@ def results():
     return dict(
         aging=aging(p, as_of),
         trends=monthly_trends(p, as_of=as_of, start="2025-01-01"),
-        disc=disc, tiers=tiers, clusters=payer_clusters(disc), alerts=alerts,
+        disc=disc, tiers=tiers,
+        trend=discipline_over_time(p, as_of=as_of, freq="M", by_customer=False), clusters=payer_clusters(disc), alerts=alerts,
         curve=alert_tradeoff(p, sim.truth, as_of=as_of, thresholds=(1.0, 3.0)),
         val=churn_validation(p, split_date="2024-12-31", as_of=as_of),
         thank=thank_list(tiers), call=call_list(tiers, alerts),
@@ -98,6 +102,7 @@ def test_every_plot_draws_with_translated_labels(results, lang):
         plots.plot_aging(r["aging"], lang),
         plots.plot_trends(r["trends"], lang=lang),
         plots.plot_discipline(r["disc"], lang),
+        plots.plot_discipline_trend(r["trend"], lang),
         plots.plot_tiers(r["tiers"], lang),
         plots.plot_clusters(r["clusters"], r["disc"], lang),
         plots.plot_alert(alerts, who, lang),

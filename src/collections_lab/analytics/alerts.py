@@ -297,7 +297,8 @@ class AlertEvaluation(ResultMixin):
                 f"median {self.median_lead_days:.0f} days before churn or default.")
 
 
-def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams) -> pd.DataFrame:
+def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams,
+                 min_post_invoices: int = 1) -> pd.DataFrame:
     tc = truth.customers if hasattr(truth, "customers") else truth
     tc = tc[["customer_id", "distress_start", "churned_at"]].copy()
     inv = portfolio.invoices
@@ -311,14 +312,16 @@ def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams) -> pd.Data
     tc["n_after_start"] = info.loc[after].groupby("customer_id").size()
     tc["default_at"] = info.loc[after & info["bad"].notna()].groupby("customer_id")["bad"].min()
     tc["n_after_start"] = tc["n_after_start"].fillna(0)
+    tc["distressed"] = tc["distress_start"].notna() & (tc["distress_start"]
+                                                       <= obs.attrs["as_of"])
     ob = obs.merge(tc[["distress_start"]], left_on="customer_id", right_index=True)
     pre = ob["distress_start"].isna() | (ob["obs_date"] < ob["distress_start"])
     tc["n_known_before"] = ob.loc[pre].groupby("customer_id").size()
     tc["n_known_before"] = tc["n_known_before"].fillna(0)
     tc["n_known"] = obs.groupby("customer_id").size()
     tc["n_known"] = tc["n_known"].fillna(0)
-    distressed = tc["distress_start"].notna() & (tc["distress_start"] <= obs.attrs["as_of"])
-    tc["positive"] = distressed & (tc["n_after_start"] > 0)
+    distressed = tc["distressed"]
+    tc["positive"] = distressed & (tc["n_after_start"] >= max(min_post_invoices, 1))
     tc["eligible"] = np.where(distressed, tc["positive"] & (tc["n_known_before"]
                                                               >= p.baseline_n),
                               tc["n_known"] > p.baseline_n)
@@ -346,20 +349,25 @@ def _score(tc: pd.DataFrame, alerts: pd.DataFrame) -> dict:
     )
 
 
-def evaluate_alerts(alerts: Alerts, truth, portfolio) -> AlertEvaluation:
+def evaluate_alerts(alerts: Alerts, truth, portfolio,
+                    min_post_invoices: int = 1) -> AlertEvaluation:
     """Score alerts against a simulation's truth (see :class:`AlertEvaluation`).
 
     ``truth`` is the simulator's :class:`~collections_lab.simulate.Truth` (or its
     ``customers`` frame with distress_start and churned_at), ``portfolio`` the simulated
-    Portfolio (for default dates).
+    Portfolio (for default dates). ``min_post_invoices`` > 1 judges only the distress
+    episodes that lasted that many invoices (an episode starting a week before ``as_of``
+    cannot be seen yet); distressed customers with fewer are left out, not counted as
+    negatives.
     """
     obs = observations(portfolio, alerts.as_of, alerts.params)
-    tc = _truth_frame(truth, portfolio, obs, alerts.params)
+    tc = _truth_frame(truth, portfolio, obs, alerts.params, min_post_invoices)
     return AlertEvaluation(**_score(tc, alerts.frame))
 
 
 def alert_tradeoff(portfolio, truth, as_of=None, thresholds: Sequence[float] = (
-        2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), params: AlertParams | None = None) -> pd.DataFrame:
+        2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), params: AlertParams | None = None,
+        min_post_invoices: int = 1) -> pd.DataFrame:
     """Precision, recall and median lead time for each CUSUM threshold ``h`` (one chart).
 
     The chart is computed once; only the decision threshold varies. Returns a frame with
@@ -368,7 +376,7 @@ def alert_tradeoff(portfolio, truth, as_of=None, thresholds: Sequence[float] = (
     p = params or AlertParams()
     obs = observations(portfolio, as_of, p)
     mon = _chart(obs, p)
-    tc = _truth_frame(truth, portfolio, obs, p)
+    tc = _truth_frame(truth, portfolio, obs, p, min_post_invoices)
     rows = []
     for h in thresholds:
         scores = _score(tc, _first_alerts(mon, h, p.min_shift_days))

@@ -27,7 +27,7 @@ from ..portfolio_model import Portfolio
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
-from .discipline import Discipline, payment_discipline
+from .discipline import Discipline, discipline_over_time, payment_discipline
 from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
@@ -59,6 +59,7 @@ class PortfolioHealth(ResultMixin):
     kpis: dict[str, KPITable]
     by_group: KPITable | None
     discipline: Discipline
+    discipline_trend: pd.DataFrame
     tiers: Tiers
     clusters: Clusters | None
     alerts: Alerts
@@ -117,6 +118,7 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
                 if by else None)
     pt = portfolio.payment_times(as_of=as_of)
     disc = payment_discipline(pt, as_of=as_of)
+    trend = discipline_over_time(pt, as_of=as_of, freq="M", by_customer=False)
     tiers = payer_tiers(disc, lang=lang)
     try:
         clusters = payer_clusters(disc, n_clusters=n_clusters)
@@ -138,5 +140,5 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     balances = open_balances(portfolio, as_of)
     thank = thank_list(tiers, alerts, scores, balances, lang=lang)
     call = call_list(tiers, alerts, scores, balances, lang=lang)
-    return PortfolioHealth(as_of, kpis, by_group, disc, tiers, clusters, alerts, validation, scores,
+    return PortfolioHealth(as_of, kpis, by_group, disc, trend, tiers, clusters, alerts, validation, scores,
                            thank, call, notes)

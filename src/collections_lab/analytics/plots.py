@@ -34,7 +34,7 @@ from .kpis import BUCKETS, bucket_label
 
 __all__ = [
     "plot_aging", "plot_alert", "plot_alert_tradeoff", "plot_churn_calibration",
-    "plot_clusters", "plot_discipline", "plot_engagement", "plot_tiers", "plot_trends",
+    "plot_clusters", "plot_discipline", "plot_discipline_trend", "plot_engagement", "plot_tiers", "plot_trends",
 ]
 
 
@@ -102,6 +102,29 @@ def plot_discipline(discipline, lang: str = "en") -> Figure:
     sns.histplot(frame["mean_days_late"].dropna(), bins=40, ax=axes[1])
     axes[1].set_xlabel(t("mean_days_late", lang))
     axes[1].set_ylabel(t("customers", lang))
+    fig.tight_layout()
+    return fig
+
+
+def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
+    """Portfolio on-time rate and mean days late per due period.
+
+    ``over_time`` is ``discipline_over_time(..., by_customer=False)``.
+    """
+    check_language(lang)
+    fig, axes = _panels(2)
+    axes[0].plot(over_time["period"], over_time["on_time_rate"], marker="o")
+    axes[0].set_ylabel(t("on_time_rate", lang))
+    axes[0].set_ylim(0, 1)
+    axes[1].plot(over_time["period"], over_time["mean_days_late"], marker="o",
+                 color="tab:orange", label=t("mean_days_late", lang))
+    axes[1].plot(over_time["period"], over_time["weighted_mean_days_late"], marker=".",
+                 ls="--", color="tab:red", label=t("weighted_mean_days_late", lang))
+    axes[1].set_ylabel(t("mean_days_late", lang))
+    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.set_xlabel(t("due_date", lang))
+        ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
     return fig
 
