@@ -149,6 +149,9 @@ class CoxResult(ResultMixin):
                 verb = "faster" if change > 0 else "slower"
                 lines.append(f"{r.covariate}: payment rate {abs(change):.0f}% {verb} "
                              f"(HR {r.hazard_ratio:.2f}, CI {r.ci_low:.2f}–{r.ci_high:.2f})")
+        refs = ", ".join(f"{k}={v}" for k, v in self.references.items())
+        if refs:
+            lines.append(("referencia: " if lang == "es" else "reference: ") + refs)
         return "; ".join(lines) + "."
 
 
