@@ -22,6 +22,7 @@ from collections_lab.analytics import (
     alert_tradeoff,
     at_risk_rate,
     behaviour_alerts,
+    churn_features,
     churn_validation,
     evaluate_alerts,
     kpi_report,
@@ -91,6 +92,7 @@ def speed(n_customers: int) -> None:
     print(f"  TOTAL KPIs + segments via kpi_report: {sum(s for _, s in tm2.rows):.2f} s")
     tm2 = Timer()
     tm2("behaviour_alerts", behaviour_alerts, p, as_of=as_of)
+    tm2("churn_features at one cutoff (scoring input)", churn_features, p, as_of)
     print()
 
 
