@@ -10,7 +10,8 @@ Model: customer frailty ``u ~ Gamma(k, 1/k)``; days from issue to payment
 ``T = ceil(scale * (E / (u * hr_arm)) ** (1 / shape))`` with ``E ~ Exp(1)`` (so arms differ
 by a proportional hazard ``hr_arm``); unpaid invoices reach escalation at due +
 ``escalation_day`` with probability ``p_escalate``; invoices are issued uniformly from
-``start - pre_days`` to ``start + experiment_days`` and censored at ``as_of``.
+``start - pre_days`` to ``start + experiment_days`` and censored at ``as_of``; invoices
+issued before ``start`` (the pre-period) behave as control in every arm.
 
 Example
 -------
@@ -28,7 +29,7 @@ START = "2025-03-01"
 
 
 def _draw(rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shape, scale,
-          shape, terms, escalation_day, p_escalate, issue_span, discount_rate):
+          shape, terms, escalation_day, p_escalate, issue_span, discount_rate, start_day=None):
     names = list(arm_hr)
     w = np.asarray([weights.get(a, 1.0) for a in names] if weights else [1.0] * len(names))
     arm_c = rng.choice(len(names), size=n_customers, p=w / w.sum())
@@ -38,6 +39,8 @@ def _draw(rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shap
     n = len(cust)
     issue = rng.integers(issue_span[0], issue_span[1], n)
     hr = np.asarray([arm_hr[a] for a in names])[arm_c[cust]]
+    if start_day is not None:  # the pre-period is business as usual in every arm
+        hr = np.where(issue >= start_day, hr, 1.0)
     e = rng.exponential(1.0, n)
     t = np.ceil(scale * (e / (frailty[cust] * hr)) ** (1.0 / shape)).astype(np.int64)
     t = np.maximum(t, 1)
@@ -82,9 +85,10 @@ def synthetic_payment_times(
     names, arm_c, cust, issue, t, cause, _ = _draw(
         rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shape, scale, shape,
         terms, escalation_day, p_escalate, (start_day - pre_days, start_day + experiment_days),
-        0.0,
+        0.0, start_day,
     )
     rates = np.asarray([(discount_rate or {}).get(a, 0.0) for a in names])[arm_c[cust]]
+    rates = np.where(issue >= start_day, rates, 0.0)
     end = issue + t
     open_ = end > as_of_day
     duration = np.where(open_, as_of_day - issue, t)

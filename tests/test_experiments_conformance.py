@@ -1,0 +1,99 @@
+"""Statistical conformance, CI size: A/A error rates, coverage, naive methods failing.
+
+The long versions (2,000 experiments per check on the behaviour simulator, narrow bands)
+are marked slow and also run by hand with ``benchmarks/conformance_full.py``.
+"""
+
+import numpy as np
+import pytest
+
+from collections_lab.experiments.conformance import (
+    ConformanceReport,
+    aa_false_positive_rates,
+    coverage_table,
+    false_positive_table,
+    power_check,
+    run_synthetic_replicates,
+    sequential_false_positive_rates,
+)
+
+PRIMARY = ["paid_by_due_d", "rmst_days", "hazard_ratio"]
+
+
+def _rate(table, metric, method, col):
+    return float(table.set_index(["metric", "method"]).loc[(metric, method), col])
+
+
+@pytest.fixture(scope="module")
+def aa_synthetic():
+    return run_synthetic_replicates({"control": 1.0, "treatment": 1.0}, 200, n_customers=800,
+                                    seed=1, metrics=PRIMARY)
+
+
+def test_aa_false_positive_rate_of_our_tests(aa_synthetic):
+    # 200 runs: binomial SD of a 5% rate is 1.5 points, so the CI band is [0.01, 0.10]
+    table = false_positive_table(aa_synthetic)
+    for metric in PRIMARY:
+        for method in ("clustered", "clustered_adjusted"):
+            assert 0.01 <= _rate(table, metric, method, "false_positive_rate") <= 0.10, (
+                metric, method)
+
+
+def test_naive_invoice_level_test_rejects_too_often(aa_synthetic):
+    table = false_positive_table(aa_synthetic)
+    for metric in ("rmst_days", "hazard_ratio"):
+        naive = _rate(table, metric, "naive_invoice_level", "false_positive_rate")
+        ours = _rate(table, metric, "clustered", "false_positive_rate")
+        assert naive > 0.08 and naive > ours + 0.03, metric
+
+
+def test_coverage_with_a_real_effect_and_dropping_open_invoices_fails():
+    reps = run_synthetic_replicates({"control": 1.0, "treatment": 1.3}, 100, n_customers=1500,
+                                    seed=2, metrics=["paid_by_due_d", "rmst_days"],
+                                    adjusted=False)
+    table = coverage_table(reps)
+    for metric in ("paid_by_due_d", "rmst_days"):
+        assert 0.88 <= _rate(table, metric, "clustered", "coverage") <= 0.99, metric
+    assert _rate(table, "paid_by_due_d", "naive_drop_open", "coverage") < 0.85
+    assert abs(_rate(table, "paid_by_due_d", "clustered", "mean_bias")) < 0.005
+
+
+def test_simulator_aa_smoke():
+    table = aa_false_positive_rates(n_experiments=12, n_customers=700, seed=3,
+                                    metrics=["paid_by_due_d", "hazard_ratio"])
+    assert set(table["method"]) >= {"clustered", "clustered_adjusted", "naive_invoice_level"}
+    assert table.loc[table["method"] == "clustered", "false_positive_rate"].max() <= 0.35
+
+
+def test_sequential_smoke_and_report_markdown():
+    from collections_lab.experiments.conformance import SimulationDesign
+
+    small = SimulationDesign(n_customers=1500, start="2025-01-01", assigned_at="2025-03-03",
+                             end="2025-04-27")
+    seq = sequential_false_positive_rates(n_experiments=8, seed=4, design=small)
+    assert set(seq["method"]) == {"alpha_spending_obrien_fleming", "naive_weekly_peeks",
+                                  "single_final_test"}
+    rates = seq.set_index("method")["false_positive_rate"]
+    assert rates["alpha_spending_obrien_fleming"] <= rates["naive_weekly_peeks"]
+    fp = false_positive_table(run_synthetic_replicates({"control": 1.0, "treatment": 1.0}, 3,
+                                                       n_customers=300, metrics=PRIMARY))
+    report = ConformanceReport(fp, fp.rename(columns={"false_positive_rate": "coverage"}),
+                               seq, fp.head(0).assign(difference=[]))
+    assert "## Sequential" in report.to_markdown()
+    assert len(report.to_frame()) == len(fp) * 2 + len(seq)
+
+
+@pytest.mark.slow
+def test_full_aa_conformance_on_simulator():
+    table = aa_false_positive_rates(n_experiments=2000, seed=100, n_jobs=2)
+    ours = table[table["method"].str.startswith("clustered")]
+    assert ours["false_positive_rate"].between(0.04, 0.06).all(), ours
+    naive = table[table["method"] == "naive_invoice_level"]
+    assert (naive["false_positive_rate"] > 0.06).all()
+
+
+@pytest.mark.slow
+def test_full_power_check():
+    res = power_check(n_experiments=2000, seed=100, n_jobs=2).iloc[0]
+    assert abs(res["difference"]) <= 0.03
+    assert np.isfinite(res["predicted_power"])

@@ -1,0 +1,142 @@
+"""Per-arm metrics and arm comparisons on frames with known truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collections_lab.experiments.data import ExperimentData, ExperimentDataError
+from collections_lab.experiments.metrics import (
+    METRICS,
+    MetricConfig,
+    compare_arms,
+    estimate_arm,
+    naive_drop_open,
+    naive_invoice_level_se,
+)
+from collections_lab.experiments.synthetic import synthetic_payment_times, synthetic_truth
+
+HR = {"control": 1.0, "treatment": 1.3}
+
+
+@pytest.fixture(scope="module")
+def data():
+    frame = synthetic_payment_times(3000, seed=3, arm_hr=HR,
+                                    discount_rate={"treatment": 0.02})
+    return ExperimentData.from_frame(frame, start="2025-03-01")
+
+
+def test_every_metric_has_estimate_ci_and_p(data):
+    effects = compare_arms(data, MetricConfig(escalation_due_plus_days=60, reminder_cost=0.4))
+    assert [e.metric for e in effects] == list(METRICS)
+    for e in effects:
+        lo, hi = e.ci()
+        assert np.isfinite(e.se) and e.se > 0, e.metric
+        assert lo < e.effect < hi or e.metric == "hazard_ratio" and lo < e.effect < hi
+        assert 0 <= e.p_value <= 1
+    by = {e.metric: e for e in effects}
+    assert by["paid_by_due_d"].difference > 0          # faster payers
+    assert by["rmst_days"].difference < 0               # fewer days outstanding
+    assert by["hazard_ratio"].effect > 1
+    assert by["discount_cost"].control_estimate == 0.0  # no discount in control
+
+
+def test_estimates_recover_truth(data):
+    truth = synthetic_truth(HR, n_customers=200_000)
+    cfg = MetricConfig(escalation_due_plus_days=60)
+    for metric in ("paid_by_due_d", "rmst_days", "escalation_rate"):
+        for arm in (0, 1):
+            est, psi = estimate_arm(data, metric, arm, cfg)
+            se = np.sqrt(np.sum(psi**2))
+            assert abs(est - truth.iloc[arm][metric]) < 4 * se, (metric, arm)
+
+
+def test_open_invoices_are_censored_not_dropped(data):
+    assert (data.cause == 0).sum() > 100
+    naive, _ = naive_drop_open(data, 1)
+    ours = compare_arms(data, metrics=["paid_by_due_d"])[0].difference
+    assert naive != pytest.approx(ours)
+
+
+def test_clustered_se_exceeds_invoice_level_se(data):
+    ours = compare_arms(data, metrics=["paid_by_due_d"])[0]
+    _, naive_se = naive_invoice_level_se(data, "paid_by_due_d", 1)
+    assert ours.se > 1.1 * naive_se  # about 2 invoices per customer here
+
+
+def test_horizon_beyond_follow_up_is_not_estimable(data):
+    est, psi = estimate_arm(data, "paid_by_due_d", 0, MetricConfig(due_plus_days=400))
+    assert np.isnan(est) and np.isnan(psi).all()
+
+
+def test_currencies_are_never_summed():
+    frame = synthetic_payment_times(400, seed=1)
+    frame.loc[frame.index % 2 == 0, "currency"] = "COP"
+    frame.loc[frame.index % 2 == 0, "amount"] *= 4000
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    for cur in ("COP", "EUR"):
+        assert data.weight[data.currency == cur].mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no cost for currency"):
+        compare_arms(data, MetricConfig(reminder_cost={"EUR": 0.4}), metrics=["net_value"])
+
+
+def test_stratified_variance_is_not_larger():
+    frame = synthetic_payment_times(2000, seed=5, arm_hr=HR)
+    plain = ExperimentData.from_frame(frame, start="2025-03-01")
+    strat = ExperimentData.from_frame(frame, start="2025-03-01", stratified_by="segment")
+    a = compare_arms(plain, metrics=["rmst_days"])[0]
+    b = compare_arms(strat, metrics=["rmst_days"])[0]
+    assert a.difference == b.difference
+    assert b.se <= a.se * 1.01
+
+
+def test_customer_in_two_arms_is_rejected():
+    frame = synthetic_payment_times(50, seed=1)
+    first = frame["customer_id"].iloc[0]
+    rows = frame.index[frame["customer_id"] == first]
+    frame.loc[rows[0], "arm"] = "control"
+    frame.loc[rows[1:], "arm"] = "treatment"
+    with pytest.raises(ExperimentDataError, match="more than one arm"):
+        ExperimentData.from_frame(frame)
+
+
+def test_input_errors_name_the_problem():
+    frame = synthetic_payment_times(50, seed=1)
+    with pytest.raises(ExperimentDataError, match="lacks column"):
+        ExperimentData.from_frame(frame.drop(columns="arm"))
+    with pytest.raises(ExperimentDataError, match="control arm 'x'"):
+        ExperimentData.from_frame(frame, control="x")
+    bad = frame.copy()
+    bad.loc[0, "amount"] = 0.0
+    with pytest.raises(ExperimentDataError, match="amounts must be > 0"):
+        ExperimentData.from_frame(bad)
+    data = ExperimentData.from_frame(frame)
+    with pytest.raises(ValueError, match="unknown metric"):
+        compare_arms(data, metrics=["speed"])
+    with pytest.raises(ValueError, match="not in the experiment"):
+        compare_arms(data, arms=["zzz"])
+    with pytest.raises(ValueError, match="horizon_days"):
+        MetricConfig(horizon_days=0)
+
+
+def test_customers_outside_the_experiment_are_counted():
+    frame = synthetic_payment_times(100, seed=2)
+    frame.loc[frame.index[:7], "arm"] = None
+    data = ExperimentData.from_frame(frame)
+    assert data.excluded["invoices_without_arm"] == 7
+
+
+def test_earlier_look_censors_later_events(data):
+    look = data.start_day + 30
+    view = data.at(look)
+    assert (view.issue_day <= look).all()
+    assert (view.issue_day + view.duration <= look).all()
+    assert len(view.customer) < len(data.customer)
+
+
+def test_pre_period_covariates_reflect_behaviour(data):
+    pre = data.pre
+    assert set(pre.columns) >= {"pre_paid_by_due_d", "pre_days_late"}
+    # customers with a higher pre-period share paid on time also pay on time now
+    paid = pd.Series((data.cause == 1) & (data.days_late <= 15)).groupby(data.customer).mean()
+    corr = np.corrcoef(pre["pre_paid_by_due_d"].to_numpy()[paid.index], paid.to_numpy())[0, 1]
+    assert corr > 0.2
