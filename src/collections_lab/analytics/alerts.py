@@ -49,6 +49,7 @@ import pandas as pd
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from . import labels as _labels  # noqa: F401  (registers the labels)
+from .discipline import payment_times_of
 
 __all__ = [
     "AlertEvaluation",
@@ -84,19 +85,6 @@ class AlertParams:
     min_shift_days: float = 3.0
 
 
-def _payment_times(source, as_of) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        frame = source
-    elif hasattr(source, "payment_times"):
-        frame = source.payment_times(as_of=as_of)
-    else:
-        raise TypeError(f"give a Portfolio or a payment-times DataFrame, not {type(source)}")
-    missing = [c for c in _NEEDED if c not in frame]
-    if missing:
-        raise ValueError(f"payment-times frame lacks column(s) {missing}")
-    return frame
-
-
 def observations(source, as_of=None, params: AlertParams | None = None) -> pd.DataFrame:
     """One observation per invoice whose lateness is known at ``as_of`` (step 1).
 
@@ -104,7 +92,7 @@ def observations(source, as_of=None, params: AlertParams | None = None) -> pd.Da
     floored), sorted by customer and observation date.
     """
     p = params or AlertParams()
-    pt = _payment_times(source, as_of)
+    pt = payment_times_of(source, as_of, _NEEDED)
     as_of_ts = pd.Timestamp(as_of) if as_of is not None else pt.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = pt["end_date"].max()

@@ -44,13 +44,18 @@ from ..i18n import check_language, format_number, format_pct
 from ..results import ResultMixin
 from . import labels as _labels  # noqa: F401  (registers the labels)
 
-__all__ = ["Discipline", "assessable_invoices", "discipline_over_time", "payment_discipline"]
+__all__ = ["Discipline", "assessable_invoices", "discipline_over_time", "payment_discipline",
+           "payment_times_of"]
 
 _NEEDED = ("customer_id", "currency", "amount", "due_date", "days_late", "event", "outcome")
 
 
-def _payment_times(source, as_of) -> pd.DataFrame:
-    """The payment-times frame from a Portfolio (at ``as_of``) or the frame itself."""
+def payment_times_of(source, as_of=None, needed: tuple[str, ...] = _NEEDED) -> pd.DataFrame:
+    """The payment-times frame from a Portfolio (at ``as_of``) or the frame itself.
+
+    Checks that the columns in ``needed`` are there, so a hand-made frame fails with a
+    message naming what is missing rather than a KeyError deep inside an analysis.
+    """
     if isinstance(source, pd.DataFrame):
         frame = source
     elif hasattr(source, "payment_times"):
@@ -58,7 +63,7 @@ def _payment_times(source, as_of) -> pd.DataFrame:
     else:
         raise TypeError("give a Portfolio or a payment-times DataFrame, got "
                         f"{type(source).__name__}")
-    missing = [c for c in _NEEDED if c not in frame]
+    missing = [c for c in needed if c not in frame]
     if missing:
         raise ValueError(f"payment-times frame lacks column(s) {missing}; build it with "
                          "collections_lab.payment_times.payment_times")
@@ -72,7 +77,7 @@ def assessable_invoices(source, as_of=None, grace_days: int = 0) -> pd.DataFrame
     that currency) and ``due_day`` (days since 1970-01-01) to the payment-times rows due on
     or before ``as_of`` or already paid.
     """
-    frame = _payment_times(source, as_of)
+    frame = payment_times_of(source, as_of)
     as_of_ts = pd.Timestamp(as_of) if as_of is not None else frame.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = frame["due_date"].max()
