@@ -58,7 +58,7 @@ _CSS = """
 :root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --accent: #1f6feb; }
 body { margin: 0; color: var(--ink); background: #fff;
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
 h1, h2, h3, h4 { line-height: 1.25; margin: 1.4em 0 .5em; }
 h1 { font-size: 1.8rem; margin-top: .5em; } h2 { font-size: 1.35rem; border-bottom: 1px solid var(--line); padding-bottom: .2em; }
 a { color: var(--accent); } a.anchor-link { display: none; }
