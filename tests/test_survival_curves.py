@@ -126,3 +126,15 @@ def test_group_without_events_and_day_beyond_follow_up():
     assert "no payments" in lr.table.attrs["warning"]
     with pytest.raises(SurvivalInputError, match="two groups"):
         logrank(pt[pt["arm"] == "a"], "arm")
+
+
+def test_standardized_prob_paid_weights_strata():
+    from collections_lab.survival import standardized_prob_paid
+
+    pt = whole_day_frame(seed=4)
+    res = standardized_prob_paid(pt, [10], "arm", "segment").set_index("group")
+    shares = pt["segment"].value_counts(normalize=True)
+    manual = sum(shares[s] * kaplan_meier(pt[pt["segment"] == s], by="arm").prob_paid_by([10])
+                 .set_index("group").loc["a", "prob_paid"] for s in shares.index)
+    assert res.loc["a", "prob_paid"] == pytest.approx(manual)
+    assert res.loc["a", "ci_low"] < res.loc["a", "prob_paid"] < res.loc["a", "ci_high"]

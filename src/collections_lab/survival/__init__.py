@@ -17,7 +17,14 @@ from ._common import SurvivalInputError
 from .aggregated import count_table, count_table_duckdb
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
-from .curves import LogRankResult, SurvivalCurves, escalated_as_unpaid, kaplan_meier, logrank
+from .curves import (
+    LogRankResult,
+    SurvivalCurves,
+    escalated_as_unpaid,
+    kaplan_meier,
+    logrank,
+    standardized_prob_paid,
+)
 from .prediction import (
     CalibrationResult,
     PaymentDatePredictor,
@@ -38,7 +45,7 @@ from .regression import (
     fit_time_varying_cox,
     reminder_intervals,
 )
-from .rmst import RMSTResult, rmst
+from .rmst import RMSTResult, rmst, rmst_difference
 
 __all__ = [
     "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult",
@@ -47,5 +54,5 @@ __all__ = [
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",
     "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "kaplan_meier", "logrank",
-    "reminder_intervals", "rmst",
+    "reminder_intervals", "rmst", "rmst_difference", "standardized_prob_paid",
 ]

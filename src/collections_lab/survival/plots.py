@@ -10,21 +10,18 @@ Example
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use(matplotlib.get_backend())  # respect MPLBACKEND (Agg in tests)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from ..i18n import t  # noqa: E402
-from .competing import CumulativeIncidence  # noqa: E402
-from .cure import DAY_OFFSET, CureFractionResult  # noqa: E402
-from .curves import SurvivalCurves  # noqa: E402
-from .prediction import CalibrationResult, PaymentPredictions  # noqa: E402
-from .regression import AFTResult, CoxResult  # noqa: E402
-from .rmst import RMSTResult  # noqa: E402
+from ..i18n import t
+from .competing import CumulativeIncidence
+from .cure import DAY_OFFSET, CureFractionResult
+from .curves import SurvivalCurves
+from .prediction import CalibrationResult, PaymentPredictions
+from .regression import AFTResult, CoxResult
+from .rmst import RMSTResult
 
 PALETTE = "colorblind"
 

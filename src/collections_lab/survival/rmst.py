@@ -17,8 +17,8 @@ Example
 >>> import pandas as pd
 >>> pt = pd.DataFrame({"duration": [2, 4, 4, 6], "event": [1, 1, 0, 1],
 ...                    "arm": ["a", "a", "b", "b"]})
->>> float(rmst(pt, tau=3).to_frame()["rmst"].iloc[0])
-3.0
+>>> float(rmst(pt, tau=3).to_frame()["rmst"].iloc[0])  # S = 1, 1, 3/4 on days 0, 1, 2
+2.75
 """
 
 from __future__ import annotations
