@@ -11,8 +11,9 @@ the evidence that put the customer on the list.
   and offer better terms or an upsell conversation.
 - **Call list**: any of a behaviour-change alert, churn risk ≥ ``churn_threshold``, or a
   ``chronically_late`` / ``irregular`` tier with an overdue balance. ``priority`` counts
-  the reasons (alert 2, churn risk 1, tier with overdue 1) and ties break on days
-  overdue: a call rather than another email.
+  the reasons (alert 2, churn risk 1, tier with overdue 1); ties break on the number of
+  overdue invoices, then mean days late (not on amounts, which may be in different
+  currencies): a call rather than another email.
 
 Example
 -------
@@ -157,7 +158,7 @@ def call_list(tiers, alerts=None, churn: pd.DataFrame | None = None,
     out["reason"] = pd.Series(reasons, index=out.index).str.rstrip("; ")
     out["action"] = "llamar" if lang == "es" else "call"
     out = out.loc[out["priority"] > 0]
-    sort = ["priority", "overdue_amount" if "overdue_amount" in out else "n_open_overdue"]
-    out = out.sort_values(sort, ascending=False)
+    # ties break on counts and days, never on amounts: those are in different currencies
+    out = out.sort_values(["priority", "n_open_overdue", "mean_days_late"], ascending=False)
     cols = [c for c in _COLS if c in out] + ["priority", "reason", "action"]
     return EngagementList(out[cols].reset_index(drop=True), "call")
