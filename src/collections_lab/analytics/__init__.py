@@ -11,65 +11,38 @@ Modules
 - :mod:`.plots`: seaborn figures for all of the above, labels in en/es.
 """
 
-from .alerts import (
-    AlertEvaluation,
-    AlertParams,
-    Alerts,
-    alert_tradeoff,
-    behaviour_alerts,
-    evaluate_alerts,
-)
-from .churn import ChurnModel, ChurnValidation, churn_features, churn_validation
-from .discipline import Discipline, discipline_over_time, payment_discipline
-from .engagement import EngagementList, call_list, open_balances, thank_list
-from .kpis import (
-    BUCKETS,
-    KPITable,
-    MixedCurrencyError,
-    NoInvoicesError,
-    aging,
-    at_risk_rate,
-    cei,
-    dso,
-    kpi_report,
-    kpi_snapshot,
-    monthly_trends,
-)
-from .segments import TREATMENTS, Clusters, TierRules, Tiers, payer_clusters, payer_tiers
+from importlib import import_module
 
-__all__ = [
-    "BUCKETS",
-    "TREATMENTS",
-    "AlertEvaluation",
-    "AlertParams",
-    "Alerts",
-    "ChurnModel",
-    "ChurnValidation",
-    "Clusters",
-    "Discipline",
-    "EngagementList",
-    "KPITable",
-    "MixedCurrencyError",
-    "NoInvoicesError",
-    "TierRules",
-    "Tiers",
-    "aging",
-    "alert_tradeoff",
-    "at_risk_rate",
-    "behaviour_alerts",
-    "call_list",
-    "cei",
-    "churn_features",
-    "churn_validation",
-    "discipline_over_time",
-    "dso",
-    "evaluate_alerts",
-    "kpi_report",
-    "kpi_snapshot",
-    "monthly_trends",
-    "open_balances",
-    "payer_clusters",
-    "payer_tiers",
-    "payment_discipline",
-    "thank_list",
-]
+#: Public name -> submodule. Loaded on first use (PEP 562), so importing the KPIs does not
+#: pay for scikit-learn or seaborn.
+_EXPORTS = {
+    "AlertEvaluation": "alerts", "AlertParams": "alerts", "Alerts": "alerts",
+    "alert_tradeoff": "alerts", "behaviour_alerts": "alerts", "evaluate_alerts": "alerts",
+    "ChurnModel": "churn", "ChurnValidation": "churn", "churn_features": "churn",
+    "churn_validation": "churn",
+    "Discipline": "discipline", "discipline_over_time": "discipline",
+    "payment_discipline": "discipline",
+    "EngagementList": "engagement", "call_list": "engagement", "open_balances": "engagement",
+    "thank_list": "engagement",
+    "PortfolioHealth": "health", "portfolio_health": "health",
+    "BUCKETS": "kpis", "KPITable": "kpis", "MixedCurrencyError": "kpis",
+    "NoInvoicesError": "kpis", "aging": "kpis", "at_risk_rate": "kpis", "cei": "kpis",
+    "dso": "kpis", "kpi_report": "kpis", "kpi_snapshot": "kpis", "monthly_trends": "kpis",
+    "Ledger": "ledger",
+    "TREATMENTS": "segments", "Clusters": "segments", "TierRules": "segments",
+    "Tiers": "segments", "payer_clusters": "segments", "payer_tiers": "segments",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
