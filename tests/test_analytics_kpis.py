@@ -200,3 +200,10 @@ def test_escalated_balances_stay_receivable_unless_excluded():
     out = aging(p, AS_OF, include_escalated=False).to_frame().set_index("bucket")
     assert out.loc["61-90", "amount"] == 0.0
     assert out["amount"].sum() == 960.0 - 60.0
+
+
+def test_at_risk_of_incomplete_month_uses_nothing_after_as_of():
+    # on 2025-04-30 the March invoice d (400) is unpaid: its 200 payment of 05-01 is later
+    frame = at_risk_rate(hand_portfolio(), "2025-04-30").to_frame().set_index("month")
+    assert frame.loc["2025-03-01", "unpaid_after"] == 400.0
+    assert not frame.loc["2025-03-01", "complete"]

@@ -385,7 +385,7 @@ def _at_risk_frame(led: Ledger, day: int, horizon_days: int) -> pd.DataFrame:
     issued = led.issue <= day
     month = pd.DatetimeIndex(from_day(0) + pd.to_timedelta(led.issue[issued], unit="D"))
     month = month.to_period("M")
-    unpaid = led.remaining(led.settled_within(horizon_days))[issued]
+    unpaid = led.remaining(led.settled_within(horizon_days, until=day))[issued]
     frame = pd.DataFrame({"_g": led.group[issued], "month": month,
                           "amount": led.amount[issued], "unpaid": unpaid})
     agg = frame.groupby(["_g", "month"], sort=True).agg(

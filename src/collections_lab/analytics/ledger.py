@@ -249,9 +249,12 @@ class Ledger:
         return np.bincount(self.pay_invoice[:k], weights=self.pay_settled[:k],
                            minlength=len(self.amount))
 
-    def settled_within(self, horizon_days: int) -> np.ndarray:
-        """Amount settled per invoice within ``horizon_days`` of its own issue date."""
+    def settled_within(self, horizon_days: int, until: int | None = None) -> np.ndarray:
+        """Amount settled per invoice within ``horizon_days`` of its own issue date
+        (and on or before day ``until``, so nothing after an as-of date leaks in)."""
         ok = self.pay_day <= self.issue[self.pay_invoice] + horizon_days
+        if until is not None:
+            ok &= self.pay_day <= until
         return np.bincount(self.pay_invoice[ok], weights=self.pay_settled[ok],
                            minlength=len(self.amount))
 
