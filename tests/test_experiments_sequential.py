@@ -55,6 +55,7 @@ def test_decision_stop_continue_final():
     stop = group_sequential_test([1.0, 4.0], [100, 300], planned_events=1000)
     assert stop.decision == "stop_efficacy" and stop.can_stop
     assert "can stop" in stop.summary()
+    assert stop.stop_look == 2 and "look 2" in stop.summary() and "4.00" in stop.summary()
     go = group_sequential_test([1.0, 1.5], [100, 300], planned_events=1000)
     assert go.decision == "continue" and not go.can_stop
     assert "Seguir" in go.summary("es")

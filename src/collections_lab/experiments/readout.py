@@ -115,7 +115,9 @@ class SequentialPlan:
     e.g. :func:`~collections_lab.experiments.design.schoenfeld_events`); ``look_dates``:
     dates of the readouts so far (default: weekly from the start to ``as_of``);
     ``metric``: the primary metric tested at each look (default the hazard ratio, whose
-    information is proportional to events).
+    information is proportional to events); ``arm``: the arm tested against control
+    (default the first other arm). With several arms each arm's test gets
+    ``alpha / (arms - 1)`` (Bonferroni) unless ``split_alpha=False``.
     """
 
     planned_events: float
@@ -124,6 +126,8 @@ class SequentialPlan:
     alpha: float = 0.05
     spending: str = "obrien_fleming"
     every_days: int = 7
+    arm: str | None = None
+    split_alpha: bool = True
 
 
 @dataclass
@@ -279,8 +283,13 @@ def sequential_readout(data: ExperimentData, plan: SequentialPlan, arm: str | No
     is the primary metric's clustered z for ``arm`` (default the first non-control arm).
     """
     cfg = cfg or MetricConfig()
-    arm = arm or data.arm_names[1]
+    arm = arm or plan.arm or data.arm_names[1]
+    if arm not in data.arm_names[1:]:
+        raise ValueError(f"sequential plan: arm {arm!r} is not a treatment arm "
+                         f"({data.arm_names[1:]})")
     a = data.arm_names.index(arm)
+    n_tests = len(data.arm_names) - 1 if plan.split_alpha else 1
+    alpha = plan.alpha / max(n_tests, 1)
     z, events, labels = [], [], []
     for day in _look_days(data, plan):
         view = data.at(day)
@@ -296,8 +305,10 @@ def sequential_readout(data: ExperimentData, plan: SequentialPlan, arm: str | No
             z.append(np.nan)
         events.append(n_events)
         labels.append(str(np.datetime64("1970-01-01", "D") + day))
-    return group_sequential_test(z, events, plan.planned_events, plan.alpha, plan.spending,
-                                 metric=plan.metric, look_labels=labels)
+    result = group_sequential_test(z, events, plan.planned_events, alpha, plan.spending,
+                                   metric=plan.metric, look_labels=labels)
+    result.notes.append(f"arm {arm!r} versus control, alpha {alpha:.4g}")
+    return result
 
 
 def segment_effects(data: ExperimentData, cfg: MetricConfig, metric: str = "paid_by_due_d",

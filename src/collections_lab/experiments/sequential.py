@@ -207,7 +207,7 @@ def group_sequential_test(z_values, events, planned_events: float, alpha: float 
     looks["crossed"] = np.abs(looks["z"]) >= looks["boundary"]
     crossed = looks.index[looks["crossed"].fillna(False).astype(bool)]
     if len(crossed):
-        decision, stop = "stop_efficacy", int(crossed[0])
+        decision, stop = "stop_efficacy", int(looks.loc[crossed[0], "look"])
     elif keep and frac[keep[-1]] >= 1.0 - 1e-12:
         decision, stop = "final_no_effect", None
     else:

@@ -1,0 +1,106 @@
+"""Figures for experiment design and readouts (matplotlib; labels in English or Spanish).
+
+Every function returns the ``Figure`` and never shows it.
+
+Example
+-------
+>>> from collections_lab.experiments.synthetic import synthetic_payment_times
+>>> from collections_lab.experiments.readout import analyze_experiment
+>>> r = analyze_experiment(synthetic_payment_times(600, seed=1), start="2025-03-01",
+...                        segments=False, metrics=["paid_by_due_d"])
+>>> type(plot_effects(r, "paid_by_due_d")).__name__
+'Figure'
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+from ..i18n import register, t
+from .design import PowerCurve
+from .readout import ExperimentReadout
+from .sequential import SequentialResult
+
+register({
+    "en": {"xpp_effect_vs_control": "Effect versus control (95% CI)",
+           "xpp_look": "Readout (week)", "xpp_boundary": "Stopping boundary",
+           "xpp_z": "|z| statistic", "xpp_naive": "Naive 1.96",
+           "xpp_size": "Customers per arm", "xpp_power": "Power",
+           "xpp_target": "Target 80%", "xpp_points": "points per 100 invoices",
+           "xpp_days": "days (negative = sooner)"},
+    "es": {"xpp_effect_vs_control": "Efecto frente al control (IC 95%)",
+           "xpp_look": "Revisión (semana)", "xpp_boundary": "Límite de parada",
+           "xpp_z": "Estadístico |z|", "xpp_naive": "1,96 ingenuo",
+           "xpp_size": "Clientes por brazo", "xpp_power": "Potencia",
+           "xpp_target": "Objetivo 80 %", "xpp_points": "puntos por cada 100 facturas",
+           "xpp_days": "días (negativo = antes)"},
+})
+
+#: How each metric is shown on a forest plot: (scale factor, unit label key).
+DISPLAY = {"paid_by_due_d": (100, "xpp_points"), "cash_by_due_d": (100, "xpp_points"),
+           "escalation_rate": (100, "xpp_points"), "churn": (100, "xpp_points"),
+           "rmst_days": (1, "xpp_days"), "median_days": (1, "xpp_days")}
+
+
+def _figure(width=7.0, height=4.0):
+    sns.set_theme(style="whitegrid", palette="colorblind")
+    return plt.subplots(figsize=(width, height))
+
+
+def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang: str = "en"):
+    """Forest plot: each arm's effect on ``metric`` versus control with its 95% interval."""
+    table = readout.to_frame()
+    rows = table[table["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"the readout has no metric {metric!r}")
+    scale, unit = DISPLAY.get(metric, (1, None))
+    fig, ax = _figure(height=1.2 + 0.45 * len(rows))
+    y = np.arange(len(rows))[::-1]
+    eff = rows["effect"].to_numpy() * scale
+    lo = rows["ci_low"].to_numpy() * scale
+    hi = rows["ci_high"].to_numpy() * scale
+    ax.errorbar(eff, y, xerr=[eff - lo, hi - eff], fmt="o", capsize=4, color="C0")
+    ref = 1.0 if metric == "hazard_ratio" else 0.0
+    ax.axvline(ref, color="grey", ls=":", lw=1)
+    ax.set_yticks(y, rows["arm"].tolist())
+    label = t(f"xp_metric_{metric}", lang)
+    ax.set_title(f"{label} — {t('xpp_effect_vs_control', lang)}")
+    if unit:
+        ax.set_xlabel(t(unit, lang))
+    fig.tight_layout()
+    return fig
+
+
+def plot_sequential(result: SequentialResult, lang: str = "en"):
+    """|z| at each weekly look against the alpha-spending boundary and the naive 1.96."""
+    looks = result.looks
+    fig, ax = _figure()
+    ax.plot(looks["look"], np.abs(looks["z"]), "o-", label="|z|", color="C0")
+    ax.plot(looks["look"], looks["boundary"], "--", color="C3", label=t("xpp_boundary", lang))
+    ax.axhline(1.96, color="grey", ls=":", lw=1, label=t("xpp_naive", lang))
+    upper = np.nanmax(np.r_[np.abs(looks["z"]), 4.0])
+    ax.set_ylim(0, min(upper * 1.15, 8.0))
+    ax.set_xlabel(t("xpp_look", lang))
+    ax.set_ylabel(t("xpp_z", lang))
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_power_curve(curve: PowerCurve, lang: str = "en", predicted=None):
+    """Simulated power by sample size (±2 Monte-Carlo SE), optionally with a prediction."""
+    table = curve.to_frame()
+    fig, ax = _figure()
+    ax.errorbar(table["size"], table["power"], yerr=2 * table["mc_se"], fmt="o-", capsize=3,
+                label="simulation")
+    if predicted is not None:
+        ax.plot(table["size"], predicted, "--", label="formula")
+    ax.axhline(0.8, color="grey", ls=":", lw=1, label=t("xpp_target", lang))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(t("xpp_size", lang))
+    ax.set_ylabel(t("xpp_power", lang))
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

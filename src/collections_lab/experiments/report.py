@@ -1,0 +1,253 @@
+"""What the experiment notebooks call: a design from a portfolio's history, a readout.
+
+- :func:`load_experiment` finds an experiment's design (arms, control, factors, weights)
+  in ``experiment.json`` + ``strategies.yml`` beside the data (the bundled sample has
+  both), or infers it from the assignments table.
+- :func:`design_experiment` uses the portfolio's own history as a pilot (an A/A split by
+  salted hash) to plan sample sizes for every primary metric — analytic formulas with the
+  measured design effect, pilot variances where no formula exists — and, optionally, a
+  power curve simulated on the behaviour model.
+- :func:`experiment_readout` runs :func:`~collections_lab.experiments.readout.analyze_experiment`
+  with a weekly sequential plan.
+
+Example
+-------
+>>> from collections_lab.io import load_portfolio            # doctest: +SKIP
+>>> design = design_experiment(load_portfolio("data/sample"))  # doctest: +SKIP
+>>> design.summary("es")                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..assignment import Experiment, assign
+from ..i18n import format_number, register, t
+from ..results import ResultMixin
+from ..strategies import Strategy, load_strategies
+from .data import ExperimentData
+from .design import (
+    PowerCurve,
+    estimate_design_effect,
+    power_by_simulation,
+    rmst_variance_per_invoice,
+    sample_size_from_pilot,
+    sample_size_hazard_ratio,
+    sample_size_proportion,
+    sample_size_rmst,
+)
+from .metrics import MetricConfig, estimate_arm
+from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
+
+register({
+    "en": {"xd_summary": "To detect {mde} more invoices in 100 paid by due + {d} days "
+                         "(now {base} in 100) with {power}% power you need about {n} "
+                         "invoices per arm ({c} customers), about {w} weeks of invoicing "
+                         "plus follow-up. Several invoices per customer inflate the sample "
+                         "size by a design effect of {de}.",
+           "xd_metric": "metric", "xd_effect": "effect"},
+    "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
+                         "vencimiento + {d} días (hoy {base} de cada 100) con {power} % de "
+                         "potencia se necesitan unas {n} facturas por brazo ({c} clientes), "
+                         "unas {w} semanas de facturación más el seguimiento. Varias "
+                         "facturas por cliente inflan la muestra por un efecto de diseño "
+                         "de {de}.",
+           "xd_metric": "métrica", "xd_effect": "efecto"},
+})
+
+
+def load_experiment(location=None, portfolio=None, experiment_id: str | None = None
+                    ) -> Experiment | None:
+    """The experiment's design: ``experiment.json`` (+ ``strategies.yml``) or assignments.
+
+    ``location`` is a data directory; without a design file the arms come from the
+    portfolio's assignments (equal weights, control ``"control"`` if such an arm exists,
+    else the first arm in sorted order — pass the design file to be sure).
+    """
+    if location is not None and Path(location).is_dir():
+        spec = Path(location) / "experiment.json"
+        if spec.exists():
+            design = json.loads(spec.read_text(encoding="utf-8"))
+            if experiment_id is None or design.get("experiment_id") == experiment_id:
+                strategies = {}
+                yml = Path(location) / "strategies.yml"
+                if yml.exists():
+                    strategies = load_strategies(yml)
+                arms = {a: strategies.get(a, Strategy(a)) for a in design["arms"]}
+                return Experiment(design["experiment_id"], arms, weights=design.get("weights"),
+                                  control=design.get("control"),
+                                  stratify_by=design.get("stratify_by"),
+                                  factors=design.get("factors") or {})
+    if portfolio is None or not len(portfolio.assignments):
+        return None
+    asg = portfolio.assignments
+    ids = sorted(asg["experiment_id"].unique())
+    experiment_id = experiment_id or ids[0]
+    arms = sorted(asg.loc[asg["experiment_id"] == experiment_id, "arm"].unique())
+    control = "control" if "control" in arms else arms[0]
+    return Experiment(experiment_id, {a: Strategy(a) for a in arms}, control=control,
+                      stratify_by=None)
+
+
+def load_strategy_set(strategies=None, location=None) -> dict[str, Strategy]:
+    """Strategies by name: a YAML file, else ``strategies.yml`` beside the data, else the
+    bundled examples."""
+    from ..strategies import example_strategies
+
+    if strategies:
+        return load_strategies(strategies)
+    if location is not None and (Path(location) / "strategies.yml").exists():
+        return {**example_strategies(), **load_strategies(Path(location) / "strategies.yml")}
+    return example_strategies()
+
+
+def pilot_split(portfolio, as_of=None, salt: str = "pilot-aa") -> ExperimentData:
+    """The portfolio's history as an A/A experiment (two arms by salted hash of customer).
+
+    Every invoice is "in the experiment" (no pre-period); the split only serves to measure
+    variances, design effects and baselines as an experiment would see them.
+    """
+    pilot = Experiment(salt, {"control": Strategy("history"), "treatment": Strategy("history")},
+                       control="control", stratify_by=None, salt=salt)
+    frame = portfolio.payment_times(as_of=as_of)
+    arms = assign(portfolio.customers, pilot, "2000-01-01").set_index("customer_id")["arm"]
+    frame = frame.drop(columns=["arm"], errors="ignore")
+    frame["arm"] = frame["customer_id"].astype(str).map(arms)
+    return ExperimentData.from_frame(frame, control="control")
+
+
+@dataclass
+class ExperimentDesign(ResultMixin):
+    """Baselines of the pilot and sample sizes for each metric and effect size."""
+
+    baseline: pd.DataFrame
+    plans: pd.DataFrame
+    config: MetricConfig
+    power: float
+    power_curve: PowerCurve | None = None
+    title = "Experiment design"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.plans
+
+    def summary(self, lang: str = "en") -> str:
+        b = self.baseline.set_index("quantity")["value"]
+        rows = self.plans[self.plans["metric"] == "paid_by_due_d"]
+        if rows.empty:
+            return ""
+        row = rows.iloc[len(rows) // 2]
+        return t("xd_summary", lang).format(
+            mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
+            base=format_number(b["p_paid_by_due_d"] * 100, 0, lang),
+            power=format_number(self.power * 100, 0, lang),
+            n=format_number(row["invoices_per_arm"], 0, lang),
+            c=format_number(row["customers_per_arm"], 0, lang),
+            w=format_number(row["weeks"], 0, lang),
+            de=format_number(b["design_effect"], 2, lang))
+
+
+def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
+                      mdes=(0.02, 0.03, 0.05), days_saved=(1.0, 2.0, 3.0),
+                      hazard_ratios=(1.10, 1.15, 1.25), cash_mdes=(0.02, 0.03, 0.05),
+                      alpha: float = 0.05, power: float = 0.8) -> ExperimentDesign:
+    """Plan an experiment on this portfolio (see module docstring); sizes per arm.
+
+    Weeks = invoices needed (both arms) / invoices issued per week over the last 12 weeks
+    of history, plus the follow-up until due + d of the last invoice (median terms + d).
+    """
+    cfg = config or MetricConfig()
+    pilot = pilot_split(portfolio, as_of)
+    n_inv = len(pilot.customer)
+    per_customer = n_inv / max(len(np.unique(pilot.customer)), 1)
+    p_base, _ = estimate_arm(pilot, "paid_by_due_d", 0, cfg)
+    de = max(estimate_design_effect(pilot, "paid_by_due_d", cfg), 1.0)
+    recent = pilot.issue_day > pilot.as_of_day - 84
+    per_week = max(recent.sum() / 12.0, 1.0)
+    follow = float(np.median(pilot.terms)) + cfg.due_plus_days
+    resolved = float(np.mean(pilot.issue_day + pilot.terms + cfg.due_plus_days
+                             <= pilot.as_of_day))
+    # control-arm unpaid curve on the issue axis for the RMST formula
+    from .estimators import AalenJohansen
+
+    aj = AalenJohansen().fit(np.zeros(n_inv, np.int64), pilot.duration, pilot.cause)
+    days = np.arange(cfg.horizon_days)
+    unpaid = 1.0 - aj.cif_on(days)
+    event_prob = aj.cif_at(cfg.horizon_days)
+
+    def weeks(invoices_per_arm):
+        return round(2 * invoices_per_arm / per_week + follow / 7.0, 1)
+
+    rows = []
+    for mde in mdes:
+        plan = sample_size_proportion(p_base, mde, alpha, power, de, per_customer)
+        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "two proportions × DE"})
+    for saved in days_saved:
+        plan = sample_size_rmst(unpaid, saved, cfg.horizon_days, alpha=alpha, power=power,
+                                design_effect=de, invoices_per_customer=per_customer)
+        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "RMST variance × DE"})
+    for hr in hazard_ratios:
+        plan = sample_size_hazard_ratio(hr, event_prob, alpha, power, de, per_customer)
+        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "Schoenfeld events × DE"})
+    for mde in cash_mdes:
+        plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde, alpha, power, cfg,
+                                      per_customer)
+        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "pilot variance"})
+    plans = pd.DataFrame(rows)
+    plans["weeks"] = plans["invoices_per_arm"].map(weeks)
+    baseline = pd.DataFrame({
+        "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
+                     "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",
+                     "resolved_share", "rmst_variance_per_invoice"],
+        "value": [n_inv, len(np.unique(pilot.customer)), per_customer, per_week, p_base,
+                  float(unpaid.sum()), event_prob, de, resolved,
+                  rmst_variance_per_invoice(unpaid, cfg.horizon_days)],
+    })
+    return ExperimentDesign(baseline, plans, cfg, power)
+
+
+def simulated_power_curve(control: Strategy, treatment: Strategy, sizes, n_sims: int = 20,
+                          metric: str = "cash_by_due_d", months: int = 4, seed: int = 0,
+                          config: MetricConfig | None = None) -> PowerCurve:
+    """Power by simulation on the behaviour model: ``sizes`` customers per arm.
+
+    Each simulated experiment invoices monthly for ``months`` and is read out one month
+    after the last invoice — the calendar a real test would follow.
+    """
+    from ..simulate import simulate
+
+    end = pd.Timestamp("2025-01-01") + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+    as_of = end + pd.Timedelta(days=30)
+    exp = Experiment("power", {"control": control, "treatment": treatment}, control="control")
+
+    def make(size: int, sim_seed: int) -> ExperimentData:
+        sim = simulate(2 * size, exp, seed=sim_seed, start="2025-01-01", end=end,
+                       progress=False, truth_replicates=1)
+        frame = sim.portfolio.payment_times(as_of=as_of)
+        return ExperimentData.from_frame(frame, control="control", stratified_by="segment")
+
+    return power_by_simulation(make, sizes, metric=metric, n_sims=n_sims,
+                               cfg=config or MetricConfig(), seed=seed)
+
+
+def experiment_readout(portfolio, experiment: Experiment | None = None,
+                       experiment_id: str | None = None, as_of=None,
+                       config: MetricConfig | None = None, planned_events: float | None = None,
+                       minimum_hazard_ratio: float = 1.15, lang: str = "en"
+                       ) -> ExperimentReadout:
+    """The weekly readout: :func:`analyze_experiment` with an alpha-spending plan.
+
+    Without ``planned_events`` the plan is Schoenfeld's events for
+    ``minimum_hazard_ratio`` at 80% power, times the measured design effect.
+    """
+    from .design import schoenfeld_events
+
+    if planned_events is None:
+        planned_events = schoenfeld_events(minimum_hazard_ratio, design_effect=2.0)
+    plan = SequentialPlan(planned_events=planned_events)
+    return analyze_experiment(portfolio, experiment, experiment_id=experiment_id, as_of=as_of,
+                              config=config, sequential=plan, lang=lang)
