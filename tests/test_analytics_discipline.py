@@ -66,7 +66,7 @@ def test_discipline_over_time_by_quarter():
     assert a.loc["2025-01-01", "mean_days_late"] == 5.0
     assert a.loc["2025-04-01", "mean_days_late"] == 9.0
     overall = discipline_over_time(hand_portfolio(), as_of=AS_OF, freq="Q", by_customer=False)
-    assert overall["n_due"].sum() == 6
+    assert overall["n_due"].sum() == 5  # C2 (due 07-31, paid early) is not due yet
 
 
 def test_discipline_before_anything_is_due_is_a_clear_error():
@@ -130,3 +130,10 @@ def test_clusters_leave_out_short_histories():
     disc = payment_discipline(hand_portfolio(), as_of=AS_OF)
     with pytest.raises(ValueError, match="too few"):
         payer_clusters(disc, n_clusters=2)
+
+
+def test_discipline_over_time_leaves_out_invoices_not_yet_due():
+    # C's invoice due 07-31 was paid early (06-20): it counts for C's discipline but not in
+    # a July period, which would otherwise hold only early payers
+    frame = discipline_over_time(hand_portfolio(), as_of=AS_OF, freq="M", by_customer=False)
+    assert frame["period"].max() == pd.Timestamp("2025-06-01")

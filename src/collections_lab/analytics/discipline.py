@@ -70,18 +70,21 @@ def payment_times_of(source, as_of=None, needed: tuple[str, ...] = _NEEDED) -> p
     return frame
 
 
-def assessable_invoices(source, as_of=None, grace_days: int = 0) -> pd.DataFrame:
+def assessable_invoices(source, as_of=None, grace_days: int = 0,
+                        due_only: bool = False) -> pd.DataFrame:
     """Invoices that say something about discipline at ``as_of``, with ``on_time`` and ``weight``.
 
     Adds columns ``on_time`` (bool), ``weight`` (amount relative to the customer's mean in
     that currency) and ``due_day`` (days since 1970-01-01) to the payment-times rows due on
-    or before ``as_of`` or already paid.
+    or before ``as_of`` or already paid (only the former with ``due_only=True``).
     """
     frame = payment_times_of(source, as_of)
     as_of_ts = pd.Timestamp(as_of) if as_of is not None else frame.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = frame["due_date"].max()
-    keep = (frame["due_date"] <= as_of_ts) | frame["event"].to_numpy(dtype=bool)
+    keep = (frame["due_date"] <= as_of_ts).to_numpy()
+    if not due_only:
+        keep |= frame["event"].to_numpy(dtype=bool)
     inv = frame.loc[keep].copy()
     inv["days_late"] = inv["days_late"].astype(float)
     inv["on_time"] = inv["event"].to_numpy(dtype=bool) & (inv["days_late"] <= grace_days)
@@ -190,9 +193,11 @@ def discipline_over_time(source, as_of=None, freq: str = "Q", by_customer: bool 
     (start of the due month / quarter). ``by_customer=False`` gives the portfolio's trend
     per period (one row per period and currency-free statistics, since days are unitless).
     """
-    inv = assessable_invoices(source, as_of, grace_days)
+    # only invoices due by as_of: a period of future due dates would hold only the early
+    # payers and look perfectly punctual
+    inv = assessable_invoices(source, as_of, grace_days, due_only=True)
     if inv.empty:
-        raise ValueError("no invoice is due or paid on or before as_of")
+        raise ValueError("no invoice is due on or before as_of")
     inv["period"] = inv["due_date"].dt.to_period(freq).dt.to_timestamp()
     keys = ["customer_id", "period"] if by_customer else ["period"]
     return _grouped_stats(inv, keys)
