@@ -68,3 +68,12 @@ def test_predict_scores_active_customers(sim):
 def test_bad_split_is_a_clear_error(sim):
     with pytest.raises(ValueError, match="time split impossible"):
         churn_validation(sim.portfolio, split_date="2024-02-28", as_of="2025-12-31")
+
+
+def test_labels_stop_at_the_last_invoicing_date(sim):
+    from collections_lab.analytics.churn import all_snapshots
+
+    # invoicing ends 2025-12-31; an export taken in March 2026 must not turn the last
+    # quarter's silence into churn
+    snaps = all_snapshots(sim.portfolio, as_of="2026-03-31")
+    assert snaps["cutoff"].max() + pd.Timedelta(days=90) <= pd.Timestamp("2025-12-31")

@@ -144,6 +144,16 @@ def churn_snapshots(portfolio, cutoffs: Sequence, horizon_days: int = 90,
     return pd.concat(frames, ignore_index=True)
 
 
+def label_end(portfolio, as_of) -> pd.Timestamp:
+    """Last day a "no new invoice" label can be trusted: ``as_of`` or the last issue date.
+
+    An export taken weeks after the last invoicing run would otherwise make every
+    customer look churned in its final weeks.
+    """
+    last_issue = portfolio.invoices["issue_date"].max()
+    return min(as_of, pd.Timestamp(last_issue).normalize())
+
+
 def _month_ends(first, last) -> list[pd.Timestamp]:
     return list(pd.date_range(_day(first), _day(last), freq="ME"))
 
@@ -250,8 +260,9 @@ def all_snapshots(portfolio, as_of=None, horizon_days: int = 90,
     """Snapshots at every month end whose label is known by ``as_of`` (for reuse)."""
     as_of = _day(as_of) if as_of is not None else portfolio.last_date
     first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
+    end = label_end(portfolio, as_of)
     cutoffs = [c for c in _month_ends(first, as_of)
-               if c + pd.Timedelta(days=horizon_days) <= as_of]
+               if c + pd.Timedelta(days=horizon_days) <= end]
     if not cutoffs:
         raise ValueError(f"not enough history: no cutoff has its {horizon_days}-day label "
                          f"known by {as_of.date()}")
@@ -265,7 +276,8 @@ def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
     """Train on cutoffs with labels known by ``split_date``; test on cutoffs from it on.
 
     Training cutoffs are month ends ``c`` with ``c + horizon ≤ split_date``; test cutoffs
-    are month ends ``c ≥ split_date`` with ``c + horizon ≤ as_of``. Raises a ValueError
+    are month ends ``c ≥ split_date`` with ``c + horizon ≤ as_of`` (and ≤ the last issue
+    date in the data, see :func:`label_end`). Raises a ValueError
     naming the dates when either side is empty or holds a single class. ``snapshots``
     (from :func:`all_snapshots`) avoids recomputing features already built.
     """
@@ -274,7 +286,7 @@ def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
     first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
     horizon = pd.Timedelta(days=horizon_days)
     train_c = [c for c in _month_ends(first, split) if c + horizon <= split]
-    test_c = [c for c in _month_ends(split, as_of) if c + horizon <= as_of]
+    test_c = [c for c in _month_ends(split, as_of) if c + horizon <= label_end(portfolio, as_of)]
     if not train_c or not test_c:
         raise ValueError(
             f"time split impossible: {len(train_c)} training and {len(test_c)} test cutoffs "
