@@ -208,12 +208,14 @@ def _describe(row: pd.Series, lang: str) -> str:
     sd = format_number(row["std_days_late"], 1, lang)
     trend = format_number(row["trend_days_per_month"], 1, lang)
     tier = t(f"tier_{row['tier']}", lang)
+    invoices = format_number(row["n_due"], 0, lang)
     if lang == "es":
         return (f"Grupo {row['cluster']} ({n} clientes, ~{tier}): paga a tiempo el {rate}, "
                 f"{over} días de mora en promedio, dispersión {sd} días, tendencia {trend} "
-                "días/mes.")
+                f"días/mes, ~{invoices} facturas.")
     return (f"Cluster {row['cluster']} ({n} customers, ~{tier}): on time {rate}, "
-            f"{over} days overdue on average, spread {sd} days, trend {trend} days/month.")
+            f"{over} days overdue on average, spread {sd} days, trend {trend} days/month, "
+            f"~{invoices} invoices.")
 
 
 def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
@@ -221,7 +223,8 @@ def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
     """Data-driven payer clusters (scikit-learn KMeans on standardised features).
 
     Features: on-time rate, mean days overdue, SD of days late, trend (days per month),
-    log number of invoices; missing spread/trend count as 0. Customers with fewer than
+    log number of invoices; missing spread/trend count as 0, each feature is winsorised
+    at its 1st and 99th percentiles before scaling. Customers with fewer than
     ``min_invoices`` assessable invoices are left out (``n_excluded``) rather than forced
     into a cluster. Each cluster's centre, in original units, is classified by the tier
     rules to give its description and treatment.
@@ -237,7 +240,10 @@ def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
     data["log_n_due"] = np.log(n_due[keep].astype(float))
     if "trend_days_per_month" not in data:
         data["trend_days_per_month"] = 0.0
-    X = data[list(CLUSTER_FEATURES)].astype(float).fillna(0.0).to_numpy()
+    X = data[list(CLUSTER_FEATURES)].astype(float).fillna(0.0)
+    # winsorise at the 1st/99th percentiles: a handful of noisy trends from short
+    # histories would otherwise get clusters of their own
+    X = X.clip(X.quantile(0.01), X.quantile(0.99), axis=1).to_numpy()
     scaler = StandardScaler().fit(X)
     km = KMeans(n_clusters=n_clusters, n_init=4, random_state=random_state)
     labels = km.fit_predict(scaler.transform(X))
