@@ -235,3 +235,22 @@ def test_generated_customers_and_bad_input():
         simulate(10, "firm")
     with pytest.raises(ValueError, match="needs an Experiment"):
         simulate(10, ONE, before=NONE)
+
+
+def test_escalated_invoices_are_recovered_by_the_agency_or_written_off():
+    s = Strategy("esc", reminders=(Reminder(5),), escalation_day=30)
+    sim = simulate(3000, s, seed=21, **ONE_YEAR)
+    inv = sim.invoices.set_index("invoice_id")
+    escalated = inv[inv["escalated_at"].notna()]
+    agency = sim.payments[sim.payments["method"] == "agency"].set_index("invoice_id")
+    assert len(escalated) > 200
+    recovered = escalated.index.isin(agency.index)
+    assert 0.3 < recovered.mean() < 0.5  # agency_recovery_share = 0.4
+    lag = (agency["paid_at"] - escalated.loc[agency.index, "escalated_at"]).dt.days
+    assert lag.between(30, 120).all()
+    np.testing.assert_allclose(agency["amount"], escalated.loc[agency.index, "amount"])
+    lost = escalated[~recovered]
+    assert ((lost["written_off_at"] - lost["escalated_at"]).dt.days == 180).all()
+    assert escalated.loc[recovered, "written_off_at"].isna().all()
+    f = sim.portfolio.payment_times(as_of="2028-01-01").set_index("invoice_id")
+    assert (f.loc[escalated.index, "outcome"] == "escalated").all()  # first event counts

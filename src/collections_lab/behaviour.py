@@ -33,6 +33,10 @@ calibrate them with :mod:`collections_lab.lab`):
 - Discount: takers (a customer trait, share by segment) raise their hazard before the
   discount deadline; everybody who pays inside the window takes the discount, so its cost
   includes customers who would have paid early anyway. 2/10 net 30 costs ≈37 % a year.
+- Escalation: a collection agency recovers ``agency_recovery_share`` (40 %) of escalated
+  invoices in full 30–120 days later; the rest are written off 180 days after escalation,
+  so escalated invoices leave the receivables as they do in real books. The recovered
+  cash comes after escalation, so the invoice's outcome stays "escalated".
 - Churn after each invoice: a small monthly base rate, raised by firm/final reminders, by
   reminders sent to customers who were about to pay anyway (within
   ``unneeded_window_days``), and by escalation; multiplied during distress episodes. With
@@ -118,6 +122,11 @@ class BehaviourModel:
     installment_accept_defaulter: float = 0.45
     installment_accept_payer: float = 0.08
     installment_first_delay_days: int = 5
+    # after escalation: the agency recovers a share in full, the rest is written off
+    agency_recovery_share: float = 0.4
+    agency_recovery_min_days: int = 30
+    agency_recovery_max_days: int = 120
+    write_off_after_escalation_days: int = 180
     # partial payments by ordinary payers
     split_payment_share: float = 0.06
     # churn after each invoice

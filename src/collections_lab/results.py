@@ -24,6 +24,19 @@ import html
 import pandas as pd
 
 
+def readable_number(x: float) -> str:
+    """Numbers for people: thousands separators for large values, 4 significant digits
+    otherwise, never scientific notation for amounts (``17896391507`` → ``17,896,391,507``).
+    """
+    if x != x:  # NaN
+        return ""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if x == int(x):
+        return f"{x:.0f}"
+    return f"{x:.4g}" if abs(x) >= 1e-4 else f"{x:.2e}"
+
+
 class ResultMixin:
     """Mixin for result dataclasses: ``_repr_html_`` and ``__str__`` from ``to_frame()``."""
 
@@ -39,16 +52,15 @@ class ResultMixin:
     def _repr_html_(self) -> str:
         frame = self.to_frame()
         table = frame.to_html(
-            escape=True, float_format=lambda x: f"{x:,.4g}", border=0, classes="cl-result"
+            escape=True,
+            float_format=readable_number,
+            border=0,
+            classes="cl-result",
+            index=not isinstance(frame.index, pd.RangeIndex),
+            max_rows=None,
+            max_cols=None,
         )
-        summary = getattr(self, "summary", None)
-        text = ""
-        if callable(summary):
-            try:
-                text = f"<p>{html.escape(str(summary()))}</p>"
-            except TypeError:
-                text = ""
-        return f"<div><strong>{html.escape(self._title())}</strong>{text}{table}</div>"
+        return f"<div><strong>{html.escape(self._title())}</strong>{table}</div>"
 
     def __str__(self) -> str:
         return f"{self._title()}\n{self.to_frame().to_string()}"

@@ -38,6 +38,7 @@ PAYMENT_METHODS: tuple[str, ...] = (
     "cash",
     "check",
     "installment",
+    "agency",
     "other",
 )
 #: Currencies the workbench formats and validates (ISO 4217). Extend with care: amounts in

@@ -19,8 +19,9 @@ Example
 >>> from collections_lab.strategies import example_strategies
 >>> sim = simulate(200, example_strategies()["nudge_then_firm"], seed=7,
 ...                start="2025-01-01", end="2025-06-30")
->>> sorted(sim.portfolio.payment_times()["outcome"].unique())[:2]
-['escalated', 'open']
+>>> frame = sim.portfolio.payment_times(as_of="2025-07-31")
+>>> frame["outcome"].value_counts().index.tolist()
+['paid', 'escalated', 'open']
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from .strategies import Strategy
 #: Invoices per block of random numbers (results are identical for any chunk size).
 BLOCK = 1 << 16
 #: Uniform draws per invoice: exp. threshold, never-payer, installment, split (3), churn,
-#: amount, disputed, payment link.
-N_UNIFORMS = 10
+#: amount, disputed, payment link, agency recovery (2).
+N_UNIFORMS = 12
 
 COUNTRIES = {"CO": "COP", "MX": "MXN", "ES": "EUR", "US": "USD"}
 COUNTRY_SHARE = {"CO": 0.35, "MX": 0.30, "ES": 0.20, "US": 0.15}
@@ -756,6 +757,8 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
     issue_i, terms_i, amount_i = issue[idx], terms[idx], amount[idx]
     outcome = o.outcome[idx]
     end_i = end_date[idx]
+    recovered = (outcome == 2) & (u[10, idx] < model.agency_recovery_share)
+    escalated_lost = (outcome == 2) & ~recovered
     currency = customers["currency"].fillna("USD").to_numpy()[c[idx]] if "currency" in \
         customers else np.full(m, "USD", dtype=object)
     invoices = pd.DataFrame({
@@ -770,8 +773,10 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
         "payment_link": link[idx],
         "escalated_at": np.where(outcome == 2, end_i, np.datetime64("NaT")).astype(
             "datetime64[ns]"),
-        "written_off_at": np.where(outcome == 3, end_i, np.datetime64("NaT")).astype(
-            "datetime64[ns]"),
+        "written_off_at": np.where(
+            outcome == 3, end_i,
+            np.where(escalated_lost, end_i + model.write_off_after_escalation_days * day,
+                     np.datetime64("NaT"))).astype("datetime64[ns]"),
     })
 
     # reminders: for each arm and reminder, the invoices that were still open that day
@@ -802,12 +807,12 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
     reminders = _sorted_frame(rem_parts, "sent_at", inv_ids, REMINDER_DTYPES)
 
     payments = _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i,
-                         outcome, o, u)
+                         outcome, o, u, recovered)
     return {"invoices": invoices, "reminders": reminders, "payments": payments}
 
 
 def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i, outcome, o,
-              u) -> pd.DataFrame:
+              u, recovered) -> pd.DataFrame:
     day = np.timedelta64(1, "D")
     paid = outcome == 1
     plan = o.installment[idx] & paid
@@ -853,6 +858,15 @@ def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i
         parts.append({"invoice_id": rows_inv, "paid_at": issue_i[rows_inv] + when * day,
                       "amount": np.round(share, 2),
                       "method": np.full(len(rows_inv), "installment", dtype=object),
+                      "discount": zeros, "fee": zeros})
+    rc = np.flatnonzero(recovered)
+    if len(rc):
+        span = model.agency_recovery_max_days - model.agency_recovery_min_days
+        delay = model.agency_recovery_min_days + np.floor(u[11, idx[rc]] * (span + 1))
+        zeros = np.zeros(len(rc))
+        parts.append({"invoice_id": rc,
+                      "paid_at": issue_i[rc] + (end_day[rc] + delay.astype(int)) * day,
+                      "amount": amount_i[rc], "method": np.full(len(rc), "agency", dtype=object),
                       "discount": zeros, "fee": zeros})
     return _sorted_frame(parts, "paid_at", inv_ids, PAYMENT_DTYPES)
 
