@@ -35,6 +35,7 @@ def test_all_plots(pt):
     preds = PaymentDatePredictor().fit(pt).predict(pt[pt["outcome"] == "open"])
     figs = [
         plots.plot_survival(kaplan_meier(pt, axis="due"), lang="es"),
+        plots.plot_ph_check(km, lang="es"),
         plots.plot_cumulative_incidence(cumulative_incidence(pt, by="segment"), lang="es"),
         plots.plot_hazard_ratios(fit_cox(pt, ["segment", "payment_link"]), lang="es"),
         plots.plot_time_ratios(fit_aft(pt, ["payment_link"], distribution="weibull"), lang="es"),

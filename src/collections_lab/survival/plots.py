@@ -191,3 +191,25 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     axes[0].set_ylabel(t("surv_expected_cash", lang))
     fig.tight_layout()
     return fig
+
+
+def plot_ph_check(curves: SurvivalCurves, lang: str = "en"):
+    """Proportional-hazards look: log(-log share unpaid) against log(days), per group.
+
+    Roughly parallel curves support proportional hazards; curves that cross or converge
+    mean the group's effect changes over time (see ``check_proportional_hazards``).
+    """
+    fig, (ax,) = _figure()
+    frame = curves.to_frame()
+    for color, g in zip(_colors(len(curves.groups_)), curves.groups_, strict=True):
+        c = frame[(frame["group"] == g) & (frame["survival"] > 0) & (frame["survival"] < 1)
+                  & (frame["day"] > 0)]
+        ax.step(np.log(c["day"]), np.log(-np.log(c["survival"])), where="post", color=color,
+                label=t("surv_all", lang) if g == "all" else g)
+    ax.set_xlabel(f"log({t('days_since_issue', lang).lower()})")
+    ax.set_ylabel(f"log(-log {t('surv_unpaid', lang).lower()})")
+    ax.set_title("Proportional hazards check" if lang == "en" else "Verificación de riesgos proporcionales")
+    if len(curves.groups_) > 1:
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -38,6 +38,7 @@ from .regression import (
     CoxResult,
     PHCheck,
     check_proportional_hazards,
+    concordance,
     fit_aft,
     fit_cox,
     fit_time_varying_cox,
@@ -71,6 +72,7 @@ class TimeToPaymentReport(ResultMixin):
     calibration: CalibrationResult | None
     cash: pd.DataFrame
     notes: list
+    concordance: float | None = None
     title = "Time to payment"
 
     def to_frame(self) -> pd.DataFrame:
@@ -97,6 +99,12 @@ class TimeToPaymentReport(ResultMixin):
         ]
         if self.cox is not None:
             items.append(self.cox)
+        if self.concordance is not None:
+            c = format_number(self.concordance, 2, lang)
+            items.append(f"Estas variables ordenan bien qué factura se paga antes en el {c} de los pares "
+                         "comparables (concordancia; 0,5 = azar)." if es else
+                         f"These drivers order which invoice is paid first correctly for {c} of comparable "
+                         "pairs (concordance; 0.5 = chance).")
         if self.reminders is not None:
             row = self.reminders.table.iloc[0]
             change = row["hazard_ratio"] - 1
@@ -171,12 +179,13 @@ def time_to_payment_report(
     if tau < horizon:
         notes.append(f"RMST horizon shortened to {tau} days (the shortest follow-up of a group).")
     rm = rmst(frame, tau, by=by, cluster_col="customer_id")
-    cox = ph = aft = None
+    cox = ph = aft = conc = None
     drivers = _usable(frame, DRIVERS)
     if drivers:
         try:
             cox = fit_cox(frame, drivers, cluster_col="customer_id")
             ph = check_proportional_hazards(cox)
+            conc = concordance(cox, max_rows=20_000)
             aft = fit_aft(frame, drivers, distribution="weibull")
         except SurvivalInputError as exc:
             notes.append(f"Drivers model skipped: {exc}")
@@ -203,4 +212,4 @@ def time_to_payment_report(
     cash = expected_cash(preds, as_of, weeks=forecast_weeks) if len(open_) else pd.DataFrame(
         columns=["currency", "week", "period", "expected_amount"])
     return TimeToPaymentReport(as_of, by, tau, frame, curves, curves_due, lr, rm, cox, ph, aft, rem,
-                               outcomes, never, preds, cal, cash, notes)
+                               outcomes, never, preds, cal, cash, notes, conc)
