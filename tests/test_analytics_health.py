@@ -44,3 +44,16 @@ def test_restrict_currency_keeps_only_that_currency(sim):
     with pytest.raises(ValueError, match="no invoice in 'XXX'"):
         restrict_currency(sim.portfolio, "XXX")
     assert isinstance(h.as_of, pd.Timestamp)
+
+
+def test_report_tables_have_translated_headers(sim):
+    h = portfolio_health(sim.portfolio, as_of="2025-03-31", churn=False)
+    snap = h.table("snapshot", "es")
+    assert {"moneda", "cartera", "DSO recuento", "CEI (%)"} <= set(snap.columns)
+    assert "receivables" in h.table("snapshot", "en").columns
+    assert len(h.table("call", "es", rows=3)) <= 3
+    assert "acción" in h.table("call", "es").columns
+    for name in h.TABLES:
+        h.table(name, "es")
+    with pytest.raises(ValueError, match="unknown table"):
+        h.table("nope")

@@ -30,6 +30,7 @@ from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
 from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
+from .labels import translate_columns
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
 __all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
@@ -92,6 +93,39 @@ class PortfolioHealth(ResultMixin):
 
     def summary(self, lang: str = "en") -> str:
         return " ".join(self.executive_summary(lang))
+
+    TABLES = ("snapshot", "by_group", "tiers", "tiers_by_segment", "clusters", "alerts",
+              "thank", "call")
+
+    def table(self, name: str, lang: str = "en", rows: int | None = None) -> pd.DataFrame:
+        """A report table with headers in ``lang`` (one of :attr:`TABLES`), or empty.
+
+        ``rows`` keeps the first rows only (engagement lists can be long).
+        """
+        check_language(lang)
+        if name not in self.TABLES:
+            raise ValueError(f"unknown table {name!r}; choose one of {self.TABLES}")
+        if name == "snapshot":
+            frame = self.kpis["snapshot"].to_frame()
+        elif name == "by_group":
+            frame = self.by_group.to_frame() if self.by_group is not None else pd.DataFrame()
+        elif name == "tiers":
+            frame = self.tiers.counts(lang)
+        elif name == "tiers_by_segment":
+            frame = (self.tiers.by_segment(lang=lang) if "segment" in self.tiers.frame
+                     else pd.DataFrame())
+        elif name == "clusters":
+            frame = pd.DataFrame() if self.clusters is None else self.clusters.to_frame()[
+                ["cluster", "customers", "tier", f"description_{lang}", f"treatment_{lang}"]
+            ].rename(columns={f"description_{lang}": "label",
+                              f"treatment_{lang}": "treatment"})
+        elif name == "alerts":
+            frame = self.alerts.to_frame()
+        else:
+            frame = getattr(self, name).to_frame()
+        if rows is not None:
+            frame = frame.head(rows)
+        return translate_columns(frame, lang)
 
 
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",

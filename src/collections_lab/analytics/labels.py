@@ -103,4 +103,38 @@ LABELS = {
     },
 }
 
+#: Column headers of the analytics tables shown in reports, per language.
+COLUMNS = {
+    "en": {},
+    "es": {
+        "currency": "moneda", "segment": "segmento", "country": "país",
+        "customer_id": "cliente", "bucket": "tramo", "count": "facturas", "amount": "importe",
+        "share": "proporción", "open_invoices": "facturas abiertas", "receivables": "cartera",
+        "overdue": "vencido", "overdue_share": "proporción vencida",
+        "sales_period": "ventas del periodo", "dso": "DSO", "dso_countback": "DSO recuento",
+        "bpdso": "mejor DSO posible", "add": "días promedio de mora",
+        "weighted_days_past_due": "días de mora ponderados", "cei": "CEI (%)",
+        "at_risk_rate": "tasa en riesgo", "at_risk_month": "mes de la tasa en riesgo",
+        "tier": "nivel", "customers": "clientes", "label": "etiqueta",
+        "treatment": "tratamiento", "dominant_tier": "nivel dominante",
+        "n_due": "facturas vencidas", "on_time_rate": "tasa puntual",
+        "mean_days_late": "días de retraso promedio", "n_open_overdue": "abiertas vencidas",
+        "open_amount": "importe abierto", "overdue_amount": "importe vencido",
+        "alert_date": "fecha de alerta", "change_date": "fecha del cambio",
+        "before_mean": "retraso antes", "after_mean": "retraso después",
+        "before_sd": "DE antes", "n_after": "facturas después", "shift_days": "cambio (días)",
+        "cusum": "CUSUM", "invoice_id": "factura", "churn_probability": "riesgo de abandono",
+        "priority": "prioridad", "reason": "motivo", "action": "acción",
+        "cluster": "grupo",
+    },
+}
+
+
+def translate_columns(frame, lang: str = "en"):
+    """A copy of ``frame`` with its column headers in ``lang`` (unknown ones unchanged)."""
+    from ..i18n import check_language
+
+    return frame.rename(columns=COLUMNS[check_language(lang)])
+
+
 register(LABELS)
