@@ -81,3 +81,11 @@ def test_bad_horizons():
         rmst(pt, 500)
     with pytest.raises(SurvivalInputError, match="positive whole number"):
         rmst(pt, 10.5)
+
+
+def test_influence_variance_equals_greenwood_with_singleton_clusters():
+    pt = geometric_frame(300, 0.05, 7)
+    pt["one"] = np.arange(len(pt)).astype(str)
+    g = rmst(pt, 60).table["se"].iloc[0]
+    c = rmst(pt, 60, cluster_col="one").table["se"].iloc[0]
+    assert c == pytest.approx(g * np.sqrt(300 / 299), rel=1e-10)
