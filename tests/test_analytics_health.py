@@ -57,3 +57,12 @@ def test_report_tables_have_translated_headers(sim):
         h.table(name, "es")
     with pytest.raises(ValueError, match="unknown table"):
         h.table("nope")
+
+
+def test_formatted_tables_use_the_language_number_style(sim):
+    h = portfolio_health(sim.portfolio, as_of="2025-03-31", churn=False)
+    raw = h.table("snapshot", "es", formatted=False)
+    shown = h.table("snapshot", "es")
+    share = raw["proporción vencida"].iloc[0]
+    assert shown["proporción vencida"].iloc[0] == f"{100 * share:.1f} %".replace(".", ",")
+    assert "." in shown["cartera"].iloc[0] or len(shown["cartera"].iloc[0]) <= 3

@@ -30,7 +30,7 @@ from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
 from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
-from .labels import translate_columns
+from .labels import format_table, translate_columns
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
 __all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
@@ -97,10 +97,13 @@ class PortfolioHealth(ResultMixin):
     TABLES = ("snapshot", "by_group", "tiers", "tiers_by_segment", "clusters", "alerts",
               "thank", "call")
 
-    def table(self, name: str, lang: str = "en", rows: int | None = None) -> pd.DataFrame:
+    def table(self, name: str, lang: str = "en", rows: int | None = None,
+              formatted: bool = True) -> pd.DataFrame:
         """A report table with headers in ``lang`` (one of :attr:`TABLES`), or empty.
 
-        ``rows`` keeps the first rows only (engagement lists can be long).
+        ``rows`` keeps the first rows only (engagement lists can be long);
+        ``formatted`` writes numbers as text in the language's style (percentages,
+        thousands separators) for the report; ``False`` keeps them numeric.
         """
         check_language(lang)
         if name not in self.TABLES:
@@ -125,7 +128,7 @@ class PortfolioHealth(ResultMixin):
             frame = getattr(self, name).to_frame()
         if rows is not None:
             frame = frame.head(rows)
-        return translate_columns(frame, lang)
+        return format_table(frame, lang) if formatted else translate_columns(frame, lang)
 
 
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",

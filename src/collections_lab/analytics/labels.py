@@ -137,4 +137,42 @@ def translate_columns(frame, lang: str = "en"):
     return frame.rename(columns=COLUMNS[check_language(lang)])
 
 
+_SHARES = {"share", "overdue_share", "on_time_rate", "at_risk_rate", "churn_probability",
+           "weighted_on_time_rate"}
+_AMOUNTS = {"receivables", "overdue", "sales_period", "open_amount", "overdue_amount",
+            "amount", "begin_ar", "end_ar", "end_current_ar", "sales", "invoiced",
+            "collected", "unpaid_after"}
+
+
+def format_table(frame, lang: str = "en"):
+    """Numbers of a report table as text in ``lang``'s style, for stakeholders.
+
+    Shares become percentages, amounts whole units with thousands separators (each row
+    keeps its ``currency`` column), other numbers one decimal, dates ISO; then headers
+    are translated (:func:`translate_columns`). Returns a new frame of strings.
+    """
+    import pandas as pd
+
+    from ..i18n import format_number, format_pct
+
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        name = str(col)
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out[col] = values.dt.strftime("%Y-%m-%d").fillna("–")
+        elif pd.api.types.is_integer_dtype(values):
+            out[col] = [format_number(v, 0, lang) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            if name in _SHARES or name.startswith("share_"):
+                out[col] = [format_pct(v, 1, lang) for v in values]
+            elif name in _AMOUNTS:
+                out[col] = [format_number(v, 0, lang) for v in values]
+            else:
+                out[col] = [format_number(v, 1, lang) for v in values]
+    return translate_columns(out, lang)
+
+
 register(LABELS)
