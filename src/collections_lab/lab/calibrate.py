@@ -826,6 +826,8 @@ class Calibration(ResultMixin):
         Per customer: posterior frailty mean and sd, probability of being a discount taker.
     history_ : HistoryData
         The prepared history (for the twin and its check).
+    current_strategy_ : Strategy
+        Business as usual: ``default`` if given, else inferred from the reminders.
     """
 
     title = "Behaviour model calibration"
@@ -859,6 +861,12 @@ class Calibration(ResultMixin):
         cov = self._covariance(lik, theta)
         loglik, u_mean, u_sd, taker = lik.evaluate(theta, posterior=True)
         self.history_ = data
+        if default is not None:
+            self.current_strategy_ = default
+        else:
+            from .history import infer_strategy
+
+            self.current_strategy_ = infer_strategy(portfolio)
         self.optimizer_ = res
         self.loglik_ = float(loglik.sum())
         self.theta_ = theta

@@ -1,0 +1,360 @@
+"""Recommend a strategy per segment: search a strategy space on the twin under constraints.
+
+The space is a grid (:class:`StrategySpace`): reminder schedules (days relative to due),
+tone pattern, channel, personalisation, early-payment discount (rate, window), installment
+offer, escalation day. Constraints (:class:`Constraints`): a maximum churn increase over
+the current strategy, a maximum number of reminders in any 7 days, no discount above a
+rate. The search:
+
+1. drops strategies that break the static constraints (reminders per week, discount);
+2. screens every remaining strategy with a few replicates (common random numbers) and
+   keeps, per segment, the best few by net value;
+3. evaluates the survivors and the current strategy with more replicates and picks, per
+   segment, the highest mean net value among those within the churn limit;
+4. re-estimates each pick's gain over the current strategy on **fresh** replicates, so the
+   luck that made it win does not inflate its reported gain.
+
+:func:`regret` measures, on a twin with known truth, how far the recommendation's true net
+value falls short of the best strategy of the searched space.
+
+Example
+-------
+>>> space = StrategySpace(schedules=((3,), (-3, 7)), tones=("friendly",),
+...                       channels=("email",), discounts=(None,), installments=(None,))
+>>> [s.name for s in space.strategies()]
+['d+3 friendly email', 'd-3,+7 friendly email']
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..behaviour import SEGMENTS
+from ..economics import Economics
+from ..i18n import format_money, format_pct
+from ..results import ResultMixin
+from ..strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
+from .compare import METRICS, simulate_metrics
+from .twin import Twin
+
+NV = METRICS.index("net_value")
+CHURN = METRICS.index("churn")
+
+
+class ConstraintError(ValueError):
+    """No strategy satisfies the constraints; the message says which and by how much."""
+
+
+TONE_PATTERNS = {
+    "friendly": lambda k, n: "friendly",
+    "neutral": lambda k, n: "neutral",
+    "firm": lambda k, n: "firm",
+    "escalating": lambda k, n: "friendly" if k == 0 else ("firm" if k < n - 1 or n == 2
+                                                          else "final"),
+}
+
+
+@dataclass(frozen=True)
+class StrategySpace:
+    """A grid of strategies to search.
+
+    ``schedules``: reminder days relative to due; ``tones``: tone patterns (``friendly``,
+    ``neutral``, ``firm``, or ``escalating``: friendly, then firm, the last one final);
+    ``channels``: one channel for all reminders of a strategy; ``personalised``: whether
+    reminders address the person by name; ``discounts``: ``None`` or ``(rate, within_days)``;
+    ``installments``: ``None`` or the reminder (1-based) that offers a 3-part plan;
+    ``escalation_day``: days past due (``None``: never).
+    """
+
+    schedules: tuple = ((3,), (-3, 7), (3, 14, 28), (-3, 7, 21))
+    tones: tuple = ("friendly", "firm", "escalating")
+    channels: tuple = ("email", "sms")
+    personalised: tuple = (False, True)
+    discounts: tuple = (None, (0.01, 10), (0.02, 10))
+    installments: tuple = (None, 2)
+    escalation_day: int | None = 75
+
+    def strategies(self) -> list[Strategy]:
+        """Every strategy of the grid (an installment offer at a reminder a schedule does not
+        have is skipped). A grid that builds an invalid strategy (e.g. a reminder after the
+        escalation day, a negative discount) raises :class:`StrategyError` naming it."""
+        out = []
+        for days, tone, chan, pers, disc, inst in itertools.product(
+                self.schedules, self.tones, self.channels, self.personalised, self.discounts,
+                self.installments):
+            if inst is not None and inst > len(days):
+                continue
+            if tone not in TONE_PATTERNS:
+                raise StrategyError(f"unknown tone pattern {tone!r}; known: {list(TONE_PATTERNS)}")
+            n = len(days)
+            rems = tuple(Reminder(int(d), TONE_PATTERNS[tone](k, n), chan, bool(pers))
+                         for k, d in enumerate(days))
+            parts = ["d" + ",".join(f"{d:+d}" for d in days), tone, chan]
+            if pers:
+                parts.append("named")
+            if disc is not None:
+                parts.append(f"{disc[0]:.0%}/{disc[1]}")
+            if inst is not None:
+                parts.append(f"plan@{inst}")
+            out.append(Strategy(
+                " ".join(parts), reminders=rems,
+                discount=Discount(float(disc[0]), int(disc[1])) if disc else None,
+                installment=InstallmentOffer(inst) if inst else None,
+                escalation_day=self.escalation_day))
+        return out
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Limits a recommendation must respect.
+
+    ``max_churn_increase``: churn (share of customers lost over the period) may exceed the
+    current strategy's by at most this much (0.005 = half a percentage point);
+    ``max_reminders_per_week``: reminders in any 7 consecutive days; ``max_discount_rate``:
+    no discount above this rate (0 forbids discounts).
+    """
+
+    max_churn_increase: float = 0.005
+    max_reminders_per_week: int = 2
+    max_discount_rate: float = 0.02
+
+    def problems(self, strategy: Strategy) -> list[str]:
+        """The static constraints ``strategy`` breaks (empty if none)."""
+        out = []
+        days = sorted(strategy.reminder_days)
+        worst = max((sum(1 for e in days if d <= e < d + 7) for d in days), default=0)
+        if worst > self.max_reminders_per_week:
+            out.append(f"{worst} reminders within 7 days (max {self.max_reminders_per_week})")
+        if strategy.discount is not None and strategy.discount.rate > self.max_discount_rate:
+            out.append(f"discount {strategy.discount.rate:.1%} above "
+                       f"{self.max_discount_rate:.1%}")
+        return out
+
+
+@dataclass
+class Recommendation(ResultMixin):
+    """Recommended strategy per segment with its expected gain over the current strategy.
+
+    ``table``: per segment — current and recommended strategy, their mean net value, the
+    gain with its 95 % interval (fresh replicates, common random numbers), and changes in
+    churn, paid by due + 15 and DSO. ``strategies``: segment → recommended Strategy.
+    ``candidates``: stage-2 means per strategy and segment.
+    """
+
+    table: pd.DataFrame
+    strategies: dict
+    current: Strategy
+    candidates: pd.DataFrame
+    constraints: Constraints
+    currency: str
+    n_searched: int
+    replicates: int
+    title = "Recommended strategy per segment"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str = "en") -> str:
+        t = self.table.set_index("segment")
+        total = t.loc["all"] if "all" in t.index else None
+        parts = []
+        for seg, row in t.drop(index="all", errors="ignore").iterrows():
+            parts.append(f"{seg}: «{row['recommended']}»" if lang == "es"
+                         else f"{seg}: '{row['recommended']}'")
+        if total is None:
+            return "; ".join(parts)
+        gain = format_money(total["gain"], self.currency, lang)
+        lo = format_money(total["gain_low"], self.currency, lang)
+        hi = format_money(total["gain_high"], self.currency, lang)
+        churn = format_pct(total["churn_change"], 2, lang)
+        if lang == "es":
+            return (f"Entre {self.n_searched} estrategias, la recomendada por segmento es "
+                    + "; ".join(parts)
+                    + f". Ganancia esperada frente a «{self.current.name}»: {gain} "
+                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}.")
+        return (f"Of {self.n_searched} strategies searched, the recommendation per segment is "
+                + "; ".join(parts)
+                + f". Expected gain over '{self.current.name}': {gain} (interval {lo} to "
+                  f"{hi}); change in customer churn {churn}.")
+
+
+def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
+              constraints: Constraints | None = None, economics: Economics | None = None,
+              screen_replicates: int = 4, replicates: int = 30, keep: int = 6,
+              n_jobs: int | None = None) -> Recommendation:
+    """Search ``space`` (a :class:`StrategySpace` or a list of strategies) on ``twin`` for
+    the highest net value per segment within ``constraints`` (see module docstring).
+
+    Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
+    constraint and the closest strategy).
+    """
+    space = space or StrategySpace()
+    constraints = constraints or Constraints()
+    economics = economics or Economics()
+    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    if not pool:
+        raise ConstraintError("the strategy space is empty")
+    allowed, refused = [], []
+    for s in pool:
+        why = constraints.problems(s)
+        (refused if why else allowed).append((s, why))
+    if not allowed:
+        example = refused[0]
+        raise ConstraintError(
+            f"no strategy of the {len(pool)} searched satisfies the constraints "
+            f"(max {constraints.max_reminders_per_week} reminders a week, discount at most "
+            f"{constraints.max_discount_rate:.1%}); e.g. {example[0].name!r}: "
+            + "; ".join(example[1]))
+    cands = [s for s, _ in allowed if s.name != current.name]
+    segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
+    seg_pos = [SEGMENTS.index(s) for s in segs]
+    # 1. screen
+    screen = simulate_metrics(twin, [current] + cands, economics, screen_replicates, n_jobs)
+    nv = screen[:, :, :, NV].mean(axis=0)  # strategies × segments
+    churn = screen[:, :, :, CHURN].mean(axis=0)
+    survivors = {0}
+    for g in seg_pos:
+        ok = churn[:, g] - churn[0, g] <= constraints.max_churn_increase + 0.5 * abs(
+            constraints.max_churn_increase) + 1e-3
+        order = [i for i in np.argsort(-nv[:, g]) if ok[i]]
+        survivors.update(order[:keep])
+    finals = [([current] + cands)[i] for i in sorted(survivors)]
+    # 2. evaluate survivors
+    vals = simulate_metrics(twin, finals, economics, replicates, n_jobs,
+                            first_replicate=10_000)
+    mean = vals.mean(axis=0)
+    picks = {}
+    for seg, g in zip(segs, seg_pos, strict=True):
+        dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
+        feasible = np.flatnonzero(dchurn <= constraints.max_churn_increase)
+        if not len(feasible):
+            closest = int(np.argmin(dchurn))
+            raise ConstraintError(
+                f"segment {seg!r}: no strategy keeps churn within "
+                f"+{constraints.max_churn_increase:.2%} of the current strategy "
+                f"(the closest, {finals[closest].name!r}, adds {dchurn[closest]:.2%})")
+        picks[seg] = int(feasible[np.argmax(mean[feasible, g, NV])])
+    # 3. fresh replicates for the gain of each pick over the current strategy
+    chosen = sorted(set(picks.values()) | {0})
+    fresh = simulate_metrics(twin, [finals[i] for i in chosen], economics, replicates, n_jobs,
+                             first_replicate=20_000)
+    pos = {i: k for k, i in enumerate(chosen)}
+    rows = []
+    total = np.zeros(fresh.shape[0])
+    total_cur = np.zeros(fresh.shape[0])
+    total_churn = np.zeros(fresh.shape[0])
+    cust_seg = np.bincount(twin.customer_seg, minlength=len(SEGMENTS))
+    for seg, g in zip(segs, seg_pos, strict=True):
+        k, c = pos[picks[seg]], pos[0]
+        rec_v, cur_v = fresh[:, k, g, :], fresh[:, c, g, :]
+        d = rec_v - cur_v
+        total += rec_v[:, NV]
+        total_cur += cur_v[:, NV]
+        total_churn += d[:, CHURN] * cust_seg[g]
+        rows.append(_row(seg, current.name, finals[picks[seg]].name, cur_v, rec_v, d))
+    dall = total - total_cur
+    rows.append(dict(segment="all", current=current.name, recommended="(by segment)",
+                     net_value_current=total_cur.mean(), net_value_recommended=total.mean(),
+                     gain=dall.mean(), gain_low=np.percentile(dall, 2.5),
+                     gain_high=np.percentile(dall, 97.5),
+                     churn_change=(total_churn / max(cust_seg.sum(), 1)).mean(),
+                     paid_by_due_15_change=np.nan, dso_change=np.nan))
+    cand_rows = []
+    for i, s in enumerate(finals):
+        for seg, g in zip(segs, seg_pos, strict=True):
+            cand_rows.append(dict(strategy=s.name, segment=seg,
+                                  **{m: mean[i, g, j] for j, m in enumerate(METRICS)}))
+    return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
+                          current, pd.DataFrame(cand_rows), constraints, twin.currency,
+                          len(allowed), replicates)
+
+
+def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:
+    j = {m: i for i, m in enumerate(METRICS)}
+    return dict(segment=seg, current=current, recommended=recommended,
+                net_value_current=cur_v[:, NV].mean(), net_value_recommended=rec_v[:, NV].mean(),
+                gain=d[:, NV].mean(), gain_low=np.percentile(d[:, NV], 2.5),
+                gain_high=np.percentile(d[:, NV], 97.5), churn_change=d[:, CHURN].mean(),
+                paid_by_due_15_change=d[:, j["paid_by_due_15"]].mean(),
+                dso_change=d[:, j["dso"]].mean())
+
+
+# ----------------------------------------------------------------------------- regret
+@dataclass
+class Regret(ResultMixin):
+    """How far a recommendation falls short of the best searched strategy, in truth.
+
+    Per segment: the true net value of the recommended strategy, of the true best strategy
+    of the space, of the current one; ``regret`` = best − recommended (currency),
+    ``regret_share`` = regret / |best| and ``regret_of_gain`` = regret / (best − current)
+    (the share of the attainable improvement missed).
+    """
+
+    table: pd.DataFrame
+    currency: str
+    title = "Regret of the recommendation (true net values)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str = "en") -> str:
+        r = self.table.set_index("segment").loc["all"]
+        share = format_pct(r["regret_share"], 2, lang)
+        gain = format_pct(r["regret_of_gain"], 1, lang)
+        if lang == "es":
+            return (f"El valor neto real de la recomendación queda a {share} del mejor de las "
+                    f"estrategias exploradas ({gain} de la mejora alcanzable).")
+        return (f"The recommendation's true net value is within {share} of the best searched "
+                f"strategy ({gain} of the attainable improvement missed).")
+
+
+def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace | list,
+           economics: Economics | None = None, replicates: int = 30,
+           n_jobs: int | None = None) -> Regret:
+    """True net value of ``recommendation`` against the best strategy of ``space``, on a
+    twin with the true model and traits (:meth:`Twin.from_simulation`), with common random
+    numbers across all strategies."""
+    economics = economics or Economics()
+    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    pool = [s for s in pool if not recommendation.constraints.problems(s)]
+    current = recommendation.current
+    names = [s.name for s in pool]
+    if current.name not in names:
+        pool = [current] + pool
+        names = [s.name for s in pool]
+    vals = simulate_metrics(true_twin, pool, economics, replicates, n_jobs,
+                            first_replicate=30_000).mean(axis=0)
+    cur = names.index(current.name)
+    rows = []
+    tot = dict(rec=0.0, best=0.0, cur=0.0)
+    for seg, strat in recommendation.strategies.items():
+        g = SEGMENTS.index(seg)
+        feasible = np.flatnonzero(vals[:, g, CHURN] - vals[cur, g, CHURN]
+                                  <= recommendation.constraints.max_churn_increase)
+        best = int(feasible[np.argmax(vals[feasible, g, NV])])
+        rec = names.index(strat.name)
+        r = dict(segment=seg, recommended=strat.name, best=names[best],
+                 true_recommended=vals[rec, g, NV], true_best=vals[best, g, NV],
+                 true_current=vals[cur, g, NV])
+        for k, key in (("rec", "true_recommended"), ("best", "true_best"),
+                       ("cur", "true_current")):
+            tot[k] += r[key]
+        rows.append(r)
+    rows.append(dict(segment="all", recommended="(by segment)", best="(by segment)",
+                     true_recommended=tot["rec"], true_best=tot["best"],
+                     true_current=tot["cur"]))
+    t = pd.DataFrame(rows)
+    t["regret"] = t["true_best"] - t["true_recommended"]
+    t["regret_share"] = t["regret"] / t["true_best"].abs()
+    attainable = t["true_best"] - t["true_current"]
+    t["regret_of_gain"] = np.where(attainable > 0, t["regret"] / attainable.where(
+        attainable > 0, 1.0), 0.0)
+    return Regret(t, true_twin.currency)
+
+
+__all__ = ["ConstraintError", "Constraints", "Recommendation", "Regret", "StrategySpace",
+           "recommend", "regret"]

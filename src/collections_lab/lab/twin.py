@@ -1,0 +1,450 @@
+"""The digital twin: a portfolio's own invoices and customers, simulated under any strategy.
+
+A :class:`Twin` holds, per invoice, what the behaviour model needs (segment, terms, amount,
+the covariate part of the log hazard multiplier and of the never-pay logit) and, per
+customer, a distribution of the frailty (the calibration's posterior: mean and sd) and the
+probability of being a discount taker. :meth:`Twin.draw` turns a replicate number into
+one set of random inputs (frailty, taker trait, the simulator's uniforms and, optionally,
+one draw of the calibrated parameters); :meth:`Twin.outcomes` runs the simulator's own
+draw (``simulate._core`` on ``simulate._Curves``) for any strategy on those inputs. The same
+replicate gives the same inputs whatever the strategy: **common random numbers**, so
+differences between strategies are not swamped by noise.
+
+The twin holds the history's invoices fixed: it answers "what would these invoices and
+customers have done under strategy S", with churn counted as a cost (expected customers
+lost), not as invoices removed.
+
+:func:`check_twin` replays history on the twin (each invoice under the strategy it had,
+censored at the export date) and compares Kaplan–Meier curves, paid-by-due rates and the
+lateness mix by segment with what was observed.
+
+Example
+-------
+>>> from collections_lab.simulate import simulate
+>>> from collections_lab.strategies import example_strategies
+>>> s = example_strategies()
+>>> sim = simulate(200, s["one_friendly_after_due"], seed=1, start="2025-01-01",
+...                end="2025-06-30")
+>>> twin = Twin.from_simulation(sim)
+>>> o = twin.outcomes([s["no_reminders"], s["nudge_then_firm"]], replicate=0)
+>>> len(o) == 2 and len(o[0].end_day) == twin.n_invoices
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from ..behaviour import SEGMENTS, BehaviourModel
+from ..results import ResultMixin
+from ..simulate import SimulationResult, _core, _Curves, _Outcomes, _reminder_days, _uniforms
+from ..strategies import Strategy
+from .calibrate import Calibration, linear_predictor
+
+
+class TwinError(ValueError):
+    """The twin cannot be built or used as asked; the message says why."""
+
+
+@dataclass
+class Draw:
+    """Random inputs of one replicate (shared by every strategy: common random numbers)."""
+
+    model: BehaviourModel
+    mult: np.ndarray
+    never_p: np.ndarray
+    taker: np.ndarray
+    u: np.ndarray
+
+
+class _CRNCurves(_Curves):
+    """The simulator's curves, remembering the no-strategy counterfactual payment days of
+    the current replicate: ``_core`` computes them for every strategy, but under common
+    random numbers they are the same for all (same thresholds, same groups), so each
+    replicate computes them once (about a quarter of the draw's time)."""
+
+    def start_replicate(self) -> None:
+        self.__dict__["_memo"] = None
+
+    def first_day(self, arm, seg, terms, taker, threshold):
+        none = len(self.strategies) - 1
+        if arm[0] == none and not taker.any() and np.all(arm == none):
+            memo = self.__dict__.get("_memo")
+            if memo is None:
+                memo = super().first_day(arm, seg, terms, taker, threshold)
+                self.__dict__["_memo"] = memo
+            return memo
+        return super().first_day(arm, seg, terms, taker, threshold)
+
+
+@dataclass
+class Twin:
+    """A portfolio's invoices and customers ready to simulate (see module docstring).
+
+    Per invoice: ``cust`` (customer position), ``seg`` (segment code), ``terms`` (days),
+    ``amount`` (in ``currency``), ``eta`` (log hazard multiplier without frailty),
+    ``never_logit`` (never-pay logit without the frailty term). Per customer:
+    ``customer_ids``, ``customer_seg``, ``frailty_mean``, ``frailty_sd``,
+    ``taker_probability``, ``monthly_billing`` (currency a month, for lifetime values).
+    ``models``: optional parameter draws, one used per replicate (calibration uncertainty).
+    """
+
+    model: BehaviourModel
+    cust: np.ndarray
+    seg: np.ndarray
+    terms: np.ndarray
+    amount: np.ndarray
+    eta: np.ndarray
+    never_logit: np.ndarray
+    customer_ids: np.ndarray
+    customer_seg: np.ndarray
+    frailty_mean: np.ndarray
+    frailty_sd: np.ndarray
+    taker_probability: np.ndarray
+    monthly_billing: np.ndarray
+    currency: str = "USD"
+    seed: int = 0
+    models: list = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def n_invoices(self) -> int:
+        return len(self.cust)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customer_ids)
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_calibration(cls, calibration: Calibration, currency: str | None = None,
+                         fx: dict | None = None, parameter_draws: int = 0,
+                         seed: int = 0) -> Twin:
+        """The calibrated portfolio's own invoices and customers.
+
+        ``currency``: keep only invoices in this currency. ``fx``: currency → units per
+        one unit of the reporting currency (``currency``, default USD) to convert every
+        amount; without either, a portfolio in several currencies is refused (amounts are
+        never summed across currencies silently). ``parameter_draws`` > 0 draws that many
+        parameter sets from the calibration's sampling distribution, one per replicate
+        (cycled), so intervals include the calibration's uncertainty.
+        """
+        data = calibration.history_
+        frame = data.frame
+        model = calibration.model_
+        currencies = sorted(frame["currency"].astype(str).unique())
+        keep = np.ones(len(frame), dtype=bool)
+        if fx is not None:
+            missing = sorted(set(currencies) - set(fx))
+            if missing:
+                raise TwinError(f"fx lacks rates for currency(ies) {missing}")
+            rate = frame["currency"].map(fx).to_numpy(dtype=float)
+            amount = frame["amount"].to_numpy(dtype=float) / rate
+            currency = currency or "USD"
+        else:
+            if currency is None:
+                if len(currencies) > 1:
+                    raise TwinError(
+                        f"the history has invoices in {currencies}: pass currency= to keep one "
+                        "of them or fx= (units per reporting currency) to convert amounts")
+                currency = currencies[0]
+            keep = (frame["currency"] == currency).to_numpy()
+            if not keep.any():
+                raise TwinError(f"no invoice in currency {currency!r} (found {currencies})")
+            amount = frame["amount"].to_numpy(dtype=float)
+        eta = linear_predictor(model, data.x)
+        npl = (np.array([model.never_pay_logit[s] for s in SEGMENTS])[data.seg]
+               + model.never_pay_disputed * data.disputed)
+        cust_all = data.cust
+        post = calibration.customers_
+        twin = cls._assemble(model, cust_all[keep], data.seg[keep], data.terms[keep],
+                             amount[keep], eta[keep], npl[keep], data.customer_ids,
+                             post["frailty_mean"].to_numpy(), post["frailty_sd"].to_numpy(),
+                             post["taker_probability"].to_numpy(),
+                             frame["issue_date"].to_numpy()[keep], currency, seed,
+                             source="calibrated history")
+        if parameter_draws:
+            twin.models = calibration.sample_models(parameter_draws, seed)
+        return twin
+
+    @classmethod
+    def from_simulation(cls, sim: SimulationResult, currency: str | None = None,
+                        fx: dict | None = None, seed: int = 0) -> Twin:
+        """The twin with the simulator's **true** parameters and latent traits (known
+        truth): for checking calibrated twins and measuring regret.
+
+        Invoices, frailties and taker traits are the simulation's own; the model is the
+        one that generated them. Currency handling as in :meth:`from_calibration`.
+        """
+        model = BehaviourModel(**{k: v for k, v in sim.truth.model.items()})
+        inv = sim.invoices.reset_index(drop=True)
+        tr = sim.truth.invoices.set_index("invoice_id").loc[inv["invoice_id"]]
+        cust_tr = sim.truth.customers.set_index("customer_id")
+        customer_ids, cust = np.unique(inv["customer_id"].to_numpy(), return_inverse=True)
+        frailty = cust_tr.loc[customer_ids, "frailty"].to_numpy(dtype=float)
+        taker = cust_tr.loc[customer_ids, "discount_taker"].to_numpy(dtype=float)
+        seg = pd.Index(SEGMENTS).get_indexer(cust_tr.loc[customer_ids, "segment"])[cust]
+        mult = tr["multiplier"].to_numpy(dtype=float)
+        never_p = np.clip(tr["never_pay_probability"].to_numpy(dtype=float), 1e-12, 1 - 1e-12)
+        u = frailty[cust]
+        eta = np.log(mult) - u
+        npl = logit(never_p) + model.never_pay_frailty_effect * u
+        terms = ((inv["due_date"] - inv["issue_date"]).dt.days).to_numpy(dtype=np.int64)
+        currencies = sorted(inv["currency"].astype(str).unique())
+        keep = np.ones(len(inv), dtype=bool)
+        amount = inv["amount"].to_numpy(dtype=float)
+        if fx is not None:
+            amount = amount / inv["currency"].map(fx).to_numpy(dtype=float)
+            currency = currency or "USD"
+        else:
+            if currency is None:
+                if len(currencies) > 1:
+                    raise TwinError(
+                        f"the simulation has invoices in {currencies}: pass currency= or fx=")
+                currency = currencies[0]
+            keep = (inv["currency"] == currency).to_numpy()
+        return cls._assemble(model, cust[keep], seg[keep], terms[keep], amount[keep], eta[keep],
+                             npl[keep], customer_ids, frailty, np.zeros(len(customer_ids)),
+                             taker, inv["issue_date"].to_numpy()[keep], currency, seed,
+                             source="simulation truth")
+
+    @classmethod
+    def _assemble(cls, model, cust, seg, terms, amount, eta, npl, customer_ids, fmean, fsd,
+                  taker_p, issue, currency, seed, source) -> Twin:
+        used, cust = np.unique(cust, return_inverse=True)
+        n_c = len(used)
+        customer_seg = np.zeros(n_c, dtype=np.int64)
+        customer_seg[cust] = seg
+        issue = pd.to_datetime(issue)
+        months = max(1.0, (issue.max() - issue.min()).days / 30.44 + 1.0)
+        billing = np.bincount(cust, weights=amount, minlength=n_c) / months
+        terms = np.minimum(np.asarray(terms, dtype=np.int64), model.horizon_days - 1)
+        return cls(model=model, cust=cust, seg=np.asarray(seg, dtype=np.int64), terms=terms,
+                   amount=np.asarray(amount, dtype=float), eta=np.asarray(eta, dtype=float),
+                   never_logit=np.asarray(npl, dtype=float),
+                   customer_ids=np.asarray(customer_ids)[used], customer_seg=customer_seg,
+                   frailty_mean=np.asarray(fmean, dtype=float)[used],
+                   frailty_sd=np.asarray(fsd, dtype=float)[used],
+                   taker_probability=np.asarray(taker_p, dtype=float)[used],
+                   monthly_billing=billing, currency=currency, seed=seed, source=source)
+
+    # ------------------------------------------------------------------ simulation
+    def draw(self, replicate: int) -> Draw:
+        """The random inputs of ``replicate`` (same for every strategy)."""
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 41, replicate]))
+        model = self.models[replicate % len(self.models)] if self.models else self.model
+        z = rng.standard_normal(self.n_customers)
+        frailty = self.frailty_mean + self.frailty_sd * z
+        taker = rng.random(self.n_customers) < self.taker_probability
+        u = frailty[self.cust]
+        eta = self.eta
+        npl = self.never_logit
+        if model is not self.model:
+            # a parameter draw moves the segment-level parts; covariate effects are kept
+            shift = (np.array([model.frailty_mean[s] - self.model.frailty_mean[s]
+                               for s in SEGMENTS])[self.seg])
+            u = u + shift
+            npl = npl + np.array([model.never_pay_logit[s] - self.model.never_pay_logit[s]
+                                  for s in SEGMENTS])[self.seg]
+        mult = np.exp(eta + u)
+        never_p = expit(npl - model.never_pay_frailty_effect * u)
+        uniforms = _uniforms(int(np.random.SeedSequence([self.seed, 43, replicate])
+                                 .generate_state(1)[0]), 0, self.n_invoices)
+        return Draw(model, mult, never_p, taker[self.cust], uniforms)
+
+    def outcomes(self, strategies: list[Strategy], replicate: int = 0,
+                 draw: Draw | None = None) -> list[_Outcomes]:
+        """Each strategy's simulated story of every invoice on replicate ``replicate``."""
+        draw = draw or self.draw(replicate)
+        curves = self._curves(draw.model, strategies)
+        curves.start_replicate()
+        out = []
+        for a in range(len(strategies)):
+            arm = np.full(self.n_invoices, a, dtype=np.int64)
+            out.append(_core(draw.model, curves, arm, self.seg, self.terms, draw.taker,
+                             draw.mult, draw.never_p, draw.u))
+        return out
+
+    def _curves(self, model: BehaviourModel, strategies: list[Strategy]) -> _CRNCurves:
+        """The simulator's hazard curves, kept while the model and strategies are the same
+        (every replicate without parameter draws reuses them)."""
+        key = (id(model), tuple(id(s) for s in strategies))
+        cache = self.__dict__.setdefault("_curve_cache", {})
+        if key not in cache:
+            cache.clear()
+            cache[key] = (_CRNCurves(model, list(strategies) + [None]), model,
+                          list(strategies))
+        return cache[key][0]
+
+    def outcomes_by_invoice(self, strategies: list[Strategy], code: np.ndarray,
+                            replicate: int = 0) -> _Outcomes:
+        """One story per invoice, invoice ``i`` under ``strategies[code[i]]`` (replaying
+        history with the strategy each invoice had)."""
+        draw = self.draw(replicate)
+        curves = _Curves(draw.model, list(strategies) + [None])
+        return _core(draw.model, curves, np.asarray(code, dtype=np.int64), self.seg,
+                     self.terms, draw.taker, draw.mult, draw.never_p, draw.u)
+
+
+def reminders_sent(strategy: Strategy, terms: np.ndarray, o: _Outcomes,
+                   horizon: int) -> list[tuple[object, np.ndarray]]:
+    """(reminder, sent mask per invoice) for each reminder of ``strategy``, by the
+    simulator's rule: a reminder goes out while the invoice is open and not escalated, and a
+    payment plan pauses the rest (the same rule as the simulator's reminders table)."""
+    stop = np.where(o.installment, o.offer_day + 1, o.end_day)
+    uniq = np.unique(terms)
+    schedule = {int(tm): _reminder_days(strategy, int(tm), horizon) for tm in uniq}
+    out = []
+    for r in strategy.reminders:
+        day = np.full(len(terms), 10**6)
+        for tm, pairs in schedule.items():
+            for d, rem in pairs:
+                if rem is r:
+                    day[terms == tm] = d
+        out.append((r, day < stop))
+    return out
+
+
+# ----------------------------------------------------------------------------- check
+@dataclass
+class TwinCheck(ResultMixin):
+    """Simulated against observed history, by segment: Kaplan–Meier curves, paid-by-due
+    rates and lateness mix, with a goodness-of-fit summary."""
+
+    curves: pd.DataFrame  # segment, day, observed, simulated (share still unpaid)
+    rates: pd.DataFrame  # segment, metric, observed, simulated, difference
+    lateness: pd.DataFrame  # segment, bucket, observed, simulated (shares)
+    max_curve_gap: float
+    title = "Twin check: simulated vs observed history"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.rates
+
+    def summary(self, lang: str = "en") -> str:
+        from ..i18n import format_pct
+
+        gap = format_pct(self.max_curve_gap, 1, lang)
+        r = self.rates.loc[self.rates["segment"] == "all"].set_index("metric")
+        obs = format_pct(float(r.loc["paid_by_due", "observed"]), 1, lang)
+        sim = format_pct(float(r.loc["paid_by_due", "simulated"]), 1, lang)
+        if lang == "es":
+            return (f"El gemelo reproduce el historial: pagadas al vencimiento {sim} simulado "
+                    f"frente a {obs} observado; la mayor distancia entre curvas de "
+                    f"Kaplan–Meier por segmento es {gap}.")
+        return (f"The twin reproduces history: paid by due {sim} simulated against {obs} "
+                f"observed; the largest gap between Kaplan–Meier curves by segment is {gap}.")
+
+
+LATENESS = (("on time", -(10**9), 0), ("1-15", 1, 15), ("16-45", 16, 45), ("46-90", 46, 90),
+            ("90+", 91, 10**9))
+
+
+def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
+               max_day: int = 120) -> TwinCheck:
+    """Replay the calibrated history on its twin and compare with what was observed.
+
+    Each invoice is simulated under the strategy it had (known strategies, or the recorded
+    reminders' inferred business-as-usual schedule), ``replicates`` times, and censored at
+    its own follow-up (export date − issue date), exactly as the observed data are.
+    """
+    from ..survival.curves import kaplan_meier
+
+    data = calibration.history_
+    frame = data.frame
+    twin = Twin._assemble(
+        calibration.model_, data.cust, data.seg, data.terms,
+        frame["amount"].to_numpy(dtype=float),
+        linear_predictor(calibration.model_, data.x),
+        np.array([calibration.model_.never_pay_logit[s] for s in SEGMENTS])[data.seg]
+        + calibration.model_.never_pay_disputed * data.disputed,
+        data.customer_ids, calibration.customers_["frailty_mean"].to_numpy(),
+        calibration.customers_["frailty_sd"].to_numpy(),
+        calibration.customers_["taker_probability"].to_numpy(),
+        frame["issue_date"].to_numpy(), "mixed", seed, "check")
+    if data.strategies.source == "known":
+        strategies, code = data.strategies.strategies, data.strategies.code
+    else:
+        strategies, code = [calibration.current_strategy_], np.zeros(len(frame), np.int64)
+    as_of = frame.attrs.get("as_of") or frame["end_date"].max()
+    follow = ((pd.Timestamp(as_of) - frame["issue_date"]).dt.days).to_numpy()
+    h = calibration.model_.horizon_days
+    obs = pd.DataFrame({"segment": frame["segment"].to_numpy(),
+                        "duration": np.minimum(frame["duration"].to_numpy(), h),
+                        "event": data.paid, "days_late": frame["days_late"].to_numpy(),
+                        "terms": data.terms, "follow": follow})
+    sims = []
+    for r in range(replicates):
+        o = twin.outcomes_by_invoice(strategies, code, replicate=r)
+        end = np.minimum(o.end_day, follow)
+        paid = (o.outcome == 1) & (o.end_day <= follow)
+        sims.append(pd.DataFrame({"segment": obs["segment"], "duration": end, "event": paid,
+                                  "days_late": o.end_day - data.terms, "terms": data.terms,
+                                  "follow": follow, "replicate": r}))
+    sim = pd.concat(sims, ignore_index=True)
+
+    def km(f):
+        return kaplan_meier(f.assign(all="all"), by="all").curves
+
+    curve_rows = []
+    days = np.arange(0, max_day + 1)
+    gap = 0.0
+    for seg in ["all"] + [s for s in SEGMENTS if (obs["segment"] == s).any()]:
+        fo = obs if seg == "all" else obs.loc[obs["segment"] == seg]
+        fs = sim if seg == "all" else sim.loc[sim["segment"] == seg]
+        so = _step(km(fo), days)
+        ss = _step(km(fs), days)
+        gap = max(gap, float(np.max(np.abs(so - ss))))
+        curve_rows.append(pd.DataFrame({"segment": seg, "day": days, "observed": so,
+                                        "simulated": ss}))
+    curves = pd.concat(curve_rows, ignore_index=True)
+    rate_rows, late_rows = [], []
+    for seg in ["all"] + [s for s in SEGMENTS if (obs["segment"] == s).any()]:
+        fo = obs if seg == "all" else obs.loc[obs["segment"] == seg]
+        fs = sim if seg == "all" else sim.loc[sim["segment"] == seg]
+        for name, d in (("paid_by_due", 0), ("paid_by_due_15", 15), ("paid_by_due_30", 30)):
+            ro = _paid_by(fo, d)
+            rs = _paid_by(fs, d)
+            rate_rows.append(dict(segment=seg, metric=name, observed=ro, simulated=rs,
+                                  difference=rs - ro))
+        for label, share_o, share_s in _lateness(fo, fs):
+            late_rows.append(dict(segment=seg, bucket=label, observed=share_o,
+                                  simulated=share_s))
+    return TwinCheck(curves, pd.DataFrame(rate_rows), pd.DataFrame(late_rows), gap)
+
+
+def _step(curve: pd.DataFrame, days: np.ndarray) -> np.ndarray:
+    """Survival step function of a kaplan_meier frame evaluated on ``days``."""
+    d = curve["day"].to_numpy()
+    s = curve["survival"].to_numpy()
+    pos = np.searchsorted(d, days, side="right") - 1
+    return np.where(pos >= 0, s[np.maximum(pos, 0)], 1.0)
+
+
+def _paid_by(f: pd.DataFrame, d: int) -> float:
+    """Share paid by due + d among invoices followed at least that long."""
+    seen = f["follow"] >= f["terms"] + d
+    if not seen.any():
+        return float("nan")
+    g = f.loc[seen]
+    return float((g["event"] & (g["days_late"] <= d)).mean())
+
+
+def _lateness(fo: pd.DataFrame, fs: pd.DataFrame):
+    """Shares of invoices (followed 120+ days) by days late at payment, and unpaid."""
+    out = []
+    parts = []
+    for f in (fo, fs):
+        g = f.loc[f["follow"] >= f["terms"] + 120]
+        paid = g["event"].to_numpy()
+        late = g["days_late"].to_numpy()
+        shares = [float(np.mean(paid & (late >= lo) & (late <= hi))) if len(g) else np.nan
+                  for _, lo, hi in LATENESS]
+        shares.append(float(np.mean(~paid)) if len(g) else np.nan)
+        parts.append(shares)
+    for i, label in enumerate([b[0] for b in LATENESS] + ["unpaid"]):
+        out.append((label, parts[0][i], parts[1][i]))
+    return out
