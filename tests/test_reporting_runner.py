@@ -63,6 +63,7 @@ def test_index_lists_the_report(good):
     reports, _ = good
     index = (reports / "index.html").read_text()
     assert 'href="fixture_report/fixture_report.html"' in index
+    assert 'href="fixture_report/fixture_report.ipynb"' in index  # the executed notebook
     assert "Fixture report" in index and "2025-06-30" in index
     assert "customer=&lt;script&gt;" in index and XSS not in index
     assert '<span class="ok">ok</span>' in index

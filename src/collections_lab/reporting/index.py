@@ -74,7 +74,9 @@ def render_index(runs: list[dict], title: str = "Collections reports") -> str:
         status = _e(run.get("status"))
         cells = [
             (_link(good.get("html"), name) if good else _e(name))
-            + f'<br><span class="muted">{_e(report)}</span>',
+            + f'<br><span class="muted">{_e(report)}</span>'
+            + (f' <span class="muted">·</span> {_link(good.get("ipynb"), "notebook")}'
+               if good and good.get("ipynb") else ""),
             _params(shown.get("parameters")),
             _e(shown.get("as_of") or "–"),
             _when(shown.get("started_at")),
