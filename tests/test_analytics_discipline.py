@@ -44,6 +44,8 @@ def test_discipline_hand_computed():
     assert a["on_time_rate"] == 0.5
     assert a["mean_days_late"] == 7.0
     assert a["std_days_late"] == pytest.approx(np.std([0, 10, -2, 20], ddof=1))
+    q1, q3 = np.percentile([0, 10, -2, 20], [25, 75])  # -0.5, 12.5
+    assert a["iqr_days_late"] == pytest.approx(q3 - q1)
     assert a["mean_days_overdue"] == 7.5
     # weights = amount / 125 -> on-time weight (0.8 + 1.6) / 4.0
     assert a["weighted_on_time_rate"] == pytest.approx(0.6)
@@ -78,16 +80,22 @@ def test_discipline_before_anything_is_due_is_a_clear_error():
 
 def test_tiers_rules_and_parameters():
     disc = payment_discipline(hand_portfolio(), as_of=AS_OF)
-    tiers = payer_tiers(disc).to_frame().set_index("customer_id")
-    assert tiers.loc["A", "tier"] == "chronically_late"  # 50% on time, SD 10 days
-    assert tiers.loc["B", "tier"] == "insufficient_history"  # a single invoice
-    assert tiers.loc["A", "treatment"] == TREATMENTS["chronically_late"]["en"]
-    assert payer_tiers(disc, occasional_rate=0.5).to_frame().set_index(
-        "customer_id").loc["A", "tier"] == "occasionally_late"
-    assert payer_tiers(disc, irregular_sd_days=10).to_frame().set_index(
-        "customer_id").loc["A", "tier"] == "irregular"
+
+    def tier(**rules):
+        return payer_tiers(disc, **rules).to_frame().set_index("customer_id")
+
+    # A: 50% on time, IQR of days late 12.5 - (-0.5) = 13, SD 10.1
+    assert tier().loc["A", "tier"] == "irregular"  # IQR 13 > 10 days
+    assert tier(irregular_days=14).loc["A", "tier"] == "chronically_late"  # rate 0.5 < 0.6
+    assert tier(irregular_days=14, occasional_rate=0.5).loc["A", "tier"] == "occasionally_late"
+    assert tier(spread="sd", irregular_days=10).loc["A", "tier"] == "irregular"  # SD 10.1
+    assert tier(spread="sd", irregular_days=11).loc["A", "tier"] == "chronically_late"
+    assert tier().loc["B", "tier"] == "insufficient_history"  # a single invoice
+    assert tier().loc["A", "treatment"] == TREATMENTS["irregular"]["en"]
     assert payer_tiers(disc, min_invoices=1, lang="es").to_frame().set_index(
         "customer_id").loc["C", "treatment"] == TREATMENTS["on_time"]["es"]
+    with pytest.raises(ValueError, match="spread must be"):
+        tier(spread="range")
 
 
 def test_tiers_by_segment_and_counts():
@@ -112,7 +120,7 @@ def test_clusters_recover_obvious_groups_and_describe_them():
             rows.append({"customer_id": f"{name}{i}", "n_due": 12,
                          "on_time_rate": np.clip(rate + rng.normal(0, 0.02), 0, 1),
                          "mean_days_overdue": max(0.0, over + rng.normal(0, 1)),
-                         "std_days_late": sd + rng.normal(0, 1),
+                         "iqr_days_late": sd + rng.normal(0, 1),
                          "trend_days_per_month": rng.normal(0, 0.2), "truth": name})
     frame = pd.DataFrame(rows)
     cl = payer_clusters(frame, n_clusters=3)

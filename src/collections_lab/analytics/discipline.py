@@ -13,7 +13,8 @@ Per customer (vectorised group sums, no per-customer Python loop):
 
 - ``on_time_rate`` = on-time invoices / assessable invoices;
 - ``mean_days_late`` (signed: negative = early), ``std_days_late`` (sample SD, ddof=1),
-  ``mean_days_overdue`` = mean of max(days_late, 0);
+  ``iqr_days_late`` (interquartile range, linear interpolation: a spread one disputed
+  invoice does not blow up), ``mean_days_overdue`` = mean of max(days_late, 0);
 - ``trend_days_per_month``: OLS slope of days_late on due date, in days per 30 days
   (positive = getting later), NaN with fewer than 3 invoices or one due date;
 - amount-weighted versions (``weighted_on_time_rate``, ``weighted_mean_days_late``) with
@@ -162,7 +163,7 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
     """Payment discipline per customer at ``as_of`` (see the module docstring for formulas).
 
     ``source`` is a Portfolio or a payment-times frame. Columns: customer_id, segment (when
-    known), n_due, n_on_time, on_time_rate, mean_days_late, std_days_late,
+    known), n_due, n_on_time, on_time_rate, mean_days_late, std_days_late, iqr_days_late,
     mean_days_overdue, trend_days_per_month, weighted_on_time_rate,
     weighted_mean_days_late, n_open_overdue, first_due, last_due.
     A customer with a single assessable invoice gets a rate and a mean but NaN spread and
@@ -176,6 +177,9 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
         raise ValueError("no invoice is due or paid on or before as_of: no discipline to "
                          "measure (choose a later as_of)")
     stats = _grouped_stats(inv, ["customer_id"])
+    quart = inv.groupby("customer_id", sort=True)["days_late"].quantile([0.25, 0.75]).unstack()
+    stats.insert(stats.columns.get_loc("std_days_late") + 1, "iqr_days_late",
+                 (quart[0.75] - quart[0.25]).reindex(stats["customer_id"]).to_numpy())
     span = inv.groupby("customer_id", sort=True)["due_date"].agg(["min", "max"])
     stats["first_due"] = span["min"].to_numpy()
     stats["last_due"] = span["max"].to_numpy()

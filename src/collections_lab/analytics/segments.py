@@ -7,7 +7,9 @@ matches wins, and every threshold is a field of :class:`TierRules`:
 1. ``insufficient_history``: fewer than ``min_invoices`` assessable invoices;
 2. ``on_time``: on-time rate ≥ ``on_time_rate`` and mean days overdue ≤
    ``on_time_max_days``;
-3. ``irregular``: SD of days late > ``irregular_sd_days`` (unpredictable);
+3. ``irregular``: spread of days late > ``irregular_days`` (unpredictable); the spread
+   is the interquartile range (``spread="iqr"``, robust to a single disputed invoice) or
+   the standard deviation (``spread="sd"``);
 4. ``occasionally_late``: on-time rate ≥ ``occasional_rate``;
 5. ``chronically_late``: everyone else (mostly late, predictably).
 
@@ -21,7 +23,7 @@ Example
 >>> import pandas as pd
 >>> d = pd.DataFrame({"customer_id": ["a", "b"], "n_due": [10, 10],
 ...     "on_time_rate": [0.95, 0.2], "mean_days_overdue": [0.5, 20.0],
-...     "std_days_late": [2.0, 5.0]})
+...     "iqr_days_late": [2.0, 5.0]})
 >>> payer_tiers(d).to_frame()["tier"].tolist()
 ['on_time', 'chronically_late']
 """
@@ -84,7 +86,8 @@ class TierRules:
     min_invoices: int = 3
     on_time_rate: float = 0.9
     on_time_max_days: float = 2.0
-    irregular_sd_days: float = 15.0
+    irregular_days: float = 10.0
+    spread: str = "iqr"
     occasional_rate: float = 0.6
 
 
@@ -92,11 +95,17 @@ def _tier_of(frame: pd.DataFrame, rules: TierRules) -> np.ndarray:
     n = frame["n_due"].to_numpy(dtype=float) if "n_due" in frame else np.full(len(frame), np.inf)
     rate = frame["on_time_rate"].to_numpy(dtype=float)
     overdue = frame["mean_days_overdue"].to_numpy(dtype=float)
-    sd = frame["std_days_late"].to_numpy(dtype=float)
+    column = {"iqr": "iqr_days_late", "sd": "std_days_late"}.get(rules.spread)
+    if column is None:
+        raise ValueError(f"spread must be 'iqr' or 'sd', got {rules.spread!r}")
+    if column not in frame:
+        raise ValueError(f"discipline table lacks {column!r} (needed for spread="
+                         f"{rules.spread!r}); build it with payment_discipline()")
+    spread = frame[column].to_numpy(dtype=float)
     conditions = [
         n < rules.min_invoices,
         (rate >= rules.on_time_rate) & (overdue <= rules.on_time_max_days),
-        np.nan_to_num(sd) > rules.irregular_sd_days,
+        np.nan_to_num(spread) > rules.irregular_days,
         rate >= rules.occasional_rate,
     ]
     choices = ["insufficient_history", "on_time", "irregular", "occasionally_late"]
@@ -105,8 +114,7 @@ def _tier_of(frame: pd.DataFrame, rules: TierRules) -> np.ndarray:
 
 def _discipline_frame(discipline) -> pd.DataFrame:
     frame = discipline.to_frame() if hasattr(discipline, "to_frame") else discipline
-    missing = [c for c in ("customer_id", "on_time_rate", "mean_days_overdue", "std_days_late")
-               if c not in frame]
+    missing = [c for c in ("customer_id", "on_time_rate", "mean_days_overdue") if c not in frame]
     if missing:
         raise ValueError(f"discipline table lacks column(s) {missing}; build it with "
                          "payment_discipline()")
@@ -179,7 +187,7 @@ def payer_tiers(discipline, rules: TierRules | None = None, lang: str = "en",
     return Tiers(frame, rules)
 
 
-CLUSTER_FEATURES = ("on_time_rate", "mean_days_overdue", "std_days_late",
+CLUSTER_FEATURES = ("on_time_rate", "mean_days_overdue", "iqr_days_late",
                     "trend_days_per_month", "log_n_due")
 
 
@@ -205,16 +213,16 @@ def _describe(row: pd.Series, lang: str) -> str:
     n = format_number(row["customers"], 0, lang)
     rate = format_pct(row["on_time_rate"], 0, lang)
     over = format_number(row["mean_days_overdue"], 1, lang)
-    sd = format_number(row["std_days_late"], 1, lang)
+    sd = format_number(row["iqr_days_late"], 1, lang)
     trend = format_number(row["trend_days_per_month"], 1, lang)
     tier = t(f"tier_{row['tier']}", lang)
     invoices = format_number(row["n_due"], 0, lang)
     if lang == "es":
         return (f"Grupo {row['cluster']} ({n} clientes, ~{tier}): paga a tiempo el {rate}, "
-                f"{over} días de mora en promedio, dispersión {sd} días, tendencia {trend} "
+                f"{over} días de mora en promedio, dispersión (RIC) {sd} días, tendencia {trend} "
                 f"días/mes, ~{invoices} facturas.")
     return (f"Cluster {row['cluster']} ({n} customers, ~{tier}): on time {rate}, "
-            f"{over} days overdue on average, spread {sd} days, trend {trend} days/month, "
+            f"{over} days overdue on average, spread (IQR) {sd} days, trend {trend} days/month, "
             f"~{invoices} invoices.")
 
 
