@@ -180,7 +180,8 @@ def plot_alert(alerts, customer_id: str, lang: str = "en") -> Figure:
         ax.axvline(r["change_date"], color="tab:orange", ls=":")
         ax.axvline(r["alert_date"], color="tab:red", lw=2, label=t("alert", lang))
     ax.set_xlabel(t("due_date", lang))
-    ax.set_ylabel(t("days_late", lang))
+    cap = alerts.params.cap_days
+    ax.set_ylabel(f"{t('days_late', lang)} (≤ {cap})")
     ax.set_title(f"{t('customer', lang)} {customer_id}")
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
