@@ -669,7 +669,8 @@ def _identifiable(data: HistoryData, prior: BehaviourModel, events_by_strategy):
 
 
 # ----------------------------------------------------------------------------- churn
-def _fit_churn(data: HistoryData, portfolio: Portfolio, gap_days: int):
+def _fit_churn(data: HistoryData, portfolio: Portfolio, gap_days: int,
+               prior: BehaviourModel):
     """Churn per invoice, ``p = base[segment] · exp(b_firm · firm reminders + b_esc ·
     escalated)``, as a Poisson GLM with log link (statsmodels), errors clustered by customer.
 
@@ -706,17 +707,29 @@ def _fit_churn(data: HistoryData, portfolio: Portfolio, gap_days: int):
     cols["churn_firm_reminder"] = n_firm
     cols["churn_escalated"] = (f["outcome"] == "escalated").to_numpy(dtype=float)
     X = pd.DataFrame(cols).loc[known].reset_index(drop=True)
-    keep = [c for c in X if c.startswith("churn_base[") or X[c].std() > 0]
     estimates, priors = {}, {}
-    for c in cols:
-        if c not in keep:
-            priors[c] = "does not vary in the history"
-    X = X[keep]
     n_events = int(stopped[is_last].sum())
     if n_events < 10:
         for c in cols:
             priors[c] = f"only {n_events} customers stopped buying in the history"
         return estimates, priors
+    # a segment with few customers who stopped keeps its prior base rate (as an offset)
+    seg_known = seg[known]
+    stopped_seg = pd.Series(stopped[is_last], index=seg[is_last]).groupby(level=0).sum()
+    offset = np.zeros(len(X))
+    prior_base = prior.churn_base
+    for s_ in SEGMENTS:
+        c = f"churn_base[{s_}]"
+        if c in X and stopped_seg.get(s_, 0) < 5:
+            priors[c] = f"only {int(stopped_seg.get(s_, 0))} customers of this segment " \
+                "stopped buying"
+            offset[seg_known == s_] = np.log(prior_base[s_])
+            X = X.drop(columns=c)
+    keep = [c for c in X if c.startswith("churn_base[") or X[c].std() > 0]
+    for c in X:
+        if c not in keep:
+            priors[c] = "does not vary in the history"
+    X = X[keep]
     cand = candidate[known]
     groups = pd.factorize(cust[known])[0]
     share = np.where(cand, 1.0, 0.0)
@@ -726,11 +739,11 @@ def _fit_churn(data: HistoryData, portfolio: Portfolio, gap_days: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(4):
-            res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
-            p = np.where(cand, res.fittedvalues.to_numpy(), 0.0)
+            res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+            p = np.where(cand, np.asarray(res.fittedvalues), 0.0)
             tot = pd.Series(p).groupby(groups).transform("sum").to_numpy()
             y = np.where(cand, p / np.where(tot > 0, tot, 1.0), 0.0)
-        res = sm.GLM(y, X, family=sm.families.Poisson()).fit(
+        res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(
             cov_type="cluster", cov_kwds={"groups": groups})
     for name, b, se in zip(X.columns, res.params, res.bse, strict=True):
         if name.startswith("churn_base["):
@@ -873,7 +886,8 @@ class Calibration(ResultMixin):
         self.cov_ = cov
         self.estimated_ = params
         model = lik.model(theta)
-        churn_est, churn_priors = _fit_churn(data, portfolio, self.churn_gap_days)
+        churn_est, churn_priors = _fit_churn(data, portfolio, self.churn_gap_days,
+                                                 self.prior)
         changes = {}
         for name, (value, *_rest) in churn_est.items():
             if name.startswith("churn_base["):

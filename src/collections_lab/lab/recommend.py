@@ -20,7 +20,8 @@ value falls short of the best strategy of the searched space.
 Example
 -------
 >>> space = StrategySpace(schedules=((3,), (-3, 7)), tones=("friendly",),
-...                       channels=("email",), discounts=(None,), installments=(None,))
+...                       channels=("email",), personalised=(False,), discounts=(None,),
+...                       installments=(None,))
 >>> [s.name for s in space.strategies()]
 ['d+3 friendly email', 'd-3,+7 friendly email']
 """

@@ -25,7 +25,7 @@ Example
 >>> s = example_strategies()
 >>> sim = simulate(200, s["one_friendly_after_due"], seed=1, start="2025-01-01",
 ...                end="2025-06-30")
->>> twin = Twin.from_simulation(sim)
+>>> twin = Twin.from_simulation(sim, currency="COP")
 >>> o = twin.outcomes([s["no_reminders"], s["nudge_then_firm"]], replicate=0)
 >>> len(o) == 2 and len(o[0].end_day) == twin.n_invoices
 True
