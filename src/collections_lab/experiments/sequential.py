@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, optimize, stats
+from scipy import optimize, stats
+from scipy.special import ndtr
 
 from ..i18n import format_number, register
 from ..results import ResultMixin
@@ -72,7 +73,7 @@ SPENDING = {"obrien_fleming": obrien_fleming_spending, "pocock": pocock_spending
 
 
 def lan_demets_boundaries(fractions, alpha: float = 0.05, spending: str = "obrien_fleming",
-                          grid: int = 801) -> np.ndarray:
+                          grid: int = 401) -> np.ndarray:
     """Two-sided efficacy boundaries (|z| scale) at increasing information ``fractions``.
 
     Parameters
@@ -102,17 +103,23 @@ def lan_demets_boundaries(fractions, alpha: float = 0.05, spending: str = "obrie
     bounds = np.empty(len(t))
     # an almost-zero first increment (tiny information) would give an infinite boundary
     bounds[0] = min(stats.norm.isf(max(increments[0], 1e-300) / 2), MAX_BOUNDARY)
+    if grid % 2 == 0:
+        grid += 1
+    simpson = np.ones(grid)
+    simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+    simpson /= 3.0
     # density of Z_1 on the continuation region (-b1, b1)
     z = np.linspace(-bounds[0], bounds[0], grid)
-    dens = stats.norm.pdf(z)
+    dens = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
     for k in range(1, len(t)):
         dt = t[k] - t[k - 1]
         s_prev = z * np.sqrt(t[k - 1])  # score scale
+        weights = dens * simpson * (z[1] - z[0])
 
-        def exit_prob(b, s_prev=s_prev, dens=dens, z=z, dt=dt, k=k):
-            upper = stats.norm.sf((b * np.sqrt(t[k]) - s_prev) / np.sqrt(dt))
-            lower = stats.norm.cdf((-b * np.sqrt(t[k]) - s_prev) / np.sqrt(dt))
-            return integrate.simpson(dens * (upper + lower), x=z)
+        def exit_prob(b, s_prev=s_prev, weights=weights, dt=dt, k=k):
+            upper = ndtr((s_prev - b * np.sqrt(t[k])) / np.sqrt(dt))
+            lower = ndtr((-b * np.sqrt(t[k]) - s_prev) / np.sqrt(dt))
+            return float(weights @ (upper + lower))
 
         target = max(increments[k], 1e-15)
         bounds[k] = optimize.brentq(lambda b, target=target: exit_prob(b) - target, 0.0, 40.0,
@@ -120,7 +127,7 @@ def lan_demets_boundaries(fractions, alpha: float = 0.05, spending: str = "obrie
         z_new = np.linspace(-bounds[k], bounds[k], grid)
         arg = (z_new[:, None] * np.sqrt(t[k]) - s_prev[None, :]) / np.sqrt(dt)
         kernel = np.exp(-0.5 * arg * arg) * (np.sqrt(t[k] / dt) / np.sqrt(2 * np.pi))
-        dens = integrate.simpson(kernel * dens[None, :], x=z, axis=1)
+        dens = kernel @ weights
         z = z_new
     return bounds
 
