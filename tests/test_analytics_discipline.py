@@ -50,6 +50,10 @@ def test_discipline_hand_computed():
     # weights = amount / 125 -> on-time weight (0.8 + 1.6) / 4.0
     assert a["weighted_on_time_rate"] == pytest.approx(0.6)
     assert a["weighted_mean_days_late"] == pytest.approx((8 - 3.2 + 16) / 4)
+    w, x = np.array([0.8, 0.8, 1.6, 0.8]), np.array([0, 10, -2, 20])
+    mu = (w * x).sum() / w.sum()
+    assert a["weighted_std_days_late"] == pytest.approx(np.sqrt((w * (x - mu) ** 2).sum()
+                                                                / w.sum()))
     slope = np.polyfit([0, 30, 60, 90], [0, 10, -2, 20], 1)[0]
     assert a["trend_days_per_month"] == pytest.approx(slope * 30)
     b = d.loc["B"]  # single open invoice, 20 days overdue: a lower bound

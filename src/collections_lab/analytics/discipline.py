@@ -17,7 +17,8 @@ Per customer (vectorised group sums, no per-customer Python loop):
   invoice does not blow up), ``mean_days_overdue`` = mean of max(days_late, 0);
 - ``trend_days_per_month``: OLS slope of days_late on due date, in days per 30 days
   (positive = getting later), NaN with fewer than 3 invoices or one due date;
-- amount-weighted versions (``weighted_on_time_rate``, ``weighted_mean_days_late``) with
+- amount-weighted versions (``weighted_on_time_rate``, ``weighted_mean_days_late``,
+  ``weighted_std_days_late`` = sqrt(Σw(x − x̄_w)² / Σw), a population SD) with
   weights ``amount / mean amount of the customer's invoices in that currency``: unitless,
   so a customer billed in two currencies is never summed across them.
 
@@ -133,6 +134,7 @@ def _grouped_stats(inv: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "n": 1.0, "on": inv["on_time"].to_numpy(dtype=float), "x": x, "x2": x * x,
         "xpos": np.maximum(x, 0.0), "t": t0, "t2": t0 * t0, "tx": t0 * x,
         "w": w, "w_on": w * inv["on_time"].to_numpy(dtype=float), "wx": w * x,
+        "wx2": w * x * x,
         "open": (inv["outcome"] == "open").to_numpy(dtype=float),
     })
     for k in keys:
@@ -154,6 +156,8 @@ def _grouped_stats(inv: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         "trend_days_per_month": slope * 30.0,
         "weighted_on_time_rate": s["w_on"] / s["w"],
         "weighted_mean_days_late": s["wx"] / s["w"],
+        "weighted_std_days_late": np.sqrt((s["wx2"] / s["w"] - (s["wx"] / s["w"]) ** 2)
+                                          .clip(lower=0)).where(n >= 2),
         "n_open_overdue": s["open"].astype(int),
     })
     return out.reset_index()
@@ -165,7 +169,7 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
     ``source`` is a Portfolio or a payment-times frame. Columns: customer_id, segment (when
     known), n_due, n_on_time, on_time_rate, mean_days_late, std_days_late, iqr_days_late,
     mean_days_overdue, trend_days_per_month, weighted_on_time_rate,
-    weighted_mean_days_late, n_open_overdue, first_due, last_due.
+    weighted_mean_days_late, weighted_std_days_late, n_open_overdue, first_due, last_due.
     A customer with a single assessable invoice gets a rate and a mean but NaN spread and
     trend (nothing to estimate them from).
 
