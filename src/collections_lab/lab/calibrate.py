@@ -93,12 +93,13 @@ def _forward(value: float, transform: str) -> float:
 
 def _backward(theta, transform: str):
     theta = np.asarray(theta, dtype=float)
-    if transform == "log":
-        return np.exp(theta)
-    if transform == "logit":
-        return expit(theta)
-    if transform == "log1p":
-        return np.expm1(theta)
+    with np.errstate(over="ignore"):  # a trial step far out is rejected by its likelihood
+        if transform == "log":
+            return np.exp(theta)
+        if transform == "logit":
+            return expit(theta)
+        if transform == "log1p":
+            return np.expm1(theta)
     return theta
 
 

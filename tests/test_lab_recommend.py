@@ -1,0 +1,111 @@
+"""Recommendation: regret against known truth, constraints, bad strategy files, and the
+experiment that would test it."""
+
+import pandas as pd
+import pytest
+
+from collections_lab.assignment import assign
+from collections_lab.lab.recommend import (
+    ConstraintError,
+    Constraints,
+    StrategySpace,
+    recommend,
+)
+from collections_lab.lab.scenarios import run_regret
+from collections_lab.lab.to_experiment import experiment_from_recommendation, size_two_arm
+from collections_lab.lab.twin import Twin
+from collections_lab.simulate import FX_PER_USD, simulate
+from collections_lab.strategies import (
+    Reminder,
+    Strategy,
+    StrategyError,
+    example_strategies,
+    load_strategies,
+)
+
+CURRENT = Strategy("current", reminders=(Reminder(3),), escalation_day=75)
+SPACE = StrategySpace(schedules=((3,), (-3, 7), (3, 14, 28)), tones=("friendly", "firm"),
+                      channels=("email",), personalised=(False,),
+                      discounts=(None, (0.02, 10)), installments=(None, 2))
+
+
+@pytest.fixture(scope="module")
+def true_twin():
+    sim = simulate(600, CURRENT, seed=9, start="2025-01-01", end="2025-12-31",
+                   progress=False)
+    return Twin.from_simulation(sim, fx=FX_PER_USD)
+
+
+def test_regret_on_known_truth_is_within_two_percent():
+    space = StrategySpace(schedules=((3,), (-3, 7), (3, 14, 28)),
+                          tones=("friendly", "firm", "escalating"), channels=("email",),
+                          personalised=(False,), discounts=(None, (0.02, 10)),
+                          installments=(None,))
+    rec, reg = run_regret(n_customers=900, seed=3, space=space, replicates=8,
+                          truth_replicates=10, n_jobs=2)
+    total = reg.table.set_index("segment").loc["all"]
+    assert total["regret_share"] <= 0.02, reg.table
+    assert set(rec.strategies) == {"small", "medium", "large", "public"}
+    assert "%" in reg.summary() and "estrategias" in reg.summary("es")
+
+
+def test_recommendation_reports_gain_with_interval(true_twin):
+    rec = recommend(true_twin, CURRENT, SPACE, Constraints(max_churn_increase=0.01),
+                    screen_replicates=3, replicates=6, n_jobs=1)
+    t = rec.table.set_index("segment")
+    assert (t["gain_low"] <= t["gain"]).all() and (t["gain"] <= t["gain_high"]).all()
+    assert (t.drop(index="all")["churn_change"] <= 0.01 + 1e-12).all()
+    assert rec.n_searched == len(SPACE.strategies())
+    assert "USD" in rec.summary() and "Ganancia" in rec.summary("es")
+    proposal = experiment_from_recommendation(rec, true_twin)
+    assert {"invoices_per_arm", "customers_per_arm", "weeks", "feasible"} <= set(
+        proposal.table.columns)
+    for seg, exp in proposal.experiments.items():
+        assert exp.control_arm == "current"
+        customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(40)],
+                                  "segment": seg})
+        assert set(assign(customers, exp, "2026-01-01")["arm"]) == set(exp.arm_names)
+    assert isinstance(proposal.summary("es"), str)
+
+
+def test_sample_size_matches_the_two_proportion_formula():
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    plan = size_two_arm(0.85, 0.03, invoices_per_customer=1.0, icc=0.0)
+    ref = NormalIndPower().solve_power(abs(proportion_effectsize(0.88, 0.85)), alpha=0.05,
+                                       power=0.8)
+    assert plan["invoices_per_arm"] == pytest.approx(ref, rel=0.05)
+    clustered = size_two_arm(0.85, 0.03, invoices_per_customer=6.0, icc=0.1)
+    assert clustered["design_effect"] == pytest.approx(1.5)
+    assert clustered["invoices_per_arm"] == pytest.approx(1.5 * plan["invoices_per_arm"],
+                                                          rel=0.01)
+
+
+def test_constraints_nothing_satisfies_are_explained(true_twin):
+    with pytest.raises(ConstraintError, match="no strategy of the .* satisfies"):
+        recommend(true_twin, CURRENT, SPACE, Constraints(max_reminders_per_week=0),
+                  n_jobs=1)
+    with pytest.raises(ConstraintError, match="segment '.*': no strategy keeps churn"):
+        recommend(true_twin, CURRENT, SPACE, Constraints(max_churn_increase=-0.5),
+                  screen_replicates=1, replicates=2, n_jobs=1)
+    c = Constraints(max_reminders_per_week=1, max_discount_rate=0.01)
+    s = Strategy("x", reminders=(Reminder(-3), Reminder(1)),
+                 discount=example_strategies()["discount_2_10_net_30"].discount)
+    assert len(c.problems(s)) == 2
+
+
+def test_bad_strategy_file_and_space_are_clear(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text(
+        "strategies:\n"
+        "  - name: late\n    escalation_day: 30\n    reminders:\n      - {day: 45}\n"
+        "  - name: negative\n    discount: {rate: -0.02, within_days: 10}\n",
+        encoding="utf-8")
+    with pytest.raises(StrategyError) as err:
+        load_strategies(path)
+    text = str(err.value)
+    assert "'late'" in text and "after escalation" in text
+    assert "'negative'" in text and "discount rate -0.02" in text
+    with pytest.raises(StrategyError, match="escalation"):
+        StrategySpace(schedules=((3, 90),), escalation_day=60).strategies()

@@ -1,0 +1,74 @@
+"""The twin reproduces the simulator (truth) and history (calibrated), with common random
+numbers, and refuses mixed currencies."""
+
+import numpy as np
+import pytest
+
+from collections_lab.economics import Economics
+from collections_lab.lab.compare import simulate_metrics
+from collections_lab.lab.scenarios import calibrate_scenario, history_scenario
+from collections_lab.lab.twin import Twin, TwinError, check_twin
+from collections_lab.simulate import FX_PER_USD, _core, _Curves, simulate
+from collections_lab.strategies import example_strategies
+
+S = example_strategies()
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate(400, S["one_friendly_after_due"], seed=21, start="2025-01-01",
+                    end="2025-12-31", progress=False)
+
+
+def test_true_twin_matches_the_simulators_true_effects(sim):
+    twin = Twin.from_simulation(sim, fx=FX_PER_USD)
+    assert twin.n_invoices == len(sim.invoices)
+    values = simulate_metrics(twin, [S["one_friendly_after_due"]], Economics(), replicates=12,
+                              n_jobs=1)
+    p15 = values[:, 0, -1, 1].mean()  # all segments, paid_by_due_15
+    truth = sim.truth.arm_effects.set_index("arm").loc["one_friendly_after_due",
+                                                        "p_paid_by_due_15"]
+    assert p15 == pytest.approx(truth, abs=0.01)
+
+
+def test_common_random_numbers_and_the_counterfactual_shortcut(sim):
+    twin = Twin.from_simulation(sim, currency="COP")
+    a, b = S["nudge_then_firm"], S["discount_2_10_net_30"]
+    together = twin.outcomes([a, b], replicate=3)
+    draw = twin.draw(3)
+    # the plain simulator core on the same inputs, without the twin's memo
+    plain = _core(draw.model, _Curves(draw.model, [a, b, None]), np.zeros(twin.n_invoices,
+                  dtype=np.int64), twin.seg, twin.terms, draw.taker, draw.mult,
+                  draw.never_p, draw.u)
+    np.testing.assert_array_equal(together[0].end_day, plain.end_day)
+    np.testing.assert_array_equal(together[0].n_unneeded, plain.n_unneeded)
+    alone = twin.outcomes([b], replicate=3)[0]
+    np.testing.assert_array_equal(together[1].end_day, alone.end_day)
+    # a different replicate is a different draw
+    assert not np.array_equal(twin.draw(4).u, draw.u)
+
+
+def test_mixed_currencies_need_a_choice(sim):
+    with pytest.raises(TwinError, match="currency= or fx="):
+        Twin.from_simulation(sim)
+    twin = Twin.from_simulation(sim, currency="MXN")
+    with pytest.raises(TwinError, match="in_currency"):
+        simulate_metrics(twin, [S["no_reminders"]], Economics(), replicates=1, n_jobs=1)
+
+
+def test_calibrated_twin_reproduces_history():
+    sc = history_scenario(n_customers=500, seed=8)
+    cal = calibrate_scenario(sc)
+    check = check_twin(cal, replicates=3)
+    assert check.max_curve_gap < 0.06
+    rates = check.rates.set_index(["segment", "metric"])
+    assert abs(rates.loc[("all", "paid_by_due"), "difference"]) < 0.03
+    assert abs(rates.loc[("all", "paid_by_due_15"), "difference"]) < 0.03
+    late = check.lateness.loc[check.lateness["segment"] == "all"]
+    assert np.allclose(late[["observed", "simulated"]].sum(), 1.0)
+    assert "Kaplan" in check.summary() and "gemelo" in check.summary("es")
+    twin = Twin.from_calibration(cal, fx=FX_PER_USD, parameter_draws=3)
+    assert len(twin.models) == 3
+    assert twin.draw(0).model is not twin.draw(1).model
+    with pytest.raises(TwinError, match="several|currency"):
+        Twin.from_calibration(cal)
