@@ -110,3 +110,13 @@ def test_bad_input_is_explained():
         payment_times(invoices(), PAYMENTS, as_of="2024-01-01")
     with pytest.raises(PaymentTimesError, match="not a date"):
         payment_times(invoices(), PAYMENTS, as_of="yesterday-ish")
+
+
+def test_payments_all_after_as_of_or_on_unknown_invoices_leave_invoices_open():
+    late = PAYMENTS.assign(paid_at=D("2026-01-01"))
+    f = payment_times(invoices(), late, as_of="2025-03-31")
+    assert (f.loc[f["invoice_id"] != "e", "outcome"].isin(["open", "escalated"])).all()
+    assert f["paid_amount"].sum() == 0
+    stray = PAYMENTS[PAYMENTS["invoice_id"] == "zz"]
+    g = payment_times(invoices(), stray, as_of="2025-03-31")
+    assert not g["event"].any()

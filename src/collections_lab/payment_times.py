@@ -115,12 +115,15 @@ def payment_times(
     paid_amount = np.zeros(n)
     discount_amount = np.zeros(n)
     fee_amount = np.zeros(n)
+    has_pay = False
     if payments is not None and len(payments):
         pay = payments.loc[payments["paid_at"] <= as_of_ts]
         pos = code.get_indexer(pay["invoice_id"])
         known = pos >= 0
         pay = pay.loc[known]
         pos = pos[known]
+        has_pay = len(pay) > 0  # payments may all lie after as_of or on unknown invoices
+    if has_pay:
         order = np.lexsort((pay["paid_at"].to_numpy(), pos))
         pos = pos[order]
         cash = pay["amount"].to_numpy(dtype=float)[order]
@@ -154,7 +157,7 @@ def payment_times(
     outcome_code = np.where(closed, first + 1, 0)
     end = np.where(closed, end, as_of_ts.to_datetime64())
 
-    if payments is not None and len(payments):
+    if has_pay:
         end_per_payment = end[pos]
         upto = when <= end_per_payment
         paid_amount = np.bincount(pos[upto], weights=cash[upto], minlength=n)
