@@ -42,9 +42,12 @@ calibrate them with :mod:`collections_lab.lab`):
   ``unneeded_window_days``), and by escalation; multiplied during distress episodes. With
   the defaults about 10 % of customers churn in a year under one friendly reminder, 12 %
   under one firm reminder and 19 % under four "final" reminders starting before due.
-- Distress episodes: a share of customers, from a random date on, have their frailty
-  reduced, their never-pay share raised and their churn multiplied: the ground truth for
-  behaviour-change alerts.
+- Distress episodes: a share of customers (8 %), from a random date on, slide into
+  trouble. Severity ramps from 0 to 1 over ``distress_ramp_days`` (150): the log-hazard
+  falls by ``severity · 2.0`` (payment slips progressively), the never-pay logit rises by
+  ``severity² · 2.5`` (defaults come late in the episode) and churn is multiplied by up
+  to 4. Firms rarely fail overnight; a gradual slide is what makes early warning
+  possible. This is the ground truth for behaviour-change alerts.
 
 Example
 -------
@@ -139,8 +142,9 @@ class BehaviourModel:
     unneeded_window_days: int = 3
     # distress episodes
     distress_share: float = 0.08
-    distress_frailty_shift: float = -1.3
-    distress_never_pay_shift: float = 1.8
+    distress_ramp_days: int = 150
+    distress_frailty_shift: float = -2.0
+    distress_never_pay_shift: float = 2.5
     distress_churn_multiplier: float = 4.0
 
     def to_dict(self) -> dict:

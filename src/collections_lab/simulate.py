@@ -622,7 +622,7 @@ class _Setup:
         """Per-invoice inputs of the draw for potential invoices ``lo..hi-1``: customer
         position ``c``, ``issue``, uniforms ``u``, amounts, covariates, the hazard
         multiplier ``mult``, never-pay probability ``never_p``, ``arm``, ``seg``, ``terms``,
-        ``taker`` and ``in_distress``."""
+        ``taker`` and the distress ``severity`` (0 to 1)."""
         model, tr = self.model, self.traits
         c = self.c[lo:hi]
         issue = self.issue[lo:hi]
@@ -634,21 +634,26 @@ class _Setup:
         seg = tr["seg"][c]
         distress = tr["distress_start"][c]
         in_distress = ~np.isnat(distress) & (issue >= distress)
+        # severity ramps from 0 at the episode's start to 1 after distress_ramp_days
+        days_in = np.where(in_distress, (issue - np.where(in_distress, distress, issue))
+                           / np.timedelta64(1, "D"), 0.0)
+        severity = np.where(in_distress, np.clip((days_in + 1) / model.distress_ramp_days,
+                                                 0.0, 1.0), 0.0)
         chan_beta = np.array([model.beta_invoice_channel[ch] for ch in INVOICE_CHANNELS])
         log_m = (model.beta_log_amount * np.log(amount_usd / 1000.0)
                  + model.beta_disputed * disputed + model.beta_payment_link * link
                  + chan_beta[chan_code] + tr["frailty"][c]
-                 + np.where(in_distress, model.distress_frailty_shift, 0.0))
+                 + severity * model.distress_frailty_shift)
         never_logit = (_by_segment(model.never_pay_logit)[seg]
                        - model.never_pay_frailty_effect * tr["frailty"][c]
                        + model.never_pay_disputed * disputed
-                       + np.where(in_distress, model.distress_never_pay_shift, 0.0))
+                       + severity**2 * model.distress_never_pay_shift)
         arm = self.cust_arm[c]
         if len(self.strategies) > self.n_arms:
             arm = np.where(issue < self.assign_day, self.n_arms, arm)
         return dict(c=c, issue=issue, u=u, amount=np.round(amount_usd * tr["fx"][c], 2),
                     disputed=disputed, link=link, chan_code=chan_code, seg=seg,
-                    terms=tr["terms"][c].astype(np.int64), in_distress=in_distress,
+                    terms=tr["terms"][c].astype(np.int64), severity=severity,
                     mult=np.exp(log_m), never_p=1.0 / (1.0 + np.exp(-never_logit)), arm=arm,
                     taker=tr["taker"][c])
 
@@ -671,7 +676,7 @@ class _Setup:
         model = self.model
         x = self.invoice_inputs(lo, hi)
         c, issue, u, seg, terms, arm = x["c"], x["issue"], x["u"], x["seg"], x["terms"], x["arm"]
-        mult, never_p, taker, in_distress = x["mult"], x["never_p"], x["taker"], x["in_distress"]
+        mult, never_p, taker, severity = x["mult"], x["never_p"], x["taker"], x["severity"]
         o = _core(model, self.curves, arm, seg, terms, taker, mult, never_p, u)
 
         end_date = issue + o.end_day * np.timedelta64(1, "D")
@@ -680,7 +685,7 @@ class _Setup:
                    * np.exp(model.churn_firm_reminder * o.n_firm
                             + model.churn_unneeded_reminder * o.n_unneeded
                             + model.churn_escalated * (o.outcome == 2))
-                   * np.where(in_distress, model.distress_churn_multiplier, 1.0))
+                   * (1.0 + severity * (model.distress_churn_multiplier - 1.0)))
         hit = u[6] < np.minimum(churn_p, 0.95)
         customers = np.unique(c)
         churned = pd.Series(pd.NaT, index=customers, dtype="datetime64[ns]")
