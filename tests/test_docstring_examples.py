@@ -9,7 +9,9 @@ MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.results",
            "collections_lab.strategies", "collections_lab.assignment",
            "collections_lab.payment_times", "collections_lab.portfolio_model",
            "collections_lab.simulate", "collections_lab.behaviour", "collections_lab.sample_data",
-           "collections_lab.schema"]
+           "collections_lab.schema", "collections_lab.survival.curves",
+           "collections_lab.survival.rmst", "collections_lab.survival.aggregated",
+           "collections_lab.survival.competing"]
 
 
 @pytest.mark.parametrize("name", MODULES)

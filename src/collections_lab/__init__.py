@@ -44,6 +44,37 @@ from .validation import (
 
 __version__ = "0.1.0"
 
+# The analysis packages import lifelines, statsmodels or scikit-learn (seconds each), so
+# they load on first use (PEP 562): `import collections_lab` stays fast for report kernels.
+_SUBPACKAGES = ("analytics", "economics", "experiments", "lab", "reporting", "survival")
+_LAZY = {
+    **dict.fromkeys(
+        ("kaplan_meier", "logrank", "rmst", "rmst_difference", "fit_cox", "fit_aft",
+         "fit_time_varying_cox", "check_proportional_hazards", "cumulative_incidence",
+         "cure_fraction", "PaymentDatePredictor", "expected_cash", "SurvivalInputError"),
+        "survival"),
+    **dict.fromkeys(
+        ("kpi_snapshot", "kpi_report", "aging", "dso", "cei", "at_risk_rate",
+         "monthly_trends", "payment_discipline", "payer_tiers", "behaviour_alerts",
+         "portfolio_health"),
+        "analytics"),
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'collections_lab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_LAZY))
+
+
 __all__ = [
     "OUTCOMES",
     "TABLES",
