@@ -109,3 +109,23 @@ def test_bad_strategy_file_and_space_are_clear(tmp_path):
     assert "'negative'" in text and "discount rate -0.02" in text
     with pytest.raises(StrategyError, match="escalation"):
         StrategySpace(schedules=((3, 90),), escalation_day=60).strategies()
+
+
+def test_history_strategies_of_the_sample_design():
+    from collections_lab.lab.report import history_strategies
+
+    arms, default, named = history_strategies("data/sample")
+    assert len(arms) == 8 and default.name == "business_as_usual"
+    assert arms["firm-3-disc"].discount is not None
+    assert history_strategies(None) == (None, None, {})
+
+
+@pytest.mark.slow
+def test_strategy_lab_on_the_sample_end_to_end():
+    from collections_lab.io import load_portfolio
+    from collections_lab.lab.report import SAMPLE_FX, strategy_lab
+
+    lab = strategy_lab(load_portfolio("data/sample"), "data/sample", fx=SAMPLE_FX,
+                       replicates=8)
+    assert lab.check.max_curve_gap < 0.05
+    assert len(lab.summary_items("es")) == 5

@@ -1,0 +1,117 @@
+"""The strategy lab end to end, for the report notebook: calibrate, check, compare,
+recommend, and design the experiment — one call, one result.
+
+Example
+-------
+>>> from collections_lab.io import load_portfolio
+>>> p = load_portfolio("data/sample")                                # doctest: +SKIP
+>>> lab = strategy_lab(p, "data/sample", fx=FX_PER_USD)              # doctest: +SKIP
+>>> lab.summary_items("es")                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..economics import Economics
+from ..portfolio_model import Portfolio
+from ..simulate import FX_PER_USD
+from ..strategies import Strategy, load_strategies
+from .calibrate import Calibration
+from .compare import StrategyComparison, compare_strategies
+from .recommend import Constraints, Recommendation, StrategySpace, recommend
+from .to_experiment import ExperimentProposal, experiment_from_recommendation
+from .twin import Twin, TwinCheck, TwinError, check_twin
+
+#: The sample data were simulated with the simulator's exchange rates.
+SAMPLE_FX = FX_PER_USD
+
+
+def history_strategies(location=None, strategies=None
+                       ) -> tuple[dict | None, Strategy | None, dict[str, Strategy]]:
+    """What the history was under, from the data directory's design files.
+
+    Returns ``(arms, default, named)``: the experiment's arms and the pre-period
+    (business-as-usual) strategy when ``experiment.json`` and a strategy file name them
+    all, else ``(None, None, named)`` so the calibration reads the recorded reminders.
+    ``named`` are all strategies of the file (``strategies`` or ``strategies.yml`` beside
+    the data), for the comparison.
+    """
+    folder = Path(location) if location is not None else None
+    path = Path(strategies) if strategies else (
+        folder / "strategies.yml" if folder is not None else None)
+    named = load_strategies(path) if path is not None and path.exists() else {}
+    if folder is None or not (folder / "experiment.json").exists():
+        return None, None, named
+    design = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))
+    missing = [a for a in design.get("arms", []) if a not in named]
+    if missing or not named:
+        return None, None, named
+    arms = {a: named[a] for a in design["arms"]}
+    default = named.get(design.get("pre_period_strategy", ""))
+    return arms, default, named
+
+
+@dataclass
+class LabReport:
+    """Everything the strategy-lab report shows."""
+
+    calibration: Calibration
+    check: TwinCheck
+    comparison: StrategyComparison
+    recommendation: Recommendation
+    proposal: ExperimentProposal
+    currency: str
+
+    def summary_items(self, lang: str = "en") -> list:
+        """Results for the executive summary, most important first."""
+        return [self.recommendation, self.comparison, self.check, self.calibration,
+                self.proposal]
+
+
+def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=None,
+                 currency: str | None = None, fx: dict | None = None,
+                 economics: Economics | None = None, replicates: int = 20,
+                 space: StrategySpace | None = None,
+                 constraints: Constraints | None = None, n_jobs: int | None = None,
+                 seed: int = 0, cost_of_capital: float | None = None) -> LabReport:
+    """Run the lab on ``portfolio`` (see module docstring).
+
+    Money: with ``fx`` (currency → units per USD) every amount is converted to USD; with
+    ``currency`` only that currency's invoices are simulated and ``fx[currency]`` (if
+    given) converts the USD-denominated fixed costs of :class:`Economics`. A portfolio in
+    several currencies needs one of them. ``cost_of_capital`` changes the default
+    economics' annual rate (ignored when ``economics`` is given).
+    """
+    arms, default, named = history_strategies(location, strategies)
+    cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default)
+    current = cal.current_strategy_
+    if currency is not None:
+        twin = Twin.from_calibration(cal, currency=currency, seed=seed)
+    else:
+        twin = Twin.from_calibration(cal, fx=fx, seed=seed)
+    econ = economics
+    if econ is None:
+        units = 1.0 if twin.currency == "USD" else (fx or {}).get(twin.currency)
+        if units is None:
+            raise TwinError(f"the lab's default costs are in USD: pass fx with "
+                            f"{twin.currency!r} (units per USD) or economics in that currency")
+        econ = Economics().in_currency(twin.currency, units)
+        if cost_of_capital is not None:
+            econ = replace(econ, cost_of_capital=cost_of_capital)
+    check = check_twin(cal, replicates=3, seed=seed)
+    pool = {current.name: current}
+    pool.update({k: v for k, v in named.items() if k != current.name})
+    comparison = compare_strategies(twin, list(pool.values()), econ, replicates=replicates,
+                                    reference=current.name, n_jobs=n_jobs)
+    rec = recommend(twin, current, space or StrategySpace(
+        channels=("email", "sms"), personalised=(False,), discounts=(None, (0.02, 10)),
+        tones=("friendly", "firm")), constraints or Constraints(), econ,
+        screen_replicates=3, replicates=replicates, keep=4, n_jobs=n_jobs)
+    proposal = experiment_from_recommendation(rec, twin)
+    return LabReport(cal, check, comparison, rec, proposal, twin.currency)
+
+
+__all__ = ["LabReport", "SAMPLE_FX", "history_strategies", "strategy_lab"]
