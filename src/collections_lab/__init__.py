@@ -58,6 +58,10 @@ _LAZY = {
          "monthly_trends", "payment_discipline", "payer_tiers", "behaviour_alerts",
          "portfolio_health"),
         "analytics"),
+    **dict.fromkeys(
+        ("run_report", "run_batch", "RunResult", "BatchResult", "ReportError", "show_summary",
+         "show_figure", "pseudonymise", "load_report_data"),
+        "reporting"),
 }
 
 

@@ -203,10 +203,7 @@ def pseudonymise_portfolio(portfolio, salt: str | None = None):
         frame = getattr(portfolio, table)
         if "customer_id" in frame.columns:
             changes[table] = pseudonymise(frame, "customer_id", salt)
-    out = replace(portfolio, **changes)
-    if hasattr(portfolio, "load_report"):  # attached by io.load_portfolio, not a field
-        out.load_report = portfolio.load_report
-    return out
+    return replace(portfolio, **changes)
 
 
 def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
