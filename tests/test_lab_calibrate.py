@@ -22,7 +22,7 @@ from collections_lab.strategies import example_strategies
 
 @pytest.fixture(scope="module")
 def scenario():
-    return history_scenario(n_customers=700, seed=11)
+    return history_scenario(n_customers=500, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +93,9 @@ def test_analytic_scores_match_finite_differences(scenario):
         assert g[j] == pytest.approx(num, rel=1e-3, abs=1e-3), params[j].name
 
 
-def test_recorded_reminders_without_known_offers(scenario):
-    cal = Calibration(maxiter=40).fit(scenario.history)
+def test_recorded_reminders_without_known_offers():
+    small = history_scenario(n_customers=250, seed=6)
+    cal = Calibration(maxiter=25).fit(small.history)
     p = cal.params_
     assert p.loc["discount_boost_per_point", "source"] == "prior"
     assert "offers unknown" in p.loc["discount_boost_per_point", "note"]

@@ -6,7 +6,57 @@
   (common random numbers), and the check of the twin against history;
 - :mod:`.compare`: Monte Carlo comparison of strategies with money consequences
   (:mod:`collections_lab.economics`);
-- :mod:`.recommend`: search a strategy space per segment under constraints;
+- :mod:`.recommend`: search a strategy space per segment under constraints, and the regret
+  against known truth;
 - :mod:`.to_experiment`: turn a recommendation into an experiment design;
-- :mod:`.plots`: figures for the report.
+- :mod:`.report`: all of it in one call for the report notebook;
+- :mod:`.plots`: figures for the report (imported on demand: matplotlib);
+- :mod:`.scenarios`: simulated histories with known truth for recovery and regret runs.
+
+Example
+-------
+>>> from collections_lab.lab import StrategySpace
+>>> len(StrategySpace().strategies()) > 100
+True
 """
+
+from .calibrate import Calibration, CalibrationError, recovery_table
+from .compare import METRICS, StrategyComparison, compare_strategies
+from .history import infer_strategy
+from .recommend import (
+    ConstraintError,
+    Constraints,
+    Recommendation,
+    Regret,
+    StrategySpace,
+    recommend,
+    regret,
+)
+from .report import LabReport, strategy_lab
+from .to_experiment import ExperimentProposal, experiment_from_recommendation
+from .twin import Twin, TwinCheck, TwinError, check_twin
+
+__all__ = [
+    "METRICS",
+    "Calibration",
+    "CalibrationError",
+    "ConstraintError",
+    "Constraints",
+    "ExperimentProposal",
+    "LabReport",
+    "Recommendation",
+    "Regret",
+    "StrategyComparison",
+    "StrategySpace",
+    "Twin",
+    "TwinCheck",
+    "TwinError",
+    "check_twin",
+    "compare_strategies",
+    "experiment_from_recommendation",
+    "infer_strategy",
+    "recommend",
+    "recovery_table",
+    "regret",
+    "strategy_lab",
+]

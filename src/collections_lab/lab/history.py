@@ -17,8 +17,16 @@ strategy nobody wrote down.
 
 Example
 -------
->>> from collections_lab.sample_data import generate_sample, BUSINESS_AS_USUAL
->>> sim = generate_sample(n_customers=60)  # doctest: +SKIP
+>>> from collections_lab.simulate import simulate
+>>> from collections_lab.strategies import example_strategies
+>>> s = example_strategies()["nudge_then_firm"]
+>>> sim = simulate(100, s, seed=1, start="2025-01-01", end="2025-03-31")
+>>> frame = sim.portfolio.payment_times()
+>>> known = invoice_strategies(sim.portfolio, frame, default=s)
+>>> known.source, len(known.strategies)
+('known', 1)
+>>> invoice_strategies(sim.portfolio, frame).source
+'recorded'
 """
 
 from __future__ import annotations

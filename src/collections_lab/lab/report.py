@@ -76,22 +76,26 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
                  economics: Economics | None = None, replicates: int = 20,
                  space: StrategySpace | None = None,
                  constraints: Constraints | None = None, n_jobs: int | None = None,
-                 seed: int = 0, cost_of_capital: float | None = None) -> LabReport:
+                 seed: int = 0, cost_of_capital: float | None = None,
+                 parameter_uncertainty: bool = True) -> LabReport:
     """Run the lab on ``portfolio`` (see module docstring).
 
     Money: with ``fx`` (currency → units per USD) every amount is converted to USD; with
     ``currency`` only that currency's invoices are simulated and ``fx[currency]`` (if
     given) converts the USD-denominated fixed costs of :class:`Economics`. A portfolio in
     several currencies needs one of them. ``cost_of_capital`` changes the default
-    economics' annual rate (ignored when ``economics`` is given).
+    economics' annual rate (ignored when ``economics`` is given). With
+    ``parameter_uncertainty`` each replicate uses its own draw of the calibrated parameters,
+    so intervals include what the history does not pin down, not only chance.
     """
     arms, default, named = history_strategies(location, strategies)
     cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default)
     current = cal.current_strategy_
+    draws = max(replicates, 1) if parameter_uncertainty else 0
     if currency is not None:
-        twin = Twin.from_calibration(cal, currency=currency, seed=seed)
+        twin = Twin.from_calibration(cal, currency=currency, seed=seed, parameter_draws=draws)
     else:
-        twin = Twin.from_calibration(cal, fx=fx, seed=seed)
+        twin = Twin.from_calibration(cal, fx=fx, seed=seed, parameter_draws=draws)
     econ = economics
     if econ is None:
         units = 1.0 if twin.currency == "USD" else (fx or {}).get(twin.currency)
