@@ -173,7 +173,7 @@ def _median(aj: AalenJohansen) -> tuple[float, np.ndarray]:
 
     Interpolation makes the estimator continuous (a whole-day median jumps between
     integers, which breaks normal intervals); its IF is ``-IF[F(m)] / f(m)`` with the
-    density ``f`` estimated over a week around the median.
+    density ``f`` as below.
     """
     day = aj.quantile_day(0.5)
     n = len(aj._x)
@@ -186,8 +186,13 @@ def _median(aj: AalenJohansen) -> tuple[float, np.ndarray]:
     _, psi_prev = aj.at_day(day - 1)
     _, psi_day = aj.at_day(day)
     psi_f = (1 - frac) * psi_prev + frac * psi_day
+    # Density at the median: the smaller of the crossing day's own jump (the exact slope
+    # of the interpolated estimator) and the average over a week around it. Payment days
+    # spike at due dates, so a week's average can overstate the slope on a quiet day next
+    # to a spike (too-narrow intervals); taking the smaller keeps intervals honest.
     k = 3
-    dens = (aj.cif_at(day + k) - aj.cif_at(day - k - 1)) / (2 * k + 1)
+    window = (aj.cif_at(day + k) - aj.cif_at(day - k - 1)) / (2 * k + 1)
+    dens = min(f_day - f_prev, window)
     if dens <= 0:
         return median, np.full(n, np.nan)
     return float(median), -psi_f / dens

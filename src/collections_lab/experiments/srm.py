@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,14 @@ class SRMResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+    def _repr_html_(self) -> str:
+        """The table, preceded by a red warning box when the split is off."""
+        box = ""
+        if self.mismatch:
+            box = ('<div style="border:3px solid #c00;background:#fee;padding:8px;'
+                   f'font-weight:bold">{html.escape(self.summary())}</div>')
+        return box + super()._repr_html_()
 
     def summary(self, lang: str = "en") -> str:
         from ..i18n import t
