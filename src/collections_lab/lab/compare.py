@@ -56,8 +56,6 @@ from .twin import Twin, TwinError, reminders_sent
 METRICS = ("dso", "paid_by_due_15", "cash_pv", "discount_cost", "fee_income",
            "reminder_cost", "reminders", "escalations", "churn", "relationship_cost",
            "net_value")
-#: Metrics where a higher value is better (for summaries).
-HIGHER_IS_BETTER = {"paid_by_due_15", "cash_pv", "fee_income", "net_value"}
 
 
 def strategy_metrics(twin: Twin, strategy: Strategy, o, economics: Economics,

@@ -245,25 +245,30 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                              first_replicate=20_000)
     pos = {i: k for k, i in enumerate(chosen)}
     rows = []
-    total = np.zeros(fresh.shape[0])
-    total_cur = np.zeros(fresh.shape[0])
-    total_churn = np.zeros(fresh.shape[0])
-    cust_seg = np.bincount(twin.customer_seg, minlength=len(SEGMENTS))
+    j = {m: i for i, m in enumerate(METRICS)}
+    inv = np.bincount(twin.seg, minlength=len(SEGMENTS)).astype(float)
+    amt = np.bincount(twin.seg, weights=twin.amount, minlength=len(SEGMENTS))
+    cust_seg = np.bincount(twin.customer_seg, minlength=len(SEGMENTS)).astype(float)
+    # the portfolio under "each segment its pick": sums and weighted means of segments
+    weights = {"net_value": None, "churn": cust_seg, "paid_by_due_15": inv, "dso": amt}
+    combined = {k: [np.zeros(fresh.shape[0]), np.zeros(fresh.shape[0])] for k in weights}
     for seg, g in zip(segs, seg_pos, strict=True):
         k, c = pos[picks[seg]], pos[0]
         rec_v, cur_v = fresh[:, k, g, :], fresh[:, c, g, :]
-        d = rec_v - cur_v
-        total += rec_v[:, NV]
-        total_cur += cur_v[:, NV]
-        total_churn += d[:, CHURN] * cust_seg[g]
-        rows.append(_row(seg, current.name, finals[picks[seg]].name, cur_v, rec_v, d))
-    dall = total - total_cur
+        rows.append(_row(seg, current.name, finals[picks[seg]].name, cur_v, rec_v,
+                         rec_v - cur_v))
+        for metric, w in weights.items():
+            wt = 1.0 if w is None else w[g] / w[seg_pos].sum()
+            combined[metric][0] += wt * rec_v[:, j[metric]]
+            combined[metric][1] += wt * cur_v[:, j[metric]]
+    nv_rec, nv_cur = combined["net_value"]
+    dall = nv_rec - nv_cur
     rows.append(dict(segment="all", current=current.name, recommended="(by segment)",
-                     net_value_current=total_cur.mean(), net_value_recommended=total.mean(),
+                     net_value_current=nv_cur.mean(), net_value_recommended=nv_rec.mean(),
                      gain=dall.mean(), gain_low=np.percentile(dall, 2.5),
                      gain_high=np.percentile(dall, 97.5),
-                     churn_change=(total_churn / max(cust_seg.sum(), 1)).mean(),
-                     paid_by_due_15_change=np.nan, dso_change=np.nan))
+                     **{f"{m}_change": float(np.mean(combined[m][0] - combined[m][1]))
+                        for m in ("churn", "paid_by_due_15", "dso")}))
     cand_rows = []
     for i, s in enumerate(finals):
         for seg, g in zip(segs, seg_pos, strict=True):
