@@ -36,13 +36,13 @@ OUT = Path(__file__).resolve().parent.parent / "conformance" / "REPORT.md"
 BANDS = {"aa": (0.04, 0.06), "coverage": (0.935, 0.965)}
 
 
-def _write(report: ConformanceReport, n: int, header: str) -> None:
-    OUT.parent.mkdir(exist_ok=True)
+def _write(report: ConformanceReport, n: int, header: str, out: Path = OUT) -> None:
+    out.parent.mkdir(exist_ok=True)
     text = report.to_markdown().replace(f"# {report.title}\n",
                                         f"# {report.title}\n\n{header}\n", 1)
-    tmp = OUT.with_suffix(".md.tmp")
+    tmp = out.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(OUT)
+    tmp.replace(out)
 
 
 def main() -> None:
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--only", choices=["aa", "coverage", "sequential", "power"], nargs="*")
+    parser.add_argument("--out", type=Path, default=OUT, help="Markdown report to write")
     args = parser.parse_args()
     parts = set(args.only or ["aa", "coverage", "sequential", "power"])
     empty = pd.DataFrame()
@@ -76,8 +77,8 @@ def main() -> None:
         report.seconds[key] = time.perf_counter() - t0
         setattr(report, attr, table)
         print(f"== {key} ({report.seconds[key]:.0f} s)\n{table.to_string()}", flush=True)
-        _write(report, args.n, header)
-    print(f"written {OUT}")
+        _write(report, args.n, header, args.out)
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":
