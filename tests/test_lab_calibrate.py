@@ -127,3 +127,19 @@ def test_sample_models_draw_around_the_estimates(calibration):
     assert row["ci_low"] * 0.8 < np.median(firm) < row["ci_high"] * 1.2
     assert firm.std() > 0
     assert isinstance(calibration.to_frame(), pd.DataFrame)
+
+
+def test_inferred_schedules_recover_reminder_effects_without_known_strategies():
+    # the simulator does not record a reminder due on the day of payment; each arm's
+    # inferred schedule restores it, so reminder effects are recovered without the
+    # strategies (discounts stay unknown: priors)
+    sc = history_scenario(n_customers=500, seed=12)
+    from collections_lab.lab.scenarios import AMOUNT_REFERENCE
+
+    cal = Calibration(amount_reference=AMOUNT_REFERENCE).fit(sc.history, reminders="inferred")
+    assert cal.history_.strategies.source == "inferred"
+    rec = recovery_table(cal, sc.truth)
+    for name in ("tone_effect[friendly]", "tone_effect[firm]", "beta_payment_link"):
+        assert rec.loc[name, "covered"], rec.loc[name]
+    with pytest.raises(ValueError, match="recorded' or 'inferred"):
+        Calibration().fit(sc.history, reminders="guessed")

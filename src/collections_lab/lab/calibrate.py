@@ -163,7 +163,8 @@ def linear_predictor(model: BehaviourModel, x: np.ndarray) -> np.ndarray:
 
 def prepare_history(portfolio: Portfolio, as_of=None, arms: dict | None = None,
                     default: Strategy | None = None, horizon_days: int = 180,
-                    amount_reference: dict | None = None) -> HistoryData:
+                    amount_reference: dict | None = None,
+                    reminders: str = "recorded") -> HistoryData:
     """Payment times of ``portfolio`` plus each invoice's strategy, checked for size.
 
     ``amount_reference`` (currency → amount) centres ``log(amount)``; default the median
@@ -182,7 +183,7 @@ def prepare_history(portfolio: Portfolio, as_of=None, arms: dict | None = None,
             f"history too short to calibrate: {n_paid} paid invoices, {n_cust} customers, "
             f"{span} days of issue dates; need at least {MIN_PAID_INVOICES} paid invoices, "
             f"{MIN_CUSTOMERS} customers and {MIN_HISTORY_DAYS} days")
-    strategies = invoice_strategies(portfolio, frame, arms, default)
+    strategies = invoice_strategies(portfolio, frame, arms, default, reminders)
     order = np.argsort(frame["customer_id"].to_numpy(), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
     strategies = InvoiceStrategies(strategies.code[order], strategies.strategies,
@@ -856,15 +857,17 @@ class Calibration(ResultMixin):
         self.amount_reference = amount_reference
 
     def fit(self, portfolio: Portfolio, as_of=None, arms: dict[str, Strategy] | None = None,
-            default: Strategy | None = None) -> Calibration:
+            default: Strategy | None = None, reminders: str = "recorded") -> Calibration:
         """Calibrate on ``portfolio`` as of ``as_of``.
 
         ``arms`` (experiment arm name → Strategy) and ``default`` (the strategy of every
-        other invoice) say what each invoice was under; without them each invoice's own
-        recorded reminders are used and discounts / fees are unknown (kept at priors).
+        other invoice) say what each invoice was under; without them the reminders say
+        it (``reminders="recorded"``: each invoice's own; ``"inferred"``: each experiment
+        arm's schedule, see :func:`~collections_lab.lab.history.invoice_strategies`) and
+        discounts / fees are unknown (kept at priors).
         """
         data = prepare_history(portfolio, as_of, arms, default, self.prior.horizon_days,
-                               self.amount_reference)
+                               self.amount_reference, reminders)
         params, priors = _identifiable(data, self.prior, None)
         lik = _Likelihood(data, self.prior, params, self.nodes)
         theta0 = np.array([_forward(_value(self.prior, p), p.transform) for p in params])

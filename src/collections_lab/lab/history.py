@@ -52,15 +52,24 @@ class InvoiceStrategies:
 
 def invoice_strategies(portfolio: Portfolio, frame: pd.DataFrame,
                        arms: dict[str, Strategy] | None = None,
-                       default: Strategy | None = None) -> InvoiceStrategies:
+                       default: Strategy | None = None,
+                       reminders: str = "recorded") -> InvoiceStrategies:
     """Strategy of every invoice of ``frame`` (a payment-times frame of ``portfolio``).
 
     With ``arms`` and/or ``default`` the strategies are known (see module docstring); an
     arm named in the assignments but missing from ``arms`` is an error naming it.
-    Otherwise each invoice gets the pseudo-strategy of its recorded reminders.
+    Otherwise, with ``reminders="recorded"`` each invoice gets the pseudo-strategy of its
+    recorded reminders; with ``reminders="inferred"`` every invoice of an experiment arm
+    (and every other invoice, as one group) gets its group's schedule as
+    :func:`infer_strategy` reads it — for exports where a reminder due on the day of
+    payment is not recorded although it was sent (the simulator's tables do this).
     """
     n = len(frame)
     if arms is None and default is None:
+        if reminders == "inferred":
+            return _inferred(portfolio, frame)
+        if reminders != "recorded":
+            raise ValueError(f"reminders must be 'recorded' or 'inferred', got {reminders!r}")
         return _recorded(portfolio, frame)
     arms = dict(arms or {})
     strategies = list(arms.values())
@@ -83,6 +92,33 @@ def invoice_strategies(portfolio: Portfolio, frame: pd.DataFrame,
         pos = pd.Index(names).get_indexer(arm.fillna("").astype(str))
         code = np.where(inside & (pos >= 0), pos, code)
     return InvoiceStrategies(code, strategies, "known")
+
+
+def _groups(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
+    """Experiment arm of each invoice issued from its customer's assignment, else ""."""
+    asg = portfolio.assignments
+    label = np.full(len(frame), "", dtype=object)
+    if asg is not None and len(asg):
+        first = asg.drop_duplicates("customer_id").set_index("customer_id")
+        arm = frame["customer_id"].map(first["arm"])
+        when = pd.to_datetime(frame["customer_id"].map(first["assigned_at"]))
+        inside = arm.notna().to_numpy() & (frame["issue_date"] >= when).to_numpy()
+        label = np.where(inside, arm.astype(str).to_numpy(), "")
+    return label
+
+
+def _inferred(portfolio: Portfolio, frame: pd.DataFrame) -> InvoiceStrategies:
+    label = _groups(portfolio, frame)
+    names, code = np.unique(label, return_inverse=True)
+    strategies = []
+    rem = portfolio.reminders
+    for name in names:
+        ids = set(frame.loc[label == name, "invoice_id"])
+        inv = portfolio.invoices.loc[portfolio.invoices["invoice_id"].isin(ids)]
+        sub = Portfolio(portfolio.customers, inv,
+                        rem.loc[rem["invoice_id"].isin(ids)] if rem is not None else rem)
+        strategies.append(infer_strategy(sub, name=f"inferred:{name or 'default'}"))
+    return InvoiceStrategies(code.astype(np.int64), strategies, "inferred")
 
 
 def _recorded(portfolio: Portfolio, frame: pd.DataFrame) -> InvoiceStrategies:

@@ -77,19 +77,23 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
                  space: StrategySpace | None = None,
                  constraints: Constraints | None = None, n_jobs: int | None = None,
                  seed: int = 0, cost_of_capital: float | None = None,
-                 parameter_uncertainty: bool = True) -> LabReport:
+                 parameter_uncertainty: bool = True, reminders: str = "recorded"
+                 ) -> LabReport:
     """Run the lab on ``portfolio`` (see module docstring).
 
     Money: with ``fx`` (currency → units per USD) every amount is converted to USD; with
     ``currency`` only that currency's invoices are simulated and ``fx[currency]`` (if
     given) converts the USD-denominated fixed costs of :class:`Economics`. A portfolio in
     several currencies needs one of them. ``cost_of_capital`` changes the default
-    economics' annual rate (ignored when ``economics`` is given). With
+    economics' annual rate (ignored when ``economics`` is given). ``reminders`` is how the
+    calibration reads reminders when the design files do not name the strategies
+    (:meth:`Calibration.fit`). With
     ``parameter_uncertainty`` each replicate uses its own draw of the calibrated parameters,
     so intervals include what the history does not pin down, not only chance.
     """
     arms, default, named = history_strategies(location, strategies)
-    cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default)
+    cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default,
+                            reminders=reminders)
     current = cal.current_strategy_
     draws = max(replicates, 1) if parameter_uncertainty else 0
     if currency is not None:

@@ -365,7 +365,7 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
         calibration.customers_["frailty_sd"].to_numpy(),
         calibration.customers_["taker_probability"].to_numpy(),
         frame["issue_date"].to_numpy(), "mixed", seed, "check")
-    if data.strategies.source == "known":
+    if data.strategies.source in ("known", "inferred"):
         strategies, code = data.strategies.strategies, data.strategies.code
     else:
         strategies, code = [calibration.current_strategy_], np.zeros(len(frame), np.int64)
