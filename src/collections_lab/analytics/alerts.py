@@ -1,41 +1,50 @@
 """Behaviour-change alerts: a customer paying later than its own history says it should.
 
-Method: a one-sided **CUSUM control chart** per customer on days late, against the
-customer's own baseline (a change-point method; Page 1954, Montgomery's *Statistical
-Quality Control* ch. 9). Written here, vectorised with group cumulative sums, because
-neither statsmodels nor scipy offer a grouped CUSUM and a per-customer loop would not
-scale to 50,000 customers.
+Method: a one-sided **CUSUM control chart** per customer (a change-point method; Page
+1954, Montgomery's *Statistical Quality Control* ch. 9), run over time on the evidence
+known at each date, against the customer's own baseline. Written here, vectorised with
+group cumulative sums, because neither statsmodels nor scipy offer a grouped CUSUM and a
+per-customer loop would not scale to 50,000 customers.
 
-1. **Observations.** Each invoice gives one observation ``x = min(days_late, cap)``,
-   dated when it becomes known: the payment date if paid within ``cap_days`` of due,
-   else ``due + cap_days`` (an invoice still unpaid then, escalated or written off,
-   counts as ``cap``). Invoices not yet ``cap_days`` overdue at ``as_of`` and unpaid are
-   pending, not observed. Values below ``floor_days`` are raised to it (very early payers
-   would otherwise make every ordinary payment look like a shift).
-2. **Baseline.** The customer's first ``baseline_n`` observations give its mean ``μ`` and
-   SD ``s``; the SD is shrunk towards the portfolio's pooled within-customer SD ``σ`` with
-   ``prior_weight`` pseudo-observations and floored at ``sd_floor_days``.
-3. **Chart.** For later observations ``z = clip((x − μ) / s, −z_max, z_max)`` and
-   ``S_j = max(0, S_{j−1} + z_j − k)`` (computed as ``C_j − min(0, min_{l≤j} C_l)`` with
-   ``C`` the cumulative sum of ``z − k``). Clipping ``z`` means one extreme invoice (a
-   single dispute) cannot raise an alert alone.
-4. **Alert.** The first observation with ``S > h`` whose mean since the chart last left
-   zero (the estimated change point) exceeds ``μ`` by at least ``min_shift_days``. The
-   evidence: baseline mean/SD ("before"), mean and count since the change point
-   ("after"), the change date and the alert date.
+1. **Lateness score.** Days late ``x`` (floored at ``floor_days``, capped at
+   ``cap_days``; an escalated or written-off invoice counts as ``cap_days``) becomes
+   ``y = asinh(x / scale_days)``: linear near the due date, logarithmic in the tail, so a
+   few days late already counts for a customer who always pays on time while one
+   escalation (heavy tail) cannot dominate.
+2. **Baseline, the customer's own history.** For each later invoice: the customer's
+   invoices before it except the last ``guard_n`` (at least its first ``baseline_n``
+   resolved ones). Their mean is shrunk towards the segment's mean with
+   ``prior_weight`` pseudo-invoices (``m = (n·ȳ + w·μ_segment) / (n + w)``) and their SD
+   towards the portfolio's pooled within-customer SD the same way: few invoices,
+   little trust; a long history, a tight personal baseline.
+3. **Evidence over time.** A later invoice reports as soon as it is paid, and while it
+   stays unpaid it reports again at each of ``checkpoints_days`` after due (and at
+   ``cap_days``): an invoice 30 days overdue is evidence before it is paid. Each report
+   adds ``Δz`` = the change of ``clip((y(level) − m)/s, −z_max, z_max)``, and an
+   invoice's first report also subtracts the reference ``k``. Summed over an invoice's
+   reports this is its score ``z − k``.
+4. **Chart.** ``S = max(0, S_prev + Δz)`` over the reports in date order (computed as
+   ``C − min(0, cummin C)`` with ``C`` the cumulative sum per customer).
+5. **Alert.** The first report with ``S > h`` once at least ``min_late_invoices``
+   invoices since the chart last stood at zero (the estimated change point) scored above
+   ``k`` (persistence: one bad invoice is not a change of behaviour). The evidence:
+   baseline mean days late ("before"), mean days late so far of the invoices since the
+   change point ("after", open invoices at their current lateness), the change date and
+   the alert date.
 
 Example
 -------
 >>> import pandas as pd
->>> due = pd.date_range("2025-01-31", periods=8, freq="30D")
->>> late = [0, 1, -1, 0, 25, 30, 28, 30]
->>> pt = pd.DataFrame({"customer_id": "c", "invoice_id": [f"i{k}" for k in range(8)],
-...     "due_date": due, "days_late": late, "event": True, "outcome": "paid"})
+>>> due = pd.date_range("2025-01-31", periods=9, freq="30D")
+>>> pt = pd.DataFrame({"customer_id": [c for c in "ab" for _ in range(9)],
+...     "invoice_id": [f"i{k}" for k in range(18)], "due_date": list(due) * 2,
+...     "days_late": [0, -1, 1, 0, 25, 30, 28, 30, 40] + [0, -1, 1, 0, 0, 1, -1, 0, 0],
+...     "event": True, "outcome": "paid"})
 >>> pt["end_date"] = pt["due_date"] + pd.to_timedelta(pt["days_late"], unit="D")
 >>> pt.attrs["as_of"] = pd.Timestamp("2025-12-31")
->>> a = behaviour_alerts(pt, baseline_n=4).to_frame()
+>>> a = behaviour_alerts(pt).to_frame()
 >>> a[["customer_id", "before_mean", "n_after"]].values.tolist()
-[['c', 0.0, 3]]
+[['a', 0.0, 3]]
 """
 
 from __future__ import annotations
@@ -68,122 +77,221 @@ _NEEDED = ("customer_id", "due_date", "end_date", "days_late", "event", "outcome
 class AlertParams:
     """Tuning of the CUSUM alerts (days are calendar days late; see the module docstring).
 
-    Defaults were chosen on simulated portfolios with known distress episodes (a grid
-    over cap, k, z_max, SD floor and baseline length; ``benchmarks/bench_analytics.py``
-    prints the trade-off curve). A short cap (10 days) makes an unpaid invoice count as
-    soon as it is 10 days overdue, which is what gives alerts a lead over escalation.
+    Defaults were tuned on one simulated portfolio with known distress episodes (seed 3)
+    and checked on others (``benchmarks/bench_alerts.py`` prints the figures and the
+    trade-off curve over ``h``).
     """
 
-    baseline_n: int = 6
-    cap_days: int = 10
+    baseline_n: int = 3
+    guard_n: int = 1
+    prior_weight: float = 2.0
+    cap_days: int = 60
     floor_days: int = -10
-    k: float = 1.0
-    h: float = 3.0
+    scale_days: float = 3.0
+    checkpoints_days: tuple = (10, 20, 30, 45)
+    k: float = 0.5
+    h: float = 5.0
     z_max: float = 3.0
-    sd_floor_days: float = 4.0
-    prior_weight: float = 3.0
-    min_shift_days: float = 3.0
+    min_late_invoices: int = 3
+
+    def __post_init__(self):
+        if self.baseline_n < 1:
+            raise ValueError(f"AlertParams.baseline_n must be at least 1, got {self.baseline_n}")
+        if self.cap_days <= self.floor_days:
+            raise ValueError(f"AlertParams.cap_days ({self.cap_days}) must exceed floor_days "
+                             f"({self.floor_days})")
+        if self.scale_days <= 0:
+            raise ValueError(f"AlertParams.scale_days must be positive, got {self.scale_days}")
+        if any(c <= 0 for c in self.checkpoints_days):
+            raise ValueError("AlertParams.checkpoints_days must be positive days after due, "
+                             f"got {self.checkpoints_days}")
 
 
 def observations(source, as_of=None, params: AlertParams | None = None) -> pd.DataFrame:
-    """One observation per invoice whose lateness is known at ``as_of`` (step 1).
+    """One row per invoice with evidence about its lateness at ``as_of`` (step 1).
 
-    Columns: customer_id, invoice_id, due_date, obs_date, x (days late, capped and
-    floored), sorted by customer and observation date.
+    Columns: customer_id, invoice_id, segment (when known), due_date, x (days late so far,
+    floored and capped; an open invoice at its current lateness), final (its value will
+    not change: paid, escalated, written off or already ``cap_days`` overdue), obs_date
+    (when the current value became known). Open invoices not yet overdue say nothing
+    and are left out. Sorted by customer and due date.
     """
     p = params or AlertParams()
     pt = payment_times_of(source, as_of, _NEEDED)
     as_of_ts = pd.Timestamp(as_of) if as_of is not None else pt.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = pt["end_date"].max()
-    cap = pd.Timedelta(days=p.cap_days)
-    paid = pt["event"].to_numpy(dtype=bool)
+    open_ = (pt["outcome"] == "open").to_numpy()
     late = pt["days_late"].to_numpy(dtype=float)
-    due = pt["due_date"]
+    x = np.clip(late, p.floor_days, p.cap_days)
     closed_bad = pt["outcome"].isin(["escalated", "written_off"]).to_numpy()
-    cap_date = due + cap
-    known_paid = paid & (late <= p.cap_days)
-    overdue_long = (~known_paid) & ((cap_date <= as_of_ts).to_numpy() | closed_bad)
-    keep = known_paid | overdue_long
-    obs_date = np.where(known_paid, pt["end_date"].to_numpy(),
-                        np.minimum(cap_date.to_numpy(), pt["end_date"].to_numpy()))
-    x = np.where(known_paid, late, p.cap_days)
-    obs = pd.DataFrame({
-        "customer_id": pt["customer_id"].to_numpy()[keep],
-        "invoice_id": pt["invoice_id"].to_numpy()[keep] if "invoice_id" in pt else
-        np.arange(len(pt))[keep],
-        "due_date": due.to_numpy()[keep],
-        "obs_date": obs_date[keep],
-        "x": np.clip(x[keep], p.floor_days, p.cap_days),
-    })
-    obs = obs.sort_values(["customer_id", "obs_date", "due_date"], kind="stable")
-    obs.attrs["as_of"] = as_of_ts
+    x = np.where(closed_bad, p.cap_days, x)
+    final = ~open_ | (late >= p.cap_days)
+    keep = final | (late > 0)
+    due = pt["due_date"].to_numpy()
+    cap_date = due + np.timedelta64(p.cap_days, "D")
+    end = pt["end_date"].to_numpy()
+    obs_date = np.where(closed_bad | (late >= p.cap_days), np.minimum(cap_date, end), end)
+    ids = pt["invoice_id"].to_numpy() if "invoice_id" in pt else np.arange(len(pt))
+    obs = pd.DataFrame({"customer_id": pt["customer_id"].to_numpy()[keep],
+                        "invoice_id": ids[keep]})
+    if "segment" in pt:
+        obs["segment"] = pt["segment"].to_numpy()[keep]
+    obs = obs.assign(due_date=due[keep], x=x[keep], final=final[keep],
+                     obs_date=obs_date[keep])
+    obs = obs.sort_values(["customer_id", "due_date", "obs_date"], kind="stable")
+    obs.attrs["as_of"] = pd.Timestamp(as_of_ts)
     return obs.reset_index(drop=True)
 
 
-def _chart(obs: pd.DataFrame, p: AlertParams) -> pd.DataFrame:
-    """Add baseline, z, CUSUM ``S`` and the running mean since the change point."""
+def _lateness_scale(p: AlertParams) -> np.ndarray:
+    """``y = asinh(x / scale_days)`` for each whole day from floor to cap (step 1), as a
+    lookup table indexed by ``x − floor_days``."""
+    return np.arcsinh(np.arange(p.floor_days, p.cap_days + 1) / p.scale_days)
+
+
+def _baselines(obs: pd.DataFrame, p: AlertParams, scale: np.ndarray):
+    """Per-invoice baseline (step 2): the customer's invoices before it (all but the last
+    ``guard_n``, at least its first ``baseline_n``), mean shrunk to the segment's, SD
+    shrunk to the pooled SD. Returns the monitored invoices with ``m``, ``s`` and
+    ``before_mean``, the customer table and the pooled SD."""
+    obs = obs.assign(y=scale[(np.rint(obs["x"].to_numpy()) - p.floor_days).astype(np.int64)])
     g = obs.groupby("customer_id", sort=False)
     j = g.cumcount().to_numpy()
-    obs = obs.assign(j=j)
+    obs["j"] = j
     base = obs.loc[j < p.baseline_n]
-    bstats = base.groupby("customer_id", sort=False)["x"].agg(["mean", "var", "size"])
-    bstats = bstats.loc[bstats["size"] >= p.baseline_n]
-    pooled = float(np.nanmean(bstats["var"])) if len(bstats) else p.sd_floor_days ** 2
-    if not np.isfinite(pooled):
-        pooled = p.sd_floor_days ** 2
-    df = p.baseline_n - 1
-    sd = np.sqrt((df * bstats["var"].fillna(pooled) + p.prior_weight * pooled)
-                 / (df + p.prior_weight))
-    bstats["sd"] = np.maximum(sd, p.sd_floor_days)
-    mon = obs.loc[j >= p.baseline_n]
-    mon = mon.assign(mean=mon["customer_id"].map(bstats["mean"]),
-                     sd=mon["customer_id"].map(bstats["sd"]))
-    mon = mon.loc[mon["mean"].notna()]
-    z = np.clip((mon["x"].to_numpy() - mon["mean"].to_numpy()) / mon["sd"].to_numpy(),
-                -p.z_max, p.z_max)
-    mon = mon.assign(z=z)
-    gm = mon.groupby("customer_id", sort=False)
-    c = gm["z"].cumsum().to_numpy() - p.k * (gm.cumcount().to_numpy() + 1)
-    mon["C"] = c
-    cmin = np.minimum(mon.groupby("customer_id", sort=False)["C"].cummin().to_numpy(), 0.0)
+    b = base.groupby("customer_id", sort=False).agg(
+        n=("y", "size"), n_final=("final", "sum"), y_mean=("y", "mean"), y_var=("y", "var"))
+    b = b.loc[(b["n"] >= p.baseline_n) & (b["n_final"] >= p.baseline_n)]
+    if "segment" in obs:
+        seg = base.drop_duplicates("customer_id").set_index("customer_id")["segment"]
+        b["prior"] = b.groupby(seg.reindex(b.index).to_numpy())["y_mean"].transform("mean")
+    else:
+        b["prior"] = b["y_mean"].mean()
+    sigma = float(np.sqrt(b["y_var"].mean())) if len(b) else 1.0
+    if not np.isfinite(sigma) or sigma <= 0:
+        sigma = 1.0
+    # cumulative sums give the stats of the first n_b invoices for any n_b
+    y = obs["y"].to_numpy()
+    cy = g["y"].cumsum().to_numpy()
+    cy2 = pd.Series(y * y).groupby(obs["customer_id"].to_numpy(), sort=False).cumsum().to_numpy()
+    cx = g["x"].cumsum().to_numpy()
+    first = np.arange(len(obs)) - j
+    nb = np.maximum(p.baseline_n, j - p.guard_n)
+    at = first + nb - 1
+    keep = (j >= p.baseline_n) & obs["customer_id"].isin(b.index).to_numpy()
+    at = at[keep]
+    nb = nb[keep].astype(float)
+    mon = obs.loc[keep].copy()
+    ybar = cy[at] / nb
+    var = np.maximum(cy2[at] - nb * ybar ** 2, 0.0) / np.maximum(nb - 1, 1)
+    prior = b["prior"].reindex(mon["customer_id"]).to_numpy()
+    w = p.prior_weight
+    mon["m"] = (nb * ybar + w * prior) / (nb + w)
+    mon["s"] = np.sqrt(((nb - 1) * var + w * sigma ** 2) / (nb - 1 + w))
+    mon["before_mean"] = cx[at] / nb
+    return b, mon, sigma
+
+
+def _reports(mon: pd.DataFrame, b: pd.DataFrame, sigma: float, p: AlertParams,
+             scale: np.ndarray) -> pd.DataFrame:
+    """Expand monitored invoices into dated reports (step 3), with Δz per report."""
+    cps = np.array(sorted({c for c in p.checkpoints_days if c < p.cap_days} | {p.cap_days}),
+                   dtype=float)
+    x = mon["x"].to_numpy()
+    final = mon["final"].to_numpy()
+    # an open invoice reports at each checkpoint it reached; a resolved one also reports
+    # the day it was resolved (if between checkpoints)
+    reached = (x[:, None] >= cps[None, :]).sum(axis=1)
+    passed = (x[:, None] > cps[None, :]).sum(axis=1)
+    n_rep = np.where(final, 1 + passed, reached)
+    n_rep = np.minimum(n_rep, len(cps))
+    rows = np.repeat(np.arange(len(mon)), n_rep)
+    first = np.cumsum(n_rep) - n_rep
+    i = np.arange(len(rows)) - np.repeat(first, n_rep)
+    xr = x[rows]
+    level = np.minimum(xr, cps[i])
+    prev = np.where(i > 0, np.minimum(xr, cps[np.maximum(i - 1, 0)]), np.nan)
+    due = mon["due_date"].to_numpy()[rows]
+    at_cp = xr >= cps[i]
+    # an invoice escalated before a checkpoint reports everything when it is escalated
+    known = mon["obs_date"].to_numpy()[rows]
+    date = np.where(at_cp, np.minimum(due + (cps[i] * 86400e9).astype("timedelta64[ns]"),
+                                      known), known)
+    cust = mon["customer_id"].to_numpy()[rows]
+    m = mon["m"].to_numpy()[rows]
+    sd = mon["s"].to_numpy()[rows]
+
+    def z(level_days):
+        idx = (np.rint(np.nan_to_num(level_days, nan=p.floor_days)) - p.floor_days)
+        return np.clip((scale[idx.astype(np.int64)] - m) / sd, -p.z_max, p.z_max)
+
+    z_now = z(level)
+    z_prev = np.where(i > 0, z(prev), 0.0)
+    dz = np.where(i > 0, z_now - z_prev, z_now - p.k)
+    # an invoice turns 'late' (scores above k) at most once: the persistence counter
+    late_now = (z_now > p.k) & ((i == 0) | (z_prev <= p.k))
+    rep = pd.DataFrame({"customer_id": cust, "invoice_id": mon["invoice_id"].to_numpy()[rows],
+                        "due_date": due, "date": date, "level": level, "dz": dz,
+                        "late": late_now.astype(np.int64),
+                        "before_mean": mon["before_mean"].to_numpy()[rows]})
+    return rep.sort_values(["customer_id", "date", "due_date"], kind="stable",
+                           ignore_index=True)
+
+
+def _chart(rep: pd.DataFrame) -> pd.DataFrame:
+    """CUSUM ``S`` per customer over its reports (step 4), the run start and late count."""
+    g = rep.groupby("customer_id", sort=False)
+    c = g["dz"].cumsum().to_numpy()
+    cmin = np.minimum(pd.Series(c).groupby(rep["customer_id"].to_numpy(), sort=False)
+                      .cummin().to_numpy(), 0.0)
     s = c - cmin
-    mon["S"] = s
-    # running mean of x since the chart last stood at zero (the change-point estimate)
-    pos = np.arange(len(mon))
-    mon["cx"] = gm["x"].cumsum().to_numpy()
-    zero_pos = pd.Series(np.where(s <= 0, pos, np.nan), index=mon.index)
-    last_zero = zero_pos.groupby(mon["customer_id"].to_numpy(), sort=False).ffill()
-    first_pos = gm.cumcount().to_numpy()
-    first_pos = pos - first_pos  # position of the customer's first monitored row
-    start = np.where(last_zero.isna(), first_pos, last_zero.to_numpy() + 1).astype(np.int64)
+    pos = np.arange(len(rep))
+    first_pos = pos - g.cumcount().to_numpy()
+    zero = pd.Series(np.where(s <= 0, pos, np.nan))
+    last_zero = zero.groupby(rep["customer_id"].to_numpy(), sort=False).ffill().to_numpy()
+    start = np.where(np.isnan(last_zero), first_pos,
+                     np.nan_to_num(last_zero, nan=0).astype(np.int64) + 1)
     start = np.minimum(start, pos)
-    cx = mon["cx"].to_numpy()
-    before_start = np.where(start > first_pos, cx[np.maximum(start - 1, 0)], 0.0)
-    mon["n_after"] = pos - start + 1
-    mon["after_mean"] = (cx - before_start) / mon["n_after"]
-    mon["change_row"] = start
-    mon.attrs["pooled_sd"] = float(np.sqrt(pooled))
-    return mon
+    late_cum = g["late"].cumsum().to_numpy()
+    late_before = np.where(start > first_pos, late_cum[np.maximum(start - 1, 0)], 0)
+    return rep.assign(S=s, run_start=start, n_late=late_cum - late_before)
 
 
-def _first_alerts(mon: pd.DataFrame, h: float, min_shift: float) -> pd.DataFrame:
-    hit = (mon["S"].to_numpy() > h) & (
-        mon["after_mean"].to_numpy() - mon["mean"].to_numpy() >= min_shift)
-    rows = mon.loc[hit].drop_duplicates("customer_id", keep="first")
-    change = mon.iloc[rows["change_row"].to_numpy()]
-    return pd.DataFrame({
+def _first_alerts(chart: pd.DataFrame, b: pd.DataFrame, h: float,
+                  min_late: int) -> pd.DataFrame:
+    """The first report per customer crossing ``h`` with enough late invoices (step 5),
+    with the before/after evidence."""
+    hit = (chart["S"].to_numpy() > h) & (chart["n_late"].to_numpy() >= min_late)
+    rows = chart.loc[hit].drop_duplicates("customer_id", keep="first")
+    change = chart.iloc[rows["run_start"].to_numpy()]
+    out = pd.DataFrame({
         "customer_id": rows["customer_id"].to_numpy(),
-        "alert_date": rows["obs_date"].to_numpy(),
+        "alert_date": rows["date"].to_numpy(),
         "change_date": change["due_date"].to_numpy(),
-        "before_mean": rows["mean"].to_numpy(),
-        "before_sd": rows["sd"].to_numpy(),
-        "after_mean": rows["after_mean"].to_numpy(),
-        "n_after": rows["n_after"].to_numpy().astype(int),
-        "shift_days": rows["after_mean"].to_numpy() - rows["mean"].to_numpy(),
+        "change_at": change["date"].to_numpy(),
         "cusum": rows["S"].to_numpy(),
         "invoice_id": rows["invoice_id"].to_numpy(),
     })
+    # after: each invoice reported in the run, at its latest level by the alert date
+    run = chart.merge(out[["customer_id", "change_at", "alert_date"]], on="customer_id")
+    run = run.loc[(run["date"] >= run["change_at"]) & (run["date"] <= run["alert_date"])]
+    inv = run.groupby(["customer_id", "invoice_id"], sort=False)["level"].max()
+    after = inv.groupby(level=0, sort=False).agg(["mean", "size"])
+    out["before_mean"] = change["before_mean"].to_numpy()
+    out["after_mean"] = after["mean"].reindex(out["customer_id"]).to_numpy()
+    out["n_after"] = after["size"].reindex(out["customer_id"]).fillna(0).to_numpy(dtype=int)
+    out["shift_days"] = out["after_mean"] - out["before_mean"]
+    return out[["customer_id", "alert_date", "change_date", "before_mean", "after_mean",
+                "n_after", "shift_days", "cusum", "invoice_id"]]
+
+
+def _run(obs: pd.DataFrame, p: AlertParams):
+    scale = _lateness_scale(p)
+    b, mon, sigma = _baselines(obs, p, scale)
+    chart = _chart(_reports(mon, b, sigma, p, scale))
+    chart.attrs["sigma"] = sigma
+    return b, chart
 
 
 @dataclass
@@ -191,10 +299,12 @@ class Alerts(ResultMixin):
     """Customers whose payment behaviour shifted, one row each with the evidence.
 
     Columns: customer_id, alert_date, change_date (due date of the first invoice after the
-    estimated change point), before_mean / before_sd (baseline days late), after_mean and
-    n_after (days late since the change), shift_days, cusum, invoice_id (the invoice that
-    triggered it). ``n_monitored`` customers had enough history to be charted;
-    ``n_unmonitored`` did not (fewer than ``baseline_n + 1`` known invoices).
+    estimated change point), before_mean (baseline mean days late, capped), after_mean and
+    n_after (mean days late so far of the invoices since the change, open ones at their
+    current lateness, and how many), shift_days, cusum, invoice_id (the invoice whose
+    report triggered it). ``n_monitored`` customers had a baseline and something to
+    judge; ``n_unmonitored`` did not (fewer than ``baseline_n`` resolved invoices, or none
+    after them).
     """
 
     frame: pd.DataFrame
@@ -226,21 +336,26 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
                      keep_chart: bool = False, **overrides) -> Alerts:
     """Flag customers whose days late shifted upwards relative to their own history.
 
-    ``source`` is a Portfolio or a payment-times frame; ``params`` an
-    :class:`AlertParams` (keyword ``overrides`` such as ``h=5`` replace single fields).
-    ``keep_chart=True`` keeps the per-observation chart (for plots of the evidence).
+    ``source`` is a Portfolio or a payment-times frame (with ``as_of`` in its attrs or
+    given); ``params`` an :class:`AlertParams` (keyword ``overrides`` such as ``h=5``
+    replace single fields). ``keep_chart=True`` keeps one row per invoice with its days
+    late ``x`` and the chart value ``S`` after its last report (for plots of the
+    evidence). Example: ``behaviour_alerts(portfolio, as_of="2026-03-31", h=4)``.
     """
     p = params or AlertParams()
     if overrides:
         p = AlertParams(**{**asdict(p), **overrides})
     obs = observations(source, as_of, p)
-    mon = _chart(obs, p)
-    alerts = _first_alerts(mon, p.h, p.min_shift_days)
+    b, chart = _run(obs, p)
+    alerts = _first_alerts(chart, b, p.h, p.min_late_invoices)
     n_cust = obs["customer_id"].nunique()
-    n_mon = mon["customer_id"].nunique()
+    n_mon = chart["customer_id"].nunique()
+    kept = None
+    if keep_chart:
+        last_s = chart.drop_duplicates("invoice_id", keep="last")[["invoice_id", "S"]]
+        kept = obs.merge(last_s, on="invoice_id", how="left")
     return Alerts(alerts, p, pd.Timestamp(obs.attrs["as_of"]), n_mon, n_cust - n_mon,
-                  chart=obs.merge(mon[["invoice_id", "S"]], on="invoice_id", how="left")
-                  if keep_chart else None)
+                  chart=kept)
 
 
 # -- validation against simulated truth -------------------------------------------------
@@ -248,14 +363,17 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
 class AlertEvaluation(ResultMixin):
     """Alerts scored against known distress episodes (simulator truth).
 
-    ``precision`` = alerted customers whose alert came on or after their distress start /
-    all alerted eligible customers; ``recall`` = distressed eligible customers alerted on
-    or after the distress start / all distressed eligible customers; ``lead_days`` =
-    event date − alert date for true alerts whose customer later churned or defaulted
-    (first escalation or write-off after the distress start), negative when the alert came
-    too late. ``eligible`` customers had ``baseline_n`` known invoices before their
-    distress start (before ``as_of`` for the others) and, if distressed, at least one
-    invoice issued after it: only those can be judged against their own history.
+    Judged customers (``eligible``): distressed ones whose episode started at least
+    ``min_episode_days`` before ``as_of``, with ``baseline_n`` resolved invoices before
+    it and at least ``min_post_invoices`` invoices issued after it (positives); and
+    customers not distressed by ``as_of`` with more than ``baseline_n`` invoices
+    (negatives). Episodes younger than ``min_episode_days`` are left out, not counted as
+    negatives (nothing could be seen yet). ``precision`` = alerted positives alerted on
+    or after their distress start / all alerted judged customers; ``recall`` = those true
+    alerts / positives; ``lead_days`` = event date − alert date for true alerts whose
+    customer later churned or defaulted (first escalation or write-off of an invoice
+    issued after the distress start; the event may fall after ``as_of``), negative when
+    the alert came too late.
     """
 
     precision: float
@@ -286,8 +404,11 @@ class AlertEvaluation(ResultMixin):
 
 
 def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams,
-                 min_post_invoices: int = 1) -> pd.DataFrame:
+                 min_post_invoices: int = 1, min_episode_days: int = 0) -> pd.DataFrame:
     tc = truth.customers if hasattr(truth, "customers") else truth
+    missing = [c for c in ("customer_id", "distress_start", "churned_at") if c not in tc]
+    if missing:
+        raise ValueError(f"truth lacks column(s) {missing}: give the simulator's Truth")
     tc = tc[["customer_id", "distress_start", "churned_at"]].copy()
     inv = portfolio.invoices
     bad = inv["escalated_at"].combine_first(inv["written_off_at"]) if "escalated_at" in inv \
@@ -296,20 +417,24 @@ def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams,
                          "bad": bad}).merge(tc[["customer_id", "distress_start"]],
                                             on="customer_id")
     after = info["issue"] >= info["distress_start"]
+    as_of = obs.attrs["as_of"]
     tc = tc.set_index("customer_id")
-    tc["n_after_start"] = info.loc[after].groupby("customer_id").size()
+    tc["n_after_start"] = info.loc[after & (info["issue"] <= as_of)].groupby(
+        "customer_id").size()
     tc["default_at"] = info.loc[after & info["bad"].notna()].groupby("customer_id")["bad"].min()
     tc["n_after_start"] = tc["n_after_start"].fillna(0)
-    tc["distressed"] = tc["distress_start"].notna() & (tc["distress_start"]
-                                                       <= obs.attrs["as_of"])
+    tc["distressed"] = tc["distress_start"].notna() & (tc["distress_start"] <= as_of)
+    too_young = tc["distressed"] & (tc["distress_start"]
+                                    > as_of - pd.Timedelta(days=min_episode_days))
     ob = obs.merge(tc[["distress_start"]], left_on="customer_id", right_index=True)
-    pre = ob["distress_start"].isna() | (ob["obs_date"] < ob["distress_start"])
+    pre = ob["final"] & (ob["distress_start"].isna() | (ob["obs_date"] < ob["distress_start"]))
     tc["n_known_before"] = ob.loc[pre].groupby("customer_id").size()
     tc["n_known_before"] = tc["n_known_before"].fillna(0)
     tc["n_known"] = obs.groupby("customer_id").size()
     tc["n_known"] = tc["n_known"].fillna(0)
     distressed = tc["distressed"]
-    tc["positive"] = distressed & (tc["n_after_start"] >= max(min_post_invoices, 1))
+    tc["positive"] = distressed & ~too_young & (tc["n_after_start"]
+                                                >= max(min_post_invoices, 1))
     tc["eligible"] = np.where(distressed, tc["positive"] & (tc["n_known_before"]
                                                               >= p.baseline_n),
                               tc["n_known"] > p.baseline_n)
@@ -337,37 +462,41 @@ def _score(tc: pd.DataFrame, alerts: pd.DataFrame) -> dict:
     )
 
 
-def evaluate_alerts(alerts: Alerts, truth, portfolio,
-                    min_post_invoices: int = 1) -> AlertEvaluation:
+def evaluate_alerts(alerts: Alerts, truth, portfolio, min_post_invoices: int = 1,
+                    min_episode_days: int = 60) -> AlertEvaluation:
     """Score alerts against a simulation's truth (see :class:`AlertEvaluation`).
 
     ``truth`` is the simulator's :class:`~collections_lab.simulate.Truth` (or its
     ``customers`` frame with distress_start and churned_at), ``portfolio`` the simulated
-    Portfolio (for default dates). ``min_post_invoices`` > 1 judges only the distress
-    episodes that lasted that many invoices (an episode starting a week before ``as_of``
-    cannot be seen yet); distressed customers with fewer are left out, not counted as
-    negatives.
+    Portfolio (for default dates). Distress episodes that started less than
+    ``min_episode_days`` before ``as_of``, or with fewer than ``min_post_invoices``
+    invoices issued after the start, are left out, not counted as negatives. The detector
+    never sees the truth: it is used here only. Example:
+    ``evaluate_alerts(behaviour_alerts(sim.portfolio, as_of=d), sim.truth, sim.portfolio)``.
     """
     obs = observations(portfolio, alerts.as_of, alerts.params)
-    tc = _truth_frame(truth, portfolio, obs, alerts.params, min_post_invoices)
+    tc = _truth_frame(truth, portfolio, obs, alerts.params, min_post_invoices,
+                      min_episode_days)
     return AlertEvaluation(**_score(tc, alerts.frame))
 
 
 def alert_tradeoff(portfolio, truth, as_of=None, thresholds: Sequence[float] = (
-        2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), params: AlertParams | None = None,
-        min_post_invoices: int = 1) -> pd.DataFrame:
-    """Precision, recall and median lead time for each CUSUM threshold ``h`` (one chart).
+        2.0, 3.0, 4.0, 5.0, 6.0, 8.0), params: AlertParams | None = None,
+        min_post_invoices: int = 1, min_episode_days: int = 60) -> pd.DataFrame:
+    """Precision, recall and median lead time (days) for each CUSUM threshold ``h``.
 
     The chart is computed once; only the decision threshold varies. Returns a frame with
-    columns h, precision, recall, median_lead_days, n_alerts.
+    columns h, precision, recall, median_lead_days, n_alerts and the counts of
+    :class:`AlertEvaluation`. Example: ``alert_tradeoff(sim.portfolio, sim.truth,
+    as_of="2026-08-31", thresholds=(2, 3, 4))``.
     """
     p = params or AlertParams()
     obs = observations(portfolio, as_of, p)
-    mon = _chart(obs, p)
-    tc = _truth_frame(truth, portfolio, obs, p, min_post_invoices)
+    b, chart = _run(obs, p)
+    tc = _truth_frame(truth, portfolio, obs, p, min_post_invoices, min_episode_days)
     rows = []
     for h in thresholds:
-        scores = _score(tc, _first_alerts(mon, h, p.min_shift_days))
+        scores = _score(tc, _first_alerts(chart, b, h, p.min_late_invoices))
         scores.pop("detail")
         rows.append({"h": h, **scores})
     return pd.DataFrame(rows)
