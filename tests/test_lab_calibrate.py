@@ -143,3 +143,14 @@ def test_inferred_schedules_recover_reminder_effects_without_known_strategies():
         assert rec.loc[name, "covered"], rec.loc[name]
     with pytest.raises(ValueError, match="recorded' or 'inferred"):
         Calibration().fit(sc.history, reminders="guessed")
+
+
+@pytest.mark.slow
+def test_full_recovery_coverage_over_seeds():
+    from collections_lab.lab.scenarios import run_recovery
+
+    tables = [run_recovery(1500, seed) for seed in (1, 2, 3, 4, 5)]
+    hazard = pd.concat(tables)
+    hazard = hazard.loc[hazard["note"] != "churn GLM"]
+    assert hazard["covered"].mean() >= 0.9
+    assert hazard["z"].abs().max() < 4
