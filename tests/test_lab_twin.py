@@ -64,6 +64,7 @@ def test_calibrated_twin_reproduces_history():
     rates = check.rates.set_index(["segment", "metric"])
     assert abs(rates.loc[("all", "paid_by_due"), "difference"]) < 0.03
     assert abs(rates.loc[("all", "paid_by_due_15"), "difference"]) < 0.03
+    assert rates["z"].abs().max() < 4  # within a few binomial standard errors
     late = check.lateness.loc[check.lateness["segment"] == "all"]
     assert np.allclose(late[["observed", "simulated"]].sum(), 1.0)
     assert "Kaplan" in check.summary() and "gemelo" in check.summary("es")
