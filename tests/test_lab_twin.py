@@ -73,3 +73,21 @@ def test_calibrated_twin_reproduces_history():
     assert twin.draw(0).model is not twin.draw(1).model
     with pytest.raises(TwinError, match="several|currency"):
         Twin.from_calibration(cal)
+
+
+def test_out_of_sample_check_predicts_later_invoices():
+    sc = history_scenario(n_customers=500, seed=8)
+    from collections_lab.lab.calibrate import Calibration
+    from collections_lab.lab.scenarios import AMOUNT_REFERENCE
+
+    p = sc.history
+    cal = Calibration(amount_reference=AMOUNT_REFERENCE).fit(p, as_of="2025-09-30",
+                                                             arms=sc.arms, default=sc.default)
+    check = check_twin(cal, replicates=3, holdout=(p, "2026-01-31"))
+    rates = check.rates.set_index(["segment", "metric"])
+    later = p.invoices["issue_date"] > cal.history_.frame["issue_date"].max()
+    assert rates.loc[("all", "paid_by_due"), "invoices"] <= later.sum()
+    assert abs(rates.loc[("all", "paid_by_due"), "difference"]) < 0.04
+    assert abs(rates.loc[("all", "paid_by_due_15"), "difference"]) < 0.04
+    with pytest.raises(TwinError, match="hold out"):
+        check_twin(cal, holdout=(p, "2025-09-30"))

@@ -878,6 +878,7 @@ class Calibration(ResultMixin):
         cov = self._covariance(lik, theta)
         loglik, u_mean, u_sd, taker = lik.evaluate(theta, posterior=True)
         self.history_ = data
+        self.inputs_ = dict(arms=arms, default=default, reminders=reminders)
         if default is not None:
             self.current_strategy_ = default
         else:

@@ -319,7 +319,8 @@ class TwinCheck(ResultMixin):
     error (``z``; invoices treated as independent, so |z| up to ~3 is still a good fit for
     clustered invoices); ``max_curve_gap`` is the largest vertical distance between the
     observed and simulated Kaplan–Meier curves (a Kolmogorov-type distance).
-    The check is in-sample: the customers' frailties come from the same history."""
+    In-sample by default (the customers' frailties come from the same history); see
+    :func:`check_twin` for the out-of-sample version."""
 
     curves: pd.DataFrame  # segment, day, observed, simulated (share still unpaid)
     rates: pd.DataFrame  # segment, metric, observed, simulated, difference, invoices, se, z
@@ -350,27 +351,55 @@ LATENESS = (("on time", -(10**9), 0), ("1-15", 1, 15), ("16-45", 16, 45), ("46-9
 
 
 def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
-               max_day: int = 120) -> TwinCheck:
-    """Replay the calibrated history on its twin and compare with what was observed.
+               max_day: int = 120, holdout=None) -> TwinCheck:
+    """Replay history on the twin and compare with what was observed.
 
-    Each invoice is simulated under the strategy it had (known strategies, or the recorded
-    reminders' inferred business-as-usual schedule), ``replicates`` times, and censored at
-    its own follow-up (export date − issue date), exactly as the observed data are.
+    Each invoice is simulated under the strategy it had (known strategies, or the
+    reminders' inferred schedule), ``replicates`` times, and censored at its own follow-up
+    (export date − issue date), exactly as the observed data are.
+
+    By default the check is in-sample: the calibrated invoices themselves. With
+    ``holdout=(portfolio, as_of)`` — typically the calibration fitted with an earlier
+    ``as_of`` — the invoices issued after the calibration's date are predicted instead:
+    customers seen in the calibration keep their posterior frailty, new customers get
+    their segment's distribution. An out-of-sample test of the twin.
     """
     from ..survival.curves import kaplan_meier
+    from .calibrate import prepare_history
 
-    data = calibration.history_
+    model = calibration.model_
+    post = calibration.customers_.set_index("customer_id")
+    if holdout is None:
+        data = calibration.history_
+    else:
+        portfolio, as_of = holdout
+        cut = calibration.history_.frame["issue_date"].max()
+        full = prepare_history(portfolio, as_of, calibration.inputs_["arms"],
+                               calibration.inputs_["default"], model.horizon_days,
+                               calibration.history_.amount_reference,
+                               calibration.inputs_["reminders"])
+        keep = (full.frame["issue_date"] > cut).to_numpy()
+        if not keep.any():
+            raise TwinError(f"no invoice issued after {cut.date()} to hold out")
+        data = _subset(full, keep)
     frame = data.frame
+    ids = data.customer_ids
+    known = pd.Index(post.index).get_indexer(ids)
+    cseg = np.zeros(len(ids), dtype=np.int64)
+    cseg[data.cust] = data.seg
+    seg_names = np.array(SEGMENTS, dtype=object)[cseg]
+    fmean = np.where(known >= 0, post["frailty_mean"].to_numpy()[np.maximum(known, 0)],
+                     [model.frailty_mean[s] for s in seg_names])
+    fsd = np.where(known >= 0, post["frailty_sd"].to_numpy()[np.maximum(known, 0)],
+                   [model.frailty_sd[s] for s in seg_names])
+    taker = np.where(known >= 0, post["taker_probability"].to_numpy()[np.maximum(known, 0)],
+                     [model.discount_taker_share[s] for s in seg_names])
     twin = Twin._assemble(
-        calibration.model_, data.cust, data.seg, data.terms,
-        frame["amount"].to_numpy(dtype=float),
-        linear_predictor(calibration.model_, data.x),
-        np.array([calibration.model_.never_pay_logit[s] for s in SEGMENTS])[data.seg]
-        + calibration.model_.never_pay_disputed * data.disputed,
-        data.customer_ids, calibration.customers_["frailty_mean"].to_numpy(),
-        calibration.customers_["frailty_sd"].to_numpy(),
-        calibration.customers_["taker_probability"].to_numpy(),
-        frame["issue_date"].to_numpy(), "mixed", seed, "check")
+        model, data.cust, data.seg, data.terms, frame["amount"].to_numpy(dtype=float),
+        linear_predictor(model, data.x),
+        np.array([model.never_pay_logit[s] for s in SEGMENTS])[data.seg]
+        + model.never_pay_disputed * data.disputed,
+        ids, fmean, fsd, taker, frame["issue_date"].to_numpy(), "mixed", seed, "check")
     if data.strategies.source in ("known", "inferred"):
         strategies, code = data.strategies.strategies, data.strategies.code
     else:
@@ -424,6 +453,24 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
             late_rows.append(dict(segment=seg, bucket=label, observed=share_o,
                                   simulated=share_s))
     return TwinCheck(curves, pd.DataFrame(rate_rows), pd.DataFrame(late_rows), gap)
+
+
+def _subset(data, keep: np.ndarray):
+    """The rows ``keep`` of a prepared history (customer codes renumbered)."""
+    from dataclasses import replace
+
+    from .history import InvoiceStrategies
+
+    frame = data.frame.loc[keep].reset_index(drop=True)
+    frame.attrs = dict(data.frame.attrs)
+    used, cust = np.unique(data.cust[keep], return_inverse=True)
+    return replace(data, frame=frame,
+                   strategies=InvoiceStrategies(data.strategies.code[keep],
+                                                data.strategies.strategies,
+                                                data.strategies.source),
+                   cust=cust, customer_ids=data.customer_ids[used], seg=data.seg[keep],
+                   terms=data.terms[keep], x=data.x[keep], disputed=data.disputed[keep],
+                   paid=data.paid[keep], day=data.day[keep])
 
 
 def _step(curve: pd.DataFrame, days: np.ndarray) -> np.ndarray:
