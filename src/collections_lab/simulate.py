@@ -310,7 +310,9 @@ def _core(model: BehaviourModel, curves: _Curves, arm, seg, terms, taker, mult, 
             t = pay_day[idx]
             unpaid = t >= esc
             out = np.where(unpaid, 2 if esc < h else 3, 1)
-            stop = np.where(unpaid, esc, t)  # reminders are sent while day < stop
+            # a reminder is sent on day d if the invoice is still open that morning: before
+            # escalation, and on or before the payment day (its pulse acts that same day)
+            stop = np.where(unpaid, esc, t + 1)
             plan = np.zeros(len(idx), dtype=bool)
             rdays = _reminder_days(strategy, int(tm), h)
             offer = strategy.installment
@@ -796,7 +798,8 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
             esc = _escalation_day(strategy, int(tm), model.horizon_days)
             od = o.offer_day[idx[sel]]
             # reminders go out while the invoice is open; a payment plan pauses them
-            stop = np.where(od >= 0, od + 1, o.end_day[idx[sel]])
+            end = o.end_day[idx[sel]]
+            stop = np.where(od >= 0, od + 1, np.where(o.outcome[idx[sel]] == 1, end + 1, end))
             for seq, (d, r) in enumerate(_reminder_days(strategy, int(tm), model.horizon_days),
                                          start=1):
                 sent = sel[(d < stop) & (d < esc)]

@@ -110,7 +110,11 @@ def _kernel_manager_class():
             if self._kernel_spec is None:
                 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 
-                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+                # A scheduler's MPLBACKEND=Agg would reach the kernel and silently drop
+                # every figure from the report: report kernels always draw inline.
+                env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=env,
+                                               **get_kernel_dict())
             return self._kernel_spec
 
     return ProjectKernelManager
