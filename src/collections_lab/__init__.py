@@ -62,6 +62,13 @@ _LAZY = {
         ("run_report", "run_batch", "RunResult", "BatchResult", "ReportError", "show_summary",
          "show_figure", "pseudonymise", "load_report_data"),
         "reporting"),
+    **dict.fromkeys(("Economics", "annualised_discount_rate", "discount_cost"), "economics"),
+    **dict.fromkeys(
+        ("Calibration", "CalibrationError", "Twin", "TwinError", "check_twin",
+         "compare_strategies", "StrategyComparison", "recommend", "Recommendation",
+         "StrategySpace", "Constraints", "ConstraintError", "regret",
+         "experiment_from_recommendation", "strategy_lab"),
+        "lab"),
 }
 
 
