@@ -154,7 +154,7 @@ def _baselines(obs: pd.DataFrame, p: AlertParams, scale: np.ndarray):
     """Per-invoice baseline (step 2): the customer's invoices before it (all but the last
     ``guard_n``, at least its first ``baseline_n``), mean shrunk to the segment's, SD
     shrunk to the pooled SD. Returns the monitored invoices with ``m``, ``s`` and
-    ``before_mean``, the customer table and the pooled SD."""
+    ``before_mean``, and the pooled SD."""
     obs = obs.assign(y=scale[(np.rint(obs["x"].to_numpy()) - p.floor_days).astype(np.int64)])
     g = obs.groupby("customer_id", sort=False)
     j = g.cumcount().to_numpy()
@@ -190,11 +190,10 @@ def _baselines(obs: pd.DataFrame, p: AlertParams, scale: np.ndarray):
     mon["m"] = (nb * ybar + w * prior) / (nb + w)
     mon["s"] = np.sqrt(((nb - 1) * var + w * sigma ** 2) / (nb - 1 + w))
     mon["before_mean"] = cx[at] / nb
-    return b, mon, sigma
+    return mon, sigma
 
 
-def _reports(mon: pd.DataFrame, b: pd.DataFrame, sigma: float, p: AlertParams,
-             scale: np.ndarray) -> pd.DataFrame:
+def _reports(mon: pd.DataFrame, p: AlertParams, scale: np.ndarray) -> pd.DataFrame:
     """Expand monitored invoices into dated reports (step 3), with Δz per report."""
     cps = np.array(sorted({c for c in p.checkpoints_days if c < p.cap_days} | {p.cap_days}),
                    dtype=float)
@@ -258,8 +257,7 @@ def _chart(rep: pd.DataFrame) -> pd.DataFrame:
     return rep.assign(S=s, run_start=start, n_late=late_cum - late_before)
 
 
-def _first_alerts(chart: pd.DataFrame, b: pd.DataFrame, h: float,
-                  min_late: int) -> pd.DataFrame:
+def _first_alerts(chart: pd.DataFrame, h: float, min_late: int) -> pd.DataFrame:
     """The first report per customer crossing ``h`` with enough late invoices (step 5),
     with the before/after evidence."""
     hit = (chart["S"].to_numpy() > h) & (chart["n_late"].to_numpy() >= min_late)
@@ -288,10 +286,10 @@ def _first_alerts(chart: pd.DataFrame, b: pd.DataFrame, h: float,
 
 def _run(obs: pd.DataFrame, p: AlertParams):
     scale = _lateness_scale(p)
-    b, mon, sigma = _baselines(obs, p, scale)
-    chart = _chart(_reports(mon, b, sigma, p, scale))
-    chart.attrs["sigma"] = sigma
-    return b, chart
+    mon, sigma = _baselines(obs, p, scale)
+    chart = _chart(_reports(mon, p, scale))
+    chart.attrs["pooled_sd"] = sigma
+    return chart
 
 
 @dataclass
@@ -346,8 +344,8 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
     if overrides:
         p = AlertParams(**{**asdict(p), **overrides})
     obs = observations(source, as_of, p)
-    b, chart = _run(obs, p)
-    alerts = _first_alerts(chart, b, p.h, p.min_late_invoices)
+    chart = _run(obs, p)
+    alerts = _first_alerts(chart, p.h, p.min_late_invoices)
     n_cust = obs["customer_id"].nunique()
     n_mon = chart["customer_id"].nunique()
     kept = None
@@ -492,11 +490,11 @@ def alert_tradeoff(portfolio, truth, as_of=None, thresholds: Sequence[float] = (
     """
     p = params or AlertParams()
     obs = observations(portfolio, as_of, p)
-    b, chart = _run(obs, p)
+    chart = _run(obs, p)
     tc = _truth_frame(truth, portfolio, obs, p, min_post_invoices, min_episode_days)
     rows = []
     for h in thresholds:
-        scores = _score(tc, _first_alerts(chart, b, h, p.min_late_invoices))
+        scores = _score(tc, _first_alerts(chart, h, p.min_late_invoices))
         scores.pop("detail")
         rows.append({"h": h, **scores})
     return pd.DataFrame(rows)
