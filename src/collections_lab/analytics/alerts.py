@@ -79,7 +79,12 @@ class AlertParams:
 
     Defaults were tuned on one simulated portfolio with known distress episodes (seed 3)
     and checked on others (``benchmarks/bench_alerts.py`` prints the figures and the
-    trade-off curve over ``h``).
+    trade-off curve over ``h``): on held-out seeds h = 5 gave precision ≈ 0.47, recall
+    ≈ 0.40 and a median 13–20 days of warning before churn or default; a lower ``h``
+    warns earlier and flags more customers (h = 2: ≈ 30 days, precision ≈ 0.2, recall
+    ≈ 0.54), a higher one is surer and later (h = 8: precision ≈ 0.85, recall ≈ 0.16).
+
+    Example: ``AlertParams(h=3)`` or ``behaviour_alerts(portfolio, as_of=d, h=3)``.
     """
 
     baseline_n: int = 3
