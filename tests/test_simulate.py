@@ -200,6 +200,13 @@ def test_distress_episodes_slow_payment_after_they_start():
     after = f[distressed & (f["issue_date"] >= start)]
     before = f[distressed & (f["issue_date"] < start)]
     assert after["days_late"].mean() > before["days_late"].mean() + 5
+    # a second and third symptom: smaller orders and payments in parts
+    severe = f[distressed & (f["issue_date"] >= start + pd.Timedelta(days=150))]
+    assert severe["amount"].median() < 0.75 * before["amount"].median()
+    parts = sim.payments.groupby("invoice_id").size()
+    paid_severe = severe.loc[severe["event"], "invoice_id"]
+    paid_before = before.loc[before["event"], "invoice_id"]
+    assert (parts.loc[paid_severe] > 1).mean() > (parts.loc[paid_before] > 1).mean() + 0.15
 
 
 def test_pre_period_strategy_applies_before_assignment():

@@ -46,8 +46,10 @@ calibrate them with :mod:`collections_lab.lab`):
   trouble. Severity ramps from 0 to 1 over ``distress_ramp_days`` (150): the log-hazard
   falls by ``severity · 2.0`` (payment slips progressively), the never-pay logit rises by
   ``severity² · 2.5`` (defaults come late in the episode) and churn is multiplied by up
-  to 4. Firms rarely fail overnight; a gradual slide is what makes early warning
-  possible. This is the ground truth for behaviour-change alerts.
+  to 4. Firms in trouble also pay in parts (the share of split payments rises by up to
+  ``distress_split_share`` = 35 points) and order less (invoice amounts shrink by up to
+  ``exp(-0.7)`` ≈ half). Firms rarely fail overnight; a gradual slide with several
+  symptoms is what makes early warning possible. This is the ground truth for behaviour-change alerts.
 
 Example
 -------
@@ -146,6 +148,8 @@ class BehaviourModel:
     distress_frailty_shift: float = -2.0
     distress_never_pay_shift: float = 2.5
     distress_churn_multiplier: float = 4.0
+    distress_split_share: float = 0.35
+    distress_amount_shift: float = -0.7
 
     def to_dict(self) -> dict:
         return asdict(self)

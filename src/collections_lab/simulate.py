@@ -629,11 +629,6 @@ class _Setup:
         c = self.c[lo:hi]
         issue = self.issue[lo:hi]
         u = _uniforms(self.seed, lo, hi)
-        amount_usd = tr["typical_usd"][c] * np.exp(0.35 * ndtri(u[7]))
-        disputed = u[8] < 0.03
-        link = u[9] < tr["link_share"][c]
-        chan_code = tr["channel_code"][c]
-        seg = tr["seg"][c]
         distress = tr["distress_start"][c]
         in_distress = ~np.isnat(distress) & (issue >= distress)
         # severity ramps from 0 at the episode's start to 1 after distress_ramp_days
@@ -641,6 +636,12 @@ class _Setup:
                            / np.timedelta64(1, "D"), 0.0)
         severity = np.where(in_distress, np.clip((days_in + 1) / model.distress_ramp_days,
                                                  0.0, 1.0), 0.0)
+        amount_usd = tr["typical_usd"][c] * np.exp(0.35 * ndtri(u[7])
+                                                   + severity * model.distress_amount_shift)
+        disputed = u[8] < 0.03
+        link = u[9] < tr["link_share"][c]
+        chan_code = tr["channel_code"][c]
+        seg = tr["seg"][c]
         chan_beta = np.array([model.beta_invoice_channel[ch] for ch in INVOICE_CHANNELS])
         log_m = (model.beta_log_amount * np.log(amount_usd / 1000.0)
                  + model.beta_disputed * disputed + model.beta_payment_link * link
@@ -702,7 +703,7 @@ class _Setup:
         channel = np.array(INVOICE_CHANNELS, dtype=object)[x["chan_code"]]
         tables = _build_tables(self.customers, self.strategies, model, idx, c, arm, issue,
                                terms, x["amount"], x["disputed"], channel, x["link"], o, u,
-                               end_date, inv_ids)
+                               end_date, inv_ids, severity)
         truth_invoices = pd.DataFrame({
             "invoice_id": inv_ids,
             "arm": self.names_all[arm[idx]],
@@ -756,7 +757,7 @@ def _progress(progress: bool | None, total: int):
 
 
 def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount, disputed,
-                  channel, link, o, u, end_date, inv_ids) -> dict[str, pd.DataFrame]:
+                  channel, link, o, u, end_date, inv_ids, severity) -> dict[str, pd.DataFrame]:
     """Turn the drawn stories of the issued invoices (positions ``idx``) into tables."""
     day = np.timedelta64(1, "D")
     m = len(idx)
@@ -815,12 +816,12 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
     reminders = _sorted_frame(rem_parts, "sent_at", inv_ids, REMINDER_DTYPES)
 
     payments = _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i,
-                         outcome, o, u, recovered)
+                         outcome, o, u, recovered, severity[idx])
     return {"invoices": invoices, "reminders": reminders, "payments": payments}
 
 
 def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i, outcome, o,
-              u, recovered) -> pd.DataFrame:
+              u, recovered, severity) -> pd.DataFrame:
     day = np.timedelta64(1, "D")
     paid = outcome == 1
     plan = o.installment[idx] & paid
@@ -833,7 +834,8 @@ def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i
     discount = np.where(normal & (end_day <= disc_window), np.round(amount_i * disc_rate, 2), 0.0)
     late = np.maximum(end_day - terms_i, 0)
     fee = np.where(normal & (late > 0), np.round(amount_i * fee_rate * np.ceil(late / 30), 2), 0.0)
-    split = normal & (u[3, idx] < model.split_payment_share) & (end_day >= 2)
+    split_share = model.split_payment_share + severity * model.distress_split_share
+    split = normal & (u[3, idx] < split_share) & (end_day >= 2)
     first_share = 0.3 + 0.4 * u[4, idx]
     first_day = np.floor(u[5, idx] * end_day).astype(int)
     first_amount = np.round(amount_i * first_share, 2)
