@@ -756,6 +756,18 @@ def _progress(progress: bool | None, total: int):
     return tqdm(total=total, unit="invoice", desc="simulating")
 
 
+def reminder_stop_day(outcome, end_day, offer_day, installment) -> np.ndarray:
+    """First day (since issue) on which no more reminders go out, per invoice.
+
+    A reminder is sent on day ``d`` if the invoice is still open that morning: up to and
+    including the payment day (its pulse acts that day), before escalation or write-off,
+    and up to the day a payment plan is offered (a plan pauses reminders). Reminders are
+    sent on days ``d < stop`` (and before the strategy's escalation day).
+    """
+    return np.where(installment, offer_day + 1,
+                    np.where(outcome == 1, end_day + 1, end_day))
+
+
 def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount, disputed,
                   channel, link, o, u, end_date, inv_ids, severity) -> dict[str, pd.DataFrame]:
     """Turn the drawn stories of the issued invoices (positions ``idx``) into tables."""
@@ -799,8 +811,8 @@ def _build_tables(customers, strategies, model, idx, c, arm, issue, terms, amoun
             esc = _escalation_day(strategy, int(tm), model.horizon_days)
             od = o.offer_day[idx[sel]]
             # reminders go out while the invoice is open; a payment plan pauses them
-            end = o.end_day[idx[sel]]
-            stop = np.where(od >= 0, od + 1, np.where(o.outcome[idx[sel]] == 1, end + 1, end))
+            stop = reminder_stop_day(o.outcome[idx[sel]], o.end_day[idx[sel]], od,
+                                     o.installment[idx[sel]])
             for seq, (d, r) in enumerate(_reminder_days(strategy, int(tm), model.horizon_days),
                                          start=1):
                 sent = sel[(d < stop) & (d < esc)]

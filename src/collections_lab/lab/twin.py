@@ -41,7 +41,15 @@ from scipy.special import expit, logit
 
 from ..behaviour import SEGMENTS, BehaviourModel
 from ..results import ResultMixin
-from ..simulate import SimulationResult, _core, _Curves, _Outcomes, _reminder_days, _uniforms
+from ..simulate import (
+    SimulationResult,
+    _core,
+    _Curves,
+    _Outcomes,
+    _reminder_days,
+    _uniforms,
+    reminder_stop_day,
+)
 from ..strategies import Strategy
 from .calibrate import Calibration, linear_predictor
 
@@ -295,7 +303,7 @@ def reminders_sent(strategy: Strategy, terms: np.ndarray, o: _Outcomes,
     """(reminder, sent mask per invoice) for each reminder of ``strategy``, by the
     simulator's rule: a reminder goes out while the invoice is open and not escalated, and a
     payment plan pauses the rest (the same rule as the simulator's reminders table)."""
-    stop = np.where(o.installment, o.offer_day + 1, o.end_day)
+    stop = reminder_stop_day(o.outcome, o.end_day, o.offer_day, o.installment)
     uniq = np.unique(terms)
     schedule = {int(tm): _reminder_days(strategy, int(tm), horizon) for tm in uniq}
     out = []
