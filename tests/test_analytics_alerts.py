@@ -33,12 +33,15 @@ def frame_of(*parts, as_of="2026-12-31"):
 
 
 DUE = pd.date_range("2025-01-31", periods=10, freq="30D")
+# hand-made frames below carry lateness only (no amounts, no payments): one signal feeds
+# the chart, so they use the lateness-only threshold of the previous chart
+H1 = 5.0
 
 
 def test_shift_is_flagged_with_before_after_evidence_and_dates():
     pt = frame_of(history("shift", [0, 1, -1, 0, 0, 1, 25, 30, 28, 30]),
                   history("steady", [0, 1, -1, 0, 0, 1, 0, -1, 1, 0]))
-    res = behaviour_alerts(pt, keep_chart=True)
+    res = behaviour_alerts(pt, keep_chart=True, h=H1)
     alerts = res.to_frame()
     assert alerts["customer_id"].tolist() == ["shift"]
     a = alerts.iloc[0]
@@ -61,11 +64,11 @@ def test_one_bad_invoice_even_escalated_is_not_a_change():
                   outcome=["paid"] * 5 + ["escalated"] + ["paid"] * 4)
     two = history("two", [0, 0, 0, 0, 0, 60, 0, 0, 45, 0],
                   outcome=["paid"] * 5 + ["escalated"] + ["paid"] * 4)
-    assert behaviour_alerts(frame_of(one, two)).to_frame().empty
+    assert behaviour_alerts(frame_of(one, two), h=H1).to_frame().empty
     # persistence: three late invoices in a row do alert
     three = history("three", [0, 0, 0, 0, 0, 60, 20, 30, 0, 0],
                     outcome=["paid"] * 5 + ["escalated"] + ["paid"] * 4)
-    assert behaviour_alerts(frame_of(one, three)).to_frame()["customer_id"].tolist() == [
+    assert behaviour_alerts(frame_of(one, three), h=H1).to_frame()["customer_id"].tolist() == [
         "three"]
 
 
@@ -80,7 +83,7 @@ def test_open_overdue_invoices_raise_the_alert_before_they_are_paid():
     obs = observations(pt)
     assert obs["x"].tolist()[-3:] == [60, 45, 15]  # capped at cap_days, else lateness so far
     assert obs["final"].tolist()[-3:] == [True, False, False]
-    a = behaviour_alerts(pt).to_frame()
+    a = behaviour_alerts(pt, h=H1).to_frame()
     assert len(a) == 1
     assert a["alert_date"].iloc[0] <= as_of
     assert a["invoice_id"].iloc[0] in {"open-6", "open-7"}

@@ -1,4 +1,5 @@
-"""Behaviour-change alerts: a customer paying later than its own history says it should.
+"""Behaviour-change alerts: a customer paying later, in parts, or ordering less than its
+own history says it should.
 
 Method: a one-sided **CUSUM control chart** per customer (a change-point method; Page
 1954, Montgomery's *Statistical Quality Control* ch. 9), run over time on the evidence
@@ -25,12 +26,29 @@ per-customer loop would not scale to 50,000 customers.
    reports this is its score ``z − k``.
 4. **Chart.** ``S = max(0, S_prev + Δz)`` over the reports in date order (computed as
    ``C − min(0, cummin C)`` with ``C`` the cumulative sum per customer).
-5. **Alert.** The first report with ``S > h`` once at least ``min_late_invoices``
-   invoices since the chart last stood at zero (the estimated change point) scored above
-   ``k`` (persistence: one bad invoice is not a change of behaviour). The evidence:
-   baseline mean days late ("before"), mean days late so far of the invoices since the
-   change point ("after", open invoices at their current lateness), the change date and
-   the alert date.
+5. **Two more symptoms in the same chart** (firms in trouble also pay in parts and
+   order less; lateness alone cannot tell them from ordinary slow payers):
+
+   * *Order size*, known at the issue date (the earliest signal): each invoice reports
+     ``amount_weight·(z − amount_k)`` with ``z`` how far its log amount falls below the
+     customer's own baseline (earlier invoices in the same currency but the last
+     ``amount_guard_n``), over the SD shrunk to the pooled within-customer SD.
+   * *Part payments* (needs the payments table: a Portfolio, or ``payments=``): an
+     invoice whose first payment did not settle it reports 1 that day, before it
+     closes; one settled by a single payment reports 0 when paid. The increment is the
+     Bernoulli log-likelihood ratio of a rate ``p0 + partial_shift`` against the
+     customer's own rate ``p0`` (shrunk to the portfolio's with
+     ``partial_prior_weight`` pseudo-invoices), times ``partial_weight``.
+
+   A frame without ``amount``/``issue_date`` or without payments simply leaves that
+   signal out.
+6. **Alert.** The first report with ``S > h`` once at least ``min_late_invoices``
+   reports since the chart last stood at zero (the estimated change point) scored above
+   their reference (a late invoice, a small order, a part payment; persistence: one bad
+   invoice is not a change of behaviour). The evidence, before (baseline) and after
+   (since the change point, up to the alert) for each signal: mean days late (open
+   invoices at their current lateness), geometric mean amount, share paid in parts; the
+   change date, the alert date and the signal that triggered it.
 
 Example
 -------
@@ -42,9 +60,9 @@ Example
 ...     "event": True, "outcome": "paid"})
 >>> pt["end_date"] = pt["due_date"] + pd.to_timedelta(pt["days_late"], unit="D")
 >>> pt.attrs["as_of"] = pd.Timestamp("2025-12-31")
->>> a = behaviour_alerts(pt).to_frame()
->>> a[["customer_id", "before_mean", "n_after"]].values.tolist()
-[['a', 0.0, 3]]
+>>> a = behaviour_alerts(pt, h=5).to_frame()
+>>> a[["customer_id", "before_mean", "n_after", "trigger"]].values.tolist()
+[['a', 0.0, 3, 'lateness']]
 """
 
 from __future__ import annotations
@@ -95,9 +113,15 @@ class AlertParams:
     scale_days: float = 3.0
     checkpoints_days: tuple = (10, 20, 30, 45)
     k: float = 0.5
-    h: float = 5.0
+    h: float = 9.0
     z_max: float = 3.0
     min_late_invoices: int = 3
+    amount_weight: float = 1.5
+    amount_k: float = 0.5
+    amount_guard_n: int = 1
+    partial_weight: float = 1.0
+    partial_shift: float = 0.2
+    partial_prior_weight: float = 10.0
 
     def __post_init__(self):
         if self.baseline_n < 1:
@@ -107,6 +131,12 @@ class AlertParams:
                              f"({self.floor_days})")
         if self.scale_days <= 0:
             raise ValueError(f"AlertParams.scale_days must be positive, got {self.scale_days}")
+        if self.amount_weight < 0 or self.partial_weight < 0:
+            raise ValueError("AlertParams.amount_weight and partial_weight must be >= 0, got "
+                             f"{self.amount_weight}, {self.partial_weight}")
+        if not 0 < self.partial_shift < 1:
+            raise ValueError("AlertParams.partial_shift must be a share between 0 and 1, "
+                             f"got {self.partial_shift}")
         if any(c <= 0 for c in self.checkpoints_days):
             raise ValueError("AlertParams.checkpoints_days must be positive days after due, "
                              f"got {self.checkpoints_days}")
@@ -262,9 +292,102 @@ def _chart(rep: pd.DataFrame) -> pd.DataFrame:
     return rep.assign(S=s, run_start=start, n_late=late_cum - late_before)
 
 
+def _baseline_rows(keys: np.ndarray, baseline_n: int, guard_n: int):
+    """Positions for an expanding baseline within groups of consecutive equal ``keys``:
+    ``j`` (rank in the group), ``nb`` (baseline size: all earlier rows but the last
+    ``guard_n``, at least ``baseline_n``) and ``at`` (position of the baseline's last row).
+    Rows with ``j < baseline_n`` are baseline only."""
+    j = pd.Series(keys).groupby(keys, sort=False).cumcount().to_numpy()
+    nb = np.maximum(baseline_n, j - guard_n)
+    at = np.arange(len(keys)) - j + nb - 1
+    return j, nb, at
+
+
+def _amount_reports(pt: pd.DataFrame, monitored, p: AlertParams) -> pd.DataFrame | None:
+    """Order-size reports: each invoice reports at its issue date how far its log amount
+    fell below the customer's own baseline (same currency), standardised with the SD
+    shrunk to the pooled within-customer SD; ``dz = amount_weight·(z − amount_k)``."""
+    if p.amount_weight == 0 or not {"amount", "issue_date", "invoice_id"} <= set(pt.columns):
+        return None
+    amount = pt["amount"].to_numpy(dtype=float)
+    ok = np.isfinite(amount) & (amount > 0) & pt["customer_id"].isin(monitored).to_numpy()
+    key = pt["customer_id"].astype(str)
+    if "currency" in pt:  # a new currency starts a new baseline: never mix currencies
+        key = key + "|" + pt["currency"].astype(str)
+    d = pd.DataFrame({"key": key.to_numpy()[ok], "customer_id": pt["customer_id"].to_numpy()[ok],
+                      "invoice_id": pt["invoice_id"].to_numpy()[ok],
+                      "due_date": pt["due_date"].to_numpy()[ok],
+                      "date": pt["issue_date"].to_numpy()[ok], "y": np.log(amount[ok])})
+    d = d.sort_values(["key", "date", "due_date"], kind="stable", ignore_index=True)
+    keys = d["key"].to_numpy()
+    j, nb, at = _baseline_rows(keys, p.baseline_n, p.amount_guard_n)
+    y = d["y"].to_numpy()
+    cy = pd.Series(y).groupby(keys, sort=False).cumsum().to_numpy()
+    cy2 = pd.Series(y * y).groupby(keys, sort=False).cumsum().to_numpy()
+    keep = j >= p.baseline_n
+    at, nbk = at[keep], nb[keep].astype(float)
+    ybar = cy[at] / nbk
+    var = np.maximum(cy2[at] - nbk * ybar ** 2, 0.0) / np.maximum(nbk - 1, 1)
+    first_base = j[keep] == p.baseline_n
+    sigma2 = float(var[first_base].mean()) if first_base.any() else 1.0
+    if not np.isfinite(sigma2) or sigma2 <= 0:
+        sigma2 = 1.0
+    w = p.prior_weight
+    sd = np.sqrt(((nbk - 1) * var + w * sigma2) / (nbk - 1 + w)) * np.sqrt(1 + 1 / nbk)
+    z = np.clip((ybar - y[keep]) / sd, -p.z_max, p.z_max)
+    out = d.loc[keep, ["customer_id", "invoice_id", "due_date", "date"]].reset_index(drop=True)
+    return out.assign(signal="amount", level=np.nan, value=np.exp(y[keep]),
+                      before=np.exp(ybar), dz=p.amount_weight * (z - p.amount_k),
+                      late=(z > p.amount_k).astype(np.int64))
+
+
+def _partial_reports(pt: pd.DataFrame, payments, monitored, p: AlertParams,
+                     as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """Part-payment reports: an invoice paid in parts reports 1 the day its first payment
+    arrived without settling it (before the invoice closes); one paid in a single payment
+    reports 0 when paid. Bernoulli CUSUM increment (log-likelihood ratio) of a rate
+    ``p0 + partial_shift`` against the customer's own rate ``p0``, shrunk to the
+    portfolio's with ``partial_prior_weight`` pseudo-invoices."""
+    if (payments is None or p.partial_weight == 0 or "invoice_id" not in pt
+            or not {"invoice_id", "paid_at"} <= set(payments.columns)):
+        return None
+    pay = payments.loc[payments["paid_at"] <= as_of, ["invoice_id", "paid_at"]]
+    agg = pay.groupby("invoice_id").agg(first_at=("paid_at", "min"), n=("paid_at", "size"))
+    inv = pt.loc[pt["customer_id"].isin(monitored),
+                 ["customer_id", "invoice_id", "due_date", "outcome", "end_date"]]
+    inv = inv.join(agg, on="invoice_id")
+    n = inv["n"].fillna(0).to_numpy()
+    paid = (inv["outcome"] == "paid").to_numpy()
+    partial = (n >= 2) | ((n == 1) & ~paid)
+    single = paid & (n == 1)
+    use = partial | single
+    d = pd.DataFrame({"customer_id": inv["customer_id"].to_numpy()[use],
+                      "invoice_id": inv["invoice_id"].to_numpy()[use],
+                      "due_date": inv["due_date"].to_numpy()[use],
+                      "date": np.where(partial, inv["first_at"].to_numpy(),
+                                       inv["end_date"].to_numpy())[use],
+                      "value": partial[use].astype(float)})
+    d = d.sort_values(["customer_id", "date", "due_date"], kind="stable", ignore_index=True)
+    keys = d["customer_id"].to_numpy()
+    j, nb, at = _baseline_rows(keys, p.baseline_n, p.guard_n)
+    v = d["value"].to_numpy()
+    c1 = pd.Series(v).groupby(keys, sort=False).cumsum().to_numpy()
+    keep = j >= p.baseline_n
+    base_rate = float(v[j < p.baseline_n].mean()) if (j < p.baseline_n).any() else 0.05
+    base_rate = min(max(base_rate, 0.01), 0.5)
+    w = p.partial_prior_weight
+    p0 = (c1[at[keep]] + w * base_rate) / (nb[keep] + w)
+    p1 = np.minimum(p0 + p.partial_shift, 0.99)
+    vk = v[keep]
+    llr = np.where(vk == 1, np.log(p1 / p0), np.log((1 - p1) / (1 - p0)))
+    out = d.loc[keep].reset_index(drop=True)
+    return out.assign(signal="partial", level=np.nan, before=p0,
+                      dz=p.partial_weight * llr, late=(vk == 1).astype(np.int64))
+
+
 def _first_alerts(chart: pd.DataFrame, h: float, min_late: int) -> pd.DataFrame:
-    """The first report per customer crossing ``h`` with enough late invoices (step 5),
-    with the before/after evidence."""
+    """The first report per customer crossing ``h`` with enough symptoms (step 5), with
+    the before/after evidence of each signal."""
     hit = (chart["S"].to_numpy() > h) & (chart["n_late"].to_numpy() >= min_late)
     rows = chart.loc[hit].drop_duplicates("customer_id", keep="first")
     change = chart.iloc[rows["run_start"].to_numpy()]
@@ -275,24 +398,62 @@ def _first_alerts(chart: pd.DataFrame, h: float, min_late: int) -> pd.DataFrame:
         "change_at": change["date"].to_numpy(),
         "cusum": rows["S"].to_numpy(),
         "invoice_id": rows["invoice_id"].to_numpy(),
+        "trigger": rows["signal"].to_numpy(),
     })
-    # after: each invoice reported in the run, at its latest level by the alert date
-    run = chart.merge(out[["customer_id", "change_at", "alert_date"]], on="customer_id")
-    run = run.loc[(run["date"] >= run["change_at"]) & (run["date"] <= run["alert_date"])]
-    inv = run.groupby(["customer_id", "invoice_id"], sort=False)["level"].max()
+    # after: each report in the run up to the alert; before: the signal's baseline at the
+    # first report of the run (else its last report before the alert)
+    until = chart.merge(out[["customer_id", "change_at", "alert_date"]], on="customer_id")
+    until = until.loc[until["date"] <= until["alert_date"]]
+    in_run = until["date"] >= until["change_at"]
+    run = until.loc[in_run]
+    cust = out["customer_id"]
+
+    def before_of(signal):
+        first = run.loc[run["signal"] == signal].groupby("customer_id", sort=False)[
+            "before"].first()
+        last = until.loc[until["signal"] == signal].groupby("customer_id", sort=False)[
+            "before"].last()
+        return first.combine_first(last).reindex(cust).to_numpy()
+
+    late = run.loc[run["signal"] == "lateness"]
+    inv = late.groupby(["customer_id", "invoice_id"], sort=False)["level"].max()
     after = inv.groupby(level=0, sort=False).agg(["mean", "size"])
-    out["before_mean"] = change["before_mean"].to_numpy()
-    out["after_mean"] = after["mean"].reindex(out["customer_id"]).to_numpy()
-    out["n_after"] = after["size"].reindex(out["customer_id"]).fillna(0).to_numpy(dtype=int)
+    out["before_mean"] = before_of("lateness")
+    out["after_mean"] = after["mean"].reindex(cust).to_numpy()
+    out["n_after"] = after["size"].reindex(cust).fillna(0).to_numpy(dtype=int)
     out["shift_days"] = out["after_mean"] - out["before_mean"]
+    amt = run.loc[run["signal"] == "amount"]
+    amt_after = np.exp(np.log(amt["value"]).groupby(amt["customer_id"], sort=False).mean())
+    out["before_amount"] = before_of("amount")
+    out["after_amount"] = amt_after.reindex(cust).to_numpy()
+    part = run.loc[run["signal"] == "partial"]
+    out["before_partial_share"] = before_of("partial")
+    out["after_partial_share"] = part.groupby("customer_id", sort=False)["value"].mean(
+    ).reindex(cust).to_numpy()
+    out["n_partial_after"] = part.groupby("customer_id", sort=False).size().reindex(
+        cust).fillna(0).to_numpy(dtype=int)
     return out[["customer_id", "alert_date", "change_date", "before_mean", "after_mean",
-                "n_after", "shift_days", "cusum", "invoice_id"]]
+                "n_after", "shift_days", "before_amount", "after_amount",
+                "before_partial_share", "after_partial_share", "n_partial_after", "cusum",
+                "invoice_id", "trigger"]]
 
 
-def _run(obs: pd.DataFrame, p: AlertParams):
+def _run(obs: pd.DataFrame, p: AlertParams, pt: pd.DataFrame | None = None, payments=None):
     scale = _lateness_scale(p)
     mon, sigma = _baselines(obs, p, scale)
-    chart = _chart(_reports(mon, p, scale))
+    rep = _reports(mon, p, scale).assign(signal="lateness")
+    rep["value"] = rep["level"]
+    rep = rep.rename(columns={"before_mean": "before"})
+    parts = [rep]
+    if pt is not None and len(rep):
+        monitored = pd.unique(mon["customer_id"])
+        parts.append(_amount_reports(pt, monitored, p))
+        parts.append(_partial_reports(pt, payments, monitored, p, obs.attrs["as_of"]))
+    parts = [x for x in parts if x is not None and len(x)]
+    if len(parts) > 1:
+        rep = pd.concat(parts, ignore_index=True).sort_values(
+            ["customer_id", "date", "due_date"], kind="stable", ignore_index=True)
+    chart = _chart(rep)
     chart.attrs["pooled_sd"] = sigma
     return chart
 
@@ -304,8 +465,13 @@ class Alerts(ResultMixin):
     Columns: customer_id, alert_date, change_date (due date of the first invoice after the
     estimated change point), before_mean (baseline mean days late, capped), after_mean and
     n_after (mean days late so far of the invoices since the change, open ones at their
-    current lateness, and how many), shift_days, cusum, invoice_id (the invoice whose
-    report triggered it). ``n_monitored`` customers had a baseline and something to
+    current lateness, and how many), shift_days, before_amount / after_amount (geometric
+    mean invoice amount, customer's currency, baseline vs since the change),
+    before_partial_share / after_partial_share / n_partial_after (share of invoices paid
+    in parts: the customer's shrunk baseline rate vs since the change, and on how many
+    invoices), cusum, invoice_id and trigger (the invoice and signal, "lateness",
+    "amount" or "partial", whose report raised it). Evidence of a signal the data
+    lack is NaN. ``n_monitored`` customers had a baseline and something to
     judge; ``n_unmonitored`` did not (fewer than ``baseline_n`` resolved invoices, or none
     after them).
     """
@@ -335,8 +501,22 @@ class Alerts(ResultMixin):
                 f"{self.n_unmonitored} customers have too little history to judge.")
 
 
+def _inputs(source, as_of, payments):
+    """The payment-times frame and the payments table (from a Portfolio, or given)."""
+    pt = payment_times_of(source, as_of, _NEEDED)
+    if payments is None and not isinstance(source, pd.DataFrame):
+        payments = getattr(source, "payments", None)
+    if payments is not None:
+        missing = [c for c in ("invoice_id", "paid_at") if c not in payments]
+        if missing:
+            raise ValueError(f"payments table lacks column(s) {missing} (see "
+                             "collections_lab.schema.PAYMENTS)")
+    return pt, payments
+
+
 def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
-                     keep_chart: bool = False, **overrides) -> Alerts:
+                     keep_chart: bool = False, payments: pd.DataFrame | None = None,
+                     **overrides) -> Alerts:
     """Flag customers whose days late shifted upwards relative to their own history.
 
     ``source`` is a Portfolio or a payment-times frame (with ``as_of`` in its attrs or
@@ -348,8 +528,9 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
     p = params or AlertParams()
     if overrides:
         p = AlertParams(**{**asdict(p), **overrides})
-    obs = observations(source, as_of, p)
-    chart = _run(obs, p)
+    pt, payments = _inputs(source, as_of, payments)
+    obs = observations(pt, as_of, p)
+    chart = _run(obs, p, pt, payments)
     alerts = _first_alerts(chart, p.h, p.min_late_invoices)
     n_cust = obs["customer_id"].nunique()
     n_mon = chart["customer_id"].nunique()
@@ -494,8 +675,9 @@ def alert_tradeoff(portfolio, truth, as_of=None, thresholds: Sequence[float] = (
     as_of="2026-08-31", thresholds=(2, 3, 4))``.
     """
     p = params or AlertParams()
-    obs = observations(portfolio, as_of, p)
-    chart = _run(obs, p)
+    pt, payments = _inputs(portfolio, as_of, None)
+    obs = observations(pt, as_of, p)
+    chart = _run(obs, p, pt, payments)
     tc = _truth_frame(truth, portfolio, obs, p, min_post_invoices, min_episode_days)
     rows = []
     for h in thresholds:
