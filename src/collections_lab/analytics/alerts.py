@@ -500,13 +500,14 @@ class Alerts(ResultMixin):
         n = len(self.frame)
         shift = float(self.frame["shift_days"].median()) if n else float("nan")
         if lang == "es":
-            return (f"{n} de {self.n_monitored} clientes monitoreados empezaron a pagar más tarde "
-                    f"que en su propio historial (cambio mediano "
-                    f"{format_number(shift, 1, lang)} días); {self.n_unmonitored} clientes "
-                    "tienen muy poco historial para evaluarlos.")
-        return (f"{n} of {self.n_monitored} monitored customers started paying later than "
-                f"their own history (median shift {format_number(shift, 1, lang)} days); "
-                f"{self.n_unmonitored} customers have too little history to judge.")
+            return (f"{n} de {self.n_monitored} clientes monitoreados cambiaron frente a su "
+                    "propio historial (pagan más tarde, en partes o piden menos; retraso "
+                    f"mediano {format_number(shift, 1, lang)} días); {self.n_unmonitored} "
+                    "clientes tienen muy poco historial para evaluarlos.")
+        return (f"{n} of {self.n_monitored} monitored customers changed against their own "
+                "history (paying later, in parts, or ordering less; median lateness shift "
+                f"{format_number(shift, 1, lang)} days); {self.n_unmonitored} customers have "
+                "too little history to judge.")
 
 
 def _inputs(source, as_of, payments):
@@ -525,7 +526,7 @@ def _inputs(source, as_of, payments):
 def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
                      keep_chart: bool = False, payments: pd.DataFrame | None = None,
                      **overrides) -> Alerts:
-    """Flag customers whose days late shifted upwards relative to their own history.
+    """Flag customers who pay later, pay in parts or order less than their own history.
 
     ``source`` is a Portfolio or a payment-times frame (with ``as_of`` in its attrs or
     given); ``params`` an :class:`AlertParams` (keyword ``overrides`` such as ``h=5``
