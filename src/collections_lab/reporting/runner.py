@@ -112,7 +112,9 @@ def _kernel_manager_class():
 
                 # A scheduler's MPLBACKEND=Agg would reach the kernel and silently drop
                 # every figure from the report: report kernels always draw inline.
-                env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+                # COLLECTIONS_LAB_REPORT: no progress bars in a report (simulate._interactive)
+                env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                       "COLLECTIONS_LAB_REPORT": "1"}
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=env,
                                                **get_kernel_dict())
             return self._kernel_spec
