@@ -11,10 +11,13 @@ the imported libraries) is its own. Sizes up to 1M are simulated in memory with
 :func:`simulate_to_parquet` (bounded memory). The strategy: a pre-due friendly nudge, two
 firm reminders after due, a 2/10 discount and escalation at due + 60.
 
-The loop reference draws each invoice day by day — hazard ``1 - exp(-λ(t))`` with the same
-baseline, multiplier, reminder pulses, discount and escalation — and stops at payment; it
-runs on 20,000 invoices and is extrapolated per invoice. Its paid-by-due share is printed
-beside the vectorised one to show they simulate the same model.
+Two loop references draw each invoice day by day — hazard ``1 - exp(-λ(t))`` with the
+same baseline, multiplier, reminder pulses, discount and escalation — and stop at payment;
+they run on 20,000 invoices and are extrapolated per invoice. Their paid-by-due shares are
+printed beside the vectorised one to show they simulate the same model. The plain loop
+calls the model's numpy functions every day; the lean loop looks each invoice's curve and
+pulse amplitudes up once and uses ``math.exp``, the fair reference. Neither builds tables,
+churn or truth, which the vectorised time includes, so the ratios understate the speed-up.
 """
 
 from __future__ import annotations
@@ -115,6 +118,57 @@ def loop_reference(n_invoices: int = 20_000) -> dict:
             "paid_by_due": paid_by_due / n}
 
 
+def lean_loop_reference(n_invoices: int = 20_000) -> dict:
+    """The same per-invoice loop written as a careful Python programmer would: each
+    invoice's reminder amplitudes and baseline curve looked up once (not per day), scalar
+    ``math.exp``, and the loop stops at payment. This is the fair reference for the
+    speed-up; :func:`loop_reference` re-evaluates the model's numpy functions every day."""
+    import math
+
+    from collections_lab.behaviour import SEGMENTS
+    from collections_lab.simulate import _escalation_day, _prepare, _reminder_days
+
+    s = strategy()
+    n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
+    setup, _, _ = _prepare(n_customers, s, None, "2025-01-01", "2025-12-31", 1, 1.0, None, None)
+    model = setup.model
+    x = setup.invoice_inputs(0, len(setup.c))
+    rng = np.random.default_rng(5)
+    h = model.horizon_days
+    decay = model.pulse_decay_days
+    disc = model.discount_multiplier(s.discount.rate)
+    baselines = {}  # one baseline curve per payment term, as plain floats
+    t0 = time.perf_counter()
+    paid_by_due = 0
+    mult, never_p, taker = x["mult"].tolist(), x["never_p"].tolist(), x["taker"].tolist()
+    terms_all, seg_all = x["terms"].tolist(), x["seg"].tolist()
+    for i in range(len(mult)):
+        terms, seg = terms_all[i], SEGMENTS[seg_all[i]]
+        if rng.random() < never_p[i]:
+            continue
+        if terms not in baselines:
+            baselines[terms] = model.baseline(np.arange(h, dtype=float), terms).tolist()
+        base = baselines[terms]
+        pulses = [(day, model.pulse_amplitude(r.tone, r.channel, seg, r.personalised, k))
+                  for k, (day, r) in enumerate(_reminder_days(s, terms, h), start=1)]
+        esc = _escalation_day(s, terms, h)
+        m, tk, within = mult[i], taker[i], s.discount.within_days
+        for t in range(esc):
+            lam = base[t] * m
+            for day, a in pulses:
+                if t >= day:
+                    lam *= 1 + a * math.exp(-(t - day) / decay)
+            if tk and t <= within:
+                lam *= disc
+            if rng.random() < 1 - math.exp(-lam):
+                paid_by_due += t <= terms
+                break
+    seconds = time.perf_counter() - t0
+    n = len(mult)
+    return {"invoices": n, "seconds": seconds, "us_per_invoice": 1e6 * seconds / n,
+            "paid_by_due": paid_by_due / n}
+
+
 def vectorised_paid_by_due(n_invoices: int = 200_000) -> float:
     from collections_lab.simulate import simulate
 
@@ -142,14 +196,18 @@ def main() -> None:
             print(f"{r['mode']:8s} {r['invoices']:>11,} invoices  {r['seconds']:7.2f} s  "
                   f"{r['us_per_invoice']:6.2f} µs/invoice  peak {r['peak_mb']:7.0f} MB",
                   flush=True)
-    loop = loop_reference()
     vec = next(r for r in rows if r["mode"] == "memory" and r["invoices"] > 500_000)
-    print(f"loop     {loop['invoices']:>11,} invoices  {loop['seconds']:7.2f} s  "
-          f"{loop['us_per_invoice']:6.1f} µs/invoice")
-    print(f"speed-up per invoice (1M vectorised, whole simulate incl. tables and truth): "
-          f"{loop['us_per_invoice'] / vec['us_per_invoice']:.0f}x")
-    print(f"paid by due: loop {loop['paid_by_due']:.3f}, vectorised "
-          f"{vectorised_paid_by_due():.3f} (same model, sampling noise only)")
+    vectorised = vectorised_paid_by_due()
+    for name, loop in (("loop", loop_reference()), ("lean loop", lean_loop_reference())):
+        print(f"{name:9s}{loop['invoices']:>11,} invoices  {loop['seconds']:7.2f} s  "
+              f"{loop['us_per_invoice']:6.1f} µs/invoice  speed-up of the vectorised "
+              f"simulate (1M, incl. tables and truth): "
+              f"{loop['us_per_invoice'] / vec['us_per_invoice']:.0f}x  paid by due "
+              f"{loop['paid_by_due']:.3f} (vectorised {vectorised:.3f})")
+    one_m = vec["seconds"], vec["peak_mb"]
+    print(f"targets: 1M in memory {one_m[0]:.2f} s (<= 3 s: "
+          f"{'met' if one_m[0] <= 3 else 'NOT met'}), peak {one_m[1]:.0f} MB (<= 1,536 MB: "
+          f"{'met' if one_m[1] <= 1536 else 'NOT met'})")
     print(f"machine: {platform.machine()}, {platform.python_version()}, "
           f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores")
 
