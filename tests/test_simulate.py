@@ -142,7 +142,12 @@ DOCUMENTED = {"late": 0.376, "sms_over_none": 0.580 / 0.216, "personal_over_sms"
 
 
 def test_defaults_land_where_the_docstring_says():
-    """Each documented figure within 4 standard errors of this run (12,000 customers)."""
+    """Each documented figure within 4 standard errors of this run (12,000 customers).
+
+    The errors are clustered by customer, so they cover the draw of customers and
+    invoices; they do not cover the seed-to-seed spread of the payment-terms mix (36.8 to
+    38.7 % late over seeds, see the behaviour docstring), hence one fixed seed.
+    """
     arms = {"none": NONE, "email": ONE,
             "sms": Strategy("sms", reminders=(Reminder(3, "friendly", "sms"),)),
             "personal": Strategy("personal", reminders=(
