@@ -238,7 +238,11 @@ def clustered_frame(n_customers=300, per=6, seed=9):
 
 @pytest.mark.parametrize("axis", ["issue", "due"])
 def test_clustered_band_equals_summed_influence_values(axis):
-    from collections_lab.survival._common import cluster_variance, km_log_cluster_variance, km_log_influence
+    from collections_lab.survival._common import (
+        cluster_variance,
+        km_log_cluster_variance,
+        km_log_influence,
+    )
 
     pt = clustered_frame(n_customers=80, per=4)
     km = kaplan_meier(pt, axis=axis, cluster_col="customer_id")
