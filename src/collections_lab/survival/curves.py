@@ -39,6 +39,7 @@ from ._common import (
     caution,
     check_groups,
     group_labels,
+    groups_without_events,
     km_log_cluster_variance,
     note_groups_without_events,
     note_unused_levels,
@@ -433,12 +434,14 @@ def standardized_prob_paid(
         try:
             with warnings.catch_warnings():  # re-noted below with the stratum named
                 warnings.simplefilter("ignore", SurvivalWarning)
-                est = kaplan_meier(sub, by=by, axis=axis, cluster_col=cluster_col, weight_col=weight_col,
-                                   alpha=alpha, groups=groups).prob_paid_by(days)
+                km = kaplan_meier(sub, by=by, axis=axis, cluster_col=cluster_col, weight_col=weight_col,
+                                  alpha=alpha, groups=groups)
+            est = km.prob_paid_by(days)
         except SurvivalInputError as exc:
             raise SurvivalInputError(f"standardized_prob_paid: stratum {s!r}: {exc}") from None
         # no payment by day d in this stratum: P = 0 with SE 0 is no information, not precision
-        blind = ((est["prob_paid"] == 0) & (est["se"] == 0)).to_numpy()
+        unseen = {int(d): set(groups_without_events(km._data, before=int(d) + 1)) for d in est["day"].unique()}
+        blind = [g in unseen[int(d)] for g, d in zip(est["group"], est["day"], strict=True)]
         parts.append(est.assign(weight=shares[s], blind=np.where(blind, str(s), "")))
     both = pd.concat(parts, ignore_index=True)
     z = stats.norm.ppf(1 - alpha / 2)
