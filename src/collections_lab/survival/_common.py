@@ -455,6 +455,15 @@ def cluster_variance(influence: np.ndarray, clusters: np.ndarray | None) -> np.n
     return factor * (sums**2).sum(axis=0)
 
 
+def _km_hazard_and_scale(table: LifeTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day hazard h = d/n and the influence scale 1/(n(1 - h)) (0 where undefined)."""
+    n, d = table.at_risk, table.d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(n > 0, d / n, 0.0)
+        scale = np.where((n > 0) & (h < 1), 1.0 / (n * (1.0 - h)), 0.0)
+    return h, scale
+
+
 def km_log_influence(group: GroupData, table: LifeTable, days: np.ndarray) -> np.ndarray:
     """Per-invoice influence on log S(t) for each t in ``days`` (KM of cause >0 vs censored).
 
@@ -462,10 +471,7 @@ def km_log_influence(group: GroupData, table: LifeTable, days: np.ndarray) -> np
     squares equals Greenwood's formula exactly, its sum within customers gives the
     cluster-robust variance. Shape (n_invoices, len(days)).
     """
-    n, d = table.at_risk, table.d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(n > 0, d / n, 0.0)
-        scale = np.where((n > 0) & (h < 1), 1.0 / (n * (1.0 - h)), 0.0)
+    h, scale = _km_hazard_and_scale(table)
     cum = np.cumsum(h * scale)  # sum_{s<=k} h/(n(1-h))
     lo = table.days[0]
     t_idx = np.asarray(days, dtype=np.int64) - lo
@@ -495,10 +501,7 @@ def km_log_cluster_variance(group: GroupData, table: LifeTable, days=None,
     """
     if group.clusters is None:
         raise SurvivalInputError("km_log_cluster_variance: the group has no cluster column")
-    n, d = table.at_risk, table.d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(n > 0, d / n, 0.0)
-        scale = np.where((n > 0) & (h < 1), 1.0 / (n * (1.0 - h)), 0.0)
+    h, scale = _km_hazard_and_scale(table)
     size, lo = len(table.days), int(table.days[0])
     codes, _ = pd.factorize(group.clusters)
     n_clusters = int(codes.max()) + 1
