@@ -13,7 +13,7 @@ Example
 >>> rmst(pt, tau=90, by="arm").difference(reference="control")          # doctest: +SKIP
 """
 
-from ._common import SurvivalInputError
+from ._common import Note, SurvivalInputError, SurvivalWarning
 from .aggregated import count_table, count_table_duckdb
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
@@ -50,7 +50,7 @@ from .rmst import RMSTResult, rmst, rmst_difference
 __all__ = [
     "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult",
     "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTResult",
-    "SurvivalCurves", "SurvivalInputError", "calibrate_predictions", "censor_at",
+    "Note", "SurvivalCurves", "SurvivalInputError", "SurvivalWarning", "calibrate_predictions", "censor_at",
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",
     "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "kaplan_meier", "logrank",

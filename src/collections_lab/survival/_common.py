@@ -7,11 +7,18 @@ a row-level frame simply has weight 1 everywhere. Durations are whole days, so a
 is a ``bincount`` and every estimator is exact on counts.
 
 Bad input raises :class:`SurvivalInputError` naming the column, group or value at fault, so
-an analyst never sees a stack trace from deep inside lifelines.
+an analyst never sees a stack trace from deep inside lifelines. Input that can be estimated
+but must be read with care (a group with no payments, a category level with no invoices)
+gives a :class:`SurvivalWarning` naming the group, and the same note is kept on the result
+and shown by its ``summary()`` and ``_repr_html_`` (:class:`NotedResult`).
 """
 
 from __future__ import annotations
 
+import html
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import register
+from ..results import ResultMixin
 
 register(
     {
@@ -62,6 +70,108 @@ register(
 
 class SurvivalInputError(ValueError):
     """Bad input to a survival estimator: the message says what is wrong and where."""
+
+
+class SurvivalWarning(UserWarning):
+    """An estimate was computed but must be read with care; the message says which group and why."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A caution attached to a result, in English and Spanish."""
+
+    en: str
+    es: str
+
+    def text(self, lang: str = "en") -> str:
+        return self.es if lang == "es" else self.en
+
+
+def caution(notes: list | None, en: str, es: str) -> Note:
+    """Emit a :class:`SurvivalWarning` (English text) and append the :class:`Note` to ``notes``."""
+    note = Note(en, es)
+    # point the warning at the caller's code, not at this package's internals
+    here, frame, level = os.path.dirname(os.path.abspath(__file__)), sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(en, SurvivalWarning, stacklevel=level)
+    if notes is not None and note not in notes:
+        notes.append(note)
+    return note
+
+
+class NotedResult(ResultMixin):
+    """Result mixin: shows the result's ``notes`` (cautions) under its table and in summaries.
+
+    Subclasses are dataclasses with a ``notes: list`` field of :class:`Note`.
+    """
+
+    notes: list
+
+    def notes_text(self, lang: str = "en") -> str:
+        """The notes as sentences ("" when there are none), to append to a summary."""
+        head = "Aviso: " if lang == "es" else "Note: "
+        texts = [n.text(lang) for n in getattr(self, "notes", []) or []]
+        return "".join(f" {head}{x}{'' if x.endswith('.') else '.'}" for x in texts)
+
+    def _repr_html_(self) -> str:
+        base = super()._repr_html_()
+        notes = getattr(self, "notes", []) or []
+        if not notes:
+            return base
+        items = "".join(f'<p class="cl-note">&#9888; {html.escape(n.en)}</p>' for n in notes)
+        return base[: -len("</div>")] + items + "</div>"
+
+
+def groups_without_events(data: dict, before: int | None = None, cause: int | None = None) -> list[str]:
+    """Groups of :func:`prepare_groups` output with no event (of ``cause``; any if None), or
+    none on a day < ``before``."""
+    out = []
+    for g, d in data.items():
+        hit = ((d.causes > 0) if cause is None else (d.causes == cause)) & (d.weights > 0)
+        if before is not None:
+            hit &= d.durations < before
+        if not hit.any():
+            out.append(g)
+    return out
+
+
+def note_groups_without_events(data: dict, where: str, consequence_en: str, consequence_es: str,
+                               notes: list | None, before: int | None = None,
+                               cause: int | None = None) -> list[str]:
+    """The shared check for groups with no payments: warn naming them, keep the note; return them.
+
+    ``consequence_*`` says what that does to this estimator's output (e.g. "no p-value").
+    """
+    empty = groups_without_events(data, before, cause)
+    if empty:
+        when_en = f" before day {before}" if before is not None else ""
+        when_es = f" antes del día {before}" if before is not None else ""
+        caution(notes, f"{where}: group(s) {empty} have no payments{when_en}; {consequence_en}",
+                f"{where}: el/los grupo(s) {empty} no tienen pagos{when_es}; {consequence_es}")
+    return empty
+
+
+def note_unused_levels(frame: pd.DataFrame, columns: Sequence[str], weights: np.ndarray, where: str,
+                       notes: list | None) -> dict:
+    """Warn about category levels with no invoices (they are left out of the estimates).
+
+    A pandas ``Categorical`` keeps levels that no row uses (e.g. after filtering); a counts
+    table can hold rows with count 0. Either way the level silently has no curve, test
+    term or coefficient, so name it. Returns ``{column: [unused levels]}``.
+    """
+    out = {}
+    used_rows = np.asarray(weights) > 0
+    for col in columns:
+        s = frame[col]
+        levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else pd.unique(s).tolist()
+        used = set(pd.unique(s[used_rows]).tolist())
+        unused = [lv for lv in levels if lv not in used]
+        if unused:
+            out[col] = unused
+            caution(notes, f"{where}: level(s) {unused} of {col!r} have no invoices and are left out",
+                    f"{where}: el/los nivel(es) {unused} de {col!r} no tienen facturas y se omiten")
+    return out
 
 
 def as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -271,13 +381,15 @@ def prepare_groups(
     cluster_col: str | None = None,
     groups=None,
     require_events: bool = True,
+    notes: list | None = None,
 ) -> tuple[dict[str, GroupData], list[str]]:
     """Validate a (row or counts) frame and split it into :class:`GroupData` per group.
 
     ``axis="issue"`` measures days since issue; ``axis="due"`` measures days relative to
     the due date (duration - terms), each invoice entering the risk set on day -terms.
     With ``outcome_col`` the causes are its integer codes (0 = open / censored), else the
-    boolean ``event_col`` (cause 1 = paid).
+    boolean ``event_col`` (cause 1 = paid). Category levels of ``by`` with no invoices give a
+    :class:`SurvivalWarning` and a note appended to ``notes``.
     """
     by = as_list(by)
     cols = [duration_col, outcome_col or event_col, *by]
@@ -313,6 +425,8 @@ def prepare_groups(
         )
     labels = group_labels(frame, by, where).to_numpy()
     names = check_groups(pd.Series(labels), w, where, groups)
+    if groups is None:
+        note_unused_levels(frame, by, w, where, notes)
     clusters = frame[cluster_col].to_numpy() if cluster_col else None
     out = {}
     for g in names:
@@ -341,6 +455,15 @@ def cluster_variance(influence: np.ndarray, clusters: np.ndarray | None) -> np.n
     return factor * (sums**2).sum(axis=0)
 
 
+def _km_hazard_and_scale(table: LifeTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day hazard h = d/n and the influence scale 1/(n(1 - h)) (0 where undefined)."""
+    n, d = table.at_risk, table.d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(n > 0, d / n, 0.0)
+        scale = np.where((n > 0) & (h < 1), 1.0 / (n * (1.0 - h)), 0.0)
+    return h, scale
+
+
 def km_log_influence(group: GroupData, table: LifeTable, days: np.ndarray) -> np.ndarray:
     """Per-invoice influence on log S(t) for each t in ``days`` (KM of cause >0 vs censored).
 
@@ -348,10 +471,7 @@ def km_log_influence(group: GroupData, table: LifeTable, days: np.ndarray) -> np
     squares equals Greenwood's formula exactly, its sum within customers gives the
     cluster-robust variance. Shape (n_invoices, len(days)).
     """
-    n, d = table.at_risk, table.d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(n > 0, d / n, 0.0)
-        scale = np.where((n > 0) & (h < 1), 1.0 / (n * (1.0 - h)), 0.0)
+    h, scale = _km_hazard_and_scale(table)
     cum = np.cumsum(h * scale)  # sum_{s<=k} h/(n(1-h))
     lo = table.days[0]
     t_idx = np.asarray(days, dtype=np.int64) - lo
@@ -367,3 +487,47 @@ def km_log_influence(group: GroupData, table: LifeTable, days: np.ndarray) -> np
         jump = np.where((group.causes > 0) & (exit_idx <= ti_c), scale[exit_idx], 0.0)
         out[:, j] = -(jump - comp)
     return out
+
+
+def km_log_cluster_variance(group: GroupData, table: LifeTable, days=None,
+                            chunk_cells: int = 4_000_000) -> np.ndarray:
+    """Cluster-robust Var(log S(t)) for each t in ``days`` (default: every day of ``table``).
+
+    The same quantity as ``cluster_variance(km_log_influence(...), clusters)``, but the
+    influence is summed within each customer first: IF_c(t) = -sum_{s<=t} (dN_c(s) -
+    Y_c(s) h(s)) / (n(s)(1 - h(s))), with Y_c, dN_c the customer's invoices at risk and
+    paid on day s. Memory is bounded by ``chunk_cells`` (customers x days per block), not
+    invoices x days, so whole curves get clustered bands at portfolio scale. Pointwise.
+    """
+    if group.clusters is None:
+        raise SurvivalInputError("km_log_cluster_variance: the group has no cluster column")
+    h, scale = _km_hazard_and_scale(table)
+    size, lo = len(table.days), int(table.days[0])
+    codes, _ = pd.factorize(group.clusters)
+    n_clusters = int(codes.max()) + 1
+    exit_idx = group.durations - lo
+    ent_idx = (group.entry - lo) if group.entry is not None else np.zeros_like(exit_idx)
+    paid = group.causes > 0
+    order = np.argsort(codes, kind="stable")
+    per_block = max(1, chunk_cells // (size + 1))
+    total = np.zeros(size)
+    for first in range(0, n_clusters, per_block):
+        m = min(per_block, n_clusters - first)
+        lo_pos, hi_pos = np.searchsorted(codes[order], [first, first + m])
+        rows = order[lo_pos:hi_pos]
+        local = codes[rows] - first
+        w = group.weights[rows]
+        # invoices at risk on days entry..exit: +w at entry, -w the day after exit
+        dy = (np.bincount(local * (size + 1) + ent_idx[rows], weights=w, minlength=m * (size + 1))
+              - np.bincount(local * (size + 1) + exit_idx[rows] + 1, weights=w, minlength=m * (size + 1)))
+        at_risk = np.cumsum(dy.reshape(m, size + 1)[:, :size], axis=1)
+        ev = paid[rows]
+        dn = np.bincount(local[ev] * size + exit_idx[rows][ev], weights=w[ev],
+                         minlength=m * size).reshape(m, size)
+        infl = -np.cumsum(scale * (dn - at_risk * h), axis=1)
+        total += (infl**2).sum(axis=0)
+    var = total * (n_clusters / (n_clusters - 1) if n_clusters > 1 else 1.0)
+    if days is None:
+        return var
+    idx = np.asarray(days, dtype=np.int64) - lo
+    return np.where(idx < 0, 0.0, var[np.clip(idx, 0, size - 1)])

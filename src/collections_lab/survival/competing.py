@@ -23,15 +23,14 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..i18n import format_pct, t
-from ..results import ResultMixin
 from ..schema import OUTCOMES
-from ._common import LifeTable, SurvivalInputError, as_list, prepare_groups, value_at
+from ._common import LifeTable, NotedResult, SurvivalInputError, as_list, prepare_groups, value_at
 from .curves import _loglog_band
 
 CAUSES = {code: name for name, code in OUTCOMES.items() if code > 0}
@@ -56,20 +55,37 @@ def aalen_johansen(tab: LifeTable, cause: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass
-class CumulativeIncidence(ResultMixin):
+class CumulativeIncidence(NotedResult):
     """Cumulative incidence of each outcome (paid, escalated, written off) by group."""
 
     curves: pd.DataFrame
     groups_: list[str]
     by: list[str]
     alpha: float
+    notes: list = field(default_factory=list)
     title = "Cumulative incidence of outcomes"
 
     def to_frame(self) -> pd.DataFrame:
         return self.curves
 
+    def last_day(self) -> pd.Series:
+        """Each group's last day with an observation (outcome or censoring)."""
+        return self.curves.groupby("group", sort=False)["day"].max()
+
     def at(self, day: int) -> pd.DataFrame:
-        """Incidence of each outcome by ``day`` per group (with CIs)."""
+        """Incidence of each outcome by ``day`` per group (with CIs).
+
+        Raises if ``day`` is beyond a group's last observation: the curve is not known
+        there (carrying the last value forward would pretend nothing happens later).
+        """
+        last = self.last_day()
+        beyond = last[last < day]
+        if len(beyond):
+            raise SurvivalInputError(
+                f"cumulative_incidence.at: day {day} is beyond the last observation of group(s) "
+                + ", ".join(f"{g!r} (day {int(d)})" for g, d in beyond.items())
+                + f"; choose a day <= {int(last.min())}"
+            )
         rows = []
         for (g, o), c in self.curves.groupby(["group", "outcome"], sort=False):
             days = c["day"].to_numpy()
@@ -80,7 +96,7 @@ class CumulativeIncidence(ResultMixin):
         return pd.DataFrame(rows)
 
     def summary(self, lang: str = "en", day: int | None = None) -> str:
-        day = int(self.curves["day"].max()) if day is None else day
+        day = int(self.last_day().min()) if day is None else day
         res = self.at(day)
         parts = []
         for g, sub in res.groupby("group", sort=False):
@@ -88,7 +104,7 @@ class CumulativeIncidence(ResultMixin):
                                for o, v in zip(sub["outcome"], sub["incidence"], strict=True))
             parts.append(f"{g}: {shares}")
         head = f"By day {day}" if lang == "en" else f"Al día {day}"
-        return f"{head}: " + "; ".join(parts) + "."
+        return f"{head}: " + "; ".join(parts) + "." + self.notes_text(lang)
 
 
 def cumulative_incidence(
@@ -110,8 +126,9 @@ def cumulative_incidence(
     Example:
         >>> cumulative_incidence(pt, by="arm").at(60)          # doctest: +SKIP
     """
+    notes: list = []
     data, names = prepare_groups(frame, by, "cumulative_incidence", duration_col, None,
-                                 outcome_col, weight_col, groups=groups)
+                                 outcome_col, weight_col, groups=groups, notes=notes)
     codes = np.concatenate([d.causes for d in data.values()])
     unknown = sorted(set(np.unique(codes).tolist()) - set(CAUSES) - {0})
     if unknown:
@@ -135,4 +152,4 @@ def cumulative_incidence(
                 "events": tab.events[keep, code - 1], "incidence": f[keep],
                 "se": np.sqrt(var[keep]), "ci_low": low[keep], "ci_high": high[keep],
             }))
-    return CumulativeIncidence(pd.concat(frames, ignore_index=True), names, as_list(by), alpha)
+    return CumulativeIncidence(pd.concat(frames, ignore_index=True), names, as_list(by), alpha, notes)

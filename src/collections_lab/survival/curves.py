@@ -5,8 +5,10 @@ durations the product-limit estimator is a ``bincount`` away, and the same code 
 row-level frames and DuckDB counts tables (``weight_col="n"``). Confidence bands use the
 log(-log) ("exponential Greenwood") transform, as lifelines does; the tests check curves,
 bands and medians against lifelines' ``KaplanMeierFitter`` and statsmodels' ``SurvfuncRight``.
-With ``cluster_col="customer_id"`` the variance of P(paid by d) is cluster-robust (an
-influence-function sandwich), because invoices of one customer are not independent.
+With ``cluster_col="customer_id"`` the variance of the curve (bands, median CI and
+P(paid by d)) is cluster-robust (an influence-function sandwich summed within customers),
+because invoices of one customer are not independent. Bands are pointwise: each day's
+interval covers that day's share unpaid at the stated level, not the whole curve at once.
 
 Example
 -------
@@ -19,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,16 +29,24 @@ import pandas as pd
 from scipy import stats
 
 from ..i18n import format_number, format_pct, t
-from ..results import ResultMixin
 from ._common import (
     GroupData,
     LifeTable,
+    NotedResult,
     SurvivalInputError,
+    SurvivalWarning,
     as_list,
-    cluster_variance,
-    km_log_influence,
+    caution,
+    check_groups,
+    group_labels,
+    groups_without_events,
+    km_log_cluster_variance,
+    note_groups_without_events,
+    note_unused_levels,
     prepare_groups,
+    require_columns,
     value_at,
+    weights_of,
 )
 
 
@@ -59,13 +70,15 @@ def _first_below(days: np.ndarray, values: np.ndarray, level: float) -> float:
 
 
 @dataclass
-class SurvivalCurves(ResultMixin):
+class SurvivalCurves(NotedResult):
     """Kaplan–Meier curves of the share still unpaid, one per group.
 
     Attributes:
-        curves: long frame ``group, day, at_risk, paid, censored, survival, ci_low, ci_high``.
+        curves: long frame ``group, day, at_risk, paid, censored, survival, ci_low, ci_high``
+            (``ci_*``: pointwise band, cluster-robust when ``cluster_col`` is set).
         by: grouping columns; axis: ``"issue"`` (days since issue) or ``"due"`` (days
             relative to due); alpha: 1 - confidence level.
+        notes: cautions (e.g. a group with no payments), also shown in ``summary()``.
     """
 
     curves: pd.DataFrame
@@ -76,13 +89,19 @@ class SurvivalCurves(ResultMixin):
     cluster_col: str | None = None
     _data: dict[str, GroupData] = field(default_factory=dict, repr=False)
     _tables: dict[str, LifeTable] = field(default_factory=dict, repr=False)
+    notes: list = field(default_factory=list)
     title = "Kaplan–Meier: share still unpaid"
 
     def to_frame(self) -> pd.DataFrame:
         return self.curves
 
     def median(self) -> pd.DataFrame:
-        """Median days to pay per group with its confidence interval (inf = not reached)."""
+        """Median days to pay per group with its confidence interval (inf = not reached).
+
+        The interval is read off the pointwise band (first day each band edge is at or below
+        one half, as lifelines' ``median_survival_times(confidence_interval_)``), so it is
+        cluster-robust when the curves were fitted with ``cluster_col``.
+        """
         rows = []
         for g in self.groups_:
             c = self.curves[self.curves["group"] == g]
@@ -132,8 +151,7 @@ class SurvivalCurves(ResultMixin):
 
     def _var_log_s(self, g, tab: LifeTable, data: GroupData, days: np.ndarray) -> np.ndarray:
         if self.cluster_col is not None:
-            inf = km_log_influence(data, tab, days)
-            return cluster_variance(inf, data.clusters)
+            return km_log_cluster_variance(data, tab, days)
         cum = np.cumsum(tab.greenwood_terms())
         return np.array([value_at(tab.days, cum, d, before=0.0) for d in days])
 
@@ -146,7 +164,7 @@ class SurvivalCurves(ResultMixin):
             parts.append(f"{r['group']}: {value}")
         axis = t("days_since_issue" if self.axis == "issue" else "days_relative_to_due", lang)
         head = "Median days to pay" if lang == "en" else "Mediana de días hasta el pago"
-        return f"{head} ({axis.lower()}): " + "; ".join(parts) + "."
+        return f"{head} ({axis.lower()}): " + "; ".join(parts) + "." + self.notes_text(lang)
 
 
 def kaplan_meier(
@@ -167,26 +185,38 @@ def kaplan_meier(
         by: grouping column(s), e.g. ``"arm"`` or ``["segment", "disputed"]``.
         axis: ``"issue"`` (days since issue) or ``"due"`` (days relative to the due date;
             needs ``terms_days``; invoices enter the risk set on day -terms).
-        cluster_col: e.g. ``"customer_id"`` for cluster-robust P(paid by d) intervals.
-        alpha: 1 - confidence level of the bands.
+        cluster_col: e.g. ``"customer_id"`` for cluster-robust pointwise bands, median
+            CIs and P(paid by d) intervals.
+        alpha: 1 - confidence level of the (pointwise) bands.
         groups: optional explicit list of groups (raises if one has no invoices).
 
     Escalated and written-off invoices count as not paid (censored at their end day).
+    A group with no payments, or a category level with no invoices, gives a
+    :class:`~collections_lab.survival.SurvivalWarning` and a note in ``summary()``.
 
     Example:
         >>> km = kaplan_meier(pt, by="arm")                     # doctest: +SKIP
         >>> km.median(); km.prob_paid_by([30, 60])              # doctest: +SKIP
     """
+    notes: list = []
     data, names = prepare_groups(
         frame, by, "kaplan_meier", duration_col, event_col, None, weight_col, axis,
-        cluster_col=cluster_col, groups=groups,
+        cluster_col=cluster_col, groups=groups, notes=notes,
     )
+    note_groups_without_events(
+        data, "kaplan_meier", "their curve stays at 1: median not reached and P(paid) = 0 "
+        "with a zero-width interval (no payment seen, not a precise estimate)",
+        "su curva queda en 1: mediana no alcanzada y P(pago) = 0 con intervalo de ancho cero "
+        "(no se vio ningún pago, no es una estimación precisa)", notes)
     frames, tables = [], {}
     for g in names:
         tab = data[g].table()
         tables[g] = tab
         s = tab.survival()
-        var_log = np.cumsum(tab.greenwood_terms())
+        if cluster_col is not None:
+            var_log = km_log_cluster_variance(data[g], tab)
+        else:
+            var_log = np.cumsum(tab.greenwood_terms())
         low, high = _loglog_band(s, var_log, alpha)
         keep = (tab.d + tab.censored) > 0
         frames.append(
@@ -205,12 +235,12 @@ def kaplan_meier(
         )
     return SurvivalCurves(
         pd.concat(frames, ignore_index=True), as_list(by), axis, alpha, names, cluster_col,
-        data, tables,
+        data, tables, notes,
     )
 
 
 @dataclass
-class LogRankResult(ResultMixin):
+class LogRankResult(NotedResult):
     """Log-rank test of equal payment hazards across groups (optionally stratified)."""
 
     statistic: float
@@ -218,6 +248,7 @@ class LogRankResult(ResultMixin):
     p_value: float
     table: pd.DataFrame
     strata: list[str]
+    notes: list = field(default_factory=list)
     title = "Log-rank test"
 
     def to_frame(self) -> pd.DataFrame:
@@ -232,10 +263,10 @@ class LogRankResult(ResultMixin):
             verdict = "difieren" if self.p_value < 0.05 else "no difieren de forma detectable"
             return (f"Prueba log-rank{strat}: chi² = {format_number(self.statistic, 2, 'es')} "
                     f"con {self.dof} g.l., valor p = {format_number(self.p_value, 4, 'es')}; "
-                    f"los tiempos de pago {verdict}.")
+                    f"los tiempos de pago {verdict}." + self.notes_text(lang))
         verdict = "differ" if self.p_value < 0.05 else "do not detectably differ"
         return (f"Log-rank test{strat}: chi² = {self.statistic:.2f} on {self.dof} df, "
-                f"p = {self.p_value:.4f}; payment times {verdict} across groups.")
+                f"p = {self.p_value:.4f}; payment times {verdict} across groups." + self.notes_text(lang))
 
 
 def logrank(
@@ -246,12 +277,16 @@ def logrank(
     duration_col: str = "duration",
     event_col: str = "event",
     weight_col: str | None = None,
+    groups=None,
 ) -> LogRankResult:
     """Log-rank test between groups, optionally stratified (e.g. arms within segments).
 
     Works on row-level frames and on counts tables (``weight_col="n"``); exact on counts.
     Written here (lifelines has no stratified log-rank and no counts input); checked against
-    lifelines' ``multivariate_logrank_test`` and statsmodels' ``survdiff(strata=...)``.
+    lifelines' ``multivariate_logrank_test``, statsmodels' ``survdiff(strata=...)`` and a
+    hand-worked example. ``axis="due"`` compares on days relative to due (delayed entry).
+    ``groups``: the groups to compare (others are left out; raises if one has no invoices).
+    A group with no payments or a level with no invoices gives a warning and a note.
 
     Example:
         >>> logrank(pt, "arm", strata="segment").p_value          # doctest: +SKIP
@@ -260,14 +295,25 @@ def logrank(
     strata = as_list(strata)
     if not group:
         raise SurvivalInputError("logrank: give the group column(s) to compare")
+    notes: list = []
+    if groups is not None:  # keep only the requested groups' rows
+        require_columns(frame, group, "logrank")
+        labels = group_labels(frame, group, "logrank")
+        wanted = check_groups(labels, weights_of(frame, weight_col, "logrank"), "logrank", groups)
+        frame = frame[labels.isin(wanted).to_numpy()]
     # one pass to validate and label rows by stratum x group
-    data, names = prepare_groups(
-        frame, group + strata, "logrank", duration_col, event_col, None, weight_col, axis
-    )
-    from ._common import group_labels  # local: labels for groups and strata separately
-
-    g_labels = sorted(pd.unique(group_labels(frame, group, "logrank")).tolist())
-    s_labels = group_labels(frame, strata, "logrank").unique().tolist() if strata else ["all"]
+    with warnings.catch_warnings():  # unused levels are noted once below, per column
+        warnings.simplefilter("ignore", SurvivalWarning)
+        data, names = prepare_groups(
+            frame, group + strata, "logrank", duration_col, event_col, None, weight_col, axis
+        )
+    w = weights_of(frame, weight_col, "logrank")
+    if groups is None:
+        note_unused_levels(frame, group + strata, w, "logrank", notes)
+    used = w > 0
+    g_labels = sorted(pd.unique(group_labels(frame, group, "logrank")[used]).tolist())
+    s_labels = (pd.unique(group_labels(frame, strata, "logrank")[used]).tolist()
+                if strata else ["all"])
     k = len(g_labels)
     if k < 2:
         raise SurvivalInputError(f"logrank: need at least two groups, found {g_labels}")
@@ -302,10 +348,14 @@ def logrank(
     stat = float(u[:-1] @ np.linalg.pinv(v[:-1, :-1]) @ u[:-1])
     table = pd.DataFrame({"group": g_labels, "observed": observed, "expected": expected})
     if (observed == 0).any():
-        table.attrs["warning"] = (
-            f"group(s) {[g for g, o in zip(g_labels, observed, strict=True) if o == 0]} have no payments"
-        )
-    return LogRankResult(stat, k - 1, float(stats.chi2.sf(stat, k - 1)), table, strata)
+        empty = [g for g, o in zip(g_labels, observed, strict=True) if o == 0]
+        note = caution(
+            notes, f"logrank: group(s) {empty} have no payments; the test then only says they "
+            "are slower than the others, read their curves instead of the p-value",
+            f"logrank: el/los grupo(s) {empty} no tienen pagos; la prueba solo dice que son más "
+            "lentos que los demás, lea sus curvas en lugar del valor p")
+        table.attrs["warning"] = note.en
+    return LogRankResult(stat, k - 1, float(stats.chi2.sf(stat, k - 1)), table, strata, notes)
 
 
 def _combined_label(g: str, s: str, group: list[str], strata: list[str]) -> str:
@@ -371,8 +421,6 @@ def standardized_prob_paid(
         >>> standardized_prob_paid(pt, [15], "arm", "segment", axis="due",
         ...                        cluster_col="customer_id")           # doctest: +SKIP
     """
-    from ._common import group_labels
-
     strata = as_list(strata)
     if not strata:
         raise SurvivalInputError("standardized_prob_paid: give the strata column(s)")
@@ -384,18 +432,35 @@ def standardized_prob_paid(
     parts = []
     for s, sub in frame.groupby(labels, sort=True):
         try:
-            est = kaplan_meier(sub, by=by, axis=axis, cluster_col=cluster_col, weight_col=weight_col,
-                               alpha=alpha, groups=groups).prob_paid_by(days)
+            with warnings.catch_warnings():  # re-noted below with the stratum named
+                warnings.simplefilter("ignore", SurvivalWarning)
+                km = kaplan_meier(sub, by=by, axis=axis, cluster_col=cluster_col, weight_col=weight_col,
+                                  alpha=alpha, groups=groups)
+            est = km.prob_paid_by(days)
         except SurvivalInputError as exc:
             raise SurvivalInputError(f"standardized_prob_paid: stratum {s!r}: {exc}") from None
-        parts.append(est.assign(weight=shares[s]))
+        # no payment by day d in this stratum: P = 0 with SE 0 is no information, not precision
+        unseen = {int(d): set(groups_without_events(km._data, before=int(d) + 1)) for d in est["day"].unique()}
+        blind = [g in unseen[int(d)] for g, d in zip(est["group"], est["day"], strict=True)]
+        parts.append(est.assign(weight=shares[s], blind=np.where(blind, str(s), "")))
     both = pd.concat(parts, ignore_index=True)
     z = stats.norm.ppf(1 - alpha / 2)
     both["wp"] = both["weight"] * both["prob_paid"]
     both["wv"] = (both["weight"] * both["se"]) ** 2
-    out = both.groupby(["group", "day"], sort=False).agg(prob_paid=("wp", "sum"), var=("wv", "sum")).reset_index()
+    out = both.groupby(["group", "day"], sort=False).agg(
+        prob_paid=("wp", "sum"), var=("wv", "sum"),
+        blind=("blind", lambda b: [x for x in b if x])).reset_index()
     out["se"] = np.sqrt(out.pop("var"))
     out["ci_low"] = (out["prob_paid"] - z * out["se"]).clip(0, 1)
     out["ci_high"] = (out["prob_paid"] + z * out["se"]).clip(0, 1)
     out["strata"] = ", ".join(strata)
+    blind = out.pop("blind")
+    if any(len(b) for b in blind):
+        out["note"] = [f"no payment by day {d} in stratum {b}: interval not estimable" if b else ""
+                       for d, b in zip(out["day"], blind, strict=True)]
+        out.loc[[bool(b) for b in blind], ["se", "ci_low", "ci_high"]] = np.nan
+        cells = sorted({(g, s_) for g, b in zip(out["group"], blind, strict=True) for s_ in b})
+        caution(None, f"standardized_prob_paid: group / stratum {cells} have no payment by some of "
+                f"the days {list(np.atleast_1d(days))}; their SE and interval are NaN (see 'note')",
+                "standardized_prob_paid: grupos sin pagos en un estrato; SE e intervalo NaN")
     return out

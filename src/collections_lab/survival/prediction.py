@@ -29,8 +29,16 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import format_money, format_pct
-from ..results import ResultMixin
-from ._common import SurvivalInputError, as_list, group_labels, prepare_groups, require_columns
+from ._common import (
+    NotedResult,
+    SurvivalInputError,
+    as_list,
+    caution,
+    group_labels,
+    note_groups_without_events,
+    prepare_groups,
+    require_columns,
+)
 from .competing import aalen_johansen
 
 PAID = 1
@@ -58,7 +66,7 @@ def censor_at(frame: pd.DataFrame, cutoff) -> pd.DataFrame:
 
 
 @dataclass
-class PaymentPredictions(ResultMixin):
+class PaymentPredictions(NotedResult):
     """Predicted payment day per open invoice: median and central interval (days since issue).
 
     ``p_paid_horizon``: probability of being paid within the history's horizon at all.
@@ -68,6 +76,7 @@ class PaymentPredictions(ResultMixin):
     table: pd.DataFrame
     level: float
     cdf_: dict = field(default_factory=dict, repr=False)  # (group, age) -> P(paid by age+k)
+    notes: list = field(default_factory=list)
     title = "Payment-date predictions"
 
     def to_frame(self) -> pd.DataFrame:
@@ -78,9 +87,11 @@ class PaymentPredictions(ResultMixin):
         within = np.isfinite(tab["predicted_day"]).mean() if len(tab) else np.nan
         if lang == "es":
             return (f"{len(tab)} facturas abiertas; {format_pct(within, 0, 'es')} tienen fecha de pago "
-                    f"prevista (mediana) dentro del horizonte; intervalos al {format_pct(self.level, 0, 'es')}.")
+                    f"prevista (mediana) dentro del horizonte; intervalos al {format_pct(self.level, 0, 'es')}."
+                    + self.notes_text(lang))
         return (f"{len(tab)} open invoices; {format_pct(within, 0, 'en')} have a predicted (median) "
-                f"payment date within the horizon; {format_pct(self.level, 0, 'en')} intervals.")
+                f"payment date within the horizon; {format_pct(self.level, 0, 'en')} intervals."
+                + self.notes_text(lang))
 
 
 class PaymentDatePredictor:
@@ -101,9 +112,20 @@ class PaymentDatePredictor:
         self.level = level
 
     def fit(self, history: pd.DataFrame, weight_col: str | None = None) -> PaymentDatePredictor:
-        """Estimate F (payment incidence) and S (no outcome yet) per group on ``history``."""
+        """Estimate F (payment incidence) and S (no outcome yet) per group on ``history``.
+
+        A group whose history has no payment gets a warning: its open invoices are
+        predicted "not within the horizon" (inf), which is all that history can say.
+        """
+        self.level_notes_: list = []
         data, names = prepare_groups(history, self.by, "PaymentDatePredictor.fit", "duration",
-                                     None, "outcome_code", weight_col)
+                                     None, "outcome_code", weight_col, notes=self.level_notes_)
+        self.notes_ = list(self.level_notes_)
+        self.unpaid_groups_ = note_groups_without_events(
+            data, "PaymentDatePredictor.fit", "their open invoices get no predicted date "
+            "(inf: not within the horizon); there is no payment history to learn from",
+            "sus facturas abiertas no reciben fecha prevista (inf: fuera del horizonte); no hay "
+            "historial de pagos del que aprender", self.notes_, cause=PAID)
         self.curves_ = {}
         for g in names:
             tab = data[g].table(n_causes=3, lo=0)
@@ -154,8 +176,15 @@ class PaymentDatePredictor:
                             ("high_day", "high_date")):
                 days = out[c].where(np.isfinite(out[c]))
                 out[name] = out["issue_date"] + pd.to_timedelta(days, unit="D")
+        notes = list(self.level_notes_)
+        blind = sorted(set(labels) & set(self.unpaid_groups_))
+        if blind:
+            caution(notes, f"predict: {int(np.isin(labels, blind).sum())} open invoice(s) of group(s) "
+                    f"{blind} get no predicted date (inf): their history has no payment",
+                    f"predict: {int(np.isin(labels, blind).sum())} factura(s) abierta(s) de {blind} sin "
+                    "fecha prevista (inf): su historial no tiene pagos")
         return PaymentPredictions(out.reset_index(drop=True), self.level,
-                                  {k: v for k, v in cdfs.items() if v is not None})
+                                  {k: v for k, v in cdfs.items() if v is not None}, notes)
 
 
 def _quantile(cdf: np.ndarray, p: float) -> float:
@@ -165,8 +194,21 @@ def _quantile(cdf: np.ndarray, p: float) -> float:
 
 
 @dataclass
-class CalibrationResult(ResultMixin):
-    """How often invoices were actually paid inside their prediction interval."""
+class CalibrationResult(NotedResult):
+    """How often invoices were actually paid inside their prediction interval.
+
+    Attributes:
+        coverage: share of evaluated invoices whose outcome fell inside the interval (a
+            payment day inside it, or "not paid within the horizon" when the upper end is
+            inf); should be near ``level``.
+        coverage_paid: among the evaluated invoices that were actually paid, the share
+            paid inside their interval (the issue's "what share of invoices actually paid
+            inside their 80% interval"). It is *not* expected to equal ``level``: being
+            paid within the data's follow-up favours early payments. Its reference is
+            ``expected_coverage_paid``, the share the fitted distributions predict for
+            the invoices paid within each one's follow-up (sum over invoices of P(paid
+            inside the interval and within follow-up) / sum of P(paid within follow-up)).
+    """
 
     coverage: float
     level: float
@@ -174,6 +216,10 @@ class CalibrationResult(ResultMixin):
     n_unknown: int
     by_group: pd.DataFrame
     details: pd.DataFrame = field(repr=False, default=None)
+    coverage_paid: float = np.nan
+    expected_coverage_paid: float = np.nan
+    n_paid: int = 0
+    notes: list = field(default_factory=list)
     title = "Calibration of payment-date intervals"
 
     def to_frame(self) -> pd.DataFrame:
@@ -183,9 +229,15 @@ class CalibrationResult(ResultMixin):
         if lang == "es":
             return (f"{format_pct(self.coverage, 1, 'es')} de {self.n_evaluated} facturas se pagaron (o no) "
                     f"dentro de su intervalo al {format_pct(self.level, 0, 'es')} "
-                    f"({self.n_unknown} sin desenlace conocido aún).")
+                    f"({self.n_unknown} sin desenlace conocido aún). De las {self.n_paid} que sí se "
+                    f"pagaron, {format_pct(self.coverage_paid, 1, 'es')} lo hicieron dentro del intervalo "
+                    f"(el modelo esperaba {format_pct(self.expected_coverage_paid, 1, 'es')})."
+                    + self.notes_text(lang))
         return (f"{format_pct(self.coverage, 1, 'en')} of {self.n_evaluated} invoices ended inside their "
-                f"{format_pct(self.level, 0, 'en')} interval ({self.n_unknown} with outcome still unknown).")
+                f"{format_pct(self.level, 0, 'en')} interval ({self.n_unknown} with outcome still unknown). "
+                f"Of the {self.n_paid} actually paid, {format_pct(self.coverage_paid, 1, 'en')} were paid "
+                f"inside it (the model expected {format_pct(self.expected_coverage_paid, 1, 'en')})."
+                + self.notes_text(lang))
 
 
 def calibrate_predictions(frame: pd.DataFrame, cutoff, by=None, level: float = 0.8) -> CalibrationResult:
@@ -195,7 +247,12 @@ def calibrate_predictions(frame: pd.DataFrame, cutoff, by=None, level: float = 0
     past, and each invoice open at ``cutoff`` is compared with its real outcome in
     ``frame``. An infinite upper bound covers "never paid within the horizon". Invoices
     whose fate relative to the interval is still unknown (censored inside it) are counted
-    separately, never as hits or misses.
+    separately, never as hits or misses. Coverage among the invoices actually paid is
+    reported too, next to what the model expects for them (see :class:`CalibrationResult`).
+
+    Example:
+        >>> res = calibrate_predictions(pt, cutoff="2025-09-30", by="segment")  # doctest: +SKIP
+        >>> res.coverage, res.coverage_paid, res.expected_coverage_paid         # doctest: +SKIP
     """
     past = censor_at(frame, cutoff)
     model = PaymentDatePredictor(by, level).fit(past)
@@ -218,10 +275,47 @@ def calibrate_predictions(frame: pd.DataFrame, cutoff, by=None, level: float = 0
     details = preds.assign(actual_day=day, paid=paid, inside=inside, known=ok)
     groups = details["invoice_id"].map(lambda _: "all") if not model.by else \
         group_labels(details, model.by, "calibrate")
+    paid_ok = ok & paid
+    expected = _expected_paid_inside(preds, model, frame, lo, hi)
+    details = details.assign(p_paid_followup=expected[0], p_paid_inside=expected[1])
     by_group = (details[ok].assign(group=groups[ok]).groupby("group")
                 .agg(coverage=("inside", "mean"), invoices=("inside", "size")).reset_index())
-    return CalibrationResult(float(inside[ok].mean()) if ok.any() else np.nan, level, int(ok.sum()),
-                             int((~ok).sum()), by_group, details)
+    paid_cov = (details[paid_ok].assign(group=groups[paid_ok]).groupby("group")
+                .agg(coverage_paid=("inside", "mean"), paid=("inside", "size")))
+    by_group = by_group.join(paid_cov, on="group")
+    return CalibrationResult(
+        float(inside[ok].mean()) if ok.any() else np.nan, level, int(ok.sum()), int((~ok).sum()),
+        by_group, details,
+        coverage_paid=float(inside[paid_ok].mean()) if paid_ok.any() else np.nan,
+        expected_coverage_paid=float(expected[1].sum() / expected[0].sum()) if expected[0].sum() > 0 else np.nan,
+        n_paid=int(paid_ok.sum()), notes=list(model.notes_))
+
+
+def _expected_paid_inside(preds: pd.DataFrame, model: PaymentDatePredictor, frame: pd.DataFrame,
+                          lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per target: model P(paid within its follow-up) and P(paid inside [lo, hi] and within it).
+
+    Follow-up of an invoice runs to the full frame's last ``end_date`` (its as-of date).
+    Days beyond the history's horizon use the last value of the conditional CDF.
+    """
+    as_of = pd.Timestamp(frame["end_date"].max()).normalize()
+    follow = (as_of - pd.to_datetime(preds["issue_date"])).dt.days.to_numpy()
+    labels = (group_labels(preds, model.by, "calibrate").to_numpy() if model.by
+              else np.array(["all"] * len(preds)))
+    p_follow, p_inside = np.zeros(len(preds)), np.zeros(len(preds))
+    for i, (g, age) in enumerate(zip(labels, preds["age_days"].to_numpy(), strict=True)):
+        cdf = model.conditional_cdf(g, int(age)) if g in model.curves_ else None
+        if cdf is None or not np.isfinite(lo[i]):
+            continue
+
+        def by_day(day, cdf=cdf, age=age):  # P(paid by day `day` since issue | open at age)
+            k = int(min(day - age, len(cdf) - 1))
+            return float(cdf[k]) if k >= 0 else 0.0
+
+        end = follow[i] if np.isinf(hi[i]) else min(hi[i], follow[i])
+        p_follow[i] = by_day(follow[i])
+        p_inside[i] = max(0.0, by_day(end) - by_day(lo[i] - 1)) if end >= lo[i] else 0.0
+    return p_follow, p_inside
 
 
 def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12) -> pd.DataFrame:

@@ -37,9 +37,11 @@ from scipy import stats
 from ..i18n import format_number
 from ..results import ResultMixin
 from ._common import (
+    NotedResult,
     SurvivalInputError,
     as_list,
     events_of,
+    note_unused_levels,
     require_columns,
     weights_of,
     whole_days,
@@ -55,6 +57,33 @@ class Design:
     X: pd.DataFrame
     references: dict[str, object]
     categorical: list[str]
+    notes: list = field(default_factory=list)
+
+
+def collinear_columns(X: pd.DataFrame, weights: np.ndarray, tol: float = 1e-9) -> list[list[str]]:
+    """Sets of design columns that are (nearly) linear combinations of each other.
+
+    Uses the eigenvectors of the weighted, centred and scaled cross-product matrix: an
+    eigenvalue near 0 means a combination of columns is constant; the columns with weight
+    in that eigenvector are the ones involved (e.g. ``["segment=public", "channel=portal"]``
+    when every public-sector invoice, and only those, goes through the portal).
+    """
+    arr = X.to_numpy(dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = w > 0
+    arr, w = arr[keep], w[keep]
+    mean = (w[:, None] * arr).sum(0) / w.sum()
+    centred = arr - mean
+    gram = centred.T @ (w[:, None] * centred)
+    scale = np.sqrt(np.clip(np.diag(gram), 1e-300, None))
+    corr = gram / np.outer(scale, scale)
+    vals, vecs = np.linalg.eigh(corr)
+    out = []
+    for k in np.nonzero(vals < tol * max(vals.max(), 1.0))[0]:
+        involved = [c for c, v in zip(X.columns, vecs[:, k], strict=True) if abs(v) > 1e-6]
+        if involved and involved not in out:
+            out.append(involved)
+    return out
 
 
 def build_design(
@@ -67,15 +96,17 @@ def build_design(
 ) -> Design:
     """Dummy-code categorical/bool covariates (reference level dropped), keep numeric ones.
 
-    Raises :class:`SurvivalInputError` for a constant covariate, a missing value, or a level
-    without any payment (its hazard ratio would be infinite / not estimable).
+    Raises :class:`SurvivalInputError` for a constant covariate, a missing value, a level
+    without any payment (its hazard ratio would be infinite / not estimable) or covariates
+    that are collinear (naming the columns). Category levels with no invoices give a
+    :class:`~collections_lab.survival.SurvivalWarning` and a note on the result.
     """
     covariates = as_list(covariates)
     if not covariates:
         raise SurvivalInputError(f"{where}: give at least one covariate")
     reference = dict(reference or {})
     require_columns(frame, covariates, where)
-    parts, refs, cats = [], {}, []
+    parts, refs, cats, notes = [], {}, [], []
     for col in covariates:
         s = frame[col]
         if s.isna().any():
@@ -93,6 +124,7 @@ def build_design(
             parts.append(pd.Series(s.to_numpy(dtype=float), name=col, index=frame.index))
             continue
         cats.append(col)
+        note_unused_levels(frame, [col], weights, where, notes)
         levels = sorted(levels, key=str)
         ref = reference.get(col, levels[0])
         if ref not in levels:
@@ -109,15 +141,29 @@ def build_design(
             if lv == ref:
                 continue
             parts.append(pd.Series((s == lv).to_numpy(dtype=float), name=f"{col}={lv}", index=frame.index))
-    return Design(pd.concat(parts, axis=1), refs, cats)
+    X = pd.concat(parts, axis=1)
+    if X.shape[1] > 1:
+        sets = collinear_columns(X, weights)
+        if sets:
+            raise SurvivalInputError(
+                f"{where}: covariates are collinear, their effects cannot be told apart: "
+                + "; ".join(" + ".join(cols) for cols in sets)
+                + " (one is a linear combination of the others, e.g. a level of one column "
+                "always coincides with a level of another); drop or merge one of them"
+            )
+    return Design(X, refs, cats, notes)
 
 
 # --------------------------------------------------------------------------- results
 
 
 @dataclass
-class CoxResult(ResultMixin):
-    """Hazard ratios of a Cox model: >1 means paid sooner, <1 paid later."""
+class CoxResult(NotedResult):
+    """Hazard ratios of a Cox model: >1 means paid sooner, <1 paid later.
+
+    ``model``: ``"rows"`` (:func:`fit_cox`), ``"counts"`` (:func:`fit_cox_counts`) or
+    ``"time_varying"`` (:func:`fit_time_varying_cox`); ``notes``: cautions.
+    """
 
     table: pd.DataFrame
     log_likelihood: float
@@ -127,6 +173,8 @@ class CoxResult(ResultMixin):
     references: dict = field(default_factory=dict)
     fitter_: object = field(default=None, repr=False)
     design_: pd.DataFrame | None = field(default=None, repr=False)
+    model: str = "rows"
+    notes: list = field(default_factory=list)
     title = "Cox proportional hazards"
 
     def to_frame(self) -> pd.DataFrame:
@@ -152,7 +200,7 @@ class CoxResult(ResultMixin):
         refs = ", ".join(f"{k}={v}" for k, v in self.references.items())
         if refs:
             lines.append(("referencia: " if lang == "es" else "reference: ") + refs)
-        return "; ".join(lines) + "."
+        return "; ".join(lines) + "." + self.notes_text(lang)
 
 
 def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
@@ -199,14 +247,15 @@ def efron_tie_sums(d: np.ndarray, s0: np.ndarray, d0: np.ndarray) -> np.ndarray:
 
 
 def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk: int = 2_000_000,
-                  entry=None):
+                  entry=None, names=None, where: str = "fit_cox_counts"):
     """Efron partial likelihood with integer frequency weights; Newton–Raphson.
 
     A row with weight k stands for k invoices with identical covariates and day: the tie
     correction runs over all tied invoices (sum of weights), as the row-level fit does.
     ``entry``: counting-process starts (a row is at risk on (entry, time]).
-    Returns (beta, covariance, loglik).
+    ``names``: column names, for error messages. Returns (beta, covariance, loglik).
     """
+    names = list(names) if names is not None else [f"x{j}" for j in range(np.shape(X)[1])]
     order = np.argsort(time, kind="stable")
     X, time, event, w = X[order], time[order], event[order], w[order]
     if entry is not None:
@@ -291,7 +340,13 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
     beta = np.zeros(p)
     ll, grad, info = evaluate(beta)
     for _ in range(max_iter):
-        step = np.linalg.solve(info, grad)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            raise SurvivalInputError(
+                f"{where}: the information matrix is singular: covariates {list(names)} are "
+                "collinear or a level separates paid from unpaid invoices; drop or merge one"
+            ) from None
         factor = 1.0
         while True:
             new = beta + factor * step
@@ -301,15 +356,21 @@ def _efron_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chu
             factor /= 2
             if factor < 1e-8:
                 raise SurvivalInputError(
-                    "fit_cox_counts: the partial likelihood does not converge (a covariate "
+                    f"{where}: the partial likelihood does not converge (a covariate "
                     "level may separate paid from unpaid invoices)"
                 )
         beta, ll, grad, info = new, ll_new, g_new, i_new
         if np.max(np.abs(factor * step)) < tol:
             break
     else:
-        warnings.warn("fit_cox_counts: Newton did not reach tolerance", stacklevel=2)
-    cov = np.linalg.inv(info)
+        warnings.warn(f"{where}: Newton did not reach tolerance", stacklevel=2)
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        raise SurvivalInputError(
+            f"{where}: the information matrix is singular at the estimate: covariates "
+            f"{list(names)} are collinear; drop or merge one"
+        ) from None
     return beta, cov, ll
 
 
@@ -350,13 +411,15 @@ def fit_cox_counts(
     dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
                                      reference, "fit_cox_counts")
     keep = w > 0
-    beta, cov, ll = _efron_newton(design.X.to_numpy()[keep], dur[keep], ev[keep], w[keep])
+    beta, cov, ll = _efron_newton(design.X.to_numpy()[keep], dur[keep], ev[keep], w[keep],
+                                  names=design.X.columns)
     table = _coef_table(design.X.columns, beta, np.sqrt(np.diag(cov)), alpha)
     return CoxResult(table, ll, float(w.sum()), float((w * ev).sum()),
-                     "Efron partial likelihood on counts (model-based SE)", design.references)
+                     "Efron partial likelihood on counts (model-based SE)", design.references,
+                     model="counts", notes=design.notes)
 
 
-def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entry=None):
+def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entry=None, strata=None):
     """Sandwich covariance of Cox coefficients clustered by ``clusters`` (e.g. customer).
 
     V = I⁻¹ (Σ_c U_c U_cᵀ) I⁻¹ with U_c the sum of the Breslow-type score residuals of the
@@ -364,11 +427,34 @@ def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entr
     vectorised with cumulative sums. Written here because lifelines' ``cluster_col`` path
     takes ~7 s on 25k invoices (it loops in Python) while this takes milliseconds; the tests
     check it against lifelines' robust errors. ``entry``: interval starts for
-    counting-process (time-varying) data, at risk on (entry, time].
+    counting-process (time-varying) data, at risk on (entry, time]. ``strata``: one label
+    per row for a stratified model; each invoice's residual uses its own stratum's risk
+    sets, and a customer's residuals are summed across strata (checked against
+    statsmodels ``PHReg(strata=...).fit(groups=...)``).
     """
     X = np.asarray(X, float)
     time = np.asarray(time)
     event = np.asarray(event, bool)
+    entry = None if entry is None else np.asarray(entry)
+    resid = np.zeros_like(X)
+    if strata is None:
+        resid = _score_residuals(X, time, event, beta, entry)
+    else:
+        codes_s, _ = pd.factorize(np.asarray(strata))
+        for k in range(codes_s.max() + 1):
+            m = codes_s == k
+            if event[m].any():  # a stratum with no payment adds nothing to the score
+                resid[m] = _score_residuals(X[m], time[m], event[m], beta,
+                                            None if entry is None else entry[m])
+    codes, _ = pd.factorize(np.asarray(clusters))
+    sums = np.zeros((codes.max() + 1, X.shape[1]))
+    np.add.at(sums, codes, resid)
+    meat = sums.T @ sums
+    return info_inv @ meat @ info_inv
+
+
+def _score_residuals(X, time, event, beta, entry=None) -> np.ndarray:
+    """Breslow-type score residuals of each row at ``beta`` (one stratum's risk sets)."""
     n, p = X.shape
     r = np.exp((X - X.mean(0)) @ beta)
     uniq = np.unique(time[event])
@@ -405,12 +491,7 @@ def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entr
         a_t, b_t = a_t - a_e, b_t - b_e
     k_own = np.searchsorted(uniq, time)
     own = np.where(event[:, None], X - xbar[np.clip(k_own, 0, len(uniq) - 1)], 0.0)
-    resid = own - r[:, None] * (X * a_t[:, None] - b_t)
-    codes, _ = pd.factorize(np.asarray(clusters))
-    sums = np.zeros((codes.max() + 1, p))
-    np.add.at(sums, codes, resid)
-    meat = sums.T @ sums
-    return info_inv @ meat @ info_inv
+    return own - r[:, None] * (X * a_t[:, None] - b_t)
 
 
 # --------------------------------------------------------------------------- lifelines Cox
@@ -435,7 +516,9 @@ def fit_cox(
             dummy-coded against ``reference`` (default: first level in sorted order);
             numeric ones enter as numbers (consider ``log(amount)``).
         cluster_col: customer column for cluster-robust (sandwich) SEs; None = model-based.
+            Works with ``strata`` too (per-stratum risk sets, customers summed across strata).
         strata: column(s) whose baseline hazard may differ (e.g. ``"segment"``).
+        penalizer: lifelines' ridge penalty (also used by :func:`check_proportional_hazards`).
 
     Example:
         >>> fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"}).to_frame()  # doctest: +SKIP
@@ -461,7 +544,7 @@ def fit_cox(
             cph.fit(
                 df, "_duration", "_event",
                 strata=[f"_strata_{s}" for s in strata] or None,
-                batch_mode=None if strata else True,
+                batch_mode=True,  # lifelines' default picks a ~10x slower path on whole days
                 fit_options={"precision": 1e-12, "r_precision": 1e-14},
             )
     except Exception as exc:  # lifelines' convergence errors are long; keep the gist
@@ -469,19 +552,18 @@ def fit_cox(
     names = list(design.X.columns)
     se = cph.standard_errors_[names].to_numpy()
     if cluster_col is not None:
-        if strata:
-            raise SurvivalInputError("fit_cox: cluster-robust errors with strata are not supported; "
-                                     "use cluster_col=None or drop strata")
+        stratum = (df[[f"_strata_{s}" for s in strata]].astype(str).agg(" / ".join, axis=1).to_numpy()
+                   if strata else None)
         cov = cluster_robust_cox_covariance(design.X.to_numpy(), dur, ev, cph.params_[names].to_numpy(),
                                             cph.variance_matrix_.loc[names, names].to_numpy(),
-                                            frame[cluster_col].to_numpy())
+                                            frame[cluster_col].to_numpy(), strata=stratum)
         se = np.sqrt(np.diag(cov))
         df["_cluster"] = frame[cluster_col].to_numpy()
     names = list(design.X.columns)
     table = _coef_table(names, cph.params_[names].to_numpy(), se, alpha)
     method = "lifelines CoxPH (Efron)" + (f", cluster-robust by {cluster_col}" if cluster_col else "")
     return CoxResult(table, float(cph.log_likelihood_), float(len(df)), float(ev.sum()), method,
-                     design.references, cph, df)
+                     design.references, cph, df, model="rows", notes=design.notes)
 
 
 # --------------------------------------------------------------------------- time-varying
@@ -587,13 +669,14 @@ def fit_time_varying_cox(
         .size().rename("_n").reset_index()
     beta, info_inv, loglik = _efron_newton(
         counts[names].to_numpy(float), counts["_stop"].to_numpy(), counts["_event"].to_numpy(bool),
-        counts["_n"].to_numpy(float), entry=counts["_start"].to_numpy())
+        counts["_n"].to_numpy(float), entry=counts["_start"].to_numpy(), names=names,
+        where="fit_time_varying_cox")
     cov = cluster_robust_cox_covariance(design.X.to_numpy(), df["_stop"].to_numpy(), ev, beta, info_inv,
                                         df["_cluster"].to_numpy(), entry=df["_start"].to_numpy())
     table = _coef_table(names, beta, np.sqrt(np.diag(cov)), alpha)
     return CoxResult(table, loglik, float(intervals[id_col].nunique()), float(ev.sum()),
                      f"counting-process Cox (Efron), cluster-robust by {cluster_col}",
-                     design.references, None, df)
+                     design.references, None, df, model="time_varying", notes=design.notes)
 
 
 # --------------------------------------------------------------------------- PH check
@@ -628,20 +711,28 @@ def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows:
     """Test proportional hazards of a :func:`fit_cox` model, with a verdict per covariate.
 
     Uses lifelines' ``proportional_hazard_test`` (rank time transform) on at most
-    ``max_rows`` invoices (a random sample, refitted, to keep it fast on large portfolios).
-    A low ``level`` (0.01) because with many invoices tiny departures are "significant".
+    ``max_rows`` invoices (a random sample, refitted on lifelines' fast path with the
+    model's penalizer, to keep it fast on large portfolios). A low ``level`` (0.01) because
+    with many invoices tiny departures are "significant".
+
+    Only for :func:`fit_cox` models: a counts model has no per-invoice residuals (refit
+    with :func:`fit_cox` on the invoices, or a sample of them), and for a time-varying
+    model the check is not implemented (fit :func:`fit_cox` on the fixed covariates, or
+    add an interaction of the exposure with time).
     """
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
-    if result.design_ is None or result.fitter_ is None or "_duration" not in result.design_:
-        raise SurvivalInputError("check_proportional_hazards: needs a model from fit_cox (row-level)")
+    _require_row_model(result, "check_proportional_hazards")
     df, cph = result.design_, result.fitter_
     df = df[[c for c in df.columns if c != "_cluster"]]  # the fitter never sees clusters
     if len(df) > max_rows:
         df = df.sample(max_rows, random_state=seed)
         strata = [c for c in df.columns if c.startswith("_strata_")] or None
-        cph = CoxPHFitter().fit(df, "_duration", "_event", strata=strata)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cph = CoxPHFitter(penalizer=cph.penalizer, alpha=cph.alpha).fit(
+                df, "_duration", "_event", strata=strata, batch_mode=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         test = proportional_hazard_test(cph, df, time_transform="rank")
@@ -651,6 +742,24 @@ def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows:
                           "p_value": summ["p"]})
     table["ph_holds"] = table["p_value"] >= level
     return PHCheck(table, level)
+
+
+def _require_row_model(result: CoxResult, where: str) -> None:
+    """Raise a clear message when a diagnostic needs a row-level :func:`fit_cox` model."""
+    if not isinstance(result, CoxResult):
+        raise SurvivalInputError(f"{where}: expected a CoxResult from fit_cox, got {type(result).__name__}")
+    if result.model == "counts":
+        raise SurvivalInputError(
+            f"{where}: not available for a counts model (fit_cox_counts): counts carry no "
+            "per-invoice residuals or risk scores; fit fit_cox on the invoices (or a random "
+            "sample of them) to check it")
+    if result.model == "time_varying":
+        raise SurvivalInputError(
+            f"{where}: not implemented for time-varying models (fit_time_varying_cox); check "
+            "the fixed covariates with fit_cox, or test a change of the reminder effect over "
+            "time with an interaction term (e.g. reminded x late-in-life indicator)")
+    if result.design_ is None or result.fitter_ is None or "_duration" not in result.design_:
+        raise SurvivalInputError(f"{where}: needs a model from fit_cox (one row per invoice)")
 
 
 # --------------------------------------------------------------------------- AFT
@@ -756,15 +865,13 @@ def concordance(result: CoxResult, max_rows: int = 100_000, seed: int = 0) -> fl
     """Harrell's C of a row-level Cox model on a random sample of at most ``max_rows``.
 
     0.5 = no better than chance at ordering payment days, 1 = perfect. Sampling keeps it
-    fast (lifelines' ``concordance_index_`` on 1M rows takes ~19 s).
+    fast (lifelines' ``concordance_index_`` on 1M rows takes ~19 s). Only for
+    :func:`fit_cox` models (see :func:`check_proportional_hazards` for why not the others).
     """
     from lifelines.utils import concordance_index
 
-    if result.design_ is None or result.fitter_ is None:
-        raise SurvivalInputError("concordance: needs a model from fit_cox or fit_time_varying_cox")
+    _require_row_model(result, "concordance")
     df = result.design_
-    if "_duration" not in df:
-        raise SurvivalInputError("concordance: defined here for fit_cox models (one row per invoice)")
     if len(df) > max_rows:
         df = df.sample(max_rows, random_state=seed)
     names = result.table["covariate"].tolist()

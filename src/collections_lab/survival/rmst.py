@@ -10,7 +10,10 @@ slow: ~25 s at 1M rows). Here the variance is the Greenwood-type one of Klein & 
 the whole-day life table, so it runs on counts tables too. With ``cluster_col`` the same
 quantity comes from per-invoice influence values summed within customers (cluster-robust);
 without clusters the influence-function variance equals the Greenwood one exactly.
-Coverage of the intervals is checked by simulation in the tests.
+Coverage of the intervals is checked by simulation in the tests. A group with no payment
+before τ has a flat curve and a variance of exactly 0: that is no information, not
+precision, so its SE, CI and any difference's SE, CI and p-value are NaN, with a
+:class:`~collections_lab.survival.SurvivalWarning` and a note saying why.
 
 Example
 -------
@@ -23,6 +26,7 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,8 +34,22 @@ import pandas as pd
 from scipy import stats
 
 from ..i18n import format_number
-from ..results import ResultMixin
-from ._common import GroupData, LifeTable, SurvivalInputError, as_list, prepare_groups
+from ._common import (
+    GroupData,
+    LifeTable,
+    NotedResult,
+    SurvivalInputError,
+    SurvivalWarning,
+    as_list,
+    caution,
+    cluster_variance,
+    group_labels,
+    note_groups_without_events,
+    prepare_groups,
+)
+
+#: Why a difference has no SE / p-value when a group has no payment before the horizon.
+NO_EVENTS_REASON = "no payment before tau in {}: SE not estimable, no p-value"
 
 
 def _area_terms(tab: LifeTable, tau: int) -> tuple[float, np.ndarray, np.ndarray]:
@@ -63,7 +81,7 @@ def _influence(data: GroupData, tab: LifeTable, area: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class RMSTResult(ResultMixin):
+class RMSTResult(NotedResult):
     """Restricted mean days outstanding per group up to ``tau`` days, with CIs."""
 
     tau: int
@@ -72,6 +90,8 @@ class RMSTResult(ResultMixin):
     cluster_col: str | None = None
     _influence: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _clusters: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    notes: list = field(default_factory=list)
+    no_events_: list = field(default_factory=list)
     title = "Restricted mean days outstanding"
 
     def to_frame(self) -> pd.DataFrame:
@@ -81,7 +101,8 @@ class RMSTResult(ResultMixin):
         """Each group minus ``reference`` (default: first group): days saved, SE, CI, p.
 
         Groups are independent unless one customer's invoices fall in several groups;
-        with ``cluster_col`` the covariance that creates is included.
+        with ``cluster_col`` the covariance that creates is included. A comparison with a
+        group that has no payment before ``tau`` gets NaN SE, CI and p-value and a ``note``.
         """
         groups = self.table["group"].tolist()
         reference = groups[0] if reference is None else str(reference)
@@ -95,11 +116,12 @@ class RMSTResult(ResultMixin):
                 continue
             row = self.table.set_index("group").loc[g]
             diff = row["rmst"] - ref["rmst"]
-            if self.cluster_col is not None:
+            blind = [x for x in (g, reference) if x in self.no_events_]
+            if blind:
+                var = np.nan
+            elif self.cluster_col is not None:
                 inf = np.concatenate([self._influence[g], -self._influence[reference]])
                 clu = np.concatenate([self._clusters[g], self._clusters[reference]])
-                from ._common import cluster_variance
-
                 var = float(cluster_variance(inf, clu)[0])
             else:
                 var = row["se"] ** 2 + ref["se"] ** 2
@@ -109,17 +131,24 @@ class RMSTResult(ResultMixin):
                     "group": g, "reference": reference, "difference": diff, "se": se,
                     "ci_low": diff - z * se, "ci_high": diff + z * se,
                     "p_value": float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan,
+                    "note": NO_EVENTS_REASON.format(blind) if blind else "",
                 }
             )
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if not out["note"].astype(bool).any():
+            out = out.drop(columns="note")
+        return out
 
     def summary(self, lang: str = "en") -> str:
-        parts = [f"{r.group}: {format_number(r.rmst, 1, lang)} ({format_number(r.ci_low, 1, lang)}"
-                 f"–{format_number(r.ci_high, 1, lang)})" for r in self.table.itertuples()]
+        no_ci = "sin IC" if lang == "es" else "no CI"
+        parts = [f"{r.group}: {format_number(r.rmst, 1, lang)} "
+                 + (f"({format_number(r.ci_low, 1, lang)}–{format_number(r.ci_high, 1, lang)})"
+                    if np.isfinite(r.ci_low) else f"({no_ci})") for r in self.table.itertuples()]
         if lang == "es":
             return (f"Días pendientes medios en los primeros {self.tau} días: "
-                    + "; ".join(parts) + ".")
-        return f"Mean days outstanding within the first {self.tau} days: " + "; ".join(parts) + "."
+                    + "; ".join(parts) + "." + self.notes_text(lang))
+        return (f"Mean days outstanding within the first {self.tau} days: " + "; ".join(parts) + "."
+                + self.notes_text(lang))
 
 
 def rmst(
@@ -147,10 +176,15 @@ def rmst(
     if not float(tau).is_integer() or tau <= 0:
         raise SurvivalInputError(f"rmst: tau must be a positive whole number of days, got {tau!r}")
     tau = int(tau)
+    notes: list = []
     data, names = prepare_groups(
         frame, by, "rmst", duration_col, event_col, None, weight_col, "issue",
-        cluster_col=cluster_col, groups=groups,
+        cluster_col=cluster_col, groups=groups, notes=notes,
     )
+    blind = note_groups_without_events(
+        data, "rmst", "their RMST is tau with no estimable SE; differences with them get no p-value",
+        "su RMST es tau sin error estándar estimable; sus diferencias no tienen valor p", notes,
+        before=tau)
     z = stats.norm.ppf(1 - alpha / 2)
     rows, infl, clus = [], {}, {}
     for g in names:
@@ -164,16 +198,14 @@ def rmst(
         if cluster_col is not None:
             infl[g] = _influence(data[g], tab, area)
             clus[g] = data[g].clusters
-            from ._common import cluster_variance
-
             var = float(cluster_variance(infl[g], clus[g])[0])
         else:
             var = float((area**2 * tab.greenwood_terms()).sum())
-        se = np.sqrt(var)
+        se = np.nan if g in blind else np.sqrt(var)
         rows.append({"group": g, "tau": tau, "rmst": est, "se": se,
                      "ci_low": est - z * se, "ci_high": est + z * se,
                      "invoices": float(data[g].weights.sum())})
-    res = RMSTResult(tau, pd.DataFrame(rows), alpha, cluster_col, infl, clus)
+    res = RMSTResult(tau, pd.DataFrame(rows), alpha, cluster_col, infl, clus, notes, blind)
     res.by = as_list(by)
     return res
 
@@ -203,19 +235,26 @@ def rmst_difference(
     strata = as_list(strata)
     if not strata:
         return rmst(frame, tau, by=group, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
-    from ._common import group_labels
-
     labels = group_labels(frame, strata, "rmst_difference")
     weight_col = kwargs.get("weight_col")
     sizes = (frame[weight_col] if weight_col else pd.Series(1.0, index=frame.index)).groupby(labels).sum()
     parts = []
     for s, sub in frame.groupby(labels, sort=True):
         try:
-            d = rmst(sub, tau, by=group, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
+            with warnings.catch_warnings():  # re-noted below with the stratum named
+                warnings.simplefilter("ignore", SurvivalWarning)
+                d = rmst(sub, tau, by=group, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
         except SurvivalInputError as exc:
             raise SurvivalInputError(f"rmst_difference: stratum {s!r}: {exc}") from None
+        if "note" not in d:
+            d["note"] = ""
+        d["note"] = [f"stratum {s!r}: {n}" if n else "" for n in d["note"]]
         parts.append(d.assign(stratum=s, weight=sizes[s] / sizes.sum()))
     both = pd.concat(parts, ignore_index=True)
+    blind = both.loc[both["note"].astype(bool), "note"].tolist()
+    if blind:
+        caution(None, "rmst_difference: " + "; ".join(blind),
+                "rmst_difference: un grupo sin pagos antes de tau en un estrato; sin valor p")
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for g, sub in both.groupby("group", sort=False):
@@ -225,5 +264,7 @@ def rmst_difference(
         rows.append({"group": g, "reference": reference, "difference": diff, "se": se,
                      "ci_low": diff - z * se, "ci_high": diff + z * se,
                      "p_value": float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan,
-                     "strata": ", ".join(strata)})
-    return pd.DataFrame(rows)
+                     "strata": ", ".join(strata),
+                     "note": "; ".join(n for n in sub["note"] if n)})
+    out = pd.DataFrame(rows)
+    return out if blind else out.drop(columns="note")
