@@ -45,6 +45,10 @@ def test_regret_on_known_truth_is_within_two_percent():
                           truth_replicates=10, n_jobs=2)
     total = reg.table.set_index("segment").loc["all"]
     assert total["regret_share"] <= 0.02, reg.table
+    # net value is dominated by face value, so the share above passes almost regardless:
+    # the share of the attainable improvement missed is the real test (0.0 on seeds 1-5)
+    assert total["true_best"] > total["true_current"], reg.table
+    assert total["regret_of_gain"] <= 0.25, reg.table
     assert set(rec.strategies) == {"small", "medium", "large", "public"}
     assert "%" in reg.summary() and "estrategias" in reg.summary("es")
 
