@@ -6,7 +6,9 @@ offer, escalation day. Constraints (:class:`Constraints`): a maximum churn incre
 the current strategy, a maximum number of reminders in any 7 days, no discount above a
 rate. The search:
 
-1. drops strategies that break the static constraints (reminders per week, discount);
+1. drops strategies that break the static constraints (reminders per week, discount); the
+   current strategy is always simulated as the baseline of the gains, but it can be
+   recommended only if it satisfies them too;
 2. screens every remaining strategy with a few replicates (common random numbers) and
    keeps, per segment, the best few by net value;
 3. evaluates the survivors and the current strategy with more replicates and picks, per
@@ -29,7 +31,7 @@ Example
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -143,7 +145,9 @@ class Recommendation(ResultMixin):
     ``table``: per segment — current and recommended strategy, their mean net value, the
     gain with its 95 % interval (fresh replicates, common random numbers), and changes in
     churn, paid by due + 15 and DSO. ``strategies``: segment → recommended Strategy.
-    ``candidates``: stage-2 means per strategy and segment.
+    ``candidates``: stage-2 means per strategy and segment. ``current_problems``: the
+    static constraints the current strategy breaks (then it is only the baseline of the
+    gains, never recommended).
     """
 
     table: pd.DataFrame
@@ -154,6 +158,7 @@ class Recommendation(ResultMixin):
     currency: str
     n_searched: int
     replicates: int
+    current_problems: list = field(default_factory=list)
     title = "Recommended strategy per segment"
 
     def to_frame(self) -> pd.DataFrame:
@@ -166,8 +171,15 @@ class Recommendation(ResultMixin):
         for seg, row in t.drop(index="all", errors="ignore").iterrows():
             parts.append(f"{seg}: «{row['recommended']}»" if lang == "es"
                          else f"{seg}: '{row['recommended']}'")
+        baseline_only = ""
+        if self.current_problems:
+            why = "; ".join(self.current_problems)
+            baseline_only = (f" La estrategia actual incumple las restricciones ({why}): solo "
+                             "sirve de referencia, no se recomienda." if lang == "es" else
+                             f" The current strategy breaks the constraints ({why}): it is "
+                             "only the baseline, never recommended.")
         if total is None:
-            return "; ".join(parts)
+            return "; ".join(parts) + baseline_only
         gain = format_money(total["gain"], self.currency, lang)
         lo = format_money(total["gain_low"], self.currency, lang)
         hi = format_money(total["gain_high"], self.currency, lang)
@@ -176,11 +188,12 @@ class Recommendation(ResultMixin):
             return (f"Entre {self.n_searched} estrategias, la recomendada por segmento es "
                     + "; ".join(parts)
                     + f". Ganancia esperada frente a «{self.current.name}»: {gain} "
-                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}.")
+                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}."
+                    + baseline_only)
         return (f"Of {self.n_searched} strategies searched, the recommendation per segment is "
                 + "; ".join(parts)
                 + f". Expected gain over '{self.current.name}': {gain} (interval {lo} to "
-                  f"{hi}); change in customer churn {churn}.")
+                  f"{hi}); change in customer churn {churn}." + baseline_only)
 
 
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
@@ -211,6 +224,14 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
             f"{constraints.max_discount_rate:.1%}); e.g. {example[0].name!r}: "
             + "; ".join(example[1]))
     cands = [s for s, _ in allowed if s.name != current.name]
+    current_problems = constraints.problems(current)
+    if current_problems and not cands:
+        raise ConstraintError(
+            f"the current strategy {current.name!r} breaks the constraints ("
+            + "; ".join(current_problems) + f") and no other of the {len(pool)} strategies "
+            "searched satisfies them")
+    # index 0 (the current strategy) stays the baseline; it may be picked only if allowed
+    first = 1 if current_problems else 0
     segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
     seg_pos = [SEGMENTS.index(s) for s in segs]
     # 1. screen
@@ -221,7 +242,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     for g in seg_pos:
         ok = churn[:, g] - churn[0, g] <= constraints.max_churn_increase + 0.5 * abs(
             constraints.max_churn_increase) + 1e-3
-        order = [i for i in np.argsort(-nv[:, g]) if ok[i]]
+        order = [i for i in np.argsort(-nv[:, g]) if ok[i] and i >= first]
+        if not order and len(nv) > first:
+            # nothing near the churn limit: keep the least churning one for the message
+            order = [first + int(np.argmin(churn[first:, g]))]
         survivors.update(order[:keep])
     finals = [([current] + cands)[i] for i in sorted(survivors)]
     # 2. evaluate survivors
@@ -232,8 +256,9 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     for seg, g in zip(segs, seg_pos, strict=True):
         dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
         feasible = np.flatnonzero(dchurn <= constraints.max_churn_increase)
+        feasible = feasible[feasible >= first]
         if not len(feasible):
-            closest = int(np.argmin(dchurn))
+            closest = first + int(np.argmin(dchurn[first:]))
             raise ConstraintError(
                 f"segment {seg!r}: no strategy keeps churn within "
                 f"+{constraints.max_churn_increase:.2%} of the current strategy "
@@ -276,7 +301,7 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                                   **{m: mean[i, g, j] for j, m in enumerate(METRICS)}))
     return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
                           current, pd.DataFrame(cand_rows), constraints, twin.currency,
-                          len(allowed), replicates)
+                          len(allowed), replicates, current_problems)
 
 
 def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:
@@ -323,11 +348,14 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
            n_jobs: int | None = None) -> Regret:
     """True net value of ``recommendation`` against the best strategy of ``space``, on a
     twin with the true model and traits (:meth:`Twin.from_simulation`), with common random
-    numbers across all strategies."""
+    numbers across all strategies. The current strategy is the baseline of the attainable
+    gain; it competes for "best" only if it satisfies the static constraints (as in
+    :func:`recommend`)."""
     economics = economics or Economics()
     pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
     current = recommendation.current
+    current_allowed = not recommendation.constraints.problems(current)
     names = [s.name for s in pool]
     if current.name not in names:
         pool = [current] + pool
@@ -341,6 +369,12 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
         g = SEGMENTS.index(seg)
         feasible = np.flatnonzero(vals[:, g, CHURN] - vals[cur, g, CHURN]
                                   <= recommendation.constraints.max_churn_increase)
+        if not current_allowed:
+            feasible = feasible[feasible != cur]
+        if not len(feasible):
+            raise ConstraintError(f"segment {seg!r}: in truth no allowed strategy keeps churn "
+                                  f"within +{recommendation.constraints.max_churn_increase:.2%}"
+                                  " of the current strategy")
         best = int(feasible[np.argmax(vals[feasible, g, NV])])
         rec = names.index(strat.name)
         r = dict(segment=seg, recommended=strat.name, best=names[best],
