@@ -71,6 +71,8 @@ def test_calibrated_twin_reproduces_history():
     twin = Twin.from_calibration(cal, fx=FX_PER_USD, parameter_draws=3)
     assert len(twin.models) == 3
     assert twin.draw(0).model is not twin.draw(1).model
+    # what the calibration could not identify travels with the twin (for recommendations)
+    assert twin.priors == cal.priors_ and "installment_accept_payer" in twin.priors
     with pytest.raises(TwinError, match="several|currency"):
         Twin.from_calibration(cal)
 

@@ -99,6 +99,8 @@ class Twin:
     ``customer_ids``, ``customer_seg``, ``frailty_mean``, ``frailty_sd``,
     ``taker_probability``, ``monthly_billing`` (currency a month, for lifetime values).
     ``models``: optional parameter draws, one used per replicate (calibration uncertainty).
+    ``priors``: parameters the calibration kept at their documented prior (name → reason;
+    empty for a twin with the simulation's true parameters), see :mod:`.priors`.
     """
 
     model: BehaviourModel
@@ -118,6 +120,7 @@ class Twin:
     seed: int = 0
     models: list = field(default_factory=list)
     source: str = ""
+    priors: dict = field(default_factory=dict)
 
     @property
     def n_invoices(self) -> int:
@@ -177,6 +180,7 @@ class Twin:
                              source="calibrated history")
         if parameter_draws:
             twin.models = calibration.sample_models(parameter_draws, seed)
+        twin.priors = dict(calibration.priors_)
         return twin
 
     @classmethod
