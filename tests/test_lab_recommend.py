@@ -163,3 +163,11 @@ def test_strategy_lab_on_the_sample_end_to_end():
                        replicates=8)
     assert lab.check.max_curve_gap < 0.05
     assert len(lab.summary_items("es")) == 5
+    # the sample never used SMS nor offered plans: picks using them say so and are re-run
+    t = lab.recommendation.table.set_index("segment").drop(index="all")
+    uses_plan = t["recommended"].str.contains("plan@")
+    assert t.loc[uses_plan, "relies_on_priors"].str.contains("installment_accept").all()
+    assert len(lab.recommendation.sensitivity) > 0
+    assert "cannot identify" in lab.recommendation.summary()
+    assert lab.check.aging["segment"].eq("all").any()
+    assert lab.proposal.table["design_effect_source"].str.startswith("measured").all()
