@@ -81,6 +81,10 @@ def test_pick_resting_on_an_untried_channel_is_flagged_and_tested(true_twin):
     assert (double["pick"] == "sms").all() and not double["changed"].any()
     assert (double["cost_if_kept"] == 0).all()
     assert np.allclose(half["value"], 0.8) and np.allclose(double["value"], 3.2)
+    compact = rec.sensitivity_summary().set_index("factor")
+    assert compact.loc[0.5, "pick_changes_in"] == "small, medium, large, public"
+    assert compact.loc[2.0, "pick_changes_in"] == ""
+    assert "Sensitivity of the picks" in rec._repr_html_()
     en, es = rec.summary(), rec.summary("es")
     assert "cannot identify" in en and "response to sms reminders" in en
     assert "×0.5 it changes" in en and "'email'" in en

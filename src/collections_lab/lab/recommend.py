@@ -181,6 +181,37 @@ class Recommendation(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
+    def sensitivity_summary(self) -> pd.DataFrame:
+        """Per relied-on prior and factor: the segments whose pick rests on it, those where
+        the pick changes, and the largest net value lost by keeping the recommendation."""
+        s = self.sensitivity
+        if s is None or not len(s):
+            return pd.DataFrame(columns=["parameter", "prior", "factor", "value", "segments",
+                                         "pick_changes_in", "max_cost_if_kept"])
+        rows = []
+        for (name, factor), g in s.groupby(["parameter", "factor"], sort=False):
+            rows.append(dict(parameter=name, prior=g["prior"].iloc[0], factor=factor,
+                             value=g["value"].iloc[0], segments=", ".join(g["segment"]),
+                             pick_changes_in=", ".join(g.loc[g["changed"].astype(bool),
+                                                             "segment"]),
+                             max_cost_if_kept=float(g["cost_if_kept"].max())))
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ..results import readable_number
+
+        page = super()._repr_html_()
+        sens = self.sensitivity_summary()
+        if not len(sens):
+            return page
+        table = sens.to_html(escape=True, float_format=readable_number, border=0,
+                             classes="cl-result", index=False)
+        title = html.escape("Sensitivity of the picks to the priors they rest on (each "
+                            "halved and doubled)")
+        return f"{page}<div><strong>{title}</strong>{table}</div>"
+
     def summary(self, lang: str = "en") -> str:
         t = self.table.set_index("segment")
         total = t.loc["all"] if "all" in t.index else None
