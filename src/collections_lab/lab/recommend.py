@@ -296,7 +296,7 @@ class Recommendation(ResultMixin):
                          f"with {label} ×{f} it changes in {where} (e.g. to "
                          f"'{worst['pick']}'; keeping the recommendation would cost up to "
                          f"{cost} a segment)")
-        more = "; …" if len(items) > 3 else ""
+        more = ("; y más" if es else "; and more") if len(items) > 3 else ""
         if es:
             return (head + " Reducir a la mitad o duplicar alguno cambia la elección: "
                     + "; ".join(items[:3]) + more + ". Es un supuesto que conviene probar "
@@ -452,8 +452,8 @@ def _prior_sensitivity(twin, screened, nv, near, final_pos, stage2, pick_pos, re
     the screen), and for each relied-on prior the best strategy that does not use it (so
     "drop the installment offer" is always an option when uptake is halved); the current
     strategy is the churn baseline. All runs share the same replicates (common random
-    numbers), including one with the priors unchanged: a changed pick is the prior's
-    doing, not luck. ``cost_if_kept``: net value lost (currency) by keeping the
+    numbers), including one with the priors unchanged: a pick counts as changed when it
+    differs from the recommendation and from that run's pick, the prior's doing, not luck. ``cost_if_kept``: net value lost (currency) by keeping the
     recommendation if the prior were that far off.
     """
     names = sorted(set().union(*relied.values()))
@@ -497,7 +497,9 @@ def _prior_sensitivity(twin, screened, nv, near, final_pos, stage2, pick_pos, re
                     pick=pool[new].name if new is not None else None,
                     pick_unchanged_prior=pool[base[seg]].name if base[seg] is not None
                     else None,
-                    changed=new != base[seg],
+                    # changed by the prior, not by the few replicates' luck: different
+                    # from the recommendation and from the pick with the prior unchanged
+                    changed=new != rec and new != base[seg],
                     cost_if_kept=float(mean[new, g, NV] - mean[rec, g, NV])
                     if new is not None else float("nan")))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
