@@ -42,20 +42,22 @@ import pandas as pd
 
 from ..behaviour import SEGMENTS
 from ..economics import Economics
-from ..i18n import format_money, format_number, format_pct
+from ..i18n import format_money, format_pct
 from ..results import ResultMixin
 from ..strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
 from .compare import METRICS, simulate_metrics
-from .priors import FACTORS, prior_label, prior_value, relied_priors, scaled_prior, twin_with_prior
+from .priors import relied_priors
+from .sensitivity import (
+    SENSITIVITY_COLUMNS,
+    pick_within_churn,
+    prior_sensitivity,
+    priors_sentence,
+    sensitivity_summary,
+)
 from .twin import Twin
 
 NV = METRICS.index("net_value")
 CHURN = METRICS.index("churn")
-#: Strategies per segment (the pick and its runners-up) re-run in the sensitivity check.
-RIVALS = 3
-#: Columns of :attr:`Recommendation.sensitivity`.
-SENSITIVITY_COLUMNS = ["segment", "parameter", "prior", "factor", "value", "recommended",
-                       "pick", "pick_unchanged_prior", "changed", "cost_if_kept"]
 
 
 class ConstraintError(ValueError):
@@ -184,18 +186,7 @@ class Recommendation(ResultMixin):
     def sensitivity_summary(self) -> pd.DataFrame:
         """Per relied-on prior and factor: the segments whose pick rests on it, those where
         the pick changes, and the largest net value lost by keeping the recommendation."""
-        s = self.sensitivity
-        if s is None or not len(s):
-            return pd.DataFrame(columns=["parameter", "prior", "factor", "value", "segments",
-                                         "pick_changes_in", "max_cost_if_kept"])
-        rows = []
-        for (name, factor), g in s.groupby(["parameter", "factor"], sort=False):
-            rows.append(dict(parameter=name, prior=g["prior"].iloc[0], factor=factor,
-                             value=g["value"].iloc[0], segments=", ".join(g["segment"]),
-                             pick_changes_in=", ".join(g.loc[g["changed"].astype(bool),
-                                                             "segment"]),
-                             max_cost_if_kept=float(g["cost_if_kept"].max())))
-        return pd.DataFrame(rows)
+        return sensitivity_summary(self.sensitivity)
 
     def _repr_html_(self) -> str:
         import html
@@ -226,7 +217,7 @@ class Recommendation(ResultMixin):
                              "sirve de referencia, no se recomienda." if lang == "es" else
                              f" The current strategy breaks the constraints ({why}): it is "
                              "only the baseline, never recommended.")
-        baseline_only += self._priors_sentence(lang)
+        baseline_only += priors_sentence(self.table, self.sensitivity, self.currency, lang)
         if total is None:
             return "; ".join(parts) + baseline_only
         gain = format_money(total["gain"], self.currency, lang)
@@ -243,68 +234,6 @@ class Recommendation(ResultMixin):
                 + "; ".join(parts)
                 + f". Expected gain over '{self.current.name}': {gain} (interval {lo} to "
                   f"{hi}); change in customer churn {churn}." + baseline_only)
-
-    def _priors_sentence(self, lang: str) -> str:
-        """What the picks rest on that the history cannot identify, and whether halving or
-        doubling it changes them (plain words, en / es)."""
-        t = self.table.loc[self.table["segment"] != "all"]
-        if "relies_on_priors" not in t:
-            return ""
-        relied = {row.segment: [n for n in str(row.relies_on_priors).split(", ") if n]
-                  for row in t.itertuples()}
-        relying = [seg for seg, names in relied.items() if names]
-        es = lang == "es"
-        if not relying:
-            return (" Ninguna recomendación depende de parámetros que el historial no "
-                    "identifica." if es else " No recommendation rests on parameters the "
-                    "history cannot identify.")
-        names = list(dict.fromkeys(n for seg in relying for n in relied[seg]))
-        labels = "; ".join(prior_label(n, lang) for n in names)
-        segs = ", ".join(relying)
-        head = (f" La recomendación de {segs} se apoya en parámetros que el historial no "
-                f"identifica y que conservan su valor por defecto documentado ({labels})."
-                if es else
-                f" The recommendation for {segs} rests on parameters the history cannot "
-                f"identify, kept at their documented defaults ({labels}).")
-        s = self.sensitivity
-        if s is None or not len(s):
-            return head + (" No se ha comprobado su sensibilidad." if es else
-                           " Its sensitivity to them was not checked.")
-        changed = s.loc[s["changed"].astype(bool)].sort_values("cost_if_kept",
-                                                               ascending=False)
-        if changed.empty:
-            return head + (" Con cada uno reducido a la mitad o duplicado, la elección no "
-                           "cambia." if es else
-                           " Halving or doubling each of them leaves every pick unchanged.")
-        items = []
-        # one item per prior and factor: the segments whose pick changes, the costliest
-        for (name, factor), rows in changed.groupby(["parameter", "factor"], sort=False):
-            worst = rows.iloc[0]
-            f = format_number(factor, 1 if factor < 1 else 0, lang)
-            where = ", ".join(rows["segment"])
-            label = prior_label(name, lang)
-            if worst["pick"] is None:
-                items.append(f"con {label} ×{f}, ninguna estrategia queda dentro del límite "
-                             f"de abandono en {where}" if es else
-                             f"with {label} ×{f}, no strategy stays within the churn limit "
-                             f"in {where}")
-                continue
-            cost = format_money(worst["cost_if_kept"], self.currency, lang)
-            items.append(f"con {label} ×{f} cambia en {where} (p. ej. a «{worst['pick']}»; "
-                         f"mantener la recomendación costaría hasta {cost} por segmento)"
-                         if es else
-                         f"with {label} ×{f} it changes in {where} (e.g. to "
-                         f"'{worst['pick']}'; keeping the recommendation would cost up to "
-                         f"{cost} a segment)")
-        more = ("; y más" if es else "; and more") if len(items) > 3 else ""
-        if es:
-            return (head + " Reducir a la mitad o duplicar alguno cambia la elección: "
-                    + "; ".join(items[:3]) + more + ". Es un supuesto que conviene probar "
-                    "con un experimento.")
-        return (head + " Halving or doubling one of them changes the pick: "
-                + "; ".join(items[:3]) + more
-                + ". Treat it as an assumption to test in an experiment.")
-
 
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
               constraints: Constraints | None = None, economics: Economics | None = None,
@@ -348,7 +277,7 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     first = 1 if current_problems else 0
     segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
     seg_pos = [SEGMENTS.index(s) for s in segs]
-    # 1. screen
+    # 2. screen (1. the static constraints, above)
     screened = [current] + cands
     screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs)
     nv = screen[:, :, :, NV].mean(axis=0)  # strategies × segments
@@ -366,13 +295,13 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
         survivors.update(order[:keep])
     final_pos = sorted(survivors)  # positions in ``screened``; 0 is the current strategy
     finals = [screened[i] for i in final_pos]
-    # 2. evaluate survivors
+    # 3. evaluate survivors and pick
     vals = simulate_metrics(twin, finals, economics, replicates, n_jobs,
                             first_replicate=10_000)
     mean = vals.mean(axis=0)
     picks = {}
     for seg, g in zip(segs, seg_pos, strict=True):
-        pick = _pick(mean, g, constraints, first)
+        pick = pick_within_churn(mean, g, constraints.max_churn_increase, first)
         if pick is None:
             dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
             closest = first + int(np.argmin(dchurn[first:]))
@@ -381,16 +310,16 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                 f"+{constraints.max_churn_increase:.2%} of the current strategy "
                 f"(the closest, {finals[closest].name!r}, adds {dchurn[closest]:.2%})")
         picks[seg] = pick
-    # 4. (before the fresh replicates, which do not change the pick) the priors it rests on
+    # 4. the priors each pick rests on, and the pick with each halved and doubled
     relied = {seg: relied_priors(finals[picks[seg]], seg, twin.priors) for seg in segs}
     if sensitivity_replicates is None:
         sensitivity_replicates = max(3, replicates // 4)
-    sensitivity = _prior_sensitivity(
+    sensitivity = prior_sensitivity(
         twin, screened, nv, near, final_pos, mean,
         {seg: final_pos[i] for seg, i in picks.items()},
-        relied, dict(zip(segs, seg_pos, strict=True)), constraints, economics, first,
-        sensitivity_replicates, n_jobs)
-    # 3. fresh replicates for the gain of each pick over the current strategy
+        relied, dict(zip(segs, seg_pos, strict=True)), constraints.max_churn_increase,
+        economics, first, sensitivity_replicates, n_jobs)
+    # 5. fresh replicates for the gain of each pick over the current strategy
     chosen = sorted(set(picks.values()) | {0})
     fresh = simulate_metrics(twin, [finals[i] for i in chosen], economics, replicates, n_jobs,
                              first_replicate=20_000)
@@ -432,77 +361,6 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
                           current, pd.DataFrame(cand_rows), constraints, twin.currency,
                           len(allowed), replicates, current_problems, sensitivity)
-
-
-def _pick(mean: np.ndarray, g: int, constraints: Constraints, first: int) -> int | None:
-    """Position of the highest mean net value in segment ``g`` among strategies (from
-    ``first``) within the churn limit of the current one (position 0); None if none."""
-    dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
-    feasible = np.flatnonzero(dchurn <= constraints.max_churn_increase)
-    feasible = feasible[feasible >= first]
-    return int(feasible[np.argmax(mean[feasible, g, NV])]) if len(feasible) else None
-
-
-def _prior_sensitivity(twin, screened, nv, near, final_pos, stage2, pick_pos, relied,
-                       seg_pos, constraints, economics, first, replicates, n_jobs
-                       ) -> pd.DataFrame:
-    """Re-run each segment's pick with each prior it relies on × 0.5 and × 2.
-
-    Candidates, per segment: the pick and its :data:`RIVALS` − 1 runners-up (stage 2, then
-    the screen), and for each relied-on prior the best strategy that does not use it (so
-    "drop the installment offer" is always an option when uptake is halved); the current
-    strategy is the churn baseline. All runs share the same replicates (common random
-    numbers), including one with the priors unchanged: a pick counts as changed when it
-    differs from the recommendation and from that run's pick, the prior's doing, not luck. ``cost_if_kept``: net value lost (currency) by keeping the
-    recommendation if the prior were that far off.
-    """
-    names = sorted(set().union(*relied.values()))
-    if not names or replicates <= 0:
-        return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
-    pos = {0}
-    for seg, g in seg_pos.items():
-        dchurn = stage2[:, g, CHURN] - stage2[0, g, CHURN]
-        order = [final_pos[i] for i in np.argsort(-stage2[:, g, NV])
-                 if i >= first and dchurn[i] <= constraints.max_churn_increase]
-        order += [int(i) for i in np.argsort(-nv[:, g]) if near[i, g] and i not in order]
-        pos.update(order[:RIVALS])
-        for name in relied[seg]:
-            alt = next((i for i in order
-                        if name not in relied_priors(screened[i], seg, twin.priors)), None)
-            if alt is not None:
-                pos.add(alt)
-    pos = sorted(pos)
-    pool = [screened[i] for i in pos]
-    at = {p: k for k, p in enumerate(pos)}
-
-    def picks_on(t):
-        mean = simulate_metrics(t, pool, economics, replicates, n_jobs,
-                                first_replicate=40_000).mean(axis=0)
-        return mean, {seg: _pick(mean, g, constraints, first) for seg, g in seg_pos.items()}
-
-    _, base = picks_on(twin)
-    rows = []
-    for name in names:
-        for factor in FACTORS:
-            mean, picks = picks_on(twin_with_prior(twin, name, factor))
-            for seg, g in seg_pos.items():
-                if name not in relied[seg]:
-                    continue
-                rec, new = at[pick_pos[seg]], picks[seg]
-                rows.append(dict(
-                    segment=seg, parameter=name, prior=prior_value(twin.model, name),
-                    factor=factor, value=prior_value(scaled_prior(twin.model, name, factor),
-                                                     name),
-                    recommended=pool[rec].name,
-                    pick=pool[new].name if new is not None else None,
-                    pick_unchanged_prior=pool[base[seg]].name if base[seg] is not None
-                    else None,
-                    # changed by the prior, not by the few replicates' luck: different
-                    # from the recommendation and from the pick with the prior unchanged
-                    changed=new != rec and new != base[seg],
-                    cost_if_kept=float(mean[new, g, NV] - mean[rec, g, NV])
-                    if new is not None else float("nan")))
-    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
 def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:

@@ -334,8 +334,9 @@ class TwinCheck(ResultMixin):
     observed and simulated Kaplan–Meier curves (a Kolmogorov-type distance). ``aging``: per
     segment (and ``all``) and aging bucket (current, 1-30, 31-60, 61-90, 90+ days past
     due), the open invoices and the bucket's share of the open amount at ``as_of``,
-    observed and simulated (mean over replicates). In-sample by default (the customers' frailties come from the same history); see
-    :func:`check_twin` for the out-of-sample version."""
+    observed and simulated (mean over replicates). In-sample by default (the customers'
+    frailties come from the same history); see :func:`check_twin` for the out-of-sample
+    version."""
 
     curves: pd.DataFrame  # segment, day, observed, simulated (share still unpaid)
     rates: pd.DataFrame  # segment, metric, observed, simulated, difference, invoices, se, z
