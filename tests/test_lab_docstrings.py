@@ -7,8 +7,9 @@ import pytest
 
 MODULES = ["collections_lab.economics", "collections_lab.lab", "collections_lab.lab.calibrate",
            "collections_lab.lab.compare", "collections_lab.lab.history",
-           "collections_lab.lab.plots", "collections_lab.lab.recommend",
-           "collections_lab.lab.scenarios", "collections_lab.lab.to_experiment",
+           "collections_lab.lab.plots", "collections_lab.lab.priors",
+           "collections_lab.lab.recommend", "collections_lab.lab.scenarios",
+           "collections_lab.lab.sensitivity", "collections_lab.lab.to_experiment",
            "collections_lab.lab.twin"]
 
 

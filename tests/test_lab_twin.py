@@ -68,9 +68,28 @@ def test_calibrated_twin_reproduces_history():
     late = check.lateness.loc[check.lateness["segment"] == "all"]
     assert np.allclose(late[["observed", "simulated"]].sum(), 1.0)
     assert "Kaplan" in check.summary() and "gemelo" in check.summary("es")
+    # aging by segment at the export date: the observed side is the analytics KPI itself
+    from collections_lab.analytics.kpis import aging
+
+    kpi = aging(sc.history, check.as_of, by="segment", include_escalated=False).frame
+    counts = kpi.groupby(["segment", "bucket"])["count"].sum()  # over the currencies
+    ag = check.aging.set_index(["segment", "bucket"])
+    assert (ag.loc[counts.index, "observed_invoices"] == counts).all()
+    assert set(ag.index.get_level_values("bucket")) == {"current", "1-30", "31-60", "61-90",
+                                                        "90+"}
+    everything = check.aging.loc[check.aging["segment"] == "all"]
+    assert np.allclose(everything[["observed_share", "simulated_share"]].sum(), 1.0)
+    n_obs, n_sim = everything[["observed_invoices", "simulated_invoices"]].sum()
+    assert n_sim == pytest.approx(n_obs, rel=0.15)  # 215 vs 203 open invoices measured
+    observed_late, simulated_late = check.overdue_share(30)
+    assert abs(simulated_late - observed_late) < 0.05  # 7.4 % vs 7.1 % measured
+    assert "30 days past due" in check.summary() and "vencido" in check.summary("es")
+    assert "Aging of open receivables" in check._repr_html_()
     twin = Twin.from_calibration(cal, fx=FX_PER_USD, parameter_draws=3)
     assert len(twin.models) == 3
     assert twin.draw(0).model is not twin.draw(1).model
+    # what the calibration could not identify travels with the twin (for recommendations)
+    assert twin.priors == cal.priors_ and "installment_accept_payer" in twin.priors
     with pytest.raises(TwinError, match="several|currency"):
         Twin.from_calibration(cal)
 

@@ -8,6 +8,9 @@
   (:mod:`collections_lab.economics`);
 - :mod:`.recommend`: search a strategy space per segment under constraints, and the regret
   against known truth;
+- :mod:`.priors`: which documented priors (parameters the history cannot identify) a
+  strategy's value rests on, and the twin with one of them changed (the recommendation's
+  sensitivity check, :mod:`.sensitivity`);
 - :mod:`.to_experiment`: turn a recommendation into an experiment design;
 - :mod:`.report`: all of it in one call for the report notebook;
 - :mod:`.plots`: figures for the report (imported on demand: matplotlib);

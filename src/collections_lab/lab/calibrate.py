@@ -9,9 +9,10 @@ invoice ``i`` of customer ``c`` under the reminders it received,
 
 and discount takers (a customer trait, share by segment) respond to discounts. The
 likelihood of a customer's invoices is integrated over the frailty (Gauss–Hermite) and the
-taker trait, and maximised over all parameters at once (L-BFGS). The hazard curves in the
-likelihood are computed by the simulator's own ``_hazard_curve``, so the calibrated model
-is the one the twin simulates.
+taker trait, and maximised over all parameters at once by BHHH steps (Newton with the outer
+product of the per-customer scores as the information; L-BFGS only polishes if they stall,
+see :func:`_maximise`). The hazard curves in the likelihood are computed by the
+simulator's own ``_hazard_curve``, so the calibrated model is the one the twin simulates.
 
 Why not a Poisson / cloglog GLM on person-day counts (the textbook discrete-time hazard)?
 Three features of collections data bias it, measured on simulated history with known

@@ -83,9 +83,7 @@ def strategy_metrics(twin: Twin, strategy: Strategy, o, economics: Economics,
     def factor(days):
         return table[np.clip(days, 0, len(table) - 1)]
 
-    disc = strategy.discount
-    discount = (np.where(normal & (end <= disc.within_days), amount * disc.rate, 0.0)
-                if disc else np.zeros(len(amount)))
+    discount = discounts_given(strategy, amount, o)
     late = np.maximum(end - terms, 0)
     fee = np.where(normal & (late > 0),
                    amount * strategy.late_fee_rate * np.ceil(late / 30), 0.0)
@@ -123,6 +121,17 @@ def strategy_metrics(twin: Twin, strategy: Strategy, o, economics: Economics,
         "churn": np.bincount(cseg, weights=lost, minlength=nseg),
         "relationship_cost": np.bincount(cseg, weights=lost * clv, minlength=nseg),
     }
+
+
+def discounts_given(strategy: Strategy, amount: np.ndarray, o) -> np.ndarray:
+    """Early-payment discount per invoice (currency) of one simulated story ``o``: the rate
+    of ``strategy``'s discount on invoices paid in full, not through a plan, within its
+    window (the simulator's rule)."""
+    disc = strategy.discount
+    if disc is None:
+        return np.zeros(len(amount))
+    normal = (o.outcome == 1) & ~o.installment
+    return np.where(normal & (o.end_day <= disc.within_days), amount * disc.rate, 0.0)
 
 
 def _totals(twin: Twin) -> dict[str, np.ndarray]:
@@ -308,5 +317,5 @@ def compare_strategies(twin: Twin, strategies, economics: Economics | None = Non
     return StrategyComparison(strategies, values, twin.currency, reference)
 
 
-__all__ = ["METRICS", "StrategyComparison", "compare_strategies", "simulate_metrics",
-           "strategy_metrics"]
+__all__ = ["METRICS", "StrategyComparison", "compare_strategies", "discounts_given",
+           "simulate_metrics", "strategy_metrics"]

@@ -25,6 +25,8 @@ register({
         "lab_twin_curves": "Share still unpaid: history vs twin",
         "lab_paid_by": "Share paid by due + d", "lab_lateness": "Lateness at payment",
         "lab_share_invoices": "Share of invoices",
+        "lab_aging": "Aging of open receivables at the export date",
+        "lab_share_open_amount": "Share of open amount",
         "lab_gain": "Net value vs reference", "lab_gain_segment": "Expected gain by segment",
         "lab_churn_change": "Change in churn (share of customers)",
         "lab_recovery": "Estimate (95% interval) and true value", "lab_true": "true value",
@@ -35,6 +37,8 @@ register({
         "lab_twin_curves": "Proporción aún sin pagar: historial frente a gemelo",
         "lab_paid_by": "Proporción pagada a vencimiento + d",
         "lab_lateness": "Retraso al pagar", "lab_share_invoices": "Proporción de facturas",
+        "lab_aging": "Antigüedad de la cartera abierta a la fecha de corte",
+        "lab_share_open_amount": "Proporción del importe abierto",
         "lab_gain": "Valor neto frente a la referencia",
         "lab_gain_segment": "Ganancia esperada por segmento",
         "lab_churn_change": "Cambio en abandono (proporción de clientes)",
@@ -45,9 +49,11 @@ register({
 
 
 def plot_twin_check(check, lang: str = "en"):
-    """Kaplan–Meier curves (history solid, twin dashed) by segment, paid-by-due rates and
-    the lateness mix, side by side: the twin's goodness of fit."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    """Kaplan–Meier curves (history solid, twin dashed) by segment, paid-by-due rates, the
+    lateness mix and the aging of open receivables by segment at the export date, side by
+    side: the twin's goodness of fit."""
+    fig, grid = plt.subplots(2, 2, figsize=(15, 9))
+    axes = grid.ravel()
     ax = axes[0]
     colors = plt.get_cmap("tab10")
     for i, (seg, c) in enumerate(check.curves.groupby("segment", sort=False)):
@@ -64,6 +70,18 @@ def plot_twin_check(check, lang: str = "en"):
     _paired_bars(axes[2], late.assign(segment=late["bucket"]), None, lang)
     axes[2].set_title(t("lab_lateness", lang))
     axes[2].set_ylabel(t("lab_share_invoices", lang))
+    aging = getattr(check, "aging", None)
+    if aging is not None and len(aging):
+        from ..analytics.kpis import bucket_label
+
+        bars = aging.assign(observed=aging["observed_share"], simulated=aging["simulated_share"],
+                            bucket=aging["bucket"].map(lambda b: bucket_label(b, lang)))
+        _paired_bars(axes[3], bars, "bucket", lang)
+        when = f" ({check.as_of.date()})" if getattr(check, "as_of", None) is not None else ""
+        axes[3].set_title(t("lab_aging", lang) + when)
+        axes[3].set_ylabel(t("lab_share_open_amount", lang))
+    else:
+        axes[3].set_visible(False)
     fig.tight_layout()
     return fig
 

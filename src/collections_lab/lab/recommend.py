@@ -6,12 +6,18 @@ offer, escalation day. Constraints (:class:`Constraints`): a maximum churn incre
 the current strategy, a maximum number of reminders in any 7 days, no discount above a
 rate. The search:
 
-1. drops strategies that break the static constraints (reminders per week, discount);
+1. drops strategies that break the static constraints (reminders per week, discount); the
+   current strategy is always simulated as the baseline of the gains, but it can be
+   recommended only if it satisfies them too;
 2. screens every remaining strategy with a few replicates (common random numbers) and
    keeps, per segment, the best few by net value;
 3. evaluates the survivors and the current strategy with more replicates and picks, per
    segment, the highest mean net value among those within the churn limit;
-4. re-estimates each pick's gain over the current strategy on **fresh** replicates, so the
+4. lists, per pick, the parameters its value rests on that the history could not identify
+   (documented priors, :mod:`.priors`: installment uptake, a tone or channel never used...)
+   and re-runs the pick with each of them halved and doubled (fewer replicates, common
+   random numbers), saying whether the pick changes and what keeping it would cost;
+5. re-estimates each pick's gain over the current strategy on **fresh** replicates, so the
    luck that made it win does not inflate its reported gain.
 
 :func:`regret` measures, on a twin with known truth, how far the recommendation's true net
@@ -29,7 +35,7 @@ Example
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,6 +46,14 @@ from ..i18n import format_money, format_pct
 from ..results import ResultMixin
 from ..strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
 from .compare import METRICS, simulate_metrics
+from .priors import relied_priors
+from .sensitivity import (
+    SENSITIVITY_COLUMNS,
+    pick_within_churn,
+    prior_sensitivity,
+    priors_sentence,
+    sensitivity_summary,
+)
 from .twin import Twin
 
 NV = METRICS.index("net_value")
@@ -142,8 +156,15 @@ class Recommendation(ResultMixin):
 
     ``table``: per segment — current and recommended strategy, their mean net value, the
     gain with its 95 % interval (fresh replicates, common random numbers), and changes in
-    churn, paid by due + 15 and DSO. ``strategies``: segment → recommended Strategy.
-    ``candidates``: stage-2 means per strategy and segment.
+    churn, paid by due + 15 and DSO, ``relies_on_priors`` (the prior-only parameters the
+    pick's value rests on) and ``pick_changes_with_priors`` (whether halving or doubling
+    one of them changes the pick; None if it relies on none). ``strategies``: segment →
+    recommended Strategy. ``candidates``: stage-2 means per strategy and segment.
+    ``current_problems``: the static constraints the current strategy breaks (then it is
+    only the baseline of the gains, never recommended). ``sensitivity``: one row per
+    segment, relied-on prior and factor (× 0.5, × 2) — the pick with the prior changed, the
+    pick on the same replicates with it unchanged, ``changed`` and ``cost_if_kept`` (net
+    value lost by keeping the recommendation if the prior were that far off, currency).
     """
 
     table: pd.DataFrame
@@ -154,10 +175,33 @@ class Recommendation(ResultMixin):
     currency: str
     n_searched: int
     replicates: int
+    current_problems: list = field(default_factory=list)
+    sensitivity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=SENSITIVITY_COLUMNS))
     title = "Recommended strategy per segment"
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+    def sensitivity_summary(self) -> pd.DataFrame:
+        """Per relied-on prior and factor: the segments whose pick rests on it, those where
+        the pick changes, and the largest net value lost by keeping the recommendation."""
+        return sensitivity_summary(self.sensitivity)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ..results import readable_number
+
+        page = super()._repr_html_()
+        sens = self.sensitivity_summary()
+        if not len(sens):
+            return page
+        table = sens.to_html(escape=True, float_format=readable_number, border=0,
+                             classes="cl-result", index=False)
+        title = html.escape("Sensitivity of the picks to the priors they rest on (each "
+                            "halved and doubled)")
+        return f"{page}<div><strong>{title}</strong>{table}</div>"
 
     def summary(self, lang: str = "en") -> str:
         t = self.table.set_index("segment")
@@ -166,8 +210,16 @@ class Recommendation(ResultMixin):
         for seg, row in t.drop(index="all", errors="ignore").iterrows():
             parts.append(f"{seg}: «{row['recommended']}»" if lang == "es"
                          else f"{seg}: '{row['recommended']}'")
+        baseline_only = ""
+        if self.current_problems:
+            why = "; ".join(self.current_problems)
+            baseline_only = (f" La estrategia actual incumple las restricciones ({why}): solo "
+                             "sirve de referencia, no se recomienda." if lang == "es" else
+                             f" The current strategy breaks the constraints ({why}): it is "
+                             "only the baseline, never recommended.")
+        baseline_only += priors_sentence(self.table, self.sensitivity, self.currency, lang)
         if total is None:
-            return "; ".join(parts)
+            return "; ".join(parts) + baseline_only
         gain = format_money(total["gain"], self.currency, lang)
         lo = format_money(total["gain_low"], self.currency, lang)
         hi = format_money(total["gain_high"], self.currency, lang)
@@ -176,19 +228,23 @@ class Recommendation(ResultMixin):
             return (f"Entre {self.n_searched} estrategias, la recomendada por segmento es "
                     + "; ".join(parts)
                     + f". Ganancia esperada frente a «{self.current.name}»: {gain} "
-                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}.")
+                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}."
+                    + baseline_only)
         return (f"Of {self.n_searched} strategies searched, the recommendation per segment is "
                 + "; ".join(parts)
                 + f". Expected gain over '{self.current.name}': {gain} (interval {lo} to "
-                  f"{hi}); change in customer churn {churn}.")
-
+                  f"{hi}); change in customer churn {churn}." + baseline_only)
 
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
               constraints: Constraints | None = None, economics: Economics | None = None,
               screen_replicates: int = 4, replicates: int = 30, keep: int = 6,
-              n_jobs: int | None = None) -> Recommendation:
+              n_jobs: int | None = None, sensitivity_replicates: int | None = None
+              ) -> Recommendation:
     """Search ``space`` (a :class:`StrategySpace` or a list of strategies) on ``twin`` for
     the highest net value per segment within ``constraints`` (see module docstring).
+
+    ``sensitivity_replicates``: replicates of each re-run of the pick with a relied-on
+    prior halved or doubled (default ``max(3, replicates // 4)``; 0 skips the check).
 
     Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
     constraint and the closest strategy).
@@ -211,35 +267,59 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
             f"{constraints.max_discount_rate:.1%}); e.g. {example[0].name!r}: "
             + "; ".join(example[1]))
     cands = [s for s, _ in allowed if s.name != current.name]
+    current_problems = constraints.problems(current)
+    if current_problems and not cands:
+        raise ConstraintError(
+            f"the current strategy {current.name!r} breaks the constraints ("
+            + "; ".join(current_problems) + f") and no other of the {len(pool)} strategies "
+            "searched satisfies them")
+    # index 0 (the current strategy) stays the baseline; it may be picked only if allowed
+    first = 1 if current_problems else 0
     segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
     seg_pos = [SEGMENTS.index(s) for s in segs]
-    # 1. screen
-    screen = simulate_metrics(twin, [current] + cands, economics, screen_replicates, n_jobs)
+    # 2. screen (1. the static constraints, above)
+    screened = [current] + cands
+    screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs)
     nv = screen[:, :, :, NV].mean(axis=0)  # strategies × segments
     churn = screen[:, :, :, CHURN].mean(axis=0)
+    # a lenient churn limit: the screen's few replicates must not drop a borderline strategy
+    near = churn - churn[0] <= constraints.max_churn_increase + 0.5 * abs(
+        constraints.max_churn_increase) + 1e-3
+    near[:first] = False
     survivors = {0}
     for g in seg_pos:
-        ok = churn[:, g] - churn[0, g] <= constraints.max_churn_increase + 0.5 * abs(
-            constraints.max_churn_increase) + 1e-3
-        order = [i for i in np.argsort(-nv[:, g]) if ok[i]]
+        order = [i for i in np.argsort(-nv[:, g]) if near[i, g]]
+        if not order and len(nv) > first:
+            # nothing near the churn limit: keep the least churning one for the message
+            order = [first + int(np.argmin(churn[first:, g]))]
         survivors.update(order[:keep])
-    finals = [([current] + cands)[i] for i in sorted(survivors)]
-    # 2. evaluate survivors
+    final_pos = sorted(survivors)  # positions in ``screened``; 0 is the current strategy
+    finals = [screened[i] for i in final_pos]
+    # 3. evaluate survivors and pick
     vals = simulate_metrics(twin, finals, economics, replicates, n_jobs,
                             first_replicate=10_000)
     mean = vals.mean(axis=0)
     picks = {}
     for seg, g in zip(segs, seg_pos, strict=True):
-        dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
-        feasible = np.flatnonzero(dchurn <= constraints.max_churn_increase)
-        if not len(feasible):
-            closest = int(np.argmin(dchurn))
+        pick = pick_within_churn(mean, g, constraints.max_churn_increase, first)
+        if pick is None:
+            dchurn = mean[:, g, CHURN] - mean[0, g, CHURN]
+            closest = first + int(np.argmin(dchurn[first:]))
             raise ConstraintError(
                 f"segment {seg!r}: no strategy keeps churn within "
                 f"+{constraints.max_churn_increase:.2%} of the current strategy "
                 f"(the closest, {finals[closest].name!r}, adds {dchurn[closest]:.2%})")
-        picks[seg] = int(feasible[np.argmax(mean[feasible, g, NV])])
-    # 3. fresh replicates for the gain of each pick over the current strategy
+        picks[seg] = pick
+    # 4. the priors each pick rests on, and the pick with each halved and doubled
+    relied = {seg: relied_priors(finals[picks[seg]], seg, twin.priors) for seg in segs}
+    if sensitivity_replicates is None:
+        sensitivity_replicates = max(3, replicates // 4)
+    sensitivity = prior_sensitivity(
+        twin, screened, nv, near, final_pos, mean,
+        {seg: final_pos[i] for seg, i in picks.items()},
+        relied, dict(zip(segs, seg_pos, strict=True)), constraints.max_churn_increase,
+        economics, first, sensitivity_replicates, n_jobs)
+    # 5. fresh replicates for the gain of each pick over the current strategy
     chosen = sorted(set(picks.values()) | {0})
     fresh = simulate_metrics(twin, [finals[i] for i in chosen], economics, replicates, n_jobs,
                              first_replicate=20_000)
@@ -257,6 +337,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
         rec_v, cur_v = fresh[:, k, g, :], fresh[:, c, g, :]
         rows.append(_row(seg, current.name, finals[picks[seg]].name, cur_v, rec_v,
                          rec_v - cur_v))
+        rows[-1]["relies_on_priors"] = ", ".join(relied[seg])
+        own = sensitivity.loc[sensitivity["segment"] == seg] if len(sensitivity) else None
+        rows[-1]["pick_changes_with_priors"] = (
+            bool(own["changed"].any()) if own is not None and len(own) else None)
         for metric, w in weights.items():
             wt = 1.0 if w is None else w[g] / w[seg_pos].sum()
             combined[metric][0] += wt * rec_v[:, j[metric]]
@@ -276,7 +360,7 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                                   **{m: mean[i, g, j] for j, m in enumerate(METRICS)}))
     return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
                           current, pd.DataFrame(cand_rows), constraints, twin.currency,
-                          len(allowed), replicates)
+                          len(allowed), replicates, current_problems, sensitivity)
 
 
 def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:
@@ -323,11 +407,14 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
            n_jobs: int | None = None) -> Regret:
     """True net value of ``recommendation`` against the best strategy of ``space``, on a
     twin with the true model and traits (:meth:`Twin.from_simulation`), with common random
-    numbers across all strategies."""
+    numbers across all strategies. The current strategy is the baseline of the attainable
+    gain; it competes for "best" only if it satisfies the static constraints (as in
+    :func:`recommend`)."""
     economics = economics or Economics()
     pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
     current = recommendation.current
+    current_allowed = not recommendation.constraints.problems(current)
     names = [s.name for s in pool]
     if current.name not in names:
         pool = [current] + pool
@@ -341,6 +428,12 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
         g = SEGMENTS.index(seg)
         feasible = np.flatnonzero(vals[:, g, CHURN] - vals[cur, g, CHURN]
                                   <= recommendation.constraints.max_churn_increase)
+        if not current_allowed:
+            feasible = feasible[feasible != cur]
+        if not len(feasible):
+            raise ConstraintError(f"segment {seg!r}: in truth no allowed strategy keeps churn "
+                                  f"within +{recommendation.constraints.max_churn_increase:.2%}"
+                                  " of the current strategy")
         best = int(feasible[np.argmax(vals[feasible, g, NV])])
         rec = names.index(strat.name)
         r = dict(segment=seg, recommended=strat.name, best=names[best],

@@ -77,8 +77,8 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
                  space: StrategySpace | None = None,
                  constraints: Constraints | None = None, n_jobs: int | None = None,
                  seed: int = 0, cost_of_capital: float | None = None,
-                 parameter_uncertainty: bool = True, reminders: str = "recorded"
-                 ) -> LabReport:
+                 parameter_uncertainty: bool = True, reminders: str = "recorded",
+                 experiment_metric: str = "paid_by_due_15") -> LabReport:
     """Run the lab on ``portfolio`` (see module docstring).
 
     Money: with ``fx`` (currency → units per USD) every amount is converted to USD; with
@@ -90,6 +90,10 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
     (:meth:`Calibration.fit`). With
     ``parameter_uncertainty`` each replicate uses its own draw of the calibrated parameters,
     so intervals include what the history does not pin down, not only chance.
+    ``experiment_metric``: what the proposed field experiment is sized on
+    (``"paid_by_due_15"``, ``"net_value"`` or ``"cash"``, see
+    :func:`~collections_lab.lab.to_experiment.experiment_from_recommendation`); its design
+    effect is measured on ``portfolio``.
     """
     arms, default, named = history_strategies(location, strategies)
     cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default,
@@ -118,7 +122,8 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
         channels=("email", "sms"), personalised=(False,), discounts=(None, (0.02, 10)),
         tones=("friendly", "firm")), constraints or Constraints(), econ,
         screen_replicates=3, replicates=replicates, keep=4, n_jobs=n_jobs)
-    proposal = experiment_from_recommendation(rec, twin)
+    proposal = experiment_from_recommendation(rec, twin, portfolio=portfolio, as_of=as_of,
+                                              metric=experiment_metric)
     return LabReport(cal, check, comparison, rec, proposal, twin.currency)
 
 

@@ -15,8 +15,9 @@ customers have done under strategy S", with churn counted as a cost (expected cu
 lost), not as invoices removed.
 
 :func:`check_twin` replays history on the twin (each invoice under the strategy it had,
-censored at the export date) and compares Kaplan–Meier curves, paid-by-due rates and the
-lateness mix by segment with what was observed.
+censored at the export date) and compares Kaplan–Meier curves, paid-by-due rates, the
+lateness mix and the aging of open receivables at the export date
+(:func:`collections_lab.analytics.kpis.aging`) by segment with what was observed.
 
 Example
 -------
@@ -99,6 +100,8 @@ class Twin:
     ``customer_ids``, ``customer_seg``, ``frailty_mean``, ``frailty_sd``,
     ``taker_probability``, ``monthly_billing`` (currency a month, for lifetime values).
     ``models``: optional parameter draws, one used per replicate (calibration uncertainty).
+    ``priors``: parameters the calibration kept at their documented prior (name → reason;
+    empty for a twin with the simulation's true parameters), see :mod:`.priors`.
     """
 
     model: BehaviourModel
@@ -118,6 +121,7 @@ class Twin:
     seed: int = 0
     models: list = field(default_factory=list)
     source: str = ""
+    priors: dict = field(default_factory=dict)
 
     @property
     def n_invoices(self) -> int:
@@ -177,6 +181,7 @@ class Twin:
                              source="calibrated history")
         if parameter_draws:
             twin.models = calibration.sample_models(parameter_draws, seed)
+        twin.priors = dict(calibration.priors_)
         return twin
 
     @classmethod
@@ -321,23 +326,44 @@ def reminders_sent(strategy: Strategy, terms: np.ndarray, o: _Outcomes,
 @dataclass
 class TwinCheck(ResultMixin):
     """Simulated against observed history, by segment: Kaplan–Meier curves, paid-by-due
-    rates and lateness mix, with a goodness-of-fit summary.
+    rates, lateness mix and aging at the export date, with a goodness-of-fit summary.
 
     ``rates`` gives each difference in units of the observed share's binomial standard
     error (``z``; invoices treated as independent, so |z| up to ~3 is still a good fit for
     clustered invoices); ``max_curve_gap`` is the largest vertical distance between the
-    observed and simulated Kaplan–Meier curves (a Kolmogorov-type distance).
-    In-sample by default (the customers' frailties come from the same history); see
-    :func:`check_twin` for the out-of-sample version."""
+    observed and simulated Kaplan–Meier curves (a Kolmogorov-type distance). ``aging``: per
+    segment (and ``all``) and aging bucket (current, 1-30, 31-60, 61-90, 90+ days past
+    due), the open invoices and the bucket's share of the open amount at ``as_of``,
+    observed and simulated (mean over replicates). In-sample by default (the customers'
+    frailties come from the same history); see :func:`check_twin` for the out-of-sample
+    version."""
 
     curves: pd.DataFrame  # segment, day, observed, simulated (share still unpaid)
     rates: pd.DataFrame  # segment, metric, observed, simulated, difference, invoices, se, z
     lateness: pd.DataFrame  # segment, bucket, observed, simulated (shares)
     max_curve_gap: float
+    # segment, bucket, {observed,simulated}_{invoices,share}, difference (of the shares)
+    aging: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: pd.Timestamp | None = None
     title = "Twin check: simulated vs observed history"
 
     def to_frame(self) -> pd.DataFrame:
         return self.rates
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from ..results import readable_number
+
+        page = super()._repr_html_()
+        if not len(self.aging):
+            return page
+        date = f" ({self.as_of.date()})" if self.as_of is not None else ""
+        table = self.aging.to_html(escape=True, float_format=readable_number, border=0,
+                                   classes="cl-result", index=False)
+        title = html.escape(f"Aging of open receivables at the export date{date}: "
+                            "share of open amount by days past due")
+        return f"{page}<div><strong>{title}</strong>{table}</div>"
 
     def summary(self, lang: str = "en") -> str:
         from ..i18n import format_pct
@@ -346,12 +372,33 @@ class TwinCheck(ResultMixin):
         r = self.rates.loc[self.rates["segment"] == "all"].set_index("metric")
         obs = format_pct(float(r.loc["paid_by_due", "observed"]), 1, lang)
         sim = format_pct(float(r.loc["paid_by_due", "simulated"]), 1, lang)
+        aged = self.overdue_share(30)
         if lang == "es":
-            return (f"El gemelo reproduce el historial: pagadas al vencimiento {sim} simulado "
+            text = (f"El gemelo reproduce el historial: pagadas al vencimiento {sim} simulado "
                     f"frente a {obs} observado; la mayor distancia entre curvas de "
                     f"Kaplan–Meier por segmento es {gap}.")
-        return (f"The twin reproduces history: paid by due {sim} simulated against {obs} "
+            if aged is not None:
+                text += (f" A la fecha de corte, {format_pct(aged[1], 1, lang)} del importe "
+                         f"abierto lleva más de 30 días vencido en el gemelo frente a "
+                         f"{format_pct(aged[0], 1, lang)} observado.")
+            return text
+        text = (f"The twin reproduces history: paid by due {sim} simulated against {obs} "
                 f"observed; the largest gap between Kaplan–Meier curves by segment is {gap}.")
+        if aged is not None:
+            text += (f" At the export date {format_pct(aged[1], 1, lang)} of the open amount is "
+                     f"more than 30 days past due in the twin against "
+                     f"{format_pct(aged[0], 1, lang)} observed.")
+        return text
+
+    def overdue_share(self, days: int = 30, segment: str = "all") -> tuple | None:
+        """(observed, simulated) share of the open amount more than ``days`` (30, 60 or 90)
+        past due at the export date, from :attr:`aging`; None without aging."""
+        if not len(self.aging):
+            return None
+        beyond = {30: ("31-60", "61-90", "90+"), 60: ("61-90", "90+"), 90: ("90+",)}[days]
+        a = self.aging.loc[(self.aging["segment"] == segment)
+                           & self.aging["bucket"].isin(beyond)]
+        return float(a["observed_share"].sum()), float(a["simulated_share"].sum())
 
 
 LATENESS = (("on time", -(10**9), 0), ("1-15", 1, 15), ("16-45", 16, 45), ("46-90", 46, 90),
@@ -419,7 +466,10 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
                         "duration": np.minimum(frame["duration"].to_numpy(), h),
                         "event": data.paid, "days_late": frame["days_late"].to_numpy(),
                         "terms": data.terms, "follow": follow})
-    sims = []
+    reference = data.amount_reference
+    aging_obs = _aging_by_segment(frame, frame["end_date"], frame["outcome"].to_numpy(),
+                                  reference, as_of)
+    sims, aging_sim = [], []
     for r in range(replicates):
         o = twin.outcomes_by_invoice(strategies, code, replicate=r)
         end = np.minimum(o.end_day, follow)
@@ -427,6 +477,9 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
         sims.append(pd.DataFrame({"segment": obs["segment"], "duration": end, "event": paid,
                                   "days_late": o.end_day - data.terms, "terms": data.terms,
                                   "follow": follow, "replicate": r}))
+        ended = frame["issue_date"] + pd.to_timedelta(o.end_day, unit="D")
+        aging_sim.append(_aging_by_segment(frame, ended, SIM_OUTCOMES[o.outcome], reference,
+                                           as_of))
     sim = pd.concat(sims, ignore_index=True)
 
     def km(f):
@@ -460,7 +513,75 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
         for label, share_o, share_s in _lateness(fo, fs):
             late_rows.append(dict(segment=seg, bucket=label, observed=share_o,
                                   simulated=share_s))
-    return TwinCheck(curves, pd.DataFrame(rate_rows), pd.DataFrame(late_rows), gap)
+    return TwinCheck(curves, pd.DataFrame(rate_rows), pd.DataFrame(late_rows), gap,
+                     _aging_comparison(aging_obs, aging_sim), pd.Timestamp(as_of))
+
+
+#: The simulator's outcome codes (1 paid, 2 escalated, 3 written off) as the payment-times
+#: frame's outcome names.
+SIM_OUTCOMES = np.array(["open", "paid", "escalated", "written_off"], dtype=object)
+
+
+def _aging_by_segment(frame: pd.DataFrame, ended, outcome: np.ndarray, reference: dict,
+                      as_of) -> pd.DataFrame:
+    """Aging at ``as_of`` by segment (:func:`collections_lab.analytics.kpis.aging`) of the
+    invoices of ``frame`` whose stories end on dates ``ended`` with ``outcome`` ("paid",
+    "escalated", "written_off"; anything else stays open).
+
+    Both sides of the check are built alike: an invoice is open in full until it is paid
+    in full (the twin does not split payments), an escalated one leaves receivables on its
+    escalation date (``include_escalated=False``: the twin's story ends there), and
+    amounts are in units of each currency's reference invoice (the calibration's
+    ``amount_reference``) so that currencies add up.
+    """
+    from ..analytics.kpis import aging
+    from ..portfolio_model import Portfolio
+
+    ended = pd.Series(pd.to_datetime(np.asarray(ended)), index=frame.index)
+    amount = (frame["amount"].to_numpy(dtype=float)
+              / frame["currency"].map(reference).to_numpy(dtype=float))
+    outcome = np.asarray(outcome)
+    invoices = pd.DataFrame({
+        "invoice_id": frame["invoice_id"].to_numpy(),
+        "customer_id": frame["customer_id"].to_numpy(),
+        "issue_date": frame["issue_date"].to_numpy(), "due_date": frame["due_date"].to_numpy(),
+        "amount": amount, "currency": "reference invoices",
+        "segment": frame["segment"].to_numpy(),
+        "escalated_at": ended.where(outcome == "escalated").to_numpy(),
+        "written_off_at": ended.where(outcome == "written_off").to_numpy()})
+    paid = outcome == "paid"
+    payments = pd.DataFrame({"invoice_id": invoices["invoice_id"].to_numpy()[paid],
+                             "paid_at": ended.to_numpy()[paid], "amount": amount[paid]})
+    customers = pd.DataFrame({"customer_id": pd.unique(invoices["customer_id"])})
+    table = aging(Portfolio(customers, invoices, payments=payments), as_of, by="segment",
+                  include_escalated=False).frame
+    return table[["segment", "bucket", "count", "amount"]]
+
+
+def _aging_comparison(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> pd.DataFrame:
+    """Observed vs simulated aging per segment (and all): open invoices by bucket and each
+    bucket's share of the segment's open amount (simulated: mean over replicates)."""
+    keys = ["segment", "bucket"]
+    sim = pd.concat(simulated).groupby(keys, sort=False)[["count", "amount"]].sum() / len(
+        simulated)
+    both = observed.set_index(keys)[["count", "amount"]].join(
+        sim, lsuffix="_observed", rsuffix="_simulated", how="outer").fillna(0.0)
+    total = both.groupby(level="bucket", sort=False).sum()
+    total.index = pd.MultiIndex.from_product([["all"], total.index], names=keys)
+    both = pd.concat([total, both]).reset_index()
+    out = both[keys].copy()
+    for side in ("observed", "simulated"):
+        amount = both[f"amount_{side}"]
+        open_amount = amount.groupby(both["segment"]).transform("sum")
+        out[f"{side}_invoices"] = both[f"count_{side}"]
+        out[f"{side}_share"] = amount / open_amount.where(open_amount > 0)
+    out["difference"] = out["simulated_share"] - out["observed_share"]
+    from ..analytics.kpis import BUCKETS
+
+    order = {name: i for i, name in enumerate(("all",) + tuple(SEGMENTS))}
+    order.update({label: i for i, (label, _, _) in enumerate(BUCKETS)})
+    return out.sort_values(keys, key=lambda c: c.map(order), kind="stable").reset_index(
+        drop=True)
 
 
 def _subset(data, keep: np.ndarray):

@@ -1,0 +1,172 @@
+"""Which documented priors a strategy's simulated value rests on, and the twin with one of
+them changed.
+
+The calibration keeps at its documented prior every parameter the history cannot identify
+(:attr:`~collections_lab.lab.calibrate.Calibration.priors_`, carried by the twin as
+:attr:`~collections_lab.lab.twin.Twin.priors`): installment uptake is never estimated, a
+tone or channel never used keeps its default response, a discount never offered keeps its
+default effect. A strategy that pulls such a lever is valued by the twin on the prior
+alone. :func:`relied_priors` lists those parameters for a strategy in a segment;
+:func:`twin_with_prior` returns the twin with one of them multiplied by a factor, which
+:func:`~collections_lab.lab.recommend.recommend` uses to re-run its pick with each
+relied-on prior halved and doubled (:data:`FACTORS`).
+
+Normalisations (the reference channel and segment, against which the estimated effects
+are measured) and definitions are not assumptions about behaviour and are never listed.
+
+Example
+-------
+>>> from collections_lab.strategies import InstallmentOffer, Reminder, Strategy
+>>> s = Strategy("plan", reminders=(Reminder(3), Reminder(14)),
+...              installment=InstallmentOffer(2))
+>>> priors = {"installment_accept_payer": "installment uptake is not estimated",
+...           "channel_effect[email]": "reference channel (tone effects are relative to it)",
+...           "tone_effect[final]": "tone never used"}
+>>> relied_priors(s, "small", priors)
+['installment_accept_payer']
+>>> prior_label("installment_accept_payer", "en")
+'plan uptake by customers who would pay anyway'
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..behaviour import BehaviourModel
+from ..i18n import register, t
+from ..simulate import FIRM_TONES
+from ..strategies import Strategy
+from .calibrate import _split
+
+#: A relied-on prior is re-run halved and doubled.
+FACTORS = (0.5, 2.0)
+
+#: Shares and per-reminder decays: doubling them is capped at 1.
+AT_MOST_ONE = {"installment_accept_defaulter", "installment_accept_payer",
+               "discount_taker_share", "later_reminder_decay"}
+
+#: Reasons (from the calibration) that mark a normalisation or a definition, not a prior
+#: belief about behaviour.
+NOT_ASSUMPTIONS = ("reference", "definition")
+
+register({
+    "en": {
+        "prior[tone_effect]": "response to the '{key}' tone",
+        "prior[channel_effect]": "response to {key} reminders",
+        "prior[segment_response]": "reminder response of segment {key}",
+        "prior[personalisation_lift]": "lift of personalised reminders",
+        "prior[later_reminder_decay]": "effect of second and later reminders",
+        "prior[pulse_decay_days]": "how long a reminder's effect lasts",
+        "prior[discount_boost_per_point]": "response to early-payment discounts",
+        "prior[discount_taker_share]": "share of discount takers in segment {key}",
+        "prior[fee_sensitivity]": "response to late fees",
+        "prior[installment_accept_defaulter]": "plan uptake by customers who would not pay",
+        "prior[installment_accept_payer]": "plan uptake by customers who would pay anyway",
+        "prior[installment_first_delay_days]": "days to a plan's first installment",
+        "prior[churn_firm_reminder]": "churn caused by firm reminders",
+        "prior[churn_unneeded_reminder]": "churn caused by reminders to customers about to pay",
+        "prior[churn_escalated]": "churn caused by escalation",
+        "prior[churn_base]": "base churn of segment {key}",
+    },
+    "es": {
+        "prior[tone_effect]": "respuesta al tono «{key}»",
+        "prior[channel_effect]": "respuesta a recordatorios por {key}",
+        "prior[segment_response]": "respuesta a recordatorios del segmento {key}",
+        "prior[personalisation_lift]": "efecto de personalizar los recordatorios",
+        "prior[later_reminder_decay]": "efecto del segundo recordatorio y siguientes",
+        "prior[pulse_decay_days]": "duración del efecto de un recordatorio",
+        "prior[discount_boost_per_point]": "respuesta a los descuentos por pronto pago",
+        "prior[discount_taker_share]": "proporción de clientes que aprovechan descuentos en "
+                                       "el segmento {key}",
+        "prior[fee_sensitivity]": "respuesta a los recargos por mora",
+        "prior[installment_accept_defaulter]": "aceptación de planes de pago por clientes que "
+                                               "no pagarían",
+        "prior[installment_accept_payer]": "aceptación de planes de pago por clientes que "
+                                           "pagarían de todos modos",
+        "prior[installment_first_delay_days]": "días hasta la primera cuota de un plan",
+        "prior[churn_firm_reminder]": "abandono causado por recordatorios firmes",
+        "prior[churn_unneeded_reminder]": "abandono causado por recordatorios a clientes que "
+                                          "iban a pagar",
+        "prior[churn_escalated]": "abandono causado por el escalado",
+        "prior[churn_base]": "abandono base del segmento {key}",
+    },
+})
+
+
+def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
+    """Parameters of ``priors`` (name → reason, as in ``Calibration.priors_``) that the
+    twin's value of ``strategy`` in ``segment`` depends on, in a stable order.
+
+    A reminder uses its tone, channel, the segment's response, the pulse's duration,
+    personalisation (if named) and the decay of later reminders (from the second); any
+    reminder can annoy a customer about to pay, a firm one more; a discount uses the
+    discount response and the segment's share of takers; an installment offer its uptake
+    and timing; escalation its churn; every strategy the segment's base churn.
+    """
+    names: list[str] = []
+    for k, r in enumerate(strategy.reminders, start=1):
+        names += [f"tone_effect[{r.tone}]", f"channel_effect[{r.channel}]"]
+        if r.personalised:
+            names.append("personalisation_lift")
+        if k > 1:
+            names.append("later_reminder_decay")
+    if strategy.reminders:
+        names += [f"segment_response[{segment}]", "pulse_decay_days", "churn_unneeded_reminder"]
+        if any(r.tone in FIRM_TONES for r in strategy.reminders):
+            names.append("churn_firm_reminder")
+    if strategy.discount is not None:
+        names += ["discount_boost_per_point", f"discount_taker_share[{segment}]"]
+    if strategy.late_fee_rate:
+        names.append("fee_sensitivity")
+    if strategy.installment is not None:
+        names += ["installment_accept_defaulter", "installment_accept_payer",
+                  "installment_first_delay_days"]
+    if strategy.escalation_day is not None:
+        names.append("churn_escalated")
+    names.append(f"churn_base[{segment}]")
+    return [n for n in dict.fromkeys(names)
+            if n in priors and not str(priors[n]).startswith(NOT_ASSUMPTIONS)]
+
+
+def prior_value(model: BehaviourModel, name: str) -> float:
+    """The value of parameter ``name`` (``"field"`` or ``"field[key]"``) in ``model``."""
+    field, key = _split(name)
+    value = getattr(model, field)
+    return float(value[key] if key is not None else value)
+
+
+def scaled_prior(model: BehaviourModel, name: str, factor: float) -> BehaviourModel:
+    """``model`` with parameter ``name`` multiplied by ``factor`` (shares and decays capped
+    at 1, day counts rounded to whole days)."""
+    field, key = _split(name)
+    current = getattr(model, field)
+    old = current[key] if key is not None else current
+    new = old * factor
+    if field in AT_MOST_ONE:
+        new = min(new, 1.0)
+    if isinstance(old, int) and not isinstance(old, bool):
+        new = int(round(new))
+    if key is None:
+        return model.with_params(**{field: new})
+    values = dict(current)
+    values[key] = new
+    return model.with_params(**{field: values})
+
+
+def twin_with_prior(twin, name: str, factor: float):
+    """A copy of ``twin`` (and of its parameter draws) with prior ``name`` × ``factor``."""
+    return replace(twin, model=scaled_prior(twin.model, name, factor),
+                   models=[scaled_prior(m, name, factor) for m in twin.models])
+
+
+def prior_label(name: str, lang: str = "en") -> str:
+    """Plain-language name of a prior parameter (the technical name if none is known)."""
+    field, key = _split(name)
+    label = t(f"prior[{field}]", lang)
+    if label == f"prior[{field}]":
+        return name
+    return label.format(key=key or "")
+
+
+__all__ = ["FACTORS", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+           "twin_with_prior"]
