@@ -162,7 +162,9 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     except ValueError as exc:
         clusters = None
         notes.append(str(exc))
-    alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True)
+    # the payments table gives the alerts their part-payment signal (lateness and order
+    # size come from the payment-times frame)
+    alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True, payments=portfolio.payments)
     validation = scores = None
     if churn:
         split = as_of - pd.DateOffset(months=churn_split_months)
