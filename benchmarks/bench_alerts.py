@@ -20,6 +20,10 @@ import pandas as pd
 
 from collections_lab.analytics.alerts import (
     AlertParams,
+    _chart,
+    _first_alerts,
+    _inputs,
+    _run,
     _truth_frame,
     alert_tradeoff,
     behaviour_alerts,
@@ -350,6 +354,68 @@ def oracle_report(seeds, n: int = 5000) -> None:
     print(markdown(pd.DataFrame(dist)))
 
 
+# -- re-armed chart: several alerts per customer (measured, not adopted) ----------------
+def rearmed_alerts(chart: pd.DataFrame, h: float, min_late: int,
+                   max_alerts: int = 10) -> pd.DataFrame:
+    """Alerts with the chart re-armed after each one: the CUSUM restarts from 0 at the
+    report after an alert (its persistence count too), so a customer can have several
+    alerts over time, each with its own change point and evidence (``alert_number``)."""
+    rounds = []
+    sub = chart
+    for number in range(1, max_alerts + 1):
+        if sub.empty:
+            break
+        sub = _chart(sub.reset_index(drop=True))
+        hit = (sub["S"].to_numpy() > h) & (sub["n_late"].to_numpy() >= min_late)
+        if not hit.any():
+            break
+        first = pd.Series(np.flatnonzero(hit)).groupby(
+            sub["customer_id"].to_numpy()[hit], sort=False).first()
+        rounds.append(_first_alerts(sub, h, min_late).assign(alert_number=number))
+        cut = first.reindex(sub["customer_id"]).to_numpy()
+        sub = sub.loc[np.arange(len(sub)) > np.nan_to_num(cut, nan=np.inf)]
+    return pd.concat(rounds, ignore_index=True) if rounds else pd.DataFrame(
+        columns=["customer_id", "alert_date", "alert_number"])
+
+
+def per_alert_scores(tc: pd.DataFrame, alerts: pd.DataFrame) -> dict:
+    """Precision counted per alert (true: a positive's alert on or after its distress
+    start), per customer (the customer's first alert, as ``evaluate_alerts``), recall
+    (positives with at least one true alert) and the median lead of the first true one."""
+    d = tc.loc[tc["eligible"]]
+    a = alerts.merge(d[["positive", "distress_start", "event_at"]], left_on="customer_id",
+                     right_index=True)
+    true = a["positive"] & (a["alert_date"] >= a["distress_start"])
+    caught = a.loc[true].groupby("customer_id")["alert_date"].min()
+    event, start = d["event_at"].reindex(caught.index), d["distress_start"].reindex(caught.index)
+    lead = (event - caught).dt.days[event.notna() & (event >= start)]
+    falsely = a.loc[~true, "customer_id"].nunique()
+    return {"precision per alert": float(true.mean()) if len(a) else float("nan"),
+            "false-alarm customers": falsely, "recall": len(caught) / int(d["positive"].sum()),
+            "median lead": float(lead.median()) if len(lead) else float("nan"),
+            "alerts": len(a), "alerts per caught positive":
+                float(true.sum() / max(len(caught), 1))}
+
+
+def rearm_report(seeds, n: int = 5000, thresholds=(5, 6, 7, 8, 9, 10)) -> None:
+    """First alert only (the product) against a chart re-armed after each alert."""
+    p = AlertParams()
+    rows = []
+    for seed in seeds:
+        sim = sim_of(seed, n)
+        pt, payments = _inputs(sim.portfolio, AS_OF, None)
+        obs = observations(pt, AS_OF, p)
+        chart = _run(obs, p, pt, payments)
+        tc = _truth_frame(sim.truth, sim.portfolio, obs, p, 1, 60)
+        for h in thresholds:
+            for label, alerts in (("first alert", _first_alerts(chart, h, p.min_late_invoices)),
+                                  ("re-armed", rearmed_alerts(chart, h, p.min_late_invoices))):
+                rows.append({"seed": seed, "h": h, "chart": label,
+                             **per_alert_scores(tc, alerts)})
+    print("## First alert only vs re-armed chart\n")
+    print(markdown(pd.DataFrame(rows)))
+
+
 def speed() -> None:
     sim = simulate(50_000, example_strategies()["nudge_then_firm"], seed=1,
                    start="2023-11-01", end="2026-03-31")
@@ -368,11 +434,16 @@ if __name__ == "__main__":
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--oracle", action="store_true",
                         help="only the oracle's upper bounds (seeds from --seeds)")
+    parser.add_argument("--rearm", action="store_true",
+                        help="only first-alert vs re-armed chart (seeds from --seeds)")
     parser.add_argument("--customers", type=int, default=5000)
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.oracle:
         oracle_report(seeds, args.customers)
+        raise SystemExit
+    if args.rearm:
+        rearm_report(seeds, args.customers)
         raise SystemExit
     figures(seeds)
     if args.speed:
