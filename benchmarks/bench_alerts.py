@@ -20,10 +20,16 @@ import pandas as pd
 
 from collections_lab.analytics.alerts import (
     AlertParams,
+    _amount_reports,
+    _baselines,
     _chart,
     _first_alerts,
     _inputs,
+    _lateness_scale,
+    _partial_reports,
+    _reports,
     _run,
+    _score,
     _truth_frame,
     alert_tradeoff,
     behaviour_alerts,
@@ -36,6 +42,7 @@ from collections_lab.strategies import example_strategies
 
 START, END, AS_OF = "2025-01-01", "2026-06-30", "2026-08-31"
 THRESHOLDS = (3, 5, 7, 8, 9, 10, 11, 12, 14)
+BANDS = (0, 3, 5, 10, 20, 1000)  # nats
 AMOUNT_SD = 0.35  # simulate.invoice_inputs: log amount = log typical + 0.35·N(0, 1) + shift
 COLS = ["precision", "recall", "median_lead_days", "n_alerts", "n_true_alerts",
         "n_positives", "n_eligible", "n_with_event", "share_alert_before_event"]
@@ -325,7 +332,7 @@ def best_recall(curve: pd.DataFrame, precision: float) -> tuple[float, float, fl
 
 def oracle_report(seeds, n: int = 5000) -> None:
     """Print the oracle's figures per seed (markdown, for RESULTS.md)."""
-    rows, dist = [], []
+    rows, dist, bands = [], [], []
     for seed in seeds:
         sim = sim_of(seed, n)
         for label, npay in (("three symptoms", False), ("+ never-pay shift", True)):
@@ -340,6 +347,15 @@ def oracle_report(seeds, n: int = 5000) -> None:
                              "(its precision) ": p8})
             if not npay:
                 k = res["known"].loc[res["known"]["positive"]]
+                ev = evaluate_alerts(behaviour_alerts(sim.portfolio, as_of=AS_OF), sim.truth,
+                                     sim.portfolio)
+                caught = ev.detail.set_index("customer_id")["true_alert"]
+                k = k.assign(caught=caught.reindex(k["customer_id"]).to_numpy(dtype=bool),
+                             band=pd.cut(k["kl"], BANDS))
+                bands.append(k.groupby("band", observed=False).agg(
+                    positives=("kl", "size"), cusum_recall=("caught", "mean"),
+                    median_invoices_after_start=("n_after", "median")).reset_index().assign(
+                    seed=seed))
                 dist.append({"seed": seed, "positives": len(k),
                              "median evidence (nats)": k["kl"].median(),
                              "share < 3 nats": (k["kl"] < 3).mean(),
@@ -352,6 +368,11 @@ def oracle_report(seeds, n: int = 5000) -> None:
     print(markdown(pd.DataFrame(rows)))
     print("\n## Expected evidence per positive (three symptoms, start known)\n")
     print(markdown(pd.DataFrame(dist)))
+    print(f"\n## Recall of the CUSUM (h = {AlertParams().h:g}) by the positive's expected "
+          "evidence (nats)\n")
+    table = pd.concat(bands).assign(band=lambda f: f["band"].astype(str))
+    print(markdown(table[["seed", "band", "positives", "cusum_recall",
+                          "median_invoices_after_start"]]))
 
 
 # -- re-armed chart: several alerts per customer (measured, not adopted) ----------------
@@ -416,6 +437,98 @@ def rearm_report(seeds, n: int = 5000, thresholds=(5, 6, 7, 8, 9, 10)) -> None:
     print(markdown(pd.DataFrame(rows)))
 
 
+# -- a change-point scan matched to the ramp (measured, not adopted) --------------------
+def ramp_reports(sim, p: AlertParams) -> pd.DataFrame:
+    """The detector's own reports (the CUSUM's inputs) with their raw scores: lateness
+    Δz (the reference k taken out), the order-size z, the part-payment indicator and
+    the baseline share p0; plus each invoice's issue date."""
+    pt, payments = _inputs(sim.portfolio, AS_OF, None)
+    obs = observations(pt, AS_OF, p)
+    scale = _lateness_scale(p)
+    mon, _ = _baselines(obs, p, scale)
+    late = _reports(mon, p, scale).assign(signal="lateness", p0=np.nan)
+    late["first"] = ~late.duplicated("invoice_id")
+    late["raw"] = late["dz"] + np.where(late["first"], p.k, 0.0)
+    monitored = pd.unique(mon["customer_id"])
+    amount = _amount_reports(pt, monitored, p)
+    amount = amount.assign(raw=amount["dz"] / p.amount_weight + p.amount_k, first=True,
+                           p0=np.nan)
+    part = _partial_reports(pt, payments, monitored, p, obs.attrs["as_of"])
+    part = part.assign(raw=part["late"].astype(float), first=True, p0=part["before"])
+    cols = ["customer_id", "invoice_id", "date", "signal", "raw", "first", "late", "p0"]
+    r = pd.concat([late[cols], amount[cols], part[cols]], ignore_index=True)
+    r["issue"] = pt.set_index("invoice_id")["issue_date"].reindex(r["invoice_id"]).to_numpy()
+    return r.sort_values(["customer_id", "date", "issue"], kind="stable", ignore_index=True)
+
+
+def ramp_chart(r: pd.DataFrame, a_late: float = 1.5, a_amount: float = 2.0,
+               part_shift: float = 0.35, step_days: int = 30, ramp_days: int = 150):
+    """GLR statistic over candidate starts s every ``step_days``: for each report, the
+    largest Σ over the customer's reports of invoices issued from s of the Gaussian
+    log-likelihood ratio of a mean shift a·severity (severity ramping 0→1 over
+    ``ramp_days`` from s) in the lateness and order-size z, and the Bernoulli ratio of a
+    part-payment share p0 + part_shift·severity; with the symptom count at that start.
+    Amplitudes: order size 0.7 / 0.35 = 2 SDs and part payments +0.35 from the
+    simulator; lateness 1.5 SDs (no closed form on the detector's scale)."""
+    keys = r["customer_id"].to_numpy()
+    issue = r["issue"].to_numpy()
+    signal = r["signal"].to_numpy()
+    raw, first, late = r["raw"].to_numpy(), r["first"].to_numpy(), r["late"].to_numpy()
+    p0 = np.nan_to_num(r["p0"].to_numpy(), nan=0.05)
+    grid = pd.date_range(pd.Timestamp(START) + pd.Timedelta(days=30), AS_OF,
+                         freq=f"{step_days}D").to_numpy()
+    best = np.full(len(r), -np.inf)
+    best_late = np.zeros(len(r))
+    for s in grid:
+        after = issue >= s
+        sev = np.clip(((issue - s) / np.timedelta64(1, "D") + 1) / ramp_days, 0, 1)
+        a_l, a_a = a_late * sev, a_amount * sev
+        p1 = np.minimum(p0 + part_shift * sev, 0.99)
+        inc = np.select([signal == "lateness", signal == "amount"],
+                        [a_l * raw - np.where(first, a_l ** 2 / 2, 0.0),
+                         a_a * raw - a_a ** 2 / 2],
+                        np.where(raw == 1, np.log(p1 / p0), np.log((1 - p1) / (1 - p0))))
+        total = pd.Series(np.where(after, inc, 0.0)).groupby(keys, sort=False).cumsum()
+        count = pd.Series(np.where(after, late, 0)).groupby(keys, sort=False).cumsum()
+        better = total.to_numpy() > best
+        best = np.where(better, total.to_numpy(), best)
+        best_late = np.where(better, count.to_numpy(), best_late)
+    return r.assign(S=np.maximum(best, 0.0), n_late=best_late)
+
+
+def first_hits(chart: pd.DataFrame, h: float, min_late: int) -> pd.DataFrame:
+    """Each customer's first report with S > h and enough symptoms (dates only)."""
+    hit = (chart["S"].to_numpy() > h) & (chart["n_late"].to_numpy() >= min_late)
+    rows = chart.loc[hit].drop_duplicates("customer_id", keep="first")
+    return pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(),
+                         "alert_date": rows["date"].to_numpy()})
+
+
+def ramp_report(seeds, n: int = 5000) -> None:
+    """Best recall at precision >= 0.7 / 0.8 over thresholds: CUSUM vs the ramp scan."""
+    p = AlertParams()
+    rows = []
+    for seed in seeds:
+        sim = sim_of(seed, n)
+        pt, payments = _inputs(sim.portfolio, AS_OF, None)
+        obs = observations(pt, AS_OF, p)
+        tc = _truth_frame(sim.truth, sim.portfolio, obs, p, 1, 60)
+        charts = {"CUSUM (default)": (_run(obs, p, pt, payments), np.arange(6, 14, 0.5)),
+                  "ramp-matched GLR scan": (ramp_chart(ramp_reports(sim, p)),
+                                            np.arange(2, 14, 0.5))}
+        for label, (chart, hs) in charts.items():
+            curve = pd.DataFrame([{"h": h, **_score(tc, first_hits(
+                chart, h, p.min_late_invoices))} for h in hs])
+            for floor in (0.7, 0.8):
+                ok = curve.loc[curve["precision"] >= floor]
+                best = ok.loc[ok["recall"].idxmax()]
+                rows.append({"seed": seed, "detector": label, "precision floor": floor,
+                             "h": best["h"], "precision": best["precision"],
+                             "recall": best["recall"], "median lead": best["median_lead_days"]})
+    print("## CUSUM vs a change-point scan matched to the 150-day ramp\n")
+    print(markdown(pd.DataFrame(rows)))
+
+
 def speed() -> None:
     sim = simulate(50_000, example_strategies()["nudge_then_firm"], seed=1,
                    start="2023-11-01", end="2026-03-31")
@@ -436,6 +549,8 @@ if __name__ == "__main__":
                         help="only the oracle's upper bounds (seeds from --seeds)")
     parser.add_argument("--rearm", action="store_true",
                         help="only first-alert vs re-armed chart (seeds from --seeds)")
+    parser.add_argument("--ramp", action="store_true",
+                        help="only CUSUM vs a ramp-matched change-point scan")
     parser.add_argument("--customers", type=int, default=5000)
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -444,6 +559,9 @@ if __name__ == "__main__":
         raise SystemExit
     if args.rearm:
         rearm_report(seeds, args.customers)
+        raise SystemExit
+    if args.ramp:
+        ramp_report(seeds, args.customers)
         raise SystemExit
     figures(seeds)
     if args.speed:
