@@ -1,5 +1,7 @@
-"""Behaviour-change alerts against simulated truth: figures, trade-off curve, ablations, and
-an oracle's upper bound (``--oracle``).
+"""Behaviour-change alerts against simulated truth: figures, trade-off curve, ablations; an
+oracle's upper bounds (``--oracle``), first alert vs a re-armed chart (``--rearm``) and a
+change-point scan matched to the distress ramp (``--ramp``). The last three use the
+simulator's and the detector's private helpers on purpose: they measure, they ship nothing.
 
 Detector: one CUSUM over lateness, order size and part payments (``AlertParams``).
 Run by hand (not in CI): ``.venv/bin/python benchmarks/bench_alerts.py``. Simulates
@@ -293,7 +295,7 @@ def oracle(sim, seed: int, as_of=AS_OF, pseudo_draws: int = 5, scan_days: int = 
     # a scan cannot use the true severity of a positive's episode: the null multiplier
     # of its invoices is recovered from the truth (its own baseline), then treated as a
     # negative's under every candidate start
-    rows = _episode_rows(scan, _null_baseline(inv, sim), as_of).assign(positive=False)
+    rows = _episode_rows(scan, _null_baseline(inv), as_of).assign(positive=False)
     llr = _evidence(rows, curves, never_pay_shift, expected=False).groupby("hyp")["llr"].sum()
     scan["llr"] = llr.reindex(scan["hyp"]).fillna(0.0).to_numpy()
     best = scan.groupby("customer_id").agg(llr=("llr", "max"), positive=("positive", "first"))
@@ -301,14 +303,15 @@ def oracle(sim, seed: int, as_of=AS_OF, pseudo_draws: int = 5, scan_days: int = 
     return {"known": known, "scan": best.reset_index()}
 
 
-def _null_baseline(inv: pd.DataFrame, sim) -> pd.DataFrame:
+def _null_baseline(inv: pd.DataFrame) -> pd.DataFrame:
     """Invoices with the episode taken out of the simulator's inputs (the customer's own
     baseline: hazard multiplier and never-pay probability without distress)."""
     model = BehaviourModel()
     sev = inv["severity"].to_numpy()
     out = inv.copy()
     out["mult"] = inv["mult"] * np.exp(-model.distress_frailty_shift * sev)
-    logit_q = np.log(inv["never_p"] / (1 - inv["never_p"])) - model.distress_never_pay_shift * sev ** 2
+    logit_q = (np.log(inv["never_p"] / (1 - inv["never_p"]))
+               - model.distress_never_pay_shift * sev ** 2)
     out["never_p"] = 1 / (1 + np.exp(-logit_q))
     return out
 
@@ -324,6 +327,7 @@ def tradeoff(hyp: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_recall(curve: pd.DataFrame, precision: float) -> tuple[float, float, float]:
+    """Highest recall with precision >= ``precision``: (recall, its precision, threshold)."""
     ok = curve.loc[curve["precision"] >= precision]
     if ok.empty:
         return float("nan"), float("nan"), float("nan")
