@@ -147,3 +147,12 @@ def test_recalibration_options_are_checked():
 def test_tenure_is_capped(sim):
     feats = churn_features(sim.portfolio, "2025-09-30")
     assert feats["tenure_days"].max() == TENURE_CAP_DAYS
+
+
+def test_tenure_beyond_training_is_not_extrapolated(sim):
+    snaps = churn_snapshots(sim.portfolio, ["2024-06-30", "2024-07-31"])
+    model = ChurnModel(recalibrate=None).fit(None, snapshots=snaps)
+    assert model.tenure_max_ == snaps["tenure_days"].max() < TENURE_CAP_DAYS
+    later = churn_features(sim.portfolio, "2025-06-30")
+    longest = later.assign(tenure_days=model.tenure_max_)
+    np.testing.assert_allclose(model.predict_proba(later), model.predict_proba(longest))

@@ -232,7 +232,8 @@ class ChurnModel:
     ``None``) re-maps the log-odds on the last ``recalibration_months`` labelled cutoffs
     (see the module docstring); fitted: ``recalibration_`` (intercept, slope),
     ``recalibration_window_`` (first cutoff of the window), ``window_rate_`` (its churn
-    rate). Example: ``ChurnModel(recalibrate="platt").fit(portfolio, as_of="2025-12-31")``.
+    rate), ``tenure_max_`` (longest tenure in training: longer tenures are scored as it).
+    Example: ``ChurnModel(recalibrate="platt").fit(portfolio, as_of="2025-12-31")``.
     """
 
     horizon_days: int = 90
@@ -247,6 +248,7 @@ class ChurnModel:
     recalibration_: tuple[float, float] = (0.0, 1.0)
     recalibration_window_: pd.Timestamp | None = None
     window_rate_: float = float("nan")
+    tenure_max_: float = float("inf")
 
     def fit(self, portfolio, as_of=None, start=None, snapshots: pd.DataFrame | None = None
             ) -> ChurnModel:
@@ -267,6 +269,7 @@ class ChurnModel:
                              "churned): cannot learn churn risk")
         self.estimator_ = _estimator(self.model, self.random_state)
         self.estimator_.fit(snapshots[list(FEATURES)].to_numpy(dtype=float), y)
+        self.tenure_max_ = float(snapshots["tenure_days"].max())
         self.n_train_ = len(y)
         self.base_rate_ = float(y.mean())
         # the most recent labelled cutoffs: their labels are known by the training date
@@ -291,7 +294,11 @@ class ChurnModel:
         """Churn probability of the fitted classifier before recalibration."""
         if self.estimator_ is None:
             raise RuntimeError("ChurnModel is not fitted: call fit() first")
-        return self.estimator_.predict_proba(features[list(FEATURES)].to_numpy(dtype=float))[:, 1]
+        # tenure beyond the longest seen in training is scored as that longest: tenure
+        # moves with calendar time, and a linear model would extrapolate it
+        x = features[list(FEATURES)].assign(
+            tenure_days=features["tenure_days"].clip(upper=self.tenure_max_))
+        return self.estimator_.predict_proba(x.to_numpy(dtype=float))[:, 1]
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """Churn probability for rows of :func:`churn_features` (recalibrated)."""
