@@ -140,8 +140,12 @@ def test_recalibration_options_are_checked():
         ChurnModel(recalibrate="isotonic").fit(None, snapshots=snaps)
     quiet = snaps.assign(churned=np.where(snaps["cutoff"] >= "2025-02-28", False,
                                           snaps["churned"]))
-    with pytest.raises(ValueError, match="recalibration window .* single class"):
-        ChurnModel(recalibration_months=1).fit(None, snapshots=quiet)
+    # nobody churned in the window: the model is kept as fitted, and says why
+    model = ChurnModel(recalibration_months=1).fit(None, snapshots=quiet)
+    assert model.recalibration_ == (0.0, 1.0)
+    assert "not recalibrated" in model.recalibration_note_
+    assert "single class" in model.recalibration_note_
+    np.testing.assert_array_equal(model.predict_proba(quiet), model.raw_proba(quiet))
 
 
 def test_tenure_is_capped(sim):

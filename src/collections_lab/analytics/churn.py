@@ -232,7 +232,9 @@ class ChurnModel:
     ``None``) re-maps the log-odds on the last ``recalibration_months`` labelled cutoffs
     (see the module docstring); fitted: ``recalibration_`` (intercept, slope),
     ``recalibration_window_`` (first cutoff of the window), ``window_rate_`` (its churn
-    rate), ``tenure_max_`` (longest tenure in training: longer tenures are scored as it).
+    rate), ``tenure_max_`` (longest tenure in training: longer tenures are scored as it),
+    ``recalibration_note_`` (why the model was left as fitted, e.g. a window without any
+    churn; empty otherwise).
     Example: ``ChurnModel(recalibrate="platt").fit(portfolio, as_of="2025-12-31")``.
     """
 
@@ -249,6 +251,7 @@ class ChurnModel:
     recalibration_window_: pd.Timestamp | None = None
     window_rate_: float = float("nan")
     tenure_max_: float = float("inf")
+    recalibration_note_: str = ""
 
     def fit(self, portfolio, as_of=None, start=None, snapshots: pd.DataFrame | None = None
             ) -> ChurnModel:
@@ -280,14 +283,17 @@ class ChurnModel:
         self.recalibration_window_ = start
         self.window_rate_ = float(y_win.mean())
         self.recalibration_ = (0.0, 1.0)
+        self.recalibration_note_ = ""
         if self.recalibrate is not None:
             if len(np.unique(y_win)) < 2:
-                raise ValueError(
-                    f"the recalibration window (cutoffs from {start.date()}, {len(y_win)} "
-                    "customer-months) holds a single class: raise recalibration_months or "
-                    "use recalibrate=None")
-            self.recalibration_ = _recalibration_map(self.raw_proba(window), y_win,
-                                                     self.recalibrate)
+                # too few customer-months to recalibrate on: keep the fitted model, say so
+                self.recalibration_note_ = (
+                    f"not recalibrated: the last {self.recalibration_months} training "
+                    f"cutoffs (from {start.date()}, {len(y_win)} customer-months) hold a "
+                    "single class")
+            else:
+                self.recalibration_ = _recalibration_map(self.raw_proba(window), y_win,
+                                                         self.recalibrate)
         return self
 
     def raw_proba(self, features: pd.DataFrame) -> np.ndarray:
@@ -325,7 +331,8 @@ class ChurnValidation(ResultMixin):
     ``base_rate_test`` is calibration-in-the-large (``calibration_in_the_large`` =
     observed − mean predicted, a share); ``calibration`` / ``calibration_raw`` the
     reliability tables (quantile bins: mean predicted, observed share), and
-    :meth:`reliability` both side by side.
+    :meth:`reliability` both side by side. ``recalibration_note`` says why the model was
+    not recalibrated, if it was not.
     """
 
     auc: float
@@ -345,6 +352,7 @@ class ChurnValidation(ResultMixin):
     log_loss_raw: float = float("nan")
     base_rate_window: float = float("nan")
     calibration_raw: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    recalibration_note: str = ""
     title = "Churn model, time-based validation"
 
     @property
@@ -466,7 +474,8 @@ def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
         split_date=split,
         calibration=reliability(prob),
         test=test.assign(churn_probability=prob, churn_probability_raw=raw),
-        recalibration=recalibrate,
+        recalibration=recalibrate if not m.recalibration_note_ else None,
+        recalibration_note=m.recalibration_note_,
         mean_predicted=float(prob.mean()),
         mean_predicted_raw=float(raw.mean()),
         brier_raw=float(brier_score_loss(y, raw)),

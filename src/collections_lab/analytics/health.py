@@ -172,7 +172,11 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
             snaps = all_snapshots(portfolio, as_of)
             validation = churn_validation(portfolio, split_date=split, as_of=as_of,
                                           snapshots=snaps)
-            scores = ChurnModel().fit(portfolio, snapshots=snaps).predict(portfolio, as_of=as_of)
+            model = ChurnModel().fit(portfolio, snapshots=snaps)
+            scores = model.predict(portfolio, as_of=as_of)
+            if model.recalibration_note_:
+                notes.append(("Modelo de abandono " if lang == "es" else "Churn model ")
+                             + model.recalibration_note_)
         except ValueError as exc:
             notes.append(("Modelo de abandono no evaluado: " if lang == "es" else
                           "Churn model not evaluated: ") + str(exc))
