@@ -66,3 +66,19 @@ def test_formatted_tables_use_the_language_number_style(sim):
     share = raw["proporción vencida"].iloc[0]
     assert shown["proporción vencida"].iloc[0] == f"{100 * share:.1f} %".replace(".", ",")
     assert "." in shown["cartera"].iloc[0] or len(shown["cartera"].iloc[0]) <= 3
+
+
+def test_health_alerts_use_all_three_signals(sim):
+    from collections_lab.analytics.alerts import behaviour_alerts
+
+    h = portfolio_health(sim.portfolio, as_of="2025-03-31", churn=False)
+    # the same alerts as from the whole portfolio (lateness, order size, part payments)
+    full = behaviour_alerts(sim.portfolio, as_of="2025-03-31").to_frame()
+    pd.testing.assert_frame_equal(h.alerts.to_frame(), full)
+    assert h.alerts.to_frame()["before_partial_share"].notna().all()
+    # without the payments table the part-payment evidence is missing and the chart
+    # grows more slowly: fewer alerts
+    pt = sim.portfolio.payment_times(as_of="2025-03-31")
+    partial = behaviour_alerts(pt, as_of="2025-03-31").to_frame()
+    assert partial["before_partial_share"].isna().all()
+    assert len(partial) < len(full)

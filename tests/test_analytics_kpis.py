@@ -145,6 +145,22 @@ def test_monthly_trends_points_and_flows():
     assert mar["amount_90+"] == 50.0
 
 
+def test_monthly_trends_cei_and_countback_by_hand():
+    frame = monthly_trends(hand_portfolio(), as_of=AS_OF, start="2025-01-01").to_frame()
+    jan, feb, mar = (frame.iloc[i] for i in range(3))
+    # month-end AR: 12-31 e 50 + f 80 + g 60 = 190; 01-31 + b 200 = 390 (a paid);
+    # 02-28 + c 300 = 690; 03-31 b 150 + c 300 + d 400 + e 50 + g 60 = 960 (f written
+    # off 03-01). Not yet due at the month end: b 200, c 300, d 400. Sales: 300, 300, 400.
+    # CEI = (B + S - E) / (B + S - E_current)
+    assert jan["cei"] == pytest.approx(100 * (190 + 300 - 390) / (190 + 300 - 200))
+    assert feb["cei"] == pytest.approx(0.0)  # nothing collected or written off in February
+    assert mar["cei"] == pytest.approx(100 * (690 + 400 - 960) / (690 + 400 - 400))
+    # countback: Dec 2024 sales f 80 + g 60 = 140 (31 days)
+    assert jan["dso_countback"] == pytest.approx(31 + 31 * 90 / 140)  # 390 - Jan 300
+    assert feb["dso_countback"] == pytest.approx(28 + 31 + 31 * 90 / 140)  # 690 - 300 - 300
+    assert mar["dso_countback"] == pytest.approx(31 + 28 + 31 * 260 / 300)
+
+
 def test_by_segment_splits_groups():
     frame = kpi_snapshot(hand_portfolio(), AS_OF, by="segment").to_frame().set_index("segment")
     assert frame.loc["smb", "receivables"] == 150 + 300 + 400

@@ -162,7 +162,9 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     except ValueError as exc:
         clusters = None
         notes.append(str(exc))
-    alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True)
+    # the payments table gives the alerts their part-payment signal (lateness and order
+    # size come from the payment-times frame)
+    alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True, payments=portfolio.payments)
     validation = scores = None
     if churn:
         split = as_of - pd.DateOffset(months=churn_split_months)
@@ -170,7 +172,11 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
             snaps = all_snapshots(portfolio, as_of)
             validation = churn_validation(portfolio, split_date=split, as_of=as_of,
                                           snapshots=snaps)
-            scores = ChurnModel().fit(portfolio, snapshots=snaps).predict(portfolio, as_of=as_of)
+            model = ChurnModel().fit(portfolio, snapshots=snaps)
+            scores = model.predict(portfolio, as_of=as_of)
+            if model.recalibration_note_:
+                notes.append(("Modelo de abandono " if lang == "es" else "Churn model ")
+                             + model.recalibration_note_)
         except ValueError as exc:
             notes.append(("Modelo de abandono no evaluado: " if lang == "es" else
                           "Churn model not evaluated: ") + str(exc))

@@ -216,7 +216,14 @@ def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     fig, axes = _panels(2)
     cal = validation.calibration
     axes[0].plot([0, 1], [0, 1], color="0.6", ls="--")
-    axes[0].plot(cal["mean_predicted"], cal["observed_share"], marker="o")
+    raw = getattr(validation, "calibration_raw", None)
+    if raw is not None and len(raw) and validation.recalibration is not None:
+        axes[0].plot(raw["mean_predicted"], raw["observed_share"], marker="o", color="0.6",
+                     label=t("before_recalibration", lang))
+    axes[0].plot(cal["mean_predicted"], cal["observed_share"], marker="o",
+                 label=t("after_recalibration", lang))
+    if raw is not None and len(raw) and validation.recalibration is not None:
+        axes[0].legend(loc="upper left")
     top = float(max(cal["mean_predicted"].max(), cal["observed_share"].max(), 0.05)) * 1.1
     axes[0].set_xlim(0, min(1, top))
     axes[0].set_ylim(0, min(1, top))

@@ -230,7 +230,8 @@ def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
                    random_state: int = 0, rules: TierRules | None = None) -> Clusters:
     """Data-driven payer clusters (scikit-learn KMeans on standardised features).
 
-    Features: on-time rate, mean days overdue, SD of days late, trend (days per month),
+    Features (:data:`CLUSTER_FEATURES`): on-time rate, mean days overdue, interquartile
+    range of days late (robust to one disputed invoice), trend (days per month),
     log number of invoices; missing spread/trend count as 0, each feature is winsorised
     at its 1st and 99th percentiles before scaling. Customers with fewer than
     ``min_invoices`` assessable invoices are left out (``n_excluded``) rather than forced
