@@ -47,6 +47,7 @@ i18n.register(
             "report.sample": "bundled sample",
             "report.pseudonymised": "customer ids pseudonymised",
             "report.rejected": "rows rejected on loading",
+            "report.download": "Download",
         },
         "es": {
             "report.summary_title": "Resumen ejecutivo",
@@ -55,6 +56,7 @@ i18n.register(
             "report.sample": "muestra incluida",
             "report.pseudonymised": "identificadores de cliente seudonimizados",
             "report.rejected": "filas rechazadas al cargar",
+            "report.download": "Descargar",
         },
     }
 )
@@ -298,6 +300,39 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
                  {METADATA_KEY: record})
     return portfolio
+
+
+#: Environment variable the runner sets in the report kernel: the directory whose files
+#: it publishes beside the HTML (same name as ``runner.FILES_ENV``; not imported from
+#: there because this module must not import papermill).
+FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
+
+
+def report_file(name: str) -> Path:
+    """Where a report writes a file it hands over with its HTML (e.g. ``assignments.csv``).
+
+    Under the runner this is a staging directory: the file is published in
+    ``reports/<report>/`` beside the HTML only if the whole run succeeds (a failed run
+    keeps the previous file) and the index links it. In JupyterLab (no runner) it is
+    ``name`` in the current directory. ``name`` must be a plain file name.
+
+    >>> report_file("assignments.csv").name
+    'assignments.csv'
+    """
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ValueError(f"report_file: {name!r} must be a plain file name like 'out.csv'")
+    folder = os.environ.get(FILES_ENV)
+    return (Path(folder) if folder else Path.cwd()) / name
+
+
+def show_file_link(path, text: str, lang: str = "en") -> None:
+    """Show a link to a file written with :func:`report_file` (relative: it sits beside
+    the report's HTML), with its description; all text is escaped."""
+    name = Path(path).name
+    label = f"{i18n.t('report.download', lang)}: "
+    _display(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
+             f"{html.escape(name)}</a> — {html.escape(text)}</p>",
+             f"{label}{name} — {text}")
 
 
 def report_record(as_of, **extra) -> None:
