@@ -63,7 +63,8 @@ register({
                       "ids, because it is an operational file, even when the report "
                       "pseudonymises them.",
            "xa_arm": "arm", "xa_customers": "customers", "xa_share": "share",
-           "xa_planned": "planned share", "xa_description": "what it does", "xa_reminders": "reminder days",
+           "xa_planned": "planned share", "xa_description": "what it does",
+           "xa_reminders": "reminder days",
            "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
            "xa_segment": "segment"},
     "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
@@ -81,7 +82,8 @@ register({
                       "reales de los clientes, porque es un archivo operativo, aunque el "
                       "informe los seudonimice.",
            "xa_arm": "brazo", "xa_customers": "clientes", "xa_share": "proporción",
-           "xa_planned": "proporción prevista", "xa_description": "qué hace", "xa_reminders": "días de recordatorio",
+           "xa_planned": "proporción prevista", "xa_description": "qué hace",
+           "xa_reminders": "días de recordatorio",
            "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
            "xa_segment": "segmento"},
 })
