@@ -58,6 +58,21 @@ def test_stock_lab_template_would_fetch_from_cdn():
         ('<img src="http://example.com/a.png">', "network"),
         ("<style>@import url('https://fonts.example/f.css');</style>", "remote"),
         ('<div style="background: url(https://x.example/b.png)"></div>', "remote"),
+        ("<img src=x onerror=alert(1)>", "event handler"),
+        ('<body onload="alert(1)">', "event handler"),
+        ('<svg><a href="x" onMouseOver="alert(1)">x</a></svg>', "event handler"),
+        ('<a href="javascript:alert(1)">x</a>', "script URL"),
+        ('<a href="java&#x09;script:alert(1)">x</a>', "script URL"),  # tab in the scheme
+        ('<form action=" JavaScript:alert(1)"><button>go</button></form>', "script URL"),
+        ('<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>', "srcdoc"),
+        ('<iframe src="page.html"></iframe>', "<iframe> element"),
+        ('<object data="movie.swf"></object>', "<object> element"),
+        ('<embed src="movie.swf">', "<embed> element"),
+        ('<video poster="https://x.example/p.png"></video>', "network"),
+        ('<input type="image" src="//x.example/b.png">', "network"),
+        ('<base href="https://x.example/">', "network"),
+        ('<a href="data:text/html,hello">x</a>', "data URL"),
+        ('<meta http-equiv="Refresh" content="0; url=https://x.example">', "redirect"),
     ],
 )
 def test_check_static_flags_what_would_load_or_run(snippet, expected):
