@@ -4,7 +4,8 @@ nbconvert's ``lab`` template loads require.js and MathJax from a CDN and inlines
 276 KB of JupyterLab CSS. A stakeholder report needs none of that: this module renders
 the notebook with a small template that extends ``lab`` (so every output keeps its usual
 markup) but drops every ``<script>`` block and replaces the JupyterLab stylesheet with a
-compact one (a few KB). Code cells, input prompts and output prompts are excluded;
+compact one (a few KB). Code cells, input prompts and output prompts are excluded, and
+so are markdown cells tagged for another language (``lang-es`` in an English report);
 stderr streams (warnings) are left out of the HTML and counted, and stay visible in the
 executed notebook kept beside the report. Figures are embedded as base64 PNG by the
 kernel, so the page needs no other file; they are re-encoded with a 256-colour palette
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import nbformat
+
+from ..i18n import LANGUAGES
 
 # The one place an offline template lives. It extends nbconvert's lab template, empties
 # the blocks that emit <script> tags (require.js, MathJax, mermaid, widgets) and gives
@@ -81,6 +84,8 @@ blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--lin
 #: Cell tags that drop a whole cell / all its outputs from the HTML (as in Jupyter Book).
 REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
 REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
+#: A cell tagged ``lang-en`` / ``lang-es`` appears only in the report of that language.
+LANG_TAG_PREFIX = "lang-"
 
 #: Attributes holding an address (fetched, navigated to or submitted to).
 _URL_ATTRS = ("src", "href", "data", "action", "formaction", "poster", "background",
@@ -164,7 +169,9 @@ def _exporter(lang: str):
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    # a cell tagged for another language (``lang-es`` in an English report) is left out
+    others = {f"{LANG_TAG_PREFIX}{other}" for other in LANGUAGES if other != lang}
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS) | others
     config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
     return HTMLExporter(
         config=config,
