@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..assignment import Experiment, assign
-from ..i18n import format_number, register, t
+from ..i18n import format_number, format_pct, register, t
 from ..results import ResultMixin
 from ..strategies import Strategy, load_strategies
 from .data import ExperimentData
@@ -235,7 +235,7 @@ class AssignmentPlan(ResultMixin):
         total = int(n.sum())
         counts = ", ".join(
             f"{arm} {format_number(int(n.get(arm, 0)), 0, lang)} "
-            f"({format_number(100 * n.get(arm, 0) / max(total, 1), 1, lang)} %)"
+            f"({format_pct(n.get(arm, 0) / max(total, 1), 1, lang)})"
             for arm in self.experiment.arm_names)
         strat = (t("xa_stratified", lang).format(col=self.experiment.stratify_by)
                  if self.experiment.stratify_by else "")

@@ -10,8 +10,14 @@ timeout (nbclient's ``CellTimeoutError``), the kernel dying (``DeadKernelError``
 unknown parameter, a missing notebook or data file, an HTML page that would not be
 static — never touches the last good HTML: the partly executed notebook is kept as
 ``<report>.failed.ipynb`` and the run is recorded as failed, with the error, in
-``reports/runs.json`` and ``reports/index.html``. Re-running the same report simply
-replaces its files; nothing accumulates except run records (capped).
+``reports/runs.json`` and ``reports/index.html``. SIGTERM (a scheduler's timeout) and
+Ctrl-C end a run the same way and are then re-raised (:class:`ReportTerminated`).
+
+Publishing is all or none: the page, the executed notebook and the files the notebook
+handed over (written to :func:`~collections_lab.reporting.notebook.report_file`, e.g. the
+design report's ``assignments.csv``) are staged, then renamed into ``reports/<report>/``
+with the HTML last; if a rename fails the replaced files are put back. Re-running the
+same report simply replaces its files; nothing accumulates except run records (capped).
 
 Example
 -------
