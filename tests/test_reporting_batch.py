@@ -82,3 +82,35 @@ def test_index_language_defaults_to_english_and_follows_the_latest_batch():
     runs.append({**runs[0], "index_lang": None})  # a single report run keeps the language
     assert index_language(runs) == "es"
     assert '<html lang="en">' in render_index(runs, lang="en")
+
+
+def test_sigterm_stops_a_parallel_batch_and_records_every_run(tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "batch.yml"
+    path.write_text(
+        f"notebooks_dir: {FIXTURES}\nreports_dir: out\njobs: 2\n"
+        "reports:\n"
+        "  - {notebook: fixture_report, report: one, parameters: {sleep: 60}}\n"
+        "  - {notebook: fixture_report, report: two, parameters: {sleep: 60}}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "collections_lab.cli", "run-batch",
+                             str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=os.environ.copy())
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 90
+    while len(list(out.glob("*/.*.running-*"))) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.3)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    runs = json.loads((out / "runs.json").read_text())["runs"]
+    assert sorted((r["report"], r["error_kind"]) for r in runs) == [
+        ("one", "terminated"), ("two", "terminated")]
+    assert not [p for p in out.rglob("*") if ".running-" in p.name or p.name.endswith(".tmp")]
