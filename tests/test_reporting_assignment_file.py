@@ -116,3 +116,16 @@ def test_currency_restricts_customers_and_assignments(portfolio):
     assert portfolio_in_currency(portfolio, None) is portfolio
     with pytest.raises(ValueError, match="no invoice in 'XXX'"):
         portfolio_in_currency(portfolio, "XXX")
+
+
+def test_report_tables_are_labelled_in_the_report_language():
+    from collections_lab.experiments.report import labelled
+
+    baseline = pd.DataFrame({"quantity": ["invoices", "design_effect"],
+                             "value": [7705.0, 2.783456], "unlabelled": ["x", "y"]})
+    es = labelled(baseline, "es", 3)
+    assert list(es.columns) == ["magnitud", "valor", "unlabelled"]  # nothing dropped
+    assert list(es["magnitud"]) == ["facturas", "efecto de diseño"]
+    assert es["valor"].tolist() == [7705.0, 2.783]
+    assert list(labelled(baseline, "en").columns)[:2] == ["quantity", "value"]
+    assert baseline["value"].iloc[1] == 2.783456  # the caller's frame is untouched

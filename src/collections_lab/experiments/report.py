@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..assignment import Experiment, assign
-from ..i18n import format_number, format_pct, register, t
+from ..i18n import LABELS, format_number, format_pct, register, t
 from ..results import ResultMixin
 from ..strategies import Strategy, load_strategies
 from .data import ExperimentData
@@ -66,7 +66,25 @@ register({
            "xa_planned": "planned share", "xa_description": "what it does",
            "xa_reminders": "reminder days",
            "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
-           "xa_segment": "segment"},
+           "xa_segment": "segment",
+           **{f"xt_{k}": v for k, v in {
+               "quantity": "quantity", "value": "value", "metric": "metric",
+               "effect": "effect", "alpha": "alpha", "power": "power",
+               "invoices_per_arm": "invoices per arm", "customers_per_arm": "customers per arm",
+               "design_effect": "design effect", "events": "payment events", "weeks": "weeks",
+               "method": "method", "invoices": "invoices", "customers": "customers",
+               "invoices_per_customer": "invoices per customer",
+               "invoices_per_week": "invoices per week",
+               "p_paid_by_due_d": "share paid by due + d", "rmst_days": "restricted mean days",
+               "p_paid_by_horizon": "share paid by the horizon",
+               "resolved_share": "share resolved by due + d",
+               "rmst_variance_per_invoice": "variance of days per invoice",
+               "arm": "arm", "label": "metric", "estimate": "estimate",
+               "control_estimate": "control", "ci_low": "95% CI low",
+               "ci_high": "95% CI high", "p_value": "p-value", "p_holm": "p (Holm)",
+               "p_bh": "p (BH)", "ci_narrowing": "CI narrowed by adjustment",
+               "n_customers": "customers", "n_invoices": "invoices", "segment": "segment",
+               "expected": "expected", "share": "share"}.items()}},
     "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
                          "vencimiento + {d} días (hoy {base} de cada 100) con {power} % de "
                          "potencia se necesitan unas {n} facturas por brazo ({c} clientes), "
@@ -85,7 +103,26 @@ register({
            "xa_planned": "proporción prevista", "xa_description": "qué hace",
            "xa_reminders": "días de recordatorio",
            "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
-           "xa_segment": "segmento"},
+           "xa_segment": "segmento",
+           **{f"xt_{k}": v for k, v in {
+               "quantity": "magnitud", "value": "valor", "metric": "métrica",
+               "effect": "efecto", "alpha": "alfa", "power": "potencia",
+               "invoices_per_arm": "facturas por brazo", "customers_per_arm": "clientes por brazo",
+               "design_effect": "efecto de diseño", "events": "eventos de pago",
+               "weeks": "semanas", "method": "método", "invoices": "facturas",
+               "customers": "clientes", "invoices_per_customer": "facturas por cliente",
+               "invoices_per_week": "facturas por semana",
+               "p_paid_by_due_d": "proporción pagada al vencimiento + d",
+               "rmst_days": "días medios restringidos",
+               "p_paid_by_horizon": "proporción pagada al horizonte",
+               "resolved_share": "proporción resuelta al vencimiento + d",
+               "rmst_variance_per_invoice": "varianza de días por factura",
+               "arm": "brazo", "label": "métrica", "estimate": "estimación",
+               "control_estimate": "control", "ci_low": "IC 95 % inferior",
+               "ci_high": "IC 95 % superior", "p_value": "valor p", "p_holm": "p (Holm)",
+               "p_bh": "p (BH)", "ci_narrowing": "IC reducido por el ajuste",
+               "n_customers": "clientes", "n_invoices": "facturas", "segment": "segmento",
+               "expected": "esperado", "share": "proporción"}.items()}},
 })
 
 
@@ -164,6 +201,30 @@ def portfolio_in_currency(portfolio, currency: str | None):
     if len(asg):
         asg = asg.loc[asg["customer_id"].isin(out.customers["customer_id"])]
     return replace(out, assignments=asg, load_report=portfolio.load_report)
+
+
+def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
+    """A report copy of a design or readout table: headers (and the baseline's
+    quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
+    keep their name; nothing is dropped."""
+    out = frame.copy()
+    if "quantity" in out:
+        out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(decimals)
+    return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
+                               if f"xt_{c}" in LABELS["en"]})
+
+
+READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
+                   "ci_high", "p_value", "p_holm", "p_bh", "ci_narrowing", "n_customers",
+                   "n_invoices"]
+
+
+def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
+    """The readout's effects for the report: metric label first, headers in ``lang``."""
+    frame = readout.to_frame()
+    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
 
 
 def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
