@@ -178,10 +178,11 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
     ]
     runs: list[RunResult] = []
     if jobs == 1 or len(kwargs) == 1:
-        for kw in kwargs:
-            runs.append(run_report(**kw))
-            if on_result:
-                on_result(runs[-1])
+        with sigterm_as_interrupt():  # also between two reports: stop, do not die
+            for kw in kwargs:
+                runs.append(run_report(**kw))
+                if on_result:
+                    on_result(runs[-1])
     else:
         # Separate processes (spawned, not forked): each papermill run owns its event loop
         # and kernel; the run log is shared under a file lock.
