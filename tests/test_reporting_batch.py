@@ -31,6 +31,7 @@ def test_weekly_batch_lists_the_five_reports():
         ("reports: [a, a]", "used twice: \\['a'\\]"),
         ("reports: [{report: x}]", "reports\\[1\\]: expected a notebook"),
         ("reports: [a\n", "not valid YAML"),
+        ("lang: fr\nreports: [a]", "lang: 'fr' is not a report language"),
     ],
 )
 def test_bad_batch_files_name_the_problem(tmp_path, text, message):
@@ -43,7 +44,7 @@ def test_bad_batch_files_name_the_problem(tmp_path, text, message):
 def test_batch_runs_all_and_fails_if_any_failed(tmp_path):
     path = tmp_path / "batch.yml"
     path.write_text(
-        f"notebooks_dir: {FIXTURES}\nreports_dir: out\n"
+        f"notebooks_dir: {FIXTURES}\nreports_dir: out\nlang: es\n"
         "parameters: {as_of: 2025-02-28}\n"
         "reports:\n"
         "  - fixture_report_with_typo_missing\n"
@@ -57,8 +58,59 @@ def test_batch_runs_all_and_fails_if_any_failed(tmp_path):
     assert (tmp_path / "out" / "minimal_es" / "minimal_es.html").exists()
     assert result.runs[1].parameters == {"as_of": "2025-02-28"}  # YAML date -> ISO text
     assert '<html lang="es">' in (tmp_path / "out" / "minimal_es" / "minimal_es.html").read_text()
+    # the batch's lang sets the index's labels and <html lang>
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert '<html lang="es">' in index and "<th>Informe</th>" in index
+    assert '<span class="failed">fallido</span>' in index and "Historial de ejecuciones" in index
     frame = result.to_frame()
     assert list(frame["report"]) == ["fixture_report_with_typo_missing", "minimal_report",
                                      "minimal_es"]
     with pytest.raises(ReportError, match="no report named"):
         run_batch(path, only=["nope"])
+
+
+def test_index_language_defaults_to_english_and_follows_the_latest_batch():
+    from collections_lab.reporting.index import index_language, render_index
+
+    runs = [{"report": "a", "status": "ok", "html": "a/a.html", "duration_s": 1.5}]
+    page = render_index(runs)
+    assert '<html lang="en">' in page and "<th>Report</th>" in page and "1.5 s" in page
+    runs.append({**runs[0], "index_lang": "es"})
+    assert index_language(runs) == "es"
+    page = render_index(runs)
+    assert '<html lang="es">' in page and "1,5 s" in page and "Informes de cobranza" in page
+    runs.append({**runs[0], "index_lang": None})  # a single report run keeps the language
+    assert index_language(runs) == "es"
+    assert '<html lang="en">' in render_index(runs, lang="en")
+
+
+def test_sigterm_stops_a_parallel_batch_and_records_every_run(tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "batch.yml"
+    path.write_text(
+        f"notebooks_dir: {FIXTURES}\nreports_dir: out\njobs: 2\n"
+        "reports:\n"
+        "  - {notebook: fixture_report, report: one, parameters: {sleep: 60}}\n"
+        "  - {notebook: fixture_report, report: two, parameters: {sleep: 60}}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "collections_lab.cli", "run-batch",
+                             str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=os.environ.copy())
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 90
+    while len(list(out.glob("*/.*.running-*"))) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.3)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    runs = json.loads((out / "runs.json").read_text())["runs"]
+    assert sorted((r["report"], r["error_kind"]) for r in runs) == [
+        ("one", "terminated"), ("two", "terminated")]
+    assert not [p for p in out.rglob("*") if ".running-" in p.name or p.name.endswith(".tmp")]

@@ -58,6 +58,21 @@ def test_stock_lab_template_would_fetch_from_cdn():
         ('<img src="http://example.com/a.png">', "network"),
         ("<style>@import url('https://fonts.example/f.css');</style>", "remote"),
         ('<div style="background: url(https://x.example/b.png)"></div>', "remote"),
+        ("<img src=x onerror=alert(1)>", "event handler"),
+        ('<body onload="alert(1)">', "event handler"),
+        ('<svg><a href="x" onMouseOver="alert(1)">x</a></svg>', "event handler"),
+        ('<a href="javascript:alert(1)">x</a>', "script URL"),
+        ('<a href="java&#x09;script:alert(1)">x</a>', "script URL"),  # tab in the scheme
+        ('<form action=" JavaScript:alert(1)"><button>go</button></form>', "script URL"),
+        ('<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>', "srcdoc"),
+        ('<iframe src="page.html"></iframe>', "<iframe> element"),
+        ('<object data="movie.swf"></object>', "<object> element"),
+        ('<embed src="movie.swf">', "<embed> element"),
+        ('<video poster="https://x.example/p.png"></video>', "network"),
+        ('<input type="image" src="//x.example/b.png">', "network"),
+        ('<base href="https://x.example/">', "network"),
+        ('<a href="data:text/html,hello">x</a>', "data URL"),
+        ('<meta http-equiv="Refresh" content="0; url=https://x.example">', "redirect"),
     ],
 )
 def test_check_static_flags_what_would_load_or_run(snippet, expected):
@@ -106,3 +121,43 @@ def test_figures_are_compressed_but_the_notebook_keeps_originals():
     image = Image.open(io.BytesIO(base64.b64decode(embedded)))
     assert image.size == Image.open(io.BytesIO(buf.getvalue())).size
     assert export_html(nb, compress_figures=False).html.count(original) == 1
+
+
+def test_cells_of_the_other_language_are_left_out():
+    nb = new_notebook()
+    en = new_markdown_cell("## Receivables\n\nEnglish prose.")
+    en.metadata["tags"] = ["lang-en"]
+    es = new_markdown_cell("## Cartera\n\nTexto en español.")
+    es.metadata["tags"] = ["lang-es"]
+    nb.cells = [new_markdown_cell("# Both"), en, es]
+    english, spanish = export_html(nb, lang="en").html, export_html(nb, lang="es").html
+    assert "English prose" in english and "Texto en español" not in english
+    assert "Texto en español" in spanish and "English prose" not in spanish
+    assert "Both" in english and "Both" in spanish  # untagged cells are in every language
+
+
+def test_summary_title_per_language_and_figure_alt_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from collections_lab.reporting.notebook import figure_alt_text, summary_html
+
+    title = {"en": "Cox model", "es": "Modelo de Cox"}
+    assert "<h2>Modelo de Cox</h2>" in summary_html(["x"], "es", title=title)
+    assert "<h2>Cox model</h2>" in summary_html(["x"], "en", title=title)
+    fig, axes = plt.subplots(1, 2)
+    axes[0].plot([0, 1], label="control")
+    axes[0].plot([1, 0], label="<b>firm</b>")
+    axes[0].legend()
+    axes[0].set_ylabel("Proporción aún sin pagar")
+    axes[0].set_xlabel("Días")
+    axes[1].set_title("Calibración")
+    axes[1].plot([0, 1])
+    assert figure_alt_text(fig, "es") == (
+        "Proporción aún sin pagar por Días (control, <b>firm</b>); Calibración")
+    plt.close(fig)
+    empty, _ = plt.subplots()
+    assert figure_alt_text(empty, "es") == "Figura"
+    plt.close(empty)

@@ -169,3 +169,100 @@ def test_report_kernels_draw_inline_whatever_the_schedulers_backend(monkeypatch)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     manager = _kernel_manager_class()(kernel_name="python3")
     assert manager.kernel_spec.env["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+
+
+def test_sigterm_records_failure_cleans_up_and_keeps_last_good(good, tmp_path):
+    # Airflow stops a timed-out task with SIGTERM: the run must end like Ctrl-C would.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    reports = tmp_path / "reports"
+    shutil.copytree(good[0], reports)
+    html = reports / "fixture_report" / "fixture_report.html"
+    before = (_sha(html), _sha(html.with_suffix(".ipynb")))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collections_lab.cli", "report", "fixture_report",
+         "-p", "sleep", "60", "--notebooks", str(FIXTURES), "--reports-dir", str(reports)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.monotonic() + 60
+    while not list((reports / "fixture_report").glob(".*.running-*")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run never started"
+        time.sleep(0.2)
+    time.sleep(1.5)  # the kernel is now inside time.sleep(60)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert "SIGTERM" in err
+    assert (_sha(html), _sha(html.with_suffix(".ipynb"))) == before
+    leftovers = [p.name for p in reports.rglob("*") if ".running-" in p.name
+                 or p.name.endswith(".tmp")]
+    assert leftovers == []
+    runs = json.loads((reports / "runs.json").read_text())["runs"]
+    assert runs[-1]["status"] == "failed" and runs[-1]["error_kind"] == "terminated"
+    assert (reports / "fixture_report" / "fixture_report.failed.ipynb").exists()
+    assert "showing the last good report" in (reports / "index.html").read_text()
+
+
+def test_failure_in_the_middle_of_publishing_leaves_the_old_pair(good, tmp_path, monkeypatch):
+    # The notebook is renamed before the HTML: if the HTML rename fails, the new
+    # notebook must not stay beside the old page.
+    from collections_lab.reporting import runner
+
+    reports = tmp_path / "reports"
+    shutil.copytree(good[0], reports)
+    html = reports / "fixture_report" / "fixture_report.html"
+    before = (_sha(html), _sha(html.with_suffix(".ipynb")))
+    real = runner._replace
+
+    def failing(src, dst):
+        if str(dst).endswith(".html"):
+            raise OSError("disk full (simulated)")
+        return real(src, dst)
+
+    monkeypatch.setattr(runner, "_replace", failing)
+    result = run_report("fixture_report", {"customer": "Other Ltd"}, notebooks_dir=FIXTURES,
+                        reports_dir=reports, timeout=60)
+    assert result.status == "failed" and "disk full" in result.error
+    assert (_sha(html), _sha(html.with_suffix(".ipynb"))) == before
+    assert (reports / "fixture_report" / "fixture_report.failed.ipynb").exists()
+    assert not [p for p in reports.rglob("*") if p.name.endswith(".tmp")
+                or ".running-" in p.name]
+
+
+def test_files_the_notebook_hands_over_are_published_and_linked(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell("rows = 3")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Hand-over"),
+        params,
+        nbformat.v4.new_code_cell(
+            "from collections_lab.reporting.notebook import report_file, show_file_link\n"
+            "path = report_file('out.csv')\n"
+            "path.write_text('a\\n' + '\\n'.join(map(str, range(rows))) + '\\n')\n"
+            "show_file_link(path, 'the rows')"),
+    ]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "handover.ipynb")
+    reports = tmp_path / "reports"
+    result = run_report("handover", {"rows": 2}, notebooks_dir=folder, reports_dir=reports,
+                        timeout=60)
+    assert result.ok, result.error
+    assert (reports / "handover" / "out.csv").read_text() == "a\n0\n1\n"
+    assert result.files == {"out.csv": "handover/out.csv"}
+    assert '<a href="out.csv">out.csv</a>' in (reports / result.html).read_text()
+    assert 'href="handover/out.csv"' in (reports / "index.html").read_text()
+    # a failed run keeps the published file as it was
+    failed = run_report("handover", {"rows": "x"}, notebooks_dir=folder, reports_dir=reports,
+                        timeout=60)
+    assert not failed.ok
+    assert (reports / "handover" / "out.csv").read_text() == "a\n0\n1\n"
+    assert not [p for p in reports.rglob("*") if p.name.endswith(".tmp")]

@@ -10,7 +10,8 @@ Examples
     collections-lab sample-data --out data/sample --seed 7
 
 Exit status: 0 when every report succeeded, 1 when any failed (details in
-``reports/index.html`` and on stderr), 2 for a usage error.
+``reports/index.html`` and on stderr), 2 for a usage error, 130 when interrupted
+(Ctrl-C) and 143 when stopped by SIGTERM (both recorded as failed runs).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _cmd_sample(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``collections-lab`` console script; returns the exit status."""
-    from .reporting.runner import ReportError
+    from .reporting.runner import ReportError, ReportTerminated
 
     args = _parser().parse_args(argv)
     commands = {"report": _cmd_report, "run-batch": _cmd_batch, "list": _cmd_list,
@@ -137,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ReportError, FileNotFoundError) as exc:
         print(f"collections-lab: {exc}", file=sys.stderr)
         return 1
+    except ReportTerminated:
+        print("collections-lab: stopped by SIGTERM; the run is recorded as failed and "
+              "the last good report kept", file=sys.stderr)
+        return 143  # 128 + SIGTERM, what a shell reports for a terminated command
+    except KeyboardInterrupt:
+        print("collections-lab: interrupted; the run is recorded as failed and the last "
+              "good report kept", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,7 +57,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..i18n import check_language, format_pct
+from ..i18n import check_language, format_number, format_pct
 from ..results import ResultMixin
 from .discipline import payment_discipline
 
@@ -388,13 +388,14 @@ class ChurnValidation(ResultMixin):
 
     def summary(self, lang: str = "en") -> str:
         check_language(lang)
+        auc, brier = format_number(self.auc, 2, lang), format_number(self.brier, 3, lang)
         if lang == "es":
             return (f"Entrenado con cortes hasta {self.split_date.date()} y evaluado después: "
-                    f"AUC {self.auc:.2f}, Brier {self.brier:.3f}; tasa de abandono observada "
+                    f"AUC {auc}, Brier {brier}; tasa de abandono observada "
                     f"{format_pct(self.base_rate_test, 1, lang)}, predicha en promedio "
                     f"{format_pct(self.mean_predicted, 1, lang)}.")
         return (f"Trained on cutoffs up to {self.split_date.date()}, tested after it: AUC "
-                f"{self.auc:.2f}, Brier {self.brier:.3f}; observed churn rate "
+                f"{auc}, Brier {brier}; observed churn rate "
                 f"{format_pct(self.base_rate_test, 1, lang)}, mean predicted "
                 f"{format_pct(self.mean_predicted, 1, lang)}.")
 

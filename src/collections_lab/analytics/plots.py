@@ -28,7 +28,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..i18n import check_language, t
+from ..i18n import check_language, format_number, t
 from . import labels as _labels  # noqa: F401  (registers the labels)
 from .kpis import BUCKETS, bucket_label
 
@@ -235,7 +235,7 @@ def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     axes[1].plot([0, 1], [0, 1], color="0.6", ls="--")
     axes[1].set_xlabel(t("false_positive_rate", lang))
     axes[1].set_ylabel(t("true_positive_rate", lang))
-    axes[1].set_title(f"AUC {validation.auc:.2f}")
+    axes[1].set_title(f"AUC {format_number(validation.auc, 2, lang)}")
     fig.tight_layout()
     return fig
 

@@ -7,8 +7,12 @@
   salted hash) to plan sample sizes for every primary metric — analytic formulas with the
   measured design effect, pilot variances where no formula exists — and, optionally, a
   power curve simulated on the behaviour model.
+- :func:`assign_experiment` assigns the portfolio's customers to the arms of a designed
+  experiment (weights, stratification, salt, date) and writes the assignments table.
 - :func:`experiment_readout` runs :func:`~collections_lab.experiments.readout.analyze_experiment`
   with a weekly sequential plan.
+- :func:`portfolio_in_currency` restricts a portfolio (assignments included) to the
+  invoices of one currency; :func:`arms_table` says what each arm does.
 
 Example
 -------
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..assignment import Experiment, assign
-from ..i18n import format_number, register, t
+from ..i18n import LABELS, format_number, format_pct, register, t
 from ..results import ResultMixin
 from ..strategies import Strategy, load_strategies
 from .data import ExperimentData
@@ -50,25 +54,98 @@ register({
                          "invoices per arm ({c} customers), about {w} weeks of invoicing "
                          "plus follow-up. Several invoices per customer inflate the sample "
                          "size by a design effect of {de}.",
-           "xd_metric": "metric", "xd_effect": "effect"},
+           "xd_metric": "metric", "xd_effect": "effect",
+           "xa_summary": "{n} customers assigned to {k} arms{strat} (experiment {exp}, "
+                         "assigned on {date}): {counts}.",
+           "xa_stratified": ", stratified by {col}",
+           "xa_file": "the assignments table ({n} rows: experiment_id, customer_id, arm, "
+                      "assigned_at) for the collections system. It holds the real customer "
+                      "ids, because it is an operational file, even when the report "
+                      "pseudonymises them.",
+           "xa_arm": "arm", "xa_customers": "customers", "xa_share": "share",
+           "xa_planned": "planned share", "xa_description": "what it does",
+           "xa_reminders": "reminder days",
+           "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
+           "xa_segment": "segment",
+           **{f"xt_{k}": v for k, v in {
+               "quantity": "quantity", "value": "value", "metric": "metric",
+               "effect": "effect", "alpha": "alpha", "power": "power",
+               "invoices_per_arm": "invoices per arm", "customers_per_arm": "customers per arm",
+               "design_effect": "design effect", "events": "payment events", "weeks": "weeks",
+               "method": "method", "invoices": "invoices", "customers": "customers",
+               "invoices_per_customer": "invoices per customer",
+               "invoices_per_week": "invoices per week",
+               "p_paid_by_due_d": "share paid by due + d", "rmst_days": "restricted mean days",
+               "p_paid_by_horizon": "share paid by the horizon",
+               "resolved_share": "share resolved by due + d",
+               "rmst_variance_per_invoice": "variance of days per invoice",
+               "arm": "arm", "label": "metric", "estimate": "estimate",
+               "control_estimate": "control", "ci_low": "95% CI low",
+               "ci_high": "95% CI high", "p_value": "p-value", "p_holm": "p (Holm)",
+               "p_bh": "p (BH)", "ci_narrowing": "CI narrowed by adjustment",
+               "n_customers": "customers", "n_invoices": "invoices", "segment": "segment",
+               "expected": "expected", "share": "share"}.items()}},
     "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
                          "vencimiento + {d} días (hoy {base} de cada 100) con {power} % de "
                          "potencia se necesitan unas {n} facturas por brazo ({c} clientes), "
                          "unas {w} semanas de facturación más el seguimiento. Varias "
                          "facturas por cliente inflan la muestra por un efecto de diseño "
                          "de {de}.",
-           "xd_metric": "métrica", "xd_effect": "efecto"},
+           "xd_metric": "métrica", "xd_effect": "efecto",
+           "xa_summary": "{n} clientes asignados a {k} brazos{strat} (experimento {exp}, "
+                         "asignados el {date}): {counts}.",
+           "xa_stratified": ", estratificado por {col}",
+           "xa_file": "la tabla de asignaciones ({n} filas: experiment_id, customer_id, arm, "
+                      "assigned_at) para el sistema de cobranza. Contiene los identificadores "
+                      "reales de los clientes, porque es un archivo operativo, aunque el "
+                      "informe los seudonimice.",
+           "xa_arm": "brazo", "xa_customers": "clientes", "xa_share": "proporción",
+           "xa_planned": "proporción prevista", "xa_description": "qué hace",
+           "xa_reminders": "días de recordatorio",
+           "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
+           "xa_segment": "segmento",
+           **{f"xt_{k}": v for k, v in {
+               "quantity": "magnitud", "value": "valor", "metric": "métrica",
+               "effect": "efecto", "alpha": "alfa", "power": "potencia",
+               "invoices_per_arm": "facturas por brazo", "customers_per_arm": "clientes por brazo",
+               "design_effect": "efecto de diseño", "events": "eventos de pago",
+               "weeks": "semanas", "method": "método", "invoices": "facturas",
+               "customers": "clientes", "invoices_per_customer": "facturas por cliente",
+               "invoices_per_week": "facturas por semana",
+               "p_paid_by_due_d": "proporción pagada al vencimiento + d",
+               "rmst_days": "días medios restringidos",
+               "p_paid_by_horizon": "proporción pagada al horizonte",
+               "resolved_share": "proporción resuelta al vencimiento + d",
+               "rmst_variance_per_invoice": "varianza de días por factura",
+               "arm": "brazo", "label": "métrica", "estimate": "estimación",
+               "control_estimate": "control", "ci_low": "IC 95 % inferior",
+               "ci_high": "IC 95 % superior", "p_value": "valor p", "p_holm": "p (Holm)",
+               "p_bh": "p (BH)", "ci_narrowing": "IC reducido por el ajuste",
+               "n_customers": "clientes", "n_invoices": "facturas", "segment": "segmento",
+               "expected": "esperado", "share": "proporción"}.items()}},
 })
 
 
-def load_experiment(location=None, portfolio=None, experiment_id: str | None = None
-                    ) -> Experiment | None:
+def load_experiment(location=None, portfolio=None, experiment_id: str | None = None,
+                    strategies=None) -> Experiment | None:
     """The experiment's design: ``experiment.json`` (+ ``strategies.yml``) or assignments.
 
     ``location`` is a data directory; without a design file the arms come from the
     portfolio's assignments (equal weights, control ``"control"`` if such an arm exists,
     else the first arm in sorted order — pass the design file to be sure).
+    ``strategies`` is a YAML file defining the arms' strategies (what each arm does),
+    instead of the ``strategies.yml`` beside the data; arms it does not define keep
+    their name only.
     """
+    if strategies:
+        found = load_experiment(location, portfolio, experiment_id)
+        if found is None:
+            return None
+        catalogue = load_strategies(strategies)
+        arms = {a: catalogue.get(a, Strategy(a)) for a in found.arms}
+        return Experiment(found.experiment_id, arms, weights=found.weights,
+                          control=found.control, stratify_by=found.stratify_by,
+                          salt=found.salt, factors=found.factors)
     if location is not None and Path(location).is_dir():
         spec = Path(location) / "experiment.json"
         if spec.exists():
@@ -104,6 +181,201 @@ def load_strategy_set(strategies=None, location=None) -> dict[str, Strategy]:
     if location is not None and (Path(location) / "strategies.yml").exists():
         return {**example_strategies(), **load_strategies(Path(location) / "strategies.yml")}
     return example_strategies()
+
+
+def portfolio_in_currency(portfolio, currency: str | None):
+    """The portfolio restricted to invoices in ``currency`` (None: unchanged).
+
+    Customers, payments, reminders and assignments follow the invoices kept, so an
+    experiment read out or designed in one currency counts only that currency's
+    customers. An unknown currency is an error naming the currencies in the data.
+    """
+    from dataclasses import replace
+
+    from ..analytics.health import restrict_currency
+
+    if currency is None or str(currency).strip() == "":
+        return portfolio
+    out = restrict_currency(portfolio, str(currency))
+    asg = portfolio.assignments
+    if len(asg):
+        asg = asg.loc[asg["customer_id"].isin(out.customers["customer_id"])]
+    return replace(out, assignments=asg, load_report=portfolio.load_report)
+
+
+def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
+    """A report copy of a design or readout table: headers (and the baseline's
+    quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
+    keep their name; nothing is dropped."""
+    out = frame.copy()
+    if "quantity" in out:
+        out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(decimals)
+    return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
+                               if f"xt_{c}" in LABELS["en"]})
+
+
+READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
+                   "ci_high", "p_value", "p_holm", "p_bh", "ci_narrowing", "n_customers",
+                   "n_invoices"]
+
+
+def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
+    """The readout's effects for the report: metric label first, headers in ``lang``."""
+    frame = readout.to_frame()
+    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
+
+
+def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
+    """What each arm of an experiment does: role, description and reminder days."""
+    rows = []
+    for name, strategy in experiment.arms.items():
+        role = "xa_control" if name == experiment.control_arm else "xa_treatment"
+        days = ", ".join(str(d) for d in strategy.reminder_days) or "–"
+        rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
+                     t("xa_description", lang): strategy.description or "–",
+                     t("xa_reminders", lang): days})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class AssignmentPlan(ResultMixin):
+    """Customers assigned to the arms of a designed experiment, and where the table went.
+
+    ``assignments`` has the schema's ``assignments`` columns (real customer ids);
+    ``path`` is the CSV written (None if not written).
+    """
+
+    experiment: Experiment
+    assignments: pd.DataFrame
+    segments: pd.Series | None
+    assigned_at: pd.Timestamp
+    path: Path | None = None
+    title = "Assignment"
+
+    def counts(self, lang: str = "en") -> pd.DataFrame:
+        """Customers per arm, their share and the planned share."""
+        n = self.assignments["arm"].value_counts().reindex(self.experiment.arm_names,
+                                                           fill_value=0)
+        frame = pd.DataFrame({
+            t("xa_arm", lang): n.index,
+            t("xa_customers", lang): n.to_numpy(),
+            t("xa_share", lang): (n / max(n.sum(), 1)).round(4).to_numpy(),
+            t("xa_planned", lang): np.round(self.experiment.normalised_weights, 4),
+        })
+        return frame
+
+    def by_segment(self, lang: str = "en") -> pd.DataFrame:
+        """Customers per segment (rows) and arm (columns); empty without segments."""
+        if self.segments is None:
+            return pd.DataFrame()
+        seg = self.assignments["customer_id"].map(self.segments).fillna("–")
+        table = pd.crosstab(seg, self.assignments["arm"]).reindex(
+            columns=self.experiment.arm_names, fill_value=0)
+        table.index.name = t("xa_segment", lang)
+        table.columns.name = t("xa_arm", lang)
+        return table
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.counts()
+
+    def preview(self, rows: int = 5, pseudonymise: bool = False) -> pd.DataFrame:
+        """The first rows of the table as written (ids pseudonymised if asked, for a
+        stakeholder report; the file itself keeps the real ids)."""
+        head = self.assignments.head(rows).copy()
+        head["assigned_at"] = head["assigned_at"].dt.date.astype(str)
+        if pseudonymise:
+            from ..reporting.notebook import pseudonymise as pseudonymise_frame
+
+            head = pseudonymise_frame(head, "customer_id")
+        return head
+
+    def summary(self, lang: str = "en") -> str:
+        n = self.assignments["arm"].value_counts()
+        total = int(n.sum())
+        counts = ", ".join(
+            f"{arm} {format_number(int(n.get(arm, 0)), 0, lang)} "
+            f"({format_pct(n.get(arm, 0) / max(total, 1), 1, lang)})"
+            for arm in self.experiment.arm_names)
+        strat = (t("xa_stratified", lang).format(col=self.experiment.stratify_by)
+                 if self.experiment.stratify_by else "")
+        return t("xa_summary", lang).format(
+            n=format_number(total, 0, lang), k=len(self.experiment.arm_names), strat=strat,
+            exp=self.experiment.experiment_id, date=self.assigned_at.date().isoformat(),
+            counts=counts)
+
+    def file_note(self, lang: str = "en") -> str:
+        """What the written file is, for the link under the report's counts."""
+        return t("xa_file", lang).format(n=format_number(len(self.assignments), 0, lang))
+
+
+def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | None = None,
+                      strategies=None, location=None, stratify_by: str | None = "segment",
+                      salt: str = "collections-lab", assigned_at=None, as_of=None,
+                      path=None) -> AssignmentPlan:
+    """Assign the portfolio's customers to the arms of a new experiment; write the table.
+
+    Args:
+        portfolio: the portfolio whose customers are assigned (all of them; restrict it
+            first, e.g. with :func:`portfolio_in_currency`). Use real ids: the table is
+            an operational file.
+        arms: strategy names, control first; each must be defined in ``strategies``
+            (or ``strategies.yml`` beside ``location``, or the bundled examples).
+        weights: planned shares, a list in the order of ``arms`` or ``{arm: weight}``;
+            None = equal.
+        experiment_id: the new experiment's id (default ``design-<assigned_at>``).
+        stratify_by: customers column to balance the arms within (None = simple hashing).
+        salt: hashing salt; the same salt, id and customers give the same assignment.
+        assigned_at: date the assignment takes effect (default: the day after ``as_of``,
+            itself by default the last date in the data).
+        path: CSV to write atomically (None = do not write).
+
+    Returns:
+        :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
+
+    Example:
+        >>> from collections_lab.simulate import simulate            # doctest: +SKIP
+        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"],
+        ...                          path="assignments.csv")        # doctest: +SKIP
+        >>> plan.counts()                                           # doctest: +SKIP
+    """
+    from ..reporting.notebook import resolve_as_of
+    from ..reporting.store import atomic_write_text
+    from ..strategies import StrategyError
+
+    if isinstance(arms, str):
+        arms = [arms]
+    arms = [str(a) for a in (arms or [])]
+    if len(arms) < 2 or len(set(arms)) != len(arms):
+        raise ValueError(f"an experiment needs at least two different arms, got {arms}")
+    catalogue = load_strategy_set(strategies, location)
+    unknown = [a for a in arms if a not in catalogue]
+    if unknown:
+        raise StrategyError(f"arms {unknown} are not defined in the strategies "
+                            f"({strategies or 'default set'}); available: {sorted(catalogue)}")
+    if weights is not None and not isinstance(weights, dict):
+        weights = list(weights)
+        if len(weights) != len(arms):
+            raise ValueError(f"weights {weights} must give one weight per arm {arms}")
+        weights = dict(zip(arms, map(float, weights), strict=True))
+    if assigned_at is None or str(assigned_at).strip() == "":
+        assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
+    assigned_at = pd.Timestamp(assigned_at).normalize()
+    experiment = Experiment(experiment_id or f"design-{assigned_at.date().isoformat()}",
+                            {a: catalogue[a] for a in arms}, weights=weights,
+                            control=arms[0], stratify_by=stratify_by or None, salt=str(salt))
+    customers = portfolio.customers
+    table = assign(customers, experiment, assigned_at)
+    segments = None
+    if "segment" in customers:
+        segments = customers.set_index(customers["customer_id"].astype(str))["segment"]
+    plan = AssignmentPlan(experiment, table, segments, assigned_at)
+    if path is not None:
+        out = table.copy()
+        out["assigned_at"] = out["assigned_at"].dt.strftime("%Y-%m-%d")
+        plan.path = atomic_write_text(path, out.to_csv(index=False))
+    return plan
 
 
 def pilot_split(portfolio, as_of=None, salt: str = "pilot-aa") -> ExperimentData:

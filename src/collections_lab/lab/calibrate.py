@@ -57,6 +57,7 @@ from scipy import optimize
 from scipy.special import expit, logsumexp
 
 from ..behaviour import SEGMENTS, BehaviourModel
+from ..i18n import format_number
 from ..portfolio_model import Portfolio
 from ..results import ResultMixin
 from ..schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
@@ -981,8 +982,8 @@ class Calibration(ResultMixin):
         weak = int((p["note"] == "weakly identified").sum())
         n = len(self.history_.paid)
         if lang == "es":
-            return (f"Calibrado con {n:,} facturas: {n_est} parámetros estimados"
-                    f" ({weak} débilmente identificados) y {n_prior} tomados de los valores "
+            return (f"Calibrado con {format_number(n, 0, lang)} facturas: {n_est} parámetros "
+                    f"estimados ({weak} débilmente identificados) y {n_prior} tomados de los valores "
                     "por defecto documentados porque el historial no los identifica.")
         return (f"Calibrated on {n:,} invoices: {n_est} parameters estimated ({weak} weakly "
                 f"identified) and {n_prior} kept at documented defaults because the history "

@@ -4,10 +4,12 @@ Public names (imported lazily, so ``collections_lab.reporting.notebook`` stays c
 import inside a report kernel):
 
 - :func:`run_report`, :func:`run_batch`, :func:`load_batch`, :func:`list_notebooks`
-- :class:`RunResult`, :class:`BatchResult`, :class:`ReportError`, :class:`ParameterError`
+- :class:`RunResult`, :class:`BatchResult`, :class:`ReportError`, :class:`ParameterError`,
+  :class:`ReportTerminated` (SIGTERM during a run)
 - :func:`export_html`, :func:`check_static`, :func:`write_index`
 - notebook helpers: :func:`show_summary`, :func:`show_figure`, :func:`pseudonymise`,
-  :func:`load_report_data`
+  :func:`load_report_data`, :func:`report_file` and :func:`show_file_link` (a file
+  published beside the report)
 
 Example
 -------
@@ -26,6 +28,7 @@ _EXPORTS = {
     "find_notebook": "runner",
     "RunResult": "runner",
     "ReportError": "runner",
+    "ReportTerminated": "runner",
     "run_batch": "batch",
     "load_batch": "batch",
     "BatchResult": "batch",
@@ -38,6 +41,8 @@ _EXPORTS = {
     "pseudonymise": "notebook",
     "pseudonymise_portfolio": "notebook",
     "load_report_data": "notebook",
+    "report_file": "notebook",
+    "show_file_link": "notebook",
 }
 
 __all__ = sorted(_EXPORTS)

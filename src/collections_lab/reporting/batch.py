@@ -7,6 +7,7 @@ A batch file names the reports, their parameters and where notebooks and reports
     reports_dir: .                  # default: the project's reports/
     timeout: 900                    # seconds per cell (default 600)
     jobs: 1                         # reports run at once (kernels in parallel)
+    lang: en                        # language of index.html: en (default) or es
     parameters: {lang: en}          # given to every report
     reports:
       - 01_portfolio_health
@@ -26,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -34,11 +36,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..i18n import LANGUAGES
 from ..results import ResultMixin
 from .parameters import normalise_value
-from .runner import DEFAULT_TIMEOUT, ReportError, RunResult, run_report
+from .runner import DEFAULT_TIMEOUT, ReportError, RunResult, run_report, sigterm_as_interrupt
 
-_TOP_KEYS = {"notebooks_dir", "reports_dir", "timeout", "jobs", "parameters", "reports"}
+_TOP_KEYS = {"notebooks_dir", "reports_dir", "timeout", "jobs", "lang", "parameters",
+             "reports"}
 _ENTRY_KEYS = {"notebook", "report", "parameters", "timeout"}
 
 
@@ -61,6 +65,7 @@ class Batch:
     notebooks_dir: Path | None = None
     reports_dir: Path | None = None
     jobs: int = 1
+    lang: str = "en"
 
 
 @dataclass
@@ -104,6 +109,10 @@ def load_batch(path: str | Path) -> Batch:
     if not isinstance(defaults, dict):
         raise _fail(path, "parameters", "expected a mapping of name: value")
     timeout = float(spec.get("timeout", DEFAULT_TIMEOUT))
+    lang = str(spec.get("lang") or "en")
+    if lang not in LANGUAGES:
+        raise _fail(path, "lang", f"{lang!r} is not a report language; choose one of "
+                                  f"{list(LANGUAGES)}")
     entries: list[BatchEntry] = []
     for i, item in enumerate(spec["reports"], start=1):
         where = f"reports[{i}]"
@@ -135,7 +144,7 @@ def load_batch(path: str | Path) -> Batch:
         return (base / spec[key]).resolve() if spec.get(key) else None
 
     return Batch(path=path, entries=entries, notebooks_dir=folder("notebooks_dir"),
-                 reports_dir=folder("reports_dir"), jobs=int(spec.get("jobs", 1)))
+                 reports_dir=folder("reports_dir"), jobs=int(spec.get("jobs", 1)), lang=lang)
 
 
 def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | None = None,
@@ -163,25 +172,39 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
     jobs = max(1, jobs or batch.jobs)
     kwargs = [
         dict(name=e.notebook, parameters=e.parameters, report=e.report, notebooks_dir=nb_dir,
-             reports_dir=rep_dir, timeout=e.timeout, base_dir=batch.path.parent)
+             reports_dir=rep_dir, timeout=e.timeout, base_dir=batch.path.parent,
+             index_lang=batch.lang)
         for e in entries
     ]
     runs: list[RunResult] = []
     if jobs == 1 or len(kwargs) == 1:
-        for kw in kwargs:
-            runs.append(run_report(**kw))
-            if on_result:
-                on_result(runs[-1])
+        with sigterm_as_interrupt():  # also between two reports: stop, do not die
+            for kw in kwargs:
+                runs.append(run_report(**kw))
+                if on_result:
+                    on_result(runs[-1])
     else:
         # Separate processes (spawned, not forked): each papermill run owns its event loop
         # and kernel; the run log is shared under a file lock.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with sigterm_as_interrupt(), ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_run_one, kw) for kw in kwargs]
-            for future in futures:
-                runs.append(future.result())
-                if on_result:
-                    on_result(runs[-1])
+            try:
+                for future in futures:
+                    runs.append(future.result())
+                    if on_result:
+                        on_result(runs[-1])
+            except KeyboardInterrupt:
+                # Pass the stop on: each worker records its run as failed and cleans up
+                # (SIGTERM is a ReportTerminated there too). ``_processes`` is the pool's
+                # own table of workers; there is no public way to reach them.
+                for future in futures:
+                    future.cancel()
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    with contextlib.suppress(Exception):
+                        process.terminate()
+                raise
     return BatchResult(runs=runs)
 
 

@@ -4,7 +4,8 @@ nbconvert's ``lab`` template loads require.js and MathJax from a CDN and inlines
 276 KB of JupyterLab CSS. A stakeholder report needs none of that: this module renders
 the notebook with a small template that extends ``lab`` (so every output keeps its usual
 markup) but drops every ``<script>`` block and replaces the JupyterLab stylesheet with a
-compact one (a few KB). Code cells, input prompts and output prompts are excluded;
+compact one (a few KB). Code cells, input prompts and output prompts are excluded, and
+so are markdown cells tagged for another language (``lang-es`` in an English report);
 stderr streams (warnings) are left out of the HTML and counted, and stay visible in the
 executed notebook kept beside the report. Figures are embedded as base64 PNG by the
 kernel, so the page needs no other file; they are re-encoded with a 256-colour palette
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import nbformat
+
+from ..i18n import LANGUAGES
 
 # The one place an offline template lives. It extends nbconvert's lab template, empties
 # the blocks that emit <script> tags (require.js, MathJax, mermaid, widgets) and gives
@@ -81,13 +84,20 @@ blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--lin
 #: Cell tags that drop a whole cell / all its outputs from the HTML (as in Jupyter Book).
 REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
 REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
+#: A cell tagged ``lang-en`` / ``lang-es`` appears only in the report of that language.
+LANG_TAG_PREFIX = "lang-"
 
-_URL_ATTRS = {
-    "script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
-    "video": "src", "audio": "src", "embed": "src", "object": "data", "track": "src",
-}
-_REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+#: Attributes holding an address (fetched, navigated to or submitted to).
+_URL_ATTRS = ("src", "href", "data", "action", "formaction", "poster", "background",
+              "xlink:href", "srcset", "cite", "longdesc", "manifest", "ping")
+#: Elements that embed another document or plug-in: never in a report.
+_EMBEDDING = ("iframe", "frame", "frameset", "object", "embed", "applet", "portal")
+#: Elements whose ``href`` is only followed when clicked (never fetched on opening).
+_LINKS = ("a", "area")
+_REMOTE = re.compile(r"^(https?:)?//", re.I)
+_SCRIPT_URL = re.compile(r"^(javascript|vbscript|livescript):", re.I)
 _CSS_REMOTE = re.compile(r"(@import|url\()\s*['\"]?\s*(https?:)?//", re.I)
+_CONTROL = re.compile(r"[\x00-\x20]+")
 
 
 @dataclass
@@ -159,7 +169,9 @@ def _exporter(lang: str):
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    # a cell tagged for another language (``lang-es`` in an English report) is left out
+    others = {f"{LANG_TAG_PREFIX}{other}" for other in LANGUAGES if other != lang}
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS) | others
     config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
     return HTMLExporter(
         config=config,
@@ -204,16 +216,36 @@ class _Scanner(HTMLParser):
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
+        problems = self.problems
+        values = dict(attrs)
         if tag == "script":
-            src = attrs.get("src")
+            src = values.get("src")
             what = f"src={src!r}" if src else "inline"
-            self.problems.append(f"<script> element ({what}): reports must be static")
-        attr = _URL_ATTRS.get(tag)
-        if attr and attrs.get(attr) and _REMOTE.match(attrs[attr]):
-            self.problems.append(f"<{tag} {attr}={attrs[attr]!r}> is fetched from the network")
-        if attrs.get("style") and _CSS_REMOTE.search(attrs["style"]):
-            self.problems.append(f"<{tag} style=...> loads a remote resource")
+            problems.append(f"<script> element ({what}): reports must be static")
+        if tag in _EMBEDDING:
+            problems.append(f"<{tag}> element: reports must not embed other documents")
+        if tag == "meta" and str(values.get("http-equiv", "")).lower() == "refresh":
+            problems.append("<meta http-equiv='refresh'>: reports must not redirect")
+        for name, value in attrs:
+            name = name.lower()
+            if name.startswith("on"):
+                problems.append(f"<{tag} {name}=...> is an event handler: reports must "
+                                "not run code")
+            elif name == "srcdoc":
+                problems.append(f"<{tag} srcdoc=...> embeds a document")
+            elif name in _URL_ATTRS and value:
+                # browsers ignore tabs, newlines and spaces inside a scheme ("java\tscript:")
+                address = _CONTROL.sub("", value)
+                if _SCRIPT_URL.match(address):
+                    problems.append(f"<{tag} {name}={value[:40]!r}> is a script URL")
+                elif _REMOTE.match(address) and not (tag in _LINKS and name == "href"):
+                    problems.append(f"<{tag} {name}={value!r}> is fetched from the network")
+                elif address.lower().startswith("data:") and not (
+                        name == "src" and address.lower().startswith("data:image/")):
+                    problems.append(f"<{tag} {name}=data:...> is a data URL that is not an "
+                                    "embedded image")
+            elif name == "style" and _CSS_REMOTE.search(value or ""):
+                problems.append(f"<{tag} style=...> loads a remote resource")
         self._in_style = tag == "style"
 
     def handle_endtag(self, tag):
@@ -228,10 +260,20 @@ class _Scanner(HTMLParser):
 def check_static(html: str) -> list[str]:
     """Problems that stop ``html`` from rendering offline and script-free ([] if none).
 
-    Flags any ``<script>`` element (remote or inline), any script, stylesheet, image,
-    frame or media element whose address is remote (``http://``, ``https://``, ``//``),
-    and CSS ``@import`` / ``url()`` of remote resources. Plain links (``<a href>``) are
-    allowed: they are not fetched when the page opens.
+    Flags what could run code or reach the network when a stakeholder opens the page:
+
+    - any ``<script>`` element (remote or inline), event-handler attributes
+      (``onerror=``, ``onload=``, any ``on*=``), ``javascript:`` (and ``vbscript:``)
+      addresses, ``srcdoc``, and ``<iframe>``, ``<object>``, ``<embed>`` (and other
+      embedding) elements;
+    - any remote address (``http://``, ``https://``, ``//``) in ``src``, ``href`` and the
+      other address attributes of any element, ``data:`` addresses other than embedded
+      images, a ``<meta>`` refresh, and CSS ``@import`` / ``url()`` of remote resources.
+      Plain links (``<a href="https://...">``) are allowed: nothing is fetched when the
+      page opens, and data-derived text cannot make one (it is escaped).
+
+    >>> check_static('<img src=x onerror=alert(1)>')
+    ['<img onerror=...> is an event handler: reports must not run code']
     """
     scanner = _Scanner()
     scanner.feed(html)

@@ -18,7 +18,28 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from .. import i18n
 from .store import atomic_write_text, read_runs
+
+i18n.register({
+    "en": {"ix.title": "Collections reports", "ix.report": "Report",
+           "ix.parameters": "Parameters", "ix.as_of": "Data as of", "ix.run_at": "Run at",
+           "ix.duration": "Duration", "ix.status": "Status", "ix.size": "Size",
+           "ix.files": "Files", "ix.defaults": "defaults", "ix.notebook": "notebook",
+           "ix.failed_notebook": "failed notebook", "ix.history": "Run history",
+           "ix.last_good": "showing the last good report",
+           "ix.no_success": "no successful run yet", "ix.none": "No reports yet.",
+           "ix.ok": "ok", "ix.failed": "failed"},
+    "es": {"ix.title": "Informes de cobranza", "ix.report": "Informe",
+           "ix.parameters": "Parámetros", "ix.as_of": "Datos al", "ix.run_at": "Ejecutado",
+           "ix.duration": "Duración", "ix.status": "Estado", "ix.size": "Tamaño",
+           "ix.files": "Archivos", "ix.defaults": "valores por defecto",
+           "ix.notebook": "cuaderno", "ix.failed_notebook": "cuaderno fallido",
+           "ix.history": "Historial de ejecuciones",
+           "ix.last_good": "se muestra el último informe correcto",
+           "ix.no_success": "aún sin ejecución correcta", "ix.none": "Aún no hay informes.",
+           "ix.ok": "correcto", "ix.failed": "fallido"},
+})
 
 INDEX = "index.html"
 HISTORY_ROWS = 50
@@ -40,9 +61,9 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _params(parameters: dict | None) -> str:
+def _params(parameters: dict | None, lang: str = "en") -> str:
     if not parameters:
-        return '<span class="muted">defaults</span>'
+        return f'<span class="muted">{_e(i18n.t("ix.defaults", lang))}</span>'
     return "<br>".join(f"<code>{_e(k)}={_e(v)}</code>" for k, v in parameters.items())
 
 
@@ -50,16 +71,39 @@ def _when(stamp: str | None) -> str:
     return _e((stamp or "").replace("T", " ").replace("+00:00", " UTC"))
 
 
-def _size(nbytes) -> str:
-    return "" if not nbytes else f"{nbytes / 1024:,.0f} KB"
+def _size(nbytes, lang: str = "en") -> str:
+    return "" if not nbytes else f"{i18n.format_number(nbytes / 1024, 0, lang)} KB"
+
+
+def _status(status, lang: str) -> str:
+    # the class stays the machine value (ok / failed); the text follows the language
+    return f'<span class="{_e(status)}">{_e(i18n.t(f"ix.{status}", lang))}</span>'
+
+
+def index_language(runs: list[dict]) -> str:
+    """The index language: ``index_lang`` of the latest run that set one, else English."""
+    for run in reversed(runs):
+        if run.get("index_lang") in i18n.LANGUAGES:
+            return run["index_lang"]
+    return "en"
 
 
 def _link(href: str | None, text: str) -> str:
     return f'<a href="{_e(href)}">{_e(text)}</a>' if href else ""
 
 
-def render_index(runs: list[dict], title: str = "Collections reports") -> str:
-    """The HTML of the index page for the given run records (oldest first)."""
+def render_index(runs: list[dict], title: str | None = None, lang: str | None = None) -> str:
+    """The HTML of the index page for the given run records (oldest first).
+
+    ``lang`` (``"en"``/``"es"``) sets the labels and ``<html lang>``; by default the
+    language of the latest batch (see :func:`index_language`).
+    """
+    lang = i18n.check_language(lang or index_language(runs))
+    title = title or i18n.t("ix.title", lang)
+
+    def tr(key):
+        return _e(i18n.t(key, lang))
+
     latest: dict[str, dict] = {}
     last_good: dict[str, dict] = {}
     for run in runs:
@@ -71,53 +115,55 @@ def render_index(runs: list[dict], title: str = "Collections reports") -> str:
         run, good = latest[report], last_good.get(report)
         shown = good or run  # facts of the page a reader gets: the last good one
         name = shown.get("title") or report
-        status = _e(run.get("status"))
+        links = []
+        if good and good.get("ipynb"):
+            links.append(_link(good.get("ipynb"), i18n.t("ix.notebook", lang)))
+        if good:
+            links += [_link(href, fname) for fname, href in (good.get("files") or {}).items()]
         cells = [
             (_link(good.get("html"), name) if good else _e(name))
             + f'<br><span class="muted">{_e(report)}</span>'
-            + (f' <span class="muted">·</span> {_link(good.get("ipynb"), "notebook")}'
-               if good and good.get("ipynb") else ""),
-            _params(shown.get("parameters")),
+            + "".join(f' <span class="muted">·</span> {link}' for link in links),
+            _params(shown.get("parameters"), lang),
             _e(shown.get("as_of") or "–"),
             _when(shown.get("started_at")),
-            f"{shown.get('duration_s', 0):.1f} s",
-            _size(good.get("html_bytes") if good else None),
+            f"{i18n.format_number(shown.get('duration_s', 0), 1, lang)} s",
+            _size(good.get("html_bytes") if good else None, lang),
         ]
-        status_cell = f'<span class="{status}">{status}</span>'
+        status_cell = _status(run.get("status"), lang)
         if run.get("status") != "ok":
             status_cell += f' <span class="muted">{_when(run.get("started_at"))}</span>'
             status_cell += f'<div class="err">{_e(run.get("error"))}</div>'
-            status_cell += _link(run.get("failed_ipynb"), "failed notebook")
-            if good:
-                status_cell += '<div class="muted">showing the last good report</div>'
-            else:
-                status_cell += '<div class="muted">no successful run yet</div>'
+            status_cell += _link(run.get("failed_ipynb"), i18n.t("ix.failed_notebook", lang))
+            key = "ix.last_good" if good else "ix.no_success"
+            status_cell += f'<div class="muted">{tr(key)}</div>'
         cells.insert(5, status_cell)
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     history = []
     for run in reversed(runs[-HISTORY_ROWS:]):
-        status = _e(run.get("status"))
         history.append(
             "<tr>"
             f"<td>{_when(run.get('started_at'))}</td><td>{_e(run.get('report'))}</td>"
-            f"<td>{_params(run.get('parameters'))}</td><td>{_e(run.get('as_of') or '–')}</td>"
-            f"<td>{run.get('duration_s', 0):.1f} s</td>"
-            f'<td><span class="{status}">{status}</span>'
+            f"<td>{_params(run.get('parameters'), lang)}</td>"
+            f"<td>{_e(run.get('as_of') or '–')}</td>"
+            f"<td>{i18n.format_number(run.get('duration_s', 0), 1, lang)} s</td>"
+            f"<td>{_status(run.get('status'), lang)}"
             f'<div class="err">{_e(run.get("error") or "")}</div></td>'
             "</tr>"
         )
-    head = ("<tr><th>Report</th><th>Parameters</th><th>Data as of</th><th>Run at</th>"
-            "<th>Duration</th><th>Status</th><th>Size</th></tr>")
-    body = (
-        f"<table>{head}{''.join(rows)}</table>" if rows else "<p>No reports yet.</p>"
-    )
+    head = "".join(f"<th>{tr(k)}</th>" for k in (
+        "ix.report", "ix.parameters", "ix.as_of", "ix.run_at", "ix.duration", "ix.status",
+        "ix.size"))
+    body = (f"<table><tr>{head}</tr>{''.join(rows)}</table>" if rows
+            else f"<p>{tr('ix.none')}</p>")
+    history_head = "".join(f"<th>{tr(k)}</th>" for k in (
+        "ix.run_at", "ix.report", "ix.parameters", "ix.as_of", "ix.duration", "ix.status"))
     history_html = (
-        "<h2>Run history</h2><table><tr><th>Run at</th><th>Report</th><th>Parameters</th>"
-        f"<th>Data as of</th><th>Duration</th><th>Status</th></tr>{''.join(history)}</table>"
+        f"<h2>{tr('ix.history')}</h2><table><tr>{history_head}</tr>{''.join(history)}</table>"
         if history else ""
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>{_e(title)}</h1>{body}{history_html}</main></body></html>\n"

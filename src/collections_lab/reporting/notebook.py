@@ -47,6 +47,7 @@ i18n.register(
             "report.sample": "bundled sample",
             "report.pseudonymised": "customer ids pseudonymised",
             "report.rejected": "rows rejected on loading",
+            "report.download": "Download",
         },
         "es": {
             "report.summary_title": "Resumen ejecutivo",
@@ -55,6 +56,7 @@ i18n.register(
             "report.sample": "muestra incluida",
             "report.pseudonymised": "identificadores de cliente seudonimizados",
             "report.rejected": "filas rechazadas al cargar",
+            "report.download": "Descargar",
         },
     }
 )
@@ -77,6 +79,8 @@ def _markdown_to_html(text: str) -> str:
 def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) -> str:
     """The HTML of an executive-summary box (see :func:`show_summary`)."""
     i18n.check_language(lang)
+    if isinstance(title, dict):  # {"en": "Cox model", "es": "Modelo de Cox"}
+        title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
         body = _markdown_to_html(lines_or_markdown)
@@ -106,7 +110,8 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
             a list whose items are sentences or result objects with a
             ``summary(lang=...)`` method (one bullet each).
         lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
-        title: heading to use instead of "Executive summary" / "Resumen ejecutivo".
+        title: heading to use instead of "Executive summary" / "Resumen ejecutivo"; a
+            ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
 
     Example:
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
@@ -119,24 +124,53 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
     _display(page, plain)
 
 
-def figure_alt_text(fig) -> str:
-    """A figure's description for screen readers: its suptitle or axes titles."""
+def figure_alt_text(fig, lang: str = "en") -> str:
+    """A figure's description for screen readers, in the figure's own words.
+
+    Its suptitle, then for each panel its title, or else what it plots ("y by x", from
+    the axis labels), and the legend's series; "Figure"/"Figura" only if a figure has
+    no text at all.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], label="control"); _ = ax.set_ylabel("Share unpaid")
+    >>> _ = ax.set_xlabel("Days"); _ = ax.legend()
+    >>> figure_alt_text(fig)
+    'Share unpaid by Days (control)'
+    >>> plt.close(fig)
+    """
+    by = " por " if lang == "es" else " by "
     suptitle = getattr(fig, "_suptitle", None)
-    titles = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
-    titles += [ax.get_title() for ax in fig.axes if ax.get_title()]
-    return "; ".join(titles) or "Figure"
+    parts = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.has_data() and not ax.get_title():
+            continue  # colour bars, empty panels
+        text = ax.get_title()
+        if not text:
+            y, x = ax.get_ylabel(), ax.get_xlabel()
+            text = by.join(v for v in (y, x) if v)
+        legend = ax.get_legend()
+        if legend is not None:
+            labels = [t.get_text() for t in legend.get_texts() if t.get_text()]
+            if labels:
+                text = f"{text} ({', '.join(labels[:8])})" if text else ", ".join(labels[:8])
+        if text:
+            parts.append(text)
+    return "; ".join(dict.fromkeys(parts)) or ("Figura" if lang == "es" else "Figure")
 
 
-def show_figure(fig, alt: str | None = None, close: bool = True) -> None:
+def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en") -> None:
     """Display a matplotlib figure once (as an embedded PNG with alt text) and close it.
 
     Returning a pyplot figure as a cell's last expression shows it twice with the
     inline backend (once as the value, once when the cell's figures are flushed);
-    this helper shows it exactly once. ``alt`` defaults to the figure's titles.
+    this helper shows it exactly once. ``alt`` defaults to :func:`figure_alt_text`.
     """
     from IPython.display import display
 
-    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig)}})
+    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig, lang)}})
     if close:
         import matplotlib.pyplot as plt
 
@@ -298,6 +332,39 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
                  {METADATA_KEY: record})
     return portfolio
+
+
+#: Environment variable the runner sets in the report kernel: the directory whose files
+#: it publishes beside the HTML (same name as ``runner.FILES_ENV``; not imported from
+#: there because this module must not import papermill).
+FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
+
+
+def report_file(name: str) -> Path:
+    """Where a report writes a file it hands over with its HTML (e.g. ``assignments.csv``).
+
+    Under the runner this is a staging directory: the file is published in
+    ``reports/<report>/`` beside the HTML only if the whole run succeeds (a failed run
+    keeps the previous file) and the index links it. In JupyterLab (no runner) it is
+    ``name`` in the current directory. ``name`` must be a plain file name.
+
+    >>> report_file("assignments.csv").name
+    'assignments.csv'
+    """
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ValueError(f"report_file: {name!r} must be a plain file name like 'out.csv'")
+    folder = os.environ.get(FILES_ENV)
+    return (Path(folder) if folder else Path.cwd()) / name
+
+
+def show_file_link(path, text: str, lang: str = "en") -> None:
+    """Show a link to a file written with :func:`report_file` (relative: it sits beside
+    the report's HTML), with its description; all text is escaped."""
+    name = Path(path).name
+    label = f"{i18n.t('report.download', lang)}: "
+    _display(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
+             f"{html.escape(name)}</a> — {html.escape(text)}</p>",
+             f"{label}{name} — {text}")
 
 
 def report_record(as_of, **extra) -> None:

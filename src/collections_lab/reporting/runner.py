@@ -10,8 +10,14 @@ timeout (nbclient's ``CellTimeoutError``), the kernel dying (``DeadKernelError``
 unknown parameter, a missing notebook or data file, an HTML page that would not be
 static — never touches the last good HTML: the partly executed notebook is kept as
 ``<report>.failed.ipynb`` and the run is recorded as failed, with the error, in
-``reports/runs.json`` and ``reports/index.html``. Re-running the same report simply
-replaces its files; nothing accumulates except run records (capped).
+``reports/runs.json`` and ``reports/index.html``. SIGTERM (a scheduler's timeout) and
+Ctrl-C end a run the same way and are then re-raised (:class:`ReportTerminated`).
+
+Publishing is all or none: the page, the executed notebook and the files the notebook
+handed over (written to :func:`~collections_lab.reporting.notebook.report_file`, e.g. the
+design report's ``assignments.csv``) are staged, then renamed into ``reports/<report>/``
+with the HTML last; if a rename fails the replaced files are put back. Re-running the
+same report simply replaces its files; nothing accumulates except run records (capped).
 
 Example
 -------
@@ -28,6 +34,9 @@ import difflib
 import logging
 import os
 import re
+import shutil
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,8 +54,22 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REPORT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
+#: Environment variable naming the directory where a report kernel writes the files it
+#: publishes beside its HTML (see :func:`collections_lab.reporting.notebook.report_file`).
+FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
+
+
 class ReportError(Exception):
     """A report that cannot be started (missing notebook, bad parameters, bad batch file)."""
+
+
+class ReportTerminated(KeyboardInterrupt):
+    """The run received SIGTERM (a scheduler's timeout, ``kill``): handled like Ctrl-C.
+
+    A KeyboardInterrupt subclass so that no ``except Exception`` on the way swallows it;
+    :func:`run_report` records the run as failed, removes its temporary files, keeps the
+    last good report and re-raises; the CLI exits 143.
+    """
 
 
 @dataclass
@@ -72,6 +95,8 @@ class RunResult(ResultMixin):
     failed_ipynb: str | None = None
     html_bytes: int | None = None
     n_stderr_outputs: int = 0
+    files: dict = field(default_factory=dict)  # file name -> path, published beside the HTML
+    index_lang: str | None = None  # language of index.html set by this run's batch
     reports_dir: str = ""
 
     @property
@@ -93,7 +118,7 @@ class RunResult(ResultMixin):
         return asdict(self)
 
 
-def _kernel_manager_class():
+def _kernel_manager_class(extra_env: dict | None = None):
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
@@ -114,7 +139,7 @@ def _kernel_manager_class():
                 # every figure from the report: report kernels always draw inline.
                 # COLLECTIONS_LAB_REPORT: no progress bars in a report (simulate._interactive)
                 env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                       "COLLECTIONS_LAB_REPORT": "1"}
+                       "COLLECTIONS_LAB_REPORT": "1", **(extra_env or {})}
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=env,
                                                **get_kernel_dict())
             return self._kernel_spec
@@ -215,6 +240,7 @@ def run_report(
     start_timeout: float = 60,
     base_dir: str | Path | None = None,
     update_index: bool = True,
+    index_lang: str | None = None,
 ) -> RunResult:
     """Execute one report notebook and publish its HTML if (and only if) it succeeds.
 
@@ -231,6 +257,8 @@ def run_report(
         start_timeout: seconds the kernel may take to start.
         base_dir: directory relative path parameters are resolved against (default: cwd).
         update_index: rebuild ``index.html`` after recording the run.
+        index_lang: language of ``index.html`` (``"en"``/``"es"``; a batch file's
+            ``lang``); None keeps the language of the latest batch.
 
     Returns:
         A :class:`RunResult`; failures are returned (``status="failed"``), not raised.
@@ -247,6 +275,7 @@ def run_report(
         as_of=None if parameters.get("as_of") is None else str(parameters["as_of"]),
         started_at=_now(),
         reports_dir=str(reports_dir),
+        index_lang=index_lang,
     )
     out_dir = reports_dir / result.report
     try:
@@ -268,27 +297,68 @@ def run_report(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     running = out_dir / f".{result.report}.running-{os.getpid()}.ipynb"
+    staging = out_dir / f".{result.report}.staging-{os.getpid()}.tmp"
     failed_path = out_dir / f"{result.report}.failed.ipynb"
     try:
-        _execute(notebook, running, result.parameters, timeout, start_timeout)
-        _publish(running, out_dir, result)
-    except KeyboardInterrupt:
-        with contextlib.suppress(FileNotFoundError):
-            running.unlink()
+        with sigterm_as_interrupt():
+            staging.mkdir(exist_ok=True)
+            _execute(notebook, running, result.parameters, timeout, start_timeout,
+                     env={FILES_ENV: str(staging)})
+            _publish(running, staging, out_dir, result)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: record, clean up, re-raise
+        result.error_kind = "terminated" if isinstance(exc, ReportTerminated) else "interrupted"
+        result.error = ("the run was stopped by SIGTERM (e.g. a scheduler's timeout)"
+                        if isinstance(exc, ReportTerminated) else "the run was interrupted")
+        _keep_failed(running, failed_path, reports_dir, result)
+        _remove_staging(staging)
+        result.duration_s = round(time.perf_counter() - started, 2)
+        _record(reports_dir, result, update_index)
         raise
     except Exception as exc:  # every failure is recorded, none is raised
         if not result.error:
             result.error_kind, result.error = _describe_failure(exc, timeout)
-        if running.exists():
-            os.replace(running, failed_path)
-            result.failed_ipynb = failed_path.relative_to(reports_dir).as_posix()
+        _keep_failed(running, failed_path, reports_dir, result)
     else:
         result.status = "ok"
         with contextlib.suppress(FileNotFoundError):
             failed_path.unlink()  # an older failure is superseded by this good run
+    finally:
+        _remove_staging(staging)
     result.duration_s = round(time.perf_counter() - started, 2)
     _record(reports_dir, result, update_index)
     return result
+
+
+def _keep_failed(running: Path, failed_path: Path, reports_dir: Path, result: RunResult) -> None:
+    if running.exists():
+        os.replace(running, failed_path)
+        result.failed_ipynb = failed_path.relative_to(reports_dir).as_posix()
+
+
+def _remove_staging(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """While a report runs, SIGTERM raises :class:`ReportTerminated` in the main thread.
+
+    Python's default for SIGTERM is to die at once, leaving temporary files, a kernel
+    and no run record; Airflow stops a timed-out task with SIGTERM. In other threads
+    (where handlers cannot be installed) the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise ReportTerminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _SupersededWarnings(logging.Filter):
@@ -316,7 +386,7 @@ def _quiet_papermill():
 
 
 def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
-             start_timeout: float) -> None:
+             start_timeout: float, env: dict | None = None) -> None:
     import papermill
 
     with _quiet_papermill():
@@ -325,7 +395,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
             str(output),
             parameters=parameters,
             kernel_name="python3",
-            kernel_manager_class=_kernel_manager_class(),
+            kernel_manager_class=_kernel_manager_class(env),
             cwd=str(notebook.parent),
             execution_timeout=timeout,
             start_timeout=start_timeout,
@@ -337,7 +407,44 @@ def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
         )
 
 
-def _publish(executed: Path, out_dir: Path, result: RunResult) -> None:
+#: The rename used to publish; a test replaces it to fail in the middle of a publish.
+_replace = os.replace
+
+
+def _commit(moves: list[tuple[Path, Path]]) -> None:
+    """Move each staged file onto its target, all or none.
+
+    Every rename is atomic on its own; for the set, each target's previous version is
+    kept as a hard link until all renames succeeded and put back if one fails (or the
+    run is interrupted), so a new notebook never sits beside an old HTML page. The
+    HTML page is last in ``moves``, so a reader never sees it before its files.
+    """
+    done: list[tuple[Path, Path, Path | None]] = []
+    try:
+        for staged, target in moves:
+            backup = None
+            if target.exists():
+                backup = target.with_name(f".{target.name}.previous-{os.getpid()}.tmp")
+                with contextlib.suppress(FileNotFoundError):
+                    backup.unlink()
+                os.link(target, backup)
+            done.append((staged, target, backup))
+            _replace(staged, target)
+    except BaseException:
+        for staged, target, backup in reversed(done):
+            if target.exists() and not staged.exists():
+                os.replace(target, staged)  # the new file goes back (failed notebook kept)
+            if backup is not None:
+                os.replace(backup, target)
+        raise
+    finally:
+        for _, _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    backup.unlink()
+
+
+def _publish(executed: Path, staging: Path, out_dir: Path, result: RunResult) -> None:
     import nbformat
 
     from .export import check_static, export_html
@@ -355,11 +462,24 @@ def _publish(executed: Path, out_dir: Path, result: RunResult) -> None:
         raise ReportError(result.error)
     html_path = out_dir / f"{result.report}.html"
     ipynb_path = out_dir / f"{result.report}.ipynb"
-    os.replace(executed, ipynb_path)
-    atomic_write_text(html_path, page.html)
+    reserved = {html_path.name, ipynb_path.name, f"{result.report}.failed.ipynb"}
+    extra = sorted(p for p in staging.iterdir() if p.is_file()) if staging.is_dir() else []
+    clash = [p.name for p in extra if p.name in reserved or p.name.startswith(".")]
+    if clash:
+        result.error_kind = "bad_file"
+        result.error = f"the notebook wrote files the runner reserves: {clash}"
+        raise ReportError(result.error)
+    staged_html = staging / f".{html_path.name}.staged"
+    atomic_write_text(staged_html, page.html)
+    # Files first, then the executed notebook, the HTML page last.
+    moves = [(p, out_dir / p.name) for p in extra]
+    moves += [(executed, ipynb_path), (staged_html, html_path)]
+    _commit(moves)
     reports_dir = out_dir.parent
     result.html = html_path.relative_to(reports_dir).as_posix()
     result.ipynb = ipynb_path.relative_to(reports_dir).as_posix()
+    result.files = {p.name: (out_dir / p.name).relative_to(reports_dir).as_posix()
+                    for p in extra}
     result.html_bytes = page.size_bytes
     result.n_stderr_outputs = page.n_stderr_outputs
 

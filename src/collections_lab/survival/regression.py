@@ -700,7 +700,8 @@ class PHCheck(ResultMixin):
                 return "Sin evidencia contra riesgos proporcionales: las razones de riesgo se pueden leer como constantes en el tiempo."
             return "No evidence against proportional hazards: hazard ratios can be read as constant over time."
         if lang == "es":
-            return (f"El efecto de {', '.join(bad)} cambia con el tiempo (p < {self.level}): "
+            return (f"El efecto de {', '.join(bad)} cambia con el tiempo "
+                    f"(p < {str(self.level).replace('.', ',')}): "
                     "léase su razón de riesgos como un promedio, o estratifique por esa variable.")
         return (f"The effect of {', '.join(bad)} changes over time (p < {self.level}): read its hazard "
                 "ratio as an average, or stratify on it.")

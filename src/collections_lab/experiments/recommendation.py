@@ -1,0 +1,300 @@
+"""What to do after an experiment readout: adopt an arm, keep the control, or keep running.
+
+:func:`recommend` turns an :class:`~collections_lab.experiments.readout.ExperimentReadout`
+into one decision with its reason and uncertainty, in English or Spanish, for the top of
+the readout report. The rules, in order:
+
+1. **Sample ratio mismatch** (:attr:`SRMResult.mismatch`): no decision. The effects are
+   not trustworthy until the assignment and the data pipeline are checked.
+2. **The sequential plan says continue** (the weekly looks have not crossed the
+   alpha-spending boundary and the planned payment events are not reached): keep running
+   until the planned events are expected, extrapolated from the events per day seen so
+   far. Stopping earlier on an uncorrected 95% interval would overstate the evidence.
+3. Otherwise (the boundary was crossed, the final look was reached, or there is no
+   sequential plan) **adopt** the treatment arm with the highest net value among those
+   whose net value beats the control's (95% interval above zero and Holm-adjusted p below
+   alpha across arms) without a clear churn increase (churn interval above
+   ``max_churn_increase``); if none qualifies, **keep the control**, saying why (the
+   best arm's interval includes zero, it raises churn, or net value is not estimable).
+
+Net value is the readout's ``net_value`` metric (cash in present value minus discount,
+reminder and churn costs, per unit invoiced), shown per 100 invoiced; churn in
+percentage points of customers.
+
+Example
+-------
+>>> from collections_lab.experiments.synthetic import synthetic_payment_times
+>>> from collections_lab.experiments.readout import analyze_experiment
+>>> frame = synthetic_payment_times(1500, seed=4, arm_hr={"control": 1.0, "treatment": 1.3})
+>>> rec = recommend(analyze_experiment(frame, start="2025-03-01", segments=False))
+>>> rec.decision in DECISIONS
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..i18n import format_number, format_pct, register, t
+from ..results import ResultMixin
+
+#: The possible decisions, in the order the rules are checked.
+DECISIONS = ("check_assignment", "keep_running", "adopt", "keep_control")
+
+register({
+    "en": {
+        "rec_check_assignment": "Recommendation: do not act on this readout yet. Arm sizes "
+                                "differ from the planned split (p = {p}), so every effect "
+                                "is suspect; check the assignment and the data pipeline, "
+                                "then read out again.",
+        "rec_keep_running": "Recommendation: keep running{until} ({info} of the planned "
+                            "payment events so far). The weekly looks have not crossed the "
+                            "sequential boundary (|z| = {z} against {b}){leader}; deciding "
+                            "now would overstate the evidence.",
+        "rec_until": " until about {date}",
+        "rec_until_unknown": " until the planned payment events are reached",
+        "rec_leader": "; for now {arm} leads on net value, {x} per 100 invoiced (95% CI "
+                      "{lo} to {hi}), churn {churn}",
+        "rec_adopt": "Recommendation: adopt {arm}. Its net value is {x} per 100 invoiced "
+                     "above the control {control} (95% CI {lo} to {hi}; Holm-adjusted "
+                     "p = {p}){why}; churn {churn}.",
+        "rec_why_stop": ", and the sequential test stopped at look {k}",
+        "rec_why_final": ", at the final planned look",
+        "rec_keep_control": "Recommendation: keep the control {control}. {reason}",
+        "rec_reason_no_gain": "No arm's net value is clearly above the control's: the best, "
+                              "{arm}, differs by {x} per 100 invoiced (95% CI {lo} to {hi}; "
+                              "Holm-adjusted p = {p}).",
+        "rec_reason_churn": "{arm} has the highest net value ({x} per 100 invoiced, 95% CI "
+                            "{lo} to {hi}) but raises churn by {c} points (95% CI {clo} to "
+                            "{chi}).",
+        "rec_reason_no_metric": "Net value cannot be estimated yet (too few invoices "
+                                "followed to the horizon).",
+        "rec_churn": "{c} points (95% CI {clo} to {chi})",
+        "rec_churn_unknown": "not estimable yet",
+        "rec_title": "Recommendation",
+    },
+    "es": {
+        "rec_check_assignment": "Recomendación: no actuar todavía con este resultado. Los "
+                                "tamaños de los brazos difieren del reparto previsto "
+                                "(p = {p}), así que todos los efectos son dudosos; revise la "
+                                "asignación y los datos y vuelva a leer el resultado.",
+        "rec_keep_running": "Recomendación: seguir con el experimento{until} ({info} de los "
+                            "eventos de pago previstos hasta ahora). Las revisiones "
+                            "semanales no han cruzado el límite secuencial (|z| = {z} "
+                            "frente a {b}){leader}; decidir ahora exageraría la evidencia.",
+        "rec_until": " hasta aproximadamente el {date}",
+        "rec_until_unknown": " hasta alcanzar los eventos de pago previstos",
+        "rec_leader": "; por ahora {arm} lidera en valor neto, {x} por cada 100 facturados "
+                      "(IC 95 % {lo} a {hi}), abandono {churn}",
+        "rec_adopt": "Recomendación: adoptar {arm}. Su valor neto supera al del control "
+                     "{control} en {x} por cada 100 facturados (IC 95 % {lo} a {hi}; valor p "
+                     "ajustado por Holm = {p}){why}; abandono {churn}.",
+        "rec_why_stop": ", y la prueba secuencial se detuvo en la revisión {k}",
+        "rec_why_final": ", en la revisión final prevista",
+        "rec_keep_control": "Recomendación: mantener el control {control}. {reason}",
+        "rec_reason_no_gain": "Ningún brazo supera claramente el valor neto del control: el "
+                              "mejor, {arm}, difiere en {x} por cada 100 facturados (IC 95 % "
+                              "{lo} a {hi}; valor p ajustado por Holm = {p}).",
+        "rec_reason_churn": "{arm} tiene el mayor valor neto ({x} por cada 100 facturados, "
+                            "IC 95 % {lo} a {hi}) pero aumenta el abandono en {c} puntos "
+                            "(IC 95 % {clo} a {chi}).",
+        "rec_reason_no_metric": "El valor neto aún no se puede estimar (pocas facturas "
+                                "seguidas hasta el horizonte).",
+        "rec_churn": "{c} puntos (IC 95 % {clo} a {chi})",
+        "rec_churn_unknown": "aún no estimable",
+        "rec_title": "Recomendación",
+    },
+})
+
+
+@dataclass
+class Recommendation(ResultMixin):
+    """One decision from a readout (see the module docstring for the rules).
+
+    ``decision`` is one of :data:`DECISIONS`; ``arm`` the arm adopted (``adopt``) or the
+    best arm discussed (``keep_control`` / ``keep_running``), else None. Net value and
+    churn are the readout's effects versus control for that arm (net value per unit
+    invoiced, churn as a share of customers) with their 95% interval; ``until`` the date
+    the planned payment events are expected (``keep_running``).
+    """
+
+    decision: str
+    control: str
+    arm: str | None = None
+    reason: str = ""  # machine-readable reason: srm, sequential, gain, no_gain, churn, ...
+    net_value: tuple[float, float, float] | None = None
+    net_value_p_holm: float | None = None
+    churn: tuple[float, float, float] | None = None
+    until: pd.Timestamp | None = None
+    information_fraction: float | None = None
+    z: float | None = None
+    boundary: float | None = None
+    stop_look: int | None = None
+    srm_p_value: float | None = None
+    title = "Recommendation"
+
+    def to_frame(self) -> pd.DataFrame:
+        row = {"decision": self.decision, "arm": self.arm, "control": self.control,
+               "reason": self.reason}
+        for name, triple in (("net_value", self.net_value), ("churn", self.churn)):
+            row.update(dict(zip((name, f"{name}_ci_low", f"{name}_ci_high"),
+                                triple or (np.nan,) * 3, strict=True)))
+        row.update({"net_value_p_holm": self.net_value_p_holm, "until": self.until,
+                    "information_fraction": self.information_fraction})
+        return pd.DataFrame([row])
+
+    def _repr_html_(self) -> str:
+        return f'<p class="cl-recommendation"><b>{html.escape(self.summary())}</b></p>'
+
+    def summary(self, lang: str = "en") -> str:
+        """The recommendation, its reason and uncertainty, in one or two sentences."""
+        def num(x, scale=100.0, decimals=2):
+            return format_number(x * scale, decimals, lang)
+
+        if self.decision == "check_assignment":
+            return t("rec_check_assignment", lang).format(
+                p=format_number(self.srm_p_value, 4, lang))
+        if self.decision == "keep_running":
+            until = (t("rec_until", lang).format(date=self.until.date().isoformat())
+                     if self.until is not None else t("rec_until_unknown", lang))
+            leader = ""
+            if self.arm is not None and self.net_value is not None:
+                x, lo, hi = self.net_value
+                leader = t("rec_leader", lang).format(arm=self.arm, x=num(x), lo=num(lo),
+                                                      hi=num(hi), churn=self._churn_text(lang))
+            info = format_pct(self.information_fraction or 0.0, 0, lang)
+            return t("rec_keep_running", lang).format(
+                until=until, info=info, leader=leader,
+                z=format_number(abs(self.z), 2, lang) if self.z is not None else "–",
+                b=format_number(self.boundary, 2, lang) if self.boundary is not None else "–")
+        if self.decision == "adopt":
+            x, lo, hi = self.net_value
+            why = ""
+            if self.reason == "sequential_stop":
+                why = t("rec_why_stop", lang).format(k=self.stop_look)
+            elif self.reason == "sequential_final":
+                why = t("rec_why_final", lang)
+            return t("rec_adopt", lang).format(
+                arm=self.arm, control=self.control, x=num(x), lo=num(lo), hi=num(hi),
+                p=format_number(self.net_value_p_holm, 3, lang), why=why,
+                churn=self._churn_text(lang))
+        if self.reason == "churn":
+            x, lo, hi = self.net_value
+            c, clo, chi = self.churn
+            reason = t("rec_reason_churn", lang).format(
+                arm=self.arm, x=num(x), lo=num(lo), hi=num(hi), c=num(c, decimals=1),
+                clo=num(clo, decimals=1), chi=num(chi, decimals=1))
+        elif self.net_value is not None:
+            x, lo, hi = self.net_value
+            reason = t("rec_reason_no_gain", lang).format(
+                arm=self.arm, x=num(x), lo=num(lo), hi=num(hi),
+                p=format_number(self.net_value_p_holm, 3, lang))
+        else:
+            reason = t("rec_reason_no_metric", lang)
+        return t("rec_keep_control", lang).format(control=self.control, reason=reason)
+
+    def _churn_text(self, lang: str) -> str:
+        if self.churn is None:
+            return t("rec_churn_unknown", lang)
+        c, clo, chi = (format_number(v * 100, 1, lang) for v in self.churn)
+        return t("rec_churn", lang).format(c=c, clo=clo, chi=chi)
+
+
+def _triple(row) -> tuple[float, float, float] | None:
+    if row is None or not np.isfinite(row["effect"]):
+        return None
+    return float(row["effect"]), float(row["ci_low"]), float(row["ci_high"])
+
+
+def _until(looks: pd.DataFrame) -> pd.Timestamp | None:
+    """When the planned events should be reached, at the pace of events seen so far."""
+    seen = looks[looks["information_fraction"] > 0]
+    if len(seen) < 2:
+        return None
+    first, last = seen.iloc[0], seen.iloc[-1]
+    try:
+        day0, day1 = pd.Timestamp(first["label"]), pd.Timestamp(last["label"])
+    except (ValueError, TypeError):
+        return None  # looks labelled by number, not by date
+    days = (day1 - day0).days
+    rate = (last["events"] - first["events"]) / days if days > 0 else 0.0
+    if rate <= 0:
+        return None
+    planned = last["events"] / last["information_fraction"]
+    return day1 + pd.Timedelta(days=math.ceil((planned - last["events"]) / rate))
+
+
+def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value"
+              ) -> Recommendation:
+    """The decision a readout supports: adopt an arm, keep the control, or keep running.
+
+    Args:
+        readout: an :class:`~collections_lab.experiments.readout.ExperimentReadout`.
+        max_churn_increase: churn increase (share of customers, e.g. 0.005) an adopted
+            arm may have at the lower end of its 95% interval; 0 = any clear increase
+            rules the arm out.
+        metric: the value metric the decision maximises (default ``net_value``).
+
+    Returns:
+        :class:`Recommendation`; its ``summary(lang)`` is the sentence for the report.
+    """
+    control = readout.control
+    if readout.srm.mismatch:
+        return Recommendation("check_assignment", control, reason="srm",
+                              srm_p_value=float(readout.srm.p_value))
+    effects = readout.effects
+    arms = [a for a in readout.arms if a != control]
+
+    def row(arm, name):
+        rows = effects[(effects["arm"] == arm) & (effects["metric"] == name)]
+        return rows.iloc[0] if len(rows) else None
+
+    values = {a: row(a, metric) for a in arms}
+    values = {a: r for a, r in values.items() if r is not None and np.isfinite(r["effect"])}
+    best = max(values, key=lambda a: values[a]["effect"]) if values else None
+
+    def details(arm):
+        if arm is None:
+            return {}
+        r = values[arm]
+        p = r.get("p_holm", r["p_value"])
+        return {"arm": arm, "net_value": _triple(r),
+                "net_value_p_holm": float(p) if pd.notna(p) else None,
+                "churn": _triple(row(arm, "churn"))}
+
+    seq = readout.sequential
+    if seq is not None and seq.decision == "continue":
+        tested = seq.looks.dropna(subset=["z"])
+        last = tested.iloc[-1] if len(tested) else None
+        return Recommendation(
+            "keep_running", control, reason="sequential", until=_until(seq.looks),
+            information_fraction=float(seq.looks["information_fraction"].max()),
+            z=None if last is None else float(last["z"]),
+            boundary=None if last is None else float(last["boundary"]), **details(best))
+    reason = {None: "fixed_sample", "stop_efficacy": "sequential_stop",
+              "final_no_effect": "sequential_final"}[None if seq is None else seq.decision]
+    stop_look = None if seq is None else seq.stop_look
+
+    def churn_harm(arm):
+        churn = _triple(row(arm, "churn"))
+        return churn is not None and churn[1] > max_churn_increase
+
+    def gains(arm):
+        r = values[arm]
+        p = r.get("p_holm", r["p_value"])
+        return r["ci_low"] > 0 and pd.notna(p) and p < readout.alpha
+
+    winners = [a for a in values if gains(a) and not churn_harm(a)]
+    if winners:
+        arm = max(winners, key=lambda a: values[a]["effect"])
+        return Recommendation("adopt", control, reason=reason, stop_look=stop_look,
+                              **details(arm))
+    if best is None:
+        return Recommendation("keep_control", control, reason="no_metric")
+    why = "churn" if gains(best) and churn_harm(best) else "no_gain"
+    return Recommendation("keep_control", control, reason=why, **details(best))
