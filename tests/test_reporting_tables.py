@@ -167,7 +167,9 @@ def test_index_lists_only_the_parameters_a_run_set():
     run = {"report": "r", "status": "ok", "html": "r/r.html", "duration_s": 1.0,
            "parameters": {"lang": "es", "data": None, "as_of": None}}
     page = render_index([run], lang="es")
-    assert "as_of" not in page and "data=" not in page
-    assert "<code>lang = es</code>" in page and "muestra incluida" in page
+    assert "as_of" not in page  # unset: the "Data as of" column shows the date used
+    assert "<code>data=</code><br>" not in page and "<code>data=</code></td>" not in page
+    assert "<code>lang=es</code>" in page
+    assert '<code>data=</code><span class="muted">muestra incluida</span>' in page
     english = render_index([{**run, "parameters": {"as_of": None}}], lang="en")
     assert "as_of" not in english and "defaults" in english

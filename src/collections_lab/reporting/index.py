@@ -69,10 +69,10 @@ def _params(parameters: dict | None, lang: str = "en") -> str:
         if value is None or (isinstance(value, str) and not value.strip()):
             if key != "data":
                 continue  # the notebook's default (e.g. as_of: the data's last date)
-            shown.append(f'<code>{_e(key)}</code> = <span class="muted">'
+            shown.append(f'<code>{_e(key)}=</code><span class="muted">'
                          f'{_e(i18n.t("ix.sample", lang))}</span>')
         else:
-            shown.append(f"<code>{_e(key)} = {_e(value)}</code>")
+            shown.append(f"<code>{_e(key)}={_e(value)}</code>")
     if not shown:
         return f'<span class="muted">{_e(i18n.t("ix.defaults", lang))}</span>'
     return "<br>".join(shown)
