@@ -82,6 +82,10 @@ def _check_specific(report: str, reports_dir: Path, result, body: str) -> None:
         assert '<a href="assignments.csv">assignments.csv</a>' in body
         index = (reports_dir / "index.html").read_text()
         assert f'href="{report}/assignments.csv"' in index
+    if report == "02_time_to_payment":  # tables for people (reporting.tables)
+        assert re.search(r"<td>\d{1,3}(,\d{3})+</td>", body)  # thousands separators
+        assert "<th>Mean days outstanding</th>" in body  # headers in words, no 0..N index
+        assert "<th></th>" not in body
     if report == "04_experiment_readout":  # the recommendation opens the summary
         summary = body.split('class="cl-summary"', 1)[1]
         first = summary.split("<li>", 1)[1]
@@ -125,6 +129,7 @@ def test_notebook_runs_and_renders(entry, tmp_path, browser, request):
     assert 'class="cl-summary"' in body  # the executive summary (show_summary)
     assert 'src="data:image/png;base64,' in body  # at least one embedded figure
     assert check_static(page) == []
+    assert "<td>NaN</td>" not in body and " 00:00:00</td>" not in body
     assert result.as_of  # recorded by load_report_data / report_record
     assert result.html_bytes < 2_000_000
     text = _text(page)
@@ -154,6 +159,8 @@ def test_spanish_pseudonymised_report_is_spanish_and_shows_no_real_id(small_data
     # English prose and headings of the notebook are left out of the Spanish page
     assert "Receivables KPIs" not in text and "Indicadores de cartera" in text
     assert "Executive summary" not in text
+    # tables: Spanish headers and the decimal comma (percentages as "50,7 %")
+    assert "<th>Facturas abiertas</th>" in text and re.search(r"<td>\d{1,3},\d %</td>", text)
     # numbers in the summary use the decimal comma: no "0.78"-style decimals
     assert not re.search(r"\d\.\d{1,2}(?!\d)", summary), summary
     # no real customer id, raw or escaped, anywhere on the page

@@ -37,6 +37,19 @@ def readable_number(x: float) -> str:
     return f"{x:.4g}" if abs(x) >= 1e-4 else f"{x:.2e}"
 
 
+def _frame_html(title: str, frame: pd.DataFrame) -> str:
+    table = frame.to_html(
+        escape=True,
+        float_format=readable_number,
+        border=0,
+        classes="cl-result",
+        index=not isinstance(frame.index, pd.RangeIndex),
+        max_rows=None,
+        max_cols=None,
+    )
+    return f"<div><strong>{html.escape(title)}</strong>{table}</div>"
+
+
 class ResultMixin:
     """Mixin for result dataclasses: ``_repr_html_`` and ``__str__`` from ``to_frame()``."""
 
@@ -49,18 +62,13 @@ class ResultMixin:
     def _title(self) -> str:
         return self.title or type(self).__name__
 
+    def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables this result shows, each with its title: ``[(title, to_frame())]``;
+        a result with more tables extends the list (reports format each the same way)."""
+        return [(self._title(), self.to_frame())]
+
     def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        table = frame.to_html(
-            escape=True,
-            float_format=readable_number,
-            border=0,
-            classes="cl-result",
-            index=not isinstance(frame.index, pd.RangeIndex),
-            max_rows=None,
-            max_cols=None,
-        )
-        return f"<div><strong>{html.escape(self._title())}</strong>{table}</div>"
+        return "".join(_frame_html(title, frame) for title, frame in self.report_tables())
 
     def __str__(self) -> str:
         return f"{self._title()}\n{self.to_frame().to_string()}"

@@ -188,20 +188,14 @@ class Recommendation(ResultMixin):
         the pick changes, and the largest net value lost by keeping the recommendation."""
         return sensitivity_summary(self.sensitivity)
 
-    def _repr_html_(self) -> str:
-        import html
-
-        from ..results import readable_number
-
-        page = super()._repr_html_()
+    def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The recommendation, then (if any pick rests on priors) its sensitivity."""
+        tables = super().report_tables()
         sens = self.sensitivity_summary()
-        if not len(sens):
-            return page
-        table = sens.to_html(escape=True, float_format=readable_number, border=0,
-                             classes="cl-result", index=False)
-        title = html.escape("Sensitivity of the picks to the priors they rest on (each "
-                            "halved and doubled)")
-        return f"{page}<div><strong>{title}</strong>{table}</div>"
+        if len(sens):
+            tables.append(("Sensitivity of the picks to the priors they rest on (each "
+                           "halved and doubled)", sens))
+        return tables
 
     def summary(self, lang: str = "en") -> str:
         t = self.table.set_index("segment")

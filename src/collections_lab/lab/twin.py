@@ -350,20 +350,14 @@ class TwinCheck(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.rates
 
-    def _repr_html_(self) -> str:
-        import html
-
-        from ..results import readable_number
-
-        page = super()._repr_html_()
-        if not len(self.aging):
-            return page
-        date = f" ({self.as_of.date()})" if self.as_of is not None else ""
-        table = self.aging.to_html(escape=True, float_format=readable_number, border=0,
-                                   classes="cl-result", index=False)
-        title = html.escape(f"Aging of open receivables at the export date{date}: "
-                            "share of open amount by days past due")
-        return f"{page}<div><strong>{title}</strong>{table}</div>"
+    def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The rates compared, then the aging of open receivables at the export date."""
+        tables = super().report_tables()
+        if len(self.aging):
+            date = f" ({self.as_of.date()})" if self.as_of is not None else ""
+            tables.append((f"Aging of open receivables at the export date{date}: share of "
+                           "open amount by days past due", self.aging))
+        return tables
 
     def summary(self, lang: str = "en") -> str:
         from ..i18n import format_pct

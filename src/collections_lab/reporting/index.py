@@ -29,7 +29,7 @@ i18n.register({
            "ix.failed_notebook": "failed notebook", "ix.history": "Run history",
            "ix.last_good": "showing the last good report",
            "ix.no_success": "no successful run yet", "ix.none": "No reports yet.",
-           "ix.ok": "ok", "ix.failed": "failed"},
+           "ix.ok": "ok", "ix.failed": "failed", "ix.sample": "bundled sample"},
     "es": {"ix.title": "Informes de cobranza", "ix.report": "Informe",
            "ix.parameters": "Parámetros", "ix.as_of": "Datos al", "ix.run_at": "Ejecutado",
            "ix.duration": "Duración", "ix.status": "Estado", "ix.size": "Tamaño",
@@ -38,7 +38,7 @@ i18n.register({
            "ix.history": "Historial de ejecuciones",
            "ix.last_good": "se muestra el último informe correcto",
            "ix.no_success": "aún sin ejecución correcta", "ix.none": "Aún no hay informes.",
-           "ix.ok": "correcto", "ix.failed": "fallido"},
+           "ix.ok": "correcto", "ix.failed": "fallido", "ix.sample": "muestra incluida"},
 })
 
 INDEX = "index.html"
@@ -62,9 +62,20 @@ def _e(value) -> str:
 
 
 def _params(parameters: dict | None, lang: str = "en") -> str:
-    if not parameters:
+    """The parameters a run set: a default left unset (None or "") is not listed, except
+    the data, shown as "bundled sample"; nothing set reads "defaults"."""
+    shown = []
+    for key, value in (parameters or {}).items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if key != "data":
+                continue  # the notebook's default (e.g. as_of: the data's last date)
+            shown.append(f'<code>{_e(key)}=</code><span class="muted">'
+                         f'{_e(i18n.t("ix.sample", lang))}</span>')
+        else:
+            shown.append(f"<code>{_e(key)}={_e(value)}</code>")
+    if not shown:
         return f'<span class="muted">{_e(i18n.t("ix.defaults", lang))}</span>'
-    return "<br>".join(f"<code>{_e(k)}={_e(v)}</code>" for k, v in parameters.items())
+    return "<br>".join(shown)
 
 
 def _when(stamp: str | None) -> str:
