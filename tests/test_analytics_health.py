@@ -49,10 +49,10 @@ def test_restrict_currency_keeps_only_that_currency(sim):
 def test_report_tables_have_translated_headers(sim):
     h = portfolio_health(sim.portfolio, as_of="2025-03-31", churn=False)
     snap = h.table("snapshot", "es")
-    assert {"moneda", "cartera", "DSO recuento", "CEI (%)"} <= set(snap.columns)
-    assert "receivables" in h.table("snapshot", "en").columns
+    assert {"Moneda", "Cartera", "DSO por recuento", "CEI (%)"} <= set(snap.columns)
+    assert "Receivables" in h.table("snapshot", "en").columns
     assert len(h.table("call", "es", rows=3)) <= 3
-    assert "acción" in h.table("call", "es").columns
+    assert "Acción" in h.table("call", "es").columns
     for name in h.TABLES:
         h.table(name, "es")
     with pytest.raises(ValueError, match="unknown table"):
@@ -63,9 +63,9 @@ def test_formatted_tables_use_the_language_number_style(sim):
     h = portfolio_health(sim.portfolio, as_of="2025-03-31", churn=False)
     raw = h.table("snapshot", "es", formatted=False)
     shown = h.table("snapshot", "es")
-    share = raw["proporción vencida"].iloc[0]
-    assert shown["proporción vencida"].iloc[0] == f"{100 * share:.1f} %".replace(".", ",")
-    assert "." in shown["cartera"].iloc[0] or len(shown["cartera"].iloc[0]) <= 3
+    share = raw["Proporción vencida"].iloc[0]
+    assert shown["Proporción vencida"].iloc[0] == f"{100 * share:.1f} %".replace(".", ",")
+    assert "." in shown["Cartera"].iloc[0] or len(shown["Cartera"].iloc[0]) <= 3
 
 
 def test_health_alerts_use_all_three_signals(sim):

@@ -138,6 +138,8 @@ _COLUMNS = {  # name: (English, Spanish)
     # portfolio health (KPIs, tiers, clusters, alerts, churn, engagement lists)
     "currency": ("Currency", "Moneda"), "segment": ("Segment", "Segmento"),
     "group": ("Group", "Grupo"), "country": ("Country", "País"),
+    "count": ("Count", "Número"), "amount": ("Amount", "Importe"),
+    "before_sd": ("SD of days late before", "DE del retraso antes"),
     "customer_id": ("Customer", "Cliente"), "invoice_id": ("Invoice", "Factura"),
     "open_invoices": ("Open invoices", "Facturas abiertas"),
     "receivables": ("Receivables", "Cartera"), "overdue": ("Overdue", "Vencido"),

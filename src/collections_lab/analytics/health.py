@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..i18n import check_language, format_number
+from ..i18n import check_language, column_label, format_number
 from ..portfolio_model import Portfolio
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
@@ -30,7 +30,6 @@ from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
 from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
-from .labels import format_table, translate_columns
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
 __all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
@@ -128,7 +127,11 @@ class PortfolioHealth(ResultMixin):
             frame = getattr(self, name).to_frame()
         if rows is not None:
             frame = frame.head(rows)
-        return format_table(frame, lang) if formatted else translate_columns(frame, lang)
+        if formatted:  # the reports' one table renderer (numbers, dates, headers)
+            from ..reporting.tables import format_frame
+
+            return format_frame(frame, lang)
+        return frame.rename(columns=lambda c: column_label(c, lang))
 
 
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",

@@ -10,6 +10,7 @@ import inside a report kernel):
 - notebook helpers: :func:`show_summary`, :func:`show_figure`, :func:`pseudonymise`,
   :func:`load_report_data`, :func:`report_file` and :func:`show_file_link` (a file
   published beside the report)
+- stakeholder tables: :func:`use_report_tables`, :func:`table_html`, :func:`format_frame`
 
 Example
 -------
@@ -43,6 +44,9 @@ _EXPORTS = {
     "load_report_data": "notebook",
     "report_file": "notebook",
     "show_file_link": "notebook",
+    "use_report_tables": "tables",
+    "table_html": "tables",
+    "format_frame": "tables",
 }
 
 __all__ = sorted(_EXPORTS)
