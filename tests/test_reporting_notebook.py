@@ -25,6 +25,22 @@ def test_summary_escapes_sentences_and_results():
     assert XSS not in page
 
 
+@dataclass
+class _Readout:
+    def summary_lines(self, lang="en"):
+        return ["Arm A: 2 more in 100.", f"Arm {XSS}: unchanged."]
+
+    def summary(self, lang="en"):
+        return " ".join(self.summary_lines(lang))
+
+
+def test_a_result_with_summary_lines_gives_one_bullet_per_line():
+    page = nbh.summary_html(["First.", _Readout()], lang="en")
+    assert page.count("<li>") == 3
+    assert "<li>Arm A: 2 more in 100.</li>" in page
+    assert XSS not in page and "Arm &lt;script&gt;" in page
+
+
 def test_summary_markdown_keeps_formatting_but_not_html():
     page = nbh.summary_html(f"**Cash** is up.\n\n- {XSS}\n- [x](javascript:alert(1))")
     assert "<strong>Cash</strong>" in page and "<li>" in page

@@ -85,7 +85,7 @@ def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) 
     if isinstance(lines_or_markdown, str):
         body = _markdown_to_html(lines_or_markdown)
     elif isinstance(lines_or_markdown, Iterable):
-        items = [_as_sentence(item, lang) for item in lines_or_markdown]
+        items = [s for item in lines_or_markdown for s in _sentences(item, lang)]
         body = "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in items) + "</ul>"
     else:
         raise TypeError(
@@ -93,6 +93,15 @@ def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) 
             f"got {type(lines_or_markdown).__name__}"
         )
     return f'<div class="cl-summary" lang="{lang}"><h2>{heading}</h2>{body}</div>'
+
+
+def _sentences(item, lang: str) -> list[str]:
+    """The bullets of one summary item: a result with ``summary_lines(lang)`` (a readout
+    with a sentence per arm) gives one bullet per line, anything else one bullet."""
+    lines = getattr(item, "summary_lines", None)
+    if callable(lines):
+        return [str(line) for line in lines(lang=lang)]
+    return [_as_sentence(item, lang)]
 
 
 def _as_sentence(item, lang: str) -> str:
@@ -120,7 +129,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
     else:
-        plain = "\n".join(f"- {_as_sentence(i, lang)}" for i in lines_or_markdown)
+        plain = "\n".join(f"- {s}" for i in lines_or_markdown for s in _sentences(i, lang))
     _display(page, plain)
 
 
