@@ -140,3 +140,36 @@ def test_pre_period_covariates_reflect_behaviour(data):
     paid = pd.Series((data.cause == 1) & (data.days_late <= 15)).groupby(data.customer).mean()
     corr = np.corrcoef(pre["pre_paid_by_due_d"].to_numpy()[paid.index], paid.to_numpy())[0, 1]
     assert corr > 0.2
+
+
+def test_su_wei_median_interval_matches_the_large_sample_formula():
+    # exponential days to pay (mean 200 days, nothing censored): the median difference has
+    # SE sqrt(2 / n) / rate (density at the median = rate / 2); the density-free Su-Wei
+    # interval must have that width and contain the truth (0 here)
+    from collections_lab.experiments.estimators import AalenJohansen
+    from collections_lab.experiments.metrics import _median, su_wei_interval
+
+    rng = np.random.default_rng(7)
+    n, rate = 20_000, 1 / 200
+    fits = []
+    for _ in range(2):
+        days = np.ceil(rng.exponential(1 / rate, n)).astype(int)
+        aj = AalenJohansen().fit(np.zeros(n, int), days, np.ones(n, int))
+        _, psi = aj.at_day(int(aj.quantile_day(0.5)))
+        fits.append((aj, float(np.sum(psi**2))))
+        assert abs(_median(aj) - np.log(2) / rate) < 4 / (rate * np.sqrt(n))
+    lo, hi = su_wei_interval(fits[0][0], fits[0][1], fits[1][0], fits[1][1])
+    expected_half = 1.96 * np.sqrt(2 / n) / rate
+    assert (hi - lo) / 2 == pytest.approx(expected_half, rel=0.08)
+    assert lo < 0 < hi or abs(lo + hi) / 2 < 3 * expected_half
+
+
+def test_median_effect_uses_its_own_test_and_interval(data):
+    eff = compare_arms(data, metrics=["median_days"])[0]
+    assert eff.interval is not None and eff.psi is None
+    lo, hi = eff.ci()
+    assert lo < eff.difference < hi
+    assert eff.difference < 0  # the faster arm pays sooner
+    lo99, hi99 = eff.ci(0.99)
+    assert lo99 < lo and hi < hi99
+    assert 0 <= eff.p_value <= 1 and np.isfinite(eff.z)

@@ -120,17 +120,24 @@ def simulate_experiment_data(arms: dict[str, Strategy], seed: int,
     return data, sim.truth
 
 
+def _effect_columns(eff) -> dict:
+    """Estimate, SE, p-value and (for non-Wald effects such as the median) the 95% interval."""
+    cols = {"estimate": eff.difference, "se": eff.se, "p_value": eff.p_value}
+    if eff.interval is not None:
+        cols["ci_low"], cols["ci_high"] = eff.ci(0.95)
+    return cols
+
+
 def _replicate_rows(data: ExperimentData, cfg: MetricConfig, metrics, adjusted: bool,
                     naive: bool) -> list[dict]:
     rows = []
     for eff in compare_arms(data, cfg, metrics=metrics):
-        rows.append({"metric": eff.metric, "method": "clustered", "estimate": eff.difference,
-                     "se": eff.se})
+        rows.append({"metric": eff.metric, "method": "clustered", **_effect_columns(eff)})
         if adjusted and np.isfinite(eff.se):
             adj = adjust_effect(eff, data)
-            rows.append({"metric": eff.metric, "method": "clustered_adjusted",
-                         "estimate": adj.difference, "se": adj.se,
-                         "se_ratio": adj.se / eff.se})
+            if adj.adjusted:
+                rows.append({"metric": eff.metric, "method": "clustered_adjusted",
+                             **_effect_columns(adj), "se_ratio": adj.se / eff.se})
     if naive:
         for metric in NAIVE_INVOICE_METRICS:
             if metrics is not None and metric not in metrics:
@@ -242,18 +249,32 @@ def _rate_table(frame: pd.DataFrame, hit: pd.Series, name: str) -> pd.DataFrame:
 
 
 def false_positive_table(replicates: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Share of runs with p < ``alpha`` per metric and method (A/A: should be ``alpha``)."""
-    z = replicates["estimate"] / replicates["se"]
-    return _rate_table(replicates, 2 * stats.norm.sf(np.abs(z)) < alpha, "false_positive_rate")
+    """Share of runs with p < ``alpha`` per metric and method (A/A: should be ``alpha``).
+
+    Uses the row's ``p_value`` where given (the median's pooled test), else ``estimate/se``.
+    """
+    p = 2 * stats.norm.sf(np.abs(replicates["estimate"] / replicates["se"]))
+    if "p_value" in replicates:
+        p = replicates["p_value"].where(replicates["p_value"].notna(), p)
+    return _rate_table(replicates, p < alpha, "false_positive_rate")
 
 
 def coverage_table(replicates: pd.DataFrame, truth_col: str = "truth",
                    level: float = 0.95) -> pd.DataFrame:
-    """Share of runs whose interval contains the truth, per metric and method."""
+    """Share of runs whose interval contains the truth, per metric and method.
+
+    Wald intervals ``estimate ± q·se``, except rows with ``ci_low``/``ci_high`` (the
+    median's Su–Wei interval, computed at 95%).
+    """
     q = stats.norm.ppf(0.5 + level / 2)
     ok = replicates.dropna(subset=[truth_col])
-    hit = (ok["estimate"] - q * ok["se"] <= ok[truth_col]) & (
-        ok[truth_col] <= ok["estimate"] + q * ok["se"])
+    lo, hi = ok["estimate"] - q * ok["se"], ok["estimate"] + q * ok["se"]
+    if "ci_low" in ok:
+        if level != 0.95 and ok["ci_low"].notna().any():
+            raise ValueError("rows with a stored interval (ci_low/ci_high) are at 95% only")
+        lo = ok["ci_low"].where(ok["ci_low"].notna(), lo)
+        hi = ok["ci_high"].where(ok["ci_high"].notna(), hi)
+    hit = (lo <= ok[truth_col]) & (ok[truth_col] <= hi)
     table = _rate_table(ok, hit, "coverage")
     bias = ok.assign(err=ok["estimate"] - ok[truth_col]).groupby(
         ["metric", "method"], sort=False)["err"].mean()
