@@ -173,3 +173,46 @@ def test_median_effect_uses_its_own_test_and_interval(data):
     lo99, hi99 = eff.ci(0.99)
     assert lo99 < lo and hi < hi99
     assert 0 <= eff.p_value <= 1 and np.isfinite(eff.z)
+
+
+def test_churn_counts_new_invoices_after_the_experiment_end():
+    # three customers per arm invoiced during the experiment; only invoices after the end
+    # (2025-04-30) count as "came back"
+    rows = []
+    for arm in ("control", "treatment"):
+        for k, later in enumerate(["2025-05-10", "2025-07-15", None]):
+            cid = f"{arm}{k}"
+            rows.append((cid, arm, "2025-03-05"))
+            if later:
+                rows.append((cid, arm, later))
+    frame = pd.DataFrame(rows, columns=["customer_id", "arm", "issue_date"])
+    frame["issue_date"] = pd.to_datetime(frame["issue_date"])
+    frame["due_date"] = frame["issue_date"] + pd.Timedelta(days=30)
+    frame["duration"] = 20
+    frame["outcome_code"] = 1
+    frame["amount"] = 100.0
+    data = ExperimentData.from_frame(frame, start="2025-03-01", as_of="2025-08-31")
+    cfg = MetricConfig(churn_days=60, experiment_end="2025-04-30")
+    est, psi = estimate_arm(data, "churn", 0, cfg)
+    assert est == pytest.approx(2 / 3)  # only the 2025-05-10 customer came back in 60 days
+    assert psi.sum() == pytest.approx(0.0)
+    # the same data read out before end + 60 days: not available, never a wrong number
+    early = ExperimentData.from_frame(frame, start="2025-03-01", as_of="2025-06-15")
+    est, psi = estimate_arm(early, "churn", 0, cfg)
+    assert np.isnan(est) and np.isnan(psi).all()
+    with pytest.raises(ValueError, match="experiment_end"):
+        MetricConfig(experiment_end="not a date")
+
+
+def test_readout_says_when_churn_becomes_available():
+    from collections_lab.experiments.readout import analyze_experiment
+
+    frame = synthetic_payment_times(400, seed=8)
+    cfg = MetricConfig(churn_days=60, experiment_end=frame.attrs["as_of"] - pd.Timedelta(
+        days=10))
+    r = analyze_experiment(frame, start="2025-03-01", config=cfg, segments=False,
+                           adjust=False, metrics=["paid_by_due_d", "churn"])
+    assert np.isnan(r.effect("treatment", "churn")["effect"])
+    note = [n for n in r.notes if n.startswith("churn not available")]
+    assert note and str((frame.attrs["as_of"] + pd.Timedelta(days=50)).date()) in note[0]
+    assert "churn not available" in r._repr_html_()

@@ -27,7 +27,11 @@ Metrics (``METRICS``)
 ``discount_cost``
     Early-payment discount granted, as a share of invoiced amount.
 ``churn``
-    Share of customers with no new invoice in the last ``churn_days`` before ``as_of``.
+    Share of the customers invoiced during the experiment (from ``start`` to the experiment
+    end) with no new invoice within ``churn_days`` after the end. The end is
+    ``MetricConfig.experiment_end`` (default ``as_of − churn_days``: the latest end whose
+    ``churn_days`` of follow-up are already observed); the metric is NaN until
+    ``end + churn_days <= as_of``.
 ``net_value``
     Per unit invoiced: cash collected by ``horizon_days`` discounted at the annual
     ``cost_of_capital`` to the issue date, minus discounts and reminder costs.
@@ -75,6 +79,12 @@ class MetricConfig:
 
     ``reminder_cost`` is the cost of one reminder in each invoice's currency: a number
     (same in every currency) or a mapping ``{"EUR": 0.4, "COP": 1500}``.
+    ``experiment_end`` (a date, inclusive) is the last day of the experiment, for churn
+    ("no new invoice within ``churn_days`` after it"); ``None`` takes
+    ``as_of − churn_days``.
+
+    Example: ``MetricConfig(churn_days=60, experiment_end="2025-06-30")`` — churn is then
+    reported from 2025-08-29 on.
     """
 
     due_plus_days: int = 15
@@ -83,8 +93,15 @@ class MetricConfig:
     churn_days: int = 60
     cost_of_capital: float = 0.10
     reminder_cost: float | dict = 0.0
+    experiment_end: object = None
 
     def __post_init__(self):
+        if self.experiment_end is not None:
+            try:
+                pd.Timestamp(self.experiment_end)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"MetricConfig.experiment_end {self.experiment_end!r} is not "
+                                 "a date") from exc
         for name in ("horizon_days", "churn_days"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MetricConfig.{name} must be > 0 days")
@@ -315,6 +332,37 @@ def _not_yet(data: ExperimentData) -> tuple[float, np.ndarray]:
     return float("nan"), np.full(data.n_customers, np.nan)
 
 
+def churn_end_day(data: ExperimentData, cfg: MetricConfig) -> int:
+    """Last day of the experiment for churn (days since 1970-01-01), see ``MetricConfig``."""
+    if cfg.experiment_end is None:
+        return data.as_of_day - cfg.churn_days
+    end = pd.Timestamp(cfg.experiment_end).to_datetime64().astype("datetime64[D]")
+    return int((end - np.datetime64("1970-01-01", "D")).astype(np.int64))
+
+
+def churn_available(data: ExperimentData, cfg: MetricConfig) -> bool:
+    """Whether ``churn_days`` of follow-up after the experiment end are observed by as_of."""
+    return churn_end_day(data, cfg) + cfg.churn_days <= data.as_of_day
+
+
+def _churn(data: ExperimentData, arm: int, cfg: MetricConfig) -> tuple[float, np.ndarray]:
+    """Share of the arm's customers invoiced by the end with no invoice in the N days after."""
+    if not churn_available(data, cfg):
+        return _not_yet(data)
+    end = churn_end_day(data, cfg)
+    in_arm = data.invoice_arm == arm
+    n = data.n_customers
+    active = np.bincount(data.customer[in_arm & (data.issue_day <= end)], minlength=n) > 0
+    after = in_arm & (data.issue_day > end) & (data.issue_day <= end + cfg.churn_days)
+    came_back = np.bincount(data.customer[after], minlength=n) > 0
+    g = int(active.sum())
+    if g == 0:
+        return _not_yet(data)
+    churned = (active & ~came_back).astype(float)
+    est = float(churned[active].mean())
+    return est, np.where(active, (churned - est) / g, 0.0)
+
+
 def estimate_arm(data: ExperimentData, metric: str, arm: int,
                  cfg: MetricConfig) -> tuple[float, np.ndarray]:
     """Estimate ``metric`` in arm code ``arm``; returns (estimate, per-customer IF).
@@ -354,12 +402,7 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
         cost_ratio, psi_cost = _ratio(cost, data.weight[inv_mask])
         est, psi = pv - cost_ratio, psi_pv - psi_cost
     elif metric == "churn":
-        members = data.customers_in(arm)
-        churned = (data.last_issue_day <= data.as_of_day - cfg.churn_days).astype(float)
-        g = members.sum()
-        est = float(churned[members].mean())
-        psi_c = np.where(members, (churned - est) / g, 0.0)
-        return est, psi_c
+        return _churn(data, arm, cfg)
     else:
         raise ValueError(f"unknown metric {metric!r}; choose from {METRICS}")
     psi_c = np.bincount(data.customer[inv_mask], psi, minlength=data.n_customers)

@@ -37,7 +37,15 @@ from ..results import ResultMixin
 from .adjustment import adjust_effect
 from .data import ExperimentData
 from .factorial import FactorialResult, factorial_analysis
-from .metrics import HIGHER_IS_BETTER, METRICS, MetricConfig, compare_arms, hazard_ratio_effect
+from .metrics import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    MetricConfig,
+    churn_available,
+    churn_end_day,
+    compare_arms,
+    hazard_ratio_effect,
+)
 from .multiple import add_adjusted_p_values, benjamini_hochberg
 from .sequential import SequentialResult, group_sequential_test
 from .srm import SRMResult, srm_check
@@ -232,6 +240,9 @@ class ExperimentReadout(ResultMixin):
                 parts.append('<div style="border:3px solid #c00;background:#fee;padding:8px;'
                              f'font-weight:bold">{html.escape(check.summary())}</div>')
         parts.append(f"<p>{html.escape(self.summary())}</p>")
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+                         + "</ul>")
         fmt = {"float_format": lambda x: f"{x:,.4g}", "border": 0, "escape": True}
         parts.append(self.effects.to_html(index=False, **fmt))
         if self.sequential is not None:
@@ -438,6 +449,10 @@ def analyze_experiment(
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
     table = effects_frame(effects, lang)
     notes = [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items() if v]
+    if "churn" in (metrics or METRICS) and not churn_available(data, cfg):
+        ready = np.datetime64("1970-01-01", "D") + churn_end_day(data, cfg) + cfg.churn_days
+        notes.append(f"churn not available yet: it needs {cfg.churn_days} days after the "
+                     f"experiment end, i.e. a readout on or after {ready}")
     seg_table = segment_effects(data, cfg) if segments else None
     fact = None
     if factors:
