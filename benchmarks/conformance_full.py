@@ -19,6 +19,7 @@ Usage: ``.venv/bin/python benchmarks/conformance_full.py [--n 2000] [--jobs 2] [
 from __future__ import annotations
 
 import argparse
+import subprocess
 import time
 from pathlib import Path
 
@@ -56,7 +57,10 @@ def main() -> None:
     parts = set(args.only or ["aa", "coverage", "sequential", "power"])
     empty = pd.DataFrame()
     report = ConformanceReport(empty, empty, empty, empty)
-    header = (f"Run {pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC, {args.n} simulated "
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=OUT.parent,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    header = (f"Run {pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC on commit {commit}, "
+              f"parts {sorted(parts)}, {args.n} simulated "
               f"experiments per check, seed {args.seed}, machine: 2 cores / 24 GB. Bands: "
               f"A/A false-positive rate {BANDS['aa']}, coverage {BANDS['coverage']}, "
               "sequential <= 0.05, power within 0.03 of the design prediction. "
