@@ -13,7 +13,7 @@ from collections_lab.experiments.conformance import (
     aa_false_positive_rates,
     coverage_table,
     false_positive_table,
-    power_check,
+    power_checks,
     run_synthetic_replicates,
     sequential_false_positive_rates,
 )
@@ -112,6 +112,8 @@ def test_full_aa_conformance_on_simulator():
 
 @pytest.mark.slow
 def test_full_power_check():
-    res = power_check(n_experiments=2000, seed=100, n_jobs=2).iloc[0]
-    assert abs(res["difference"]) <= 0.03
-    assert np.isfinite(res["predicted_power"])
+    # P(paid by due + 15), hazard ratio (Schoenfeld + design effect) and RMST difference
+    table = power_checks(n_experiments=2000, seed=100, n_jobs=2)
+    assert set(table["metric"]) == {"paid_by_due_d", "hazard_ratio", "rmst_days"}
+    assert table["predicted_power"].notna().all()
+    assert (table["difference"].abs() <= 0.03).all(), table

@@ -14,7 +14,8 @@ measures what the methods promise:
   large-sample reference run for the others).
 - :func:`sequential_false_positive_rates` — weekly peeks over 8 weeks: alpha spending keeps
   the overall false-positive rate at or below alpha; naive repeated testing exceeds it.
-- :func:`power_check` — power predicted by the design functions versus simulated power.
+- :func:`power_check` — power predicted by the design functions versus simulated power
+  (P(paid by due + d), hazard ratio by Schoenfeld + design effect, RMST difference).
 
 The CI runs small versions with wide bands (``tests/test_experiments_conformance.py``);
 ``benchmarks/conformance_full.py`` runs 2,000 experiments per check by hand and writes
@@ -41,7 +42,13 @@ from ..results import ResultMixin
 from ..strategies import Discount, Reminder, Strategy
 from .adjustment import adjust_effect
 from .data import ExperimentData
-from .design import power_at_se
+from .design import (
+    estimate_design_effect,
+    power_at_se,
+    power_hazard_ratio,
+    power_rmst,
+    unpaid_and_followed_curves,
+)
 from .metrics import (
     METRICS,
     MetricConfig,
@@ -393,39 +400,92 @@ def sequential_false_positive_rates(n_experiments: int = 200, seed: int = 0, wee
                           "looks": weeks} for m in hits.columns])
 
 
+#: Metrics :func:`power_check` can check, with the design function each one uses.
+POWER_METRICS = {
+    "paid_by_due_d": "power_at_se (pilot SE rescaled by sqrt(customers))",
+    "hazard_ratio": "power_hazard_ratio (Schoenfeld events x design effect)",
+    "rmst_days": "power_rmst (analytic RMST variance x design effect)",
+}
+
+
+def predicted_power(metric: str, pilot: ExperimentData, pilot_customers: int,
+                    n_customers: int, effect: float, alpha: float = 0.05,
+                    cfg: MetricConfig = CONFORMANCE_CONFIG) -> float:
+    """Design-function power at ``n_customers`` (both arms) for the true ``effect``.
+
+    ``pilot`` (simulated with ``pilot_customers`` customers, same calendar) gives the
+    design effect (against simple randomisation of invoices), events per customer and
+    curves; ``effect`` is a difference (log hazard ratio for the hazard ratio).
+    """
+    share = n_customers / pilot_customers
+    if metric == "paid_by_due_d":
+        se_pilot = compare_arms(pilot, cfg, metrics=[metric])[0].se
+        return power_at_se(effect, se_pilot * np.sqrt(1 / share), alpha)
+    de = estimate_design_effect(pilot, metric, cfg, baseline="simple")
+    if metric == "hazard_ratio":
+        _, _, _, events = hazard_ratio_effect(pilot, 1, 0)
+        return power_hazard_ratio(float(np.exp(effect)), events * share, alpha,
+                                  design_effect=de)
+    if metric == "rmst_days":
+        horizon = cfg.horizon_days
+        s_c, g_c = unpaid_and_followed_curves(pilot, 0, horizon)
+        s_t, g_t = unpaid_and_followed_curves(pilot, 1, horizon)
+        invoices_per_arm = len(pilot.customer) * share / 2
+        return power_rmst(s_c, effect, invoices_per_arm, horizon, g_c, alpha, de, s_t, g_t)
+    raise ValueError(f"power_check supports {sorted(POWER_METRICS)}, not {metric!r}")
+
+
 def power_check(n_experiments: int = 200, seed: int = 0, target_power: float = 0.7,
                 metric: str = "paid_by_due_d", alpha: float = 0.05,
                 pilot_customers: int = 20_000,
                 design: SimulationDesign = DEFAULT_DESIGN, n_jobs: int = 1) -> pd.DataFrame:
     """Predicted versus simulated power for ``metric`` on ``COVERAGE_ARMS``.
 
-    A pilot experiment (``pilot_customers``) gives the clustered variance per customer;
-    the design function :func:`~collections_lab.experiments.design.power_at_se` then picks
-    the number of customers expected to give ``target_power`` for the simulator's true
-    effect, and ``n_experiments`` simulations at that size measure the actual power.
+    A pilot experiment (``pilot_customers``) fixes the size: its clustered SE, rescaled
+    by ``sqrt(customers)``, picks the number of customers expected to give
+    ``target_power``. ``n_experiments`` simulations at that size measure the power. The
+    prediction is the design function of :data:`POWER_METRICS` with the pilot's design
+    effect (clustered over invoice-level variance), events and curves, evaluated at the
+    true effect: the simulator's analytic truth averaged over the runs (P(paid), RMST), or
+    for the hazard ratio — which has no analytic truth — the mean log hazard ratio of the
+    runs (its Monte-Carlo error is ~SE/sqrt(n_experiments)).
     """
+    if metric not in POWER_METRICS:
+        raise ValueError(f"power_check supports {sorted(POWER_METRICS)}, not {metric!r}")
     pilot_design = SimulationDesign(pilot_customers, design.start, design.assigned_at,
                                     design.end, design.invoices_per_month)
-    pilot, truth = simulate_experiment_data(COVERAGE_ARMS, 777_000_001 + seed, pilot_design)
-    effect = truth.effect(SIMULATOR_TRUTH.get(metric, metric), "treatment", "control")
-    se_pilot = compare_arms(pilot, CONFORMANCE_CONFIG, metrics=[metric])[0].se
+    pilot, _ = simulate_experiment_data(COVERAGE_ARMS, 777_000_001 + seed, pilot_design)
+    pilot_eff = compare_arms(pilot, CONFORMANCE_CONFIG, metrics=[metric])[0]
+    se_pilot = pilot_eff.se
     # SE scales with 1/sqrt(customers): solve power_at_se(se_pilot*sqrt(P/n)) = target
     z_needed = stats.norm.isf(alpha / 2) + stats.norm.ppf(target_power)
-    n_customers = int(np.ceil(pilot_customers * (se_pilot * z_needed / abs(effect)) ** 2))
-    se_pred = se_pilot * np.sqrt(pilot_customers / n_customers)
-    predicted = power_at_se(effect, se_pred, alpha)
+    n_customers = int(np.ceil(pilot_customers
+                              * (se_pilot * z_needed / abs(pilot_eff.difference)) ** 2))
     run_design = SimulationDesign(n_customers, design.start, design.assigned_at, design.end,
                                   design.invoices_per_month)
     reps = run_replicates(COVERAGE_ARMS, n_experiments, seed, run_design, metrics=[metric],
                           adjusted=False, naive=False, n_jobs=n_jobs)
-    z = reps["estimate"] / reps["se"]
-    simulated = float(np.mean(2 * stats.norm.sf(np.abs(z)) < alpha))
+    if metric in SIMULATOR_TRUTH:
+        effect, source = float(reps["truth"].mean()), "simulator analytic, mean over runs"
+    else:
+        effect, source = float(reps["estimate"].mean()), "mean estimate over runs"
+    predicted = predicted_power(metric, pilot, pilot_customers, n_customers, effect, alpha)
+    simulated = float(np.mean(reps["p_value"] < alpha))
     return pd.DataFrame([{
-        "metric": metric, "true_effect": effect, "customers": n_customers,
+        "metric": metric, "design_function": POWER_METRICS[metric].split(" ")[0],
+        "true_effect": float(np.exp(effect)) if metric == "hazard_ratio" else effect,
+        "truth_source": source, "customers": n_customers,
         "predicted_power": predicted, "simulated_power": simulated,
         "difference": simulated - predicted, "n_experiments": n_experiments,
         "mc_se": np.sqrt(simulated * (1 - simulated) / n_experiments),
     }])
+
+
+def power_checks(n_experiments: int = 200, seed: int = 0, metrics=tuple(POWER_METRICS),
+                 n_jobs: int = 1, **kwargs) -> pd.DataFrame:
+    """:func:`power_check` for several metrics, one row each."""
+    return pd.concat([power_check(n_experiments, seed, metric=m, n_jobs=n_jobs, **kwargs)
+                      for m in metrics], ignore_index=True)
 
 
 @dataclass
