@@ -500,7 +500,11 @@ def compare_arms(
                 effects.append(median_effect(data, a, 0))
                 continue
             if metric == "hazard_ratio":
-                log_hr, psi, se, _ = hazard_ratio_effect(data, a, 0)
+                try:
+                    log_hr, psi, se, _ = hazard_ratio_effect(data, a, 0)
+                except ValueError:  # no payment events in an arm yet: not estimable
+                    log_hr, psi, se = float("nan"), np.full(data.n_customers, np.nan), float(
+                        "nan")
                 effects.append(Effect(metric, arm_name, data.control, float(np.exp(log_hr)),
                                       1.0, log_hr, se, n_cust, n_inv, psi))
                 continue
