@@ -7,8 +7,9 @@ Runs on the behaviour simulator, with censoring and clustered invoices:
 - 2,000 experiments with a real effect: 95% interval coverage (band [0.935, 0.965]);
 - 2,000 A/A experiments with weekly peeks over 8 weeks: alpha spending <= 0.05, naive
   repeated testing above it;
-- 2,000 experiments at the size the design functions say gives 70% power: simulated
-  power within 3 points of the prediction.
+- for P(paid by due + 15), the hazard ratio (Schoenfeld + design effect) and the RMST
+  difference: 2,000 experiments at the size a pilot says gives 70% power; simulated
+  power within 3 points of the design function's prediction.
 
 Writes ``conformance/REPORT.md`` (each section as soon as it is done, so a partial run
 still leaves its results) and prints the tables.
@@ -19,6 +20,7 @@ Usage: ``.venv/bin/python benchmarks/conformance_full.py [--n 2000] [--jobs 2] [
 from __future__ import annotations
 
 import argparse
+import subprocess
 import time
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from collections_lab.experiments.conformance import (
     ConformanceReport,
     aa_false_positive_rates,
     coverage_rates,
-    power_check,
+    power_checks,
     sequential_false_positive_rates,
 )
 
@@ -56,7 +58,10 @@ def main() -> None:
     parts = set(args.only or ["aa", "coverage", "sequential", "power"])
     empty = pd.DataFrame()
     report = ConformanceReport(empty, empty, empty, empty)
-    header = (f"Run {pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC, {args.n} simulated "
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=OUT.parent,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    header = (f"Run {pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC on commit {commit}, "
+              f"parts {sorted(parts)}, {args.n} simulated "
               f"experiments per check, seed {args.seed}, machine: 2 cores / 24 GB. Bands: "
               f"A/A false-positive rate {BANDS['aa']}, coverage {BANDS['coverage']}, "
               "sequential <= 0.05, power within 0.03 of the design prediction. "
@@ -67,8 +72,8 @@ def main() -> None:
                  args.n, seed=args.seed, n_jobs=args.jobs)),
              ("sequential", "sequential", lambda: sequential_false_positive_rates(
                  args.n, seed=args.seed, n_jobs=args.jobs)),
-             ("power", "power", lambda: power_check(args.n, seed=args.seed,
-                                                    n_jobs=args.jobs))]
+             ("power", "power", lambda: power_checks(args.n, seed=args.seed,
+                                                     n_jobs=args.jobs))]
     for key, attr, run in steps:
         if key not in parts:
             continue

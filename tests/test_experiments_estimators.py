@@ -150,3 +150,15 @@ def test_cluster_helpers():
     summed = cluster_sum(psi, np.array([0, 0, 1, 1]), 2)
     assert summed.tolist() == [0.0, 0.0]
     assert cluster_variance(np.array([1.0, -1.0]), 2) == pytest.approx(4.0)
+
+
+def test_cox_with_no_events_in_one_group_is_not_estimable():
+    # an early weekly look can have payments in one arm only: the MLE is infinite, so
+    # the fit must say so instead of returning a drifting log hazard ratio
+    from collections_lab.experiments.estimators import BinaryCox
+
+    exit_ = np.array([1, 2, 3, 4, 5, 6])
+    event = np.array([1, 1, 0, 0, 0, 0], bool)
+    z = np.array([1, 1, 1, 0, 0, 0], bool)
+    with pytest.raises(ValueError, match="no events in one group"):
+        BinaryCox().fit(np.zeros(6, int), exit_, event, z)

@@ -140,3 +140,79 @@ def test_pre_period_covariates_reflect_behaviour(data):
     paid = pd.Series((data.cause == 1) & (data.days_late <= 15)).groupby(data.customer).mean()
     corr = np.corrcoef(pre["pre_paid_by_due_d"].to_numpy()[paid.index], paid.to_numpy())[0, 1]
     assert corr > 0.2
+
+
+def test_su_wei_median_interval_matches_the_large_sample_formula():
+    # exponential days to pay (mean 200 days, nothing censored): the median difference has
+    # SE sqrt(2 / n) / rate (density at the median = rate / 2); the density-free Su-Wei
+    # interval must have that width and contain the truth (0 here)
+    from collections_lab.experiments.estimators import AalenJohansen
+    from collections_lab.experiments.metrics import _median, su_wei_interval
+
+    rng = np.random.default_rng(7)
+    n, rate = 20_000, 1 / 200
+    fits = []
+    for _ in range(2):
+        days = np.ceil(rng.exponential(1 / rate, n)).astype(int)
+        aj = AalenJohansen().fit(np.zeros(n, int), days, np.ones(n, int))
+        _, psi = aj.at_day(int(aj.quantile_day(0.5)))
+        fits.append((aj, float(np.sum(psi**2))))
+        assert abs(_median(aj) - np.log(2) / rate) < 4 / (rate * np.sqrt(n))
+    lo, hi = su_wei_interval(fits[0][0], fits[0][1], fits[1][0], fits[1][1])
+    expected_half = 1.96 * np.sqrt(2 / n) / rate
+    assert (hi - lo) / 2 == pytest.approx(expected_half, rel=0.08)
+    assert lo < 0 < hi or abs(lo + hi) / 2 < 3 * expected_half
+
+
+def test_median_effect_uses_its_own_test_and_interval(data):
+    eff = compare_arms(data, metrics=["median_days"])[0]
+    assert eff.interval is not None and eff.psi is None
+    lo, hi = eff.ci()
+    assert lo < eff.difference < hi
+    assert eff.difference < 0  # the faster arm pays sooner
+    lo99, hi99 = eff.ci(0.99)
+    assert lo99 < lo and hi < hi99
+    assert 0 <= eff.p_value <= 1 and np.isfinite(eff.z)
+
+
+def test_churn_counts_new_invoices_after_the_experiment_end():
+    # three customers per arm invoiced during the experiment; only invoices after the end
+    # (2025-04-30) count as "came back"
+    rows = []
+    for arm in ("control", "treatment"):
+        for k, later in enumerate(["2025-05-10", "2025-07-15", None]):
+            cid = f"{arm}{k}"
+            rows.append((cid, arm, "2025-03-05"))
+            if later:
+                rows.append((cid, arm, later))
+    frame = pd.DataFrame(rows, columns=["customer_id", "arm", "issue_date"])
+    frame["issue_date"] = pd.to_datetime(frame["issue_date"])
+    frame["due_date"] = frame["issue_date"] + pd.Timedelta(days=30)
+    frame["duration"] = 20
+    frame["outcome_code"] = 1
+    frame["amount"] = 100.0
+    data = ExperimentData.from_frame(frame, start="2025-03-01", as_of="2025-08-31")
+    cfg = MetricConfig(churn_days=60, experiment_end="2025-04-30")
+    est, psi = estimate_arm(data, "churn", 0, cfg)
+    assert est == pytest.approx(2 / 3)  # only the 2025-05-10 customer came back in 60 days
+    assert psi.sum() == pytest.approx(0.0)
+    # the same data read out before end + 60 days: not available, never a wrong number
+    early = ExperimentData.from_frame(frame, start="2025-03-01", as_of="2025-06-15")
+    est, psi = estimate_arm(early, "churn", 0, cfg)
+    assert np.isnan(est) and np.isnan(psi).all()
+    with pytest.raises(ValueError, match="experiment_end"):
+        MetricConfig(experiment_end="not a date")
+
+
+def test_readout_says_when_churn_becomes_available():
+    from collections_lab.experiments.readout import analyze_experiment
+
+    frame = synthetic_payment_times(400, seed=8)
+    cfg = MetricConfig(churn_days=60, experiment_end=frame.attrs["as_of"] - pd.Timedelta(
+        days=10))
+    r = analyze_experiment(frame, start="2025-03-01", config=cfg, segments=False,
+                           adjust=False, metrics=["paid_by_due_d", "churn"])
+    assert np.isnan(r.effect("treatment", "churn")["effect"])
+    note = [n for n in r.notes if n.startswith("churn not available")]
+    assert note and str((frame.attrs["as_of"] + pd.Timedelta(days=50)).date()) in note[0]
+    assert "churn not available" in r._repr_html_()

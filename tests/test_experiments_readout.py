@@ -102,3 +102,41 @@ def test_portfolio_input_with_experiment(tmp_path):
 def test_bad_source_is_a_clear_error():
     with pytest.raises(TypeError, match="Portfolio or a payment-times DataFrame"):
         analyze_experiment([1, 2, 3])
+
+
+def test_srm_on_the_analysed_data_catches_a_pipeline_that_loses_one_arm():
+    # stratified dealing keeps the assignments table balanced in every segment, so only the
+    # customers actually seen in the analysed invoices can show the loss
+    from dataclasses import replace
+
+    from collections_lab.simulate import simulate
+    from collections_lab.strategies import example_strategies
+
+    s = example_strategies()
+    exp = Experiment("lossy", {"control": s["one_friendly_after_due"],
+                               "firm": s["nudge_then_firm"]}, control="control")
+    sim = simulate(1500, exp, seed=5, start="2025-01-01", end="2025-07-31",
+                   assigned_at="2025-04-01", before=s["one_friendly_after_due"],
+                   progress=False)
+    full = analyze_experiment(sim.portfolio, exp, segments=False, adjust=False,
+                              metrics=["paid_by_due_d"])
+    assert not full.srm.mismatch and not full.srm_data.mismatch
+    assert full.srm_data.population == "data"
+
+    pf = sim.portfolio
+    firm = pf.assignments.loc[pf.assignments["arm"] == "firm", "customer_id"]
+    segment = pf.customers.set_index("customer_id")["segment"]
+    target = segment.value_counts().index[0]
+    in_target = firm[firm.map(segment) == target]
+    lost = set(in_target.iloc[::3])  # the pipeline drops a third of them
+    lossy = replace(pf, invoices=pf.invoices[~(
+        pf.invoices["customer_id"].isin(lost)
+        & (pf.invoices["issue_date"] >= pd.Timestamp("2025-04-01")))])
+    r = analyze_experiment(lossy, exp, segments=False, adjust=False, metrics=["paid_by_due_d"])
+    assert not r.srm.mismatch  # the assignments table is still balanced
+    assert r.srm_data.mismatch
+    assert target in r.srm_data.mismatched_segments
+    assert r.summary().startswith("WARNING")
+    assert "analysed data" in r.summary()
+    assert "datos analizados" in r.summary("es")
+    assert "analysed data" in r._repr_html_()

@@ -44,6 +44,9 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
     narrowed. Customers without pre-period history carry the pooled mean (and
     ``pre_has_history = 0``), so they neither help nor bias.
     """
+    if effect.interval is not None:
+        # not a Wald effect (the median's Su-Wei interval): no IF to augment, left as is
+        return replace(effect, adjusted=False, se_unadjusted=effect.se)
     if effect.psi is None:
         raise ValueError("effect has no influence function to adjust")
     x = data.pre if covariates is None else data.pre[list(covariates)]

@@ -4,8 +4,9 @@ Analytic where a formula exists —
 
 - probability paid by due + d: two proportions, inflated by the design effect;
 - RMST difference (days saved): the asymptotic variance of the restricted mean from a
-  reference payment curve and a censoring curve;
-- hazard ratio: Schoenfeld's events formula;
+  reference payment curve and a censoring curve (:func:`unpaid_and_followed_curves`
+  measures both on history);
+- hazard ratio: Schoenfeld's events formula (sample size, power, MDE);
 - any metric from a **pilot** (historical data or an earlier experiment): the
   cluster-robust variance per invoice measured there, which already contains the design
   effect and the censoring of that data (used for amount-weighted cash by day d, net
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -89,18 +90,26 @@ def design_effect(invoices_per_customer: float, icc: float, cv: float = 0.0) -> 
 
 
 def estimate_design_effect(data: ExperimentData, metric: str = "paid_by_due_d",
-                           cfg: MetricConfig | None = None) -> float:
+                           cfg: MetricConfig | None = None,
+                           baseline: str = "stratified") -> float:
     """Measured design effect: clustered over invoice-level variance on (pilot) data.
 
-    Uses the first non-control arm against control when the data has arms, else the
-    whole data as one arm against itself is not possible — pass an experiment or an A/A
-    split of the history (e.g. assign a hash-based fake arm).
+    Uses the first non-control arm against control, so the data needs two arms (for
+    history, an A/A split: assign a hash-based fake arm). ``baseline="stratified"``
+    compares with the invoice-level variance under the same stratification (the pure
+    clustering effect); ``baseline="simple"`` with independent invoices under simple
+    randomisation — what the analytic formulas here (:func:`rmst_variance_per_invoice`,
+    Schoenfeld, two proportions) assume, so this DE also carries the stratification
+    gain and is the one to multiply them by.
     """
     if len(data.arm_names) < 2:
         raise ValueError("estimate_design_effect needs two arms (an A/A split works)")
+    if baseline not in ("stratified", "simple"):
+        raise ValueError("baseline must be 'stratified' or 'simple'")
     cfg = cfg or MetricConfig()
     eff = compare_arms(data, cfg, metrics=[metric], arms=[data.arm_names[1]])[0]
-    _, naive_se = naive_invoice_level_se(data, metric, 1, cfg)
+    naive_data = data if baseline == "stratified" else replace(data, customer_stratum=None)
+    _, naive_se = naive_invoice_level_se(naive_data, metric, 1, cfg)
     return float((eff.se / naive_se) ** 2)
 
 
@@ -181,6 +190,37 @@ def sample_size_hazard_ratio(hazard_ratio: float, event_probability: float,
                           _customers(n, invoices_per_customer), design_effect, events=events)
 
 
+def power_hazard_ratio(hazard_ratio: float, events: float, alpha: float = 0.05,
+                       allocation: float = 0.5, design_effect: float = 1.0) -> float:
+    """Power of the clustered log-hazard-ratio test with ``events`` payment events (all arms).
+
+    Schoenfeld's approximation ``SE(log HR) = sqrt(DE / (p(1-p) D))`` inverted.
+
+    >>> round(power_hazard_ratio(0.8, 631), 2)
+    0.8
+    """
+    if hazard_ratio <= 0 or events <= 0:
+        raise ValueError("hazard_ratio and events must be > 0")
+    se = math.sqrt(design_effect / (allocation * (1 - allocation) * events))
+    return power_at_se(math.log(hazard_ratio), se, alpha)
+
+
+def mde_hazard_ratio(events: float, alpha: float = 0.05, power: float = 0.8,
+                     allocation: float = 0.5, design_effect: float = 1.0) -> float:
+    """Smallest hazard ratio (> 1, faster payment) detectable with ``events`` events.
+
+    A slowing effect of the same size is its reciprocal.
+
+    >>> round(mde_hazard_ratio(631), 3)
+    1.25
+    """
+    if events <= 0:
+        raise ValueError("events must be > 0")
+    za, zb = _z(alpha, power)
+    return float(math.exp((za + zb) * math.sqrt(
+        design_effect / (allocation * (1 - allocation) * events))))
+
+
 def rmst_variance_per_invoice(survival: Sequence[float], horizon_days: int,
                               censoring_survival: Sequence[float] | None = None) -> float:
     """Asymptotic variance × n of the RMST (days outstanding) up to ``horizon_days``.
@@ -222,6 +262,83 @@ def sample_size_rmst(survival: Sequence[float], days_saved: float, horizon_days:
     n = math.ceil((za + zb) ** 2 * 2 * var * design_effect / days_saved**2)
     return SampleSizePlan("rmst_days", days_saved, alpha, power, n,
                           _customers(n, invoices_per_customer), design_effect)
+
+
+def power_rmst(survival: Sequence[float], days_saved: float, invoices_per_arm: int,
+               horizon_days: int, censoring_survival: Sequence[float] | None = None,
+               alpha: float = 0.05, design_effect: float = 1.0,
+               survival_treatment: Sequence[float] | None = None,
+               censoring_treatment: Sequence[float] | None = None) -> float:
+    """Power to detect ``days_saved`` in RMST (days outstanding) with ``invoices_per_arm``.
+
+    Variance from :func:`rmst_variance_per_invoice` of each arm's unpaid curve (the
+    treatment arm's defaults to the control's), times the design effect.
+    """
+    var_c = rmst_variance_per_invoice(survival, horizon_days, censoring_survival)
+    var_t = var_c if survival_treatment is None else rmst_variance_per_invoice(
+        survival_treatment, horizon_days,
+        censoring_treatment if censoring_treatment is not None else censoring_survival)
+    return power_at_se(days_saved, math.sqrt((var_c + var_t) * design_effect
+                                             / invoices_per_arm), alpha)
+
+
+def mde_rmst(survival: Sequence[float], invoices_per_arm: int, horizon_days: int,
+             censoring_survival: Sequence[float] | None = None, alpha: float = 0.05,
+             power: float = 0.8, design_effect: float = 1.0) -> float:
+    """Smallest RMST difference (days outstanding to the horizon) detectable per arm size.
+
+    Both arms assumed to have the control curve's variance (as :func:`sample_size_rmst`).
+    """
+    za, zb = _z(alpha, power)
+    var = rmst_variance_per_invoice(survival, horizon_days, censoring_survival)
+    return float((za + zb) * math.sqrt(2 * var * design_effect / invoices_per_arm))
+
+
+def unpaid_and_followed_curves(data: ExperimentData, arm: int = 0,
+                               horizon_days: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """From history (or a pilot), the curves :func:`sample_size_rmst` needs.
+
+    Returns ``(survival, censoring_survival)`` for days 0..horizon−1 from issue: the share
+    still unpaid (1 − cumulative incidence of payment; escalated invoices stay unpaid, as
+    in the RMST metric) and the share still followed (Kaplan–Meier of censoring, i.e. of
+    invoices still open at the readout).
+    """
+    from .estimators import AalenJohansen
+
+    mask = data.invoice_arm == arm
+    n = int(mask.sum())
+    if n == 0:
+        raise ValueError(f"arm {data.arm_names[arm]!r} has no invoices")
+    zero = np.zeros(n, np.int64)
+    paid = AalenJohansen().fit(zero, data.duration[mask], data.cause[mask])
+    cens = AalenJohansen().fit(zero, data.duration[mask], (data.cause[mask] == 0).astype(int))
+    days = np.arange(horizon_days)
+    survival = 1.0 - paid.cif_on(days)
+    idx = np.minimum(days, len(cens.survival_) - 1)
+    return survival, cens.survival_[idx]
+
+
+def mde_from_pilot(data: ExperimentData, metric: str, invoices_per_arm: int,
+                   alpha: float = 0.05, power: float = 0.8,
+                   cfg: MetricConfig | None = None) -> float:
+    """Smallest detectable difference in ``metric`` with ``invoices_per_arm``, from a pilot.
+
+    Uses :func:`pilot_variance_per_invoice` (clustering and censoring of the pilot
+    included); for metrics without a textbook formula (cash by due + d, net value, …).
+    """
+    za, zb = _z(alpha, power)
+    var = pilot_variance_per_invoice(data, metric, cfg)
+    return float((za + zb) * math.sqrt(2 * var / invoices_per_arm))
+
+
+def mde_cash(data: ExperimentData, invoices_per_arm: int, alpha: float = 0.05,
+             power: float = 0.8, cfg: MetricConfig | None = None) -> float:
+    """Smallest detectable change in the share of amount collected by due + d (a pilot's).
+
+    Amount-weighted cash has no closed form (amounts vary and correlate with speed), so
+    the variance comes from pilot data: :func:`mde_from_pilot` for ``cash_by_due_d``.
+    """
+    return mde_from_pilot(data, "cash_by_due_d", invoices_per_arm, alpha, power, cfg)
 
 
 def pilot_variance_per_invoice(data: ExperimentData, metric: str,

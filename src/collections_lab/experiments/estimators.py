@@ -222,6 +222,10 @@ class BinaryCox:
         d1 = np.bincount(x[event & z], minlength=n_days).astype(float)
         if d.sum() == 0:
             raise ValueError("no events: cannot estimate a hazard ratio")
+        if d1.sum() == 0 or d1.sum() == d.sum():
+            # the partial likelihood has no finite maximum (the Newton steps would drift
+            # to |log HR| ~ 50 with a meaningless SE, e.g. at an early weekly look)
+            raise ValueError("hazard ratio not estimable: no events in one group yet")
         beta = 0.0
         for _ in range(max_iter):
             r = np.exp(beta)

@@ -15,7 +15,8 @@ Metrics (``METRICS``)
     payment; an escalated invoice counts as outstanding to the horizon). Effect < 0 = days
     saved.
 ``median_days``
-    Median days from issue to payment (IF through the density at the median).
+    Median days from issue to payment (interpolated within the crossing day). Its test and
+    interval need no density: see :func:`median_effect`.
 ``hazard_ratio``
     Cause-specific hazard ratio of payment (Cox, Breslow ties, clustered sandwich SE).
 ``escalation_rate``
@@ -26,7 +27,11 @@ Metrics (``METRICS``)
 ``discount_cost``
     Early-payment discount granted, as a share of invoiced amount.
 ``churn``
-    Share of customers with no new invoice in the last ``churn_days`` before ``as_of``.
+    Share of the customers invoiced during the experiment (from ``start`` to the experiment
+    end) with no new invoice within ``churn_days`` after the end. The end is
+    ``MetricConfig.experiment_end`` (default ``as_of − churn_days``: the latest end whose
+    ``churn_days`` of follow-up are already observed); the metric is NaN until
+    ``end + churn_days <= as_of``.
 ``net_value``
     Per unit invoiced: cash collected by ``horizon_days`` discounted at the annual
     ``cost_of_capital`` to the issue date, minus discounts and reminder costs.
@@ -74,6 +79,12 @@ class MetricConfig:
 
     ``reminder_cost`` is the cost of one reminder in each invoice's currency: a number
     (same in every currency) or a mapping ``{"EUR": 0.4, "COP": 1500}``.
+    ``experiment_end`` (a date, inclusive) is the last day of the experiment, for churn
+    ("no new invoice within ``churn_days`` after it"); ``None`` takes
+    ``as_of − churn_days``.
+
+    Example: ``MetricConfig(churn_days=60, experiment_end="2025-06-30")`` — churn is then
+    reported from 2025-08-29 on.
     """
 
     due_plus_days: int = 15
@@ -82,8 +93,15 @@ class MetricConfig:
     churn_days: int = 60
     cost_of_capital: float = 0.10
     reminder_cost: float | dict = 0.0
+    experiment_end: object = None
 
     def __post_init__(self):
+        if self.experiment_end is not None:
+            try:
+                pd.Timestamp(self.experiment_end)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"MetricConfig.experiment_end {self.experiment_end!r} is not "
+                                 "a date") from exc
         for name in ("horizon_days", "churn_days"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MetricConfig.{name} must be > 0 days")
@@ -97,7 +115,7 @@ class Effect:
 
     ``difference`` is arm minus control (for ``hazard_ratio``: the log hazard ratio);
     ``psi`` holds the per-customer IF of the difference (used for covariate adjustment and
-    sequential looks); ``se`` is cluster-robust.
+    sequential looks; None for the median); ``se`` is cluster-robust.
     """
 
     metric: str
@@ -112,9 +130,16 @@ class Effect:
     psi: np.ndarray = field(repr=False, default=None)
     adjusted: bool = False
     se_unadjusted: float = float("nan")
+    #: Test statistic when the test is not ``difference / se`` (the median's pooled test).
+    z_test: float = float("nan")
+    #: ``level -> (low, high)`` when the interval is not ``difference ± q·se`` (the median's
+    #: Su–Wei interval); ``se`` is then only a summary of its width.
+    interval: object = field(repr=False, default=None)
 
     @property
     def z(self) -> float:
+        if self.interval is not None:
+            return self.z_test
         return self.difference / self.se if self.se > 0 else float("nan")
 
     @property
@@ -123,6 +148,8 @@ class Effect:
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the difference (of the hazard ratio for that metric)."""
+        if self.interval is not None:
+            return self.interval(level)
         q = stats.norm.ppf(0.5 + level / 2)
         lo, hi = self.difference - q * self.se, self.difference + q * self.se
         if self.metric in RATIO_METRICS:
@@ -168,37 +195,128 @@ def _reminder_cost(data: ExperimentData, cfg: MetricConfig, mask) -> np.ndarray:
     return data.n_reminders[mask] * per
 
 
-def _median(aj: AalenJohansen) -> tuple[float, np.ndarray]:
+def _median(aj: AalenJohansen) -> float:
     """Median days to payment, linearly interpolated within the day it is crossed.
 
     Interpolation makes the estimator continuous (a whole-day median jumps between
-    integers, which breaks normal intervals); its IF is ``-IF[F(m)] / f(m)`` with the
-    density ``f`` as below.
+    integers). Its uncertainty is not taken from a density estimate: see
+    :func:`median_effect`.
     """
-    day = aj.quantile_day(0.5)
-    n = len(aj._x)
-    if not np.isfinite(day):
-        return float("nan"), np.full(n, np.nan)
-    day = int(day)
-    f_prev, f_day = aj.cif_at(day - 1), aj.cif_at(day)
-    frac = (0.5 - f_prev) / (f_day - f_prev) if f_day > f_prev else 1.0
-    median = day - 1 + frac
-    _, psi_prev = aj.at_day(day - 1)
-    _, psi_day = aj.at_day(day)
-    psi_f = (1 - frac) * psi_prev + frac * psi_day
-    # Density at the median: the smaller of the crossing day's own jump (the exact slope
-    # of the interpolated estimator) and the average over a week around it. Payment days
-    # spike at due dates, so a week's average can overstate the slope on a quiet day next
-    # to a spike (too-narrow intervals: 8% A/A false positives on the simulator); the
-    # smaller one errs on the safe side (3%). An interval-based density (slope between the
-    # quantiles 0.5 ± 1.96 se) gave 7%: medians of spiky whole-day data are hard to
-    # make exactly nominal, so the readout's median is deliberately conservative.
-    k = 3
-    window = (aj.cif_at(day + k) - aj.cif_at(day - k - 1)) / (2 * k + 1)
-    dens = min(f_day - f_prev, window)
-    if dens <= 0:
-        return median, np.full(n, np.nan)
-    return float(median), -psi_f / dens
+    day = float(_interpolated_quantile(aj, 0.5, upper=False)[0])
+    return day if np.isfinite(day) else float("nan")  # fewer than half paid so far
+
+
+def _cif_points(aj: AalenJohansen) -> tuple[np.ndarray, np.ndarray]:
+    """Days and CIF values of the piecewise-linear CIF (0 the day before the grid)."""
+    days = np.arange(aj.origin_ - 1, aj.origin_ + len(aj.cif_), dtype=float)
+    return days, np.concatenate(([0.0], aj.cif_))
+
+
+def _interpolated_quantile(aj: AalenJohansen, levels, upper: bool) -> np.ndarray:
+    """Day at which the linearly interpolated CIF reaches each level (vectorised).
+
+    ``upper=False`` gives the first such day, ``upper=True`` the last (they differ only on
+    flat stretches). Levels the CIF never reaches give ``inf``; levels <= 0 the grid start.
+    """
+    days, cif = _cif_points(aj)
+    levels = np.atleast_1d(np.asarray(levels, dtype=float))
+    i = np.searchsorted(cif, levels, side="right" if upper else "left")
+    out = np.full(levels.shape, np.inf)
+    inside = (i > 0) & (i < len(cif))
+    j = i[inside]
+    step = cif[j] - cif[j - 1]
+    out[inside] = days[j - 1] + (levels[inside] - cif[j - 1]) / step
+    out[i == 0] = days[0]
+    return out
+
+
+def _cif_variance_at(data: ExperimentData, aj: AalenJohansen, mask, day: int,
+                     arm: int) -> tuple[float, np.ndarray]:
+    """CIF at ``day`` in one arm, its clustered variance, and its per-customer IF."""
+    est, psi = aj.at_day(day)
+    psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
+    return est, arm_variance(psi_c, data, arm), psi_c
+
+
+def su_wei_interval(aj_arm: AalenJohansen, var_arm: float, aj_ctrl: AalenJohansen,
+                    var_ctrl: float, level: float = 0.95, grid: int = 801) -> tuple[float, float]:
+    """Interval for median(arm) − median(control) in days, by inverting Su & Wei's test.
+
+    Su & Wei (1993, JASA 88:1040) test "the medians differ by Δ" with
+    ``W(Δ) = min_m (F_c(m) − ½)²/σ_c² + (F_a(m + Δ) − ½)²/σ_a²`` against χ²₁; the interval is
+    every Δ not rejected. ``σ²`` are the (clustered) variances of each arm's CIF at its
+    median, so no density estimate is needed — the density is what made the Wald
+    interval of an interpolated median mis-sized on payment days that spike at due dates.
+    Computed exactly on a grid of ``u = F_c(m) − ½``: for each ``u`` the admissible
+    ``m + Δ`` form an interval of the arm's (interpolated) quantiles.
+    """
+    c = float(stats.chi2.ppf(level, 1))
+    if not (var_arm > 0 and var_ctrl > 0):
+        return float("nan"), float("nan")
+    s_a, s_c = np.sqrt(var_arm), np.sqrt(var_ctrl)
+    u = s_c * np.sqrt(c) * np.linspace(-1.0, 1.0, grid)
+    r = np.sqrt(np.maximum(c - (u / s_c) ** 2, 0.0))
+    lo = _interpolated_quantile(aj_arm, 0.5 - s_a * r, upper=False) - _interpolated_quantile(
+        aj_ctrl, 0.5 + u, upper=True)
+    hi = _interpolated_quantile(aj_arm, 0.5 + s_a * r, upper=True) - _interpolated_quantile(
+        aj_ctrl, 0.5 + u, upper=False)
+    ok = np.isfinite(_interpolated_quantile(aj_ctrl, 0.5 + u, upper=False))
+    if not ok.any():
+        return float("nan"), float("nan")
+    return float(np.min(lo[ok])), float(np.max(hi[ok]))
+
+
+def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
+    """Median days to payment, arm versus control, with a density-free test and interval.
+
+    - **Test** (p-value): both arms' CIF at the *pooled* median day ``m`` are compared,
+      ``z = −(F_a(m) − F_c(m)) / se`` with the clustered IF of each CIF. Under "same
+      median" the pooled median estimates the common one and its own noise has no
+      first-order effect, so no density is needed (A/A false-positive rate 4.8% in 600
+      simulator runs where the density-based Wald test gave 3%).
+    - **Interval**: :func:`su_wei_interval` (test inversion, clustered variances).
+    - ``se`` is the 95% interval's half-width / 1.96 (for display only); ``psi`` is None:
+      the median has no density-free IF, so it is not covariate-adjusted.
+
+    Example
+    -------
+    >>> from collections_lab.experiments.synthetic import synthetic_payment_times
+    >>> d = ExperimentData.from_frame(synthetic_payment_times(600, seed=2), start="2025-03-01")
+    >>> eff = median_effect(d, 1)
+    >>> lo, hi = eff.ci()
+    >>> bool(lo <= eff.difference <= hi)
+    True
+    """
+    masks = {a: data.invoice_arm == a for a in (arm, control)}
+    for a, m in masks.items():
+        if not m.any():
+            raise ValueError(f"arm {data.arm_names[a]!r} has no invoices to analyse")
+    ajs = {a: _issue_axis(data, m) for a, m in masks.items()}
+    medians = {a: _median(aj) for a, aj in ajs.items()}
+    n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
+    n_inv = int(masks[arm].sum() + masks[control].sum())
+    name, ctrl_name = data.arm_names[arm], data.arm_names[control]
+    if not all(np.isfinite(v) for v in medians.values()):
+        # fewer than half paid so far in an arm: the median is not estimable yet
+        return Effect("median_days", name, ctrl_name, medians[arm], medians[control],
+                      float("nan"), float("nan"), n_cust, n_inv, None)
+    pooled = _issue_axis(data, masks[arm] | masks[control])
+    m = int(pooled.quantile_day(0.5))
+    f_a, _, psi_a = _cif_variance_at(data, ajs[arm], masks[arm], m, arm)
+    f_c, _, psi_c = _cif_variance_at(data, ajs[control], masks[control], m, control)
+    se_test = _se(psi_a - psi_c, data, [arm, control])
+    z = -(f_a - f_c) / se_test if se_test > 0 else float("nan")
+    var = {a: _cif_variance_at(data, ajs[a], masks[a], int(ajs[a].quantile_day(0.5)), a)[1]
+           for a in (arm, control)}
+
+    def interval(level: float) -> tuple[float, float]:
+        return su_wei_interval(ajs[arm], var[arm], ajs[control], var[control], level)
+
+    lo, hi = interval(0.95)
+    se = (hi - lo) / (2 * stats.norm.ppf(0.975))
+    return Effect("median_days", name, ctrl_name, medians[arm], medians[control],
+                  medians[arm] - medians[control], float(se), n_cust, n_inv, None,
+                  z_test=float(z), interval=interval)
 
 
 def _followed_to(aj: AalenJohansen, day: int) -> bool:
@@ -212,6 +330,37 @@ def _followed_to(aj: AalenJohansen, day: int) -> bool:
 def _not_yet(data: ExperimentData) -> tuple[float, np.ndarray]:
     """The metric's horizon is beyond the follow-up so far: not estimable (NaN)."""
     return float("nan"), np.full(data.n_customers, np.nan)
+
+
+def churn_end_day(data: ExperimentData, cfg: MetricConfig) -> int:
+    """Last day of the experiment for churn (days since 1970-01-01), see ``MetricConfig``."""
+    if cfg.experiment_end is None:
+        return data.as_of_day - cfg.churn_days
+    end = pd.Timestamp(cfg.experiment_end).to_datetime64().astype("datetime64[D]")
+    return int((end - np.datetime64("1970-01-01", "D")).astype(np.int64))
+
+
+def churn_available(data: ExperimentData, cfg: MetricConfig) -> bool:
+    """Whether ``churn_days`` of follow-up after the experiment end are observed by as_of."""
+    return churn_end_day(data, cfg) + cfg.churn_days <= data.as_of_day
+
+
+def _churn(data: ExperimentData, arm: int, cfg: MetricConfig) -> tuple[float, np.ndarray]:
+    """Share of the arm's customers invoiced by the end with no invoice in the N days after."""
+    if not churn_available(data, cfg):
+        return _not_yet(data)
+    end = churn_end_day(data, cfg)
+    in_arm = data.invoice_arm == arm
+    n = data.n_customers
+    active = np.bincount(data.customer[in_arm & (data.issue_day <= end)], minlength=n) > 0
+    after = in_arm & (data.issue_day > end) & (data.issue_day <= end + cfg.churn_days)
+    came_back = np.bincount(data.customer[after], minlength=n) > 0
+    g = int(active.sum())
+    if g == 0:
+        return _not_yet(data)
+    churned = (active & ~came_back).astype(float)
+    est = float(churned[active].mean())
+    return est, np.where(active, (churned - est) / g, 0.0)
 
 
 def estimate_arm(data: ExperimentData, metric: str, arm: int,
@@ -236,8 +385,6 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
         if not _followed_to(aj, cfg.horizon_days - 1):
             return _not_yet(data)
         est, psi = aj.restricted_mean_free(0, cfg.horizon_days)
-    elif metric == "median_days":
-        est, psi = _median(_issue_axis(data, inv_mask))
     elif metric == "discount_cost":
         est, psi = _ratio(data.discount[inv_mask] / data.amount[inv_mask],
                           data.weight[inv_mask])
@@ -255,12 +402,7 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
         cost_ratio, psi_cost = _ratio(cost, data.weight[inv_mask])
         est, psi = pv - cost_ratio, psi_pv - psi_cost
     elif metric == "churn":
-        members = data.customers_in(arm)
-        churned = (data.last_issue_day <= data.as_of_day - cfg.churn_days).astype(float)
-        g = members.sum()
-        est = float(churned[members].mean())
-        psi_c = np.where(members, (churned - est) / g, 0.0)
-        return est, psi_c
+        return _churn(data, arm, cfg)
     else:
         raise ValueError(f"unknown metric {metric!r}; choose from {METRICS}")
     psi_c = np.bincount(data.customer[inv_mask], psi, minlength=data.n_customers)
@@ -354,8 +496,15 @@ def compare_arms(
         n_cust = int(data.customers_in(a).sum() + data.customers_in(0).sum())
         n_inv = int(counts_inv[a] + counts_inv[0])
         for metric in metrics:
+            if metric == "median_days":
+                effects.append(median_effect(data, a, 0))
+                continue
             if metric == "hazard_ratio":
-                log_hr, psi, se, _ = hazard_ratio_effect(data, a, 0)
+                try:
+                    log_hr, psi, se, _ = hazard_ratio_effect(data, a, 0)
+                except ValueError:  # no payment events in an arm yet: not estimable
+                    log_hr, psi, se = float("nan"), np.full(data.n_customers, np.nan), float(
+                        "nan")
                 effects.append(Effect(metric, arm_name, data.control, float(np.exp(log_hr)),
                                       1.0, log_hr, se, n_cust, n_inv, psi))
                 continue

@@ -4,8 +4,9 @@
 (or a payment-times frame with an ``arm`` column) and returns an
 :class:`ExperimentReadout` with
 
-- the sample-ratio-mismatch check (overall and per segment; a loud warning first in the
-  summary and the HTML when it fails),
+- the sample-ratio-mismatch check (overall and per segment) on the assignments and on the
+  customers actually seen in the analysed data (a loud warning first in the summary and
+  the HTML when either fails),
 - every metric for every arm versus control, censoring-aware with customer-clustered
   variance, covariate-adjusted with pre-experiment behaviour (and how much that narrowed
   the intervals), with Holm and Benjamini–Hochberg p-values across arms,
@@ -36,7 +37,15 @@ from ..results import ResultMixin
 from .adjustment import adjust_effect
 from .data import ExperimentData
 from .factorial import FactorialResult, factorial_analysis
-from .metrics import HIGHER_IS_BETTER, METRICS, MetricConfig, compare_arms, hazard_ratio_effect
+from .metrics import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    MetricConfig,
+    churn_available,
+    churn_end_day,
+    compare_arms,
+    hazard_ratio_effect,
+)
 from .multiple import add_adjusted_p_values, benjamini_hochberg
 from .sequential import SequentialResult, group_sequential_test
 from .srm import SRMResult, srm_check
@@ -146,7 +155,14 @@ class ExperimentReadout(ResultMixin):
     factorial: FactorialResult | None = None
     notes: list[str] = field(default_factory=list)
     alpha: float = 0.05
+    #: SRM of the customers seen in the analysed data (``srm`` is then the assignments').
+    srm_data: SRMResult | None = None
     title = "Experiment readout"
+
+    @property
+    def srm_checks(self) -> list[SRMResult]:
+        """The SRM checks run: on the assignments and on the customers in the data."""
+        return [c for c in (self.srm, self.srm_data) if c is not None]
 
     def to_frame(self) -> pd.DataFrame:
         """Effects of every arm on every metric versus control (one row each)."""
@@ -198,9 +214,7 @@ class ExperimentReadout(ResultMixin):
 
     def summary(self, lang: str = "en") -> str:
         """Plain-language readout: SRM warning first, one sentence per arm, then caveats."""
-        lines = []
-        if self.srm.mismatch:
-            lines.append(self.srm.summary(lang))
+        lines = [c.summary(lang) for c in self.srm_checks if c.mismatch]
         for arm in self.arms:
             if arm != self.control:
                 lines.append(self.arm_sentence(arm, lang))
@@ -221,10 +235,14 @@ class ExperimentReadout(ResultMixin):
 
     def _repr_html_(self) -> str:
         parts = [f"<div><h3>{html.escape(self.title)}: {html.escape(self.experiment_id)}</h3>"]
-        if self.srm.mismatch:
-            parts.append('<div style="border:3px solid #c00;background:#fee;padding:8px;'
-                         f'font-weight:bold">{html.escape(self.srm.summary())}</div>')
+        for check in self.srm_checks:
+            if check.mismatch:
+                parts.append('<div style="border:3px solid #c00;background:#fee;padding:8px;'
+                             f'font-weight:bold">{html.escape(check.summary())}</div>')
         parts.append(f"<p>{html.escape(self.summary())}</p>")
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+                         + "</ul>")
         fmt = {"float_format": lambda x: f"{x:,.4g}", "border": 0, "escape": True}
         parts.append(self.effects.to_html(index=False, **fmt))
         if self.sequential is not None:
@@ -236,8 +254,10 @@ class ExperimentReadout(ResultMixin):
         if self.factorial is not None:
             parts.append(f"<h4>{html.escape(self.factorial.title)}</h4>")
             parts.append(self.factorial.table.to_html(index=False, **fmt))
-        parts.append(f"<h4>{html.escape(self.srm.title)}</h4>")
-        parts.append(self.srm.table.to_html(index=False, **fmt))
+        for check in self.srm_checks:
+            title = t("srm_title_data", "en") if check.population == "data" else check.title
+            parts.append(f"<h4>{html.escape(title)}</h4>")
+            parts.append(check.table.to_html(index=False, **fmt))
         parts.append("</div>")
         return "".join(parts)
 
@@ -405,23 +425,34 @@ def analyze_experiment(
                                      stratified_by=stratified_by)
     experiment_id = experiment_id or str(frame.attrs.get("experiment_id", "experiment"))
 
-    # SRM on the randomised units: the assignment table if we have it, else customers seen
+    # SRM on the randomised units (the assignment table, when we have it) and on the
+    # customers actually seen in the analysed data (invoices issued from the start to
+    # as_of): stratified dealing balances the first by construction, while a pipeline
+    # that loses one arm's customers only shows in the second.
+    seen = np.bincount(data.customer, minlength=data.n_customers) > 0
+    seen_units = pd.DataFrame({
+        "customer_id": data.customer_ids[seen],
+        "arm": np.asarray(data.arm_names, dtype=object)[data.customer_arm[seen]],
+        "segment": data.customer_segment[seen]})
+    srm_data = srm_check(seen_units, weights=weights, population="data")
     if assignments is not None and len(assignments):
         units = assignments[["customer_id", "arm"]].copy()
         if hasattr(source, "customers") and "segment" in source.customers:
             seg = source.customers.set_index("customer_id")["segment"]
             units["segment"] = units["customer_id"].map(seg).fillna("unknown")
+        srm = srm_check(units, weights=weights)
     else:
-        units = pd.DataFrame({"customer_id": data.customer_ids,
-                              "arm": np.asarray(data.arm_names, dtype=object)[data.customer_arm],
-                              "segment": data.customer_segment})
-    srm = srm_check(units, weights=weights)
+        srm, srm_data = srm_data, None
 
     effects = compare_arms(data, cfg, metrics=metrics or METRICS)
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
     table = effects_frame(effects, lang)
     notes = [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items() if v]
+    if "churn" in (metrics or METRICS) and not churn_available(data, cfg):
+        ready = np.datetime64("1970-01-01", "D") + churn_end_day(data, cfg) + cfg.churn_days
+        notes.append(f"churn not available yet: it needs {cfg.churn_days} days after the "
+                     f"experiment end, i.e. a readout on or after {ready}")
     seg_table = segment_effects(data, cfg) if segments else None
     fact = None
     if factors:
@@ -432,4 +463,4 @@ def analyze_experiment(
     seq = sequential_readout(data, sequential, cfg=cfg) if sequential is not None else None
     as_of_ts = pd.Timestamp(np.datetime64("1970-01-01", "D") + data.as_of_day)
     return ExperimentReadout(experiment_id, data.arm_names, data.control, as_of_ts, table, srm,
-                             cfg, seq, seg_table, fact, notes, alpha)
+                             cfg, seq, seg_table, fact, notes, alpha, srm_data)

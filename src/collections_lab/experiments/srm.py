@@ -31,12 +31,20 @@ register({
                           "split (p = {p}{where}). Do not trust the effects until the "
                           "assignment and data pipeline are checked.",
            "srm_ok": "Arm sizes match the planned split (p = {p}).",
-           "srm_in_segment": " in segment(s) {segments}"},
+           "srm_in_segment": " in segment(s) {segments}",
+           "srm_in_data": " among the customers with invoices in the analysed data — "
+                          "customers of one arm may have been lost between assignment and "
+                          "analysis",
+           "srm_title_data": "Sample ratio check (customers in the analysed data)"},
     "es": {"srm_warning": "ADVERTENCIA — desajuste en la proporción de la muestra: los "
                           "tamaños de los brazos difieren del reparto previsto (p = {p}{where}). "
                           "No confíe en los efectos hasta revisar la asignación y los datos.",
            "srm_ok": "Los tamaños de los brazos coinciden con el reparto previsto (p = {p}).",
-           "srm_in_segment": " en el/los segmento(s) {segments}"},
+           "srm_in_segment": " en el/los segmento(s) {segments}",
+           "srm_in_data": " entre los clientes con facturas en los datos analizados — "
+                          "pueden haberse perdido clientes de un brazo entre la asignación y "
+                          "el análisis",
+           "srm_title_data": "Control de proporción (clientes en los datos analizados)"},
 })
 
 
@@ -48,6 +56,9 @@ class SRMResult(ResultMixin):
     p_value: float
     segment_p_values: dict
     threshold: float = 0.001
+    #: ``"assignments"`` (the randomised units) or ``"data"`` (customers seen in the
+    #: analysed invoices); the warning names the second.
+    population: str = "assignments"
     title = "Sample ratio check"
 
     @property
@@ -78,6 +89,8 @@ class SRMResult(ResultMixin):
         where = ""
         if self.mismatched_segments:
             where = t("srm_in_segment", lang).format(segments=", ".join(self.mismatched_segments))
+        if self.population == "data":
+            where += t("srm_in_data", lang)
         return t("srm_warning", lang).format(p=p, where=where)
 
 
@@ -89,7 +102,8 @@ def _chi2(counts: np.ndarray, shares: np.ndarray) -> float:
 
 
 def srm_check(assignments: pd.DataFrame, weights: dict[str, float] | None = None,
-              segment_col: str | None = "segment", threshold: float = 0.001) -> SRMResult:
+              segment_col: str | None = "segment", threshold: float = 0.001,
+              population: str = "assignments") -> SRMResult:
     """Chi-square test of customers per arm against the planned ``weights``.
 
     Parameters
@@ -102,7 +116,12 @@ def srm_check(assignments: pd.DataFrame, weights: dict[str, float] | None = None
     threshold
         p-value below which the mismatch is flagged (0.001 is the usual, strict, choice:
         SRM tests are run often and a true mismatch gives tiny p-values).
+    population
+        ``"assignments"`` or ``"data"`` (``assignments`` holds the customers seen in the
+        analysed data): only changes the wording of the warning.
     """
+    if population not in ("assignments", "data"):
+        raise ValueError("population must be 'assignments' or 'data'")
     if "arm" not in assignments:
         raise ValueError("srm_check needs an 'arm' column")
     per_customer = assignments.drop_duplicates("customer_id") if "customer_id" in assignments \
@@ -130,4 +149,4 @@ def srm_check(assignments: pd.DataFrame, weights: dict[str, float] | None = None
                                         "expected": shares * c.sum(), "p_value": seg_p[str(seg)]}))
     table = pd.concat(tables, ignore_index=True)
     table["share"] = table["customers"] / table.groupby("segment")["customers"].transform("sum")
-    return SRMResult(table, p_all, seg_p, threshold)
+    return SRMResult(table, p_all, seg_p, threshold, population)
