@@ -40,6 +40,10 @@ def test_summary_in_english_and_spanish(readout):
     es = readout.summary("es")
     assert "facturas más de cada 100 pagadas al vencimiento + 15 días (IC 95%" in es
     assert "días antes en promedio" in es
+    lines = readout.summary_lines()
+    assert lines[0] == readout.arm_sentence("treatment", "en")  # one sentence per arm first
+    assert readout.sequential.summary() in lines
+    assert " ".join(lines) == en
 
 
 def test_sequential_decision_is_reported(readout):

@@ -212,8 +212,9 @@ class ExperimentReadout(ResultMixin):
                          + f" ({self._ci(r['ci_low'], r['ci_high'], 100, 2, lang)})")
         return f"{arm}: " + "; ".join(parts) + "."
 
-    def summary(self, lang: str = "en") -> str:
-        """Plain-language readout: SRM warning first, one sentence per arm, then caveats."""
+    def summary_lines(self, lang: str = "en") -> list[str]:
+        """The readout's sentences: SRM warnings first, one per arm, then caveats (a
+        report shows one bullet each)."""
         lines = [c.summary(lang) for c in self.srm_checks if c.mismatch]
         for arm in self.arms:
             if arm != self.control:
@@ -231,7 +232,11 @@ class ExperimentReadout(ResultMixin):
             k = int(self.segments["p_value"].notna().sum())
             m = int((self.segments["p_bh"] < self.alpha).sum())
             lines.append(t("xp_segments", lang).format(k=k, m=m))
-        return " ".join(lines)
+        return lines
+
+    def summary(self, lang: str = "en") -> str:
+        """Plain-language readout: SRM warning first, one sentence per arm, then caveats."""
+        return " ".join(self.summary_lines(lang))
 
     def _repr_html_(self) -> str:
         parts = [f"<div><h3>{html.escape(self.title)}: {html.escape(self.experiment_id)}</h3>"]
