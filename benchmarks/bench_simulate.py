@@ -81,16 +81,23 @@ def run_one(n_invoices: int, mode: str) -> dict:
             "us_per_invoice": 1e6 * seconds / n}
 
 
-def loop_reference(n_invoices: int = 20_000) -> dict:
-    """Per-invoice, day-by-day Python loop of the same model on the same invoices."""
-    from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _prepare, _reminder_days
+def _loop_inputs(n_invoices: int):
+    """The strategy, behaviour model and per-invoice inputs both loops draw from (the
+    simulator's own, so all three simulate the same invoices)."""
+    from collections_lab.simulate import _prepare
 
     s = strategy()
     n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
     setup, _, _ = _prepare(n_customers, s, None, "2025-01-01", "2025-12-31", 1, 1.0, None, None)
-    model = setup.model
-    x = setup.invoice_inputs(0, len(setup.c))
+    return s, setup.model, setup.invoice_inputs(0, len(setup.c))
+
+
+def loop_reference(n_invoices: int = 20_000) -> dict:
+    """Per-invoice, day-by-day Python loop of the same model on the same invoices."""
+    from collections_lab.behaviour import SEGMENTS
+    from collections_lab.simulate import _escalation_day, _reminder_days
+
+    s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
     h = model.horizon_days
     t0 = time.perf_counter()
@@ -126,13 +133,9 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
     import math
 
     from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _prepare, _reminder_days
+    from collections_lab.simulate import _escalation_day, _reminder_days
 
-    s = strategy()
-    n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
-    setup, _, _ = _prepare(n_customers, s, None, "2025-01-01", "2025-12-31", 1, 1.0, None, None)
-    model = setup.model
-    x = setup.invoice_inputs(0, len(setup.c))
+    s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
     h = model.horizon_days
     decay = model.pulse_decay_days
