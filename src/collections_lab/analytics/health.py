@@ -36,7 +36,9 @@ __all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
 
 
 def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
-    """The portfolio's invoices in one currency, with their payments and reminders."""
+    """The portfolio's invoices in one currency, with their payments and reminders, the
+    customers they belong to and those customers' experiment assignments (the load report
+    stays the original one: it describes what was read)."""
     inv = portfolio.invoices
     if currency not in set(inv["currency"]):
         raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
@@ -47,8 +49,12 @@ def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
     keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
     customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
         inv["customer_id"])]
-    return Portfolio(customers, inv, keep["reminders"], keep["payments"],
-                     portfolio.assignments, source=portfolio.source)
+    assignments = portfolio.assignments
+    if len(assignments):
+        assignments = assignments.loc[assignments["customer_id"].isin(
+            customers["customer_id"])]
+    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
+                     source=portfolio.source, load_report=portfolio.load_report)
 
 
 @dataclass

@@ -190,17 +190,11 @@ def portfolio_in_currency(portfolio, currency: str | None):
     experiment read out or designed in one currency counts only that currency's
     customers. An unknown currency is an error naming the currencies in the data.
     """
-    from dataclasses import replace
-
     from ..analytics.health import restrict_currency
 
     if currency is None or str(currency).strip() == "":
         return portfolio
-    out = restrict_currency(portfolio, str(currency))
-    asg = portfolio.assignments
-    if len(asg):
-        asg = asg.loc[asg["customer_id"].isin(out.customers["customer_id"])]
-    return replace(out, assignments=asg, load_report=portfolio.load_report)
+    return restrict_currency(portfolio, str(currency))
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
