@@ -98,6 +98,7 @@ class Truth(ResultMixin):
     invoices: pd.DataFrame
     arm_effects: pd.DataFrame
     control: str | None = None
+    population_seed: int | None = None  # seed of customers, traits and schedule
     title = "Simulation truth"
 
     def to_frame(self) -> pd.DataFrame:
@@ -455,6 +456,7 @@ def simulate(
     chunk_size: int = 4 * BLOCK,
     progress: bool | None = None,
     truth_replicates: int = 20,
+    population_seed: int | None = None,
 ) -> SimulationResult:
     """Simulate a portfolio: monthly invoices from ``start`` to ``end`` and their payment.
 
@@ -489,9 +491,17 @@ def simulate(
     truth_replicates
         Monte Carlo replicates for true effects of arms with installment offers (other
         arms' effects are computed analytically).
+    population_seed
+        Seed of the population only: the generated customers, their traits (frailty,
+        discount takers, distress episodes, typical amounts, terms, channels) and the
+        invoice schedule. Default ``seed``. Keep it fixed and vary ``seed`` to redraw
+        the assignment's randomness and every invoice's behaviour over **the same
+        customers**, e.g. to measure power for one portfolio, whose true effects are
+        then fixed.
     """
     setup, experiment, assignments = _prepare(customers, plan, model, start, end, seed,
-                                              invoices_per_month, assigned_at, before)
+                                              invoices_per_month, assigned_at, before,
+                                              population_seed)
     customers = setup.customers
     parts: dict[str, list] = {"invoices": [], "reminders": [], "payments": [], "truth": []}
 
@@ -523,11 +533,12 @@ def simulate_to_parquet(
     chunk_size: int = 4 * BLOCK,
     progress: bool | None = None,
     truth_replicates: int = 20,
+    population_seed: int | None = None,
 ) -> Truth:
     """Like :func:`simulate`, but stream the tables to ``out_dir/<table>.parquet``.
 
     Each chunk is written as it is drawn, so memory stays bounded by ``chunk_size`` (plus
-    per-customer traits) whatever the portfolio size. The same seed gives the same rows as
+    per-customer traits) whatever the portfolio size. The same seeds give the same rows as
     :func:`simulate`. Returns the :class:`Truth` (its per-invoice table is not kept).
     """
     from pathlib import Path
@@ -538,7 +549,8 @@ def simulate_to_parquet(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     setup, experiment, assignments = _prepare(customers, plan, model, start, end, seed,
-                                              invoices_per_month, assigned_at, before)
+                                              invoices_per_month, assigned_at, before,
+                                              population_seed)
     writers: dict[str, pq.ParquetWriter] = {}
 
     def write(chunk: _Chunk) -> None:
@@ -562,14 +574,16 @@ def simulate_to_parquet(
     return setup.truth(churned_at, pd.DataFrame(), truth_inputs, truth_replicates, experiment)
 
 
-def _prepare(customers, plan, model, start, end, seed, invoices_per_month, assigned_at, before):
+def _prepare(customers, plan, model, start, end, seed, invoices_per_month, assigned_at, before,
+             population_seed=None):
     """Validate inputs, build the population and assignment: the part before the draw."""
+    population_seed = seed if population_seed is None else int(population_seed)
     model = model or BehaviourModel()
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end < start:
         raise ValueError(f"end {end.date()} is before start {start.date()}")
     if isinstance(customers, int | np.integer):
-        customers = generate_customers(int(customers), seed=seed, start=start)
+        customers = generate_customers(int(customers), seed=population_seed, start=start)
     customers = customers.reset_index(drop=True)
     if isinstance(plan, Strategy):
         experiment = None
@@ -594,7 +608,7 @@ def _prepare(customers, plan, model, start, end, seed, invoices_per_month, assig
     setup = _Setup(model=model, customers=customers, strategies=strategies,
                    arm_names=arm_names, n_arms=n_arms, cust_arm=cust_arm,
                    assign_day=assign_day, seed=seed, start=start, end=end,
-                   invoices_per_month=invoices_per_month)
+                   invoices_per_month=invoices_per_month, population_seed=population_seed)
     return setup, experiment, assignments
 
 
@@ -624,11 +638,12 @@ class _Setup:
     start: pd.Timestamp
     end: pd.Timestamp
     invoices_per_month: float
+    population_seed: int
 
     def __post_init__(self):
-        self.traits = _customer_traits(self.customers, self.model, self.seed, self.start,
-                                       self.end)
-        grid = _invoice_grid(self.customers, self.start, self.end, self.seed,
+        self.traits = _customer_traits(self.customers, self.model, self.population_seed,
+                                       self.start, self.end)
+        grid = _invoice_grid(self.customers, self.start, self.end, self.population_seed,
                              self.invoices_per_month)
         self.c = grid["cust"].to_numpy()
         self.issue = grid["issue"].to_numpy()
@@ -781,7 +796,8 @@ class _Setup:
                                  zip(self.names_all, self.strategies, strict=True)},
                      seed=self.seed, customers=customers, invoices=truth_invoices,
                      arm_effects=effects,
-                     control=experiment.control_arm if experiment else self.arm_names[0])
+                     control=experiment.control_arm if experiment else self.arm_names[0],
+                     population_seed=self.population_seed)
 
 
 REPORT_ENV = "COLLECTIONS_LAB_REPORT"  # set by the report runner for its kernels

@@ -70,6 +70,9 @@ class ExperimentData:
     currency: np.ndarray
     excluded: dict = field(default_factory=dict)
     customer_stratum: np.ndarray | None = None
+    #: (stratum, arm code) -> assigned customers with no invoice at all in the frame
+    #: (from the assignments table): part of the stratified randomisation all the same.
+    unseen_assigned: dict = field(default_factory=dict)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -82,6 +85,7 @@ class ExperimentData:
         arm_col: str = "arm",
         pre_period_due_plus: int = 15,
         stratified_by: str | None = None,
+        assignments: pd.DataFrame | None = None,
     ) -> ExperimentData:
         """Prepare a payment-times frame for analysis.
 
@@ -104,6 +108,13 @@ class ExperimentData:
             :class:`~collections_lab.assignment.Experiment`). Variances are then computed
             within strata, as the design requires; ``None`` assumes simple randomisation
             (conservative if the assignment was in fact stratified).
+        assignments
+            With ``stratified_by``: every randomised customer (``customer_id``, ``arm`` and
+            the ``stratified_by`` column), e.g. the assignments table joined to the
+            customers' segments. The stratified dealing balanced all of them, including
+            customers with no invoice yet at an early readout; the within-stratum variance
+            counts those (they contribute nothing to the estimate) instead of
+            understating the variance by treating only the invoiced customers as balanced.
         """
         missing = [c for c in (*REQUIRED, arm_col) if c not in frame]
         if missing:
@@ -161,6 +172,7 @@ class ExperimentData:
                     f"stratified_by={stratified_by!r} is not a column of the frame")
             customer_stratum = np.empty(len(cust_ids), dtype=object)
             customer_stratum[cust_codes] = f[stratified_by].astype(str).to_numpy()
+        unseen = _unseen_assigned(assignments, stratified_by, cust_ids, arm_names)
 
         duration_all = f["duration"].to_numpy()
         if np.any(pd.isna(duration_all)):
@@ -216,6 +228,7 @@ class ExperimentData:
             currency=cur_k,
             excluded=excluded,
             customer_stratum=customer_stratum,
+            unseen_assigned=unseen,
         )
 
     # -- views ------------------------------------------------------------------------
@@ -274,9 +287,27 @@ def _subset(data: ExperimentData, keep: np.ndarray) -> ExperimentData:
         start_day=data.start_day, customer_ids=data.customer_ids,
         customer_arm=data.customer_arm, customer_segment=data.customer_segment,
         pre_last_issue_day=data.pre_last_issue_day, pre=data.pre, excluded=dict(data.excluded),
-        customer_stratum=data.customer_stratum,
+        customer_stratum=data.customer_stratum, unseen_assigned=data.unseen_assigned,
         **kwargs,
     )
+
+
+def _unseen_assigned(assignments, stratified_by, known_ids, arm_names) -> dict:
+    """Count, per (stratum, arm code), assigned customers absent from the frame."""
+    if assignments is None or stratified_by is None or len(assignments) == 0:
+        return {}
+    missing = [c for c in ("customer_id", "arm", stratified_by) if c not in assignments]
+    if missing:
+        raise ExperimentDataError(
+            f"assignments lack column(s) {missing}: give customer_id, arm and the "
+            f"stratification column {stratified_by!r} of every assigned customer")
+    ids = assignments["customer_id"].astype(str)
+    unseen = assignments.loc[~ids.isin(set(known_ids))]
+    unseen = unseen[unseen["arm"].astype(str).isin(arm_names)]
+    codes = {name: i for i, name in enumerate(arm_names)}
+    counts = unseen.groupby([unseen[stratified_by].astype(str),
+                             unseen["arm"].astype(str)]).size()
+    return {(stratum, codes[arm]): int(n) for (stratum, arm), n in counts.items()}
 
 
 def _pre_period_covariates(cust, n_customers, terms, duration, cause, issue, start_day, d):

@@ -445,14 +445,34 @@ def centred_sum_of_squares(values: np.ndarray, strata: np.ndarray | None) -> tup
 
 
 def arm_variance(psi_c: np.ndarray, data: ExperimentData, arm: int) -> float:
-    """Variance contribution of one arm: its customers' IFs (clustered, stratum-aware)."""
-    members = data.customers_in(arm)
-    g = int(members.sum())
+    """Variance contribution of one arm: its customers' IFs (clustered, stratum-aware).
+
+    Under stratified randomisation the stratum's arm counts are fixed over **every**
+    assigned customer, invoiced yet or not, so the within-stratum sum of squares runs over
+    all of them: the arm's known customers (an IF of 0 without experiment invoices) and
+    the assigned customers the frame never saw (``data.unseen_assigned``). Centring over
+    only the invoiced customers would treat a random subset as balanced and understate the
+    variance at early readouts (measured: 1-2% of the variance of the log hazard ratio at
+    weekly looks, A/A alpha-spending rate 0.0525 instead of 0.0500 over 5,500 runs).
+    """
+    analysed = data.customers_in(arm)
+    g = int(analysed.sum())
     if g < 2:
         return float("nan")
-    strata = None if data.customer_stratum is None else data.customer_stratum[members]
-    ss, lost = centred_sum_of_squares(psi_c[members], strata)
-    return ss * g / max(g - lost, 1)
+    if data.customer_stratum is None:
+        ss, lost = centred_sum_of_squares(psi_c[analysed], None)
+        return ss * g / max(g - lost, 1)
+    members = data.customer_arm == arm
+    codes, uniq = pd.factorize(data.customer_stratum[members])
+    psi = psi_c[members]
+    unseen = np.array([data.unseen_assigned.get((s, arm), 0) for s in uniq])
+    size = np.bincount(codes, minlength=len(uniq)) + unseen
+    sums = np.bincount(codes, psi, minlength=len(uniq))
+    squares = np.bincount(codes, psi**2, minlength=len(uniq))
+    live = np.bincount(codes[analysed[members]], minlength=len(uniq)) > 0
+    ss = float(np.sum((squares - sums**2 / size)[live]))
+    units, lost = int(size[live].sum()), int(live.sum())
+    return ss * units / max(units - lost, 1)
 
 
 def _se(psi_c: np.ndarray, data: ExperimentData, arms: list[int]) -> float:

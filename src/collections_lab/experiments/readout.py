@@ -425,9 +425,18 @@ def analyze_experiment(
         raise TypeError("source must be a Portfolio or a payment-times DataFrame")
     if stratified_by == "auto":
         stratified_by = experiment.stratify_by if experiment is not None else None
-    data = ExperimentData.from_frame(frame, control=control, start=start, as_of=as_of,
-                                     pre_period_due_plus=cfg.due_plus_days,
-                                     stratified_by=stratified_by)
+    units = None  # every assigned customer with its stratum, when the source has them
+    if assignments is not None and len(assignments):
+        units = assignments[["customer_id", "arm"]].copy()
+        customers = getattr(source, "customers", None)
+        for col in sorted({"segment", stratified_by} - {None}):
+            if customers is not None and col in customers:
+                by_id = customers.set_index("customer_id")[col]
+                units[col] = units["customer_id"].map(by_id).fillna("unknown")
+    data = ExperimentData.from_frame(
+        frame, control=control, start=start, as_of=as_of,
+        pre_period_due_plus=cfg.due_plus_days, stratified_by=stratified_by,
+        assignments=units if units is not None and stratified_by in units else None)
     experiment_id = experiment_id or str(frame.attrs.get("experiment_id", "experiment"))
 
     # SRM on the randomised units (the assignment table, when we have it) and on the
@@ -440,11 +449,7 @@ def analyze_experiment(
         "arm": np.asarray(data.arm_names, dtype=object)[data.customer_arm[seen]],
         "segment": data.customer_segment[seen]})
     srm_data = srm_check(seen_units, weights=weights, population="data")
-    if assignments is not None and len(assignments):
-        units = assignments[["customer_id", "arm"]].copy()
-        if hasattr(source, "customers") and "segment" in source.customers:
-            seg = source.customers.set_index("customer_id")["segment"]
-            units["segment"] = units["customer_id"].map(seg).fillna("unknown")
+    if units is not None:
         srm = srm_check(units, weights=weights)
     else:
         srm, srm_data = srm_data, None
