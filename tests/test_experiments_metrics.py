@@ -216,3 +216,55 @@ def test_readout_says_when_churn_becomes_available():
     note = [n for n in r.notes if n.startswith("churn not available")]
     assert note and str((frame.attrs["as_of"] + pd.Timedelta(days=50)).date()) in note[0]
     assert "churn not available" in r._repr_html_()
+
+
+def test_stratified_variance_counts_assigned_customers_without_invoices_yet():
+    """At an early look only some assigned customers have invoices; the stratified
+    dealing balanced all of them, so the within-stratum variance runs over every assigned
+    customer (an IF of 0 for those without invoices), computed here by explicit padding."""
+    from collections_lab import Experiment, Reminder, Strategy, simulate
+    from collections_lab.experiments.metrics import arm_variance, hazard_ratio_effect
+
+    arms = {"control": Strategy("a", reminders=(Reminder(3, "friendly", "email"),)),
+            "treatment": Strategy("b", reminders=(Reminder(3, "firm", "email"),))}
+    exp = Experiment("early-look", arms, control="control")
+    sim = simulate(1500, exp, seed=11, start="2025-01-01", end="2025-03-31",
+                   assigned_at="2025-02-01", before=arms["control"], progress=False)
+    frame = sim.portfolio.payment_times(as_of="2025-03-31")
+    units = sim.assignments.merge(sim.customers[["customer_id", "segment"]], on="customer_id")
+    kw = dict(control="control", start="2025-02-01", stratified_by="segment")
+    with_all = ExperimentData.from_frame(frame, assignments=units, **kw)
+    without_table = ExperimentData.from_frame(frame, **kw)
+    assert sum(with_all.unseen_assigned.values()) > 0  # some never invoiced at all
+    assert without_table.unseen_assigned == {}
+    early = with_all.at(with_all.start_day + 20)
+    _, psi, se, _ = hazard_ratio_effect(early, 1, 0)
+    seen = early.customers_in(0) | early.customers_in(1)
+    assert 0.2 < seen.sum() / len(units) < 0.9  # an early look: many not invoiced yet
+
+    by_id = pd.Series(psi, index=early.customer_ids)
+    variances = []
+    for code, name in enumerate(early.arm_names):
+        arm_units = units[units["arm"] == name].copy()
+        arm_units["psi"] = arm_units["customer_id"].map(by_id).fillna(0.0)
+        invoiced = set(early.customer_ids[early.customers_in(code)])
+        live = arm_units.groupby("segment")["customer_id"].transform(
+            lambda ids, invoiced=invoiced: ids.isin(invoiced).any())
+        arm_units = arm_units[live]
+        dev = arm_units["psi"] - arm_units.groupby("segment")["psi"].transform("mean")
+        n, strata = len(arm_units), arm_units["segment"].nunique()
+        variances.append(float(np.sum(dev**2)) * n / (n - strata))
+        assert arm_variance(psi, early, code) == pytest.approx(variances[-1], rel=1e-9)
+    assert se == pytest.approx(np.sqrt(sum(variances)), rel=1e-9)
+    # at the final readout (almost everyone invoiced) the assignments table barely matters
+    _, _, se_end, _ = hazard_ratio_effect(with_all, 1, 0)
+    _, _, se_end_without, _ = hazard_ratio_effect(without_table, 1, 0)
+    assert se_end == pytest.approx(se_end_without, rel=0.02)
+
+
+def test_assignments_without_the_stratum_column_are_refused():
+    frame = synthetic_payment_times(200, seed=2, arm_hr=HR)
+    units = frame[["customer_id", "arm"]].drop_duplicates()
+    with pytest.raises(ExperimentDataError, match=r"lack column\(s\) \['segment'\]"):
+        ExperimentData.from_frame(frame, start="2025-03-01", stratified_by="segment",
+                                  assignments=units)
