@@ -100,6 +100,35 @@ def test_sequential_smoke_and_report_markdown():
     assert len(report.to_frame()) == len(fp) * 2 + len(seq)
 
 
+SEQ_RUNS = 160
+SEQ_BAND = tuple(x / SEQ_RUNS for x in stats.binom.interval(0.999, SEQ_RUNS, 0.05))
+
+
+def test_sequential_alpha_spending_holds_and_naive_peeking_does_not():
+    """A/A with 8 weekly looks, CI size: alpha spending within the 99.9% binomial band
+    of 5%, naive testing at every look above it (the full run: 4,000 experiments)."""
+    from collections_lab.experiments.conformance import SimulationDesign
+
+    small = SimulationDesign(n_customers=1500, start="2025-02-01", assigned_at="2025-03-03",
+                             end="2025-04-27")
+    seq = sequential_false_positive_rates(n_experiments=SEQ_RUNS, seed=7, design=small,
+                                          n_jobs=2)
+    rates = seq.set_index("method")["false_positive_rate"]
+    assert SEQ_BAND[0] <= rates["alpha_spending_obrien_fleming"] <= SEQ_BAND[1], rates
+    assert rates["naive_weekly_peeks"] > SEQ_BAND[1], rates
+
+
+@pytest.mark.slow
+def test_full_sequential_conformance():
+    # the band is <= 0.05; a true rate of exactly 0.05 lands above it half the time, so
+    # the test allows Monte-Carlo error (2 SE) above and requires naive peeks to fail
+    seq = sequential_false_positive_rates(n_experiments=2000, seed=100, n_jobs=2)
+    rows = seq.set_index("method")
+    spending = rows.loc["alpha_spending_obrien_fleming"]
+    assert spending["false_positive_rate"] <= 0.05 + 2 * spending["mc_se"], seq
+    assert rows.loc["naive_weekly_peeks", "false_positive_rate"] > 0.1, seq
+
+
 @pytest.mark.slow
 def test_full_aa_conformance_on_simulator():
     table = aa_false_positive_rates(n_experiments=2000, seed=100, n_jobs=2)
