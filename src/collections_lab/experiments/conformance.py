@@ -41,7 +41,7 @@ from ..assignment import Experiment
 from ..results import ResultMixin
 from ..strategies import Discount, Reminder, Strategy
 from .adjustment import adjust_effect
-from .data import ExperimentData
+from .data import ExperimentData, assigned_units
 from .design import (
     estimate_design_effect,
     power_at_se,
@@ -136,8 +136,7 @@ def simulate_experiment_data(arms: dict[str, Strategy], seed: int,
                    invoices_per_month=design.invoices_per_month,
                    population_seed=design.population_seed)
     frame = sim.portfolio.payment_times(as_of=as_of or design.end)
-    units = sim.assignments.merge(sim.customers[["customer_id", experiment.stratify_by]],
-                                  on="customer_id", how="left")
+    units = assigned_units(sim.assignments, sim.customers, {experiment.stratify_by})
     data = ExperimentData.from_frame(frame, control="control", start=design.assigned_at,
                                      stratified_by=experiment.stratify_by, assignments=units)
     return data, sim.truth

@@ -292,6 +292,21 @@ def _subset(data: ExperimentData, keep: np.ndarray) -> ExperimentData:
     )
 
 
+def assigned_units(assignments: pd.DataFrame, customers: pd.DataFrame | None,
+                   columns) -> pd.DataFrame:
+    """The randomised units: ``customer_id`` and ``arm`` of every assignment, with the
+    customers' ``columns`` (e.g. ``segment``, the stratum) joined on; a customer missing
+    from ``customers`` gets ``"unknown"``. Used by the SRM check and the stratified
+    variance, which both count every assigned customer, invoiced or not.
+    """
+    units = assignments[["customer_id", "arm"]].copy()
+    for col in sorted(set(columns) - {None}):
+        if customers is not None and col in customers:
+            by_id = customers.set_index("customer_id")[col]
+            units[col] = units["customer_id"].map(by_id).fillna("unknown")
+    return units
+
+
 def _unseen_assigned(assignments, stratified_by, known_ids, arm_names) -> dict:
     """Count, per (stratum, arm code), assigned customers absent from the frame."""
     if assignments is None or stratified_by is None or len(assignments) == 0:

@@ -35,7 +35,7 @@ import pandas as pd
 from ..i18n import format_number, register, t
 from ..results import ResultMixin
 from .adjustment import adjust_effect
-from .data import ExperimentData
+from .data import ExperimentData, assigned_units
 from .factorial import FactorialResult, factorial_analysis
 from .metrics import (
     HIGHER_IS_BETTER,
@@ -427,12 +427,8 @@ def analyze_experiment(
         stratified_by = experiment.stratify_by if experiment is not None else None
     units = None  # every assigned customer with its stratum, when the source has them
     if assignments is not None and len(assignments):
-        units = assignments[["customer_id", "arm"]].copy()
-        customers = getattr(source, "customers", None)
-        for col in sorted({"segment", stratified_by} - {None}):
-            if customers is not None and col in customers:
-                by_id = customers.set_index("customer_id")[col]
-                units[col] = units["customer_id"].map(by_id).fillna("unknown")
+        units = assigned_units(assignments, getattr(source, "customers", None),
+                               {"segment", stratified_by})
     data = ExperimentData.from_frame(
         frame, control=control, start=start, as_of=as_of,
         pre_period_due_plus=cfg.due_plus_days, stratified_by=stratified_by,
