@@ -319,6 +319,7 @@ def test_discount_cost_interval_is_log_t_and_its_p_value_inverts_it(data):
     q = stats.t.ppf(0.975, satterthwaite_df(psi[data.customers_in(1)]))
     # control gives no discount, so the difference's interval is the arm's own
     assert eff.ci() == pytest.approx((est * np.exp(-q * se / est), est * np.exp(q * se / est)))
+    assert eff.se == pytest.approx(se)  # the clustered Wald SE, for design effects and power
     lo, hi = eff.ci()
     assert hi - eff.difference > eff.difference - lo  # skewed upwards, unlike Wald
     # both arms with a discount: the interval at level 1 - p touches zero

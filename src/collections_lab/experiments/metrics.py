@@ -133,8 +133,9 @@ class Effect:
     se_unadjusted: float = float("nan")
     #: Test statistic when the test is not ``difference / se`` (the median's pooled test).
     z_test: float = float("nan")
-    #: ``level -> (low, high)`` when the interval is not ``difference ± q·se`` (the median's
-    #: Su–Wei interval); ``se`` is then only a summary of its width.
+    #: ``level -> (low, high)`` when the interval is not ``difference ± q·se``: the
+    #: median's Su–Wei interval (``se`` is then only a summary of its width) and the
+    #: discount cost's log-t MOVER interval (``se`` is its clustered Wald SE).
     interval: object = field(repr=False, default=None)
 
     @property
@@ -555,8 +556,9 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
     with a Student t reference on the Satterthwaite degrees of freedom of its clustered
     variance (:func:`satterthwaite_df`, typically about 40 there); the difference's interval
     combines them by MOVER (:func:`mover_interval`): coverage 0.952 on the same runs.
-    The p-value inverts that interval, so test and interval always agree; ``se`` is the
-    95% half-width / 1.96 (display only). The per-customer IF is kept in ``psi``.
+    The p-value inverts that interval, so test and interval always agree. ``se`` stays
+    the clustered (Wald) standard error of the difference and ``psi`` its per-customer IF,
+    so design effects and pilot-based power use the same variance as every other metric.
 
     Example
     -------
@@ -579,12 +581,11 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
         return mover_interval(est_a, log_t_interval(est_a, se_a, df_a, level),
                               est_c, log_t_interval(est_c, se_c, df_c, level))
 
-    lo, hi = interval(0.95)
     difference = est_a - est_c
     n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
     counts = np.bincount(data.invoice_arm, minlength=len(data.arm_names))
     return Effect("discount_cost", data.arm_names[arm], data.arm_names[control], est_a, est_c,
-                  difference, float((hi - lo) / (2 * stats.norm.ppf(0.975))), n_cust,
+                  difference, float(np.hypot(se_a, se_c)), n_cust,
                   int(counts[arm] + counts[control]), psi_a - psi_c,
                   z_test=_inverted_z(difference, interval), interval=interval)
 
