@@ -11,7 +11,8 @@ MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.results",
            "collections_lab.simulate", "collections_lab.behaviour", "collections_lab.sample_data",
            "collections_lab.schema", "collections_lab.survival.curves",
            "collections_lab.survival.rmst", "collections_lab.survival.aggregated",
-           "collections_lab.survival.competing"]
+           "collections_lab.survival.competing", "collections_lab.experiments.metrics",
+           "collections_lab.experiments.synthetic", "collections_lab.experiments.readout"]
 
 
 @pytest.mark.parametrize("name", MODULES)

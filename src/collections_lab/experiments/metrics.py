@@ -496,6 +496,22 @@ def satterthwaite_df(psi: np.ndarray) -> float:
     return 2 * v * v / var_v if var_v > 0 else float("inf")
 
 
+def welch_df(variances, dfs) -> float:
+    """Welch–Satterthwaite degrees of freedom of a sum of independent variance estimates.
+
+    ``(Σ v)² / Σ (v² / df)``; terms without variance drop out (``inf`` if none has any).
+
+    >>> round(welch_df([1.0, 1.0], [30, 30]))
+    60
+    """
+    v = np.asarray(variances, dtype=float)
+    d = np.asarray(dfs, dtype=float)
+    live = v > 0
+    if not live.any():
+        return float("inf")
+    return float(v[live].sum() ** 2 / np.sum(v[live] ** 2 / d[live]))
+
+
 def log_t_interval(estimate: float, se: float, df: float,
                    level: float = 0.95) -> tuple[float, float]:
     """Interval for a non-negative ratio estimate: log scale, Student t with ``df``.
@@ -553,9 +569,13 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
     misses high (measured on the synthetic generator, 3,000 customers, 2% discount on
     lognormal amounts, against the closed-form truth over 6,000 runs: Wald coverage 0.938,
     truth above the interval 5.3% of runs, below 1.0%). Each arm gets a log-scale interval
-    with a Student t reference on the Satterthwaite degrees of freedom of its clustered
-    variance (:func:`satterthwaite_df`, typically about 40 there); the difference's interval
-    combines them by MOVER (:func:`mover_interval`): coverage 0.952 on the same runs.
+    and the difference's interval combines them by MOVER (:func:`mover_interval`). The
+    reference is Student t on the Welch–Satterthwaite degrees of freedom of the
+    difference's variance, from each arm's :func:`satterthwaite_df` (typically 30-40
+    there): coverage 0.952 on the same runs. Measured alternatives (2,000-6,000 runs each,
+    one-arm discount coverage / A/A false-positive rate with both arms discounted on the
+    behaviour simulator): Wald 0.938 / 0.045; log-MOVER with normal quantiles 0.942 /
+    0.058; each arm on its own df 0.952 / 0.042; this one 0.952 / 0.046.
     The p-value inverts that interval, so test and interval always agree. ``se`` stays
     the clustered (Wald) standard error of the difference and ``psi`` its per-customer IF,
     so design effects and pilot-based power use the same variance as every other metric.
@@ -576,10 +596,11 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
         se = float(np.sqrt(arm_variance(psi, data, a)))
         parts[a] = (est, psi, se, satterthwaite_df(psi[data.customers_in(a)]))
     (est_a, psi_a, se_a, df_a), (est_c, psi_c, se_c, df_c) = parts[arm], parts[control]
+    df = welch_df([se_a**2, se_c**2], [df_a, df_c])
 
     def interval(level: float) -> tuple[float, float]:
-        return mover_interval(est_a, log_t_interval(est_a, se_a, df_a, level),
-                              est_c, log_t_interval(est_c, se_c, df_c, level))
+        return mover_interval(est_a, log_t_interval(est_a, se_a, df, level),
+                              est_c, log_t_interval(est_c, se_c, df, level))
 
     difference = est_a - est_c
     n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
