@@ -134,12 +134,14 @@ def synthetic_truth(
     **model,
 ) -> pd.DataFrame:
     """True per-arm P(paid by due + d), RMST (days outstanding to the horizon), escalation
-    rate and discount cost (share of invoiced amount given as discount).
+    rate, cash by due + d (share of invoiced amount) and discount cost (share of invoiced
+    amount given as discount).
 
     Computed by Monte Carlo without censoring on many customers (SE about 0.0005 for the
-    probability). Invoice-weighted, like the estimators; the discount cost is
-    amount-weighted in the estimator, which is the same limit because the generator draws
-    amounts independently of payment days: ``rate · P(paid within DISCOUNT_DAYS)``.
+    probability). Invoice-weighted, like the estimators; cash and discount cost are
+    amount-weighted in the estimators, which has the same limit because the generator
+    draws amounts independently of payment days: cash by due + d is P(paid by due + d),
+    discount cost ``rate · P(paid within DISCOUNT_DAYS)``.
     ``discount_rate`` maps arm to its discount (as in :func:`synthetic_payment_times`);
     ``model`` takes the generator's other keyword arguments (``scale``, ``shape``, ...).
     """
@@ -154,9 +156,11 @@ def synthetic_truth(
         _, _, _, _, t, cause, _ = _draw(rng, n_customers, {arm: hr}, None, issue_span=(0, 1),
                                         discount_rate=0.0, **params)
         paid_t = np.where(cause == 1, t, 10**6)
+        paid = float(np.mean(paid_t <= params["terms"] + due_plus_days))
         rows.append({
             "arm": arm,
-            "paid_by_due_d": float(np.mean(paid_t <= params["terms"] + due_plus_days)),
+            "paid_by_due_d": paid,
+            "cash_by_due_d": paid,
             "rmst_days": float(np.mean(np.minimum(paid_t, horizon_days))),
             "escalation_rate": float(np.mean(cause == 2)),
             "discount_cost": (discount_rate or {}).get(arm, 0.0)
