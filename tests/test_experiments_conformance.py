@@ -131,7 +131,9 @@ def test_full_sequential_conformance():
 
 @pytest.mark.slow
 def test_full_aa_conformance_on_simulator():
-    table = aa_false_positive_rates(n_experiments=2000, seed=100, n_jobs=2)
+    # 8,000 runs, not 2,000: with 16 rows at a Monte-Carlo SE of 0.005 the band is 2 SE
+    # wide and some row would fall outside it in about half of all runs of exact tests
+    table = aa_false_positive_rates(n_experiments=8000, seed=100, n_jobs=2)
     ours = table[table["method"].str.startswith("clustered")]
     assert set(ours["metric"]) == set(METRICS)  # the median included, same band
     assert ours["false_positive_rate"].between(0.04, 0.06).all(), ours

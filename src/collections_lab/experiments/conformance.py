@@ -222,10 +222,10 @@ def run_synthetic_replicates(arm_hr: dict[str, float], n_experiments: int,
     """Like :func:`run_replicates` on the lean generator of
     :mod:`~collections_lab.experiments.synthetic` (milliseconds per experiment, so the CI
     can afford hundreds); truth from :func:`~collections_lab.experiments.synthetic.synthetic_truth`
-    for P(paid by due + d), RMST, escalation, cash by due + d and discount cost, and — when
-    ``reference_customers`` > 0 —
-    from one experiment that many customers strong for the other metrics. ``model`` goes
-    to the generator (e.g. ``discount_rate``).
+    for P(paid by due + d), RMST, escalation, cash by due + d and discount cost, and —
+    when ``reference_customers`` > 0 — from one experiment that many customers strong for
+    the other metrics. ``model`` goes to the generator (e.g. ``discount_rate``) and to the
+    truth.
     """
     from .synthetic import START, synthetic_payment_times, synthetic_truth
 
@@ -333,8 +333,8 @@ def coverage_rates(n_experiments: int = 200, n_customers: int = 2150, seed: int 
     - every other metric on the synthetic generator: cash by due + d and discount cost
       against the generator's own truth (amounts are drawn independently of payment days,
       so they are P(paid by due + d) and ``rate · P(paid within DISCOUNT_DAYS)``); median,
-      hazard ratio, churn and net value against an experiment ``reference_customers`` strong (its SE is a small
-      fraction of a run's, so this checks the variance). The
+      hazard ratio, churn and net value against an experiment ``reference_customers``
+      strong (its SE is a small fraction of a run's, so this checks the variance). The
       simulator is not used for these because its population-level parameters change with
       the seed (each segment's dominant payment terms are drawn once per simulation), so
       a separate reference run would not share the truth.
