@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.optimize import brentq
 
 from .data import ExperimentData
 from .estimators import AalenJohansen, BinaryCox
@@ -545,8 +546,6 @@ def mover_interval(est_a: float, interval_a: tuple[float, float], est_c: float,
 
 def _inverted_z(difference: float, interval) -> float:
     """z whose two-sided normal p-value is the level at which ``interval`` touches 0."""
-    from scipy.optimize import brentq
-
     if not np.all(np.isfinite(interval(0.95))):
         return float("nan")
     if difference == 0:
