@@ -34,29 +34,28 @@ from collections_lab.experiments.conformance import (
 )
 from collections_lab.experiments.data import ExperimentData
 from collections_lab.experiments.metrics import (
-    arm_variance,
-    estimate_arm,
+    discount_cost_arm,
     log_t_interval,
+    log_t_mover_interval,
     mover_interval,
-    satterthwaite_df,
-    welch_df,
 )
-from collections_lab.experiments.synthetic import START, synthetic_payment_times
+from collections_lab.experiments.synthetic import (
+    DISCOUNT_DAYS,
+    START,
+    paid_within_closed_form,
+    synthetic_payment_times,
+)
 
 RATES = {"one-arm": {"treatment": 0.02}, "both-arms": {"control": 0.01, "treatment": 0.02}}
-FRAILTY_SHAPE, HR, SCALE = 1.5, 1.3, 40.0
-
-
-def _paid_within_10(hr: float) -> float:
-    # T = ceil(scale (E/(u hr))^(1/2)) <= 10 and E[exp(-s u)] = (1 + s/k)^-k, u ~ Gamma(k, 1/k)
-    return 1 - (1 + hr * (10 / SCALE) ** 2 / FRAILTY_SHAPE) ** (-FRAILTY_SHAPE)
+HR = 1.3
 
 
 def _truth(scenario: str) -> float:
     if scenario == "aa":
         return 0.0
     rates = RATES[scenario]
-    return rates["treatment"] * _paid_within_10(HR) - rates.get("control", 0.0) * _paid_within_10(1)
+    return (rates["treatment"] * paid_within_closed_form(DISCOUNT_DAYS, hr=HR)
+            - rates.get("control", 0.0) * paid_within_closed_form(DISCOUNT_DAYS))
 
 
 def _data(scenario: str, seed: int, customers: int) -> ExperimentData:
@@ -75,10 +74,8 @@ def _chunk(args) -> list[dict]:
         data = _data(scenario, seed * 100_003 + r, customers)
         row = {}
         for arm, name in ((1, "a"), (0, "c")):
-            est, psi = estimate_arm(data, "discount_cost", arm, CONFORMANCE_CONFIG)
-            row[f"est_{name}"] = est
-            row[f"se_{name}"] = float(np.sqrt(arm_variance(psi, data, arm)))
-            row[f"df_{name}"] = satterthwaite_df(psi[data.customers_in(arm)])
+            est, _, se, df = discount_cost_arm(data, arm, CONFORMANCE_CONFIG)
+            row.update({f"est_{name}": est, f"se_{name}": se, f"df_{name}": df})
         rows.append(row)
     return rows
 
@@ -95,14 +92,15 @@ def score(parts: pd.DataFrame, truth: float) -> pd.DataFrame:
                 lo.append(d - half)
                 hi.append(d + half)
                 continue
-            if name == "log_normal":
-                df_a = df_c = np.inf
-            elif name == "log_t_arm_df":
-                df_a, df_c = row.df_a, row.df_c
+            if name == "log_t_welch":  # the engine's own interval
+                low, high = log_t_mover_interval(row.est_a, row.se_a, row.df_a,
+                                                 row.est_c, row.se_c, row.df_c)
             else:
-                df_a = df_c = welch_df([row.se_a**2, row.se_c**2], [row.df_a, row.df_c])
-            low, high = mover_interval(row.est_a, log_t_interval(row.est_a, row.se_a, df_a),
-                                       row.est_c, log_t_interval(row.est_c, row.se_c, df_c))
+                df_a, df_c = ((np.inf, np.inf) if name == "log_normal"
+                              else (row.df_a, row.df_c))
+                low, high = mover_interval(
+                    row.est_a, log_t_interval(row.est_a, row.se_a, df_a),
+                    row.est_c, log_t_interval(row.est_c, row.se_c, df_c))
             lo.append(low)
             hi.append(high)
         lo, hi = np.asarray(lo), np.asarray(hi)

@@ -559,8 +559,32 @@ def _inverted_z(difference: float, interval) -> float:
     return float(np.sign(difference) * stats.norm.isf(p / 2))
 
 
-def discount_cost_effect(data: ExperimentData, arm: int, control: int,
-                         cfg: MetricConfig) -> Effect:
+def discount_cost_arm(data: ExperimentData, arm: int,
+                      cfg: MetricConfig) -> tuple[float, np.ndarray, float, float]:
+    """One arm's discount cost: (estimate, per-customer IF, clustered SE, Satterthwaite df).
+
+    The parts :func:`discount_cost_effect` builds its interval from (share of invoiced
+    amount; the df from :func:`satterthwaite_df`).
+    """
+    est, psi = estimate_arm(data, "discount_cost", arm, cfg)
+    se = float(np.sqrt(arm_variance(psi, data, arm)))
+    return est, psi, se, satterthwaite_df(psi[data.customers_in(arm)])
+
+
+def log_t_mover_interval(est_a: float, se_a: float, df_a: float, est_c: float, se_c: float,
+                         df_c: float, level: float = 0.95) -> tuple[float, float]:
+    """Interval for ``est_a − est_c`` of two non-negative ratios (the discount cost's).
+
+    Each arm's :func:`log_t_interval` on the Welch–Satterthwaite df of the difference
+    (:func:`welch_df`), combined by :func:`mover_interval`.
+    """
+    df = welch_df([se_a**2, se_c**2], [df_a, df_c])
+    return mover_interval(est_a, log_t_interval(est_a, se_a, df, level),
+                          est_c, log_t_interval(est_c, se_c, df, level))
+
+
+def discount_cost_effect(data: ExperimentData, arm: int, control: int, cfg: MetricConfig,
+                         control_parts: tuple | None = None) -> Effect:
     """Discount cost (share of invoiced amount), arm − control, with a skew-aware interval.
 
     The amount-weighted ratio is skewed at realistic sizes: a few large invoices paid early
@@ -578,6 +602,8 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
     The p-value inverts that interval, so test and interval always agree. ``se`` stays
     the clustered (Wald) standard error of the difference and ``psi`` its per-customer IF,
     so design effects and pilot-based power use the same variance as every other metric.
+    ``control_parts`` (from :func:`discount_cost_arm`) saves recomputing the control arm
+    when several arms are compared with it.
 
     Example
     -------
@@ -589,17 +615,11 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int,
     >>> bool(0 < lo < eff.difference < hi)
     True
     """
-    parts = {}
-    for a in (arm, control):
-        est, psi = estimate_arm(data, "discount_cost", a, cfg)
-        se = float(np.sqrt(arm_variance(psi, data, a)))
-        parts[a] = (est, psi, se, satterthwaite_df(psi[data.customers_in(a)]))
-    (est_a, psi_a, se_a, df_a), (est_c, psi_c, se_c, df_c) = parts[arm], parts[control]
-    df = welch_df([se_a**2, se_c**2], [df_a, df_c])
+    est_a, psi_a, se_a, df_a = discount_cost_arm(data, arm, cfg)
+    est_c, psi_c, se_c, df_c = control_parts or discount_cost_arm(data, control, cfg)
 
     def interval(level: float) -> tuple[float, float]:
-        return mover_interval(est_a, log_t_interval(est_a, se_a, df, level),
-                              est_c, log_t_interval(est_c, se_c, df, level))
+        return log_t_mover_interval(est_a, se_a, df_a, est_c, se_c, df_c, level)
 
     difference = est_a - est_c
     n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
@@ -643,7 +663,7 @@ def compare_arms(
     missing = [a for a in arms if a not in data.arm_names]
     if missing:
         raise ValueError(f"arm(s) {missing} not in the experiment (arms {data.arm_names})")
-    control_estimates: dict[str, tuple[float, np.ndarray]] = {}
+    control_estimates: dict[str, tuple] = {}  # per metric: the control arm's parts
     effects = []
     counts_inv = np.bincount(data.invoice_arm, minlength=len(data.arm_names))
     for arm_name in arms:
@@ -664,7 +684,10 @@ def compare_arms(
                                       1.0, log_hr, se, n_cust, n_inv, psi))
                 continue
             if metric == "discount_cost":
-                effects.append(discount_cost_effect(data, a, 0, cfg))
+                if metric not in control_estimates:
+                    control_estimates[metric] = discount_cost_arm(data, 0, cfg)
+                effects.append(discount_cost_effect(data, a, 0, cfg,
+                                                    control_estimates[metric]))
                 continue
             if metric not in control_estimates:
                 control_estimates[metric] = estimate_arm(data, metric, 0, cfg)
