@@ -334,8 +334,8 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         ...                          path="assignments.csv")        # doctest: +SKIP
         >>> plan.counts()                                           # doctest: +SKIP
     """
+    from ..data.files import write_csv
     from ..reporting.notebook import resolve_as_of
-    from ..reporting.store import atomic_write_text
     from ..strategies import StrategyError
 
     if isinstance(arms, str):
@@ -366,9 +366,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         segments = customers.set_index(customers["customer_id"].astype(str))["segment"]
     plan = AssignmentPlan(experiment, table, segments, assigned_at)
     if path is not None:
-        out = table.copy()
-        out["assigned_at"] = out["assigned_at"].dt.strftime("%Y-%m-%d")
-        plan.path = atomic_write_text(path, out.to_csv(index=False))
+        plan.path = write_csv(table, path)
     return plan
 
 
