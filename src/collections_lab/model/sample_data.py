@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assignment import Experiment
-from .data.files import atomic_write_text, write_csv
-from .portfolio_model import Portfolio
-from .simulate import SimulationResult, simulate
+from ..data.files import atomic_write_text, write_csv
+from ..data.portfolio import Portfolio
+from .plans import Experiment
+from .simulation import SimulationResult, simulate
 from .strategies import Discount, Reminder, Strategy, example_strategies, save_strategies
 
 SAMPLE_SEED = 20251
@@ -153,6 +153,6 @@ def describe(portfolio: Portfolio) -> str:
 
 def sample_payment_times(directory: str | Path = "data/sample") -> pd.DataFrame:
     """Convenience: load the bundled sample and return its payment-times frame."""
-    from .io import load_portfolio
+    from ..data.loading import load_portfolio
 
     return load_portfolio(directory).payment_times()
