@@ -105,7 +105,7 @@ def write_portfolio_csv(n_invoices: int, folder: Path, seed: int = 7) -> dict[st
 
 
 def load_one(folder: str, source: str) -> dict:
-    from collections_lab.io import load_table
+    from collections_lab.data.loading import load_table
 
     folder = Path(folder)
     args = {

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from collections_lab.portfolio_model import Portfolio
+from collections_lab.data.portfolio import Portfolio
 from collections_lab.reporting import notebook as nbh
 
 XSS = "<script>alert(1)</script>"

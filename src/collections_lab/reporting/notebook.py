@@ -296,7 +296,7 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
 
     Args:
         data: a file, directory or database URL understood by
-            :func:`collections_lab.io.load_portfolio`; ``None`` = the bundled sample.
+            :func:`collections_lab.data.loading.load_portfolio`; ``None`` = the bundled sample.
         mapping: a column-mapping preset name or YAML path (``None`` = the schema's names).
         as_of: ISO date the report describes; ``None`` = the last date in the data.
         pseudonymise: replace customer ids and names by stable pseudonyms.
@@ -306,9 +306,9 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             output metadata is what the runner reads the as-of date from.
 
     Returns:
-        The :class:`~collections_lab.portfolio_model.Portfolio`.
+        The :class:`~collections_lab.data.portfolio.Portfolio`.
     """
-    from ..io import load_portfolio
+    from ..data.loading import load_portfolio
 
     location = resolve_data(data)
     portfolio = load_portfolio(location, mapping=mapping)
