@@ -78,9 +78,9 @@ def write_portfolio_csv(n_invoices: int, folder: Path, seed: int = 7) -> dict[st
     once and repeated with fresh ids (``C0001`` -> ``C0003-0001`` in repeat 3), streamed to
     disk, so 10M invoices need no more memory than 10,000. Returns the data rows per table.
     """
-    from collections_lab.simulate import simulate
-    from collections_lab.assignment import Experiment
-    from collections_lab.strategies import example_strategies
+    from collections_lab.model.plans import Experiment
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
 
     strategies = example_strategies()
     names = list(strategies)[:2]
