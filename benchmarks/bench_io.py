@@ -72,7 +72,7 @@ def write_sources(frame: pd.DataFrame, folder: Path) -> None:
 
 
 def load_one(folder: str, source: str) -> dict:
-    from collections_lab.io import load_table
+    from collections_lab.data.loading import load_table
 
     folder = Path(folder)
     args = {

@@ -61,7 +61,7 @@ def peak_memory_mb() -> float:
 
 def run_one(n_invoices: int, mode: str) -> dict:
     """Simulate about ``n_invoices`` invoices in this process; returns figures."""
-    from collections_lab.simulate import simulate, simulate_to_parquet
+    from collections_lab.model.simulation import simulate, simulate_to_parquet
 
     n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
     simulate(500, strategy(), seed=1)  # warm up imports and caches
@@ -84,7 +84,7 @@ def run_one(n_invoices: int, mode: str) -> dict:
 def _loop_inputs(n_invoices: int):
     """The strategy, behaviour model and per-invoice inputs both loops draw from (the
     simulator's own, so all three simulate the same invoices)."""
-    from collections_lab.simulate import _prepare
+    from collections_lab.model.simulation import _prepare
 
     s = strategy()
     n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
@@ -94,8 +94,8 @@ def _loop_inputs(n_invoices: int):
 
 def loop_reference(n_invoices: int = 20_000) -> dict:
     """Per-invoice, day-by-day Python loop of the same model on the same invoices."""
-    from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _reminder_days
+    from collections_lab.model.behaviour import SEGMENTS
+    from collections_lab.model.simulation import _escalation_day, _reminder_days
 
     s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
@@ -132,8 +132,8 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
     speed-up; :func:`loop_reference` re-evaluates the model's numpy functions every day."""
     import math
 
-    from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _reminder_days
+    from collections_lab.model.behaviour import SEGMENTS
+    from collections_lab.model.simulation import _escalation_day, _reminder_days
 
     s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
@@ -175,7 +175,7 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
 def vectorised_draw_only(n_invoices: int = 1_000_000) -> dict:
     """The vectorised counterpart of the loops' work: per-invoice inputs and the payment-day
     draw (``simulate._core``) in the simulator's chunks, without tables, churn or truth."""
-    from collections_lab.simulate import BLOCK, _core, _prepare
+    from collections_lab.model.simulation import BLOCK, _core, _prepare
 
     s = strategy()
     setup, _, _ = _prepare(int(n_invoices / INVOICES_PER_CUSTOMER), s, None, "2025-01-01",
@@ -191,7 +191,7 @@ def vectorised_draw_only(n_invoices: int = 1_000_000) -> dict:
 
 
 def vectorised_paid_by_due(n_invoices: int = 200_000) -> float:
-    from collections_lab.simulate import simulate
+    from collections_lab.model.simulation import simulate
 
     sim = simulate(int(n_invoices / INVOICES_PER_CUSTOMER), strategy(), seed=1)
     f = sim.portfolio.payment_times(as_of="2027-12-31")

@@ -4,12 +4,12 @@ numbers, and refuses mixed currencies."""
 import numpy as np
 import pytest
 
-from collections_lab.economics import Economics
 from collections_lab.lab.compare import simulate_metrics
 from collections_lab.lab.scenarios import calibrate_scenario, history_scenario
 from collections_lab.lab.twin import Twin, TwinError, check_twin
-from collections_lab.simulate import FX_PER_USD, _core, _Curves, simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.economics import Economics
+from collections_lab.model.simulation import FX_PER_USD, _core, _Curves, simulate
+from collections_lab.model.strategies import example_strategies
 
 S = example_strategies()
 

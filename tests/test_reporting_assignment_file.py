@@ -5,15 +5,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from collections_lab.data.loading import load_portfolio
+from collections_lab.data.schema import TABLES
 from collections_lab.experiments.report import (
     arms_table,
     assign_experiment,
     load_experiment,
     portfolio_in_currency,
 )
-from collections_lab.io import load_portfolio
-from collections_lab.schema import TABLES
-from collections_lab.strategies import StrategyError
+from collections_lab.model.strategies import StrategyError
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 ARMS = ["one_friendly_after_due", "nudge_then_firm", "discount_2_10_net_30"]

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from collections_lab.simulate import BLOCK, REPORT_ENV, _progress
+from collections_lab.model.simulation import BLOCK, REPORT_ENV, _progress
 
 LONG = 10 * BLOCK + 1
 

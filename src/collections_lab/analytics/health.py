@@ -7,8 +7,8 @@ report notebook ``notebooks/01_portfolio_health.ipynb`` only calls this and the 
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
 ...                start="2024-01-01", end="2024-12-31")
 >>> h = portfolio_health(sim.portfolio, as_of="2024-12-31", churn=False)
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.portfolio import Portfolio
 from ..i18n import check_language, column_label, format_number
-from ..portfolio_model import Portfolio
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation

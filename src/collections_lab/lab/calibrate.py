@@ -1,6 +1,6 @@
 """Calibrate the behaviour model to a portfolio's history, with standard errors and priors.
 
-The fitted model is exactly the simulator's (:mod:`collections_lab.behaviour`): for
+The fitted model is exactly the simulator's (:mod:`collections_lab.model.behaviour`): for
 invoice ``i`` of customer ``c`` under the reminders it received,
 
     P(paid on day t | not before) = 1 - exp(-m_i λ(t)),  λ(t) = λ0(t - D) Π pulses · discount · fee
@@ -31,13 +31,13 @@ Identifiability: a parameter needs data that moves it: a tone, channel or segmen
 never used, personalisation never varied, one reminder per invoice (no diminishing-returns
 information), no discount or late fee offered (strategies of the history unknown or
 without them), no disputed invoice... Those parameters keep their documented prior
-(:class:`~collections_lab.behaviour.BehaviourModel` defaults, or your own ``prior``) and
+(:class:`~collections_lab.model.behaviour.BehaviourModel` defaults, or your own ``prior``) and
 are listed as such in :attr:`Calibration.params_` with the reason.
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()["nudge_then_firm"]
 >>> sim = simulate(300, s, seed=3, start="2025-01-01", end="2025-08-31")
 >>> cal = Calibration().fit(sim.portfolio, default=s)  # doctest: +SKIP
@@ -56,13 +56,13 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import expit, logsumexp
 
-from ..behaviour import SEGMENTS, BehaviourModel
+from ..data.portfolio import Portfolio
+from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
 from ..i18n import format_number
-from ..portfolio_model import Portfolio
+from ..model.behaviour import SEGMENTS, BehaviourModel
+from ..model.simulation import FIRM_TONES, _hazard_curve
+from ..model.strategies import Strategy
 from ..results import ResultMixin
-from ..schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
-from ..simulate import FIRM_TONES, _hazard_curve
-from ..strategies import Strategy
 from .history import InvoiceStrategies, invoice_strategies
 
 #: Smallest history the calibration accepts.

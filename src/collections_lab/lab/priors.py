@@ -16,7 +16,7 @@ are measured) and definitions are not assumptions about behaviour and are never 
 
 Example
 -------
->>> from collections_lab.strategies import InstallmentOffer, Reminder, Strategy
+>>> from collections_lab.model.strategies import InstallmentOffer, Reminder, Strategy
 >>> s = Strategy("plan", reminders=(Reminder(3), Reminder(14)),
 ...              installment=InstallmentOffer(2))
 >>> priors = {"installment_accept_payer": "installment uptake is not estimated",
@@ -32,10 +32,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..behaviour import BehaviourModel
 from ..i18n import register, t
-from ..simulate import FIRM_TONES
-from ..strategies import Strategy
+from ..model.behaviour import BehaviourModel
+from ..model.simulation import FIRM_TONES
+from ..model.strategies import Strategy
 from .calibrate import _split
 
 #: A relied-on prior is re-run halved and doubled.

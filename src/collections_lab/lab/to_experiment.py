@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..assignment import Experiment
-from ..behaviour import SEGMENTS
 from ..i18n import format_number, format_pct
+from ..model.behaviour import SEGMENTS
+from ..model.plans import Experiment
 from ..results import ResultMixin
 from .recommend import Recommendation
 from .twin import Twin
@@ -104,8 +104,8 @@ class ExperimentProposal(ResultMixin):
     effect, invoices and customers per arm, the design effect and where it comes from
     (``design_effect_source``; ``icc`` the intra-customer correlation it implies or
     assumes), customers available, weeks needed, and whether the segment is large enough.
-    ``experiments``: segment → :class:`~collections_lab.assignment.Experiment` ready for
-    :func:`~collections_lab.assignment.assign`.
+    ``experiments``: segment → :class:`~collections_lab.model.plans.Experiment` ready for
+    :func:`~collections_lab.model.plans.assign`.
     """
 
     table: pd.DataFrame

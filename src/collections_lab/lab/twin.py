@@ -21,8 +21,8 @@ lateness mix and the aging of open receivables at the export date
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()
 >>> sim = simulate(200, s["one_friendly_after_due"], seed=1, start="2025-01-01",
 ...                end="2025-06-30")
@@ -40,9 +40,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from ..behaviour import SEGMENTS, BehaviourModel
-from ..results import ResultMixin
-from ..simulate import (
+from ..model.behaviour import SEGMENTS, BehaviourModel
+from ..model.simulation import (
     SimulationResult,
     _core,
     _Curves,
@@ -51,7 +50,8 @@ from ..simulate import (
     _uniforms,
     reminder_stop_day,
 )
-from ..strategies import Strategy
+from ..model.strategies import Strategy
+from ..results import ResultMixin
 from .calibrate import Calibration, linear_predictor
 
 
@@ -529,7 +529,7 @@ def _aging_by_segment(frame: pd.DataFrame, ended, outcome: np.ndarray, reference
     ``amount_reference``) so that currencies add up.
     """
     from ..analytics.kpis import aging
-    from ..portfolio_model import Portfolio
+    from ..data.portfolio import Portfolio
 
     ended = pd.Series(pd.to_datetime(np.asarray(ended)), index=frame.index)
     amount = (frame["amount"].to_numpy(dtype=float)

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.schema import OUTCOMES
 from ..i18n import format_pct, t
-from ..schema import OUTCOMES
 from ._common import LifeTable, NotedResult, SurvivalInputError, as_list, prepare_groups, value_at
 from .curves import _loglog_band
 

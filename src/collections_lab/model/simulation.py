@@ -1,7 +1,7 @@
 """Simulate a receivables portfolio under a strategy or an experiment, with known truth.
 
 :func:`simulate` generates (or takes) customers, issues them monthly invoices, lets them
-pay according to :class:`~collections_lab.behaviour.BehaviourModel` under the strategy of
+pay according to :class:`~collections_lab.model.behaviour.BehaviourModel` under the strategy of
 their arm, and returns exactly the five tables a real export gives, plus a
 :class:`Truth` record (parameters, every customer's latent traits, distress episodes,
 churn dates and the true per-arm effects computed from the model itself).
@@ -16,7 +16,7 @@ of evaluating every day of every invoice. Random numbers come in fixed blocks of
 
 Example
 -------
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.strategies import example_strategies
 >>> sim = simulate(200, example_strategies()["nudge_then_firm"], seed=7,
 ...                start="2025-01-01", end="2025-06-30")
 >>> frame = sim.portfolio.payment_times(as_of="2025-07-31")
@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from .assignment import Experiment, assign
+from ..data.portfolio import Portfolio
+from ..data.schema import INVOICE_CHANNELS, PAYMENT_METHODS, REMINDER_CHANNELS, TONES
+from ..results import ResultMixin
 from .behaviour import SEGMENTS, BehaviourModel
-from .portfolio_model import Portfolio
-from .results import ResultMixin
-from .schema import INVOICE_CHANNELS, PAYMENT_METHODS, REMINDER_CHANNELS, TONES
+from .plans import Experiment, assign
 from .strategies import Strategy
 
 #: Invoices per block of random numbers (results are identical for any chunk size).
@@ -466,7 +466,7 @@ def simulate(
         A customers table, or a number of customers to generate.
     plan
         One :class:`Strategy` for everybody, or an :class:`Experiment` (customers are
-        assigned to arms by :func:`collections_lab.assignment.assign` on ``assigned_at``,
+        assigned to arms by :func:`collections_lab.model.plans.assign` on ``assigned_at``,
         default ``start``).
     before
         With an experiment: the business-as-usual strategy for invoices issued before

@@ -7,16 +7,16 @@ source is
   UTF-8 with or without BOM, latin-1 / Windows-1252 as a reported fallback), ``.csv.gz``
   too; or a Parquet file;
 - a directory holding ``<table>.csv`` / ``<table>.parquet`` files (what
-  :meth:`Portfolio.save <collections_lab.portfolio_model.Portfolio.save>` writes);
+  :meth:`Portfolio.save <collections_lab.data.portfolio.Portfolio.save>` writes);
 - a DuckDB database file (``.duckdb``) or a SQLAlchemy URL (``sqlite:///ar.db``,
   ``postgresql://...``), tables by name;
 - a pandas DataFrame (``load_table`` only).
 
-A column mapping (:mod:`collections_lab.mapping`: a dict, a YAML path or a preset name
+A column mapping (:mod:`collections_lab.data.mapping`: a dict, a YAML path or a preset name
 such as ``"es_contable"``) renames an export's columns and tables and says how its dates
 and numbers are written. Rows that break the schema's rules are rejected and reported
-(:class:`~collections_lab.validation.LoadReport`), never dropped silently;
-``strict=True`` raises :class:`~collections_lab.validation.ValidationError` instead.
+(:class:`~collections_lab.data.validation.LoadReport`), never dropped silently;
+``strict=True`` raises :class:`~collections_lab.data.validation.ValidationError` instead.
 
 Example
 -------
@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping
-from .portfolio_model import Portfolio
+from .portfolio import Portfolio
 from .schema import TABLES
 from .validation import (
     LoadReport,
@@ -114,11 +114,11 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     are empty. Besides each table's own rules, rows pointing at a missing customer or
     invoice, and payments before their invoice's issue date, are rejected.
 
-    The :class:`~collections_lab.validation.LoadReport` (rows read / used / rejected per
+    The :class:`~collections_lab.data.validation.LoadReport` (rows read / used / rejected per
     table, with reasons) is attached as ``portfolio.load_report``. With ``strict=True``
     any reject raises :class:`ValidationError` listing all of them.
 
-    >>> from collections_lab.portfolio_model import Portfolio
+    >>> from collections_lab.data.portfolio import Portfolio
     >>> import pandas as pd, tempfile
     >>> folder = tempfile.mkdtemp()
     >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
