@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .files import atomic_write, write_csv
 from .schema import TABLES
 
 FORMATS = ("csv", "parquet")
@@ -84,8 +85,11 @@ class Portfolio:
     def save(self, directory: str | Path, fmt: str = "csv") -> list[Path]:
         """Write each table as ``<directory>/<table>.<fmt>`` (csv or parquet); returns paths.
 
-        Files are written to a temporary name and renamed, so a failure never leaves a
-        half-written table behind.
+        Files are written to a temporary name and renamed
+        (:func:`collections_lab.data.files.atomic_write`), so a failure never leaves a
+        half-written table behind. CSV goes through
+        :func:`~collections_lab.data.files.write_csv`: ISO dates, and text cells a
+        spreadsheet would run as a formula neutralised with a leading quote.
         """
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -95,16 +99,11 @@ class Portfolio:
         for name in TABLES:
             frame = self.table(name)
             target = directory / f"{name}.{fmt}"
-            tmp = target.with_suffix(f".{fmt}.tmp")
             if fmt == "csv":
-                out = frame.copy()
-                for col in out.columns:
-                    if pd.api.types.is_datetime64_any_dtype(out[col]):
-                        out[col] = out[col].dt.strftime("%Y-%m-%d")
-                out.to_csv(tmp, index=False, lineterminator="\n")
+                write_csv(frame, target)
             else:
-                frame.to_parquet(tmp, index=False)
-            tmp.replace(target)
+                atomic_write(target, lambda handle, frame=frame: frame.to_parquet(
+                    handle, index=False))
             paths.append(target)
         return paths
 

@@ -280,7 +280,7 @@ class AssignmentPlan(ResultMixin):
         head = self.assignments.head(rows).copy()
         head["assigned_at"] = head["assigned_at"].dt.date.astype(str)
         if pseudonymise:
-            from ..reporting.notebook import pseudonymise as pseudonymise_frame
+            from ..data.privacy import pseudonymise as pseudonymise_frame
 
             head = pseudonymise_frame(head, "customer_id")
         return head
@@ -334,9 +334,9 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         ...                          path="assignments.csv")        # doctest: +SKIP
         >>> plan.counts()                                           # doctest: +SKIP
     """
+    from ..data.files import write_csv
     from ..model.strategies import StrategyError
     from ..reporting.notebook import resolve_as_of
-    from ..reporting.store import atomic_write_text
 
     if isinstance(arms, str):
         arms = [arms]
@@ -366,9 +366,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         segments = customers.set_index(customers["customer_id"].astype(str))["segment"]
     plan = AssignmentPlan(experiment, table, segments, assigned_at)
     if path is not None:
-        out = table.copy()
-        out["assigned_at"] = out["assigned_at"].dt.strftime("%Y-%m-%d")
-        plan.path = atomic_write_text(path, out.to_csv(index=False))
+        plan.path = write_csv(table, path)
     return plan
 
 
