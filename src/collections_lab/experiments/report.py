@@ -280,7 +280,7 @@ class AssignmentPlan(ResultMixin):
         head = self.assignments.head(rows).copy()
         head["assigned_at"] = head["assigned_at"].dt.date.astype(str)
         if pseudonymise:
-            from ..reporting.notebook import pseudonymise as pseudonymise_frame
+            from ..data.privacy import pseudonymise as pseudonymise_frame
 
             head = pseudonymise_frame(head, "customer_id")
         return head
