@@ -61,6 +61,8 @@ from .validation import (
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+#: Files an error message may name when a table is missing from a directory.
+_TABLE_LIKE = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, ".xlsx", ".xls", ".ods")
 #: Field separators the CSV sniffer chooses from.
 SEPARATORS = (",", ";", "\t", "|")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -232,9 +234,16 @@ def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
 
 def _absent_message(folder: Path, table: str, mapping: ColumnMapping) -> str:
     names = sorted({mapping.source_name(table), table})
+    # Only table-like files are named: the message may reach a published page, and a
+    # mistyped `data` (``../../etc``) must not put a directory listing there.
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    tables = [f for f in files if f.lower().endswith(_TABLE_LIKE)]
+    others = len(files) - len(tables)
+    found = ", ".join(tables) or "none"
+    if others:
+        found += f" (and {others} other file{'s' if others > 1 else ''} not named here)"
     return (f"no file for table {table!r} (looked for {' / '.join(names)} with suffix "
-            f".csv or .parquet); files found: {', '.join(files) or 'none'}. "
+            f".csv or .parquet); table files found: {found}. "
             f"Name the file in the mapping: tables: {{{table}: {{source: <file name>}}}}")  # fmt: skip
 
 

@@ -41,7 +41,7 @@ def parse_value(text: str):
     """
     try:
         value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date YAML cannot build (2025-02-30)
         return text
     return normalise_value(value)
 
@@ -161,6 +161,10 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
                                  f"got {value!r}")
         if name == "as_of" and value is not None:
             value = _iso_date(value, notebook)
+        if name == "mapping" and _looks_like_path(name, value) and not str(value).lower(
+                ).endswith((".yml", ".yaml")):
+            raise ParameterError(f"{notebook}: parameter 'mapping' must be a preset name or a "
+                                 f"YAML mapping file (.yml or .yaml), got {value!r}")
         if _looks_like_path(name, value):
             path = Path(value).expanduser()
             if not path.is_absolute():
