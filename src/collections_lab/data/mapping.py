@@ -335,14 +335,15 @@ def _name_keys(keys: list, limit: int = 5) -> str:
     (``-p mapping /etc/shadow``) never has its lines copied into a report.
 
     >>> _name_keys(["separtor"]), _name_keys(["root:*:20228:0:99999:7::", "x"])
-    ("['separtor']", "['x'] and 1 other key(s) that do not look like mapping keys (is this a mapping file?)")
+    ("['separtor']", "['x'] and 1 other(s) that do not look like mapping keys")
     """
     named = [str(k) for k in keys if _KEY_LIKE.match(str(k))][:limit]
     rest = len(keys) - len(named)
     if not rest:
         return str(named)
-    text = f"{named} and {rest} other key(s)" if named else f"{rest} key(s)"
-    return text + " that do not look like mapping keys (is this a mapping file?)"
+    if not named:
+        return f"({rest} that do not look like mapping keys: is this a mapping file?)"
+    return f"{named} and {rest} other(s) that do not look like mapping keys"
 
 
 def _table_mapping(tname: str, entry, where: str) -> TableMapping:
