@@ -42,7 +42,7 @@ from ._common import (
     value_at,
     weights_of,
 )
-from .curves import _loglog_band
+from .curves import loglog_band
 
 CAUSES = {code: name for name, code in OUTCOMES.items() if code > 0}
 
@@ -205,7 +205,7 @@ def cumulative_incidence(
             with np.errstate(divide="ignore", invalid="ignore"):
                 var_log = np.where(f > 0, var / f**2, 0.0)
             # band for F via the log(-log) transform applied to F itself
-            low, high = _loglog_band(f, var_log, alpha)
+            low, high = loglog_band(f, var_log, alpha)
             frames.append(pd.DataFrame({
                 "group": g, "outcome": name, "day": tab.days[keep], "at_risk": tab.at_risk[keep],
                 "events": tab.events[keep, code - 1], "incidence": f[keep],
