@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data.portfolio import Portfolio
+from ..data.portfolio import Portfolio, restrict_currency
 from ..i18n import check_language, column_label, format_number
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
@@ -32,29 +32,7 @@ from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
-__all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
-
-
-def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
-    """The portfolio's invoices in one currency, with their payments and reminders, the
-    customers they belong to and those customers' experiment assignments (the load report
-    stays the original one: it describes what was read)."""
-    inv = portfolio.invoices
-    if currency not in set(inv["currency"]):
-        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
-                         f"{sorted(inv['currency'].unique())}")
-    inv = inv.loc[inv["currency"] == currency]
-    ids = set(inv["invoice_id"])
-    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
-    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
-    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
-        inv["customer_id"])]
-    assignments = portfolio.assignments
-    if len(assignments):
-        assignments = assignments.loc[assignments["customer_id"].isin(
-            customers["customer_id"])]
-    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
-                     source=portfolio.source, load_report=portfolio.load_report)
+__all__ = ["PortfolioHealth", "portfolio_health"]
 
 
 @dataclass

@@ -115,3 +115,25 @@ class Portfolio:
         if len(inv):
             frame.attrs["issue_dates"] = (inv["issue_date"].min(), inv["issue_date"].max())
         return frame
+
+
+def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
+    """The portfolio's invoices in one currency, with their payments and reminders, the
+    customers they belong to and those customers' experiment assignments (the load report
+    stays the original one: it describes what was read)."""
+    inv = portfolio.invoices
+    if currency not in set(inv["currency"]):
+        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
+                         f"{sorted(inv['currency'].unique())}")
+    inv = inv.loc[inv["currency"] == currency]
+    ids = set(inv["invoice_id"])
+    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
+    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
+    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
+        inv["customer_id"])]
+    assignments = portfolio.assignments
+    if len(assignments):
+        assignments = assignments.loc[assignments["customer_id"].isin(
+            customers["customer_id"])]
+    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
+                     source=portfolio.source, load_report=portfolio.load_report)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.portfolio import restrict_currency
 from ..i18n import LABELS, format_number, format_pct, register, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import Strategy, load_strategies
@@ -190,8 +191,6 @@ def portfolio_in_currency(portfolio, currency: str | None):
     experiment read out or designed in one currency counts only that currency's
     customers. An unknown currency is an error naming the currencies in the data.
     """
-    from ..analytics.health import restrict_currency
-
     if currency is None or str(currency).strip() == "":
         return portfolio
     return restrict_currency(portfolio, str(currency))
