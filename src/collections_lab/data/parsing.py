@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping, normalise_name
-from .schema import Column
+from .schema import CURRENCIES, CURRENCY_DECIMALS, Column
 
 #: Cell texts read as "no value" in date, amount, int and bool columns.
 NA_TOKENS = frozenset({"", "nan", "none", "null", "nat", "n/a", "na", "#n/a", "-"})
@@ -87,13 +87,15 @@ def _by_unique(text: pd.Series, func) -> pd.Series:
 
 # --------------------------------------------------------------------------- coercion
 def coerce_column(series, col: Column, table: str, mapping: ColumnMapping, decimal: str,
-            textual: bool, default, notes: list[str]):  # fmt: skip
+            textual: bool, default, notes: list[str], currency=None):  # fmt: skip
     """One column in the schema's type: ``(values, bad_mask, messages)``.
 
     ``messages`` has one entry per bad row saying what is wrong with its value. Missing
     values of optional columns get the column's default; of required ones, a reject.
     ``textual`` says every cell is a ``str`` (CSV), ``default`` is the mapping's default
-    for empty cells, ``notes`` collects what was decided on the user's behalf.
+    for empty cells, ``notes`` collects what was decided on the user's behalf;
+    ``currency`` (codes per row, or one code) lets an amount such as ``410.514`` be read
+    by its currency's minor units when nothing else in the column decides it.
     """
     vmap = mapping.value_map(table, col.name)
     typed = _typed_fast_path(series, col)
@@ -115,7 +117,8 @@ def coerce_column(series, col: Column, table: str, mapping: ColumnMapping, decim
             missing = _missing(text, col.kind).to_numpy()
         values, bad, messages = _PARSERS[col.kind](text, col, decimal=decimal,
                                                    mapping=mapping, table=table,
-                                                   notes=notes, missing=missing)  # fmt: skip
+                                                   notes=notes, missing=missing,
+                                                   currency=currency)  # fmt: skip
     # Missing values: defaults for optional columns, a reject for required ones.
     if missing.any():
         if not col.required or col.nullable:
@@ -233,12 +236,9 @@ def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool
         return default
     values = pd.concat(texts).str.replace(_SPACES, "", regex=True)
     values = values[values.str.contains(r"\d", regex=True)]
-    comma = values.str.fullmatch(r"[+-]?\d*(?:\.\d{3})*,\d+") & ~values.str.fullmatch(
-        r"[+-]?\d{1,3}(?:,\d{3})+"
-    )
-    dot = values.str.fullmatch(r"[+-]?\d*(?:,\d{3})*\.\d+(?:[eE][+-]?\d+)?") & ~values.str.fullmatch(
-        r"[+-]?\d{1,3}(?:\.\d{3})+"
-    )
+    ambiguous = values.str.fullmatch(_AMBIGUOUS.pattern)
+    comma = values.str.fullmatch(_EVIDENCE[","].pattern) & ~ambiguous
+    dot = values.str.fullmatch(_EVIDENCE["."].pattern) & ~ambiguous
     n_comma, n_dot = int(comma.sum()), int(dot.sum())
     decimal = "," if n_comma > n_dot else "." if n_dot > n_comma else default
     if decimal == "," or n_comma:
@@ -274,11 +274,101 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     return clean.where(ok, None).astype(object).astype("float64")
 
 
-def _parse_amount(text, col, decimal, missing, **_):
+#: One group of three digits after a single ``.`` or ``,`` (``410.514``, ``1,250``): the
+#: value reads differently under the two decimal marks.
+_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+_EVIDENCE = {  # spellings that show which mark is the decimal one
+    ",": re.compile(r"[+-]?(?:\d*(?:\.\d{3})*,\d+|\d{1,3}(?:\.\d{3}){2,}|\d{4,},\d{3})"),
+    ".": re.compile(r"[+-]?(?:\d*(?:,\d{3})*\.\d+|\d{1,3}(?:,\d{3}){2,}|\d{4,}\.\d{3})"
+                    r"(?:[eE][+-]?\d+)?"),
+}
+
+
+def decimal_evidence(uniques) -> dict[str, str | None]:
+    """An example value showing each decimal mark (``None`` when nothing shows it).
+
+    ``1.234,5``, ``12,50`` and ``1.234.567`` show a decimal comma; ``1,234.5``, ``12.5``
+    and ``1,234,567`` a decimal point; ``410.514`` and ``7`` show nothing.
+
+    >>> decimal_evidence(["410.514", "1.250.000", "7"])
+    {',': '1.250.000', '.': None}
+    """
+    found: dict[str, str | None] = {",": None, ".": None}
+    for value in uniques:
+        v = re.sub(_SPACES, "", value)
+        if _AMBIGUOUS.fullmatch(v):
+            continue
+        for mark, pattern in _EVIDENCE.items():
+            if found[mark] is None and pattern.fullmatch(v):
+                found[mark] = value
+    return found
+
+
+def _parse_amount(text, col, decimal, missing, mapping=None, notes=None, currency=None, **_):
     values = parse_amounts(text, decimal)
     bad = (values.isna().to_numpy() | ~np.isfinite(values.fillna(0).to_numpy())) & ~missing
-    messages = [f"{v!r} is not a number (decimal mark {decimal!r})" for v in text[bad]]
-    return values, bad, messages
+    messages = {i: f"{v!r} is not a number (decimal mark {decimal!r})"
+                for i, v in zip(np.flatnonzero(bad), text[bad], strict=True)}  # fmt: skip
+    if mapping is None or mapping.decimal is None:
+        values, bad = _settle_ambiguous(text, col, values, bad, messages, notes, currency,
+                                        missing)  # fmt: skip
+    return values, bad, [messages[i] for i in np.flatnonzero(bad)]
+
+
+def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing):
+    """Decide values such as ``410.514`` (410.514 or 410514?) from evidence, or reject them.
+
+    The other values of the column decide first (``1.250.000`` shows that ``.`` groups
+    thousands, ``12.50`` that it marks decimals); without evidence, a currency with no
+    minor units (COP, CLP, PYG) means the separator groups thousands; otherwise the row
+    is rejected and the mapping's ``decimal:`` asked for. Nothing is guessed silently.
+    """
+    uniques = pd.unique(text[~np.asarray(missing)])
+    stripped = {v: re.sub(_SPACES, "", v) for v in uniques}
+    ambiguous = {v for v, s in stripped.items() if _AMBIGUOUS.fullmatch(s)}
+    if not ambiguous:
+        return values, bad
+    evidence = decimal_evidence(v for v in uniques if v not in ambiguous)
+    marks = [m for m, example in evidence.items() if example is not None]
+    mask = text.isin(ambiguous).to_numpy()
+    amb = text[mask]
+    seps = amb.map(lambda v: "," if "," in v else ".")
+    grouped = amb.map(lambda v: float(re.sub(r"[.,]", "", stripped[v])))
+    as_decimal = amb.map(lambda v: float(stripped[v].replace(",", ".")))
+    values = values.copy()
+    example = min(ambiguous)
+    if len(marks) == 1:
+        mark = marks[0]
+        values[mask] = as_decimal.where(seps == mark, grouped).to_numpy()
+        notes.append(f"{col.name}: {len(amb)} value(s) like {example!r} read with decimal "
+                     f"mark {mark!r}, as {evidence[mark]!r} in the same column shows")  # fmt: skip
+        return values, bad
+    if currency is not None and not marks:
+        codes = (pd.Series(currency, index=text.index) if np.isscalar(currency)
+                 else pd.Series(currency, index=text.index))  # fmt: skip
+        codes = codes[mask].astype(str).str.upper()
+        whole = codes.map(lambda c: CURRENCY_DECIMALS.get(c, 2) == 0 if c in CURRENCIES
+                          else False).to_numpy(dtype=bool)  # fmt: skip
+        if whole.any():
+            values[np.flatnonzero(mask)[whole]] = grouped[whole].to_numpy()
+            used = ", ".join(sorted(set(codes[whole])))
+            notes.append(f"{col.name}: {int(whole.sum())} value(s) like {amb[whole].iloc[0]!r} "
+                         f"read as whole amounts ({used} has no minor units, so the separator "
+                         f"groups thousands)")  # fmt: skip
+            keep = ~whole
+            mask = mask.copy()
+            mask[np.flatnonzero(mask)[whole]] = False
+            amb, seps, grouped, as_decimal = amb[keep], seps[keep], grouped[keep], as_decimal[keep]
+    if not mask.any():
+        return values, bad
+    why = ("the column shows both decimal marks" if len(marks) == 2
+           else "nothing else in the column shows which mark is the decimal one")
+    for i, v, sep, a, b in zip(np.flatnonzero(mask), amb, seps, as_decimal, grouped,
+                               strict=True):  # fmt: skip
+        messages[i] = (f"{v!r} is ambiguous: {a:g} if {sep!r} is the decimal mark, {b:.0f} "
+                       f"if it separates thousands ({why}); set decimal: in the mapping "
+                       f"({sep!r} or {'.' if sep == ',' else ','!r})")
+    return values, bad | mask
 
 
 def _parse_int(text, col, decimal, missing, **_):

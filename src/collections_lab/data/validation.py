@@ -41,7 +41,7 @@ import pandas as pd
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
-from .parsing import coerce_column, per_row, sniff_decimal
+from .parsing import _as_text, coerce_column, per_row, sniff_decimal
 from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
@@ -308,13 +308,14 @@ class _Problems:
         return np.array(sorted({p for p, _, _ in self.items}), dtype=int)
 
 
-def conform(raw: RawTable, mapping: ColumnMapping | None = None,
-            keep_extra: bool = False) -> TableLoad:  # fmt: skip
+def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: bool = False,
+            currency_of: dict | None = None) -> TableLoad:  # fmt: skip
     """Rename, type and check one raw table against the schema; reject bad rows.
 
     Raises :class:`ValidationError` for problems with the whole table (a missing required
     column, two columns mapped to the same name). Row problems reject the row and are
-    listed in the returned :class:`TableLoad`'s report.
+    listed in the returned :class:`TableLoad`'s report. ``currency_of`` (invoice id ->
+    currency) tells a table without a currency column (payments) each row's currency.
     """
     mapping = mapping or ColumnMapping()
     spec = TABLES[raw.table]
@@ -330,6 +331,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
 
     amounts = [columns[c.name] for c in spec.columns if c.kind == "amount" and c.name in columns]
     decimal = mapping.decimal or sniff_decimal(amounts, raw.separator, raw.textual, notes)
+    currency = _row_currency(columns, tmap, currency_of, raw.textual)
     out: dict[str, pd.Series] = {}
     for col in spec.columns:
         source = columns.get(col.name)
@@ -345,7 +347,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
                     notes.append(f"{col.name}: not in the source, default {col.default!r}")
                 continue
         values, bad, messages = coerce_column(source, col, spec.name, mapping, decimal,
-                                        raw.textual, default, notes)  # fmt: skip
+                                        raw.textual, default, notes, currency)  # fmt: skip
         out[col.name] = values
         problems.add(bad, label, messages)
     frame = pd.DataFrame(out, index=raw.frame.index)
@@ -382,6 +384,17 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
             if isinstance(value, str) and value:
                 load.rejected_keys.setdefault(value, load.where(int(raw.rows[pos])))
     return load
+
+
+def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
+    """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
+    if "currency" in columns:
+        return _as_text(columns["currency"], textual).str.upper()
+    if tmap.defaults.get("currency"):
+        return str(tmap.defaults["currency"]).upper()
+    if currency_of and "invoice_id" in columns:
+        return _as_text(columns["invoice_id"], textual).map(currency_of)
+    return None
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
@@ -653,8 +666,12 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
         raw = raws.get(name)
         if raw is None:
             continue
+        currency_of = None
+        if name == "payments" and "invoices" in loads:  # amounts read by their currency
+            inv = loads["invoices"].frame
+            currency_of = dict(zip(inv["invoice_id"], inv["currency"], strict=True))
         try:
-            loads[name] = conform(raw, mapping, keep_extra=keep_extra)
+            loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:
