@@ -382,7 +382,7 @@ def _parse_int(text, col, decimal, missing, **_):
 # ------------------------------------------------------------------------------ dates
 _TIME_SUFFIX = (r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
                 r"(?:Z|[+-]\d{2}:?\d{2})?)$")  # fmt: skip
-ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y")
 MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
@@ -398,54 +398,132 @@ def _parse_with(uniques: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(uniques, format=fmt, errors="coerce")
 
 
+#: strptime codes of a time of day: a format holding one is applied to the whole value.
+_TIME_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%z", "%Z", "%T", "%X", "%c")
+#: ``20190220`` or, from a spreadsheet, ``20190220.0``: a date written as a number.
+_NUMBER_DATE = re.compile(r"(\d{8})(?:\.0+)?")
+
+
+def _date_part(value: str) -> str:
+    """The date in a cell: a time of day removed, ``20190307.0`` read as ``20190307``."""
+    value = re.sub(_TIME_SUFFIX, "", value)
+    number = _NUMBER_DATE.fullmatch(value)
+    return number.group(1) if number else value
+
+
+def _day_month(fmt: str) -> bool:
+    """True for formats whose day and month could be swapped (``%d/%m/%Y``, not ISO)."""
+    return "%d" in fmt and "%m" in fmt and not fmt.startswith("%Y")
+
+
+def _swapped(fmt: str) -> str:
+    """The format with day and month exchanged (``%d/%m/%Y`` -> ``%m/%d/%Y``)."""
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
 def _parse_date(text, col, mapping, table, notes, missing, **_):
-    date_part = _by_unique(text, lambda v: re.sub(_TIME_SUFFIX, "", v))
-    uniques = pd.Series(date_part[~missing].unique(), dtype=object)
+    keep = ~np.asarray(missing)
+    uniques = pd.Series(pd.unique(text[keep]), dtype=object)
+    parts = uniques.map(_date_part)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
     chosen: str | None = None
     results: dict[str, pd.Series] = {}
+
+    def read(fmt: str) -> pd.Series:
+        if fmt not in results:
+            timed = any(code in fmt for code in _TIME_CODES)
+            results[fmt] = _parse_with(uniques if timed else parts, fmt)
+        return results[fmt]
+
     if explicit:
         for fmt in explicit:
             todo = parsed.isna()
-            parsed[todo] = _parse_with(uniques[todo], fmt)
+            parsed[todo] = read(fmt)[todo]
         expected = " or ".join(format_label(f) for f in explicit)
+        used = list(explicit)
     else:
         dayfirst = True if mapping.dayfirst is None else mapping.dayfirst
         order = ISO_FORMATS + ((DAY_FIRST_FORMATS + MONTH_FIRST_FORMATS) if dayfirst
                                else (MONTH_FIRST_FORMATS + DAY_FIRST_FORMATS))  # fmt: skip
         best, best_count = order[0], -1
         for fmt in order:
-            results[fmt] = _parse_with(uniques, fmt)
-            count = int(results[fmt].notna().sum())
+            count = int(read(fmt).notna().sum())
             if count > best_count:
                 best, best_count = fmt, count
         chosen = best
-        parsed = results[best]
+        parsed = results[best].copy()
         expected = format_label(best)
+        used = [best]
         if best not in ISO_FORMATS and len(uniques):
             ambiguous = mapping.dayfirst is None and _ambiguous(uniques, results, best)
             notes.append(f"{col.name}: dates read as {expected}"
                          + (" (ambiguous day/month order: set dayfirst or date_formats in "
                             "the mapping to change)" if ambiguous else ""))  # fmt: skip
+    both_orders = _both_orders(uniques, used, explicit, read, parsed)
     lookup = dict(zip(uniques, parsed, strict=True))
-    values = pd.to_datetime(date_part.map(lookup), errors="coerce").astype("datetime64[ns]")
+    values = pd.to_datetime(text.map(lookup), errors="coerce").astype("datetime64[ns]")
     values = values.dt.normalize()
-    bad = values.isna().to_numpy() & ~missing
+    bad = values.isna().to_numpy() & ~np.asarray(missing)
     readable = {fmt: set(uniques[res.notna()]) for fmt, res in results.items()
                 if fmt != chosen} if chosen is not None else {}  # fmt: skip
+    swaps = {_swapped(f) for f in used if _day_month(f)}
+    if chosen is None:  # explicit formats: say when a rejected date is their day/month swap
+        readable = {fmt: set(uniques[read(fmt).notna()]) for fmt in swaps - set(used)}
     messages = []
-    for v in date_part[bad]:
+    for v in text[bad]:
+        if v in both_orders:
+            messages.append(both_orders[v])
+            continue
         other = next((fmt for fmt, ok in readable.items() if v in ok), None)
-        if other:
+        part = _date_part(v)
+        if other in swaps:
             messages.append(
-                f"date {v!r} is written as {format_label(other)} while the column uses "
+                f"date {part!r} is written as {format_label(other)} while the column uses "
+                f"{expected}: the column mixes day-first and month-first dates. List both "
+                f"formats in the mapping's date_formats to read dates like this one (the "
+                f"day is over 12); dates that both orders can read stay rejected, so export "
+                f"the column as YYYY-MM-DD or correct them"
+            )
+        elif other:
+            messages.append(
+                f"date {part!r} is written as {format_label(other)} while the column uses "
                 f"{expected} (mixed date formats; list both in the mapping's date_formats "
                 f"to accept them)"
             )
         else:
-            messages.append(f"cannot read {v!r} as a date (expected {expected})")
+            messages.append(f"cannot read {part!r} as a date (expected {expected})")
     return values, bad, messages
+
+
+def _both_orders(uniques, used: list[str], explicit, read, parsed: pd.Series) -> dict[str, str]:
+    """Values two plausible formats read as different dates, with their message.
+
+    A format's day/month swap is plausible when the mapping lists it too, or when some
+    value of the column can only be read by it (the column mixes both orders). Such
+    values are set to NaT in ``parsed``: neither reading can be accepted silently.
+    """
+    found: dict[str, str] = {}
+    for fmt in used:
+        if not _day_month(fmt):
+            continue
+        swap = _swapped(fmt)
+        mine, theirs = read(fmt), read(swap)
+        plausible = (explicit and swap in explicit) or bool((mine.isna() & theirs.notna()).any())
+        if not plausible:
+            continue
+        clash = mine.notna() & theirs.notna() & (mine != theirs) & (parsed == mine)
+        for idx in np.flatnonzero(clash.to_numpy()):
+            value = uniques.iloc[idx]
+            a, b = mine.iloc[idx], theirs.iloc[idx]
+            found[value] = (
+                f"date {_date_part(value)!r} reads as {a:%Y-%m-%d} ({format_label(fmt)}) or {b:%Y-%m-%d} "
+                f"({format_label(swap)}), and the column holds dates in both orders: which "
+                f"one is meant cannot be told, so the row is rejected (correct it, or export "
+                f"the column as YYYY-MM-DD)"
+            )
+        parsed[clash] = pd.NaT
+    return found
 
 
 def _ambiguous(uniques, results, best) -> bool:
