@@ -185,8 +185,45 @@ def _typed_fast_path(series: pd.Series, col: Column):
     return None
 
 
-def _parse_id(text, col, **_):
-    return text.astype(object), np.zeros(len(text), dtype=bool), []
+_NUMERIC_ID = re.compile(r"0*(\d+?)(?:\.0+)?")
+
+
+def normalise_id(value: str) -> str:
+    """A numeric id without leading zeros or a spreadsheet's ``.0``; other ids unchanged.
+
+    >>> [normalise_id(v) for v in ("0200744019", "200744019.0", "INV-007", "0")]
+    ['200744019', '200744019', 'INV-007', '0']
+    """
+    match = _NUMERIC_ID.fullmatch(value)
+    return match.group(1) if match else value
+
+
+def _parse_id(text, col, mapping=None, notes=None, **_):
+    values = text.astype(object)
+    if col.kind == "id" and notes is not None:
+        uniques = pd.Series(pd.unique(values), dtype=object)
+        # Only ids with a leading zero or a trailing .0 can have another form (vectorised:
+        # a million distinct invoice ids must stay cheap).
+        odd = uniques[uniques.str.fullmatch(r"0\d+(?:\.0+)?|\d+\.0+").fillna(False)]
+        forms = dict(zip(odd, map(normalise_id, odd), strict=True))
+        if mapping is not None and mapping.normalise_ids:
+            if forms:
+                values = values.map(lambda v: forms.get(v, v)).astype(object)
+                notes.append(f"{col.name}: {len(forms)} id(s) written with leading zeros or "
+                             f"a trailing '.0' normalised (mapping: normalise_ids)")  # fmt: skip
+        elif forms:
+            plain = set(uniques[uniques.isin(set(forms.values()))])
+            groups: dict[str, list[str]] = {f: [f] for f in plain}
+            for raw, form in forms.items():
+                groups.setdefault(form, []).append(raw)
+            clashes = [g for g in groups.values() if len(g) > 1]
+            if clashes:
+                example = " and ".join(repr(v) for v in sorted(clashes[0])[:2])
+                notes.append(f"{col.name}: {len(clashes)} id(s) appear in forms that differ "
+                             f"only by leading zeros or a trailing '.0' (e.g. {example}); read "
+                             f"as different ids. If they are the same, set normalise_ids: "
+                             f"true in the mapping")  # fmt: skip
+    return values, np.zeros(len(text), dtype=bool), []
 
 
 def _parse_category(text, col, mapping, table, **_):
