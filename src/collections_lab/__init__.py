@@ -15,6 +15,7 @@ True
 
 from .assignment import Experiment, assign
 from .behaviour import BehaviourModel
+from .data.dates import DateError, allow_future_as_of, parse_date
 from .i18n import format_money, format_number, format_pct
 from .io import load_portfolio, load_table
 from .mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
@@ -91,6 +92,7 @@ __all__ = [
     "TABLES",
     "BehaviourModel",
     "ColumnMapping",
+    "DateError",
     "LoadReport",
     "MappingError",
     "TableMapping",
@@ -108,6 +110,7 @@ __all__ = [
     "Strategy",
     "StrategyError",
     "Truth",
+    "allow_future_as_of",
     "assign",
     "example_strategies",
     "format_money",
@@ -119,6 +122,7 @@ __all__ = [
     "load_preset",
     "load_table",
     "load_strategies",
+    "parse_date",
     "payment_times",
     "sample_experiment",
     "save_strategies",

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..assignment import Experiment, assign
+from ..data.dates import parse_date, resolve_as_of
 from ..i18n import LABELS, format_number, format_pct, register, t
 from ..results import ResultMixin
 from ..strategies import Strategy, load_strategies
@@ -334,7 +335,6 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         ...                          path="assignments.csv")        # doctest: +SKIP
         >>> plan.counts()                                           # doctest: +SKIP
     """
-    from ..reporting.notebook import resolve_as_of
     from ..reporting.store import atomic_write_text
     from ..strategies import StrategyError
 
@@ -355,7 +355,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         weights = dict(zip(arms, map(float, weights), strict=True))
     if assigned_at is None or str(assigned_at).strip() == "":
         assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
-    assigned_at = pd.Timestamp(assigned_at).normalize()
+    assigned_at = parse_date(assigned_at, "assigned_at")
     experiment = Experiment(experiment_id or f"design-{assigned_at.date().isoformat()}",
                             {a: catalogue[a] for a in arms}, weights=weights,
                             control=arms[0], stratify_by=stratify_by or None, salt=str(salt))

@@ -1,0 +1,1 @@
+"""The data floor: schema, loading, validation, parsing, dates and the portfolio container."""
