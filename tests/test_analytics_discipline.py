@@ -6,7 +6,7 @@ import pytest
 
 from collections_lab.analytics.discipline import discipline_over_time, payment_discipline
 from collections_lab.analytics.segments import TREATMENTS, payer_clusters, payer_tiers
-from collections_lab.portfolio_model import Portfolio
+from collections_lab.data.portfolio import Portfolio
 
 D = pd.to_datetime
 AS_OF = "2025-06-30"

@@ -6,10 +6,10 @@ import importlib
 import pytest
 
 MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.results",
-           "collections_lab.strategies", "collections_lab.assignment",
-           "collections_lab.payment_times", "collections_lab.portfolio_model",
-           "collections_lab.simulate", "collections_lab.behaviour", "collections_lab.sample_data",
-           "collections_lab.schema", "collections_lab.survival.curves",
+           "collections_lab.model.strategies", "collections_lab.model.plans",
+           "collections_lab.data.payment_times", "collections_lab.data.portfolio",
+           "collections_lab.model.simulation", "collections_lab.model.behaviour", "collections_lab.model.sample_data",
+           "collections_lab.data.schema", "collections_lab.survival.curves",
            "collections_lab.survival.rmst", "collections_lab.survival.aggregated",
            "collections_lab.survival.competing", "collections_lab.experiments.metrics",
            "collections_lab.experiments.synthetic", "collections_lab.experiments.readout"]

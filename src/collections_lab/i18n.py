@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .schema import CURRENCY_DECIMALS
+from .data.schema import CURRENCY_DECIMALS
 
 LANGUAGES = ("en", "es")
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.files import write_csv
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .ledger import Ledger, from_day, to_day
@@ -57,11 +58,9 @@ class EngagementList(ResultMixin):
         return self.frame.copy()
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the list as CSV (UTF-8, ISO dates) and return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.frame.to_csv(path, index=False, date_format="%Y-%m-%d")
-        return path
+        """Write the list as CSV (UTF-8, ISO dates, formula-like text neutralised: see
+        :func:`collections_lab.data.files.write_csv`) and return the path."""
+        return write_csv(self.frame, path)
 
     def summary(self, lang: str = "en") -> str:
         check_language(lang)

@@ -1,1 +1,1 @@
-"""The data floor: schema, loading, validation, parsing, dates and the portfolio container."""
+"""The data floor: loading, checking and writing the workbench's tables (below model and analysis)."""

@@ -36,7 +36,7 @@ import numbers
 import pandas as pd
 
 from .. import i18n
-from ..schema import CURRENCIES, CURRENCY_DECIMALS
+from ..data.schema import CURRENCIES, CURRENCY_DECIMALS
 
 #: Shown for a missing value (NaN, None, NaT).
 MISSING = "—"

@@ -11,7 +11,7 @@ Columns
 invoice_id, customer_id, segment, currency, amount, issue_date, due_date, terms_days,
 disputed, channel, payment_link, end_date, duration (days issue→end), days_late
 (end - due), event (paid in full), outcome ("paid", "escalated", "written_off", "open"),
-outcome_code (see :data:`collections_lab.schema.OUTCOMES`), paid_amount (cash up to
+outcome_code (see :data:`collections_lab.data.schema.OUTCOMES`), paid_amount (cash up to
 end, fees included), discount_amount, fee_amount, n_reminders (sent before end_date),
 and ``arm`` when assignments are given.
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data.dates import DateError, data_end, parse_date
+from .dates import DateError, data_end, parse_date
 from .schema import FULL_PAYMENT_TOLERANCE, OUTCOMES
 
 
@@ -74,7 +74,7 @@ def payment_times(
     Parameters
     ----------
     invoices, payments, customers, reminders, assignments
-        Tables of the data model (validated, see :mod:`collections_lab.io`).
+        Tables of the data model (validated, see :mod:`collections_lab.data.loading`).
     as_of
         Date of the analysis (ISO str or Timestamp, see
         :func:`~collections_lab.data.dates.parse_date`). Defaults to the data's last date

@@ -14,7 +14,7 @@ of the file.
 Example
 -------
 >>> import pandas as pd
->>> from collections_lab.strategies import Strategy
+>>> from collections_lab.model.strategies import Strategy
 >>> exp = Experiment("tone-2025", {"control": Strategy("a"), "firm": Strategy("b")})
 >>> customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(100)],
 ...                           "segment": ["small"] * 100})
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .data.dates import parse_date
+from ..data.dates import parse_date
 from .strategies import Strategy, StrategyError
 
 
