@@ -12,7 +12,7 @@ likelihood of a customer's invoices is integrated over the frailty (Gauss–Herm
 taker trait, and maximised over all parameters at once by BHHH steps (Newton with the outer
 product of the per-customer scores as the information; L-BFGS only polishes if they stall,
 see :func:`_maximise`). The hazard curves in the likelihood are computed by the
-simulator's own ``_hazard_curve``, so the calibrated model is the one the twin simulates.
+simulator's own ``hazard_curve``, so the calibrated model is the one the twin simulates.
 
 Why not a Poisson / cloglog GLM on person-day counts (the textbook discrete-time hazard)?
 Three features of collections data bias it, measured on simulated history with known
@@ -60,7 +60,7 @@ from ..data.portfolio import Portfolio
 from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
 from ..i18n import format_number
 from ..model.behaviour import SEGMENTS, BehaviourModel
-from ..model.simulation import FIRM_TONES, _hazard_curve
+from ..model.simulation import FIRM_TONES, hazard_curve
 from ..model.strategies import Strategy
 from ..results import ResultMixin
 from .history import InvoiceStrategies, invoice_strategies
@@ -271,14 +271,14 @@ class _Likelihood:
 
     def hazards(self, model: BehaviourModel, only=None) -> np.ndarray:
         """Daily hazard λ (without the invoice multiplier) per pattern (or for the pattern
-        positions ``only``), from the simulator's own ``_hazard_curve``."""
+        positions ``only``), from the simulator's own ``hazard_curve``."""
         h = model.horizon_days
         strategies = self.data.strategies.strategies
         which = range(len(self.patterns)) if only is None else only
         out = np.empty((len(which), h))
         for row, i in enumerate(which):
             code, seg, terms, taker = self.patterns[i]
-            out[row] = _hazard_curve(model, strategies[code], SEGMENTS[seg], int(terms),
+            out[row] = hazard_curve(model, strategies[code], SEGMENTS[seg], int(terms),
                                      bool(taker))
         return out
 
@@ -940,13 +940,13 @@ class Calibration(ResultMixin):
         for name, (value, se, tr, b, sb) in churn_est.items():
             lo, hi = (np.exp(b - z * sb), np.exp(b + z * sb)) if tr == "log" else \
                 (b - z * sb, b + z * sb)
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             rows.append(dict(parameter=name, estimate=value, se=se, ci_low=float(lo),
                              ci_high=float(hi), prior=prior[key] if key else prior,
                              source="estimated", note="churn GLM"))
         for name, why in priors.items():
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             value = prior[key] if key else prior
             rows.append(dict(parameter=name, estimate=value, se=np.nan, ci_low=np.nan,
@@ -1004,7 +1004,14 @@ def _derivative(theta: float, transform: str) -> float:
     return 1.0
 
 
-def _split(name: str) -> tuple[str, str | None]:
+def parameter_key(name: str) -> tuple[str, str | None]:
+    """Split a calibration parameter's name ``field[key]`` into ``(field, key)``.
+
+    >>> parameter_key("frailty_mean[small]")
+    ('frailty_mean', 'small')
+    >>> parameter_key("pulse_decay_days")
+    ('pulse_decay_days', None)
+    """
     if "[" in name:
         field, key = name[:-1].split("[", 1)
         return field, key
@@ -1018,7 +1025,7 @@ def recovery_table(calibration: Calibration, truth: BehaviourModel) -> pd.DataFr
     p = p.loc[p["source"] == "estimated"].copy()
     true = []
     for name in p.index:
-        field, key = _split(name)
+        field, key = parameter_key(name)
         v = getattr(truth, field)
         true.append(float(v[key] if key else v))
     p["true"] = true

@@ -38,7 +38,7 @@ import yaml
 
 from ..i18n import LANGUAGES
 from ..results import ResultMixin
-from .parameters import normalise_value
+from .parameters import load_yaml, normalise_value
 from .runner import DEFAULT_TIMEOUT, ReportError, RunResult, run_report, sigterm_as_interrupt
 
 _TOP_KEYS = {"notebooks_dir", "reports_dir", "timeout", "jobs", "lang", "parameters",
@@ -94,7 +94,7 @@ def load_batch(path: str | Path) -> Batch:
     if not path.is_file():
         raise ReportError(f"batch file not found: {path}")
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ReportError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(spec, dict):
