@@ -22,12 +22,23 @@ YAML layout (every key optional)::
     true_values: ["sí", "x"]   # extra words for true / false
     false_values: ["no"]
     columns: {"Nº Factura": invoice_id}   # renames shared by every table
+    drop: ["invoice_id"]      # source columns to ignore (e.g. one that clashes with a rename)
+    absent: [reminders]       # tables the export does not have (else a missing one is an error)
+    export_date: 2026-05-31   # day of the export: later event dates are rejected
+    normalise_ids: true       # '0200744019', '200744019' and '200744019.0' are one id
+    sheet: Ledger             # sheet of an Excel workbook (the first when absent)
     tables:
       invoices:
         source: facturas      # file / database table name, when not "invoices"
         columns: {"Fecha emisión": issue_date, "Importe": amount}
         values: {channel: {correo: email}}     # source value -> schema value, per column
         defaults: {currency: COP}             # value for a column the export lacks
+        credit_notes: {column: doc_type, values: [CN], credits: ref_doc}  # see below
+
+Credit notes in the invoices table (rows with a negative amount, or whose
+``credit_notes.column`` holds one of ``credit_notes.values``) are not invoices: each is
+applied to the invoice named in its ``credits`` column, else to the customer's invoice of
+the same amount issued before it, and the load report says what was applied.
 
 Example
 -------
@@ -43,6 +54,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -58,8 +70,11 @@ FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "falso")
 _TOP_KEYS = {
     "name", "description", "separator", "decimal", "thousands", "dayfirst", "date_formats",
     "encoding", "skip_rows", "true_values", "false_values", "columns", "values", "tables",
+    "drop", "absent", "export_date", "normalise_ids", "sheet",
 }  # fmt: skip
-_TABLE_KEYS = {"source", "query", "columns", "values", "defaults", "date_formats"}
+_TABLE_KEYS = {"source", "query", "columns", "values", "defaults", "date_formats", "drop",
+               "sheet", "credit_notes"}  # fmt: skip
+_CREDIT_KEYS = {"column", "values", "credits"}
 
 
 class MappingError(ValueError):
@@ -95,6 +110,12 @@ class TableMapping:
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     defaults: dict[str, object] = field(default_factory=dict)
     date_formats: list[str] | None = None
+    #: Source columns ignored (not read, not renamed).
+    drop: list[str] = field(default_factory=list)
+    #: Sheet of an Excel workbook (name or 0-based position).
+    sheet: str | int | None = None
+    #: How credit notes are told apart: ``{"column": ..., "values": [...], "credits": ...}``.
+    credit_notes: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +140,11 @@ class ColumnMapping:
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     tables: dict[str, TableMapping] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    export_date: str | None = None
+    normalise_ids: bool = False
+    sheet: str | int | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -158,6 +184,11 @@ class ColumnMapping:
             columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
             values=_values(data.get("values"), f"{where}: values"),
             tables=tables,
+            drop=[str(c) for c in _as_list(data.get("drop"))],
+            absent=[str(t) for t in _as_list(data.get("absent"))],
+            export_date=None if data.get("export_date") in (None, "") else str(data["export_date"]),
+            normalise_ids=bool(data.get("normalise_ids", False)),
+            sheet=data.get("sheet"),
         )
         mapping.check(where)
         return mapping
@@ -212,16 +243,19 @@ class ColumnMapping:
         """The mapping as plain data (what :meth:`from_dict` reads)."""
         out: dict = {}
         for key in ("name", "description", "separator", "decimal", "thousands", "dayfirst",
-                    "date_formats", "encoding", "skip_rows"):  # fmt: skip
+                    "date_formats", "encoding", "skip_rows", "export_date", "sheet"):  # fmt: skip
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
-        for key in ("true_values", "false_values", "columns", "values"):
+        if self.normalise_ids:
+            out["normalise_ids"] = True
+        for key in ("true_values", "false_values", "columns", "values", "drop", "absent"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         tables = {}
         for tname, tm in self.tables.items():
-            entry = {k: getattr(tm, k) for k in sorted(_TABLE_KEYS) if getattr(tm, k)}
+            entry = {k: getattr(tm, k) for k in sorted(_TABLE_KEYS)
+                     if getattr(tm, k) not in (None, "", [], {})}
             tables[tname] = entry
         if tables:
             out["tables"] = tables
@@ -244,7 +278,24 @@ class ColumnMapping:
         for col in self.values:
             if col not in all_columns:
                 problems.append(f"values: {col!r} is not a column of any table")
+        for tname in self.absent:
+            if tname not in TABLES:
+                problems.append(f"absent: unknown table {tname!r}; tables are {list(TABLES)}")
+            elif tname == "invoices":
+                problems.append("absent: the invoices table cannot be absent")
+        if self.export_date is not None:
+            try:
+                date.fromisoformat(self.export_date[:10])
+            except ValueError:
+                problems.append(f"export_date must be an ISO date like 2026-05-31, "
+                                f"got {self.export_date!r}")  # fmt: skip
         for tname, tm in self.tables.items():
+            unknown = sorted(set(tm.credit_notes) - _CREDIT_KEYS)
+            if unknown:
+                problems.append(f"table {tname!r}: credit_notes has unknown key(s) {unknown}; "
+                                f"keys are {sorted(_CREDIT_KEYS)}")  # fmt: skip
+            if tm.credit_notes and tname != "invoices":
+                problems.append(f"table {tname!r}: credit_notes belong to the invoices table")
             if tname not in TABLES:
                 problems.append(f"unknown table {tname!r}; tables are {list(TABLES)}")
                 continue
@@ -268,6 +319,14 @@ class ColumnMapping:
     def source_name(self, table: str) -> str:
         """The file / database table name the export uses for schema table ``table``."""
         return self.table(table).source or table
+
+    def dropped(self, table: str) -> set[str]:
+        """Source columns (loosely compared names) the mapping ignores for ``table``."""
+        return {normalise_name(c) for c in [*self.drop, *self.table(table).drop]}
+
+    def sheet_for(self, table: str):
+        """The Excel sheet ``table`` is read from (``None``: the first sheet)."""
+        return self.table(table).sheet if self.table(table).sheet is not None else self.sheet
 
     def renames(self, table: str, found: list[str]) -> dict[str, str]:
         """Renames (found column -> schema column) for the columns a source actually has.
@@ -367,7 +426,22 @@ def _table_mapping(tname: str, entry, where: str) -> TableMapping:
         values=_values(entry.get("values"), f"{where}: values"),
         defaults=dict(entry.get("defaults") or {}),
         date_formats=_as_list(formats) if formats else None,
+        drop=[str(c) for c in _as_list(entry.get("drop"))],
+        sheet=entry.get("sheet"),
+        credit_notes=_credit_notes(entry.get("credit_notes"), where),
     )
+
+
+def _credit_notes(raw, where: str) -> dict[str, object]:
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: credit_notes must be a dictionary like "
+                           f"{{column: doc_type, values: [CN], credits: ref_doc}}")  # fmt: skip
+    out = dict(raw)
+    if "values" in out:
+        out["values"] = [str(v) for v in _as_list(out["values"])]
+    return out
 
 
 # ------------------------------------------------------------------------ presets

@@ -37,7 +37,7 @@ import yaml
 
 from ..i18n import LANGUAGES
 from ..results import ResultMixin
-from .parameters import normalise_value
+from .parameters import load_yaml, normalise_value
 from .runner import (
     DEFAULT_TIMEOUT,
     ReportError,
@@ -100,7 +100,7 @@ def load_batch(path: str | Path) -> Batch:
     if not path.is_file():
         raise ReportError(f"batch file not found: {path}")
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ReportError(f"{path}: not valid YAML: {exc}") from exc
     except ValueError as exc:  # a value YAML reads as an impossible date: 2025-02-30
