@@ -213,12 +213,15 @@ def test_an_impossible_as_of_is_one_line_and_a_recorded_run(tmp_path, capsys):
     assert run["status"] == "failed" and "2025-02-30" in run["error"]
 
 
-def test_an_impossible_date_in_a_batch_file_names_the_file(tmp_path, capsys):
+def test_an_impossible_date_in_a_batch_file_is_a_recorded_failed_run(tmp_path, capsys):
     path = tmp_path / "b.yml"
-    path.write_text("parameters: {as_of: 2025-02-30}\nreports: [minimal_report]\n")
+    path.write_text(f"notebooks_dir: {FIXTURES}\nreports_dir: out\n"
+                    "parameters: {as_of: 2025-02-30}\nreports: [minimal_report]\n")
     assert main(["run-batch", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}: a value cannot be read" in err and "Traceback" not in err
+    assert "Traceback" not in err and "2025-02-30" in err
+    run = json.loads((tmp_path / "out" / "runs.json").read_text())["runs"][-1]
+    assert run["status"] == "failed" and run["error_kind"] == "bad_request"
 
 
 def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, capsys, monkeypatch):
