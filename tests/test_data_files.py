@@ -63,7 +63,7 @@ def test_atomic_write_leaves_nothing_behind_when_writing_fails(tmp_path):
 
 def test_the_design_reports_assignment_file_is_neutralised(tmp_path):
     from collections_lab.data.loading import load_portfolio
-    from collections_lab.experiments.report import assign_experiment
+    from collections_lab.experiments.workflow import assign_experiment
 
     portfolio = load_portfolio(SAMPLE)
     portfolio.customers = portfolio.customers.head(20).copy()

@@ -12,7 +12,7 @@ from collections_lab.experiments.design import (
     sample_size_proportion,
 )
 from collections_lab.experiments.metrics import MetricConfig
-from collections_lab.experiments.report import pilot_split
+from collections_lab.experiments.workflow import pilot_split
 from collections_lab.lab.compare import discounts_given
 from collections_lab.lab.recommend import Constraints, StrategySpace, recommend
 from collections_lab.lab.to_experiment import experiment_from_recommendation

@@ -7,7 +7,7 @@ import pytest
 
 from collections_lab.data.loading import load_portfolio
 from collections_lab.data.schema import TABLES
-from collections_lab.experiments.report import (
+from collections_lab.experiments.workflow import (
     arms_table,
     assign_experiment,
     load_experiment,
@@ -119,7 +119,7 @@ def test_currency_restricts_customers_and_assignments(portfolio):
 
 
 def test_report_tables_are_labelled_in_the_report_language():
-    from collections_lab.experiments.report import labelled
+    from collections_lab.experiments.workflow import labelled
 
     baseline = pd.DataFrame({"quantity": ["invoices", "design_effect"],
                              "value": [7705.0, 2.783456], "unlabelled": ["x", "y"]})

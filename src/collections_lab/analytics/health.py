@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data.portfolio import Portfolio
+from ..data.dates import accepts_allow_future, resolve_as_of
+from ..data.portfolio import Portfolio, restrict_currency
 from ..i18n import check_language, column_label, format_number
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
@@ -32,29 +33,7 @@ from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
-__all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
-
-
-def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
-    """The portfolio's invoices in one currency, with their payments and reminders, the
-    customers they belong to and those customers' experiment assignments (the load report
-    stays the original one: it describes what was read)."""
-    inv = portfolio.invoices
-    if currency not in set(inv["currency"]):
-        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
-                         f"{sorted(inv['currency'].unique())}")
-    inv = inv.loc[inv["currency"] == currency]
-    ids = set(inv["invoice_id"])
-    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
-    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
-    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
-        inv["customer_id"])]
-    assignments = portfolio.assignments
-    if len(assignments):
-        assignments = assignments.loc[assignments["customer_id"].isin(
-            customers["customer_id"])]
-    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
-                     source=portfolio.source, load_report=portfolio.load_report)
+__all__ = ["PortfolioHealth", "portfolio_health"]
 
 
 @dataclass
@@ -140,6 +119,7 @@ class PortfolioHealth(ResultMixin):
         return frame.rename(columns=lambda c: column_label(c, lang))
 
 
+@accepts_allow_future
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",
                      currency: str | None = None, churn: bool = True,
                      churn_split_months: int = 6, n_clusters: int = 4,
@@ -153,11 +133,12 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     :mod:`~collections_lab.analytics.kpis`). ``churn=False`` skips the churn model (it needs about a year of history:
     training cutoffs before ``as_of - churn_split_months`` whose 90-day labels are known
     then, tested after). When churn cannot be validated (too little history, one class),
-    the reason is kept in ``notes`` instead of failing the whole report.
+    the reason is kept in ``notes`` instead of failing the whole report. An ``as_of``
+    after the data's last date is refused unless ``allow_future=True``.
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else portfolio.last_date
+    as_of = resolve_as_of(portfolio, as_of)
     notes: list[str] = []
     kpis = kpi_report(portfolio, as_of, include_escalated=include_escalated)
     by_group = (kpi_snapshot(portfolio, as_of, by=by, include_escalated=include_escalated)

@@ -940,13 +940,13 @@ class Calibration(ResultMixin):
         for name, (value, se, tr, b, sb) in churn_est.items():
             lo, hi = (np.exp(b - z * sb), np.exp(b + z * sb)) if tr == "log" else \
                 (b - z * sb, b + z * sb)
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             rows.append(dict(parameter=name, estimate=value, se=se, ci_low=float(lo),
                              ci_high=float(hi), prior=prior[key] if key else prior,
                              source="estimated", note="churn GLM"))
         for name, why in priors.items():
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             value = prior[key] if key else prior
             rows.append(dict(parameter=name, estimate=value, se=np.nan, ci_low=np.nan,
@@ -1004,7 +1004,14 @@ def _derivative(theta: float, transform: str) -> float:
     return 1.0
 
 
-def _split(name: str) -> tuple[str, str | None]:
+def parameter_key(name: str) -> tuple[str, str | None]:
+    """Split a calibration parameter's name ``field[key]`` into ``(field, key)``.
+
+    >>> parameter_key("frailty_mean[small]")
+    ('frailty_mean', 'small')
+    >>> parameter_key("pulse_decay_days")
+    ('pulse_decay_days', None)
+    """
     if "[" in name:
         field, key = name[:-1].split("[", 1)
         return field, key
@@ -1018,7 +1025,7 @@ def recovery_table(calibration: Calibration, truth: BehaviourModel) -> pd.DataFr
     p = p.loc[p["source"] == "estimated"].copy()
     true = []
     for name in p.index:
-        field, key = _split(name)
+        field, key = parameter_key(name)
         v = getattr(truth, field)
         true.append(float(v[key] if key else v))
     p["true"] = true

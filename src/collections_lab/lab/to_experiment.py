@@ -19,7 +19,7 @@ size uses the variance per invoice measured on the history
 
 The **design effect** of several invoices per customer is measured on the portfolio's own
 history, split A/A by customer as the engine's design notebook does
-(:func:`~collections_lab.experiments.report.pilot_split`,
+(:func:`~collections_lab.experiments.workflow.pilot_split`,
 :func:`~collections_lab.experiments.design.estimate_design_effect`), when ``portfolio`` is
 given; otherwise it comes from an intra-customer correlation ``icc`` (an assumption, 0.05
 unless given, and said so in the table).
@@ -250,7 +250,7 @@ def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,
 
 def _pilot(portfolio, as_of):
     """The history as an A/A experiment (the engine's own split by customer)."""
-    from ..experiments.report import pilot_split
+    from ..experiments.workflow import pilot_split
 
     return pilot_split(portfolio, as_of)
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.dates import parse_date
 from ..i18n import format_number, format_pct, t
 from ._common import (
     GroupData,
@@ -50,7 +51,7 @@ from ._common import (
 )
 
 
-def _loglog_band(s: np.ndarray, var_log_s: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def loglog_band(s: np.ndarray, var_log_s: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise band for S from Var(log S) on the log(-log S) scale (lifelines' default)."""
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -135,7 +136,7 @@ class SurvivalCurves(NotedResult):
             s_all = tab.survival()
             s = np.array([value_at(tab.days, s_all, d) for d in days])
             var_log = self._var_log_s(g, tab, data, days)
-            low, high = _loglog_band(s, var_log, self.alpha)
+            low, high = loglog_band(s, var_log, self.alpha)
             for d, si, lo_, hi_, v in zip(days, s, low, high, var_log, strict=True):
                 rows.append(
                     {
@@ -217,7 +218,7 @@ def kaplan_meier(
             var_log = km_log_cluster_variance(data[g], tab)
         else:
             var_log = np.cumsum(tab.greenwood_terms())
-        low, high = _loglog_band(s, var_log, alpha)
+        low, high = loglog_band(s, var_log, alpha)
         keep = (tab.d + tab.censored) > 0
         frames.append(
             pd.DataFrame(
@@ -389,7 +390,8 @@ def escalated_as_unpaid(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
     missing = [c for c in require if c not in frame.columns]
     if missing:
         raise SurvivalInputError(f"escalated_as_unpaid: missing column(s) {missing}")
-    as_of = pd.Timestamp(frame["end_date"].max() if as_of is None else as_of).normalize()
+    as_of = (pd.Timestamp(frame["end_date"].max()).normalize() if as_of is None
+             else parse_date(as_of, "as_of"))
     out = frame.copy()
     lost = out["outcome"].isin(["escalated", "written_off"]).to_numpy()
     if (out.loc[lost, "end_date"] > as_of).any():

@@ -7,7 +7,7 @@ import matplotlib
 import pytest
 
 from collections_lab.experiments.plots import plot_effects, plot_power_curve, plot_sequential
-from collections_lab.experiments.report import (
+from collections_lab.experiments.workflow import (
     design_experiment,
     experiment_readout,
     load_experiment,
