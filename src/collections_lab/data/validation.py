@@ -387,13 +387,14 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    """The schema's dtypes on the kept rows (whole-number columns become int64 when full)."""
+    """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
+    pandas' nullable Int64 when some values are empty)."""
     for col in spec.columns:
         if col.name not in frame:
             continue  # an optional column that stays absent (Column.fill_if_absent)
         values = frame[col.name]
-        if col.kind == "int" and not values.isna().any():
-            frame[col.name] = values.astype("int64")
+        if col.kind == "int":
+            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
         elif col.kind == "bool":
             frame[col.name] = values.astype(bool)
         elif col.kind == "amount":
