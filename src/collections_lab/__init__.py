@@ -13,6 +13,7 @@ Example
 True
 """
 
+from .data.dates import DateError, allow_future_as_of, parse_date
 from .data.loading import load_portfolio, load_table
 from .data.mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
 from .data.payment_times import PaymentTimesError, payment_times
@@ -91,6 +92,7 @@ __all__ = [
     "TABLES",
     "BehaviourModel",
     "ColumnMapping",
+    "DateError",
     "LoadReport",
     "MappingError",
     "TableMapping",
@@ -108,6 +110,7 @@ __all__ = [
     "Strategy",
     "StrategyError",
     "Truth",
+    "allow_future_as_of",
     "assign",
     "example_strategies",
     "format_money",
@@ -119,6 +122,7 @@ __all__ = [
     "load_preset",
     "load_table",
     "load_strategies",
+    "parse_date",
     "payment_times",
     "sample_experiment",
     "save_strategies",

@@ -56,6 +56,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
+from ..data.dates import parse_date
 from .data import ExperimentData
 from .estimators import AalenJohansen, BinaryCox
 
@@ -99,11 +100,7 @@ class MetricConfig:
 
     def __post_init__(self):
         if self.experiment_end is not None:
-            try:
-                pd.Timestamp(self.experiment_end)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"MetricConfig.experiment_end {self.experiment_end!r} is not "
-                                 "a date") from exc
+            parse_date(self.experiment_end, "MetricConfig.experiment_end")
         for name in ("horizon_days", "churn_days"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MetricConfig.{name} must be > 0 days")
@@ -339,7 +336,7 @@ def churn_end_day(data: ExperimentData, cfg: MetricConfig) -> int:
     """Last day of the experiment for churn (days since 1970-01-01), see ``MetricConfig``."""
     if cfg.experiment_end is None:
         return data.as_of_day - cfg.churn_days
-    end = pd.Timestamp(cfg.experiment_end).to_datetime64().astype("datetime64[D]")
+    end = parse_date(cfg.experiment_end, "experiment_end").to_datetime64().astype("datetime64[D]")
     return int((end - np.datetime64("1970-01-01", "D")).astype(np.int64))
 
 
