@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_reader import _clean_header, _ranges, read_csv
+from .files import restore_text_column
 from .mapping import ColumnMapping
 from .portfolio import Portfolio
 from .schema import TABLES
@@ -61,6 +62,8 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+#: Files an error message may name when a table is missing from a directory.
+_TABLE_LIKE = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES)
 #: Tables every analysis needs: a missing one is an error unless the mapping declares
 #: it ``absent`` (customers are derived from the invoices; reminders and assignments may
 #: be absent, which the load report says).
@@ -199,6 +202,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "
                      "the column mapping")  # fmt: skip
+    for name in raw.frame.columns:  # undo write_csv's formula neutralising ('=id -> =id)
+        if pd.api.types.is_string_dtype(raw.frame[name]):
+            raw.frame[name] = restore_text_column(raw.frame[name])
     return raw
 
 
@@ -300,9 +306,16 @@ def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
 
 def _absent_message(folder: Path, table: str, mapping: ColumnMapping) -> str:
     names = sorted({mapping.source_name(table), table})
+    # Only table-like files are named: the message may reach a published page, and a
+    # mistyped `data` (``../../etc``) must not put a directory listing there.
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    tables = [f for f in files if f.lower().endswith(_TABLE_LIKE)]
+    others = len(files) - len(tables)
+    found = ", ".join(tables) or "none"
+    if others:
+        found += f" (and {others} other file{'s' if others > 1 else ''} not named here)"
     text = (f"no file for table {table!r} (looked for {' / '.join(names)} with suffix "
-            f".csv, .parquet or .xlsx); files found: {', '.join(files) or 'none'}. "
+            f".csv, .parquet or .xlsx); table files found: {found}. "
             f"Name the file in the mapping: tables: {{{table}: {{source: <file name>}}}}")  # fmt: skip
     if table != "invoices":
         text += (f", or, if the export has no {table}, declare it: absent: [{table}] "

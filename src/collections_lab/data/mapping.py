@@ -51,6 +51,7 @@ True
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -158,10 +159,10 @@ class ColumnMapping:
         for name in list(data):
             if name in TABLES:  # shorthand: table entries at the top level
                 tables_raw[name] = data.pop(name)
-        unknown = sorted(set(data) - _TOP_KEYS)
+        unknown = sorted(set(data) - _TOP_KEYS, key=str)
         if unknown:
             raise MappingError(
-                f"{where}: unknown key(s) {unknown}; keys are {sorted(_TOP_KEYS)} "
+                f"{where}: unknown key(s) {_name_keys(unknown)}; keys are {sorted(_TOP_KEYS)} "
                 f"and table names {list(TABLES)}"
             )
         tables = {}
@@ -200,8 +201,15 @@ class ColumnMapping:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise MappingError(f"mapping file not found: {path}") from None
+        except UnicodeDecodeError:
+            raise MappingError(f"{path}: not a text (UTF-8) file; a mapping is YAML") from None
         except yaml.YAMLError as exc:
-            raise MappingError(f"{path}: not valid YAML: {exc}") from None
+            # Problem and position only: PyYAML's own text quotes the offending line, and
+            # this message may reach a published page (the file may not be a mapping).
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "cannot be parsed"
+            raise MappingError(f"{path}: not valid YAML{where}: {problem}") from None
         if doc is not None and not isinstance(doc, dict):
             raise MappingError(f"{path}: a mapping must be a YAML dictionary")
         return cls.from_dict(doc, where=str(path))
@@ -223,10 +231,11 @@ class ColumnMapping:
             text = str(mapping)
             if text in list_presets():
                 return load_preset(text)
-            if text.endswith((".yml", ".yaml")) or Path(text).exists():
+            if text.lower().endswith((".yml", ".yaml")):
                 return cls.from_yaml(text)
             raise MappingError(
-                f"mapping {text!r} is neither a preset ({list_presets()}) nor a YAML file"
+                f"mapping {text!r} is neither a preset ({list_presets()}) nor a YAML file "
+                "(.yml or .yaml)"
             )
         raise MappingError(f"cannot use {type(mapping).__name__} as a column mapping")
 
@@ -376,6 +385,26 @@ def _values(raw, where: str) -> dict[str, dict[str, object]]:
     return {str(col): {str(k): v for k, v in vmap.items()} for col, vmap in raw.items()}
 
 
+_KEY_LIKE = re.compile(r"^[\w][\w .-]{0,39}$")
+
+
+def _name_keys(keys: list, limit: int = 5) -> str:
+    """Unknown keys for a message: at most ``limit`` that look like keys (a typo such as
+    ``separtor``); anything else is only counted, so a file that is not a mapping at all
+    (``-p mapping /etc/shadow``) never has its lines copied into a report.
+
+    >>> _name_keys(["separtor"]), _name_keys(["root:*:20228:0:99999:7::", "x"])
+    ("['separtor']", "['x'] and 1 other(s) that do not look like mapping keys")
+    """
+    named = [str(k) for k in keys if _KEY_LIKE.match(str(k))][:limit]
+    rest = len(keys) - len(named)
+    if not rest:
+        return str(named)
+    if not named:
+        return f"({rest} that do not look like mapping keys: is this a mapping file?)"
+    return f"{named} and {rest} other(s) that do not look like mapping keys"
+
+
 def _table_mapping(tname: str, entry, where: str) -> TableMapping:
     if entry is None:
         return TableMapping()
@@ -385,9 +414,10 @@ def _table_mapping(tname: str, entry, where: str) -> TableMapping:
         raise MappingError(f"{where}: expected a dictionary, got {type(entry).__name__}")
     if not set(entry) & _TABLE_KEYS:  # shorthand: only column renames
         entry = {"columns": entry}
-    unknown = sorted(set(entry) - _TABLE_KEYS)
+    unknown = sorted(set(entry) - _TABLE_KEYS, key=str)
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {unknown}; keys are {sorted(_TABLE_KEYS)}")
+        raise MappingError(f"{where}: unknown key(s) {_name_keys(unknown)}; keys are "
+                           f"{sorted(_TABLE_KEYS)}")
     formats = entry.get("date_formats")
     return TableMapping(
         source=entry.get("source"),
