@@ -167,7 +167,7 @@ def test_stale_files_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     out = tmp_path / "r1"
     out.mkdir()
     stale = [out / f".r1.running-{dead}.ipynb", tmp_path / f".index.html.pid{dead}-ab12.tmp",
-             out / f".r1.html.previous-{dead}.tmp"]
+             out / f".r1.html.previous-{dead}.tmp", tmp_path / f".write-check-{dead}"]
     for path in stale:
         path.write_text("x")
     (out / f".r1.staging-{dead}.tmp").mkdir()
@@ -177,7 +177,7 @@ def test_stale_files_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     for path in kept:
         path.write_text("x")
     removed = clean_stale_files(tmp_path)
-    assert len(removed) == 4
+    assert len(removed) == 5
     assert all(p.exists() for p in kept)
     assert not any(p.exists() for p in stale) and not (out / f".r1.staging-{dead}.tmp").exists()
 
