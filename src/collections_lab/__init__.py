@@ -28,7 +28,7 @@ from .data.validation import (
 from .i18n import format_money, format_number, format_pct
 from .model.behaviour import BehaviourModel
 from .model.plans import Experiment, assign
-from .model.sample_data import sample_experiment, write_sample
+from .model.sample_data import load_sample, sample_experiment, write_sample
 from .model.simulation import SimulationResult, Truth, generate_customers, simulate
 from .model.strategies import (
     Discount,

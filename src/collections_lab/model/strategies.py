@@ -258,7 +258,15 @@ def save_strategies(strategies, path: str | Path) -> Path:
 
 
 def example_strategies() -> dict[str, Strategy]:
-    """The named example strategies bundled in ``data/sample/strategies.yml``."""
+    """Six named example strategies, defined here (no file is read).
+
+    The sample data's ``strategies.yml`` holds these six plus the sample's business as
+    usual and its experiment's eight arms (15 in all): load those with
+    ``cl.load_sample().strategies`` or :func:`load_strategies`.
+
+    >>> sorted(example_strategies())[:3]
+    ['discount_2_10_net_30', 'firm_with_late_fee', 'installments_at_second']
+    """
     return {
         s.name: s
         for s in (

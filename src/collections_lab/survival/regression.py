@@ -109,6 +109,11 @@ def build_design(
     if not covariates:
         raise SurvivalInputError(f"{where}: give at least one covariate")
     reference = dict(reference or {})
+    unknown = [c for c in reference if c not in covariates]
+    if unknown:
+        raise SurvivalInputError(
+            f"{where}: reference names {unknown}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"not among the covariates {covariates}")
     require_columns(frame, covariates, where)
     parts, refs, cats, notes = [], {}, [], []
     for col in covariates:

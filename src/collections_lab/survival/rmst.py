@@ -151,6 +151,18 @@ class RMSTResult(NotedResult):
                 + self.notes_text(lang))
 
 
+def horizon_days(tau, where: str) -> int:
+    """``tau`` as a positive whole number of days, or an error naming it (a string such
+    as ``"90"`` is not taken: say ``tau=90``)."""
+    if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
+        raise SurvivalInputError(f"{where}: tau must be a number of days such as tau=90, got "
+                                 f"{tau!r} ({type(tau).__name__})")
+    if not np.isfinite(tau) or not float(tau).is_integer() or tau <= 0:
+        raise SurvivalInputError(f"{where}: tau must be a positive whole number of days, "
+                                 f"got {tau!r}")
+    return int(tau)
+
+
 def rmst(
     frame: pd.DataFrame,
     tau: int,
@@ -173,9 +185,7 @@ def rmst(
         >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")  # doctest: +SKIP
         >>> res.difference(reference="control")                          # doctest: +SKIP
     """
-    if not float(tau).is_integer() or tau <= 0:
-        raise SurvivalInputError(f"rmst: tau must be a positive whole number of days, got {tau!r}")
-    tau = int(tau)
+    tau = horizon_days(tau, "rmst")
     notes: list = []
     data, names = prepare_groups(
         frame, by, "rmst", duration_col, event_col, None, weight_col, "issue",
