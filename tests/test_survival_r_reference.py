@@ -19,6 +19,7 @@ from collections_lab.survival import (
     fit_cox,
     fit_cox_counts,
     fit_time_varying_cox,
+    gray_test,
     kaplan_meier,
     logrank,
     reminder_intervals,
@@ -123,6 +124,21 @@ ci <- NULL
 for (k in 2:4) ci <- rbind(ci, data.frame(group = sub("arm=", "", as.character(aj$strata)),
   outcome = states[k], day = aj$time, incidence = aj$pstate[, k], se = aj$std.err[, k]))
 out(ci, "cif")
+
+cr <- NULL
+tp <- timepoints(cuminc(inv$duration, inv$outcome_code, inv$arm, cencode = 0), days)
+for (key in rownames(tp$est)) {
+  parts <- strsplit(key, " ")[[1]]
+  cr <- rbind(cr, data.frame(group = parts[1], code = as.integer(parts[2]), day = days,
+                             incidence = tp$est[key, ], var = tp$var[key, ]))
+}
+out(cr[!is.na(cr$var), ], "cuminc")
+gray <- function(fit, test) data.frame(test = test, code = as.integer(rownames(fit$Tests)),
+                                       stat = fit$Tests[, "stat"], df = fit$Tests[, "df"])
+out(rbind(
+  gray(cuminc(inv$duration, inv$outcome_code, inv$arm, cencode = 0), "plain"),
+  gray(cuminc(inv$duration, inv$outcome_code, inv$arm, strata = inv$segment, cencode = 0), "stratified"),
+  gray(cuminc(inv$duration, inv$outcome_code, inv$segment, cencode = 0, rho = 1), "rho1")), "gray")
 """
 
 
@@ -240,3 +256,43 @@ def _se_at(ci, frame, day):
         c = curves[(curves["group"] == g) & (curves["outcome"] == o) & (curves["day"] <= day)]
         out.append(float(c["se"].iloc[-1]) if len(c) else 0.0)
     return out
+
+
+CODES = {1: "paid", 2: "escalated", 3: "written_off"}
+
+
+def test_cumulative_incidence_with_cmprsk_aalen_type_variance(ref):
+    theirs = read_r(ref["dir"], "cuminc").assign(outcome=lambda f: f["code"].map(CODES))
+    ours = cumulative_incidence(ref["inv"], by="arm", variance="aalen")
+    got = pd.concat([ours.at(d).assign(se=lambda f, d=d: _se_at(ours, f, d)) for d in DAYS],
+                    ignore_index=True)
+    merged = theirs.merge(got, on=["group", "outcome", "day"], suffixes=("_r", ""), validate="one_to_one")
+    assert len(merged) == len(theirs) > 50
+    np.testing.assert_allclose(merged["incidence"], merged["incidence_r"], atol=EST)
+    np.testing.assert_allclose(merged["se"] ** 2, merged["var"], rtol=2 * SE)
+    # and it is a different variance from the delta method's (R survfit's)
+    delta = cumulative_incidence(ref["inv"], by="arm").to_frame()["se"]
+    assert not np.allclose(ours.to_frame()["se"], delta, rtol=1e-3)
+
+
+@pytest.mark.parametrize("test", ["plain", "stratified", "rho1"])
+def test_gray_test(ref, test):
+    theirs = read_r(ref["dir"], "gray")
+    theirs = theirs[theirs["test"] == test].assign(outcome=lambda f: f["code"].map(CODES))
+    if test == "plain":
+        ours = gray_test(ref["inv"], "arm")
+    elif test == "stratified":
+        ours = gray_test(ref["inv"], "arm", strata="segment")
+    else:
+        ours = gray_test(ref["inv"], "segment", rho=1.0)
+    merged = theirs.merge(ours.to_frame(), on="outcome")
+    assert len(merged) == 3
+    np.testing.assert_allclose(merged["statistic"], merged["stat"], rtol=EST)
+    assert (merged["dof"] == merged["df"]).all()
+
+
+def test_gray_test_on_a_counts_table_equals_the_invoices(ref):
+    counts = count_table(ref["inv"], ["arm", "duration", "outcome_code"])
+    rows = gray_test(ref["inv"], "arm").to_frame()
+    agg = gray_test(counts, "arm", weight_col="n").to_frame()
+    np.testing.assert_allclose(agg["statistic"], rows["statistic"], rtol=1e-12)
