@@ -14,6 +14,7 @@ from collections_lab.lab import Twin, TwinError, compare_strategies
 from collections_lab.model.economics import Economics
 from collections_lab.survival import SurvivalInputError
 
+TABLES = ("customers", "invoices", "payments", "reminders", "assignments")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 FAST = {"metrics": ["paid_by_due_d"], "segments": False, "adjust": False}
 
@@ -59,7 +60,7 @@ def test_a_payment_times_frame_excludes_the_pre_period_and_says_so(sample):
 def unnamed(tmp_path_factory):
     """The sample's tables without experiment.json: the arms come from the assignments."""
     folder = tmp_path_factory.mktemp("no_design")
-    for name in ("customers", "invoices", "payments", "reminders", "assignments"):
+    for name in TABLES:
         shutil.copy(SAMPLE / f"{name}.csv", folder)
     return cl.load_portfolio(folder)
 
@@ -75,7 +76,7 @@ def test_without_a_design_file_the_control_must_be_named(unnamed):
 
 
 def test_a_broken_design_file_is_an_error_naming_it(tmp_path):
-    for name in ("customers", "invoices"):
+    for name in TABLES:
         shutil.copy(SAMPLE / f"{name}.csv", tmp_path)
     (tmp_path / "experiment.json").write_text('{"experiment_id": "x", "arms": ["a", "b"], '
                                               '"control": "c"}')
@@ -138,7 +139,7 @@ def test_rmst_horizon_must_be_a_number(small_frame, tau):
 
 
 def test_rejected_rows_give_real_reasons(tmp_path):
-    for name in ("customers", "invoices", "payments"):
+    for name in TABLES:
         shutil.copy(SAMPLE / f"{name}.csv", tmp_path)
     inv = pd.read_csv(tmp_path / "invoices.csv", dtype=str)
     inv.loc[0:3, "customer_id"] = "NOPE"

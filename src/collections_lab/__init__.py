@@ -13,6 +13,7 @@ Example
 True
 """
 
+from .data.dates import DateError, allow_future_as_of, parse_date
 from .data.loading import load_portfolio, load_table
 from .data.mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
 from .data.payment_times import PaymentTimesError, payment_times
@@ -102,22 +103,23 @@ def __dir__():
 #: Every public name: the ones imported above and the lazily loaded analysis functions
 #: (tests/test_public_api.py checks it lists both, and nothing else).
 __all__ = [
-    "METRICS", "OUTCOMES", "TABLES", "aging", "analyse_experiment",
-    "analyze_experiment", "annualised_discount_rate", "arms_table", "assign",
-    "assign_experiment", "at_risk_rate", "BatchResult", "behaviour_alerts",
-    "BehaviourModel", "Calibration", "CalibrationError", "cei",
+    "METRICS", "OUTCOMES", "TABLES", "aging", "allow_future_as_of",
+    "analyse_experiment", "analyze_experiment", "annualised_discount_rate",
+    "arms_table", "assign", "assign_experiment", "at_risk_rate", "BatchResult",
+    "behaviour_alerts", "BehaviourModel", "Calibration", "CalibrationError", "cei",
     "check_proportional_hazards", "check_twin", "ColumnMapping", "compare_strategies",
     "concordance", "ConstraintError", "Constraints", "CoxResult",
-    "cumulative_incidence", "CumulativeIncidence", "cure_fraction", "design_experiment",
-    "Discount", "discount_cost", "dso", "Economics", "example_strategies",
-    "expected_cash", "Experiment", "experiment_from_recommendation",
-    "experiment_readout", "ExperimentReadout", "fit_aft", "fit_cox", "fit_cox_counts",
-    "fit_time_varying_cox", "format_money", "format_number", "format_pct",
-    "generate_customers", "gray_test", "InstallmentOffer", "kaplan_meier", "kpi_report",
-    "kpi_snapshot", "labelled", "list_presets", "load_experiment", "load_portfolio",
-    "load_preset", "load_report_data", "load_sample", "load_strategies", "load_table",
-    "LoadReport", "logrank", "LogRankResult", "MappingError", "MetricConfig",
-    "monthly_trends", "payer_tiers", "payment_discipline", "payment_times",
+    "cumulative_incidence", "CumulativeIncidence", "cure_fraction", "DateError",
+    "design_experiment", "Discount", "discount_cost", "dso", "Economics",
+    "example_strategies", "expected_cash", "Experiment",
+    "experiment_from_recommendation", "experiment_readout", "ExperimentReadout",
+    "fit_aft", "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "format_money",
+    "format_number", "format_pct", "generate_customers", "gray_test",
+    "InstallmentOffer", "kaplan_meier", "kpi_report", "kpi_snapshot", "labelled",
+    "list_presets", "load_experiment", "load_portfolio", "load_preset",
+    "load_report_data", "load_sample", "load_strategies", "load_table", "LoadReport",
+    "logrank", "LogRankResult", "MappingError", "MetricConfig", "monthly_trends",
+    "parse_date", "payer_tiers", "payment_discipline", "payment_times",
     "PaymentDatePredictor", "PaymentTimesError", "Portfolio", "portfolio_health",
     "portfolio_in_currency", "pseudonymise", "readout_table", "recommend",
     "Recommendation", "regret", "Reminder", "ReportError", "ResultMixin", "rmst",

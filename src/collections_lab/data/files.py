@@ -62,12 +62,15 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object],
                  mode: int = 0o644) -> Path:
     """Create ``path`` by calling ``write(handle)`` on a temporary file, then renaming it.
 
-    The temporary file (``.<name>.<random>.tmp`` beside the target) is removed if
+    The temporary file (``.<name>.pid<PID>-<random>.tmp`` beside the target) is removed if
     ``write`` or the rename fails, so nothing half-written is ever left under ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's PID in the name lets a later run remove what a killed one left behind
+    # (collections_lab.reporting.runner.clean_stale_files).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}-", suffix=".tmp",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .dates import accepts_allow_future, data_end, resolve_as_of
 from .files import atomic_write, write_csv
 from .schema import TABLES
 
@@ -40,6 +41,10 @@ class Portfolio:
     ``source`` says where it came from (a path, a URL or ``"simulation"``);
     ``load_report`` is the :class:`~collections_lab.data.validation.LoadReport` of a loaded
     portfolio (rows read, used and rejected per table), ``None`` for simulated data.
+    ``observed_until`` is the date the data describe (an export's date: nothing after it
+    is known), the latest ``as_of`` allowed without ``allow_future``; None = the last date
+    in the data plus a grace (see :func:`~collections_lab.data.dates.resolve_as_of`). A
+    simulation's full record has ``pd.Timestamp.max`` (it holds every outcome).
     ``experiment`` is the design of the experiment in the data, as a plain dict
     (``experiment_id``, ``arms``, ``control``, and when known ``factors``, ``weights``,
     ``stratify_by``, ``assigned_at``, ``source``): read from ``experiment.json`` beside
@@ -56,6 +61,7 @@ class Portfolio:
     assignments: pd.DataFrame = field(default_factory=lambda: empty_table("assignments"))
     source: str = ""
     load_report: object = field(default=None, repr=False, compare=False)
+    observed_until: pd.Timestamp | None = None
     experiment: dict | None = field(default=None, repr=False, compare=False)
     strategies: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -64,8 +70,11 @@ class Portfolio:
             raise KeyError(f"unknown table {name!r}; tables are {list(TABLES)}")
         return getattr(self, name)
 
+    @accepts_allow_future
     def payment_times(self, as_of=None, experiment_id: str | None = None) -> pd.DataFrame:
-        """The payment-times frame (see :func:`collections_lab.data.payment_times.payment_times`).
+        """The payment-times frame (see :func:`collections_lab.data.payment_times.payment_times`)
+        at ``as_of`` (default :attr:`last_date`; a later date is refused unless
+        ``allow_future=True``, see :func:`~collections_lab.data.dates.resolve_as_of`).
 
         With assignments, ``frame.attrs`` carries the experiment's ``start`` (first
         assignment date) and, from :attr:`experiment`, its ``control`` arm, so an
@@ -73,6 +82,7 @@ class Portfolio:
         """
         from .payment_times import payment_times
 
+        as_of = resolve_as_of(self, as_of)
         assignments = self.assignments if len(self.assignments) else None
         frame = payment_times(
             self.invoices,
@@ -91,16 +101,9 @@ class Portfolio:
 
     @property
     def last_date(self) -> pd.Timestamp:
-        """The latest date seen in any table: the natural default ``as_of``."""
-        dates = [self.invoices["issue_date"].max()]
-        if len(self.payments):
-            dates.append(self.payments["paid_at"].max())
-        if len(self.reminders):
-            dates.append(self.reminders["sent_at"].max())
-        for col in ("escalated_at", "written_off_at"):
-            if col in self.invoices and self.invoices[col].notna().any():
-                dates.append(self.invoices[col].max())
-        return pd.Timestamp(max(d for d in dates if pd.notna(d)))
+        """The data's last date (issue, payment, reminder, escalation or write-off; see
+        :func:`~collections_lab.data.dates.data_end`): the default ``as_of`` everywhere."""
+        return data_end(self.invoices, self.payments, self.reminders)
 
     def save(self, directory: str | Path, fmt: str = "csv") -> list[Path]:
         """Write each table as ``<directory>/<table>.<fmt>`` (csv or parquet); returns paths.

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
+
 REQUIRED = ("customer_id", "issue_date", "due_date", "duration", "outcome_code", "amount")
 EPOCH = np.datetime64("1970-01-01", "D")
 NO_DAY = np.iinfo(np.int64).min // 2
@@ -130,7 +132,7 @@ class ExperimentData:
             raise ExperimentDataError("payment-times frame is empty")
         as_of = as_of if as_of is not None else frame.attrs.get("as_of")
         if as_of is not None:
-            as_of_day = int(_days([as_of])[0])
+            as_of_day = int(_days([parse_date(as_of, "as_of")])[0])
         elif "end_date" in frame:
             as_of_day = int(_days(frame["end_date"]).max())
         else:

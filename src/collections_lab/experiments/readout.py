@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from ..i18n import format_number, register, t
 from ..results import ResultMixin
 from .adjustment import adjust_effect
@@ -291,7 +292,7 @@ def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
 
 def _look_days(data: ExperimentData, plan: SequentialPlan) -> list[int]:
     if plan.look_dates:
-        days = sorted({int((np.datetime64(pd.Timestamp(d).date(), "D")
+        days = sorted({int((np.datetime64(parse_date(d, "look_dates").date(), "D")
                             - np.datetime64("1970-01-01", "D")).astype(int))
                        for d in plan.look_dates})
         late = [d for d in days if d > data.as_of_day]

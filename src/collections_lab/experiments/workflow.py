@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import restrict_currency
 from ..i18n import LABELS, format_number, format_pct, register, t
 from ..model.plans import Experiment, assign
@@ -335,7 +336,6 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
     """
     from ..data.files import write_csv
     from ..model.strategies import StrategyError
-    from ..reporting.notebook import resolve_as_of
 
     if isinstance(arms, str):
         arms = [arms]
@@ -354,7 +354,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         weights = dict(zip(arms, map(float, weights), strict=True))
     if assigned_at is None or str(assigned_at).strip() == "":
         assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
-    assigned_at = pd.Timestamp(assigned_at).normalize()
+    assigned_at = parse_date(assigned_at, "assigned_at")
     experiment = Experiment(experiment_id or f"design-{assigned_at.date().isoformat()}",
                             {a: catalogue[a] for a in arms}, weights=weights,
                             control=arms[0], stratify_by=stratify_by or None, salt=str(salt))

@@ -27,6 +27,10 @@ the figures marked ⓣ.
   seed 101; 36.8–38.7 % late over seeds), late payers pay a median 3 days late (75 %
   within 8 days), about 5 % are never paid without escalation; a firm three-reminder
   strategy (due + 3, + 14, + 28) with legal action at due + 60 escalates 4.8 %.
+- ``receipt_level`` = 0, ``receipt_scale_days`` = 5 — an optional hazard on days since
+  issue (paying on receipt). Off by default: the baseline then depends on the due date
+  only, and every payment-terms group behaves alike relative to due. Turn it on (e.g.
+  0.05) to test estimators on term-dependent behaviour (issue 15).
 - Covariates (log-hazard):
   ``beta_log_amount`` = −0.10 — assumption: larger invoices wait longer for approval;
   hazard × 0.93 per doubling of the amount (in USD, relative to USD 1,000).
@@ -130,6 +134,10 @@ class BehaviourModel:
     due_peak_width_days: float = 2.5
     post_due_level: float = 0.06
     post_due_decay_days: float = 30.0
+    # λ_receipt(t) on days since issue: "pays on receipt" (0 = behaviour depends on the due
+    # date only; > 0 makes behaviour relative to due depend on the payment terms)
+    receipt_level: float = 0.0
+    receipt_scale_days: float = 5.0
     # covariates in log-hazard
     beta_log_amount: float = -0.10
     beta_disputed: float = -1.2
@@ -207,14 +215,23 @@ class BehaviourModel:
         return replace(self, **changes)
 
     def baseline(self, days_since_issue: np.ndarray, due_day: int) -> np.ndarray:
-        """λ0 for each day since issue, for invoices due on ``due_day`` (per-day hazard)."""
-        r = np.asarray(days_since_issue, dtype=float) - due_day
+        """λ0 for each day since issue, for invoices due on ``due_day`` (per-day hazard).
+
+        The curve of days relative to due plus, when ``receipt_level`` > 0, a hazard that
+        decays with days since issue (customers who pay on receipt, whatever the terms):
+        an invoice on 60-day terms then gets those early payments 60 days before its due
+        date, one on 15-day terms 15 days before (term-dependent behaviour on the due axis).
+        """
+        t = np.asarray(days_since_issue, dtype=float)
+        r = t - due_day
         pre = self.pre_due_level * np.exp(np.minimum(r, 0.0) / self.pre_due_scale_days)
         peak = self.due_peak * np.exp(-0.5 * (r / self.due_peak_width_days) ** 2)
         post = np.where(
             r > 0, self.post_due_level * np.exp(-np.maximum(r, 0.0) / self.post_due_decay_days),
             0.0,
         )
+        if self.receipt_level:
+            return pre + peak + post + self.receipt_level * np.exp(-t / self.receipt_scale_days)
         return pre + peak + post
 
     def pulse_amplitude(self, tone: str, channel: str, segment: str, personalised: bool,

@@ -24,10 +24,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
-
 from .. import i18n
 from ..data import privacy as _privacy
+from ..data.dates import (  # resolve_as_of re-exported for the report notebooks
+    accepts_allow_future,
+    parse_date,
+    resolve_as_of,  # noqa: F401
+)
 from .paths import sample_data_dir
 
 # The pseudonym rules live on the data floor (collections_lab.data.privacy); notebooks
@@ -189,18 +192,6 @@ def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en
         plt.close(fig)
 
 
-def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
-    """The report's as-of date: ``as_of`` if given, else the last date in the data.
-
-    >>> resolve_as_of(None, "2025-06-30")
-    Timestamp('2025-06-30 00:00:00')
-    """
-    if as_of is not None and str(as_of).strip() != "":
-        try:
-            return pd.Timestamp(as_of).normalize()
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"as_of must be an ISO date like 2025-06-30, got {as_of!r}") from exc
-    return pd.Timestamp(portfolio.last_date).normalize()
 
 
 def _is_url(data: str) -> bool:
@@ -230,6 +221,7 @@ def resolve_data(data=None) -> str:
     return str(path)
 
 
+@accepts_allow_future
 def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = False,
                      salt: str | None = None, lang: str = "en", show: bool = True):
     """Load the portfolio a report analyses and record where it came from.
@@ -238,7 +230,9 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         data: a file, directory or database URL understood by
             :func:`collections_lab.data.loading.load_portfolio`; ``None`` = the bundled sample.
         mapping: a column-mapping preset name or YAML path (``None`` = the schema's names).
-        as_of: ISO date the report describes; ``None`` = the last date in the data.
+        as_of: ISO date the report describes; ``None`` = the last date in the data (see
+            :func:`~collections_lab.data.dates.resolve_as_of`: a date after it is refused
+            unless ``allow_future=True``).
         pseudonymise: replace customer ids and names by stable pseudonyms.
         salt: key for the pseudonyms (default: ``COLLECTIONS_LAB_SECRET``, else the
             installation's key file; see :mod:`collections_lab.data.privacy`).
@@ -323,6 +317,6 @@ def report_record(as_of, **extra) -> None:
     For notebooks that do not call :func:`load_report_data` (e.g. a design notebook
     working from simulation): ``report_record(as_of="2025-06-30")``.
     """
-    record = {"as_of": None if as_of is None else pd.Timestamp(as_of).date().isoformat()}
+    record = {"as_of": None if as_of is None else parse_date(as_of, "as_of").date().isoformat()}
     record.update(extra)
     _display("", "", {METADATA_KEY: record})

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.dates import parse_date
 from ..i18n import format_number, format_pct, t
 from ._common import (
     GroupData,
@@ -394,7 +395,8 @@ def escalated_as_unpaid(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
     missing = [c for c in require if c not in frame.columns]
     if missing:
         raise SurvivalInputError(f"escalated_as_unpaid: missing column(s) {missing}")
-    as_of = pd.Timestamp(frame["end_date"].max() if as_of is None else as_of).normalize()
+    as_of = (pd.Timestamp(frame["end_date"].max()).normalize() if as_of is None
+             else parse_date(as_of, "as_of"))
     out = frame.copy()
     lost = out["outcome"].isin(["escalated", "written_off"]).to_numpy()
     if (out.loc[lost, "end_date"] > as_of).any():

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..data.dates import accepts_allow_future, resolve_as_of
 from ..i18n import format_money, format_number, format_pct
 from ..results import ResultMixin
 from ._common import SurvivalInputError
@@ -137,6 +138,7 @@ def _usable(frame: pd.DataFrame, cols) -> list[str]:
     return [c for c in cols if c in frame.columns and frame[c].nunique() > 1]
 
 
+@accepts_allow_future
 def time_to_payment_report(
     portfolio,
     as_of=None,
@@ -164,7 +166,7 @@ def time_to_payment_report(
     Steps that cannot be estimated on the data (e.g. no reminders, a constant covariate)
     are left out with a note in the summary instead of failing the report.
     """
-    as_of = pd.Timestamp(as_of if as_of is not None else portfolio.last_date).normalize()
+    as_of = resolve_as_of(portfolio, as_of)
     frame = portfolio.payment_times(as_of=as_of, experiment_id=experiment_id)
     if currency:
         frame = frame[frame["currency"] == currency]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ...data.dates import parse_date
 from ...data.portfolio import Portfolio
 from ...data.schema import INVOICE_CHANNELS
 from ...results import ResultMixin
@@ -43,7 +44,9 @@ class SimulationResult(ResultMixin):
     @property
     def portfolio(self) -> Portfolio:
         return Portfolio(self.customers, self.invoices, self.reminders, self.payments,
-                         self.assignments, source="simulation", **self._carried())
+                         self.assignments, source="simulation",
+                         observed_until=pd.Timestamp.max,  # holds every outcome
+                         **self._carried())
 
     def _carried(self) -> dict:
         """The experiment's design and arms, which the portfolio carries along."""
@@ -67,7 +70,7 @@ class SimulationResult(ResultMixin):
         Invoices issued after ``as_of`` and payments, reminders, escalations and write-offs
         dated after it have not happened yet on that date, so they are not in the export.
         """
-        as_of = pd.Timestamp(as_of).normalize()
+        as_of = parse_date(as_of, "as_of")
         inv = self.invoices.loc[self.invoices["issue_date"] <= as_of].copy()
         for col in ("escalated_at", "written_off_at"):
             inv[col] = inv[col].where(inv[col] <= as_of)
@@ -81,7 +84,8 @@ class SimulationResult(ResultMixin):
             asg = asg.loc[asg["assigned_at"] <= as_of]
         return Portfolio(self.customers, inv.reset_index(drop=True), rem.reset_index(drop=True),
                          pay.reset_index(drop=True), asg.reset_index(drop=True),
-                         source=f"simulation, exported {as_of.date()}", **self._carried())
+                         source=f"simulation, exported {as_of.date()}", observed_until=as_of,
+                         **self._carried())
 
 
 def simulate(
@@ -165,7 +169,7 @@ def prepare(customers, plan, model, start, end, seed, invoices_per_month, assign
     """Validate inputs, build the population and assignment: the part before the draw."""
     population_seed = seed if population_seed is None else int(population_seed)
     model = model or BehaviourModel()
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    start, end = parse_date(start, "start"), parse_date(end, "end")
     if end < start:
         raise ValueError(f"end {end.date()} is before start {start.date()}")
     if isinstance(customers, int | np.integer):
@@ -189,7 +193,7 @@ def prepare(customers, plan, model, start, end, seed, invoices_per_month, assign
         if experiment is None:
             raise ValueError("`before` needs an Experiment plan (a pre-period before assignment)")
         strategies = strategies + [before]
-    assign_day = pd.Timestamp(assigned_at or start).normalize().to_datetime64()
+    assign_day = parse_date(assigned_at or start, "assigned_at").to_datetime64()
 
     setup = Setup(model=model, customers=customers, strategies=strategies,
                    arm_names=arm_names, n_arms=n_arms, cust_arm=cust_arm,
