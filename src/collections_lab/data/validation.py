@@ -41,8 +41,17 @@ import pandas as pd
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
-from .parsing import _as_text, _missing, coerce_column, normalise_id, per_row, sniff_decimal
-from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
+from .parsing import (
+    _as_text,
+    _missing,
+    coerce_column,
+    is_arrow_text,
+    normalise_id,
+    per_row,
+    sniff_decimal,
+    to_object,
+)
+from .schema import FULL_PAYMENT_TOLERANCE, MAX_DEADLINE_DAYS, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
@@ -420,6 +429,8 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
             if default is not None:
                 source = pd.Series([default] * n, index=raw.frame.index, dtype=object)
                 notes.append(f"{col.name}: not in the source, set to {default!r} (mapping)")
+            elif not col.fill_if_absent:
+                continue
             else:
                 out[col.name] = _default_column(col, n, raw.frame.index)
                 if col.default is not None or col.kind == "bool":
@@ -464,7 +475,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         if ref is not None and ref in raw.frame:
             credits["_credits"] = _as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
         keep = keep & ~credit
-    used = _final_dtypes(frame.loc[keep].reset_index(drop=True), spec)
+    used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
     if credits is not None:
         load.credits = credits
@@ -489,11 +500,14 @@ def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    """The schema's dtypes on the kept rows (whole-number columns become int64 when full)."""
+    """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
+    pandas' nullable Int64 when some values are empty)."""
     for col in spec.columns:
+        if col.name not in frame:
+            continue  # an optional column that stays absent (Column.fill_if_absent)
         values = frame[col.name]
-        if col.kind == "int" and not values.isna().any():
-            frame[col.name] = values.astype("int64")
+        if col.kind == "int":
+            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
         elif col.kind == "bool":
             frame[col.name] = values.astype(bool)
         elif col.kind == "amount":
@@ -501,7 +515,10 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = values.astype(object)
+            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+    for name in frame.columns.difference(spec.column_names):  # kept extra columns
+        if is_arrow_text(frame[name]):
+            frame[name] = to_object(frame[name])
     return frame
 
 
@@ -628,6 +645,12 @@ def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display,
         bad = (seq < 1).fillna(False).to_numpy(dtype=bool)
         problems.add(bad, display.get("sequence", "sequence"),
                      [f"sequence must be 1 or more, got {v}" for v in seq[bad]])
+        if "deadline_days" in frame:
+            days = frame["deadline_days"]
+            bad = ((days < 1) | (days > MAX_DEADLINE_DAYS)).fillna(False).to_numpy(dtype=bool)
+            problems.add(bad, display.get("deadline_days", "deadline_days"), [
+                f"deadline_days must be 1 to {MAX_DEADLINE_DAYS} days after the reminder "
+                f"(empty: none stated), got {v}" for v in days[bad]])
 
 
 def _derive_sequence(frame: pd.DataFrame, problems: _Problems, display, notes) -> None:
@@ -658,7 +681,7 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable,
                 credit: np.ndarray | None = None) -> None:  # fmt: skip
     """Reject every repeat of a key but its first row, naming both rows."""
     key = list(TABLES[table].key)
-    if not key:
+    if not key or _all_distinct(frame, key):
         return
     ok = frame[key].notna().all(axis=1) & (frame[key].astype(str) != "").all(axis=1)
     if credit is not None:  # a credit note may repeat the number of the invoice it credits
@@ -686,6 +709,12 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable,
     problems.add(mask, label, [by_pos[p] for p in np.flatnonzero(mask)])
 
 
+def _all_distinct(frame: pd.DataFrame, key: list[str]) -> bool:
+    """True when no two rows share a key: one hash pass, the usual case's only cost."""
+    values = frame[key[0]] if len(key) == 1 else frame[key]
+    return not values.duplicated().any()
+
+
 # ====================================================================== across tables
 def check_references(loads: dict[str, TableLoad]) -> None:
     """Reject rows that point at a missing (or rejected) customer or invoice.
@@ -699,49 +728,77 @@ def check_references(loads: dict[str, TableLoad]) -> None:
         _must_exist(invoices, "customer_id", customers)
         if "assignments" in loads:
             _must_exist(loads["assignments"], "customer_id", customers)
-    for name in ("payments", "reminders"):
-        if name in loads:
-            _must_exist(loads[name], "invoice_id", invoices)
+    # One hash index of the invoice ids serves every lookup below (1M ids: ~0.3 s each).
+    inv_index = _key_set(invoices.frame["invoice_id"])
+    at = {name: _must_exist(loads[name], "invoice_id", invoices, inv_index)
+          for name in ("payments", "reminders") if name in loads}  # fmt: skip
     payments = loads.get("payments")
     if payments is not None and len(payments.frame):
-        inv = invoices.frame.set_index("invoice_id")
-        issue = payments.frame["invoice_id"].map(inv["issue_date"])
-        inv_row = payments.frame["invoice_id"].map(
-            pd.Series(invoices.rows, index=invoices.frame["invoice_id"]))
-        bad = (payments.frame["paid_at"] < issue).to_numpy()
+        pay_at = at["payments"]
+        issue = invoices.frame["issue_date"].to_numpy()[pay_at]
+        bad = payments.frame["paid_at"].to_numpy() < issue
+        inv_row = invoices.rows[pay_at[bad]]
         messages = [
-            f"paid_at {p:%Y-%m-%d} is before the invoice's issue_date {i:%Y-%m-%d} "
-            f"({invoices.report.source}, {invoices.report.unit} {r})"
-            for p, i, r in zip(payments.frame["paid_at"][bad], issue[bad], inv_row[bad],
+            f"paid_at {pd.Timestamp(p):%Y-%m-%d} is before the invoice's issue_date "
+            f"{pd.Timestamp(i):%Y-%m-%d} ({invoices.report.source}, {invoices.report.unit} {r})"
+            for p, i, r in zip(payments.frame["paid_at"].to_numpy()[bad], issue[bad], inv_row,
                                strict=True)  # fmt: skip
         ]
         payments.reject(bad, "paid_at", messages)
-        _note_overpaid(payments, invoices)
+        _note_overpaid(payments, invoices, pay_at[~bad])
 
 
-def _note_overpaid(payments: TableLoad, invoices: TableLoad) -> None:
-    """A note (not a reject) for invoices paid more than their amount: refunds or typos?"""
+def _key_set(values: pd.Series) -> tuple[pd.Index, np.ndarray | None]:
+    """Key values hashed once for :func:`_positions` (and where each first occurs, when
+    some repeat: keys are unique once duplicates are rejected, but be safe)."""
+    index = pd.Index(values)
+    if index.is_unique:
+        return index, None
+    first = ~index.duplicated()
+    return index[first], np.flatnonzero(first)
+
+
+def _positions(keys: tuple[pd.Index, np.ndarray | None], values: pd.Series) -> np.ndarray:
+    """Each value's row in the keys' frame (its first row; -1 where absent)."""
+    index, first = keys
+    at = index.get_indexer(values)
+    if first is not None:
+        at = np.where(at >= 0, first[np.maximum(at, 0)], -1)
+    return at
+
+
+def _note_overpaid(payments: TableLoad, invoices: TableLoad, at: np.ndarray) -> None:
+    """A note (not a reject) for invoices paid more than their amount: refunds or typos?
+
+    ``at`` is each payment's invoice's position in the invoices frame.
+    """
     frame = payments.frame
     if not len(frame):
         return
-    credited = frame["amount"] + frame["discount"] - frame["fee"]
-    paid = credited.groupby(frame["invoice_id"]).sum()
-    amount = invoices.frame.set_index("invoice_id")["amount"].reindex(paid.index)
-    over = paid[paid > amount * (1 + FULL_PAYMENT_TOLERANCE)]
+    credited = (frame["amount"] + frame["discount"] - frame["fee"]).to_numpy()
+    n = len(invoices.frame)
+    paid = np.bincount(at, weights=credited, minlength=n)
+    received = np.bincount(at, minlength=n) > 0
+    amount = invoices.frame["amount"].to_numpy()
+    over = np.flatnonzero(received & (paid > amount * (1 + FULL_PAYMENT_TOLERANCE)))
     if len(over):
-        examples = ", ".join(repr(i) for i in over.index[:5])
+        ids = invoices.frame["invoice_id"].to_numpy()
+        examples = ", ".join(repr(i) for i in sorted(ids[over])[:5])
         payments.report.notes.append(
             f"{len(over)} invoice(s) received more than their amount (payments + discounts "
             f"- fees), e.g. {examples}: kept, check for refunds or typing errors"
         )
 
 
-def _must_exist(child: TableLoad, column: str, parent: TableLoad) -> None:
+def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> np.ndarray:
+    """Reject ``child`` rows whose ``column`` is not in ``parent``; returns the kept rows'
+    positions in the parent's frame (``keys``: the parent's :func:`_key_set`, if made)."""
     if not len(child.frame):
-        return
-    ids = set(parent.frame[column])
+        return np.zeros(0, dtype=np.int64)
+    keys = _key_set(parent.frame[column]) if keys is None else keys
     values = child.frame[column]
-    bad = ~values.isin(ids).to_numpy()
+    at = _positions(keys, values)
+    bad = at < 0
     messages = []
     for value in values[bad]:
         if value in parent.rejected_keys:
@@ -750,6 +807,7 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad) -> None:
             messages.append(f"{column} {value!r} is not in {parent.table} "
                             f"({parent.report.source})")  # fmt: skip
     child.reject(bad, column, messages)
+    return at[~bad]
 
 
 def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = None) -> pd.DataFrame:
