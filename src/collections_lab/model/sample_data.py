@@ -188,12 +188,12 @@ def load_sample() -> Portfolio:
 
     The 2,000-customer simulated portfolio of ``data/sample`` (see its README):
     ``portfolio.experiment`` is the design in ``experiment.json`` (control
-    ``friendly-1-none``), ``portfolio.strategies`` the 15 strategies of
-    ``strategies.yml`` (the six examples, business as usual and the eight arms).
+    ``friendly-1-none``), ``portfolio.strategies`` the strategies of
+    ``strategies.yml`` (the examples, business as usual and the eight arms).
 
     >>> p = load_sample()
-    >>> p.experiment["control"], len(p.strategies), len(p.customers)
-    ('friendly-1-none', 15, 2000)
+    >>> p.experiment["control"], "business_as_usual" in p.strategies, len(p.customers)
+    ('friendly-1-none', True, 2000)
     """
     from ..data.loading import load_portfolio
     from .strategies import load_strategies

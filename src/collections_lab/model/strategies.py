@@ -338,14 +338,14 @@ def save_strategies(strategies, path: str | Path) -> Path:
 
 
 def example_strategies() -> dict[str, Strategy]:
-    """Six named example strategies, defined here (no file is read).
+    """The named example strategies, defined here (no file is read).
 
-    The sample data's ``strategies.yml`` holds these six plus the sample's business as
-    usual and its experiment's eight arms (15 in all): load those with
-    ``cl.load_sample().strategies`` or :func:`load_strategies`.
+    The sample data's ``strategies.yml`` holds these plus the sample's business as usual
+    and its experiment's eight arms: load those with ``cl.load_sample().strategies`` or
+    :func:`load_strategies`.
 
-    >>> sorted(example_strategies())[:3]
-    ['discount_2_10_net_30', 'firm_with_late_fee', 'installments_at_second']
+    >>> example_strategies()["nudge_then_firm"].reminder_days
+    (-3, 7, 21)
     """
     return {
         s.name: s
