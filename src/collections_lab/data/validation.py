@@ -784,7 +784,9 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     at = _positions(keys, values)
     bad = at < 0
     messages = []
-    forms = {normalise_id(str(i)): i for i in ids} if bad.any() else {}
+    forms: dict[str, str] = {}
+    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
+        forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
