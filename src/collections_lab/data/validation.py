@@ -346,6 +346,8 @@ class TableLoad:
     rejected_keys: dict[str, str] = field(default_factory=dict)
     #: Credit notes set aside from the invoices (applied by :func:`apply_credit_notes`).
     credits: pd.DataFrame | None = None
+    #: invoice id -> where the invoice is, for invoices credited in full.
+    credited: dict[str, str] = field(default_factory=dict)
 
     def where(self, row: int) -> str:
         return f"{self.report.source}, {self.report.unit} {row}"
@@ -579,6 +581,9 @@ def _missing_column_message(table: str, col: str, found: list[str], mapping) -> 
     else:
         text += (f" If the export names it differently, map it with a column mapping, e.g. "
                  f"mapping={{{table!r}: {{'<your column>': {col!r}}}}}.")  # fmt: skip
+    if col == "currency":
+        text += (f" If every amount is in one currency, set it instead: tables: {{{table}: "
+                 f"{{defaults: {{currency: USD}}}}}} (with your currency's code).")  # fmt: skip
     return text
 
 
@@ -800,12 +805,22 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     at = _positions(keys, values)
     bad = at < 0
     messages = []
+    forms: dict[str, str] = {}
+    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
+        forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
+        twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
             messages.append(f"{column} {value!r} was rejected ({parent.rejected_keys[value]})")
+        elif value in parent.credited:
+            messages.append(f"{column} {value!r} was credited in full by a credit note "
+                            f"({parent.credited[value]}): nothing was left to pay")  # fmt: skip
         else:
             messages.append(f"{column} {value!r} is not in {parent.table} "
-                            f"({parent.report.source})")  # fmt: skip
+                            f"({parent.report.source})"
+                            + (f"; {twin!r} is, which differs only by leading zeros or a "
+                               f"'.0': set normalise_ids: true in the mapping if they are "
+                               f"the same" if twin is not None else ""))  # fmt: skip
     child.reject(bad, column, messages)
     return at[~bad]
 
@@ -832,6 +847,19 @@ def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = Non
     load = conform(RawTable("customers", raw, "customers (derived from invoices)", unit="row"),
                    derived)  # fmt: skip
     return load.frame
+
+
+def _currency_from_invoices(customers: TableLoad, invoices: TableLoad) -> None:
+    """Customers derived from a flat export without a currency: their invoices' usual one."""
+    frame = customers.frame
+    missing = frame["currency"].isna()
+    if not missing.any() or not len(invoices.frame):
+        return
+    top = (invoices.frame.groupby("customer_id")["currency"]
+           .agg(lambda s: s.value_counts().index[0]))  # fmt: skip
+    frame.loc[missing, "currency"] = frame.loc[missing, "customer_id"].map(top)
+    customers.report.notes.append(f"currency: {int(missing.sum())} customer(s) given their "
+                                  f"invoices' most frequent currency")  # fmt: skip
 
 
 def _source_column(raw: RawTable, table: str, target: str, mapping: ColumnMapping) -> str | None:
@@ -862,15 +890,35 @@ def derive_payments_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
             "passing the folder; load one table file with load_table.)", "payments",
             invoices.unit)])  # fmt: skip
     text = _as_text(invoices.frame[source], invoices.textual)
-    settled = ~_missing(text, "date").to_numpy()
+    dated = ~_missing(text, "date").to_numpy()
+    credit = _credit_rows(invoices, mapping)
+    settled = dated & ~credit
     frame = invoices.frame.loc[settled].reset_index(drop=True)
-    n_open = int((~settled).sum())
+    n_open = int((~dated & ~credit).sum())
     note = (f"derived from {invoices.file}: {int(settled.sum())} row(s) with a payment date "
             f"({source!r}) are payments; {n_open} without one are open invoices, not "
             f"payments")  # fmt: skip
+    if credit.any():
+        note += f"; {int(credit.sum())} credit-note row(s) are not payments"
     return RawTable("payments", frame, invoices.file, unit=invoices.unit,
                     rows=invoices.rows[settled], notes=[note], separator=invoices.separator,
                     textual=invoices.textual, derived=invoices.file)  # fmt: skip
+
+
+def _credit_rows(invoices: RawTable, mapping: ColumnMapping) -> np.ndarray:
+    """Rows of a flat export that are credit notes (a negative amount or the type column)."""
+    frame = invoices.frame
+    credit = np.zeros(len(frame), dtype=bool)
+    amount = _source_column(invoices, "invoices", "amount", mapping)
+    if amount is not None:
+        text = _as_text(frame[amount], invoices.textual).str.strip()
+        credit |= (text.str.startswith("-") | text.str.fullmatch(r"\(.*\)")).to_numpy()
+    spec = mapping.table("invoices").credit_notes
+    if spec.get("column") in frame and spec.get("values"):
+        words = {normalise_name(v) for v in spec["values"]}
+        kinds = _as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
+        credit |= kinds.isin(words).to_numpy()
+    return credit
 
 
 def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
@@ -934,6 +982,9 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
     if file_issues:
         raise ValidationError(file_issues)
     mapping = mapping or ColumnMapping()
+    customers = loads.get("customers")
+    if customers is not None and customers.report.status == "derived":
+        _currency_from_invoices(customers, loads["invoices"])
     reject_future_dates(loads, mapping.export_date)
     apply_credit_notes(loads["invoices"])
     if raws.get("customers") is None:
@@ -1072,6 +1123,8 @@ def apply_credit_notes(invoices: TableLoad) -> None:
     full = amounts <= 1e-9 * np.abs(frame["amount"].to_numpy())  # nothing left to collect
     frame["amount"] = amounts
     report.set_aside = len(credits) + int(full.sum())
+    for value, row in zip(frame.loc[full, "invoice_id"], invoices.rows[full], strict=True):
+        invoices.credited[str(value)] = invoices.where(int(row))
     invoices.frame = frame.loc[~full]
     invoices.rows = invoices.rows[~full]
     report.rows_used = len(invoices.frame) + report.set_aside
