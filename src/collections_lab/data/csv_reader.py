@@ -113,7 +113,7 @@ def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
     header, header_line = _find_header(reader, mapping.skip_rows, several, notes)
     if header is None:
         raise file_error(file, table, "the file has no header line after the skipped lines")
-    header, problems = _clean_header(header, file, table, header_line)
+    header, problems = clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
     rows: list[int] = []
@@ -150,7 +150,7 @@ def _frame_from_records(header: list[str], records: list[list[str]]) -> pd.DataF
 
 def _raw_table(table, frame, file, rows, issues, blank, notes, sep) -> RawTable:
     if blank:
-        notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(sorted(blank))})")
+        notes.append(f"{len(blank)} blank line(s) skipped (lines {line_ranges(sorted(blank))})")
     if not len(frame) and not issues:
         notes.append("the file has a header but no data rows")
     issues.sort(key=lambda i: i.row)
@@ -261,7 +261,7 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
             return None
         raise file_error(file, table, "the file has no header line after the skipped lines")
     raw_width = len(header)
-    header, problems = _clean_header(header, file, table, header_line)
+    header, problems = clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
     width = len(header)
@@ -563,7 +563,7 @@ def _modal_width(text: str, sep: str) -> int:
     return max(set(counts), key=counts.count) if counts else 0
 
 
-def _clean_header(header: list[str], file: str, table: str, line: int = 1):
+def clean_header(header: list[str], file: str, table: str, line: int = 1):
     """Header names stripped of BOMs and trailing empty names; duplicates reported."""
     names = [h.replace("\ufeff", "").strip() for h in header]
     while names and not names[-1]:  # a separator at the end of the header line
@@ -581,7 +581,12 @@ def _clean_header(header: list[str], file: str, table: str, line: int = 1):
     return names, problems
 
 
-def _ranges(lines: list[int]) -> str:
+def line_ranges(lines: list[int]) -> str:
+    """Line numbers as compact ranges for messages.
+
+    >>> line_ranges([3, 4, 5, 9])
+    '3-5, 9'
+    """
     parts, start, prev = [], lines[0], lines[0]
     for line in lines[1:] + [None]:
         if line is not None and line == prev + 1:

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .csv_reader import _clean_header, _ranges, read_csv
+from .csv_reader import clean_header, line_ranges, read_csv
 from .mapping import ColumnMapping
 from .portfolio import Portfolio
 from .schema import TABLES
@@ -395,7 +395,7 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
     if header_at > 0:
         notes.append(f"{header_at} row(s) before the header skipped")
     header = [_cell_str(c) for c in cells[header_at]]
-    header, problems = _clean_header(header, label, table, header_at + 1)
+    header, problems = clean_header(header, label, table, header_at + 1)
     if problems:
         raise ValidationError(problems)
     width = len(header)
@@ -415,7 +415,7 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
         records.append(row + [""] * (width - len(row)))
         rows.append(i + 1)
     if blank:
-        notes.append(f"{len(blank)} blank row(s) skipped (rows {_ranges(blank)})")
+        notes.append(f"{len(blank)} blank row(s) skipped (rows {line_ranges(blank)})")
     columns = list(zip(*records, strict=True)) if records else [() for _ in header]
     frame = pd.DataFrame({h: _excel_column(col) for h, col in zip(header, columns, strict=True)})
     return RawTable(table, frame, label, unit="row", rows=np.array(rows, dtype=int),
