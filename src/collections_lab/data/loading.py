@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_reader import clean_header, line_ranges, read_csv
+from .files import restore_text_column
 from .mapping import ColumnMapping
 from .portfolio import Portfolio
 from .schema import TABLES
@@ -201,6 +202,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "
                      "the column mapping")  # fmt: skip
+    for name in raw.frame.columns:  # undo write_csv's formula neutralising ('=id -> =id)
+        if pd.api.types.is_string_dtype(raw.frame[name]):
+            raw.frame[name] = restore_text_column(raw.frame[name])
     return raw
 
 

@@ -41,7 +41,14 @@ import pandas as pd
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
-from .parsing import cells_as_text, missing_cells, coerce_column, normalise_id, per_row, sniff_decimal
+from .parsing import (
+    cells_as_text,
+    coerce_column,
+    missing_cells,
+    normalise_id,
+    per_row,
+    sniff_decimal,
+)
 from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).

@@ -231,7 +231,7 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
     import time
     from multiprocessing.connection import wait
 
-    from .runner import record_run, clean_stale_files
+    from .runner import clean_stale_files, record_run
 
     context = multiprocessing.get_context("spawn")
     queue = list(enumerate(kwargs))
