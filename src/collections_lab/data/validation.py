@@ -49,7 +49,7 @@ from .parsing import (
     per_row,
     sniff_decimal,
 )
-from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
+from .schema import FULL_PAYMENT_TOLERANCE, MAX_DEADLINE_DAYS, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
@@ -406,6 +406,8 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
             if default is not None:
                 source = pd.Series([default] * n, index=raw.frame.index, dtype=object)
                 notes.append(f"{col.name}: not in the source, set to {default!r} (mapping)")
+            elif not col.fill_if_absent:
+                continue
             else:
                 out[col.name] = _default_column(col, n, raw.frame.index)
                 if col.default is not None or col.kind == "bool":
@@ -475,11 +477,14 @@ def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    """The schema's dtypes on the kept rows (whole-number columns become int64 when full)."""
+    """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
+    pandas' nullable Int64 when some values are empty)."""
     for col in spec.columns:
+        if col.name not in frame:
+            continue  # an optional column that stays absent (Column.fill_if_absent)
         values = frame[col.name]
-        if col.kind == "int" and not values.isna().any():
-            frame[col.name] = values.astype("int64")
+        if col.kind == "int":
+            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
         elif col.kind == "bool":
             frame[col.name] = values.astype(bool)
         elif col.kind == "amount":
@@ -614,6 +619,12 @@ def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display,
         bad = (seq < 1).fillna(False).to_numpy(dtype=bool)
         problems.add(bad, display.get("sequence", "sequence"),
                      [f"sequence must be 1 or more, got {v}" for v in seq[bad]])
+        if "deadline_days" in frame:
+            days = frame["deadline_days"]
+            bad = ((days < 1) | (days > MAX_DEADLINE_DAYS)).fillna(False).to_numpy(dtype=bool)
+            problems.add(bad, display.get("deadline_days", "deadline_days"), [
+                f"deadline_days must be 1 to {MAX_DEADLINE_DAYS} days after the reminder "
+                f"(empty: none stated), got {v}" for v in days[bad]])
 
 
 def _derive_sequence(frame: pd.DataFrame, problems: _Problems, display, notes) -> None:
