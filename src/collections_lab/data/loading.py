@@ -43,6 +43,7 @@ import pandas as pd
 from .csv_reader import clean_header, line_ranges, read_csv
 from .files import restore_text_column
 from .mapping import ColumnMapping
+from .parsing import is_arrow_text
 from .portfolio import Portfolio
 from .schema import TABLES
 from .validation import (
@@ -195,8 +196,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
         return raw
     for col in TABLES[table].columns:
         if col.kind == "date":
-            values = raw.frame[col.name].astype(str).str.strip()
-            values = values[values != ""]
+            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
+            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
+            values = values[(values != "").to_numpy(dtype=bool)]
             if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
                 return raw
     raw.own = True

@@ -59,8 +59,35 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+#: The dtype of text read from CSV files: pyarrow strings with NumPy semantics (masks are
+#: plain bool arrays), parsed by pyarrow's vectorised kernels without a Python object
+#: per cell; text columns become ``object`` when a table is final (:func:`to_object`).
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def is_arrow_text(series) -> bool:
+    """True for a Series of :data:`TEXT_DTYPE` (what the CSV reader returns)."""
+    dtype = getattr(series, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
+    """A column as Python objects; text from pyarrow with one object per distinct value.
+
+    ``repeats=False`` (a key column, mostly distinct values) skips the sharing, which
+    costs more than it saves there.
+    """
+    if not is_arrow_text(series):
+        return series.astype(object)
+    import pyarrow as pa
+
+    values = pa.array(series.array).to_pandas(deduplicate_objects=repeats)
+    return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
+
+
 def cells_as_text(series: pd.Series, textual: bool = False) -> pd.Series:
-    """A column's cells as stripped text (missing cells as ``""``), the form every parser reads."""
+    if is_arrow_text(series):
+        return (series.fillna("") if series.hasnans else series).str.strip()
     if textual:  # strip only the distinct values that need it (most need nothing)
         uniques = series.unique()
         changed = {v: v.strip() for v in uniques if v[:1].isspace() or v[-1:].isspace()}
@@ -76,13 +103,18 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    uniques = text.unique()
-    na = {v for v in uniques if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
+    na = {v for v in short.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
     """``text.map(func)`` computed once per distinct value (exports repeat values a lot)."""
+    if is_arrow_text(text):
+        codes, uniques = pd.factorize(text)
+        mapped = np.empty(len(uniques), dtype=object)
+        mapped[:] = [func(v) for v in uniques]
+        return pd.Series(mapped[codes], index=text.index)
     uniques = text.unique()
     return text.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
@@ -201,12 +233,12 @@ def normalise_id(value: str) -> str:
 
 
 def _parse_id(text, col, mapping=None, notes=None, **_):
-    values = text.astype(object)
+    values = text if is_arrow_text(text) else text.astype(object)
     if col.kind == "id" and notes is not None:
-        uniques = pd.Series(pd.unique(values), dtype=object)
-        # Only ids with a leading zero or a trailing .0 can have another form (vectorised:
-        # a million distinct invoice ids must stay cheap).
-        odd = uniques[uniques.str.fullmatch(r"0\d+(?:\.0+)?|\d+\.0+").fillna(False)]
+        # Only ids with a leading zero or a trailing .0 can have another form (vectorised,
+        # on pyarrow text in RE2: a million distinct invoice ids must stay cheap).
+        odd_rows = values.str.fullmatch(r"0\d+(?:\.0+)?|\d+\.0+").fillna(False)
+        odd = pd.unique(values[odd_rows.to_numpy(dtype=bool)])
         forms = dict(zip(odd, map(normalise_id, odd), strict=True))
         if mapping is not None and mapping.normalise_ids:
             if forms:
@@ -214,7 +246,7 @@ def _parse_id(text, col, mapping=None, notes=None, **_):
                 notes.append(f"{col.name}: {len(forms)} id(s) written with leading zeros or "
                              f"a trailing '.0' normalised (mapping: normalise_ids)")  # fmt: skip
         elif forms:
-            plain = set(uniques[uniques.isin(set(forms.values()))])
+            plain = set(pd.unique(values[values.isin(set(forms.values())).to_numpy(dtype=bool)]))
             groups: dict[str, list[str]] = {f: [f] for f in plain}
             for raw, form in forms.items():
                 groups.setdefault(form, []).append(raw)
@@ -254,7 +286,8 @@ def _parse_bool(text, col, mapping, **_):
     return is_true.astype(bool), bad, messages
 
 
-_SPACES = r"[\s\u00a0\u202f$€£']"
+#: Spaces (with the no-break ones written out: pyarrow's RE2 knows no ``\\u``) and symbols.
+_SPACES = "[\\s\u00a0\u202f$€£']"
 
 
 def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool,
@@ -268,7 +301,7 @@ def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool
     default = "," if separator == ";" else "."
     texts = []
     for series in columns:
-        if series.dtype == object:
+        if series.dtype == object or is_arrow_text(series):
             step = max(1, len(series) // 20_000)  # a sample is evidence enough
             texts.append(cells_as_text(series.iloc[::step], textual))
     if not texts:
@@ -298,7 +331,14 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     thousands = "." if decimal == "," else ","
     d = re.escape(decimal)
     plain = text.str.fullmatch(rf"[+-]?\d+(?:{d}\d+)?").fillna(False).to_numpy(dtype=bool)
-    if plain.all():  # the common case: one regex pass, then Python's exact float()
+    if plain.all():  # the common case: one regex pass, then an exact conversion
+        if is_arrow_text(text):  # pyarrow's cast rounds correctly, as float() does
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            dotted = pc.replace_substring(pa.array(text.array), decimal, ".")
+            return pd.Series(pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False),
+                             index=text.index)  # fmt: skip
         return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")
     s = text.astype(str).str.replace(_SPACES, "", regex=True)
     neg = s.str.fullmatch(r"\(.*\)")
