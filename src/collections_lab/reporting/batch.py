@@ -37,12 +37,14 @@ import yaml
 
 from ..i18n import LANGUAGES
 from ..results import ResultMixin
+from . import paths
 from .parameters import load_yaml, normalise_value
 from .runner import (
     DEFAULT_TIMEOUT,
     ReportError,
     ReportTerminated,
     RunResult,
+    check_writable,
     run_report,
     sigterm_as_interrupt,
 )
@@ -179,6 +181,8 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
     nb_dir = notebooks_dir or batch.notebooks_dir
     rep_dir = reports_dir or batch.reports_dir
     jobs = max(1, jobs or batch.jobs)
+    # One clear line before anything runs, rather than the same failure once per report.
+    check_writable(Path(rep_dir) if rep_dir else paths.reports_dir())
     kwargs = [
         dict(name=e.notebook, parameters=e.parameters, report=e.report, notebooks_dir=nb_dir,
              reports_dir=rep_dir, timeout=e.timeout, base_dir=batch.path.parent,
@@ -316,7 +320,6 @@ def _ignoring_stops():
 
 def _lost_run(kwargs: dict, exitcode) -> RunResult:
     """The record of a report whose worker ended without reporting back."""
-    from . import paths
     from .runner import utc_now
 
     reports_dir = Path(kwargs.get("reports_dir") or paths.reports_dir()).resolve()

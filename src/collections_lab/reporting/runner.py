@@ -57,9 +57,10 @@ _REPORT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 MAX_ERROR_CHARS = 600
 #: Temporary files the runner and the atomic writers leave only if their process was
 #: killed (``kill -9``, power loss): ``.<report>.running-<pid>.ipynb``,
-#: ``.<report>.staging-<pid>.tmp``, ``.<file>.previous-<pid>.tmp``, ``.<file>.pid<pid>-*.tmp``.
+#: ``.<report>.staging-<pid>.tmp``, ``.<file>.previous-<pid>.tmp``, ``.<file>.pid<pid>-*.tmp``,
+#: ``.write-check-<pid>`` (see :func:`check_writable`).
 _STALE = re.compile(r"^\..+\.(?:running-(\d+)\.ipynb|staging-(\d+)\.tmp|previous-(\d+)\.tmp"
-                    r"|pid(\d+)-[^/]*\.tmp)$")
+                    r"|pid(\d+)-[^/]*\.tmp)$|^\.write-check-(\d+)$")
 
 
 #: Environment variable naming the directory where a report kernel writes the files it
