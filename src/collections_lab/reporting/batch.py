@@ -235,7 +235,7 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
     import time
     from multiprocessing.connection import wait
 
-    from .runner import _record, clean_stale_files
+    from .runner import clean_stale_files, record_run
 
     context = multiprocessing.get_context("spawn")
     queue = list(enumerate(kwargs))
@@ -256,7 +256,7 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
             process.join()
         if result is None:
             result = _lost_run(kwargs[index], process.exitcode)
-            _record(Path(result.reports_dir), result, True)
+            record_run(Path(result.reports_dir), result, True)
             clean_stale_files(result.reports_dir)
         results[index] = result
         if on_result:
@@ -320,7 +320,7 @@ def _ignoring_stops():
 
 def _lost_run(kwargs: dict, exitcode) -> RunResult:
     """The record of a report whose worker ended without reporting back."""
-    from .runner import _now
+    from .runner import utc_now
 
     reports_dir = Path(kwargs.get("reports_dir") or paths.reports_dir()).resolve()
     name = str(kwargs["name"])
@@ -328,7 +328,7 @@ def _lost_run(kwargs: dict, exitcode) -> RunResult:
     stopped = exitcode is not None and exitcode < 0
     return RunResult(
         report=report, notebook=name, status="failed",
-        parameters=dict(kwargs.get("parameters") or {}), started_at=_now(),
+        parameters=dict(kwargs.get("parameters") or {}), started_at=utc_now(),
         error_kind="terminated" if stopped else "dead_worker",
         error=("the run did not stop within the grace period after SIGTERM and was killed"
                if stopped else f"the report's worker process ended unexpectedly "
