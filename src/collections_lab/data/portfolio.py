@@ -139,4 +139,5 @@ def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
         assignments = assignments.loc[assignments["customer_id"].isin(
             customers["customer_id"])]
     return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
-                     source=portfolio.source, load_report=portfolio.load_report)
+                     source=portfolio.source, load_report=portfolio.load_report,
+                     observed_until=portfolio.observed_until)

@@ -170,8 +170,10 @@ def rmst(
         by: grouping column(s); cluster_col: e.g. ``"customer_id"`` (row-level only).
 
     Example:
-        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")  # doctest: +SKIP
-        >>> res.difference(reference="control")                          # doctest: +SKIP
+        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")
+        >>> res.difference(reference="control")[["group", "difference", "se"]].round(1)
+               group  difference   se
+        0  treatment        -5.0  1.2
     """
     if not float(tau).is_integer() or tau <= 0:
         raise SurvivalInputError(f"rmst: tau must be a positive whole number of days, got {tau!r}")
@@ -229,8 +231,11 @@ def rmst_difference(
     makes intervals too wide; ignoring clustering (``cluster_col``) too narrow.
 
     Example:
-        >>> rmst_difference(pt, 90, "arm", "control", strata="segment",
-        ...                 cluster_col="customer_id")                    # doctest: +SKIP
+        >>> diff = rmst_difference(pt, 90, "arm", "control", strata="segment",
+        ...                        cluster_col="customer_id")
+        >>> diff[["group", "difference", "se", "strata"]].round(1)
+               group  difference   se   strata
+        0  treatment        -5.0  1.2  segment
     """
     strata = as_list(strata)
     if not strata:
