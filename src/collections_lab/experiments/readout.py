@@ -36,7 +36,7 @@ from ..data.dates import parse_date
 from ..i18n import format_number, register, t
 from ..results import ResultMixin
 from .adjustment import adjust_effect
-from .data import ExperimentData, assigned_units
+from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
 from .metrics import (
     HIGHER_IS_BETTER,
@@ -413,6 +413,15 @@ def analyze_experiment(
             weights = dict.fromkeys(experiment.arm_names, 1.0)
     if hasattr(source, "payment_times") and hasattr(source, "assignments"):
         assignments = source.assignments
+        if not len(assignments):
+            raise ExperimentDataError(
+                "the data has no assignments, so no customer is known to be in any arm: "
+                "the readout needs which customer got which arm (experiment_id, "
+                "customer_id, arm, assigned_at). The experiment-design report writes them "
+                "to reports/03_experiment_design/assignments.csv; put that file beside "
+                "the data as assignments.csv (or the table your collections system "
+                "exported) and run the readout again"
+            )
         if experiment_id is not None and len(assignments):
             assignments = assignments[assignments["experiment_id"] == experiment_id]
         if start is None and len(assignments):

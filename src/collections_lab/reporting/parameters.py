@@ -62,7 +62,7 @@ def parse_value(text: str):
     """
     try:
         value = load_yaml(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         return text
     return normalise_value(value)
 
@@ -182,6 +182,10 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
                                  f"got {value!r}")
         if name in DATE_PARAMETERS and value is not None and value != "":
             value = _iso_date(value, notebook, name)
+        if name == "mapping" and _looks_like_path(name, value) and not str(value).lower(
+                ).endswith((".yml", ".yaml")):
+            raise ParameterError(f"{notebook}: parameter 'mapping' must be a preset name or a "
+                                 f"YAML mapping file (.yml or .yaml), got {value!r}")
         if _looks_like_path(name, value):
             path = Path(value).expanduser()
             if not path.is_absolute():

@@ -142,6 +142,9 @@ def simulate(
 
     churned_at, truth_inputs = setup.run(chunk_size, progress, keep)
     tables = {k: concat_columns(v) for k, v in parts.items()}
+    if "deadline_days" in tables["reminders"]:
+        tables["reminders"]["deadline_days"] = tables["reminders"]["deadline_days"].astype(
+            "Int64")
     truth = setup.truth(churned_at, tables.pop("truth"), truth_inputs, truth_replicates,
                         experiment)
     return SimulationResult(customers=customers, invoices=tables["invoices"],
