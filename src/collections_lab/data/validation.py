@@ -784,7 +784,8 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     at = _positions(keys, values)
     bad = at < 0
     messages = []
-    forms = {normalise_id(str(i)): i for i in ids} if bad.any() else {}
+    forms = ({normalise_id(str(i)): i for i in pd.unique(parent.frame[column])[::-1]}
+             if bad.any() else {})
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
