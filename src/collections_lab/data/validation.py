@@ -160,16 +160,37 @@ class TableReport:
                 "notes": list(self.notes), "credit_notes": len(self.credit_notes)}  # fmt: skip
 
     def reasons(self) -> dict[str, int]:
-        """Rejected-row reasons with their counts (the message's kind, not its values)."""
-        counts: dict[str, int] = {}
+        """Rejected-row reasons with their counts, each told by its first real message
+        (rows whose messages differ only in values, e.g. the amount or the id, count
+        together), most frequent first.
+
+        >>> t = TableReport("invoices", "f.csv", 3, 1, [2, 3], [
+        ...     ValidationIssue("f.csv", 2, "amount", "amount must be > 0, got -5"),
+        ...     ValidationIssue("f.csv", 3, "amount", "amount must be > 0, got -7")])
+        >>> t.reasons()
+        {'amount must be > 0, got -5 (line 2; 1 more like it: line 3)': 2}
+        """
+        groups: dict[str, list[ValidationIssue]] = {}
         for issue in self.issues:
-            key = _reason_kind(issue.message)
-            counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+            groups.setdefault(_reason_kind(issue.message), []).append(issue)
+        out = {}
+        for same in sorted(groups.values(), key=lambda g: -len(g)):
+            first = same[0]
+            where = f"{first.unit} {first.row}" if first.row is not None else first.file
+            text = f"{first.message} ({where}"
+            rows = [str(i.row) for i in same[1:] if i.row is not None]
+            if len(same) > 1:
+                shown = ", ".join(rows[:5]) + (", …" if len(rows) > 5 else "")
+                text += (f"; {len(same) - 1} more like it"
+                         + (f": {first.unit}{'s' if len(rows) > 1 else ''} {shown}"
+                            if rows else ""))
+            out[text + ")"] = len(same)
+        return out
 
 
 def _reason_kind(message: str) -> str:
-    # Drop quoted values and dates so "amount must be > 0, got -5" groups with "... -7".
+    # A grouping key only (never shown): quoted values and dates dropped, so
+    # "amount must be > 0, got -5" groups with "... -7".
     text = re.sub(r"'[^']*'", "'…'", message)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "…", text)
     text = re.sub(r"(line|row) \d+", r"\1 …", text)
@@ -784,8 +805,9 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     at = _positions(keys, values)
     bad = at < 0
     messages = []
-    forms = ({normalise_id(str(i)): i for i in pd.unique(parent.frame[column])[::-1]}
-             if bad.any() else {})
+    forms: dict[str, str] = {}
+    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
+        forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:

@@ -55,7 +55,7 @@ from ..model.strategies import (
     policy_problems,
 )
 from ..results import ResultMixin
-from .compare import METRICS, simulate_metrics
+from .compare import METRICS, default_economics, named_strategies, simulate_metrics
 from .priors import relied_priors
 from .sensitivity import (
     SENSITIVITY_COLUMNS,
@@ -269,8 +269,8 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     """
     space = space or StrategySpace()
     constraints = constraints or Constraints()
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     if not pool:
         raise ConstraintError("the strategy space is empty")
     allowed, refused = [], []
@@ -430,8 +430,8 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
     numbers across all strategies. The current strategy is the baseline of the attainable
     gain; it competes for "best" only if it satisfies the static constraints (as in
     :func:`recommend`)."""
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(true_twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
     current = recommendation.current
     current_allowed = not recommendation.constraints.problems(current)

@@ -338,7 +338,15 @@ def save_strategies(strategies, path: str | Path) -> Path:
 
 
 def example_strategies() -> dict[str, Strategy]:
-    """The named example strategies bundled in ``data/sample/strategies.yml``."""
+    """The named example strategies, defined here (no file is read).
+
+    The sample data's ``strategies.yml`` holds these plus the sample's business as usual
+    and its experiment's eight arms: load those with ``cl.load_sample().strategies`` or
+    :func:`load_strategies`.
+
+    >>> example_strategies()["nudge_then_firm"].reminder_days
+    (-3, 7, 21)
+    """
     return {
         s.name: s
         for s in (

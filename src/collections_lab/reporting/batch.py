@@ -212,7 +212,7 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
 
 #: Seconds the stopped workers get to record their runs and remove their files before
 #: they are killed (a stopped batch exits within about this time plus a second).
-STOP_GRACE = 3.5
+STOP_GRACE = 3.0
 
 
 def _worker(kwargs: dict, conn) -> None:
@@ -246,13 +246,18 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
     running: dict = {}  # connection -> (index, process)
     results: dict[int, RunResult] = {}
 
+    deadline = None  # set when stopping: no wait may pass it
+
     def finish(conn) -> None:
         index, process = running.pop(conn)
         try:
             _, result = conn.recv()
         except (EOFError, OSError):  # the worker died without a word: record it here
             result = None
-        process.join()
+        process.join(None if deadline is None else max(0.2, deadline - time.monotonic()))
+        if process.is_alive():  # reported back but slow to exit (kernel shutdown): enough
+            process.kill()
+            process.join()
         if result is None:
             result = _lost_run(kwargs[index], process.exitcode)
             _record(Path(result.reports_dir), result, True)

@@ -86,7 +86,7 @@ class TimeToPaymentReport(ResultMixin):
     def executive_summary(self, lang: str = "en") -> list:
         """Sentences (and result objects) for the report's summary box."""
         es = lang == "es"
-        overall = kaplan_meier(self.frame, axis="due")
+        overall = kaplan_meier(self.frame, axis="due", cluster_col=None)  # point estimates only
         p15 = overall.prob_paid_by([0, 15]).set_index("day")
         items = [
             (f"Al {self.as_of.date()}: {format_pct(p15.loc[0, 'prob_paid'], 0, lang)} de las facturas se paga "
