@@ -33,6 +33,9 @@ from .schema import CURRENCIES, CURRENCY_DECIMALS, Column
 NA_TOKENS = frozenset({"", "nan", "none", "null", "nat", "n/a", "na", "#n/a", "-"})
 
 
+_NA_PATTERN = "(?i)(?:" + "|".join(re.escape(t) for t in sorted(NA_TOKENS)) + ")"
+
+
 def per_row(messages, n: int) -> list[str]:
     """``n`` messages: a single message repeated, or the given list."""
     if isinstance(messages, str):
@@ -103,8 +106,9 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
-    na = {v for v in short.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    if is_arrow_text(text):  # one case-insensitive RE2 pass
+        return text.str.fullmatch(_NA_PATTERN)
+    na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
 
 
@@ -356,6 +360,9 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
 #: One group of three digits after a single ``.`` or ``,`` (``410.514``, ``1,250``): the
 #: value reads differently under the two decimal marks.
 _AMBIGUOUS = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+#: :data:`_AMBIGUOUS` once spaces and symbols are removed, as one RE2 pattern.
+_S = f"{_SPACES}*"
+_AMBIGUOUS_SPACED = rf"{_S}[+-]?{_S}\d{_S}(?:\d{_S}){{0,2}}[.,]{_S}(?:\d{_S}){{3}}"
 _EVIDENCE = {  # spellings that show which mark is the decimal one
     ",": re.compile(r"[+-]?(?:\d*(?:\.\d{3})*,\d+|\d{1,3}(?:\.\d{3}){2,}|\d{4,},\d{3})"),
     ".": re.compile(r"[+-]?(?:\d*(?:,\d{3})*\.\d+|\d{1,3}(?:,\d{3}){2,}|\d{4,}\.\d{3})"
@@ -402,6 +409,8 @@ def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing
     minor units (COP, CLP, PYG) means the separator groups thousands; otherwise the row
     is rejected and the mapping's ``decimal:`` asked for. Nothing is guessed silently.
     """
+    if is_arrow_text(text) and not text.str.fullmatch(_AMBIGUOUS_SPACED).any():
+        return values, bad  # one RE2 pass: most columns hold no ambiguous value at all
     uniques = pd.unique(text[~np.asarray(missing)])
     stripped = {v: re.sub(_SPACES, "", v) for v in uniques}
     ambiguous = {v for v, s in stripped.items() if _AMBIGUOUS.fullmatch(s)}
@@ -422,6 +431,8 @@ def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing
         notes.append(f"{col.name}: {len(amb)} value(s) like {example!r} read with decimal "
                      f"mark {mark!r}, as {evidence[mark]!r} in the same column shows")  # fmt: skip
         return values, bad
+    if callable(currency):  # worked out only when needed (a lookup per row)
+        currency = currency()
     if currency is not None and not marks:
         codes = (pd.Series(currency, index=text.index) if np.isscalar(currency)
                  else pd.Series(currency, index=text.index))  # fmt: skip
@@ -502,7 +513,12 @@ def _swapped(fmt: str) -> str:
 
 def _parse_date(text, col, mapping, table, notes, missing, **_):
     keep = ~np.asarray(missing)
-    uniques = pd.Series(pd.unique(text[keep]), dtype=object)
+    # Each distinct text is read once and the results taken by code (no map per row).
+    codes, distinct = pd.factorize(text)
+    present = np.zeros(len(distinct) + 1, dtype=bool)
+    present[codes[keep]] = True
+    present = present[:-1]
+    uniques = pd.Series(np.asarray(distinct, dtype=object)[present], dtype=object)
     parts = uniques.map(_date_part)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
@@ -540,9 +556,10 @@ def _parse_date(text, col, mapping, table, notes, missing, **_):
                          + (" (ambiguous day/month order: set dayfirst or date_formats in "
                             "the mapping to change)" if ambiguous else ""))  # fmt: skip
     both_orders = _both_orders(uniques, used, explicit, read, parsed)
-    lookup = dict(zip(uniques, parsed, strict=True))
-    values = pd.to_datetime(text.map(lookup), errors="coerce").astype("datetime64[ns]")
-    values = values.dt.normalize()
+    by_code = np.full(len(distinct) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    by_code[np.flatnonzero(present)] = pd.to_datetime(
+        parsed, errors="coerce").astype("datetime64[ns]").dt.normalize().to_numpy()  # fmt: skip
+    values = pd.Series(by_code[codes], index=text.index)  # code -1 (no value): the NaT at the end
     bad = values.isna().to_numpy() & ~np.asarray(missing)
     readable = {fmt: set(uniques[res.notna()]) for fmt, res in results.items()
                 if fmt != chosen} if chosen is not None else {}  # fmt: skip
