@@ -106,10 +106,19 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    if is_arrow_text(text):  # one case-insensitive RE2 pass
-        return text.str.fullmatch(_NA_PATTERN)
+    if is_arrow_text(text):  # RE2 only on the short texts (the tokens have 4 characters or less)
+        return _fullmatch_where(text, text.str.len().to_numpy() <= 4, _NA_PATTERN)
     na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
+
+
+def _fullmatch_where(text: pd.Series, candidates: np.ndarray, pattern: str) -> pd.Series:
+    """``text.str.fullmatch(pattern)``, the regex run only where ``candidates`` is true."""
+    out = np.zeros(len(text), dtype=bool)
+    where = np.flatnonzero(candidates)
+    if len(where):
+        out[where] = text.iloc[where].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return pd.Series(out, index=text.index)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
@@ -241,7 +250,8 @@ def _parse_id(text, col, mapping=None, notes=None, **_):
     if col.kind == "id" and notes is not None:
         # Only ids with a leading zero or a trailing .0 can have another form (vectorised,
         # on pyarrow text in RE2: a million distinct invoice ids must stay cheap).
-        odd_rows = values.str.fullmatch(r"0\d+(?:\.0+)?|\d+\.0+").fillna(False)
+        maybe = values.str.startswith("0") | values.str.endswith("0")  # cheap, no regex
+        odd_rows = _fullmatch_where(values, maybe.to_numpy(dtype=bool), r"0\d+(?:\.0+)?|\d+\.0+")
         odd = pd.unique(values[odd_rows.to_numpy(dtype=bool)])
         forms = dict(zip(odd, map(normalise_id, odd), strict=True))
         if mapping is not None and mapping.normalise_ids:
