@@ -74,6 +74,13 @@ def is_arrow_text(series) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
+def release_arrow_memory() -> None:
+    """Hand buffers pyarrow freed back to the system (its pool keeps them otherwise)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
     """A column as Python objects; text from pyarrow with one object per distinct value.
 

@@ -49,6 +49,7 @@ from .parsing import (
     missing_cells,
     normalise_id,
     per_row,
+    release_arrow_memory,
     sniff_decimal,
     to_object,
 )
@@ -987,6 +988,8 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
             currency_of = functools.partial(_currency_by_invoice, loads["invoices"].frame)
         try:
             loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
+            raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
+            release_arrow_memory()
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:
