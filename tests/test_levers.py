@@ -277,6 +277,8 @@ def test_lab_never_recommends_escalation_after_one_reminder(twin):
     assert all(s.reminders_before_escalation >= 2 for s in rec.strategies.values())
     assert rec.current_problems == ["escalates after 1 reminder(s), policy asks for at least 2"]
     assert "only the baseline" in rec.summary()
+    assert "pasa a cobro judicial tras 1 recordatorio(s), la política pide al menos 2" in \
+        rec.summary("es")
 
 
 def test_design_refuses_an_arm_that_breaks_the_policy(tmp_path):

@@ -44,7 +44,7 @@ from .csv_reader import clean_header, line_ranges, read_csv
 from .files import restore_text_column
 from .mapping import ColumnMapping
 from .parsing import is_arrow_text
-from .portfolio import Portfolio
+from .portfolio import Portfolio, experiment_design
 from .schema import TABLES
 from .validation import (
     LoadReport,
@@ -123,7 +123,9 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
 
     The :class:`~collections_lab.data.validation.LoadReport` (rows read / used / rejected per
     table, with reasons) is attached as ``portfolio.load_report``. With ``strict=True``
-    any reject raises :class:`ValidationError` listing all of them.
+    any reject raises :class:`ValidationError` listing all of them. The experiment in the
+    data (``experiment.json`` beside the tables, else the assignments) is attached as
+    ``portfolio.experiment`` (see :func:`~collections_lab.data.portfolio.experiment_design`).
 
     >>> from collections_lab.data.portfolio import Portfolio
     >>> import pandas as pd, tempfile
@@ -155,7 +157,9 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     if file_issues:
         raise ValidationError(file_issues)
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=_describe(source), load_report=report)
+    design = experiment_design(source if isinstance(source, str | Path) else None,
+                               frames.get("assignments"))
+    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design)
 
 
 # ====================================================================== flat exports

@@ -87,7 +87,7 @@ def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
     return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
 
 
-def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
+def cells_as_text(series: pd.Series, textual: bool = False) -> pd.Series:
     if is_arrow_text(series):
         return (series.fillna("") if series.hasnans else series).str.strip()
     if textual:  # strip only the distinct values that need it (most need nothing)
@@ -97,11 +97,12 @@ def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").fillna("")
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        return _as_text(series.fillna(""), textual=True)  # str and None only: no per-cell work
+        return cells_as_text(series.fillna(""), textual=True)  # str and None only: no per-cell work
     return series.map(_cell_text).astype(object)
 
 
-def _missing(text: pd.Series, kind: str) -> pd.Series:
+def missing_cells(text: pd.Series, kind: str) -> pd.Series:
+    """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
     short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
@@ -139,17 +140,17 @@ def coerce_column(series, col: Column, table: str, mapping: ColumnMapping, decim
         values, bad, messages = typed
         missing = values.isna().to_numpy() if col.kind != "bool" else np.zeros(len(series), bool)
     else:
-        text = _as_text(series, textual)
+        text = cells_as_text(series, textual)
         if vmap:
             folded = _by_unique(text, normalise_name)
             hit = folded.isin(vmap.keys())
             text = text.where(~hit, folded.map(vmap).map(_cell_text))
-        missing = _missing(text, col.kind).to_numpy()
+        missing = missing_cells(text, col.kind).to_numpy()
         if default is not None and missing.any():
             text = text.where(~missing, _cell_text(default))
             notes.append(f"{col.name}: {int(missing.sum())} empty value(s) set to {default!r} "
                          f"(mapping)")  # fmt: skip
-            missing = _missing(text, col.kind).to_numpy()
+            missing = missing_cells(text, col.kind).to_numpy()
         values, bad, messages = _PARSERS[col.kind](text, col, decimal=decimal,
                                                    mapping=mapping, table=table,
                                                    notes=notes, missing=missing,
@@ -280,7 +281,7 @@ def _parse_bool(text, col, mapping, **_):
     folded = _by_unique(text, normalise_name)
     is_true = folded.isin(true)
     is_false = folded.isin(false)
-    missing = _missing(text, "bool")
+    missing = missing_cells(text, "bool")
     bad = (~(is_true | is_false) & ~missing).to_numpy()
     messages = [f"cannot read {v!r} as true/false (use e.g. true/false, sí/no, 1/0)"
                 for v in text[bad]]  # fmt: skip
@@ -304,7 +305,7 @@ def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool
     for series in columns:
         if series.dtype == object or is_arrow_text(series):
             step = max(1, len(series) // 20_000)  # a sample is evidence enough
-            texts.append(_as_text(series.iloc[::step], textual))
+            texts.append(cells_as_text(series.iloc[::step], textual))
     if not texts:
         return default
     values = pd.concat(texts).str.replace(_SPACES, "", regex=True)

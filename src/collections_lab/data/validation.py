@@ -42,10 +42,10 @@ from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
-    _as_text,
-    _missing,
+    cells_as_text,
     coerce_column,
     is_arrow_text,
+    missing_cells,
     normalise_id,
     per_row,
     sniff_decimal,
@@ -160,16 +160,37 @@ class TableReport:
                 "notes": list(self.notes), "credit_notes": len(self.credit_notes)}  # fmt: skip
 
     def reasons(self) -> dict[str, int]:
-        """Rejected-row reasons with their counts (the message's kind, not its values)."""
-        counts: dict[str, int] = {}
+        """Rejected-row reasons with their counts, each told by its first real message
+        (rows whose messages differ only in values, e.g. the amount or the id, count
+        together), most frequent first.
+
+        >>> t = TableReport("invoices", "f.csv", 3, 1, [2, 3], [
+        ...     ValidationIssue("f.csv", 2, "amount", "amount must be > 0, got -5"),
+        ...     ValidationIssue("f.csv", 3, "amount", "amount must be > 0, got -7")])
+        >>> t.reasons()
+        {'amount must be > 0, got -5 (line 2; 1 more like it: line 3)': 2}
+        """
+        groups: dict[str, list[ValidationIssue]] = {}
         for issue in self.issues:
-            key = _reason_kind(issue.message)
-            counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+            groups.setdefault(_reason_kind(issue.message), []).append(issue)
+        out = {}
+        for same in sorted(groups.values(), key=lambda g: -len(g)):
+            first = same[0]
+            where = f"{first.unit} {first.row}" if first.row is not None else first.file
+            text = f"{first.message} ({where}"
+            rows = [str(i.row) for i in same[1:] if i.row is not None]
+            if len(same) > 1:
+                shown = ", ".join(rows[:5]) + (", …" if len(rows) > 5 else "")
+                text += (f"; {len(same) - 1} more like it"
+                         + (f": {first.unit}{'s' if len(rows) > 1 else ''} {shown}"
+                            if rows else ""))
+            out[text + ")"] = len(same)
+        return out
 
 
 def _reason_kind(message: str) -> str:
-    # Drop quoted values and dates so "amount must be > 0, got -5" groups with "... -7".
+    # A grouping key only (never shown): quoted values and dates dropped, so
+    # "amount must be > 0, got -5" groups with "... -7".
     text = re.sub(r"'[^']*'", "'…'", message)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "…", text)
     text = re.sub(r"(line|row) \d+", r"\1 …", text)
@@ -454,7 +475,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         credits = frame.loc[good].assign(_row=raw.rows[good])
         ref = tmap.credit_notes.get("credits")
         if ref is not None and ref in raw.frame:
-            credits["_credits"] = _as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+            credits["_credits"] = cells_as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
         keep = keep & ~credit
     used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
@@ -472,11 +493,11 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
 def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
     """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
     if "currency" in columns:
-        return _as_text(columns["currency"], textual).str.upper()
+        return cells_as_text(columns["currency"], textual).str.upper()
     if tmap.defaults.get("currency"):
         return str(tmap.defaults["currency"]).upper()
     if currency_of and "invoice_id" in columns:
-        return _as_text(columns["invoice_id"], textual).map(currency_of)
+        return cells_as_text(columns["invoice_id"], textual).map(currency_of)
     return None
 
 
@@ -591,7 +612,7 @@ def _credit_mask(frame: pd.DataFrame, raw: RawTable, table: str, tmap) -> np.nda
                 raw.file, None, column, f"credit_notes: column {column!r} is not in the file",
                 table, raw.unit)])  # fmt: skip
         words = {normalise_name(k) for k in kinds}
-        typed = _as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
+        typed = cells_as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
         credit = credit | typed.to_numpy()
         frame.loc[typed.to_numpy(), "amount"] = -frame.loc[typed.to_numpy(), "amount"].abs()
     return credit
@@ -868,8 +889,8 @@ def derive_payments_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
             "has no payments: absent: [payments]. (A folder of table files is loaded by "
             "passing the folder; load one table file with load_table.)", "payments",
             invoices.unit)])  # fmt: skip
-    text = _as_text(invoices.frame[source], invoices.textual)
-    dated = ~_missing(text, "date").to_numpy()
+    text = cells_as_text(invoices.frame[source], invoices.textual)
+    dated = ~missing_cells(text, "date").to_numpy()
     credit = _credit_rows(invoices, mapping)
     settled = dated & ~credit
     frame = invoices.frame.loc[settled].reset_index(drop=True)
@@ -890,12 +911,12 @@ def _credit_rows(invoices: RawTable, mapping: ColumnMapping) -> np.ndarray:
     credit = np.zeros(len(frame), dtype=bool)
     amount = _source_column(invoices, "invoices", "amount", mapping)
     if amount is not None:
-        text = _as_text(frame[amount], invoices.textual).str.strip()
+        text = cells_as_text(frame[amount], invoices.textual).str.strip()
         credit |= (text.str.startswith("-") | text.str.fullmatch(r"\(.*\)")).to_numpy()
     spec = mapping.table("invoices").credit_notes
     if spec.get("column") in frame and spec.get("values"):
         words = {normalise_name(v) for v in spec["values"]}
-        kinds = _as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
+        kinds = cells_as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
         credit |= kinds.isin(words).to_numpy()
     return credit
 
@@ -911,7 +932,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     if source is None:  # conform will say the column is missing
         return RawTable("customers", frame.iloc[:0], invoices.file, unit=invoices.unit,
                         rows=invoices.rows[:0], derived=invoices.file)  # fmt: skip
-    ids = _as_text(frame[source], invoices.textual)
+    ids = cells_as_text(frame[source], invoices.textual)
     if mapping.normalise_ids:
         ids = ids.map(normalise_id)
     first = ~ids.duplicated().to_numpy() & (ids != "").to_numpy()
@@ -921,7 +942,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     for col in (c for c in frame.columns if c != source):
         dst = mapping.renames("customers", [str(col)]).get(col) or normalise_name(col)
         if dst in TABLES["customers"].column_names and dst != "customer_id":
-            values = _as_text(frame[col], invoices.textual)
+            values = cells_as_text(frame[col], invoices.textual)
             varied = values[values != ""].groupby(ids[values != ""]).nunique()
             n_varied = int((varied > 1).sum())
             if n_varied:
@@ -1137,4 +1158,5 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
         frame = portfolio.table(name)
         raws[name] = RawTable(name, frame.reset_index(drop=True), name, unit="row")
     frames, report = validate_tables(raws, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=portfolio.source), report
+    return Portfolio(**frames, source=portfolio.source,
+                     observed_until=getattr(portfolio, "observed_until", None)), report

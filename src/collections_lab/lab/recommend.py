@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_pct
+from ..i18n import format_money, format_pct, register, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -55,7 +55,7 @@ from ..model.strategies import (
     policy_problems,
 )
 from ..results import ResultMixin
-from .compare import METRICS, simulate_metrics
+from .compare import METRICS, default_economics, named_strategies, simulate_metrics
 from .priors import relied_priors
 from .sensitivity import (
     SENSITIVITY_COLUMNS,
@@ -68,6 +68,14 @@ from .twin import Twin
 
 NV = METRICS.index("net_value")
 CHURN = METRICS.index("churn")
+
+
+register({
+    "en": {"constraint_per_week": "{n} reminders within 7 days (max {max})",
+           "constraint_discount": "discount {rate} above {max}"},
+    "es": {"constraint_per_week": "{n} recordatorios en 7 días (máximo {max})",
+           "constraint_discount": "descuento de {rate}, por encima de {max}"},
+})
 
 
 class ConstraintError(ValueError):
@@ -160,17 +168,19 @@ class Constraints:
     max_discount_rate: float = 0.02
     min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
 
-    def problems(self, strategy: Strategy) -> list[str]:
-        """The static constraints ``strategy`` breaks (empty if none)."""
+    def problems(self, strategy: Strategy, lang: str = "en") -> list[str]:
+        """The static constraints ``strategy`` breaks (empty if none), in ``lang``."""
         out = []
         days = sorted(strategy.reminder_days)
         worst = max((sum(1 for e in days if d <= e < d + 7) for d in days), default=0)
         if worst > self.max_reminders_per_week:
-            out.append(f"{worst} reminders within 7 days (max {self.max_reminders_per_week})")
+            out.append(t("constraint_per_week", lang).format(
+                n=worst, max=self.max_reminders_per_week))
         if strategy.discount is not None and strategy.discount.rate > self.max_discount_rate:
-            out.append(f"discount {strategy.discount.rate:.1%} above "
-                       f"{self.max_discount_rate:.1%}")
-        out += policy_problems(strategy, self.min_reminders_before_escalation)
+            out.append(t("constraint_discount", lang).format(
+                rate=format_pct(strategy.discount.rate, 1, lang),
+                max=format_pct(self.max_discount_rate, 1, lang)))
+        out += policy_problems(strategy, self.min_reminders_before_escalation, lang)
         return out
 
 
@@ -230,7 +240,7 @@ class Recommendation(ResultMixin):
                          else f"{seg}: '{row['recommended']}'")
         baseline_only = ""
         if self.current_problems:
-            why = "; ".join(self.current_problems)
+            why = "; ".join(self.constraints.problems(self.current, lang))
             baseline_only = (f" La estrategia actual incumple las restricciones ({why}): solo "
                              "sirve de referencia, no se recomienda." if lang == "es" else
                              f" The current strategy breaks the constraints ({why}): it is "
@@ -269,8 +279,8 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     """
     space = space or StrategySpace()
     constraints = constraints or Constraints()
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     if not pool:
         raise ConstraintError("the strategy space is empty")
     allowed, refused = [], []
@@ -430,8 +440,8 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
     numbers across all strategies. The current strategy is the baseline of the attainable
     gain; it competes for "best" only if it satisfies the static constraints (as in
     :func:`recommend`)."""
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(true_twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
     current = recommendation.current
     current_allowed = not recommendation.constraints.problems(current)
