@@ -156,6 +156,12 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
             file_issues.extend(exc.issues)
     if file_issues:
         raise ValidationError(file_issues)
+    invoices = raws.get("invoices")
+    if invoices is not None and not len(invoices.frame) and not invoices.issues:
+        raise _file_error(invoices.file, "invoices",
+                          "the invoices table has a header but no data rows: there is no "
+                          "portfolio to analyse. Export the invoices again (or check the "
+                          "file, sheet or table it was read from)")  # fmt: skip
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
     design = experiment_design(source if isinstance(source, str | Path) else None,
                                frames.get("assignments"))
@@ -418,9 +424,8 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
     if header_at > 0:
         notes.append(f"{header_at} row(s) before the header skipped")
     header = [_cell_str(c) for c in cells[header_at]]
-    header, problems = clean_header(header, label, table, header_at + 1)
-    if problems:
-        raise ValidationError(problems)
+    header, renamed = clean_header(header, label, table, header_at + 1)
+    notes.extend(renamed)
     width = len(header)
     records, rows, blank, issues = [], [], [], []
     for i in range(header_at + 1, len(cells)):

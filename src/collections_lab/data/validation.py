@@ -1158,4 +1158,5 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
         frame = portfolio.table(name)
         raws[name] = RawTable(name, frame.reset_index(drop=True), name, unit="row")
     frames, report = validate_tables(raws, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=portfolio.source), report
+    return Portfolio(**frames, source=portfolio.source,
+                     observed_until=getattr(portfolio, "observed_until", None)), report

@@ -20,9 +20,17 @@ an earlier one failed; the batch fails if any report failed.
 
 Example
 -------
->>> result = run_batch("reports/weekly.yml")  # doctest: +SKIP
->>> result.ok  # doctest: +SKIP
-True
+``run_batch("reports/weekly.yml")`` runs the file's reports; an entry whose parameters
+are wrong fails on its own, before its kernel starts:
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> reports = Path(tempfile.mkdtemp())
+>>> _ = (reports / "weekly.yml").write_text(
+...     "reports: [{notebook: 01_portfolio_health, parameters: {as_of: 01/05/2026}}]")
+>>> result = run_batch(reports / "weekly.yml", reports_dir=reports)
+>>> result.ok, "ambiguous" in result.runs[0].error
+(False, True)
 """
 
 from __future__ import annotations

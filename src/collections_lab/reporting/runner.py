@@ -21,9 +21,17 @@ same report simply replaces its files; nothing accumulates except run records (c
 
 Example
 -------
->>> result = run_report("01_portfolio_health", {"lang": "es"})  # doctest: +SKIP
->>> result.status, result.html  # doctest: +SKIP
-('ok', 'reports/01_portfolio_health/01_portfolio_health.html')
+``run_report("01_portfolio_health", {"lang": "es"})`` publishes
+``reports/01_portfolio_health/01_portfolio_health.html`` (``status`` ``'ok'``). Parameters
+are checked before a kernel starts; a bad one is a recorded failed run:
+
+>>> import tempfile
+>>> reports = tempfile.mkdtemp()
+>>> result = run_report("01_portfolio_health", {"as_of": "2025-02-30"}, reports_dir=reports)
+>>> result.status
+'failed'
+>>> print(result.error)
+01_portfolio_health.ipynb: parameter as_of: '2025-02-30' is not a date (February has 28 days in 2025); write it as YYYY-MM-DD
 """
 
 from __future__ import annotations

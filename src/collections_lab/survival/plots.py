@@ -5,7 +5,10 @@ seaborn (colour-blind palette, white grid), and returns the ``Figure`` (never sh
 
 Example
 -------
->>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")   # doctest: +SKIP
+>>> from collections_lab.survival import kaplan_meier
+>>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")
+>>> fig.axes[0].get_ylabel()
+'...'
 """
 
 from __future__ import annotations

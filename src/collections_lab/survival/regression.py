@@ -25,8 +25,14 @@
 
 Example
 -------
->>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")  # doctest: +SKIP
->>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]]           # doctest: +SKIP
+>>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")
+>>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]].round(2)
+        covariate  hazard_ratio  ci_low  ci_high
+0   arm=treatment          1.59    1.35     1.87
+1  segment=medium          1.09    0.85     1.41
+2  segment=public          0.94    0.70     1.28
+3   segment=small          1.25    0.98     1.59
+4          amount          1.00    1.00     1.00
 """
 
 from __future__ import annotations
@@ -474,8 +480,12 @@ def fit_cox_counts(
         reference: reference level per covariate, e.g. ``{"arm": "control"}``.
 
     Example:
-        >>> c = count_table_duckdb("pt.parquet", ["arm", "segment", "duration", "event"])  # doctest: +SKIP
-        >>> fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})        # doctest: +SKIP
+        >>> from collections_lab.survival.aggregated import count_table
+        >>> c = count_table(pt, ["arm", "segment", "duration", "event"])
+        >>> res = fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2).iloc[:1]
+               covariate  hazard_ratio
+        0  arm=treatment          1.59
     """
     dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
                                      reference, "fit_cox_counts")
@@ -624,7 +634,11 @@ def fit_cox(
             residuals of the same tie rule (:func:`cox_score_residuals`).
 
     Example:
-        >>> fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"}).to_frame()  # doctest: +SKIP
+        >>> res = fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2)
+               covariate  hazard_ratio
+        0  arm=treatment          1.58
+        1  disputed=True          0.40
     """
     _check_ties(ties, "fit_cox")
     if ties == "breslow" and penalizer:
