@@ -272,6 +272,19 @@ def read_file(path: Path, table: str, mapping: ColumnMapping) -> RawTable:
 
 
 def _file_kind(path: Path) -> str:
+    return data_file_kind(path) or "csv"
+
+
+def data_file_kind(path: str | Path) -> str | None:
+    """How a file is read, from its suffix or its first bytes: ``"csv"``, ``"parquet"``,
+    ``"excel"``, ``"duckdb"`` or ``"sqlite"``; ``None`` when nothing marks it as data
+    (the loader then tries it as CSV; the report runner refuses it, so that
+    ``-p data /etc/shadow`` cannot put a line of that file into a published error).
+
+    >>> data_file_kind("invoices.csv.gz"), data_file_kind("export.XLSX")
+    ('csv', 'excel')
+    """
+    path = Path(path)
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -294,7 +307,7 @@ def _file_kind(path: Path) -> str:
         return "sqlite"
     if head[8:12] == b"DUCK":
         return "duckdb"
-    return "csv"
+    return None
 
 
 def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
