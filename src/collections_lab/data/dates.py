@@ -331,6 +331,8 @@ def resolve_as_of(portfolio, as_of=None, *, allow_future: bool | None = None,
             raise DateError(f"{_label(name)}a date is required (YYYY-MM-DD) when there is "
                             "no data to take the last date from")
         return pd.Timestamp(end).normalize()
+    if portfolio is None:
+        return ts
     return check_as_of(portfolio, ts, name, allow_future)
 
 

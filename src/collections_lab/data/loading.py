@@ -40,9 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .csv_reader import _clean_header, _ranges, read_csv
+from .csv_reader import clean_header, line_ranges, read_csv
+from .files import restore_text_column
 from .mapping import ColumnMapping
-from .portfolio import Portfolio
+from .parsing import is_arrow_text
+from .portfolio import Portfolio, experiment_design
 from .schema import TABLES
 from .validation import (
     LoadReport,
@@ -121,7 +123,9 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
 
     The :class:`~collections_lab.data.validation.LoadReport` (rows read / used / rejected per
     table, with reasons) is attached as ``portfolio.load_report``. With ``strict=True``
-    any reject raises :class:`ValidationError` listing all of them.
+    any reject raises :class:`ValidationError` listing all of them. The experiment in the
+    data (``experiment.json`` beside the tables, else the assignments) is attached as
+    ``portfolio.experiment`` (see :func:`~collections_lab.data.portfolio.experiment_design`).
 
     >>> from collections_lab.data.portfolio import Portfolio
     >>> import pandas as pd, tempfile
@@ -152,8 +156,16 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
             file_issues.extend(exc.issues)
     if file_issues:
         raise ValidationError(file_issues)
+    invoices = raws.get("invoices")
+    if invoices is not None and not len(invoices.frame) and not invoices.issues:
+        raise _file_error(invoices.file, "invoices",
+                          "the invoices table has a header but no data rows: there is no "
+                          "portfolio to analyse. Export the invoices again (or check the "
+                          "file, sheet or table it was read from)")  # fmt: skip
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=_describe(source), load_report=report)
+    design = experiment_design(source if isinstance(source, str | Path) else None,
+                               frames.get("assignments"))
+    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design)
 
 
 # ====================================================================== flat exports
@@ -194,13 +206,17 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
         return raw
     for col in TABLES[table].columns:
         if col.kind == "date":
-            values = raw.frame[col.name].astype(str).str.strip()
-            values = values[values != ""]
+            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
+            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
+            values = values[(values != "").to_numpy(dtype=bool)]
             if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
                 return raw
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "
                      "the column mapping")  # fmt: skip
+    for name in raw.frame.columns:  # undo write_csv's formula neutralising ('=id -> =id)
+        if pd.api.types.is_string_dtype(raw.frame[name]):
+            raw.frame[name] = restore_text_column(raw.frame[name])
     return raw
 
 
@@ -256,6 +272,19 @@ def read_file(path: Path, table: str, mapping: ColumnMapping) -> RawTable:
 
 
 def _file_kind(path: Path) -> str:
+    return data_file_kind(path) or "csv"
+
+
+def data_file_kind(path: str | Path) -> str | None:
+    """How a file is read, from its suffix or its first bytes: ``"csv"``, ``"parquet"``,
+    ``"excel"``, ``"duckdb"`` or ``"sqlite"``; ``None`` when nothing marks it as data
+    (the loader then tries it as CSV; the report runner refuses it, so that
+    ``-p data /etc/shadow`` cannot put a line of that file into a published error).
+
+    >>> data_file_kind("invoices.csv.gz"), data_file_kind("export.XLSX")
+    ('csv', 'excel')
+    """
+    path = Path(path)
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -278,7 +307,7 @@ def _file_kind(path: Path) -> str:
         return "sqlite"
     if head[8:12] == b"DUCK":
         return "duckdb"
-    return "csv"
+    return None
 
 
 def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
@@ -395,9 +424,8 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
     if header_at > 0:
         notes.append(f"{header_at} row(s) before the header skipped")
     header = [_cell_str(c) for c in cells[header_at]]
-    header, problems = _clean_header(header, label, table, header_at + 1)
-    if problems:
-        raise ValidationError(problems)
+    header, renamed = clean_header(header, label, table, header_at + 1)
+    notes.extend(renamed)
     width = len(header)
     records, rows, blank, issues = [], [], [], []
     for i in range(header_at + 1, len(cells)):
@@ -415,7 +443,7 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
         records.append(row + [""] * (width - len(row)))
         rows.append(i + 1)
     if blank:
-        notes.append(f"{len(blank)} blank row(s) skipped (rows {_ranges(blank)})")
+        notes.append(f"{len(blank)} blank row(s) skipped (rows {line_ranges(blank)})")
     columns = list(zip(*records, strict=True)) if records else [() for _ in header]
     frame = pd.DataFrame({h: _excel_column(col) for h, col in zip(header, columns, strict=True)})
     return RawTable(table, frame, label, unit="row", rows=np.array(rows, dtype=int),

@@ -225,6 +225,10 @@ def payment_times(
         arm = chosen.drop_duplicates("customer_id").set_index("customer_id")["arm"]
         frame["arm"] = frame["customer_id"].map(arm).to_numpy()
         frame.attrs["experiment_id"] = str(chosen["experiment_id"].iloc[0])
+        if "assigned_at" in chosen and chosen["assigned_at"].notna().any():
+            # the experiment starts at the first assignment: invoices issued earlier are
+            # its pre-period, which an experiment analysis must not count as treated
+            frame.attrs["start"] = pd.Timestamp(chosen["assigned_at"].min())
 
     frame.attrs["as_of"] = as_of_ts
     frame.attrs["not_yet_issued"] = int((~in_scope).sum())

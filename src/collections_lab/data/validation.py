@@ -41,8 +41,18 @@ import pandas as pd
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
-from .parsing import _as_text, _missing, coerce_column, normalise_id, per_row, sniff_decimal
-from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
+from .parsing import (
+    cells_as_text,
+    coerce_column,
+    is_arrow_text,
+    missing_cells,
+    normalise_id,
+    odd_id_mask,
+    per_row,
+    sniff_decimal,
+    to_object,
+)
+from .schema import FULL_PAYMENT_TOLERANCE, MAX_DEADLINE_DAYS, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
@@ -151,16 +161,37 @@ class TableReport:
                 "notes": list(self.notes), "credit_notes": len(self.credit_notes)}  # fmt: skip
 
     def reasons(self) -> dict[str, int]:
-        """Rejected-row reasons with their counts (the message's kind, not its values)."""
-        counts: dict[str, int] = {}
+        """Rejected-row reasons with their counts, each told by its first real message
+        (rows whose messages differ only in values, e.g. the amount or the id, count
+        together), most frequent first.
+
+        >>> t = TableReport("invoices", "f.csv", 3, 1, [2, 3], [
+        ...     ValidationIssue("f.csv", 2, "amount", "amount must be > 0, got -5"),
+        ...     ValidationIssue("f.csv", 3, "amount", "amount must be > 0, got -7")])
+        >>> t.reasons()
+        {'amount must be > 0, got -5 (line 2; 1 more like it: line 3)': 2}
+        """
+        groups: dict[str, list[ValidationIssue]] = {}
         for issue in self.issues:
-            key = _reason_kind(issue.message)
-            counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+            groups.setdefault(_reason_kind(issue.message), []).append(issue)
+        out = {}
+        for same in sorted(groups.values(), key=lambda g: -len(g)):
+            first = same[0]
+            where = f"{first.unit} {first.row}" if first.row is not None else first.file
+            text = f"{first.message} ({where}"
+            rows = [str(i.row) for i in same[1:] if i.row is not None]
+            if len(same) > 1:
+                shown = ", ".join(rows[:5]) + (", …" if len(rows) > 5 else "")
+                text += (f"; {len(same) - 1} more like it"
+                         + (f": {first.unit}{'s' if len(rows) > 1 else ''} {shown}"
+                            if rows else ""))
+            out[text + ")"] = len(same)
+        return out
 
 
 def _reason_kind(message: str) -> str:
-    # Drop quoted values and dates so "amount must be > 0, got -5" groups with "... -7".
+    # A grouping key only (never shown): quoted values and dates dropped, so
+    # "amount must be > 0, got -5" groups with "... -7".
     text = re.sub(r"'[^']*'", "'…'", message)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "…", text)
     text = re.sub(r"(line|row) \d+", r"\1 …", text)
@@ -316,6 +347,8 @@ class TableLoad:
     rejected_keys: dict[str, str] = field(default_factory=dict)
     #: Credit notes set aside from the invoices (applied by :func:`apply_credit_notes`).
     credits: pd.DataFrame | None = None
+    #: invoice id -> where the invoice is, for invoices credited in full.
+    credited: dict[str, str] = field(default_factory=dict)
 
     def where(self, row: int) -> str:
         return f"{self.report.source}, {self.report.unit} {row}"
@@ -399,6 +432,8 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
             if default is not None:
                 source = pd.Series([default] * n, index=raw.frame.index, dtype=object)
                 notes.append(f"{col.name}: not in the source, set to {default!r} (mapping)")
+            elif not col.fill_if_absent:
+                continue
             else:
                 out[col.name] = _default_column(col, n, raw.frame.index)
                 if col.default is not None or col.kind == "bool":
@@ -441,9 +476,9 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         credits = frame.loc[good].assign(_row=raw.rows[good])
         ref = tmap.credit_notes.get("credits")
         if ref is not None and ref in raw.frame:
-            credits["_credits"] = _as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+            credits["_credits"] = cells_as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
         keep = keep & ~credit
-    used = _final_dtypes(frame.loc[keep].reset_index(drop=True), spec)
+    used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
     if credits is not None:
         load.credits = credits
@@ -459,20 +494,23 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
 def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
     """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
     if "currency" in columns:
-        return _as_text(columns["currency"], textual).str.upper()
+        return cells_as_text(columns["currency"], textual).str.upper()
     if tmap.defaults.get("currency"):
         return str(tmap.defaults["currency"]).upper()
     if currency_of and "invoice_id" in columns:
-        return _as_text(columns["invoice_id"], textual).map(currency_of)
+        return cells_as_text(columns["invoice_id"], textual).map(currency_of)
     return None
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    """The schema's dtypes on the kept rows (whole-number columns become int64 when full)."""
+    """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
+    pandas' nullable Int64 when some values are empty)."""
     for col in spec.columns:
+        if col.name not in frame:
+            continue  # an optional column that stays absent (Column.fill_if_absent)
         values = frame[col.name]
-        if col.kind == "int" and not values.isna().any():
-            frame[col.name] = values.astype("int64")
+        if col.kind == "int":
+            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
         elif col.kind == "bool":
             frame[col.name] = values.astype(bool)
         elif col.kind == "amount":
@@ -480,7 +518,10 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = values.astype(object)
+            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+    for name in frame.columns.difference(spec.column_names):  # kept extra columns
+        if is_arrow_text(frame[name]):
+            frame[name] = to_object(frame[name])
     return frame
 
 
@@ -541,6 +582,9 @@ def _missing_column_message(table: str, col: str, found: list[str], mapping) -> 
     else:
         text += (f" If the export names it differently, map it with a column mapping, e.g. "
                  f"mapping={{{table!r}: {{'<your column>': {col!r}}}}}.")  # fmt: skip
+    if col == "currency":
+        text += (f" If every amount is in one currency, set it instead: tables: {{{table}: "
+                 f"{{defaults: {{currency: USD}}}}}} (with your currency's code).")  # fmt: skip
     return text
 
 
@@ -569,7 +613,7 @@ def _credit_mask(frame: pd.DataFrame, raw: RawTable, table: str, tmap) -> np.nda
                 raw.file, None, column, f"credit_notes: column {column!r} is not in the file",
                 table, raw.unit)])  # fmt: skip
         words = {normalise_name(k) for k in kinds}
-        typed = _as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
+        typed = cells_as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
         credit = credit | typed.to_numpy()
         frame.loc[typed.to_numpy(), "amount"] = -frame.loc[typed.to_numpy(), "amount"].abs()
     return credit
@@ -607,6 +651,12 @@ def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display,
         bad = (seq < 1).fillna(False).to_numpy(dtype=bool)
         problems.add(bad, display.get("sequence", "sequence"),
                      [f"sequence must be 1 or more, got {v}" for v in seq[bad]])
+        if "deadline_days" in frame:
+            days = frame["deadline_days"]
+            bad = ((days < 1) | (days > MAX_DEADLINE_DAYS)).fillna(False).to_numpy(dtype=bool)
+            problems.add(bad, display.get("deadline_days", "deadline_days"), [
+                f"deadline_days must be 1 to {MAX_DEADLINE_DAYS} days after the reminder "
+                f"(empty: none stated), got {v}" for v in days[bad]])
 
 
 def _derive_sequence(frame: pd.DataFrame, problems: _Problems, display, notes) -> None:
@@ -637,7 +687,7 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable,
                 credit: np.ndarray | None = None) -> None:  # fmt: skip
     """Reject every repeat of a key but its first row, naming both rows."""
     key = list(TABLES[table].key)
-    if not key:
+    if not key or _all_distinct(frame, key):
         return
     ok = frame[key].notna().all(axis=1) & (frame[key].astype(str) != "").all(axis=1)
     if credit is not None:  # a credit note may repeat the number of the invoice it credits
@@ -665,6 +715,12 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable,
     problems.add(mask, label, [by_pos[p] for p in np.flatnonzero(mask)])
 
 
+def _all_distinct(frame: pd.DataFrame, key: list[str]) -> bool:
+    """True when no two rows share a key: one hash pass, the usual case's only cost."""
+    values = frame[key[0]] if len(key) == 1 else frame[key]
+    return not values.duplicated().any()
+
+
 # ====================================================================== across tables
 def check_references(loads: dict[str, TableLoad]) -> None:
     """Reject rows that point at a missing (or rejected) customer or invoice.
@@ -678,57 +734,100 @@ def check_references(loads: dict[str, TableLoad]) -> None:
         _must_exist(invoices, "customer_id", customers)
         if "assignments" in loads:
             _must_exist(loads["assignments"], "customer_id", customers)
-    for name in ("payments", "reminders"):
-        if name in loads:
-            _must_exist(loads[name], "invoice_id", invoices)
+    # One hash index of the invoice ids serves every lookup below (1M ids: ~0.3 s each).
+    inv_index = _key_set(invoices.frame["invoice_id"])
+    at = {name: _must_exist(loads[name], "invoice_id", invoices, inv_index)
+          for name in ("payments", "reminders") if name in loads}  # fmt: skip
     payments = loads.get("payments")
     if payments is not None and len(payments.frame):
-        inv = invoices.frame.set_index("invoice_id")
-        issue = payments.frame["invoice_id"].map(inv["issue_date"])
-        inv_row = payments.frame["invoice_id"].map(
-            pd.Series(invoices.rows, index=invoices.frame["invoice_id"]))
-        bad = (payments.frame["paid_at"] < issue).to_numpy()
+        pay_at = at["payments"]
+        issue = invoices.frame["issue_date"].to_numpy()[pay_at]
+        bad = payments.frame["paid_at"].to_numpy() < issue
+        inv_row = invoices.rows[pay_at[bad]]
         messages = [
-            f"paid_at {p:%Y-%m-%d} is before the invoice's issue_date {i:%Y-%m-%d} "
-            f"({invoices.report.source}, {invoices.report.unit} {r})"
-            for p, i, r in zip(payments.frame["paid_at"][bad], issue[bad], inv_row[bad],
+            f"paid_at {pd.Timestamp(p):%Y-%m-%d} is before the invoice's issue_date "
+            f"{pd.Timestamp(i):%Y-%m-%d} ({invoices.report.source}, {invoices.report.unit} {r})"
+            for p, i, r in zip(payments.frame["paid_at"].to_numpy()[bad], issue[bad], inv_row,
                                strict=True)  # fmt: skip
         ]
         payments.reject(bad, "paid_at", messages)
-        _note_overpaid(payments, invoices)
+        _note_overpaid(payments, invoices, pay_at[~bad])
 
 
-def _note_overpaid(payments: TableLoad, invoices: TableLoad) -> None:
-    """A note (not a reject) for invoices paid more than their amount: refunds or typos?"""
+def _key_set(values: pd.Series) -> tuple[pd.Index, np.ndarray | None]:
+    """Key values hashed once for :func:`_positions` (and where each first occurs, when
+    some repeat: keys are unique once duplicates are rejected, but be safe)."""
+    index = pd.Index(values)
+    if index.is_unique:
+        return index, None
+    first = ~index.duplicated()
+    return index[first], np.flatnonzero(first)
+
+
+def _positions(keys: tuple[pd.Index, np.ndarray | None], values: pd.Series) -> np.ndarray:
+    """Each value's row in the keys' frame (its first row; -1 where absent)."""
+    index, first = keys
+    at = index.get_indexer(values)
+    if first is not None:
+        at = np.where(at >= 0, first[np.maximum(at, 0)], -1)
+    return at
+
+
+def _note_overpaid(payments: TableLoad, invoices: TableLoad, at: np.ndarray) -> None:
+    """A note (not a reject) for invoices paid more than their amount: refunds or typos?
+
+    ``at`` is each payment's invoice's position in the invoices frame.
+    """
     frame = payments.frame
     if not len(frame):
         return
-    credited = frame["amount"] + frame["discount"] - frame["fee"]
-    paid = credited.groupby(frame["invoice_id"]).sum()
-    amount = invoices.frame.set_index("invoice_id")["amount"].reindex(paid.index)
-    over = paid[paid > amount * (1 + FULL_PAYMENT_TOLERANCE)]
+    credited = (frame["amount"] + frame["discount"] - frame["fee"]).to_numpy()
+    n = len(invoices.frame)
+    paid = np.bincount(at, weights=credited, minlength=n)
+    received = np.bincount(at, minlength=n) > 0
+    amount = invoices.frame["amount"].to_numpy()
+    over = np.flatnonzero(received & (paid > amount * (1 + FULL_PAYMENT_TOLERANCE)))
     if len(over):
-        examples = ", ".join(repr(i) for i in over.index[:5])
+        ids = invoices.frame["invoice_id"].to_numpy()
+        examples = ", ".join(repr(i) for i in sorted(ids[over])[:5])
         payments.report.notes.append(
             f"{len(over)} invoice(s) received more than their amount (payments + discounts "
             f"- fees), e.g. {examples}: kept, check for refunds or typing errors"
         )
 
 
-def _must_exist(child: TableLoad, column: str, parent: TableLoad) -> None:
+def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> np.ndarray:
+    """Reject ``child`` rows whose ``column`` is not in ``parent``; returns the kept rows'
+    positions in the parent's frame (``keys``: the parent's :func:`_key_set`, if made)."""
     if not len(child.frame):
-        return
-    ids = set(parent.frame[column])
+        return np.zeros(0, dtype=np.int64)
+    keys = _key_set(parent.frame[column]) if keys is None else keys
     values = child.frame[column]
-    bad = ~values.isin(ids).to_numpy()
+    at = _positions(keys, values)
+    bad = at < 0
     messages = []
+    forms: dict[str, str] = {}
+    if bad.any():  # parent ids that differ from a missing one only by zeros or '.0'
+        wanted = {normalise_id(str(v)) for v in values[bad]}
+        ids = parent.frame[column]
+        near = ids[ids.isin(wanted).to_numpy(dtype=bool) | odd_id_mask(ids)]
+        for key in near:  # the first spelling is named
+            forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
+        twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
             messages.append(f"{column} {value!r} was rejected ({parent.rejected_keys[value]})")
+        elif value in parent.credited:
+            messages.append(f"{column} {value!r} was credited in full by a credit note "
+                            f"({parent.credited[value]}): nothing was left to pay")  # fmt: skip
         else:
             messages.append(f"{column} {value!r} is not in {parent.table} "
-                            f"({parent.report.source})")  # fmt: skip
+                            f"({parent.report.source})"
+                            + (f"; {twin!r} is, which differs only by leading zeros or a "
+                               f"'.0': set normalise_ids: true in the mapping if they are "
+                               f"the same" if twin is not None else ""))  # fmt: skip
     child.reject(bad, column, messages)
+    return at[~bad]
 
 
 def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = None) -> pd.DataFrame:
@@ -753,6 +852,19 @@ def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = Non
     load = conform(RawTable("customers", raw, "customers (derived from invoices)", unit="row"),
                    derived)  # fmt: skip
     return load.frame
+
+
+def _currency_from_invoices(customers: TableLoad, invoices: TableLoad) -> None:
+    """Customers derived from a flat export without a currency: their invoices' usual one."""
+    frame = customers.frame
+    missing = frame["currency"].isna()
+    if not missing.any() or not len(invoices.frame):
+        return
+    top = (invoices.frame.groupby("customer_id")["currency"]
+           .agg(lambda s: s.value_counts().index[0]))  # fmt: skip
+    frame.loc[missing, "currency"] = frame.loc[missing, "customer_id"].map(top)
+    customers.report.notes.append(f"currency: {int(missing.sum())} customer(s) given their "
+                                  f"invoices' most frequent currency")  # fmt: skip
 
 
 def _source_column(raw: RawTable, table: str, target: str, mapping: ColumnMapping) -> str | None:
@@ -782,16 +894,36 @@ def derive_payments_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
             "has no payments: absent: [payments]. (A folder of table files is loaded by "
             "passing the folder; load one table file with load_table.)", "payments",
             invoices.unit)])  # fmt: skip
-    text = _as_text(invoices.frame[source], invoices.textual)
-    settled = ~_missing(text, "date").to_numpy()
+    text = cells_as_text(invoices.frame[source], invoices.textual)
+    dated = ~missing_cells(text, "date").to_numpy()
+    credit = _credit_rows(invoices, mapping)
+    settled = dated & ~credit
     frame = invoices.frame.loc[settled].reset_index(drop=True)
-    n_open = int((~settled).sum())
+    n_open = int((~dated & ~credit).sum())
     note = (f"derived from {invoices.file}: {int(settled.sum())} row(s) with a payment date "
             f"({source!r}) are payments; {n_open} without one are open invoices, not "
             f"payments")  # fmt: skip
+    if credit.any():
+        note += f"; {int(credit.sum())} credit-note row(s) are not payments"
     return RawTable("payments", frame, invoices.file, unit=invoices.unit,
                     rows=invoices.rows[settled], notes=[note], separator=invoices.separator,
                     textual=invoices.textual, derived=invoices.file)  # fmt: skip
+
+
+def _credit_rows(invoices: RawTable, mapping: ColumnMapping) -> np.ndarray:
+    """Rows of a flat export that are credit notes (a negative amount or the type column)."""
+    frame = invoices.frame
+    credit = np.zeros(len(frame), dtype=bool)
+    amount = _source_column(invoices, "invoices", "amount", mapping)
+    if amount is not None:
+        text = cells_as_text(frame[amount], invoices.textual).str.strip()
+        credit |= (text.str.startswith("-") | text.str.fullmatch(r"\(.*\)")).to_numpy()
+    spec = mapping.table("invoices").credit_notes
+    if spec.get("column") in frame and spec.get("values"):
+        words = {normalise_name(v) for v in spec["values"]}
+        kinds = cells_as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
+        credit |= kinds.isin(words).to_numpy()
+    return credit
 
 
 def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
@@ -805,7 +937,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     if source is None:  # conform will say the column is missing
         return RawTable("customers", frame.iloc[:0], invoices.file, unit=invoices.unit,
                         rows=invoices.rows[:0], derived=invoices.file)  # fmt: skip
-    ids = _as_text(frame[source], invoices.textual)
+    ids = cells_as_text(frame[source], invoices.textual)
     if mapping.normalise_ids:
         ids = ids.map(normalise_id)
     first = ~ids.duplicated().to_numpy() & (ids != "").to_numpy()
@@ -815,7 +947,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     for col in (c for c in frame.columns if c != source):
         dst = mapping.renames("customers", [str(col)]).get(col) or normalise_name(col)
         if dst in TABLES["customers"].column_names and dst != "customer_id":
-            values = _as_text(frame[col], invoices.textual)
+            values = cells_as_text(frame[col], invoices.textual)
             varied = values[values != ""].groupby(ids[values != ""]).nunique()
             n_varied = int((varied > 1).sum())
             if n_varied:
@@ -855,6 +987,9 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
     if file_issues:
         raise ValidationError(file_issues)
     mapping = mapping or ColumnMapping()
+    customers = loads.get("customers")
+    if customers is not None and customers.report.status == "derived":
+        _currency_from_invoices(customers, loads["invoices"])
     reject_future_dates(loads, mapping.export_date)
     apply_credit_notes(loads["invoices"])
     if raws.get("customers") is None:
@@ -993,6 +1128,8 @@ def apply_credit_notes(invoices: TableLoad) -> None:
     full = amounts <= 1e-9 * np.abs(frame["amount"].to_numpy())  # nothing left to collect
     frame["amount"] = amounts
     report.set_aside = len(credits) + int(full.sum())
+    for value, row in zip(frame.loc[full, "invoice_id"], invoices.rows[full], strict=True):
+        invoices.credited[str(value)] = invoices.where(int(row))
     invoices.frame = frame.loc[~full]
     invoices.rows = invoices.rows[~full]
     report.rows_used = len(invoices.frame) + report.set_aside
@@ -1026,4 +1163,5 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
         frame = portfolio.table(name)
         raws[name] = RawTable(name, frame.reset_index(drop=True), name, unit="row")
     frames, report = validate_tables(raws, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=portfolio.source), report
+    return Portfolio(**frames, source=portfolio.source,
+                     observed_until=getattr(portfolio, "observed_until", None)), report

@@ -80,7 +80,8 @@ def synthetic_payment_times(
     """A payment-times frame (with ``arm`` and ``segment``) for a simulated experiment.
 
     ``arm_hr`` maps arm name to its hazard ratio of payment (default an A/A-like
-    ``{"control": 1, "treatment": 1}``). Invoices are issued from ``start - pre_days``
+    ``{"control": 1, "treatment": 1}``); its first arm is the control
+    (``frame.attrs["control"]``). Invoices are issued from ``start - pre_days``
     (the pre-period, for covariate adjustment) to ``start + experiment_days``; the
     readout is at ``as_of = start + experiment_days + follow_days``. ``terms``: payment
     terms in days, or several (e.g. ``(15, 60)``), each customer's drawn with equal odds:
@@ -128,6 +129,7 @@ def synthetic_payment_times(
     })
     frame.attrs["as_of"] = pd.Timestamp(epoch + as_of_day)
     frame.attrs["start"] = pd.Timestamp(start)
+    frame.attrs["control"] = names[0]
     return frame
 
 

@@ -16,9 +16,12 @@
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio            # doctest: +SKIP
->>> design = design_experiment(load_portfolio("data/sample"))  # doctest: +SKIP
->>> design.summary("es")                                       # doctest: +SKIP
+``portfolio`` is a small simulated A/B test (see ``conftest.py``); the bundled sample is
+``load_portfolio("data/sample")``.
+
+>>> design = design_experiment(portfolio)
+>>> print(design.summary("es"))
+Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import restrict_currency
 from ..i18n import LABELS, format_number, format_pct, register, t
 from ..model.plans import Experiment, assign
-from ..model.strategies import Strategy, load_strategies
+from ..model.strategies import (
+    MIN_REMINDERS_BEFORE_ESCALATION,
+    Strategy,
+    load_strategies,
+    policy_problems,
+)
 from ..results import ResultMixin
 from .data import ExperimentData
 from .design import (
@@ -307,7 +315,9 @@ class AssignmentPlan(ResultMixin):
 def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | None = None,
                       strategies=None, location=None, stratify_by: str | None = "segment",
                       salt: str = "collections-lab", assigned_at=None, as_of=None,
-                      path=None) -> AssignmentPlan:
+                      path=None,
+                      min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
+                      ) -> AssignmentPlan:
     """Assign the portfolio's customers to the arms of a new experiment; write the table.
 
     Args:
@@ -324,15 +334,22 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         assigned_at: date the assignment takes effect (default: the day after ``as_of``,
             itself by default the last date in the data).
         path: CSV to write atomically (None = do not write).
+        min_reminders_before_escalation: collection policy: an arm that escalates to legal
+            collection after fewer reminders is refused (a :class:`StrategyError` naming
+            it), see :func:`~collections_lab.model.strategies.policy_problems`; lower it
+            (0 lifts the rule) to test such an arm on purpose.
 
     Returns:
         :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
 
     Example:
-        >>> from collections_lab.model.simulation import simulate            # doctest: +SKIP
-        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"],
-        ...                          path="assignments.csv")        # doctest: +SKIP
-        >>> plan.counts()                                           # doctest: +SKIP
+        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
+        >>> plan.counts()[["arm", "customers", "planned share"]]
+                              arm  customers  planned share
+        0  one_friendly_after_due        149            0.5
+        1         nudge_then_firm        151            0.5
+
+        With ``path="assignments.csv"`` the table is also written (atomically).
     """
     from ..data.files import write_csv
     from ..model.strategies import StrategyError
@@ -347,6 +364,16 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
     if unknown:
         raise StrategyError(f"arms {unknown} are not defined in the strategies "
                             f"({strategies or 'default set'}); available: {sorted(catalogue)}")
+    refused = {a: policy_problems(catalogue[a], min_reminders_before_escalation)
+               for a in arms}
+    refused = {a: why for a, why in refused.items() if why}
+    if refused:
+        fewest = min(catalogue[a].reminders_before_escalation for a in refused)
+        raise StrategyError(
+            "arm(s) break the collection policy: "
+            + "; ".join(f"{a!r} {'; '.join(why)}" for a, why in refused.items())
+            + f". Pass min_reminders_before_escalation={fewest} (or 0) to assign them "
+            "anyway")
     if weights is not None and not isinstance(weights, dict):
         weights = list(weights)
         if len(weights) != len(arms):

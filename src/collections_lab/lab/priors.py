@@ -57,6 +57,9 @@ register({
         "prior[personalisation_lift]": "lift of personalised reminders",
         "prior[later_reminder_decay]": "effect of second and later reminders",
         "prior[pulse_decay_days]": "how long a reminder's effect lasts",
+        "prior[deadline_effect]": "response to a payment deadline stated in a reminder",
+        "prior[deadline_rise_days]": "how early before a reminder's deadline payments pick up",
+        "prior[deadline_fade_days]": "how long a passed reminder deadline still acts",
         "prior[discount_boost_per_point]": "response to early-payment discounts",
         "prior[discount_taker_share]": "share of discount takers in segment {key}",
         "prior[fee_sensitivity]": "response to late fees",
@@ -75,6 +78,10 @@ register({
         "prior[personalisation_lift]": "efecto de personalizar los recordatorios",
         "prior[later_reminder_decay]": "efecto del segundo recordatorio y siguientes",
         "prior[pulse_decay_days]": "duración del efecto de un recordatorio",
+        "prior[deadline_effect]": "respuesta a un plazo de pago indicado en un recordatorio",
+        "prior[deadline_rise_days]": "con cuánta antelación al plazo de un recordatorio "
+                                     "aumentan los pagos",
+        "prior[deadline_fade_days]": "cuánto dura el efecto de un plazo ya vencido",
         "prior[discount_boost_per_point]": "respuesta a los descuentos por pronto pago",
         "prior[discount_taker_share]": "proporción de clientes que aprovechan descuentos en "
                                        "el segmento {key}",
@@ -98,7 +105,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     twin's value of ``strategy`` in ``segment`` depends on, in a stable order.
 
     A reminder uses its tone, channel, the segment's response, the pulse's duration,
-    personalisation (if named) and the decay of later reminders (from the second); any
+    personalisation (if named), the decay of later reminders (from the second) and, if it
+    states a payment deadline, the deadline's effect and shape; any
     reminder can annoy a customer about to pay, a firm one more; a discount uses the
     discount response and the segment's share of takers; an installment offer its uptake
     and timing; escalation its churn; every strategy the segment's base churn.
@@ -110,6 +118,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
             names.append("personalisation_lift")
         if k > 1:
             names.append("later_reminder_decay")
+        if r.deadline_days is not None:
+            names += ["deadline_effect", "deadline_rise_days", "deadline_fade_days"]
     if strategy.reminders:
         names += [f"segment_response[{segment}]", "pulse_decay_days", "churn_unneeded_reminder"]
         if any(r.tone in FIRM_TONES for r in strategy.reminders):

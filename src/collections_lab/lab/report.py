@@ -3,10 +3,22 @@ recommend, and design the experiment — one call, one result.
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio
->>> p = load_portfolio("data/sample")                                # doctest: +SKIP
->>> lab = strategy_lab(p, "data/sample", fx=FX_PER_USD)              # doctest: +SKIP
->>> lab.summary_items("es")                                          # doctest: +SKIP
+On the bundled sample (``strategy_lab(load_portfolio("data/sample"), "data/sample",
+fx=FX_PER_USD)``) this takes about half a minute; on a small simulated history, with a
+small search space and few replicates, about ten seconds (a ``slow`` example: run with
+``--runslow``):
+
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
+>>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
+...                start="2025-01-01", end="2025-08-31", progress=False)
+>>> space = StrategySpace(schedules=((3,), (-3, 7)), tones=("friendly", "firm"),
+...                       channels=("email",), personalised=(False,), discounts=(None,),
+...                       installments=(None,))
+>>> lab = strategy_lab(sim.portfolio, fx=FX_PER_USD, space=space, replicates=2,
+...                    parameter_uncertainty=False)
+>>> [type(item).__name__ for item in lab.summary_items("es")]
+['Recommendation', 'StrategyComparison', 'TwinCheck', 'Calibration', 'ExperimentProposal']
 """
 
 from __future__ import annotations
@@ -20,10 +32,10 @@ from ..model.economics import Economics
 from ..model.simulation import FX_PER_USD
 from ..model.strategies import Strategy, load_strategies
 from .calibrate import Calibration
-from .compare import StrategyComparison, compare_strategies
+from .compare import StrategyComparison, compare_strategies, default_economics
 from .recommend import Constraints, Recommendation, StrategySpace, recommend
 from .to_experiment import ExperimentProposal, experiment_from_recommendation
-from .twin import Twin, TwinCheck, TwinError, check_twin
+from .twin import Twin, TwinCheck, check_twin
 
 #: The sample data were simulated with the simulator's exchange rates.
 SAMPLE_FX = FX_PER_USD
@@ -107,10 +119,8 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
     econ = economics
     if econ is None:
         units = 1.0 if twin.currency == "USD" else (fx or {}).get(twin.currency)
-        if units is None:
-            raise TwinError(f"the lab's default costs are in USD: pass fx with "
-                            f"{twin.currency!r} (units per USD) or economics in that currency")
-        econ = Economics().in_currency(twin.currency, units)
+        econ = (Economics().in_currency(twin.currency, units) if units is not None
+                else default_economics(twin))
         if cost_of_capital is not None:
             econ = replace(econ, cost_of_capital=cost_of_capital)
     check = check_twin(cal, replicates=3, seed=seed)

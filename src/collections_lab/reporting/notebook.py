@@ -54,6 +54,9 @@ i18n.register(
             "report.pseudonymised": "customer ids pseudonymised",
             "report.rejected": "rows rejected on loading",
             "report.download": "Download",
+            "report.load_notes": "How the data was loaded",
+            "report.absent_tables": "tables not in the data (analyses see none)",
+            "report.derived_tables": "tables derived from other tables",
         },
         "es": {
             "report.summary_title": "Resumen ejecutivo",
@@ -63,6 +66,9 @@ i18n.register(
             "report.pseudonymised": "identificadores de cliente seudonimizados",
             "report.rejected": "filas rechazadas al cargar",
             "report.download": "Descargar",
+            "report.load_notes": "Cómo se cargaron los datos",
+            "report.absent_tables": "tablas ausentes de los datos (los análisis no ven ninguna fila)",
+            "report.derived_tables": "tablas derivadas de otras tablas",
         },
     }
 )
@@ -129,7 +135,10 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
             ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
 
     Example:
-        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
+        Outside a notebook the display bundle is printed; the HTML is escaped:
+
+        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
+        {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
     page = summary_html(lines_or_markdown, lang=lang, title=title)
     if isinstance(lines_or_markdown, str):
@@ -265,6 +274,7 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         if pseudonymise:
             parts.append(i18n.t("report.pseudonymised", lang))
         plain = " · ".join(parts)
+        provenance = load_report.provenance() if hasattr(load_report, "provenance") else {}
         record = {
             "as_of": resolved.date().isoformat(),
             "data": "sample" if data in (None, "") else str(data),
@@ -272,10 +282,42 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             "n_customers": int(len(portfolio.customers)),
             "pseudonymised": bool(pseudonymise),
             "rows_rejected": rejected,
+            "absent_tables": provenance.get("absent", []),
+            "derived_tables": provenance.get("derived", []),
+            "load_notes": provenance.get("notes", []),
         }
-        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
-                 {METADATA_KEY: record})
+        notes_html, notes_plain = load_notes_block(provenance, lang)
+        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
+                 plain + notes_plain, {METADATA_KEY: record})
     return portfolio
+
+
+def load_notes_block(provenance: dict, lang: str = "en") -> tuple[str, str]:
+    """The provenance block's loading details: absent and derived tables, every note.
+
+    ``provenance`` is :meth:`LoadReport.provenance()
+    <collections_lab.data.validation.LoadReport.provenance>`; returns ``(html, plain)``,
+    all text escaped, folded in a ``<details>`` element.
+
+    >>> html_text, plain = load_notes_block({"absent": ["reminders"], "derived": [],
+    ...                                      "notes": ["payments: 3 <b>open</b>"]})
+    >>> "&lt;b&gt;" in html_text, plain.splitlines()[1]
+    (True, 'reminders: tables not in the data (analyses see none)')
+    """
+    lines = []
+    if provenance.get("absent"):
+        lines.append(f"{', '.join(provenance['absent'])}: {i18n.t('report.absent_tables', lang)}")
+    if provenance.get("derived"):
+        lines.append(f"{', '.join(provenance['derived'])}: "
+                     f"{i18n.t('report.derived_tables', lang)}")  # fmt: skip
+    lines += list(provenance.get("notes", []))
+    if not lines:
+        return "", ""
+    title = i18n.t("report.load_notes", lang)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    block = (f'<details class="cl-load-notes"><summary>{html.escape(title)} ({len(lines)})'
+             f"</summary><ul>{items}</ul></details>")
+    return block, "\n" + "\n".join(lines)
 
 
 #: Environment variable the runner sets in the report kernel: the directory whose files

@@ -7,10 +7,23 @@ counts table from :func:`count_table` / :func:`count_table_duckdb` with ``weight
 
 Example
 -------
->>> from collections_lab.survival import kaplan_meier, rmst, logrank   # doctest: +SKIP
->>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")  # doctest: +SKIP
->>> km.prob_paid_by([0, 15, 30])                                       # doctest: +SKIP
->>> rmst(pt, tau=90, by="arm").difference(reference="control")          # doctest: +SKIP
+``pt`` is the payment-times frame of a small simulated A/B test (arms ``control`` and
+``treatment``; see ``conftest.py``):
+
+>>> from collections_lab.survival import kaplan_meier, rmst
+>>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")
+>>> km.prob_paid_by([0, 15, 30])[["group", "day", "prob_paid"]].round(2)
+       group  day  prob_paid
+0    control    0       0.58
+1    control   15       0.89
+2    control   30       0.91
+3  treatment    0       0.85
+4  treatment   15       0.96
+5  treatment   30       0.97
+>>> diff = rmst(pt, tau=90, by="arm").difference(reference="control")
+>>> diff[["group", "reference", "difference"]].round(1)   # days to payment saved
+       group reference  difference
+0  treatment   control        -5.0
 """
 
 from ._common import Note, SurvivalInputError, SurvivalWarning
@@ -45,11 +58,12 @@ from .regression import (
     fit_time_varying_cox,
     reminder_intervals,
 )
-from .rmst import RMSTResult, rmst, rmst_difference
+from .rmst import RMSTDifference, RMSTResult, rmst, rmst_difference
 
 __all__ = [
     "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult", "GrayTestResult",
-    "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTResult",
+    "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTDifference",
+    "RMSTResult",
     "Note", "SurvivalCurves", "SurvivalInputError", "SurvivalWarning", "calibrate_predictions", "censor_at",
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",

@@ -46,6 +46,7 @@ from ._common import (
     note_unused_levels,
     prepare_groups,
     require_columns,
+    resolve_cluster,
     value_at,
     weights_of,
 )
@@ -182,7 +183,7 @@ def kaplan_meier(
     duration_col: str = "duration",
     event_col: str = "event",
     weight_col: str | None = None,
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     alpha: float = 0.05,
     groups=None,
 ) -> SurvivalCurves:
@@ -193,8 +194,10 @@ def kaplan_meier(
         by: grouping column(s), e.g. ``"arm"`` or ``["segment", "disputed"]``.
         axis: ``"issue"`` (days since issue) or ``"due"`` (days relative to the due date;
             needs ``terms_days``; invoices enter the risk set on day -terms).
-        cluster_col: e.g. ``"customer_id"`` for cluster-robust pointwise bands, median
-            CIs and P(paid by d) intervals.
+        cluster_col: the customer column for cluster-robust pointwise bands, median
+            CIs and P(paid by d) intervals; default ``"auto"``: ``customer_id`` when the
+            frame is row-level and has it (as in :func:`rmst` and :func:`fit_cox`);
+            ``None`` for Greenwood's (independent invoices) variance.
         alpha: 1 - confidence level of the (pointwise) bands.
         groups: optional explicit list of groups (raises if one has no invoices).
 
@@ -203,10 +206,16 @@ def kaplan_meier(
     :class:`~collections_lab.survival.SurvivalWarning` and a note in ``summary()``.
 
     Example:
-        >>> km = kaplan_meier(pt, by="arm")                     # doctest: +SKIP
-        >>> km.median(); km.prob_paid_by([30, 60])              # doctest: +SKIP
+        >>> km = kaplan_meier(pt, by="arm")
+        >>> km.median()[["group", "median_days"]]
+               group  median_days
+        0    control         29.0
+        1  treatment         27.0
+        >>> km.prob_paid_by([30, 60])["prob_paid"].round(2).tolist()
+        [0.56, 0.91, 0.82, 0.97]
     """
     notes: list = []
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
     data, names = prepare_groups(
         frame, by, "kaplan_meier", duration_col, event_col, None, weight_col, axis,
         cluster_col=cluster_col, groups=groups, notes=notes,
@@ -279,7 +288,7 @@ class LogRankResult(NotedResult):
 
 def logrank(
     frame: pd.DataFrame,
-    group,
+    by=None,
     strata=None,
     axis: str = "issue",
     duration_col: str = "duration",
@@ -287,7 +296,8 @@ def logrank(
     weight_col: str | None = None,
     groups=None,
 ) -> LogRankResult:
-    """Log-rank test between groups, optionally stratified (e.g. arms within segments).
+    """Log-rank test between groups (``by``, the column(s) as in every survival function),
+    optionally stratified (e.g. arms within segments).
 
     Works on row-level frames and on counts tables (``weight_col="n"``); exact on counts.
     Written here (lifelines has no stratified log-rank and no counts input); checked against
@@ -297,12 +307,13 @@ def logrank(
     A group with no payments or a level with no invoices gives a warning and a note.
 
     Example:
-        >>> logrank(pt, "arm", strata="segment").p_value          # doctest: +SKIP
+        >>> logrank(pt, "arm", strata="segment").p_value < 0.001
+        True
     """
-    group = as_list(group)
+    group = as_list(by)
     strata = as_list(strata)
     if not group:
-        raise SurvivalInputError("logrank: give the group column(s) to compare")
+        raise SurvivalInputError("logrank: give the group column(s) to compare, e.g. by='arm'")
     notes: list = []
     if groups is not None:  # keep only the requested groups' rows
         require_columns(frame, group, "logrank")
@@ -414,7 +425,7 @@ def standardized_prob_paid(
     by,
     strata,
     axis: str = "issue",
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     weight_col: str | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
@@ -427,12 +438,17 @@ def standardized_prob_paid(
     strata's (cluster-robust if ``cluster_col``) variances; Wald interval.
 
     Example:
-        >>> standardized_prob_paid(pt, [15], "arm", "segment", axis="due",
-        ...                        cluster_col="customer_id")           # doctest: +SKIP
+        >>> std = standardized_prob_paid(pt, [15], "arm", "segment", axis="due",
+        ...                              cluster_col="customer_id")
+        >>> std[["group", "day", "prob_paid"]].round(2)
+               group  day  prob_paid
+        0    control   15       0.89
+        1  treatment   15       0.96
     """
     strata = as_list(strata)
     if not strata:
         raise SurvivalInputError("standardized_prob_paid: give the strata column(s)")
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
     labels = group_labels(frame, strata, "standardized_prob_paid")
     w = frame[weight_col] if weight_col else pd.Series(1.0, index=frame.index)
     shares = w.groupby(labels).sum()

@@ -25,8 +25,14 @@
 
 Example
 -------
->>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")  # doctest: +SKIP
->>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]]           # doctest: +SKIP
+>>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")
+>>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]].round(2)
+        covariate  hazard_ratio  ci_low  ci_high
+0   arm=treatment          1.59    1.35     1.87
+1  segment=medium          1.09    0.85     1.41
+2  segment=public          0.94    0.70     1.28
+3   segment=small          1.25    0.98     1.59
+4          amount          1.00    1.00     1.00
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from ._common import (
     events_of,
     note_unused_levels,
     require_columns,
+    resolve_cluster,
     weights_of,
     whole_days,
 )
@@ -109,6 +116,11 @@ def build_design(
     if not covariates:
         raise SurvivalInputError(f"{where}: give at least one covariate")
     reference = dict(reference or {})
+    unknown = [c for c in reference if c not in covariates]
+    if unknown:
+        raise SurvivalInputError(
+            f"{where}: reference names {unknown}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"not among the covariates {covariates}")
     require_columns(frame, covariates, where)
     parts, refs, cats, notes = [], {}, [], []
     for col in covariates:
@@ -489,8 +501,12 @@ def fit_cox_counts(
         reference: reference level per covariate, e.g. ``{"arm": "control"}``.
 
     Example:
-        >>> c = count_table_duckdb("pt.parquet", ["arm", "segment", "duration", "event"])  # doctest: +SKIP
-        >>> fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})        # doctest: +SKIP
+        >>> from collections_lab.survival.aggregated import count_table
+        >>> c = count_table(pt, ["arm", "segment", "duration", "event"])
+        >>> res = fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2).iloc[:1]
+               covariate  hazard_ratio
+        0  arm=treatment          1.59
     """
     dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
                                      reference, "fit_cox_counts")
@@ -616,7 +632,7 @@ def fit_cox(
     covariates,
     duration_col: str = "duration",
     event_col: str = "event",
-    cluster_col: str | None = "customer_id",
+    cluster_col: str | None = "auto",
     strata=None,
     reference: dict | None = None,
     alpha: float = 0.05,
@@ -630,7 +646,9 @@ def fit_cox(
         covariates: invoice/customer columns; categoricals (str, bool, category) are
             dummy-coded against ``reference`` (default: first level in sorted order);
             numeric ones enter as numbers (consider ``log(amount)``).
-        cluster_col: customer column for cluster-robust (sandwich) SEs; None = model-based.
+        cluster_col: customer column for cluster-robust (sandwich) SEs; default ``"auto"``:
+            ``customer_id`` when the frame has it (as in :func:`kaplan_meier` and
+            :func:`rmst`); None = model-based.
             Works with ``strata`` too (per-stratum risk sets, customers summed across strata).
         strata: column(s) whose baseline hazard may differ (e.g. ``"segment"``).
         penalizer: a ridge penalty; > 0 fits with lifelines' ``CoxPHFitter`` (Efron only),
@@ -641,7 +659,11 @@ def fit_cox(
             residuals of the same tie rule (:func:`cox_score_residuals`).
 
     Example:
-        >>> fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"}).to_frame()  # doctest: +SKIP
+        >>> res = fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2)
+               covariate  hazard_ratio
+        0  arm=treatment          1.58
+        1  disputed=True          0.40
     """
     _check_ties(ties, "fit_cox")
     if ties == "breslow" and penalizer:
@@ -656,6 +678,7 @@ def fit_cox(
         if s not in frame.columns:
             raise SurvivalInputError(f"fit_cox: strata column {s!r} not in the frame")
         df[f"_strata_{s}"] = frame[s].astype(str).to_numpy()
+    cluster_col = resolve_cluster(frame, cluster_col)
     if cluster_col is not None and cluster_col not in frame.columns:
         raise SurvivalInputError(f"fit_cox: cluster column {cluster_col!r} not in the frame")
     names = list(design.X.columns)
@@ -763,7 +786,7 @@ def fit_time_varying_cox(
     intervals: pd.DataFrame,
     covariates=("reminded",),
     id_col: str = "invoice_id",
-    cluster_col: str | None = "customer_id",
+    cluster_col: str | None = "auto",
     reference: dict | None = None,
     alpha: float = 0.05,
     ties: str = "efron",
@@ -791,6 +814,7 @@ def fit_time_varying_cox(
         raise SurvivalInputError("fit_time_varying_cox: every invoice is censored (none paid)")
     design = build_design(intervals, covariates, ev, np.ones(len(intervals)), reference,
                           "fit_time_varying_cox")
+    cluster_col = "customer_id" if cluster_col == "auto" else cluster_col
     cluster_col = cluster_col if cluster_col in intervals.columns else id_col
     df = design.X.copy()
     df["_cluster"] = intervals[cluster_col].to_numpy()

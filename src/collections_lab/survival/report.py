@@ -10,8 +10,9 @@ the report's summary box, in English or Spanish.
 
 Example
 -------
->>> rep = time_to_payment_report(portfolio, as_of="2026-05-31")   # doctest: +SKIP
->>> rep.executive_summary("es")                                    # doctest: +SKIP
+>>> rep = time_to_payment_report(portfolio, as_of="2025-09-30")
+>>> len(rep.executive_summary("es")) > 0
+True
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class TimeToPaymentReport(ResultMixin):
     def executive_summary(self, lang: str = "en") -> list:
         """Sentences (and result objects) for the report's summary box."""
         es = lang == "es"
-        overall = kaplan_meier(self.frame, axis="due")
+        overall = kaplan_meier(self.frame, axis="due", cluster_col=None)  # point estimates only
         p15 = overall.prob_paid_by([0, 15]).set_index("day")
         items = [
             (f"Al {self.as_of.date()}: {format_pct(p15.loc[0, 'prob_paid'], 0, lang)} de las facturas se paga "

@@ -45,7 +45,21 @@ class SimulationResult(ResultMixin):
     def portfolio(self) -> Portfolio:
         return Portfolio(self.customers, self.invoices, self.reminders, self.payments,
                          self.assignments, source="simulation",
-                         observed_until=pd.Timestamp.max)  # holds every outcome
+                         observed_until=pd.Timestamp.max,  # holds every outcome
+                         **self._carried())
+
+    def _carried(self) -> dict:
+        """The experiment's design and arms, which the portfolio carries along."""
+        exp = self.experiment
+        if exp is None or not len(self.assignments):
+            return {}
+        design = {"experiment_id": exp.experiment_id, "arms": exp.arm_names,
+                  "control": exp.control_arm, "factors": exp.factors,
+                  "weights": exp.weights, "stratify_by": exp.stratify_by,
+                  "source": "simulation"}
+        design["assigned_at"] = pd.Timestamp(
+            self.assignments["assigned_at"].min()).date().isoformat()
+        return {"experiment": design, "strategies": dict(exp.arms)}
 
     def to_frame(self) -> pd.DataFrame:
         return self.portfolio.summary()
@@ -70,7 +84,8 @@ class SimulationResult(ResultMixin):
             asg = asg.loc[asg["assigned_at"] <= as_of]
         return Portfolio(self.customers, inv.reset_index(drop=True), rem.reset_index(drop=True),
                          pay.reset_index(drop=True), asg.reset_index(drop=True),
-                         source=f"simulation, exported {as_of.date()}", observed_until=as_of)
+                         source=f"simulation, exported {as_of.date()}", observed_until=as_of,
+                         **self._carried())
 
 
 def simulate(
@@ -142,6 +157,9 @@ def simulate(
 
     churned_at, truth_inputs = setup.run(chunk_size, progress, keep)
     tables = {k: concat_columns(v) for k, v in parts.items()}
+    if "deadline_days" in tables["reminders"]:
+        tables["reminders"]["deadline_days"] = tables["reminders"]["deadline_days"].astype(
+            "Int64")
     truth = setup.truth(churned_at, tables.pop("truth"), truth_inputs, truth_replicates,
                         experiment)
     return SimulationResult(customers=customers, invoices=tables["invoices"],
