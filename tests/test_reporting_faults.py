@@ -67,6 +67,19 @@ def test_a_yaml_file_that_is_not_a_mapping_is_described_not_copied(tmp_path):
     assert "not valid YAML at line" in str(caught.value) and "unclosed" not in str(caught.value)
 
 
+def test_a_data_file_that_is_not_data_is_refused_before_it_is_read(tmp_path, capsys):
+    fake = tmp_path / "shadow"
+    fake.write_text(SHADOW)
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("absent: [payments]\n")  # would read it as a flat export
+    code = main(["report", "01_portfolio_health", "-p", "data", str(fake), "-p", "mapping",
+                 str(mapping), "--notebooks", str(NOTEBOOKS), "--reports-dir",
+                 str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"parameter 'data': {fake} is not a data file" in err
+    assert "secretHASH" not in _published(tmp_path / "reports") and "root:" not in err
+
+
 def _secret_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "etc"
     folder.mkdir()

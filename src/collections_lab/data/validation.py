@@ -47,6 +47,7 @@ from .parsing import (
     is_arrow_text,
     missing_cells,
     normalise_id,
+    odd_id_mask,
     per_row,
     sniff_decimal,
     to_object,
@@ -806,8 +807,12 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     bad = at < 0
     messages = []
     forms: dict[str, str] = {}
-    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
-        forms.setdefault(normalise_id(str(key)), key)
+    if bad.any():  # parent ids that differ from a missing one only by zeros or '.0'
+        wanted = {normalise_id(str(v)) for v in values[bad]}
+        ids = parent.frame[column]
+        near = ids[ids.isin(wanted).to_numpy(dtype=bool) | odd_id_mask(ids)]
+        for key in near:  # the first spelling is named
+            forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:

@@ -137,6 +137,12 @@ def _looks_like_path(name: str, value) -> bool:
     return True
 
 
+def _data_file_kind(path: Path):
+    from ..data.loading import data_file_kind  # lazy: the loader pulls in pyarrow
+
+    return data_file_kind(path)
+
+
 def check_parameters(parameters: dict, declared: dict, notebook: str,
                      base_dir: str | Path | None = None) -> dict:
     """Validate ``parameters`` for ``notebook``; returns them normalised.
@@ -176,6 +182,11 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
                 path = base / path
             if not path.exists():
                 raise ParameterError(f"{notebook}: parameter {name!r}: file not found: {path}")
+            if name == "data" and path.is_file() and _data_file_kind(path) is None:
+                raise ParameterError(
+                    f"{notebook}: parameter 'data': {path} is not a data file; give a folder "
+                    "of table files or a .csv, .txt, .tsv, .parquet, .xlsx, .duckdb or SQLite "
+                    "file")
             value = str(path.resolve())
         out[name] = value
     return out
