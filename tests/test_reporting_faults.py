@@ -148,16 +148,18 @@ def test_full_disk_stops_a_batch_before_it_runs_with_one_line(tmp_path, monkeypa
                    "No space left on device\n")
 
 
-def test_full_disk_fails_a_single_report_without_raising(tmp_path, monkeypatch):
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_full_or_read_only_disk_fails_a_single_report_without_raising(tmp_path, monkeypatch,
+                                                                     code):
     from collections_lab.data import files
 
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", full)
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     result = run_report("minimal_report", {}, notebooks_dir=FIXTURES, reports_dir=tmp_path)
     assert result.status == "failed" and result.error_kind == "unwritable"
-    assert result.error.startswith(f"cannot write reports to {tmp_path}: No space left")
+    assert result.error.startswith(f"cannot write reports to {tmp_path}: {os.strerror(code)}")
     assert "the run could not be recorded" in result.error
     assert not list(tmp_path.rglob("*.html"))
 
