@@ -11,6 +11,7 @@ from collections_lab.experiments.metrics import (
     arm_variance,
     compare_arms,
     estimate_arm,
+    hazard_ratio_effect,
     naive_drop_open,
     naive_invoice_level_se,
 )
@@ -404,3 +405,34 @@ def test_paid_by_due_d_recovers_the_behaviour_simulators_truth_with_term_depende
         pooled = AalenJohansen().fit(-data.terms[m], data.days_late[m], data.cause[m]).cif_at(15)
         assert pooled - truth.iloc[arm] > 4 * se  # what the pooled due axis reported
     assert abs(eff.difference - (truth.iloc[1] - truth.iloc[0])) < 4 * eff.se
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_readout_hazard_ratio_is_fit_cox_on_the_same_data_and_tie_rule(ties):
+    """One Cox engine: the experiment's hazard ratio is survival.fit_cox's (coefficient and
+    model-based SE); the clustered SEs differ only by the per-arm G/(G - 1) factor."""
+    from collections_lab.survival import fit_cox
+
+    frame = synthetic_payment_times(1500, seed=8, arm_hr={"control": 1.0, "treatment": 1.25})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    rows = pd.DataFrame({"duration": data.duration, "event": data.cause == 1,
+                         "arm": np.asarray(data.arm_names)[data.invoice_arm],
+                         "customer_id": data.customer})
+    robust = fit_cox(rows, ["arm"], reference={"arm": "control"}, ties=ties).table.iloc[0]
+    model = fit_cox(rows, ["arm"], reference={"arm": "control"}, ties=ties, cluster_col=None).table.iloc[0]
+    log_hr, _, se, _ = hazard_ratio_effect(data, 1, 0, ties=ties)
+    _, _, se_model, _ = hazard_ratio_effect(data, 1, 0, clustered=False, ties=ties)
+    assert log_hr == pytest.approx(robust["coef"], abs=1e-10)
+    assert se_model == pytest.approx(model["se"], rel=1e-8)
+    assert se == pytest.approx(robust["se"], rel=3e-3)
+    if ties == "efron":  # the readout's default is fit_cox's default
+        eff = compare_arms(data, metrics=["hazard_ratio"])[0]
+        assert eff.estimate == pytest.approx(robust["hazard_ratio"], rel=1e-10)
+
+
+def test_hazard_ratio_with_no_events_in_one_arm_is_not_estimable():
+    frame = synthetic_payment_times(300, seed=4)
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    data.cause = np.where(data.invoice_arm == 1, 0, data.cause)
+    with pytest.raises(ValueError, match="no events in one group"):
+        hazard_ratio_effect(data, 1, 0)

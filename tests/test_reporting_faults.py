@@ -67,6 +67,19 @@ def test_a_yaml_file_that_is_not_a_mapping_is_described_not_copied(tmp_path):
     assert "not valid YAML at line" in str(caught.value) and "unclosed" not in str(caught.value)
 
 
+def test_a_data_file_that_is_not_data_is_refused_before_it_is_read(tmp_path, capsys):
+    fake = tmp_path / "shadow"
+    fake.write_text(SHADOW)
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("absent: [payments]\n")  # would read it as a flat export
+    code = main(["report", "01_portfolio_health", "-p", "data", str(fake), "-p", "mapping",
+                 str(mapping), "--notebooks", str(NOTEBOOKS), "--reports-dir",
+                 str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"parameter 'data': {fake} is not a data file" in err
+    assert "secretHASH" not in _published(tmp_path / "reports") and "root:" not in err
+
+
 def _secret_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "etc"
     folder.mkdir()
@@ -119,9 +132,8 @@ def test_reports_dir_that_is_a_file_fails_in_one_line(tmp_path, capsys):
     assert "the run could not be recorded" in err
 
 
-def test_full_disk_fails_every_report_of_a_batch_clearly(tmp_path, monkeypatch):
+def test_full_disk_stops_a_batch_before_it_runs_with_one_line(tmp_path, monkeypatch, capsys):
     from collections_lab.data import files
-    from collections_lab.reporting.batch import run_batch
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -130,11 +142,26 @@ def test_full_disk_fails_every_report_of_a_batch_clearly(tmp_path, monkeypatch):
     path = tmp_path / "batch.yml"
     path.write_text(f"notebooks_dir: {FIXTURES}\nreports_dir: out\n"
                     "reports: [minimal_report, {notebook: minimal_report, report: b}]\n")
-    result = run_batch(path)  # no exception: each report is a failed run
-    assert [r.status for r in result.runs] == ["failed", "failed"]
-    assert all(r.error_kind == "unwritable" for r in result.runs)
-    assert "No space left on device" in result.runs[0].error
-    assert not list((tmp_path / "out").rglob("*.html"))
+    assert main(["run-batch", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"collections-lab: cannot write reports to {tmp_path / 'out'}: "
+                   "No space left on device\n")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_full_or_read_only_disk_fails_a_single_report_without_raising(tmp_path, monkeypatch,
+                                                                     code):
+    from collections_lab.data import files
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    result = run_report("minimal_report", {}, notebooks_dir=FIXTURES, reports_dir=tmp_path)
+    assert result.status == "failed" and result.error_kind == "unwritable"
+    assert result.error.startswith(f"cannot write reports to {tmp_path}: {os.strerror(code)}")
+    assert "the run could not be recorded" in result.error
+    assert not list(tmp_path.rglob("*.html"))
 
 
 def test_unwritable_report_folder_is_recorded_and_index_not_ok(tmp_path):
@@ -167,7 +194,7 @@ def test_stale_files_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     out = tmp_path / "r1"
     out.mkdir()
     stale = [out / f".r1.running-{dead}.ipynb", tmp_path / f".index.html.pid{dead}-ab12.tmp",
-             out / f".r1.html.previous-{dead}.tmp"]
+             out / f".r1.html.previous-{dead}.tmp", tmp_path / f".write-check-{dead}"]
     for path in stale:
         path.write_text("x")
     (out / f".r1.staging-{dead}.tmp").mkdir()
@@ -177,7 +204,7 @@ def test_stale_files_of_dead_processes_are_removed_live_ones_kept(tmp_path):
     for path in kept:
         path.write_text("x")
     removed = clean_stale_files(tmp_path)
-    assert len(removed) == 4
+    assert len(removed) == 5
     assert all(p.exists() for p in kept)
     assert not any(p.exists() for p in stale) and not (out / f".r1.staging-{dead}.tmp").exists()
 

@@ -16,9 +16,12 @@
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio            # doctest: +SKIP
->>> design = design_experiment(load_portfolio("data/sample"))  # doctest: +SKIP
->>> design.summary("es")                                       # doctest: +SKIP
+``portfolio`` is a small simulated A/B test (see ``conftest.py``); the bundled sample is
+``load_portfolio("data/sample")``.
+
+>>> design = design_experiment(portfolio)
+>>> print(design.summary("es"))
+Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 """
 
 from __future__ import annotations
@@ -340,10 +343,13 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
 
     Example:
-        >>> from collections_lab.model.simulation import simulate            # doctest: +SKIP
-        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"],
-        ...                          path="assignments.csv")        # doctest: +SKIP
-        >>> plan.counts()                                           # doctest: +SKIP
+        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
+        >>> plan.counts()[["arm", "customers", "planned share"]]
+                              arm  customers  planned share
+        0  one_friendly_after_due        149            0.5
+        1         nudge_then_firm        151            0.5
+
+        With ``path="assignments.csv"`` the table is also written (atomically).
     """
     from ..data.files import write_csv
     from ..model.strategies import StrategyError

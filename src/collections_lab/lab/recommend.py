@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_pct
+from ..i18n import format_money, format_pct, register, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -74,6 +74,14 @@ from .twin import Twin
 
 NV = METRICS.index("net_value")
 CHURN = METRICS.index("churn")
+
+
+register({
+    "en": {"constraint_per_week": "{n} reminders within 7 days (max {max})",
+           "constraint_discount": "discount {rate} above {max}"},
+    "es": {"constraint_per_week": "{n} recordatorios en 7 días (máximo {max})",
+           "constraint_discount": "descuento de {rate}, por encima de {max}"},
+})
 
 
 class ConstraintError(ValueError):
@@ -166,17 +174,19 @@ class Constraints:
     max_discount_rate: float = 0.02
     min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
 
-    def problems(self, strategy: Strategy) -> list[str]:
-        """The static constraints ``strategy`` breaks (empty if none)."""
+    def problems(self, strategy: Strategy, lang: str = "en") -> list[str]:
+        """The static constraints ``strategy`` breaks (empty if none), in ``lang``."""
         out = []
         days = sorted(strategy.reminder_days)
         worst = max((sum(1 for e in days if d <= e < d + 7) for d in days), default=0)
         if worst > self.max_reminders_per_week:
-            out.append(f"{worst} reminders within 7 days (max {self.max_reminders_per_week})")
+            out.append(t("constraint_per_week", lang).format(
+                n=worst, max=self.max_reminders_per_week))
         if strategy.discount is not None and strategy.discount.rate > self.max_discount_rate:
-            out.append(f"discount {strategy.discount.rate:.1%} above "
-                       f"{self.max_discount_rate:.1%}")
-        out += policy_problems(strategy, self.min_reminders_before_escalation)
+            out.append(t("constraint_discount", lang).format(
+                rate=format_pct(strategy.discount.rate, 1, lang),
+                max=format_pct(self.max_discount_rate, 1, lang)))
+        out += policy_problems(strategy, self.min_reminders_before_escalation, lang)
         return out
 
 
@@ -236,7 +246,7 @@ class Recommendation(ResultMixin):
                          else f"{seg}: '{row['recommended']}'")
         baseline_only = ""
         if self.current_problems:
-            why = "; ".join(self.current_problems)
+            why = "; ".join(self.constraints.problems(self.current, lang))
             baseline_only = (f" La estrategia actual incumple las restricciones ({why}): solo "
                              "sirve de referencia, no se recomienda." if lang == "es" else
                              f" The current strategy breaks the constraints ({why}): it is "

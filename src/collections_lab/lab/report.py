@@ -3,10 +3,22 @@ recommend, and design the experiment — one call, one result.
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio
->>> p = load_portfolio("data/sample")                                # doctest: +SKIP
->>> lab = strategy_lab(p, "data/sample", fx=FX_PER_USD)              # doctest: +SKIP
->>> lab.summary_items("es")                                          # doctest: +SKIP
+On the bundled sample (``strategy_lab(load_portfolio("data/sample"), "data/sample",
+fx=FX_PER_USD)``) this takes about half a minute; on a small simulated history, with a
+small search space and few replicates, about ten seconds (a ``slow`` example: run with
+``--runslow``):
+
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
+>>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
+...                start="2025-01-01", end="2025-08-31", progress=False)
+>>> space = StrategySpace(schedules=((3,), (-3, 7)), tones=("friendly", "firm"),
+...                       channels=("email",), personalised=(False,), discounts=(None,),
+...                       installments=(None,))
+>>> lab = strategy_lab(sim.portfolio, fx=FX_PER_USD, space=space, replicates=2,
+...                    parameter_uncertainty=False)
+>>> [type(item).__name__ for item in lab.summary_items("es")]
+['Recommendation', 'StrategyComparison', 'TwinCheck', 'Calibration', 'ExperimentProposal']
 """
 
 from __future__ import annotations

@@ -135,7 +135,10 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
             ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
 
     Example:
-        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
+        Outside a notebook the display bundle is printed; the HTML is escaped:
+
+        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
+        {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
     page = summary_html(lines_or_markdown, lang=lang, title=title)
     if isinstance(lines_or_markdown, str):

@@ -8,7 +8,10 @@ plot themselves with ``.plot(ax=None)`` (returns the Axes).
 
 Example
 -------
->>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")   # doctest: +SKIP
+>>> from collections_lab.survival import kaplan_meier
+>>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")
+>>> fig.axes[0].get_ylabel()
+'...'
 """
 
 from __future__ import annotations
@@ -162,7 +165,11 @@ def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "e
 @styled
 def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invoices: int = 30):
     """Predicted payment day with its interval for (a sample of) open invoices."""
-    tab = predictions.table.dropna(subset=["predicted_day"]).sort_values("predicted_day")
+    tab = predictions.table
+    if "predicted_day" not in tab:  # no open invoice (e.g. a settled-only export): no rows
+        tab = pd.DataFrame(columns=["invoice_id", "predicted_day", "low_day", "high_day",
+                                    "age_days"], dtype=float)  # fmt: skip
+    tab = tab.dropna(subset=["predicted_day"]).sort_values("predicted_day")
     if len(tab) > max_invoices:
         tab = tab.iloc[np.linspace(0, len(tab) - 1, max_invoices).astype(int)]
     fig, (ax,) = _figure(height=0.18 * len(tab) + 1.8)
@@ -200,8 +207,8 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     """Expected collections per week, one panel per currency (never summed across them)."""
     weekly = cash[cash["period"] == "week"]
     currencies = sorted(weekly["currency"].unique())
-    fig, axes = _figure(len(currencies), height=3.6)
-    for ax, cur in zip(axes, currencies, strict=True):
+    fig, axes = _figure(max(1, len(currencies)), height=3.6)  # nothing open: one empty panel
+    for ax, cur in zip(axes, currencies, strict=False):
         sub = weekly[weekly["currency"] == cur]
         ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
         ax.set_title(cur)

@@ -195,8 +195,10 @@ def rmst(
             ``None``: invoices treated as independent.
 
     Example:
-        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")  # doctest: +SKIP
-        >>> res.difference(reference="control")                          # doctest: +SKIP
+        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")
+        >>> res.difference(reference="control")[["group", "difference", "se"]].round(1)
+               group  difference   se
+        0  treatment        -5.0  1.2
     """
     tau = horizon_days(tau, "rmst")
     cluster_col = resolve_cluster(frame, cluster_col, weight_col)
