@@ -465,7 +465,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     resolved = float(np.mean(pilot.issue_day + pilot.terms + cfg.due_plus_days
                              <= pilot.as_of_day))
     # control-arm unpaid curve on the issue axis for the RMST formula
-    from .estimators import AalenJohansen
+    from ..survival.influence import AalenJohansen
 
     aj = AalenJohansen().fit(np.zeros(n_inv, np.int64), pilot.duration, pilot.cause)
     days = np.arange(cfg.horizon_days)
