@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from ..i18n import format_number
-from ..results import ResultMixin
+from ..results import ResultMixin, result_axes
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -195,6 +195,14 @@ class CoxResult(NotedResult):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+
+    def plot(self, ax=None, lang: str = "en"):
+        """Forest plot of the hazard ratios on ``ax`` (default a new figure); returns the
+        matplotlib Axes."""
+        from .plots import plot_hazard_ratios
+
+        return result_axes(lambda ax: plot_hazard_ratios(self, lang, ax=ax), ax)
 
     @property
     def params_(self) -> pd.Series:
