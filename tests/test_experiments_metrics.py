@@ -153,8 +153,8 @@ def test_su_wei_median_interval_matches_the_large_sample_formula():
     # exponential days to pay (mean 200 days, nothing censored): the median difference has
     # SE sqrt(2 / n) / rate (density at the median = rate / 2); the density-free Su-Wei
     # interval must have that width and contain the truth (0 here)
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.experiments.metrics import _median, su_wei_interval
+    from collections_lab.survival.influence import AalenJohansen
 
     rng = np.random.default_rng(7)
     n, rate = 20_000, 1 / 200
@@ -345,8 +345,8 @@ def test_paid_by_due_d_with_mixed_terms_recovers_the_true_share_and_effect():
     """Issue 15 item 1: 15- and 60-day terms, payment days counted from issue (so behaviour
     relative to due depends on the terms). Pooling the terms on the due axis gave 0.77
     where 0.61 of invoices were paid by due + 15; per-terms estimation is unbiased."""
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.experiments.synthetic import START
+    from collections_lab.survival.influence import AalenJohansen
 
     arm_hr = {"control": 1.0, "treatment": 1.5}
     truth = synthetic_truth(arm_hr, terms=(15, 60))["paid_by_due_d"]
@@ -381,10 +381,10 @@ def test_paid_by_due_d_recovers_the_behaviour_simulators_truth_with_term_depende
     the simulator's truth by about +0.03; the per-terms estimate is within its SE."""
     from collections_lab.experiments.conformance import COVERAGE_ARMS
     from collections_lab.experiments.data import assigned_units
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.model.behaviour import BehaviourModel
     from collections_lab.model.plans import Experiment
     from collections_lab.model.simulation import simulate
+    from collections_lab.survival.influence import AalenJohansen
 
     exp = Experiment("mixed-terms", dict(COVERAGE_ARMS), control="control", salt="mixed-terms")
     sim = simulate(3000, exp, model=BehaviourModel(receipt_level=0.05), seed=5, start="2025-01-01",

@@ -59,8 +59,8 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from ..data.dates import parse_date
+from ..survival.influence import AalenJohansen
 from .data import ExperimentData
-from .estimators import AalenJohansen
 
 METRICS: tuple[str, ...] = (
     "paid_by_due_d", "rmst_days", "median_days", "hazard_ratio", "escalation_rate",

@@ -1,5 +1,9 @@
-"""Vectorised censoring-aware estimators with influence functions, for clustered data.
+"""The day-grid Aalen–Johansen engine with influence functions, for clustered data.
 
+The survival package's estimator of cumulative incidence as a functional of the curve
+(its value at a day, a restricted mean, a discounted cash curve), with the per-invoice
+influence function of any such functional. The experiment engine imports it from here
+(one implementation: every experiment metric built on a curve is a functional of this).
 Every experiment metric is estimated per arm together with its **influence function**
 (IF): the first-order contribution of each invoice to the estimate's error. Summing the IF
 over a customer's invoices and squaring gives a variance that respects clustering (several
@@ -173,16 +177,3 @@ class AalenJohansen:
         """First day on which the CIF reaches ``level`` (NaN if it never does)."""
         hit = np.flatnonzero(self.cif_ >= level - 1e-12)
         return float(hit[0] + self.origin_) if len(hit) else float("nan")
-
-
-def cluster_sum(psi: np.ndarray, cluster_codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Sum per-invoice influence values within each customer (cluster)."""
-    return np.bincount(cluster_codes, psi, minlength=n_clusters)
-
-
-def cluster_variance(psi_cluster: np.ndarray, n_clusters: int | None = None) -> float:
-    """Cluster-robust variance from per-customer summed IFs (with G/(G-1) correction)."""
-    g = int(n_clusters if n_clusters is not None else np.count_nonzero(psi_cluster))
-    if g < 2:
-        return float("nan")
-    return float(np.sum(psi_cluster**2) * g / (g - 1))
