@@ -250,3 +250,22 @@ def test_cli_impossible_as_of_is_a_clear_message_and_a_recorded_failed_run(tmp_p
     last = read_runs(tmp_path)[-1]
     assert last["status"] == "failed" and "February has 28 days" in last["error"]
     assert "failed" in (tmp_path / "index.html").read_text()
+
+
+def test_other_date_arguments_name_themselves():
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.experiments.synthetic import synthetic_payment_times
+
+    with pytest.raises(DateError, match=r"MetricConfig.experiment_end: '31/12/2025' is not "
+                                        r"written YYYY-MM-DD"):
+        MetricConfig(experiment_end="31/12/2025")
+    with pytest.raises(DateError, match=r"start: '2025-31-01' is not a date"):
+        synthetic_payment_times(50, seed=1, start="2025-31-01")
+    experiment = cl.Experiment("e", {"a": cl.example_strategies()["nudge_then_firm"],
+                                     "b": cl.example_strategies()["one_friendly_after_due"]},
+                               stratify_by=None)
+    customers = pd.DataFrame({"customer_id": ["c1", "c2"]})
+    with pytest.raises(DateError, match=r"assigned_at: '02/03/2026' is ambiguous"):
+        cl.assign(customers, experiment, "02/03/2026")
+    assert (cl.assign(customers, experiment, "2026-03-02")["assigned_at"]
+            == D("2026-03-02")).all()

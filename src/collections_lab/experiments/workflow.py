@@ -408,6 +408,9 @@ def pilot_split(portfolio, as_of=None, salt: str = "pilot-aa") -> ExperimentData
     arms = assign(portfolio.customers, pilot, "2000-01-01").set_index("customer_id")["arm"]
     frame = frame.drop(columns=["arm"], errors="ignore")
     frame["arm"] = frame["customer_id"].astype(str).map(arms)
+    # not the data's own experiment: its start and control do not apply to the A/A split
+    for key in ("start", "control", "experiment_id"):
+        frame.attrs.pop(key, None)
     return ExperimentData.from_frame(frame, control="control")
 
 

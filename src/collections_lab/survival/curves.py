@@ -30,6 +30,7 @@ from scipy import stats
 
 from ..data.dates import parse_date
 from ..i18n import format_number, format_pct, t
+from ..results import result_axes
 from ._common import (
     GroupData,
     LifeTable,
@@ -96,6 +97,21 @@ class SurvivalCurves(NotedResult):
 
     def to_frame(self) -> pd.DataFrame:
         return self.curves
+
+
+    def plot(self, ax=None, bands: bool = True, max_day: int | None = None, lang: str = "en"):
+        """Draw the curves ("share still unpaid") on ``ax`` (default a new figure); returns
+        the matplotlib Axes.
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from collections_lab.experiments.synthetic import synthetic_payment_times
+        >>> ax = kaplan_meier(synthetic_payment_times(100, seed=1), by="arm").plot()
+        >>> ax.get_ylabel()
+        'Share still unpaid'
+        """
+        from .plots import plot_survival
+
+        return result_axes(lambda ax: plot_survival(self, lang, bands, max_day, ax=ax), ax)
 
     def median(self) -> pd.DataFrame:
         """Median days to pay per group with its confidence interval (inf = not reached).
