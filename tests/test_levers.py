@@ -10,6 +10,7 @@ import pytest
 
 from collections_lab.data.loading import load_portfolio
 from collections_lab.lab.calibrate import Calibration
+from collections_lab.lab.history import infer_strategy
 from collections_lab.lab.recommend import Constraints, StrategySpace, recommend
 from collections_lab.lab.twin import Twin
 from collections_lab.model.behaviour import SEGMENTS, BehaviourModel
@@ -109,6 +110,11 @@ def test_reminders_table_deadline_column_is_optional(tmp_path):
     loaded = load_portfolio(tmp_path / "with", strict=True)
     pd.testing.assert_series_equal(loaded.reminders["deadline_days"], rem["deadline_days"],
                                    check_exact=True)
+    # the history's strategy read off the reminders keeps the deadline
+    only_asks = simulate(150, ASKS, seed=2, start="2025-01-01", end="2025-06-30",
+                         progress=False)
+    inferred = infer_strategy(only_asks.portfolio)
+    assert inferred.reminders == ASKS.reminders and inferred.escalation_day == 60
     # without deadlines the simulator writes no such column, and loading does not add one
     plain = simulate(60, PLAIN, seed=2, start="2025-01-01", end="2025-03-31", progress=False)
     assert "deadline_days" not in plain.reminders
@@ -294,9 +300,13 @@ def test_design_refuses_an_arm_that_breaks_the_policy(tmp_path):
     plan = assign_experiment(sim.portfolio, ["plain", "one_then_legal"],
                              strategies=tmp_path / "arms.yml", min_reminders_before_escalation=1)
     assert set(plan.assignments["arm"]) == {"plain", "one_then_legal"}
-    # a deadline arm is an ordinary arm
+    # a deadline arm is an ordinary arm, and the arms table says what it asks
     plan = assign_experiment(sim.portfolio, ["plain", "asks"], strategies=tmp_path / "arms.yml")
     assert plan.experiment.arms["asks"].reminders[0].deadline_days == 7
+    from collections_lab.experiments.workflow import arms_table
+
+    days = arms_table(plan.experiment, "es").set_index("brazo")["días de recordatorio"]
+    assert days.to_dict() == {"plain": "3, 17", "asks": "3 (pide el pago en 7 días), 17"}
 
 
 def test_strategy_lab_page_words_and_policy_in_both_languages():

@@ -41,6 +41,7 @@ import pandas as pd
 
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
+from .dates import parse_date
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
     cells_as_text,
@@ -48,6 +49,7 @@ from .parsing import (
     is_arrow_text,
     missing_cells,
     normalise_id,
+    odd_id_mask,
     per_row,
     release_arrow_memory,
     sniff_decimal,
@@ -818,8 +820,12 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     bad = at < 0
     messages = []
     forms: dict[str, str] = {}
-    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
-        forms.setdefault(normalise_id(str(key)), key)
+    if bad.any():  # parent ids that differ from a missing one only by zeros or '.0'
+        wanted = {normalise_id(str(v)) for v in values[bad]}
+        ids = parent.frame[column]
+        near = ids[ids.isin(wanted).to_numpy(dtype=bool) | odd_id_mask(ids)]
+        for key in near:  # the first spelling is named
+            forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
@@ -1065,7 +1071,7 @@ def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:
     the data (:func:`export_date_from`), never from its maximum. Changes ``loads``.
     """
     if export_date is not None:
-        limit = pd.Timestamp(str(export_date)[:10])
+        limit = parse_date(export_date, "export_date")
         why = f"the export date {limit:%Y-%m-%d} (mapping: export_date)"
     else:
         dates = [loads[t].frame[c] for t, cols in EVENT_DATES.items() if t in loads
