@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..i18n import check_language, format_number
 from ..results import ResultMixin
+from .dates import parse_date
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
     cells_as_text,
@@ -1057,7 +1058,7 @@ def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:
     the data (:func:`export_date_from`), never from its maximum. Changes ``loads``.
     """
     if export_date is not None:
-        limit = pd.Timestamp(str(export_date)[:10])
+        limit = parse_date(export_date, "export_date")
         why = f"the export date {limit:%Y-%m-%d} (mapping: export_date)"
     else:
         dates = [loads[t].frame[c] for t, cols in EVENT_DATES.items() if t in loads

@@ -75,6 +75,7 @@ register({
            "xa_arm": "arm", "xa_customers": "customers", "xa_share": "share",
            "xa_planned": "planned share", "xa_description": "what it does",
            "xa_reminders": "reminder days",
+           "xa_deadline": "{day} (asks for payment within {n} days)",
            "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
            "xa_segment": "segment",
            **{f"xt_{k}": v for k, v in {
@@ -114,6 +115,7 @@ register({
            "xa_arm": "brazo", "xa_customers": "clientes", "xa_share": "proporción",
            "xa_planned": "proporción prevista", "xa_description": "qué hace",
            "xa_reminders": "días de recordatorio",
+           "xa_deadline": "{day} (pide el pago en {n} días)",
            "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
            "xa_segment": "segmento",
            **{f"xt_{k}": v for k, v in {
@@ -235,11 +237,14 @@ def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
 
 
 def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
-    """What each arm of an experiment does: role, description and reminder days."""
+    """What each arm of an experiment does: role, description and reminder days (days
+    relative to due, with the payment deadline a reminder states)."""
     rows = []
     for name, strategy in experiment.arms.items():
         role = "xa_control" if name == experiment.control_arm else "xa_treatment"
-        days = ", ".join(str(d) for d in strategy.reminder_days) or "–"
+        days = ", ".join(str(r.day) if r.deadline_days is None else
+                         t("xa_deadline", lang).format(day=r.day, n=r.deadline_days)
+                         for r in strategy.reminders) or "–"
         rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
                      t("xa_description", lang): strategy.description or "–",
                      t("xa_reminders", lang): days})
