@@ -479,7 +479,10 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         credits = frame.loc[good].assign(_row=raw.rows[good])
         ref = tmap.credit_notes.get("credits")
         if ref is not None and ref in raw.frame:
-            credits["_credits"] = cells_as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+            named = cells_as_text(raw.frame.loc[good, ref], raw.textual)
+            if mapping.normalise_ids:
+                named = named.map(normalise_id)
+            credits["_credits"] = named.to_numpy(dtype=object)
         keep = keep & ~credit
     used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
@@ -1113,6 +1116,11 @@ def apply_credit_notes(invoices: TableLoad) -> None:
     report = invoices.report
     position = {v: i for i, v in enumerate(frame["invoice_id"])}
     amounts = frame["amount"].to_numpy(dtype=float).copy()
+    # Each credit note is matched among its customer's invoices only (a ledger with a
+    # million invoices and thousands of credit notes stays linear).
+    by_customer = frame.groupby(frame["customer_id"].astype(object), sort=False).indices
+    currency = frame["currency"].to_numpy(dtype=object)
+    issued = frame["issue_date"].to_numpy()
     applied = {"named": 0, "matched": 0, "unmatched": 0}
     unmatched_rows = []
     for cn in credits.to_dict("records"):
@@ -1122,12 +1130,13 @@ def apply_credit_notes(invoices: TableLoad) -> None:
         if named and named in position:
             target, how = position[named], "named"
         else:
-            same = ((frame["customer_id"] == cn["customer_id"])
-                    & (frame["currency"] == cn["currency"])
-                    & (frame["issue_date"] <= cn["issue_date"]) & np.isclose(amounts, value))  # fmt: skip
-            hits = np.flatnonzero(same.to_numpy())
+            mine = by_customer.get(cn["customer_id"], np.zeros(0, dtype=int))
+            same = ((currency[mine] == cn["currency"])
+                    & (issued[mine] <= np.datetime64(cn["issue_date"]))
+                    & np.isclose(amounts[mine], value))  # fmt: skip
+            hits = mine[same]
             if len(hits):
-                target = hits[np.argmax(frame["issue_date"].to_numpy()[hits])]
+                target = hits[np.argmax(issued[hits])]
                 how = "matched"
         applied[how] += 1
         report.credit_notes.append({

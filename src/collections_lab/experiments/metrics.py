@@ -858,7 +858,8 @@ def compare_arms(
             psi = psi_a - psi_ctrl
             se = _se(psi, data, [a, 0])
             df = welch_arm_df(psi, data, [a, 0]) if np.isfinite(se) else float("inf")
-            with np.errstate(divide="ignore", invalid="ignore"):
+            log_ratio_se = float("nan")
+            if est_a > 0 and est_c > 0:  # NaN estimates compare False too
                 log_ratio_se = float(np.sqrt(arm_variance(psi_a, data, a) / est_a**2
                                              + arm_variance(psi_ctrl, data, 0) / est_c**2))
             effects.append(Effect(metric, arm_name, data.control, est_a, est_c, est_a - est_c,
