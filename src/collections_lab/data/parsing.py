@@ -83,16 +83,20 @@ def release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
+def to_object(series: pd.Series, repeats: bool | None = None) -> pd.Series:
     """A column as Python objects; text from pyarrow with one object per distinct value.
 
-    ``repeats=False`` (a key column, mostly distinct values) skips the sharing, which
-    costs more than it saves there.
+    Sharing one object per distinct value saves memory where values repeat (a customer id
+    in the invoices) and costs time where they do not (invoice ids): ``repeats`` says
+    which, or (None) a sample of the column decides.
     """
     if not is_arrow_text(series):
         return series.astype(object)
     import pyarrow as pa
 
+    if repeats is None:
+        head = series.iloc[:10_000]
+        repeats = head.nunique() < 0.8 * len(head)
     values = pa.array(series.array).to_pandas(deduplicate_objects=repeats)
     return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
 
