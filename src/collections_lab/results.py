@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 
 import pandas as pd
@@ -72,3 +74,60 @@ class ResultMixin:
 
     def __str__(self) -> str:
         return f"{self._title()}\n{self.to_frame().to_string()}"
+
+
+# ------------------------------------------------------------------------------ figures
+@contextlib.contextmanager
+def plot_style():
+    """seaborn's white-grid style and colour-blind palette for the figures drawn inside,
+    without changing the session's matplotlib settings (unlike ``sns.set_theme``).
+
+    >>> import matplotlib
+    >>> before = dict(matplotlib.rcParams)
+    >>> with plot_style():
+    ...     matplotlib.rcParams["axes.grid"]
+    True
+    >>> dict(matplotlib.rcParams) == before
+    True
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from cycler import cycler
+
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook"),
+          "axes.prop_cycle": cycler(color=sns.color_palette("colorblind"))}
+    with plt.rc_context(rc):
+        yield
+
+
+def styled(plot):
+    """Decorate a ``plot_*(result, ..., ax=None)`` function: it draws in :func:`plot_style`,
+    and a figure it creates itself (no ``ax`` given) is returned closed to pyplot, so a
+    cell ending with the call shows it once (as the returned value), not twice."""
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        import matplotlib.pyplot as plt
+
+        with plot_style():
+            out = plot(*args, **kwargs)
+        if kwargs.get("ax") is None and out is not None and hasattr(out, "savefig"):
+            plt.close(out)
+        return out
+
+    return wrapper
+
+
+def result_axes(draw, ax=None):
+    """What a result's ``.plot(ax=None)`` returns: the Axes ``draw(ax=...)`` drew on.
+
+    Without ``ax`` a new pyplot figure is made (so the notebook shows it once, at the end
+    of the cell); ``draw`` is a ``plot_*`` function taking ``ax``.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        with plot_style():
+            _, ax = plt.subplots(figsize=(7.0, 4.2))
+    draw(ax=ax)
+    return ax

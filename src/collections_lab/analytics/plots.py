@@ -29,6 +29,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..i18n import check_language, format_number, t
+from ..results import styled
 from . import labels as _labels  # noqa: F401  (registers the labels)
 from .kpis import BUCKETS, bucket_label
 
@@ -47,6 +48,7 @@ def _panels(n: int, width: float = 4.5, height: float = 3.4):
     return fig, axes[0]
 
 
+@styled
 def plot_aging(aging, lang: str = "en") -> Figure:
     """Open amount per aging bucket, one panel per currency (and group)."""
     check_language(lang)
@@ -68,6 +70,7 @@ def plot_aging(aging, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_trends(trends, metrics=("dso", "dso_countback", "add", "cei", "at_risk_rate"),
                 lang: str = "en") -> Figure:
     """Monthly KPI lines (one panel per metric, one line per currency / group)."""
@@ -91,6 +94,7 @@ def plot_trends(trends, metrics=("dso", "dso_countback", "add", "cei", "at_risk_
     return fig
 
 
+@styled
 def plot_discipline(discipline, lang: str = "en") -> Figure:
     """Distribution of on-time rates and of mean days late across customers."""
     check_language(lang)
@@ -106,6 +110,7 @@ def plot_discipline(discipline, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
     """Portfolio on-time rate and mean days late per due period.
 
@@ -129,6 +134,7 @@ def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_tiers(tiers, lang: str = "en") -> Figure:
     """Customers per payer tier (rule-based)."""
     counts = tiers.counts(lang)
@@ -140,6 +146,7 @@ def plot_tiers(tiers, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_clusters(clusters, discipline, lang: str = "en") -> Figure:
     """Customers by on-time rate and mean days overdue, coloured by k-means cluster."""
     check_language(lang)
@@ -156,6 +163,7 @@ def plot_clusters(clusters, discipline, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_alert(alerts, customer_id: str, lang: str = "en") -> Figure:
     """One customer's days late over time with its baseline and the alert (the evidence).
 
@@ -189,6 +197,7 @@ def plot_alert(alerts, customer_id: str, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_alert_tradeoff(curve: pd.DataFrame, lang: str = "en") -> Figure:
     """Precision and recall against the CUSUM threshold, and median lead time."""
     check_language(lang)
@@ -208,6 +217,7 @@ def plot_alert_tradeoff(curve: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     """Reliability diagram and ROC curve of the churn model on the test period."""
     from sklearn.metrics import roc_curve
@@ -240,6 +250,7 @@ def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     return fig
 
 
+@styled
 def plot_engagement(thank, call, top: int = 15, lang: str = "en") -> Figure:
     """The two engagement lists at a glance: on-time rate of the top customers of each."""
     check_language(lang)

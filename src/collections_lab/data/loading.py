@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_reader import clean_header, line_ranges, read_csv
+from .dates import parse_date
 from .files import restore_text_column
 from .mapping import ColumnMapping
 from .parsing import is_arrow_text
@@ -165,7 +166,10 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
     design = experiment_design(source if isinstance(source, str | Path) else None,
                                frames.get("assignments"))
-    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design)
+    observed = None if mapping.export_date is None else parse_date(mapping.export_date,
+                                                                     "export_date")
+    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design,
+                     observed_until=observed)
 
 
 # ====================================================================== flat exports
@@ -206,10 +210,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
         return raw
     for col in TABLES[table].columns:
         if col.kind == "date":
-            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
-            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
-            values = values[(values != "").to_numpy(dtype=bool)]
-            if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+            values = raw.frame[col.name]  # pyarrow text (CSV): one RE2 pass
+            values = values if is_arrow_text(values) else values.astype(str)
+            if not values.str.fullmatch(r"\s*(?:\d{4}-\d{2}-\d{2})?\s*").all():
                 return raw
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "

@@ -55,7 +55,13 @@ from ..model.strategies import (
     policy_problems,
 )
 from ..results import ResultMixin
-from .compare import METRICS, default_economics, named_strategies, simulate_metrics
+from .compare import (
+    METRICS,
+    default_economics,
+    named_strategies,
+    progress_bar,
+    simulate_metrics,
+)
 from .priors import relied_priors
 from .sensitivity import (
     SENSITIVITY_COLUMNS,
@@ -266,13 +272,16 @@ class Recommendation(ResultMixin):
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
               constraints: Constraints | None = None, economics: Economics | None = None,
               screen_replicates: int = 4, replicates: int = 30, keep: int = 6,
-              n_jobs: int | None = None, sensitivity_replicates: int | None = None
-              ) -> Recommendation:
+              n_jobs: int | None = None, sensitivity_replicates: int | None = None,
+              progress: bool | None = None) -> Recommendation:
     """Search ``space`` (a :class:`StrategySpace` or a list of strategies) on ``twin`` for
     the highest net value per segment within ``constraints`` (see module docstring).
 
     ``sensitivity_replicates``: replicates of each re-run of the pick with a relied-on
     prior halved or doubled (default ``max(3, replicates // 4)``; 0 skips the check).
+
+    ``progress``: a bar of the simulated replicates (default: when a person watches,
+    never in report kernels).
 
     Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
     constraint and the closest strategy).
@@ -305,11 +314,25 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
             "searched satisfies them")
     # index 0 (the current strategy) stays the baseline; it may be picked only if allowed
     first = 1 if current_problems else 0
-    segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
-    seg_pos = [SEGMENTS.index(s) for s in segs]
     # 2. screen (1. the static constraints, above)
     screened = [current] + cands
-    screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs)
+    bar = progress_bar(progress, screen_replicates + 2 * replicates, "recommend: screening")
+    try:
+        return _search(twin, current, screened, constraints, economics, screen_replicates,
+                       replicates, keep, n_jobs, sensitivity_replicates, first, bar,
+                       len(allowed), current_problems)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _search(twin, current, screened, constraints, economics, screen_replicates, replicates,
+            keep, n_jobs, sensitivity_replicates, first, bar, n_allowed,
+            current_problems) -> Recommendation:
+    """Steps 2-5 of :func:`recommend` (screen, evaluate, priors, gain)."""
+    segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
+    seg_pos = [SEGMENTS.index(s) for s in segs]
+    screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs, bar=bar)
     nv = screen[:, :, :, NV].mean(axis=0)  # strategies × segments
     churn = screen[:, :, :, CHURN].mean(axis=0)
     # a lenient churn limit: the screen's few replicates must not drop a borderline strategy
@@ -326,8 +349,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     final_pos = sorted(survivors)  # positions in ``screened``; 0 is the current strategy
     finals = [screened[i] for i in final_pos]
     # 3. evaluate survivors and pick
+    if bar is not None:
+        bar.set_description("recommend: evaluating")
     vals = simulate_metrics(twin, finals, economics, replicates, n_jobs,
-                            first_replicate=10_000)
+                            first_replicate=10_000, bar=bar)
     mean = vals.mean(axis=0)
     picks = {}
     for seg, g in zip(segs, seg_pos, strict=True):
@@ -344,6 +369,8 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     relied = {seg: relied_priors(finals[picks[seg]], seg, twin.priors) for seg in segs}
     if sensitivity_replicates is None:
         sensitivity_replicates = max(3, replicates // 4)
+    if bar is not None:
+        bar.set_description("recommend: checking priors")
     sensitivity = prior_sensitivity(
         twin, screened, nv, near, final_pos, mean,
         {seg: final_pos[i] for seg, i in picks.items()},
@@ -351,8 +378,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
         economics, first, sensitivity_replicates, n_jobs)
     # 5. fresh replicates for the gain of each pick over the current strategy
     chosen = sorted(set(picks.values()) | {0})
+    if bar is not None:
+        bar.set_description("recommend: gains")
     fresh = simulate_metrics(twin, [finals[i] for i in chosen], economics, replicates, n_jobs,
-                             first_replicate=20_000)
+                             first_replicate=20_000, bar=bar)
     pos = {i: k for k, i in enumerate(chosen)}
     rows = []
     j = {m: i for i, m in enumerate(METRICS)}
@@ -390,7 +419,7 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                                   **{m: mean[i, g, j] for j, m in enumerate(METRICS)}))
     return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
                           current, pd.DataFrame(cand_rows), constraints, twin.currency,
-                          len(allowed), replicates, current_problems, sensitivity)
+                          n_allowed, replicates, current_problems, sensitivity)
 
 
 def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ..data.dates import DateError, parse_date
+from ..data.dates import DateError, load_yaml, parse_date
 from ..i18n import LANGUAGES
 
 #: Parameters holding a local file or directory: made absolute (relative to the caller's
@@ -32,22 +32,6 @@ PATH_PARAMETERS = ("data", "strategies", "mapping")
 #: Parameters holding a date: checked by :func:`~collections_lab.data.dates.parse_date`
 #: (ISO ``YYYY-MM-DD`` only) before a kernel is started, and passed on as ISO text.
 DATE_PARAMETERS = ("as_of", "assigned_at")
-
-
-class DatesAsText(yaml.SafeLoader):
-    """YAML's safe loader that keeps dates as text, so ``as_of: 2025-02-30`` reaches the
-    date parser (and its message naming the parameter) instead of failing inside YAML."""
-
-
-DatesAsText.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_yaml(text: str):
-    """Parse YAML text with :class:`DatesAsText` (dates stay strings)."""
-    return yaml.load(text, Loader=DatesAsText)  # noqa: S506  (a SafeLoader subclass)
 
 
 class ParameterError(ValueError):

@@ -31,6 +31,7 @@ from scipy import stats
 
 from ..data.schema import OUTCOMES
 from ..i18n import format_number, format_pct, t
+from ..results import result_axes
 from ._common import (
     LifeTable,
     NotedResult,
@@ -123,6 +124,15 @@ class CumulativeIncidence(NotedResult):
 
     def to_frame(self) -> pd.DataFrame:
         return self.curves
+
+
+    def plot(self, ax=None, outcome: str = "paid", lang: str = "en"):
+        """Draw one outcome's cumulative incidence by group on ``ax`` (default a new
+        figure); returns the matplotlib Axes."""
+        from .plots import plot_cumulative_incidence
+
+        return result_axes(
+            lambda ax: plot_cumulative_incidence(self, lang, outcomes=[outcome], ax=ax), ax)
 
     def last_day(self) -> pd.Series:
         """Each group's last day with an observation (outcome or censoring)."""

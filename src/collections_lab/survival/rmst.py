@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from ..i18n import format_number
-from ..results import ResultMixin
+from ..results import ResultMixin, result_axes
 from ._common import (
     GroupData,
     LifeTable,
@@ -98,6 +98,14 @@ class RMSTResult(NotedResult):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+
+    def plot(self, ax=None, lang: str = "en"):
+        """Each group's restricted mean days outstanding with its interval on ``ax``
+        (default a new figure); returns the matplotlib Axes."""
+        from .plots import plot_rmst
+
+        return result_axes(lambda ax: plot_rmst(self, lang, ax=ax), ax)
 
     def difference(self, reference: str | None = None) -> pd.DataFrame:
         """Each group minus ``reference`` (default: first group): days saved, SE, CI, p.
@@ -258,11 +266,12 @@ class RMSTDifference(ResultMixin):
         return (f"Difference in mean days outstanding within {self.tau} days versus "
                 f"{self.reference}: " + "; ".join(parts) + ".")
 
-    def plot(self, ax=None):
-        """The differences with their intervals (days); returns the matplotlib Axes."""
+    def plot(self, ax=None, lang: str = "en"):
+        """The differences with their intervals (days) on ``ax`` (default a new figure);
+        returns the matplotlib Axes."""
         from .plots import plot_rmst_difference
 
-        return plot_rmst_difference(self, ax=ax)
+        return result_axes(lambda ax: plot_rmst_difference(self, lang, ax=ax), ax)
 
 
 def rmst_difference(
