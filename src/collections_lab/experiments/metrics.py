@@ -155,6 +155,21 @@ class Effect:
             return float(2 * stats.t.sf(abs(self.z), self.df))
         return float(2 * stats.norm.sf(abs(self.z)))
 
+    def p_value_one_sided(self, improvement: bool = True) -> float:
+        """p-value of the one-sided test for a one-sided question.
+
+        ``improvement=True`` tests "the arm is better than control" in the metric's good
+        direction (:data:`HIGHER_IS_BETTER`: more paid, fewer days, lower churn); False
+        tests "the arm is worse" (a harm check). Same reference as :attr:`p_value`
+        (Student t on ``df``, or normal for the median's and discount cost's tests).
+        """
+        signed = self.z if HIGHER_IS_BETTER.get(self.metric, True) else -self.z
+        if not improvement:
+            signed = -signed
+        if self.interval is None and np.isfinite(self.df):
+            return float(stats.t.sf(signed, self.df))
+        return float(stats.norm.sf(signed))
+
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the difference (of the hazard ratio for that metric)."""
         if self.interval is not None:
