@@ -16,6 +16,7 @@ from collections_lab.cli import main
 from collections_lab.data.dates import (
     AS_OF_GRACE_DAYS,
     DateError,
+    allow_future_in_session,
     data_end,
     parse_date,
     resolve_as_of,
@@ -190,10 +191,27 @@ def test_payment_times_error_carries_the_date_message():
 def test_report_loader_refuses_a_future_as_of_on_the_sample():
     from collections_lab.reporting.notebook import load_report_data
 
-    with pytest.raises(DateError, match=r"as_of: 2030-01-01 is after the data's last date"):
+    with pytest.raises(DateError, match=r"as_of: 2030-01-01 is after the data's last date "
+                                        r".*; in a report: -p allow_future true"):
         load_report_data(as_of="2030-01-01", show=False)
-    p = load_report_data(as_of="2030-01-01", show=False, allow_future=True)
-    assert len(p.invoices) > 0
+    try:
+        p = load_report_data(as_of="2030-01-01", show=False, allow_future=True)
+        # the report's later calls take the same as_of again: allowed for the session
+        assert cl.aging(p, as_of="2030-01-01").as_of == D("2030-01-01")
+    finally:
+        allow_future_in_session(False)
+    with pytest.raises(DateError, match="after the data's last date"):
+        cl.aging(p, as_of="2030-01-01")
+
+
+def test_every_report_notebook_declares_allow_future_and_passes_it_on():
+    from collections_lab.reporting.runner import declared_parameters, find_notebook
+
+    for name in ("01_portfolio_health", "02_time_to_payment", "03_experiment_design",
+                 "04_experiment_readout", "05_strategy_lab"):
+        notebook = find_notebook(name)
+        assert declared_parameters(notebook)["allow_future"]["default"] == "False"
+        assert "allow_future=allow_future" in notebook.read_text()
 
 
 # -- mapping files -----------------------------------------------------------------------
@@ -250,3 +268,22 @@ def test_cli_impossible_as_of_is_a_clear_message_and_a_recorded_failed_run(tmp_p
     last = read_runs(tmp_path)[-1]
     assert last["status"] == "failed" and "February has 28 days" in last["error"]
     assert "failed" in (tmp_path / "index.html").read_text()
+
+
+def test_other_date_arguments_name_themselves():
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.experiments.synthetic import synthetic_payment_times
+
+    with pytest.raises(DateError, match=r"MetricConfig.experiment_end: '31/12/2025' is not "
+                                        r"written YYYY-MM-DD"):
+        MetricConfig(experiment_end="31/12/2025")
+    with pytest.raises(DateError, match=r"start: '2025-31-01' is not a date"):
+        synthetic_payment_times(50, seed=1, start="2025-31-01")
+    experiment = cl.Experiment("e", {"a": cl.example_strategies()["nudge_then_firm"],
+                                     "b": cl.example_strategies()["one_friendly_after_due"]},
+                               stratify_by=None)
+    customers = pd.DataFrame({"customer_id": ["c1", "c2"]})
+    with pytest.raises(DateError, match=r"assigned_at: '02/03/2026' is ambiguous"):
+        cl.assign(customers, experiment, "02/03/2026")
+    assert (cl.assign(customers, experiment, "2026-03-02")["assigned_at"]
+            == D("2026-03-02")).all()

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from collections_lab.experiments.data import ExperimentData, ExperimentDataError
 from collections_lab.experiments.metrics import (
@@ -436,3 +437,46 @@ def test_hazard_ratio_with_no_events_in_one_arm_is_not_estimable():
     data.cause = np.where(data.invoice_arm == 1, 0, data.cause)
     with pytest.raises(ValueError, match="no events in one group"):
         hazard_ratio_effect(data, 1, 0)
+
+
+def test_relative_effects_with_their_own_intervals():
+    frame = synthetic_payment_times(2000, seed=9, arm_hr={"control": 1.0, "treatment": 1.3})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    cfg = MetricConfig()
+    effects = {e.metric: e for e in compare_arms(data, cfg, metrics=["paid_by_due_d", "hazard_ratio"])}
+    paid = effects["paid_by_due_d"]
+    assert paid.relative == pytest.approx(paid.estimate / paid.control_estimate - 1)
+    est_a, psi_a = estimate_arm(data, "paid_by_due_d", 1, cfg)
+    est_c, psi_c = estimate_arm(data, "paid_by_due_d", 0, cfg)
+    se_log = np.sqrt(arm_variance(psi_a, data, 1) / est_a**2 + arm_variance(psi_c, data, 0) / est_c**2)
+    lo, hi = paid.relative_ci()
+    q = stats.t.ppf(0.975, paid.df)
+    assert (lo, hi) == pytest.approx((np.expm1(np.log(est_a / est_c) - q * se_log),
+                                      np.expm1(np.log(est_a / est_c) + q * se_log)))
+    assert lo < paid.relative < hi and lo > 0  # a 1.3 hazard ratio: clearly more paid
+    hr = effects["hazard_ratio"]
+    assert hr.relative == pytest.approx(hr.estimate - 1)
+    assert hr.relative_ci() == pytest.approx(tuple(x - 1 for x in hr.ci()))
+
+
+def test_relative_effect_is_nan_when_the_control_has_nothing():
+    frame = synthetic_payment_times(400, seed=5, discount_rate={"treatment": 0.02})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    eff = compare_arms(data, metrics=["discount_cost"])[0]
+    assert eff.control_estimate == 0 and np.isnan(eff.relative)
+    assert np.isnan(eff.relative_ci()[0])
+    # the generic path too: no escalation at all in the control arm
+    data.cause = np.where((data.cause == 2) & (data.invoice_arm == 0), 0, data.cause)
+    esc = compare_arms(data, MetricConfig(escalation_due_plus_days=60), metrics=["escalation_rate"])[0]
+    assert esc.control_estimate == 0 and np.isnan(esc.relative) and np.isnan(esc.log_ratio_se)
+
+
+def test_one_sided_p_values_follow_the_metrics_good_direction():
+    frame = synthetic_payment_times(1500, seed=9, arm_hr={"control": 1.0, "treatment": 1.3})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    effects = {e.metric: e for e in compare_arms(data, metrics=["paid_by_due_d", "rmst_days"])}
+    paid, days = effects["paid_by_due_d"], effects["rmst_days"]
+    assert paid.difference > 0 and days.difference < 0  # faster: more paid, fewer days
+    for eff in (paid, days):  # both improvements: one-sided p is half the two-sided one
+        assert eff.p_value_one_sided() == pytest.approx(eff.p_value / 2, rel=1e-9)
+        assert eff.p_value_one_sided(improvement=False) == pytest.approx(1 - eff.p_value / 2, rel=1e-9)

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping
-from .parsing import TEXT_DTYPE
+from .parsing import TEXT_DTYPE, release_arrow_memory
 from .validation import RawTable, ValidationError, ValidationIssue
 
 #: Field separators the CSV sniffer chooses from.
@@ -356,6 +356,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
         table_pa = table_pa.filter(pa.array(keep))
     rows = lines[rows_idx[keep]]
     frame = _arrow_to_frame(table_pa, header)
+    del table_pa, layout, body
+    release_arrow_memory()
     if extra_records:
         extra = _frame_from_records(header, extra_records)
         frame = pd.concat([frame, extra], ignore_index=True)

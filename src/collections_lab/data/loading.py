@@ -210,10 +210,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
         return raw
     for col in TABLES[table].columns:
         if col.kind == "date":
-            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
-            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
-            values = values[(values != "").to_numpy(dtype=bool)]
-            if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+            values = raw.frame[col.name]  # pyarrow text (CSV): one RE2 pass
+            values = values if is_arrow_text(values) else values.astype(str)
+            if not values.str.fullmatch(r"\s*(?:\d{4}-\d{2}-\d{2})?\s*").all():
                 return raw
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "

@@ -35,6 +35,9 @@ from .schema import CURRENCIES, CURRENCY_DECIMALS, Column
 NA_TOKENS = frozenset({"", "nan", "none", "null", "nat", "n/a", "na", "#n/a", "-"})
 
 
+_NA_PATTERN = "(?i)(?:" + "|".join(re.escape(t) for t in sorted(NA_TOKENS)) + ")"
+
+
 def per_row(messages, n: int) -> list[str]:
     """``n`` messages: a single message repeated, or the given list."""
     if isinstance(messages, str):
@@ -73,6 +76,13 @@ def is_arrow_text(series) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
+def release_arrow_memory() -> None:
+    """Hand buffers pyarrow freed back to the system (its pool keeps them otherwise)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
     """A column as Python objects; text from pyarrow with one object per distinct value.
 
@@ -105,9 +115,19 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
-    na = {v for v in short.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    if is_arrow_text(text):  # RE2 only on the short texts (the tokens have 4 characters or less)
+        return _fullmatch_where(text, text.str.len().to_numpy() <= 4, _NA_PATTERN)
+    na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
+
+
+def _fullmatch_where(text: pd.Series, candidates: np.ndarray, pattern: str) -> pd.Series:
+    """``text.str.fullmatch(pattern)``, the regex run only where ``candidates`` is true."""
+    out = np.zeros(len(text), dtype=bool)
+    where = np.flatnonzero(candidates)
+    if len(where):
+        out[where] = text.iloc[where].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return pd.Series(out, index=text.index)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
@@ -444,6 +464,8 @@ def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing
         notes.append(f"{col.name}: {len(amb)} value(s) like {example!r} read with decimal "
                      f"mark {mark!r}, as {evidence[mark]!r} in the same column shows")  # fmt: skip
         return values, bad
+    if callable(currency):  # worked out only when needed (a lookup per row)
+        currency = currency()
     if currency is not None and not marks:
         codes = (pd.Series(currency, index=text.index) if np.isscalar(currency)
                  else pd.Series(currency, index=text.index))  # fmt: skip
@@ -524,7 +546,12 @@ def _swapped(fmt: str) -> str:
 
 def _parse_date(text, col, mapping, table, notes, missing, **_):
     keep = ~np.asarray(missing)
-    uniques = pd.Series(pd.unique(text[keep]), dtype=object)
+    # Each distinct text is read once and the results taken by code (no map per row).
+    codes, distinct = pd.factorize(text)
+    present = np.zeros(len(distinct) + 1, dtype=bool)
+    present[codes[keep]] = True
+    present = present[:-1]
+    uniques = pd.Series(np.asarray(distinct, dtype=object)[present], dtype=object)
     parts = uniques.map(_date_part)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
@@ -562,9 +589,10 @@ def _parse_date(text, col, mapping, table, notes, missing, **_):
                          + (" (ambiguous day/month order: set dayfirst or date_formats in "
                             "the mapping to change)" if ambiguous else ""))  # fmt: skip
     both_orders = _both_orders(uniques, used, explicit, read, parsed)
-    lookup = dict(zip(uniques, parsed, strict=True))
-    values = pd.to_datetime(text.map(lookup), errors="coerce").astype("datetime64[ns]")
-    values = values.dt.normalize()
+    by_code = np.full(len(distinct) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    by_code[np.flatnonzero(present)] = pd.to_datetime(
+        parsed, errors="coerce").astype("datetime64[ns]").dt.normalize().to_numpy()  # fmt: skip
+    values = pd.Series(by_code[codes], index=text.index)  # code -1 (no value): the NaT at the end
     bad = values.isna().to_numpy() & ~np.asarray(missing)
     readable = {fmt: set(uniques[res.notna()]) for fmt, res in results.items()
                 if fmt != chosen} if chosen is not None else {}  # fmt: skip

@@ -140,6 +140,8 @@ class Effect:
     #: Degrees of freedom of the Student t reference of ``difference / se`` (the
     #: Welch–Satterthwaite df of :func:`welch_arm_df`; ``inf`` = normal).
     df: float = float("inf")
+    #: SE of log(estimate / control_estimate), for the relative effect (NaN if none).
+    log_ratio_se: float = float("nan")
 
     @property
     def z(self) -> float:
@@ -153,6 +155,21 @@ class Effect:
             return float(2 * stats.t.sf(abs(self.z), self.df))
         return float(2 * stats.norm.sf(abs(self.z)))
 
+    def p_value_one_sided(self, improvement: bool = True) -> float:
+        """p-value of the one-sided test for a one-sided question.
+
+        ``improvement=True`` tests "the arm is better than control" in the metric's good
+        direction (:data:`HIGHER_IS_BETTER`: more paid, fewer days, lower churn); False
+        tests "the arm is worse" (a harm check). Same reference as :attr:`p_value`
+        (Student t on ``df``, or normal for the median's and discount cost's tests).
+        """
+        signed = self.z if HIGHER_IS_BETTER.get(self.metric, True) else -self.z
+        if not improvement:
+            signed = -signed
+        if self.interval is None and np.isfinite(self.df):
+            return float(stats.t.sf(signed, self.df))
+        return float(stats.norm.sf(signed))
+
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the difference (of the hazard ratio for that metric)."""
         if self.interval is not None:
@@ -162,6 +179,34 @@ class Effect:
         if self.metric in RATIO_METRICS:
             return float(np.exp(lo)), float(np.exp(hi))
         return float(lo), float(hi)
+
+    @property
+    def relative(self) -> float:
+        """Relative effect ("+4% paid by due + 15"): arm / control − 1 (HR − 1 for the
+        hazard ratio); NaN when the control's estimate is not positive."""
+        if self.metric in RATIO_METRICS:
+            return float(np.exp(self.difference) - 1)
+        if not (self.control_estimate > 0 and self.estimate >= 0):
+            return float("nan")
+        return float(self.estimate / self.control_estimate - 1)
+
+    def relative_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of :attr:`relative`: on the log of the ratio, Student t on ``df``.
+
+        The log ratio's SE comes from each arm's clustered variance (delta method:
+        Var(a)/a² + Var(c)/c²), so the interval is skew-aware and never crosses −100%.
+        For the hazard ratio it is the hazard ratio's own interval minus 1.
+        """
+        if self.metric in RATIO_METRICS:
+            lo, hi = self.ci(level)
+            return float(lo - 1), float(hi - 1)
+        rel = self.relative
+        if not (np.isfinite(rel) and rel > -1 and np.isfinite(self.log_ratio_se)):
+            return float("nan"), float("nan")
+        q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
+        centre = np.log1p(rel)
+        return (float(np.expm1(centre - q * self.log_ratio_se)),
+                float(np.expm1(centre + q * self.log_ratio_se)))
 
     @property
     def effect(self) -> float:
@@ -828,8 +873,12 @@ def compare_arms(
             psi = psi_a - psi_ctrl
             se = _se(psi, data, [a, 0])
             df = welch_arm_df(psi, data, [a, 0]) if np.isfinite(se) else float("inf")
+            log_ratio_se = float("nan")
+            if est_a > 0 and est_c > 0:  # NaN estimates compare False too
+                log_ratio_se = float(np.sqrt(arm_variance(psi_a, data, a) / est_a**2
+                                             + arm_variance(psi_ctrl, data, 0) / est_c**2))
             effects.append(Effect(metric, arm_name, data.control, est_a, est_c, est_a - est_c,
-                                  se, n_cust, n_inv, psi, df=df))
+                                  se, n_cust, n_inv, psi, df=df, log_ratio_se=log_ratio_se))
     return effects
 
 

@@ -62,7 +62,7 @@ class TimeToPaymentReport(ResultMixin):
     frame: pd.DataFrame
     curves: SurvivalCurves
     curves_due: SurvivalCurves
-    logrank: LogRankResult
+    logrank: LogRankResult | None
     rmst: RMSTResult
     cox: CoxResult | None
     ph_check: PHCheck | None
@@ -176,7 +176,8 @@ def time_to_payment_report(
     notes: list[str] = []
     curves = kaplan_meier(frame, by=by, cluster_col="customer_id")
     curves_due = kaplan_meier(frame, by=by, axis="due", cluster_col="customer_id")
-    lr = logrank(frame, by)
+    # one group (a portfolio without segments): nothing to compare, the rest still runs
+    lr = logrank(frame, by) if frame[by].nunique() > 1 else None
     last = int(min(curves.to_frame().groupby("group")["day"].max()))
     tau = min(horizon, last)
     if tau < horizon:
