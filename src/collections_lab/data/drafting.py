@@ -45,7 +45,15 @@ from pathlib import Path
 import pandas as pd
 
 from .mapping import ColumnMapping
-from .schema import CURRENCIES, INVOICE_CHANNELS, PAYMENT_METHODS, REMINDER_CHANNELS, TABLES, TONES
+from .schema import (
+    CURRENCIES,
+    INVOICE_CHANNELS,
+    PAYMENT_METHODS,
+    REMINDER_CHANNELS,
+    SEGMENTS,
+    TABLES,
+    TONES,
+)
 
 #: Values read per column to recognise dates, numbers and codes (the rest is not needed
 #: to draft; the load itself checks every row).
@@ -115,6 +123,13 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
     "tone": {"friendly": "friendly", "amable": "friendly", "cordial": "friendly",
              "neutral": "neutral", "neutro": "neutral", "firm": "firm", "firme": "firm",
              "final": "final", "ultimoaviso": "final"},
+    "segment": {"small": "small", "pyme": "small", "pymes": "small", "pequena": "small",
+                "sme": "small", "smb": "small", "micro": "small", "medium": "medium",
+                "mediana": "medium", "mediano": "medium", "midmarket": "medium",
+                "large": "large", "grande": "large", "enterprise": "large",
+                "corporativo": "large", "corporate": "large", "public": "public",
+                "publica": "public", "publico": "public", "gobierno": "public",
+                "government": "public", "sectorpublico": "public"},
     "method": {"transfer": "transfer", "transferencia": "transfer", "wire": "transfer",
                "card": "card", "tarjeta": "card", "directdebit": "direct_debit",
                "domiciliacion": "direct_debit", "debitoautomatico": "direct_debit",
@@ -123,6 +138,7 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
                "otro": "other"},
 }
 _CHOICES = {"channel": set(INVOICE_CHANNELS) | set(REMINDER_CHANNELS), "tone": set(TONES),
+            "segment": set(SEGMENTS),
             "method": set(PAYMENT_METHODS)}
 _TRUE = {"true", "t", "yes", "y", "1", "si", "s", "verdadero", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "falso"}
@@ -461,7 +477,7 @@ def _category_values(draft, tables, chosen, profiles, only_table=None) -> None:
     for source, target in chosen.items():
         if target not in VALUE_WORDS:
             continue
-        table = only_table or ("invoices" if target == "channel" else None)
+        table = only_table or {"channel": "invoices", "segment": "customers"}.get(target)
         if table is None or table not in tables:
             continue
         mapped, unknown = _values_map(target, profiles[source])
@@ -481,7 +497,8 @@ def _defaults(draft, tables, by_target, profiles, customers: bool = True) -> Non
         if "segment" not in by_target:
             tables["customers"].setdefault("defaults", {})["segment"] = "all"
             draft.confirm.append("customers.defaults.segment: no segment column; every "
-                                 "customer is in segment 'all'")
+                                 "customer is in segment 'all' (the strategy lab needs one "
+                                 f"of {', '.join(SEGMENTS)})")
         if "currency" not in by_target:
             tables["customers"].setdefault("defaults", {})["currency"] = "USD"
 
@@ -526,7 +543,7 @@ def _to_yaml(draft: MappingDraft) -> str:
                     lines.append(f"      {_yaml_scalar(s)}: {t}    # "
                                  f"{why[s].reason if s in why else ''}")
             if entry.get("values"):
-                lines.append(f"    values: {_yaml_scalar(entry['values'])}")
+                lines.append(f"    values: {_yaml_scalar(entry['values'])}    # words guessed")
             if entry.get("defaults"):
                 lines.append(f"    defaults: {_yaml_scalar(entry['defaults'])}    # CONFIRM")
     unmapped = [g for g in draft.guesses if g.target is None]

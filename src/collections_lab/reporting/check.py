@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.schema import SEGMENTS
+
 #: Fewest customers an experiment can be designed on (the design report's pilot split).
 MIN_CUSTOMERS_FOR_DESIGN = 20
 #: Fewest paid invoices the survival models and the lab's calibration need.
@@ -175,6 +177,12 @@ def _readiness(portfolio) -> tuple[dict[str, bool], dict[str, str]]:
         None if len(portfolio.assignments) else
         "experiment assignments; the design report writes them "
         "(reports/03_experiment_design/assignments.csv): add it to the data as assignments")
-    needs["05_strategy_lab"] = needs["03_experiment_design"]
+    segments = set(portfolio.customers["segment"]) if len(portfolio.customers) else set()
+    unknown = sorted(map(str, segments - set(SEGMENTS)))
+    needs["05_strategy_lab"] = needs["02_time_to_payment"] or (
+        None if not unknown else
+        f"segments the behaviour model knows ({', '.join(SEGMENTS)}); the data has "
+        f"{', '.join(unknown[:4])}: map them with values: {{segment: {{...}}}} under "
+        "customers in the mapping")
     return ({k: v is None for k, v in needs.items()},
             {k: v for k, v in needs.items() if v is not None})
