@@ -469,3 +469,14 @@ def test_relative_effect_is_nan_when_the_control_has_nothing():
     data.cause = np.where((data.cause == 2) & (data.invoice_arm == 0), 0, data.cause)
     esc = compare_arms(data, MetricConfig(escalation_due_plus_days=60), metrics=["escalation_rate"])[0]
     assert esc.control_estimate == 0 and np.isnan(esc.relative) and np.isnan(esc.log_ratio_se)
+
+
+def test_one_sided_p_values_follow_the_metrics_good_direction():
+    frame = synthetic_payment_times(1500, seed=9, arm_hr={"control": 1.0, "treatment": 1.3})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    effects = {e.metric: e for e in compare_arms(data, metrics=["paid_by_due_d", "rmst_days"])}
+    paid, days = effects["paid_by_due_d"], effects["rmst_days"]
+    assert paid.difference > 0 and days.difference < 0  # faster: more paid, fewer days
+    for eff in (paid, days):  # both improvements: one-sided p is half the two-sided one
+        assert eff.p_value_one_sided() == pytest.approx(eff.p_value / 2, rel=1e-9)
+        assert eff.p_value_one_sided(improvement=False) == pytest.approx(1 - eff.p_value / 2, rel=1e-9)

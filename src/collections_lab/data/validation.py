@@ -32,6 +32,7 @@ invoices, row 2, column 'due_date': due_date 2025-01-01 is before issue_date 202
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ from .parsing import (
     normalise_id,
     odd_id_mask,
     per_row,
+    release_arrow_memory,
     sniff_decimal,
     to_object,
 )
@@ -496,14 +498,24 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
 
 
 def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
-    """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
+    """Each row's currency code as text (for reading amounts), or ``None`` if unknown
+    (a function giving them, when they take a lookup per row)."""
     if "currency" in columns:
         return cells_as_text(columns["currency"], textual).str.upper()
     if tmap.defaults.get("currency"):
         return str(tmap.defaults["currency"]).upper()
-    if currency_of and "invoice_id" in columns:
-        return cells_as_text(columns["invoice_id"], textual).map(currency_of)
+    if currency_of and "invoice_id" in columns:  # looked up only if an amount needs it
+        def lookup():
+            table = currency_of() if callable(currency_of) else currency_of
+            return cells_as_text(columns["invoice_id"], textual).map(table)
+
+        return lookup
     return None
+
+
+def _currency_by_invoice(invoices: pd.DataFrame) -> dict:
+    """Invoice id -> currency (built only when an ambiguous amount needs it)."""
+    return dict(zip(invoices["invoice_id"], invoices["currency"], strict=True))
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
@@ -522,7 +534,7 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+            frame[col.name] = to_object(values, repeats=None if spec.key != (col.name,) else False)
     for name in frame.columns.difference(spec.column_names):  # kept extra columns
         if is_arrow_text(frame[name]):
             frame[name] = to_object(frame[name])
@@ -982,10 +994,11 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
             continue
         currency_of = None
         if name == "payments" and "invoices" in loads:  # amounts read by their currency
-            inv = loads["invoices"].frame
-            currency_of = dict(zip(inv["invoice_id"], inv["currency"], strict=True))
+            currency_of = functools.partial(_currency_by_invoice, loads["invoices"].frame)
         try:
             loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
+            raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
+            release_arrow_memory()
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:

@@ -468,7 +468,9 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     n_inv = len(pilot.customer)
     per_customer = n_inv / max(len(np.unique(pilot.customer)), 1)
     p_base, _ = estimate_arm(pilot, "paid_by_due_d", 0, cfg)
-    de = max(estimate_design_effect(pilot, "paid_by_due_d", cfg), 1.0)
+    de = estimate_design_effect(pilot, "paid_by_due_d", cfg)
+    measured = bool(np.isfinite(de))  # too few customers with resolved invoices: NaN
+    de = max(de, 1.0) if measured else 1.0
     recent = pilot.issue_day > pilot.as_of_day - 84
     per_week = max(recent.sum() / 12.0, 1.0)
     follow = float(np.median(pilot.terms)) + cfg.due_plus_days
@@ -505,10 +507,10 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     baseline = pd.DataFrame({
         "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
                      "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",
-                     "resolved_share", "rmst_variance_per_invoice"],
+                     "resolved_share", "rmst_variance_per_invoice", "design_effect_measured"],
         "value": [n_inv, len(np.unique(pilot.customer)), per_customer, per_week, p_base,
                   float(unpaid.sum()), event_prob, de, resolved,
-                  rmst_variance_per_invoice(unpaid, cfg.horizon_days)],
+                  rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
     return ExperimentDesign(baseline, plans, cfg, power)
 
