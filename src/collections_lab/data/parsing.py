@@ -83,16 +83,20 @@ def release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
+def to_object(series: pd.Series, repeats: bool | None = None) -> pd.Series:
     """A column as Python objects; text from pyarrow with one object per distinct value.
 
-    ``repeats=False`` (a key column, mostly distinct values) skips the sharing, which
-    costs more than it saves there.
+    Sharing one object per distinct value saves memory where values repeat (a customer id
+    in the invoices) and costs time where they do not (invoice ids): ``repeats`` says
+    which, or (None) a sample of the column decides.
     """
     if not is_arrow_text(series):
         return series.astype(object)
     import pyarrow as pa
 
+    if repeats is None:
+        head = series.iloc[:10_000]
+        repeats = head.nunique() < 0.8 * len(head)
     values = pa.array(series.array).to_pandas(deduplicate_objects=repeats)
     return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
 
@@ -115,19 +119,26 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    if is_arrow_text(text):  # RE2 only on the short texts (the tokens have 4 characters or less)
-        return _fullmatch_where(text, text.str.len().to_numpy() <= 4, _NA_PATTERN)
+    if is_arrow_text(text):  # one RE2 pass (per distinct value when they repeat)
+        return pd.Series(fullmatch_text(text, _NA_PATTERN), index=text.index)
     na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
 
 
-def _fullmatch_where(text: pd.Series, candidates: np.ndarray, pattern: str) -> pd.Series:
-    """``text.str.fullmatch(pattern)``, the regex run only where ``candidates`` is true."""
-    out = np.zeros(len(text), dtype=bool)
-    where = np.flatnonzero(candidates)
-    if len(where):
-        out[where] = text.iloc[where].str.fullmatch(pattern).to_numpy(dtype=bool)
-    return pd.Series(out, index=text.index)
+def fullmatch_text(text: pd.Series, pattern: str) -> np.ndarray:
+    """``text.str.fullmatch(pattern)`` as a bool array (missing cells: False).
+
+    On pyarrow text whose values repeat (dates, codes, empty columns) the regex runs once
+    per distinct value; on mostly distinct values (ids, amounts) once per cell.
+
+    >>> fullmatch_text(pd.Series(["2025-01-02", "x", "2025-01-02"]), r"\\d{4}-\\d{2}-\\d{2}")
+    array([ True, False,  True])
+    """
+    if is_arrow_text(text) and len(text) > 10_000 and text.iloc[:10_000].nunique() < 2_000:
+        codes, uniques = pd.factorize(text)
+        hits = np.append(pd.Series(uniques).str.fullmatch(pattern).to_numpy(dtype=bool), False)
+        return hits[codes]
+    return text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
@@ -373,7 +384,9 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            dotted = pc.replace_substring(pa.array(text.array), decimal, ".")
+            dotted = pa.array(text.array)
+            if decimal != ".":
+                dotted = pc.replace_substring(dotted, decimal, ".")
             return pd.Series(pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False),
                              index=text.index)  # fmt: skip
         return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")

@@ -534,7 +534,7 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+            frame[col.name] = to_object(values, repeats=None if spec.key != (col.name,) else False)
     for name in frame.columns.difference(spec.column_names):  # kept extra columns
         if is_arrow_text(frame[name]):
             frame[name] = to_object(frame[name])
