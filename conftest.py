@@ -4,6 +4,10 @@ Long runs are marked ``slow`` and skipped unless ``--runslow`` is given
 (``scripts/test.sh --runslow``); so are the few docstring examples listed in
 :data:`SLOW_EXAMPLES` (each says why).
 
+Tests never touch the real pseudonym key in the user's config directory: the key file is
+pointed at a temporary directory (inherited by report kernels the tests start), and a
+key given in the caller's environment is ignored.
+
 Every docstring example runs with the test suite (see ``[tool.pytest.ini_options]`` in
 pyproject.toml). Examples about an analysis start from data an analyst would have; these
 are given here, built once per test process and only when a docstring example runs:
@@ -17,6 +21,8 @@ are given here, built once per test process and only when a docstring example ru
 Each example gets fresh copies, so one example cannot change what the next one sees.
 """
 
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +39,13 @@ SLOW_EXAMPLES = {
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
+
+
+def pytest_configure(config):
+    # Set before any test imports collections_lab; names as in collections_lab.data.privacy.
+    folder = Path(tempfile.mkdtemp(prefix="collections-lab-tests-"))
+    os.environ["COLLECTIONS_LAB_SECRET_FILE"] = str(folder / "secret")
+    os.environ.pop("COLLECTIONS_LAB_SECRET", None)
 
 
 def pytest_collection_modifyitems(config, items):
