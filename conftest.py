@@ -4,10 +4,6 @@ Long runs are marked ``slow`` and skipped unless ``--runslow`` is given
 (``scripts/test.sh --runslow``); so are the few docstring examples listed in
 :data:`SLOW_EXAMPLES` (each says why).
 
-Tests never touch the real pseudonym key in the user's config directory: the key file is
-pointed at a temporary directory (inherited by report kernels the tests start), and a
-key given in the caller's environment is ignored.
-
 Every docstring example runs with the test suite (see ``[tool.pytest.ini_options]`` in
 pyproject.toml). Examples about an analysis start from data an analyst would have; these
 are given here, built once per test process and only when a docstring example runs:
@@ -17,6 +13,8 @@ are given here, built once per test process and only when a docstring example ru
 - ``pt``: its payment-times frame (``portfolio.payment_times()``), ``open_pt`` the
   invoices still open in it;
 - ``SAMPLE``: the bundled sample data directory (``data/sample``), absolute.
+
+The pseudonym key is a temporary file for the whole run (:func:`pytest_configure`).
 
 Each example gets fresh copies, so one example cannot change what the next one sees.
 """
@@ -42,7 +40,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    # Set before any test imports collections_lab; names as in collections_lab.data.privacy.
+    """Tests never touch the real pseudonym key in the user's config directory: the key
+    file is a temporary one (inherited by report kernels the tests start), and a key given
+    in the caller's environment is ignored. Names as in ``collections_lab.data.privacy``."""
     folder = Path(tempfile.mkdtemp(prefix="collections-lab-tests-"))
     os.environ["COLLECTIONS_LAB_SECRET_FILE"] = str(folder / "secret")
     os.environ.pop("COLLECTIONS_LAB_SECRET", None)

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping
-from .parsing import TEXT_DTYPE
+from .parsing import TEXT_DTYPE, release_arrow_memory
 from .validation import RawTable, ValidationError, ValidationIssue
 
 #: Field separators the CSV sniffer chooses from.
@@ -305,7 +305,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
     buf = data if data is not None else text.encode("utf-8")
     offset = len(text[:start].encode("utf-8"))
     body = np.frombuffer(buf, dtype=np.uint8)[offset:]
-    layout = _Layout.scan(body, ord(sep))
+    # bytes.count runs at memchr speed: most exports hold no quote at all
+    layout = _Layout.scan(body, ord(sep), has_quotes=buf.count(b'"', offset) > 0)
     if layout is None:
         return None
     first_line = reader.line_num + 1
@@ -356,6 +357,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
         table_pa = table_pa.filter(pa.array(keep))
     rows = lines[rows_idx[keep]]
     frame = _arrow_to_frame(table_pa, header)
+    del table_pa, layout, body
+    release_arrow_memory()
     if extra_records:
         extra = _frame_from_records(header, extra_records)
         frame = pd.concat([frame, extra], ignore_index=True)
@@ -400,9 +403,9 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool, misfit
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    names = [f"c{i}" for i in range(width)]
+    names = [f"c{i}" for i in range(width)]  # large strings: what pandas' pyarrow text holds
     if offset >= len(buf):
-        return pa.table({name: pa.array([], pa.string()) for name in names})
+        return pa.table({name: pa.array([], pa.large_string()) for name in names})
     try:
         return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(buf)[offset:]),
@@ -412,7 +415,7 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool, misfit
                 newlines_in_values=multiline, ignore_empty_lines=True,
                 invalid_row_handler=lambda row: misfits.append(row.number) or "skip"),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
                 quoted_strings_can_be_null=False),
         )  # fmt: skip
     except (pa.ArrowInvalid, pa.ArrowException):
@@ -447,13 +450,13 @@ class _Layout:
         return self._fields
 
     @classmethod
-    def scan(cls, body: np.ndarray, sep: int) -> _Layout | None:
+    def scan(cls, body: np.ndarray, sep: int, has_quotes: bool = True) -> _Layout | None:
         n = len(body)
         if n == 0:
             none = np.zeros(0, dtype=np.int64)
             return cls(none, none, none, none, np.zeros(0, dtype=bool), lambda: none)
         newlines = _positions(body, _NL)
-        quotes = _positions(body, _QUOTE)
+        quotes = _positions(body, _QUOTE) if has_quotes else np.zeros(0, dtype=np.int64)
         if quotes.size:
             if quotes.size % 2 or not _quotes_regular(body, quotes, sep):
                 return None

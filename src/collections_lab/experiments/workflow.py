@@ -92,7 +92,9 @@ register({
                "rmst_variance_per_invoice": "variance of days per invoice",
                "arm": "arm", "label": "metric", "estimate": "estimate",
                "control_estimate": "control", "ci_low": "95% CI low",
-               "ci_high": "95% CI high", "p_value": "p-value", "p_holm": "p (Holm)",
+               "ci_high": "95% CI high", "relative": "relative effect",
+               "relative_low": "relative 95% CI low", "relative_high": "relative 95% CI high",
+               "p_value": "p-value", "p_holm": "p (Holm)",
                "p_bh": "p (BH)", "ci_narrowing": "CI narrowed by adjustment",
                "n_customers": "customers", "n_invoices": "invoices", "segment": "segment",
                "expected": "expected", "share": "share"}.items()}},
@@ -131,7 +133,10 @@ register({
                "rmst_variance_per_invoice": "varianza de días por factura",
                "arm": "brazo", "label": "métrica", "estimate": "estimación",
                "control_estimate": "control", "ci_low": "IC 95 % inferior",
-               "ci_high": "IC 95 % superior", "p_value": "valor p", "p_holm": "p (Holm)",
+               "ci_high": "IC 95 % superior", "relative": "efecto relativo",
+               "relative_low": "IC 95 % relativo inferior",
+               "relative_high": "IC 95 % relativo superior",
+               "p_value": "valor p", "p_holm": "p (Holm)",
                "p_bh": "p (BH)", "ci_narrowing": "IC reducido por el ajuste",
                "n_customers": "clientes", "n_invoices": "facturas", "segment": "segmento",
                "expected": "esperado", "share": "proporción"}.items()}},
@@ -221,8 +226,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
-                   "ci_high", "p_value", "p_holm", "p_bh", "ci_narrowing", "n_customers",
-                   "n_invoices"]
+                   "ci_high", "relative", "relative_low", "relative_high", "p_value", "p_holm",
+                   "p_bh", "ci_narrowing", "n_customers", "n_invoices"]
 
 
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
@@ -463,7 +468,9 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     n_inv = len(pilot.customer)
     per_customer = n_inv / max(len(np.unique(pilot.customer)), 1)
     p_base, _ = estimate_arm(pilot, "paid_by_due_d", 0, cfg)
-    de = max(estimate_design_effect(pilot, "paid_by_due_d", cfg), 1.0)
+    de = estimate_design_effect(pilot, "paid_by_due_d", cfg)
+    measured = bool(np.isfinite(de))  # too few customers with resolved invoices: NaN
+    de = max(de, 1.0) if measured else 1.0
     recent = pilot.issue_day > pilot.as_of_day - 84
     per_week = max(recent.sum() / 12.0, 1.0)
     follow = float(np.median(pilot.terms)) + cfg.due_plus_days
@@ -500,10 +507,10 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     baseline = pd.DataFrame({
         "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
                      "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",
-                     "resolved_share", "rmst_variance_per_invoice"],
+                     "resolved_share", "rmst_variance_per_invoice", "design_effect_measured"],
         "value": [n_inv, len(np.unique(pilot.customer)), per_customer, per_week, p_base,
                   float(unpaid.sum()), event_prob, de, resolved,
-                  rmst_variance_per_invoice(unpaid, cfg.horizon_days)],
+                  rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
     return ExperimentDesign(baseline, plans, cfg, power)
 
