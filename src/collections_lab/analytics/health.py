@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..data.dates import accepts_allow_future, resolve_as_of
 from ..data.portfolio import Portfolio, restrict_currency
-from ..i18n import check_language, column_label, format_number
+from ..i18n import COLUMN_LABELS, check_language, column_label, format_number
 from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
@@ -112,11 +112,25 @@ class PortfolioHealth(ResultMixin):
             frame = getattr(self, name).to_frame()
         if rows is not None:
             frame = frame.head(rows)
+        for col in ("tier", "dominant_tier"):  # tier codes (on_time, ...) in words
+            if col in frame and frame[col].dtype == object:
+                frame = frame.assign(**{col: frame[col].map(lambda v: tier_label(v, lang))})
         if formatted:  # the reports' one table renderer (numbers, dates, headers)
             from ..reporting.tables import format_frame
 
             return format_frame(frame, lang)
         return frame.rename(columns=lambda c: column_label(c, lang))
+
+
+def tier_label(tier, lang: str = "en"):
+    """A payer tier code in words (``on_time`` → "On time"); other values unchanged.
+
+    >>> tier_label("chronically_late", "es"), tier_label("all")
+    ('Tarde crónico', 'all')
+    """
+    if not isinstance(tier, str):
+        return tier
+    return COLUMN_LABELS[lang].get(f"share_{tier}", tier)
 
 
 @accepts_allow_future

@@ -26,6 +26,7 @@ Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import LABELS, format_number, format_pct, register, t
+from ..i18n import LABELS, column_label, format_number, format_pct, register, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -210,6 +211,19 @@ def portfolio_in_currency(portfolio, currency: str | None):
     return restrict_currency(portfolio, str(currency))
 
 
+def factorial_term_label(term, lang: str = "en"):
+    """A factorial regression term in words: ``tone[firm]:count[3]`` → ``Tone firm ×
+    Count 3``; anything else unchanged.
+
+    >>> factorial_term_label("tone[firm]:count[3]:discount[2/10]")
+    'Tone firm × Count 3 × Discount 2/10'
+    """
+    if not isinstance(term, str) or "[" not in term:
+        return term
+    parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
+    return " × ".join(f"{column_label(name, lang)} {level}" for name, level in parts) or term
+
+
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
     """A report copy of a design or readout table: headers (and the baseline's
     quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
@@ -217,6 +231,13 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
     out = frame.copy()
     if "quantity" in out:
         out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
+    for col in ("metric", "model"):  # metric codes (paid_by_due_d, ...) in words
+        if col in out:
+            out[col] = [t(f"xp_metric_{'hazard_ratio' if m == 'cox' else m}", lang)
+                        if f"xp_metric_{'hazard_ratio' if m == 'cox' else m}" in LABELS["en"]
+                        else m for m in out[col]]
+    if "term" in out:
+        out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import t
+from ..i18n import format_number, t
 from ..results import styled
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
 from .prediction import CalibrationResult, PaymentPredictions
-from .regression import AFTResult, CoxResult
+from .regression import AFTResult, CoxResult, term_label
 from .rmst import RMSTDifference, RMSTResult
 
 PALETTE = "colorblind"
@@ -99,21 +99,29 @@ def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcome
     return fig
 
 
-def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0):
+def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0, lang: str = "en"):
     y = np.arange(len(table))[::-1]
     v, lo, hi = (table[c].to_numpy(dtype=float) for c in (value, "ci_low", "ci_high"))
     ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
     ax.axvline(ref_line, color="grey", ls=":")
     ax.set_yticks(y)
-    ax.set_yticklabels(table["covariate"])
+    ax.set_yticklabels([term_label(c, lang) for c in table["covariate"]])
     ax.set_xscale("log")
+    # plain ratios (0.5, 1, 2) in the report's locale, never 10^0 or 4×10^-1
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=(0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1.5, 3.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, 2 if x < 1 else 1, lang)
+                                               .rstrip("0").rstrip(".,")))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: ""))
 
 
 @styled
 def plot_hazard_ratios(result: CoxResult, lang: str = "en", ax=None):
     """Forest plot of Cox hazard ratios (>1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
-    _forest(ax, result.table, "hazard_ratio")
+    _forest(ax, result.table, "hazard_ratio", lang=lang)
     ax.set_xlabel(t("surv_hazard_ratio", lang))
     fig.tight_layout()
     return fig
@@ -123,7 +131,7 @@ def plot_hazard_ratios(result: CoxResult, lang: str = "en", ax=None):
 def plot_time_ratios(result: AFTResult, lang: str = "en", ax=None):
     """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
-    _forest(ax, result.table, "time_ratio")
+    _forest(ax, result.table, "time_ratio", lang=lang)
     ax.set_xlabel("Time ratio (<1 = paid sooner)" if lang == "en" else "Razón de tiempos (<1 = pago antes)")
     fig.tight_layout()
     return fig

@@ -885,7 +885,8 @@ class PHCheck(ResultMixin):
         return self.table
 
     def summary(self, lang: str = "en") -> str:
-        bad = self.table.loc[~self.table["ph_holds"], "covariate"].tolist()
+        bad = [term_label(c, lang)
+               for c in self.table.loc[~self.table["ph_holds"], "covariate"]]
         if not bad:
             if lang == "es":
                 return "Sin evidencia contra riesgos proporcionales: las razones de riesgo se pueden leer como constantes en el tiempo."
@@ -981,10 +982,11 @@ class AFTResult(ResultMixin):
             d = -r.median_days_change
             if lang == "es":
                 word = "días antes" if d > 0 else "días después"
-                lines.append(f"{r.covariate}: {format_number(abs(d), 1, 'es')} {word}")
+                lines.append(f"{term_label(r.covariate, lang)}: "
+                             f"{format_number(abs(d), 1, 'es')} {word}")
             else:
                 word = "days sooner" if d > 0 else "days later"
-                lines.append(f"{r.covariate}: {abs(d):.1f} {word}")
+                lines.append(f"{term_label(r.covariate, lang)}: {abs(d):.1f} {word}")
         head = ("Mediana de pago en el caso de referencia: " if lang == "es"
                 else "Median payment day in the reference case: ")
         return (f"{head}{format_number(self.baseline_median_days, 1, lang)} ({self.distribution}); "
