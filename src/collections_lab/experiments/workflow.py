@@ -90,6 +90,8 @@ register({
                "p_paid_by_horizon": "share paid by the horizon",
                "resolved_share": "share resolved by due + d",
                "rmst_variance_per_invoice": "variance of days per invoice",
+               "design_effect_measured": "design effect measured (1 = yes, 0 = too few "
+                                         "resolved invoices: none assumed)",
                "arm": "arm", "label": "metric", "estimate": "estimate",
                "control_estimate": "control", "ci_low": "95% CI low",
                "ci_high": "95% CI high", "relative": "relative effect",
@@ -131,6 +133,8 @@ register({
                "p_paid_by_horizon": "proporción pagada al horizonte",
                "resolved_share": "proporción resuelta al vencimiento + d",
                "rmst_variance_per_invoice": "varianza de días por factura",
+               "design_effect_measured": "efecto de diseño medido (1 = sí, 0 = pocas "
+                                         "facturas resueltas: no se supone ninguno)",
                "arm": "brazo", "label": "métrica", "estimate": "estimación",
                "control_estimate": "control", "ci_low": "IC 95 % inferior",
                "ci_high": "IC 95 % superior", "relative": "efecto relativo",

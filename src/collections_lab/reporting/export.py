@@ -62,7 +62,7 @@ _CSS = """
 :root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --accent: #1f6feb; }
 body { margin: 0; color: var(--ink); background: #fff;
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+main { max-width: 78rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
 h1, h2, h3, h4 { line-height: 1.25; margin: 1.4em 0 .5em; }
 h1 { font-size: 1.8rem; margin-top: .5em; } h2 { font-size: 1.35rem; border-bottom: 1px solid var(--line); padding-bottom: .2em; }
 a { color: var(--accent); } a.anchor-link { display: none; }
@@ -70,8 +70,8 @@ a { color: var(--accent); } a.anchor-link { display: none; }
 .jp-Cell { margin: 0; } .jp-OutputArea-output { margin: .4em 0; overflow-x: auto; }
 pre { white-space: pre-wrap; font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; margin: .3em 0; }
 img { max-width: 100%; height: auto; }
-table { border: 0; border-collapse: collapse; margin: .6em 0; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { border: 0; border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: right; vertical-align: top; }
+table { border: 0; border-collapse: collapse; margin: .6em 0; font-size: 12.5px; font-variant-numeric: tabular-nums; }
+th, td { border: 0; border-bottom: 1px solid var(--line); padding: .3em .45em; text-align: right; vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--line); color: var(--muted); }

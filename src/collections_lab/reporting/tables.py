@@ -47,13 +47,17 @@ MAX_ROWS = 100
 #: and ``*_rate``.
 SHARE_COLUMNS = frozenset({
     "share", "incidence", "churn_probability", "churn_risk", "paid_by_due",
-    "paid_by_due_15", "power", "mean_predicted", "mean_predicted_raw",
+    "paid_by_due_15", "power", "mean_predicted", "mean_predicted_raw", "churn",
 })
 #: Columns holding an amount of money (the currency comes from the row or the header).
 MONEY_COLUMNS = frozenset({
     "receivables", "overdue", "sales_period", "open_amount", "overdue_amount", "amount",
     "begin_ar", "end_ar", "end_current_ar", "sales", "invoiced", "collected",
     "unpaid_after", "before_amount", "after_amount", "expected_amount",
+    # the strategy lab's money (its result carries one currency: shown in the header)
+    "cash_pv", "discount_cost", "fee_income", "reminder_cost", "relationship_cost",
+    "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
+    "gain_high", "current_net_value", "recommended_net_value",
 })
 #: Interval columns, formatted like the estimate column beside them.
 _INTERVALS = frozenset({"ci_low", "ci_high"})
@@ -172,9 +176,17 @@ def _meaningful_index(frame: pd.DataFrame) -> bool:
                 and index.equals(pd.RangeIndex(len(index))))
 
 
-def format_frame(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def format_frame(frame: pd.DataFrame, lang: str = "en",
+                 currency: str | None = None) -> pd.DataFrame:
     """A copy of ``frame`` as text for a stakeholder: cells formatted with
-    :func:`format_value`, headers translated, a meaningful index turned into columns."""
+    :func:`format_value`, headers translated, a meaningful index turned into columns.
+
+    ``currency``: the one currency of a table without a currency column; its money
+    columns then say it in the header ("Net value (USD)"), not in every cell.
+
+    >>> format_frame(pd.DataFrame({"net_value": [1234.5]}), currency="USD").columns[0]
+    'Net value (USD)'
+    """
     i18n.check_language(lang)
     if _meaningful_index(frame):
         index_names = [n if n is not None else (frame.columns.name or "")
@@ -198,17 +210,21 @@ def format_frame(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         values = frame.iloc[:, position].tolist()
         if kind == "currency":
             currencies = [str(name)] * len(values)
+        elif kind == "money" and row_currency is None and currency in CURRENCIES:
+            kind, currencies = "currency", [currency] * len(values)  # code in the header
         else:
             currencies = row_currency or [None] * len(values)
         columns[position] = [format_value(v, kind, lang, c)
                              for v, c in zip(values, currencies, strict=True)]
     out = pd.DataFrame(columns)
-    out.columns = [_header(n, lang) for n in names]
+    in_header = row_currency is None and currency in CURRENCIES
+    out.columns = [_header(n, lang) + (f" ({currency})" if in_header and k == "money" else "")
+                   for n, k in zip(names, kinds, strict=True)]
     return out
 
 
 def table_html(data, lang: str = "en", max_rows: int | None = MAX_ROWS,
-               title: str | None = None) -> str:
+               title: str | None = None, currency: str | None = None) -> str:
     """The HTML of a report table for a DataFrame or Series (everything escaped).
 
     Args:
@@ -226,7 +242,7 @@ def table_html(data, lang: str = "en", max_rows: int | None = MAX_ROWS,
         raise TypeError(f"table_html expects a DataFrame or Series, got {type(data).__name__}")
     total = len(frame)
     shown = frame if max_rows is None or total <= max_rows else frame.head(max_rows)
-    text = format_frame(shown, lang)
+    text = format_frame(shown, lang, currency)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in text.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
@@ -256,7 +272,9 @@ def result_html(result, lang: str = "en", max_rows: int | None = MAX_ROWS) -> st
     own = getattr(type(result)._repr_html_, "__qualname__", "")
     if own not in ("ResultMixin._repr_html_", "NotedResult._repr_html_"):
         return result._repr_html_()
-    page = "".join(table_html(frame, lang, max_rows, title=title)
+    currency = getattr(result, "currency", None)
+    currency = currency if isinstance(currency, str) else None
+    page = "".join(table_html(frame, lang, max_rows, title=title, currency=currency)
                    for title, frame in result.report_tables())
     notes = getattr(result, "notes", None) or []
     page += "".join(f'<p class="cl-note">&#9888; {html.escape(n.text(lang))}</p>'
