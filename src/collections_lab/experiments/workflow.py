@@ -215,17 +215,23 @@ def portfolio_in_currency(portfolio, currency: str | None):
     return restrict_currency(portfolio, str(currency))
 
 
+register({"en": {"xf_tone": "Tone", "xf_count": "Reminders", "xf_discount": "Discount"},
+          "es": {"xf_tone": "Tono", "xf_count": "Recordatorios", "xf_discount": "Descuento"}})
+
+
 def factorial_term_label(term, lang: str = "en"):
     """A factorial regression term in words: ``tone[firm]:count[3]`` → ``Tone firm ×
     Count 3``; anything else unchanged.
 
     >>> factorial_term_label("tone[firm]:count[3]:discount[2/10]")
-    'Tone firm × Count 3 × Discount 2/10'
+    'Tone firm × Reminders 3 × Discount 2/10'
     """
     if not isinstance(term, str) or "[" not in term:
         return term
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
-    return " × ".join(f"{column_label(name, lang)} {level}" for name, level in parts) or term
+    return " × ".join(
+        f"{t(f'xf_{name}', lang) if f'xf_{name}' in LABELS['en'] else column_label(name, lang)}"
+        f" {level}" for name, level in parts) or term
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:

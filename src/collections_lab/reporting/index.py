@@ -31,7 +31,7 @@ i18n.register({
            "ix.no_success": "no successful run yet", "ix.none": "No reports yet.",
            "ix.ok": "ok", "ix.failed": "failed", "ix.sample": "bundled sample",
            "ix.brief": "This week's brief", "ix.decisions": "Current decisions",
-           "ix.freshness": "Freshness", "ix.dso_trend": "DSO (days; before: {before})",
+           "ix.freshness": "Freshness",
            "ix.from": "from {report}"},
     "es": {"ix.title": "Informes de cobranza", "ix.report": "Informe",
            "ix.parameters": "Parámetros", "ix.as_of": "Datos al", "ix.run_at": "Ejecutado",
@@ -43,7 +43,7 @@ i18n.register({
            "ix.no_success": "aún sin ejecución correcta", "ix.none": "Aún no hay informes.",
            "ix.ok": "correcto", "ix.failed": "fallido", "ix.sample": "muestra incluida",
            "ix.brief": "Resumen de la semana", "ix.decisions": "Decisiones vigentes",
-           "ix.freshness": "Actualidad", "ix.dso_trend": "DSO (días; antes: {before})",
+           "ix.freshness": "Actualidad",
            "ix.from": "según {report}"},
 })
 
@@ -135,13 +135,14 @@ def _brief(last_good: dict[str, dict], lang: str) -> str:
             tiles.append(Tile(i18n.t("pg.overdue", lang), money("overdue")))
             if facts.get("over90"):
                 tiles.append(Tile(i18n.t("pg.over90", lang), money("over90")))
-            dso = "\n".join(f"{c} {i18n.format_number(v, 0, lang)}"
-                             for c, v in (facts.get("dso") or {}).items())
-            before = "\n".join(f"{c} {i18n.format_number(v, 0, lang)}"
-                                for c, v in (facts.get("dso_before") or {}).items())
-            label = (i18n.t("ix.dso_trend", lang).format(before=facts.get("month_before"))
-                     if before and facts.get("month_before") else i18n.t("pg.dso", lang))
-            tiles.append(Tile(label, dso, before or None))
+            before = facts.get("dso_before") or {}
+            month = facts.get("month_before")
+            dso = "\n".join(
+                f"{c} {i18n.format_number(v, 0, lang)}"
+                + (f" ({month}: {i18n.format_number(before[c], 0, lang)})"
+                   if c in before and month else "")
+                for c, v in (facts.get("dso") or {}).items())
+            tiles.append(Tile(i18n.t("pg.dso", lang), dso))
         if facts.get("cash_4w"):
             tiles.append(Tile(i18n.t("pg.cash4w", lang), money("cash_4w")))
         if page.get("decision") and ("decision" in facts or "gain" in facts):

@@ -78,7 +78,7 @@ i18n.register({
         "pg.k_none": "No arm has a measured net value yet.",
         "pg.arms": "Arms", "pg.info": "Information collected", "pg.leader_net":
         "Best arm, net value per 100 invoiced",
-        "pg.h_lab": "Switch to the recommended strategy per segment (table below): "
+        "pg.h_lab": "Switch each segment to the strategy the lab recommends for it: "
                     "expected gain {gain}.",
         "pg.h_lab_none": "Keep the current strategy: no candidate beats it.",
         "pg.s_lab": "Simulated on a twin of this portfolio ({reps} runs per strategy); "
@@ -87,6 +87,7 @@ i18n.register({
         "pg.gain": "Expected gain", "pg.churn_change": "Churn change",
         "pg.segments": "Segments changed",
         "pg.unavailable": "Not available: {why}",
+        "pg.full_table": "Full table ({n} columns)",
     },
     "es": {
         "pg.data_to": "Datos hasta el {date}", "pg.before_run":
@@ -141,8 +142,8 @@ i18n.register({
         "pg.k_none": "Ningún brazo tiene todavía un valor neto medido.",
         "pg.arms": "Brazos", "pg.info": "Información reunida", "pg.leader_net":
         "Mejor brazo, valor neto por 100 facturados",
-        "pg.h_lab": "Cambie a la estrategia recomendada por segmento (tabla más abajo): "
-                    "ganancia esperada {gain}.",
+        "pg.h_lab": "Pase cada segmento a la estrategia que el laboratorio recomienda "
+                    "para él: ganancia esperada {gain}.",
         "pg.h_lab_none": "Mantenga la estrategia actual: ninguna candidata la supera.",
         "pg.s_lab": "Simulado en un gemelo de esta cartera ({reps} simulaciones por "
                     "estrategia); intervalo del 95 %: {lo} a {hi}. Predice; un experimento "
@@ -151,6 +152,7 @@ i18n.register({
         "pg.gain": "Ganancia esperada", "pg.churn_change": "Cambio en abandono",
         "pg.segments": "Segmentos que cambian",
         "pg.unavailable": "No disponible: {why}",
+        "pg.full_table": "Tabla completa ({n} columnas)",
     },
 })
 
@@ -580,3 +582,24 @@ def lab_page(lab, lang: str = "en") -> PageTop:
     tiles.append(Tile(i18n.t("pg.segments", lang), i18n.format_number(len(changed), 0, lang)))
     return PageTop(decision, tiles, {"gain": None if total is None else float(total["gain"]),
                                      "currency": cur})
+
+
+def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:
+    """Show the ``columns`` a reader needs of a wide result table (those present), with
+    the whole table folded in an appendix below it; money in the result's currency."""
+    from .notebook import _display
+    from .tables import table_html
+
+    frame = result.to_frame() if hasattr(result, "to_frame") else result
+    currency = getattr(result, "currency", None)
+    currency = currency if isinstance(currency, str) else None
+    if isinstance(title, dict):
+        title = title.get(lang) or title.get("en")
+    title = title or getattr(result, "title", None)
+    if isinstance(title, str):
+        title = i18n.t(title, lang)
+    key = frame[[c for c in columns if c in frame.columns]]
+    body = table_html(key, lang, max_rows=None, title=title, currency=currency)
+    body += details_html(i18n.t("pg.full_table", lang).format(n=len(frame.columns)),
+                         table_html(frame, lang, max_rows=None, currency=currency))
+    _display(body, str(title or ""))

@@ -59,6 +59,8 @@ MONEY_COLUMNS = frozenset({
     "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
     "gain_high", "current_net_value", "recommended_net_value",
 })
+#: Columns holding codes shown in words (their labels are catalogue keys).
+CODE_COLUMNS = frozenset({"outcome"})
 #: Interval columns, formatted like the estimate column beside them.
 _INTERVALS = frozenset({"ci_low", "ci_high"})
 _ESTIMATES = frozenset({"estimate", "incidence", "share"})
@@ -208,6 +210,9 @@ def format_frame(frame: pd.DataFrame, lang: str = "en",
     for position, name in enumerate(names):
         kind = interval_kind if name in _INTERVALS else kinds[position]
         values = frame.iloc[:, position].tolist()
+        if name in CODE_COLUMNS:  # codes (written_off, ...) in words where a label exists
+            values = [i18n.t(v, lang) if isinstance(v, str) and v in i18n.LABELS["en"] else v
+                      for v in values]
         if kind == "currency":
             currencies = [str(name)] * len(values)
         elif kind == "money" and row_currency is None and currency in CURRENCIES:
