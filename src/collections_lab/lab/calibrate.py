@@ -68,7 +68,7 @@ from .history import InvoiceStrategies, invoice_strategies
 
 #: Smallest history the calibration accepts.
 MIN_PAID_INVOICES = 150
-MIN_CUSTOMERS = 30
+MIN_CUSTOMERS = 10
 MIN_HISTORY_DAYS = 60
 #: Invoices that must have received a reminder stating a payment deadline before the
 #: deadline effect is estimated (else it keeps its documented prior).
