@@ -101,7 +101,7 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     several = _modal_width(text, sep) >= 2
     if _fast_path_possible(data if ascii_only else text, sep):
         raw = _read_fast(data if plain_utf8 else None, text, sep, file, table, mapping,
-                         several, notes)  # fmt: skip
+                         several, list(notes))  # its notes stand only if it succeeds
         if raw is not None:
             return raw
     if ascii_only:
