@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..data.dates import parse_date
 from ..i18n import format_number, register, t
-from ..results import ResultMixin
+from ..results import ResultMixin, result_axes
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -177,6 +177,13 @@ class ExperimentReadout(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """Effects of every arm on every metric versus control (one row each)."""
         return self.effects
+
+    def plot(self, metric: str = "paid_by_due_d", ax=None, lang: str = "en"):
+        """Each arm's effect on ``metric`` versus control with its 95% interval, on ``ax``
+        (default a new figure); returns the matplotlib Axes."""
+        from .plots import plot_effects
+
+        return result_axes(lambda ax: plot_effects(self, metric, lang, ax=ax), ax)
 
     def effect(self, arm: str, metric: str) -> pd.Series:
         """The row of ``to_frame()`` for one arm and metric."""
