@@ -89,8 +89,10 @@ def _markdown_to_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
 
 
-def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) -> str:
-    """The HTML of an executive-summary box (see :func:`show_summary`)."""
+def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None,
+                 folded: bool = False) -> str:
+    """The HTML of an executive-summary box (see :func:`show_summary`); ``folded``: in a
+    closed ``<details>`` (the page's decision box and tiles come first)."""
     i18n.check_language(lang)
     if isinstance(title, dict):  # {"en": "Cox model", "es": "Modelo de Cox"}
         title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
@@ -105,6 +107,9 @@ def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) 
             "show_summary expects a markdown string or a list of sentences/results, "
             f"got {type(lines_or_markdown).__name__}"
         )
+    if folded:
+        return (f'<div class="cl-summary" lang="{lang}"><details class="cl-fold"><summary>{heading}'
+                f"</summary>{body}</details></div>")
     return f'<div class="cl-summary" lang="{lang}"><h2>{heading}</h2>{body}</div>'
 
 
@@ -124,7 +129,8 @@ def _as_sentence(item, lang: str) -> str:
     return str(item)
 
 
-def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) -> None:
+def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None,
+                 folded: bool = False) -> None:
     """Display the executive summary of a report, with all data-derived text escaped.
 
     Args:
@@ -134,6 +140,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
         lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
         title: heading to use instead of "Executive summary" / "Resumen ejecutivo"; a
             ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
+        folded: show it folded in a ``<details>`` appendix (opens without script).
 
     Example:
         Outside a notebook the display bundle is printed; the HTML is escaped:
@@ -141,7 +148,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
         {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
-    page = summary_html(lines_or_markdown, lang=lang, title=title)
+    page = summary_html(lines_or_markdown, lang=lang, title=title, folded=folded)
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
     else:

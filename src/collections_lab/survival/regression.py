@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import format_number
+from ..i18n import column_label, format_number
 from ..results import ResultMixin, result_axes
 from ._common import (
     NotedResult,
@@ -212,19 +212,39 @@ class CoxResult(NotedResult):
         lines = []
         for r in self.table.itertuples():
             change = (r.hazard_ratio - 1) * 100
+            term = term_label(r.covariate, lang)
             if lang == "es":
                 verb = "más rápido" if change > 0 else "más lento"
-                lines.append(f"{r.covariate}: pago {format_number(abs(change), 0, 'es')} % {verb} "
+                lines.append(f"{term}: pago {format_number(abs(change), 0, 'es')} % {verb} "
                              f"(RR {format_number(r.hazard_ratio, 2, 'es')}, "
                              f"IC {format_number(r.ci_low, 2, 'es')}–{format_number(r.ci_high, 2, 'es')})")
             else:
                 verb = "faster" if change > 0 else "slower"
-                lines.append(f"{r.covariate}: payment rate {abs(change):.0f}% {verb} "
+                lines.append(f"{term}: payment rate {abs(change):.0f}% {verb} "
                              f"(HR {r.hazard_ratio:.2f}, CI {r.ci_low:.2f}–{r.ci_high:.2f})")
-        refs = ", ".join(f"{k}={v}" for k, v in self.references.items())
+        refs = ", ".join(term_label(f"{k}={v}", lang) for k, v in self.references.items())
         if refs:
             lines.append(("referencia: " if lang == "es" else "reference: ") + refs)
         return "; ".join(lines) + "." + self.notes_text(lang)
+
+
+def term_label(term: str, lang: str = "en") -> str:
+    """A model term in words: ``segment=medium`` → ``Segment medium``, ``disputed=True``
+    → ``Disputed (yes)``; a term without ``=`` keeps its column label.
+
+    >>> term_label("segment=medium"), term_label("payment_link=True")
+    ('Segment medium', 'Payment link (yes)')
+    >>> term_label("log_amount")
+    'Log amount'
+    """
+    name, sep, level = str(term).partition("=")
+    label = column_label(name, lang)
+    if not sep:
+        return label
+    if level in ("True", "False"):
+        yes = {"en": ("yes", "no"), "es": ("sí", "no")}[lang][level == "False"]
+        return f"{label} ({yes})"
+    return f"{label} {level}"
 
 
 def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
