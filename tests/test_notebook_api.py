@@ -180,3 +180,15 @@ def test_load_experiment_never_guesses_the_control(unnamed, sample):
     found = load_experiment(None, sample)
     assert found.control_arm == "friendly-1-none" and found.factors
     assert found.arms["firm-3-disc"].discount is not None  # what the arm does, from the yml
+
+
+def test_the_readout_plots_itself(sample):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    readout = cl.analyse_experiment(sample, metrics=["hazard_ratio"], segments=False)
+    ax = readout.plot("hazard_ratio")
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.lines
+    plt.close("all")

@@ -49,8 +49,43 @@ AT_MOST_ONE = {"installment_accept_defaulter", "installment_accept_payer",
 #: belief about behaviour.
 NOT_ASSUMPTIONS = ("reference", "definition")
 
+#: Parts of the behaviour model the twin does not simulate (never relied on).
+NOT_TWIN = {"distress_share", "distress_frailty_shift", "distress_never_pay_shift",
+            "distress_churn_multiplier", "split_payment_share", "unneeded_window_days"}
+
+#: Parameters the twin fixes per invoice and customer when it is built (covariate effects,
+#: reliability, never-paid share): halving or doubling them in the twin's model would not
+#: move its draws, so the sensitivity check does not vary them (and says so).
+FIXED_IN_TWIN = {"beta_log_amount", "beta_disputed", "beta_payment_link",
+                 "beta_invoice_channel", "frailty_mean", "frailty_sd", "never_pay_logit",
+                 "never_pay_frailty_effect", "never_pay_disputed"}
+
+#: Parameters every strategy's value rests on in a segment (``{segment}`` filled in): the
+#: payment baseline, the customers' reliability and the never-paid share. When the
+#: history does not identify one of them, every pick rests on its prior.
+EVERY_STRATEGY = ("pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_width_days",
+                  "post_due_level", "post_due_decay_days", "beta_log_amount",
+                  "beta_disputed", "beta_payment_link", "frailty_mean[{segment}]",
+                  "frailty_sd[{segment}]", "never_pay_logit[{segment}]",
+                  "never_pay_frailty_effect", "never_pay_disputed")
+
 register({
     "en": {
+        "prior[pre_due_level]": "payments before the due date",
+        "prior[pre_due_scale_days]": "how early before the due date payments start",
+        "prior[due_peak]": "payments on the due date",
+        "prior[due_peak_width_days]": "spread of payments around the due date",
+        "prior[post_due_level]": "payments after the due date",
+        "prior[post_due_decay_days]": "how fast late payments slow down",
+        "prior[beta_log_amount]": "effect of the invoice amount on payment speed",
+        "prior[beta_disputed]": "effect of a dispute on payment speed",
+        "prior[beta_payment_link]": "effect of a payment link on payment speed",
+        "prior[beta_invoice_channel]": "effect of sending invoices by {key}",
+        "prior[frailty_mean]": "payment speed of segment {key}",
+        "prior[frailty_sd]": "spread of payment speed among customers of segment {key}",
+        "prior[never_pay_logit]": "share of never-paid invoices in segment {key}",
+        "prior[never_pay_frailty_effect]": "link between slow payment and never paying",
+        "prior[never_pay_disputed]": "share of disputed invoices never paid",
         "prior[tone_effect]": "response to the '{key}' tone",
         "prior[channel_effect]": "response to {key} reminders",
         "prior[segment_response]": "reminder response of segment {key}",
@@ -72,6 +107,22 @@ register({
         "prior[churn_base]": "base churn of segment {key}",
     },
     "es": {
+        "prior[pre_due_level]": "pagos antes del vencimiento",
+        "prior[pre_due_scale_days]": "con cuánta antelación al vencimiento empiezan los pagos",
+        "prior[due_peak]": "pagos el día del vencimiento",
+        "prior[due_peak_width_days]": "dispersión de los pagos en torno al vencimiento",
+        "prior[post_due_level]": "pagos después del vencimiento",
+        "prior[post_due_decay_days]": "rapidez con que se frenan los pagos atrasados",
+        "prior[beta_log_amount]": "efecto del importe de la factura en la rapidez de pago",
+        "prior[beta_disputed]": "efecto de una disputa en la rapidez de pago",
+        "prior[beta_payment_link]": "efecto de un enlace de pago en la rapidez de pago",
+        "prior[beta_invoice_channel]": "efecto de enviar las facturas por {key}",
+        "prior[frailty_mean]": "rapidez de pago del segmento {key}",
+        "prior[frailty_sd]": "dispersión de la rapidez de pago entre clientes del segmento "
+                             "{key}",
+        "prior[never_pay_logit]": "proporción de facturas nunca pagadas en el segmento {key}",
+        "prior[never_pay_frailty_effect]": "relación entre pagar tarde y no pagar nunca",
+        "prior[never_pay_disputed]": "proporción de facturas en disputa nunca pagadas",
         "prior[tone_effect]": "respuesta al tono «{key}»",
         "prior[channel_effect]": "respuesta a recordatorios por {key}",
         "prior[segment_response]": "respuesta a recordatorios del segmento {key}",
@@ -109,7 +160,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     states a payment deadline, the deadline's effect and shape; any
     reminder can annoy a customer about to pay, a firm one more; a discount uses the
     discount response and the segment's share of takers; an installment offer its uptake
-    and timing; escalation its churn; every strategy the segment's base churn.
+    and timing; escalation its churn; every strategy the segment's base churn and the
+    parameters of :data:`EVERY_STRATEGY` (payment baseline, reliability, never-paid share).
     """
     names: list[str] = []
     for k, r in enumerate(strategy.reminders, start=1):
@@ -134,6 +186,7 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     if strategy.escalation_day is not None:
         names.append("churn_escalated")
     names.append(f"churn_base[{segment}]")
+    names += [n.format(segment=segment) for n in EVERY_STRATEGY]
     return [n for n in dict.fromkeys(names)
             if n in priors and not str(priors[n]).startswith(NOT_ASSUMPTIONS)]
 
@@ -178,5 +231,5 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["FACTORS", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]
