@@ -587,7 +587,7 @@ def lab_page(lab, lang: str = "en") -> PageTop:
 def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:
     """Show the ``columns`` a reader needs of a wide result table (those present), with
     the whole table folded in an appendix below it; money in the result's currency."""
-    from .notebook import _display
+    from .notebook import display_html
     from .tables import table_html
 
     frame = result.to_frame() if hasattr(result, "to_frame") else result
@@ -602,4 +602,4 @@ def show_key_columns(result, columns, lang: str = "en", title: str | dict | None
     body = table_html(key, lang, max_rows=None, title=title, currency=currency)
     body += details_html(i18n.t("pg.full_table", lang).format(n=len(frame.columns)),
                          table_html(frame, lang, max_rows=None, currency=currency))
-    _display(body, str(title or ""))
+    display_html(body, str(title or ""))
