@@ -389,6 +389,9 @@ def health_page(health, lang: str = "en") -> PageTop:
     prev = prev.set_index("currency")
     period = _month_label(prev["month"].iloc[0], lang) if len(prev) else None
 
+    if {"receivables", "amount_current"} <= set(prev.columns):  # overdue = not yet due
+        prev = prev.assign(overdue=prev["receivables"] - prev["amount_current"])
+
     def before(cur, col):
         return prev[col].get(cur) if col in prev else None
 
