@@ -1152,21 +1152,13 @@ class Calibration(ResultMixin):
                 and parameter_key(name)[0] not in NOT_TWIN]
 
     def summary(self, lang: str = "en") -> str:
-        from .priors import prior_label
+        from .priors import prior_labels as labels
 
         p = self.params_
         n_est = int((p["source"] == "estimated").sum())
         n_prior = int((p["source"] == "prior").sum())
         info = list(self.not_identified_)
         n = len(self.history_.paid)
-
-        def labels(names):
-            items = list(dict.fromkeys(prior_label(x, lang) for x in names))
-            more = len(items) - 8
-            text = "; ".join(items[:8])
-            if more > 0:
-                text += f" (y {more} más)" if lang == "es" else f" (and {more} more)"
-            return text
 
         missing = [x for x in self.not_learned() if x not in info]
         if lang == "es":
@@ -1175,21 +1167,21 @@ class Calibration(ResultMixin):
                     "porque el historial no los identifica.")
             if info:
                 text += (f" La matriz de información del historial no fija {len(info)} de "
-                         f"ellos ({labels(info)}): conservan su valor por defecto (o el "
+                         f"ellos ({labels(info, lang)}): conservan su valor por defecto (o el "
                          "extremo de su rango, si el historial los empuja allí) y su "
                          "incertidumbre es la del valor por defecto.")
             if missing:
-                text += f" No se aprende de este historial: {labels(missing)}."
+                text += f" No se aprende de este historial: {labels(missing, lang)}."
             return text
         text = (f"Calibrated on {n:,} invoices: {n_est} parameters estimated and {n_prior} "
                 "kept at documented defaults because the history cannot identify them.")
         if info:
             text += (f" The history's information matrix does not pin down {len(info)} of "
-                     f"them ({labels(info)}): they keep their documented default (or the edge of "
+                     f"them ({labels(info, lang)}): they keep their documented default (or the edge of "
                      "its range, where the history pushes them there), with the default's "
                      "uncertainty.")
         if missing:
-            text += f" Not learned from this history: {labels(missing)}."
+            text += f" Not learned from this history: {labels(missing, lang)}."
         return text
 
 

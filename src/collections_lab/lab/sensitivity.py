@@ -33,6 +33,7 @@ from .priors import (
     FACTORS,
     FIXED_IN_TWIN,
     prior_label,
+    prior_labels,
     prior_value,
     relied_priors,
     scaled_prior,
@@ -166,7 +167,7 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
                 "identifica." if es else " No recommendation rests on parameters the "
                 "history cannot identify.")
     names = list(dict.fromkeys(n for seg in relying for n in relied[seg]))
-    labels = "; ".join(prior_label(n, lang) for n in names)
+    labels = prior_labels(names, lang)
     segs = ", ".join(relying)
     head = (f" La recomendación de {segs} se apoya en parámetros que el historial no "
             f"identifica y que conservan su valor por defecto documentado ({labels})."
@@ -175,7 +176,7 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
             f"identify, kept at their documented defaults ({labels}).")
     fixed = [n for n in names if parameter_key(n)[0] in FIXED_IN_TWIN]
     if fixed:
-        fixed_labels = "; ".join(dict.fromkeys(prior_label(n, lang) for n in fixed))
+        fixed_labels = prior_labels(fixed, lang)
         head += (f" La sensibilidad a {fixed_labels} no se comprueba (el gemelo los fija "
                  "por factura)." if es else
                  f" Its sensitivity to {fixed_labels} is not checked (the twin fixes them "
