@@ -14,3 +14,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture(autouse=True)
+def _english_report_context():
+    """Each test starts in the default language and locale, and leaves them so."""
+    from collections_lab.i18n import options
+
+    with options(lang="en", locale="en_US"):
+        yield

@@ -5,7 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.results",
+MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.i18n.context",
+           "collections_lab.i18n.catalogue", "collections_lab.i18n.numbers",
+           "collections_lab.i18n.display",
            "collections_lab.strategies", "collections_lab.assignment",
            "collections_lab.payment_times", "collections_lab.portfolio_model",
            "collections_lab.simulate", "collections_lab.behaviour", "collections_lab.sample_data",

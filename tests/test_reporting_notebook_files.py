@@ -16,7 +16,7 @@ from collections_lab.reporting.parameters import declared_parameters
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 #: Every report declares these (one batch file's shared parameters fit every report).
-REQUIRED = {"data", "mapping", "as_of", "lang", "pseudonymise"}
+REQUIRED = {"data", "mapping", "as_of", "lang", "locale", "pseudonymise"}
 #: Standard names a report declares only where they mean something.
 OPTIONAL = {"currency", "experiment_id", "strategies"}
 

@@ -15,12 +15,19 @@ True
 
 from .assignment import Experiment, assign
 from .behaviour import BehaviourModel
-from .i18n import format_money, format_number, format_pct
+from .i18n import (
+    ResultMixin,
+    current_lang,
+    current_locale,
+    format_money,
+    format_number,
+    format_pct,
+    options,
+)
 from .io import load_portfolio, load_table
 from .mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
 from .payment_times import PaymentTimesError, payment_times
 from .portfolio_model import Portfolio
-from .results import ResultMixin
 from .sample_data import sample_experiment, write_sample
 from .schema import OUTCOMES, TABLES
 from .simulate import SimulationResult, Truth, generate_customers, simulate
@@ -109,6 +116,8 @@ __all__ = [
     "StrategyError",
     "Truth",
     "assign",
+    "current_lang",
+    "current_locale",
     "example_strategies",
     "format_money",
     "format_number",
@@ -122,6 +131,7 @@ __all__ = [
     "payment_times",
     "sample_experiment",
     "save_strategies",
+    "options",
     "simulate",
     "validate_portfolio",
     "write_sample",

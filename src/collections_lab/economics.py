@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .results import ResultMixin
+from .i18n import ResultMixin
 from .strategies import Discount, Strategy
 
 

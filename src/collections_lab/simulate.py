@@ -36,8 +36,8 @@ from scipy.special import ndtri
 
 from .assignment import Experiment, assign
 from .behaviour import SEGMENTS, BehaviourModel
+from .i18n import ResultMixin
 from .portfolio_model import Portfolio
-from .results import ResultMixin
 from .schema import INVOICE_CHANNELS, PAYMENT_METHODS, REMINDER_CHANNELS, TONES
 from .strategies import Strategy
 

@@ -38,15 +38,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .i18n import check_language, format_number
+from .i18n import ResultMixin, check_language, format_number
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import coerce_column, per_row, sniff_decimal
-from .results import ResultMixin
 from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
-
 
 
 # =============================================================================== issues

@@ -73,9 +73,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_language, format_number
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, check_language, format_number
 from .discipline import payment_times_of
 
 __all__ = [

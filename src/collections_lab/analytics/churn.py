@@ -57,8 +57,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..i18n import check_language, format_number, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, check_language, format_number, format_pct
 from .discipline import payment_discipline
 
 __all__ = ["FEATURES", "ChurnModel", "ChurnValidation", "all_snapshots", "churn_features",

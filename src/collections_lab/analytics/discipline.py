@@ -42,9 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_language, format_number, format_pct
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, check_language, format_number, format_pct
 
 __all__ = ["Discipline", "assessable_invoices", "discipline_over_time", "payment_discipline",
            "payment_times_of"]

@@ -35,8 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_language, format_number
-from ..results import ResultMixin
+from ..i18n import ResultMixin, check_language, format_number
 from .ledger import Ledger, from_day, to_day
 
 __all__ = ["EngagementList", "call_list", "open_balances", "thank_list"]

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..i18n import check_language, column_label, format_number
+from ..i18n import ResultMixin, check_language, column_label, format_frame, format_number
 from ..portfolio_model import Portfolio
-from ..results import ResultMixin
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
@@ -134,8 +133,6 @@ class PortfolioHealth(ResultMixin):
         if rows is not None:
             frame = frame.head(rows)
         if formatted:  # the reports' one table renderer (numbers, dates, headers)
-            from ..reporting.tables import format_frame
-
             return format_frame(frame, lang)
         return frame.rename(columns=lambda c: column_label(c, lang))
 

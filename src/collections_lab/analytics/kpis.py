@@ -49,9 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_language, format_money, format_number, format_pct, t
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, check_language, format_money, format_number, format_pct, t
 from .ledger import (
     Ledger,
     MixedCurrencyError,

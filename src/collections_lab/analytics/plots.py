@@ -29,7 +29,6 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..i18n import check_language, format_number, t
-from . import labels as _labels  # noqa: F401  (registers the labels)
 from .kpis import BUCKETS, bucket_label
 
 __all__ = [

@@ -37,9 +37,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-from ..i18n import check_language, format_number, format_pct, t
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, check_language, format_number, format_pct, t
 
 __all__ = ["TIERS", "TREATMENTS", "Clusters", "Tiers", "TierRules", "payer_clusters",
            "payer_tiers"]

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from ..assignment import Experiment
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from ..strategies import Discount, Reminder, Strategy
 from .adjustment import adjust_effect
 from .data import ExperimentData, assigned_units

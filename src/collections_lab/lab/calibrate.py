@@ -57,9 +57,8 @@ from scipy import optimize
 from scipy.special import expit, logsumexp
 
 from ..behaviour import SEGMENTS, BehaviourModel
-from ..i18n import format_number
+from ..i18n import ResultMixin, format_number
 from ..portfolio_model import Portfolio
-from ..results import ResultMixin
 from ..schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
 from ..simulate import FIRM_TONES, _hazard_curve
 from ..strategies import Strategy

@@ -48,8 +48,7 @@ import pandas as pd
 
 from ..behaviour import SEGMENTS
 from ..economics import Economics
-from ..i18n import format_money, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_money, format_pct
 from ..strategies import Strategy
 from .twin import Twin, TwinError, reminders_sent
 

@@ -17,35 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..i18n import register, t
-
-register({
-    "en": {
-        "lab_observed": "observed", "lab_simulated": "twin",
-        "lab_twin_curves": "Share still unpaid: history vs twin",
-        "lab_paid_by": "Share paid by due + d", "lab_lateness": "Lateness at payment",
-        "lab_share_invoices": "Share of invoices",
-        "lab_aging": "Aging of open receivables at the export date",
-        "lab_share_open_amount": "Share of open amount",
-        "lab_gain": "Net value vs reference", "lab_gain_segment": "Expected gain by segment",
-        "lab_churn_change": "Change in churn (share of customers)",
-        "lab_recovery": "Estimate (95% interval) and true value", "lab_true": "true value",
-        "lab_regret": "Regret", "lab_strategy": "Strategy",
-    },
-    "es": {
-        "lab_observed": "observado", "lab_simulated": "gemelo",
-        "lab_twin_curves": "Proporción aún sin pagar: historial frente a gemelo",
-        "lab_paid_by": "Proporción pagada a vencimiento + d",
-        "lab_lateness": "Retraso al pagar", "lab_share_invoices": "Proporción de facturas",
-        "lab_aging": "Antigüedad de la cartera abierta a la fecha de corte",
-        "lab_share_open_amount": "Proporción del importe abierto",
-        "lab_gain": "Valor neto frente a la referencia",
-        "lab_gain_segment": "Ganancia esperada por segmento",
-        "lab_churn_change": "Cambio en abandono (proporción de clientes)",
-        "lab_recovery": "Estimación (intervalo 95%) y valor real", "lab_true": "valor real",
-        "lab_regret": "Arrepentimiento", "lab_strategy": "Estrategia",
-    },
-})
+from ..i18n import t
 
 
 def plot_twin_check(check, lang: str = "en"):

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..behaviour import BehaviourModel
-from ..i18n import register, t
+from ..i18n import t
 from ..simulate import FIRM_TONES
 from ..strategies import Strategy
 from .calibrate import _split
@@ -48,49 +48,6 @@ AT_MOST_ONE = {"installment_accept_defaulter", "installment_accept_payer",
 #: Reasons (from the calibration) that mark a normalisation or a definition, not a prior
 #: belief about behaviour.
 NOT_ASSUMPTIONS = ("reference", "definition")
-
-register({
-    "en": {
-        "prior[tone_effect]": "response to the '{key}' tone",
-        "prior[channel_effect]": "response to {key} reminders",
-        "prior[segment_response]": "reminder response of segment {key}",
-        "prior[personalisation_lift]": "lift of personalised reminders",
-        "prior[later_reminder_decay]": "effect of second and later reminders",
-        "prior[pulse_decay_days]": "how long a reminder's effect lasts",
-        "prior[discount_boost_per_point]": "response to early-payment discounts",
-        "prior[discount_taker_share]": "share of discount takers in segment {key}",
-        "prior[fee_sensitivity]": "response to late fees",
-        "prior[installment_accept_defaulter]": "plan uptake by customers who would not pay",
-        "prior[installment_accept_payer]": "plan uptake by customers who would pay anyway",
-        "prior[installment_first_delay_days]": "days to a plan's first installment",
-        "prior[churn_firm_reminder]": "churn caused by firm reminders",
-        "prior[churn_unneeded_reminder]": "churn caused by reminders to customers about to pay",
-        "prior[churn_escalated]": "churn caused by escalation",
-        "prior[churn_base]": "base churn of segment {key}",
-    },
-    "es": {
-        "prior[tone_effect]": "respuesta al tono «{key}»",
-        "prior[channel_effect]": "respuesta a recordatorios por {key}",
-        "prior[segment_response]": "respuesta a recordatorios del segmento {key}",
-        "prior[personalisation_lift]": "efecto de personalizar los recordatorios",
-        "prior[later_reminder_decay]": "efecto del segundo recordatorio y siguientes",
-        "prior[pulse_decay_days]": "duración del efecto de un recordatorio",
-        "prior[discount_boost_per_point]": "respuesta a los descuentos por pronto pago",
-        "prior[discount_taker_share]": "proporción de clientes que aprovechan descuentos en "
-                                       "el segmento {key}",
-        "prior[fee_sensitivity]": "respuesta a los recargos por mora",
-        "prior[installment_accept_defaulter]": "aceptación de planes de pago por clientes que "
-                                               "no pagarían",
-        "prior[installment_accept_payer]": "aceptación de planes de pago por clientes que "
-                                           "pagarían de todos modos",
-        "prior[installment_first_delay_days]": "días hasta la primera cuota de un plan",
-        "prior[churn_firm_reminder]": "abandono causado por recordatorios firmes",
-        "prior[churn_unneeded_reminder]": "abandono causado por recordatorios a clientes que "
-                                          "iban a pagar",
-        "prior[churn_escalated]": "abandono causado por el escalado",
-        "prior[churn_base]": "abandono base del segmento {key}",
-    },
-})
 
 
 def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:

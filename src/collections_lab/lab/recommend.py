@@ -42,8 +42,7 @@ import pandas as pd
 
 from ..behaviour import SEGMENTS
 from ..economics import Economics
-from ..i18n import format_money, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_money, format_pct
 from ..strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
 from .compare import METRICS, simulate_metrics
 from .priors import relied_priors

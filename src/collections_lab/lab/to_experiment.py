@@ -44,8 +44,7 @@ import pandas as pd
 
 from ..assignment import Experiment
 from ..behaviour import SEGMENTS
-from ..i18n import format_number, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number, format_pct
 from .recommend import Recommendation
 from .twin import Twin
 

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from ..behaviour import SEGMENTS, BehaviourModel
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from ..simulate import (
     SimulationResult,
     _core,

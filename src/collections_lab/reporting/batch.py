@@ -36,8 +36,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..i18n import LANGUAGES
-from ..results import ResultMixin
+from ..i18n import LANGUAGES, ResultMixin
 from .parameters import normalise_value
 from .runner import DEFAULT_TIMEOUT, ReportError, RunResult, run_report, sigterm_as_interrupt
 

@@ -38,29 +38,6 @@ METADATA_KEY = "collections_lab"
 SALT_ENV = "COLLECTIONS_LAB_PSEUDONYM_SALT"
 _DEFAULT_SALT = "collections-lab-default-salt"
 
-i18n.register(
-    {
-        "en": {
-            "report.summary_title": "Executive summary",
-            "report.data": "Data",
-            "report.as_of": "as of",
-            "report.sample": "bundled sample",
-            "report.pseudonymised": "customer ids pseudonymised",
-            "report.rejected": "rows rejected on loading",
-            "report.download": "Download",
-        },
-        "es": {
-            "report.summary_title": "Resumen ejecutivo",
-            "report.data": "Datos",
-            "report.as_of": "al",
-            "report.sample": "muestra incluida",
-            "report.pseudonymised": "identificadores de cliente seudonimizados",
-            "report.rejected": "filas rechazadas al cargar",
-            "report.download": "Descargar",
-        },
-    }
-)
-
 
 def _display(html_text: str, plain: str, metadata: dict | None = None) -> None:
     from IPython.display import display
@@ -76,11 +53,11 @@ def _markdown_to_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
 
 
-def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) -> str:
+def summary_html(lines_or_markdown, lang: str | None = None, title: str | None = None) -> str:
     """The HTML of an executive-summary box (see :func:`show_summary`)."""
-    i18n.check_language(lang)
-    if isinstance(title, dict):  # {"en": "Cox model", "es": "Modelo de Cox"}
-        title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
+    lang, _ = i18n.resolve(lang)
+    if isinstance(title, str) and i18n.has(title):  # a catalogue key: "title.cox_model"
+        title = i18n.t(title, lang)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
         body = _markdown_to_html(lines_or_markdown)
@@ -111,20 +88,22 @@ def _as_sentence(item, lang: str) -> str:
     return str(item)
 
 
-def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) -> None:
+def show_summary(lines_or_markdown, lang: str | None = None, title: str | None = None) -> None:
     """Display the executive summary of a report, with all data-derived text escaped.
 
     Args:
         lines_or_markdown: either a markdown string (raw HTML in it is shown as text), or
             a list whose items are sentences or result objects with a
             ``summary(lang=...)`` method (one bullet each).
-        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
-        title: heading to use instead of "Executive summary" / "Resumen ejecutivo"; a
-            ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
+        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it); the
+            report's language (:func:`collections_lab.i18n.options`) by default.
+        title: heading to use instead of "Executive summary" / "Resumen ejecutivo": a
+            catalogue key (``"title.cox_model"``) gives it in the report's language.
 
     Example:
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
     """
+    lang, _ = i18n.resolve(lang)
     page = summary_html(lines_or_markdown, lang=lang, title=title)
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
@@ -133,7 +112,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
     _display(page, plain)
 
 
-def figure_alt_text(fig, lang: str = "en") -> str:
+def figure_alt_text(fig, lang: str | None = None) -> str:
     """A figure's description for screen readers, in the figure's own words.
 
     Its suptitle, then for each panel its title, or else what it plots ("y by x", from
@@ -150,7 +129,7 @@ def figure_alt_text(fig, lang: str = "en") -> str:
     'Share unpaid by Days (control)'
     >>> plt.close(fig)
     """
-    by = " por " if lang == "es" else " by "
+    by = i18n.t("summary.by", lang)
     suptitle = getattr(fig, "_suptitle", None)
     parts = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
     for ax in fig.axes:
@@ -167,10 +146,11 @@ def figure_alt_text(fig, lang: str = "en") -> str:
                 text = f"{text} ({', '.join(labels[:8])})" if text else ", ".join(labels[:8])
         if text:
             parts.append(text)
-    return "; ".join(dict.fromkeys(parts)) or ("Figura" if lang == "es" else "Figure")
+    return "; ".join(dict.fromkeys(parts)) or i18n.t("summary.figure_default", lang)
 
 
-def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en") -> None:
+def show_figure(fig, alt: str | None = None, close: bool = True,
+                lang: str | None = None) -> None:
     """Display a matplotlib figure once (as an embedded PNG with alt text) and close it.
 
     Returning a pyplot figure as a cell's last expression shows it twice with the

@@ -25,47 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import register
-from ..results import ResultMixin
-
-register(
-    {
-        "en": {
-            "surv_all": "all invoices",
-            "surv_unpaid": "Share still unpaid",
-            "surv_paid_prob": "Probability paid",
-            "surv_days_outstanding": "Restricted mean days outstanding",
-            "surv_hazard_ratio": "Hazard ratio (payment speed)",
-            "surv_group": "Group",
-            "surv_days_until_payment": "Days until payment",
-            "surv_interval_coverage": "Share paid inside the interval",
-            "surv_nominal": "Nominal level",
-            "surv_expected_cash": "Expected cash collected",
-            "surv_week": "Week",
-            "surv_cure_model": "Cure model fit",
-            "surv_km": "Kaplan–Meier",
-            "surv_never_paid": "Share never paid without escalation",
-            "surv_predicted_day": "Predicted payment day (since issue)",
-        },
-        "es": {
-            "surv_all": "todas las facturas",
-            "surv_unpaid": "Proporción aún sin pagar",
-            "surv_paid_prob": "Probabilidad de pago",
-            "surv_days_outstanding": "Días pendientes medios restringidos",
-            "surv_hazard_ratio": "Razón de riesgos (rapidez de pago)",
-            "surv_group": "Grupo",
-            "surv_days_until_payment": "Días hasta el pago",
-            "surv_interval_coverage": "Proporción pagada dentro del intervalo",
-            "surv_nominal": "Nivel nominal",
-            "surv_expected_cash": "Cobro esperado",
-            "surv_week": "Semana",
-            "surv_cure_model": "Ajuste del modelo de curación",
-            "surv_km": "Kaplan–Meier",
-            "surv_never_paid": "Proporción que nunca pagaría sin escalar",
-            "surv_predicted_day": "Día de pago previsto (desde la emisión)",
-        },
-    }
-)
+from ..i18n import ResultMixin
 
 
 class SurvivalInputError(ValueError):

@@ -34,8 +34,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from ..i18n import format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_pct
 from ._common import LifeTable, SurvivalInputError, as_list, groups_without_events, prepare_groups
 
 #: Half a day added to whole-day durations so same-day payments are positive.

@@ -34,8 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import format_number
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number
 from ._common import (
     NotedResult,
     SurvivalInputError,

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..i18n import format_money, format_number, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_money, format_number, format_pct
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
