@@ -69,22 +69,26 @@ def is_currency(code) -> bool:
     return len(text) == 3 and text.isupper() and _is(text)
 
 
-def format_number(value, decimals: int = 0, lang: str | None = None,
+def format_number(value, decimals: int | None = 0, lang: str | None = None,
                   locale: str | None = None) -> str:
-    """A number with ``decimals`` decimals and the locale's separators.
+    """A number with ``decimals`` decimals and the locale's separators; ``decimals=None``
+    writes as many as the value has (at most six: a level such as ``0.01``).
 
     ``lang`` and ``locale`` default to the context (:func:`~collections_lab.i18n.options`).
 
     >>> format_number(1234567.891, 2, locale="es_CO")
     '1.234.567,89'
-    >>> format_number(float("nan"))
-    '–'
+    >>> format_number(0.01, None, "es"), format_number(float("nan"))
+    ('0,01', '–')
     """
     from babel.numbers import format_decimal
 
     if _missing(value):
         return MISSING_NUMBER
     _, locale = resolve(lang, locale)
+    if decimals is None:
+        return _plain_spaces(format_decimal(round(value, 6), format="#,##0.######",
+                                            locale=locale))
     rounded = round(value, decimals) if decimals > 0 else round(value)
     return _plain_spaces(format_decimal(rounded, format=_pattern(decimals), locale=locale,
                                         decimal_quantization=True))

@@ -95,7 +95,7 @@ class CumulativeIncidence(NotedResult):
                          "ci_high": value_at(days, c["ci_high"].to_numpy(), day, 0.0)})
         return pd.DataFrame(rows)
 
-    def summary(self, lang: str = "en", day: int | None = None) -> str:
+    def summary(self, lang: str | None = None, day: int | None = None) -> str:
         day = int(self.last_day().min()) if day is None else day
         res = self.at(day)
         parts = []
@@ -103,7 +103,7 @@ class CumulativeIncidence(NotedResult):
             shares = ", ".join(f"{t(o, lang)} {format_pct(v, 1, lang)}"
                                for o, v in zip(sub["outcome"], sub["incidence"], strict=True))
             parts.append(f"{g}: {shares}")
-        head = f"By day {day}" if lang == "en" else f"Al día {day}"
+        head = t("surv_by_day", lang, day=day)
         return f"{head}: " + "; ".join(parts) + "." + self.notes_text(lang)
 
 

@@ -108,7 +108,7 @@ def plot_time_ratios(result: AFTResult, lang: str = "en"):
     """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
     _forest(ax, result.table, "time_ratio")
-    ax.set_xlabel("Time ratio (<1 = paid sooner)" if lang == "en" else "Razón de tiempos (<1 = pago antes)")
+    ax.set_xlabel(t("surv_time_ratio_axis", lang))
     fig.tight_layout()
     return fig
 
@@ -208,7 +208,7 @@ def plot_ph_check(curves: SurvivalCurves, lang: str = "en"):
                 label=t("surv_all", lang) if g == "all" else g)
     ax.set_xlabel(f"log({t('days_since_issue', lang).lower()})")
     ax.set_ylabel(f"log(-log {t('surv_unpaid', lang).lower()})")
-    ax.set_title("Proportional hazards check" if lang == "en" else "Verificación de riesgos proporcionales")
+    ax.set_title(t("surv_ph_check_title", lang))
     if len(curves.groups_) > 1:
         ax.legend(frameon=False)
     fig.tight_layout()
