@@ -266,6 +266,12 @@ def result_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS
     """
     if type(result)._repr_html_ is not ResultMixin._repr_html_:
         return result._repr_html_()
+    return tables_html(result, lang, max_rows, locale)
+
+
+def tables_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS,
+                locale: str | None = None) -> str:
+    """The tables and notes of a result object, whatever its own ``_repr_html_`` adds."""
     lang, locale = resolve(lang, locale)
     page = "".join(table_html(frame, lang, max_rows, title=title, locale=locale)
                    for title, frame in result.report_tables())
@@ -300,7 +306,7 @@ class ResultMixin:
         return []
 
     def _repr_html_(self) -> str:
-        return result_html(self, max_rows=None)
+        return tables_html(self, max_rows=None)
 
     def __str__(self) -> str:
         return f"{self._title()}\n{self.to_frame().to_string()}"
