@@ -38,9 +38,9 @@ from collections_lab.analytics.alerts import (
     evaluate_alerts,
     observations,
 )
-from collections_lab.behaviour import BehaviourModel
-from collections_lab.simulate import _escalation_day, _prepare, simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.behaviour import BehaviourModel
+from collections_lab.model.simulation import _escalation_day, _prepare, simulate
+from collections_lab.model.strategies import example_strategies
 
 START, END, AS_OF = "2025-01-01", "2026-06-30", "2026-08-31"
 THRESHOLDS = (3, 5, 7, 8, 9, 10, 11, 12, 14)

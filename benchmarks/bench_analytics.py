@@ -34,9 +34,9 @@ from collections_lab.analytics import (
     payment_discipline,
 )
 from collections_lab.analytics.churn import all_snapshots
-from collections_lab.behaviour import BehaviourModel
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.behaviour import BehaviourModel
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 STRATEGY = "nudge_then_firm"
 

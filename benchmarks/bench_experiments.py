@@ -17,11 +17,11 @@ import os
 import resource
 import time
 
-from collections_lab.assignment import Experiment
 from collections_lab.experiments.conformance import aa_false_positive_rates
 from collections_lab.experiments.readout import SequentialPlan, analyze_experiment
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.plans import Experiment
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 
 def bench_readout(n_customers: int = 130_000) -> dict:

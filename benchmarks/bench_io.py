@@ -71,8 +71,41 @@ def write_sources(frame: pd.DataFrame, folder: Path) -> None:
     engine.dispose()
 
 
+def write_portfolio_csv(n_invoices: int, folder: Path, seed: int = 7) -> dict[str, int]:
+    """A simulated portfolio of about ``n_invoices`` invoices as five CSV tables.
+
+    One simulated block of ~10,000 invoices (with an experiment's assignments) is written
+    once and repeated with fresh ids (``C0001`` -> ``C0003-0001`` in repeat 3), streamed to
+    disk, so 10M invoices need no more memory than 10,000. Returns the data rows per table.
+    """
+    from collections_lab.model.plans import Experiment
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
+
+    strategies = example_strategies()
+    names = list(strategies)[:2]
+    plan = Experiment("bench", {n: strategies[n] for n in names})
+    sim = simulate(850, plan, seed=seed, start="2025-01-01", end="2025-12-31")
+    block = Path(tempfile.mkdtemp())
+    sim.portfolio.save(block, fmt="csv")
+    per_block = len(sim.portfolio.invoices)
+    repeats = max(1, round(n_invoices / per_block))
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for path in sorted(block.glob("*.csv")):
+        header, _, body = path.read_text(encoding="utf-8").partition("\n")
+        with open(folder / path.name, "w", encoding="utf-8") as out:
+            out.write(header + "\n")
+            for r in range(repeats):
+                out.write(body.replace("INV", f"I{r:04d}-").replace("C0", f"C{r:04d}-0"))
+        counts[path.stem] = body.count("\n") * repeats
+        path.unlink()
+    block.rmdir()
+    return counts
+
+
 def load_one(folder: str, source: str) -> dict:
-    from collections_lab.io import load_table
+    from collections_lab.data.loading import load_table
 
     folder = Path(folder)
     args = {

@@ -40,9 +40,9 @@ from collections_lab.lab.scenarios import (
     small_space,
 )
 from collections_lab.lab.twin import Twin
-from collections_lab.sample_data import BUSINESS_AS_USUAL, sample_experiment
-from collections_lab.simulate import FX_PER_USD, simulate
-from collections_lab.strategies import Reminder, Strategy, example_strategies
+from collections_lab.model.sample_data import BUSINESS_AS_USUAL, sample_experiment
+from collections_lab.model.simulation import FX_PER_USD, simulate
+from collections_lab.model.strategies import Reminder, Strategy, example_strategies
 
 OUT = Path(__file__).parent / "out" / "bench_lab.json"
 

@@ -61,7 +61,7 @@ def peak_memory_mb() -> float:
 
 def run_one(n_invoices: int, mode: str) -> dict:
     """Simulate about ``n_invoices`` invoices in this process; returns figures."""
-    from collections_lab.simulate import simulate, simulate_to_parquet
+    from collections_lab.model.simulation import simulate, simulate_to_parquet
 
     n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
     simulate(500, strategy(), seed=1)  # warm up imports and caches
@@ -84,18 +84,18 @@ def run_one(n_invoices: int, mode: str) -> dict:
 def _loop_inputs(n_invoices: int):
     """The strategy, behaviour model and per-invoice inputs both loops draw from (the
     simulator's own, so all three simulate the same invoices)."""
-    from collections_lab.simulate import _prepare
+    from collections_lab.model.simulation import prepare
 
     s = strategy()
     n_customers = int(n_invoices / INVOICES_PER_CUSTOMER)
-    setup, _, _ = _prepare(n_customers, s, None, "2025-01-01", "2025-12-31", 1, 1.0, None, None)
+    setup, _, _ = prepare(n_customers, s, None, "2025-01-01", "2025-12-31", 1, 1.0, None, None)
     return s, setup.model, setup.invoice_inputs(0, len(setup.c))
 
 
 def loop_reference(n_invoices: int = 20_000) -> dict:
     """Per-invoice, day-by-day Python loop of the same model on the same invoices."""
-    from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _reminder_days
+    from collections_lab.model.behaviour import SEGMENTS
+    from collections_lab.model.simulation import escalation_day, reminder_days
 
     s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
@@ -106,8 +106,8 @@ def loop_reference(n_invoices: int = 20_000) -> dict:
         terms, seg = int(x["terms"][i]), SEGMENTS[x["seg"][i]]
         if rng.random() < x["never_p"][i]:
             continue
-        reminders = _reminder_days(s, terms, h)
-        esc = _escalation_day(s, terms, h)
+        reminders = reminder_days(s, terms, h)
+        esc = escalation_day(s, terms, h)
         for t in range(esc):
             lam = float(model.baseline(np.array([t]), terms)[0]) * x["mult"][i]
             for k, (day, r) in enumerate(reminders, start=1):
@@ -132,8 +132,8 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
     speed-up; :func:`loop_reference` re-evaluates the model's numpy functions every day."""
     import math
 
-    from collections_lab.behaviour import SEGMENTS
-    from collections_lab.simulate import _escalation_day, _reminder_days
+    from collections_lab.model.behaviour import SEGMENTS
+    from collections_lab.model.simulation import escalation_day, reminder_days
 
     s, model, x = _loop_inputs(n_invoices)
     rng = np.random.default_rng(5)
@@ -153,8 +153,8 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
             baselines[terms] = model.baseline(np.arange(h, dtype=float), terms).tolist()
         base = baselines[terms]
         pulses = [(day, model.pulse_amplitude(r.tone, r.channel, seg, r.personalised, k))
-                  for k, (day, r) in enumerate(_reminder_days(s, terms, h), start=1)]
-        esc = _escalation_day(s, terms, h)
+                  for k, (day, r) in enumerate(reminder_days(s, terms, h), start=1)]
+        esc = escalation_day(s, terms, h)
         m, tk, within = mult[i], taker[i], s.discount.within_days
         for t in range(esc):
             lam = base[t] * m
@@ -174,24 +174,24 @@ def lean_loop_reference(n_invoices: int = 20_000) -> dict:
 
 def vectorised_draw_only(n_invoices: int = 1_000_000) -> dict:
     """The vectorised counterpart of the loops' work: per-invoice inputs and the payment-day
-    draw (``simulate._core``) in the simulator's chunks, without tables, churn or truth."""
-    from collections_lab.simulate import BLOCK, _core, _prepare
+    draw (``simulate.draw_outcomes``) in the simulator's chunks, without tables, churn or truth."""
+    from collections_lab.model.simulation import BLOCK, draw_outcomes, prepare
 
     s = strategy()
-    setup, _, _ = _prepare(int(n_invoices / INVOICES_PER_CUSTOMER), s, None, "2025-01-01",
+    setup, _, _ = prepare(int(n_invoices / INVOICES_PER_CUSTOMER), s, None, "2025-01-01",
                            "2025-12-31", 1, 1.0, None, None)
     n = len(setup.c)
     t0 = time.perf_counter()
     for lo in range(0, n, 4 * BLOCK):
         x = setup.invoice_inputs(lo, min(n, lo + 4 * BLOCK))
-        _core(setup.model, setup.curves, x["arm"], x["seg"], x["terms"], x["taker"],
+        draw_outcomes(setup.model, setup.curves, x["arm"], x["seg"], x["terms"], x["taker"],
               x["mult"], x["never_p"], x["u"])
     seconds = time.perf_counter() - t0
     return {"invoices": n, "seconds": seconds, "us_per_invoice": 1e6 * seconds / n}
 
 
 def vectorised_paid_by_due(n_invoices: int = 200_000) -> float:
-    from collections_lab.simulate import simulate
+    from collections_lab.model.simulation import simulate
 
     sim = simulate(int(n_invoices / INVOICES_PER_CUSTOMER), strategy(), seed=1)
     f = sim.portfolio.payment_times(as_of="2027-12-31")

@@ -1,10 +1,26 @@
-"""Shared pytest options: ``--runslow`` runs the long conformance tests marked ``slow``."""
+"""Shared pytest options: ``--runslow`` runs the long conformance tests marked ``slow``.
+
+Tests never touch the real pseudonym key in the user's config directory: the key file is
+pointed at a temporary directory (inherited by report kernels the tests start), and a
+key given in the caller's environment is ignored.
+"""
+
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
+
+
+def pytest_configure(config):
+    # Set before any test imports collections_lab; names as in collections_lab.data.privacy.
+    folder = Path(tempfile.mkdtemp(prefix="collections-lab-tests-"))
+    os.environ["COLLECTIONS_LAB_SECRET_FILE"] = str(folder / "secret")
+    os.environ.pop("COLLECTIONS_LAB_SECRET", None)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,8 +11,8 @@ from collections_lab.analytics.alerts import (
     evaluate_alerts,
     observations,
 )
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 
 def history(customer, late, start="2025-01-31", outcome=None):

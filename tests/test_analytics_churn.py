@@ -13,8 +13,8 @@ from collections_lab.analytics.churn import (
     churn_snapshots,
     churn_validation,
 )
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 
 @pytest.fixture(scope="module")

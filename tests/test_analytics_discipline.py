@@ -6,8 +6,8 @@ import pytest
 
 from collections_lab.analytics.discipline import discipline_over_time, payment_discipline
 from collections_lab.analytics.segments import payer_clusters, payer_tiers
+from collections_lab.data.portfolio import Portfolio
 from collections_lab.i18n import t
-from collections_lab.portfolio_model import Portfolio
 
 D = pd.to_datetime
 AS_OF = "2025-06-30"

@@ -23,8 +23,8 @@ from collections_lab.analytics.engagement import (  # noqa: E402
 )
 from collections_lab.analytics.kpis import aging, monthly_trends  # noqa: E402
 from collections_lab.analytics.segments import payer_clusters, payer_tiers  # noqa: E402
-from collections_lab.simulate import simulate  # noqa: E402
-from collections_lab.strategies import example_strategies  # noqa: E402
+from collections_lab.model.simulation import simulate  # noqa: E402
+from collections_lab.model.strategies import example_strategies  # noqa: E402
 
 TIERS = pd.DataFrame({
     "customer_id": ["loyal", "new", "late", "shifted", "quiet"],
@@ -64,7 +64,7 @@ def test_open_balances_per_customer_and_currency():
                         "issue_date": pd.to_datetime(["2025-01-01"] * 3),
                         "due_date": pd.to_datetime(["2025-01-31", "2025-03-31", "2025-01-31"]),
                         "amount": [100.0, 50.0, 10.0], "currency": ["EUR", "EUR", "COP"]})
-    from collections_lab.portfolio_model import Portfolio
+    from collections_lab.data.portfolio import Portfolio
 
     bal = open_balances(Portfolio(pd.DataFrame({"customer_id": ["x", "y"]}), inv), "2025-02-15")
     bal = bal.set_index("customer_id")

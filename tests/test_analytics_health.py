@@ -3,9 +3,10 @@
 import pandas as pd
 import pytest
 
-from collections_lab.analytics.health import portfolio_health, restrict_currency
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.analytics.health import portfolio_health
+from collections_lab.data.portfolio import restrict_currency
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from collections_lab.analytics.kpis import (
     kpi_snapshot,
     monthly_trends,
 )
-from collections_lab.portfolio_model import Portfolio
+from collections_lab.data.portfolio import Portfolio
 
 D = pd.to_datetime
 

@@ -40,9 +40,9 @@ def test_run_batch_missing_file_exits_1(tmp_path, capsys):
 
 def test_sample_data_calls_write_sample_lazily(tmp_path, monkeypatch, capsys):
     calls = []
-    fake = types.ModuleType("collections_lab.sample_data")
+    fake = types.ModuleType("collections_lab.model.sample_data")
     fake.write_sample = lambda out, **kw: calls.append((out, kw)) or [out / "invoices.csv"]
-    monkeypatch.setitem(sys.modules, "collections_lab.sample_data", fake)
+    monkeypatch.setitem(sys.modules, "collections_lab.model.sample_data", fake)
     assert main(["sample-data", "--out", str(tmp_path), "--seed", "7"]) == 0
     assert calls == [(tmp_path, {"seed": 7})]
 

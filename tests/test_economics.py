@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from collections_lab.economics import (
+from collections_lab.model.economics import (
     Economics,
     annualised_discount_rate,
     discount_cost,
 )
-from collections_lab.strategies import Discount, Reminder, Strategy
+from collections_lab.model.strategies import Discount, Reminder, Strategy
 
 
 def test_present_value_matches_compound_discounting():

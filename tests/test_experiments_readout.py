@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collections_lab.assignment import Experiment
 from collections_lab.experiments.readout import SequentialPlan, analyze_experiment
 from collections_lab.experiments.synthetic import synthetic_payment_times
+from collections_lab.model.plans import Experiment
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,8 @@ def test_several_arms_get_holm_note():
 
 
 def test_portfolio_input_with_experiment(tmp_path):
-    from collections_lab.simulate import simulate
-    from collections_lab.strategies import example_strategies
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
 
     s = example_strategies()
     exp = Experiment("tone-test", {"control": s["one_friendly_after_due"],
@@ -113,8 +113,8 @@ def test_srm_on_the_analysed_data_catches_a_pipeline_that_loses_one_arm():
     # customers actually seen in the analysed invoices can show the loss
     from dataclasses import replace
 
-    from collections_lab.simulate import simulate
-    from collections_lab.strategies import example_strategies
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
 
     s = example_strategies()
     exp = Experiment("lossy", {"control": s["one_friendly_after_due"],

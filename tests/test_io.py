@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from collections_lab.io import load_portfolio, load_table
-from collections_lab.portfolio_model import Portfolio
-from collections_lab.schema import TABLES
-from collections_lab.validation import ValidationError
+from collections_lab.data.loading import load_portfolio, load_table
+from collections_lab.data.portfolio import Portfolio
+from collections_lab.data.schema import TABLES
+from collections_lab.data.validation import ValidationError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 
@@ -69,8 +69,8 @@ def test_round_trip_of_portfolio_save_is_lossless(tmp_path, fmt):
 
 
 def test_round_trip_of_a_simulated_portfolio(tmp_path):
-    from collections_lab.simulate import simulate
-    from collections_lab.strategies import example_strategies
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
 
     sim = simulate(40, example_strategies()["one_friendly_after_due"], seed=3,
                    start="2025-01-01", end="2025-03-31")  # fmt: skip

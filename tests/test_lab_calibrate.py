@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collections_lab.behaviour import BehaviourModel
 from collections_lab.lab.calibrate import (
     Calibration,
     CalibrationError,
@@ -16,8 +15,9 @@ from collections_lab.lab.calibrate import (
     recovery_table,
 )
 from collections_lab.lab.scenarios import TRUE_CHANGES, calibrate_scenario, history_scenario
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.behaviour import BehaviourModel
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ differences precise, money adds up."""
 import numpy as np
 import pytest
 
-from collections_lab.economics import Economics
 from collections_lab.lab.compare import METRICS, compare_strategies, simulate_metrics
 from collections_lab.lab.twin import Twin
-from collections_lab.simulate import simulate
-from collections_lab.strategies import Reminder, Strategy, example_strategies
+from collections_lab.model.economics import Economics
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import Reminder, Strategy, example_strategies
 
 S = example_strategies()
 ECON = Economics().in_currency("COP", 4000.0)

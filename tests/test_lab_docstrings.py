@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["collections_lab.economics", "collections_lab.lab", "collections_lab.lab.calibrate",
+MODULES = ["collections_lab.model.economics", "collections_lab.lab", "collections_lab.lab.calibrate",
            "collections_lab.lab.compare", "collections_lab.lab.history",
            "collections_lab.lab.plots", "collections_lab.lab.priors",
            "collections_lab.lab.recommend", "collections_lab.lab.scenarios",

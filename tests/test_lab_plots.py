@@ -18,8 +18,8 @@ from collections_lab.lab.plots import (  # noqa: E402
 from collections_lab.lab.recommend import Constraints, StrategySpace, recommend  # noqa: E402
 from collections_lab.lab.scenarios import calibrate_scenario, history_scenario  # noqa: E402
 from collections_lab.lab.twin import Twin, check_twin  # noqa: E402
-from collections_lab.simulate import FX_PER_USD  # noqa: E402
-from collections_lab.strategies import example_strategies  # noqa: E402
+from collections_lab.model.simulation import FX_PER_USD  # noqa: E402
+from collections_lab.model.strategies import example_strategies  # noqa: E402
 
 
 @pytest.fixture(scope="module")

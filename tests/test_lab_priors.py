@@ -6,12 +6,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from collections_lab.behaviour import BehaviourModel
 from collections_lab.lab.priors import relied_priors, scaled_prior, twin_with_prior
 from collections_lab.lab.recommend import Constraints, recommend
 from collections_lab.lab.twin import Twin
-from collections_lab.simulate import FX_PER_USD, simulate
-from collections_lab.strategies import Discount, InstallmentOffer, Reminder, Strategy
+from collections_lab.model.behaviour import BehaviourModel
+from collections_lab.model.simulation import FX_PER_USD, simulate
+from collections_lab.model.strategies import Discount, InstallmentOffer, Reminder, Strategy
 
 CURRENT = Strategy("current", escalation_day=75)  # no reminders
 EMAIL = Strategy("email", reminders=(Reminder(3, "friendly", "email"),), escalation_day=75)

@@ -4,7 +4,6 @@ experiment that would test it."""
 import pandas as pd
 import pytest
 
-from collections_lab.assignment import assign
 from collections_lab.lab.recommend import (
     ConstraintError,
     Constraints,
@@ -14,8 +13,9 @@ from collections_lab.lab.recommend import (
 from collections_lab.lab.scenarios import run_regret
 from collections_lab.lab.to_experiment import experiment_from_recommendation, size_two_arm
 from collections_lab.lab.twin import Twin
-from collections_lab.simulate import FX_PER_USD, simulate
-from collections_lab.strategies import (
+from collections_lab.model.plans import assign
+from collections_lab.model.simulation import FX_PER_USD, simulate
+from collections_lab.model.strategies import (
     Reminder,
     Strategy,
     StrategyError,
@@ -156,7 +156,7 @@ def test_history_strategies_of_the_sample_design():
 
 @pytest.mark.slow
 def test_strategy_lab_on_the_sample_end_to_end():
-    from collections_lab.io import load_portfolio
+    from collections_lab.data.loading import load_portfolio
     from collections_lab.lab.report import SAMPLE_FX, strategy_lab
 
     lab = strategy_lab(load_portfolio("data/sample"), "data/sample", fx=SAMPLE_FX,

@@ -6,21 +6,21 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from collections_lab.behaviour import SEGMENTS
-from collections_lab.economics import Economics
 from collections_lab.experiments.design import (
     estimate_design_effect,
     sample_size_from_pilot,
     sample_size_proportion,
 )
 from collections_lab.experiments.metrics import MetricConfig
-from collections_lab.experiments.report import pilot_split
+from collections_lab.experiments.workflow import pilot_split
 from collections_lab.lab.compare import discounts_given
 from collections_lab.lab.recommend import Constraints, StrategySpace, recommend
 from collections_lab.lab.to_experiment import experiment_from_recommendation
 from collections_lab.lab.twin import Twin
-from collections_lab.simulate import FX_PER_USD, simulate
-from collections_lab.strategies import Reminder, Strategy
+from collections_lab.model.behaviour import SEGMENTS
+from collections_lab.model.economics import Economics
+from collections_lab.model.simulation import FX_PER_USD, simulate
+from collections_lab.model.strategies import Reminder, Strategy
 
 CURRENT = Strategy("current", reminders=(Reminder(3),), escalation_day=75)
 SPACE = StrategySpace(schedules=((3,), (-3, 7), (3, 14, 28)), tones=("friendly",),

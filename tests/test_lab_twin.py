@@ -4,12 +4,12 @@ numbers, and refuses mixed currencies."""
 import numpy as np
 import pytest
 
-from collections_lab.economics import Economics
 from collections_lab.lab.compare import simulate_metrics
 from collections_lab.lab.scenarios import calibrate_scenario, history_scenario
 from collections_lab.lab.twin import Twin, TwinError, check_twin
-from collections_lab.simulate import FX_PER_USD, _core, _Curves, simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.economics import Economics
+from collections_lab.model.simulation import FX_PER_USD, HazardCurves, draw_outcomes, simulate
+from collections_lab.model.strategies import example_strategies
 
 S = example_strategies()
 
@@ -37,7 +37,7 @@ def test_common_random_numbers_and_the_counterfactual_shortcut(sim):
     together = twin.outcomes([a, b], replicate=3)
     draw = twin.draw(3)
     # the plain simulator core on the same inputs, without the twin's memo
-    plain = _core(draw.model, _Curves(draw.model, [a, b, None]), np.zeros(twin.n_invoices,
+    plain = draw_outcomes(draw.model, HazardCurves(draw.model, [a, b, None]), np.zeros(twin.n_invoices,
                   dtype=np.int64), twin.seg, twin.terms, draw.taker, draw.mult,
                   draw.never_p, draw.u)
     np.testing.assert_array_equal(together[0].end_day, plain.end_day)

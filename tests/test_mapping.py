@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from collections_lab.io import load_table
-from collections_lab.mapping import (
+from collections_lab.data.loading import load_table
+from collections_lab.data.mapping import (
     ColumnMapping,
     MappingError,
     TableMapping,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from collections_lab.mapping import ColumnMapping
-from collections_lab.parsing import coerce_column, format_label, parse_amounts, sniff_decimal
-from collections_lab.schema import TABLES
+from collections_lab.data.mapping import ColumnMapping
+from collections_lab.data.parsing import coerce_column, format_label, parse_amounts, sniff_decimal
+from collections_lab.data.schema import TABLES
 
 
 def test_parse_amounts_accepts_accounting_spellings():

@@ -5,15 +5,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from collections_lab.experiments.report import (
+from collections_lab.data.loading import load_portfolio
+from collections_lab.data.schema import TABLES
+from collections_lab.experiments.workflow import (
     arms_table,
     assign_experiment,
     load_experiment,
     portfolio_in_currency,
 )
-from collections_lab.io import load_portfolio
-from collections_lab.schema import TABLES
-from collections_lab.strategies import StrategyError
+from collections_lab.model.strategies import StrategyError
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 ARMS = ["one_friendly_after_due", "nudge_then_firm", "discount_2_10_net_30"]
@@ -119,7 +119,7 @@ def test_currency_restricts_customers_and_assignments(portfolio):
 
 
 def test_report_tables_are_labelled_in_the_report_language():
-    from collections_lab.experiments.report import labelled
+    from collections_lab.experiments.workflow import labelled
 
     baseline = pd.DataFrame({"quantity": ["invoices", "design_effect"],
                              "value": [7705.0, 2.783456], "unlabelled": ["x", "y"]})

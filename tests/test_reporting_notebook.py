@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from collections_lab.portfolio_model import Portfolio
+from collections_lab.data.portfolio import Portfolio
 from collections_lab.reporting import notebook as nbh
 
 XSS = "<script>alert(1)</script>"
@@ -67,7 +67,7 @@ def test_pseudonyms_are_stable_salted_and_keep_missing():
     assert a.equals(b)
     assert a["customer_id"][0] == a["customer_id"][2] != a["customer_id"][1]
     assert a["customer_id"][0] != c["customer_id"][0]
-    assert a["customer_id"][0].startswith("C-") and len(a["customer_id"][0]) == 12
+    assert a["customer_id"][0].startswith("C-") and len(a["customer_id"][0]) == 14
     assert pd.isna(a["customer_id"][3])
     assert frame["customer_id"][0] == "C1"  # input untouched
     with pytest.raises(KeyError, match="no column 'client'"):
@@ -75,7 +75,7 @@ def test_pseudonyms_are_stable_salted_and_keep_missing():
 
 
 def test_pseudonym_salt_from_environment(monkeypatch):
-    monkeypatch.setenv(nbh.SALT_ENV, "secret")
+    monkeypatch.setenv(nbh.SECRET_ENV, "secret")
     assert nbh.pseudonym("C1") == nbh.pseudonym("C1", salt="secret")
 
 

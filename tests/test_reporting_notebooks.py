@@ -48,7 +48,7 @@ def _hostile(customer_id: str, i: int) -> str:
 def small_data(tmp_path_factory):
     """A small sample portfolio written like the bundled one (same seed, fewer customers),
     whose customer ids (and names) carry markup."""
-    from collections_lab.sample_data import write_sample
+    from collections_lab.model.sample_data import write_sample
 
     folder = tmp_path_factory.mktemp("small_sample")
     write_sample(folder, n_customers=SMALL_CUSTOMERS)

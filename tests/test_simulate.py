@@ -15,7 +15,7 @@ from collections_lab import (
     simulate,
 )
 from collections_lab.experiments.estimators import cluster_sum, cluster_variance
-from collections_lab.simulate import BLOCK, generate_customers, simulate_to_parquet
+from collections_lab.model.simulation import BLOCK, generate_customers, simulate_to_parquet
 
 ONE_YEAR = dict(start="2025-01-01", end="2025-12-31")
 NONE = Strategy("none")
@@ -66,7 +66,7 @@ def test_same_seed_same_bytes(tmp_path):
 def test_same_seed_same_bytes_for_an_experiment_with_a_pre_period(tmp_path):
     """The sample data's 8-arm experiment after a pre-period: every file written,
     truth.json and truth_customers.csv included, is byte for byte the same."""
-    from collections_lab.sample_data import write_sample
+    from collections_lab.model.sample_data import write_sample
 
     first = write_sample(tmp_path / "a", n_customers=160)
     second = write_sample(tmp_path / "b", n_customers=160)
@@ -91,7 +91,7 @@ def test_chunk_size_does_not_change_the_result():
 
 
 def test_chunk_size_does_not_change_an_experiment_with_a_pre_period():
-    from collections_lab.sample_data import BUSINESS_AS_USUAL, sample_experiment
+    from collections_lab.model.sample_data import BUSINESS_AS_USUAL, sample_experiment
 
     run = dict(start="2025-01-01", end="2026-04-30", assigned_at="2025-09-01",
                before=BUSINESS_AS_USUAL, seed=3)
@@ -135,7 +135,7 @@ def clustered_se(psi: np.ndarray, codes: np.ndarray) -> float:
     return float(np.sqrt(cluster_variance(cluster_sum(psi, codes, n), n)))
 
 
-#: The figures marked ⓣ in collections_lab.behaviour's docstring (measured on 40,000
+#: The figures marked ⓣ in collections_lab.model.behaviour's docstring (measured on 40,000
 #: customers, seed 101, and for the link on 4,000 customers, seed 11).
 DOCUMENTED = {"late": 0.376, "sms_over_none": 0.580 / 0.216, "personal_over_sms": 0.657 / 0.580,
               "link_days_sooner": 3.4}

@@ -191,10 +191,10 @@ def test_collinear_covariates_are_named(pt):
 def test_singular_information_in_newton_is_a_clear_error():
     # a design column without variation (build_design refuses those first) makes the
     # information matrix singular: numpy's LinAlgError becomes a message naming the columns
-    from collections_lab.survival.regression import _efron_newton
+    from collections_lab.survival.regression import _cox_newton
 
     with pytest.raises(SurvivalInputError, match=r"fit_cox_counts: .*\['arm=b'\]"):
-        _efron_newton(np.zeros((4, 1)), np.array([1, 2, 3, 4]), np.array([True] * 4),
+        _cox_newton(np.zeros((4, 1)), np.array([1, 2, 3, 4]), np.array([True] * 4),
                       np.ones(4), names=["arm=b"])
 
 

@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from collections_lab.simulate import simulate  # noqa: E402
-from collections_lab.strategies import example_strategies  # noqa: E402
+from collections_lab.model.simulation import simulate  # noqa: E402
+from collections_lab.model.strategies import example_strategies  # noqa: E402
 from collections_lab.survival import (  # noqa: E402
     PaymentDatePredictor,
     calibrate_predictions,

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 from collections_lab.survival import (
     PaymentDatePredictor,
     SurvivalInputError,

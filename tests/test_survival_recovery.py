@@ -13,9 +13,9 @@ the long run (200+ replicates, coverage within 92–98%) runs with ``--runslow``
 import pandas as pd
 import pytest
 
-from collections_lab.assignment import Experiment
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies
+from collections_lab.model.plans import Experiment
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies
 from collections_lab.survival import escalated_as_unpaid, standardized_prob_paid
 from collections_lab.survival.rmst import rmst_difference
 

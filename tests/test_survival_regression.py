@@ -185,13 +185,32 @@ def test_closed_form_efron_ties_agree_with_explicit_sums(monkeypatch):
     np.testing.assert_allclose(closed_fit["se"], explicit_fit["se"], rtol=1e-7)
 
 
-def test_cluster_robust_errors_match_statsmodels_phreg_groups():
+def test_cluster_robust_errors_match_statsmodels_phreg_groups_with_breslow_ties():
+    # statsmodels' sandwich uses Breslow-type score residuals: the oracle for Breslow fits
+    # only (Efron's robust SE is checked against R in test_survival_r_reference.py)
+    pt = ph_frame(n=2000, seed=12, n_customers=300)
+    res = fit_cox(pt, ["arm", "segment", "amount"], reference={"arm": "control", "segment": "small"},
+                  ties="breslow")
+    X = res.design_[res.table["covariate"]].to_numpy()
+    ref = sm.PHReg(pt["duration"].to_numpy(float), X, status=pt["event"].to_numpy(int),
+                   ties="breslow").fit(groups=pt["customer_id"].to_numpy())
+    np.testing.assert_allclose(res.table["coef"], ref.params, atol=1e-8)
+    np.testing.assert_allclose(res.table["se"], ref.bse, rtol=1e-6)
+
+
+def test_efron_score_residuals_sum_to_zero_at_the_efron_estimate():
+    from collections_lab.survival.regression import cox_score_residuals
+
     pt = ph_frame(n=2000, seed=12, n_customers=300)
     res = fit_cox(pt, ["arm", "segment", "amount"], reference={"arm": "control", "segment": "small"})
     X = res.design_[res.table["covariate"]].to_numpy()
-    ref = sm.PHReg(pt["duration"].to_numpy(float), X, status=pt["event"].to_numpy(int),
-                   ties="efron").fit(groups=pt["customer_id"].to_numpy())
-    np.testing.assert_allclose(res.table["se"], ref.bse, rtol=1e-6)
+    beta = res.table["coef"].to_numpy()
+    args = (X, pt["duration"].to_numpy(), pt["event"].to_numpy(bool), beta)
+    efron = cox_score_residuals(*args, ties="efron").sum(0)
+    breslow = cox_score_residuals(*args, ties="breslow").sum(0)
+    scale = np.abs(cox_score_residuals(*args, ties="efron")).sum(0)
+    assert np.all(np.abs(efron) < 1e-9 * scale)
+    assert np.any(np.abs(breslow) > 1e-3 * scale)  # the shortcut the sandwich used to take
 
 
 def test_time_varying_robust_errors_match_statsmodels_with_entry():
@@ -205,12 +224,12 @@ def test_time_varying_robust_errors_match_statsmodels_with_entry():
     rem = pd.DataFrame({"invoice_id": frame["invoice_id"],
                         "sent_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(rem_day, unit="D")})
     long = reminder_intervals(frame, rem)
-    res = fit_time_varying_cox(long, ["reminded"])
+    res = fit_time_varying_cox(long, ["reminded"], ties="breslow")
     ref = sm.PHReg(long["stop"].to_numpy(float), long[["reminded"]].to_numpy(float),
                    status=long["event"].to_numpy(int),
                    # statsmodels counts a row at risk on its entry time itself; intervals
                    # here are (start, stop], so enter half a day later
-                   entry=long["start"].to_numpy(float) + 0.5, ties="efron").fit(groups=long["customer_id"].to_numpy())
+                   entry=long["start"].to_numpy(float) + 0.5, ties="breslow").fit(groups=long["customer_id"].to_numpy())
     np.testing.assert_allclose(res.table["coef"], ref.params, atol=1e-6)
     np.testing.assert_allclose(res.table["se"], ref.bse, rtol=1e-6)
 
@@ -230,14 +249,15 @@ def test_aft_on_counts_matches_row_level_lifelines():
 def test_stratified_cluster_robust_errors_match_statsmodels_phreg():
     pt = ph_frame(n=2000, seed=21, n_customers=250)
     res = fit_cox(pt, ["arm", "amount"], strata="segment", cluster_col="customer_id",
-                  reference={"arm": "control"})
+                  reference={"arm": "control"}, ties="breslow")
     X = res.design_[res.table["covariate"]].to_numpy()
     ref = sm.PHReg(pt["duration"].to_numpy(float), X, status=pt["event"].to_numpy(int),
-                   strata=pt["segment"].to_numpy(), ties="efron").fit(groups=pt["customer_id"].to_numpy())
+                   strata=pt["segment"].to_numpy(), ties="breslow").fit(groups=pt["customer_id"].to_numpy())
     np.testing.assert_allclose(res.table["coef"], ref.params, atol=1e-6)
     np.testing.assert_allclose(res.table["se"], ref.bse, rtol=1e-6)
     # the per-stratum risk sets matter: the unstratified sandwich differs
-    flat = fit_cox(pt, ["arm", "amount"], cluster_col="customer_id", reference={"arm": "control"})
+    flat = fit_cox(pt, ["arm", "amount"], cluster_col="customer_id", reference={"arm": "control"},
+                   ties="breslow")
     assert not np.allclose(flat.table["se"], res.table["se"], rtol=1e-3)
 
 

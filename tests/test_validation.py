@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collections_lab.io import load_portfolio, load_table
-from collections_lab.portfolio_model import Portfolio
-from collections_lab.validation import (
+from collections_lab.data.loading import load_portfolio, load_table
+from collections_lab.data.portfolio import Portfolio
+from collections_lab.data.validation import (
     LoadReport,
     TableReport,
     ValidationError,

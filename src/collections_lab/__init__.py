@@ -13,8 +13,18 @@ Example
 True
 """
 
-from .assignment import Experiment, assign
-from .behaviour import BehaviourModel
+from .data.loading import load_portfolio, load_table
+from .data.mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
+from .data.payment_times import PaymentTimesError, payment_times
+from .data.portfolio import Portfolio
+from .data.schema import OUTCOMES, TABLES
+from .data.validation import (
+    LoadReport,
+    TableReport,
+    ValidationError,
+    ValidationIssue,
+    validate_portfolio,
+)
 from .i18n import (
     ResultMixin,
     current_lang,
@@ -24,14 +34,11 @@ from .i18n import (
     format_pct,
     options,
 )
-from .io import load_portfolio, load_table
-from .mapping import ColumnMapping, MappingError, TableMapping, list_presets, load_preset
-from .payment_times import PaymentTimesError, payment_times
-from .portfolio_model import Portfolio
-from .sample_data import sample_experiment, write_sample
-from .schema import OUTCOMES, TABLES
-from .simulate import SimulationResult, Truth, generate_customers, simulate
-from .strategies import (
+from .model.behaviour import BehaviourModel
+from .model.plans import Experiment, assign
+from .model.sample_data import sample_experiment, write_sample
+from .model.simulation import SimulationResult, Truth, generate_customers, simulate
+from .model.strategies import (
     Discount,
     InstallmentOffer,
     Reminder,
@@ -41,19 +48,12 @@ from .strategies import (
     load_strategies,
     save_strategies,
 )
-from .validation import (
-    LoadReport,
-    TableReport,
-    ValidationError,
-    ValidationIssue,
-    validate_portfolio,
-)
 
 __version__ = "0.1.0"
 
 # The analysis packages import lifelines, statsmodels or scikit-learn (seconds each), so
 # they load on first use (PEP 562): `import collections_lab` stays fast for report kernels.
-_SUBPACKAGES = ("analytics", "economics", "experiments", "lab", "reporting", "survival")
+_SUBPACKAGES = ("analytics", "experiments", "lab", "reporting", "survival")
 _LAZY = {
     **dict.fromkeys(
         ("kaplan_meier", "logrank", "rmst", "rmst_difference", "fit_cox", "fit_aft",
@@ -69,7 +69,7 @@ _LAZY = {
         ("run_report", "run_batch", "RunResult", "BatchResult", "ReportError", "show_summary",
          "show_figure", "pseudonymise", "load_report_data"),
         "reporting"),
-    **dict.fromkeys(("Economics", "annualised_discount_rate", "discount_cost"), "economics"),
+    **dict.fromkeys(("Economics", "annualised_discount_rate", "discount_cost"), "model.economics"),
     **dict.fromkeys(
         ("Calibration", "CalibrationError", "Twin", "TwinError", "check_twin",
          "compare_strategies", "StrategyComparison", "recommend", "Recommendation",

@@ -117,7 +117,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    from .sample_data import write_sample  # lazy: the simulator is only needed here
+    from .model.sample_data import write_sample  # lazy: the simulator is only needed here
 
     kwargs = {} if args.seed is None else {"seed": args.seed}
     written = write_sample(args.out, **kwargs)

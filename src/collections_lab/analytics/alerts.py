@@ -510,7 +510,7 @@ def _inputs(source, as_of, payments):
         missing = [c for c in ("invoice_id", "paid_at") if c not in payments]
         if missing:
             raise ValueError(f"payments table lacks column(s) {missing} (see "
-                             "collections_lab.schema.PAYMENTS)")
+                             "collections_lab.data.schema.PAYMENTS)")
     return pt, payments
 
 
@@ -648,7 +648,7 @@ def evaluate_alerts(alerts: Alerts, truth, portfolio, min_post_invoices: int = 1
                     min_episode_days: int = 60) -> AlertEvaluation:
     """Score alerts against a simulation's truth (see :class:`AlertEvaluation`).
 
-    ``truth`` is the simulator's :class:`~collections_lab.simulate.Truth` (or its
+    ``truth`` is the simulator's :class:`~collections_lab.model.simulation.Truth` (or its
     ``customers`` frame with distress_start and churned_at), ``portfolio`` the simulated
     Portfolio (for default dates). Distress episodes that started less than
     ``min_episode_days`` before ``as_of``, or with fewer than ``min_post_invoices``

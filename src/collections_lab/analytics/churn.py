@@ -31,8 +31,8 @@ days, the log ratio of recent to earlier invoice amounts.
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> sim = simulate(400, example_strategies()["nudge_then_firm"], seed=3,
 ...                start="2024-01-01", end="2024-12-31")
 >>> v = churn_validation(sim.portfolio, split_date="2024-08-31", as_of="2024-12-31")

@@ -1,6 +1,6 @@
 """Payment discipline per customer: on-time rate, days late (mean, spread, trend), weighted.
 
-Computed from the payment-times frame (:func:`collections_lab.payment_times.payment_times`)
+Computed from the payment-times frame (:func:`collections_lab.data.payment_times.payment_times`)
 at ``as_of``. An invoice is *assessable* when its due date is on or before ``as_of`` or it
 was already paid; invoices still open and not yet due say nothing about discipline yet.
 
@@ -66,7 +66,7 @@ def payment_times_of(source, as_of=None, needed: tuple[str, ...] = _NEEDED) -> p
     missing = [c for c in needed if c not in frame]
     if missing:
         raise ValueError(f"payment-times frame lacks column(s) {missing}; build it with "
-                         "collections_lab.payment_times.payment_times")
+                         "collections_lab.data.payment_times.payment_times")
     return frame
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.files import write_csv
 from ..i18n import ResultMixin, check_language, format_number, resolve, t
 from .ledger import Ledger, from_day, to_day
 
@@ -71,11 +72,10 @@ class EngagementList(ResultMixin):
         return out
 
     def to_csv(self, path: str | Path, lang: str | None = None) -> Path:
-        """Write the list as CSV (UTF-8, ISO dates, actions in ``lang``) and return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.to_frame(lang).to_csv(path, index=False, date_format="%Y-%m-%d")
-        return path
+        """Write the list as CSV (UTF-8, ISO dates, actions and reasons in ``lang``,
+        formula-like text neutralised: see :func:`collections_lab.data.files.write_csv`) and
+        return the path."""
+        return write_csv(self.to_frame(lang), path)
 
     def summary(self, lang: str | None = None) -> str:
         lang, _ = resolve(lang)

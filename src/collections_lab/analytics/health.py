@@ -7,8 +7,8 @@ report notebook ``notebooks/01_portfolio_health.ipynb`` only calls this and the 
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
 ...                start="2024-01-01", end="2024-12-31")
 >>> h = portfolio_health(sim.portfolio, as_of="2024-12-31", churn=False)
@@ -22,16 +22,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..i18n import (
-    ResultMixin,
-    column_label,
-    format_frame,
-    format_number,
-    format_pct,
-    resolve,
-    t,
-)
-from ..portfolio_model import Portfolio
+from ..data.portfolio import Portfolio, restrict_currency
+from ..i18n import ResultMixin, column_label, format_frame, format_number, format_pct, resolve, t
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
@@ -39,29 +31,7 @@ from .engagement import EngagementList, call_list, open_balances, thank_list
 from .kpis import KPITable, kpi_report, kpi_snapshot
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
-__all__ = ["PortfolioHealth", "portfolio_health", "restrict_currency"]
-
-
-def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
-    """The portfolio's invoices in one currency, with their payments and reminders, the
-    customers they belong to and those customers' experiment assignments (the load report
-    stays the original one: it describes what was read)."""
-    inv = portfolio.invoices
-    if currency not in set(inv["currency"]):
-        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
-                         f"{sorted(inv['currency'].unique())}")
-    inv = inv.loc[inv["currency"] == currency]
-    ids = set(inv["invoice_id"])
-    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
-    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
-    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
-        inv["customer_id"])]
-    assignments = portfolio.assignments
-    if len(assignments):
-        assignments = assignments.loc[assignments["customer_id"].isin(
-            customers["customer_id"])]
-    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
-                     source=portfolio.source, load_report=portfolio.load_report)
+__all__ = ["PortfolioHealth", "portfolio_health"]
 
 
 @dataclass

@@ -31,7 +31,7 @@ Definitions (AR = open receivables at the end of a day, P = period in days, defa
 Example
 -------
 >>> import pandas as pd
->>> from collections_lab.portfolio_model import Portfolio
+>>> from collections_lab.data.portfolio import Portfolio
 >>> inv = pd.DataFrame({"invoice_id": ["a", "b"], "customer_id": ["c", "c"],
 ...     "issue_date": pd.to_datetime(["2025-01-01", "2025-02-01"]),
 ...     "due_date": pd.to_datetime(["2025-01-31", "2025-03-03"]),

@@ -8,7 +8,7 @@ which the payment-times frame does not give (it keeps one end date per invoice).
 
 where a payment settles ``amount - fee + discount`` (fees are not part of the invoice,
 an early-payment discount is), a remainder under
-:data:`~collections_lab.schema.FULL_PAYMENT_TOLERANCE` × amount counts as zero, and a
+:data:`~collections_lab.data.schema.FULL_PAYMENT_TOLERANCE` × amount counts as zero, and a
 balance written off on or before ``t`` is no longer a receivable. Escalated invoices stay
 receivable (the money is still owed, an agency is chasing it).
 
@@ -18,7 +18,7 @@ conversion table is given, so nothing is summed across currencies silently.
 Example
 -------
 >>> import pandas as pd
->>> from collections_lab.portfolio_model import Portfolio
+>>> from collections_lab.data.portfolio import Portfolio
 >>> inv = pd.DataFrame({"invoice_id": ["a"], "customer_id": ["c"],
 ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),
 ...     "amount": [100.0], "currency": ["EUR"]})
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schema import FULL_PAYMENT_TOLERANCE
+from ..data.schema import FULL_PAYMENT_TOLERANCE
 
 #: A day number far in the future: "never" for write-off dates.
 NEVER = np.iinfo(np.int64).max // 2

@@ -9,7 +9,7 @@ Example
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> import pandas as pd
->>> from collections_lab.portfolio_model import Portfolio
+>>> from collections_lab.data.portfolio import Portfolio
 >>> from collections_lab.analytics.kpis import aging
 >>> inv = pd.DataFrame({"invoice_id": ["a"], "customer_id": ["c"],
 ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),

@@ -1,7 +1,7 @@
 """Statistical conformance of the experiment engine, on simulated data where truth is known.
 
 Every check simulates many experiments with the behaviour simulator
-(:func:`collections_lab.simulate.simulate`: customers with several invoices sharing a
+(:func:`collections_lab.model.simulation.simulate`: customers with several invoices sharing a
 frailty, invoices still open at the readout, escalation as a competing outcome) and
 measures what the methods promise:
 
@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..assignment import Experiment
 from ..i18n import ResultMixin
-from ..strategies import Discount, Reminder, Strategy
+from ..model.plans import Experiment
+from ..model.strategies import Discount, Reminder, Strategy
 from .adjustment import adjust_effect
 from .data import ExperimentData, assigned_units
 from .design import (
@@ -126,7 +126,7 @@ def simulate_experiment_data(arms: dict[str, Strategy], seed: int,
     a new salt per ``seed``; invoices before ``assigned_at`` get the first arm's strategy
     (the pre-period used for covariate adjustment).
     """
-    from ..simulate import simulate
+    from ..model.simulation import simulate
 
     experiment = Experiment(f"conformance-{seed}", dict(arms), control="control",
                             salt=f"conformance-{seed}")

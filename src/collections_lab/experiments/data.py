@@ -1,7 +1,7 @@
 """Experiment data prepared once as arrays: the input of every experiment estimator.
 
 :class:`ExperimentData` takes the payment-times frame (see
-:func:`collections_lab.payment_times.payment_times`, with its ``arm`` column) and turns it
+:func:`collections_lab.data.payment_times.payment_times`, with its ``arm`` column) and turns it
 into integer-day numpy arrays, customer codes (the clusters) and arm codes. Invoices issued
 before the experiment ``start`` are kept apart as the **pre-period** (used for covariate
 adjustment); invoices of customers outside the experiment are counted, never silently lost.
@@ -105,7 +105,7 @@ class ExperimentData:
             ``d`` for the pre-period covariate "share paid by due + d".
         stratified_by
             Column the randomisation was stratified by (e.g. ``"segment"``, the default of
-            :class:`~collections_lab.assignment.Experiment`). Variances are then computed
+            :class:`~collections_lab.model.plans.Experiment`). Variances are then computed
             within strata, as the design requires; ``None`` assumes simple randomisation
             (conservative if the assignment was in fact stratified).
         assignments

@@ -12,7 +12,7 @@ thousands of experiments: whole-day durations let every estimator run as ``binco
 
 Time is an integer day axis. Each invoice is at risk from ``entry`` (inclusive) to
 ``exit`` (inclusive) and ends with ``cause`` (0 = censored/open, 1 = paid, 2 = escalated,
-3 = written off, as in :data:`collections_lab.schema.OUTCOMES`). Optional ``weights``
+3 = written off, as in :data:`collections_lab.data.schema.OUTCOMES`). Optional ``weights``
 (e.g. amounts) turn the estimators into amount-weighted ones.
 
 Example

@@ -1,6 +1,6 @@
 """The experiment readout: every check and effect of one experiment in one result object.
 
-:func:`analyze_experiment` takes a :class:`~collections_lab.portfolio_model.Portfolio`
+:func:`analyze_experiment` takes a :class:`~collections_lab.data.portfolio.Portfolio`
 (or a payment-times frame with an ``arm`` column) and returns an
 :class:`ExperimentReadout` with
 
@@ -319,10 +319,10 @@ def analyze_experiment(
     Parameters
     ----------
     source
-        A :class:`~collections_lab.portfolio_model.Portfolio` (its assignments give the arms
+        A :class:`~collections_lab.data.portfolio.Portfolio` (its assignments give the arms
         and the start date) or a payment-times frame with an ``arm`` column.
     experiment
-        The :class:`~collections_lab.assignment.Experiment` (planned weights for the SRM
+        The :class:`~collections_lab.model.plans.Experiment` (planned weights for the SRM
         check, control arm, factors); optional.
     start, as_of
         Experiment start (default: first assignment date) and readout date.

@@ -1,6 +1,6 @@
 """A small, fast generator of experiment payment-times frames with known truth.
 
-The behaviour simulator (:mod:`collections_lab.simulate`) is the reference for
+The behaviour simulator (:mod:`collections_lab.model.simulation`) is the reference for
 conformance; this generator is a lean stand-in with the two features that break naive
 A/B tests — customers with several invoices sharing a frailty (clustering), and invoices
 still open at the readout (censoring) — plus competing escalation. It is vectorised and

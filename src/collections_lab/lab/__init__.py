@@ -5,7 +5,7 @@
 - :mod:`.twin`: the portfolio's own invoices and customers simulated under any strategy
   (common random numbers), and the check of the twin against history;
 - :mod:`.compare`: Monte Carlo comparison of strategies with money consequences
-  (:mod:`collections_lab.economics`);
+  (:mod:`collections_lab.model.economics`);
 - :mod:`.recommend`: search a strategy space per segment under constraints, and the regret
   against known truth;
 - :mod:`.priors`: which documented priors (parameters the history cannot identify) a

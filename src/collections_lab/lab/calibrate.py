@@ -1,6 +1,6 @@
 """Calibrate the behaviour model to a portfolio's history, with standard errors and priors.
 
-The fitted model is exactly the simulator's (:mod:`collections_lab.behaviour`): for
+The fitted model is exactly the simulator's (:mod:`collections_lab.model.behaviour`): for
 invoice ``i`` of customer ``c`` under the reminders it received,
 
     P(paid on day t | not before) = 1 - exp(-m_i λ(t)),  λ(t) = λ0(t - D) Π pulses · discount · fee
@@ -12,7 +12,7 @@ likelihood of a customer's invoices is integrated over the frailty (Gauss–Herm
 taker trait, and maximised over all parameters at once by BHHH steps (Newton with the outer
 product of the per-customer scores as the information; L-BFGS only polishes if they stall,
 see :func:`_maximise`). The hazard curves in the likelihood are computed by the
-simulator's own ``_hazard_curve``, so the calibrated model is the one the twin simulates.
+simulator's own ``hazard_curve``, so the calibrated model is the one the twin simulates.
 
 Why not a Poisson / cloglog GLM on person-day counts (the textbook discrete-time hazard)?
 Three features of collections data bias it, measured on simulated history with known
@@ -31,13 +31,13 @@ Identifiability: a parameter needs data that moves it: a tone, channel or segmen
 never used, personalisation never varied, one reminder per invoice (no diminishing-returns
 information), no discount or late fee offered (strategies of the history unknown or
 without them), no disputed invoice... Those parameters keep their documented prior
-(:class:`~collections_lab.behaviour.BehaviourModel` defaults, or your own ``prior``) and
+(:class:`~collections_lab.model.behaviour.BehaviourModel` defaults, or your own ``prior``) and
 are listed as such in :attr:`Calibration.params_` with the reason.
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()["nudge_then_firm"]
 >>> sim = simulate(300, s, seed=3, start="2025-01-01", end="2025-08-31")
 >>> cal = Calibration().fit(sim.portfolio, default=s)  # doctest: +SKIP
@@ -56,12 +56,12 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import expit, logsumexp
 
-from ..behaviour import SEGMENTS, BehaviourModel
+from ..data.portfolio import Portfolio
+from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
 from ..i18n import ResultMixin, format_number
-from ..portfolio_model import Portfolio
-from ..schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
-from ..simulate import FIRM_TONES, _hazard_curve
-from ..strategies import Strategy
+from ..model.behaviour import SEGMENTS, BehaviourModel
+from ..model.simulation import FIRM_TONES, hazard_curve
+from ..model.strategies import Strategy
 from .history import InvoiceStrategies, invoice_strategies
 
 #: Smallest history the calibration accepts.
@@ -270,14 +270,14 @@ class _Likelihood:
 
     def hazards(self, model: BehaviourModel, only=None) -> np.ndarray:
         """Daily hazard λ (without the invoice multiplier) per pattern (or for the pattern
-        positions ``only``), from the simulator's own ``_hazard_curve``."""
+        positions ``only``), from the simulator's own ``hazard_curve``."""
         h = model.horizon_days
         strategies = self.data.strategies.strategies
         which = range(len(self.patterns)) if only is None else only
         out = np.empty((len(which), h))
         for row, i in enumerate(which):
             code, seg, terms, taker = self.patterns[i]
-            out[row] = _hazard_curve(model, strategies[code], SEGMENTS[seg], int(terms),
+            out[row] = hazard_curve(model, strategies[code], SEGMENTS[seg], int(terms),
                                      bool(taker))
         return out
 
@@ -939,13 +939,13 @@ class Calibration(ResultMixin):
         for name, (value, se, tr, b, sb) in churn_est.items():
             lo, hi = (np.exp(b - z * sb), np.exp(b + z * sb)) if tr == "log" else \
                 (b - z * sb, b + z * sb)
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             rows.append(dict(parameter=name, estimate=value, se=se, ci_low=float(lo),
                              ci_high=float(hi), prior=prior[key] if key else prior,
                              source="estimated", note="churn GLM"))
         for name, why in priors.items():
-            field, key = _split(name)
+            field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             value = prior[key] if key else prior
             rows.append(dict(parameter=name, estimate=value, se=np.nan, ci_low=np.nan,
@@ -1003,7 +1003,14 @@ def _derivative(theta: float, transform: str) -> float:
     return 1.0
 
 
-def _split(name: str) -> tuple[str, str | None]:
+def parameter_key(name: str) -> tuple[str, str | None]:
+    """Split a calibration parameter's name ``field[key]`` into ``(field, key)``.
+
+    >>> parameter_key("frailty_mean[small]")
+    ('frailty_mean', 'small')
+    >>> parameter_key("pulse_decay_days")
+    ('pulse_decay_days', None)
+    """
     if "[" in name:
         field, key = name[:-1].split("[", 1)
         return field, key
@@ -1017,7 +1024,7 @@ def recovery_table(calibration: Calibration, truth: BehaviourModel) -> pd.DataFr
     p = p.loc[p["source"] == "estimated"].copy()
     true = []
     for name in p.index:
-        field, key = _split(name)
+        field, key = parameter_key(name)
         v = getattr(truth, field)
         true.append(float(v[key] if key else v))
     p["true"] = true

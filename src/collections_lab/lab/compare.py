@@ -23,8 +23,8 @@ Replicates run in parallel processes (``n_jobs``; the twin is shared by fork, no
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()
 >>> sim = simulate(150, s["one_friendly_after_due"], seed=1, start="2025-01-01",
 ...                end="2025-04-30")
@@ -46,10 +46,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..behaviour import SEGMENTS
-from ..economics import Economics
 from ..i18n import ResultMixin, format_money, format_pct
-from ..strategies import Strategy
+from ..model.behaviour import SEGMENTS
+from ..model.economics import Economics
+from ..model.strategies import Strategy
 from .twin import Twin, TwinError, reminders_sent
 
 METRICS = ("dso", "paid_by_due_15", "cash_pv", "discount_cost", "fee_income",

@@ -17,8 +17,8 @@ strategy nobody wrote down.
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()["nudge_then_firm"]
 >>> sim = simulate(100, s, seed=1, start="2025-01-01", end="2025-03-31")
 >>> frame = sim.portfolio.payment_times()
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..portfolio_model import Portfolio
-from ..strategies import Reminder, Strategy, StrategyError
+from ..data.portfolio import Portfolio
+from ..model.strategies import Reminder, Strategy, StrategyError
 
 
 @dataclass
@@ -163,8 +163,8 @@ def infer_strategy(portfolio: Portfolio, name: str = "current") -> Strategy:
     days-past-due at escalation. Without such invoices, the longest common sequence of all
     invoices is used.
 
-    >>> from collections_lab.simulate import simulate
-    >>> from collections_lab.strategies import example_strategies
+    >>> from collections_lab.model.simulation import simulate
+    >>> from collections_lab.model.strategies import example_strategies
     >>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=2,
     ...                start="2025-01-01", end="2025-06-30")
     >>> infer_strategy(sim.portfolio).reminder_days

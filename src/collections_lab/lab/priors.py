@@ -16,7 +16,7 @@ are measured) and definitions are not assumptions about behaviour and are never 
 
 Example
 -------
->>> from collections_lab.strategies import InstallmentOffer, Reminder, Strategy
+>>> from collections_lab.model.strategies import InstallmentOffer, Reminder, Strategy
 >>> s = Strategy("plan", reminders=(Reminder(3), Reminder(14)),
 ...              installment=InstallmentOffer(2))
 >>> priors = {"installment_accept_payer": "installment uptake is not estimated",
@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..behaviour import BehaviourModel
 from ..i18n import t
-from ..simulate import FIRM_TONES
-from ..strategies import Strategy
-from .calibrate import _split
+from ..model.behaviour import BehaviourModel
+from ..model.simulation import FIRM_TONES
+from ..model.strategies import Strategy
+from .calibrate import parameter_key
 
 #: A relied-on prior is re-run halved and doubled.
 FACTORS = (0.5, 2.0)
@@ -87,7 +87,7 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
 
 def prior_value(model: BehaviourModel, name: str) -> float:
     """The value of parameter ``name`` (``"field"`` or ``"field[key]"``) in ``model``."""
-    field, key = _split(name)
+    field, key = parameter_key(name)
     value = getattr(model, field)
     return float(value[key] if key is not None else value)
 
@@ -95,7 +95,7 @@ def prior_value(model: BehaviourModel, name: str) -> float:
 def scaled_prior(model: BehaviourModel, name: str, factor: float) -> BehaviourModel:
     """``model`` with parameter ``name`` multiplied by ``factor`` (shares and decays capped
     at 1, day counts rounded to whole days)."""
-    field, key = _split(name)
+    field, key = parameter_key(name)
     current = getattr(model, field)
     old = current[key] if key is not None else current
     new = old * factor
@@ -118,7 +118,7 @@ def twin_with_prior(twin, name: str, factor: float):
 
 def prior_label(name: str, lang: str = "en") -> str:
     """Plain-language name of a prior parameter (the technical name if none is known)."""
-    field, key = _split(name)
+    field, key = parameter_key(name)
     label = t(f"prior[{field}]", lang)
     if label == f"prior[{field}]":
         return name

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..behaviour import SEGMENTS
-from ..economics import Economics
 from ..i18n import ResultMixin, format_money, format_pct
-from ..strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
+from ..model.behaviour import SEGMENTS
+from ..model.economics import Economics
+from ..model.strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
 from .compare import METRICS, simulate_metrics
 from .priors import relied_priors
 from .sensitivity import (

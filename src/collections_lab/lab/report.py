@@ -3,7 +3,7 @@ recommend, and design the experiment — one call, one result.
 
 Example
 -------
->>> from collections_lab.io import load_portfolio
+>>> from collections_lab.data.loading import load_portfolio
 >>> p = load_portfolio("data/sample")                                # doctest: +SKIP
 >>> lab = strategy_lab(p, "data/sample", fx=FX_PER_USD)              # doctest: +SKIP
 >>> lab.summary_items("es")                                          # doctest: +SKIP
@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..economics import Economics
-from ..portfolio_model import Portfolio
-from ..simulate import FX_PER_USD
-from ..strategies import Strategy, load_strategies
+from ..data.portfolio import Portfolio
+from ..model.economics import Economics
+from ..model.simulation import FX_PER_USD
+from ..model.strategies import Strategy, load_strategies
 from .calibrate import Calibration
 from .compare import StrategyComparison, compare_strategies
 from .recommend import Constraints, Recommendation, StrategySpace, recommend

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..behaviour import BehaviourModel
-from ..sample_data import BUSINESS_AS_USUAL, sample_experiment
-from ..simulate import FX_PER_USD, SimulationResult, simulate
-from ..strategies import Strategy
+from ..model.behaviour import BehaviourModel
+from ..model.sample_data import BUSINESS_AS_USUAL, sample_experiment
+from ..model.simulation import FX_PER_USD, SimulationResult, simulate
+from ..model.strategies import Strategy
 from .calibrate import Calibration, recovery_table
 from .recommend import Constraints, StrategySpace, recommend, regret
 from .twin import Twin

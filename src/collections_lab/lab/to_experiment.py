@@ -19,7 +19,7 @@ size uses the variance per invoice measured on the history
 
 The **design effect** of several invoices per customer is measured on the portfolio's own
 history, split A/A by customer as the engine's design notebook does
-(:func:`~collections_lab.experiments.report.pilot_split`,
+(:func:`~collections_lab.experiments.workflow.pilot_split`,
 :func:`~collections_lab.experiments.design.estimate_design_effect`), when ``portfolio`` is
 given; otherwise it comes from an intra-customer correlation ``icc`` (an assumption, 0.05
 unless given, and said so in the table).
@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..assignment import Experiment
-from ..behaviour import SEGMENTS
 from ..i18n import ResultMixin, format_number, format_pct
+from ..model.behaviour import SEGMENTS
+from ..model.plans import Experiment
 from .recommend import Recommendation
 from .twin import Twin
 
@@ -103,8 +103,8 @@ class ExperimentProposal(ResultMixin):
     effect, invoices and customers per arm, the design effect and where it comes from
     (``design_effect_source``; ``icc`` the intra-customer correlation it implies or
     assumes), customers available, weeks needed, and whether the segment is large enough.
-    ``experiments``: segment → :class:`~collections_lab.assignment.Experiment` ready for
-    :func:`~collections_lab.assignment.assign`.
+    ``experiments``: segment → :class:`~collections_lab.model.plans.Experiment` ready for
+    :func:`~collections_lab.model.plans.assign`.
     """
 
     table: pd.DataFrame
@@ -249,7 +249,7 @@ def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,
 
 def _pilot(portfolio, as_of):
     """The history as an A/A experiment (the engine's own split by customer)."""
-    from ..experiments.report import pilot_split
+    from ..experiments.workflow import pilot_split
 
     return pilot_split(portfolio, as_of)
 

@@ -6,7 +6,7 @@ customer, a distribution of the frailty (the calibration's posterior: mean and s
 probability of being a discount taker. :meth:`Twin.draw` turns a replicate number into
 one set of random inputs (frailty, taker trait, the simulator's uniforms and, optionally,
 one draw of the calibrated parameters); :meth:`Twin.outcomes` runs the simulator's own
-draw (``simulate._core`` on ``simulate._Curves``) for any strategy on those inputs. The same
+draw (``simulate.draw_outcomes`` on ``simulate.HazardCurves``) for any strategy on those inputs. The same
 replicate gives the same inputs whatever the strategy: **common random numbers**, so
 differences between strategies are not swamped by noise.
 
@@ -21,8 +21,8 @@ lateness mix and the aging of open receivables at the export date
 
 Example
 -------
->>> from collections_lab.simulate import simulate
->>> from collections_lab.strategies import example_strategies
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()
 >>> sim = simulate(200, s["one_friendly_after_due"], seed=1, start="2025-01-01",
 ...                end="2025-06-30")
@@ -40,18 +40,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from ..behaviour import SEGMENTS, BehaviourModel
 from ..i18n import ResultMixin
-from ..simulate import (
+from ..model.behaviour import SEGMENTS, BehaviourModel
+from ..model.simulation import (
+    HazardCurves,
+    Outcomes,
     SimulationResult,
-    _core,
-    _Curves,
-    _Outcomes,
-    _reminder_days,
-    _uniforms,
+    draw_outcomes,
+    reminder_days,
     reminder_stop_day,
+    uniforms,
 )
-from ..strategies import Strategy
+from ..model.strategies import Strategy
 from .calibrate import Calibration, linear_predictor
 
 
@@ -70,9 +70,9 @@ class Draw:
     u: np.ndarray
 
 
-class _CRNCurves(_Curves):
+class _CRNCurves(HazardCurves):
     """The simulator's curves, remembering the no-strategy counterfactual payment days of
-    the current replicate: ``_core`` computes them for every strategy, but under common
+    the current replicate: ``draw_outcomes`` computes them for every strategy, but under common
     random numbers they are the same for all (same thresholds, same groups), so each
     replicate computes them once (about a quarter of the draw's time)."""
 
@@ -265,12 +265,12 @@ class Twin:
                                   for s in SEGMENTS])[self.seg]
         mult = np.exp(eta + u)
         never_p = expit(npl - model.never_pay_frailty_effect * u)
-        uniforms = _uniforms(int(np.random.SeedSequence([self.seed, 43, replicate])
-                                 .generate_state(1)[0]), 0, self.n_invoices)
-        return Draw(model, mult, never_p, taker[self.cust], uniforms)
+        u_draws = uniforms(int(np.random.SeedSequence([self.seed, 43, replicate])
+                                .generate_state(1)[0]), 0, self.n_invoices)
+        return Draw(model, mult, never_p, taker[self.cust], u_draws)
 
     def outcomes(self, strategies: list[Strategy], replicate: int = 0,
-                 draw: Draw | None = None) -> list[_Outcomes]:
+                 draw: Draw | None = None) -> list[Outcomes]:
         """Each strategy's simulated story of every invoice on replicate ``replicate``."""
         draw = draw or self.draw(replicate)
         curves = self._curves(draw.model, strategies)
@@ -278,7 +278,7 @@ class Twin:
         out = []
         for a in range(len(strategies)):
             arm = np.full(self.n_invoices, a, dtype=np.int64)
-            out.append(_core(draw.model, curves, arm, self.seg, self.terms, draw.taker,
+            out.append(draw_outcomes(draw.model, curves, arm, self.seg, self.terms, draw.taker,
                              draw.mult, draw.never_p, draw.u))
         return out
 
@@ -294,23 +294,23 @@ class Twin:
         return cache[key][0]
 
     def outcomes_by_invoice(self, strategies: list[Strategy], code: np.ndarray,
-                            replicate: int = 0) -> _Outcomes:
+                            replicate: int = 0) -> Outcomes:
         """One story per invoice, invoice ``i`` under ``strategies[code[i]]`` (replaying
         history with the strategy each invoice had)."""
         draw = self.draw(replicate)
-        curves = _Curves(draw.model, list(strategies) + [None])
-        return _core(draw.model, curves, np.asarray(code, dtype=np.int64), self.seg,
+        curves = HazardCurves(draw.model, list(strategies) + [None])
+        return draw_outcomes(draw.model, curves, np.asarray(code, dtype=np.int64), self.seg,
                      self.terms, draw.taker, draw.mult, draw.never_p, draw.u)
 
 
-def reminders_sent(strategy: Strategy, terms: np.ndarray, o: _Outcomes,
+def reminders_sent(strategy: Strategy, terms: np.ndarray, o: Outcomes,
                    horizon: int) -> list[tuple[object, np.ndarray]]:
     """(reminder, sent mask per invoice) for each reminder of ``strategy``, by the
     simulator's rule: a reminder goes out while the invoice is open and not escalated, and a
     payment plan pauses the rest (the same rule as the simulator's reminders table)."""
     stop = reminder_stop_day(o.outcome, o.end_day, o.offer_day, o.installment)
     uniq = np.unique(terms)
-    schedule = {int(tm): _reminder_days(strategy, int(tm), horizon) for tm in uniq}
+    schedule = {int(tm): reminder_days(strategy, int(tm), horizon) for tm in uniq}
     out = []
     for r in strategy.reminders:
         day = np.full(len(terms), 10**6)
@@ -529,7 +529,7 @@ def _aging_by_segment(frame: pd.DataFrame, ended, outcome: np.ndarray, reference
     ``amount_reference``) so that currencies add up.
     """
     from ..analytics.kpis import aging
-    from ..portfolio_model import Portfolio
+    from ..data.portfolio import Portfolio
 
     ended = pd.Series(pd.to_datetime(np.asarray(ended)), index=frame.index)
     amount = (frame["amount"].to_numpy(dtype=float)

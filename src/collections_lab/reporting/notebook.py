@@ -19,8 +19,6 @@ In a report notebook, after the ``parameters`` cell::
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 import os
 from collections.abc import Iterable
@@ -29,14 +27,19 @@ from pathlib import Path
 import pandas as pd
 
 from .. import i18n
+from ..data import privacy as _privacy
 from .paths import sample_data_dir
+
+# The pseudonym rules live on the data floor (collections_lab.data.privacy); notebooks
+# reach them here as before.
+SECRET_ENV = _privacy.SECRET_ENV
+pseudonym = _privacy.pseudonym
+pseudonymise = _privacy.pseudonymise
+pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 
 #: Output-metadata key under which :func:`load_report_data` records the data it used;
 #: the runner reads it from the executed notebook (see ``notebooks/README.md``).
 METADATA_KEY = "collections_lab"
-#: Environment variable holding the secret key for pseudonyms in stakeholder reports.
-SALT_ENV = "COLLECTIONS_LAB_PSEUDONYM_SALT"
-_DEFAULT_SALT = "collections-lab-default-salt"
 
 
 def _display(html_text: str, plain: str, metadata: dict | None = None) -> None:
@@ -166,69 +169,6 @@ def show_figure(fig, alt: str | None = None, close: bool = True,
         plt.close(fig)
 
 
-def _salt_bytes(salt: str | None) -> bytes:
-    if salt is None:
-        salt = os.environ.get(SALT_ENV) or _DEFAULT_SALT
-    return str(salt).encode("utf-8")
-
-
-def pseudonym(value, salt: str | None = None, prefix: str = "C-") -> str:
-    """The stable pseudonym of one id: ``prefix`` + 10 hex digits of a keyed hash.
-
-    The same id and salt always give the same pseudonym (reports stay comparable week to
-    week); without the salt the id cannot be recovered by hashing candidate ids. Set the
-    salt in the ``COLLECTIONS_LAB_PSEUDONYM_SALT`` environment variable and keep it
-    secret: the built-in default only hides ids from casual readers.
-
-    >>> pseudonym("C0001", salt="s") == pseudonym("C0001", salt="s")
-    True
-    """
-    digest = hmac.new(_salt_bytes(salt), str(value).encode("utf-8"), hashlib.blake2b)
-    return prefix + digest.hexdigest()[:10]
-
-
-def pseudonymise(frame: pd.DataFrame, column: str = "customer_id", salt: str | None = None,
-                 prefix: str = "C-") -> pd.DataFrame:
-    """A copy of ``frame`` with ``column`` replaced by stable pseudonyms.
-
-    Missing values stay missing. Raises KeyError naming the column if it is absent, and
-    ValueError if two different ids would share a pseudonym (never silently merged).
-
-    >>> out = pseudonymise(pd.DataFrame({"customer_id": ["a", "b", "a"]}), salt="s")
-    >>> out["customer_id"].nunique()
-    2
-    """
-    if column not in frame.columns:
-        raise KeyError(f"cannot pseudonymise: no column {column!r} in {list(frame.columns)}")
-    out = frame.copy()
-    values = out[column]
-    uniques = pd.unique(values[values.notna()])
-    mapping = {v: pseudonym(v, salt, prefix) for v in uniques}
-    if len(set(mapping.values())) != len(mapping):
-        raise ValueError(f"pseudonym collision in column {column!r}; use a longer prefix/salt")
-    out[column] = values.map(mapping).where(values.notna(), values)
-    return out
-
-
-def pseudonymise_portfolio(portfolio, salt: str | None = None):
-    """A copy of a Portfolio whose customers are pseudonymised in every table.
-
-    ``customer_id`` is replaced in customers, invoices and assignments, and the
-    customers' ``name`` (if present) by the same pseudonym.
-    """
-    from dataclasses import replace
-
-    customers = pseudonymise(portfolio.customers, "customer_id", salt)
-    if "name" in customers.columns:
-        customers["name"] = customers["customer_id"]
-    changes = {"customers": customers}
-    for table in ("invoices", "assignments"):
-        frame = getattr(portfolio, table)
-        if "customer_id" in frame.columns:
-            changes[table] = pseudonymise(frame, "customer_id", salt)
-    return replace(portfolio, **changes)
-
-
 def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
     """The report's as-of date: ``as_of`` if given, else the last date in the data.
 
@@ -276,19 +216,20 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
 
     Args:
         data: a file, directory or database URL understood by
-            :func:`collections_lab.io.load_portfolio`; ``None`` = the bundled sample.
+            :func:`collections_lab.data.loading.load_portfolio`; ``None`` = the bundled sample.
         mapping: a column-mapping preset name or YAML path (``None`` = the schema's names).
         as_of: ISO date the report describes; ``None`` = the last date in the data.
         pseudonymise: replace customer ids and names by stable pseudonyms.
-        salt: key for the pseudonyms (default: ``COLLECTIONS_LAB_PSEUDONYM_SALT``).
+        salt: key for the pseudonyms (default: ``COLLECTIONS_LAB_SECRET``, else the
+            installation's key file; see :mod:`collections_lab.data.privacy`).
         lang: language of the provenance line.
         show: display a one-line provenance note (data, as-of date, row counts); its
             output metadata is what the runner reads the as-of date from.
 
     Returns:
-        The :class:`~collections_lab.portfolio_model.Portfolio`.
+        The :class:`~collections_lab.data.portfolio.Portfolio`.
     """
-    from ..io import load_portfolio
+    from ..data.loading import load_portfolio
 
     location = resolve_data(data)
     portfolio = load_portfolio(location, mapping=mapping)

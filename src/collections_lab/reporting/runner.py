@@ -137,7 +137,7 @@ def _kernel_manager_class(extra_env: dict | None = None):
 
                 # A scheduler's MPLBACKEND=Agg would reach the kernel and silently drop
                 # every figure from the report: report kernels always draw inline.
-                # COLLECTIONS_LAB_REPORT: no progress bars in a report (simulate._interactive)
+                # COLLECTIONS_LAB_REPORT: no progress bars in a report (model.simulation.progress.interactive)
                 env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
                        "COLLECTIONS_LAB_REPORT": "1", **(extra_env or {})}
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=env,

@@ -1,8 +1,9 @@
 """Atomic file writes and the run log (``reports/runs.json``) the index page is built from.
 
-Every file the runner publishes is written to a temporary file in the same directory and
-moved into place with :func:`os.replace`, so a reader (a browser, a file sync, a crashed
-run) sees either the old file or the new one, never half of one. The run log is updated
+Every file the runner publishes is written with the data floor's atomic writers
+(:mod:`collections_lab.data.files`, re-exported here): a temporary file in the same
+directory moved into place with :func:`os.replace`, so a reader (a browser, a file sync,
+a crashed run) sees either the old file or the new one, never half of one. The run log is updated
 under an exclusive lock, so overlapping runs (two cron jobs, ``run-batch --jobs 2``) do
 not lose each other's records.
 
@@ -19,43 +20,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from ..data.files import atomic_write_bytes, atomic_write_text
 
 try:  # POSIX; on other systems runs are simply not protected against overlap
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
 
+__all__ = ["append_run", "atomic_write_bytes", "atomic_write_text", "locked", "read_runs"]
+
 RUN_LOG = "runs.json"
 #: Runs kept in the history; older records are dropped from the log (not the reports).
 MAX_RUNS = 500
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ Example
 
 from ._common import Note, SurvivalInputError, SurvivalWarning
 from .aggregated import count_table, count_table_duckdb
-from .competing import CumulativeIncidence, cumulative_incidence
+from .competing import CumulativeIncidence, GrayTestResult, cumulative_incidence, gray_test
 from .cure import CureFractionResult, cure_fraction
 from .curves import (
     LogRankResult,
@@ -48,11 +48,11 @@ from .regression import (
 from .rmst import RMSTResult, rmst, rmst_difference
 
 __all__ = [
-    "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult",
+    "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult", "GrayTestResult",
     "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTResult",
     "Note", "SurvivalCurves", "SurvivalInputError", "SurvivalWarning", "calibrate_predictions", "censor_at",
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",
-    "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "kaplan_meier", "logrank",
+    "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "gray_test", "kaplan_meier", "logrank",
     "reminder_intervals", "rmst", "rmst_difference", "standardized_prob_paid",
 ]

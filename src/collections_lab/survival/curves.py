@@ -50,7 +50,7 @@ from ._common import (
 )
 
 
-def _loglog_band(s: np.ndarray, var_log_s: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def loglog_band(s: np.ndarray, var_log_s: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise band for S from Var(log S) on the log(-log S) scale (lifelines' default)."""
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -135,7 +135,7 @@ class SurvivalCurves(NotedResult):
             s_all = tab.survival()
             s = np.array([value_at(tab.days, s_all, d) for d in days])
             var_log = self._var_log_s(g, tab, data, days)
-            low, high = _loglog_band(s, var_log, self.alpha)
+            low, high = loglog_band(s, var_log, self.alpha)
             for d, si, lo_, hi_, v in zip(days, s, low, high, var_log, strict=True):
                 rows.append(
                     {
@@ -213,7 +213,7 @@ def kaplan_meier(
             var_log = km_log_cluster_variance(data[g], tab)
         else:
             var_log = np.cumsum(tab.greenwood_terms())
-        low, high = _loglog_band(s, var_log, alpha)
+        low, high = loglog_band(s, var_log, alpha)
         keep = (tab.d + tab.censored) > 0
         frames.append(
             pd.DataFrame(

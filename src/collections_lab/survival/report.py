@@ -1,6 +1,6 @@
 """Everything the "time to payment" report shows, computed in one call (keeps the notebook thin).
 
-:func:`time_to_payment_report` takes a :class:`~collections_lab.portfolio_model.Portfolio`
+:func:`time_to_payment_report` takes a :class:`~collections_lab.data.portfolio.Portfolio`
 and an as-of date and returns a :class:`TimeToPaymentReport` holding the survival curves,
 log-rank test, RMST, drivers (Cox with customer-clustered errors, PH check, AFT, reminder
 effect as a time-varying exposure), competing outcomes, never-payer share, payment-date
@@ -135,7 +135,7 @@ def time_to_payment_report(
     """Compute every result of the time-to-payment report for a portfolio.
 
     Args:
-        portfolio: the five tables (:class:`~collections_lab.portfolio_model.Portfolio`).
+        portfolio: the five tables (:class:`~collections_lab.data.portfolio.Portfolio`).
         as_of: report date (default: last date in the data); open invoices censored there.
         by: grouping column for curves, RMST, outcomes and predictions (e.g. "segment",
             "arm", "channel").

@@ -6,17 +6,17 @@ from dataclasses import replace
 import matplotlib
 import pytest
 
-from collections_lab.assignment import Experiment
 from collections_lab.experiments.plots import plot_effects, plot_power_curve, plot_sequential
-from collections_lab.experiments.report import (
+from collections_lab.experiments.workflow import (
     design_experiment,
     experiment_readout,
     load_experiment,
     load_strategy_set,
     simulated_power_curve,
 )
-from collections_lab.simulate import simulate
-from collections_lab.strategies import example_strategies, save_strategies
+from collections_lab.model.plans import Experiment
+from collections_lab.model.simulation import simulate
+from collections_lab.model.strategies import example_strategies, save_strategies
 
 matplotlib.use("Agg")
 S = example_strategies()

@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assignment import Experiment
-from .portfolio_model import Portfolio
-from .simulate import SimulationResult, simulate
+from ..data.files import atomic_write_text, write_csv
+from ..data.portfolio import Portfolio
+from .plans import Experiment
+from .simulation import SimulationResult, simulate
 from .strategies import Discount, Reminder, Strategy, example_strategies, save_strategies
 
 SAMPLE_SEED = 20251
@@ -124,18 +125,12 @@ def write_sample(out_dir: str | Path = "data/sample", seed: int = SAMPLE_SEED,
     for col in ("distress_start", "churned_at"):
         traits[col] = traits[col].dt.strftime("%Y-%m-%d")
     traits["frailty"] = traits["frailty"].round(6)
-    target = out / "truth_customers.csv"
-    traits.to_csv(target.with_suffix(".csv.tmp"), index=False, lineterminator="\n")
-    target.with_suffix(".csv.tmp").replace(target)
-    paths.append(target)
+    paths.append(write_csv(traits, out / "truth_customers.csv"))
     return paths
 
 
 def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, text)
 
 
 def describe(portfolio: Portfolio) -> str:
@@ -158,6 +153,6 @@ def describe(portfolio: Portfolio) -> str:
 
 def sample_payment_times(directory: str | Path = "data/sample") -> pd.DataFrame:
     """Convenience: load the bundled sample and return its payment-times frame."""
-    from .io import load_portfolio
+    from ..data.loading import load_portfolio
 
     return load_portfolio(directory).payment_times()

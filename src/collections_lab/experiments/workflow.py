@@ -16,7 +16,7 @@
 
 Example
 -------
->>> from collections_lab.io import load_portfolio            # doctest: +SKIP
+>>> from collections_lab.data.loading import load_portfolio            # doctest: +SKIP
 >>> design = design_experiment(load_portfolio("data/sample"))  # doctest: +SKIP
 >>> design.summary("es")                                       # doctest: +SKIP
 """
@@ -30,9 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..assignment import Experiment, assign
+from ..data.portfolio import restrict_currency
 from ..i18n import ResultMixin, format_number, format_pct, has, t
-from ..strategies import Strategy, load_strategies
+from ..model.plans import Experiment, assign
+from ..model.strategies import Strategy, load_strategies
 from .data import ExperimentData
 from .design import (
     PowerCurve,
@@ -96,7 +97,7 @@ def load_experiment(location=None, portfolio=None, experiment_id: str | None = N
 def load_strategy_set(strategies=None, location=None) -> dict[str, Strategy]:
     """Strategies by name: a YAML file, else ``strategies.yml`` beside the data, else the
     bundled examples."""
-    from ..strategies import example_strategies
+    from ..model.strategies import example_strategies
 
     if strategies:
         return load_strategies(strategies)
@@ -112,8 +113,6 @@ def portfolio_in_currency(portfolio, currency: str | None):
     experiment read out or designed in one currency counts only that currency's
     customers. An unknown currency is an error naming the currencies in the data.
     """
-    from ..analytics.health import restrict_currency
-
     if currency is None or str(currency).strip() == "":
         return portfolio
     return restrict_currency(portfolio, str(currency))
@@ -202,7 +201,7 @@ class AssignmentPlan(ResultMixin):
         head = self.assignments.head(rows).copy()
         head["assigned_at"] = head["assigned_at"].dt.date.astype(str)
         if pseudonymise:
-            from ..reporting.notebook import pseudonymise as pseudonymise_frame
+            from ..data.privacy import pseudonymise as pseudonymise_frame
 
             head = pseudonymise_frame(head, "customer_id")
         return head
@@ -251,14 +250,14 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
 
     Example:
-        >>> from collections_lab.simulate import simulate            # doctest: +SKIP
+        >>> from collections_lab.model.simulation import simulate            # doctest: +SKIP
         >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"],
         ...                          path="assignments.csv")        # doctest: +SKIP
         >>> plan.counts()                                           # doctest: +SKIP
     """
+    from ..data.files import write_csv
+    from ..model.strategies import StrategyError
     from ..reporting.notebook import resolve_as_of
-    from ..reporting.store import atomic_write_text
-    from ..strategies import StrategyError
 
     if isinstance(arms, str):
         arms = [arms]
@@ -288,9 +287,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         segments = customers.set_index(customers["customer_id"].astype(str))["segment"]
     plan = AssignmentPlan(experiment, table, segments, assigned_at)
     if path is not None:
-        out = table.copy()
-        out["assigned_at"] = out["assigned_at"].dt.strftime("%Y-%m-%d")
-        plan.path = atomic_write_text(path, out.to_csv(index=False))
+        plan.path = write_csv(table, path)
     return plan
 
 
@@ -406,7 +403,7 @@ def simulated_power_curve(control: Strategy, treatment: Strategy, sizes, n_sims:
     Each simulated experiment invoices monthly for ``months`` and is read out one month
     after the last invoice — the calendar a real test would follow.
     """
-    from ..simulate import simulate
+    from ..model.simulation import simulate
 
     end = pd.Timestamp("2025-01-01") + pd.DateOffset(months=months) - pd.Timedelta(days=1)
     as_of = end + pd.Timedelta(days=30)

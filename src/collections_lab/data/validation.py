@@ -8,7 +8,7 @@ those rows: nothing is dropped silently, a :class:`LoadReport` counts rows read,
 rejected per table with every reason, and ``strict=True`` turns any reject into a
 :class:`ValidationError`.
 
-The rules are the schema's (:mod:`collections_lab.schema`): ids unique and present,
+The rules are the schema's (:mod:`collections_lab.data.schema`): ids unique and present,
 amounts > 0 (discounts and fees >= 0), due date not before issue date, currency codes in
 ``CURRENCIES``, known tones / channels / methods; and across tables: an invoice's customer
 exists, a payment's or reminder's invoice exists, a payment is not before its invoice's
@@ -17,7 +17,7 @@ issue date, an assignment's customer exists.
 Example
 -------
 >>> import pandas as pd
->>> from collections_lab.portfolio_model import Portfolio
+>>> from collections_lab.data.portfolio import Portfolio
 >>> customers = pd.DataFrame({"customer_id": ["C1"]})
 >>> invoices = pd.DataFrame({"invoice_id": ["F1", "F2"], "customer_id": ["C1", "C1"],
 ...     "issue_date": ["2025-01-01", "2025-01-05"], "due_date": ["2025-01-31", "2025-01-01"],
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .i18n import ResultMixin, check_language, format_number
+from ..i18n import ResultMixin, check_language, format_number
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import coerce_column, per_row, sniff_decimal
 from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
@@ -685,12 +685,12 @@ def _empty_raw(name: str) -> pd.DataFrame:
 
 
 def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False):
-    """Check an in-memory :class:`~collections_lab.portfolio_model.Portfolio` like a file.
+    """Check an in-memory :class:`~collections_lab.data.portfolio.Portfolio` like a file.
 
     Returns ``(clean_portfolio, report)``; rows are named ``row N`` (1-based) of each
     table. Use it on hand-made frames before analysis.
     """
-    from .portfolio_model import Portfolio
+    from .portfolio import Portfolio
 
     raws = {}
     for name in TABLES:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from .schema import REMINDER_CHANNELS, TONES
+from ..data.schema import REMINDER_CHANNELS, TONES
 
 
 class StrategyError(ValueError):

@@ -1,8 +1,8 @@
 """The data model: five tables shared by real exports and the simulator.
 
 Every analysis in the workbench reads these tables (or the payment-times frame derived
-from them, see :mod:`collections_lab.payment_times`). Real data is loaded and validated
-into exactly this shape by :mod:`collections_lab.io`; the simulator writes exactly this
+from them, see :mod:`collections_lab.data.payment_times`). Real data is loaded and validated
+into exactly this shape by :mod:`collections_lab.data.loading`; the simulator writes exactly this
 shape too, so every method runs unchanged on both and can be checked against truth.
 
 Conventions
@@ -15,7 +15,7 @@ Conventions
 
 Example
 -------
->>> from collections_lab.schema import TABLES
+>>> from collections_lab.data.schema import TABLES
 >>> [c.name for c in TABLES["payments"].columns][:3]
 ['invoice_id', 'paid_at', 'amount']
 """

@@ -7,16 +7,16 @@ source is
   UTF-8 with or without BOM, latin-1 / Windows-1252 as a reported fallback), ``.csv.gz``
   too; or a Parquet file;
 - a directory holding ``<table>.csv`` / ``<table>.parquet`` files (what
-  :meth:`Portfolio.save <collections_lab.portfolio_model.Portfolio.save>` writes);
+  :meth:`Portfolio.save <collections_lab.data.portfolio.Portfolio.save>` writes);
 - a DuckDB database file (``.duckdb``) or a SQLAlchemy URL (``sqlite:///ar.db``,
   ``postgresql://...``), tables by name;
 - a pandas DataFrame (``load_table`` only).
 
-A column mapping (:mod:`collections_lab.mapping`: a dict, a YAML path or a preset name
+A column mapping (:mod:`collections_lab.data.mapping`: a dict, a YAML path or a preset name
 such as ``"es_contable"``) renames an export's columns and tables and says how its dates
 and numbers are written. Rows that break the schema's rules are rejected and reported
-(:class:`~collections_lab.validation.LoadReport`), never dropped silently;
-``strict=True`` raises :class:`~collections_lab.validation.ValidationError` instead.
+(:class:`~collections_lab.data.validation.LoadReport`), never dropped silently;
+``strict=True`` raises :class:`~collections_lab.data.validation.ValidationError` instead.
 
 Example
 -------
@@ -34,19 +34,14 @@ Example
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gc
-import gzip
-import io as _io
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from .csv_reader import read_csv
 from .mapping import ColumnMapping
-from .portfolio_model import Portfolio
+from .portfolio import Portfolio
 from .schema import TABLES
 from .validation import (
     LoadReport,
@@ -61,10 +56,7 @@ from .validation import (
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
-#: Field separators the CSV sniffer chooses from.
-SEPARATORS = (",", ";", "\t", "|")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]")
 
 
 # ================================================================= public functions
@@ -114,11 +106,11 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     are empty. Besides each table's own rules, rows pointing at a missing customer or
     invoice, and payments before their invoice's issue date, are rejected.
 
-    The :class:`~collections_lab.validation.LoadReport` (rows read / used / rejected per
+    The :class:`~collections_lab.data.validation.LoadReport` (rows read / used / rejected per
     table, with reasons) is attached as ``portfolio.load_report``. With ``strict=True``
     any reject raises :class:`ValidationError` listing all of them.
 
-    >>> from collections_lab.portfolio_model import Portfolio
+    >>> from collections_lab.data.portfolio import Portfolio
     >>> import pandas as pd, tempfile
     >>> folder = tempfile.mkdtemp()
     >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
@@ -246,226 +238,6 @@ def _describe(source) -> str:
     if isinstance(source, str | Path):
         return _hide_password(str(source))
     return type(source).__name__
-
-
-# ============================================================================== CSV
-def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None) -> RawTable:
-    """Read a CSV export as text, keeping each row's line number (header = line 1).
-
-    Decodes UTF-8 (a BOM is removed), falling back to Windows-1252 / latin-1 with a
-    note; sniffs the separator among ``, ; tab |`` unless the mapping sets one. Rows
-    with the wrong number of fields are rejected with their line; blank lines are
-    skipped and noted. Raises :class:`ValidationError` for an empty file.
-    """
-    mapping = mapping or ColumnMapping()
-    path = Path(path)
-    file = str(path)
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise _file_error(file, table, f"cannot decompress gzip file: {exc}") from None
-    notes: list[str] = []
-    text = _decode(data, file, table, mapping.encoding, notes)
-    if not text.strip():
-        raise _file_error(file, table, "the file is empty: no header line and no rows")
-    sep = mapping.separator or _sniff_separator(text, notes)
-    if mapping.separator and _modal_width(text, sep) == 1:
-        sniffed = _sniff_separator(text, [])
-        if _modal_width(text, sniffed) > 1:  # e.g. a preset says ';', this file uses ','
-            notes.append(f"the mapping's separator {sep!r} is not in the file; "
-                         f"read with {sniffed!r} instead")  # fmt: skip
-            sep = sniffed
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep)
-    header, header_line = _find_header(reader, mapping.skip_rows,
-                                       _modal_width(text, sep) >= 2, notes)  # fmt: skip
-    if header is None:
-        raise _file_error(file, table, "the file has no header line after the skipped lines")
-    header, problems = _clean_header(header, file, table, header_line)
-    if problems:
-        raise ValidationError(problems)
-    width = len(header)
-    rows: list[int] = []
-    issues: list[ValidationIssue] = []
-    blank: list[int] = []
-    previous = reader.line_num
-    records: list[list[str]] = []
-    # Millions of small lists would trigger the cyclic garbage collector over and over
-    # (quadratic-looking slowdowns on big files); none of them can form a cycle.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _read_records(reader, width, previous, records, rows, blank, issues, file, table, sep)
-        columns = list(zip(*records, strict=True)) if records else [() for _ in header]
-        del records
-        frame = pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
-                              for name, col in zip(header, columns, strict=True)})  # fmt: skip
-        del columns
-    except csv.Error as exc:
-        raise ValidationError([ValidationIssue(
-            file, reader.line_num, None, f"cannot parse the CSV here: {exc}", table,
-        )]) from None  # fmt: skip
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    if blank:
-        notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(blank)})")
-    if not rows:
-        notes.append("the file has a header but no data rows")
-    return RawTable(table, frame, file, unit="line", rows=np.array(rows, dtype=int),
-                    issues=issues, notes=notes, separator=sep, textual=True)  # fmt: skip
-
-
-def _read_records(reader, width, previous, records, rows, blank, issues, file, table, sep):
-    """Sort the data lines into records (with their line numbers), blanks and misfits."""
-    for record in reader:
-        line = previous + 1
-        previous = reader.line_num
-        if len(record) == width and any(record):  # the common case, kept cheap
-            records.append(record)
-            rows.append(line)
-            continue
-        if not any(cell.strip() for cell in record):
-            blank.append(line)
-            continue
-        if len(record) > width and not any(c.strip() for c in record[width:]):
-            record = record[:width]  # trailing separators: harmless
-        if len(record) != width:
-            issues.append(ValidationIssue(
-                file, line, None,
-                f"expected {width} fields (as in the header), found {len(record)} "
-                f"with separator {sep!r}", table,
-            ))  # fmt: skip
-            continue
-        records.append(record)
-        rows.append(line)
-
-
-def _decode(data: bytes, file: str, table: str, encoding: str | None, notes) -> str:
-    """Bytes to text: BOMs removed, UTF-8 first, a reported Windows-1252/latin-1 fallback."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
-        if data.startswith(bom):
-            notes.append(f"{codec.upper()} byte-order mark (BOM) removed")
-            body = data[len(bom):] if codec == "utf-8" else data
-            return body.decode(codec, errors="strict").lstrip("\ufeff")
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
-            raise ValidationError([ValidationIssue(
-                file, line, None, f"cannot decode the file as {encoding}: {exc}", table,
-            )]) from None  # fmt: skip
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        codec = "cp1252"
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: latin-1 takes any byte
-            codec = "latin-1"
-            text = data.decode(codec)
-        notes.append(f"not valid UTF-8 (first bad byte on line {line}); "
-                     f"repaired by reading it as {codec}")  # fmt: skip
-        return text
-    if _MOJIBAKE.search(text):
-        try:
-            repaired = text.encode("cp1252").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            repaired = None
-        if repaired is not None:
-            notes.append("text was UTF-8 read as latin-1 and saved again ('Ã³' for 'ó'); "
-                         "repaired")  # fmt: skip
-            return repaired
-    return text
-
-
-def _find_header(reader, skip_rows: int | None, several_columns: bool, notes: list[str]):
-    """The header line: after ``skip_rows`` lines, or after blank and title lines.
-
-    Exports often start with a title (``Reporte de cartera al 31/12/2025``): without an
-    explicit ``skip_rows``, leading lines with a single filled cell are taken as titles
-    when the file has several columns.
-    """
-    titles: list[str] = []
-    for record in reader:
-        cells = [c.strip() for c in record if c.strip()]
-        if skip_rows is not None and reader.line_num <= skip_rows:
-            titles.extend(cells[:1])
-            continue
-        if not cells:
-            continue
-        if skip_rows is None and several_columns and len(cells) == 1:
-            titles.append(cells[0])
-            continue
-        line = reader.line_num
-        if titles or skip_rows:
-            notes.append(f"{line - 1} line(s) before the header skipped"
-                         + (f" (titles: {', '.join(map(repr, titles[:3]))})" if titles else ""))
-        elif line > 1:
-            notes.append(f"{line - 1} blank line(s) before the header skipped")
-        return [c.strip() for c in record], line
-    return None, 0
-
-
-def _sniff_separator(text: str, notes: list[str]) -> str:
-    """The separator giving the same number (> 1) of fields on most of the first lines."""
-    best, best_score = ",", (-1.0, 0)
-    for sep in SEPARATORS:
-        counts = _widths(text, sep)
-        mode = max(set(counts), key=counts.count) if counts else 0
-        if mode < 2:
-            continue
-        score = (counts.count(mode) / len(counts), mode)
-        if score > best_score:
-            best, best_score = sep, score
-    if best != ",":
-        notes.append(f"separator {best!r} sniffed from the first lines")
-    return best
-
-
-def _widths(text: str, sep: str) -> list[int]:
-    sample = [line for line in text[:64_000].splitlines()[:50] if line.strip()]
-    return [len(r) for r in csv.reader(sample, delimiter=sep)]
-
-
-def _modal_width(text: str, sep: str) -> int:
-    """The most common number of fields on the first lines (titles and all)."""
-    counts = _widths(text, sep)
-    return max(set(counts), key=counts.count) if counts else 0
-
-
-def _clean_header(header: list[str], file: str, table: str, line: int = 1):
-    """Header names stripped of BOMs and trailing empty names; duplicates reported."""
-    names = [h.replace("\ufeff", "").strip() for h in header]
-    while names and not names[-1]:  # a separator at the end of the header line
-        names.pop()
-    names = [name or f"unnamed_{i}" for i, name in enumerate(names, start=1)]
-    seen: dict[str, int] = {}
-    problems = []
-    for i, name in enumerate(names, start=1):
-        if name in seen:
-            problems.append(ValidationIssue(
-                file, line, name, f"column {name!r} appears twice in the header (columns "
-                f"{seen[name]} and {i}); rename one", table,
-            ))  # fmt: skip
-        seen.setdefault(name, i)
-    return names, problems
-
-
-def _ranges(lines: list[int]) -> str:
-    parts, start, prev = [], lines[0], lines[0]
-    for line in lines[1:] + [None]:
-        if line is not None and line == prev + 1:
-            prev = line
-            continue
-        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
-        if line is not None:
-            start = prev = line
-    return ", ".join(parts[:10]) + (", ..." if len(parts) > 10 else "")
 
 
 # ========================================================================== Parquet

@@ -14,7 +14,7 @@ of the file.
 Example
 -------
 >>> import pandas as pd
->>> from collections_lab.strategies import Strategy
+>>> from collections_lab.model.strategies import Strategy
 >>> exp = Experiment("tone-2025", {"control": Strategy("a"), "firm": Strategy("b")})
 >>> customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(100)],
 ...                           "segment": ["small"] * 100})

@@ -2,9 +2,9 @@
 
 Accounting exports write numbers as ``1.234.567,89`` or ``(12,50)``, dates as
 ``15/03/2025`` or ``2025-03-15 10:30``, booleans as ``sí`` / ``no``. Each function here
-turns one column into its schema type (:mod:`collections_lab.schema`) and, for every cell
+turns one column into its schema type (:mod:`collections_lab.data.schema`) and, for every cell
 it cannot read, gives a message saying what the value was and what was expected; the
-validation layer (:mod:`collections_lab.validation`) turns those into located issues.
+validation layer (:mod:`collections_lab.data.validation`) turns those into located issues.
 Work is done once per distinct value where possible: exports repeat dates, currencies and
 codes a great deal.
 

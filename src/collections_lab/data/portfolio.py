@@ -1,6 +1,6 @@
 """The :class:`Portfolio`: the five tables of the data model travelling together.
 
-Loaders (:mod:`collections_lab.io`) and the simulator both return a Portfolio, so every
+Loaders (:mod:`collections_lab.data.loading`) and the simulator both return a Portfolio, so every
 analysis takes one object whatever the data's origin.
 
 Example
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .files import atomic_write, write_csv
 from .schema import TABLES
 
 FORMATS = ("csv", "parquet")
@@ -34,9 +35,9 @@ def empty_table(name: str) -> pd.DataFrame:
 class Portfolio:
     """The five tables of one receivables portfolio (real or simulated).
 
-    Attributes are DataFrames with the columns of :mod:`collections_lab.schema`.
+    Attributes are DataFrames with the columns of :mod:`collections_lab.data.schema`.
     ``source`` says where it came from (a path, a URL or ``"simulation"``);
-    ``load_report`` is the :class:`~collections_lab.validation.LoadReport` of a loaded
+    ``load_report`` is the :class:`~collections_lab.data.validation.LoadReport` of a loaded
     portfolio (rows read, used and rejected per table), ``None`` for simulated data.
     """
 
@@ -54,7 +55,7 @@ class Portfolio:
         return getattr(self, name)
 
     def payment_times(self, as_of=None, experiment_id: str | None = None) -> pd.DataFrame:
-        """The payment-times frame (see :func:`collections_lab.payment_times.payment_times`)."""
+        """The payment-times frame (see :func:`collections_lab.data.payment_times.payment_times`)."""
         from .payment_times import payment_times
 
         assignments = self.assignments if len(self.assignments) else None
@@ -84,8 +85,11 @@ class Portfolio:
     def save(self, directory: str | Path, fmt: str = "csv") -> list[Path]:
         """Write each table as ``<directory>/<table>.<fmt>`` (csv or parquet); returns paths.
 
-        Files are written to a temporary name and renamed, so a failure never leaves a
-        half-written table behind.
+        Files are written to a temporary name and renamed
+        (:func:`collections_lab.data.files.atomic_write`), so a failure never leaves a
+        half-written table behind. CSV goes through
+        :func:`~collections_lab.data.files.write_csv`: ISO dates, and text cells a
+        spreadsheet would run as a formula neutralised with a leading quote.
         """
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -95,16 +99,11 @@ class Portfolio:
         for name in TABLES:
             frame = self.table(name)
             target = directory / f"{name}.{fmt}"
-            tmp = target.with_suffix(f".{fmt}.tmp")
             if fmt == "csv":
-                out = frame.copy()
-                for col in out.columns:
-                    if pd.api.types.is_datetime64_any_dtype(out[col]):
-                        out[col] = out[col].dt.strftime("%Y-%m-%d")
-                out.to_csv(tmp, index=False, lineterminator="\n")
+                write_csv(frame, target)
             else:
-                frame.to_parquet(tmp, index=False)
-            tmp.replace(target)
+                atomic_write(target, lambda handle, frame=frame: frame.to_parquet(
+                    handle, index=False))
             paths.append(target)
         return paths
 
@@ -116,3 +115,25 @@ class Portfolio:
         if len(inv):
             frame.attrs["issue_dates"] = (inv["issue_date"].min(), inv["issue_date"].max())
         return frame
+
+
+def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
+    """The portfolio's invoices in one currency, with their payments and reminders, the
+    customers they belong to and those customers' experiment assignments (the load report
+    stays the original one: it describes what was read)."""
+    inv = portfolio.invoices
+    if currency not in set(inv["currency"]):
+        raise ValueError(f"no invoice in {currency!r}; currencies in the data: "
+                         f"{sorted(inv['currency'].unique())}")
+    inv = inv.loc[inv["currency"] == currency]
+    ids = set(inv["invoice_id"])
+    keep = {name: getattr(portfolio, name) for name in ("payments", "reminders")}
+    keep = {k: v.loc[v["invoice_id"].isin(ids)] if len(v) else v for k, v in keep.items()}
+    customers = portfolio.customers.loc[portfolio.customers["customer_id"].isin(
+        inv["customer_id"])]
+    assignments = portfolio.assignments
+    if len(assignments):
+        assignments = assignments.loc[assignments["customer_id"].isin(
+            customers["customer_id"])]
+    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
+                     source=portfolio.source, load_report=portfolio.load_report)

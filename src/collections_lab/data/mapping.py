@@ -2,13 +2,13 @@
 
 An export names its columns its own way (``Nº Factura``, ``Fecha emisión``), writes dates
 day-first, uses decimal commas and its own words for tones or payment methods. A
-:class:`ColumnMapping` says, per table of :mod:`collections_lab.schema`, which source
+:class:`ColumnMapping` says, per table of :mod:`collections_lab.data.schema`, which source
 column is which schema column, how dates and numbers are written, and which source values
 mean which schema values. It is plain data: a dict or a small YAML file.
 
-Presets for common exports ship in ``collections_lab/presets/*.yml``; list them with
+Presets for common exports ship in ``collections_lab/data/presets/*.yml``; list them with
 :func:`list_presets` and load one by name with :func:`load_preset` (or pass the name as
-``mapping=`` to the loaders in :mod:`collections_lab.io`).
+``mapping=`` to the loaders in :mod:`collections_lab.data.loading`).
 
 YAML layout (every key optional)::
 
@@ -342,7 +342,7 @@ def _table_mapping(tname: str, entry, where: str) -> TableMapping:
 
 # ------------------------------------------------------------------------ presets
 def _preset_dir():
-    return resources.files("collections_lab") / "presets"
+    return resources.files("collections_lab.data") / "presets"
 
 
 def list_presets() -> list[str]:

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collections_lab.experiments.decision import DECISIONS, recommend
 from collections_lab.experiments.metrics import MetricConfig
 from collections_lab.experiments.readout import ExperimentReadout
-from collections_lab.experiments.recommendation import DECISIONS, recommend
 from collections_lab.experiments.sequential import group_sequential_test
 from collections_lab.experiments.srm import SRMResult
 

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .i18n import ResultMixin
+from ..i18n import ResultMixin
 from .strategies import Discount, Strategy
 
 
@@ -204,7 +204,7 @@ class DiscountCost(ResultMixin):
                               "annualised_rate": self.annualised_rate}])
 
     def summary(self, lang: str = "en") -> str:
-        from .i18n import format_pct
+        from ..i18n import format_pct
 
         if lang == "es":
             return (f"Un descuento de {format_pct(self.rate, 1, lang)} por pagar en "
@@ -218,7 +218,7 @@ class DiscountCost(ResultMixin):
 def discount_cost(strategy: Strategy, net_days: int = 30) -> DiscountCost | None:
     """The annualised cost of a strategy's discount (``None`` if it offers none).
 
-    >>> from collections_lab.strategies import example_strategies
+    >>> from collections_lab.model.strategies import example_strategies
     >>> round(discount_cost(example_strategies()["discount_2_10_net_30"]).annualised_rate, 3)
     0.372
     """

@@ -11,7 +11,7 @@ Columns
 invoice_id, customer_id, segment, currency, amount, issue_date, due_date, terms_days,
 disputed, channel, payment_link, end_date, duration (days issue→end), days_late
 (end - due), event (paid in full), outcome ("paid", "escalated", "written_off", "open"),
-outcome_code (see :data:`collections_lab.schema.OUTCOMES`), paid_amount (cash up to
+outcome_code (see :data:`collections_lab.data.schema.OUTCOMES`), paid_amount (cash up to
 end, fees included), discount_amount, fee_amount, n_reminders (sent before end_date),
 and ``arm`` when assignments are given.
 
@@ -73,7 +73,7 @@ def payment_times(
     Parameters
     ----------
     invoices, payments, customers, reminders, assignments
-        Tables of the data model (validated, see :mod:`collections_lab.io`).
+        Tables of the data model (validated, see :mod:`collections_lab.data.loading`).
     as_of
         Date of the analysis (str or Timestamp). Defaults to the last date in the data.
         Invoices issued after it are not in the frame (``frame.attrs["not_yet_issued"]``
