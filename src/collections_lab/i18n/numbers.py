@@ -137,7 +137,7 @@ def format_pct(share, decimals: int = 1, lang: str | None = None,
 def _tick_decimals(value: float, most: int = 2) -> int:
     """Just enough decimals for a tick value (0.25 → 2, 1500 → 0)."""
     for decimals in range(most + 1):
-        if abs(round(value, decimals) - value) < 1e-9 * max(1.0, abs(value)):
+        if abs(round(value, decimals) - value) <= 1e-12 * max(1000.0, abs(value)):
             return decimals
     return most
 

@@ -58,7 +58,7 @@ from scipy.special import expit, logsumexp
 
 from ..data.portfolio import Portfolio
 from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
-from ..i18n import ResultMixin, format_number
+from ..i18n import ResultMixin, format_number, t
 from ..model.behaviour import SEGMENTS, BehaviourModel
 from ..model.simulation import FIRM_TONES, hazard_curve
 from ..model.strategies import Strategy
@@ -927,11 +927,11 @@ class Calibration(ResultMixin):
         rows = []
         z = 1.959963984540054
         se_t = np.sqrt(np.maximum(np.diag(cov), 0.0))
-        for p, t, s in zip(params, theta, se_t, strict=True):
-            value = float(_backward(t, p.transform))
-            d = float(_derivative(t, p.transform))
-            lo, hi = (float(_backward(t - z * s, p.transform)),
-                      float(_backward(t + z * s, p.transform)))
+        for p, th, s in zip(params, theta, se_t, strict=True):
+            value = float(_backward(th, p.transform))
+            d = float(_derivative(th, p.transform))
+            lo, hi = (float(_backward(th - z * s, p.transform)),
+                      float(_backward(th + z * s, p.transform)))
             note = "weakly identified" if s > 1.5 else ""
             rows.append(dict(parameter=p.name, estimate=value, se=abs(d) * s, ci_low=lo,
                              ci_high=hi, prior=_value(self.prior, p), source="estimated",
@@ -974,19 +974,14 @@ class Calibration(ResultMixin):
         p = self.params_
         return p.loc[p["source"] == "prior", ["estimate", "note"]]
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         p = self.params_
         n_est = int((p["source"] == "estimated").sum())
         n_prior = int((p["source"] == "prior").sum())
         weak = int((p["note"] == "weakly identified").sum())
         n = len(self.history_.paid)
-        if lang == "es":
-            return (f"Calibrado con {format_number(n, 0, lang)} facturas: {n_est} parámetros "
-                    f"estimados ({weak} débilmente identificados) y {n_prior} tomados de los valores "
-                    "por defecto documentados porque el historial no los identifica.")
-        return (f"Calibrated on {n:,} invoices: {n_est} parameters estimated ({weak} weakly "
-                f"identified) and {n_prior} kept at documented defaults because the history "
-                "cannot identify them.")
+        return t("lab.calibration_summary", lang, n=format_number(n, 0, lang), estimated=n_est,
+                 weak=weak, prior=n_prior)
 
 
 def _value(model: BehaviourModel, p: _Param) -> float:

@@ -231,18 +231,12 @@ class GrayTestResult(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
-        parts = []
-        for r in self.table.itertuples():
-            if lang == "es":
-                parts.append(f"{t(r.outcome, lang)}: chi² = {format_number(r.statistic, 2, 'es')} con "
-                             f"{r.dof} g.l., valor p = {format_number(r.p_value, 4, 'es')}")
-            else:
-                parts.append(f"{t(r.outcome, lang)}: chi² = {r.statistic:.2f} on {r.dof} df, "
-                             f"p = {r.p_value:.4f}")
-        head = ("Prueba de Gray (incidencia acumulada igual entre grupos)" if lang == "es"
-                else "Gray's test (equal cumulative incidence across groups)")
-        return f"{head}: " + "; ".join(parts) + "." + self.notes_text(lang)
+    def summary(self, lang: str | None = None) -> str:
+        parts = [t("surv_gray_part", lang, outcome=t(r.outcome, lang),
+                   chi2=format_number(r.statistic, 2, lang), dof=r.dof,
+                   p=format_number(r.p_value, 4, lang))
+                 for r in self.table.itertuples()]
+        return t("surv_gray_summary", lang, parts="; ".join(parts)) + self.notes_text(lang)
 
 
 def _gray_score(n, d1, d2, rho: float):
