@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from ..i18n import t
+from ..i18n import localized, t
 from .design import PowerCurve
 from .readout import ExperimentReadout
 from .sequential import SequentialResult
@@ -34,6 +34,7 @@ def _figure(width=7.0, height=4.0):
     return plt.subplots(figsize=(width, height))
 
 
+@localized
 def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang: str = "en"):
     """Forest plot: each arm's effect on ``metric`` versus control with its 95% interval."""
     table = readout.to_frame()
@@ -58,6 +59,7 @@ def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang
     return fig
 
 
+@localized
 def plot_sequential(result: SequentialResult, lang: str = "en"):
     """|z| at each weekly look against the alpha-spending boundary and the naive 1.96."""
     looks = result.looks
@@ -74,6 +76,7 @@ def plot_sequential(result: SequentialResult, lang: str = "en"):
     return fig
 
 
+@localized
 def plot_power_curve(curve: PowerCurve, lang: str = "en", predicted=None):
     """Simulated power by sample size (±2 Monte-Carlo SE), optionally with a prediction."""
     table = curve.to_frame()

@@ -41,6 +41,8 @@ from .numbers import (
     format_money,
     format_number,
     format_pct,
+    localize_figure,
+    localized,
     tick_formatter,
 )
 
@@ -62,6 +64,8 @@ __all__ = [
     "format_number",
     "format_pct",
     "has",
+    "localize_figure",
+    "localized",
     "messages",
     "options",
     "resolve",

@@ -167,7 +167,7 @@ def tick_formatter(kind: str = "number", currency: str | None = None,
         if kind == "money" and currency:
             digits = min(_tick_decimals(value), currency_digits(currency))
             return format_money(value, currency, lang, locale, decimals=digits)
-        return format_number(value, _tick_decimals(value), lang, locale)
+        return format_number(value, _tick_decimals(value, 3), lang, locale)
 
     return FuncFormatter(label)
 
@@ -183,3 +183,39 @@ def format_axis(ax, axis: str = "y", kind: str = "number", currency: str | None 
     for one in axes:
         one.set_major_formatter(formatter)
     return ax
+
+
+def localize_figure(fig, lang: str | None = None, locale: str | None = None):
+    """Write every plain numeric axis of ``fig`` in the locale (:func:`tick_formatter`
+    ``"number"``: separators of the locale, no offset or ``1e6`` multiplier).
+
+    Axes that already have their own formatter (money, dates, categories, log scales)
+    keep it. Returns ``fig``.
+    """
+    from matplotlib.ticker import ScalarFormatter
+
+    lang, locale = resolve(lang, locale)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(tick_formatter("number", None, lang, locale))
+    return fig
+
+
+def localized(plot):
+    """Decorator of plot functions: the figure they return gets :func:`localize_figure`
+    in the function's ``lang`` argument (else the context's language) and the context's
+    locale."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(plot)
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        fig = plot(*args, **kwargs)
+        return localize_figure(fig, bound.arguments.get("lang"))
+
+    return wrapper

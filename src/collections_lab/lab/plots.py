@@ -17,9 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..i18n import t
+from ..i18n import format_axis, localized, t
 
 
+@localized
 def plot_twin_check(check, lang: str = "en"):
     """Kaplan–Meier curves (history solid, twin dashed) by segment, paid-by-due rates, the
     lateness mix and the aging of open receivables by segment at the export date, side by
@@ -69,6 +70,7 @@ def _paired_bars(ax, frame: pd.DataFrame, split: str | None, lang: str) -> None:
     ax.legend(fontsize=8)
 
 
+@localized
 def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
     """Gain in net value over the reference with its common-random-numbers interval, and
     the change in churn, per strategy."""
@@ -83,12 +85,14 @@ def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
         ax.errorbar(frame["diff"], y, xerr=np.abs(err), fmt="o", color="#4c72b0")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_xlabel(label)
+    format_axis(axes[0], "x", "money", comparison.currency, lang)
     axes[0].set_yticks(y, nv["strategy"], fontsize=8)
     axes[0].set_ylabel(t("lab_strategy", lang))
     fig.tight_layout()
     return fig
 
 
+@localized
 def plot_recommendation(recommendation, lang: str = "en"):
     """Expected gain of the recommended strategy over the current one, per segment, with
     its 95 % interval (fresh replicates)."""
@@ -101,10 +105,12 @@ def plot_recommendation(recommendation, lang: str = "en"):
     ax.set_yticks(y, [f"{s}\n{r}" for s, r in zip(tab["segment"], tab["recommended"],
                                                    strict=True)], fontsize=8)
     ax.set_xlabel(f"{t('lab_gain_segment', lang)} ({recommendation.currency})")
+    format_axis(ax, "x", "money", recommendation.currency, lang)
     fig.tight_layout()
     return fig
 
 
+@localized
 def plot_recovery(table: pd.DataFrame, lang: str = "en"):
     """Calibrated estimates with 95 % intervals against the true values (simulated
     history), one row per parameter (a :func:`~collections_lab.lab.calibrate.recovery_table`)."""

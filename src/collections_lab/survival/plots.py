@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import t
+from ..i18n import format_axis, localized, t
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
@@ -37,6 +37,7 @@ def _colors(n: int):
     return sns.color_palette(PALETTE, max(n, 1))
 
 
+@localized
 def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, max_day: int | None = None):
     """Kaplan–Meier "share still unpaid" curves by group with confidence bands."""
     fig, (ax,) = _figure()
@@ -63,6 +64,7 @@ def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, 
     return fig
 
 
+@localized
 def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcomes=None):
     """Cumulative incidence of each outcome (one panel per outcome), groups as colours."""
     frame = ci.to_frame()
@@ -95,6 +97,7 @@ def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0):
     ax.set_xscale("log")
 
 
+@localized
 def plot_hazard_ratios(result: CoxResult, lang: str = "en"):
     """Forest plot of Cox hazard ratios (>1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
@@ -104,6 +107,7 @@ def plot_hazard_ratios(result: CoxResult, lang: str = "en"):
     return fig
 
 
+@localized
 def plot_time_ratios(result: AFTResult, lang: str = "en"):
     """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
@@ -113,6 +117,7 @@ def plot_time_ratios(result: AFTResult, lang: str = "en"):
     return fig
 
 
+@localized
 def plot_rmst(result: RMSTResult, lang: str = "en"):
     """Restricted mean days outstanding per group with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
@@ -127,6 +132,7 @@ def plot_rmst(result: RMSTResult, lang: str = "en"):
     return fig
 
 
+@localized
 def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "en"):
     """Kaplan–Meier curves with the fitted cure model and its never-paid plateau."""
     fig = plot_survival(curves, lang, bands=False)
@@ -144,6 +150,7 @@ def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "e
     return fig
 
 
+@localized
 def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invoices: int = 30):
     """Predicted payment day with its interval for (a sample of) open invoices."""
     tab = predictions.table.dropna(subset=["predicted_day"]).sort_values("predicted_day")
@@ -165,6 +172,7 @@ def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invo
     return fig
 
 
+@localized
 def plot_calibration(result: CalibrationResult, lang: str = "en"):
     """Share of invoices paid inside their interval, per group, against the nominal level."""
     fig, (ax,) = _figure(height=0.45 * len(result.by_group) + 1.8)
@@ -178,6 +186,7 @@ def plot_calibration(result: CalibrationResult, lang: str = "en"):
     return fig
 
 
+@localized
 def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     """Expected collections per week, one panel per currency (never summed across them)."""
     weekly = cash[cash["period"] == "week"]
@@ -188,11 +197,13 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
         ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
         ax.set_title(cur)
         ax.set_xlabel(t("surv_week", lang))
+        format_axis(ax, "y", "money", cur, lang)
     axes[0].set_ylabel(t("surv_expected_cash", lang))
     fig.tight_layout()
     return fig
 
 
+@localized
 def plot_ph_check(curves: SurvivalCurves, lang: str = "en"):
     """Proportional-hazards look: log(-log share unpaid) against log(days), per group.
 
