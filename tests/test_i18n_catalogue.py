@@ -134,3 +134,20 @@ def test_chart_ticks_use_the_report_locale_without_offsets():
     assert "COP 12.000.000" in labels and ax.yaxis.get_offset_text().get_text() == ""
     assert tick_formatter("money", "MXN", locale="es_MX")(41846701.11) == "MXN 41,846,701.11"
     assert tick_formatter("share", locale="en_US")(0.25) == "25%"
+
+
+def test_a_report_kernel_sets_the_locale_from_its_parameters():
+    from collections_lab.reporting.parameters import ParameterError, check_parameters
+    from collections_lab.reporting.tables import use_report_tables
+
+    frame = pd.DataFrame({"currency": ["COP"], "receivables": [12542457.0]})
+    use_report_tables("es", currency="COP")  # no IPython here: sets the context only
+    assert cl.current_locale() == "es_CO" and "COP 12.542.457" in table_html(frame)
+    use_report_tables("es", locale="es_MX", currency="COP")
+    assert "COP 12,542,457" in table_html(frame)
+    use_report_tables("en")
+    assert cl.current_locale() == "en_US"
+    declared = {"lang": None, "locale": None}
+    assert check_parameters({"locale": "es_CO"}, declared, "r")["locale"] == "es_CO"
+    with pytest.raises(ParameterError, match="parameter 'locale'"):
+        check_parameters({"locale": "es_XX"}, declared, "r")

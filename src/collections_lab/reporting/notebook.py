@@ -61,6 +61,8 @@ def summary_html(lines_or_markdown, lang: str | None = None, title: str | None =
     lang, _ = i18n.resolve(lang)
     if isinstance(title, str) and i18n.has(title):  # a catalogue key: "title.cox_model"
         title = i18n.t(title, lang)
+    elif isinstance(title, dict):  # a user's own notebook: {"en": ..., "es": ...}
+        title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
         body = _markdown_to_html(lines_or_markdown)
@@ -101,7 +103,8 @@ def show_summary(lines_or_markdown, lang: str | None = None, title: str | None =
         lang: ``"en"`` or ``"es"`` (heading language; results summarise in it); the
             report's language (:func:`collections_lab.i18n.options`) by default.
         title: heading to use instead of "Executive summary" / "Resumen ejecutivo": a
-            catalogue key (``"title.cox_model"``) gives it in the report's language.
+            catalogue key (``"title.cox_model"``) gives it in the report's language (a
+            ``{lang: text}`` mapping, for a notebook's own title, also works).
 
     Example:
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
