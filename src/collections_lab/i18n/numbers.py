@@ -69,6 +69,45 @@ def is_currency(code) -> bool:
     return len(text) == 3 and text.isupper() and _is(text)
 
 
+@functools.cache
+def _separators(locale: str) -> tuple[str, str] | None:
+    """The locale's (decimal, group) symbols from CLDR when it groups by thousands with
+    Latin digits (every locale of the reports), else None (babel formats those)."""
+    from babel import Locale
+
+    loc = Locale.parse(locale)
+    if loc.decimal_formats[None].pattern != "#,##0.###":
+        return None
+    symbols = loc.number_symbols
+    symbols = symbols.get("latn", symbols)
+    return symbols["decimal"], symbols["group"]
+
+
+@functools.cache
+def _percent_affixes(locale: str) -> tuple[str, str]:
+    """Text before and after the number in the locale's percent pattern (``"", " %"``)."""
+    from babel import Locale
+
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    start = min(i for i in (pattern.find("#"), pattern.find("0")) if i >= 0)
+    return (_plain_spaces(pattern[:start]),
+            _plain_spaces(pattern[pattern.rfind("0") + 1:]))
+
+
+def _decimal_text(value, decimals: int, locale: str) -> str:
+    rounded = round(value, decimals) if decimals > 0 else round(value)
+    separators = _separators(locale)
+    if separators is None:
+        from babel.numbers import format_decimal
+
+        return _plain_spaces(format_decimal(rounded, format=_pattern(decimals), locale=locale,
+                                            decimal_quantization=True))
+    # CLDR's symbols on Python's digits (the same text as babel's, ten times faster)
+    decimal, group = separators
+    text = f"{rounded:,.{decimals}f}"
+    return _plain_spaces(text.replace(",", "\0").replace(".", decimal).replace("\0", group))
+
+
 def format_number(value, decimals: int | None = 0, lang: str | None = None,
                   locale: str | None = None) -> str:
     """A number with ``decimals`` decimals and the locale's separators; ``decimals=None``
@@ -81,17 +120,15 @@ def format_number(value, decimals: int | None = 0, lang: str | None = None,
     >>> format_number(0.01, None, "es"), format_number(float("nan"))
     ('0,01', '–')
     """
-    from babel.numbers import format_decimal
-
     if _missing(value):
         return MISSING_NUMBER
     _, locale = resolve(lang, locale)
     if decimals is None:
+        from babel.numbers import format_decimal
+
         return _plain_spaces(format_decimal(round(value, 6), format="#,##0.######",
                                             locale=locale))
-    rounded = round(value, decimals) if decimals > 0 else round(value)
-    return _plain_spaces(format_decimal(rounded, format=_pattern(decimals), locale=locale,
-                                        decimal_quantization=True))
+    return _decimal_text(value, decimals, locale)
 
 
 def format_money(amount, currency: str, lang: str | None = None, locale: str | None = None,
@@ -117,18 +154,11 @@ def format_pct(share, decimals: int = 1, lang: str | None = None,
     >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
     ('50%', '–')
     """
-    from babel import Locale
-    from babel.numbers import format_decimal
-
     if _missing(share):
         return MISSING_NUMBER
     _, locale = resolve(lang, locale)
-    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
-    number = format_decimal(round(100 * share, decimals), format=_pattern(decimals),
-                            locale=locale, decimal_quantization=True)
-    start = min(i for i in (pattern.find("#"), pattern.find("0")) if i >= 0)
-    end = pattern.rfind("0") + 1
-    return _plain_spaces(pattern[:start] + number + pattern[end:])
+    before, after = _percent_affixes(locale)
+    return before + _decimal_text(100 * share, decimals, locale) + after
 
 
 # ---------------------------------------------------------------- chart axes
