@@ -123,13 +123,16 @@ def test_snapshot_weighted_days_past_due_and_at_risk():
 
 
 def test_at_risk_rate_by_issue_month():
-    frame = at_risk_rate(hand_portfolio(), "2025-06-30").to_frame().set_index("month")
+    # the hand portfolio's last event is 2025-05-01: 06-30 is asked for explicitly
+    frame = at_risk_rate(hand_portfolio(), "2025-06-30",
+                         allow_future=True).to_frame().set_index("month")
     # January: a paid day 19; b 150 unpaid on 04-15 -> 150/300
     assert frame.loc["2025-01-01", "at_risk_rate"] == pytest.approx(0.5)
     assert frame.loc["2025-02-01", "at_risk_rate"] == 1.0
     # March: d 400, 200 paid 05-01 (before 06-03) -> 0.5; complete since 06-29 <= 06-30
     assert frame.loc["2025-03-01", "at_risk_rate"] == pytest.approx(0.5)
-    early = at_risk_rate(hand_portfolio(), "2025-06-28").to_frame().set_index("month")
+    early = at_risk_rate(hand_portfolio(), "2025-06-28",
+                         allow_future=True).to_frame().set_index("month")
     assert not early.loc["2025-03-01", "complete"]
     assert np.isnan(early.loc["2025-03-01", "at_risk_rate"])
 

@@ -100,3 +100,20 @@ def test_no_csv_is_written_around_the_one_writer():
             if re.search(r"\.to_csv\(|csv\.writer\(|csv\.DictWriter\(", line):
                 offenders.append(f"{path.relative_to(SRC)}:{number}")
     assert [o.split(":")[0] for o in offenders] == ["data/files.py"], offenders
+
+
+def test_the_workbench_reads_its_own_neutralised_files_back_exactly(tmp_path):
+    from collections_lab.data.loading import load_portfolio
+
+    portfolio = load_portfolio(SAMPLE)
+    first = portfolio.customers["customer_id"].iloc[0]
+    evil = {first: "=HYPERLINK(1)", portfolio.customers["customer_id"].iloc[1]: "-C2"}
+    for table in ("customers", "invoices", "assignments"):
+        frame = portfolio.table(table)
+        frame["customer_id"] = frame["customer_id"].replace(evil)
+    portfolio.save(tmp_path)
+    assert "'=HYPERLINK(1)" in (tmp_path / "assignments.csv").read_text()
+    back = load_portfolio(tmp_path, strict=True)
+    for table in ("customers", "invoices", "assignments"):
+        assert set(back.table(table)["customer_id"]) == set(
+            portfolio.table(table)["customer_id"]), table

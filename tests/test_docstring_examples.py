@@ -14,7 +14,9 @@ MODULES = ["collections_lab", "collections_lab.i18n", "collections_lab.i18n.cont
            "collections_lab.data.schema", "collections_lab.survival.curves",
            "collections_lab.survival.rmst", "collections_lab.survival.aggregated",
            "collections_lab.survival.competing", "collections_lab.experiments.metrics",
-           "collections_lab.experiments.synthetic", "collections_lab.experiments.readout"]
+           "collections_lab.experiments.synthetic", "collections_lab.experiments.readout",
+           "collections_lab.model.economics", "collections_lab.data.validation",
+           "collections_lab.survival._common"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -203,7 +203,7 @@ def test_parquet_with_typed_columns(tmp_path):
         "invoice_id": [1, 2, 3], "customer_id": [10, 20, 30],
         "issue_date": pd.to_datetime(["2025-01-01 23:00", "2025-01-02 00:00", "2025-01-03 00:00"], utc=True),
         "due_date": pd.to_datetime(["2025-01-31", "2025-02-01", "2025-02-02"]),
-        "amount": [10.0, -1.0, 3.0], "currency": ["EUR", "EUR", "EUR"],
+        "amount": [10.0, 0.0, 3.0], "currency": ["EUR", "EUR", "EUR"],
         "disputed": [True, False, False],
     })  # fmt: skip
     frame.to_parquet(tmp_path / "inv.parquet")
@@ -212,7 +212,7 @@ def test_parquet_with_typed_columns(tmp_path):
     assert loaded["issue_date"].tolist()[0] == pd.Timestamp("2025-01-01")  # wall date kept
     assert loaded["issue_date"].dtype == "datetime64[ns]"
     assert str(report.issues[0]).endswith(
-        "inv.parquet, row 2, column 'amount': amount must be greater than 0, got -1")
+        "inv.parquet, row 2, column 'amount': amount must be greater than 0, got 0")
 
 
 def test_duckdb_file_with_table_renames(tmp_path):
@@ -269,7 +269,7 @@ def test_bad_sources_name_what_is_wrong(tmp_path):
     with pytest.raises(ValidationError, match=r"huge\.csv, line 3: cannot parse the CSV here"):
         load_table(tmp_path / "huge.csv", "payments")
     (tmp_path / "invoices.csv").write_text("invoice_id\nF1\n")
-    with pytest.raises(ValidationError, match="load one file with load_table"):
+    with pytest.raises(ValidationError, match="load one table file with load_table"):
         load_portfolio(tmp_path / "invoices.csv")
     with pytest.raises(ValueError, match="unknown table 'bills'"):
         load_table(tmp_path, "bills")
@@ -293,9 +293,11 @@ def test_messy_windows_export_is_read_and_every_problem_reported():
     assert "repaired by reading it as cp1252" in notes
     assert "1 blank line(s) skipped (lines 8)" in notes
     t = report.tables["invoices"]
-    assert (t.rows_read, t.rows_used, t.rows_rejected) == (7, 1, 6)
+    assert (t.rows_read, t.rows_used, t.rows_rejected) == (7, 2, 5)  # line 3: a credit note
+    assert "1 credit note(s)" in notes and "1 match no invoice" in notes and "(lines 3)" in notes
+    assert report.credit_notes_frame()[["row", "amount", "how"]].values.tolist() == [
+        [3, 3480.5, "unmatched"]]
     found = {(i.row, i.column): i.message for i in report.issues}
-    assert found[(3, "Importe")] == "amount must be greater than 0, got -3480.5"
     assert found[(4, "Fecha vencimiento")] == "cannot read '31/02/2025' as a date (expected DD/MM/YYYY or DD-MM-YYYY or DD/MM/YY)"
     assert found[(5, "Moneda")].startswith("unknown currency 'US$'")
     assert found[(6, "Nº Factura")] == "duplicate invoice_id 'FV-2001': line 2 has it too and is kept"

@@ -13,6 +13,8 @@ from collections_lab.model.behaviour import BehaviourModel
 from collections_lab.model.simulation import FX_PER_USD, simulate
 from collections_lab.model.strategies import Discount, InstallmentOffer, Reminder, Strategy
 
+# one reminder before escalation: the recommendations below lift the collection policy
+# (min_reminders_before_escalation=0), which tests/test_levers.py covers
 CURRENT = Strategy("current", escalation_day=75)  # no reminders
 EMAIL = Strategy("email", reminders=(Reminder(3, "friendly", "email"),), escalation_day=75)
 SMS = Strategy("sms", reminders=(Reminder(3, "friendly", "sms"),), escalation_day=75)
@@ -66,7 +68,7 @@ def test_scaled_prior_caps_shares_and_rounds_days():
 def test_pick_resting_on_an_untried_channel_is_flagged_and_tested(true_twin):
     # SMS beats email at the documented prior (response 1.6 vs 1.0) but not at half of it
     twin = replace(true_twin, priors=dict(NEVER_SMS))
-    rec = recommend(twin, CURRENT, [EMAIL, SMS], Constraints(max_churn_increase=0.05),
+    rec = recommend(twin, CURRENT, [EMAIL, SMS], Constraints(max_churn_increase=0.05, min_reminders_before_escalation=0),
                     screen_replicates=2, replicates=6, n_jobs=1, sensitivity_replicates=4)
     assert {s.name for s in rec.strategies.values()} == {"sms"}
     t = rec.table.set_index("segment")
@@ -94,7 +96,7 @@ def test_pick_resting_on_an_untried_channel_is_flagged_and_tested(true_twin):
 
 def test_pick_on_estimated_parameters_only_says_so(true_twin):
     # the twin with the true parameters has no priors: nothing to flag, nothing re-run
-    rec = recommend(true_twin, CURRENT, [EMAIL, SMS], Constraints(max_churn_increase=0.05),
+    rec = recommend(true_twin, CURRENT, [EMAIL, SMS], Constraints(max_churn_increase=0.05, min_reminders_before_escalation=0),
                     screen_replicates=2, replicates=4, n_jobs=1)
     assert rec.sensitivity.empty
     assert (rec.table["relies_on_priors"].fillna("") == "").all()
@@ -107,7 +109,7 @@ def test_pick_robust_to_its_priors_says_unchanged(true_twin):
     twin = replace(true_twin, priors=dict(NEVER_SMS))
     sms_late = Strategy("sms late", reminders=(Reminder(30, "friendly", "sms"),),
                         escalation_day=75)
-    rec = recommend(twin, CURRENT, [SMS, sms_late], Constraints(max_churn_increase=0.05),
+    rec = recommend(twin, CURRENT, [SMS, sms_late], Constraints(max_churn_increase=0.05, min_reminders_before_escalation=0),
                     screen_replicates=2, replicates=4, n_jobs=1, sensitivity_replicates=3)
     assert not rec.sensitivity["changed"].any()
     assert "leaves every pick unchanged" in rec.summary()

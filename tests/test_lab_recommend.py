@@ -59,7 +59,10 @@ def test_recommendation_reports_gain_with_interval(true_twin):
     t = rec.table.set_index("segment")
     assert (t["gain_low"] <= t["gain"]).all() and (t["gain"] <= t["gain_high"]).all()
     assert (t.drop(index="all")["churn_change"] <= 0.01 + 1e-12).all()
-    assert rec.n_searched == len(SPACE.strategies())
+    # the collection policy (2 reminders before escalation) leaves out one-reminder schedules
+    assert rec.n_searched == sum(len(s.reminders) >= 2 for s in SPACE.strategies())
+    assert all(len(s.reminders) >= 2 for s in rec.strategies.values())
+    assert rec.current_problems == ["escalates after 1 reminder(s), policy asks for at least 2"]
     assert "USD" in rec.summary() and "Ganancia" in rec.summary("es")
     proposal = experiment_from_recommendation(rec, true_twin)
     assert {"invoices_per_arm", "customers_per_arm", "weeks", "feasible"} <= set(
@@ -108,10 +111,12 @@ def test_current_strategy_breaking_the_constraints_is_only_the_baseline(true_twi
     weak = [Strategy("none", escalation_day=75),
             Strategy("late one", reminders=(Reminder(40),), escalation_day=75)]
     kw = dict(screen_replicates=2, replicates=4, n_jobs=1)
-    loose = recommend(true_twin, dense, weak, Constraints(0.05, max_reminders_per_week=3),
-                      **kw)
+    # these strategies escalate after 0 or 1 reminder: the collection policy is lifted here
+    loose = recommend(true_twin, dense, weak, Constraints(
+        0.05, max_reminders_per_week=3, min_reminders_before_escalation=0), **kw)
     assert set(s.name for s in loose.strategies.values()) == {"dense"}  # it would win
-    rec = recommend(true_twin, dense, weak, Constraints(0.05, max_reminders_per_week=2), **kw)
+    rec = recommend(true_twin, dense, weak, Constraints(
+        0.05, max_reminders_per_week=2, min_reminders_before_escalation=0), **kw)
     assert "dense" not in {s.name for s in rec.strategies.values()}
     t = rec.table.set_index("segment")
     assert (t["current"] == "dense").all() and (t["gain"] < 0).all()  # still the baseline
@@ -124,9 +129,11 @@ def test_current_strategy_breaking_the_constraints_is_only_the_baseline(true_twi
     harsh = [Strategy("harsh", reminders=(Reminder(3, "firm"), Reminder(14, "firm"),
                                           Reminder(28, "final")), escalation_day=40)]
     with pytest.raises(ConstraintError, match="no strategy keeps churn.*'harsh'"):
-        recommend(true_twin, dense, harsh, Constraints(0.0, max_reminders_per_week=2), **kw)
+        recommend(true_twin, dense, harsh, Constraints(
+            0.0, max_reminders_per_week=2, min_reminders_before_escalation=0), **kw)
     with pytest.raises(ConstraintError, match="satisfies"):
-        recommend(true_twin, dense, [dense], Constraints(max_reminders_per_week=2), **kw)
+        recommend(true_twin, dense, [dense], Constraints(
+            max_reminders_per_week=2, min_reminders_before_escalation=0), **kw)
 
 
 def test_bad_strategy_file_and_space_are_clear(tmp_path):

@@ -84,7 +84,7 @@ def test_index_language_defaults_to_english_and_follows_the_latest_batch():
     assert '<html lang="en">' in render_index(runs, lang="en")
 
 
-def test_sigterm_stops_a_parallel_batch_and_records_every_run(tmp_path):
+def test_sigterm_stops_a_parallel_batch_within_5_s_and_starts_nothing_queued(tmp_path):
     import json
     import os
     import signal
@@ -97,7 +97,8 @@ def test_sigterm_stops_a_parallel_batch_and_records_every_run(tmp_path):
         f"notebooks_dir: {FIXTURES}\nreports_dir: out\njobs: 2\n"
         "reports:\n"
         "  - {notebook: fixture_report, report: one, parameters: {sleep: 60}}\n"
-        "  - {notebook: fixture_report, report: two, parameters: {sleep: 60}}\n")
+        "  - {notebook: fixture_report, report: two, parameters: {sleep: 60}}\n"
+        "  - {notebook: minimal_report, report: three}\n")
     proc = subprocess.Popen([sys.executable, "-m", "collections_lab.cli", "run-batch",
                              str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=os.environ.copy())
@@ -108,9 +109,15 @@ def test_sigterm_stops_a_parallel_batch_and_records_every_run(tmp_path):
         time.sleep(0.3)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
     _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 5.0, err
     assert proc.returncode == 143, err
+    assert "Task exception was never retrieved" not in err and "Traceback" not in err, err
+    assert "not started: three" in err
+    time.sleep(3)  # nothing queued starts later either
     runs = json.loads((out / "runs.json").read_text())["runs"]
     assert sorted((r["report"], r["error_kind"]) for r in runs) == [
         ("one", "terminated"), ("two", "terminated")]
+    assert not (out / "three").exists()
     assert not [p for p in out.rglob("*") if ".running-" in p.name or p.name.endswith(".tmp")]

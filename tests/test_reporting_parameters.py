@@ -39,7 +39,7 @@ def test_path_parameters_are_made_absolute_and_checked(tmp_path):
 def test_standard_values_are_checked_before_running():
     with pytest.raises(ParameterError, match="'lang' must be one of"):
         check_parameters({"lang": "fr"}, DECLARED, "n")
-    with pytest.raises(ParameterError, match="'as_of' must be an ISO date"):
+    with pytest.raises(ParameterError, match="n: parameter as_of: '31/12/2025' is not written YYYY-MM-DD"):
         check_parameters({"as_of": "31/12/2025"}, DECLARED, "n")
     assert check_parameters({"as_of": "2025-12-31", "lang": "es"}, DECLARED, "n") == {
         "as_of": "2025-12-31", "lang": "es"}

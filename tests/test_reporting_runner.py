@@ -4,6 +4,7 @@ One good run is shared by the module; each failure test copies its reports direc
 checks that the failure leaves the published report untouched and says what went wrong.
 """
 
+import errno
 import hashlib
 import json
 import shutil
@@ -219,13 +220,14 @@ def test_failure_in_the_middle_of_publishing_leaves_the_old_pair(good, tmp_path,
 
     def failing(src, dst):
         if str(dst).endswith(".html"):
-            raise OSError("disk full (simulated)")
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         return real(src, dst)
 
     monkeypatch.setattr(runner, "_replace", failing)
     result = run_report("fixture_report", {"customer": "Other Ltd"}, notebooks_dir=FIXTURES,
                         reports_dir=reports, timeout=60)
-    assert result.status == "failed" and "disk full" in result.error
+    assert result.status == "failed" and result.error_kind == "unwritable"
+    assert result.error == f"cannot write the report: No space left on device ({html})"
     assert (_sha(html), _sha(html.with_suffix(".ipynb"))) == before
     assert (reports / "fixture_report" / "fixture_report.failed.ipynb").exists()
     assert not [p for p in reports.rglob("*") if p.name.endswith(".tmp")

@@ -118,7 +118,7 @@ def test_rmst_gives_no_p_value_for_a_group_without_payments(no_pay_b):
     assert "no payment before tau in ['b']" in diff["note"]
     assert "no p-value" in res.summary()
     with pytest.warns(SurvivalWarning, match="stratum 's1'.*no payment before tau"):
-        strat = rmst_difference(no_pay_b, 30, "arm", "a", strata="segment")
+        strat = rmst_difference(no_pay_b, 30, "arm", "a", strata="segment").to_frame()
     assert np.isnan(strat["p_value"].iloc[0]) and "stratum 's2'" in strat["note"].iloc[0]
     # groups with payments keep their p-values and no note column appears
     assert "note" not in rmst(no_pay_b.assign(event=True), 30, by="arm").difference("a")

@@ -42,7 +42,7 @@ def test_hand_worked_example():
 
 def test_curve_bands_and_median_match_lifelines_and_statsmodels():
     pt = whole_day_frame()
-    km = kaplan_meier(pt, by="arm")
+    km = kaplan_meier(pt, by="arm", cluster_col=None)  # Greenwood, as the references
     for g in ["a", "b", "c"]:
         sub = pt[pt["arm"] == g]
         kmf = KaplanMeierFitter().fit(sub["duration"], sub["event"])
@@ -62,7 +62,7 @@ def test_curve_bands_and_median_match_lifelines_and_statsmodels():
 
 def test_due_axis_uses_delayed_entry_like_lifelines():
     pt = whole_day_frame(seed=1)
-    km = kaplan_meier(pt, axis="due")
+    km = kaplan_meier(pt, axis="due", cluster_col=None)
     rel = pt["duration"] - pt["terms_days"]
     kmf = KaplanMeierFitter().fit(rel, pt["event"], entry=-pt["terms_days"] - 1)
     ours = km.to_frame().set_index("day")["survival"]
@@ -73,7 +73,7 @@ def test_due_axis_uses_delayed_entry_like_lifelines():
 def test_cluster_influence_variance_equals_greenwood_with_singleton_clusters():
     pt = whole_day_frame(seed=2)
     pt["one"] = np.arange(len(pt)).astype(str)
-    g = kaplan_meier(pt, by="arm").prob_paid_by([10, 30])
+    g = kaplan_meier(pt, by="arm", cluster_col=None).prob_paid_by([10, 30])
     c = kaplan_meier(pt, by="arm", cluster_col="one").prob_paid_by([10, 30])
     n = len(pt) / 3  # clusters per group ~ n/3; factor G/(G-1) is the only difference
     np.testing.assert_allclose(c["se"], g["se"], rtol=1.5 / n)
@@ -150,7 +150,7 @@ def test_bad_input_gives_clear_message(frame, kwargs, message):
 def test_group_without_events_and_day_beyond_follow_up():
     pt = pd.DataFrame({"duration": [3, 5, 4, 6], "event": [1, 1, 0, 0], "arm": ["a", "a", "b", "b"]})
     with pytest.warns(SurvivalWarning, match=r"\['b'\] have no payments"):
-        km = kaplan_meier(pt, by="arm")
+        km = kaplan_meier(pt, by="arm", cluster_col=None)  # Greenwood, as the references
     assert np.isinf(km.median().set_index("group").loc["b", "median_days"])
     with pytest.raises(SurvivalInputError, match="beyond the last observation"):
         km.prob_paid_by([30])
@@ -272,7 +272,7 @@ def test_clustered_band_equals_summed_influence_values(axis):
 def test_clustered_band_with_one_invoice_per_customer_is_greenwood():
     pt = whole_day_frame(n=500, seed=10)
     pt["one"] = np.arange(len(pt)).astype(str)
-    plain = kaplan_meier(pt, by="arm")
+    plain = kaplan_meier(pt, by="arm", cluster_col=None)
     clus = kaplan_meier(pt, by="arm", cluster_col="one")
     for g in ["a", "b", "c"]:
         a, b = plain._tables[g], clus._tables[g]
@@ -293,7 +293,7 @@ def test_clustered_band_agrees_with_a_cluster_bootstrap():
     pt = clustered_frame()
     days = np.array([5, 15, 30])
     km = kaplan_meier(pt, cluster_col="customer_id")
-    naive = kaplan_meier(pt)
+    naive = kaplan_meier(pt, cluster_col=None)
     rows = km.to_frame().set_index("day")
     se_clustered = km.prob_paid_by(days)["se"].to_numpy()
     se_naive = naive.prob_paid_by(days)["se"].to_numpy()

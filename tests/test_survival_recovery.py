@@ -34,7 +34,7 @@ def coverage_run(replicates: int, seed0: int = 100, customers: int = 800) -> pd.
             true = truth.loc[r.group, "p_paid_by_due_15"]
             rows.append({"rep": rep, "metric": f"p_paid_by_due_15[{r.group}]",
                          "covered": r.ci_low <= true <= r.ci_high, "error": r.prob_paid - true})
-        d = rmst_difference(pt, 90, "arm", "control", strata="segment", cluster_col="customer_id").iloc[0]
+        d = rmst_difference(pt, 90, "arm", "control", strata="segment", cluster_col="customer_id").to_frame().iloc[0]
         true = truth.loc["treat", "rmst_90"] - truth.loc["control", "rmst_90"]
         rows.append({"rep": rep, "metric": "rmst_90 difference", "covered": d.ci_low <= true <= d.ci_high,
                      "error": d.difference - true})

@@ -64,13 +64,13 @@ def test_difference_and_cluster_and_strata():
     pt = pd.concat([a, b], ignore_index=True)
     pt["customer_id"] = rng.integers(0, 200, len(pt)).astype(str)
     pt["segment"] = rng.choice(["x", "y"], len(pt))
-    res = rmst(pt, 60, by="arm")
+    res = rmst(pt, 60, by="arm", cluster_col=None)
     d = res.difference("control").iloc[0]
     assert d["difference"] == pytest.approx(res.table["rmst"].iloc[1] - res.table["rmst"].iloc[0])
     assert d["se"] == pytest.approx(np.hypot(*res.table["se"]))
     dc = rmst(pt, 60, by="arm", cluster_col="customer_id").difference("control").iloc[0]
     assert dc["difference"] == pytest.approx(d["difference"]) and dc["se"] > 0
-    ds = rmst_difference(pt, 60, "arm", "control", strata="segment", cluster_col="customer_id")
+    ds = rmst_difference(pt, 60, "arm", "control", strata="segment", cluster_col="customer_id").to_frame()
     assert ds["ci_low"].iloc[0] < ds["difference"].iloc[0] < ds["ci_high"].iloc[0]
     assert "Mean days outstanding" in res.summary() and "Días pendientes" in res.summary("es")
 
@@ -86,6 +86,6 @@ def test_bad_horizons():
 def test_influence_variance_equals_greenwood_with_singleton_clusters():
     pt = geometric_frame(300, 0.05, 7)
     pt["one"] = np.arange(len(pt)).astype(str)
-    g = rmst(pt, 60).table["se"].iloc[0]
+    g = rmst(pt, 60, cluster_col=None).table["se"].iloc[0]
     c = rmst(pt, 60, cluster_col="one").table["se"].iloc[0]
     assert c == pytest.approx(g * np.sqrt(300 / 299), rel=1e-10)

@@ -69,8 +69,8 @@ CASES = [
          raises=True),
     Case("wrong_type_amount", {"invoices.csv": _replace(INVOICES, "250,EUR", "abc,EUR")},
          "invoices.csv", 3, "amount", "'abc' is not a number"),
-    Case("negative_amount", {"invoices.csv": _replace(INVOICES, "75.25", "-75.25")},
-         "invoices.csv", 4, "amount", "amount must be greater than 0, got -75.25"),
+    Case("zero_amount", {"invoices.csv": _replace(INVOICES, "75.25", "0")},
+         "invoices.csv", 4, "amount", "amount must be greater than 0, got 0"),
     Case("zero_payment", {"payments.csv": _replace(PAYMENTS, "250\n", "0\n")},
          "payments.csv", 3, "amount", "amount must be greater than 0, got 0"),
     Case("duplicate_id", {"invoices.csv": INVOICES + "F2,C1,2025-02-01,2025-03-03,10,EUR\n"},
@@ -119,7 +119,7 @@ CASES = [
     Case("reminder_unknown_invoice", {"reminders.csv": REMINDERS + "F8,2025-02-07,firm,sms\n"},
          "reminders.csv", 3, "invoice_id", "invoice_id 'F8' is not in invoices"),
     Case("payment_of_rejected_invoice",
-         {"invoices.csv": _replace(INVOICES, "100.50,EUR", "-1,EUR")},
+         {"invoices.csv": _replace(INVOICES, "100.50,EUR", "0,EUR")},
          "payments.csv", 2, "invoice_id",
          "invoice_id 'F1' was rejected (", extra={"also": "invoices.csv, line 2)"}),
     Case("duplicate_header", {"customers.csv": "customer_id,segment,segment\nC1,a,b\nC2,a,b\n"},
@@ -232,7 +232,7 @@ def test_valid_portfolio_has_no_rejects_and_strict_passes(tmp_path):
 def test_many_problems_are_reported_together(tmp_path):
     bad = (
         "invoice_id,customer_id,issue_date,due_date,amount,currency\n"
-        "F1,C1,2025-01-01,2025-01-31,-1,EUR\n"
+        "F1,C1,2025-01-01,2025-01-31,0,EUR\n"
         "F2,C2,2025-13-45,2025-02-04,250,XXX\n"
         "F2,C1,2025-02-01,2025-01-03,abc,EUR\n"
     )
@@ -274,7 +274,7 @@ def test_missing_column_suggests_a_matching_preset(tmp_path):
 
 
 def test_lenient_load_rejects_only_bad_rows(tmp_path):
-    _write(tmp_path, {"invoices.csv": _replace(INVOICES, "75.25", "-75.25")})
+    _write(tmp_path, {"invoices.csv": _replace(INVOICES, "75.25", "0")})
     portfolio = load_portfolio(tmp_path)
     assert list(portfolio.invoices["invoice_id"]) == ["F1", "F2"]
     frame = portfolio.load_report.to_frame().set_index("table")

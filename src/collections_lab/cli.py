@@ -17,6 +17,7 @@ Exit status: 0 when every report succeeded, 1 when any failed (details in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -126,6 +127,15 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+#: Environment variable: set to 1 to see the traceback of an unexpected error.
+DEBUG_ENV = "COLLECTIONS_LAB_DEBUG"
+
+
+def _not_started(exc: BaseException) -> str:
+    names = getattr(exc, "not_started", None)
+    return f"; not started: {', '.join(names)}" if names else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``collections-lab`` console script; returns the exit status."""
     from .reporting.runner import ReportError, ReportTerminated
@@ -138,14 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     except (ReportError, FileNotFoundError) as exc:
         print(f"collections-lab: {exc}", file=sys.stderr)
         return 1
-    except ReportTerminated:
+    except ReportTerminated as exc:
         print("collections-lab: stopped by SIGTERM; the run is recorded as failed and "
-              "the last good report kept", file=sys.stderr)
+              "the last good report kept" + _not_started(exc), file=sys.stderr)
         return 143  # 128 + SIGTERM, what a shell reports for a terminated command
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("collections-lab: interrupted; the run is recorded as failed and the last "
-              "good report kept", file=sys.stderr)
+              "good report kept" + _not_started(exc), file=sys.stderr)
         return 130
+    except Exception as exc:  # one clear line, not a traceback (set DEBUG_ENV for one)
+        if os.environ.get(DEBUG_ENV):
+            raise
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"collections-lab: {type(exc).__name__}: {text} (set {DEBUG_ENV}=1 for the "
+              "traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

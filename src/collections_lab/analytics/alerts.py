@@ -73,6 +73,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from ..i18n import ResultMixin, format_number, resolve, t
 from .discipline import payment_times_of
 
@@ -159,7 +160,7 @@ def observations(source, as_of=None, params: AlertParams | None = None) -> pd.Da
     """
     p = params or AlertParams()
     pt = payment_times_of(source, as_of, _NEEDED)
-    as_of_ts = pd.Timestamp(as_of) if as_of is not None else pt.attrs.get("as_of")
+    as_of_ts = parse_date(as_of, "as_of") if as_of is not None else pt.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = pt["end_date"].max()
     open_ = (pt["outcome"] == "open").to_numpy()

@@ -57,6 +57,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..data.dates import parse_date, resolve_as_of
 from ..i18n import ResultMixin, format_number, format_pct, resolve, t
 from .discipline import payment_discipline
 
@@ -78,11 +79,8 @@ FEATURES = (
 TENURE_CAP_DAYS = 365
 
 
-def _day(value) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError):
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+def _day(value, name: str = "date") -> pd.Timestamp:
+    return parse_date(value, name)
 
 
 def churn_features(portfolio, cutoff, active_days: int = 90) -> pd.DataFrame:
@@ -92,7 +90,7 @@ def churn_features(portfolio, cutoff, active_days: int = 90) -> pd.DataFrame:
     :data:`FEATURES` (NaN where a customer has too little history, e.g. the SD of a
     single invoice).
     """
-    c = _day(cutoff)
+    c = _day(cutoff, "cutoff")
     inv = portfolio.invoices
     issued = inv.loc[inv["issue_date"] <= c]
     recent = issued.loc[issued["issue_date"] > c - pd.Timedelta(days=active_days)]
@@ -153,7 +151,7 @@ def churn_snapshots(portfolio, cutoffs: Sequence, horizon_days: int = 90,
     inv = portfolio.invoices[["customer_id", "issue_date"]]
     frames = []
     for cutoff in cutoffs:
-        c = _day(cutoff)
+        c = _day(cutoff, "cutoff")
         feats = churn_features(portfolio, c, active_days)
         future = inv.loc[(inv["issue_date"] > c)
                          & (inv["issue_date"] <= c + pd.Timedelta(days=horizon_days))]
@@ -258,7 +256,7 @@ class ChurnModel:
         if snapshots is None:
             snapshots = all_snapshots(portfolio, as_of, self.horizon_days, self.active_days)
             if start is not None:
-                snapshots = snapshots.loc[snapshots["cutoff"] >= _day(start)]
+                snapshots = snapshots.loc[snapshots["cutoff"] >= _day(start, "start")]
         if self.recalibrate not in RECALIBRATIONS:
             raise ValueError(f"recalibrate must be one of {RECALIBRATIONS}, got "
                              f"{self.recalibrate!r}")
@@ -315,7 +313,7 @@ class ChurnModel:
 
     def predict(self, portfolio, as_of=None) -> pd.DataFrame:
         """Customers active at ``as_of`` with ``churn_probability`` and their features."""
-        as_of = _day(as_of) if as_of is not None else portfolio.last_date
+        as_of = resolve_as_of(portfolio, as_of)
         feats = churn_features(portfolio, as_of, self.active_days)
         feats.insert(2, "churn_probability", self.predict_proba(feats) if len(feats) else [])
         return feats.sort_values("churn_probability", ascending=False).reset_index(drop=True)
@@ -396,7 +394,7 @@ class ChurnValidation(ResultMixin):
 def all_snapshots(portfolio, as_of=None, horizon_days: int = 90,
                   active_days: int = 90) -> pd.DataFrame:
     """Snapshots at every month end whose label is known by ``as_of`` (for reuse)."""
-    as_of = _day(as_of) if as_of is not None else portfolio.last_date
+    as_of = resolve_as_of(portfolio, as_of)
     first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
     end = label_end(portfolio, as_of)
     cutoffs = [c for c in _month_ends(first, as_of)
@@ -422,8 +420,8 @@ def churn_validation(portfolio, split_date, as_of=None, model: str = "logistic",
     ``recalibrate`` / ``recalibration_months`` as in :class:`ChurnModel`: the window is
     the last training cutoffs, so its labels too are known by ``split_date``.
     """
-    split = _day(split_date)
-    as_of = _day(as_of) if as_of is not None else portfolio.last_date
+    split = _day(split_date, "split_date")
+    as_of = resolve_as_of(portfolio, as_of)
     first = portfolio.invoices["issue_date"].min() + pd.Timedelta(days=active_days)
     horizon = pd.Timedelta(days=horizon_days)
     train_c = [c for c in _month_ends(first, split) if c + horizon <= split]

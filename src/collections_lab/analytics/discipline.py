@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from ..i18n import ResultMixin, format_number, format_pct, resolve, t
 
 __all__ = ["Discipline", "assessable_invoices", "discipline_over_time", "payment_discipline",
@@ -79,7 +80,7 @@ def assessable_invoices(source, as_of=None, grace_days: int = 0,
     or before ``as_of`` or already paid (only the former with ``due_only=True``).
     """
     frame = payment_times_of(source, as_of)
-    as_of_ts = pd.Timestamp(as_of) if as_of is not None else frame.attrs.get("as_of")
+    as_of_ts = parse_date(as_of, "as_of") if as_of is not None else frame.attrs.get("as_of")
     if as_of_ts is None:
         as_of_ts = frame["due_date"].max()
     keep = (frame["due_date"] <= as_of_ts).to_numpy()

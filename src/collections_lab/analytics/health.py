@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.dates import accepts_allow_future, resolve_as_of
 from ..data.portfolio import Portfolio, restrict_currency
 from ..i18n import ResultMixin, column_label, format_frame, format_number, format_pct, resolve, t
 from .alerts import Alerts, behaviour_alerts
@@ -113,6 +114,7 @@ class PortfolioHealth(ResultMixin):
         return frame.rename(columns=lambda c: column_label(c, lang))
 
 
+@accepts_allow_future
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",
                      currency: str | None = None, churn: bool = True,
                      churn_split_months: int = 6, n_clusters: int = 4,
@@ -126,7 +128,8 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     :mod:`~collections_lab.analytics.kpis`). ``churn=False`` skips the churn model (it needs about a year of history:
     training cutoffs before ``as_of - churn_split_months`` whose 90-day labels are known
     then, tested after). When churn cannot be validated (too little history, one class),
-    the reason is kept in ``notes`` instead of failing the whole report.
+    the reason is kept in ``notes`` instead of failing the whole report. An ``as_of``
+    after the data's last date is refused unless ``allow_future=True``.
 
     Nothing here is translated: ``lang`` only sets the language the engagement lists and
     tiers show by default (the context's when None); summaries and tables take theirs
@@ -134,7 +137,7 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else portfolio.last_date
+    as_of = resolve_as_of(portfolio, as_of)
     notes: list[tuple[str, str]] = []
     kpis = kpi_report(portfolio, as_of, include_escalated=include_escalated)
     by_group = (kpi_snapshot(portfolio, as_of, by=by, include_escalated=include_escalated)

@@ -3,7 +3,10 @@
 Every function takes a Portfolio (or a prebuilt
 :class:`~collections_lab.analytics.ledger.Ledger`, to share the work between calls; see
 :func:`kpi_report`). All KPIs are computed from the invoices and payments dated on or before ``as_of`` (see
-:class:`~collections_lab.analytics.ledger.Ledger`), per ``currency`` and any ``by``
+:class:`~collections_lab.analytics.ledger.Ledger`); ``as_of`` is an ISO date (see
+:func:`~collections_lab.data.dates.parse_date`: ``01/05/2026`` is refused as ambiguous)
+and a date more than a month after the data's last date is refused unless
+``allow_future=True``. Results are per ``currency`` and any ``by``
 columns (``segment``, ``country``, ...). Amounts are never summed across currencies: pass
 ``conversion={"EUR": 1.0, "USD": 0.92}`` for a converted total, or ``total=True`` on a
 single-currency portfolio.
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import check_as_of
 from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
 from .ledger import (
     Ledger,
@@ -125,6 +129,16 @@ def _ledger(portfolio, by, conversion, reporting_currency, total,
     return Ledger.build(portfolio, by=by, conversion=conversion,
                         reporting_currency=reporting_currency, total=total,
                         include_escalated=include_escalated)
+
+
+def _as_of_day(led: Ledger, value, name: str = "as_of",
+               allow_future: bool | None = None) -> int:
+    """``value`` parsed as a date (:func:`~collections_lab.data.dates.parse_date`) and
+    refused when after the data's last date unless ``allow_future``; as a day number."""
+    day = to_day(value, name)
+    if led.limits is not None:
+        check_as_of(led.limits, from_day(day), name, allow_future)
+    return day
 
 
 def _require_invoices(led: Ledger, day: int) -> None:
@@ -262,6 +276,7 @@ def aging(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
 ) -> KPITable:
     """Aging of open receivables at ``as_of``: count and open amount per bucket.
 
@@ -273,7 +288,7 @@ def aging(
     bucket ``1-30``, amount 100.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    day = to_day(as_of)
+    day = _as_of_day(led, as_of, allow_future=allow_future)
     _require_invoices(led, day)
     counts, amounts = _aging_arrays(led, day)
     totals = amounts.sum(axis=1, keepdims=True)
@@ -301,6 +316,7 @@ def dso(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
     max_months: int = 24,
 ) -> KPITable:
     """Days sales outstanding at ``as_of`` by the standard and the countback methods (days).
@@ -315,7 +331,7 @@ def dso(
     exceeds ``max_months`` months of sales.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    day = to_day(as_of)
+    day = _as_of_day(led, as_of, allow_future=allow_future)
     _require_invoices(led, day)
     arrays = _snapshot_arrays(led, day, period_days, max_months)
     cols = ["receivables", "overdue", "sales_period", "dso", "dso_countback", "bpdso", "add"]
@@ -336,6 +352,7 @@ def cei(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
 ) -> KPITable:
     """Collection effectiveness index over the period ``(start, end]`` (percent).
 
@@ -346,7 +363,7 @@ def cei(
     NaN when the denominator is zero (nothing was collectable).
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    s, e = to_day(start), to_day(end)
+    s, e = to_day(start, "start"), _as_of_day(led, end, "end", allow_future)
     if e <= s:
         raise ValueError(f"CEI period must end after it starts (start {start}, end {end})")
     _require_invoices(led, e)
@@ -364,6 +381,7 @@ def at_risk_rate(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
 ) -> KPITable:
     """Share of each issue month's invoiced amount still unpaid ``horizon_days`` later.
 
@@ -373,7 +391,7 @@ def at_risk_rate(
     Example: January invoices 100 (paid day 20) and 300 (half paid day 95) -> 300/400.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    day = to_day(as_of)
+    day = _as_of_day(led, as_of, allow_future=allow_future)
     _require_invoices(led, day)
     return KPITable(_at_risk_frame(led, day, horizon_days), "at_risk_rate", led.keys,
                     from_day(day))
@@ -408,6 +426,7 @@ def kpi_snapshot(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
     max_months: int = 24,
 ) -> KPITable:
     """Every KPI at ``as_of`` in one row per group (currency × ``by``).
@@ -418,7 +437,7 @@ def kpi_snapshot(
     (latest complete issue month). See the module docstring for each formula.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    day = to_day(as_of)
+    day = _as_of_day(led, as_of, allow_future=allow_future)
     _require_invoices(led, day)
     frame = _with_keys(led, _snapshot_arrays(led, day, period_days, max_months))
     risk = _at_risk_frame(led, day, horizon_days)
@@ -448,6 +467,7 @@ def monthly_trends(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
     max_months: int = 24,
 ) -> KPITable:
     """KPIs at each month end from ``start`` to ``as_of`` (the last point is ``as_of``).
@@ -458,11 +478,10 @@ def monthly_trends(
     at-risk rate of the month's invoices (NaN until ``horizon_days`` have passed).
     ``as_of`` defaults to the portfolio's last date, ``start`` to its first issue month.
     """
-    if as_of is None and not isinstance(portfolio, Ledger):
-        as_of = portfolio.last_date
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
-    day = to_day(as_of)
-    first = to_day(start) if start is not None else int(led.issue.min())
+    day = (to_day(led.limits.last_date) if as_of is None
+           else _as_of_day(led, as_of, allow_future=allow_future))
+    first = to_day(start, "start") if start is not None else int(led.issue.min())
     if first > day:
         raise ValueError(f"start {from_day(first).date()} is after as_of {from_day(day).date()}")
     if not ((led.issue <= day) & (led.issue >= _month_start(first))).any():
@@ -557,6 +576,7 @@ def kpi_report(
     reporting_currency: str | None = None,
     total: bool = False,
     include_escalated: bool = True,
+    allow_future: bool | None = None,
 ) -> dict[str, KPITable]:
     """All KPI tables at once from one ledger: ``snapshot``, ``aging``, ``at_risk``, ``trends``.
 
@@ -566,9 +586,11 @@ def kpi_report(
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     return {
-        "snapshot": kpi_snapshot(led, as_of, period_days=period_days, horizon_days=horizon_days),
-        "aging": aging(led, as_of),
-        "at_risk": at_risk_rate(led, as_of, horizon_days=horizon_days),
+        "snapshot": kpi_snapshot(led, as_of, period_days=period_days, horizon_days=horizon_days,
+                                 allow_future=allow_future),
+        "aging": aging(led, as_of, allow_future=allow_future),
+        "at_risk": at_risk_rate(led, as_of, horizon_days=horizon_days,
+                                allow_future=allow_future),
         "trends": monthly_trends(led, as_of=as_of, start=start, period_days=period_days,
-                                 horizon_days=horizon_days),
+                                 horizon_days=horizon_days, allow_future=allow_future),
     }

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..data.dates import data_end, parse_date
 from ..data.schema import FULL_PAYMENT_TOLERANCE
 
 #: A day number far in the future: "never" for write-off dates.
@@ -51,15 +52,10 @@ class NoInvoicesError(ValueError):
     """The requested date range holds no invoices: no KPI can be computed."""
 
 
-def to_day(value) -> int:
-    """A date (str, Timestamp) as a day number (days since 1970-01-01)."""
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
-    if pd.isna(ts):
-        raise ValueError("date is missing (NaT)")
-    return int(ts.normalize().value // 86_400_000_000_000)
+def to_day(value, name: str = "date") -> int:
+    """A date (ISO str, Timestamp; see :func:`~collections_lab.data.dates.parse_date`) as a
+    day number (days since 1970-01-01); ``name`` is the parameter named in errors."""
+    return int(parse_date(value, name).value // 86_400_000_000_000)
 
 
 def from_day(day: int) -> pd.Timestamp:
@@ -73,6 +69,20 @@ def day_numbers(series: pd.Series, missing: int = NEVER) -> np.ndarray:
     out = values.astype(np.int64)
     out[np.isnat(values)] = missing
     return out
+
+
+@dataclass(frozen=True)
+class _Limits:
+    last_date: pd.Timestamp
+    observed_until: pd.Timestamp | None = None
+
+
+def _last_date(portfolio) -> pd.Timestamp:
+    last = getattr(portfolio, "last_date", None)
+    if last is not None:
+        return last
+    return data_end(portfolio.invoices, getattr(portfolio, "payments", None),
+                    getattr(portfolio, "reminders", None))
 
 
 def _optional(frame: pd.DataFrame, column: str, default) -> pd.Series:
@@ -133,6 +143,9 @@ class Ledger:
     pay_invoice: np.ndarray
     pay_day: np.ndarray
     pay_settled: np.ndarray
+    #: The data's last date (``last_date``) and declared ``observed_until`` of the
+    #: portfolio, for :func:`~collections_lab.data.dates.check_as_of`.
+    limits: object = None
 
     @property
     def n_groups(self) -> int:
@@ -240,6 +253,7 @@ class Ledger:
             pay_invoice=pay_invoice,
             pay_day=pay_day,
             pay_settled=pay_settled,
+            limits=_Limits(_last_date(portfolio), getattr(portfolio, "observed_until", None)),
         )
 
     # -- per-invoice quantities ------------------------------------------------------

@@ -14,7 +14,7 @@ Example
 >>> inv = pd.DataFrame({"invoice_id": ["a"], "customer_id": ["c"],
 ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),
 ...     "amount": [100.0], "currency": ["EUR"]})
->>> fig = plot_aging(aging(Portfolio(pd.DataFrame({"customer_id": ["c"]}), inv), "2025-03-01"),
+>>> fig = plot_aging(aging(Portfolio(pd.DataFrame({"customer_id": ["c"]}), inv), "2025-02-01"),
 ...                  lang="es")
 >>> fig.axes[0].get_xlabel()
 'Tramo de antigüedad'

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping
+from .parsing import TEXT_DTYPE
 from .validation import RawTable, ValidationError, ValidationIssue
 
 #: Field separators the CSV sniffer chooses from.
@@ -113,7 +114,7 @@ def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
     header, header_line = _find_header(reader, mapping.skip_rows, several, notes)
     if header is None:
         raise file_error(file, table, "the file has no header line after the skipped lines")
-    header, problems = _clean_header(header, file, table, header_line)
+    header, problems = clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
     rows: list[int] = []
@@ -144,13 +145,13 @@ def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
 
 def _frame_from_records(header: list[str], records: list[list[str]]) -> pd.DataFrame:
     columns = list(zip(*records, strict=True)) if records else [() for _ in header]
-    return pd.DataFrame({name: pd.Series(np.array(col, dtype=object), dtype=object)
+    return pd.DataFrame({name: pd.Series(pd.array(list(col), dtype=TEXT_DTYPE))
                          for name, col in zip(header, columns, strict=True)})  # fmt: skip
 
 
 def _raw_table(table, frame, file, rows, issues, blank, notes, sep) -> RawTable:
     if blank:
-        notes.append(f"{len(blank)} blank line(s) skipped (lines {_ranges(sorted(blank))})")
+        notes.append(f"{len(blank)} blank line(s) skipped (lines {line_ranges(sorted(blank))})")
     if not len(frame) and not issues:
         notes.append("the file has a header but no data rows")
     issues.sort(key=lambda i: i.row)
@@ -261,7 +262,7 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
             return None
         raise file_error(file, table, "the file has no header line after the skipped lines")
     raw_width = len(header)
-    header, problems = _clean_header(header, file, table, header_line)
+    header, problems = clean_header(header, file, table, header_line)
     if problems:
         raise ValidationError(problems)
     width = len(header)
@@ -275,17 +276,21 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
     if layout is None:
         return None
     first_line = reader.line_num + 1
-    fields = layout.fields
     nonempty = ~layout.empty
     # pyarrow's row width: the header's, or (if most rows lack the header's trailing
     # separators) the trimmed one; other records are sorted out one by one.
     pa_width = raw_width
-    if width < raw_width and np.count_nonzero(fields == width) > np.count_nonzero(
-            fields == raw_width):  # fmt: skip
+    if width < raw_width and np.count_nonzero(layout.fields == width) > np.count_nonzero(
+            layout.fields == raw_width):  # fmt: skip
         pa_width = width
-    fits = nonempty & (fields == pa_width)
-    table_pa = _parse_arrow(buf, offset, sep, pa_width, bool(layout.spans.any()))
-    if table_pa is None or table_pa.num_rows != int(fits.sum()):
+    misfits: list[int] = []
+    table_pa = _parse_arrow(buf, offset, sep, pa_width, bool((layout.spans > 1).any()),
+                            misfits)  # fmt: skip
+    if table_pa is None:
+        return None
+    # Without misfits every non-empty record is a row: no need to count fields.
+    fits = nonempty if not misfits else nonempty & (layout.fields == pa_width)
+    if table_pa.num_rows != int(fits.sum()):
         return None
     lines = layout.lines + first_line
     rows_idx = np.flatnonzero(fits)
@@ -356,7 +361,8 @@ def _blankish(table_pa, width: int, pa_width: int) -> np.ndarray:
     return mask
 
 
-def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool):
+def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool, misfits: list):
+    """The records as a pyarrow table of text; rows of another width go to ``misfits``."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -370,7 +376,7 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool):
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
                 newlines_in_values=multiline, ignore_empty_lines=True,
-                invalid_row_handler=lambda row: "skip"),
+                invalid_row_handler=lambda row: misfits.append(row.number) or "skip"),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
                 quoted_strings_can_be_null=False),
@@ -380,11 +386,8 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool):
 
 
 def _arrow_to_frame(table_pa, header: list[str]) -> pd.DataFrame:
-    columns = {}
-    for i, name in enumerate(header):
-        values = table_pa.column(i).to_pandas(deduplicate_objects=True)
-        columns[name] = values.astype(object) if values.dtype != object else values
-    return pd.DataFrame(columns)
+    return pd.DataFrame({name: pd.Series(TEXT_DTYPE.__from_arrow__(table_pa.column(i)))
+                         for i, name in enumerate(header)})  # fmt: skip
 
 
 class _Layout:
@@ -396,16 +399,25 @@ class _Layout:
     returns ``None``.
     """
 
-    def __init__(self, starts, ends, lines, spans, fields, empty):
+    def __init__(self, starts, ends, lines, spans, empty, count_fields):
         self.starts, self.ends, self.lines = starts, ends, lines
-        self.spans, self.fields, self.empty = spans, fields, empty
+        self.spans, self.empty = spans, empty
+        self._count_fields = count_fields
+        self._fields = None
+
+    @property
+    def fields(self) -> np.ndarray:
+        """Each record's number of fields (counted when first asked: a pass over the bytes)."""
+        if self._fields is None:
+            self._fields = self._count_fields()
+        return self._fields
 
     @classmethod
     def scan(cls, body: np.ndarray, sep: int) -> _Layout | None:
         n = len(body)
         if n == 0:
             none = np.zeros(0, dtype=np.int64)
-            return cls(none, none, none, none, none, np.zeros(0, dtype=bool))
+            return cls(none, none, none, none, np.zeros(0, dtype=bool), lambda: none)
         newlines = _positions(body, _NL)
         quotes = _positions(body, _QUOTE)
         if quotes.size:
@@ -420,12 +432,14 @@ class _Layout:
         starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
         first_nl = np.searchsorted(newlines, starts)
         spans = np.searchsorted(newlines, ends) - first_nl + 1
-        seps = _count_outside(body, sep, ends, quotes)
-        fields = np.diff(seps, prepend=0) + 1
         length = ends - starts
-        last = body[np.clip(starts, 0, max(n - 1, 0))] if n else np.zeros(0, np.uint8)
+        last = body[np.clip(starts, 0, max(n - 1, 0))]
         empty = (length == 0) | ((length == 1) & (last == _CR))
-        return cls(starts, ends, first_nl, spans, fields, empty)
+
+        def count_fields():
+            return np.diff(_count_outside(body, sep, ends, quotes), prepend=0) + 1
+
+        return cls(starts, ends, first_nl, spans, empty, count_fields)
 
 
 def _positions(body: np.ndarray, byte: int) -> np.ndarray:
@@ -563,7 +577,7 @@ def _modal_width(text: str, sep: str) -> int:
     return max(set(counts), key=counts.count) if counts else 0
 
 
-def _clean_header(header: list[str], file: str, table: str, line: int = 1):
+def clean_header(header: list[str], file: str, table: str, line: int = 1):
     """Header names stripped of BOMs and trailing empty names; duplicates reported."""
     names = [h.replace("\ufeff", "").strip() for h in header]
     while names and not names[-1]:  # a separator at the end of the header line
@@ -581,7 +595,7 @@ def _clean_header(header: list[str], file: str, table: str, line: int = 1):
     return names, problems
 
 
-def _ranges(lines: list[int]) -> str:
+def line_ranges(lines: list[int]) -> str:
     parts, start, prev = [], lines[0], lines[0]
     for line in lines[1:] + [None]:
         if line is not None and line == prev + 1:

@@ -49,7 +49,8 @@ from typing import BinaryIO
 import pandas as pd
 
 __all__ = ["FORMULA_TRIGGERS", "atomic_write", "atomic_write_bytes", "atomic_write_text",
-           "neutralise_cell", "neutralise_frame", "restore_cell", "write_csv"]
+           "neutralise_cell", "neutralise_frame", "restore_cell", "restore_text_column",
+           "write_csv"]
 
 #: Leading characters that make a spreadsheet evaluate a cell (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,12 +63,15 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object],
                  mode: int = 0o644) -> Path:
     """Create ``path`` by calling ``write(handle)`` on a temporary file, then renaming it.
 
-    The temporary file (``.<name>.<random>.tmp`` beside the target) is removed if
+    The temporary file (``.<name>.pid<PID>-<random>.tmp`` beside the target) is removed if
     ``write`` or the rename fails, so nothing half-written is ever left under ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's PID in the name lets a later run remove what a killed one left behind
+    # (collections_lab.reporting.runner.clean_stale_files).
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}-", suffix=".tmp",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -112,6 +116,21 @@ def restore_cell(value):
     if isinstance(value, str) and _QUOTED.match(value):
         return value[1:]
     return value
+
+
+def restore_text_column(values: pd.Series) -> pd.Series:
+    """:func:`restore_cell` on a column of text, vectorised (unchanged when no cell starts
+    with a quote, the usual case, at the cost of one scan).
+
+    >>> restore_text_column(pd.Series(["'=A1", "C1", None])).tolist()
+    ['=A1', 'C1', None]
+    """
+    quoted = values.str.startswith("'", na=False)
+    if not quoted.any():
+        return values
+    out = values.copy()
+    out[quoted] = values[quoted].map(restore_cell)
+    return out
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -37,18 +37,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .csv_reader import read_csv
+from .csv_reader import clean_header, line_ranges, read_csv
+from .files import restore_text_column
 from .mapping import ColumnMapping
-from .portfolio import Portfolio
+from .parsing import is_arrow_text
+from .portfolio import Portfolio, experiment_design
 from .schema import TABLES
 from .validation import (
     LoadReport,
     RawTable,
     ValidationError,
     ValidationIssue,
+    apply_credit_notes,
     conform,
+    derive_customers_raw,
+    derive_payments_raw,
     validate_tables,
 )
 
@@ -56,6 +62,13 @@ from .validation import (
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+#: Files an error message may name when a table is missing from a directory.
+_TABLE_LIKE = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES)
+#: Tables every analysis needs: a missing one is an error unless the mapping declares
+#: it ``absent`` (customers are derived from the invoices; reminders and assignments may
+#: be absent, which the load report says).
+NEEDED_TABLES = ("invoices", "payments")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -89,6 +102,8 @@ def load_table(source, table: str, mapping=None, strict: bool = False,
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
     raw = read_raw(source, table, mapping, required=True)
     load = conform(raw, mapping, keep_extra=keep_extra)
+    if table == "invoices":
+        apply_credit_notes(load)
     report = LoadReport({table: load.report})
     if strict:
         report.raise_if_rejected()
@@ -108,7 +123,9 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
 
     The :class:`~collections_lab.data.validation.LoadReport` (rows read / used / rejected per
     table, with reasons) is attached as ``portfolio.load_report``. With ``strict=True``
-    any reject raises :class:`ValidationError` listing all of them.
+    any reject raises :class:`ValidationError` listing all of them. The experiment in the
+    data (``experiment.json`` beside the tables, else the assignments) is attached as
+    ``portfolio.experiment`` (see :func:`~collections_lab.data.portfolio.experiment_design`).
 
     >>> from collections_lab.data.portfolio import Portfolio
     >>> import pandas as pd, tempfile
@@ -121,22 +138,80 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     np.float64(99.5)
     """
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
-    if isinstance(source, str | Path) and Path(source).is_file():
-        if _file_kind(Path(source)) in ("csv", "parquet"):
-            raise _file_error(str(source), "invoices",
-                              "load_portfolio reads a directory of table files, a DuckDB / "
-                              "SQLite file or a database URL; load one file with load_table")  # fmt: skip
+    flat = (isinstance(source, str | Path) and Path(source).is_file()
+            and _file_kind(Path(source)) in ("csv", "parquet", "excel"))  # fmt: skip
     raws: dict[str, RawTable | None] = {}
     file_issues: list[ValidationIssue] = []
-    for name in TABLES:
+    order = ["invoices", *(t for t in TABLES if t != "invoices")] if flat else list(TABLES)
+    for name in order:  # a flat export derives the other tables from its invoices
+        if name in mapping.absent:
+            raws[name] = None
+            continue
         try:
-            raws[name] = read_raw(source, name, mapping, required=(name == "invoices"))
+            if flat:
+                raws[name] = read_flat(Path(source), name, mapping, raws.get("invoices"))
+            else:
+                raws[name] = read_raw(source, name, mapping, required=name in NEEDED_TABLES)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:
         raise ValidationError(file_issues)
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=_describe(source), load_report=report)
+    design = experiment_design(source if isinstance(source, str | Path) else None,
+                               frames.get("assignments"))
+    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design)
+
+
+# ====================================================================== flat exports
+def read_flat(path: Path, table: str, mapping: ColumnMapping,
+              invoices: RawTable | None = None) -> RawTable | None:  # fmt: skip
+    """One table of a flat export: one file, one row per invoice (the loaders' flat path).
+
+    Invoices are the file's rows. Payments come from the same rows (those with a payment
+    date; the others are open invoices, not rejected payments) and customers too, one per
+    customer id. Reminders and assignments are read from a file beside the export when
+    one is named ``<table>.csv`` (or as the mapping's ``source`` says), else absent. A
+    table whose mapping names another ``source`` file is read from that file.
+    """
+    tmap = mapping.table(table)
+    folder = path.parent
+    if tmap.source or table in ("reminders", "assignments"):
+        found = _find_table_file(folder, table, mapping)
+        if found is not None and found[0].resolve() != path.resolve():
+            return _mark_own(read_file(found[0], table, mapping), table)
+        if tmap.source:
+            raise _file_error(str(folder), table, _absent_message(folder, table, mapping))
+        return None
+    if table == "invoices":
+        return read_file(path, table, mapping)
+    if invoices is None:
+        return None
+    if table == "payments":
+        return derive_payments_raw(invoices, mapping)
+    return derive_customers_raw(invoices, mapping)
+
+
+def _mark_own(raw: RawTable, table: str) -> RawTable:
+    """Flag a file the workbench wrote itself (schema columns, ISO dates): such files
+    never go through the user's mapping (its date formats would reject ISO dates)."""
+    names = TABLES[table].column_names
+    columns = [str(c) for c in raw.frame.columns]
+    if columns[: len(names)] != names or not raw.textual:
+        return raw
+    for col in TABLES[table].columns:
+        if col.kind == "date":
+            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
+            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
+            values = values[(values != "").to_numpy(dtype=bool)]
+            if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+                return raw
+    raw.own = True
+    raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "
+                     "the column mapping")  # fmt: skip
+    for name in raw.frame.columns:  # undo write_csv's formula neutralising ('=id -> =id)
+        if pd.api.types.is_string_dtype(raw.frame[name]):
+            raw.frame[name] = restore_text_column(raw.frame[name])
+    return raw
 
 
 # ===================================================================== dispatching
@@ -159,12 +234,19 @@ def read_raw(source, table: str, mapping: ColumnMapping, required: bool = True) 
         if found is None:
             if required:
                 raise _file_error(str(path), table, _absent_message(path, table, mapping))
+            near = _lookalike(path, table, mapping)
+            if near is not None:  # a misnamed file must not pass as an absent table
+                raise _file_error(str(path), table,
+                                  f"no file named {table}.csv, but {near.name} looks like the "
+                                  f"{table} table: rename it, or name it in the mapping: "
+                                  f"tables: {{{table}: {{source: {_stem(near)}}}}}; if it is "
+                                  f"not, declare the table absent: absent: [{table}]")  # fmt: skip
             return None
         path, note = found
         raw = read_file(path, table, mapping)
         if note:
             raw.notes.append(note)
-        return raw
+        return _mark_own(raw, table)
     kind = _file_kind(path)
     if kind == "duckdb":
         return _read_duckdb(path, table, mapping, required, label=str(path))
@@ -174,10 +256,12 @@ def read_raw(source, table: str, mapping: ColumnMapping, required: bool = True) 
 
 
 def read_file(path: Path, table: str, mapping: ColumnMapping) -> RawTable:
-    """Read a CSV or Parquet file (chosen by suffix, then by content) as a raw table."""
+    """Read a CSV, Excel or Parquet file (chosen by suffix, then by content) as a raw table."""
     kind = _file_kind(path)
     if kind == "parquet":
         return _read_parquet(path, table)
+    if kind == "excel":
+        return read_excel(path, table, mapping)
     return read_csv(path, table, mapping)
 
 
@@ -189,6 +273,8 @@ def _file_kind(path: Path) -> str:
         return "duckdb"
     if name.endswith(CSV_SUFFIXES):
         return "csv"
+    if name.endswith(EXCEL_SUFFIXES):
+        return "excel"
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -196,6 +282,8 @@ def _file_kind(path: Path) -> str:
         return "csv"
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx, ods) / OLE (xls)
+        return "excel"
     if head.startswith(_SQLITE_MAGIC):
         return "sqlite"
     if head[8:12] == b"DUCK":
@@ -209,7 +297,7 @@ def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
     by_lower = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     found = []
     for name in dict.fromkeys(names):
-        for suffix in PARQUET_SUFFIXES + CSV_SUFFIXES:
+        for suffix in PARQUET_SUFFIXES + CSV_SUFFIXES + EXCEL_SUFFIXES:
             hit = by_lower.get(f"{name}{suffix}".lower())
             if hit is not None:
                 found.append(hit)
@@ -224,10 +312,40 @@ def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
 
 def _absent_message(folder: Path, table: str, mapping: ColumnMapping) -> str:
     names = sorted({mapping.source_name(table), table})
+    # Only table-like files are named: the message may reach a published page, and a
+    # mistyped `data` (``../../etc``) must not put a directory listing there.
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
-    return (f"no file for table {table!r} (looked for {' / '.join(names)} with suffix "
-            f".csv or .parquet); files found: {', '.join(files) or 'none'}. "
+    tables = [f for f in files if f.lower().endswith(_TABLE_LIKE)]
+    others = len(files) - len(tables)
+    found = ", ".join(tables) or "none"
+    if others:
+        found += f" (and {others} other file{'s' if others > 1 else ''} not named here)"
+    text = (f"no file for table {table!r} (looked for {' / '.join(names)} with suffix "
+            f".csv, .parquet or .xlsx); table files found: {found}. "
             f"Name the file in the mapping: tables: {{{table}: {{source: <file name>}}}}")  # fmt: skip
+    if table != "invoices":
+        text += (f", or, if the export has no {table}, declare it: absent: [{table}] "
+                 f"(analyses then see no {table} at all)")  # fmt: skip
+    return text
+
+
+def _lookalike(folder: Path, table: str, mapping: ColumnMapping) -> Path | None:
+    """A data file whose name starts like the table's (``payments_2026-05.csv``)."""
+    prefixes = {mapping.source_name(table).lower(), table.lower()}
+    for path in sorted(folder.iterdir()):
+        name = path.name.lower()
+        if (path.is_file() and any(name.startswith(p) for p in prefixes)
+                and name.endswith(CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES)):  # fmt: skip
+            return path
+    return None
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in sorted(CSV_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
 
 
 def _file_error(file: str, table: str, message: str, column=None) -> ValidationError:
@@ -238,6 +356,107 @@ def _describe(source) -> str:
     if isinstance(source, str | Path):
         return _hide_password(str(source))
     return type(source).__name__
+
+
+# ============================================================================ Excel
+def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = None) -> RawTable:
+    """Read one sheet of an Excel workbook (python-calamine) as a raw table.
+
+    The sheet is the mapping's ``sheet`` (a name or a 0-based position), else the first.
+    Rows are numbered as Excel shows them (header row = row 1 when it is the first);
+    title rows above the header and blank rows are skipped and noted, rows with cells
+    beyond the header are rejected with their row. Columns holding only dates or only
+    numbers keep their type; other cells are read as text.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    mapping = mapping or ColumnMapping()
+    path = Path(path)
+    file = str(path)
+    try:
+        book = CalamineWorkbook.from_path(file)
+    except (CalamineError, OSError, ValueError) as exc:
+        raise _file_error(file, table, f"cannot read as an Excel workbook: {exc}") from None
+    names = list(book.sheet_names)
+    wanted = mapping.sheet_for(table)
+    if wanted is None:
+        name = names[0] if names else None
+    elif isinstance(wanted, int) and not isinstance(wanted, bool):
+        name = names[wanted] if 0 <= wanted < len(names) else None
+    else:
+        name = next((n for n in names if n.casefold() == str(wanted).casefold()), None)
+    if name is None:
+        raise _file_error(file, table, f"no sheet {wanted!r} in the workbook; sheets: "
+                                       f"{', '.join(names) or 'none'} (set sheet: in the mapping)")  # fmt: skip
+    cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    label = f"{file} [{name}]" if len(names) > 1 else file
+    notes = [f"sheet {name!r} of {len(names)}"] if len(names) > 1 else []
+    filled = [[c for c in row if c not in ("", None)] for row in cells]
+    start = mapping.skip_rows or 0
+    header_at = None
+    several = max((len(f) for f in filled), default=0) >= 2
+    for i in range(start, len(cells)):
+        if not filled[i] or (mapping.skip_rows is None and several and len(filled[i]) == 1):
+            continue
+        header_at = i
+        break
+    if header_at is None:
+        raise _file_error(label, table, "the sheet is empty: no header row and no rows")
+    if header_at > 0:
+        notes.append(f"{header_at} row(s) before the header skipped")
+    header = [_cell_str(c) for c in cells[header_at]]
+    header, problems = clean_header(header, label, table, header_at + 1)
+    if problems:
+        raise ValidationError(problems)
+    width = len(header)
+    records, rows, blank, issues = [], [], [], []
+    for i in range(header_at + 1, len(cells)):
+        row = list(cells[i])
+        if not filled[i]:
+            blank.append(i + 1)
+            continue
+        if len(row) > width:
+            if any(c not in ("", None) for c in row[width:]):
+                issues.append(ValidationIssue(label, i + 1, None,
+                                              f"cells beyond the header's {width} columns",
+                                              table, "row"))  # fmt: skip
+                continue
+            row = row[:width]
+        records.append(row + [""] * (width - len(row)))
+        rows.append(i + 1)
+    if blank:
+        notes.append(f"{len(blank)} blank row(s) skipped (rows {line_ranges(blank)})")
+    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
+    frame = pd.DataFrame({h: _excel_column(col) for h, col in zip(header, columns, strict=True)})
+    return RawTable(table, frame, label, unit="row", rows=np.array(rows, dtype=int),
+                    issues=issues, notes=notes)  # fmt: skip
+
+
+def _cell_str(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def _excel_column(cells) -> pd.Series:
+    """A column as typed as its cells allow: dates, numbers, else text."""
+    import datetime as dt
+
+    present = [c for c in cells if c not in ("", None)]
+    if present and all(isinstance(c, dt.date) for c in present):
+        return pd.Series(pd.to_datetime([c if c not in ("", None) else None for c in cells]))
+    if present and all(isinstance(c, int | float) and not isinstance(c, bool) for c in present):
+        return pd.Series([float(c) if c not in ("", None) else np.nan for c in cells],
+                         dtype="float64")  # fmt: skip
+    out = []
+    for c in cells:
+        if isinstance(c, dt.datetime | dt.date):
+            out.append(c.strftime("%Y-%m-%d"))
+        elif isinstance(c, bool):
+            out.append("true" if c else "false")
+        else:
+            out.append(_cell_str(c))
+    return pd.Series(out, dtype=object)
 
 
 # ========================================================================== Parquet
@@ -299,8 +518,11 @@ def _pick_table(names: list[str], wanted: str, table: str) -> str | None:
 
 def _no_table_message(table: str, names: list[str], mapping: ColumnMapping) -> str:
     wanted = mapping.source_name(table)
-    return (f"no table {wanted!r} for {table}; tables found: {', '.join(names) or 'none'}. "
+    text = (f"no table {wanted!r} for {table}; tables found: {', '.join(names) or 'none'}. "
             f"Name it in the mapping: tables: {{{table}: {{source: <table name>}}}}")  # fmt: skip
+    if table != "invoices":
+        text += f", or, if the database has no {table}, declare it: absent: [{table}]"
+    return text
 
 
 # ======================================================================= SQLAlchemy

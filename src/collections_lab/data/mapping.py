@@ -22,12 +22,23 @@ YAML layout (every key optional)::
     true_values: ["sí", "x"]   # extra words for true / false
     false_values: ["no"]
     columns: {"Nº Factura": invoice_id}   # renames shared by every table
+    drop: ["invoice_id"]      # source columns to ignore (e.g. one that clashes with a rename)
+    absent: [reminders]       # tables the export does not have (else a missing one is an error)
+    export_date: 2026-05-31   # day of the export: later event dates are rejected
+    normalise_ids: true       # '0200744019', '200744019' and '200744019.0' are one id
+    sheet: Ledger             # sheet of an Excel workbook (the first when absent)
     tables:
       invoices:
         source: facturas      # file / database table name, when not "invoices"
         columns: {"Fecha emisión": issue_date, "Importe": amount}
         values: {channel: {correo: email}}     # source value -> schema value, per column
         defaults: {currency: COP}             # value for a column the export lacks
+        credit_notes: {column: doc_type, values: [CN], credits: ref_doc}  # see below
+
+Credit notes in the invoices table (rows with a negative amount, or whose
+``credit_notes.column`` holds one of ``credit_notes.values``) are not invoices: each is
+applied to the invoice named in its ``credits`` column, else to the customer's invoice of
+the same amount issued before it, and the load report says what was applied.
 
 Example
 -------
@@ -40,8 +51,10 @@ True
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -57,8 +70,11 @@ FALSE_WORDS: tuple[str, ...] = ("false", "f", "no", "n", "0", "falso")
 _TOP_KEYS = {
     "name", "description", "separator", "decimal", "thousands", "dayfirst", "date_formats",
     "encoding", "skip_rows", "true_values", "false_values", "columns", "values", "tables",
+    "drop", "absent", "export_date", "normalise_ids", "sheet",
 }  # fmt: skip
-_TABLE_KEYS = {"source", "query", "columns", "values", "defaults", "date_formats"}
+_TABLE_KEYS = {"source", "query", "columns", "values", "defaults", "date_formats", "drop",
+               "sheet", "credit_notes"}  # fmt: skip
+_CREDIT_KEYS = {"column", "values", "credits"}
 
 
 class MappingError(ValueError):
@@ -94,6 +110,12 @@ class TableMapping:
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     defaults: dict[str, object] = field(default_factory=dict)
     date_formats: list[str] | None = None
+    #: Source columns ignored (not read, not renamed).
+    drop: list[str] = field(default_factory=list)
+    #: Sheet of an Excel workbook (name or 0-based position).
+    sheet: str | int | None = None
+    #: How credit notes are told apart: ``{"column": ..., "values": [...], "credits": ...}``.
+    credit_notes: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +140,11 @@ class ColumnMapping:
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     tables: dict[str, TableMapping] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    export_date: str | None = None
+    normalise_ids: bool = False
+    sheet: str | int | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -132,10 +159,10 @@ class ColumnMapping:
         for name in list(data):
             if name in TABLES:  # shorthand: table entries at the top level
                 tables_raw[name] = data.pop(name)
-        unknown = sorted(set(data) - _TOP_KEYS)
+        unknown = sorted(set(data) - _TOP_KEYS, key=str)
         if unknown:
             raise MappingError(
-                f"{where}: unknown key(s) {unknown}; keys are {sorted(_TOP_KEYS)} "
+                f"{where}: unknown key(s) {_name_keys(unknown)}; keys are {sorted(_TOP_KEYS)} "
                 f"and table names {list(TABLES)}"
             )
         tables = {}
@@ -157,6 +184,11 @@ class ColumnMapping:
             columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
             values=_values(data.get("values"), f"{where}: values"),
             tables=tables,
+            drop=[str(c) for c in _as_list(data.get("drop"))],
+            absent=[str(t) for t in _as_list(data.get("absent"))],
+            export_date=None if data.get("export_date") in (None, "") else str(data["export_date"]),
+            normalise_ids=bool(data.get("normalise_ids", False)),
+            sheet=data.get("sheet"),
         )
         mapping.check(where)
         return mapping
@@ -169,8 +201,15 @@ class ColumnMapping:
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise MappingError(f"mapping file not found: {path}") from None
+        except UnicodeDecodeError:
+            raise MappingError(f"{path}: not a text (UTF-8) file; a mapping is YAML") from None
         except yaml.YAMLError as exc:
-            raise MappingError(f"{path}: not valid YAML: {exc}") from None
+            # Problem and position only: PyYAML's own text quotes the offending line, and
+            # this message may reach a published page (the file may not be a mapping).
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "cannot be parsed"
+            raise MappingError(f"{path}: not valid YAML{where}: {problem}") from None
         if doc is not None and not isinstance(doc, dict):
             raise MappingError(f"{path}: a mapping must be a YAML dictionary")
         return cls.from_dict(doc, where=str(path))
@@ -192,10 +231,11 @@ class ColumnMapping:
             text = str(mapping)
             if text in list_presets():
                 return load_preset(text)
-            if text.endswith((".yml", ".yaml")) or Path(text).exists():
+            if text.lower().endswith((".yml", ".yaml")):
                 return cls.from_yaml(text)
             raise MappingError(
-                f"mapping {text!r} is neither a preset ({list_presets()}) nor a YAML file"
+                f"mapping {text!r} is neither a preset ({list_presets()}) nor a YAML file "
+                "(.yml or .yaml)"
             )
         raise MappingError(f"cannot use {type(mapping).__name__} as a column mapping")
 
@@ -203,16 +243,19 @@ class ColumnMapping:
         """The mapping as plain data (what :meth:`from_dict` reads)."""
         out: dict = {}
         for key in ("name", "description", "separator", "decimal", "thousands", "dayfirst",
-                    "date_formats", "encoding", "skip_rows"):  # fmt: skip
+                    "date_formats", "encoding", "skip_rows", "export_date", "sheet"):  # fmt: skip
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
-        for key in ("true_values", "false_values", "columns", "values"):
+        if self.normalise_ids:
+            out["normalise_ids"] = True
+        for key in ("true_values", "false_values", "columns", "values", "drop", "absent"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         tables = {}
         for tname, tm in self.tables.items():
-            entry = {k: getattr(tm, k) for k in sorted(_TABLE_KEYS) if getattr(tm, k)}
+            entry = {k: getattr(tm, k) for k in sorted(_TABLE_KEYS)
+                     if getattr(tm, k) not in (None, "", [], {})}
             tables[tname] = entry
         if tables:
             out["tables"] = tables
@@ -235,7 +278,24 @@ class ColumnMapping:
         for col in self.values:
             if col not in all_columns:
                 problems.append(f"values: {col!r} is not a column of any table")
+        for tname in self.absent:
+            if tname not in TABLES:
+                problems.append(f"absent: unknown table {tname!r}; tables are {list(TABLES)}")
+            elif tname == "invoices":
+                problems.append("absent: the invoices table cannot be absent")
+        if self.export_date is not None:
+            try:
+                date.fromisoformat(self.export_date[:10])
+            except ValueError:
+                problems.append(f"export_date must be an ISO date like 2026-05-31, "
+                                f"got {self.export_date!r}")  # fmt: skip
         for tname, tm in self.tables.items():
+            unknown = sorted(set(tm.credit_notes) - _CREDIT_KEYS)
+            if unknown:
+                problems.append(f"table {tname!r}: credit_notes has unknown key(s) {unknown}; "
+                                f"keys are {sorted(_CREDIT_KEYS)}")  # fmt: skip
+            if tm.credit_notes and tname != "invoices":
+                problems.append(f"table {tname!r}: credit_notes belong to the invoices table")
             if tname not in TABLES:
                 problems.append(f"unknown table {tname!r}; tables are {list(TABLES)}")
                 continue
@@ -259,6 +319,14 @@ class ColumnMapping:
     def source_name(self, table: str) -> str:
         """The file / database table name the export uses for schema table ``table``."""
         return self.table(table).source or table
+
+    def dropped(self, table: str) -> set[str]:
+        """Source columns (loosely compared names) the mapping ignores for ``table``."""
+        return {normalise_name(c) for c in [*self.drop, *self.table(table).drop]}
+
+    def sheet_for(self, table: str):
+        """The Excel sheet ``table`` is read from (``None``: the first sheet)."""
+        return self.table(table).sheet if self.table(table).sheet is not None else self.sheet
 
     def renames(self, table: str, found: list[str]) -> dict[str, str]:
         """Renames (found column -> schema column) for the columns a source actually has.
@@ -317,6 +385,26 @@ def _values(raw, where: str) -> dict[str, dict[str, object]]:
     return {str(col): {str(k): v for k, v in vmap.items()} for col, vmap in raw.items()}
 
 
+_KEY_LIKE = re.compile(r"^[\w][\w .-]{0,39}$")
+
+
+def _name_keys(keys: list, limit: int = 5) -> str:
+    """Unknown keys for a message: at most ``limit`` that look like keys (a typo such as
+    ``separtor``); anything else is only counted, so a file that is not a mapping at all
+    (``-p mapping /etc/shadow``) never has its lines copied into a report.
+
+    >>> _name_keys(["separtor"]), _name_keys(["root:*:20228:0:99999:7::", "x"])
+    ("['separtor']", "['x'] and 1 other(s) that do not look like mapping keys")
+    """
+    named = [str(k) for k in keys if _KEY_LIKE.match(str(k))][:limit]
+    rest = len(keys) - len(named)
+    if not rest:
+        return str(named)
+    if not named:
+        return f"({rest} that do not look like mapping keys: is this a mapping file?)"
+    return f"{named} and {rest} other(s) that do not look like mapping keys"
+
+
 def _table_mapping(tname: str, entry, where: str) -> TableMapping:
     if entry is None:
         return TableMapping()
@@ -326,9 +414,10 @@ def _table_mapping(tname: str, entry, where: str) -> TableMapping:
         raise MappingError(f"{where}: expected a dictionary, got {type(entry).__name__}")
     if not set(entry) & _TABLE_KEYS:  # shorthand: only column renames
         entry = {"columns": entry}
-    unknown = sorted(set(entry) - _TABLE_KEYS)
+    unknown = sorted(set(entry) - _TABLE_KEYS, key=str)
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {unknown}; keys are {sorted(_TABLE_KEYS)}")
+        raise MappingError(f"{where}: unknown key(s) {_name_keys(unknown)}; keys are "
+                           f"{sorted(_TABLE_KEYS)}")
     formats = entry.get("date_formats")
     return TableMapping(
         source=entry.get("source"),
@@ -337,7 +426,22 @@ def _table_mapping(tname: str, entry, where: str) -> TableMapping:
         values=_values(entry.get("values"), f"{where}: values"),
         defaults=dict(entry.get("defaults") or {}),
         date_formats=_as_list(formats) if formats else None,
+        drop=[str(c) for c in _as_list(entry.get("drop"))],
+        sheet=entry.get("sheet"),
+        credit_notes=_credit_notes(entry.get("credit_notes"), where),
     )
+
+
+def _credit_notes(raw, where: str) -> dict[str, object]:
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: credit_notes must be a dictionary like "
+                           f"{{column: doc_type, values: [CN], credits: ref_doc}}")  # fmt: skip
+    out = dict(raw)
+    if "values" in out:
+        out["values"] = [str(v) for v in _as_list(out["values"])]
+    return out
 
 
 # ------------------------------------------------------------------------ presets

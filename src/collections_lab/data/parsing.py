@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping, normalise_name
-from .schema import Column
+from .schema import CURRENCIES, CURRENCY_DECIMALS, Column
 
 #: Cell texts read as "no value" in date, amount, int and bool columns.
 NA_TOKENS = frozenset({"", "nan", "none", "null", "nat", "n/a", "na", "#n/a", "-"})
@@ -59,7 +59,35 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+#: The dtype of text read from CSV files: pyarrow strings with NumPy semantics (masks are
+#: plain bool arrays), parsed by pyarrow's vectorised kernels without a Python object
+#: per cell; text columns become ``object`` when a table is final (:func:`to_object`).
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def is_arrow_text(series) -> bool:
+    """True for a Series of :data:`TEXT_DTYPE` (what the CSV reader returns)."""
+    dtype = getattr(series, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
+    """A column as Python objects; text from pyarrow with one object per distinct value.
+
+    ``repeats=False`` (a key column, mostly distinct values) skips the sharing, which
+    costs more than it saves there.
+    """
+    if not is_arrow_text(series):
+        return series.astype(object)
+    import pyarrow as pa
+
+    values = pa.array(series.array).to_pandas(deduplicate_objects=repeats)
+    return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
+
+
 def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
+    if is_arrow_text(series):
+        return (series.fillna("") if series.hasnans else series).str.strip()
     if textual:  # strip only the distinct values that need it (most need nothing)
         uniques = series.unique()
         changed = {v: v.strip() for v in uniques if v[:1].isspace() or v[-1:].isspace()}
@@ -74,26 +102,33 @@ def _as_text(series: pd.Series, textual: bool = False) -> pd.Series:
 def _missing(text: pd.Series, kind: str) -> pd.Series:
     if kind in ("id", "str", "category"):
         return text == ""
-    uniques = text.unique()
-    na = {v for v in uniques if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
+    na = {v for v in short.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
     """``text.map(func)`` computed once per distinct value (exports repeat values a lot)."""
+    if is_arrow_text(text):
+        codes, uniques = pd.factorize(text)
+        mapped = np.empty(len(uniques), dtype=object)
+        mapped[:] = [func(v) for v in uniques]
+        return pd.Series(mapped[codes], index=text.index)
     uniques = text.unique()
     return text.map(dict(zip(uniques, map(func, uniques), strict=True)))
 
 
 # --------------------------------------------------------------------------- coercion
 def coerce_column(series, col: Column, table: str, mapping: ColumnMapping, decimal: str,
-            textual: bool, default, notes: list[str]):  # fmt: skip
+            textual: bool, default, notes: list[str], currency=None):  # fmt: skip
     """One column in the schema's type: ``(values, bad_mask, messages)``.
 
     ``messages`` has one entry per bad row saying what is wrong with its value. Missing
     values of optional columns get the column's default; of required ones, a reject.
     ``textual`` says every cell is a ``str`` (CSV), ``default`` is the mapping's default
-    for empty cells, ``notes`` collects what was decided on the user's behalf.
+    for empty cells, ``notes`` collects what was decided on the user's behalf;
+    ``currency`` (codes per row, or one code) lets an amount such as ``410.514`` be read
+    by its currency's minor units when nothing else in the column decides it.
     """
     vmap = mapping.value_map(table, col.name)
     typed = _typed_fast_path(series, col)
@@ -115,7 +150,8 @@ def coerce_column(series, col: Column, table: str, mapping: ColumnMapping, decim
             missing = _missing(text, col.kind).to_numpy()
         values, bad, messages = _PARSERS[col.kind](text, col, decimal=decimal,
                                                    mapping=mapping, table=table,
-                                                   notes=notes, missing=missing)  # fmt: skip
+                                                   notes=notes, missing=missing,
+                                                   currency=currency)  # fmt: skip
     # Missing values: defaults for optional columns, a reject for required ones.
     if missing.any():
         if not col.required or col.nullable:
@@ -182,8 +218,45 @@ def _typed_fast_path(series: pd.Series, col: Column):
     return None
 
 
-def _parse_id(text, col, **_):
-    return text.astype(object), np.zeros(len(text), dtype=bool), []
+_NUMERIC_ID = re.compile(r"0*(\d+?)(?:\.0+)?")
+
+
+def normalise_id(value: str) -> str:
+    """A numeric id without leading zeros or a spreadsheet's ``.0``; other ids unchanged.
+
+    >>> [normalise_id(v) for v in ("0200744019", "200744019.0", "INV-007", "0")]
+    ['200744019', '200744019', 'INV-007', '0']
+    """
+    match = _NUMERIC_ID.fullmatch(value)
+    return match.group(1) if match else value
+
+
+def _parse_id(text, col, mapping=None, notes=None, **_):
+    values = text if is_arrow_text(text) else text.astype(object)
+    if col.kind == "id" and notes is not None:
+        # Only ids with a leading zero or a trailing .0 can have another form (vectorised,
+        # on pyarrow text in RE2: a million distinct invoice ids must stay cheap).
+        odd_rows = values.str.fullmatch(r"0\d+(?:\.0+)?|\d+\.0+").fillna(False)
+        odd = pd.unique(values[odd_rows.to_numpy(dtype=bool)])
+        forms = dict(zip(odd, map(normalise_id, odd), strict=True))
+        if mapping is not None and mapping.normalise_ids:
+            if forms:
+                values = values.map(lambda v: forms.get(v, v)).astype(object)
+                notes.append(f"{col.name}: {len(forms)} id(s) written with leading zeros or "
+                             f"a trailing '.0' normalised (mapping: normalise_ids)")  # fmt: skip
+        elif forms:
+            plain = set(pd.unique(values[values.isin(set(forms.values())).to_numpy(dtype=bool)]))
+            groups: dict[str, list[str]] = {f: [f] for f in plain}
+            for raw, form in forms.items():
+                groups.setdefault(form, []).append(raw)
+            clashes = [g for g in groups.values() if len(g) > 1]
+            if clashes:
+                example = " and ".join(repr(v) for v in sorted(clashes[0])[:2])
+                notes.append(f"{col.name}: {len(clashes)} id(s) appear in forms that differ "
+                             f"only by leading zeros or a trailing '.0' (e.g. {example}); read "
+                             f"as different ids. If they are the same, set normalise_ids: "
+                             f"true in the mapping")  # fmt: skip
+    return values, np.zeros(len(text), dtype=bool), []
 
 
 def _parse_category(text, col, mapping, table, **_):
@@ -212,7 +285,8 @@ def _parse_bool(text, col, mapping, **_):
     return is_true.astype(bool), bad, messages
 
 
-_SPACES = r"[\s\u00a0\u202f$€£']"
+#: Spaces (with the no-break ones written out: pyarrow's RE2 knows no ``\\u``) and symbols.
+_SPACES = "[\\s\u00a0\u202f$€£']"
 
 
 def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool,
@@ -226,19 +300,16 @@ def sniff_decimal(columns: list[pd.Series], separator: str | None, textual: bool
     default = "," if separator == ";" else "."
     texts = []
     for series in columns:
-        if series.dtype == object:
+        if series.dtype == object or is_arrow_text(series):
             step = max(1, len(series) // 20_000)  # a sample is evidence enough
             texts.append(_as_text(series.iloc[::step], textual))
     if not texts:
         return default
     values = pd.concat(texts).str.replace(_SPACES, "", regex=True)
     values = values[values.str.contains(r"\d", regex=True)]
-    comma = values.str.fullmatch(r"[+-]?\d*(?:\.\d{3})*,\d+") & ~values.str.fullmatch(
-        r"[+-]?\d{1,3}(?:,\d{3})+"
-    )
-    dot = values.str.fullmatch(r"[+-]?\d*(?:,\d{3})*\.\d+(?:[eE][+-]?\d+)?") & ~values.str.fullmatch(
-        r"[+-]?\d{1,3}(?:\.\d{3})+"
-    )
+    ambiguous = values.str.fullmatch(_AMBIGUOUS.pattern)
+    comma = values.str.fullmatch(_EVIDENCE[","].pattern) & ~ambiguous
+    dot = values.str.fullmatch(_EVIDENCE["."].pattern) & ~ambiguous
     n_comma, n_dot = int(comma.sum()), int(dot.sum())
     decimal = "," if n_comma > n_dot else "." if n_dot > n_comma else default
     if decimal == "," or n_comma:
@@ -259,7 +330,14 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     thousands = "." if decimal == "," else ","
     d = re.escape(decimal)
     plain = text.str.fullmatch(rf"[+-]?\d+(?:{d}\d+)?").fillna(False).to_numpy(dtype=bool)
-    if plain.all():  # the common case: one regex pass, then Python's exact float()
+    if plain.all():  # the common case: one regex pass, then an exact conversion
+        if is_arrow_text(text):  # pyarrow's cast rounds correctly, as float() does
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            dotted = pc.replace_substring(pa.array(text.array), decimal, ".")
+            return pd.Series(pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False),
+                             index=text.index)  # fmt: skip
         return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")
     s = text.astype(str).str.replace(_SPACES, "", regex=True)
     neg = s.str.fullmatch(r"\(.*\)")
@@ -274,11 +352,101 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     return clean.where(ok, None).astype(object).astype("float64")
 
 
-def _parse_amount(text, col, decimal, missing, **_):
+#: One group of three digits after a single ``.`` or ``,`` (``410.514``, ``1,250``): the
+#: value reads differently under the two decimal marks.
+_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+_EVIDENCE = {  # spellings that show which mark is the decimal one
+    ",": re.compile(r"[+-]?(?:\d*(?:\.\d{3})*,\d+|\d{1,3}(?:\.\d{3}){2,}|\d{4,},\d{3})"),
+    ".": re.compile(r"[+-]?(?:\d*(?:,\d{3})*\.\d+|\d{1,3}(?:,\d{3}){2,}|\d{4,}\.\d{3})"
+                    r"(?:[eE][+-]?\d+)?"),
+}
+
+
+def decimal_evidence(uniques) -> dict[str, str | None]:
+    """An example value showing each decimal mark (``None`` when nothing shows it).
+
+    ``1.234,5``, ``12,50`` and ``1.234.567`` show a decimal comma; ``1,234.5``, ``12.5``
+    and ``1,234,567`` a decimal point; ``410.514`` and ``7`` show nothing.
+
+    >>> decimal_evidence(["410.514", "1.250.000", "7"])
+    {',': '1.250.000', '.': None}
+    """
+    found: dict[str, str | None] = {",": None, ".": None}
+    for value in uniques:
+        v = re.sub(_SPACES, "", value)
+        if _AMBIGUOUS.fullmatch(v):
+            continue
+        for mark, pattern in _EVIDENCE.items():
+            if found[mark] is None and pattern.fullmatch(v):
+                found[mark] = value
+    return found
+
+
+def _parse_amount(text, col, decimal, missing, mapping=None, notes=None, currency=None, **_):
     values = parse_amounts(text, decimal)
     bad = (values.isna().to_numpy() | ~np.isfinite(values.fillna(0).to_numpy())) & ~missing
-    messages = [f"{v!r} is not a number (decimal mark {decimal!r})" for v in text[bad]]
-    return values, bad, messages
+    messages = {i: f"{v!r} is not a number (decimal mark {decimal!r})"
+                for i, v in zip(np.flatnonzero(bad), text[bad], strict=True)}  # fmt: skip
+    if mapping is None or mapping.decimal is None:
+        values, bad = _settle_ambiguous(text, col, values, bad, messages, notes, currency,
+                                        missing)  # fmt: skip
+    return values, bad, [messages[i] for i in np.flatnonzero(bad)]
+
+
+def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing):
+    """Decide values such as ``410.514`` (410.514 or 410514?) from evidence, or reject them.
+
+    The other values of the column decide first (``1.250.000`` shows that ``.`` groups
+    thousands, ``12.50`` that it marks decimals); without evidence, a currency with no
+    minor units (COP, CLP, PYG) means the separator groups thousands; otherwise the row
+    is rejected and the mapping's ``decimal:`` asked for. Nothing is guessed silently.
+    """
+    uniques = pd.unique(text[~np.asarray(missing)])
+    stripped = {v: re.sub(_SPACES, "", v) for v in uniques}
+    ambiguous = {v for v, s in stripped.items() if _AMBIGUOUS.fullmatch(s)}
+    if not ambiguous:
+        return values, bad
+    evidence = decimal_evidence(v for v in uniques if v not in ambiguous)
+    marks = [m for m, example in evidence.items() if example is not None]
+    mask = text.isin(ambiguous).to_numpy()
+    amb = text[mask]
+    seps = amb.map(lambda v: "," if "," in v else ".")
+    grouped = amb.map(lambda v: float(re.sub(r"[.,]", "", stripped[v])))
+    as_decimal = amb.map(lambda v: float(stripped[v].replace(",", ".")))
+    values = values.copy()
+    example = min(ambiguous)
+    if len(marks) == 1:
+        mark = marks[0]
+        values[mask] = as_decimal.where(seps == mark, grouped).to_numpy()
+        notes.append(f"{col.name}: {len(amb)} value(s) like {example!r} read with decimal "
+                     f"mark {mark!r}, as {evidence[mark]!r} in the same column shows")  # fmt: skip
+        return values, bad
+    if currency is not None and not marks:
+        codes = (pd.Series(currency, index=text.index) if np.isscalar(currency)
+                 else pd.Series(currency, index=text.index))  # fmt: skip
+        codes = codes[mask].astype(str).str.upper()
+        whole = codes.map(lambda c: CURRENCY_DECIMALS.get(c, 2) == 0 if c in CURRENCIES
+                          else False).to_numpy(dtype=bool)  # fmt: skip
+        if whole.any():
+            values[np.flatnonzero(mask)[whole]] = grouped[whole].to_numpy()
+            used = ", ".join(sorted(set(codes[whole])))
+            notes.append(f"{col.name}: {int(whole.sum())} value(s) like {amb[whole].iloc[0]!r} "
+                         f"read as whole amounts ({used} has no minor units, so the separator "
+                         f"groups thousands)")  # fmt: skip
+            keep = ~whole
+            mask = mask.copy()
+            mask[np.flatnonzero(mask)[whole]] = False
+            amb, seps, grouped, as_decimal = amb[keep], seps[keep], grouped[keep], as_decimal[keep]
+    if not mask.any():
+        return values, bad
+    why = ("the column shows both decimal marks" if len(marks) == 2
+           else "nothing else in the column shows which mark is the decimal one")
+    for i, v, sep, a, b in zip(np.flatnonzero(mask), amb, seps, as_decimal, grouped,
+                               strict=True):  # fmt: skip
+        messages[i] = (f"{v!r} is ambiguous: {a:g} if {sep!r} is the decimal mark, {b:.0f} "
+                       f"if it separates thousands ({why}); set decimal: in the mapping "
+                       f"({sep!r} or {'.' if sep == ',' else ','!r})")
+    return values, bad | mask
 
 
 def _parse_int(text, col, decimal, missing, **_):
@@ -292,7 +460,7 @@ def _parse_int(text, col, decimal, missing, **_):
 # ------------------------------------------------------------------------------ dates
 _TIME_SUFFIX = (r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
                 r"(?:Z|[+-]\d{2}:?\d{2})?)$")  # fmt: skip
-ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+ISO_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y")
 MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
@@ -308,54 +476,132 @@ def _parse_with(uniques: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(uniques, format=fmt, errors="coerce")
 
 
+#: strptime codes of a time of day: a format holding one is applied to the whole value.
+_TIME_CODES = ("%H", "%I", "%M", "%S", "%p", "%f", "%z", "%Z", "%T", "%X", "%c")
+#: ``20190220`` or, from a spreadsheet, ``20190220.0``: a date written as a number.
+_NUMBER_DATE = re.compile(r"(\d{8})(?:\.0+)?")
+
+
+def _date_part(value: str) -> str:
+    """The date in a cell: a time of day removed, ``20190307.0`` read as ``20190307``."""
+    value = re.sub(_TIME_SUFFIX, "", value)
+    number = _NUMBER_DATE.fullmatch(value)
+    return number.group(1) if number else value
+
+
+def _day_month(fmt: str) -> bool:
+    """True for formats whose day and month could be swapped (``%d/%m/%Y``, not ISO)."""
+    return "%d" in fmt and "%m" in fmt and not fmt.startswith("%Y")
+
+
+def _swapped(fmt: str) -> str:
+    """The format with day and month exchanged (``%d/%m/%Y`` -> ``%m/%d/%Y``)."""
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
 def _parse_date(text, col, mapping, table, notes, missing, **_):
-    date_part = _by_unique(text, lambda v: re.sub(_TIME_SUFFIX, "", v))
-    uniques = pd.Series(date_part[~missing].unique(), dtype=object)
+    keep = ~np.asarray(missing)
+    uniques = pd.Series(pd.unique(text[keep]), dtype=object)
+    parts = uniques.map(_date_part)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
     chosen: str | None = None
     results: dict[str, pd.Series] = {}
+
+    def read(fmt: str) -> pd.Series:
+        if fmt not in results:
+            timed = any(code in fmt for code in _TIME_CODES)
+            results[fmt] = _parse_with(uniques if timed else parts, fmt)
+        return results[fmt]
+
     if explicit:
         for fmt in explicit:
             todo = parsed.isna()
-            parsed[todo] = _parse_with(uniques[todo], fmt)
+            parsed[todo] = read(fmt)[todo]
         expected = " or ".join(format_label(f) for f in explicit)
+        used = list(explicit)
     else:
         dayfirst = True if mapping.dayfirst is None else mapping.dayfirst
         order = ISO_FORMATS + ((DAY_FIRST_FORMATS + MONTH_FIRST_FORMATS) if dayfirst
                                else (MONTH_FIRST_FORMATS + DAY_FIRST_FORMATS))  # fmt: skip
         best, best_count = order[0], -1
         for fmt in order:
-            results[fmt] = _parse_with(uniques, fmt)
-            count = int(results[fmt].notna().sum())
+            count = int(read(fmt).notna().sum())
             if count > best_count:
                 best, best_count = fmt, count
         chosen = best
-        parsed = results[best]
+        parsed = results[best].copy()
         expected = format_label(best)
+        used = [best]
         if best not in ISO_FORMATS and len(uniques):
             ambiguous = mapping.dayfirst is None and _ambiguous(uniques, results, best)
             notes.append(f"{col.name}: dates read as {expected}"
                          + (" (ambiguous day/month order: set dayfirst or date_formats in "
                             "the mapping to change)" if ambiguous else ""))  # fmt: skip
+    both_orders = _both_orders(uniques, used, explicit, read, parsed)
     lookup = dict(zip(uniques, parsed, strict=True))
-    values = pd.to_datetime(date_part.map(lookup), errors="coerce").astype("datetime64[ns]")
+    values = pd.to_datetime(text.map(lookup), errors="coerce").astype("datetime64[ns]")
     values = values.dt.normalize()
-    bad = values.isna().to_numpy() & ~missing
+    bad = values.isna().to_numpy() & ~np.asarray(missing)
     readable = {fmt: set(uniques[res.notna()]) for fmt, res in results.items()
                 if fmt != chosen} if chosen is not None else {}  # fmt: skip
+    swaps = {_swapped(f) for f in used if _day_month(f)}
+    if chosen is None:  # explicit formats: say when a rejected date is their day/month swap
+        readable = {fmt: set(uniques[read(fmt).notna()]) for fmt in swaps - set(used)}
     messages = []
-    for v in date_part[bad]:
+    for v in text[bad]:
+        if v in both_orders:
+            messages.append(both_orders[v])
+            continue
         other = next((fmt for fmt, ok in readable.items() if v in ok), None)
-        if other:
+        part = _date_part(v)
+        if other in swaps:
             messages.append(
-                f"date {v!r} is written as {format_label(other)} while the column uses "
+                f"date {part!r} is written as {format_label(other)} while the column uses "
+                f"{expected}: the column mixes day-first and month-first dates. List both "
+                f"formats in the mapping's date_formats to read dates like this one (the "
+                f"day is over 12); dates that both orders can read stay rejected, so export "
+                f"the column as YYYY-MM-DD or correct them"
+            )
+        elif other:
+            messages.append(
+                f"date {part!r} is written as {format_label(other)} while the column uses "
                 f"{expected} (mixed date formats; list both in the mapping's date_formats "
                 f"to accept them)"
             )
         else:
-            messages.append(f"cannot read {v!r} as a date (expected {expected})")
+            messages.append(f"cannot read {part!r} as a date (expected {expected})")
     return values, bad, messages
+
+
+def _both_orders(uniques, used: list[str], explicit, read, parsed: pd.Series) -> dict[str, str]:
+    """Values two plausible formats read as different dates, with their message.
+
+    A format's day/month swap is plausible when the mapping lists it too, or when some
+    value of the column can only be read by it (the column mixes both orders). Such
+    values are set to NaT in ``parsed``: neither reading can be accepted silently.
+    """
+    found: dict[str, str] = {}
+    for fmt in used:
+        if not _day_month(fmt):
+            continue
+        swap = _swapped(fmt)
+        mine, theirs = read(fmt), read(swap)
+        plausible = (explicit and swap in explicit) or bool((mine.isna() & theirs.notna()).any())
+        if not plausible:
+            continue
+        clash = mine.notna() & theirs.notna() & (mine != theirs) & (parsed == mine)
+        for idx in np.flatnonzero(clash.to_numpy()):
+            value = uniques.iloc[idx]
+            a, b = mine.iloc[idx], theirs.iloc[idx]
+            found[value] = (
+                f"date {_date_part(value)!r} reads as {a:%Y-%m-%d} ({format_label(fmt)}) or {b:%Y-%m-%d} "
+                f"({format_label(swap)}), and the column holds dates in both orders: which "
+                f"one is meant cannot be told, so the row is rejected (correct it, or export "
+                f"the column as YYYY-MM-DD)"
+            )
+        parsed[clash] = pd.NaT
+    return found
 
 
 def _ambiguous(uniques, results, best) -> bool:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .dates import DateError, data_end, parse_date
 from .schema import FULL_PAYMENT_TOLERANCE, OUTCOMES
 
 
@@ -41,16 +42,16 @@ class PaymentTimesError(ValueError):
     """The tables cannot be turned into payment times; the message says why."""
 
 
-def _as_timestamp(as_of, invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.Timestamp:
-    if as_of is None:
-        dates = [invoices["issue_date"].max()]
-        if len(payments):
-            dates.append(payments["paid_at"].max())
-        return pd.Timestamp(max(d for d in dates if pd.notna(d))).normalize()
+def _as_timestamp(as_of, invoices: pd.DataFrame, payments: pd.DataFrame,
+                  reminders: pd.DataFrame | None) -> pd.Timestamp:
+    """``as_of`` parsed (:func:`~collections_lab.data.dates.parse_date`), by default the
+    data's last date (:func:`~collections_lab.data.dates.data_end`)."""
     try:
-        return pd.Timestamp(as_of).normalize()
-    except (ValueError, TypeError):
-        raise PaymentTimesError(f"as_of {as_of!r} is not a date (use YYYY-MM-DD)") from None
+        if as_of is None:
+            return data_end(invoices, payments, reminders)
+        return parse_date(as_of, "as_of")
+    except DateError as exc:
+        raise PaymentTimesError(str(exc)) from None
 
 
 def _optional(frame: pd.DataFrame, column: str, default) -> pd.Series:
@@ -75,7 +76,9 @@ def payment_times(
     invoices, payments, customers, reminders, assignments
         Tables of the data model (validated, see :mod:`collections_lab.data.loading`).
     as_of
-        Date of the analysis (str or Timestamp). Defaults to the last date in the data.
+        Date of the analysis (ISO str or Timestamp, see
+        :func:`~collections_lab.data.dates.parse_date`). Defaults to the data's last date
+        (:func:`~collections_lab.data.dates.data_end`).
         Invoices issued after it are not in the frame (``frame.attrs["not_yet_issued"]``
         counts them, so nothing disappears unreported).
     experiment_id
@@ -91,7 +94,7 @@ def payment_times(
         raise PaymentTimesError(f"invoices table lacks column(s) {missing}")
     if len(invoices) == 0:
         raise PaymentTimesError("invoices table is empty: nothing to analyse")
-    as_of_ts = _as_timestamp(as_of, invoices, payments)
+    as_of_ts = _as_timestamp(as_of, invoices, payments, reminders)
 
     in_scope = invoices["issue_date"] <= as_of_ts
     inv = invoices.loc[in_scope].reset_index(drop=True)
@@ -222,6 +225,10 @@ def payment_times(
         arm = chosen.drop_duplicates("customer_id").set_index("customer_id")["arm"]
         frame["arm"] = frame["customer_id"].map(arm).to_numpy()
         frame.attrs["experiment_id"] = str(chosen["experiment_id"].iloc[0])
+        if "assigned_at" in chosen and chosen["assigned_at"].notna().any():
+            # the experiment starts at the first assignment: invoices issued earlier are
+            # its pre-period, which an experiment analysis must not count as treated
+            frame.attrs["start"] = pd.Timestamp(chosen["assigned_at"].min())
 
     frame.attrs["as_of"] = as_of_ts
     frame.attrs["not_yet_issued"] = int((~in_scope).sum())

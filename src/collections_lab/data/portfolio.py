@@ -15,11 +15,13 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from .dates import accepts_allow_future, data_end, resolve_as_of
 from .files import atomic_write, write_csv
 from .schema import TABLES
 
@@ -39,6 +41,17 @@ class Portfolio:
     ``source`` says where it came from (a path, a URL or ``"simulation"``);
     ``load_report`` is the :class:`~collections_lab.data.validation.LoadReport` of a loaded
     portfolio (rows read, used and rejected per table), ``None`` for simulated data.
+    ``observed_until`` is the date the data describe (an export's date: nothing after it
+    is known), the latest ``as_of`` allowed without ``allow_future``; None = the last date
+    in the data plus a grace (see :func:`~collections_lab.data.dates.resolve_as_of`). A
+    simulation's full record has ``pd.Timestamp.max`` (it holds every outcome).
+    ``experiment`` is the design of the experiment in the data, as a plain dict
+    (``experiment_id``, ``arms``, ``control``, and when known ``factors``, ``weights``,
+    ``stratify_by``, ``assigned_at``, ``source``): read from ``experiment.json`` beside
+    the tables, else inferred from the assignments (see :func:`experiment_design`), else
+    ``None``. The experiment analysis takes its control arm from it.
+    ``strategies`` holds the strategies that came with the data by name (filled by
+    :func:`collections_lab.model.sample_data.load_sample`; empty otherwise).
     """
 
     customers: pd.DataFrame
@@ -48,18 +61,30 @@ class Portfolio:
     assignments: pd.DataFrame = field(default_factory=lambda: empty_table("assignments"))
     source: str = ""
     load_report: object = field(default=None, repr=False, compare=False)
+    observed_until: pd.Timestamp | None = None
+    experiment: dict | None = field(default=None, repr=False, compare=False)
+    strategies: dict = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:
             raise KeyError(f"unknown table {name!r}; tables are {list(TABLES)}")
         return getattr(self, name)
 
+    @accepts_allow_future
     def payment_times(self, as_of=None, experiment_id: str | None = None) -> pd.DataFrame:
-        """The payment-times frame (see :func:`collections_lab.data.payment_times.payment_times`)."""
+        """The payment-times frame (see :func:`collections_lab.data.payment_times.payment_times`)
+        at ``as_of`` (default :attr:`last_date`; a later date is refused unless
+        ``allow_future=True``, see :func:`~collections_lab.data.dates.resolve_as_of`).
+
+        With assignments, ``frame.attrs`` carries the experiment's ``start`` (first
+        assignment date) and, from :attr:`experiment`, its ``control`` arm, so an
+        experiment analysis of the frame knows both.
+        """
         from .payment_times import payment_times
 
+        as_of = resolve_as_of(self, as_of)
         assignments = self.assignments if len(self.assignments) else None
-        return payment_times(
+        frame = payment_times(
             self.invoices,
             self.payments,
             customers=self.customers,
@@ -68,19 +93,17 @@ class Portfolio:
             assignments=assignments,
             experiment_id=experiment_id,
         )
+        design = self.experiment
+        if (assignments is not None and design and design.get("control")
+                and frame.attrs.get("experiment_id") == design.get("experiment_id")):
+            frame.attrs["control"] = design["control"]
+        return frame
 
     @property
     def last_date(self) -> pd.Timestamp:
-        """The latest date seen in any table: the natural default ``as_of``."""
-        dates = [self.invoices["issue_date"].max()]
-        if len(self.payments):
-            dates.append(self.payments["paid_at"].max())
-        if len(self.reminders):
-            dates.append(self.reminders["sent_at"].max())
-        for col in ("escalated_at", "written_off_at"):
-            if col in self.invoices and self.invoices[col].notna().any():
-                dates.append(self.invoices[col].max())
-        return pd.Timestamp(max(d for d in dates if pd.notna(d)))
+        """The data's last date (issue, payment, reminder, escalation or write-off; see
+        :func:`~collections_lab.data.dates.data_end`): the default ``as_of`` everywhere."""
+        return data_end(self.invoices, self.payments, self.reminders)
 
     def save(self, directory: str | Path, fmt: str = "csv") -> list[Path]:
         """Write each table as ``<directory>/<table>.<fmt>`` (csv or parquet); returns paths.
@@ -135,5 +158,50 @@ def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:
     if len(assignments):
         assignments = assignments.loc[assignments["customer_id"].isin(
             customers["customer_id"])]
-    return Portfolio(customers, inv, keep["reminders"], keep["payments"], assignments,
-                     source=portfolio.source, load_report=portfolio.load_report)
+    return replace(portfolio, customers=customers, invoices=inv, reminders=keep["reminders"],
+                   payments=keep["payments"], assignments=assignments)
+
+
+def experiment_design(location=None, assignments: pd.DataFrame | None = None) -> dict | None:
+    """The design of the experiment in a portfolio's data, as a plain dict.
+
+    From ``<location>/experiment.json`` when that file exists (``source`` is the file);
+    else from ``assignments`` holding exactly one experiment (arms sorted, weights
+    unknown, ``assigned_at`` the first assignment date, ``control`` only when an arm is
+    named ``"control"``: an analysis must then be told which arm is the control);
+    else ``None``. A design file that is not JSON, lacks ``experiment_id`` or ``arms``,
+    or names a control that is not an arm is an error naming the file.
+
+    >>> asg = pd.DataFrame({"experiment_id": ["e1", "e1"], "customer_id": ["C1", "C2"],
+    ...                     "arm": ["b", "a"], "assigned_at": pd.to_datetime(["2025-02-01"] * 2)})
+    >>> experiment_design(None, asg)["arms"], experiment_design(None, asg)["control"]
+    (['a', 'b'], None)
+    """
+    if location is not None and isinstance(location, str | Path) and Path(location).is_dir():
+        spec = Path(location) / "experiment.json"
+        if spec.exists():
+            try:
+                design = json.loads(spec.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{spec}: not a JSON experiment design ({exc})") from None
+            missing = [k for k in ("experiment_id", "arms") if not design.get(k)]
+            if not isinstance(design, dict) or missing:
+                raise ValueError(f"{spec}: the experiment design lacks {missing or 'keys'}")
+            design["arms"] = [str(a) for a in design["arms"]]
+            control = design.get("control")
+            if control is not None and control not in design["arms"]:
+                raise ValueError(f"{spec}: control {control!r} is not one of the arms "
+                                 f"{design['arms']}")
+            design["source"] = str(spec)
+            return design
+    if assignments is None or not len(assignments):
+        return None
+    ids = assignments["experiment_id"].astype(str).unique()
+    if len(ids) != 1:
+        return None
+    arms = sorted(assignments["arm"].astype(str).unique())
+    design = {"experiment_id": str(ids[0]), "arms": arms,
+              "control": "control" if "control" in arms else None, "source": "assignments"}
+    if "assigned_at" in assignments and assignments["assigned_at"].notna().any():
+        design["assigned_at"] = pd.Timestamp(assignments["assigned_at"].min()).date().isoformat()
+    return design

@@ -50,6 +50,9 @@ CURRENCIES: tuple[str, ...] = (
 #: Minor-unit digits used when formatting amounts (COP and CLP are quoted without cents).
 CURRENCY_DECIMALS: dict[str, int] = {"COP": 0, "CLP": 0, "PYG": 0}
 
+#: Longest payment deadline a reminder may state (days after the reminder).
+MAX_DEADLINE_DAYS = 90
+
 #: Outcomes in the payment-times frame, with their integer codes for competing-risk
 #: estimators (0 = censored, i.e. still open at ``as_of``).
 OUTCOMES: dict[str, int] = {"open": 0, "paid": 1, "escalated": 2, "written_off": 3}
@@ -61,7 +64,9 @@ class Column:
 
     ``kind`` is one of ``id``, ``str``, ``date``, ``amount``, ``int``, ``bool``, ``category``.
     ``choices`` restricts a ``category`` column; ``required`` columns must be present in a
-    file, optional ones get ``default`` when absent.
+    file, optional ones get ``default`` when absent, except those with ``fill_if_absent``
+    False, which stay absent (a column only some exports have, such as a reminder's own
+    deadline: analyses read its absence as "none stated").
     """
 
     name: str
@@ -71,6 +76,7 @@ class Column:
     choices: tuple[str, ...] | None = None
     nullable: bool = False
     description: str = ""
+    fill_if_absent: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,10 @@ REMINDERS = Table(
         Column("channel", "category", required=False, default="email", choices=REMINDER_CHANNELS),
         Column("personalised", "bool", required=False, default=False,
                description="Addressed the person by name."),
+        Column("deadline_days", "int", required=False, default=None, nullable=True,
+               fill_if_absent=False,
+               description="The reminder asked for payment within this many days of "
+                           "being sent (empty: no deadline of its own)."),
     ),
     key=("invoice_id", "sequence"),
     description="One row per reminder sent.",

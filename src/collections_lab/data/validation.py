@@ -40,8 +40,17 @@ import pandas as pd
 
 from ..i18n import ResultMixin, format_number, t
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
-from .parsing import coerce_column, per_row, sniff_decimal
-from .schema import FULL_PAYMENT_TOLERANCE, TABLES, Column
+from .parsing import (
+    _as_text,
+    _missing,
+    coerce_column,
+    is_arrow_text,
+    normalise_id,
+    per_row,
+    sniff_decimal,
+    to_object,
+)
+from .schema import FULL_PAYMENT_TOLERANCE, MAX_DEADLINE_DAYS, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
@@ -127,22 +136,59 @@ class TableReport:
     issues: list[ValidationIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unit: str = "line"
+    #: ``"read"`` from its own file or table, ``"derived"`` from another table (customers
+    #: from invoices, payments from a flat export's settlement dates), ``"absent"``.
+    status: str = "read"
+    #: Credit notes found among the invoices and what each was applied to (dicts with
+    #: row, invoice_id, customer_id, amount, currency, applied_to, how).
+    credit_notes: list[dict] = field(default_factory=list)
+    #: Rows used but not kept as rows of the table (credit notes, invoices credited in
+    #: full): ``rows_read == rows_used + rows_rejected`` still holds.
+    set_aside: int = 0
 
     @property
     def rows_rejected(self) -> int:
         return len(self.rejected_rows)
 
+    def to_dict(self) -> dict:
+        """What a report's provenance block shows: source, status, counts, reasons, notes."""
+        return {"table": self.table, "source": self.source, "status": self.status,
+                "rows_read": self.rows_read, "rows_used": self.rows_used,
+                "rows_rejected": self.rows_rejected, "reasons": self.reasons(),
+                "notes": list(self.notes), "credit_notes": len(self.credit_notes)}  # fmt: skip
+
     def reasons(self) -> dict[str, int]:
-        """Rejected-row reasons with their counts (the message's kind, not its values)."""
-        counts: dict[str, int] = {}
+        """Rejected-row reasons with their counts, each told by its first real message
+        (rows whose messages differ only in values, e.g. the amount or the id, count
+        together), most frequent first.
+
+        >>> t = TableReport("invoices", "f.csv", 3, 1, [2, 3], [
+        ...     ValidationIssue("f.csv", 2, "amount", "amount must be > 0, got -5"),
+        ...     ValidationIssue("f.csv", 3, "amount", "amount must be > 0, got -7")])
+        >>> t.reasons()
+        {'amount must be > 0, got -5 (line 2; 1 more like it: line 3)': 2}
+        """
+        groups: dict[str, list[ValidationIssue]] = {}
         for issue in self.issues:
-            key = _reason_kind(issue.message)
-            counts[key] = counts.get(key, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+            groups.setdefault(_reason_kind(issue.message), []).append(issue)
+        out = {}
+        for same in sorted(groups.values(), key=lambda g: -len(g)):
+            first = same[0]
+            where = f"{first.unit} {first.row}" if first.row is not None else first.file
+            text = f"{first.message} ({where}"
+            rows = [str(i.row) for i in same[1:] if i.row is not None]
+            if len(same) > 1:
+                shown = ", ".join(rows[:5]) + (", …" if len(rows) > 5 else "")
+                text += (f"; {len(same) - 1} more like it"
+                         + (f": {first.unit}{'s' if len(rows) > 1 else ''} {shown}"
+                            if rows else ""))
+            out[text + ")"] = len(same)
+        return out
 
 
 def _reason_kind(message: str) -> str:
-    # Drop quoted values and dates so "amount must be > 0, got -5" groups with "... -7".
+    # A grouping key only (never shown): quoted values and dates dropped, so
+    # "amount must be > 0, got -5" groups with "... -7".
     text = re.sub(r"'[^']*'", "'…'", message)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "…", text)
     text = re.sub(r"(line|row) \d+", r"\1 …", text)
@@ -186,6 +232,36 @@ class LoadReport(ResultMixin):
     def ok(self) -> bool:
         """True when no row was rejected."""
         return self.rows_rejected == 0
+
+    @property
+    def absent_tables(self) -> list[str]:
+        """Tables the source did not have (analyses see them empty)."""
+        return [t.table for t in self.tables.values() if t.status == "absent"]
+
+    @property
+    def derived_tables(self) -> list[str]:
+        """Tables built from another table (customers from invoices, ...)."""
+        return [t.table for t in self.tables.values() if t.status == "derived"]
+
+    def credit_notes_frame(self) -> pd.DataFrame:
+        """Every credit note found among the invoices and what it was applied to."""
+        columns = ["row", "invoice_id", "customer_id", "amount", "currency", "applied_to", "how"]
+        rows = [c for t in self.tables.values() for c in t.credit_notes]
+        return pd.DataFrame(rows, columns=columns)
+
+    def provenance(self) -> dict:
+        """Structured provenance for a report: per-table status, counts, reasons and notes.
+
+        >>> report = LoadReport({"invoices": TableReport("invoices", "f.csv", 2, 2),
+        ...     "reminders": TableReport("reminders", "(absent)", status="absent")})
+        >>> p = report.provenance()
+        >>> p["absent"], p["rows_read"], p["tables"][0]["status"]
+        (['reminders'], 2, 'read')
+        """
+        return {"rows_read": self.rows_read, "rows_used": self.rows_used,
+                "rows_rejected": self.rows_rejected, "absent": self.absent_tables,
+                "derived": self.derived_tables, "notes": self.notes,
+                "tables": [t.to_dict() for t in self.tables.values()]}  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: source, rows read / used / rejected, the main reasons."""
@@ -242,6 +318,10 @@ class RawTable:
     separator: str | None = None
     #: True when every cell is a ``str`` (CSV): text handling can skip per-cell checks.
     textual: bool = False
+    #: A file the workbench wrote itself: read without the user's mapping.
+    own: bool = False
+    #: Where a derived table comes from (e.g. the flat export), "" when read directly.
+    derived: str = ""
 
     def __post_init__(self):
         if self.rows is None:
@@ -258,6 +338,10 @@ class TableLoad:
     report: TableReport
     #: key value -> where the rejected row was (so dependants can say why they go too).
     rejected_keys: dict[str, str] = field(default_factory=dict)
+    #: Credit notes set aside from the invoices (applied by :func:`apply_credit_notes`).
+    credits: pd.DataFrame | None = None
+    #: invoice id -> where the invoice is, for invoices credited in full.
+    credited: dict[str, str] = field(default_factory=dict)
 
     def where(self, row: int) -> str:
         return f"{self.report.source}, {self.report.unit} {row}"
@@ -280,7 +364,7 @@ class TableLoad:
         self.report.rejected_rows = sorted(self.report.rejected_rows + self.rows[mask].tolist())
         self.frame = self.frame.loc[~mask]
         self.rows = self.rows[~mask]
-        self.report.rows_used = len(self.frame)
+        self.report.rows_used = len(self.frame) + self.report.set_aside
 
 
 class _Problems:
@@ -302,28 +386,36 @@ class _Problems:
         return np.array(sorted({p for p, _, _ in self.items}), dtype=int)
 
 
-def conform(raw: RawTable, mapping: ColumnMapping | None = None,
-            keep_extra: bool = False) -> TableLoad:  # fmt: skip
+def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: bool = False,
+            currency_of: dict | None = None) -> TableLoad:  # fmt: skip
     """Rename, type and check one raw table against the schema; reject bad rows.
 
     Raises :class:`ValidationError` for problems with the whole table (a missing required
     column, two columns mapped to the same name). Row problems reject the row and are
-    listed in the returned :class:`TableLoad`'s report.
+    listed in the returned :class:`TableLoad`'s report. ``currency_of`` (invoice id ->
+    currency) tells a table without a currency column (payments) each row's currency.
     """
     mapping = mapping or ColumnMapping()
+    if raw.own:  # the workbench's own file: the user's mapping describes their export
+        mapping = ColumnMapping()
     spec = TABLES[raw.table]
     columns, display = _match_columns(raw, spec, mapping)
     n = len(raw.frame)
     problems = _Problems(raw)
     notes = list(raw.notes)
     tmap = mapping.table(spec.name)
-    extra = [c for c in raw.frame.columns if c not in display.values()]
-    if extra:
+    dropped = mapping.dropped(spec.name)
+    ignored = [c for c in raw.frame.columns if normalise_name(c) in dropped]
+    if ignored:
+        notes.append(f"columns dropped (mapping): {', '.join(map(str, ignored))}")
+    extra = [c for c in raw.frame.columns if c not in display.values() and c not in ignored]
+    if extra and not raw.derived:
         what = "kept" if keep_extra else "ignored"
         notes.append(f"columns not in the schema {what}: {', '.join(map(str, extra))}")
 
     amounts = [columns[c.name] for c in spec.columns if c.kind == "amount" and c.name in columns]
     decimal = mapping.decimal or sniff_decimal(amounts, raw.separator, raw.textual, notes)
+    currency = _row_currency(columns, tmap, currency_of, raw.textual)
     out: dict[str, pd.Series] = {}
     for col in spec.columns:
         source = columns.get(col.name)
@@ -333,13 +425,15 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
             if default is not None:
                 source = pd.Series([default] * n, index=raw.frame.index, dtype=object)
                 notes.append(f"{col.name}: not in the source, set to {default!r} (mapping)")
+            elif not col.fill_if_absent:
+                continue
             else:
                 out[col.name] = _default_column(col, n, raw.frame.index)
                 if col.default is not None or col.kind == "bool":
                     notes.append(f"{col.name}: not in the source, default {col.default!r}")
                 continue
         values, bad, messages = coerce_column(source, col, spec.name, mapping, decimal,
-                                        raw.textual, default, notes)  # fmt: skip
+                                        raw.textual, default, notes, currency)  # fmt: skip
         out[col.name] = values
         problems.add(bad, label, messages)
     frame = pd.DataFrame(out, index=raw.frame.index)
@@ -347,10 +441,11 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
         for c in extra:
             frame[c] = raw.frame[c]
 
-    _row_rules(frame, spec.name, problems, display)
+    credit = _credit_mask(frame, raw, spec.name, tmap) if spec.name == "invoices" else None
+    _row_rules(frame, spec.name, problems, display, credit)
     if spec.name == "reminders":
         _derive_sequence(frame, problems, display, notes)
-    _duplicates(frame, spec.name, problems, display, raw)
+    _duplicates(frame, spec.name, problems, display, raw, credit)
 
     bad_positions = problems.positions()
     keep = np.ones(n, dtype=bool)
@@ -358,6 +453,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
     report = TableReport(
         table=spec.name, source=raw.file, rows_read=n + _rows_broken(raw),
         rows_used=int(keep.sum()), unit=raw.unit, notes=notes,
+        status="derived" if raw.derived else "read",
     )  # fmt: skip
     report.issues = list(raw.issues)
     for pos, column, msg in sorted(problems.items, key=lambda p: p[0]):
@@ -367,8 +463,18 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
     broken_rows = [i.row for i in raw.issues if i.row is not None]
     report.rejected_rows = sorted(set(broken_rows) | set(raw.rows[bad_positions].tolist()))
     report.issues.sort(key=lambda i: (i.row if i.row is not None else -1))
-    used = _final_dtypes(frame.loc[keep].reset_index(drop=True), spec)
+    credits = None
+    if credit is not None and credit.any():
+        good = credit & keep
+        credits = frame.loc[good].assign(_row=raw.rows[good])
+        ref = tmap.credit_notes.get("credits")
+        if ref is not None and ref in raw.frame:
+            credits["_credits"] = _as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+        keep = keep & ~credit
+    used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
+    if credits is not None:
+        load.credits = credits
     if len(spec.key) == 1:
         key = spec.key[0]
         for pos in bad_positions:
@@ -378,12 +484,26 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None,
     return load
 
 
+def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
+    """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
+    if "currency" in columns:
+        return _as_text(columns["currency"], textual).str.upper()
+    if tmap.defaults.get("currency"):
+        return str(tmap.defaults["currency"]).upper()
+    if currency_of and "invoice_id" in columns:
+        return _as_text(columns["invoice_id"], textual).map(currency_of)
+    return None
+
+
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    """The schema's dtypes on the kept rows (whole-number columns become int64 when full)."""
+    """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
+    pandas' nullable Int64 when some values are empty)."""
     for col in spec.columns:
+        if col.name not in frame:
+            continue  # an optional column that stays absent (Column.fill_if_absent)
         values = frame[col.name]
-        if col.kind == "int" and not values.isna().any():
-            frame[col.name] = values.astype("int64")
+        if col.kind == "int":
+            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
         elif col.kind == "bool":
             frame[col.name] = values.astype(bool)
         elif col.kind == "amount":
@@ -391,7 +511,10 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = values.astype(object)
+            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+    for name in frame.columns.difference(spec.column_names):  # kept extra columns
+        if is_arrow_text(frame[name]):
+            frame[name] = to_object(frame[name])
     return frame
 
 
@@ -401,7 +524,8 @@ def _rows_broken(raw: RawTable) -> int:
 
 def _match_columns(raw: RawTable, spec, mapping: ColumnMapping):
     """Source column for each schema column, or a ValidationError naming what is missing."""
-    found = [str(c) for c in raw.frame.columns]
+    dropped = mapping.dropped(spec.name)
+    found = [str(c) for c in raw.frame.columns if normalise_name(c) not in dropped]
     renames = mapping.renames(spec.name, found)
     by_norm = {normalise_name(c): c for c in spec.column_names}
     targets: dict[str, list[str]] = {}
@@ -415,7 +539,9 @@ def _match_columns(raw: RawTable, spec, mapping: ColumnMapping):
             issues.append(ValidationIssue(
                 raw.file, None, dst,
                 f"columns {', '.join(map(repr, sources))} all map to {dst!r}; keep one "
-                f"(or rename the others in the mapping)", spec.name, raw.unit,
+                f"(or rename the others in the mapping, or ignore one: drop: "
+                f"[{next((c for c in sources if c not in renames), sources[-1])!r}])",
+                spec.name, raw.unit,
             ))  # fmt: skip
     defaults = mapping.table(spec.name).defaults
     for col in spec.required:
@@ -449,6 +575,9 @@ def _missing_column_message(table: str, col: str, found: list[str], mapping) -> 
     else:
         text += (f" If the export names it differently, map it with a column mapping, e.g. "
                  f"mapping={{{table!r}: {{'<your column>': {col!r}}}}}.")  # fmt: skip
+    if col == "currency":
+        text += (f" If every amount is in one currency, set it instead: tables: {{{table}: "
+                 f"{{defaults: {{currency: USD}}}}}} (with your currency's code).")  # fmt: skip
     return text
 
 
@@ -467,13 +596,34 @@ def _default_column(col: Column, n: int, index) -> pd.Series:
 
 
 # -------------------------------------------------------------------------- row rules
-def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display) -> None:
+def _credit_mask(frame: pd.DataFrame, raw: RawTable, table: str, tmap) -> np.ndarray:
+    """Invoice rows that are credit notes: a negative amount, or the mapping's type values."""
+    credit = (frame["amount"] < 0).to_numpy()
+    column, kinds = tmap.credit_notes.get("column"), tmap.credit_notes.get("values")
+    if column and kinds:
+        if column not in raw.frame:
+            raise ValidationError([ValidationIssue(
+                raw.file, None, column, f"credit_notes: column {column!r} is not in the file",
+                table, raw.unit)])  # fmt: skip
+        words = {normalise_name(k) for k in kinds}
+        typed = _as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
+        credit = credit | typed.to_numpy()
+        frame.loc[typed.to_numpy(), "amount"] = -frame.loc[typed.to_numpy(), "amount"].abs()
+    return credit
+
+
+def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display,
+               credit: np.ndarray | None = None) -> None:  # fmt: skip
     spec = TABLES[table]
     for col in spec.columns:
         if col.kind != "amount" or col.name not in frame:
             continue
         values = frame[col.name]
-        if col.name == "amount":
+        if col.name == "amount" and credit is not None and credit.any():
+            bad = ((values <= 0) & ~credit).to_numpy() | ((values == 0) & credit)
+            problems.add(bad, display.get(col.name, col.name),
+                         [f"amount must be greater than 0, got {v:g}" for v in values[bad]])
+        elif col.name == "amount":
             bad = (values <= 0).to_numpy()
             problems.add(bad, display.get(col.name, col.name),
                          [f"amount must be greater than 0, got {v:g}" for v in values[bad]])
@@ -494,6 +644,12 @@ def _row_rules(frame: pd.DataFrame, table: str, problems: _Problems, display) ->
         bad = (seq < 1).fillna(False).to_numpy(dtype=bool)
         problems.add(bad, display.get("sequence", "sequence"),
                      [f"sequence must be 1 or more, got {v}" for v in seq[bad]])
+        if "deadline_days" in frame:
+            days = frame["deadline_days"]
+            bad = ((days < 1) | (days > MAX_DEADLINE_DAYS)).fillna(False).to_numpy(dtype=bool)
+            problems.add(bad, display.get("deadline_days", "deadline_days"), [
+                f"deadline_days must be 1 to {MAX_DEADLINE_DAYS} days after the reminder "
+                f"(empty: none stated), got {v}" for v in days[bad]])
 
 
 def _derive_sequence(frame: pd.DataFrame, problems: _Problems, display, notes) -> None:
@@ -520,12 +676,15 @@ def _derive_sequence(frame: pd.DataFrame, problems: _Problems, display, notes) -
     notes.append(f"sequence derived from sent_at order for {n_invoices} invoice(s)")
 
 
-def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable) -> None:
+def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable,
+                credit: np.ndarray | None = None) -> None:  # fmt: skip
     """Reject every repeat of a key but its first row, naming both rows."""
     key = list(TABLES[table].key)
-    if not key:
+    if not key or _all_distinct(frame, key):
         return
     ok = frame[key].notna().all(axis=1) & (frame[key].astype(str) != "").all(axis=1)
+    if credit is not None:  # a credit note may repeat the number of the invoice it credits
+        ok = ok & ~credit
     keyed = frame.loc[ok, key]
     dup = keyed.duplicated(keep=False)
     if not dup.any():
@@ -549,6 +708,12 @@ def _duplicates(frame, table: str, problems: _Problems, display, raw: RawTable) 
     problems.add(mask, label, [by_pos[p] for p in np.flatnonzero(mask)])
 
 
+def _all_distinct(frame: pd.DataFrame, key: list[str]) -> bool:
+    """True when no two rows share a key: one hash pass, the usual case's only cost."""
+    values = frame[key[0]] if len(key) == 1 else frame[key]
+    return not values.duplicated().any()
+
+
 # ====================================================================== across tables
 def check_references(loads: dict[str, TableLoad]) -> None:
     """Reject rows that point at a missing (or rejected) customer or invoice.
@@ -562,72 +727,225 @@ def check_references(loads: dict[str, TableLoad]) -> None:
         _must_exist(invoices, "customer_id", customers)
         if "assignments" in loads:
             _must_exist(loads["assignments"], "customer_id", customers)
-    for name in ("payments", "reminders"):
-        if name in loads:
-            _must_exist(loads[name], "invoice_id", invoices)
+    # One hash index of the invoice ids serves every lookup below (1M ids: ~0.3 s each).
+    inv_index = _key_set(invoices.frame["invoice_id"])
+    at = {name: _must_exist(loads[name], "invoice_id", invoices, inv_index)
+          for name in ("payments", "reminders") if name in loads}  # fmt: skip
     payments = loads.get("payments")
     if payments is not None and len(payments.frame):
-        inv = invoices.frame.set_index("invoice_id")
-        issue = payments.frame["invoice_id"].map(inv["issue_date"])
-        inv_row = payments.frame["invoice_id"].map(
-            pd.Series(invoices.rows, index=invoices.frame["invoice_id"]))
-        bad = (payments.frame["paid_at"] < issue).to_numpy()
+        pay_at = at["payments"]
+        issue = invoices.frame["issue_date"].to_numpy()[pay_at]
+        bad = payments.frame["paid_at"].to_numpy() < issue
+        inv_row = invoices.rows[pay_at[bad]]
         messages = [
-            f"paid_at {p:%Y-%m-%d} is before the invoice's issue_date {i:%Y-%m-%d} "
-            f"({invoices.report.source}, {invoices.report.unit} {r})"
-            for p, i, r in zip(payments.frame["paid_at"][bad], issue[bad], inv_row[bad],
+            f"paid_at {pd.Timestamp(p):%Y-%m-%d} is before the invoice's issue_date "
+            f"{pd.Timestamp(i):%Y-%m-%d} ({invoices.report.source}, {invoices.report.unit} {r})"
+            for p, i, r in zip(payments.frame["paid_at"].to_numpy()[bad], issue[bad], inv_row,
                                strict=True)  # fmt: skip
         ]
         payments.reject(bad, "paid_at", messages)
-        _note_overpaid(payments, invoices)
+        _note_overpaid(payments, invoices, pay_at[~bad])
 
 
-def _note_overpaid(payments: TableLoad, invoices: TableLoad) -> None:
-    """A note (not a reject) for invoices paid more than their amount: refunds or typos?"""
+def _key_set(values: pd.Series) -> tuple[pd.Index, np.ndarray | None]:
+    """Key values hashed once for :func:`_positions` (and where each first occurs, when
+    some repeat: keys are unique once duplicates are rejected, but be safe)."""
+    index = pd.Index(values)
+    if index.is_unique:
+        return index, None
+    first = ~index.duplicated()
+    return index[first], np.flatnonzero(first)
+
+
+def _positions(keys: tuple[pd.Index, np.ndarray | None], values: pd.Series) -> np.ndarray:
+    """Each value's row in the keys' frame (its first row; -1 where absent)."""
+    index, first = keys
+    at = index.get_indexer(values)
+    if first is not None:
+        at = np.where(at >= 0, first[np.maximum(at, 0)], -1)
+    return at
+
+
+def _note_overpaid(payments: TableLoad, invoices: TableLoad, at: np.ndarray) -> None:
+    """A note (not a reject) for invoices paid more than their amount: refunds or typos?
+
+    ``at`` is each payment's invoice's position in the invoices frame.
+    """
     frame = payments.frame
     if not len(frame):
         return
-    credited = frame["amount"] + frame["discount"] - frame["fee"]
-    paid = credited.groupby(frame["invoice_id"]).sum()
-    amount = invoices.frame.set_index("invoice_id")["amount"].reindex(paid.index)
-    over = paid[paid > amount * (1 + FULL_PAYMENT_TOLERANCE)]
+    credited = (frame["amount"] + frame["discount"] - frame["fee"]).to_numpy()
+    n = len(invoices.frame)
+    paid = np.bincount(at, weights=credited, minlength=n)
+    received = np.bincount(at, minlength=n) > 0
+    amount = invoices.frame["amount"].to_numpy()
+    over = np.flatnonzero(received & (paid > amount * (1 + FULL_PAYMENT_TOLERANCE)))
     if len(over):
-        examples = ", ".join(repr(i) for i in over.index[:5])
+        ids = invoices.frame["invoice_id"].to_numpy()
+        examples = ", ".join(repr(i) for i in sorted(ids[over])[:5])
         payments.report.notes.append(
             f"{len(over)} invoice(s) received more than their amount (payments + discounts "
             f"- fees), e.g. {examples}: kept, check for refunds or typing errors"
         )
 
 
-def _must_exist(child: TableLoad, column: str, parent: TableLoad) -> None:
+def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> np.ndarray:
+    """Reject ``child`` rows whose ``column`` is not in ``parent``; returns the kept rows'
+    positions in the parent's frame (``keys``: the parent's :func:`_key_set`, if made)."""
     if not len(child.frame):
-        return
-    ids = set(parent.frame[column])
+        return np.zeros(0, dtype=np.int64)
+    keys = _key_set(parent.frame[column]) if keys is None else keys
     values = child.frame[column]
-    bad = ~values.isin(ids).to_numpy()
+    at = _positions(keys, values)
+    bad = at < 0
     messages = []
+    forms: dict[str, str] = {}
+    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
+        forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
+        twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
             messages.append(f"{column} {value!r} was rejected ({parent.rejected_keys[value]})")
+        elif value in parent.credited:
+            messages.append(f"{column} {value!r} was credited in full by a credit note "
+                            f"({parent.credited[value]}): nothing was left to pay")  # fmt: skip
         else:
             messages.append(f"{column} {value!r} is not in {parent.table} "
-                            f"({parent.report.source})")  # fmt: skip
+                            f"({parent.report.source})"
+                            + (f"; {twin!r} is, which differs only by leading zeros or a "
+                               f"'.0': set normalise_ids: true in the mapping if they are "
+                               f"the same" if twin is not None else ""))  # fmt: skip
     child.reject(bad, column, messages)
+    return at[~bad]
 
 
-def derive_customers(invoices: pd.DataFrame) -> pd.DataFrame:
+def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = None) -> pd.DataFrame:
     """A customers table from the invoices (for exports without one): one row per customer.
 
     Each customer's currency is its invoices' most frequent currency; other columns get
-    the schema's defaults.
+    the mapping's ``customers: defaults:`` (e.g. ``{segment: retail}``), else the schema's
+    defaults.
+
+    >>> inv = pd.DataFrame({"customer_id": ["C1", "C1"], "currency": ["EUR", "EUR"]})
+    >>> m = ColumnMapping.from_dict({"customers": {"defaults": {"segment": "retail"}}})
+    >>> derive_customers(inv, m)[["customer_id", "segment", "currency"]].values.tolist()
+    [['C1', 'retail', 'EUR']]
     """
     raw = pd.DataFrame({"customer_id": pd.unique(invoices["customer_id"])})
     if len(invoices):
         top = (invoices.groupby("customer_id")["currency"]
                .agg(lambda s: s.value_counts().index[0]))  # fmt: skip
         raw["currency"] = raw["customer_id"].map(top)
-    load = conform(RawTable("customers", raw, "customers (derived from invoices)", unit="row"))
+    defaults = (mapping or ColumnMapping()).table("customers").defaults
+    derived = ColumnMapping.from_dict({"customers": {"defaults": defaults}}) if defaults else None
+    load = conform(RawTable("customers", raw, "customers (derived from invoices)", unit="row"),
+                   derived)  # fmt: skip
     return load.frame
+
+
+def _currency_from_invoices(customers: TableLoad, invoices: TableLoad) -> None:
+    """Customers derived from a flat export without a currency: their invoices' usual one."""
+    frame = customers.frame
+    missing = frame["currency"].isna()
+    if not missing.any() or not len(invoices.frame):
+        return
+    top = (invoices.frame.groupby("customer_id")["currency"]
+           .agg(lambda s: s.value_counts().index[0]))  # fmt: skip
+    frame.loc[missing, "currency"] = frame.loc[missing, "customer_id"].map(top)
+    customers.report.notes.append(f"currency: {int(missing.sum())} customer(s) given their "
+                                  f"invoices' most frequent currency")  # fmt: skip
+
+
+def _source_column(raw: RawTable, table: str, target: str, mapping: ColumnMapping) -> str | None:
+    """The source column that becomes ``table.target`` under the mapping (or by name)."""
+    dropped = mapping.dropped(table)
+    found = [str(c) for c in raw.frame.columns if normalise_name(c) not in dropped]
+    renames = mapping.renames(table, found)
+    for col in found:
+        if (renames.get(col) or normalise_name(col)) == target:
+            return col
+    return None
+
+
+def derive_payments_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
+    """Payments from a flat export's rows: each row with a payment date is one payment.
+
+    Rows without a payment date are open invoices, not rejected payments (counted in a
+    note). Raises :class:`ValidationError` when no column gives the payment date.
+    """
+    source = _source_column(invoices, "payments", "paid_at", mapping)
+    if source is None:
+        raise ValidationError([ValidationIssue(
+            invoices.file, None, "paid_at",
+            "read as a flat export (one file, one row per invoice), which needs the "
+            "payment (settlement) date to derive payments: map its column, e.g. tables: "
+            "{payments: {columns: {<your column>: paid_at}}}, or declare that the export "
+            "has no payments: absent: [payments]. (A folder of table files is loaded by "
+            "passing the folder; load one table file with load_table.)", "payments",
+            invoices.unit)])  # fmt: skip
+    text = _as_text(invoices.frame[source], invoices.textual)
+    dated = ~_missing(text, "date").to_numpy()
+    credit = _credit_rows(invoices, mapping)
+    settled = dated & ~credit
+    frame = invoices.frame.loc[settled].reset_index(drop=True)
+    n_open = int((~dated & ~credit).sum())
+    note = (f"derived from {invoices.file}: {int(settled.sum())} row(s) with a payment date "
+            f"({source!r}) are payments; {n_open} without one are open invoices, not "
+            f"payments")  # fmt: skip
+    if credit.any():
+        note += f"; {int(credit.sum())} credit-note row(s) are not payments"
+    return RawTable("payments", frame, invoices.file, unit=invoices.unit,
+                    rows=invoices.rows[settled], notes=[note], separator=invoices.separator,
+                    textual=invoices.textual, derived=invoices.file)  # fmt: skip
+
+
+def _credit_rows(invoices: RawTable, mapping: ColumnMapping) -> np.ndarray:
+    """Rows of a flat export that are credit notes (a negative amount or the type column)."""
+    frame = invoices.frame
+    credit = np.zeros(len(frame), dtype=bool)
+    amount = _source_column(invoices, "invoices", "amount", mapping)
+    if amount is not None:
+        text = _as_text(frame[amount], invoices.textual).str.strip()
+        credit |= (text.str.startswith("-") | text.str.fullmatch(r"\(.*\)")).to_numpy()
+    spec = mapping.table("invoices").credit_notes
+    if spec.get("column") in frame and spec.get("values"):
+        words = {normalise_name(v) for v in spec["values"]}
+        kinds = _as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
+        credit |= kinds.isin(words).to_numpy()
+    return credit
+
+
+def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
+    """Customers from a flat export's rows: one per customer id (its first row).
+
+    Rows repeating an id are not rejects: the count is noted, and so are customers whose
+    rows disagree on a customer column (the first row's value is kept).
+    """
+    source = _source_column(invoices, "customers", "customer_id", mapping)
+    frame = invoices.frame
+    if source is None:  # conform will say the column is missing
+        return RawTable("customers", frame.iloc[:0], invoices.file, unit=invoices.unit,
+                        rows=invoices.rows[:0], derived=invoices.file)  # fmt: skip
+    ids = _as_text(frame[source], invoices.textual)
+    if mapping.normalise_ids:
+        ids = ids.map(normalise_id)
+    first = ~ids.duplicated().to_numpy() & (ids != "").to_numpy()
+    notes = [f"derived from {invoices.file}: {int(first.sum())} customer(s), one per "
+             f"{source!r} (the first row of each; {int(len(ids) - first.sum())} rows repeat "
+             f"a customer)"]  # fmt: skip
+    for col in (c for c in frame.columns if c != source):
+        dst = mapping.renames("customers", [str(col)]).get(col) or normalise_name(col)
+        if dst in TABLES["customers"].column_names and dst != "customer_id":
+            values = _as_text(frame[col], invoices.textual)
+            varied = values[values != ""].groupby(ids[values != ""]).nunique()
+            n_varied = int((varied > 1).sum())
+            if n_varied:
+                notes.append(f"{n_varied} customer(s) have different {col!r} values on "
+                             f"different rows: the first row's is kept")  # fmt: skip
+    return RawTable("customers", frame.loc[first].reset_index(drop=True), invoices.file,
+                    unit=invoices.unit, rows=invoices.rows[first], notes=notes,
+                    separator=invoices.separator, textual=invoices.textual,
+                    derived=invoices.file)  # fmt: skip
 
 
 def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | None = None,
@@ -647,18 +965,30 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
         raw = raws.get(name)
         if raw is None:
             continue
+        currency_of = None
+        if name == "payments" and "invoices" in loads:  # amounts read by their currency
+            inv = loads["invoices"].frame
+            currency_of = dict(zip(inv["invoice_id"], inv["currency"], strict=True))
         try:
-            loads[name] = conform(raw, mapping, keep_extra=keep_extra)
+            loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:
         raise ValidationError(file_issues)
+    mapping = mapping or ColumnMapping()
+    customers = loads.get("customers")
+    if customers is not None and customers.report.status == "derived":
+        _currency_from_invoices(customers, loads["invoices"])
+    reject_future_dates(loads, mapping.export_date)
+    apply_credit_notes(loads["invoices"])
     if raws.get("customers") is None:
-        frame = derive_customers(loads["invoices"].frame)
+        frame = derive_customers(loads["invoices"].frame, mapping)
+        defaults = mapping.table("customers").defaults
         report = TableReport("customers", "derived from invoices", len(frame), len(frame),
-                             unit="row",
+                             unit="row", status="derived",
                              notes=[f"no customers table: {len(frame)} customer(s) derived "
-                                    f"from the invoices"])  # fmt: skip
+                                    f"from the invoices"
+                                    + (f" (mapping defaults: {defaults})" if defaults else "")])  # fmt: skip
         loads["customers"] = TableLoad("customers", frame, np.arange(1, len(frame) + 1), report)
     check_references(loads)
     frames, reports = {}, {}
@@ -668,12 +998,141 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
             reports[name] = loads[name].report
         else:
             frames[name] = conform(RawTable(name, _empty_raw(name), name, unit="row")).frame
-            reports[name] = TableReport(name, "(absent)", unit="row",
-                                        notes=["not in the source: empty table"])
+            note = ("declared absent in the mapping: analyses see no " + name
+                    if name in mapping.absent else "not in the source: empty table")
+            reports[name] = TableReport(name, "(absent)", unit="row", notes=[note],
+                                        status="absent")  # fmt: skip
     report = LoadReport(reports)
     if strict:
         report.raise_if_rejected()
     return frames, report
+
+
+#: Columns holding when something happened: none can be after the export was made.
+#: (Due dates and an experiment's assignment date may lie ahead.)
+EVENT_DATES: dict[str, tuple[str, ...]] = {
+    "customers": ("created_at",),
+    "invoices": ("issue_date", "escalated_at", "written_off_at"),
+    "reminders": ("sent_at",),
+    "payments": ("paid_at",),
+}
+
+
+def export_date_from(dates: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The export date the bulk of the data points to, and the latest date accepted.
+
+    The bulk ends at the 99th percentile of the event dates; a date is accepted up to a
+    margin after it (the bulk's span, at least a year), so one far-future typo such as
+    2099 cannot move the export date, while the last weeks of real data always pass.
+    Returns ``(export_date, limit)``: the latest accepted date and the limit.
+
+    >>> d = pd.to_datetime(["2025-01-02", "2025-03-01", "2025-05-31", "2099-02-25"])
+    >>> [str(x.date()) for x in export_date_from(pd.Series(d))]
+    ['2025-05-31', '2026-06-01']
+    """
+    dates = dates.dropna()
+    if not len(dates):
+        return None
+    end = dates.quantile(0.99, interpolation="lower")
+    span = end - dates.quantile(0.01, interpolation="lower")
+    limit = end + max(pd.Timedelta(days=366), span)
+    return dates[dates <= limit].max(), limit
+
+
+def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:
+    """Reject rows whose event dates are after the export date (file, line and column).
+
+    ``export_date`` is the mapping's; without it the date is derived from the bulk of
+    the data (:func:`export_date_from`), never from its maximum. Changes ``loads``.
+    """
+    if export_date is not None:
+        limit = pd.Timestamp(str(export_date)[:10])
+        why = f"the export date {limit:%Y-%m-%d} (mapping: export_date)"
+    else:
+        dates = [loads[t].frame[c] for t, cols in EVENT_DATES.items() if t in loads
+                 for c in cols if c in loads[t].frame]  # fmt: skip
+        found = export_date_from(pd.concat(dates, ignore_index=True)) if dates else None
+        if found is None:
+            return
+        end, limit = found
+        why = (f"the export date: the data's dates run to {end:%Y-%m-%d} (derived from the "
+               f"bulk of the data; declare export_date: in the mapping if that is wrong)")
+    for table, cols in EVENT_DATES.items():
+        if table not in loads:
+            continue
+        load = loads[table]
+        for col in cols:
+            if col not in load.frame:
+                continue
+            values = load.frame[col]
+            bad = (values > limit).to_numpy()
+            if bad.any():
+                label = col
+                load.reject(bad, label, [f"{col} {v:%Y-%m-%d} is after {why}"
+                                         for v in values[bad]])  # fmt: skip
+
+
+def apply_credit_notes(invoices: TableLoad) -> None:
+    """Apply the credit notes found among the invoices to the invoices they credit.
+
+    A credit note names the invoice it credits (the mapping's ``credit_notes.credits``
+    column), else it is applied to the same customer's invoice of the same amount and
+    currency issued on or before it (the latest such). The invoice's amount is reduced;
+    an invoice credited in full leaves the receivables. A credit note matching no
+    invoice is kept out of the receivables and listed. All of it goes into the report.
+    """
+    credits = invoices.credits
+    if credits is None or not len(credits):
+        return
+    frame = invoices.frame.copy()
+    report = invoices.report
+    position = {v: i for i, v in enumerate(frame["invoice_id"])}
+    amounts = frame["amount"].to_numpy(dtype=float).copy()
+    applied = {"named": 0, "matched": 0, "unmatched": 0}
+    unmatched_rows = []
+    for cn in credits.to_dict("records"):
+        value = -float(cn["amount"])
+        target, how = None, "unmatched"
+        named = cn.get("_credits") or ""
+        if named and named in position:
+            target, how = position[named], "named"
+        else:
+            same = ((frame["customer_id"] == cn["customer_id"])
+                    & (frame["currency"] == cn["currency"])
+                    & (frame["issue_date"] <= cn["issue_date"]) & np.isclose(amounts, value))  # fmt: skip
+            hits = np.flatnonzero(same.to_numpy())
+            if len(hits):
+                target = hits[np.argmax(frame["issue_date"].to_numpy()[hits])]
+                how = "matched"
+        applied[how] += 1
+        report.credit_notes.append({
+            "row": int(cn["_row"]), "invoice_id": cn["invoice_id"],
+            "customer_id": cn["customer_id"], "amount": value, "currency": cn["currency"],
+            "applied_to": None if target is None else frame["invoice_id"].iloc[target],
+            "how": how})  # fmt: skip
+        if target is None:
+            unmatched_rows.append(int(cn["_row"]))
+        else:
+            amounts[target] -= value
+    full = amounts <= 1e-9 * np.abs(frame["amount"].to_numpy())  # nothing left to collect
+    frame["amount"] = amounts
+    report.set_aside = len(credits) + int(full.sum())
+    for value, row in zip(frame.loc[full, "invoice_id"], invoices.rows[full], strict=True):
+        invoices.credited[str(value)] = invoices.where(int(row))
+    invoices.frame = frame.loc[~full]
+    invoices.rows = invoices.rows[~full]
+    report.rows_used = len(invoices.frame) + report.set_aside
+    parts = [f"{applied['named']} to the invoice they name"] if applied["named"] else []
+    if applied["matched"]:
+        parts.append(f"{applied['matched']} to the customer's invoice of the same amount")
+    text = (f"{len(credits)} credit note(s) (negative amounts or credit-note rows) are not "
+            f"invoices: applied {', '.join(parts) or 'to none'}")
+    if full.any():
+        text += f"; {int(full.sum())} invoice(s) credited in full left the receivables"
+    if unmatched_rows:
+        text += (f"; {len(unmatched_rows)} match no invoice and are kept out of the "
+                 f"receivables ({report.unit}s {', '.join(map(str, unmatched_rows[:10]))})")
+    report.notes.append(text)
 
 
 def _empty_raw(name: str) -> pd.DataFrame:

@@ -55,14 +55,15 @@ from .design import (
 from .factorial import FactorialResult, factorial_analysis
 from .metrics import METRICS, Effect, MetricConfig, compare_arms
 from .multiple import benjamini_hochberg, holm
-from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
+from .readout import ExperimentReadout, SequentialPlan, analyse_experiment, analyze_experiment
 from .sequential import SequentialResult, group_sequential_test, lan_demets_boundaries
 from .srm import SRMResult, srm_check
 
 __all__ = [
     "METRICS", "Effect", "ExperimentData", "ExperimentDataError", "ExperimentReadout",
     "FactorialResult", "MetricConfig", "PowerCurve", "SRMResult", "SampleSizePlan",
-    "SequentialPlan", "SequentialResult", "adjust_effect", "analyze_experiment",
+    "SequentialPlan", "SequentialResult", "adjust_effect", "analyse_experiment",
+    "analyze_experiment",
     "benjamini_hochberg", "compare_arms", "design_effect", "duration_weeks",
     "estimate_design_effect", "factorial_analysis", "group_sequential_test", "holm",
     "lan_demets_boundaries", "mde_cash", "mde_from_pilot", "mde_hazard_ratio",

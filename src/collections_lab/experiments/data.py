@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
+
 REQUIRED = ("customer_id", "issue_date", "due_date", "duration", "outcome_code", "amount")
 EPOCH = np.datetime64("1970-01-01", "D")
 NO_DAY = np.iinfo(np.int64).min // 2
@@ -95,10 +97,14 @@ class ExperimentData:
             Payment-times frame with an ``arm`` column (rows with no arm are customers
             outside the experiment; they are excluded and counted in ``excluded``).
         control
-            Control arm name (default: ``"control"`` if present, else the first arm).
+            Control arm name (default: ``frame.attrs["control"]``, which
+            :meth:`Portfolio.payment_times` sets from the portfolio's experiment, else
+            an arm named ``"control"``; otherwise it must be named).
         start
             Experiment start date; invoices issued before it form the pre-period used for
-            covariate adjustment. Default: the first issue date (no pre-period).
+            covariate adjustment. Default: ``frame.attrs["start"]`` (the first assignment
+            date, set by ``payment_times(..., assignments=...)``), else the first issue
+            date (no pre-period).
         as_of
             Analysis date; default ``frame.attrs["as_of"]`` or the last end date.
         pre_period_due_plus
@@ -126,7 +132,7 @@ class ExperimentData:
             raise ExperimentDataError("payment-times frame is empty")
         as_of = as_of if as_of is not None else frame.attrs.get("as_of")
         if as_of is not None:
-            as_of_day = int(_days([as_of])[0])
+            as_of_day = int(_days([parse_date(as_of, "as_of")])[0])
         elif "end_date" in frame:
             as_of_day = int(_days(frame["end_date"]).max())
         else:
@@ -137,6 +143,8 @@ class ExperimentData:
         if len(f) == 0:
             raise ExperimentDataError(f"no invoice has an {arm_col!r}: no experiment to analyse")
         issue_all = _days(f["issue_date"])
+        if start is None:
+            start = frame.attrs.get("start")
         start_day = int(issue_all.min()) if start is None else int(_days([start])[0])
         after_as_of = issue_all > as_of_day
         excluded["invoices_after_as_of"] = int(after_as_of.sum())
@@ -147,7 +155,14 @@ class ExperimentData:
         arms = f[arm_col].astype(str).to_numpy()
         arm_names = sorted(set(arms))
         if control is None:
-            control = "control" if "control" in arm_names else arm_names[0]
+            control = frame.attrs.get("control")
+        if control is None and "control" in arm_names:
+            control = "control"
+        if control is None:
+            # never guess (the alphabetically first arm is rarely the control)
+            raise ExperimentDataError(
+                f"which arm is the control? Name it: control=... (arms: {arm_names}); "
+                "a portfolio loaded with its experiment.json carries it")
         if control not in arm_names:
             raise ExperimentDataError(f"control arm {control!r} not among arms {arm_names}")
         arm_names = [control] + [a for a in arm_names if a != control]

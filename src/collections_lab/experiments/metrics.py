@@ -9,7 +9,8 @@ Metrics (``METRICS``)
 ---------------------
 ``paid_by_due_d``
     Probability an invoice is paid by due + d days (Aalen–Johansen cumulative incidence of
-    payment on the "days relative to due" axis, escalation and write-off competing).
+    payment per payment-terms group on the issue axis at terms + d, averaged with the
+    groups' invoice shares, escalation and write-off competing: :func:`by_due_plus`).
 ``rmst_days``
     Restricted mean days outstanding from issue up to ``horizon_days`` (RMST of time to
     payment; an escalated invoice counts as outstanding to the horizon). Effect < 0 = days
@@ -56,6 +57,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
+from ..data.dates import parse_date
 from .data import ExperimentData
 from .estimators import AalenJohansen, BinaryCox
 
@@ -99,11 +101,7 @@ class MetricConfig:
 
     def __post_init__(self):
         if self.experiment_end is not None:
-            try:
-                pd.Timestamp(self.experiment_end)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"MetricConfig.experiment_end {self.experiment_end!r} is not "
-                                 "a date") from exc
+            parse_date(self.experiment_end, "MetricConfig.experiment_end")
         for name in ("horizon_days", "churn_days"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MetricConfig.{name} must be > 0 days")
@@ -168,9 +166,75 @@ class Effect:
 # -- per-arm estimators ------------------------------------------------------------------
 
 
-def _due_axis(data: ExperimentData, mask, cause_of_interest=1, weights=None) -> AalenJohansen:
-    return AalenJohansen().fit(-data.terms[mask], data.days_late[mask], data.cause[mask],
-                               weights=weights, cause_of_interest=cause_of_interest)
+#: A terms group needs this many invoices issued early enough to reach its due + d ...
+MIN_FOLLOWED_INVOICES = 30
+#: ... and groups short of it may hold at most this share of the invoices (left out);
+#: above it the metric is not estimable yet.
+MAX_UNFOLLOWED_SHARE = 0.02
+
+
+def followed_terms(data: ExperimentData, due_plus: int) -> np.ndarray | None:
+    """Payment terms whose "due + ``due_plus``" day the readout has reached (by the calendar).
+
+    A terms group T counts when at least :data:`MIN_FOLLOWED_INVOICES` of its experiment
+    invoices were issued ``T + due_plus`` days or more before ``as_of``. Decided from issue
+    dates only (never outcomes), for all arms at once, so every arm estimates over the same
+    terms. Groups short of it are left out while they hold at most
+    :data:`MAX_UNFOLLOWED_SHARE` of the invoices (e.g. a handful on unusual terms); beyond
+    that the metric is not estimable yet and this returns None.
+    """
+    uniq, codes = np.unique(data.terms, return_inverse=True)
+    reached = data.as_of_day - data.issue_day >= data.terms + due_plus
+    ok = np.bincount(codes, weights=reached, minlength=len(uniq)) >= MIN_FOLLOWED_INVOICES
+    short = np.bincount(codes, minlength=len(uniq))[~ok].sum()
+    if not ok.any() or short > MAX_UNFOLLOWED_SHARE * len(codes):
+        return None
+    return uniq[ok]
+
+
+def by_due_plus(data: ExperimentData, mask, due_plus: int, cause_of_interest: int = 1,
+                weights=None) -> tuple[float, np.ndarray] | None:
+    """P(outcome by due + ``due_plus``) over invoices with mixed payment terms, and its IF.
+
+    Each terms group T gets its own Aalen–Johansen curve on the **issue** axis, read at
+    day ``T + due_plus``; the arm's estimate is their average weighted by the group's share
+    of the arm's invoices (of its amount with ``weights``): an unbiased estimate of the
+    share of invoices paid by their own due + d whatever the terms mix. Pooling the terms
+    on the days-relative-to-due axis (delayed entry at −terms) applies early payments of
+    long-term invoices to every invoice, and is biased when behaviour depends on the terms
+    (measured: 0.774 against a true 0.607 with 15- and 60-day terms). The per-invoice IF
+    is ``share_T · IF_T + ω_i (F_T − estimate) / Σω`` (the group curve plus the noise of
+    the terms mix). Terms not yet reachable by the calendar are handled by
+    :func:`followed_terms`; returns None (not estimable yet) when it says so or a
+    remaining group is not followed to its day.
+    """
+    included = followed_terms(data, due_plus)
+    if included is None:
+        return None
+    terms = data.terms[mask]
+    omega = np.ones(len(terms)) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isin(terms, included)
+    total = omega[keep].sum()
+    if total <= 0:
+        return None
+    duration, cause = data.duration[mask], data.cause[mask]
+    parts, estimate = [], 0.0
+    for t in np.unique(terms[keep]):
+        m = terms == t
+        aj = AalenJohansen().fit(np.zeros(int(m.sum()), np.int64), duration[m], cause[m],
+                                 weights=None if weights is None else omega[m],
+                                 cause_of_interest=cause_of_interest)
+        day = int(t) + due_plus
+        if not (_followed_to(aj, day) or not np.any((cause[m] == 0) & (duration[m] < day))):
+            return None
+        f, psi = aj.at_day(day)
+        share = omega[m].sum() / total
+        parts.append((m, f, psi, share))
+        estimate += share * f
+    out = np.zeros(len(terms))
+    for m, f, psi, share in parts:
+        out[m] = share * psi + omega[m] * (f - estimate) / total
+    return float(estimate), out
 
 
 def _issue_axis(data: ExperimentData, mask, weights=None) -> AalenJohansen:
@@ -339,7 +403,7 @@ def churn_end_day(data: ExperimentData, cfg: MetricConfig) -> int:
     """Last day of the experiment for churn (days since 1970-01-01), see ``MetricConfig``."""
     if cfg.experiment_end is None:
         return data.as_of_day - cfg.churn_days
-    end = pd.Timestamp(cfg.experiment_end).to_datetime64().astype("datetime64[D]")
+    end = parse_date(cfg.experiment_end, "experiment_end").to_datetime64().astype("datetime64[D]")
     return int((end - np.datetime64("1970-01-01", "D")).astype(np.int64))
 
 
@@ -375,14 +439,11 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
     inv_mask = data.invoice_arm == arm
     if not inv_mask.any():
         raise ValueError(f"arm {data.arm_names[arm]!r} has no invoices to analyse")
-    d = cfg.due_plus_days
     if metric in ("paid_by_due_d", "escalation_rate", "cash_by_due_d"):
-        day = cfg.escalation_due_plus_days if metric == "escalation_rate" else d
-        aj = _due_axis(data, inv_mask, 2 if metric == "escalation_rate" else 1,
-                       weights=data.weight[inv_mask] if metric == "cash_by_due_d" else None)
-        if not _followed_to(aj, day):
+        got = _due_plus_metric(data, metric, inv_mask, cfg)
+        if got is None:
             return _not_yet(data)
-        est, psi = aj.at_day(day)
+        est, psi = got
     elif metric == "rmst_days":
         aj = _issue_axis(data, inv_mask)
         if not _followed_to(aj, cfg.horizon_days - 1):
@@ -723,16 +784,20 @@ def naive_invoice_level_se(data: ExperimentData, metric: str, arm: int,
     return diff, float(np.sqrt(var))
 
 
+def _due_plus_metric(data, metric, mask, cfg) -> tuple[float, np.ndarray] | None:
+    """:func:`by_due_plus` for the three "by due + d" metrics (None: not followed yet)."""
+    if metric == "escalation_rate":
+        return by_due_plus(data, mask, cfg.escalation_due_plus_days, 2)
+    weights = data.weight[mask] if metric == "cash_by_due_d" else None
+    return by_due_plus(data, mask, cfg.due_plus_days, 1, weights)
+
+
 def _invoice_psi(data, metric, mask, cfg):
-    d = cfg.due_plus_days
-    if metric == "paid_by_due_d":
-        return _due_axis(data, mask).at_day(d)[1]
+    if metric in ("paid_by_due_d", "cash_by_due_d", "escalation_rate"):
+        got = _due_plus_metric(data, metric, mask, cfg)
+        return np.full(int(mask.sum()), np.nan) if got is None else got[1]
     if metric == "rmst_days":
         return _issue_axis(data, mask).restricted_mean_free(0, cfg.horizon_days)[1]
-    if metric == "cash_by_due_d":
-        return _due_axis(data, mask, weights=data.weight[mask]).at_day(d)[1]
-    if metric == "escalation_rate":
-        return _due_axis(data, mask, 2).at_day(cfg.escalation_due_plus_days)[1]
     raise ValueError(f"naive invoice-level variance not provided for {metric!r}")
 
 

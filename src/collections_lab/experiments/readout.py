@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from ..i18n import ResultMixin, format_number, t
 from .adjustment import adjust_effect
-from .data import ExperimentData, assigned_units
+from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
 from .metrics import (
     HIGHER_IS_BETTER,
@@ -95,6 +96,8 @@ class ExperimentReadout(ResultMixin):
     alpha: float = 0.05
     #: SRM of the customers seen in the analysed data (``srm`` is then the assignments').
     srm_data: SRMResult | None = None
+    #: Which invoices were counted (see :func:`invoices_used`): start, as_of, counts.
+    invoices: dict = field(default_factory=dict)
     title = "Experiment readout"
 
     @property
@@ -227,7 +230,7 @@ def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
 
 def _look_days(data: ExperimentData, plan: SequentialPlan) -> list[int]:
     if plan.look_dates:
-        days = sorted({int((np.datetime64(pd.Timestamp(d).date(), "D")
+        days = sorted({int((np.datetime64(parse_date(d, "look_dates").date(), "D")
                             - np.datetime64("1970-01-01", "D")).astype(int))
                        for d in plan.look_dates})
         late = [d for d in days if d > data.as_of_day]
@@ -296,7 +299,7 @@ def segment_effects(data: ExperimentData, cfg: MetricConfig, metric: str = "paid
     return frame
 
 
-def analyze_experiment(
+def analyse_experiment(
     source,
     experiment=None,
     experiment_id: str | None = None,
@@ -323,9 +326,16 @@ def analyze_experiment(
         and the start date) or a payment-times frame with an ``arm`` column.
     experiment
         The :class:`~collections_lab.model.plans.Experiment` (planned weights for the SRM
-        check, control arm, factors); optional.
+        check, control arm, factors); default the portfolio's own ``experiment`` (from
+        ``experiment.json`` or its assignments).
+    control
+        The control arm: default the experiment's; with none known, an arm named
+        ``"control"``, else an error asking for it (never a guess).
     start, as_of
-        Experiment start (default: first assignment date) and readout date.
+        Experiment start (default: first assignment date) and readout date. Invoices
+        issued before the start are the pre-period: not counted, only used for the
+        covariate adjustment; the readout's ``invoices`` and first note say which
+        invoices were counted.
     config
         :class:`~collections_lab.experiments.metrics.MetricConfig` (d, horizons, costs).
     metrics
@@ -340,6 +350,17 @@ def analyze_experiment(
     """
     cfg = config or MetricConfig()
     assignments = None
+    design = getattr(source, "experiment", None) if experiment is None else None
+    if isinstance(design, dict) and (experiment_id is None
+                                     or design.get("experiment_id") == experiment_id):
+        # the portfolio carries its experiment (experiment.json or the assignments)
+        experiment_id = experiment_id or design.get("experiment_id")
+        control = control or design.get("control")
+        factors = factors if factors is not None else (design.get("factors") or None)
+        if weights is None and design.get("weights"):
+            weights = dict(design["weights"])
+        if stratified_by == "auto":
+            stratified_by = design.get("stratify_by")
     if experiment is not None:
         experiment_id = experiment_id or experiment.experiment_id
         control = control or experiment.control_arm
@@ -350,6 +371,15 @@ def analyze_experiment(
             weights = dict.fromkeys(experiment.arm_names, 1.0)
     if hasattr(source, "payment_times") and hasattr(source, "assignments"):
         assignments = source.assignments
+        if not len(assignments):
+            raise ExperimentDataError(
+                "the data has no assignments, so no customer is known to be in any arm: "
+                "the readout needs which customer got which arm (experiment_id, "
+                "customer_id, arm, assigned_at). The experiment-design report writes them "
+                "to reports/03_experiment_design/assignments.csv; put that file beside "
+                "the data as assignments.csv (or the table your collections system "
+                "exported) and run the readout again"
+            )
         if experiment_id is not None and len(assignments):
             assignments = assignments[assignments["experiment_id"] == experiment_id]
         if start is None and len(assignments):
@@ -392,7 +422,10 @@ def analyze_experiment(
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
     table = effects_frame(effects, lang)
-    notes = [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items() if v]
+    used = invoices_used(data)
+    notes = [used["note"]]
+    notes += [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items()
+              if v and k != "pre_period_invoices"]
     if "churn" in (metrics or METRICS) and not churn_available(data, cfg):
         ready = np.datetime64("1970-01-01", "D") + churn_end_day(data, cfg) + cfg.churn_days
         notes.append(f"churn not available yet: it needs {cfg.churn_days} days after the "
@@ -407,4 +440,31 @@ def analyze_experiment(
     seq = sequential_readout(data, sequential, cfg=cfg) if sequential is not None else None
     as_of_ts = pd.Timestamp(np.datetime64("1970-01-01", "D") + data.as_of_day)
     return ExperimentReadout(experiment_id, data.arm_names, data.control, as_of_ts, table, srm,
-                             cfg, seq, seg_table, fact, notes, alpha, srm_data)
+                             cfg, seq, seg_table, fact, notes, alpha, srm_data, used)
+
+
+#: US spelling of :func:`analyse_experiment` (the same function).
+analyze_experiment = analyse_experiment
+
+
+def invoices_used(data: ExperimentData) -> dict:
+    """Which invoices a readout counted: issued from the experiment start to ``as_of``.
+
+    Returns ``start``, ``as_of`` (dates), ``n_invoices`` (counted), ``pre_period``
+    (issued before the start: not treated, used only as each customer's history for the
+    covariate adjustment), ``after_as_of``, ``without_arm`` and a plain ``note``.
+    """
+    epoch = np.datetime64("1970-01-01", "D")
+    start = pd.Timestamp(epoch + data.start_day)
+    as_of = pd.Timestamp(epoch + data.as_of_day)
+    pre = int(data.excluded.get("pre_period_invoices", 0))
+    out = {"start": start, "as_of": as_of, "n_invoices": int(len(data.customer)),
+           "pre_period": pre, "after_as_of": int(data.excluded.get("invoices_after_as_of", 0)),
+           "without_arm": int(data.excluded.get("invoices_without_arm", 0))}
+    note = (f"Counted {out['n_invoices']:,} invoices issued from {start.date()} (experiment "
+            f"start) to {as_of.date()}")
+    if pre:
+        note += (f"; {pre:,} invoices issued before the start (pre-period) are not counted, "
+                 "only used as each customer's history for the adjustment")
+    out["note"] = note + "."
+    return out

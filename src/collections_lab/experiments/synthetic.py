@@ -46,12 +46,16 @@ def _draw(rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shap
     e = rng.exponential(1.0, n)
     t = np.ceil(scale * (e / (frailty[cust] * hr)) ** (1.0 / shape)).astype(np.int64)
     t = np.maximum(t, 1)
+    if np.ndim(terms):  # mixed terms: each customer's drawn from the list (equal odds)
+        terms = np.asarray(terms, dtype=np.int64)[rng.integers(0, len(terms), n_customers)][cust]
+    else:
+        terms = np.full(n, int(terms), dtype=np.int64)
     esc_t = terms + escalation_day
     escalate = (t > esc_t) & (rng.random(n) < p_escalate)
     t = np.where(escalate, esc_t, np.minimum(t, 365))
     cause = np.where(escalate, 2, 1)
     disc = np.where((cause == 1) & (t <= DISCOUNT_DAYS), discount_rate, 0.0)
-    return names, arm_c, cust, issue, t, cause, disc
+    return names, arm_c, cust, issue, t, cause, disc, terms
 
 
 def synthetic_payment_times(
@@ -63,7 +67,7 @@ def synthetic_payment_times(
     frailty_shape: float = 1.5,
     scale: float = 40.0,
     shape: float = 2.0,
-    terms: int = 30,
+    terms: int | tuple[int, ...] = 30,
     escalation_day: int = 60,
     p_escalate: float = 0.5,
     pre_days: int = 120,
@@ -76,15 +80,19 @@ def synthetic_payment_times(
     """A payment-times frame (with ``arm`` and ``segment``) for a simulated experiment.
 
     ``arm_hr`` maps arm name to its hazard ratio of payment (default an A/A-like
-    ``{"control": 1, "treatment": 1}``). Invoices are issued from ``start - pre_days``
+    ``{"control": 1, "treatment": 1}``); its first arm is the control
+    (``frame.attrs["control"]``). Invoices are issued from ``start - pre_days``
     (the pre-period, for covariate adjustment) to ``start + experiment_days``; the
-    readout is at ``as_of = start + experiment_days + follow_days``.
+    readout is at ``as_of = start + experiment_days + follow_days``. ``terms``: payment
+    terms in days, or several (e.g. ``(15, 60)``), each customer's drawn with equal odds:
+    payment days count from issue, so with mixed terms behaviour relative to the due date
+    depends on the terms (long-term invoices pay well before due), as on real portfolios.
     """
     rng = np.random.default_rng(seed)
     arm_hr = arm_hr or {"control": 1.0, "treatment": 1.0}
     start_day = (np.datetime64(start, "D") - np.datetime64("1970-01-01", "D")).astype(int)
     as_of_day = start_day + experiment_days + follow_days
-    names, arm_c, cust, issue, t, cause, _ = _draw(
+    names, arm_c, cust, issue, t, cause, _, terms = _draw(
         rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shape, scale, shape,
         terms, escalation_day, p_escalate, (start_day - pre_days, start_day + experiment_days),
         0.0, start_day,
@@ -107,7 +115,7 @@ def synthetic_payment_times(
         "currency": "EUR",
         "amount": amount,
         "issue_date": issue_date,
-        "due_date": issue_date + np.timedelta64(terms, "D"),
+        "due_date": issue_date + terms.astype("timedelta64[D]"),
         "terms_days": terms,
         "end_date": issue_date + duration.astype("timedelta64[D]"),
         "duration": duration,
@@ -121,6 +129,7 @@ def synthetic_payment_times(
     })
     frame.attrs["as_of"] = pd.Timestamp(epoch + as_of_day)
     frame.attrs["start"] = pd.Timestamp(start)
+    frame.attrs["control"] = names[0]
     return frame
 
 
@@ -170,10 +179,10 @@ def synthetic_truth(
     params = {k: model.get(k, defaults[k]) for k in keys}
     rows = []
     for arm, hr in arm_hr.items():
-        _, _, _, _, t, cause, _ = _draw(rng, n_customers, {arm: hr}, None, issue_span=(0, 1),
-                                        discount_rate=0.0, **params)
+        _, _, _, _, t, cause, _, terms = _draw(rng, n_customers, {arm: hr}, None,
+                                               issue_span=(0, 1), discount_rate=0.0, **params)
         paid_t = np.where(cause == 1, t, 10**6)
-        paid = float(np.mean(paid_t <= params["terms"] + due_plus_days))
+        paid = float(np.mean(paid_t <= terms + due_plus_days))
         rows.append({
             "arm": arm,
             "paid_by_due_d": paid,

@@ -30,10 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import restrict_currency
 from ..i18n import ResultMixin, format_number, format_pct, has, t
 from ..model.plans import Experiment, assign
-from ..model.strategies import Strategy, load_strategies
+from ..model.strategies import (
+    MIN_REMINDERS_BEFORE_ESCALATION,
+    Strategy,
+    load_strategies,
+    policy_problems,
+)
 from .data import ExperimentData
 from .design import (
     PowerCurve,
@@ -228,7 +234,9 @@ class AssignmentPlan(ResultMixin):
 def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | None = None,
                       strategies=None, location=None, stratify_by: str | None = "segment",
                       salt: str = "collections-lab", assigned_at=None, as_of=None,
-                      path=None) -> AssignmentPlan:
+                      path=None,
+                      min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
+                      ) -> AssignmentPlan:
     """Assign the portfolio's customers to the arms of a new experiment; write the table.
 
     Args:
@@ -245,6 +253,10 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         assigned_at: date the assignment takes effect (default: the day after ``as_of``,
             itself by default the last date in the data).
         path: CSV to write atomically (None = do not write).
+        min_reminders_before_escalation: collection policy: an arm that escalates to legal
+            collection after fewer reminders is refused (a :class:`StrategyError` naming
+            it), see :func:`~collections_lab.model.strategies.policy_problems`; lower it
+            (0 lifts the rule) to test such an arm on purpose.
 
     Returns:
         :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
@@ -257,7 +269,6 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
     """
     from ..data.files import write_csv
     from ..model.strategies import StrategyError
-    from ..reporting.notebook import resolve_as_of
 
     if isinstance(arms, str):
         arms = [arms]
@@ -269,6 +280,16 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
     if unknown:
         raise StrategyError(f"arms {unknown} are not defined in the strategies "
                             f"({strategies or 'default set'}); available: {sorted(catalogue)}")
+    refused = {a: policy_problems(catalogue[a], min_reminders_before_escalation)
+               for a in arms}
+    refused = {a: why for a, why in refused.items() if why}
+    if refused:
+        fewest = min(catalogue[a].reminders_before_escalation for a in refused)
+        raise StrategyError(
+            "arm(s) break the collection policy: "
+            + "; ".join(f"{a!r} {'; '.join(why)}" for a, why in refused.items())
+            + f". Pass min_reminders_before_escalation={fewest} (or 0) to assign them "
+            "anyway")
     if weights is not None and not isinstance(weights, dict):
         weights = list(weights)
         if len(weights) != len(arms):
@@ -276,7 +297,7 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         weights = dict(zip(arms, map(float, weights), strict=True))
     if assigned_at is None or str(assigned_at).strip() == "":
         assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
-    assigned_at = pd.Timestamp(assigned_at).normalize()
+    assigned_at = parse_date(assigned_at, "assigned_at")
     experiment = Experiment(experiment_id or f"design-{assigned_at.date().isoformat()}",
                             {a: catalogue[a] for a in arms}, weights=weights,
                             control=arms[0], stratify_by=stratify_by or None, salt=str(salt))

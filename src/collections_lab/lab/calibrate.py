@@ -29,7 +29,8 @@ customers being independent; intervals on the transformed (log / logit) scale, m
 
 Identifiability: a parameter needs data that moves it: a tone, channel or segment response
 never used, personalisation never varied, one reminder per invoice (no diminishing-returns
-information), no discount or late fee offered (strategies of the history unknown or
+information), no reminder stating a payment deadline (the reminders table's optional
+``deadline_days``, or the strategies of the history), no discount or late fee offered (strategies of the history unknown or
 without them), no disputed invoice... Those parameters keep their documented prior
 (:class:`~collections_lab.model.behaviour.BehaviourModel` defaults, or your own ``prior``) and
 are listed as such in :attr:`Calibration.params_` with the reason.
@@ -68,6 +69,9 @@ from .history import InvoiceStrategies, invoice_strategies
 MIN_PAID_INVOICES = 150
 MIN_CUSTOMERS = 30
 MIN_HISTORY_DAYS = 60
+#: Invoices that must have received a reminder stating a payment deadline before the
+#: deadline effect is estimated (else it keeps its documented prior).
+MIN_DEADLINE_INVOICES = 100
 
 
 class CalibrationError(ValueError):
@@ -219,7 +223,8 @@ BASELINE_FIELDS = {"pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_
 CURVE_FIELDS = {"pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_width_days",
                 "post_due_level", "post_due_decay_days", "tone_effect", "channel_effect",
                 "segment_response", "personalisation_lift", "later_reminder_decay",
-                "pulse_decay_days", "discount_boost_per_point", "fee_sensitivity"}
+                "pulse_decay_days", "deadline_effect", "discount_boost_per_point",
+                "fee_sensitivity"}
 
 
 def _seg_array(model: BehaviourModel, field: str) -> np.ndarray:
@@ -562,6 +567,7 @@ def _identifiable(data: HistoryData, prior: BehaviourModel, events_by_strategy):
     # reminders actually in force before each invoice's end: (tone, channel, pers, k)
     combos: set = set()
     used_segments: set = set()
+    with_deadline = 0  # invoices still open when a reminder stating a deadline went out
     for code, st in enumerate(s.strategies):
         rows = s.code == code
         if not rows.any() or not st.reminders:
@@ -572,6 +578,8 @@ def _identifiable(data: HistoryData, prior: BehaviourModel, events_by_strategy):
             reached = np.maximum(1, due + r.day) <= ends
             if reached.sum() < 20:
                 continue
+            if r.deadline_days is not None:
+                with_deadline += int(reached.sum())
             combos.add((r.tone, r.channel, bool(r.personalised), k))
             used_segments |= {SEGMENTS[i] for i in np.unique(data.seg[rows][reached])}
     tones = {c[0] for c in combos}
@@ -636,6 +644,17 @@ def _identifiable(data: HistoryData, prior: BehaviourModel, events_by_strategy):
         est.append(_Param("pulse_decay_days", "pulse_decay_days", None, "log"))
     else:
         priors["pulse_decay_days"] = "no reminders in the history"
+    if with_deadline >= MIN_DEADLINE_INVOICES:
+        est.append(_Param("deadline_effect", "deadline_effect", None, "log"))
+    else:
+        priors["deadline_effect"] = (
+            "no reminder in the history stated a payment deadline (the reminders table has "
+            "no deadline_days, or strategies of the history without deadlines)"
+            if with_deadline == 0 else
+            f"only {with_deadline} invoices received a reminder stating a payment deadline "
+            f"(need {MIN_DEADLINE_INVOICES})")
+    for f in ("deadline_rise_days", "deadline_fade_days"):
+        priors[f] = "the shape of a deadline's effect is not estimated (assumption)"
     disc_segs = {SEGMENTS[i] for i in np.unique(data.seg[
         np.array([st.discount is not None for st in s.strategies])[s.code]])}
     if disc_segs:

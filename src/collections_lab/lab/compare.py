@@ -41,7 +41,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -290,23 +290,42 @@ class StrategyComparison(ResultMixin):
                  reference=self.reference, lo=lo, hi=hi, share=share)
 
 
+def named_strategies(strategies) -> list[Strategy]:
+    """A list of strategies; a dict's keys become their names (``{"bau": s}`` -> ``bau``)."""
+    if isinstance(strategies, dict):
+        return [s if s.name == key else replace(s, name=str(key))
+                for key, s in strategies.items()]
+    if isinstance(strategies, Strategy):
+        return [strategies]
+    return list(strategies)
+
+
+def default_economics(twin: Twin) -> Economics:
+    """The default economics in the twin's currency (a clear error if it has no default)."""
+    try:
+        return Economics.for_currency(twin.currency)
+    except ValueError as exc:
+        raise TwinError(str(exc)) from None
+
+
 def compare_strategies(twin: Twin, strategies, economics: Economics | None = None,
                        replicates: int = 50, reference: str | None = None,
                        n_jobs: int | None = None) -> StrategyComparison:
     """Compare ``strategies`` (list or dict of :class:`Strategy`) on ``twin``.
 
+    A dict's keys are the strategies' names in the result (``{"bau": s}`` is ``"bau"``).
     ``reference`` (default the first strategy, e.g. the current one) is the baseline of the
-    differences. See the module docstring for the metrics.
+    differences. Without ``economics`` the default costs are put into the twin's currency
+    (:meth:`Economics.for_currency`). See the module docstring for the metrics.
     """
-    if isinstance(strategies, dict):
-        strategies = list(strategies.values())
-    strategies = list(strategies)
+    strategies = named_strategies(strategies)
     if not strategies:
         raise TwinError("no strategies to compare")
-    economics = economics or Economics()
+    economics = economics or default_economics(twin)
     reference = reference or strategies[0].name
     if reference not in [s.name for s in strategies]:
-        raise TwinError(f"reference {reference!r} is not one of the strategies")
+        raise TwinError(f"reference {reference!r} is not one of the strategies "
+                        f"{[s.name for s in strategies]}")
     values = simulate_metrics(twin, strategies, economics, replicates, n_jobs)
     return StrategyComparison(strategies, values, twin.currency, reference)
 

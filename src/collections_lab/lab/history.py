@@ -9,7 +9,8 @@ hazard up to its end; the twin check needs the schedule to replay history. Two s
   invoice under ``default`` (business as usual). Discounts, fees and installment offers
   are known only this way (the five tables do not record offers).
 - **recorded reminders** (neither given): each invoice's own reminders (day relative to due,
-  tone, channel, personalisation) as a pseudo-strategy. Offers are then unknown.
+  tone, channel, personalisation and, where the reminders table has the column, the
+  payment deadline the reminder stated) as a pseudo-strategy. Offers are then unknown.
 
 :func:`infer_strategy` guesses the business-as-usual schedule from the reminders sent to
 invoices that ran their full course (escalated or written off), for a portfolio whose
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.portfolio import Portfolio
+from ..data.schema import MAX_DEADLINE_DAYS
 from ..model.strategies import Reminder, Strategy, StrategyError
 
 
@@ -138,20 +140,42 @@ def _recorded(portfolio: Portfolio, frame: pd.DataFrame) -> InvoiceStrategies:
     keys = pd.DataFrame({"pos": pos, "day": day, "tone": rem["tone"].astype(str).to_numpy(),
                          "channel": rem["channel"].astype(str).to_numpy(),
                          "pers": rem["personalised"].astype(bool).to_numpy()
-                         if "personalised" in rem else False})
+                         if "personalised" in rem else False,
+                         "deadline": reminder_deadlines(rem)})
     keys = keys.sort_values(["pos", "day"]).drop_duplicates(["pos", "day"])
     sig = keys.groupby("pos").apply(
-        lambda g: tuple(zip(g["day"], g["tone"], g["channel"], g["pers"], strict=True)),
+        lambda g: tuple(zip(g["day"], g["tone"], g["channel"], g["pers"], g["deadline"],
+                            strict=True)),
         include_groups=False)
     signature = pd.Series([()] * n, dtype=object)
     signature.iloc[sig.index.to_numpy()] = sig.to_numpy()
     codes, uniq = pd.factorize(signature)
     strategies = [
-        Strategy(f"recorded-{i}", reminders=tuple(Reminder(int(d), t, c, bool(p))
-                                                  for d, t, c, p in s))
+        Strategy(f"recorded-{i}", reminders=tuple(_reminder(*item) for item in s))
         for i, s in enumerate(uniq)
     ]
     return InvoiceStrategies(codes.astype(np.int64), strategies, "recorded")
+
+
+def reminder_deadlines(reminders: pd.DataFrame) -> np.ndarray:
+    """Each reminder's stated payment deadline in days (0 where none was stated, or where
+    the reminders table has no ``deadline_days`` column), as integers.
+
+    >>> reminder_deadlines(pd.DataFrame({"deadline_days": [7, None]})).tolist()
+    [7, 0]
+    >>> reminder_deadlines(pd.DataFrame({"tone": ["firm"]})).tolist()
+    [0]
+    """
+    if "deadline_days" not in reminders:
+        return np.zeros(len(reminders), dtype=np.int64)
+    values = pd.to_numeric(reminders["deadline_days"], errors="coerce")
+    values = values.where((values >= 1) & (values <= MAX_DEADLINE_DAYS))
+    return values.fillna(0).to_numpy(dtype=np.int64)
+
+
+def _reminder(day, tone, channel, personalised, deadline) -> Reminder:
+    return Reminder(int(day), tone, channel, bool(personalised),
+                    int(deadline) if deadline else None)
 
 
 def infer_strategy(portfolio: Portfolio, name: str = "current") -> Strategy:
@@ -189,7 +213,7 @@ def infer_strategy(portfolio: Portfolio, name: str = "current") -> Strategy:
     pers = r["personalised"] if "personalised" in r else False
     r = r.assign(item=list(zip(r["day"].astype(int), r["tone"].astype(str),
                                r["channel"].astype(str), pd.Series(pers, index=r.index)
-                               .astype(bool), strict=True)))
+                               .astype(bool), reminder_deadlines(r), strict=True)))
     seqs = r.sort_values("day").groupby("invoice_id")["item"].agg(tuple)
     chosen = seqs.loc[seqs.index.isin(inv.loc[full, "invoice_id"])]
     if chosen.empty:
@@ -197,8 +221,9 @@ def infer_strategy(portfolio: Portfolio, name: str = "current") -> Strategy:
         chosen = seqs.loc[seqs.map(len) == longest]
     pattern = chosen.value_counts().index[0]
     if esc_days is not None:
-        pattern = tuple(p for p in pattern if p[0] < esc_days)
-    return Strategy(name, reminders=tuple(Reminder(int(d), t, c, bool(p))
-                                          for d, t, c, p in pattern),
+        # reminders before escalation, and deadlines that end before it (a strategy's rule)
+        pattern = tuple(p[:4] + ((p[4] if p[0] + p[4] < esc_days else 0),)
+                        for p in pattern if p[0] < esc_days)
+    return Strategy(name, reminders=tuple(_reminder(*item) for item in pattern),
                     escalation_day=esc_days,
                     description="inferred from history (most common full reminder sequence)")

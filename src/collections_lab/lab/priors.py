@@ -55,7 +55,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     twin's value of ``strategy`` in ``segment`` depends on, in a stable order.
 
     A reminder uses its tone, channel, the segment's response, the pulse's duration,
-    personalisation (if named) and the decay of later reminders (from the second); any
+    personalisation (if named), the decay of later reminders (from the second) and, if it
+    states a payment deadline, the deadline's effect and shape; any
     reminder can annoy a customer about to pay, a firm one more; a discount uses the
     discount response and the segment's share of takers; an installment offer its uptake
     and timing; escalation its churn; every strategy the segment's base churn.
@@ -67,6 +68,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
             names.append("personalisation_lift")
         if k > 1:
             names.append("later_reminder_decay")
+        if r.deadline_days is not None:
+            names += ["deadline_effect", "deadline_rise_days", "deadline_fade_days"]
     if strategy.reminders:
         names += [f"segment_response[{segment}]", "pulse_decay_days", "churn_unneeded_reminder"]
         if any(r.tone in FIRM_TONES for r in strategy.reminders):

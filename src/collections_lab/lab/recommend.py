@@ -2,11 +2,13 @@
 
 The space is a grid (:class:`StrategySpace`): reminder schedules (days relative to due),
 tone pattern, channel, personalisation, early-payment discount (rate, window), installment
-offer, escalation day. Constraints (:class:`Constraints`): a maximum churn increase over
-the current strategy, a maximum number of reminders in any 7 days, no discount above a
-rate. The search:
+offer, escalation day, and optionally a payment deadline stated in the first reminder.
+Constraints (:class:`Constraints`): a maximum churn increase over the current strategy, a
+maximum number of reminders in any 7 days, no discount above a rate, at least N reminders
+before legal escalation (collection policy, default 2). The search:
 
-1. drops strategies that break the static constraints (reminders per week, discount); the
+1. drops strategies that break the static constraints (reminders per week, discount,
+   reminders before escalation); the
    current strategy is always simulated as the baseline of the gains, but it can be
    recommended only if it satisfies them too;
 2. screens every remaining strategy with a few replicates (common random numbers) and
@@ -43,8 +45,16 @@ import pandas as pd
 from ..i18n import ResultMixin, format_money, format_pct, resolve, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
-from ..model.strategies import Discount, InstallmentOffer, Reminder, Strategy, StrategyError
-from .compare import METRICS, simulate_metrics
+from ..model.strategies import (
+    MIN_REMINDERS_BEFORE_ESCALATION,
+    Discount,
+    InstallmentOffer,
+    Reminder,
+    Strategy,
+    StrategyError,
+    policy_problems,
+)
+from .compare import METRICS, default_economics, named_strategies, simulate_metrics
 from .priors import relied_priors
 from .sensitivity import (
     SENSITIVITY_COLUMNS,
@@ -81,7 +91,8 @@ class StrategySpace:
     ``channels``: one channel for all reminders of a strategy; ``personalised``: whether
     reminders address the person by name; ``discounts``: ``None`` or ``(rate, within_days)``;
     ``installments``: ``None`` or the reminder (1-based) that offers a 3-part plan;
-    ``escalation_day``: days past due (``None``: never).
+    ``escalation_day``: days past due (``None``: never); ``deadlines``: ``None`` or the
+    payment deadline (days after the reminder) the first reminder states.
     """
 
     schedules: tuple = ((3,), (-3, 7), (3, 14, 28), (-3, 7, 21))
@@ -91,25 +102,29 @@ class StrategySpace:
     discounts: tuple = (None, (0.01, 10), (0.02, 10))
     installments: tuple = (None, 2)
     escalation_day: int | None = 75
+    deadlines: tuple = (None,)
 
     def strategies(self) -> list[Strategy]:
         """Every strategy of the grid (an installment offer at a reminder a schedule does not
         have is skipped). A grid that builds an invalid strategy (e.g. a reminder after the
         escalation day, a negative discount) raises :class:`StrategyError` naming it."""
         out = []
-        for days, tone, chan, pers, disc, inst in itertools.product(
+        for days, tone, chan, pers, disc, inst, ask in itertools.product(
                 self.schedules, self.tones, self.channels, self.personalised, self.discounts,
-                self.installments):
+                self.installments, self.deadlines):
             if inst is not None and inst > len(days):
                 continue
             if tone not in TONE_PATTERNS:
                 raise StrategyError(f"unknown tone pattern {tone!r}; known: {list(TONE_PATTERNS)}")
             n = len(days)
-            rems = tuple(Reminder(int(d), TONE_PATTERNS[tone](k, n), chan, bool(pers))
+            rems = tuple(Reminder(int(d), TONE_PATTERNS[tone](k, n), chan, bool(pers),
+                                  int(ask) if ask is not None and k == 0 else None)
                          for k, d in enumerate(days))
             parts = ["d" + ",".join(f"{d:+d}" for d in days), tone, chan]
             if pers:
                 parts.append("named")
+            if ask is not None:
+                parts.append(f"pay-in-{int(ask)}")
             if disc is not None:
                 parts.append(f"{disc[0]:.0%}/{disc[1]}")
             if inst is not None:
@@ -129,12 +144,20 @@ class Constraints:
     ``max_churn_increase``: churn (share of customers lost over the period) may exceed the
     current strategy's by at most this much (0.005 = half a percentage point);
     ``max_reminders_per_week``: reminders in any 7 consecutive days; ``max_discount_rate``:
-    no discount above this rate (0 forbids discounts).
+    no discount above this rate (0 forbids discounts); ``min_reminders_before_escalation``:
+    a strategy that escalates to legal collection sends at least this many reminders first
+    (collection policy, :func:`~collections_lab.model.strategies.policy_problems`; 0 lifts
+    the rule; strategies that never escalate are not concerned).
+
+    >>> from collections_lab.model.strategies import Reminder, Strategy
+    >>> Constraints().problems(Strategy("one", reminders=(Reminder(3),), escalation_day=60))
+    ['escalates after 1 reminder(s), policy asks for at least 2']
     """
 
     max_churn_increase: float = 0.005
     max_reminders_per_week: int = 2
     max_discount_rate: float = 0.02
+    min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
 
     def problems(self, strategy: Strategy) -> list[str]:
         """The static constraints ``strategy`` breaks (empty if none)."""
@@ -146,6 +169,7 @@ class Constraints:
         if strategy.discount is not None and strategy.discount.rate > self.max_discount_rate:
             out.append(f"discount {strategy.discount.rate:.1%} above "
                        f"{self.max_discount_rate:.1%}")
+        out += policy_problems(strategy, self.min_reminders_before_escalation)
         return out
 
 
@@ -231,8 +255,8 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     """
     space = space or StrategySpace()
     constraints = constraints or Constraints()
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     if not pool:
         raise ConstraintError("the strategy space is empty")
     allowed, refused = [], []
@@ -244,7 +268,9 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
         raise ConstraintError(
             f"no strategy of the {len(pool)} searched satisfies the constraints "
             f"(max {constraints.max_reminders_per_week} reminders a week, discount at most "
-            f"{constraints.max_discount_rate:.1%}); e.g. {example[0].name!r}: "
+            f"{constraints.max_discount_rate:.1%}, at least "
+            f"{constraints.min_reminders_before_escalation} reminders before escalation); "
+            f"e.g. {example[0].name!r}: "
             + "; ".join(example[1]))
     cands = [s for s, _ in allowed if s.name != current.name]
     current_problems = constraints.problems(current)
@@ -386,8 +412,8 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
     numbers across all strategies. The current strategy is the baseline of the attainable
     gain; it competes for "best" only if it satisfies the static constraints (as in
     :func:`recommend`)."""
-    economics = economics or Economics()
-    pool = space.strategies() if isinstance(space, StrategySpace) else list(space)
+    economics = economics or default_economics(true_twin)
+    pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
     current = recommendation.current
     current_allowed = not recommendation.constraints.problems(current)

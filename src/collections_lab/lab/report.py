@@ -20,10 +20,10 @@ from ..model.economics import Economics
 from ..model.simulation import FX_PER_USD
 from ..model.strategies import Strategy, load_strategies
 from .calibrate import Calibration
-from .compare import StrategyComparison, compare_strategies
+from .compare import StrategyComparison, compare_strategies, default_economics
 from .recommend import Constraints, Recommendation, StrategySpace, recommend
 from .to_experiment import ExperimentProposal, experiment_from_recommendation
-from .twin import Twin, TwinCheck, TwinError, check_twin
+from .twin import Twin, TwinCheck, check_twin
 
 #: The sample data were simulated with the simulator's exchange rates.
 SAMPLE_FX = FX_PER_USD
@@ -107,10 +107,8 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
     econ = economics
     if econ is None:
         units = 1.0 if twin.currency == "USD" else (fx or {}).get(twin.currency)
-        if units is None:
-            raise TwinError(f"the lab's default costs are in USD: pass fx with "
-                            f"{twin.currency!r} (units per USD) or economics in that currency")
-        econ = Economics().in_currency(twin.currency, units)
+        econ = (Economics().in_currency(twin.currency, units) if units is not None
+                else default_economics(twin))
         if cost_of_capital is not None:
             econ = replace(econ, cost_of_capital=cost_of_capital)
     check = check_twin(cal, replicates=3, seed=seed)

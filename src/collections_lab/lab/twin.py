@@ -464,7 +464,7 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
     sim = pd.concat(sims, ignore_index=True)
 
     def km(f):
-        return kaplan_meier(f.assign(all="all"), by="all").curves
+        return kaplan_meier(f.assign(all="all"), by="all", cluster_col=None).curves
 
     curve_rows = []
     days = np.arange(0, max_day + 1)

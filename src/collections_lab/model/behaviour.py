@@ -3,7 +3,7 @@
 A discrete-time hazard on whole days ``t`` since issue, due on day ``D``::
 
     hazard_i(t) = 1 - exp(-λ_i(t))
-    λ_i(t) = λ0(t - D) · m_i · Π_k pulse_k(t) · discount(t) · fee(t)
+    λ_i(t) = λ0(t - D) · m_i · Π_k pulse_k(t) · Π_k deadline_k(t) · discount(t) · fee(t)
     m_i    = exp(β_amount·log(amount_usd/1000) + β_disputed·disputed + β_link·payment_link
                  + β_channel[channel] + u_c)            (u_c: customer frailty, by segment)
 
@@ -27,6 +27,10 @@ the figures marked ⓣ.
   seed 101; 36.8–38.7 % late over seeds), late payers pay a median 3 days late (75 %
   within 8 days), about 5 % are never paid without escalation; a firm three-reminder
   strategy (due + 3, + 14, + 28) with legal action at due + 60 escalates 4.8 %.
+- ``receipt_level`` = 0, ``receipt_scale_days`` = 5 — an optional hazard on days since
+  issue (paying on receipt). Off by default: the baseline then depends on the due date
+  only, and every payment-terms group behaves alike relative to due. Turn it on (e.g.
+  0.05) to test estimators on term-dependent behaviour (issue 15).
 - Covariates (log-hazard):
   ``beta_log_amount`` = −0.10 — assumption: larger invoices wait longer for approval;
   hazard × 0.93 per doubling of the amount (in USD, relative to USD 1,000).
@@ -63,6 +67,21 @@ the figures marked ⓣ.
   customers who pay by link are also faster payers for other reasons, so its 9 days
   mixes selection with the link's own effect. The model would need ``β_link`` ≈ 1.2
   (hazard × 3.3) to give 9 days, which we do not believe a link does by itself.
+- Reminder deadlines ``deadline_k(t)``: a reminder sent on day ``d_k`` that asks for
+  payment within ``w`` days multiplies the hazard by ``1 + δ · exp(-(d_k + w - t)/ρ)``
+  from the reminder to the deadline (a rise toward it) and by
+  ``1 + δ · exp(-(t - d_k - w)/φ)`` after it (the pull fades once the date has passed);
+  reminders without a deadline have no such factor. ``deadline_effect`` δ = 1.0 (hazard
+  × 2 on the deadline day), ``deadline_rise_days`` ρ = 3, ``deadline_fade_days`` φ = 2 —
+  assumption, no published figure for invoices: collections guidance recommends stating a
+  deadline shorter than the usual terms in the first reminder, and a stated date
+  concentrates payments just before it as the due date does in λ0 (its peak is 2.7 × the
+  hazard a week later), so δ is set at about half that pull, narrower. Calibrated when
+  the history has reminders with deadlines (the reminders table's ``deadline_days``); the
+  shape (ρ, φ) is always kept. Measured (one friendly email at due + 3 asking for
+  payment within 7 days against the same email without one, 40,000 customers in two
+  arms, seed 101): of invoices still open at the reminder, 65.9 % are paid within the 7
+  days against 60.2 %; by due + 15, 90.6 % against 88.9 % of all invoices.
 - Discount — source for the cost: 2/10 net 30 costs ≈37 % a year. Takers (a customer
   trait, ``discount_taker_share`` by segment, 29 % of customers overall — assumption)
   multiply their hazard inside the window by ``1 + discount_boost_per_point · points``
@@ -130,6 +149,10 @@ class BehaviourModel:
     due_peak_width_days: float = 2.5
     post_due_level: float = 0.06
     post_due_decay_days: float = 30.0
+    # λ_receipt(t) on days since issue: "pays on receipt" (0 = behaviour depends on the due
+    # date only; > 0 makes behaviour relative to due depend on the payment terms)
+    receipt_level: float = 0.0
+    receipt_scale_days: float = 5.0
     # covariates in log-hazard
     beta_log_amount: float = -0.10
     beta_disputed: float = -1.2
@@ -164,6 +187,10 @@ class BehaviourModel:
     pulse_decay_days: float = 3.0
     later_reminder_decay: float = 0.7
     personalisation_lift: float = 0.45
+    # a reminder's own payment deadline: rise toward it, fade after it
+    deadline_effect: float = 1.0
+    deadline_rise_days: float = 3.0
+    deadline_fade_days: float = 2.0
     # discount
     discount_taker_share: dict = field(
         default_factory=lambda: {"small": 0.35, "medium": 0.3, "large": 0.25, "public": 0.05}
@@ -207,14 +234,23 @@ class BehaviourModel:
         return replace(self, **changes)
 
     def baseline(self, days_since_issue: np.ndarray, due_day: int) -> np.ndarray:
-        """λ0 for each day since issue, for invoices due on ``due_day`` (per-day hazard)."""
-        r = np.asarray(days_since_issue, dtype=float) - due_day
+        """λ0 for each day since issue, for invoices due on ``due_day`` (per-day hazard).
+
+        The curve of days relative to due plus, when ``receipt_level`` > 0, a hazard that
+        decays with days since issue (customers who pay on receipt, whatever the terms):
+        an invoice on 60-day terms then gets those early payments 60 days before its due
+        date, one on 15-day terms 15 days before (term-dependent behaviour on the due axis).
+        """
+        t = np.asarray(days_since_issue, dtype=float)
+        r = t - due_day
         pre = self.pre_due_level * np.exp(np.minimum(r, 0.0) / self.pre_due_scale_days)
         peak = self.due_peak * np.exp(-0.5 * (r / self.due_peak_width_days) ** 2)
         post = np.where(
             r > 0, self.post_due_level * np.exp(-np.maximum(r, 0.0) / self.post_due_decay_days),
             0.0,
         )
+        if self.receipt_level:
+            return pre + peak + post + self.receipt_level * np.exp(-t / self.receipt_scale_days)
         return pre + peak + post
 
     def pulse_amplitude(self, tone: str, channel: str, segment: str, personalised: bool,
@@ -224,6 +260,26 @@ class BehaviourModel:
         if personalised:
             a *= 1 + self.personalisation_lift
         return a * self.later_reminder_decay ** (k - 1)
+
+    def deadline_multiplier(self, days_since_issue: np.ndarray, sent_day: int,
+                            deadline_days: int) -> np.ndarray:
+        """Hazard multiplier of a reminder sent on ``sent_day`` (since issue) asking for
+        payment within ``deadline_days``: 1 before the reminder, rising toward
+        ``1 + deadline_effect`` on the deadline day, fading after it.
+
+        >>> m = BehaviourModel()
+        >>> f = m.deadline_multiplier(np.arange(40), sent_day=33, deadline_days=7)
+        >>> float(f[32]), round(float(f[33]), 3), round(float(f[39]), 3)
+        (1.0, 1.097, 1.717)
+        >>> g = m.deadline_multiplier(np.arange(50), sent_day=33, deadline_days=7)
+        >>> float(g[40]), round(float(g[42]), 3)
+        (2.0, 1.368)
+        """
+        t = np.asarray(days_since_issue, dtype=float)
+        gap = t - (sent_day + deadline_days)  # days from the deadline (negative: before)
+        shape = np.where(gap <= 0, np.exp(np.minimum(gap, 0.0) / self.deadline_rise_days),
+                         np.exp(-np.maximum(gap, 0.0) / self.deadline_fade_days))
+        return np.where(t >= sent_day, 1.0 + self.deadline_effect * shape, 1.0)
 
     def discount_multiplier(self, rate: float) -> float:
         """Hazard multiplier for discount takers inside the window (rate 0.02 → 1 + 5)."""

@@ -64,6 +64,14 @@ def _default_reminder_cost() -> dict[str, float]:
     return {"email": 0.02, "sms": 0.08, "whatsapp": 0.06, "letter": 1.5, "phone": 4.0}
 
 
+#: Rough units of a currency per US dollar (order of magnitude, late 2025), only to put
+#: the default per-item costs (reminders, lifetime value) into a portfolio's currency.
+APPROX_UNITS_PER_USD = {
+    "USD": 1.0, "EUR": 0.9, "GBP": 0.8, "CHF": 0.85, "CAD": 1.4, "AUD": 1.5, "MXN": 18.0,
+    "COP": 4000.0, "BRL": 5.5, "CLP": 950.0, "PEN": 3.7, "UYU": 40.0, "JPY": 150.0,
+}
+
+
 @dataclass(frozen=True)
 class Economics:
     """Money parameters of the strategy lab (see module docstring for the sources).
@@ -120,6 +128,26 @@ class Economics:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def for_currency(cls, currency: str) -> Economics:
+        """The default economics in ``currency``: the USD per-item costs converted at the
+        rough rate of :data:`APPROX_UNITS_PER_USD` (rates are unchanged). What the lab uses
+        when no economics are given; pass your own for exact costs.
+
+        >>> Economics.for_currency("EUR").currency
+        'EUR'
+        >>> Economics.for_currency("COP").reminder_cost["email"]
+        80.0
+        """
+        currency = str(currency).upper()
+        if currency == "USD":
+            return cls()
+        if currency not in APPROX_UNITS_PER_USD:
+            raise ValueError(
+                f"no default costs in {currency!r} (known: {sorted(APPROX_UNITS_PER_USD)}): "
+                f"pass economics=Economics(...).in_currency({currency!r}, units_per_usd)")
+        return cls().in_currency(currency, APPROX_UNITS_PER_USD[currency])
 
     def in_currency(self, currency: str, units_per_usd: float) -> Economics:
         """The same economics for another currency: fixed USD costs times ``units_per_usd``.

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from .strategies import Strategy, StrategyError
 
 
@@ -132,6 +133,6 @@ def assign(customers: pd.DataFrame, experiment: Experiment, assigned_at) -> pd.D
             "experiment_id": experiment.experiment_id,
             "customer_id": ids,
             "arm": np.array(experiment.arm_names, dtype=object)[arm_idx],
-            "assigned_at": pd.Timestamp(assigned_at).normalize(),
+            "assigned_at": parse_date(assigned_at, "assigned_at"),
         }
     )

@@ -156,3 +156,49 @@ def sample_payment_times(directory: str | Path = "data/sample") -> pd.DataFrame:
     from ..data.loading import load_portfolio
 
     return load_portfolio(directory).payment_times()
+
+
+def sample_dir() -> Path:
+    """Where the bundled sample lives: ``<project>/data/sample`` of the checkout.
+
+    Looked up under ``$COLLECTIONS_LAB_HOME``, the current directory and its parents, then
+    the checkout this package runs from. Without a checkout (an installed package) the
+    sample is generated once, identically, into ``~/.cache/collections_lab/sample``.
+    """
+    import os
+
+    here = Path(__file__).resolve()
+    roots = []
+    if os.environ.get("COLLECTIONS_LAB_HOME"):
+        roots.append(Path(os.environ["COLLECTIONS_LAB_HOME"]).expanduser())
+    cwd = Path.cwd().resolve()
+    roots += [cwd, *cwd.parents, *here.parents]
+    for root in roots:
+        if (root / "data" / "sample" / "invoices.csv").is_file():
+            return root / "data" / "sample"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collections_lab"
+    target = cache / "sample"
+    if not (target / "invoices.csv").is_file():
+        write_sample(target)
+    return target
+
+
+def load_sample() -> Portfolio:
+    """The bundled sample portfolio, with its experiment and its strategies.
+
+    The 2,000-customer simulated portfolio of ``data/sample`` (see its README):
+    ``portfolio.experiment`` is the design in ``experiment.json`` (control
+    ``friendly-1-none``), ``portfolio.strategies`` the strategies of
+    ``strategies.yml`` (the examples, business as usual and the eight arms).
+
+    >>> p = load_sample()
+    >>> p.experiment["control"], "business_as_usual" in p.strategies, len(p.customers)
+    ('friendly-1-none', True, 2000)
+    """
+    from ..data.loading import load_portfolio
+    from .strategies import load_strategies
+
+    folder = sample_dir()
+    portfolio = load_portfolio(folder)
+    portfolio.strategies = load_strategies(folder / "strategies.yml")
+    return portfolio

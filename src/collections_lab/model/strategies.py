@@ -7,7 +7,14 @@ collection. Strategies load from and save to YAML so analysts can edit them with
 
 Days in a strategy are **relative to the due date** for reminders and escalation (``-3`` is
 three days before due, ``7`` a week after) and **since issue** for a discount window (the
-"10" of "2/10 net 30").
+"10" of "2/10 net 30"). A reminder's own payment deadline (``deadline_days``: "please pay
+within 7 days of this reminder") counts **days after the reminder**.
+
+Two policy rules practitioners apply are checks, not validity rules (a strategy that breaks
+them is still a strategy one can simulate): :func:`policy_problems` says whether a strategy
+escalates to legal collection after fewer than ``min_reminders_before_escalation``
+reminders (default :data:`MIN_REMINDERS_BEFORE_ESCALATION` = 2, guidance for collections:
+never escalate before at least two reminders).
 
 Example
 -------
@@ -16,6 +23,11 @@ Example
 (-3, 7)
 >>> Strategy.from_dict(s.to_dict()) == s
 True
+>>> asks = Strategy("asks", reminders=(Reminder(3, deadline_days=7),), escalation_day=60)
+>>> asks.to_dict()["reminders"][0]["deadline_days"]
+7
+>>> policy_problems(asks)
+['escalates after 1 reminder(s), policy asks for at least 2']
 """
 
 from __future__ import annotations
@@ -23,23 +35,40 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from ..data.schema import REMINDER_CHANNELS, TONES
+from ..data.schema import MAX_DEADLINE_DAYS, REMINDER_CHANNELS, TONES
 
 
 class StrategyError(ValueError):
     """A strategy (or strategy file) is invalid; the message names where and why."""
 
 
+#: Policy default: at least this many reminders before legal escalation.
+MIN_REMINDERS_BEFORE_ESCALATION = 2
+
+
 @dataclass(frozen=True)
 class Reminder:
-    """One reminder: ``day`` relative to the due date (negative = before due)."""
+    """One reminder: ``day`` relative to the due date (negative = before due).
+
+    ``deadline_days``: the reminder asks for payment within this many days of being sent
+    ("please pay within 7 days"); ``None``: it states no deadline of its own.
+    """
 
     day: int
     tone: str = "friendly"
     channel: str = "email"
     personalised: bool = False
+    deadline_days: int | None = None
+
+    def to_dict(self) -> dict:
+        """Plain dict for YAML (``deadline_days`` only when the reminder states one)."""
+        d = asdict(self)
+        if self.deadline_days is None:
+            del d["deadline_days"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -118,6 +147,7 @@ class Strategy:
                 )
             if not -60 <= r.day <= 365:
                 out.append(f"reminder {i}: day {r.day} is outside -60..365 days from due")
+            out += _deadline_problems(i, r, self.escalation_day)
         if self.discount is not None:
             if not 0 < self.discount.rate < 0.5:
                 out.append(f"discount rate {self.discount.rate} must be between 0 and 0.5")
@@ -152,7 +182,7 @@ class Strategy:
         d = {"name": self.name}
         if self.description:
             d["description"] = self.description
-        d["reminders"] = [asdict(r) for r in self.reminders]
+        d["reminders"] = [r.to_dict() for r in self.reminders]
         if self.discount is not None:
             d["discount"] = asdict(self.discount)
         if self.late_fee_rate:
@@ -202,6 +232,56 @@ class Strategy:
             if prefix and not str(exc).startswith(prefix):
                 raise StrategyError(f"{prefix}{exc}") from None
             raise
+
+
+    @property
+    def has_deadlines(self) -> bool:
+        """Whether any reminder states a payment deadline of its own."""
+        return any(r.deadline_days is not None for r in self.reminders)
+
+    @property
+    def reminders_before_escalation(self) -> int | None:
+        """Reminders sent before legal escalation (``None`` if the strategy never escalates)."""
+        if self.escalation_day is None:
+            return None
+        return sum(1 for r in self.reminders if r.day < self.escalation_day)
+
+
+def _deadline_problems(i: int, r: Reminder, escalation_day: int | None) -> list[str]:
+    """Rules for a reminder's own payment deadline (days after the reminder)."""
+    w = r.deadline_days
+    if w is None:
+        return []
+    if isinstance(w, bool) or not isinstance(w, int | np.integer):
+        return [f"reminder {i}: deadline_days must be a whole number of days, got {w!r}"]
+    if not 1 <= w <= MAX_DEADLINE_DAYS:
+        return [f"reminder {i}: deadline of {w} day(s) is outside 1..{MAX_DEADLINE_DAYS} days "
+                "after the reminder"]
+    if escalation_day is not None and r.day + w >= escalation_day:
+        return [f"reminder {i}: its deadline (due + {r.day + w}) is not before escalation "
+                f"on due + {escalation_day}"]
+    return []
+
+
+def policy_problems(strategy: Strategy,
+                    min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
+                    ) -> list[str]:
+    """The collection-policy rules ``strategy`` breaks (empty if none).
+
+    A strategy that escalates to legal collection must send at least
+    ``min_reminders_before_escalation`` reminders before it (0 disables the rule); a
+    strategy that never escalates is not concerned.
+
+    >>> policy_problems(Strategy("x", reminders=(Reminder(3), Reminder(14)), escalation_day=60))
+    []
+    >>> policy_problems(Strategy("y", reminders=(Reminder(3),)))
+    []
+    """
+    n = strategy.reminders_before_escalation
+    if n is None or n >= min_reminders_before_escalation:
+        return []
+    return [f"escalates after {n} reminder(s), policy asks for at least "
+            f"{min_reminders_before_escalation}"]
 
 
 def _checked(value, kind, where: str) -> dict:
@@ -258,7 +338,15 @@ def save_strategies(strategies, path: str | Path) -> Path:
 
 
 def example_strategies() -> dict[str, Strategy]:
-    """The named example strategies bundled in ``data/sample/strategies.yml``."""
+    """The named example strategies, defined here (no file is read).
+
+    The sample data's ``strategies.yml`` holds these plus the sample's business as usual
+    and its experiment's eight arms: load those with ``cl.load_sample().strategies`` or
+    :func:`load_strategies`.
+
+    >>> example_strategies()["nudge_then_firm"].reminder_days
+    (-3, 7, 21)
+    """
     return {
         s.name: s
         for s in (
@@ -301,6 +389,29 @@ def example_strategies() -> dict[str, Strategy]:
                 late_fee_rate=0.015,
                 escalation_day=60,
                 description="Late interest of 1.5% a month, firm follow-up, legal at 60 days.",
+            ),
+            Strategy(
+                "pay_within_7_days",
+                reminders=(
+                    Reminder(3, "friendly", "email", deadline_days=7),
+                    Reminder(17, "firm", "email"),
+                ),
+                escalation_day=60,
+                description="The first reminder asks for payment within 7 days; a firm "
+                            "follow-up a week after that deadline; legal at 60 days.",
+            ),
+            Strategy(
+                "deadline_then_plan",
+                reminders=(
+                    Reminder(3, "friendly", "email", deadline_days=7),
+                    Reminder(17, "neutral", "email", deadline_days=14),
+                    Reminder(38, "firm", "phone"),
+                ),
+                installment=InstallmentOffer(at_reminder=2, n_installments=3, interval_days=30),
+                escalation_day=75,
+                description="The first reminder asks for payment within 7 days, the second "
+                            "offers a three-part plan and asks for payment within 14 days; "
+                            "legal at 75 days, after three reminders.",
             ),
         )
     }

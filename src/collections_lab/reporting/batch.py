@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +36,17 @@ import pandas as pd
 import yaml
 
 from ..i18n import LANGUAGES, ResultMixin
-from .parameters import normalise_value
-from .runner import DEFAULT_TIMEOUT, ReportError, RunResult, run_report, sigterm_as_interrupt
+from . import paths
+from .parameters import load_yaml, normalise_value
+from .runner import (
+    DEFAULT_TIMEOUT,
+    ReportError,
+    ReportTerminated,
+    RunResult,
+    check_writable,
+    run_report,
+    sigterm_as_interrupt,
+)
 
 _TOP_KEYS = {"notebooks_dir", "reports_dir", "timeout", "jobs", "lang", "parameters",
              "reports"}
@@ -93,9 +101,12 @@ def load_batch(path: str | Path) -> Batch:
     if not path.is_file():
         raise ReportError(f"batch file not found: {path}")
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ReportError(f"{path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # a value YAML reads as an impossible date: 2025-02-30
+        raise ReportError(f"{path}: a value cannot be read ({exc}); write dates as "
+                          "YYYY-MM-DD with a real day") from None
     if not isinstance(spec, dict):
         raise _fail(path, "top level", "expected a mapping with a 'reports' list")
     unknown = set(spec) - _TOP_KEYS
@@ -169,6 +180,8 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
     nb_dir = notebooks_dir or batch.notebooks_dir
     rep_dir = reports_dir or batch.reports_dir
     jobs = max(1, jobs or batch.jobs)
+    # One clear line before anything runs, rather than the same failure once per report.
+    check_writable(Path(rep_dir) if rep_dir else paths.reports_dir())
     kwargs = [
         dict(name=e.notebook, parameters=e.parameters, report=e.report, notebooks_dir=nb_dir,
              reports_dir=rep_dir, timeout=e.timeout, base_dir=batch.path.parent,
@@ -178,34 +191,146 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
     runs: list[RunResult] = []
     if jobs == 1 or len(kwargs) == 1:
         with sigterm_as_interrupt():  # also between two reports: stop, do not die
-            for kw in kwargs:
-                runs.append(run_report(**kw))
-                if on_result:
-                    on_result(runs[-1])
-    else:
-        # Separate processes (spawned, not forked): each papermill run owns its event loop
-        # and kernel; the run log is shared under a file lock.
-        context = multiprocessing.get_context("spawn")
-        with sigterm_as_interrupt(), ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(_run_one, kw) for kw in kwargs]
             try:
-                for future in futures:
-                    runs.append(future.result())
+                for kw in kwargs:
+                    runs.append(run_report(**kw))
                     if on_result:
                         on_result(runs[-1])
-            except KeyboardInterrupt:
-                # Pass the stop on: each worker records its run as failed and cleans up
-                # (SIGTERM is a ReportTerminated there too). ``_processes`` is the pool's
-                # own table of workers; there is no public way to reach them.
-                for future in futures:
-                    future.cancel()
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    with contextlib.suppress(Exception):
-                        process.terminate()
+            except KeyboardInterrupt as stop:
+                stop.not_started = [kw["report"] for kw in kwargs[len(runs) + 1:]]
                 raise
+    else:
+        with sigterm_as_interrupt():
+            runs = _run_parallel(kwargs, jobs, on_result)
     return BatchResult(runs=runs)
 
 
-def _run_one(kwargs: dict) -> RunResult:
-    return run_report(**kwargs)
+#: Seconds the stopped workers get to record their runs and remove their files before
+#: they are killed (a stopped batch exits within about this time plus a second).
+STOP_GRACE = 3.0
+
+
+def _worker(kwargs: dict, conn) -> None:
+    """One report in its own process; sends back ("ok" | "stopped", RunResult)."""
+    try:
+        conn.send(("ok", run_report(**kwargs)))
+    except KeyboardInterrupt as exc:  # SIGTERM/SIGINT: run_report recorded the run
+        conn.send(("stopped", getattr(exc, "run_result", None)))
+    finally:
+        conn.close()
+
+
+def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
+    """Run the reports ``jobs`` at a time, one spawned process per report.
+
+    Each process owns its papermill event loop and kernel; the run log is shared under a
+    file lock. A stop (SIGTERM, Ctrl-C) starts nothing more: queued reports are not run,
+    running ones are asked to stop (SIGTERM: they record the run as failed and clean up),
+    and a worker still alive after :data:`STOP_GRACE` seconds is killed and its run
+    recorded here. The stop is then re-raised with ``not_started`` naming the queue.
+    """
+    import os
+    import signal
+    import time
+    from multiprocessing.connection import wait
+
+    from .runner import _record, clean_stale_files
+
+    context = multiprocessing.get_context("spawn")
+    queue = list(enumerate(kwargs))
+    running: dict = {}  # connection -> (index, process)
+    results: dict[int, RunResult] = {}
+
+    deadline = None  # set when stopping: no wait may pass it
+
+    def finish(conn) -> None:
+        index, process = running.pop(conn)
+        try:
+            _, result = conn.recv()
+        except (EOFError, OSError):  # the worker died without a word: record it here
+            result = None
+        process.join(None if deadline is None else max(0.2, deadline - time.monotonic()))
+        if process.is_alive():  # reported back but slow to exit (kernel shutdown): enough
+            process.kill()
+            process.join()
+        if result is None:
+            result = _lost_run(kwargs[index], process.exitcode)
+            _record(Path(result.reports_dir), result, True)
+            clean_stale_files(result.reports_dir)
+        results[index] = result
+        if on_result:
+            on_result(result)
+
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                index, kw = queue.pop(0)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, args=(kw, sender), daemon=True)
+                process.start()
+                sender.close()
+                running[receiver] = (index, process)
+            for conn in wait(list(running)):
+                finish(conn)
+    except KeyboardInterrupt as stop:
+        not_started = [kwargs[i].get("report") or str(kwargs[i]["name"]) for i, _ in queue]
+        queue.clear()
+        deadline = time.monotonic() + STOP_GRACE
+        with _ignoring_stops():
+            if isinstance(stop, ReportTerminated):
+                signum = signal.SIGTERM
+            else:  # Ctrl-C reached the workers too (same process group): give them a moment
+                signum = signal.SIGINT
+                for conn in wait(list(running), timeout=1.0):
+                    finish(conn)
+            for _, process in running.values():
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signum)
+            while running and time.monotonic() < deadline:
+                for conn in wait(list(running), timeout=max(0.0, deadline - time.monotonic())):
+                    finish(conn)
+            for conn, (_, process) in list(running.items()):
+                process.kill()
+                finish(conn)
+        stop.not_started = not_started
+        stop.runs = [results[i] for i in sorted(results)]
+        raise
+    return [results[i] for i in sorted(results)]
+
+
+@contextlib.contextmanager
+def _ignoring_stops():
+    """While a stopped batch waits for its workers, a second SIGTERM or Ctrl-C does not
+    cut the cleanup short (the workers are killed after the grace period anyway)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM,
+                                                                      signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _lost_run(kwargs: dict, exitcode) -> RunResult:
+    """The record of a report whose worker ended without reporting back."""
+    from .runner import _now
+
+    reports_dir = Path(kwargs.get("reports_dir") or paths.reports_dir()).resolve()
+    name = str(kwargs["name"])
+    report = str(kwargs.get("report") or Path(name).name.removesuffix(".ipynb"))
+    stopped = exitcode is not None and exitcode < 0
+    return RunResult(
+        report=report, notebook=name, status="failed",
+        parameters=dict(kwargs.get("parameters") or {}), started_at=_now(),
+        error_kind="terminated" if stopped else "dead_worker",
+        error=("the run did not stop within the grace period after SIGTERM and was killed"
+               if stopped else f"the report's worker process ended unexpectedly "
+               f"(exit code {exitcode})"),
+        reports_dir=str(reports_dir), index_lang=kwargs.get("index_lang"),
+    )

@@ -24,10 +24,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
-
 from .. import i18n
 from ..data import privacy as _privacy
+from ..data.dates import (  # resolve_as_of re-exported for the report notebooks
+    accepts_allow_future,
+    parse_date,
+    resolve_as_of,  # noqa: F401
+)
 from .paths import sample_data_dir
 
 # The pseudonym rules live on the data floor (collections_lab.data.privacy); notebooks
@@ -172,20 +175,6 @@ def show_figure(fig, alt: str | None = None, close: bool = True,
         plt.close(fig)
 
 
-def resolve_as_of(portfolio, as_of=None) -> pd.Timestamp:
-    """The report's as-of date: ``as_of`` if given, else the last date in the data.
-
-    >>> resolve_as_of(None, "2025-06-30")
-    Timestamp('2025-06-30 00:00:00')
-    """
-    if as_of is not None and str(as_of).strip() != "":
-        try:
-            return pd.Timestamp(as_of).normalize()
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"as_of must be an ISO date like 2025-06-30, got {as_of!r}") from exc
-    return pd.Timestamp(portfolio.last_date).normalize()
-
-
 def _is_url(data: str) -> bool:
     return "://" in data
 
@@ -213,6 +202,7 @@ def resolve_data(data=None) -> str:
     return str(path)
 
 
+@accepts_allow_future
 def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = False,
                      salt: str | None = None, lang: str = "en", show: bool = True):
     """Load the portfolio a report analyses and record where it came from.
@@ -221,7 +211,9 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         data: a file, directory or database URL understood by
             :func:`collections_lab.data.loading.load_portfolio`; ``None`` = the bundled sample.
         mapping: a column-mapping preset name or YAML path (``None`` = the schema's names).
-        as_of: ISO date the report describes; ``None`` = the last date in the data.
+        as_of: ISO date the report describes; ``None`` = the last date in the data (see
+            :func:`~collections_lab.data.dates.resolve_as_of`: a date after it is refused
+            unless ``allow_future=True``).
         pseudonymise: replace customer ids and names by stable pseudonyms.
         salt: key for the pseudonyms (default: ``COLLECTIONS_LAB_SECRET``, else the
             installation's key file; see :mod:`collections_lab.data.privacy`).
@@ -254,6 +246,7 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         if pseudonymise:
             parts.append(i18n.t("report.pseudonymised", lang))
         plain = " · ".join(parts)
+        provenance = load_report.provenance() if hasattr(load_report, "provenance") else {}
         record = {
             "as_of": resolved.date().isoformat(),
             "data": "sample" if data in (None, "") else str(data),
@@ -261,10 +254,42 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             "n_customers": int(len(portfolio.customers)),
             "pseudonymised": bool(pseudonymise),
             "rows_rejected": rejected,
+            "absent_tables": provenance.get("absent", []),
+            "derived_tables": provenance.get("derived", []),
+            "load_notes": provenance.get("notes", []),
         }
-        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>', plain,
-                 {METADATA_KEY: record})
+        notes_html, notes_plain = load_notes_block(provenance, lang)
+        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
+                 plain + notes_plain, {METADATA_KEY: record})
     return portfolio
+
+
+def load_notes_block(provenance: dict, lang: str = "en") -> tuple[str, str]:
+    """The provenance block's loading details: absent and derived tables, every note.
+
+    ``provenance`` is :meth:`LoadReport.provenance()
+    <collections_lab.data.validation.LoadReport.provenance>`; returns ``(html, plain)``,
+    all text escaped, folded in a ``<details>`` element.
+
+    >>> html_text, plain = load_notes_block({"absent": ["reminders"], "derived": [],
+    ...                                      "notes": ["payments: 3 <b>open</b>"]})
+    >>> "&lt;b&gt;" in html_text, plain.splitlines()[1]
+    (True, 'reminders: tables not in the data (analyses see none)')
+    """
+    lines = []
+    if provenance.get("absent"):
+        lines.append(f"{', '.join(provenance['absent'])}: {i18n.t('report.absent_tables', lang)}")
+    if provenance.get("derived"):
+        lines.append(f"{', '.join(provenance['derived'])}: "
+                     f"{i18n.t('report.derived_tables', lang)}")  # fmt: skip
+    lines += list(provenance.get("notes", []))
+    if not lines:
+        return "", ""
+    title = i18n.t("report.load_notes", lang)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    block = (f'<details class="cl-load-notes"><summary>{html.escape(title)} ({len(lines)})'
+             f"</summary><ul>{items}</ul></details>")
+    return block, "\n" + "\n".join(lines)
 
 
 #: Environment variable the runner sets in the report kernel: the directory whose files
@@ -306,6 +331,6 @@ def report_record(as_of, **extra) -> None:
     For notebooks that do not call :func:`load_report_data` (e.g. a design notebook
     working from simulation): ``report_record(as_of="2025-06-30")``.
     """
-    record = {"as_of": None if as_of is None else pd.Timestamp(as_of).date().isoformat()}
+    record = {"as_of": None if as_of is None else parse_date(as_of, "as_of").date().isoformat()}
     record.update(extra)
     _display("", "", {METADATA_KEY: record})

@@ -21,12 +21,33 @@ from pathlib import Path
 
 import yaml
 
+from ..data.dates import DateError, parse_date
 from ..i18n import LANGUAGES, check_locale
 
 #: Parameters holding a local file or directory: made absolute (relative to the caller's
 #: working directory, since the kernel runs in the notebooks directory) and checked
 #: before a kernel is started.
 PATH_PARAMETERS = ("data", "strategies", "mapping")
+
+#: Parameters holding a date: checked by :func:`~collections_lab.data.dates.parse_date`
+#: (ISO ``YYYY-MM-DD`` only) before a kernel is started, and passed on as ISO text.
+DATE_PARAMETERS = ("as_of", "assigned_at")
+
+
+class DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader that keeps dates as text, so ``as_of: 2025-02-30`` reaches the
+    date parser (and its message naming the parameter) instead of failing inside YAML."""
+
+
+DatesAsText.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str):
+    """Parse YAML text with :class:`DatesAsText` (dates stay strings)."""
+    return yaml.load(text, Loader=DatesAsText)  # noqa: S506  (a SafeLoader subclass)
 
 
 class ParameterError(ValueError):
@@ -40,8 +61,8 @@ def parse_value(text: str):
     strings (papermill passes strings, not date objects); anything else is a string.
     """
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = load_yaml(text)
+    except (yaml.YAMLError, ValueError):
         return text
     return normalise_value(value)
 
@@ -115,12 +136,11 @@ def _literal(node):
         return None
 
 
-def _iso_date(value, notebook: str) -> str:
+def _iso_date(value, notebook: str, name: str = "as_of") -> str:
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise ParameterError(f"{notebook}: parameter 'as_of' must be an ISO date like "
-                             f"2025-06-30, got {value!r}") from None
+        return parse_date(value, name).date().isoformat()
+    except DateError as exc:
+        raise ParameterError(f"{notebook}: parameter {exc}") from None
 
 
 def _looks_like_path(name: str, value) -> bool:
@@ -140,7 +160,8 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
     Raises :class:`ParameterError` for a name the notebook does not declare (with the
     closest declared name), a path parameter naming a file that does not exist, a
     ``lang`` other than en/es, a ``locale`` babel does not know (``es_CO``, ``es_MX``,
-    ...) and an ``as_of`` that is not an ISO date.
+    ...) and a date parameter (:data:`DATE_PARAMETERS`) that is not an ISO date
+    (ambiguous or impossible dates are refused with the reason).
     Relative paths are resolved against ``base_dir`` (default: the current directory).
     """
     unknown = [name for name in parameters if name not in declared]
@@ -165,8 +186,12 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
                 value = check_locale(value)
             except ValueError as error:
                 raise ParameterError(f"{notebook}: parameter 'locale': {error}") from None
-        if name == "as_of" and value is not None:
-            value = _iso_date(value, notebook)
+        if name in DATE_PARAMETERS and value is not None and value != "":
+            value = _iso_date(value, notebook, name)
+        if name == "mapping" and _looks_like_path(name, value) and not str(value).lower(
+                ).endswith((".yml", ".yaml")):
+            raise ParameterError(f"{notebook}: parameter 'mapping' must be a preset name or a "
+                                 f"YAML mapping file (.yml or .yaml), got {value!r}")
         if _looks_like_path(name, value):
             path = Path(value).expanduser()
             if not path.is_absolute():

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import errno
 import logging
 import os
 import re
@@ -52,6 +53,14 @@ from .store import append_run, atomic_write_text, locked
 DEFAULT_TIMEOUT = 600
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REPORT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+#: Longest error text written to runs.json and index.html (the failed notebook keeps it all).
+MAX_ERROR_CHARS = 600
+#: Temporary files the runner and the atomic writers leave only if their process was
+#: killed (``kill -9``, power loss): ``.<report>.running-<pid>.ipynb``,
+#: ``.<report>.staging-<pid>.tmp``, ``.<file>.previous-<pid>.tmp``, ``.<file>.pid<pid>-*.tmp``,
+#: ``.write-check-<pid>`` (see :func:`check_writable`).
+_STALE = re.compile(r"^\..+\.(?:running-(\d+)\.ipynb|staging-(\d+)\.tmp|previous-(\d+)\.tmp"
+                    r"|pid(\d+)-[^/]*\.tmp)$|^\.write-check-(\d+)$")
 
 
 #: Environment variable naming the directory where a report kernel writes the files it
@@ -201,6 +210,10 @@ def recorded_facts(nb) -> dict:
     return facts
 
 
+_DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT,
+                errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
+
+
 def _describe_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -212,6 +225,8 @@ def _describe_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
         return "timeout", f"a cell ran longer than the {timeout:g} s timeout and was stopped"
     if isinstance(exc, DeadKernelError):
         return "dead_kernel", f"the kernel died while running (crash or out of memory): {exc}"
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+        return "unwritable", f"cannot write the report: {_os_reason(exc)}"
     text = _ANSI.sub("", str(exc)).strip().splitlines()
     return "error", f"{type(exc).__name__}: {text[0] if text else ''}"
 
@@ -221,12 +236,108 @@ def _now() -> str:
 
 
 def _record(reports_dir: Path, result: RunResult, update_index: bool) -> None:
-    with locked(reports_dir):
-        runs = append_run(reports_dir, result.to_record())
-        if update_index:
-            from .index import write_index
+    """Add the run to runs.json and index.html; if even that is impossible (read-only or
+    full disk, a corrupt log) the run's error says so instead of raising."""
+    if result.error:
+        result.error = public_error(result.error)
+    try:
+        with locked(reports_dir):
+            runs = append_run(reports_dir, result.to_record())
+            if update_index:
+                from .index import write_index
 
-            write_index(reports_dir, runs)
+                write_index(reports_dir, runs)
+    except (OSError, ValueError) as exc:
+        note = f"the run could not be recorded in {reports_dir / 'runs.json'}: {_os_reason(exc)}"
+        result.error = f"{result.error}; {note}" if result.error else note
+
+
+def public_error(text: str) -> str:
+    """An error as runs.json and index.html show it: ANSI codes removed, at most
+    :data:`MAX_ERROR_CHARS` characters (the failed notebook keeps the full text).
+
+    The messages themselves name the problem, never a file's contents or a directory
+    listing (mapping and loading errors are written so); the cap is the last guard.
+
+    >>> public_error("x" * 700).endswith("(shortened; the failed notebook has it all)")
+    True
+    """
+    text = _ANSI.sub("", str(text)).strip()
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return text[:MAX_ERROR_CHARS].rstrip() + " … (shortened; the failed notebook has it all)"
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def check_writable(directory: str | Path) -> None:
+    """Raise :class:`ReportError` (one line) unless files can be created in ``directory``.
+
+    Creates the directory if needed and writes, syncs and removes a small probe file, so
+    a read-only or full disk, a path that is a file, or missing permissions are found
+    before a kernel starts rather than when the report is published.
+    """
+    from ..data.files import atomic_write_bytes
+
+    directory = Path(directory)
+    probe = directory / f".write-check-{os.getpid()}"
+    try:
+        atomic_write_bytes(probe, b"ok\n")
+        probe.unlink()
+    except OSError as exc:
+        raise ReportError(f"cannot write reports to {directory}: {_os_reason(exc)}") from None
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def clean_stale_files(reports_dir: str | Path) -> list[Path]:
+    """Remove temporary files left by runs whose process no longer exists; returns them.
+
+    A killed run (``kill -9``, a crash) cannot clean up: its ``.NAME.running-PID.ipynb``,
+    ``.NAME.staging-PID.tmp`` directory and half-written ``.tmp`` files stay in
+    ``reports/`` and ``reports/<report>/``. Each names its process; a file whose process
+    is still alive (another run in progress) is kept. POSIX only (elsewhere nothing is
+    removed).
+    """
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) is not a probe there
+        return []
+    reports_dir = Path(reports_dir)
+    if not reports_dir.is_dir():
+        return []
+    candidates = [p for p in reports_dir.iterdir() if p.name.startswith(".")]
+    for sub in reports_dir.iterdir():
+        if sub.is_dir() and not sub.name.startswith("."):
+            candidates += [p for p in sub.iterdir() if p.name.startswith(".")]
+    removed = []
+    for path in candidates:
+        match = _STALE.match(path.name)
+        if not match:
+            continue
+        pid = int(next(g for g in match.groups() if g))
+        if _pid_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
 
 
 def run_report(
@@ -279,6 +390,13 @@ def run_report(
     )
     out_dir = reports_dir / result.report
     try:
+        check_writable(reports_dir)
+    except ReportError as exc:  # nothing can be published: say so in one line
+        result.error_kind, result.error = "unwritable", str(exc)
+        _record(reports_dir, result, update_index)
+        return result
+    clean_stale_files(reports_dir)
+    try:
         if not _REPORT_NAME.match(result.report):
             raise ReportError(f"report name {result.report!r} must be letters, digits, "
                               "'_', '-' or '.', not starting with '.'")
@@ -295,12 +413,12 @@ def run_report(
         _record(reports_dir, result, update_index)
         return result
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     running = out_dir / f".{result.report}.running-{os.getpid()}.ipynb"
     staging = out_dir / f".{result.report}.staging-{os.getpid()}.tmp"
     failed_path = out_dir / f"{result.report}.failed.ipynb"
     try:
         with sigterm_as_interrupt():
+            check_writable(out_dir)  # reports/<report> may be a file or another disk
             staging.mkdir(exist_ok=True)
             _execute(notebook, running, result.parameters, timeout, start_timeout,
                      env={FILES_ENV: str(staging)})
@@ -313,9 +431,12 @@ def run_report(
         _remove_staging(staging)
         result.duration_s = round(time.perf_counter() - started, 2)
         _record(reports_dir, result, update_index)
+        exc.run_result = result  # for a batch that collects the runs it stopped
         raise
     except Exception as exc:  # every failure is recorded, none is raised
-        if not result.error:
+        if isinstance(exc, ReportError) and not result.error:
+            result.error_kind, result.error = "unwritable", str(exc)
+        elif not result.error:
             result.error_kind, result.error = _describe_failure(exc, timeout)
         _keep_failed(running, failed_path, reports_dir, result)
     else:
@@ -331,7 +452,12 @@ def run_report(
 
 def _keep_failed(running: Path, failed_path: Path, reports_dir: Path, result: RunResult) -> None:
     if running.exists():
-        os.replace(running, failed_path)
+        try:
+            os.replace(running, failed_path)
+        except OSError:  # the disk that failed the run may refuse this too
+            with contextlib.suppress(OSError):
+                running.unlink()
+            return
         result.failed_ipynb = failed_path.relative_to(reports_dir).as_posix()
 
 

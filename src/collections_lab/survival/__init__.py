@@ -45,11 +45,12 @@ from .regression import (
     fit_time_varying_cox,
     reminder_intervals,
 )
-from .rmst import RMSTResult, rmst, rmst_difference
+from .rmst import RMSTDifference, RMSTResult, rmst, rmst_difference
 
 __all__ = [
     "AFTResult", "CalibrationResult", "CoxResult", "CumulativeIncidence", "CureFractionResult", "GrayTestResult",
-    "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTResult",
+    "LogRankResult", "PHCheck", "PaymentDatePredictor", "PaymentPredictions", "RMSTDifference",
+    "RMSTResult",
     "Note", "SurvivalCurves", "SurvivalInputError", "SurvivalWarning", "calibrate_predictions", "censor_at",
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",

@@ -501,3 +501,23 @@ def km_log_cluster_variance(group: GroupData, table: LifeTable, days=None,
         return var
     idx = np.asarray(days, dtype=np.int64) - lo
     return np.where(idx < 0, 0.0, var[np.clip(idx, 0, size - 1)])
+
+
+#: Default customer column for cluster-robust variances (one customer, many invoices).
+CLUSTER_DEFAULT = "customer_id"
+
+
+def resolve_cluster(frame: pd.DataFrame, cluster_col, weight_col: str | None = None) -> str | None:
+    """The cluster column to use: ``"auto"`` (every survival function's default) means
+    ``customer_id`` on a row-level frame that has it, else none (a counts table or a
+    frame without customers gets model-based variances); ``None`` asks for none; a name
+    is used as given (and must be a column).
+
+    >>> resolve_cluster(pd.DataFrame({"customer_id": ["C1"]}), "auto")
+    'customer_id'
+    >>> resolve_cluster(pd.DataFrame({"customer_id": ["C1"], "n": [3]}), "auto", "n") is None
+    True
+    """
+    if isinstance(cluster_col, str) and cluster_col == "auto":
+        return CLUSTER_DEFAULT if CLUSTER_DEFAULT in frame and not weight_col else None
+    return cluster_col

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.dates import parse_date
 from ..i18n import format_number, format_pct, t
 from ._common import (
     GroupData,
@@ -45,6 +46,7 @@ from ._common import (
     note_unused_levels,
     prepare_groups,
     require_columns,
+    resolve_cluster,
     value_at,
     weights_of,
 )
@@ -174,7 +176,7 @@ def kaplan_meier(
     duration_col: str = "duration",
     event_col: str = "event",
     weight_col: str | None = None,
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     alpha: float = 0.05,
     groups=None,
 ) -> SurvivalCurves:
@@ -185,8 +187,10 @@ def kaplan_meier(
         by: grouping column(s), e.g. ``"arm"`` or ``["segment", "disputed"]``.
         axis: ``"issue"`` (days since issue) or ``"due"`` (days relative to the due date;
             needs ``terms_days``; invoices enter the risk set on day -terms).
-        cluster_col: e.g. ``"customer_id"`` for cluster-robust pointwise bands, median
-            CIs and P(paid by d) intervals.
+        cluster_col: the customer column for cluster-robust pointwise bands, median
+            CIs and P(paid by d) intervals; default ``"auto"``: ``customer_id`` when the
+            frame is row-level and has it (as in :func:`rmst` and :func:`fit_cox`);
+            ``None`` for Greenwood's (independent invoices) variance.
         alpha: 1 - confidence level of the (pointwise) bands.
         groups: optional explicit list of groups (raises if one has no invoices).
 
@@ -199,6 +203,7 @@ def kaplan_meier(
         >>> km.median(); km.prob_paid_by([30, 60])              # doctest: +SKIP
     """
     notes: list = []
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
     data, names = prepare_groups(
         frame, by, "kaplan_meier", duration_col, event_col, None, weight_col, axis,
         cluster_col=cluster_col, groups=groups, notes=notes,
@@ -263,7 +268,7 @@ class LogRankResult(NotedResult):
 
 def logrank(
     frame: pd.DataFrame,
-    group,
+    by=None,
     strata=None,
     axis: str = "issue",
     duration_col: str = "duration",
@@ -271,7 +276,8 @@ def logrank(
     weight_col: str | None = None,
     groups=None,
 ) -> LogRankResult:
-    """Log-rank test between groups, optionally stratified (e.g. arms within segments).
+    """Log-rank test between groups (``by``, the column(s) as in every survival function),
+    optionally stratified (e.g. arms within segments).
 
     Works on row-level frames and on counts tables (``weight_col="n"``); exact on counts.
     Written here (lifelines has no stratified log-rank and no counts input); checked against
@@ -283,10 +289,10 @@ def logrank(
     Example:
         >>> logrank(pt, "arm", strata="segment").p_value          # doctest: +SKIP
     """
-    group = as_list(group)
+    group = as_list(by)
     strata = as_list(strata)
     if not group:
-        raise SurvivalInputError("logrank: give the group column(s) to compare")
+        raise SurvivalInputError("logrank: give the group column(s) to compare, e.g. by='arm'")
     notes: list = []
     if groups is not None:  # keep only the requested groups' rows
         require_columns(frame, group, "logrank")
@@ -376,7 +382,8 @@ def escalated_as_unpaid(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
     missing = [c for c in require if c not in frame.columns]
     if missing:
         raise SurvivalInputError(f"escalated_as_unpaid: missing column(s) {missing}")
-    as_of = pd.Timestamp(frame["end_date"].max() if as_of is None else as_of).normalize()
+    as_of = (pd.Timestamp(frame["end_date"].max()).normalize() if as_of is None
+             else parse_date(as_of, "as_of"))
     out = frame.copy()
     lost = out["outcome"].isin(["escalated", "written_off"]).to_numpy()
     if (out.loc[lost, "end_date"] > as_of).any():
@@ -392,7 +399,7 @@ def standardized_prob_paid(
     by,
     strata,
     axis: str = "issue",
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     weight_col: str | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
@@ -411,6 +418,7 @@ def standardized_prob_paid(
     strata = as_list(strata)
     if not strata:
         raise SurvivalInputError("standardized_prob_paid: give the strata column(s)")
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
     labels = group_labels(frame, strata, "standardized_prob_paid")
     w = frame[weight_col] if weight_col else pd.Series(1.0, index=frame.index)
     shares = w.groupby(labels).sum()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
 from ..i18n import format_money, format_pct, t
 from ._common import (
     NotedResult,
@@ -52,7 +53,7 @@ def censor_at(frame: pd.DataFrame, cutoff) -> pd.DataFrame:
     """
     require_columns(frame, ["issue_date", "end_date", "duration", "event", "outcome",
                             "outcome_code"], "censor_at")
-    cutoff = pd.Timestamp(cutoff).normalize()
+    cutoff = parse_date(cutoff, "cutoff")
     out = frame[frame["issue_date"] <= cutoff].copy()
     if out.empty:
         raise SurvivalInputError(f"censor_at: no invoice was issued on or before {cutoff.date()}")
@@ -311,7 +312,7 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12) -> pd
     """
     tab = predictions.table
     require_columns(tab, ["amount", "currency", "age_days"], "expected_cash")
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_date(as_of, "as_of")
     horizon = 7 * weeks
     rows = []
     by = [c for c in tab.columns if c not in {"invoice_id", "customer_id", "currency", "amount",

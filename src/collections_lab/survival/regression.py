@@ -46,6 +46,7 @@ from ._common import (
     events_of,
     note_unused_levels,
     require_columns,
+    resolve_cluster,
     weights_of,
     whole_days,
 )
@@ -108,6 +109,11 @@ def build_design(
     if not covariates:
         raise SurvivalInputError(f"{where}: give at least one covariate")
     reference = dict(reference or {})
+    unknown = [c for c in reference if c not in covariates]
+    if unknown:
+        raise SurvivalInputError(
+            f"{where}: reference names {unknown}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"not among the covariates {covariates}")
     require_columns(frame, covariates, where)
     parts, refs, cats, notes = [], {}, [], []
     for col in covariates:
@@ -585,7 +591,7 @@ def fit_cox(
     covariates,
     duration_col: str = "duration",
     event_col: str = "event",
-    cluster_col: str | None = "customer_id",
+    cluster_col: str | None = "auto",
     strata=None,
     reference: dict | None = None,
     alpha: float = 0.05,
@@ -599,7 +605,9 @@ def fit_cox(
         covariates: invoice/customer columns; categoricals (str, bool, category) are
             dummy-coded against ``reference`` (default: first level in sorted order);
             numeric ones enter as numbers (consider ``log(amount)``).
-        cluster_col: customer column for cluster-robust (sandwich) SEs; None = model-based.
+        cluster_col: customer column for cluster-robust (sandwich) SEs; default ``"auto"``:
+            ``customer_id`` when the frame has it (as in :func:`kaplan_meier` and
+            :func:`rmst`); None = model-based.
             Works with ``strata`` too (per-stratum risk sets, customers summed across strata).
         strata: column(s) whose baseline hazard may differ (e.g. ``"segment"``).
         penalizer: a ridge penalty; > 0 fits with lifelines' ``CoxPHFitter`` (Efron only),
@@ -625,6 +633,7 @@ def fit_cox(
         if s not in frame.columns:
             raise SurvivalInputError(f"fit_cox: strata column {s!r} not in the frame")
         df[f"_strata_{s}"] = frame[s].astype(str).to_numpy()
+    cluster_col = resolve_cluster(frame, cluster_col)
     if cluster_col is not None and cluster_col not in frame.columns:
         raise SurvivalInputError(f"fit_cox: cluster column {cluster_col!r} not in the frame")
     names = list(design.X.columns)
@@ -732,7 +741,7 @@ def fit_time_varying_cox(
     intervals: pd.DataFrame,
     covariates=("reminded",),
     id_col: str = "invoice_id",
-    cluster_col: str | None = "customer_id",
+    cluster_col: str | None = "auto",
     reference: dict | None = None,
     alpha: float = 0.05,
     ties: str = "efron",
@@ -760,6 +769,7 @@ def fit_time_varying_cox(
         raise SurvivalInputError("fit_time_varying_cox: every invoice is censored (none paid)")
     design = build_design(intervals, covariates, ev, np.ones(len(intervals)), reference,
                           "fit_time_varying_cox")
+    cluster_col = "customer_id" if cluster_col == "auto" else cluster_col
     cluster_col = cluster_col if cluster_col in intervals.columns else id_col
     df = design.X.copy()
     df["_cluster"] = intervals[cluster_col].to_numpy()

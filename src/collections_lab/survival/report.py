@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..data.dates import accepts_allow_future, resolve_as_of
 from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
@@ -83,7 +84,7 @@ class TimeToPaymentReport(ResultMixin):
     def executive_summary(self, lang: str | None = None) -> list:
         """Sentences (and result objects) for the report's summary box."""
         lang, _ = resolve(lang)
-        overall = kaplan_meier(self.frame, axis="due")
+        overall = kaplan_meier(self.frame, axis="due", cluster_col=None)  # point estimates only
         p15 = overall.prob_paid_by([0, 15]).set_index("day")
         items = [
             t("ttp.as_of_paid", lang, date=self.as_of.date(),
@@ -122,6 +123,7 @@ def _usable(frame: pd.DataFrame, cols) -> list[str]:
     return [c for c in cols if c in frame.columns and frame[c].nunique() > 1]
 
 
+@accepts_allow_future
 def time_to_payment_report(
     portfolio,
     as_of=None,
@@ -149,7 +151,7 @@ def time_to_payment_report(
     Steps that cannot be estimated on the data (e.g. no reminders, a constant covariate)
     are left out with a note in the summary instead of failing the report.
     """
-    as_of = pd.Timestamp(as_of if as_of is not None else portfolio.last_date).normalize()
+    as_of = resolve_as_of(portfolio, as_of)
     frame = portfolio.payment_times(as_of=as_of, experiment_id=experiment_id)
     if currency:
         frame = frame[frame["currency"] == currency]

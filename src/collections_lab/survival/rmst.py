@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import format_number, t
+from ..i18n import ResultMixin, format_number, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -46,6 +46,7 @@ from ._common import (
     group_labels,
     note_groups_without_events,
     prepare_groups,
+    resolve_cluster,
 )
 
 #: Why a difference has no SE / p-value when a group has no payment before the horizon.
@@ -148,6 +149,18 @@ class RMSTResult(NotedResult):
                 + self.notes_text(lang))
 
 
+def horizon_days(tau, where: str) -> int:
+    """``tau`` as a positive whole number of days, or an error naming it (a string such
+    as ``"90"`` is not taken: say ``tau=90``)."""
+    if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
+        raise SurvivalInputError(f"{where}: tau must be a number of days such as tau=90, got "
+                                 f"{tau!r} ({type(tau).__name__})")
+    if not np.isfinite(tau) or not float(tau).is_integer() or tau <= 0:
+        raise SurvivalInputError(f"{where}: tau must be a positive whole number of days, "
+                                 f"got {tau!r}")
+    return int(tau)
+
+
 def rmst(
     frame: pd.DataFrame,
     tau: int,
@@ -155,7 +168,7 @@ def rmst(
     duration_col: str = "duration",
     event_col: str = "event",
     weight_col: str | None = None,
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     alpha: float = 0.05,
     groups=None,
 ) -> RMSTResult:
@@ -164,15 +177,17 @@ def rmst(
     Args:
         frame: payment-times frame, or counts table with ``weight_col="n"``.
         tau: horizon in whole days; must not exceed any group's last observed day.
-        by: grouping column(s); cluster_col: e.g. ``"customer_id"`` (row-level only).
+        by: grouping column(s).
+        cluster_col: customer column for cluster-robust SEs (row-level only); default
+            ``"auto"``: ``customer_id`` when the frame is row-level and has it;
+            ``None``: invoices treated as independent.
 
     Example:
         >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")  # doctest: +SKIP
         >>> res.difference(reference="control")                          # doctest: +SKIP
     """
-    if not float(tau).is_integer() or tau <= 0:
-        raise SurvivalInputError(f"rmst: tau must be a positive whole number of days, got {tau!r}")
-    tau = int(tau)
+    tau = horizon_days(tau, "rmst")
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
     notes: list = []
     data, names = prepare_groups(
         frame, by, "rmst", duration_col, event_col, None, weight_col, "issue",
@@ -204,31 +219,81 @@ def rmst(
     return res
 
 
+@dataclass
+class RMSTDifference(ResultMixin):
+    """Days saved: each group's restricted mean days outstanding minus the reference's.
+
+    ``table``: one row per group (``group``, ``reference``, ``difference`` in days,
+    ``se``, ``ci_low``, ``ci_high``, ``p_value``; ``strata`` when stratified; ``note``
+    when a comparison has no SE). Negative differences are days saved.
+    """
+
+    tau: int
+    reference: str
+    table: pd.DataFrame
+    strata: tuple = ()
+    cluster_col: str | None = None
+    title = "Difference in restricted mean days outstanding"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self, lang: str | None = None) -> str:
+        """One clause per group: the difference in days with its interval."""
+        parts = [f"{r.group}: {format_number(r.difference, 1, lang)} "
+                 f"({format_number(r.ci_low, 1, lang)} – {format_number(r.ci_high, 1, lang)})"
+                 for r in self.table.itertuples()]
+        return t("surv_rmst_difference_summary", lang, tau=self.tau, reference=self.reference,
+                 parts="; ".join(parts))
+
+    def plot(self, ax=None):
+        """The differences with their intervals (days); returns the matplotlib Axes."""
+        from .plots import plot_rmst_difference
+
+        return plot_rmst_difference(self, ax=ax)
+
+
 def rmst_difference(
     frame: pd.DataFrame,
     tau: int,
-    group: str,
-    reference: str,
+    by=None,
+    reference: str | None = None,
     strata=None,
-    cluster_col: str | None = None,
+    cluster_col: str | None = "auto",
     alpha: float = 0.05,
     **kwargs,
-) -> pd.DataFrame:
+) -> RMSTDifference:
     """RMST difference of each group vs ``reference``, optionally stratified ("days saved").
 
-    With ``strata`` (e.g. ``"segment"``, the stratification of the experiment's
-    randomisation) the difference is estimated within each stratum and averaged with the
-    stratum's share of invoices as weight; the variance is the weighted sum of the
-    strata's variances (customers belong to one stratum). Ignoring a stratified design
-    makes intervals too wide; ignoring clustering (``cluster_col``) too narrow.
+    ``by`` is the grouping column (as in :func:`rmst`); ``reference`` the group compared
+    with (default the first). With ``strata`` (e.g. ``"segment"``, the stratification of
+    the experiment's randomisation) the difference is estimated within each stratum and
+    averaged with the stratum's share of invoices as weight; the variance is the weighted
+    sum of the strata's variances (customers belong to one stratum). Ignoring a stratified
+    design makes intervals too wide; ignoring clustering (``cluster_col``, default
+    ``customer_id`` when present) too narrow. Returns an :class:`RMSTDifference`
+    (``to_frame()`` for the table).
 
     Example:
-        >>> rmst_difference(pt, 90, "arm", "control", strata="segment",
-        ...                 cluster_col="customer_id")                    # doctest: +SKIP
+        >>> from collections_lab.experiments.synthetic import synthetic_payment_times
+        >>> pt = synthetic_payment_times(300, seed=1, arm_hr={"control": 1, "fast": 1.5})
+        >>> d = rmst_difference(pt, 60, by="arm", reference="control", strata="segment")
+        >>> d.to_frame()["group"].tolist(), bool(d.to_frame()["difference"].iloc[0] < 0)
+        (['fast'], True)
     """
+    if by is None:
+        raise SurvivalInputError("rmst_difference: give the grouping column, e.g. by='arm'")
+    tau = horizon_days(tau, "rmst_difference")
+    cluster_col = resolve_cluster(frame, cluster_col, kwargs.get("weight_col"))
     strata = as_list(strata)
     if not strata:
-        return rmst(frame, tau, by=group, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
+        res = rmst(frame, tau, by=by, cluster_col=cluster_col, alpha=alpha, **kwargs)
+        table = res.difference(reference)
+        return RMSTDifference(tau, str(table["reference"].iloc[0]) if len(table) else
+                              str(reference), table, (), cluster_col)
+    if reference is None:
+        reference = sorted(pd.unique(group_labels(frame, as_list(by), "rmst_difference")),
+                           key=str)[0]
     labels = group_labels(frame, strata, "rmst_difference")
     weight_col = kwargs.get("weight_col")
     sizes = (frame[weight_col] if weight_col else pd.Series(1.0, index=frame.index)).groupby(labels).sum()
@@ -237,7 +302,7 @@ def rmst_difference(
         try:
             with warnings.catch_warnings():  # re-noted below with the stratum named
                 warnings.simplefilter("ignore", SurvivalWarning)
-                d = rmst(sub, tau, by=group, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
+                d = rmst(sub, tau, by=by, cluster_col=cluster_col, alpha=alpha, **kwargs).difference(reference)
         except SurvivalInputError as exc:
             raise SurvivalInputError(f"rmst_difference: stratum {s!r}: {exc}") from None
         if "note" not in d:
@@ -260,4 +325,5 @@ def rmst_difference(
                      "strata": ", ".join(strata),
                      "note": "; ".join(n for n in sub["note"] if n)})
     out = pd.DataFrame(rows)
-    return out if blind else out.drop(columns="note")
+    out = out if blind else out.drop(columns="note")
+    return RMSTDifference(tau, str(reference), out, tuple(strata), cluster_col)

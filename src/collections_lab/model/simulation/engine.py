@@ -68,7 +68,12 @@ def escalation_day(strategy: Strategy, terms: int, horizon: int) -> int:
 
 def hazard_curve(model: BehaviourModel, strategy: Strategy | None, segment: str, terms: int,
                   taker: bool) -> np.ndarray:
-    """Daily λ (without the invoice multiplier) for days 0..horizon-1."""
+    """Daily λ (without the invoice multiplier) for days 0..horizon-1.
+
+    Reminders that state a payment deadline add the behaviour model's deadline factor
+    (:meth:`~collections_lab.model.behaviour.BehaviourModel.deadline_multiplier`);
+    without deadlines the curve is exactly the one of the model before they existed.
+    """
     h = model.horizon_days
     t = np.arange(h, dtype=float)
     lam = model.baseline(t, terms)
@@ -78,6 +83,8 @@ def hazard_curve(model: BehaviourModel, strategy: Strategy | None, segment: str,
         a = model.pulse_amplitude(r.tone, r.channel, segment, r.personalised, k)
         after = t >= day
         lam = lam * np.where(after, 1 + a * np.exp(-(t - day) / model.pulse_decay_days), 1.0)
+        if r.deadline_days is not None:
+            lam = lam * model.deadline_multiplier(t, day, r.deadline_days)
     if strategy.discount is not None and taker:
         lam = lam * np.where(t <= strategy.discount.within_days,
                              model.discount_multiplier(strategy.discount.rate), 1.0)

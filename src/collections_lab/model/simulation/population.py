@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...data.dates import parse_date
 from ...data.schema import INVOICE_CHANNELS
 from ..behaviour import SEGMENTS, BehaviourModel
 
@@ -40,7 +41,7 @@ def generate_customers(n: int, seed: int = 0, start="2025-01-01") -> pd.DataFram
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     segs = rng.choice(list(SEGMENT_SHARE), size=n, p=list(SEGMENT_SHARE.values()))
     countries = rng.choice(list(COUNTRY_SHARE), size=n, p=list(COUNTRY_SHARE.values()))
-    created = pd.Timestamp(start) - pd.to_timedelta(rng.integers(30, 3000, size=n), unit="D")
+    created = parse_date(start, "start") - pd.to_timedelta(rng.integers(30, 3000, size=n), unit="D")
     ids = make_ids("C", n, width=max(5, len(str(n))))
     return pd.DataFrame(
         {

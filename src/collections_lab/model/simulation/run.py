@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ...data.dates import parse_date
 from ...data.portfolio import Portfolio
 from ...data.schema import INVOICE_CHANNELS
 from ...i18n import ResultMixin
@@ -43,7 +44,22 @@ class SimulationResult(ResultMixin):
     @property
     def portfolio(self) -> Portfolio:
         return Portfolio(self.customers, self.invoices, self.reminders, self.payments,
-                         self.assignments, source="simulation")
+                         self.assignments, source="simulation",
+                         observed_until=pd.Timestamp.max,  # holds every outcome
+                         **self._carried())
+
+    def _carried(self) -> dict:
+        """The experiment's design and arms, which the portfolio carries along."""
+        exp = self.experiment
+        if exp is None or not len(self.assignments):
+            return {}
+        design = {"experiment_id": exp.experiment_id, "arms": exp.arm_names,
+                  "control": exp.control_arm, "factors": exp.factors,
+                  "weights": exp.weights, "stratify_by": exp.stratify_by,
+                  "source": "simulation"}
+        design["assigned_at"] = pd.Timestamp(
+            self.assignments["assigned_at"].min()).date().isoformat()
+        return {"experiment": design, "strategies": dict(exp.arms)}
 
     def to_frame(self) -> pd.DataFrame:
         return self.portfolio.summary()
@@ -54,7 +70,7 @@ class SimulationResult(ResultMixin):
         Invoices issued after ``as_of`` and payments, reminders, escalations and write-offs
         dated after it have not happened yet on that date, so they are not in the export.
         """
-        as_of = pd.Timestamp(as_of).normalize()
+        as_of = parse_date(as_of, "as_of")
         inv = self.invoices.loc[self.invoices["issue_date"] <= as_of].copy()
         for col in ("escalated_at", "written_off_at"):
             inv[col] = inv[col].where(inv[col] <= as_of)
@@ -68,7 +84,8 @@ class SimulationResult(ResultMixin):
             asg = asg.loc[asg["assigned_at"] <= as_of]
         return Portfolio(self.customers, inv.reset_index(drop=True), rem.reset_index(drop=True),
                          pay.reset_index(drop=True), asg.reset_index(drop=True),
-                         source=f"simulation, exported {as_of.date()}")
+                         source=f"simulation, exported {as_of.date()}", observed_until=as_of,
+                         **self._carried())
 
 
 def simulate(
@@ -140,6 +157,9 @@ def simulate(
 
     churned_at, truth_inputs = setup.run(chunk_size, progress, keep)
     tables = {k: concat_columns(v) for k, v in parts.items()}
+    if "deadline_days" in tables["reminders"]:
+        tables["reminders"]["deadline_days"] = tables["reminders"]["deadline_days"].astype(
+            "Int64")
     truth = setup.truth(churned_at, tables.pop("truth"), truth_inputs, truth_replicates,
                         experiment)
     return SimulationResult(customers=customers, invoices=tables["invoices"],
@@ -152,7 +172,7 @@ def prepare(customers, plan, model, start, end, seed, invoices_per_month, assign
     """Validate inputs, build the population and assignment: the part before the draw."""
     population_seed = seed if population_seed is None else int(population_seed)
     model = model or BehaviourModel()
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    start, end = parse_date(start, "start"), parse_date(end, "end")
     if end < start:
         raise ValueError(f"end {end.date()} is before start {start.date()}")
     if isinstance(customers, int | np.integer):
@@ -176,7 +196,7 @@ def prepare(customers, plan, model, start, end, seed, invoices_per_month, assign
         if experiment is None:
             raise ValueError("`before` needs an Experiment plan (a pre-period before assignment)")
         strategies = strategies + [before]
-    assign_day = pd.Timestamp(assigned_at or start).normalize().to_datetime64()
+    assign_day = parse_date(assigned_at or start, "assigned_at").to_datetime64()
 
     setup = Setup(model=model, customers=customers, strategies=strategies,
                    arm_names=arm_names, n_arms=n_arms, cust_arm=cust_arm,

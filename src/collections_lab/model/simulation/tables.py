@@ -48,6 +48,10 @@ def build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount
     # reminders: for each arm and reminder, the invoices that were still open that day
     arm_i = arm[idx]
     rem_parts = []
+    # the optional deadline column only when a strategy states deadlines, so the tables
+    # of strategies without them are exactly what they were before deadlines existed
+    deadlines = any(s.has_deadlines for s in strategies)
+    rem_dtypes = {**REMINDER_DTYPES, "deadline_days": float} if deadlines else REMINDER_DTYPES
     for a, strategy in enumerate(strategies):
         in_arm = np.flatnonzero(arm_i == a)
         if not len(in_arm) or not strategy.reminders:
@@ -71,7 +75,10 @@ def build_tables(customers, strategies, model, idx, c, arm, issue, terms, amount
                     "channel": np.full(k, REMINDER_CHANNELS.index(r.channel)),
                     "personalised": np.full(k, r.personalised),
                 })
-    reminders = _sorted_columns(rem_parts, "sent_at", inv_ids, REMINDER_DTYPES)
+                if deadlines:
+                    rem_parts[-1]["deadline_days"] = np.full(
+                        k, np.nan if r.deadline_days is None else float(r.deadline_days))
+    reminders = _sorted_columns(rem_parts, "sent_at", inv_ids, rem_dtypes)
 
     payments = _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i,
                          outcome, o, u, recovered, severity[idx])
@@ -139,6 +146,8 @@ def _payments(strategies, arm_i, model, idx, inv_ids, issue_i, terms_i, amount_i
     return _sorted_columns(parts, "paid_at", inv_ids, PAYMENT_DTYPES)
 
 
+#: Reminder columns the simulator writes; ``deadline_days`` (float, NaN for none; a
+#: nullable integer in the final table) joins them when a strategy states deadlines.
 REMINDER_DTYPES = {"invoice_id": object, "sent_at": "datetime64[ns]", "sequence": np.int64,
                    "tone": TONES, "channel": REMINDER_CHANNELS, "personalised": bool}
 PAYMENT_DTYPES = {"invoice_id": object, "paid_at": "datetime64[ns]", "amount": float,
