@@ -134,8 +134,8 @@ def test_a_declared_observation_date_has_no_grace_and_a_simulation_no_end():
                       start="2025-01-01", end="2025-02-28")
     snap = sim.snapshot("2025-03-31")
     assert snap.observed_until == D("2025-03-31")
-    with pytest.raises(DateError, match="after the data's last date 2025-03-31.*up to "
-                                        "2025-03-31"):
+    with pytest.raises(DateError, match="after the date the data were exported 2025-03-31.*"
+                                        "up to 2025-03-31"):
         snap.payment_times(as_of="2025-04-01")
     # the full simulated record holds every outcome: any later as_of is fine
     assert sim.portfolio.payment_times(as_of="2030-01-01").attrs["as_of"] == D("2030-01-01")
@@ -196,6 +196,26 @@ def test_report_loader_refuses_a_future_as_of_on_the_sample():
     assert len(p.invoices) > 0
 
 
+# -- mapping files -----------------------------------------------------------------------
+def test_mapping_export_date_is_parsed_and_bounds_as_of(tmp_path):
+    from collections_lab.data.mapping import ColumnMapping, MappingError
+
+    with pytest.raises(MappingError, match=r"export_date must be an ISO date: '2025-02-30' is "
+                                           r"not a date \(February has 28 days in 2025\)"):
+        ColumnMapping.from_dict({"export_date": "2025-02-30"})
+    # in a YAML file an impossible date is text for the parser, not a YAML crash
+    (tmp_path / "map.yml").write_text("export_date: 2025-02-30\n")
+    with pytest.raises(MappingError, match=r"February has 28 days in 2025"):
+        ColumnMapping.from_yaml(tmp_path / "map.yml")
+    small_portfolio().save(tmp_path / "data")
+    p = cl.load_portfolio(tmp_path / "data", mapping={"export_date": "2026-06-05"})
+    assert p.observed_until == D("2026-06-05")
+    assert resolve_as_of(p, "2026-06-05") == D("2026-06-05")  # the export date itself
+    with pytest.raises(DateError, match=r"after the date the data were exported 2026-06-05.*"
+                                        r"up to 2026-06-05"):  # a declared date: no grace
+        cl.aging(p, as_of="2026-06-06")
+
+
 # -- report parameters and the CLI (issue 14 item 12) -----------------------------------
 def test_parameters_keep_dates_as_text_and_check_them():
     assert parse_value("2025-02-30") == "2025-02-30"  # YAML no longer raises on it
@@ -230,3 +250,22 @@ def test_cli_impossible_as_of_is_a_clear_message_and_a_recorded_failed_run(tmp_p
     last = read_runs(tmp_path)[-1]
     assert last["status"] == "failed" and "February has 28 days" in last["error"]
     assert "failed" in (tmp_path / "index.html").read_text()
+
+
+def test_other_date_arguments_name_themselves():
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.experiments.synthetic import synthetic_payment_times
+
+    with pytest.raises(DateError, match=r"MetricConfig.experiment_end: '31/12/2025' is not "
+                                        r"written YYYY-MM-DD"):
+        MetricConfig(experiment_end="31/12/2025")
+    with pytest.raises(DateError, match=r"start: '2025-31-01' is not a date"):
+        synthetic_payment_times(50, seed=1, start="2025-31-01")
+    experiment = cl.Experiment("e", {"a": cl.example_strategies()["nudge_then_firm"],
+                                     "b": cl.example_strategies()["one_friendly_after_due"]},
+                               stratify_by=None)
+    customers = pd.DataFrame({"customer_id": ["c1", "c2"]})
+    with pytest.raises(DateError, match=r"assigned_at: '02/03/2026' is ambiguous"):
+        cl.assign(customers, experiment, "02/03/2026")
+    assert (cl.assign(customers, experiment, "2026-03-02")["assigned_at"]
+            == D("2026-03-02")).all()

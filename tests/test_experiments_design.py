@@ -22,8 +22,8 @@ from collections_lab.experiments.design import (
     sample_size_rmst,
     schoenfeld_events,
 )
-from collections_lab.experiments.estimators import AalenJohansen
 from collections_lab.experiments.synthetic import synthetic_payment_times
+from collections_lab.survival.influence import AalenJohansen
 
 
 def test_proportion_sample_size_agrees_with_statsmodels():

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from collections_lab.experiments.data import ExperimentData, ExperimentDataError
 from collections_lab.experiments.metrics import (
@@ -11,6 +12,7 @@ from collections_lab.experiments.metrics import (
     arm_variance,
     compare_arms,
     estimate_arm,
+    hazard_ratio_effect,
     naive_drop_open,
     naive_invoice_level_se,
 )
@@ -152,8 +154,8 @@ def test_su_wei_median_interval_matches_the_large_sample_formula():
     # exponential days to pay (mean 200 days, nothing censored): the median difference has
     # SE sqrt(2 / n) / rate (density at the median = rate / 2); the density-free Su-Wei
     # interval must have that width and contain the truth (0 here)
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.experiments.metrics import _median, su_wei_interval
+    from collections_lab.survival.influence import AalenJohansen
 
     rng = np.random.default_rng(7)
     n, rate = 20_000, 1 / 200
@@ -344,8 +346,8 @@ def test_paid_by_due_d_with_mixed_terms_recovers_the_true_share_and_effect():
     """Issue 15 item 1: 15- and 60-day terms, payment days counted from issue (so behaviour
     relative to due depends on the terms). Pooling the terms on the due axis gave 0.77
     where 0.61 of invoices were paid by due + 15; per-terms estimation is unbiased."""
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.experiments.synthetic import START
+    from collections_lab.survival.influence import AalenJohansen
 
     arm_hr = {"control": 1.0, "treatment": 1.5}
     truth = synthetic_truth(arm_hr, terms=(15, 60))["paid_by_due_d"]
@@ -380,10 +382,10 @@ def test_paid_by_due_d_recovers_the_behaviour_simulators_truth_with_term_depende
     the simulator's truth by about +0.03; the per-terms estimate is within its SE."""
     from collections_lab.experiments.conformance import COVERAGE_ARMS
     from collections_lab.experiments.data import assigned_units
-    from collections_lab.experiments.estimators import AalenJohansen
     from collections_lab.model.behaviour import BehaviourModel
     from collections_lab.model.plans import Experiment
     from collections_lab.model.simulation import simulate
+    from collections_lab.survival.influence import AalenJohansen
 
     exp = Experiment("mixed-terms", dict(COVERAGE_ARMS), control="control", salt="mixed-terms")
     sim = simulate(3000, exp, model=BehaviourModel(receipt_level=0.05), seed=5, start="2025-01-01",
@@ -404,3 +406,54 @@ def test_paid_by_due_d_recovers_the_behaviour_simulators_truth_with_term_depende
         pooled = AalenJohansen().fit(-data.terms[m], data.days_late[m], data.cause[m]).cif_at(15)
         assert pooled - truth.iloc[arm] > 4 * se  # what the pooled due axis reported
     assert abs(eff.difference - (truth.iloc[1] - truth.iloc[0])) < 4 * eff.se
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_readout_hazard_ratio_is_fit_cox_on_the_same_data_and_tie_rule(ties):
+    """One Cox engine: the experiment's hazard ratio is survival.fit_cox's (coefficient and
+    model-based SE); the clustered SEs differ only by the per-arm G/(G - 1) factor."""
+    from collections_lab.survival import fit_cox
+
+    frame = synthetic_payment_times(1500, seed=8, arm_hr={"control": 1.0, "treatment": 1.25})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    rows = pd.DataFrame({"duration": data.duration, "event": data.cause == 1,
+                         "arm": np.asarray(data.arm_names)[data.invoice_arm],
+                         "customer_id": data.customer})
+    robust = fit_cox(rows, ["arm"], reference={"arm": "control"}, ties=ties).table.iloc[0]
+    model = fit_cox(rows, ["arm"], reference={"arm": "control"}, ties=ties, cluster_col=None).table.iloc[0]
+    log_hr, _, se, _ = hazard_ratio_effect(data, 1, 0, ties=ties)
+    _, _, se_model, _ = hazard_ratio_effect(data, 1, 0, clustered=False, ties=ties)
+    assert log_hr == pytest.approx(robust["coef"], abs=1e-10)
+    assert se_model == pytest.approx(model["se"], rel=1e-8)
+    assert se == pytest.approx(robust["se"], rel=3e-3)
+    if ties == "efron":  # the readout's default is fit_cox's default
+        eff = compare_arms(data, metrics=["hazard_ratio"])[0]
+        assert eff.estimate == pytest.approx(robust["hazard_ratio"], rel=1e-10)
+
+
+def test_hazard_ratio_with_no_events_in_one_arm_is_not_estimable():
+    frame = synthetic_payment_times(300, seed=4)
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    data.cause = np.where(data.invoice_arm == 1, 0, data.cause)
+    with pytest.raises(ValueError, match="no events in one group"):
+        hazard_ratio_effect(data, 1, 0)
+
+
+def test_relative_effects_with_their_own_intervals():
+    frame = synthetic_payment_times(2000, seed=9, arm_hr={"control": 1.0, "treatment": 1.3})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    cfg = MetricConfig()
+    effects = {e.metric: e for e in compare_arms(data, cfg, metrics=["paid_by_due_d", "hazard_ratio"])}
+    paid = effects["paid_by_due_d"]
+    assert paid.relative == pytest.approx(paid.estimate / paid.control_estimate - 1)
+    est_a, psi_a = estimate_arm(data, "paid_by_due_d", 1, cfg)
+    est_c, psi_c = estimate_arm(data, "paid_by_due_d", 0, cfg)
+    se_log = np.sqrt(arm_variance(psi_a, data, 1) / est_a**2 + arm_variance(psi_c, data, 0) / est_c**2)
+    lo, hi = paid.relative_ci()
+    q = stats.t.ppf(0.975, paid.df)
+    assert (lo, hi) == pytest.approx((np.expm1(np.log(est_a / est_c) - q * se_log),
+                                      np.expm1(np.log(est_a / est_c) + q * se_log)))
+    assert lo < paid.relative < hi and lo > 0  # a 1.3 hazard ratio: clearly more paid
+    hr = effects["hazard_ratio"]
+    assert hr.relative == pytest.approx(hr.estimate - 1)
+    assert hr.relative_ci() == pytest.approx(tuple(x - 1 for x in hr.ci()))

@@ -168,6 +168,17 @@ def test_strategy_lab_on_the_sample_end_to_end():
 
     lab = strategy_lab(load_portfolio("data/sample"), "data/sample", fx=SAMPLE_FX,
                        replicates=8)
+    # the page compares the sample's strategies with reminder deadlines (issue 21) ...
+    compared = {s.name: s for s in lab.comparison.strategies}
+    assert {"pay_within_7_days", "deadline_then_plan"} <= set(compared)
+    assert compared["pay_within_7_days"].has_deadlines
+    # ... whose effect the sample's history (no deadlines) cannot identify: a flagged prior
+    assert lab.calibration.params_.loc["deadline_effect", "source"] == "prior"
+    # business as usual escalates after one reminder: only the baseline, never recommended
+    assert lab.recommendation.current_problems == [
+        "escalates after 1 reminder(s), policy asks for at least 2"]
+    assert all(s.reminders_before_escalation is None or s.reminders_before_escalation >= 2
+               for s in lab.recommendation.strategies.values())
     assert lab.check.max_curve_gap < 0.05
     assert len(lab.summary_items("es")) == 5
     # the sample never used SMS nor offered plans: picks using them say so and are re-run

@@ -10,6 +10,7 @@ import pytest
 
 from collections_lab.data.loading import load_portfolio
 from collections_lab.lab.calibrate import Calibration
+from collections_lab.lab.history import infer_strategy
 from collections_lab.lab.recommend import Constraints, StrategySpace, recommend
 from collections_lab.lab.twin import Twin
 from collections_lab.model.behaviour import SEGMENTS, BehaviourModel
@@ -109,6 +110,11 @@ def test_reminders_table_deadline_column_is_optional(tmp_path):
     loaded = load_portfolio(tmp_path / "with", strict=True)
     pd.testing.assert_series_equal(loaded.reminders["deadline_days"], rem["deadline_days"],
                                    check_exact=True)
+    # the history's strategy read off the reminders keeps the deadline
+    only_asks = simulate(150, ASKS, seed=2, start="2025-01-01", end="2025-06-30",
+                         progress=False)
+    inferred = infer_strategy(only_asks.portfolio)
+    assert inferred.reminders == ASKS.reminders and inferred.escalation_day == 60
     # without deadlines the simulator writes no such column, and loading does not add one
     plain = simulate(60, PLAIN, seed=2, start="2025-01-01", end="2025-03-31", progress=False)
     assert "deadline_days" not in plain.reminders
@@ -277,6 +283,8 @@ def test_lab_never_recommends_escalation_after_one_reminder(twin):
     assert all(s.reminders_before_escalation >= 2 for s in rec.strategies.values())
     assert rec.current_problems == ["escalates after 1 reminder(s), policy asks for at least 2"]
     assert "only the baseline" in rec.summary()
+    assert "pasa a cobro judicial tras 1 recordatorio(s), la política pide al menos 2" in \
+        rec.summary("es")
 
 
 def test_design_refuses_an_arm_that_breaks_the_policy(tmp_path):

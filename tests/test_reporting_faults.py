@@ -67,6 +67,19 @@ def test_a_yaml_file_that_is_not_a_mapping_is_described_not_copied(tmp_path):
     assert "not valid YAML at line" in str(caught.value) and "unclosed" not in str(caught.value)
 
 
+def test_a_data_file_that_is_not_data_is_refused_before_it_is_read(tmp_path, capsys):
+    fake = tmp_path / "shadow"
+    fake.write_text(SHADOW)
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("absent: [payments]\n")  # would read it as a flat export
+    code = main(["report", "01_portfolio_health", "-p", "data", str(fake), "-p", "mapping",
+                 str(mapping), "--notebooks", str(NOTEBOOKS), "--reports-dir",
+                 str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"parameter 'data': {fake} is not a data file" in err
+    assert "secretHASH" not in _published(tmp_path / "reports") and "root:" not in err
+
+
 def _secret_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "etc"
     folder.mkdir()
@@ -135,16 +148,18 @@ def test_full_disk_stops_a_batch_before_it_runs_with_one_line(tmp_path, monkeypa
                    "No space left on device\n")
 
 
-def test_full_disk_fails_a_single_report_without_raising(tmp_path, monkeypatch):
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_full_or_read_only_disk_fails_a_single_report_without_raising(tmp_path, monkeypatch,
+                                                                     code):
     from collections_lab.data import files
 
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", full)
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     result = run_report("minimal_report", {}, notebooks_dir=FIXTURES, reports_dir=tmp_path)
     assert result.status == "failed" and result.error_kind == "unwritable"
-    assert result.error.startswith(f"cannot write reports to {tmp_path}: No space left")
+    assert result.error.startswith(f"cannot write reports to {tmp_path}: {os.strerror(code)}")
     assert "the run could not be recorded" in result.error
     assert not list(tmp_path.rglob("*.html"))
 

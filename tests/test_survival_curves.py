@@ -315,3 +315,20 @@ def test_clustered_band_agrees_with_a_cluster_bootstrap():
     wide = rows["ci_high"] - rows["ci_low"]
     narrow = naive.to_frame().set_index("day")["ci_high"] - naive.to_frame().set_index("day")["ci_low"]
     assert (wide[rows["paid"] > 0] >= narrow[rows["paid"] > 0] - 1e-12).mean() > 0.95
+
+
+def test_prob_paid_by_gives_nan_with_a_reason_for_a_group_whose_follow_up_ends_early():
+    # a terms code with a single invoice (paid on day 4) next to a well-followed group
+    rng = np.random.default_rng(3)
+    pt = pd.DataFrame({"duration": np.r_[rng.integers(1, 60, 200), 4],
+                       "event": np.r_[rng.random(200) < 0.8, True],
+                       "terms": ["net30"] * 200 + ["net97"]})
+    km = kaplan_meier(pt, by="terms")
+    with pytest.warns(SurvivalWarning, match=r"'net97' at day\(s\) \[15, 30\]"):
+        res = km.prob_paid_by([0, 15, 30]).set_index(["group", "day"])
+    assert res.loc[("net97", 0), "prob_paid"] == 0.0
+    assert np.isnan(res.loc[("net97", 15), "prob_paid"])
+    assert "day 4" in res.loc[("net97", 30), "reason"]
+    alone = kaplan_meier(pt[pt["terms"] == "net30"]).prob_paid_by([0, 15, 30])
+    np.testing.assert_allclose(res.xs("net30", level="group")["prob_paid"], alone["prob_paid"])
+    assert (res.xs("net30", level="group")["reason"] == "").all()

@@ -52,3 +52,28 @@ def test_all_plots(pt):
     for f in figs:
         assert isinstance(f, plt.Figure)
         plt.close(f)
+
+
+def test_results_plot_themselves_on_an_axes_without_touching_global_style(pt):
+    import matplotlib
+
+    from collections_lab.survival import rmst_difference
+
+    before = dict(matplotlib.rcParams)
+    plt.close("all")
+    results = [kaplan_meier(pt, by="segment"), cumulative_incidence(pt, by="segment"),
+               rmst(pt, 60, by="segment"), fit_cox(pt, ["segment"]),
+               rmst_difference(pt, 60, by="segment")]
+    for result in results:
+        ax = result.plot()
+        assert isinstance(ax, matplotlib.axes.Axes), type(result).__name__
+        assert ax.has_data() or ax.lines or ax.collections
+    # one open pyplot figure per .plot(): the notebook shows each once
+    assert len(plt.get_fignums()) == len(results)
+    fig, given = plt.subplots()
+    assert results[0].plot(ax=given) is given
+    plt.close("all")
+    # a plot_* function returns its figure closed to pyplot (shown once, as the value)
+    fig = plots.plot_survival(results[0])
+    assert fig.axes and not plt.get_fignums()
+    assert dict(matplotlib.rcParams) == before  # no sns.set_theme on the analyst's session

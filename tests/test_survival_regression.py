@@ -315,3 +315,21 @@ def test_stratified_cluster_robust_hazard_ratio_coverage_long_run():
         hits.append(row["ci_low"] <= 1.3 <= row["ci_high"])
     print(np.mean(hits))
     assert 0.92 <= np.mean(hits) <= 0.98
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_score_residuals_on_counts_equal_the_invoices_residuals(ties):
+    from collections_lab.survival.regression import cox_fit_arrays, cox_score_residuals
+
+    pt = ph_frame(n=1500, seed=31)
+    z = (pt["arm"] == "reminder").to_numpy(float)[:, None]
+    t, ev = pt["duration"].to_numpy(), pt["event"].to_numpy(bool)
+    beta, _, _ = cox_fit_arrays(z, t, ev, ties=ties)
+    rows = cox_score_residuals(z, t, ev, beta, ties=ties)
+    keys, first, inverse, counts = np.unique(np.column_stack([z[:, 0], t, ev]), axis=0,
+                                             return_index=True, return_inverse=True,
+                                             return_counts=True)
+    agg = cox_score_residuals(z[first], t[first], ev[first], beta, ties=ties, weights=counts)
+    np.testing.assert_allclose(agg[inverse.ravel()], rows, atol=1e-12)
+    beta_w, _, _ = cox_fit_arrays(z[first], t[first], ev[first], weights=counts, ties=ties)
+    np.testing.assert_allclose(beta_w, beta, atol=1e-10)

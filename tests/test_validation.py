@@ -122,9 +122,17 @@ CASES = [
          {"invoices.csv": _replace(INVOICES, "100.50,EUR", "0,EUR")},
          "payments.csv", 2, "invoice_id",
          "invoice_id 'F1' was rejected (", extra={"also": "invoices.csv, line 2)"}),
-    Case("duplicate_header", {"customers.csv": "customer_id,segment,segment\nC1,a,b\nC2,a,b\n"},
-         "customers.csv", 1, "segment", "column 'segment' appears twice in the header",
+    # A repeated header name no longer makes the file unreadable (issue 14: it is read as
+    # 'segment.2' with a note); two columns the loader would both use still do.
+    Case("two_columns_for_one_field",
+         {"customers.csv": "customer_id,segment,Segment\nC1,a,b\nC2,a,b\n"},
+         "customers.csv", None, "segment", "columns 'segment', 'Segment' all map to 'segment'",
          raises=True),
+    Case("stray_quote_swallows_lines",
+         {"payments.csv": 'invoice_id,paid_at,amount\nF1,"2025-01-20,100.50\n'
+                          'F2,2025-02-10,250\nF2,2025-02-11,"3"\n'},
+         "payments.csv", 2, None, "a quote opened on line 2 (value starting '2025-01-20,100.50')"
+         " is not closed until line 4: lines 2-4 were read as one value"),
     Case("latin1_file_bad_value", {"customers.csv": "customer_id,segment,currency,name\n"
                                    "C1,sme,EUR,Peña\nC2,large,€UR,Muñoz\n".encode("cp1252")},
          "customers.csv", 3, "currency", "unknown currency '€UR'"),

@@ -28,7 +28,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..i18n import check_language, format_axis, format_number, localized, t
+from ..i18n import check_language, format_axis, format_number, styled, t
 from .kpis import BUCKETS, bucket_label
 
 __all__ = [
@@ -46,7 +46,7 @@ def _panels(n: int, width: float = 4.5, height: float = 3.4):
     return fig, axes[0]
 
 
-@localized
+@styled
 def plot_aging(aging, lang: str = "en") -> Figure:
     """Open amount per aging bucket, one panel per currency (and group)."""
     check_language(lang)
@@ -70,7 +70,7 @@ def plot_aging(aging, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_trends(trends, metrics=("dso", "dso_countback", "add", "cei", "at_risk_rate"),
                 lang: str = "en") -> Figure:
     """Monthly KPI lines (one panel per metric, one line per currency / group)."""
@@ -94,7 +94,7 @@ def plot_trends(trends, metrics=("dso", "dso_countback", "add", "cei", "at_risk_
     return fig
 
 
-@localized
+@styled
 def plot_discipline(discipline, lang: str = "en") -> Figure:
     """Distribution of on-time rates and of mean days late across customers."""
     check_language(lang)
@@ -110,7 +110,7 @@ def plot_discipline(discipline, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
     """Portfolio on-time rate and mean days late per due period.
 
@@ -134,7 +134,7 @@ def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_tiers(tiers, lang: str = "en") -> Figure:
     """Customers per payer tier (rule-based)."""
     counts = tiers.counts(lang)
@@ -146,7 +146,7 @@ def plot_tiers(tiers, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_clusters(clusters, discipline, lang: str = "en") -> Figure:
     """Customers by on-time rate and mean days overdue, coloured by k-means cluster."""
     check_language(lang)
@@ -163,7 +163,7 @@ def plot_clusters(clusters, discipline, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_alert(alerts, customer_id: str, lang: str = "en") -> Figure:
     """One customer's days late over time with its baseline and the alert (the evidence).
 
@@ -197,7 +197,7 @@ def plot_alert(alerts, customer_id: str, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_alert_tradeoff(curve: pd.DataFrame, lang: str = "en") -> Figure:
     """Precision and recall against the CUSUM threshold, and median lead time."""
     check_language(lang)
@@ -217,7 +217,7 @@ def plot_alert_tradeoff(curve: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     """Reliability diagram and ROC curve of the churn model on the test period."""
     from sklearn.metrics import roc_curve
@@ -250,7 +250,7 @@ def plot_churn_calibration(validation, lang: str = "en") -> Figure:
     return fig
 
 
-@localized
+@styled
 def plot_engagement(thank, call, top: int = 15, lang: str = "en") -> Figure:
     """The two engagement lists at a glance: on-time rate of the top customers of each."""
     check_language(lang)

@@ -96,6 +96,8 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
             notes.append(f"the mapping's separator {sep!r} is not in the file; "
                          f"read with {sniffed!r} instead")  # fmt: skip
             sep = sniffed
+    if mapping.separator and sep == mapping.separator:
+        _check_explicit_separator(text, sep, mapping.skip_rows, file, table)
     several = _modal_width(text, sep) >= 2
     if _fast_path_possible(data if ascii_only else text, sep):
         raw = _read_fast(data if plain_utf8 else None, text, sep, file, table, mapping,
@@ -107,6 +109,24 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     return _read_slow(text, sep, file, table, mapping, several, notes)
 
 
+def _check_explicit_separator(text: str, sep: str, skip_rows, file: str, table: str) -> None:
+    """Refuse a separator (given in the mapping) that leaves the header as one column while
+    another separator splits it like the data: otherwise the header would be taken for a
+    title line and a data row for the column names."""
+    lines = [line for line in text[:64_000].splitlines()[skip_rows or 0:] if line.strip()]
+    if not lines or len(next(csv.reader([lines[0]], delimiter=sep))) > 1:
+        return
+    sniffed = _sniff_separator(text, [])
+    width = len(next(csv.reader([lines[0]], delimiter=sniffed)))
+    if sniffed == sep or width < 2 or width != _modal_width(text, sniffed):
+        return
+    raise file_error(file, table, (
+        f"the separator {sep!r} set in the mapping looks wrong: with it the header line "
+        f"({lines[0][:60]!r}) is a single column, while {sniffed!r} splits it into "
+        f"{width} columns like the rows below it. Set separator: {sniffed!r} in the "
+        f"mapping, or leave it out and let the loader sniff it"))  # fmt: skip
+
+
 # ======================================================================= the slow path
 def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
     """Every record through Python's ``csv`` module (files the byte scan cannot follow)."""
@@ -114,9 +134,8 @@ def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
     header, header_line = _find_header(reader, mapping.skip_rows, several, notes)
     if header is None:
         raise file_error(file, table, "the file has no header line after the skipped lines")
-    header, problems = clean_header(header, file, table, header_line)
-    if problems:
-        raise ValidationError(problems)
+    header, renamed = clean_header(header, file, table, header_line)
+    notes.extend(renamed)
     rows: list[int] = []
     issues: list[ValidationIssue] = []
     blank: list[int] = []
@@ -133,6 +152,7 @@ def _read_slow(text, sep, file, table, mapping, several, notes) -> RawTable:
             previous = reader.line_num
             sorter.add(record, line, previous)
         frame = _frame_from_records(header, records)
+        sorter.note(notes)
     except csv.Error as exc:
         raise ValidationError([ValidationIssue(
             file, reader.line_num, None, f"cannot parse the CSV here: {exc}", table,
@@ -165,6 +185,18 @@ class _RecordSorter:
     def __init__(self, width, sep, file, table, records, rows, blank, issues):
         self.width, self.sep, self.file, self.table = width, sep, file, table
         self.records, self.rows, self.blank, self.issues = records, rows, blank, issues
+        #: (first, last) lines of kept rows whose quoted value spans lines.
+        self.spanning: list[tuple[int, int]] = []
+
+    def note(self, notes: list[str]) -> None:
+        """Say which kept rows span several lines (rows read < data lines by that much)."""
+        if self.spanning:
+            shown = ", ".join(f"{a}-{b}" for a, b in self.spanning[:10])
+            more = ", ..." if len(self.spanning) > 10 else ""
+            extra = sum(b - a for a, b in self.spanning)
+            notes.append(f"{len(self.spanning)} row(s) hold a quoted value with line breaks "
+                         f"and were read as one row each (lines {shown}{more}; "
+                         f"{extra} continuation line(s))")  # fmt: skip
 
     def add(self, record: list[str], line: int, last_line: int) -> None:
         width = self.width
@@ -191,6 +223,8 @@ class _RecordSorter:
             return
         self.records.append(record)
         self.rows.append(line)
+        if last_line > line:
+            self.spanning.append((line, last_line))
 
     def _spanning(self, record, line, last_line) -> str | None:
         """The message for a record spanning lines that looks like a stray quote."""
@@ -262,9 +296,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
             return None
         raise file_error(file, table, "the file has no header line after the skipped lines")
     raw_width = len(header)
-    header, problems = clean_header(header, file, table, header_line)
-    if problems:
-        raise ValidationError(problems)
+    header, renamed = clean_header(header, file, table, header_line)
+    notes.extend(renamed)
     width = len(header)
     start = _header_end(text, reader.line_num)
     if data is not None and len(text) < len(data) and start >= len(text):
@@ -316,6 +349,7 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
                 if keep[position[r]]:
                     extra_records.pop()
                     extra_rows.pop()
+    sorter.note(notes)
     if not keep.all():
         import pyarrow as pa
 
@@ -551,14 +585,19 @@ def _find_header(reader, skip_rows: int | None, several_columns: bool, notes: li
 
 
 def _sniff_separator(text: str, notes: list[str]) -> str:
-    """The separator giving the same number (> 1) of fields on most of the first lines."""
-    best, best_score = ",", (-1.0, 0)
+    """The separator giving the same number (> 1) of fields on most of the first lines.
+
+    A separator that splits the first line (the header, unless it is a title) into as many
+    fields as the lines below comes first: decimal commas in the rows of a ``|``-separated
+    file must not make ``,`` win and the header pass for a title.
+    """
+    best, best_score = ",", (False, -1.0, 0)
     for sep in SEPARATORS:
         counts = _widths(text, sep)
         mode = max(set(counts), key=counts.count) if counts else 0
         if mode < 2:
             continue
-        score = (counts.count(mode) / len(counts), mode)
+        score = (counts[0] == mode, counts.count(mode) / len(counts), mode)
         if score > best_score:
             best, best_score = sep, score
     if best != ",":
@@ -578,21 +617,41 @@ def _modal_width(text: str, sep: str) -> int:
 
 
 def clean_header(header: list[str], file: str, table: str, line: int = 1):
-    """Header names stripped of BOMs and trailing empty names; duplicates reported."""
+    """Header names stripped of BOMs and trailing empty names; repeated names made distinct.
+
+    Returns ``(names, notes)``. A name that appears again gets its occurrence number
+    (``document_create_date``, ``document_create_date.2``, ...), so a mapping can address
+    every column; each renaming is noted.
+
+    >>> clean_header(["id", "fecha", "fecha", ""], "f.csv", "invoices")
+    (['id', 'fecha', 'fecha.2'], ["column 'fecha' appears twice in the header (line 1, \
+columns 2 and 3): the second is read as 'fecha.2' (use that name in the mapping)"])
+    """
     names = [h.replace("\ufeff", "").strip() for h in header]
     while names and not names[-1]:  # a separator at the end of the header line
         names.pop()
     names = [name or f"unnamed_{i}" for i, name in enumerate(names, start=1)]
-    seen: dict[str, int] = {}
-    problems = []
-    for i, name in enumerate(names, start=1):
-        if name in seen:
-            problems.append(ValidationIssue(
-                file, line, name, f"column {name!r} appears twice in the header (columns "
-                f"{seen[name]} and {i}); rename one", table,
-            ))  # fmt: skip
-        seen.setdefault(name, i)
-    return names, problems
+    taken = set(names)
+    first: dict[str, int] = {}
+    count: dict[str, int] = {}
+    notes = []
+    for i, name in enumerate(names):
+        if name not in first:
+            first[name] = i
+            count[name] = 1
+            continue
+        count[name] += 1
+        new = f"{name}.{count[name]}"
+        while new in taken:
+            count[name] += 1
+            new = f"{name}.{count[name]}"
+        taken.add(new)
+        names[i] = new
+        nth = {2: "second", 3: "third"}.get(count[name], f"occurrence {count[name]}")
+        notes.append(f"column {name!r} appears {'twice' if count[name] == 2 else 'again'} "
+                     f"in the header (line {line}, columns {first[name] + 1} and {i + 1}): "
+                     f"the {nth} is read as {new!r} (use that name in the mapping)")  # fmt: skip
+    return names, notes
 
 
 def line_ranges(lines: list[int]) -> str:

@@ -54,6 +54,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+import yaml
 
 __all__ = [
     "DateError",
@@ -64,6 +65,7 @@ __all__ = [
     "check_not_after_data",
     "data_end",
     "future_allowed",
+    "load_yaml",
     "parse_date",
     "resolve_as_of",
 ]
@@ -76,6 +78,27 @@ _MONTHS = calendar.month_name
 
 _FUTURE_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "collections_lab_future_as_of", default=False)
+
+
+class DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader that keeps dates as text, so ``as_of: 2025-02-30`` reaches the
+    date parser (and its message naming the parameter) instead of failing inside YAML."""
+
+
+DatesAsText.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str):
+    """Parse YAML text with :class:`DatesAsText`: dates stay strings, for
+    :func:`parse_date` (mapping files, batch files, CLI parameters).
+
+    >>> load_yaml("as_of: 2025-02-30")
+    {'as_of': '2025-02-30'}
+    """
+    return yaml.load(text, Loader=DatesAsText)  # noqa: S506  (a SafeLoader subclass)
 
 
 class DateError(ValueError):
@@ -285,7 +308,8 @@ AS_OF_GRACE_DAYS = 31
 
 def check_not_after_data(as_of: pd.Timestamp, end: pd.Timestamp, name: str = "as_of",
                          allow_future: bool | None = None,
-                         grace_days: int = AS_OF_GRACE_DAYS) -> pd.Timestamp:
+                         grace_days: int = AS_OF_GRACE_DAYS,
+                         what: str = "the data's last date") -> pd.Timestamp:
     """``as_of`` itself, or a DateError when it is more than ``grace_days`` after the
     data's last date ``end`` and that was not asked for (``allow_future`` or
     :func:`allow_future_as_of`).
@@ -302,7 +326,7 @@ def check_not_after_data(as_of: pd.Timestamp, end: pd.Timestamp, name: str = "as
     limit = end + pd.Timedelta(days=grace_days)
     if as_of > limit:
         raise DateError(
-            f"{_label(name)}{as_of.date().isoformat()} is after the data's last date "
+            f"{_label(name)}{as_of.date().isoformat()} is after {what} "
             f"{end.date().isoformat()}: nothing is known after it (every open invoice would "
             f"look overdue and sales would be 0); use a date up to "
             f"{limit.date().isoformat()}, or pass allow_future=True (or call inside "
@@ -331,6 +355,8 @@ def resolve_as_of(portfolio, as_of=None, *, allow_future: bool | None = None,
             raise DateError(f"{_label(name)}a date is required (YYYY-MM-DD) when there is "
                             "no data to take the last date from")
         return pd.Timestamp(end).normalize()
+    if portfolio is None:
+        return ts
     return check_as_of(portfolio, ts, name, allow_future)
 
 
@@ -340,5 +366,6 @@ def check_as_of(portfolio, as_of: pd.Timestamp, name: str = "as_of",
     grace), else against ``portfolio.last_date`` (with :data:`AS_OF_GRACE_DAYS`)."""
     observed = getattr(portfolio, "observed_until", None)
     if observed is not None:
-        return check_not_after_data(as_of, observed, name, allow_future, grace_days=0)
+        return check_not_after_data(as_of, observed, name, allow_future, grace_days=0,
+                                    what="the date the data were exported")
     return check_not_after_data(as_of, portfolio.last_date, name, allow_future)

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_reader import clean_header, line_ranges, read_csv
+from .dates import parse_date
 from .files import restore_text_column
 from .mapping import ColumnMapping
 from .parsing import is_arrow_text
@@ -156,10 +157,19 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
             file_issues.extend(exc.issues)
     if file_issues:
         raise ValidationError(file_issues)
+    invoices = raws.get("invoices")
+    if invoices is not None and not len(invoices.frame) and not invoices.issues:
+        raise _file_error(invoices.file, "invoices",
+                          "the invoices table has a header but no data rows: there is no "
+                          "portfolio to analyse. Export the invoices again (or check the "
+                          "file, sheet or table it was read from)")  # fmt: skip
     frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
     design = experiment_design(source if isinstance(source, str | Path) else None,
                                frames.get("assignments"))
-    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design)
+    observed = None if mapping.export_date is None else parse_date(mapping.export_date,
+                                                                     "export_date")
+    return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design,
+                     observed_until=observed)
 
 
 # ====================================================================== flat exports
@@ -266,6 +276,19 @@ def read_file(path: Path, table: str, mapping: ColumnMapping) -> RawTable:
 
 
 def _file_kind(path: Path) -> str:
+    return data_file_kind(path) or "csv"
+
+
+def data_file_kind(path: str | Path) -> str | None:
+    """How a file is read, from its suffix or its first bytes: ``"csv"``, ``"parquet"``,
+    ``"excel"``, ``"duckdb"`` or ``"sqlite"``; ``None`` when nothing marks it as data
+    (the loader then tries it as CSV; the report runner refuses it, so that
+    ``-p data /etc/shadow`` cannot put a line of that file into a published error).
+
+    >>> data_file_kind("invoices.csv.gz"), data_file_kind("export.XLSX")
+    ('csv', 'excel')
+    """
+    path = Path(path)
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -288,7 +311,7 @@ def _file_kind(path: Path) -> str:
         return "sqlite"
     if head[8:12] == b"DUCK":
         return "duckdb"
-    return "csv"
+    return None
 
 
 def _find_table_file(folder: Path, table: str, mapping: ColumnMapping):
@@ -405,9 +428,8 @@ def read_excel(path: str | Path, table: str, mapping: ColumnMapping | None = Non
     if header_at > 0:
         notes.append(f"{header_at} row(s) before the header skipped")
     header = [_cell_str(c) for c in cells[header_at]]
-    header, problems = clean_header(header, label, table, header_at + 1)
-    if problems:
-        raise ValidationError(problems)
+    header, renamed = clean_header(header, label, table, header_at + 1)
+    notes.extend(renamed)
     width = len(header)
     records, rows, blank, issues = [], [], [], []
     for i in range(header_at + 1, len(cells)):

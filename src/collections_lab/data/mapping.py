@@ -54,12 +54,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from .dates import DateError, load_yaml, parse_date
 from .schema import TABLES
 
 #: Words read as true / false in boolean columns (compared case-insensitively), before
@@ -198,7 +198,7 @@ class ColumnMapping:
         """Read a mapping from a YAML file (see the module docstring for its layout)."""
         path = Path(path)
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = load_yaml(path.read_text(encoding="utf-8"))  # dates stay text
         except FileNotFoundError:
             raise MappingError(f"mapping file not found: {path}") from None
         except UnicodeDecodeError:
@@ -285,10 +285,9 @@ class ColumnMapping:
                 problems.append("absent: the invoices table cannot be absent")
         if self.export_date is not None:
             try:
-                date.fromisoformat(self.export_date[:10])
-            except ValueError:
-                problems.append(f"export_date must be an ISO date like 2026-05-31, "
-                                f"got {self.export_date!r}")  # fmt: skip
+                parse_date(self.export_date, None)
+            except DateError as exc:
+                problems.append(f"export_date must be an ISO date: {exc}")
         for tname, tm in self.tables.items():
             unknown = sorted(set(tm.credit_notes) - _CREDIT_KEYS)
             if unknown:
@@ -466,4 +465,4 @@ def load_preset(name: str) -> ColumnMapping:
     if name not in names:
         raise MappingError(f"unknown mapping preset {name!r}; presets are {names}")
     text = (_preset_dir() / f"{name}.yml").read_text(encoding="utf-8")
-    return ColumnMapping.from_dict(yaml.safe_load(text), where=f"preset {name!r}")
+    return ColumnMapping.from_dict(load_yaml(text), where=f"preset {name!r}")

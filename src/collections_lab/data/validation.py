@@ -39,13 +39,15 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_number, t
+from .dates import parse_date
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
-    _as_text,
-    _missing,
+    cells_as_text,
     coerce_column,
     is_arrow_text,
+    missing_cells,
     normalise_id,
+    odd_id_mask,
     per_row,
     sniff_decimal,
     to_object,
@@ -469,7 +471,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         credits = frame.loc[good].assign(_row=raw.rows[good])
         ref = tmap.credit_notes.get("credits")
         if ref is not None and ref in raw.frame:
-            credits["_credits"] = _as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+            credits["_credits"] = cells_as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
         keep = keep & ~credit
     used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
@@ -487,11 +489,11 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
 def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
     """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
     if "currency" in columns:
-        return _as_text(columns["currency"], textual).str.upper()
+        return cells_as_text(columns["currency"], textual).str.upper()
     if tmap.defaults.get("currency"):
         return str(tmap.defaults["currency"]).upper()
     if currency_of and "invoice_id" in columns:
-        return _as_text(columns["invoice_id"], textual).map(currency_of)
+        return cells_as_text(columns["invoice_id"], textual).map(currency_of)
     return None
 
 
@@ -606,7 +608,7 @@ def _credit_mask(frame: pd.DataFrame, raw: RawTable, table: str, tmap) -> np.nda
                 raw.file, None, column, f"credit_notes: column {column!r} is not in the file",
                 table, raw.unit)])  # fmt: skip
         words = {normalise_name(k) for k in kinds}
-        typed = _as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
+        typed = cells_as_text(raw.frame[column], raw.textual).map(normalise_name).isin(words)
         credit = credit | typed.to_numpy()
         frame.loc[typed.to_numpy(), "amount"] = -frame.loc[typed.to_numpy(), "amount"].abs()
     return credit
@@ -800,8 +802,12 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
     bad = at < 0
     messages = []
     forms: dict[str, str] = {}
-    for key in parent.frame[column] if bad.any() else ():  # the first spelling is named
-        forms.setdefault(normalise_id(str(key)), key)
+    if bad.any():  # parent ids that differ from a missing one only by zeros or '.0'
+        wanted = {normalise_id(str(v)) for v in values[bad]}
+        ids = parent.frame[column]
+        near = ids[ids.isin(wanted).to_numpy(dtype=bool) | odd_id_mask(ids)]
+        for key in near:  # the first spelling is named
+            forms.setdefault(normalise_id(str(key)), key)
     for value in values[bad]:
         twin = forms.get(normalise_id(str(value)))
         if value in parent.rejected_keys:
@@ -883,8 +889,8 @@ def derive_payments_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable:
             "has no payments: absent: [payments]. (A folder of table files is loaded by "
             "passing the folder; load one table file with load_table.)", "payments",
             invoices.unit)])  # fmt: skip
-    text = _as_text(invoices.frame[source], invoices.textual)
-    dated = ~_missing(text, "date").to_numpy()
+    text = cells_as_text(invoices.frame[source], invoices.textual)
+    dated = ~missing_cells(text, "date").to_numpy()
     credit = _credit_rows(invoices, mapping)
     settled = dated & ~credit
     frame = invoices.frame.loc[settled].reset_index(drop=True)
@@ -905,12 +911,12 @@ def _credit_rows(invoices: RawTable, mapping: ColumnMapping) -> np.ndarray:
     credit = np.zeros(len(frame), dtype=bool)
     amount = _source_column(invoices, "invoices", "amount", mapping)
     if amount is not None:
-        text = _as_text(frame[amount], invoices.textual).str.strip()
+        text = cells_as_text(frame[amount], invoices.textual).str.strip()
         credit |= (text.str.startswith("-") | text.str.fullmatch(r"\(.*\)")).to_numpy()
     spec = mapping.table("invoices").credit_notes
     if spec.get("column") in frame and spec.get("values"):
         words = {normalise_name(v) for v in spec["values"]}
-        kinds = _as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
+        kinds = cells_as_text(frame[spec["column"]], invoices.textual).map(normalise_name)
         credit |= kinds.isin(words).to_numpy()
     return credit
 
@@ -926,7 +932,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     if source is None:  # conform will say the column is missing
         return RawTable("customers", frame.iloc[:0], invoices.file, unit=invoices.unit,
                         rows=invoices.rows[:0], derived=invoices.file)  # fmt: skip
-    ids = _as_text(frame[source], invoices.textual)
+    ids = cells_as_text(frame[source], invoices.textual)
     if mapping.normalise_ids:
         ids = ids.map(normalise_id)
     first = ~ids.duplicated().to_numpy() & (ids != "").to_numpy()
@@ -936,7 +942,7 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
     for col in (c for c in frame.columns if c != source):
         dst = mapping.renames("customers", [str(col)]).get(col) or normalise_name(col)
         if dst in TABLES["customers"].column_names and dst != "customer_id":
-            values = _as_text(frame[col], invoices.textual)
+            values = cells_as_text(frame[col], invoices.textual)
             varied = values[values != ""].groupby(ids[values != ""]).nunique()
             n_varied = int((varied > 1).sum())
             if n_varied:
@@ -1046,7 +1052,7 @@ def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:
     the data (:func:`export_date_from`), never from its maximum. Changes ``loads``.
     """
     if export_date is not None:
-        limit = pd.Timestamp(str(export_date)[:10])
+        limit = parse_date(export_date, "export_date")
         why = f"the export date {limit:%Y-%m-%d} (mapping: export_date)"
     else:
         dates = [loads[t].frame[c] for t, cols in EVENT_DATES.items() if t in loads
@@ -1152,4 +1158,5 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
         frame = portfolio.table(name)
         raws[name] = RawTable(name, frame.reset_index(drop=True), name, unit="row")
     frames, report = validate_tables(raws, strict=strict, keep_extra=keep_extra)
-    return Portfolio(**frames, source=portfolio.source), report
+    return Portfolio(**frames, source=portfolio.source,
+                     observed_until=getattr(portfolio, "observed_until", None)), report

@@ -7,8 +7,10 @@ readout runs, and one customer has many invoices. This package is built for that
 - :mod:`.design` — sample size, MDE, power and duration (analytic with a design effect,
   from pilot variances, or simulated on the behaviour model);
 - :mod:`.srm` — sample-ratio-mismatch check, overall and per segment;
-- :mod:`.metrics` / :mod:`.estimators` — censoring-aware metrics with variance clustered
-  by customer (influence functions summed per customer);
+- :mod:`.metrics` — censoring-aware metrics with variance clustered by customer
+  (influence functions summed per customer), built on the survival engine
+  (:mod:`collections_lab.survival.influence` for Aalen–Johansen functionals,
+  :mod:`collections_lab.survival.regression` for the Cox fit);
 - :mod:`.adjustment` — CUPED-type covariate adjustment with pre-experiment behaviour;
 - :mod:`.multiple`, :mod:`.factorial`, :mod:`.sequential` — several arms, factorial
   designs, weekly looks with Lan–DeMets alpha spending;

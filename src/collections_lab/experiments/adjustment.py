@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ExperimentData
-from .metrics import Effect
+from .metrics import Effect, satterthwaite_df, welch_df
 
 
 def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effect:
@@ -83,12 +83,16 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
     resid[~rows] = 0.0
     # shift = X̄_arm − X̄_control; the augmented estimate subtracts β'·shift
     difference = effect.difference - float(shift @ beta)
-    var = 0.0
+    var, parts, dfs = 0.0, [], []
     for mask in members:
         g = mask.sum()
         dof = max(g - lost - x.shape[1], 1)
-        var += float(np.sum(resid[mask] ** 2)) * g / dof
-    return replace(effect, difference=difference, se=float(np.sqrt(var)), psi=resid,
+        part = float(np.sum(resid[mask] ** 2)) * g / dof
+        var += part
+        parts.append(part)
+        dfs.append(min(satterthwaite_df(resid[mask]), dof))
+    df = welch_df(parts, dfs) if np.isfinite(effect.df) else effect.df
+    return replace(effect, difference=difference, se=float(np.sqrt(var)), psi=resid, df=df,
                    adjusted=True, se_unadjusted=effect.se,
                    estimate=(float(np.exp(difference)) if effect.metric == "hazard_ratio"
                              else effect.control_estimate + difference))

@@ -51,6 +51,7 @@ from .design import (
 )
 from .metrics import (
     METRICS,
+    RATIO_METRICS,
     MetricConfig,
     compare_arms,
     hazard_ratio_effect,
@@ -143,10 +144,12 @@ def simulate_experiment_data(arms: dict[str, Strategy], seed: int,
 
 
 def _effect_columns(eff) -> dict:
-    """Estimate, SE, p-value and (for non-Wald effects such as the median) the 95% interval."""
-    cols = {"estimate": eff.difference, "se": eff.se, "p_value": eff.p_value}
-    if eff.interval is not None:
+    """Estimate, SE, p-value, t df and (unless ``estimate ± 1.96·se``) the 95% interval."""
+    cols = {"estimate": eff.difference, "se": eff.se, "p_value": eff.p_value, "df": eff.df}
+    if eff.interval is not None or np.isfinite(eff.df):
         cols["ci_low"], cols["ci_high"] = eff.ci(0.95)
+        if eff.metric in RATIO_METRICS:  # rows hold the log hazard ratio
+            cols["ci_low"], cols["ci_high"] = np.log(cols["ci_low"]), np.log(cols["ci_high"])
     return cols
 
 

@@ -303,7 +303,7 @@ def unpaid_and_followed_curves(data: ExperimentData, arm: int = 0,
     in the RMST metric) and the share still followed (Kaplan–Meier of censoring, i.e. of
     invoices still open at the readout).
     """
-    from .estimators import AalenJohansen
+    from ..survival.influence import AalenJohansen
 
     mask = data.invoice_arm == arm
     n = int(mask.sum())

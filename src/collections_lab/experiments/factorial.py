@@ -3,8 +3,8 @@
 Each arm is a combination of factor levels (``Experiment.factors``). One regression on all
 invoices estimates every main effect and interaction:
 
-- a Cox model of time to payment (hazard ratios; statsmodels ``PHReg`` with Breslow ties
-  and cluster-robust SEs by customer), and
+- a Cox model of time to payment (hazard ratios; the survival engine's Cox fit with Efron
+  ties, as :func:`~collections_lab.survival.fit_cox`, cluster-robust SEs by customer), and
 - a linear probability model of "paid by due + d" on the invoices whose due + d day has
   passed at the readout (unbiased: whether an invoice is resolvable depends on its issue
   date only, not on the arm), OLS with customer-clustered SEs (statsmodels).
@@ -106,14 +106,20 @@ def factorial_analysis(data: ExperimentData, factors: dict[str, dict[str, str]],
     rows = []
     q = stats.norm.ppf(1 - alpha / 2)
     if cox:
-        # statsmodels PHReg (Breslow ties) with customer groups gives the cluster-robust
-        # sandwich in seconds at a million invoices; lifelines' robust SE is far slower.
-        from statsmodels.duration.hazard_regression import PHReg
+        # the survival engine's Cox fit (Efron ties, as fit_cox) on counts of identical
+        # rows (the design depends on the arm only), then the customer-clustered sandwich
+        from ..survival.regression import cluster_robust_cox_covariance, cox_fit_arrays
 
-        fit = PHReg(data.duration.astype(float), x.to_numpy(), status=(data.cause == 1)
-                    .astype(float), ties="breslow").fit(groups=data.customer)
+        paid = data.cause == 1
+        span = int(data.duration.max()) + 1
+        key = (data.invoice_arm.astype(np.int64) * 2 + paid) * span + data.duration
+        uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+        xs = x.to_numpy(dtype=float)
+        beta, cov, _ = cox_fit_arrays(xs[first], uniq % span, (uniq // span) % 2 == 1,
+                                      weights=counts, where="factorial_analysis")
+        robust = cluster_robust_cox_covariance(xs, data.duration, paid, beta, cov, data.customer)
         for i, term in enumerate(x.columns):
-            b, se = float(fit.params[i]), float(fit.bse[i])
+            b, se = float(beta[i]), float(np.sqrt(robust[i, i]))
             rows.append({"model": "cox", "term": term, "estimate": np.exp(b),
                          "ci_low": np.exp(b - q * se), "ci_high": np.exp(b + q * se),
                          "p_value": 2 * stats.norm.sf(abs(b / se))})

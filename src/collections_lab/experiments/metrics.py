@@ -19,7 +19,8 @@ Metrics (``METRICS``)
     Median days from issue to payment (interpolated within the crossing day). Its test and
     interval need no density: see :func:`median_effect`.
 ``hazard_ratio``
-    Cause-specific hazard ratio of payment (Cox, Breslow ties, clustered sandwich SE).
+    Cause-specific hazard ratio of payment (the survival engine's Cox fit, Efron ties as
+    ``survival.fit_cox``, clustered sandwich SE).
 ``escalation_rate``
     Cumulative incidence of escalation by due + ``escalation_due_plus_days``.
 ``cash_by_due_d``
@@ -58,8 +59,8 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from ..data.dates import parse_date
+from ..survival.influence import AalenJohansen
 from .data import ExperimentData
-from .estimators import AalenJohansen, BinaryCox
 
 METRICS: tuple[str, ...] = (
     "paid_by_due_d", "rmst_days", "median_days", "hazard_ratio", "escalation_rate",
@@ -136,6 +137,11 @@ class Effect:
     #: median's Su–Wei interval (``se`` is then only a summary of its width) and the
     #: discount cost's log-t MOVER interval (``se`` is its clustered Wald SE).
     interval: object = field(repr=False, default=None)
+    #: Degrees of freedom of the Student t reference of ``difference / se`` (the
+    #: Welch–Satterthwaite df of :func:`welch_arm_df`; ``inf`` = normal).
+    df: float = float("inf")
+    #: SE of log(estimate / control_estimate), for the relative effect (NaN if none).
+    log_ratio_se: float = float("nan")
 
     @property
     def z(self) -> float:
@@ -145,17 +151,47 @@ class Effect:
 
     @property
     def p_value(self) -> float:
+        if self.interval is None and np.isfinite(self.df):
+            return float(2 * stats.t.sf(abs(self.z), self.df))
         return float(2 * stats.norm.sf(abs(self.z)))
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the difference (of the hazard ratio for that metric)."""
         if self.interval is not None:
             return self.interval(level)
-        q = stats.norm.ppf(0.5 + level / 2)
+        q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
         lo, hi = self.difference - q * self.se, self.difference + q * self.se
         if self.metric in RATIO_METRICS:
             return float(np.exp(lo)), float(np.exp(hi))
         return float(lo), float(hi)
+
+    @property
+    def relative(self) -> float:
+        """Relative effect ("+4% paid by due + 15"): arm / control − 1 (HR − 1 for the
+        hazard ratio); NaN when the control's estimate is not positive."""
+        if self.metric in RATIO_METRICS:
+            return float(np.exp(self.difference) - 1)
+        if not (self.control_estimate > 0 and self.estimate >= 0):
+            return float("nan")
+        return float(self.estimate / self.control_estimate - 1)
+
+    def relative_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval of :attr:`relative`: on the log of the ratio, Student t on ``df``.
+
+        The log ratio's SE comes from each arm's clustered variance (delta method:
+        Var(a)/a² + Var(c)/c²), so the interval is skew-aware and never crosses −100%.
+        For the hazard ratio it is the hazard ratio's own interval minus 1.
+        """
+        if self.metric in RATIO_METRICS:
+            lo, hi = self.ci(level)
+            return float(lo - 1), float(hi - 1)
+        rel = self.relative
+        if not (np.isfinite(rel) and rel > -1 and np.isfinite(self.log_ratio_se)):
+            return float("nan"), float("nan")
+        q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
+        centre = np.log1p(rel)
+        return (float(np.expm1(centre - q * self.log_ratio_se)),
+                float(np.expm1(centre + q * self.log_ratio_se)))
 
     @property
     def effect(self) -> float:
@@ -474,22 +510,49 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
 
 
 def hazard_ratio_effect(data: ExperimentData, arm: int, control: int = 0,
-                        clustered: bool = True) -> tuple[float, np.ndarray, float, int]:
+                        clustered: bool = True,
+                        ties: str = "efron") -> tuple[float, np.ndarray, float, int]:
     """Log hazard ratio of payment (arm vs control) and its per-customer IF.
 
-    Returns (log_hr, psi_customer, se, events); ``clustered=False`` gives the naive
-    model-based SE that treats invoices as independent.
+    The survival engine's Cox fit (:func:`~collections_lab.survival.regression.cox_fit_arrays`,
+    Efron ties by default, as :func:`~collections_lab.survival.fit_cox`) on the counts of
+    (arm, day, paid): exact and milliseconds at a million invoices; each invoice's IF is
+    its score residual of the same tie rule over the information, summed within
+    customers. Returns (log_hr, psi_customer, se, events); ``clustered=False`` gives the
+    naive model-based SE that treats invoices as independent. Raises ``ValueError`` when
+    an arm has no payment yet (no finite estimate).
     """
+    from ..survival.regression import cox_fit_arrays, cox_score_residuals
+
     mask = (data.invoice_arm == arm) | (data.invoice_arm == control)
-    n = int(mask.sum())
-    cox = BinaryCox().fit(np.zeros(n, np.int64), data.duration[mask], data.cause[mask] == 1,
-                          data.invoice_arm[mask] == arm)
-    psi_c = np.bincount(data.customer[mask], cox.psi_, minlength=data.n_customers)
+    z = data.invoice_arm[mask] == arm
+    if z.all() or not z.any():
+        raise ValueError("the covariate must contain both groups (arm and control)")
+    dur = data.duration[mask]
+    paid = data.cause[mask] == 1
+    events = int(paid.sum())
+    if events == 0:
+        raise ValueError("no events: cannot estimate a hazard ratio")
+    if not paid[z].any() or not paid[~z].any():
+        # the partial likelihood has no finite maximum (e.g. at an early weekly look)
+        raise ValueError("hazard ratio not estimable: no events in one group yet")
+    # one row per (arm, day, paid) with its count: the fit and the residuals are exact on it
+    span = int(dur.max()) + 1
+    key = (z.astype(np.int64) * 2 + paid) * span + dur
+    counts = np.bincount(key, minlength=4 * span)
+    uniq = np.flatnonzero(counts)
+    row_of = np.zeros(4 * span, np.int64)
+    row_of[uniq] = np.arange(len(uniq))
+    zs, ts, ps, ws = (uniq // (2 * span)).astype(float)[:, None], uniq % span, (uniq // span) % 2 == 1, counts[uniq]
+    beta, cov, _ = cox_fit_arrays(zs, ts, ps, weights=ws, ties=ties, where="hazard_ratio_effect")
+    resid = cox_score_residuals(zs, ts, ps, beta, ties=ties, weights=ws)[:, 0]
+    psi = resid[row_of[key]] * cov[0, 0]
+    psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
     if clustered:
         se = _se(psi_c, data, [arm, control])
     else:
-        se = float(np.sqrt(1.0 / cox.information_))
-    return cox.coef_, psi_c, se, int(cox.events_)
+        se = float(np.sqrt(cov[0, 0]))
+    return float(beta[0]), psi_c, se, events
 
 
 def centred_sum_of_squares(values: np.ndarray, strata: np.ndarray | None) -> tuple[float, int]:
@@ -691,6 +754,33 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int, cfg: Metr
                   z_test=_inverted_z(difference, interval), interval=interval)
 
 
+#: Fewer customers than this in an arm: a warning (small-sample tests are approximate).
+MIN_CUSTOMERS_PER_ARM = 300
+
+
+class SmallSampleWarning(UserWarning):
+    """An arm has few customers: clustered tests rest on a small-sample approximation."""
+
+
+def welch_arm_df(psi_c: np.ndarray, data: ExperimentData, arms: list[int]) -> float:
+    """Degrees of freedom of a difference's clustered variance (the t reference).
+
+    Each arm's variance (:func:`arm_variance`) gets the Satterthwaite df of its customers'
+    IFs (:func:`satterthwaite_df`), at most G − 1 for its G customers; the difference takes
+    the Welch–Satterthwaite combination (:func:`welch_df`), as the discount cost does.
+    Bounded IFs at a few thousand customers give thousands of df (the normal reference);
+    amount-weighted metrics (cash, net value), whose variance a few large invoices carry,
+    give tens, and so do small experiments.
+    """
+    variances, dfs = [], []
+    for a in arms:
+        inside = data.customers_in(a)
+        g = int(inside.sum())
+        variances.append(arm_variance(psi_c, data, a))
+        dfs.append(min(satterthwaite_df(psi_c[inside]), max(g - 1, 1)))
+    return welch_df(variances, dfs)
+
+
 def _se(psi_c: np.ndarray, data: ExperimentData, arms: list[int]) -> float:
     """Cluster-robust SE of a difference: sum of the arms' variance contributions."""
     return float(np.sqrt(sum(arm_variance(psi_c, data, a) for a in arms)))
@@ -726,6 +816,16 @@ def compare_arms(
         raise ValueError(f"arm(s) {missing} not in the experiment (arms {data.arm_names})")
     control_estimates: dict[str, tuple] = {}  # per metric: the control arm's parts
     effects = []
+    small = {name: int(data.customers_in(data.arm_names.index(name)).sum())
+             for name in [data.control, *arms]}
+    small = {k: v for k, v in small.items() if v < MIN_CUSTOMERS_PER_ARM}
+    if small:
+        import warnings
+
+        warnings.warn(
+            f"arm(s) {small} have fewer than {MIN_CUSTOMERS_PER_ARM} customers: p-values and "
+            "intervals use a small-sample t reference but remain approximate; read them with "
+            "care", SmallSampleWarning, stacklevel=2)
     counts_inv = np.bincount(data.invoice_arm, minlength=len(data.arm_names))
     for arm_name in arms:
         a = data.arm_names.index(arm_name)
@@ -741,8 +841,9 @@ def compare_arms(
                 except ValueError:  # no payment events in an arm yet: not estimable
                     log_hr, psi, se = float("nan"), np.full(data.n_customers, np.nan), float(
                         "nan")
+                df = welch_arm_df(psi, data, [a, 0]) if np.isfinite(se) else float("inf")
                 effects.append(Effect(metric, arm_name, data.control, float(np.exp(log_hr)),
-                                      1.0, log_hr, se, n_cust, n_inv, psi))
+                                      1.0, log_hr, se, n_cust, n_inv, psi, df=df))
                 continue
             if metric == "discount_cost":
                 if metric not in control_estimates:
@@ -756,8 +857,12 @@ def compare_arms(
             est_a, psi_a = estimate_arm(data, metric, a, cfg)
             psi = psi_a - psi_ctrl
             se = _se(psi, data, [a, 0])
+            df = welch_arm_df(psi, data, [a, 0]) if np.isfinite(se) else float("inf")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_ratio_se = float(np.sqrt(arm_variance(psi_a, data, a) / est_a**2
+                                             + arm_variance(psi_ctrl, data, 0) / est_c**2))
             effects.append(Effect(metric, arm_name, data.control, est_a, est_c, est_a - est_c,
-                                  se, n_cust, n_inv, psi))
+                                  se, n_cust, n_inv, psi, df=df, log_ratio_se=log_ratio_se))
     return effects
 
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
-from ..i18n import localized, t
+from ..i18n import styled, t
 from .design import PowerCurve
 from .readout import ExperimentReadout
 from .sequential import SequentialResult
@@ -30,11 +29,10 @@ DISPLAY = {"paid_by_due_d": (100, "xpp_points"), "cash_by_due_d": (100, "xpp_poi
 
 
 def _figure(width=7.0, height=4.0):
-    sns.set_theme(style="whitegrid", palette="colorblind")
     return plt.subplots(figsize=(width, height))
 
 
-@localized
+@styled
 def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang: str = "en"):
     """Forest plot: each arm's effect on ``metric`` versus control with its 95% interval."""
     table = readout.to_frame()
@@ -59,7 +57,7 @@ def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang
     return fig
 
 
-@localized
+@styled
 def plot_sequential(result: SequentialResult, lang: str = "en"):
     """|z| at each weekly look against the alpha-spending boundary and the naive 1.96."""
     looks = result.looks
@@ -76,7 +74,7 @@ def plot_sequential(result: SequentialResult, lang: str = "en"):
     return fig
 
 
-@localized
+@styled
 def plot_power_curve(curve: PowerCurve, lang: str = "en", predicted=None):
     """Simulated power by sample size (±2 Monte-Carlo SE), optionally with a prediction."""
     table = curve.to_frame()

@@ -51,8 +51,8 @@ from .sequential import SequentialResult, group_sequential_test
 from .srm import SRMResult, srm_check
 
 EFFECT_COLUMNS = ["arm", "metric", "estimate", "control_estimate", "effect", "ci_low",
-                  "ci_high", "p_value", "p_holm", "p_bh", "se", "adjusted", "ci_narrowing",
-                  "n_customers", "n_invoices"]
+                  "ci_high", "relative", "relative_low", "relative_high", "p_value", "p_holm",
+                  "p_bh", "se", "adjusted", "ci_narrowing", "n_customers", "n_invoices"]
 
 
 @dataclass(frozen=True)
@@ -213,10 +213,13 @@ def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
     rows = []
     for e in effects:
         lo, hi = e.ci()
+        rel_lo, rel_hi = e.relative_ci()
         narrowing = 1 - e.se / e.se_unadjusted if e.adjusted and e.se_unadjusted > 0 else np.nan
         rows.append({"arm": e.arm, "metric": e.metric, "estimate": e.estimate,
                      "control_estimate": e.control_estimate, "effect": e.effect,
-                     "ci_low": lo, "ci_high": hi, "p_value": e.p_value, "se": e.se,
+                     "ci_low": lo, "ci_high": hi, "relative": e.relative,
+                     "relative_low": rel_lo, "relative_high": rel_hi,
+                     "p_value": e.p_value, "se": e.se,
                      "adjusted": e.adjusted, "ci_narrowing": narrowing,
                      "n_customers": e.n_customers, "n_invoices": e.n_invoices})
     frame = pd.DataFrame(rows)

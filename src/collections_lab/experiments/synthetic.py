@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.dates import parse_date
+
 START = "2025-03-01"
 #: Days from issue within which a payment earns the early-payment discount.
 DISCOUNT_DAYS = 10
@@ -90,7 +92,9 @@ def synthetic_payment_times(
     """
     rng = np.random.default_rng(seed)
     arm_hr = arm_hr or {"control": 1.0, "treatment": 1.0}
-    start_day = (np.datetime64(start, "D") - np.datetime64("1970-01-01", "D")).astype(int)
+    start = parse_date(start, "start")
+    start_day = (start.to_datetime64().astype("datetime64[D]")
+                 - np.datetime64("1970-01-01", "D")).astype(int)
     as_of_day = start_day + experiment_days + follow_days
     names, arm_c, cust, issue, t, cause, _, terms = _draw(
         rng, n_customers, arm_hr, weights, invoices_per_customer, frailty_shape, scale, shape,

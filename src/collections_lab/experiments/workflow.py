@@ -16,9 +16,12 @@
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio            # doctest: +SKIP
->>> design = design_experiment(load_portfolio("data/sample"))  # doctest: +SKIP
->>> design.summary("es")                                       # doctest: +SKIP
+``portfolio`` is a small simulated A/B test (see ``conftest.py``); the bundled sample is
+``load_portfolio("data/sample")``.
+
+>>> design = design_experiment(portfolio)
+>>> print(design.summary("es"))
+Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 """
 
 from __future__ import annotations
@@ -262,10 +265,13 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
         :class:`AssignmentPlan` (counts per arm and segment, the table, the path).
 
     Example:
-        >>> from collections_lab.model.simulation import simulate            # doctest: +SKIP
-        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"],
-        ...                          path="assignments.csv")        # doctest: +SKIP
-        >>> plan.counts()                                           # doctest: +SKIP
+        >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
+        >>> plan.counts()[["arm", "customers", "planned share"]]
+                              arm  customers  planned share
+        0  one_friendly_after_due        149            0.5
+        1         nudge_then_firm        151            0.5
+
+        With ``path="assignments.csv"`` the table is also written (atomically).
     """
     from ..data.files import write_csv
     from ..model.strategies import StrategyError
@@ -324,6 +330,9 @@ def pilot_split(portfolio, as_of=None, salt: str = "pilot-aa") -> ExperimentData
     arms = assign(portfolio.customers, pilot, "2000-01-01").set_index("customer_id")["arm"]
     frame = frame.drop(columns=["arm"], errors="ignore")
     frame["arm"] = frame["customer_id"].astype(str).map(arms)
+    # not the data's own experiment: its start and control do not apply to the A/A split
+    for key in ("start", "control", "experiment_id"):
+        frame.attrs.pop(key, None)
     return ExperimentData.from_frame(frame, control="control")
 
 
@@ -378,7 +387,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     resolved = float(np.mean(pilot.issue_day + pilot.terms + cfg.due_plus_days
                              <= pilot.as_of_day))
     # control-arm unpaid curve on the issue axis for the RMST formula
-    from .estimators import AalenJohansen
+    from ..survival.influence import AalenJohansen
 
     aj = AalenJohansen().fit(np.zeros(n_inv, np.int64), pilot.duration, pilot.cause)
     days = np.arange(cfg.horizon_days)

@@ -35,6 +35,7 @@ from .context import (
     resolve,
 )
 from .display import MISSING, ResultMixin, column_label, format_frame, result_html, table_html
+from .figures import plot_style, result_axes, styled
 from .numbers import (
     currency_digits,
     format_axis,
@@ -42,7 +43,6 @@ from .numbers import (
     format_number,
     format_pct,
     localize_figure,
-    localized,
     tick_formatter,
 )
 
@@ -65,7 +65,9 @@ __all__ = [
     "format_pct",
     "has",
     "localize_figure",
-    "localized",
+    "plot_style",
+    "result_axes",
+    "styled",
     "messages",
     "options",
     "resolve",

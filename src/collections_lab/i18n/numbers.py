@@ -230,22 +230,3 @@ def localize_figure(fig, lang: str | None = None, locale: str | None = None):
             if type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(tick_formatter("number", None, lang, locale))
     return fig
-
-
-def localized(plot):
-    """Decorator of plot functions: the figure they return gets :func:`localize_figure`
-    in the function's ``lang`` argument (else the context's language) and the context's
-    locale."""
-    import functools
-    import inspect
-
-    signature = inspect.signature(plot)
-
-    @functools.wraps(plot)
-    def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        fig = plot(*args, **kwargs)
-        return localize_figure(fig, bound.arguments.get("lang"))
-
-    return wrapper

@@ -40,9 +40,9 @@ Example
 >>> from collections_lab.model.simulation import simulate
 >>> from collections_lab.model.strategies import example_strategies
 >>> s = example_strategies()["nudge_then_firm"]
->>> sim = simulate(300, s, seed=3, start="2025-01-01", end="2025-08-31")
->>> cal = Calibration().fit(sim.portfolio, default=s)  # doctest: +SKIP
->>> cal.params_.loc["tone_effect[final]", "source"]      # doctest: +SKIP
+>>> sim = simulate(300, s, seed=3, start="2025-01-01", end="2025-08-31", progress=False)
+>>> cal = Calibration().fit(sim.portfolio, default=s)
+>>> cal.params_.loc["tone_effect[final]", "source"]
 'prior'
 """
 

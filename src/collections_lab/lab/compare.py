@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,6 +49,7 @@ import pandas as pd
 from ..i18n import ResultMixin, format_money, format_pct, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
+from ..model.simulation.progress import interactive
 from ..model.strategies import Strategy
 from .twin import Twin, TwinError, reminders_sent
 
@@ -179,13 +180,26 @@ def _run_replicates(replicates: list[int]) -> list[np.ndarray]:
     return out
 
 
+def progress_bar(progress: bool | None, total: int, desc: str, unit: str = "replicate"):
+    """A tqdm.auto bar (a widget in JupyterLab) or ``None``: ``progress=None`` shows it
+    only when a person watches (:func:`~collections_lab.model.simulation.progress.interactive`:
+    never in report kernels)."""
+    if progress is None:
+        progress = interactive()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit)
+
+
 def simulate_metrics(twin: Twin, strategies: list[Strategy], economics: Economics,
                      replicates: int = 50, n_jobs: int | None = None,
-                     first_replicate: int = 0) -> np.ndarray:
+                     first_replicate: int = 0, bar=None) -> np.ndarray:
     """Array replicates × strategies × (segments + all) × metrics (see :data:`METRICS`).
 
     ``n_jobs`` processes (default: all cores) share the twin by fork; results do not
-    depend on ``n_jobs``.
+    depend on ``n_jobs``. ``bar``: a progress bar advanced by one per replicate.
     """
     if economics.currency != twin.currency:
         raise TwinError(
@@ -199,11 +213,19 @@ def simulate_metrics(twin: Twin, strategies: list[Strategy], economics: Economic
     _SHARED.update(twin=twin, strategies=list(strategies), econ=economics)
     try:
         if n_jobs <= 1 or replicates < 2 or "fork" not in mp.get_all_start_methods():
-            blocks = _run_replicates(reps)
+            blocks = []
+            for r in reps:
+                blocks += _run_replicates([r])
+                if bar is not None:
+                    bar.update(1)
         else:
             chunks = [reps[i::n_jobs] for i in range(n_jobs) if reps[i::n_jobs]]
             with ProcessPoolExecutor(len(chunks), mp_context=mp.get_context("fork")) as ex:
-                parts = list(ex.map(_run_replicates, chunks))
+                futures = [ex.submit(_run_replicates, c) for c in chunks]
+                if bar is not None:
+                    for done in as_completed(futures):
+                        bar.update(len(done.result()))
+                parts = [f.result() for f in futures]
             order = {r: (i, j) for i, c in enumerate(chunks) for j, r in enumerate(c)}
             blocks = [parts[order[r][0]][order[r][1]] for r in reps]
     finally:
@@ -310,13 +332,15 @@ def default_economics(twin: Twin) -> Economics:
 
 def compare_strategies(twin: Twin, strategies, economics: Economics | None = None,
                        replicates: int = 50, reference: str | None = None,
-                       n_jobs: int | None = None) -> StrategyComparison:
+                       n_jobs: int | None = None, progress: bool | None = None
+                       ) -> StrategyComparison:
     """Compare ``strategies`` (list or dict of :class:`Strategy`) on ``twin``.
 
     A dict's keys are the strategies' names in the result (``{"bau": s}`` is ``"bau"``).
     ``reference`` (default the first strategy, e.g. the current one) is the baseline of the
     differences. Without ``economics`` the default costs are put into the twin's currency
-    (:meth:`Economics.for_currency`). See the module docstring for the metrics.
+    (:meth:`Economics.for_currency`). ``progress``: a bar of replicates (default: when a
+    person watches, never in report kernels). See the module docstring for the metrics.
     """
     strategies = named_strategies(strategies)
     if not strategies:
@@ -326,9 +350,15 @@ def compare_strategies(twin: Twin, strategies, economics: Economics | None = Non
     if reference not in [s.name for s in strategies]:
         raise TwinError(f"reference {reference!r} is not one of the strategies "
                         f"{[s.name for s in strategies]}")
-    values = simulate_metrics(twin, strategies, economics, replicates, n_jobs)
+    bar = progress_bar(progress, replicates, "comparing strategies")
+    try:
+        values = simulate_metrics(twin, strategies, economics, replicates, n_jobs, bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     return StrategyComparison(strategies, values, twin.currency, reference)
 
 
 __all__ = ["METRICS", "StrategyComparison", "compare_strategies", "discounts_given",
+           "progress_bar",
            "simulate_metrics", "strategy_metrics"]

@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_axis, localized, t
+from ..i18n import format_axis, styled, t
 
 
-@localized
+@styled
 def plot_twin_check(check, lang: str = "en"):
     """Kaplan–Meier curves (history solid, twin dashed) by segment, paid-by-due rates, the
     lateness mix and the aging of open receivables by segment at the export date, side by
@@ -70,7 +70,7 @@ def _paired_bars(ax, frame: pd.DataFrame, split: str | None, lang: str) -> None:
     ax.legend(fontsize=8)
 
 
-@localized
+@styled
 def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
     """Gain in net value over the reference with its common-random-numbers interval, and
     the change in churn, per strategy."""
@@ -92,7 +92,7 @@ def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
     return fig
 
 
-@localized
+@styled
 def plot_recommendation(recommendation, lang: str = "en"):
     """Expected gain of the recommended strategy over the current one, per segment, with
     its 95 % interval (fresh replicates)."""
@@ -110,7 +110,7 @@ def plot_recommendation(recommendation, lang: str = "en"):
     return fig
 
 
-@localized
+@styled
 def plot_recovery(table: pd.DataFrame, lang: str = "en"):
     """Calibrated estimates with 95 % intervals against the true values (simulated
     history), one row per parameter (a :func:`~collections_lab.lab.calibrate.recovery_table`)."""

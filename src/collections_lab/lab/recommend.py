@@ -54,7 +54,13 @@ from ..model.strategies import (
     StrategyError,
     policy_problems,
 )
-from .compare import METRICS, default_economics, named_strategies, simulate_metrics
+from .compare import (
+    METRICS,
+    default_economics,
+    named_strategies,
+    progress_bar,
+    simulate_metrics,
+)
 from .priors import relied_priors
 from .sensitivity import (
     SENSITIVITY_COLUMNS,
@@ -159,17 +165,19 @@ class Constraints:
     max_discount_rate: float = 0.02
     min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
 
-    def problems(self, strategy: Strategy) -> list[str]:
-        """The static constraints ``strategy`` breaks (empty if none)."""
+    def problems(self, strategy: Strategy, lang: str = "en") -> list[str]:
+        """The static constraints ``strategy`` breaks (empty if none), in ``lang``."""
         out = []
         days = sorted(strategy.reminder_days)
         worst = max((sum(1 for e in days if d <= e < d + 7) for d in days), default=0)
         if worst > self.max_reminders_per_week:
-            out.append(f"{worst} reminders within 7 days (max {self.max_reminders_per_week})")
+            out.append(t("constraint_per_week", lang).format(
+                n=worst, max=self.max_reminders_per_week))
         if strategy.discount is not None and strategy.discount.rate > self.max_discount_rate:
-            out.append(f"discount {strategy.discount.rate:.1%} above "
-                       f"{self.max_discount_rate:.1%}")
-        out += policy_problems(strategy, self.min_reminders_before_escalation)
+            out.append(t("constraint_discount", lang).format(
+                rate=format_pct(strategy.discount.rate, 1, lang),
+                max=format_pct(self.max_discount_rate, 1, lang)))
+        out += policy_problems(strategy, self.min_reminders_before_escalation, lang)
         return out
 
 
@@ -228,7 +236,8 @@ class Recommendation(ResultMixin):
                  for seg, row in table.drop(index="all", errors="ignore").iterrows()]
         baseline_only = ""
         if self.current_problems:
-            baseline_only = t("lab.current_breaks", lang, why="; ".join(self.current_problems))
+            why = "; ".join(self.constraints.problems(self.current, lang))
+            baseline_only = t("lab.current_breaks", lang, why=why)
         baseline_only += priors_sentence(self.table, self.sensitivity, self.currency, lang)
         if total is None:
             return "; ".join(parts) + baseline_only
@@ -242,13 +251,16 @@ class Recommendation(ResultMixin):
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
               constraints: Constraints | None = None, economics: Economics | None = None,
               screen_replicates: int = 4, replicates: int = 30, keep: int = 6,
-              n_jobs: int | None = None, sensitivity_replicates: int | None = None
-              ) -> Recommendation:
+              n_jobs: int | None = None, sensitivity_replicates: int | None = None,
+              progress: bool | None = None) -> Recommendation:
     """Search ``space`` (a :class:`StrategySpace` or a list of strategies) on ``twin`` for
     the highest net value per segment within ``constraints`` (see module docstring).
 
     ``sensitivity_replicates``: replicates of each re-run of the pick with a relied-on
     prior halved or doubled (default ``max(3, replicates // 4)``; 0 skips the check).
+
+    ``progress``: a bar of the simulated replicates (default: when a person watches,
+    never in report kernels).
 
     Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
     constraint and the closest strategy).
@@ -281,11 +293,25 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
             "searched satisfies them")
     # index 0 (the current strategy) stays the baseline; it may be picked only if allowed
     first = 1 if current_problems else 0
-    segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
-    seg_pos = [SEGMENTS.index(s) for s in segs]
     # 2. screen (1. the static constraints, above)
     screened = [current] + cands
-    screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs)
+    bar = progress_bar(progress, screen_replicates + 2 * replicates, "recommend: screening")
+    try:
+        return _search(twin, current, screened, constraints, economics, screen_replicates,
+                       replicates, keep, n_jobs, sensitivity_replicates, first, bar,
+                       len(allowed), current_problems)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _search(twin, current, screened, constraints, economics, screen_replicates, replicates,
+            keep, n_jobs, sensitivity_replicates, first, bar, n_allowed,
+            current_problems) -> Recommendation:
+    """Steps 2-5 of :func:`recommend` (screen, evaluate, priors, gain)."""
+    segs = [SEGMENTS[i] for i in np.unique(twin.seg)]
+    seg_pos = [SEGMENTS.index(s) for s in segs]
+    screen = simulate_metrics(twin, screened, economics, screen_replicates, n_jobs, bar=bar)
     nv = screen[:, :, :, NV].mean(axis=0)  # strategies × segments
     churn = screen[:, :, :, CHURN].mean(axis=0)
     # a lenient churn limit: the screen's few replicates must not drop a borderline strategy
@@ -302,8 +328,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     final_pos = sorted(survivors)  # positions in ``screened``; 0 is the current strategy
     finals = [screened[i] for i in final_pos]
     # 3. evaluate survivors and pick
+    if bar is not None:
+        bar.set_description("recommend: evaluating")
     vals = simulate_metrics(twin, finals, economics, replicates, n_jobs,
-                            first_replicate=10_000)
+                            first_replicate=10_000, bar=bar)
     mean = vals.mean(axis=0)
     picks = {}
     for seg, g in zip(segs, seg_pos, strict=True):
@@ -320,6 +348,8 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
     relied = {seg: relied_priors(finals[picks[seg]], seg, twin.priors) for seg in segs}
     if sensitivity_replicates is None:
         sensitivity_replicates = max(3, replicates // 4)
+    if bar is not None:
+        bar.set_description("recommend: checking priors")
     sensitivity = prior_sensitivity(
         twin, screened, nv, near, final_pos, mean,
         {seg: final_pos[i] for seg, i in picks.items()},
@@ -327,8 +357,10 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
         economics, first, sensitivity_replicates, n_jobs)
     # 5. fresh replicates for the gain of each pick over the current strategy
     chosen = sorted(set(picks.values()) | {0})
+    if bar is not None:
+        bar.set_description("recommend: gains")
     fresh = simulate_metrics(twin, [finals[i] for i in chosen], economics, replicates, n_jobs,
-                             first_replicate=20_000)
+                             first_replicate=20_000, bar=bar)
     pos = {i: k for k, i in enumerate(chosen)}
     rows = []
     j = {m: i for i, m in enumerate(METRICS)}
@@ -366,7 +398,7 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
                                   **{m: mean[i, g, j] for j, m in enumerate(METRICS)}))
     return Recommendation(pd.DataFrame(rows), {seg: finals[i] for seg, i in picks.items()},
                           current, pd.DataFrame(cand_rows), constraints, twin.currency,
-                          len(allowed), replicates, current_problems, sensitivity)
+                          n_allowed, replicates, current_problems, sensitivity)
 
 
 def _row(seg, current, recommended, cur_v, rec_v, d) -> dict:

@@ -3,10 +3,22 @@ recommend, and design the experiment — one call, one result.
 
 Example
 -------
->>> from collections_lab.data.loading import load_portfolio
->>> p = load_portfolio("data/sample")                                # doctest: +SKIP
->>> lab = strategy_lab(p, "data/sample", fx=FX_PER_USD)              # doctest: +SKIP
->>> lab.summary_items("es")                                          # doctest: +SKIP
+On the bundled sample (``strategy_lab(load_portfolio("data/sample"), "data/sample",
+fx=FX_PER_USD)``) this takes about half a minute; on a small simulated history, with a
+small search space and few replicates, about ten seconds (a ``slow`` example: run with
+``--runslow``):
+
+>>> from collections_lab.model.simulation import simulate
+>>> from collections_lab.model.strategies import example_strategies
+>>> sim = simulate(300, example_strategies()["nudge_then_firm"], seed=3,
+...                start="2025-01-01", end="2025-08-31", progress=False)
+>>> space = StrategySpace(schedules=((3,), (-3, 7)), tones=("friendly", "firm"),
+...                       channels=("email",), personalised=(False,), discounts=(None,),
+...                       installments=(None,))
+>>> lab = strategy_lab(sim.portfolio, fx=FX_PER_USD, space=space, replicates=2,
+...                    parameter_uncertainty=False)
+>>> [type(item).__name__ for item in lab.summary_items("es")]
+['Recommendation', 'StrategyComparison', 'TwinCheck', 'Calibration', 'ExperimentProposal']
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from ..model.economics import Economics
 from ..model.simulation import FX_PER_USD
 from ..model.strategies import Strategy, load_strategies
 from .calibrate import Calibration
-from .compare import StrategyComparison, compare_strategies, default_economics
+from .compare import StrategyComparison, compare_strategies, default_economics, progress_bar
 from .recommend import Constraints, Recommendation, StrategySpace, recommend
 from .to_experiment import ExperimentProposal, experiment_from_recommendation
 from .twin import Twin, TwinCheck, check_twin
@@ -78,7 +90,8 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
                  constraints: Constraints | None = None, n_jobs: int | None = None,
                  seed: int = 0, cost_of_capital: float | None = None,
                  parameter_uncertainty: bool = True, reminders: str = "recorded",
-                 experiment_metric: str = "paid_by_due_15") -> LabReport:
+                 experiment_metric: str = "paid_by_due_15",
+                 progress: bool | None = None) -> LabReport:
     """Run the lab on ``portfolio`` (see module docstring).
 
     Money: with ``fx`` (currency → units per USD) every amount is converted to USD; with
@@ -93,8 +106,35 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
     ``experiment_metric``: what the proposed field experiment is sized on
     (``"paid_by_due_15"``, ``"net_value"`` or ``"cash"``, see
     :func:`~collections_lab.lab.to_experiment.experiment_from_recommendation`); its design
-    effect is measured on ``portfolio``.
+    effect is measured on ``portfolio``. ``progress``: a bar of the lab's five steps
+    (default: when a person watches, never in report kernels).
     """
+    bar = progress_bar(progress, len(LAB_STEPS), LAB_STEPS[0], unit="step")
+    try:
+        return _lab(portfolio, location, strategies, as_of, currency, fx, economics,
+                    replicates, space, constraints, n_jobs, seed, cost_of_capital,
+                    parameter_uncertainty, reminders, experiment_metric, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+#: The steps :func:`strategy_lab`'s progress bar names.
+LAB_STEPS = ("calibrating", "checking the twin", "comparing strategies", "recommending",
+             "designing the experiment")
+
+
+def _step(bar, done: int) -> None:
+    if bar is not None:
+        bar.update(1)
+        if done < len(LAB_STEPS):
+            bar.set_description(LAB_STEPS[done])
+
+
+def _lab(portfolio, location, strategies, as_of, currency, fx, economics, replicates, space,
+         constraints, n_jobs, seed, cost_of_capital, parameter_uncertainty, reminders,
+         experiment_metric, bar) -> LabReport:
+    """The body of :func:`strategy_lab`, one step of ``bar`` at a time."""
     arms, default, named = history_strategies(location, strategies)
     cal = Calibration().fit(portfolio, as_of=as_of, arms=arms, default=default,
                             reminders=reminders)
@@ -111,17 +151,22 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
                 else default_economics(twin))
         if cost_of_capital is not None:
             econ = replace(econ, cost_of_capital=cost_of_capital)
+    _step(bar, 1)
     check = check_twin(cal, replicates=3, seed=seed)
+    _step(bar, 2)
     pool = {current.name: current}
     pool.update({k: v for k, v in named.items() if k != current.name})
     comparison = compare_strategies(twin, list(pool.values()), econ, replicates=replicates,
-                                    reference=current.name, n_jobs=n_jobs)
+                                    reference=current.name, n_jobs=n_jobs, progress=False)
+    _step(bar, 3)
     rec = recommend(twin, current, space or StrategySpace(
         channels=("email", "sms"), personalised=(False,), discounts=(None, (0.02, 10)),
         tones=("friendly", "firm")), constraints or Constraints(), econ,
-        screen_replicates=3, replicates=replicates, keep=4, n_jobs=n_jobs)
+        screen_replicates=3, replicates=replicates, keep=4, n_jobs=n_jobs, progress=False)
+    _step(bar, 4)
     proposal = experiment_from_recommendation(rec, twin, portfolio=portfolio, as_of=as_of,
                                               metric=experiment_metric)
+    _step(bar, 5)
     return LabReport(cal, check, comparison, rec, proposal, twin.currency)
 
 

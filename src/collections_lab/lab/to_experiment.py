@@ -256,6 +256,7 @@ def _design_effect(pilot, engine_metric: str, cfg, per_customer: float,
     if icc is not None and not from_pilot:
         return design_effect(per_customer, icc), f"given icc {icc:g}", float(icc)
     if pilot is not None:
+        why = "the measured design effect is not a finite number"
         try:
             measured = estimate_design_effect(pilot, engine_metric, cfg)
         except ValueError as err:  # no invoice-level variance for this metric, too few...

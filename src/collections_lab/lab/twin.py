@@ -534,7 +534,9 @@ def _aging_by_segment(frame: pd.DataFrame, ended, outcome: np.ndarray, reference
     payments = pd.DataFrame({"invoice_id": invoices["invoice_id"].to_numpy()[paid],
                              "paid_at": ended.to_numpy()[paid], "amount": amount[paid]})
     customers = pd.DataFrame({"customer_id": pd.unique(invoices["customer_id"])})
-    table = aging(Portfolio(customers, invoices, payments=payments), as_of, by="segment",
+    observed = Portfolio(customers, invoices, payments=payments,
+                         observed_until=pd.Timestamp(as_of).normalize())
+    table = aging(observed, as_of, by="segment",
                   include_escalated=False).frame
     return table[["segment", "bucket", "count", "amount"]]
 

@@ -39,6 +39,7 @@ import numpy as np
 import yaml
 
 from ..data.schema import MAX_DEADLINE_DAYS, REMINDER_CHANNELS, TONES
+from ..i18n import t
 
 
 class StrategyError(ValueError):
@@ -264,9 +265,9 @@ def _deadline_problems(i: int, r: Reminder, escalation_day: int | None) -> list[
 
 
 def policy_problems(strategy: Strategy,
-                    min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION
-                    ) -> list[str]:
-    """The collection-policy rules ``strategy`` breaks (empty if none).
+                    min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION,
+                    lang: str = "en") -> list[str]:
+    """The collection-policy rules ``strategy`` breaks (empty if none), in ``lang``.
 
     A strategy that escalates to legal collection must send at least
     ``min_reminders_before_escalation`` reminders before it (0 disables the rule); a
@@ -276,12 +277,13 @@ def policy_problems(strategy: Strategy,
     []
     >>> policy_problems(Strategy("y", reminders=(Reminder(3),)))
     []
+    >>> policy_problems(Strategy("z", reminders=(Reminder(3),), escalation_day=60), lang="es")
+    ['pasa a cobro judicial tras 1 recordatorio(s), la política pide al menos 2']
     """
     n = strategy.reminders_before_escalation
     if n is None or n >= min_reminders_before_escalation:
         return []
-    return [f"escalates after {n} reminder(s), policy asks for at least "
-            f"{min_reminders_before_escalation}"]
+    return [t("policy_escalation", lang).format(n=n, min=min_reminders_before_escalation)]
 
 
 def _checked(value, kind, where: str) -> dict:

@@ -14,9 +14,15 @@ import inside a report kernel):
 
 Example
 -------
+``run_report("01_portfolio_health", {"lang": "es"})`` runs the notebook and publishes its
+HTML under ``reports/``; a parameter the notebook does not declare fails before any kernel
+starts:
+
+>>> import tempfile
 >>> from collections_lab.reporting import run_report
->>> run_report("01_portfolio_health", {"lang": "es"}).status  # doctest: +SKIP
-'ok'
+>>> result = run_report("01_portfolio_health", {"lnag": "es"}, reports_dir=tempfile.mkdtemp())
+>>> result.status, result.error_kind
+('failed', 'bad_request')
 """
 
 from __future__ import annotations

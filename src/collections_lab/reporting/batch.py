@@ -20,9 +20,17 @@ an earlier one failed; the batch fails if any report failed.
 
 Example
 -------
->>> result = run_batch("reports/weekly.yml")  # doctest: +SKIP
->>> result.ok  # doctest: +SKIP
-True
+``run_batch("reports/weekly.yml")`` runs the file's reports; an entry whose parameters
+are wrong fails on its own, before its kernel starts:
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> reports = Path(tempfile.mkdtemp())
+>>> _ = (reports / "weekly.yml").write_text(
+...     "reports: [{notebook: 01_portfolio_health, parameters: {as_of: 01/05/2026}}]")
+>>> result = run_batch(reports / "weekly.yml", reports_dir=reports)
+>>> result.ok, "ambiguous" in result.runs[0].error
+(False, True)
 """
 
 from __future__ import annotations
@@ -234,7 +242,7 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
     import time
     from multiprocessing.connection import wait
 
-    from .runner import _record, clean_stale_files
+    from .runner import clean_stale_files, record_run
 
     context = multiprocessing.get_context("spawn")
     queue = list(enumerate(kwargs))
@@ -255,7 +263,7 @@ def _run_parallel(kwargs: list[dict], jobs: int, on_result) -> list[RunResult]:
             process.join()
         if result is None:
             result = _lost_run(kwargs[index], process.exitcode)
-            _record(Path(result.reports_dir), result, True)
+            record_run(Path(result.reports_dir), result, True)
             clean_stale_files(result.reports_dir)
         results[index] = result
         if on_result:
@@ -319,7 +327,7 @@ def _ignoring_stops():
 
 def _lost_run(kwargs: dict, exitcode) -> RunResult:
     """The record of a report whose worker ended without reporting back."""
-    from .runner import _now
+    from .runner import utc_now
 
     reports_dir = Path(kwargs.get("reports_dir") or paths.reports_dir()).resolve()
     name = str(kwargs["name"])
@@ -327,7 +335,7 @@ def _lost_run(kwargs: dict, exitcode) -> RunResult:
     stopped = exitcode is not None and exitcode < 0
     return RunResult(
         report=report, notebook=name, status="failed",
-        parameters=dict(kwargs.get("parameters") or {}), started_at=_now(),
+        parameters=dict(kwargs.get("parameters") or {}), started_at=utc_now(),
         error_kind="terminated" if stopped else "dead_worker",
         error=("the run did not stop within the grace period after SIGTERM and was killed"
                if stopped else f"the report's worker process ended unexpectedly "

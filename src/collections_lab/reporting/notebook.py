@@ -110,7 +110,10 @@ def show_summary(lines_or_markdown, lang: str | None = None, title: str | None =
             ``{lang: text}`` mapping, for a notebook's own title, also works).
 
     Example:
-        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])  # doctest: +SKIP
+        Outside a notebook the display bundle is printed; the HTML is escaped:
+
+        >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
+        {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
     lang, _ = i18n.resolve(lang)
     page = summary_html(lines_or_markdown, lang=lang, title=title)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ..data.dates import DateError, parse_date
+from ..data.dates import DateError, load_yaml, parse_date
 from ..i18n import LANGUAGES, check_locale
 
 #: Parameters holding a local file or directory: made absolute (relative to the caller's
@@ -32,22 +32,6 @@ PATH_PARAMETERS = ("data", "strategies", "mapping")
 #: Parameters holding a date: checked by :func:`~collections_lab.data.dates.parse_date`
 #: (ISO ``YYYY-MM-DD`` only) before a kernel is started, and passed on as ISO text.
 DATE_PARAMETERS = ("as_of", "assigned_at")
-
-
-class DatesAsText(yaml.SafeLoader):
-    """YAML's safe loader that keeps dates as text, so ``as_of: 2025-02-30`` reaches the
-    date parser (and its message naming the parameter) instead of failing inside YAML."""
-
-
-DatesAsText.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_yaml(text: str):
-    """Parse YAML text with :class:`DatesAsText` (dates stay strings)."""
-    return yaml.load(text, Loader=DatesAsText)  # noqa: S506  (a SafeLoader subclass)
 
 
 class ParameterError(ValueError):
@@ -153,6 +137,12 @@ def _looks_like_path(name: str, value) -> bool:
     return True
 
 
+def _data_file_kind(path: Path):
+    from ..data.loading import data_file_kind  # lazy: the loader pulls in pyarrow
+
+    return data_file_kind(path)
+
+
 def check_parameters(parameters: dict, declared: dict, notebook: str,
                      base_dir: str | Path | None = None) -> dict:
     """Validate ``parameters`` for ``notebook``; returns them normalised.
@@ -198,6 +188,11 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
                 path = base / path
             if not path.exists():
                 raise ParameterError(f"{notebook}: parameter {name!r}: file not found: {path}")
+            if name == "data" and path.is_file() and _data_file_kind(path) is None:
+                raise ParameterError(
+                    f"{notebook}: parameter 'data': {path} is not a data file; give a folder "
+                    "of table files or a .csv, .txt, .tsv, .parquet, .xlsx, .duckdb or SQLite "
+                    "file")
             value = str(path.resolve())
         out[name] = value
     return out

@@ -21,9 +21,17 @@ same report simply replaces its files; nothing accumulates except run records (c
 
 Example
 -------
->>> result = run_report("01_portfolio_health", {"lang": "es"})  # doctest: +SKIP
->>> result.status, result.html  # doctest: +SKIP
-('ok', 'reports/01_portfolio_health/01_portfolio_health.html')
+``run_report("01_portfolio_health", {"lang": "es"})`` publishes
+``reports/01_portfolio_health/01_portfolio_health.html`` (``status`` ``'ok'``). Parameters
+are checked before a kernel starts; a bad one is a recorded failed run:
+
+>>> import tempfile
+>>> reports = tempfile.mkdtemp()
+>>> result = run_report("01_portfolio_health", {"as_of": "2025-02-30"}, reports_dir=reports)
+>>> result.status
+'failed'
+>>> print(result.error)
+01_portfolio_health.ipynb: parameter as_of: '2025-02-30' is not a date (February has 28 days in 2025); write it as YYYY-MM-DD
 """
 
 from __future__ import annotations
@@ -231,11 +239,12 @@ def _describe_failure(exc: BaseException, timeout: float) -> tuple[str, str]:
     return "error", f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The current UTC time to the second, ISO 8601 (run records and the index)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def _record(reports_dir: Path, result: RunResult, update_index: bool) -> None:
+def record_run(reports_dir: Path, result: RunResult, update_index: bool) -> None:
     """Add the run to runs.json and index.html; if even that is impossible (read-only or
     full disk, a corrupt log) the run's error says so instead of raising."""
     if result.error:
@@ -384,7 +393,7 @@ def run_report(
         status="failed",
         parameters=parameters,
         as_of=None if parameters.get("as_of") is None else str(parameters["as_of"]),
-        started_at=_now(),
+        started_at=utc_now(),
         reports_dir=str(reports_dir),
         index_lang=index_lang,
     )
@@ -393,7 +402,7 @@ def run_report(
         check_writable(reports_dir)
     except ReportError as exc:  # nothing can be published: say so in one line
         result.error_kind, result.error = "unwritable", str(exc)
-        _record(reports_dir, result, update_index)
+        record_run(reports_dir, result, update_index)
         return result
     clean_stale_files(reports_dir)
     try:
@@ -410,7 +419,7 @@ def run_report(
         result.error = str(exc) if isinstance(exc, ReportError | ParameterError) else (
             f"{type(exc).__name__}: {exc}")
         result.duration_s = round(time.perf_counter() - started, 2)
-        _record(reports_dir, result, update_index)
+        record_run(reports_dir, result, update_index)
         return result
 
     running = out_dir / f".{result.report}.running-{os.getpid()}.ipynb"
@@ -430,7 +439,7 @@ def run_report(
         _keep_failed(running, failed_path, reports_dir, result)
         _remove_staging(staging)
         result.duration_s = round(time.perf_counter() - started, 2)
-        _record(reports_dir, result, update_index)
+        record_run(reports_dir, result, update_index)
         exc.run_result = result  # for a batch that collects the runs it stopped
         raise
     except Exception as exc:  # every failure is recorded, none is raised
@@ -446,7 +455,7 @@ def run_report(
     finally:
         _remove_staging(staging)
     result.duration_s = round(time.perf_counter() - started, 2)
-    _record(reports_dir, result, update_index)
+    record_run(reports_dir, result, update_index)
     return result
 
 

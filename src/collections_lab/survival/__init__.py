@@ -7,10 +7,23 @@ counts table from :func:`count_table` / :func:`count_table_duckdb` with ``weight
 
 Example
 -------
->>> from collections_lab.survival import kaplan_meier, rmst, logrank   # doctest: +SKIP
->>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")  # doctest: +SKIP
->>> km.prob_paid_by([0, 15, 30])                                       # doctest: +SKIP
->>> rmst(pt, tau=90, by="arm").difference(reference="control")          # doctest: +SKIP
+``pt`` is the payment-times frame of a small simulated A/B test (arms ``control`` and
+``treatment``; see ``conftest.py``):
+
+>>> from collections_lab.survival import kaplan_meier, rmst
+>>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")
+>>> km.prob_paid_by([0, 15, 30])[["group", "day", "prob_paid"]].round(2)
+       group  day  prob_paid
+0    control    0       0.58
+1    control   15       0.89
+2    control   30       0.91
+3  treatment    0       0.85
+4  treatment   15       0.96
+5  treatment   30       0.97
+>>> diff = rmst(pt, tau=90, by="arm").difference(reference="control")
+>>> diff[["group", "reference", "difference"]].round(1)   # days to payment saved
+       group reference  difference
+0  treatment   control        -5.0
 """
 
 from ._common import Note, SurvivalInputError, SurvivalWarning

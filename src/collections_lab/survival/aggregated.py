@@ -95,8 +95,12 @@ def count_table_duckdb(
         threads: DuckDB worker threads (default: DuckDB's choice).
 
     Example:
-        >>> counts = count_table_duckdb("payment_times.parquet",
-        ...                             ["arm", "duration", "event"])  # doctest: +SKIP
+        >>> import duckdb
+        >>> con = duckdb.connect()
+        >>> _ = con.register("pt", pt)   # or a path: count_table_duckdb("pt_*.parquet", ...)
+        >>> counts = count_table_duckdb("pt", ["arm", "duration", "event"], con=con)
+        >>> counts.columns.tolist()
+        ['arm', 'duration', 'event', 'n']
     """
     import duckdb
 

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.schema import OUTCOMES
-from ..i18n import format_number, format_pct, t
+from ..i18n import format_number, format_pct, result_axes, t
 from ._common import (
     LifeTable,
     NotedResult,
@@ -124,6 +124,15 @@ class CumulativeIncidence(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.curves
 
+
+    def plot(self, ax=None, outcome: str = "paid", lang: str = "en"):
+        """Draw one outcome's cumulative incidence by group on ``ax`` (default a new
+        figure); returns the matplotlib Axes."""
+        from .plots import plot_cumulative_incidence
+
+        return result_axes(
+            lambda ax: plot_cumulative_incidence(self, lang, outcomes=[outcome], ax=ax), ax)
+
     def last_day(self) -> pd.Series:
         """Each group's last day with an observation (outcome or censoring)."""
         return self.curves.groupby("group", sort=False)["day"].max()
@@ -183,7 +192,11 @@ def cumulative_incidence(
             see :func:`aalen_johansen`.
 
     Example:
-        >>> cumulative_incidence(pt, by="arm").at(60)          # doctest: +SKIP
+        >>> cif = cumulative_incidence(pt, by="arm").at(60)
+        >>> cif.loc[cif["outcome"] == "paid", ["group", "incidence"]].round(2)
+               group  incidence
+        0    control       0.91
+        3  treatment       0.97
     """
     notes: list = []
     data, names = prepare_groups(frame, by, "cumulative_incidence", duration_col, None,

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.dates import parse_date
-from ..i18n import format_number, format_pct, t
+from ..i18n import format_number, format_pct, result_axes, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -97,6 +97,21 @@ class SurvivalCurves(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.curves
 
+
+    def plot(self, ax=None, bands: bool = True, max_day: int | None = None, lang: str = "en"):
+        """Draw the curves ("share still unpaid") on ``ax`` (default a new figure); returns
+        the matplotlib Axes.
+
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from collections_lab.experiments.synthetic import synthetic_payment_times
+        >>> ax = kaplan_meier(synthetic_payment_times(100, seed=1), by="arm").plot()
+        >>> ax.get_ylabel()
+        'Share still unpaid'
+        """
+        from .plots import plot_survival
+
+        return result_axes(lambda ax: plot_survival(self, lang, bands, max_day, ax=ax), ax)
+
     def median(self) -> pd.DataFrame:
         """Median days to pay per group with its confidence interval (inf = not reached).
 
@@ -122,33 +137,40 @@ class SurvivalCurves(NotedResult):
         """P(paid by day d) per group and d, with a (cluster-robust if fitted so) CI.
 
         Days are on the curve's axis: since issue, or relative to due (``axis="due"``:
-        d=15 means "by due date + 15 days"). Raises if d is beyond a group's last
-        observation.
+        d=15 means "by due date + 15 days"). A day beyond a group's last observation is
+        not known for that group: its row has NaN estimates and the ``reason`` (a
+        :class:`~collections_lab.survival.SurvivalWarning` names the group too); the other
+        groups keep their values. Raises if the day is beyond every group's follow-up.
         """
         days = np.atleast_1d(np.asarray(days, dtype=np.int64))
-        rows = []
+        last = {g: self._tables[g].last_day for g in self.groups_}
+        if all(int(days.min()) > d for d in last.values()):
+            raise SurvivalInputError(
+                f"prob_paid_by: day {int(days.min())} is beyond the last observation of every "
+                "group (" + ", ".join(f"{g!r} day {d}" for g, d in last.items()) + ")"
+            )
+        rows, short = [], {}
         for g in self.groups_:
             tab, data = self._tables[g], self._data[g]
-            if days.max() > tab.last_day:
-                raise SurvivalInputError(
-                    f"prob_paid_by: day {int(days.max())} is beyond the last observation "
-                    f"(day {tab.last_day}) of group {g!r}"
-                )
             s_all = tab.survival()
             s = np.array([value_at(tab.days, s_all, d) for d in days])
             var_log = self._var_log_s(g, tab, data, days)
             low, high = loglog_band(s, var_log, self.alpha)
             for d, si, lo_, hi_, v in zip(days, s, low, high, var_log, strict=True):
-                rows.append(
-                    {
-                        "group": g,
-                        "day": int(d),
-                        "prob_paid": 1 - si,
-                        "se": si * np.sqrt(v),
-                        "ci_low": 1 - hi_,
-                        "ci_high": 1 - lo_,
-                    }
-                )
+                if d > last[g]:
+                    short.setdefault(g, []).append(int(d))
+                    rows.append({"group": g, "day": int(d), "prob_paid": np.nan, "se": np.nan,
+                                 "ci_low": np.nan, "ci_high": np.nan,
+                                 "reason": f"beyond the last observation (day {last[g]})"})
+                    continue
+                rows.append({"group": g, "day": int(d), "prob_paid": 1 - si, "se": si * np.sqrt(v),
+                             "ci_low": 1 - hi_, "ci_high": 1 - lo_, "reason": ""})
+        if short:
+            warnings.warn(
+                "prob_paid_by: not known for " + "; ".join(
+                    f"group {g!r} at day(s) {ds} (its follow-up ends on day {last[g]})"
+                    for g, ds in short.items()) + "; those rows are NaN", SurvivalWarning,
+                stacklevel=2)
         return pd.DataFrame(rows)
 
     def _var_log_s(self, g, tab: LifeTable, data: GroupData, days: np.ndarray) -> np.ndarray:
@@ -199,8 +221,13 @@ def kaplan_meier(
     :class:`~collections_lab.survival.SurvivalWarning` and a note in ``summary()``.
 
     Example:
-        >>> km = kaplan_meier(pt, by="arm")                     # doctest: +SKIP
-        >>> km.median(); km.prob_paid_by([30, 60])              # doctest: +SKIP
+        >>> km = kaplan_meier(pt, by="arm")
+        >>> km.median()[["group", "median_days"]]
+               group  median_days
+        0    control         29.0
+        1  treatment         27.0
+        >>> km.prob_paid_by([30, 60])["prob_paid"].round(2).tolist()
+        [0.56, 0.91, 0.82, 0.97]
     """
     notes: list = []
     cluster_col = resolve_cluster(frame, cluster_col, weight_col)
@@ -287,7 +314,8 @@ def logrank(
     A group with no payments or a level with no invoices gives a warning and a note.
 
     Example:
-        >>> logrank(pt, "arm", strata="segment").p_value          # doctest: +SKIP
+        >>> logrank(pt, "arm", strata="segment").p_value < 0.001
+        True
     """
     group = as_list(by)
     strata = as_list(strata)
@@ -412,8 +440,12 @@ def standardized_prob_paid(
     strata's (cluster-robust if ``cluster_col``) variances; Wald interval.
 
     Example:
-        >>> standardized_prob_paid(pt, [15], "arm", "segment", axis="due",
-        ...                        cluster_col="customer_id")           # doctest: +SKIP
+        >>> std = standardized_prob_paid(pt, [15], "arm", "segment", axis="due",
+        ...                              cluster_col="customer_id")
+        >>> std[["group", "day", "prob_paid"]].round(2)
+               group  day  prob_paid
+        0    control   15       0.89
+        1  treatment   15       0.96
     """
     strata = as_list(strata)
     if not strata:

@@ -1,11 +1,17 @@
 """Figures for the survival toolkit: one consistent style, labels in English or Spanish.
 
 Every function takes a result object and ``lang`` ("en"/"es"), draws with matplotlib and
-seaborn (colour-blind palette, white grid), and returns the ``Figure`` (never shows it).
+seaborn (colour-blind palette, white grid, set for the figure only: the session's
+matplotlib settings are untouched), and returns the ``Figure``, closed to pyplot so a
+notebook shows it once. The main ones take ``ax=`` to draw on an existing Axes; results
+plot themselves with ``.plot(ax=None)`` (returns the Axes).
 
 Example
 -------
->>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")   # doctest: +SKIP
+>>> from collections_lab.survival import kaplan_meier
+>>> fig = plot_survival(kaplan_meier(pt, by="arm"), lang="es")
+>>> fig.axes[0].get_ylabel()
+'...'
 """
 
 from __future__ import annotations
@@ -15,19 +21,24 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import format_axis, localized, t
+from ..i18n import format_axis, styled, t
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
 from .prediction import CalibrationResult, PaymentPredictions
 from .regression import AFTResult, CoxResult
-from .rmst import RMSTResult
+from .rmst import RMSTDifference, RMSTResult
 
 PALETTE = "colorblind"
 
 
-def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2):
-    sns.set_theme(style="whitegrid", palette=PALETTE)
+def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2, ax=None):
+    """A new figure with ``ncols`` panels, or the given ``ax`` (one panel) and its figure."""
+    if ax is not None:
+        if ncols != 1:
+            raise ValueError(f"this figure has {ncols} panels: draw it without ax= "
+                             "(or choose one panel, e.g. outcomes=['paid'])")
+        return ax.figure, [ax]
     fig, axes = plt.subplots(1, ncols, figsize=(width * (ncols if ncols > 1 else 1) * (0.75 if ncols > 1 else 1), height),
                              squeeze=False)
     return fig, axes[0]
@@ -37,10 +48,10 @@ def _colors(n: int):
     return sns.color_palette(PALETTE, max(n, 1))
 
 
-@localized
-def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, max_day: int | None = None):
+@styled
+def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, max_day: int | None = None, ax=None):
     """Kaplan–Meier "share still unpaid" curves by group with confidence bands."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = _figure(ax=ax)
     frame = curves.to_frame()
     for color, g in zip(_colors(len(curves.groups_)), curves.groups_, strict=True):
         c = frame[frame["group"] == g]
@@ -64,12 +75,12 @@ def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, 
     return fig
 
 
-@localized
-def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcomes=None):
+@styled
+def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcomes=None, ax=None):
     """Cumulative incidence of each outcome (one panel per outcome), groups as colours."""
     frame = ci.to_frame()
     outcomes = list(outcomes or frame["outcome"].unique())
-    fig, axes = _figure(len(outcomes))
+    fig, axes = _figure(len(outcomes), ax=ax)
     colors = _colors(len(ci.groups_))
     for ax, o in zip(axes, outcomes, strict=True):
         for color, g in zip(colors, ci.groups_, strict=True):
@@ -97,30 +108,30 @@ def _forest(ax, table: pd.DataFrame, value: str, ref_line: float = 1.0):
     ax.set_xscale("log")
 
 
-@localized
-def plot_hazard_ratios(result: CoxResult, lang: str = "en"):
+@styled
+def plot_hazard_ratios(result: CoxResult, lang: str = "en", ax=None):
     """Forest plot of Cox hazard ratios (>1 = paid sooner) with confidence intervals."""
-    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
     _forest(ax, result.table, "hazard_ratio")
     ax.set_xlabel(t("surv_hazard_ratio", lang))
     fig.tight_layout()
     return fig
 
 
-@localized
-def plot_time_ratios(result: AFTResult, lang: str = "en"):
+@styled
+def plot_time_ratios(result: AFTResult, lang: str = "en", ax=None):
     """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
-    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
     _forest(ax, result.table, "time_ratio")
     ax.set_xlabel(t("surv_time_ratio_axis", lang))
     fig.tight_layout()
     return fig
 
 
-@localized
-def plot_rmst(result: RMSTResult, lang: str = "en"):
+@styled
+def plot_rmst(result: RMSTResult, lang: str = "en", ax=None):
     """Restricted mean days outstanding per group with confidence intervals."""
-    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8)
+    fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
     tab = result.table
     y = np.arange(len(tab))[::-1]
     v, lo, hi = (tab[c].to_numpy(dtype=float) for c in ("rmst", "ci_low", "ci_high"))
@@ -132,7 +143,7 @@ def plot_rmst(result: RMSTResult, lang: str = "en"):
     return fig
 
 
-@localized
+@styled
 def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "en"):
     """Kaplan–Meier curves with the fitted cure model and its never-paid plateau."""
     fig = plot_survival(curves, lang, bands=False)
@@ -150,10 +161,14 @@ def plot_cure(result: CureFractionResult, curves: SurvivalCurves, lang: str = "e
     return fig
 
 
-@localized
+@styled
 def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invoices: int = 30):
     """Predicted payment day with its interval for (a sample of) open invoices."""
-    tab = predictions.table.dropna(subset=["predicted_day"]).sort_values("predicted_day")
+    tab = predictions.table
+    if "predicted_day" not in tab:  # no open invoice (e.g. a settled-only export): no rows
+        tab = pd.DataFrame(columns=["invoice_id", "predicted_day", "low_day", "high_day",
+                                    "age_days"], dtype=float)  # fmt: skip
+    tab = tab.dropna(subset=["predicted_day"]).sort_values("predicted_day")
     if len(tab) > max_invoices:
         tab = tab.iloc[np.linspace(0, len(tab) - 1, max_invoices).astype(int)]
     fig, (ax,) = _figure(height=0.18 * len(tab) + 1.8)
@@ -172,7 +187,7 @@ def plot_predictions(predictions: PaymentPredictions, lang: str = "en", max_invo
     return fig
 
 
-@localized
+@styled
 def plot_calibration(result: CalibrationResult, lang: str = "en"):
     """Share of invoices paid inside their interval, per group, against the nominal level."""
     fig, (ax,) = _figure(height=0.45 * len(result.by_group) + 1.8)
@@ -186,13 +201,13 @@ def plot_calibration(result: CalibrationResult, lang: str = "en"):
     return fig
 
 
-@localized
+@styled
 def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     """Expected collections per week, one panel per currency (never summed across them)."""
     weekly = cash[cash["period"] == "week"]
     currencies = sorted(weekly["currency"].unique())
-    fig, axes = _figure(len(currencies), height=3.6)
-    for ax, cur in zip(axes, currencies, strict=True):
+    fig, axes = _figure(max(1, len(currencies)), height=3.6)  # nothing open: one empty panel
+    for ax, cur in zip(axes, currencies, strict=False):
         sub = weekly[weekly["currency"] == cur]
         ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
         ax.set_title(cur)
@@ -203,14 +218,14 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     return fig
 
 
-@localized
-def plot_ph_check(curves: SurvivalCurves, lang: str = "en"):
+@styled
+def plot_ph_check(curves: SurvivalCurves, lang: str = "en", ax=None):
     """Proportional-hazards look: log(-log share unpaid) against log(days), per group.
 
     Roughly parallel curves support proportional hazards; curves that cross or converge
     mean the group's effect changes over time (see ``check_proportional_hazards``).
     """
-    fig, (ax,) = _figure()
+    fig, (ax,) = _figure(ax=ax)
     frame = curves.to_frame()
     for color, g in zip(_colors(len(curves.groups_)), curves.groups_, strict=True):
         c = frame[(frame["group"] == g) & (frame["survival"] > 0) & (frame["survival"] < 1)
@@ -222,5 +237,22 @@ def plot_ph_check(curves: SurvivalCurves, lang: str = "en"):
     ax.set_title(t("surv_ph_check_title", lang))
     if len(curves.groups_) > 1:
         ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def plot_rmst_difference(result: RMSTDifference, lang: str = "en", ax=None):
+    """Days saved versus the reference group with confidence intervals (negative = sooner)."""
+    tab = result.to_frame()
+    fig, (ax,) = _figure(height=0.5 * len(tab) + 1.8, ax=ax)
+    y = np.arange(len(tab))[::-1]
+    v, lo, hi = (tab[c].to_numpy(dtype=float) for c in ("difference", "ci_low", "ci_high"))
+    ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
+    ax.axvline(0, color="grey", ls=":")
+    ax.set_yticks(y)
+    ax.set_yticklabels(tab["group"])
+    ax.set_xlabel(f"{t('surv_days_outstanding', lang)} − {result.reference} "
+                  f"(τ = {result.tau} {t('days', lang)})")
     fig.tight_layout()
     return fig

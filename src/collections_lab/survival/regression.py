@@ -25,8 +25,14 @@
 
 Example
 -------
->>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")  # doctest: +SKIP
->>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]]           # doctest: +SKIP
+>>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")
+>>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]].round(2)
+        covariate  hazard_ratio  ci_low  ci_high
+0   arm=treatment          1.59    1.35     1.87
+1  segment=medium          1.09    0.85     1.41
+2  segment=public          0.94    0.70     1.28
+3   segment=small          1.25    0.98     1.59
+4          amount          1.00    1.00     1.00
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, format_number, t
+from ..i18n import ResultMixin, format_number, result_axes, t
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -189,6 +195,14 @@ class CoxResult(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
+
+    def plot(self, ax=None, lang: str = "en"):
+        """Forest plot of the hazard ratios on ``ax`` (default a new figure); returns the
+        matplotlib Axes."""
+        from .plots import plot_hazard_ratios
+
+        return result_axes(lambda ax: plot_hazard_ratios(self, lang, ax=ax), ax)
+
     @property
     def params_(self) -> pd.Series:
         return self.table.set_index("covariate")["coef"]
@@ -223,8 +237,10 @@ def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the Cox engine
 
 
-#: Above this many tied payments on one day the Efron tie sums use digamma closed forms.
-CLOSED_FORM_TIES = 5000
+#: Above this many tied payments on one day the Efron tie sums use digamma closed forms
+#: (O(1) per day instead of O(d); they agree with the explicit sums to ~1e-10 relative, and
+#: the experiment readout's hazard ratio at 1M invoices drops from ~0.4 s to ~0.05 s).
+CLOSED_FORM_TIES = 200
 
 
 def efron_tie_sums(d: np.ndarray, s0: np.ndarray, d0: np.ndarray) -> np.ndarray:
@@ -436,6 +452,27 @@ def _cox_newton(X, time, event, w, max_iter: int = 60, tol: float = 1e-11, chunk
     return beta, cov, ll
 
 
+def cox_fit_arrays(X, time, event, weights=None, entry=None, strata=None, ties: str = "efron",
+                   where: str = "cox") -> tuple[np.ndarray, np.ndarray, float]:
+    """The Cox engine on arrays: (coefficients, model-based covariance, log partial likelihood).
+
+    For other modules that hold arrays rather than a frame (the experiment readout's hazard
+    ratio, the factorial analysis), so that every Cox fit in the package is this one.
+    ``weights``: integer frequency weights (a counts table); ``entry``: at risk on
+    (entry, time]; ``strata``: one label per row; ``ties``: ``"efron"`` or ``"breslow"``.
+
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [0.0], [1.0], [1.0]])
+    >>> beta, cov, ll = cox_fit_arrays(x, np.array([3, 5, 2, 4]), np.array([1, 1, 1, 0], bool))
+    >>> round(float(beta[0]), 4)
+    0.3466
+    """
+    X = np.asarray(X, dtype=float).reshape(len(time), -1)
+    w = np.ones(len(time)) if weights is None else np.asarray(weights, dtype=float)
+    return _cox_newton(X, np.asarray(time), np.asarray(event, bool), w, entry=entry,
+                       where=where, ties=_check_ties(ties, where), strata=strata)
+
+
 def _cox_inputs(frame, covariates, duration_col, event_col, weight_col, reference, where):
     covariates = as_list(covariates)
     require_columns(frame, [duration_col, event_col, *covariates], where)
@@ -468,8 +505,12 @@ def fit_cox_counts(
         reference: reference level per covariate, e.g. ``{"arm": "control"}``.
 
     Example:
-        >>> c = count_table_duckdb("pt.parquet", ["arm", "segment", "duration", "event"])  # doctest: +SKIP
-        >>> fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})        # doctest: +SKIP
+        >>> from collections_lab.survival.aggregated import count_table
+        >>> c = count_table(pt, ["arm", "segment", "duration", "event"])
+        >>> res = fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2).iloc[:1]
+               covariate  hazard_ratio
+        0  arm=treatment          1.59
     """
     dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
                                      reference, "fit_cox_counts")
@@ -519,7 +560,8 @@ def cluster_robust_cox_covariance(X, time, event, beta, info_inv, clusters, entr
     return info_inv @ meat @ info_inv
 
 
-def cox_score_residuals(X, time, event, beta, entry=None, ties: str = "efron") -> np.ndarray:
+def cox_score_residuals(X, time, event, beta, entry=None, ties: str = "efron",
+                        weights=None) -> np.ndarray:
     """Score residuals of each row at ``beta`` (one stratum's risk sets), Efron or Breslow.
 
     At an event day with d tied payments, Efron's rule runs d sub-steps k = 0..d−1 in which
@@ -528,32 +570,35 @@ def cox_score_residuals(X, time, event, beta, entry=None, ties: str = "efron") -
     (1/d)·Σ_k (x − x̄_k) − r·Σ_k (1 − k/d)(x − x̄_k)/c_k, every other row at risk
     −r·Σ_k (x − x̄_k)/c_k (R's ``coxscore``). Breslow is the case k/d = 0. The sums over k
     are the six :func:`tie_sums`, so days with thousands of ties cost O(1). The residuals
-    sum to zero at the fitted β of the same tie rule.
+    sum to zero at the fitted β of the same tie rule. ``weights``: integer frequency
+    weights (a counts table); each row's residual is then that of one of its invoices.
     """
     X = np.asarray(X, float)
     n, p = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     Xc = X - X.mean(0)
     r = np.exp(Xc @ beta)
+    rw = r * w
     uniq = np.unique(time[event])
     order = np.argsort(time, kind="stable")
     ts = time[order]
-    rc0 = np.cumsum(r[order][::-1])[::-1]
-    rc1 = np.cumsum((r[:, None] * Xc)[order][::-1], 0)[::-1]
+    rc0 = np.cumsum(rw[order][::-1])[::-1]
+    rc1 = np.cumsum((rw[:, None] * Xc)[order][::-1], 0)[::-1]
     pos = np.searchsorted(ts, uniq, side="left")
     s0, s1 = rc0[pos], rc1[pos]
     if entry is not None:
         entry = np.asarray(entry)
         eo = np.argsort(entry, kind="stable")
         es = entry[eo]
-        ec0 = np.concatenate([[0.0], np.cumsum(r[eo])])
-        ec1 = np.vstack([np.zeros((1, p)), np.cumsum((r[:, None] * Xc)[eo], 0)])
+        ec0 = np.concatenate([[0.0], np.cumsum(rw[eo])])
+        ec1 = np.vstack([np.zeros((1, p)), np.cumsum((rw[:, None] * Xc)[eo], 0)])
         k = np.searchsorted(es, uniq, side="left")  # rows with entry >= t are not yet at risk
         s0 = s0 - (ec0[-1] - ec0[k])
         s1 = s1 - (ec1[-1] - ec1[k])
     tid = np.searchsorted(uniq, time[event])
-    d = np.bincount(tid, minlength=len(uniq)).astype(float)
-    d0 = np.bincount(tid, weights=r[event], minlength=len(uniq))
-    d1 = np.stack([np.bincount(tid, weights=(r * Xc[:, j])[event], minlength=len(uniq))
+    d = np.bincount(tid, weights=w[event], minlength=len(uniq))
+    d0 = np.bincount(tid, weights=rw[event], minlength=len(uniq))
+    d1 = np.stack([np.bincount(tid, weights=(rw * Xc[:, j])[event], minlength=len(uniq))
                    for j in range(p)], 1)
     _, k0, k1, q0, q1, q2 = tie_sums(d, s0, d0, ties).T
     h0 = k0                                               # Σ_k 1/c_k
@@ -618,7 +663,11 @@ def fit_cox(
             residuals of the same tie rule (:func:`cox_score_residuals`).
 
     Example:
-        >>> fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"}).to_frame()  # doctest: +SKIP
+        >>> res = fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"})
+        >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2)
+               covariate  hazard_ratio
+        0  arm=treatment          1.58
+        1  disputed=True          0.40
     """
     _check_ties(ties, "fit_cox")
     if ties == "breslow" and penalizer:

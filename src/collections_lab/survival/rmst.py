@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, format_number, t
+from ..i18n import ResultMixin, format_number, result_axes, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -97,6 +97,14 @@ class RMSTResult(NotedResult):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+
+    def plot(self, ax=None, lang: str = "en"):
+        """Each group's restricted mean days outstanding with its interval on ``ax``
+        (default a new figure); returns the matplotlib Axes."""
+        from .plots import plot_rmst
+
+        return result_axes(lambda ax: plot_rmst(self, lang, ax=ax), ax)
 
     def difference(self, reference: str | None = None) -> pd.DataFrame:
         """Each group minus ``reference`` (default: first group): days saved, SE, CI, p.
@@ -183,8 +191,10 @@ def rmst(
             ``None``: invoices treated as independent.
 
     Example:
-        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")  # doctest: +SKIP
-        >>> res.difference(reference="control")                          # doctest: +SKIP
+        >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")
+        >>> res.difference(reference="control")[["group", "difference", "se"]].round(1)
+               group  difference   se
+        0  treatment        -5.0  1.2
     """
     tau = horizon_days(tau, "rmst")
     cluster_col = resolve_cluster(frame, cluster_col, weight_col)
@@ -246,11 +256,12 @@ class RMSTDifference(ResultMixin):
         return t("surv_rmst_difference_summary", lang, tau=self.tau, reference=self.reference,
                  parts="; ".join(parts))
 
-    def plot(self, ax=None):
-        """The differences with their intervals (days); returns the matplotlib Axes."""
+    def plot(self, ax=None, lang: str = "en"):
+        """The differences with their intervals (days) on ``ax`` (default a new figure);
+        returns the matplotlib Axes."""
         from .plots import plot_rmst_difference
 
-        return plot_rmst_difference(self, ax=ax)
+        return result_axes(lambda ax: plot_rmst_difference(self, lang, ax=ax), ax)
 
 
 def rmst_difference(

@@ -1,5 +1,9 @@
-"""Vectorised censoring-aware estimators with influence functions, for clustered data.
+"""The day-grid Aalen–Johansen engine with influence functions, for clustered data.
 
+The survival package's estimator of cumulative incidence as a functional of the curve
+(its value at a day, a restricted mean, a discounted cash curve), with the per-invoice
+influence function of any such functional. The experiment engine imports it from here
+(one implementation: every experiment metric built on a curve is a functional of this).
 Every experiment metric is estimated per arm together with its **influence function**
 (IF): the first-order contribution of each invoice to the estimate's error. Summing the IF
 over a customer's invoices and squaring gives a variance that respects clustering (several
@@ -173,102 +177,3 @@ class AalenJohansen:
         """First day on which the CIF reaches ``level`` (NaN if it never does)."""
         hit = np.flatnonzero(self.cif_ >= level - 1e-12)
         return float(hit[0] + self.origin_) if len(hit) else float("nan")
-
-
-def cluster_sum(psi: np.ndarray, cluster_codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Sum per-invoice influence values within each customer (cluster)."""
-    return np.bincount(cluster_codes, psi, minlength=n_clusters)
-
-
-def cluster_variance(psi_cluster: np.ndarray, n_clusters: int | None = None) -> float:
-    """Cluster-robust variance from per-customer summed IFs (with G/(G-1) correction)."""
-    g = int(n_clusters if n_clusters is not None else np.count_nonzero(psi_cluster))
-    if g < 2:
-        return float("nan")
-    return float(np.sum(psi_cluster**2) * g / (g - 1))
-
-
-class BinaryCox:
-    """Cox model with one binary covariate (arm vs control), Breslow ties, clustered SE.
-
-    Fitted attributes: ``coef_`` (log hazard ratio), ``information_``, ``se_`` (cluster-
-    robust when ``clusters`` given), ``psi_`` (per-invoice IF of the coefficient),
-    ``events_`` (total events).
-
-    Written here (rather than lifelines' ``CoxPHFitter(cluster_col=...)``) because one
-    binary covariate on a day grid reduces to per-day risk-set counts: a 1M-invoice fit
-    takes milliseconds, which the A/A conformance runs need. Checked against statsmodels
-    ``PHReg(ties="breslow")`` with ``groups`` in the tests.
-    """
-
-    def fit(self, entry, exit, event, z, clusters=None, max_iter: int = 50, tol=1e-10):
-        entry = _as_int_days(entry, "entry")
-        exit = _as_int_days(exit, "exit")
-        event = np.asarray(event).astype(bool)
-        z = np.asarray(z).astype(bool)
-        if z.all() or not z.any():
-            raise ValueError("the covariate must contain both groups (arm and control)")
-        origin = int(entry.min())
-        e, x = entry - origin, exit - origin
-        n_days = int(x.max()) + 1
-
-        def risk(mask):
-            ent = np.cumsum(np.bincount(e[mask], minlength=n_days))
-            out = np.cumsum(np.bincount(x[mask], minlength=n_days))
-            return (ent - np.concatenate(([0], out[:-1]))).astype(float)
-
-        y1, y0 = risk(z), risk(~z)
-        d = np.bincount(x[event], minlength=n_days).astype(float)
-        d1 = np.bincount(x[event & z], minlength=n_days).astype(float)
-        if d.sum() == 0:
-            raise ValueError("no events: cannot estimate a hazard ratio")
-        if d1.sum() == 0 or d1.sum() == d.sum():
-            # the partial likelihood has no finite maximum (the Newton steps would drift
-            # to |log HR| ~ 50 with a meaningless SE, e.g. at an early weekly look)
-            raise ValueError("hazard ratio not estimable: no events in one group yet")
-        beta = 0.0
-        for _ in range(max_iter):
-            r = np.exp(beta)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                p = np.where(y0 + y1 > 0, y1 * r / (y0 + y1 * r), 0.0)
-            score = float(np.sum(d1 - d * p))
-            info = float(np.sum(d * p * (1 - p)))
-            if info <= 0:
-                raise ValueError("hazard ratio not estimable (no events in one group)")
-            step = score / info
-            beta += float(np.clip(step, -2, 2))
-            if abs(step) < tol:
-                break
-        r = np.exp(beta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            denom = y0 + y1 * r
-            p = np.where(denom > 0, y1 * r / denom, 0.0)
-            dlam = np.where(denom > 0, d / denom, 0.0)
-        info = float(np.sum(d * p * (1 - p)))
-        # score residual: delta_i (z_i - p(x_i)) - exp(beta z_i) sum_{u=e_i}^{x_i} (z_i - p(u)) dLambda0(u)
-        cum_dl = np.concatenate(([0.0], np.cumsum(dlam)))
-        cum_pdl = np.concatenate(([0.0], np.cumsum(p * dlam)))
-        zf = z.astype(float)
-        sum_dl = cum_dl[x + 1] - cum_dl[e]
-        sum_pdl = cum_pdl[x + 1] - cum_pdl[e]
-        resid = event * (zf - p[x]) - np.where(z, r, 1.0) * (zf * sum_dl - sum_pdl)
-        self.coef_ = beta
-        self.information_ = info
-        self.psi_ = resid / info
-        self.events_ = float(d.sum())
-        if clusters is None:
-            self.se_ = float(np.sqrt(1.0 / info))
-        else:
-            codes, uniq = _codes(clusters)
-            psi_c = cluster_sum(self.psi_, codes, len(uniq))
-            self.se_ = float(np.sqrt(cluster_variance(psi_c, len(uniq))))
-        return self
-
-    @property
-    def hazard_ratio_(self) -> float:
-        return float(np.exp(self.coef_))
-
-
-def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
-    return codes.astype(np.int64), uniq
