@@ -31,6 +31,17 @@ SLOW_EXAMPLES = {
 }
 
 
+def pytest_configure(config):
+    # Set before any test imports collections_lab (names as in collections_lab.data.privacy):
+    # tests never read or create the real per-installation pseudonym key.
+    import os
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="collections-lab-tests-"))
+    os.environ["COLLECTIONS_LAB_SECRET_FILE"] = str(folder / "secret")
+    os.environ.pop("COLLECTIONS_LAB_SECRET", None)
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
 
