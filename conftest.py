@@ -14,9 +14,13 @@ are given here, built once per test process and only when a docstring example ru
   invoices still open in it;
 - ``SAMPLE``: the bundled sample data directory (``data/sample``), absolute.
 
+The pseudonym key is a temporary file for the whole run (:func:`pytest_configure`).
+
 Each example gets fresh copies, so one example cannot change what the next one sees.
 """
 
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,19 +35,17 @@ SLOW_EXAMPLES = {
 }
 
 
-def pytest_configure(config):
-    # Set before any test imports collections_lab (names as in collections_lab.data.privacy):
-    # tests never read or create the real per-installation pseudonym key.
-    import os
-    import tempfile
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
 
+
+def pytest_configure(config):
+    """Tests never touch the real pseudonym key in the user's config directory: the key
+    file is a temporary one (inherited by report kernels the tests start), and a key given
+    in the caller's environment is ignored. Names as in ``collections_lab.data.privacy``."""
     folder = Path(tempfile.mkdtemp(prefix="collections-lab-tests-"))
     os.environ["COLLECTIONS_LAB_SECRET_FILE"] = str(folder / "secret")
     os.environ.pop("COLLECTIONS_LAB_SECRET", None)
-
-
-def pytest_addoption(parser):
-    parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,18 +1,28 @@
-"""Benchmark: loading and validating an invoices table from each kind of source.
+"""Benchmark: loading and validating, from each kind of source and as a whole portfolio.
 
 Run by hand (not in CI)::
 
-    .venv/bin/python benchmarks/bench_io.py            # 100k and 1M invoices
+    .venv/bin/python benchmarks/bench_io.py            # 100k and 1M invoices, each source
     .venv/bin/python benchmarks/bench_io.py --quick    # 100k only
+    .venv/bin/python benchmarks/bench_io.py --portfolio 1000000 [10000000 ...]
 
-For each size a synthetic invoices table (11 columns, 5% disputed, a few escalations) is
-written as: a plain CSV (``,``, ISO dates, decimal point), a Spanish-style export
-(``;``, decimal comma with dot thousands, DD/MM/YYYY, Spanish column names, read with the
-``es_contable`` preset), Parquet, a DuckDB file and a SQLite database (via SQLAlchemy).
-Each load runs in a fresh subprocess, so its peak memory (max RSS, including Python and
-the imported libraries, read from ``VmHWM``) is its own. Times are wall-clock for ``load_table`` only.
+Sources: for each size a synthetic invoices table (11 columns, 5% disputed, a few
+escalations) is written as: a plain CSV (``,``, ISO dates, decimal point), a Spanish-style
+export (``;``, decimal comma with dot thousands, DD/MM/YYYY, Spanish column names, read
+with the ``es_contable`` preset), Parquet, a DuckDB file and a SQLite database (via
+SQLAlchemy), and read with ``load_table(..., "invoices", strict=True)``.
+
+Portfolio (issue 14's target): a simulated portfolio of five CSV tables (about one
+payment per invoice, 15% of invoices reminded, an experiment's assignments), streamed to
+disk by :func:`write_portfolio_csv`, loaded and cross-validated by
+``load_portfolio(folder, strict=True)``; in the same run, as the reference, pyarrow's
+CSV reader reads the same five files as text (``pyarrow.csv.read_csv`` with every column
+a string). The two alternate, three times each; the median of each is reported.
+
+Each measurement runs in a fresh subprocess, so its peak memory (max RSS, including
+Python and the imported libraries, read from ``VmHWM``) is its own. Times are wall-clock
+(CPU seconds of the process are given too: on a shared machine they vary less).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -118,20 +128,83 @@ def load_one(folder: str, source: str) -> dict:
     start = time.perf_counter()
     frame, report = load_table(args[0], "invoices", strict=True, **args[1])
     seconds = time.perf_counter() - start
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent.
-    status = Path("/proc/self/status").read_text()
-    rss_mb = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+    rss_mb = _peak_rss_mb()
     return {"source": source, "rows": len(frame), "seconds": round(seconds, 2),
             "max_rss_mb": round(rss_mb)}  # fmt: skip
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent.
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+
+
+def portfolio_one(folder: str, what: str) -> dict:
+    """One measurement in this (fresh) process: ``what`` is "pyarrow" or "load"."""
+    folder = Path(folder)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if what == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        rows = 0
+        for path in sorted(folder.glob("*.csv")):
+            names = path.open(encoding="utf-8").readline().rstrip("\n").split(",")
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string())))  # fmt: skip
+            rows += table.num_rows
+    else:
+        from collections_lab.data.loading import load_portfolio
+
+        portfolio = load_portfolio(folder, strict=True)
+        rows = portfolio.load_report.rows_used
+    return {"what": what, "rows": rows, "seconds": time.perf_counter() - wall,
+            "cpu": time.process_time() - cpu, "max_rss_mb": _peak_rss_mb()}  # fmt: skip
+
+
+def bench_portfolio(sizes, repeats: int = 3) -> None:
+    print("| invoices | rows (5 tables) | CSV MB | pyarrow read (s) | load + validate (s) | "
+          "ratio | CPU s (pyarrow / load) | max RSS MB (pyarrow / load) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            counts = write_portfolio_csv(n, Path(tmp))
+            size_mb = sum(p.stat().st_size for p in Path(tmp).glob("*.csv")) / 2**20
+            runs: dict[str, list[dict]] = {"pyarrow": [], "load": []}
+            for _ in range(repeats):
+                for what in ("pyarrow", "load"):
+                    out = subprocess.run([sys.executable, __file__, "--child-portfolio", tmp,
+                                          what], check=True, capture_output=True, text=True)  # fmt: skip
+                    runs[what].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            assert all(r["rows"] == sum(counts.values()) for rs in runs.values() for r in rs)
+            med = {w: {k: float(np.median([r[k] for r in rs])) for k in ("seconds", "cpu",
+                                                                         "max_rss_mb")}
+                   for w, rs in runs.items()}  # fmt: skip
+            ref, load = med["pyarrow"], med["load"]
+            print(f"| {counts['invoices']:,} | {sum(counts.values()):,} | {size_mb:,.0f} | "
+                  f"{ref['seconds']:.2f} | {load['seconds']:.2f} | "
+                  f"{load['seconds'] / ref['seconds']:.1f}x | {ref['cpu']:.2f} / "
+                  f"{load['cpu']:.2f} | {ref['max_rss_mb']:,.0f} / {load['max_rss_mb']:,.0f} |",
+                  flush=True)  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--portfolio", nargs="+", type=int, metavar="INVOICES",
+                        help="load a five-table CSV portfolio of about this many invoices")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-portfolio", nargs=2, help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.child:
         print(json.dumps(load_one(*opts.child)))
+        return
+    if opts.child_portfolio:
+        print(json.dumps(portfolio_one(*opts.child_portfolio)))
+        return
+    if opts.portfolio:
+        bench_portfolio(opts.portfolio, opts.repeats)
         return
     sizes = (100_000,) if opts.quick else (100_000, 1_000_000)
     print("| invoices | source | load + validate (s) | rows/s | max RSS (MB) |")

@@ -16,6 +16,7 @@ from collections_lab.cli import main
 from collections_lab.data.dates import (
     AS_OF_GRACE_DAYS,
     DateError,
+    allow_future_in_session,
     data_end,
     parse_date,
     resolve_as_of,
@@ -190,10 +191,27 @@ def test_payment_times_error_carries_the_date_message():
 def test_report_loader_refuses_a_future_as_of_on_the_sample():
     from collections_lab.reporting.notebook import load_report_data
 
-    with pytest.raises(DateError, match=r"as_of: 2030-01-01 is after the data's last date"):
+    with pytest.raises(DateError, match=r"as_of: 2030-01-01 is after the data's last date "
+                                        r".*; in a report: -p allow_future true"):
         load_report_data(as_of="2030-01-01", show=False)
-    p = load_report_data(as_of="2030-01-01", show=False, allow_future=True)
-    assert len(p.invoices) > 0
+    try:
+        p = load_report_data(as_of="2030-01-01", show=False, allow_future=True)
+        # the report's later calls take the same as_of again: allowed for the session
+        assert cl.aging(p, as_of="2030-01-01").as_of == D("2030-01-01")
+    finally:
+        allow_future_in_session(False)
+    with pytest.raises(DateError, match="after the data's last date"):
+        cl.aging(p, as_of="2030-01-01")
+
+
+def test_every_report_notebook_declares_allow_future_and_passes_it_on():
+    from collections_lab.reporting.runner import declared_parameters, find_notebook
+
+    for name in ("01_portfolio_health", "02_time_to_payment", "03_experiment_design",
+                 "04_experiment_readout", "05_strategy_lab"):
+        notebook = find_notebook(name)
+        assert declared_parameters(notebook)["allow_future"]["default"] == "False"
+        assert "allow_future=allow_future" in notebook.read_text()
 
 
 # -- mapping files -----------------------------------------------------------------------

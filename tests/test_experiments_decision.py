@@ -127,3 +127,37 @@ def test_every_decision_has_a_frame_and_html(lang):
     assert rec.decision in DECISIONS
     assert rec.to_frame().loc[0, "net_value_ci_low"] == 0.01
     assert "adopt" in rec._repr_html_() and rec.summary(lang)
+
+
+def test_a_faster_strategy_that_breaks_the_churn_margin_is_not_adopted():
+    """Issue 15: guardrails decide. The treatment pays 1.6x faster (net value up clearly);
+    in the second readout 30% of its customers stop buying after the experiment's end."""
+    import warnings
+
+    from collections_lab.experiments.readout import analyze_experiment
+    from collections_lab.experiments.synthetic import synthetic_payment_times
+
+    frame = synthetic_payment_times(3000, seed=4, arm_hr={"control": 1.0, "treatment": 1.6})
+    end = frame.attrs["as_of"] - pd.Timedelta(days=60)  # the churn window's start
+    treated = frame.loc[frame["arm"] == "treatment", "customer_id"].unique()
+    gone = np.random.default_rng(0).choice(treated, int(0.3 * len(treated)), replace=False)
+    churned = frame[~(frame["customer_id"].isin(gone) & (frame["issue_date"] > end))].copy()
+    churned.attrs = frame.attrs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fine = analyze_experiment(frame, start="2025-03-01", segments=False)
+        broken = analyze_experiment(churned, start="2025-03-01", segments=False)
+    # no churn harm: adopted when non-inferiority within 5 points is shown ...
+    assert recommend(fine, guardrails={"churn": 0.05}).decision == "adopt"
+    # ... but a 2-point margin is not shown (the interval reaches +3 points), although
+    # churn is not clearly worse: non-inferiority is stricter than "no clear harm"
+    strict = recommend(fine, guardrails={"churn": 0.02})
+    assert recommend(fine).decision == "adopt"
+    assert (strict.decision, strict.reason, strict.arm) == ("keep_control", "guardrail", "treatment")
+    # the faster strategy that raises churn by about 10 points breaks the margin
+    rec = recommend(broken, max_churn_increase=0.5, guardrails={"churn": 0.05})
+    assert (rec.decision, rec.reason) == ("keep_control", "guardrail")
+    assert rec.net_value[1] > 0  # it was faster and more valuable
+    metric, change, low, high, margin = rec.guardrail
+    assert metric == "churn" and low > margin
+    assert "margin of 5" in rec.summary("en") and "margen de 5" in rec.summary("es")

@@ -457,3 +457,26 @@ def test_relative_effects_with_their_own_intervals():
     hr = effects["hazard_ratio"]
     assert hr.relative == pytest.approx(hr.estimate - 1)
     assert hr.relative_ci() == pytest.approx(tuple(x - 1 for x in hr.ci()))
+
+
+def test_relative_effect_is_nan_when_the_control_has_nothing():
+    frame = synthetic_payment_times(400, seed=5, discount_rate={"treatment": 0.02})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    eff = compare_arms(data, metrics=["discount_cost"])[0]
+    assert eff.control_estimate == 0 and np.isnan(eff.relative)
+    assert np.isnan(eff.relative_ci()[0])
+    # the generic path too: no escalation at all in the control arm
+    data.cause = np.where((data.cause == 2) & (data.invoice_arm == 0), 0, data.cause)
+    esc = compare_arms(data, MetricConfig(escalation_due_plus_days=60), metrics=["escalation_rate"])[0]
+    assert esc.control_estimate == 0 and np.isnan(esc.relative) and np.isnan(esc.log_ratio_se)
+
+
+def test_one_sided_p_values_follow_the_metrics_good_direction():
+    frame = synthetic_payment_times(1500, seed=9, arm_hr={"control": 1.0, "treatment": 1.3})
+    data = ExperimentData.from_frame(frame, start="2025-03-01")
+    effects = {e.metric: e for e in compare_arms(data, metrics=["paid_by_due_d", "rmst_days"])}
+    paid, days = effects["paid_by_due_d"], effects["rmst_days"]
+    assert paid.difference > 0 and days.difference < 0  # faster: more paid, fewer days
+    for eff in (paid, days):  # both improvements: one-sided p is half the two-sided one
+        assert eff.p_value_one_sided() == pytest.approx(eff.p_value / 2, rel=1e-9)
+        assert eff.p_value_one_sided(improvement=False) == pytest.approx(1 - eff.p_value / 2, rel=1e-9)

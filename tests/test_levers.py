@@ -300,9 +300,13 @@ def test_design_refuses_an_arm_that_breaks_the_policy(tmp_path):
     plan = assign_experiment(sim.portfolio, ["plain", "one_then_legal"],
                              strategies=tmp_path / "arms.yml", min_reminders_before_escalation=1)
     assert set(plan.assignments["arm"]) == {"plain", "one_then_legal"}
-    # a deadline arm is an ordinary arm
+    # a deadline arm is an ordinary arm, and the arms table says what it asks
     plan = assign_experiment(sim.portfolio, ["plain", "asks"], strategies=tmp_path / "arms.yml")
     assert plan.experiment.arms["asks"].reminders[0].deadline_days == 7
+    from collections_lab.experiments.workflow import arms_table
+
+    days = arms_table(plan.experiment, "es").set_index("brazo")["días de recordatorio"]
+    assert days.to_dict() == {"plain": "3, 17", "asks": "3 (pide el pago en 7 días), 17"}
 
 
 def test_strategy_lab_page_words_and_policy_in_both_languages():

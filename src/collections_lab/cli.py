@@ -8,6 +8,8 @@ Examples
     collections-lab report 01_portfolio_health -p lang es -p as_of 2025-06-30
     collections-lab run-batch reports/weekly.yml --jobs 2
     collections-lab sample-data --out data/sample --seed 7
+    collections-lab mapping draft export.csv --out mapping.yml
+    collections-lab check export.csv -p mapping mapping.yml
 
 Exit status: 0 when every report succeeded, 1 when any failed (details in
 ``reports/index.html`` and on stderr), 2 for a usage error, 130 when interrupted
@@ -57,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list report notebooks and their declared parameters")
     dirs(lst, reports=False)
+
+    mp = sub.add_parser("mapping", help="draft a column mapping for a new export")
+    mp_sub = mp.add_subparsers(dest="mapping_command", required=True, metavar="ACTION")
+    dr = mp_sub.add_parser("draft", help="propose a mapping from column names and values")
+    dr.add_argument("export", type=Path, help="a flat file (CSV, Excel, Parquet) or a folder "
+                                              "of tables")
+    dr.add_argument("--out", type=Path, default=None, metavar="FILE",
+                    help="write the mapping here (default: print it)")
+
+    chk = sub.add_parser("check", help="load an export and say which reports it can feed")
+    chk.add_argument("data", help="folder, flat file, DuckDB file or database URL")
+    chk.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("KEY", "VALUE"), help="mapping FILE_OR_PRESET, as_of DATE")
 
     sam = sub.add_parser("sample-data", help="write the simulated sample portfolio")
     sam.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -127,6 +142,33 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _cmd_mapping(args) -> int:
+    from .data.drafting import draft_mapping
+
+    draft = draft_mapping(args.export)
+    if args.out is None:
+        print(draft.to_yaml(), end="")
+    else:
+        draft.write(args.out)
+        print(f"mapping drafted to {args.out}: {len(draft.confirm)} line(s) to confirm")
+        for line in draft.confirm:
+            print(f"  CONFIRM: {line}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from .reporting.check import check_data
+
+    params = dict(args.parameter)
+    unknown = set(params) - {"mapping", "as_of"}
+    if unknown:
+        raise SystemExit(f"collections-lab check: unknown parameter(s) {sorted(unknown)}; "
+                         "use mapping and as_of")
+    check = check_data(args.data, mapping=params.get("mapping"), as_of=params.get("as_of"))
+    print("\n".join(check.lines()))
+    return 0 if check.any_report else 1
+
+
 #: Environment variable: set to 1 to see the traceback of an unexpected error.
 DEBUG_ENV = "COLLECTIONS_LAB_DEBUG"
 
@@ -142,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     commands = {"report": _cmd_report, "run-batch": _cmd_batch, "list": _cmd_list,
-                "sample-data": _cmd_sample}
+                "sample-data": _cmd_sample, "mapping": _cmd_mapping, "check": _cmd_check}
     try:
         return commands[args.command](args)
     except (ReportError, FileNotFoundError) as exc:

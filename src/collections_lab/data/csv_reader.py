@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .mapping import ColumnMapping
-from .parsing import TEXT_DTYPE
+from .parsing import TEXT_DTYPE, release_arrow_memory
 from .validation import RawTable, ValidationError, ValidationIssue
 
 #: Field separators the CSV sniffer chooses from.
@@ -356,6 +356,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
         table_pa = table_pa.filter(pa.array(keep))
     rows = lines[rows_idx[keep]]
     frame = _arrow_to_frame(table_pa, header)
+    del table_pa, layout, body
+    release_arrow_memory()
     if extra_records:
         extra = _frame_from_records(header, extra_records)
         frame = pd.concat([frame, extra], ignore_index=True)
@@ -400,9 +402,9 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool, misfit
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    names = [f"c{i}" for i in range(width)]
+    names = [f"c{i}" for i in range(width)]  # large strings: what pandas' pyarrow text holds
     if offset >= len(buf):
-        return pa.table({name: pa.array([], pa.string()) for name in names})
+        return pa.table({name: pa.array([], pa.large_string()) for name in names})
     try:
         return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(buf)[offset:]),
@@ -412,7 +414,7 @@ def _parse_arrow(buf, offset: int, sep: str, width: int, multiline: bool, misfit
                 newlines_in_values=multiline, ignore_empty_lines=True,
                 invalid_row_handler=lambda row: misfits.append(row.number) or "skip"),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
                 quoted_strings_can_be_null=False),
         )  # fmt: skip
     except (pa.ArrowInvalid, pa.ArrowException):

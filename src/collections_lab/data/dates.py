@@ -59,6 +59,7 @@ import yaml
 __all__ = [
     "DateError",
     "allow_future_as_of",
+    "allow_future_in_session",
     "AS_OF_GRACE_DAYS",
     "accepts_allow_future",
     "check_as_of",
@@ -248,10 +249,20 @@ def data_end(invoices: pd.DataFrame, payments: pd.DataFrame | None = None,
     return pd.Timestamp(max(dates)).normalize()
 
 
+_SESSION = {"future_allowed": False}
+
+
 def future_allowed() -> bool:
     """Whether an ``as_of`` after the data's end is allowed here (see
-    :func:`allow_future_as_of`)."""
-    return _FUTURE_ALLOWED.get()
+    :func:`allow_future_as_of` and :func:`allow_future_in_session`)."""
+    return _FUTURE_ALLOWED.get() or _SESSION["future_allowed"]
+
+
+def allow_future_in_session(allowed: bool = True) -> None:
+    """Allow (or refuse again) an ``as_of`` after the data's end for the rest of this
+    Python session: what a report kernel run with ``-p allow_future true`` does, since a
+    ``with`` block cannot span notebook cells."""
+    _SESSION["future_allowed"] = bool(allowed)
 
 
 @contextmanager

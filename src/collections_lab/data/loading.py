@@ -44,7 +44,7 @@ from .csv_reader import clean_header, line_ranges, read_csv
 from .dates import parse_date
 from .files import restore_text_column
 from .mapping import ColumnMapping
-from .parsing import is_arrow_text
+from .parsing import fullmatch_text, is_arrow_text
 from .portfolio import Portfolio, experiment_design
 from .schema import TABLES
 from .validation import (
@@ -210,10 +210,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
         return raw
     for col in TABLES[table].columns:
         if col.kind == "date":
-            values = raw.frame[col.name]  # pyarrow text (CSV): vectorised in RE2
-            values = (values if is_arrow_text(values) else values.astype(str)).str.strip()
-            values = values[(values != "").to_numpy(dtype=bool)]
-            if not values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+            values = raw.frame[col.name]  # pyarrow text (CSV): RE2 per distinct date
+            values = values if is_arrow_text(values) else values.astype(str)
+            if not fullmatch_text(values, r"\s*(?:\d{4}-\d{2}-\d{2})?\s*").all():
                 return raw
     raw.own = True
     raw.notes.append("the workbench's own file (schema columns, ISO dates): read without "

@@ -35,6 +35,9 @@ from .schema import CURRENCIES, CURRENCY_DECIMALS, Column
 NA_TOKENS = frozenset({"", "nan", "none", "null", "nat", "n/a", "na", "#n/a", "-"})
 
 
+_NA_PATTERN = "(?i)(?:" + "|".join(re.escape(t) for t in sorted(NA_TOKENS)) + ")"
+
+
 def per_row(messages, n: int) -> list[str]:
     """``n`` messages: a single message repeated, or the given list."""
     if isinstance(messages, str):
@@ -73,16 +76,27 @@ def is_arrow_text(series) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
-def to_object(series: pd.Series, repeats: bool = True) -> pd.Series:
+def release_arrow_memory() -> None:
+    """Hand buffers pyarrow freed back to the system (its pool keeps them otherwise)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def to_object(series: pd.Series, repeats: bool | None = None) -> pd.Series:
     """A column as Python objects; text from pyarrow with one object per distinct value.
 
-    ``repeats=False`` (a key column, mostly distinct values) skips the sharing, which
-    costs more than it saves there.
+    Sharing one object per distinct value saves memory where values repeat (a customer id
+    in the invoices) and costs time where they do not (invoice ids): ``repeats`` says
+    which, or (None) a sample of the column decides.
     """
     if not is_arrow_text(series):
         return series.astype(object)
     import pyarrow as pa
 
+    if repeats is None:
+        head = series.iloc[:10_000]
+        repeats = head.nunique() < 0.8 * len(head)
     values = pa.array(series.array).to_pandas(deduplicate_objects=repeats)
     return pd.Series(values.to_numpy(dtype=object), index=series.index, name=series.name)
 
@@ -105,9 +119,26 @@ def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
-    short = text[(text.str.len() <= 4).to_numpy(dtype=bool)] if is_arrow_text(text) else text
-    na = {v for v in short.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
+    if is_arrow_text(text):  # one RE2 pass (per distinct value when they repeat)
+        return pd.Series(fullmatch_text(text, _NA_PATTERN), index=text.index)
+    na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
+
+
+def fullmatch_text(text: pd.Series, pattern: str) -> np.ndarray:
+    """``text.str.fullmatch(pattern)`` as a bool array (missing cells: False).
+
+    On pyarrow text whose values repeat (dates, codes, empty columns) the regex runs once
+    per distinct value; on mostly distinct values (ids, amounts) once per cell.
+
+    >>> fullmatch_text(pd.Series(["2025-01-02", "x", "2025-01-02"]), r"\\d{4}-\\d{2}-\\d{2}")
+    array([ True, False,  True])
+    """
+    if is_arrow_text(text) and len(text) > 10_000 and text.iloc[:10_000].nunique() < 2_000:
+        codes, uniques = pd.factorize(text)
+        hits = np.append(pd.Series(uniques).str.fullmatch(pattern).to_numpy(dtype=bool), False)
+        return hits[codes]
+    return text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
 
 
 def _by_unique(text: pd.Series, func) -> pd.Series:
@@ -353,7 +384,9 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            dotted = pc.replace_substring(pa.array(text.array), decimal, ".")
+            dotted = pa.array(text.array)
+            if decimal != ".":
+                dotted = pc.replace_substring(dotted, decimal, ".")
             return pd.Series(pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False),
                              index=text.index)  # fmt: skip
         return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")
@@ -444,6 +477,8 @@ def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing
         notes.append(f"{col.name}: {len(amb)} value(s) like {example!r} read with decimal "
                      f"mark {mark!r}, as {evidence[mark]!r} in the same column shows")  # fmt: skip
         return values, bad
+    if callable(currency):  # worked out only when needed (a lookup per row)
+        currency = currency()
     if currency is not None and not marks:
         codes = (pd.Series(currency, index=text.index) if np.isscalar(currency)
                  else pd.Series(currency, index=text.index))  # fmt: skip
@@ -524,7 +559,12 @@ def _swapped(fmt: str) -> str:
 
 def _parse_date(text, col, mapping, table, notes, missing, **_):
     keep = ~np.asarray(missing)
-    uniques = pd.Series(pd.unique(text[keep]), dtype=object)
+    # Each distinct text is read once and the results taken by code (no map per row).
+    codes, distinct = pd.factorize(text)
+    present = np.zeros(len(distinct) + 1, dtype=bool)
+    present[codes[keep]] = True
+    present = present[:-1]
+    uniques = pd.Series(np.asarray(distinct, dtype=object)[present], dtype=object)
     parts = uniques.map(_date_part)
     explicit = mapping.formats_for(table)
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
@@ -562,9 +602,10 @@ def _parse_date(text, col, mapping, table, notes, missing, **_):
                          + (" (ambiguous day/month order: set dayfirst or date_formats in "
                             "the mapping to change)" if ambiguous else ""))  # fmt: skip
     both_orders = _both_orders(uniques, used, explicit, read, parsed)
-    lookup = dict(zip(uniques, parsed, strict=True))
-    values = pd.to_datetime(text.map(lookup), errors="coerce").astype("datetime64[ns]")
-    values = values.dt.normalize()
+    by_code = np.full(len(distinct) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    by_code[np.flatnonzero(present)] = pd.to_datetime(
+        parsed, errors="coerce").astype("datetime64[ns]").dt.normalize().to_numpy()  # fmt: skip
+    values = pd.Series(by_code[codes], index=text.index)  # code -1 (no value): the NaT at the end
     bad = values.isna().to_numpy() & ~np.asarray(missing)
     readable = {fmt: set(uniques[res.notna()]) for fmt, res in results.items()
                 if fmt != chosen} if chosen is not None else {}  # fmt: skip

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Customer segments the behaviour model (and so the simulator and the strategy lab)
+#: knows; a loaded portfolio may have any segment names.
+SEGMENTS: tuple[str, ...] = ("small", "medium", "large", "public")
 #: Reminder tones, from softest to hardest.
 TONES: tuple[str, ...] = ("friendly", "neutral", "firm", "final")
 #: Channels a reminder can be sent through.

@@ -32,6 +32,7 @@ invoices, row 2, column 'due_date': due_date 2025-01-01 is before issue_date 202
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -49,6 +50,7 @@ from .parsing import (
     normalise_id,
     odd_id_mask,
     per_row,
+    release_arrow_memory,
     sniff_decimal,
     to_object,
 )
@@ -471,7 +473,10 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
         credits = frame.loc[good].assign(_row=raw.rows[good])
         ref = tmap.credit_notes.get("credits")
         if ref is not None and ref in raw.frame:
-            credits["_credits"] = cells_as_text(raw.frame.loc[good, ref], raw.textual).to_numpy()
+            named = cells_as_text(raw.frame.loc[good, ref], raw.textual)
+            if mapping.normalise_ids:
+                named = named.map(normalise_id)
+            credits["_credits"] = named.to_numpy(dtype=object)
         keep = keep & ~credit
     used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
@@ -487,14 +492,24 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
 
 
 def _row_currency(columns: dict, tmap, currency_of: dict | None, textual: bool):
-    """Each row's currency code as text (for reading amounts), or ``None`` if unknown."""
+    """Each row's currency code as text (for reading amounts), or ``None`` if unknown
+    (a function giving them, when they take a lookup per row)."""
     if "currency" in columns:
         return cells_as_text(columns["currency"], textual).str.upper()
     if tmap.defaults.get("currency"):
         return str(tmap.defaults["currency"]).upper()
-    if currency_of and "invoice_id" in columns:
-        return cells_as_text(columns["invoice_id"], textual).map(currency_of)
+    if currency_of and "invoice_id" in columns:  # looked up only if an amount needs it
+        def lookup():
+            table = currency_of() if callable(currency_of) else currency_of
+            return cells_as_text(columns["invoice_id"], textual).map(table)
+
+        return lookup
     return None
+
+
+def _currency_by_invoice(invoices: pd.DataFrame) -> dict:
+    """Invoice id -> currency (built only when an ambiguous amount needs it)."""
+    return dict(zip(invoices["invoice_id"], invoices["currency"], strict=True))
 
 
 def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
@@ -513,7 +528,7 @@ def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
         elif col.kind == "date":
             frame[col.name] = values.astype("datetime64[ns]")
         elif values.dtype != object:
-            frame[col.name] = to_object(values, repeats=col.name not in spec.key)
+            frame[col.name] = to_object(values, repeats=None if spec.key != (col.name,) else False)
     for name in frame.columns.difference(spec.column_names):  # kept extra columns
         if is_arrow_text(frame[name]):
             frame[name] = to_object(frame[name])
@@ -973,10 +988,11 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
             continue
         currency_of = None
         if name == "payments" and "invoices" in loads:  # amounts read by their currency
-            inv = loads["invoices"].frame
-            currency_of = dict(zip(inv["invoice_id"], inv["currency"], strict=True))
+            currency_of = functools.partial(_currency_by_invoice, loads["invoices"].frame)
         try:
             loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
+            raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
+            release_arrow_memory()
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if file_issues:
@@ -1094,6 +1110,11 @@ def apply_credit_notes(invoices: TableLoad) -> None:
     report = invoices.report
     position = {v: i for i, v in enumerate(frame["invoice_id"])}
     amounts = frame["amount"].to_numpy(dtype=float).copy()
+    # Each credit note is matched among its customer's invoices only (a ledger with a
+    # million invoices and thousands of credit notes stays linear).
+    by_customer = frame.groupby(frame["customer_id"].astype(object), sort=False).indices
+    currency = frame["currency"].to_numpy(dtype=object)
+    issued = frame["issue_date"].to_numpy()
     applied = {"named": 0, "matched": 0, "unmatched": 0}
     unmatched_rows = []
     for cn in credits.to_dict("records"):
@@ -1103,12 +1124,13 @@ def apply_credit_notes(invoices: TableLoad) -> None:
         if named and named in position:
             target, how = position[named], "named"
         else:
-            same = ((frame["customer_id"] == cn["customer_id"])
-                    & (frame["currency"] == cn["currency"])
-                    & (frame["issue_date"] <= cn["issue_date"]) & np.isclose(amounts, value))  # fmt: skip
-            hits = np.flatnonzero(same.to_numpy())
+            mine = by_customer.get(cn["customer_id"], np.zeros(0, dtype=int))
+            same = ((currency[mine] == cn["currency"])
+                    & (issued[mine] <= np.datetime64(cn["issue_date"]))
+                    & np.isclose(amounts[mine], value))  # fmt: skip
+            hits = mine[same]
             if len(hits):
-                target = hits[np.argmax(frame["issue_date"].to_numpy()[hits])]
+                target = hits[np.argmax(issued[hits])]
                 how = "matched"
         applied[how] += 1
         report.credit_notes.append({

@@ -14,8 +14,10 @@ the readout report. The rules, in order:
    sequential plan) **adopt** the treatment arm with the highest net value among those
    whose net value beats the control's (95% interval above zero and Holm-adjusted p below
    alpha across arms) without a clear churn increase (churn interval above
-   ``max_churn_increase``); if none qualifies, **keep the control**, saying why (the
-   best arm's interval includes zero, it raises churn, or net value is not estimable).
+   ``max_churn_increase``) and within every non-inferiority margin of ``guardrails``
+   (e.g. churn, escalation: the interval's harmful end inside the margin); if none
+   qualifies, **keep the control**, saying why (the best arm's interval includes zero, it
+   raises churn, it is not shown to respect a guardrail, or net value is not estimable).
 
 Net value is the readout's ``net_value`` metric (cash in present value minus discount,
 reminder and churn costs, per unit invoiced), shown per 100 invoiced; churn in
@@ -41,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_number, format_pct, t
+from .metrics import HIGHER_IS_BETTER, RATIO_METRICS
 
 #: The possible decisions, in the order the rules are checked.
 DECISIONS = ("check_assignment", "keep_running", "adopt", "keep_control")
@@ -70,6 +73,8 @@ class Recommendation(ResultMixin):
     boundary: float | None = None
     stop_look: int | None = None
     srm_p_value: float | None = None
+    #: The guardrail that ruled the best arm out: (metric, effect, ci_low, ci_high, margin).
+    guardrail: tuple | None = None
     title = "Recommendation"
 
     def to_frame(self) -> pd.DataFrame:
@@ -117,7 +122,15 @@ class Recommendation(ResultMixin):
                 arm=self.arm, control=self.control, x=num(x), lo=num(lo), hi=num(hi),
                 p=format_number(self.net_value_p_holm, 3, lang), why=why,
                 churn=self._churn_text(lang))
-        if self.reason == "churn":
+        if self.reason == "guardrail":
+            x, lo, hi = self.net_value
+            metric, c, clo, chi, m = self.guardrail
+            pct = metric not in ("hazard_ratio", "median_days", "rmst_days")
+            scale = 100.0 if pct else 1.0
+            reason = t("rec_reason_guardrail", lang).format(
+                arm=self.arm, x=num(x), lo=num(lo), hi=num(hi), metric=t(f"xp_metric_{metric}", lang),
+                m=num(m, scale), c=num(c, scale), clo=num(clo, scale), chi=num(chi, scale))
+        elif self.reason == "churn":
             x, lo, hi = self.net_value
             c, clo, chi = self.churn
             reason = t("rec_reason_churn", lang).format(
@@ -163,8 +176,8 @@ def _until(looks: pd.DataFrame) -> pd.Timestamp | None:
     return day1 + pd.Timedelta(days=math.ceil((planned - last["events"]) / rate))
 
 
-def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value"
-              ) -> Recommendation:
+def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value",
+              guardrails: dict[str, float] | None = None) -> Recommendation:
     """The decision a readout supports: adopt an arm, keep the control, or keep running.
 
     Args:
@@ -173,6 +186,13 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
             arm may have at the lower end of its 95% interval; 0 = any clear increase
             rules the arm out.
         metric: the value metric the decision maximises (default ``net_value``).
+        guardrails: non-inferiority margins, ``{metric: margin}`` in the metric's units
+            (e.g. ``{"churn": 0.01, "escalation_rate": 0.005}``: at most one point more
+            churn, half a point more escalation). An arm is adopted only if, for each, the
+            95% interval's end on the harmful side stays within the margin (it is *shown*
+            not to be worse by more than that, not merely "not clearly worse"); a guardrail
+            not estimable yet fails. Otherwise the decision is ``keep_control`` with reason
+            ``guardrail``.
 
     Returns:
         :class:`Recommendation`; its ``summary(lang)`` is the sentence for the report.
@@ -223,12 +243,31 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
         p = r.get("p_holm", r["p_value"])
         return r["ci_low"] > 0 and pd.notna(p) and p < readout.alpha
 
-    winners = [a for a in values if gains(a) and not churn_harm(a)]
+    def broken_guardrail(arm):
+        """The first guardrail the arm is not shown to respect, as a tuple, else None."""
+        for name, margin in (guardrails or {}).items():
+            r = row(arm, name)
+            if r is None or not np.isfinite(r["effect"]):
+                return (name, np.nan, np.nan, np.nan, margin)
+            lo, hi = float(r["ci_low"]), float(r["ci_high"])
+            if name in RATIO_METRICS:  # the hazard ratio: margin on HR - 1
+                lo, hi = lo - 1, hi - 1
+            harmful_end = -lo if HIGHER_IS_BETTER[name] else hi
+            if not harmful_end < margin:
+                effect = float(r["effect"]) - (1 if name in RATIO_METRICS else 0)
+                return (name, effect, lo, hi, margin)
+        return None
+
+    winners = [a for a in values if gains(a) and not churn_harm(a) and not broken_guardrail(a)]
     if winners:
         arm = max(winners, key=lambda a: values[a]["effect"])
         return Recommendation("adopt", control, reason=reason, stop_look=stop_look,
                               **details(arm))
     if best is None:
         return Recommendation("keep_control", control, reason="no_metric")
-    why = "churn" if gains(best) and churn_harm(best) else "no_gain"
-    return Recommendation("keep_control", control, reason=why, **details(best))
+    if gains(best) and churn_harm(best):
+        return Recommendation("keep_control", control, reason="churn", **details(best))
+    if gains(best) and broken_guardrail(best):
+        return Recommendation("keep_control", control, reason="guardrail",
+                              guardrail=broken_guardrail(best), **details(best))
+    return Recommendation("keep_control", control, reason="no_gain", **details(best))

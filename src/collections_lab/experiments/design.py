@@ -25,7 +25,7 @@ Example
 -------
 >>> plan = sample_size_proportion(0.60, 0.05, design_effect=1.8, invoices_per_customer=4)
 >>> plan.invoices_per_arm, plan.customers_per_arm
-(2647, 662)
+(2642, 661)
 """
 
 from __future__ import annotations
@@ -124,15 +124,16 @@ def sample_size_proportion(p_control: float, mde: float, alpha: float = 0.05,
     """Invoices per arm to detect ``p_control`` → ``p_control + mde`` (P(paid by due + d)).
 
     ``resolved_share`` is the share of invoices whose due + d day will have passed at the
-    readout (open invoices earlier than that add little information).
+    readout (open invoices earlier than that add little information). The variance is the
+    unpooled one of the readout's Wald test, as in :func:`power_proportion` and
+    :func:`mde_proportion`, so the three invert each other (the pooled null variance made
+    the round trip off by 0.1–0.4%).
     """
     p1, p2 = p_control, p_control + mde
     if not (0 < p1 < 1 and 0 < p2 < 1) or mde == 0:
         raise ValueError("need 0 < p_control, p_control + mde < 1 and mde != 0")
     za, zb = _z(alpha, power)
-    pbar = (p1 + p2) / 2
-    n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-         ) ** 2 / mde**2
+    n = (za + zb) ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / mde**2
     n = math.ceil(n * design_effect / resolved_share)
     return SampleSizePlan("paid_by_due_d", mde, alpha, power, n,
                           _customers(n, invoices_per_customer), design_effect)

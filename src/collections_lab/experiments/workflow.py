@@ -141,8 +141,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
-                   "ci_high", "p_value", "p_holm", "p_bh", "ci_narrowing", "n_customers",
-                   "n_invoices"]
+                   "ci_high", "relative", "relative_low", "relative_high", "p_value", "p_holm",
+                   "p_bh", "ci_narrowing", "n_customers", "n_invoices"]
 
 
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
@@ -152,11 +152,14 @@ def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
 
 
 def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
-    """What each arm of an experiment does: role, description and reminder days."""
+    """What each arm of an experiment does: role, description and reminder days (days
+    relative to due, with the payment deadline a reminder states)."""
     rows = []
     for name, strategy in experiment.arms.items():
         role = "xa_control" if name == experiment.control_arm else "xa_treatment"
-        days = ", ".join(str(d) for d in strategy.reminder_days) or "–"
+        days = ", ".join(str(r.day) if r.deadline_days is None else
+                         t("xa_deadline", lang).format(day=r.day, n=r.deadline_days)
+                         for r in strategy.reminders) or "–"
         rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
                      t("xa_description", lang): strategy.description or "–",
                      t("xa_reminders", lang): days})
@@ -380,7 +383,9 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     n_inv = len(pilot.customer)
     per_customer = n_inv / max(len(np.unique(pilot.customer)), 1)
     p_base, _ = estimate_arm(pilot, "paid_by_due_d", 0, cfg)
-    de = max(estimate_design_effect(pilot, "paid_by_due_d", cfg), 1.0)
+    de = estimate_design_effect(pilot, "paid_by_due_d", cfg)
+    measured = bool(np.isfinite(de))  # too few customers with resolved invoices: NaN
+    de = max(de, 1.0) if measured else 1.0
     recent = pilot.issue_day > pilot.as_of_day - 84
     per_week = max(recent.sum() / 12.0, 1.0)
     follow = float(np.median(pilot.terms)) + cfg.due_plus_days
@@ -417,10 +422,10 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     baseline = pd.DataFrame({
         "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
                      "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",
-                     "resolved_share", "rmst_variance_per_invoice"],
+                     "resolved_share", "rmst_variance_per_invoice", "design_effect_measured"],
         "value": [n_inv, len(np.unique(pilot.customer)), per_customer, per_week, p_base,
                   float(unpaid.sum()), event_prob, de, resolved,
-                  rmst_variance_per_invoice(unpaid, cfg.horizon_days)],
+                  rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
     return ExperimentDesign(baseline, plans, cfg, power)
 

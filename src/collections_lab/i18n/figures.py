@@ -30,14 +30,22 @@ def plot_style():
     >>> dict(matplotlib.rcParams) == before
     True
     """
+    import matplotlib
     import matplotlib.pyplot as plt
     import seaborn as sns
     from cycler import cycler
 
+    plt.get_backend()  # resolve the backend first: Jupyter's switches interactive mode on
     rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook"),
           "axes.prop_cycle": cycler(color=sns.color_palette("colorblind"))}
-    with plt.rc_context(rc):
+    # restore only the style's own keys (matplotlib's rc_context would also undo the
+    # interactive mode a backend switches on inside it, and figures would stop showing)
+    old = {key: matplotlib.rcParams[key] for key in rc}
+    matplotlib.rcParams.update(rc)
+    try:
         yield
+    finally:
+        matplotlib.rcParams.update(old)
 
 
 def styled(plot):

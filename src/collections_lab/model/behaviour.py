@@ -131,7 +131,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-SEGMENTS = ("small", "medium", "large", "public")
+# the model's segments live with the data model (drafted mappings map onto them)
+from ..data.schema import SEGMENTS as SEGMENTS
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 from .. import i18n
 from ..data import privacy as _privacy
 from ..data.dates import (  # resolve_as_of re-exported for the report notebooks
-    accepts_allow_future,
+    DateError,
+    allow_future_in_session,
     parse_date,
     resolve_as_of,  # noqa: F401
 )
@@ -205,9 +206,9 @@ def resolve_data(data=None) -> str:
     return str(path)
 
 
-@accepts_allow_future
 def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = False,
-                     salt: str | None = None, lang: str = "en", show: bool = True):
+                     salt: str | None = None, lang: str = "en", show: bool = True,
+                     allow_future: bool = False):
     """Load the portfolio a report analyses and record where it came from.
 
     Args:
@@ -223,6 +224,9 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         lang: language of the provenance line.
         show: display a one-line provenance note (data, as-of date, row counts); its
             output metadata is what the runner reads the as-of date from.
+        allow_future: accept an ``as_of`` after the data's last date, for this call and
+            the rest of the session (the report's later calls); a report's
+            ``-p allow_future true``.
 
     Returns:
         The :class:`~collections_lab.data.portfolio.Portfolio`.
@@ -233,7 +237,12 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
     portfolio = load_portfolio(location, mapping=mapping)
     if pseudonymise:
         portfolio = pseudonymise_portfolio(portfolio, salt)
-    resolved = resolve_as_of(portfolio, as_of)
+    if allow_future:  # for the whole report: its later calls take as_of again
+        allow_future_in_session(True)
+    try:
+        resolved = resolve_as_of(portfolio, as_of)
+    except DateError as exc:
+        raise DateError(f"{exc}; in a report: -p allow_future true") from None
     if show:
         label = i18n.t("report.sample", lang) if data in (None, "") else str(data)
         parts = [

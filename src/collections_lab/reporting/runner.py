@@ -176,8 +176,11 @@ def find_notebook(name: str | Path, notebooks_dir: str | Path | None = None) -> 
     stem = candidate.name.removesuffix(".ipynb")
     path = folder / f"{stem}.ipynb"
     if path.exists():
+        if not is_report(path):
+            raise ReportError(f"{path.name} is a tutorial, not a report (its metadata says "
+                              "collections_lab.report = false): open it in JupyterLab")
         return path.resolve()
-    available = sorted(p.stem for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    available = sorted(p.stem for p in report_notebooks(folder))
     close = difflib.get_close_matches(stem, available, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ReportError(
@@ -619,13 +622,34 @@ def _publish(executed: Path, staging: Path, out_dir: Path, result: RunResult) ->
     result.n_stderr_outputs = page.n_stderr_outputs
 
 
+def is_report(path: Path) -> bool:
+    """Whether a notebook is a report: every notebook is, unless its metadata says
+    ``{"collections_lab": {"report": false}}`` (a tutorial such as
+    ``00_getting_started``, which the runner neither lists nor runs)."""
+    import json
+
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return True  # unreadable: let the run itself say what is wrong
+    return (meta.get("collections_lab") or {}).get("report", True) is not False
+
+
+def report_notebooks(folder: str | Path) -> list[Path]:
+    """The report notebooks in ``folder`` (sorted; tutorials left out, see :func:`is_report`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.glob("*.ipynb")) if is_report(p)]
+
+
 def list_notebooks(notebooks_dir: str | Path | None = None) -> pd.DataFrame:
     """The report notebooks with their titles and declared parameters (name=default)."""
     import nbformat
 
     folder = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
     rows = []
-    for path in sorted(folder.glob("*.ipynb")):
+    for path in report_notebooks(folder):
         nb = nbformat.read(path, as_version=4)
         declared = declared_parameters(path)
         rows.append(

@@ -36,6 +36,7 @@ from .curves import (
     escalated_as_unpaid,
     kaplan_meier,
     logrank,
+    prob_paid_by_due,
     standardized_prob_paid,
 )
 from .prediction import (
@@ -68,5 +69,6 @@ __all__ = [
     "check_proportional_hazards", "concordance", "count_table", "count_table_duckdb",
     "cumulative_incidence", "cure_fraction", "escalated_as_unpaid", "expected_cash", "fit_aft",
     "fit_cox", "fit_cox_counts", "fit_time_varying_cox", "gray_test", "kaplan_meier", "logrank",
+    "prob_paid_by_due",
     "reminder_intervals", "rmst", "rmst_difference", "standardized_prob_paid",
 ]

@@ -39,6 +39,8 @@ from ._common import (
     as_list,
     caution,
     check_groups,
+    cluster_variance,
+    events_of,
     group_labels,
     groups_without_events,
     km_log_cluster_variance,
@@ -49,6 +51,7 @@ from ._common import (
     resolve_cluster,
     value_at,
     weights_of,
+    whole_days,
 )
 
 
@@ -419,6 +422,77 @@ def escalated_as_unpaid(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
     out.loc[lost, "duration"] = (as_of - out.loc[lost, "issue_date"]).dt.days
     out.loc[lost, "event"] = False
     return out
+
+
+def prob_paid_by_due(
+    frame: pd.DataFrame,
+    days,
+    by=None,
+    duration_col: str = "duration",
+    event_col: str = "event",
+    terms_col: str = "terms_days",
+    weight_col: str | None = None,
+    cluster_col: str | None = "auto",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """P(paid by due + d) per group, unbiased when invoices have different payment terms.
+
+    Each payment-terms group gets its own Kaplan–Meier curve on days since issue, read at
+    terms + d, and the groups are averaged with their invoice shares
+    (:func:`~collections_lab.survival.influence.incidence_by_due_plus`). The
+    days-relative-to-due curve (``kaplan_meier(axis="due")``) pools the terms with
+    delayed entry and applies early payments of long-term invoices to every invoice: on a
+    B2B export with 15- to 100-day terms it said 77.5% paid by due where invoices with
+    complete follow-up gave 50.7%. Escalated and written-off invoices count as not paid
+    (censored), as in :func:`kaplan_meier`. The SE comes from the per-invoice influence
+    values (summed within customers with ``cluster_col``); the interval is Wald on the
+    logit scale. A group not followed to a day gets NaN with the ``reason``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> pt = pd.DataFrame({"duration": [10, 20, 40, 70, 50, 65], "event": [1] * 6,
+    ...                    "terms_days": [15, 15, 15, 60, 60, 60]})
+    >>> float(prob_paid_by_due(pt, [5], cluster_col=None)["prob_paid"].iloc[0].round(3))
+    0.667
+    """
+    from .influence import incidence_by_due_plus
+
+    where = "prob_paid_by_due"
+    by = as_list(by)
+    cluster_col = resolve_cluster(frame, cluster_col, weight_col)
+    require_columns(frame, [duration_col, event_col, terms_col, *by]
+                    + ([cluster_col] if cluster_col else []), where)
+    dur = whole_days(frame[duration_col], where)
+    paid = events_of(frame, event_col, where).astype(np.int64)
+    terms = whole_days(frame[terms_col], where)
+    w = weights_of(frame, weight_col, where)
+    labels = group_labels(frame, by, where).to_numpy()
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows = []
+    for g in check_groups(pd.Series(labels), w, where):
+        m = (labels == g) & (w > 0)
+        for d in np.atleast_1d(np.asarray(days, dtype=np.int64)):
+            got = incidence_by_due_plus(dur[m], paid[m], terms[m], int(d),
+                                        weights=None if weight_col is None else w[m], min_at_risk=1)
+            if got is None:
+                rows.append({"group": g, "day": int(d), "prob_paid": np.nan, "se": np.nan,
+                             "ci_low": np.nan, "ci_high": np.nan,
+                             "reason": "a payment-terms group is not followed to its due + d"})
+                continue
+            p, psi = got
+            if weight_col is not None:  # a counts row stands for w invoices with one IF each
+                psi = psi / np.sqrt(w[m])
+            var = (float(cluster_variance(psi, frame[cluster_col].to_numpy()[m])[0]) if cluster_col
+                   else float(np.sum(psi**2)))
+            se = np.sqrt(var)
+            lo, hi = p, p
+            if 0 < p < 1 and se > 0:
+                logit, s_logit = np.log(p / (1 - p)), se / (p * (1 - p))
+                lo, hi = (float(1 / (1 + np.exp(-(logit + k * z * s_logit)))) for k in (-1, 1))
+            rows.append({"group": g, "day": int(d), "prob_paid": p, "se": se, "ci_low": lo,
+                         "ci_high": hi, "reason": ""})
+    return pd.DataFrame(rows)
 
 
 def standardized_prob_paid(

@@ -177,3 +177,58 @@ class AalenJohansen:
         """First day on which the CIF reaches ``level`` (NaN if it never does)."""
         hit = np.flatnonzero(self.cif_ >= level - 1e-12)
         return float(hit[0] + self.origin_) if len(hit) else float("nan")
+
+
+def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_interest: int = 1,
+                          weights=None, min_at_risk: float = 5) -> tuple[float, np.ndarray] | None:
+    """P(``cause_of_interest`` by due + ``due_plus``) over invoices with mixed payment terms.
+
+    Each terms group T gets its own Aalen–Johansen curve on the **issue** axis (days since
+    issue), read at day ``T + due_plus``; the estimate averages them with the groups'
+    shares of the invoices (of ``weights``, e.g. amounts): unbiased for the share of
+    invoices paid by their own due + d whatever the terms mix. Pooling the terms on the
+    days-relative-to-due axis (delayed entry at −terms) applies early payments of
+    long-term invoices to every invoice, and is biased when behaviour depends on the terms
+    (15- and 60-day terms: 0.771 against a true 0.601). The per-invoice IF is
+    ``share_T · IF_T + ω_i (F_T − estimate) / Σω`` (each group's curve plus the noise of
+    the terms mix); its sum of squares is the variance, summed within customers first for
+    a clustered one. ``duration``: days since issue; ``cause``: 0 open, else the outcome
+    code. Returns None when a group is not followed to its day (fewer than
+    ``min_at_risk`` still at risk there although some of its invoices were censored
+    earlier and its curve has not reached 1).
+
+    >>> import numpy as np
+    >>> dur = np.array([10, 20, 40, 70, 50, 65])
+    >>> est, psi = incidence_by_due_plus(dur, np.ones(6, int), np.array([15, 15, 15, 60, 60, 60]),
+    ...                                  5, min_at_risk=1)
+    >>> round(est, 3)   # paid by own due + 5: 2 of 3 (15-day terms) and 2 of 3 (60-day)
+    0.667
+    """
+    duration = _as_int_days(duration, "duration")
+    cause = _as_int_days(cause, "cause")
+    terms = _as_int_days(terms, "terms")
+    omega = np.ones(len(terms)) if weights is None else np.asarray(weights, dtype=float)
+    total = omega.sum()
+    if len(terms) == 0 or total <= 0:
+        return None
+    parts, estimate = [], 0.0
+    for t in np.unique(terms):
+        m = terms == t
+        aj = AalenJohansen().fit(np.zeros(int(m.sum()), np.int64), duration[m], cause[m],
+                                 weights=None if weights is None else omega[m],
+                                 cause_of_interest=cause_of_interest)
+        day = int(t) + due_plus
+        i = min(day - aj.origin_, len(aj.survival_) - 1)
+        followed = (aj.at_risk_on(day) >= min_at_risk
+                    or (i >= 0 and aj.survival_[i] < 0.005)
+                    or not np.any((cause[m] == 0) & (duration[m] < day)))
+        if not followed:
+            return None
+        f, psi = aj.at_day(day)
+        share = omega[m].sum() / total
+        parts.append((m, f, psi, share))
+        estimate += share * f
+    out = np.zeros(len(terms))
+    for m, f, psi, share in parts:
+        out[m] = share * psi + omega[m] * (f - estimate) / total
+    return float(estimate), out

@@ -26,7 +26,7 @@ from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
-from .curves import LogRankResult, SurvivalCurves, kaplan_meier, logrank
+from .curves import LogRankResult, SurvivalCurves, kaplan_meier, logrank, prob_paid_by_due
 from .prediction import (
     CalibrationResult,
     PaymentDatePredictor,
@@ -61,7 +61,7 @@ class TimeToPaymentReport(ResultMixin):
     frame: pd.DataFrame
     curves: SurvivalCurves
     curves_due: SurvivalCurves
-    logrank: LogRankResult
+    logrank: LogRankResult | None
     rmst: RMSTResult
     cox: CoxResult | None
     ph_check: PHCheck | None
@@ -79,14 +79,15 @@ class TimeToPaymentReport(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         med = self.curves.median().set_index("group")
         out = med[["median_days"]].join(self.rmst.table.set_index("group")[["rmst"]])
-        paid = self.curves_due.prob_paid_by([15]).set_index("group")["prob_paid"]
-        return out.join(paid.rename("p_paid_by_due_15")).reset_index()
+        # per payment-terms group, averaged: the due-axis curve is biased with mixed terms
+        paid = prob_paid_by_due(self.frame, [15], by=self.by, cluster_col=None)
+        return out.join(paid.set_index("group")["prob_paid"].rename("p_paid_by_due_15")).reset_index()
 
     def executive_summary(self, lang: str | None = None) -> list:
         """Sentences (and result objects) for the report's summary box."""
         lang, _ = resolve(lang)
-        overall = kaplan_meier(self.frame, axis="due", cluster_col=None)  # point estimates only
-        p15 = overall.prob_paid_by([0, 15]).set_index("day")
+        # point estimates per payment-terms group, averaged (unbiased with mixed terms)
+        p15 = prob_paid_by_due(self.frame, [0, 15], cluster_col=None).set_index("day")
         items = [
             t("ttp.as_of_paid", lang, date=self.as_of.date(),
               p0=format_pct(p15.loc[0, "prob_paid"], 0, lang),
@@ -161,7 +162,8 @@ def time_to_payment_report(
     notes: list[str] = []
     curves = kaplan_meier(frame, by=by, cluster_col="customer_id")
     curves_due = kaplan_meier(frame, by=by, axis="due", cluster_col="customer_id")
-    lr = logrank(frame, by)
+    # one group (a portfolio without segments): nothing to compare, the rest still runs
+    lr = logrank(frame, by) if frame[by].nunique() > 1 else None
     last = int(min(curves.to_frame().groupby("group")["day"].max()))
     tau = min(horizon, last)
     if tau < horizon:
