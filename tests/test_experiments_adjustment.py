@@ -44,7 +44,8 @@ def test_adjusted_estimates_stay_unbiased_and_cover():
 
 def test_no_pre_period_means_no_adjustment():
     frame = synthetic_payment_times(500, seed=2)
-    data = ExperimentData.from_frame(frame)  # start = first issue: no pre-period
+    # start = first issue: no pre-period (the frame's attrs carry the generator's start)
+    data = ExperimentData.from_frame(frame, start=frame["issue_date"].min())
     eff = compare_arms(data, metrics=["paid_by_due_d"])[0]
     adj = adjust_effect(eff, data, covariates=["pre_paid_by_due_d", "pre_days_late"])
     assert adj.se == pytest.approx(eff.se)

@@ -10,20 +10,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
+from test_validation import CUSTOMERS, INVOICES, PAYMENTS, REMINDERS  # the valid portfolio
 
 from collections_lab.data.loading import load_portfolio, load_table
 from collections_lab.data.mapping import ColumnMapping, MappingError
 from collections_lab.data.validation import ValidationError
-
-CUSTOMERS = "customer_id,segment,currency\nC1,sme,EUR\nC2,large,EUR\n"
-INVOICES = (
-    "invoice_id,customer_id,issue_date,due_date,amount,currency\n"
-    "F1,C1,2025-01-01,2025-01-31,100.50,EUR\n"
-    "F2,C2,2025-01-05,2025-02-04,250,EUR\n"
-    "F3,C1,2025-02-01,2025-03-03,75.25,EUR\n"
-)
-PAYMENTS = "invoice_id,paid_at,amount\nF1,2025-01-20,100.50\nF2,2025-02-10,250\n"
-REMINDERS = "invoice_id,sent_at,tone,channel\nF2,2025-02-07,friendly,email\n"
 
 
 def _folder(tmp_path, **files):

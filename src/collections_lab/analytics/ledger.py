@@ -65,7 +65,9 @@ def from_day(day: int) -> pd.Timestamp:
 
 def day_numbers(series: pd.Series, missing: int = NEVER) -> np.ndarray:
     """Dates of a Series as int64 day numbers; missing dates become ``missing``."""
-    values = pd.to_datetime(series).to_numpy(dtype="datetime64[D]")
+    if not pd.api.types.is_datetime64_dtype(series):
+        series = pd.to_datetime(series)  # (on datetimes it would box 500 values to decide on caching)
+    values = np.asarray(series, dtype="datetime64[D]")
     out = values.astype(np.int64)
     out[np.isnat(values)] = missing
     return out

@@ -1181,4 +1181,6 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
         raws[name] = RawTable(name, frame.reset_index(drop=True), name, unit="row")
     frames, report = validate_tables(raws, strict=strict, keep_extra=keep_extra)
     return Portfolio(**frames, source=portfolio.source,
-                     observed_until=getattr(portfolio, "observed_until", None)), report
+                     observed_until=getattr(portfolio, "observed_until", None),
+                     experiment=getattr(portfolio, "experiment", None),
+                     strategies=dict(getattr(portfolio, "strategies", {}) or {})), report

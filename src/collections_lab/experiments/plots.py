@@ -33,14 +33,15 @@ def _figure(width=7.0, height=4.0):
 
 
 @styled
-def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang: str = "en"):
+def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang: str = "en",
+                 ax=None):
     """Forest plot: each arm's effect on ``metric`` versus control with its 95% interval."""
     table = readout.to_frame()
     rows = table[table["metric"] == metric]
     if rows.empty:
         raise ValueError(f"the readout has no metric {metric!r}")
     scale, unit = DISPLAY.get(metric, (1, None))
-    fig, ax = _figure(height=1.2 + 0.45 * len(rows))
+    fig, ax = _figure(height=1.2 + 0.45 * len(rows)) if ax is None else (ax.figure, ax)
     y = np.arange(len(rows))[::-1]
     eff = rows["effect"].to_numpy() * scale
     lo = rows["ci_low"].to_numpy() * scale

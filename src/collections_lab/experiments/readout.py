@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import ResultMixin, format_number, t
+from ..i18n import ResultMixin, format_number, result_axes, t
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -108,6 +108,13 @@ class ExperimentReadout(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """Effects of every arm on every metric versus control (one row each)."""
         return self.effects
+
+    def plot(self, metric: str = "paid_by_due_d", ax=None, lang: str = "en"):
+        """Each arm's effect on ``metric`` versus control with its 95% interval, on ``ax``
+        (default a new figure); returns the matplotlib Axes."""
+        from .plots import plot_effects
+
+        return result_axes(lambda ax: plot_effects(self, metric, lang, ax=ax), ax)
 
     def effect(self, arm: str, metric: str) -> pd.Series:
         """The row of ``to_frame()`` for one arm and metric."""
@@ -425,7 +432,7 @@ def analyse_experiment(
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
     table = effects_frame(effects, lang)
-    used = invoices_used(data)
+    used = invoices_used(data, lang)
     notes = [used["note"]]
     notes += [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items()
               if v and k != "pre_period_invoices"]
@@ -450,12 +457,13 @@ def analyse_experiment(
 analyze_experiment = analyse_experiment
 
 
-def invoices_used(data: ExperimentData) -> dict:
+def invoices_used(data: ExperimentData, lang: str = "en") -> dict:
     """Which invoices a readout counted: issued from the experiment start to ``as_of``.
 
     Returns ``start``, ``as_of`` (dates), ``n_invoices`` (counted), ``pre_period``
     (issued before the start: not treated, used only as each customer's history for the
-    covariate adjustment), ``after_as_of``, ``without_arm`` and a plain ``note``.
+    covariate adjustment), ``after_as_of``, ``without_arm`` and a plain ``note`` in
+    ``lang``.
     """
     epoch = np.datetime64("1970-01-01", "D")
     start = pd.Timestamp(epoch + data.start_day)
@@ -464,10 +472,9 @@ def invoices_used(data: ExperimentData) -> dict:
     out = {"start": start, "as_of": as_of, "n_invoices": int(len(data.customer)),
            "pre_period": pre, "after_as_of": int(data.excluded.get("invoices_after_as_of", 0)),
            "without_arm": int(data.excluded.get("invoices_without_arm", 0))}
-    note = (f"Counted {out['n_invoices']:,} invoices issued from {start.date()} (experiment "
-            f"start) to {as_of.date()}")
+    note = t("xp_counted", lang).format(n=format_number(out["n_invoices"], 0, lang),
+                                        start=start.date(), as_of=as_of.date())
     if pre:
-        note += (f"; {pre:,} invoices issued before the start (pre-period) are not counted, "
-                 "only used as each customer's history for the adjustment")
+        note += t("xp_pre_period", lang).format(n=format_number(pre, 0, lang))
     out["note"] = note + "."
     return out

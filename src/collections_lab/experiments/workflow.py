@@ -26,7 +26,6 @@ Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
-from ..data.portfolio import restrict_currency
+from ..data.portfolio import experiment_design, restrict_currency
 from ..i18n import ResultMixin, format_number, format_pct, has, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
@@ -62,45 +61,44 @@ def load_experiment(location=None, portfolio=None, experiment_id: str | None = N
                     strategies=None) -> Experiment | None:
     """The experiment's design: ``experiment.json`` (+ ``strategies.yml``) or assignments.
 
-    ``location`` is a data directory; without a design file the arms come from the
-    portfolio's assignments (equal weights, control ``"control"`` if such an arm exists,
-    else the first arm in sorted order — pass the design file to be sure).
+    ``location`` is a data directory; without a design file there, the portfolio's own
+    ``experiment`` (what :func:`~collections_lab.data.loading.load_portfolio` found), else
+    its assignments (equal weights). The control comes from the design, or is an arm
+    named ``"control"``; assignments that name no control give a ValueError asking for
+    the design file or ``control=`` (never the alphabetically first arm).
     ``strategies`` is a YAML file defining the arms' strategies (what each arm does),
     instead of the ``strategies.yml`` beside the data; arms it does not define keep
     their name only.
     """
-    if strategies:
-        found = load_experiment(location, portfolio, experiment_id)
-        if found is None:
-            return None
-        catalogue = load_strategies(strategies)
-        arms = {a: catalogue.get(a, Strategy(a)) for a in found.arms}
-        return Experiment(found.experiment_id, arms, weights=found.weights,
-                          control=found.control, stratify_by=found.stratify_by,
-                          salt=found.salt, factors=found.factors)
-    if location is not None and Path(location).is_dir():
-        spec = Path(location) / "experiment.json"
-        if spec.exists():
-            design = json.loads(spec.read_text(encoding="utf-8"))
-            if experiment_id is None or design.get("experiment_id") == experiment_id:
-                strategies = {}
-                yml = Path(location) / "strategies.yml"
-                if yml.exists():
-                    strategies = load_strategies(yml)
-                arms = {a: strategies.get(a, Strategy(a)) for a in design["arms"]}
-                return Experiment(design["experiment_id"], arms, weights=design.get("weights"),
-                                  control=design.get("control"),
-                                  stratify_by=design.get("stratify_by"),
-                                  factors=design.get("factors") or {})
-    if portfolio is None or not len(portfolio.assignments):
+    design = experiment_design(location, None)
+    if design is None and portfolio is not None:
+        design = getattr(portfolio, "experiment", None)
+        if design is not None and experiment_id not in (None, design["experiment_id"]):
+            design = None  # another experiment of the assignments: built below
+        if design is None and len(portfolio.assignments):
+            asg = portfolio.assignments
+            chosen = asg if experiment_id is None else asg[asg["experiment_id"] == experiment_id]
+            design = experiment_design(None, chosen) if len(chosen) else None
+    if design is None or experiment_id not in (None, design["experiment_id"]):
         return None
-    asg = portfolio.assignments
-    ids = sorted(asg["experiment_id"].unique())
-    experiment_id = experiment_id or ids[0]
-    arms = sorted(asg.loc[asg["experiment_id"] == experiment_id, "arm"].unique())
-    control = "control" if "control" in arms else arms[0]
-    return Experiment(experiment_id, {a: Strategy(a) for a in arms}, control=control,
-                      stratify_by=None)
+    if design.get("control") is None:
+        raise ValueError(
+            f"experiment {design['experiment_id']!r}: which arm is the control? The "
+            f"assignments do not say (arms: {design['arms']}); put an experiment.json with "
+            "\"control\" beside the data or pass the control to the analysis")
+    catalogue = {}
+    if strategies:
+        catalogue = load_strategies(strategies)
+    elif location is not None and (Path(location) / "strategies.yml").exists():
+        catalogue = load_strategies(Path(location) / "strategies.yml")
+    elif portfolio is not None and getattr(portfolio, "strategies", None):
+        catalogue = portfolio.strategies
+    arms = {a: catalogue.get(a, Strategy(a)) for a in design["arms"]}
+    from_file = design.get("source") not in (None, "assignments")
+    return Experiment(design["experiment_id"], arms, weights=design.get("weights"),
+                      control=design["control"],
+                      stratify_by=design.get("stratify_by") if from_file else None,
+                      factors=design.get("factors") or {})
 
 
 def load_strategy_set(strategies=None, location=None) -> dict[str, Strategy]:

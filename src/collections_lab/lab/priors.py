@@ -49,6 +49,19 @@ AT_MOST_ONE = {"installment_accept_defaulter", "installment_accept_payer",
 #: belief about behaviour.
 NOT_ASSUMPTIONS = ("reference", "definition")
 
+#: Parts of the behaviour model the twin does not simulate (never relied on).
+NOT_TWIN = {"distress_share", "distress_frailty_shift", "distress_never_pay_shift",
+            "distress_churn_multiplier", "split_payment_share", "unneeded_window_days"}
+
+#: Parameters every strategy's value rests on in a segment (``{segment}`` filled in): the
+#: payment baseline, the customers' reliability and the never-paid share. When the
+#: history does not identify one of them, every pick rests on its prior.
+EVERY_STRATEGY = ("pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_width_days",
+                  "post_due_level", "post_due_decay_days", "beta_log_amount",
+                  "beta_disputed", "beta_payment_link", "frailty_mean[{segment}]",
+                  "frailty_sd[{segment}]", "never_pay_logit[{segment}]",
+                  "never_pay_frailty_effect", "never_pay_disputed")
+
 
 def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     """Parameters of ``priors`` (name → reason, as in ``Calibration.priors_``) that the
@@ -59,7 +72,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     states a payment deadline, the deadline's effect and shape; any
     reminder can annoy a customer about to pay, a firm one more; a discount uses the
     discount response and the segment's share of takers; an installment offer its uptake
-    and timing; escalation its churn; every strategy the segment's base churn.
+    and timing; escalation its churn; every strategy the segment's base churn and the
+    parameters of :data:`EVERY_STRATEGY` (payment baseline, reliability, never-paid share).
     """
     names: list[str] = []
     for k, r in enumerate(strategy.reminders, start=1):
@@ -84,6 +98,7 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     if strategy.escalation_day is not None:
         names.append("churn_escalated")
     names.append(f"churn_base[{segment}]")
+    names += [n.format(segment=segment) for n in EVERY_STRATEGY]
     return [n for n in dict.fromkeys(names)
             if n in priors and not str(priors[n]).startswith(NOT_ASSUMPTIONS)]
 
@@ -128,5 +143,5 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["FACTORS", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+__all__ = ["EVERY_STRATEGY", "FACTORS", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]

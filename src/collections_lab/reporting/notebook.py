@@ -60,12 +60,14 @@ def _markdown_to_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
 
 
-def summary_html(lines_or_markdown, lang: str | None = None, title: str | None = None) -> str:
-    """The HTML of an executive-summary box (see :func:`show_summary`)."""
+def summary_html(lines_or_markdown, lang: str | None = None, title: str | None = None,
+                 folded: bool = False) -> str:
+    """The HTML of an executive-summary box (see :func:`show_summary`); ``folded``: in a
+    closed ``<details>`` (the page's decision box and tiles come first)."""
     lang, _ = i18n.resolve(lang)
     if isinstance(title, str) and i18n.has(title):  # a catalogue key: "title.cox_model"
         title = i18n.t(title, lang)
-    elif isinstance(title, dict):  # a user's own notebook: {"en": ..., "es": ...}
+    elif isinstance(title, dict):  # a user's own notebook: {"en": ..., "es": ...}  # {"en": "Cox model", "es": "Modelo de Cox"}
         title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
@@ -78,6 +80,9 @@ def summary_html(lines_or_markdown, lang: str | None = None, title: str | None =
             "show_summary expects a markdown string or a list of sentences/results, "
             f"got {type(lines_or_markdown).__name__}"
         )
+    if folded:
+        return (f'<div class="cl-summary" lang="{lang}"><details class="cl-fold"><summary>{heading}'
+                f"</summary>{body}</details></div>")
     return f'<div class="cl-summary" lang="{lang}"><h2>{heading}</h2>{body}</div>'
 
 
@@ -97,7 +102,8 @@ def _as_sentence(item, lang: str) -> str:
     return str(item)
 
 
-def show_summary(lines_or_markdown, lang: str | None = None, title: str | None = None) -> None:
+def show_summary(lines_or_markdown, lang: str | None = None, title: str | None = None,
+                 folded: bool = False) -> None:
     """Display the executive summary of a report, with all data-derived text escaped.
 
     Args:
@@ -109,6 +115,7 @@ def show_summary(lines_or_markdown, lang: str | None = None, title: str | None =
         title: heading to use instead of "Executive summary" / "Resumen ejecutivo": a
             catalogue key (``"title.cox_model"``) gives it in the report's language (a
             ``{lang: text}`` mapping, for a notebook's own title, also works).
+        folded: show it folded in a ``<details>`` appendix (opens without script).
 
     Example:
         Outside a notebook the display bundle is printed; the HTML is escaped:
@@ -117,7 +124,7 @@ def show_summary(lines_or_markdown, lang: str | None = None, title: str | None =
         {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
     lang, _ = i18n.resolve(lang)
-    page = summary_html(lines_or_markdown, lang=lang, title=title)
+    page = summary_html(lines_or_markdown, lang=lang, title=title, folded=folded)
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
     else:

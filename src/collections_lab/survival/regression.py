@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, format_number, result_axes, t
+from ..i18n import ResultMixin, column_label, format_number, result_axes, t
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -211,14 +211,34 @@ class CoxResult(NotedResult):
         lines = []
         for r in self.table.itertuples():
             change = (r.hazard_ratio - 1) * 100
+            term = term_label(r.covariate, lang)
             lines.append(t("surv_cox_faster" if change > 0 else "surv_cox_slower", lang,
-                           covariate=r.covariate, change=format_number(abs(change), 0, lang),
+                           covariate=term, change=format_number(abs(change), 0, lang),
                            hr=format_number(r.hazard_ratio, 2, lang),
                            lo=format_number(r.ci_low, 2, lang), hi=format_number(r.ci_high, 2, lang)))
-        refs = ", ".join(f"{k}={v}" for k, v in self.references.items())
+        refs = ", ".join(term_label(f"{k}={v}", lang) for k, v in self.references.items())
         if refs:
             lines.append(t("surv_reference", lang) + refs)
         return "; ".join(lines) + "." + self.notes_text(lang)
+
+
+def term_label(term: str, lang: str | None = None) -> str:
+    """A model term in words: ``segment=medium`` → ``Segment medium``, ``disputed=True``
+    → ``Disputed (yes)``; a term without ``=`` keeps its column label.
+
+    >>> term_label("segment=medium"), term_label("payment_link=True")
+    ('Segment medium', 'Payment link (yes)')
+    >>> term_label("log_amount")
+    'Log amount'
+    """
+    name, sep, level = str(term).partition("=")
+    label = column_label(name, lang)
+    if not sep:
+        return label
+    if level in ("True", "False"):
+        yes = t("tables.no" if level == "False" else "tables.yes", lang)
+        return f"{label} ({yes})"
+    return f"{label} {level}"
 
 
 def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
