@@ -165,3 +165,21 @@ def test_identification_flags_bounds_flat_profiles_and_confounding():
     assert list(out) == [1] and out[1].startswith(AT_BOUND)
     # a well-conditioned, informative matrix identifies everything
     assert identification(np.diag([50.0, 80.0]), [0.3, 1.0], [0.0, 0.0], ["a", "b"]) == {}
+
+
+def test_the_recommendation_sentence_names_unidentified_baseline_priors():
+    import pandas as pd
+
+    from collections_lab.lab.sensitivity import priors_sentence
+
+    table = pd.DataFrame({"segment": ["small", "all"],
+                          "relies_on_priors": ["never_pay_logit[small], post_due_level", ""]})
+    text = priors_sentence(table, None, "USD")
+    assert "rests on parameters the history cannot identify" in text
+    assert "share of never-paid invoices in segment small" in text
+    assert "payments after the due date" in text
+    assert "not checked (the twin fixes them per invoice)" in text
+    es = priors_sentence(table, None, "USD", "es")
+    assert "no identifica" in es and "nunca pagadas" in es
+    none = pd.DataFrame({"segment": ["small"], "relies_on_priors": [""]})
+    assert "No recommendation rests" in priors_sentence(none, None, "USD")

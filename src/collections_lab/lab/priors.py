@@ -53,6 +53,13 @@ NOT_ASSUMPTIONS = ("reference", "definition")
 NOT_TWIN = {"distress_share", "distress_frailty_shift", "distress_never_pay_shift",
             "distress_churn_multiplier", "split_payment_share", "unneeded_window_days"}
 
+#: Parameters the twin fixes per invoice and customer when it is built (covariate effects,
+#: reliability, never-paid share): halving or doubling them in the twin's model would not
+#: move its draws, so the sensitivity check does not vary them (and says so).
+FIXED_IN_TWIN = {"beta_log_amount", "beta_disputed", "beta_payment_link",
+                 "beta_invoice_channel", "frailty_mean", "frailty_sd", "never_pay_logit",
+                 "never_pay_frailty_effect", "never_pay_disputed"}
+
 #: Parameters every strategy's value rests on in a segment (``{segment}`` filled in): the
 #: payment baseline, the customers' reliability and the never-paid share. When the
 #: history does not identify one of them, every pick rests on its prior.
@@ -143,5 +150,5 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["EVERY_STRATEGY", "FACTORS", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]

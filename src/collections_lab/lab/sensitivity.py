@@ -27,8 +27,17 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import format_money, format_number, resolve, t
+from .calibrate import parameter_key
 from .compare import METRICS, simulate_metrics
-from .priors import FACTORS, prior_label, prior_value, relied_priors, scaled_prior, twin_with_prior
+from .priors import (
+    FACTORS,
+    FIXED_IN_TWIN,
+    prior_label,
+    prior_value,
+    relied_priors,
+    scaled_prior,
+    twin_with_prior,
+)
 
 NV = METRICS.index("net_value")
 CHURN = METRICS.index("churn")
@@ -73,7 +82,8 @@ def prior_sensitivity(twin, screened, nv, near, final_pos, stage2, pick_pos, rel
     luck. ``cost_if_kept``: net value lost (currency) by keeping the recommendation if the
     prior were that far off.
     """
-    names = sorted(set().union(*relied.values()))
+    names = sorted(n for n in set().union(*relied.values())
+                   if parameter_key(n)[0] not in FIXED_IN_TWIN)
     if not names or replicates <= 0:
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
     pos = {0}
@@ -157,6 +167,12 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
     labels = "; ".join(prior_label(n, lang) for n in names)
     segs = ", ".join(relying)
     head = t("lab.priors_head", lang, segments=segs, labels=labels)
+    fixed = [n for n in names if parameter_key(n)[0] in FIXED_IN_TWIN]
+    if fixed:
+        fixed_labels = "; ".join(dict.fromkeys(prior_label(n, lang) for n in fixed))
+        head += t("lab.priors_fixed", lang, labels=fixed_labels)
+        if len(fixed) == len(names):
+            return head
     if sensitivity is None or not len(sensitivity):
         return head + t("lab.priors_unchecked", lang)
     changed = sensitivity.loc[sensitivity["changed"].astype(bool)].sort_values(

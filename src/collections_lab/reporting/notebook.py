@@ -46,7 +46,9 @@ pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 METADATA_KEY = "collections_lab"
 
 
-def _display(html_text: str, plain: str, metadata: dict | None = None) -> None:
+def display_html(html_text: str, plain: str, metadata: dict | None = None) -> None:
+    """Show HTML in the notebook's output (``plain`` for text front ends), with metadata
+    the report runner reads back (e.g. the as-of date)."""
     from IPython.display import display
 
     display({"text/html": html_text, "text/plain": plain}, raw=True, metadata=metadata or {})
@@ -129,7 +131,7 @@ def show_summary(lines_or_markdown, lang: str | None = None, title: str | None =
         plain = lines_or_markdown
     else:
         plain = "\n".join(f"- {s}" for i in lines_or_markdown for s in _sentences(i, lang))
-    _display(page, plain)
+    display_html(page, plain)
 
 
 def figure_alt_text(fig, lang: str | None = None) -> str:
@@ -278,7 +280,7 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             "load_notes": provenance.get("notes", []),
         }
         notes_html, notes_plain = load_notes_block(provenance, lang)
-        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
+        display_html(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
                  plain + notes_plain, {METADATA_KEY: record})
     return portfolio
 
@@ -339,7 +341,7 @@ def show_file_link(path, text: str, lang: str = "en") -> None:
     the report's HTML), with its description; all text is escaped."""
     name = Path(path).name
     label = f"{i18n.t('report.download', lang)}: "
-    _display(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
+    display_html(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
              f"{html.escape(name)}</a> — {html.escape(text)}</p>",
              f"{label}{name} — {text}")
 
@@ -352,4 +354,4 @@ def report_record(as_of, **extra) -> None:
     """
     record = {"as_of": None if as_of is None else parse_date(as_of, "as_of").date().isoformat()}
     record.update(extra)
-    _display("", "", {METADATA_KEY: record})
+    display_html("", "", {METADATA_KEY: record})

@@ -177,14 +177,14 @@ def page_top_html(decision: Decision, tiles: list[Tile], as_of, lang: str = "en"
 
 def show_page_top(top: PageTop, as_of, lang: str = "en") -> None:
     """Display the page top and record its decision and facts for the index."""
-    from .notebook import METADATA_KEY, _display
+    from .notebook import METADATA_KEY, display_html
 
     i18n.check_language(lang)
     plain = " | ".join([freshness(as_of, lang) if as_of else "", top.decision.action,
                         top.decision.confidence, top.decision.stake]
                        + [f"{t.label}: {t.value}" for t in top.tiles])
     record = {"page": {"decision": top.decision.action, "facts": top.facts}}
-    _display(page_top_html(top.decision, top.tiles, as_of, lang), plain, {METADATA_KEY: record})
+    display_html(page_top_html(top.decision, top.tiles, as_of, lang), plain, {METADATA_KEY: record})
 
 
 def details_html(title: str, body_html: str) -> str:
@@ -207,20 +207,20 @@ def _as_html(item, lang: str) -> str:
 
 def show_appendix(items, lang: str = "en", title: str | dict | None = None) -> None:
     """Display tables or results folded in a ``<details>`` appendix (all rows shown)."""
-    from .notebook import _display
+    from .notebook import display_html
 
     if isinstance(title, dict):
         title = title.get(lang) or title.get("en")
     title = title or i18n.t("pg.appendix", lang)
     items = [i for i in (items if isinstance(items, (list, tuple)) else [items]) if i is not None]
     body = "".join(_as_html(i, lang) for i in items)
-    _display(details_html(title, body), title)
+    display_html(details_html(title, body), title)
 
 
 def show_capped(frame: pd.DataFrame, lang: str = "en", n: int = 10,
                 title: str | dict | None = None) -> None:
     """Show the first ``n`` rows with "top n of m"; the full table folded below it."""
-    from .notebook import _display
+    from .notebook import display_html
     from .tables import table_html
 
     if frame is None:
@@ -228,14 +228,14 @@ def show_capped(frame: pd.DataFrame, lang: str = "en", n: int = 10,
     if isinstance(title, dict):
         title = title.get(lang) or title.get("en")
     if len(frame) <= n:
-        _display(table_html(frame, lang, max_rows=None), str(len(frame)))
+        display_html(table_html(frame, lang, max_rows=None), str(len(frame)))
         return
     note = i18n.t("pg.top_n", lang).format(n=n, m=len(frame))
     label = f"{title} ({note})" if title else note
     body = (f'<p class="cl-cap">{_e(label)}</p>' + table_html(frame.head(n), lang, max_rows=None)
             + details_html(f"{title or ''} — {len(frame)}".strip(" —"),
                            table_html(frame, lang, max_rows=None)))
-    _display(body, label)
+    display_html(body, label)
 
 
 # ---------------------------------------------------------------------------------------
