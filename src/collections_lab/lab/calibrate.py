@@ -1151,7 +1151,7 @@ class Calibration(ResultMixin):
                 and parameter_key(name)[0] not in NOT_TWIN]
 
     def summary(self, lang: str | None = None) -> str:
-        from .priors import prior_label
+        from .priors import prior_labels as labels
 
         p = self.params_
         n_est = int((p["source"] == "estimated").sum())
@@ -1159,21 +1159,13 @@ class Calibration(ResultMixin):
         info = list(self.not_identified_)
         n = len(self.history_.paid)
 
-        def labels(names):
-            items = list(dict.fromkeys(prior_label(x, lang) for x in names))
-            more = len(items) - 8
-            text = "; ".join(items[:8])
-            if more > 0:
-                text += t("lab.and_more", lang, n=more)
-            return text
-
         missing = [x for x in self.not_learned() if x not in info]
         text = t("lab.calibration_summary", lang, n=format_number(n, 0, lang), estimated=n_est,
                  prior=n_prior)
         if info:
-            text += t("lab.calibration_unidentified", lang, k=len(info), labels=labels(info))
+            text += t("lab.calibration_unidentified", lang, k=len(info), labels=labels(info, lang))
         if missing:
-            text += t("lab.calibration_not_learned", lang, labels=labels(missing))
+            text += t("lab.calibration_not_learned", lang, labels=labels(missing, lang))
         return text
 
 

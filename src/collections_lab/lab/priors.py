@@ -150,5 +150,20 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+def prior_labels(names, lang: str = "en", at_most: int = 8) -> str:
+    """Plain-language names of parameters ``names`` (duplicates once), the first
+    ``at_most`` and how many more.
+
+    >>> prior_labels(["never_pay_logit[small]", "post_due_level"], at_most=1)
+    'share of never-paid invoices in segment small (and 1 more)'
+    """
+    items = list(dict.fromkeys(prior_label(n, lang) for n in names))
+    text = "; ".join(items[:at_most])
+    if len(items) > at_most:
+        text += t("lab.and_more", lang, n=len(items) - at_most)
+    return text
+
+
+__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label",
+           "prior_labels", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]

@@ -33,6 +33,7 @@ from .priors import (
     FACTORS,
     FIXED_IN_TWIN,
     prior_label,
+    prior_labels,
     prior_value,
     relied_priors,
     scaled_prior,
@@ -164,12 +165,12 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
     if not relying:
         return t("lab.priors_none", lang)
     names = list(dict.fromkeys(n for seg in relying for n in relied[seg]))
-    labels = "; ".join(prior_label(n, lang) for n in names)
+    labels = prior_labels(names, lang)
     segs = ", ".join(relying)
     head = t("lab.priors_head", lang, segments=segs, labels=labels)
     fixed = [n for n in names if parameter_key(n)[0] in FIXED_IN_TWIN]
     if fixed:
-        fixed_labels = "; ".join(dict.fromkeys(prior_label(n, lang) for n in fixed))
+        fixed_labels = prior_labels(fixed, lang)
         head += t("lab.priors_fixed", lang, labels=fixed_labels)
         if len(fixed) == len(names):
             return head
