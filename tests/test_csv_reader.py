@@ -16,20 +16,21 @@ from hypothesis import strategies as st
 
 from collections_lab.data import csv_reader
 from collections_lab.data.loading import load_portfolio, load_table
-from collections_lab.data.mapping import MappingError
+from collections_lab.data.mapping import ColumnMapping, MappingError
 from collections_lab.data.validation import ValidationError
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
 
 
-def _read_both(path, table="payments", **mapping):
+def _read_both(path, table="payments", mapping=None):
     """The raw table by the fast path and by the csv module alone, as comparable values."""
-    fast = csv_reader.read_csv(path, table)
+    mapping = ColumnMapping.coerce(mapping)
+    fast = csv_reader.read_csv(path, table, mapping)
     original = csv_reader._fast_path_possible
     csv_reader._fast_path_possible = lambda *a: False
     try:
-        slow = csv_reader.read_csv(path, table)
+        slow = csv_reader.read_csv(path, table, mapping)
     finally:
         csv_reader._fast_path_possible = original
     return [(r.frame.astype(object).to_dict("list"), r.rows.tolist(), [str(i) for i in r.issues],
@@ -148,7 +149,8 @@ def _csv_bytes(draw):
     header = draw(st.sampled_from([["invoice_id", "paid_at", "amount"],
                                    ["invoice_id", "paid_at", "amount", "method"],
                                    ["invoice_id", "paid_at", "amount", ""]]))  # fmt: skip
-    lines = [sep.join(header)]
+    titles = draw(st.sampled_from([[], [""], ["Reporte de pagos"], ["Empresa: ACME", ""]]))
+    lines = titles + [sep.join(header)]
     for i in range(draw(st.integers(0, 8))):
         if draw(st.booleans()):  # a plausible row, in one of the date and number styles
             cells = [f"F{i}", draw(st.sampled_from(["2025-01-31", "31/01/2025", "20250131"])),
@@ -175,12 +177,13 @@ def _physical_data_lines(raw: bytes) -> int | None:
 
 
 @FAST
-@given(_csv_bytes())
-def test_fast_path_and_csv_module_agree(tmp_path_factory, raw):
+@given(_csv_bytes(), st.sampled_from([None, {"skip_rows": 1}, {"separator": ";"},
+                                      {"encoding": "cp1252"}]))  # fmt: skip
+def test_fast_path_and_csv_module_agree(tmp_path_factory, raw, mapping):
     path = tmp_path_factory.mktemp("csv") / "payments.csv"
     path.write_bytes(raw)
     try:
-        fast, slow = _read_both(path)
+        fast, slow = _read_both(path, mapping=mapping)
     except ValidationError:
         return
     assert fast == slow

@@ -170,3 +170,25 @@ def test_cluster_by_customer_is_the_default_everywhere(small_frame):
     # a frame without customers: model-based, no error
     no_customers = small_frame.drop(columns="customer_id")
     assert cl.kaplan_meier(no_customers, by="arm").cluster_col is None
+
+
+def test_load_experiment_never_guesses_the_control(unnamed, sample):
+    from collections_lab.experiments.workflow import load_experiment
+
+    with pytest.raises(ValueError, match="which arm is the control"):
+        load_experiment(None, unnamed)
+    found = load_experiment(None, sample)
+    assert found.control_arm == "friendly-1-none" and found.factors
+    assert found.arms["firm-3-disc"].discount is not None  # what the arm does, from the yml
+
+
+def test_the_readout_plots_itself(sample):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    readout = cl.analyse_experiment(sample, metrics=["hazard_ratio"], segments=False)
+    ax = readout.plot("hazard_ratio")
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.lines
+    plt.close("all")

@@ -86,3 +86,84 @@ def test_index_and_reports_render_offline_without_errors(tools, tmp_path):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
     if os.environ.get("COLLECTIONS_LAB_SCREENSHOTS"):  # keep them for a human to look at
         shutil.copytree(shots, os.environ["COLLECTIONS_LAB_SCREENSHOTS"], dirs_exist_ok=True)
+
+
+#: A reports directory already holding the sample's pages in ``en/`` and ``es/`` (as the
+#: test builds them): the checks then run in seconds, e.g. while editing a page.
+SAMPLE_PAGES_ENV = "COLLECTIONS_LAB_SAMPLE_PAGES"
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def sample_pages(tmp_path_factory):
+    """The five reports on the bundled sample, in English and in Spanish."""
+    given = os.environ.get(SAMPLE_PAGES_ENV)
+    if given:
+        return {lang: Path(given) / lang for lang in ("en", "es")}
+    out = tmp_path_factory.mktemp("sample-pages")
+    for lang in ("en", "es"):
+        batch = out / f"batch-{lang}.yml"
+        batch.write_text(
+            f"notebooks_dir: {NOTEBOOKS}\nreports_dir: {lang}\njobs: 2\nlang: {lang}\n"
+            f"parameters: {{lang: {lang}}}\nreports: [01_portfolio_health, 02_time_to_payment,"
+            " 03_experiment_design, 04_experiment_readout, 05_strategy_lab]\n")
+        result = run_batch(batch)
+        assert [r.status for r in result.runs] == ["ok"] * 5, [r.error for r in result.runs]
+    return {lang: out / lang for lang in ("en", "es")}
+
+
+def _arm_names() -> set[str]:
+    """Strategy names of the sample's strategies file: names its author chose, shown as
+    they are (like customer ids), so not "code" on the page."""
+    import yaml
+
+    from collections_lab.reporting.paths import sample_data_dir
+
+    path = sample_data_dir() / "strategies.yml"
+    doc = yaml.safe_load(path.read_text()) or {}
+    return {str(s["name"]) for s in doc.get("strategies", [])} | {"business_as_usual"}
+
+
+@pytest.mark.slow
+def test_every_sample_page_follows_the_page_grammar(tools, sample_pages):
+    # DESIGN.md "The page grammar": every page of the sample, in both languages, fits a
+    # 1,280 px window, opens with a decision box and KPI tiles, has a table of contents
+    # and a link back to the index, shows no code-like text, and (es) no English
+    # catalogue text. All problems are listed at once, page by page.
+    import page_checks
+
+    english = page_checks.english_only_strings()
+    assert len(english) > 50  # the check has something to look for
+    allowed = _arm_names()
+    problems = []
+    for lang, folder in sample_pages.items():
+        pages = sorted(folder.glob("*/*.html"))
+        assert len(pages) == 5, pages
+        assert tools.visit((folder / "index.html").as_uri()) == []
+        problems += [f"{lang} index: {p}" for p in page_checks.too_wide(tools)]
+        for page in pages:
+            assert tools.visit(page.as_uri()) == [], page
+            text = page_checks.visible_text(tools)
+            found = (page_checks.too_wide(tools) + page_checks.grammar(tools)
+                     + page_checks.code_like(text, allowed))
+            if lang == "es":
+                found += page_checks.english_in_spanish(text, english)
+            problems += [f"{lang} {page.stem}: {p}" for p in found]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_page_checks_catch_what_they_look_for(tools, tmp_path):
+    # Guard against checks that always pass: a page breaking every rule is caught.
+    import page_checks
+
+    page = tmp_path / "bad.html"
+    page.write_text(
+        "<html><body><table style='width:1500px'><tr><td>segment=medium</td>"
+        "<td>tone[firm]:count[3]</td><td>paid_by_due_d</td><td>Executive summary</td>"
+        "</tr></table></body></html>")
+    assert tools.visit(page.as_uri()) == []
+    assert page_checks.too_wide(tools)
+    assert len(page_checks.grammar(tools)) == 4
+    text = page_checks.visible_text(tools)
+    assert len(page_checks.code_like(text)) == 3
+    assert page_checks.english_in_spanish(text, ["Executive summary"])

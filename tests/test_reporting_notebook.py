@@ -54,7 +54,7 @@ def test_summary_rejects_other_types():
 
 def test_show_summary_displays_html_and_plain_text(monkeypatch):
     shown = []
-    monkeypatch.setattr(nbh, "_display", lambda h, p, m=None: shown.append((h, p)))
+    monkeypatch.setattr(nbh, "display_html", lambda h, p, m=None: shown.append((h, p)))
     nbh.show_summary(["a <b>"], lang="en")
     assert "a &lt;b&gt;" in shown[0][0] and shown[0][1] == "- a <b>"
 

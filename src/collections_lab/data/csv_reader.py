@@ -101,7 +101,7 @@ def read_csv(path: str | Path, table: str, mapping: ColumnMapping | None = None)
     several = _modal_width(text, sep) >= 2
     if _fast_path_possible(data if ascii_only else text, sep):
         raw = _read_fast(data if plain_utf8 else None, text, sep, file, table, mapping,
-                         several, notes)  # fmt: skip
+                         several, list(notes))  # its notes stand only if it succeeds
         if raw is not None:
             return raw
     if ascii_only:
@@ -305,7 +305,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
     buf = data if data is not None else text.encode("utf-8")
     offset = len(text[:start].encode("utf-8"))
     body = np.frombuffer(buf, dtype=np.uint8)[offset:]
-    layout = _Layout.scan(body, ord(sep))
+    # bytes.count runs at memchr speed: most exports hold no quote at all
+    layout = _Layout.scan(body, ord(sep), has_quotes=buf.count(b'"', offset) > 0)
     if layout is None:
         return None
     first_line = reader.line_num + 1
@@ -449,13 +450,13 @@ class _Layout:
         return self._fields
 
     @classmethod
-    def scan(cls, body: np.ndarray, sep: int) -> _Layout | None:
+    def scan(cls, body: np.ndarray, sep: int, has_quotes: bool = True) -> _Layout | None:
         n = len(body)
         if n == 0:
             none = np.zeros(0, dtype=np.int64)
             return cls(none, none, none, none, np.zeros(0, dtype=bool), lambda: none)
         newlines = _positions(body, _NL)
-        quotes = _positions(body, _QUOTE)
+        quotes = _positions(body, _QUOTE) if has_quotes else np.zeros(0, dtype=np.int64)
         if quotes.size:
             if quotes.size % 2 or not _quotes_regular(body, quotes, sep):
                 return None

@@ -3,7 +3,8 @@
 Every date a person types -- an API argument (``aging(p, as_of="2026-05-31")``), a CLI
 or notebook parameter (``-p as_of 2026-05-31``), a simulation's ``start``/``end`` or a
 date in a mapping file -- goes through :func:`parse_date`. (Dates *inside* data files are
-column values, read by :mod:`collections_lab.parsing` with their own evidence rules.)
+column values, read by :mod:`collections_lab.data.parsing` with their own evidence
+rules.)
 
 Rules:
 
@@ -21,9 +22,10 @@ Rules:
 **The default ``as_of``** is the data's last date (:func:`data_end`: the latest issue,
 payment, reminder, escalation or write-off date, at midnight); :func:`resolve_as_of`
 applies it. An ``as_of`` more than :data:`AS_OF_GRACE_DAYS` (31) days after that date --
-or after a portfolio's declared ``observed_until`` -- is refused: nothing is known after
-the data end, so every open invoice would look overdue and sales would be 0. Ask for it
-explicitly with ``allow_future=True`` where a function offers it, or around any call::
+or after a portfolio's declared ``observed_until`` (a mapping's ``export_date``) -- is
+refused: nothing is known after the data end, so every open invoice would look overdue
+and sales would be 0. Ask for it explicitly with ``allow_future=True`` where a function
+offers it (a report: ``-p allow_future true``), or around any call::
 
     with allow_future_as_of():
         aging(portfolio, "2030-01-01")

@@ -63,7 +63,8 @@ SAMPLE_ROWS = 5_000
 #: each schema column, best first. A name is matched whole; see :func:`_norm`.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "invoice_id": ("invoiceid", "invoicenumber", "invoiceno", "invoicenum", "invoice",
-                   "docid", "documentid", "documentnumber", "docnumber", "nfactura",
+                   "docid", "documentid", "documentnumber", "docnumber", "docno",
+                   "documentno", "billingdocument", "nfactura",
                    "nofactura", "numfactura", "numerodefactura", "numerofactura",
                    "factura", "idfactura", "folio", "documento"),
     "customer_id": ("customerid", "custid", "custnumber", "customernumber", "customerno",
@@ -81,12 +82,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "disputed": ("disputed", "dispute", "indispute", "endisputa", "disputa", "litigio"),
     "channel": ("channel", "paperlessbill", "deliverychannel", "invoicechannel", "canal"),
     "payment_link": ("paymentlink", "paylink", "enlacedepago", "enlacepago", "linkdepago"),
-    "paid_at": ("settleddate", "cleardate", "paiddate", "paymentdate", "datepaid",
+    "paid_at": ("settleddate", "cleardate", "clearingdate", "paiddate", "paymentdate", "datepaid",
                 "settlementdate", "fechapago", "fechadepago", "fechacobro", "fechadecobro"),
     "country": ("countrycode", "country", "pais", "codigopais"),
-    "segment": ("segment", "customersegment", "segmento", "segmentocliente"),
-    "name": ("namecustomer", "customername", "name", "nombrecliente", "razonsocial",
-             "nombre"),
+    "segment": ("segment", "customersegment", "customergroup", "segmento",
+                "segmentocliente", "grupocliente"),
+    "name": ("namecustomer", "customername", "accountname", "name", "nombrecliente",
+             "razonsocial", "nombre"),
     "created_at": ("customersince", "createdat", "fechaalta", "fechadealta"),
     # separate tables only
     "sent_at": ("sentat", "sentdate", "reminderdate", "fechaenvio", "fechadeenvio"),
@@ -210,13 +212,36 @@ def draft_mapping(source) -> MappingDraft:
 
 
 # ------------------------------------------------------------------------ reading
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, sheet=None) -> pd.DataFrame:
     """The first rows of a file as text, with the names the workbench's loader gives."""
     from .loading import read_file
 
-    raw = read_file(path, "invoices", ColumnMapping())
+    mapping = ColumnMapping.from_dict({"sheet": sheet} if sheet is not None else {})
+    raw = read_file(path, "invoices", mapping)
     frame = raw.frame.head(SAMPLE_ROWS)
     return frame.apply(lambda s: s.astype("string").fillna("").str.strip()).astype(object)
+
+
+def _best_sheet(path: Path) -> tuple[pd.DataFrame, str | None]:
+    """An Excel workbook's sheet whose columns match the most schema columns (a title or
+    notes sheet often comes first); other files have one table."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
+        return _read(path), None
+    from python_calamine import CalamineWorkbook
+
+    best = None
+    for name in CalamineWorkbook.from_path(str(path)).sheet_names:
+        try:
+            frame = _read(path, name)
+        except ValueError:  # an empty or unreadable sheet
+            continue
+        hits = sum(1 for c in frame.columns for names in SYNONYMS.values()
+                   if any(n in _norm(c) for n in names if len(n) >= 4))
+        if best is None or hits > best[0]:
+            best = (hits, frame, name)
+    if best is None:
+        raise ValueError(f"{path}: no sheet with a table")
+    return best[1], best[2]
 
 
 # ------------------------------------------------------------------------ values
@@ -356,10 +381,13 @@ def _global_options(draft: MappingDraft, date_profiles: list[_Profile],
 
 
 def _draft_flat(path: Path) -> MappingDraft:
-    frame = _read(path)
+    frame, sheet = _best_sheet(path)
     columns = list(frame.columns)
     profiles = {c: _profile(frame[c]) for c in columns}
     draft = MappingDraft(source=str(path), flat=True, mapping={"name": _norm(path.stem) or "export"})
+    if sheet is not None:
+        draft.mapping["sheet"] = sheet
+        draft.notes.append(f"sheet: {sheet!r} is the workbook's sheet that looks like invoices")
     shared = ["invoice_id", "customer_id", "amount"]
     per_table = {"invoices": ["issue_date", "due_date", "currency", "disputed", "channel",
                               "payment_link"],
@@ -521,7 +549,7 @@ def _to_yaml(draft: MappingDraft) -> str:
         lines.append(f"# CONFIRM: {c}")
     for n in draft.notes:
         lines.append(f"# note: {n}")
-    for key in ("name", "separator", "decimal", "dayfirst", "normalise_ids"):
+    for key in ("name", "sheet", "separator", "decimal", "dayfirst", "normalise_ids"):
         if key in m:
             lines.append(f"{key}: {_yaml_scalar(m[key])}")
     for key in ("drop", "absent"):

@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import format_number, register, t
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number, result_axes, t
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -50,67 +49,6 @@ from .metrics import (
 from .multiple import add_adjusted_p_values, benjamini_hochberg
 from .sequential import SequentialResult, group_sequential_test
 from .srm import SRMResult, srm_check
-
-register({
-    "en": {
-        "xp_paid_more": "{x} more invoices in 100 paid by due + {d} days",
-        "xp_paid_fewer": "{x} fewer invoices in 100 paid by due + {d} days",
-        "xp_days_sooner": "{x} days sooner on average (within {h} days of issue)",
-        "xp_days_later": "{x} days later on average (within {h} days of issue)",
-        "xp_churn_same": "churn unchanged",
-        "xp_churn_up": "churn up {x} points",
-        "xp_churn_down": "churn down {x} points",
-        "xp_net_more": "net value {x} higher per 100 invoiced",
-        "xp_net_less": "net value {x} lower per 100 invoiced",
-        "xp_ci": "95% CI {lo} to {hi}",
-        "xp_adjusted": "Intervals adjusted for each customer's payment behaviour before the "
-                       "experiment (on average {x}% narrower).",
-        "xp_segments": "Segment results are exploratory: {k} comparisons were made, so some "
-                       "differences are expected by chance; {m} stay significant after the "
-                       "Benjamini–Hochberg adjustment.",
-        "xp_multiple": "With {k} arms compared with control, use the Holm-adjusted p-values "
-                       "to claim a winner.",
-        "xp_metric_paid_by_due_d": "Paid by due + d (share)",
-        "xp_metric_rmst_days": "Days outstanding (restricted mean)",
-        "xp_metric_median_days": "Median days to pay",
-        "xp_metric_hazard_ratio": "Hazard ratio of payment",
-        "xp_metric_escalation_rate": "Escalation rate",
-        "xp_metric_cash_by_due_d": "Cash collected by due + d (share of amount)",
-        "xp_metric_discount_cost": "Discount cost (share of amount)",
-        "xp_metric_churn": "Churn (share of customers)",
-        "xp_metric_net_value": "Net value per unit invoiced",
-        "xp_title": "Experiment readout",
-    },
-    "es": {
-        "xp_paid_more": "{x} facturas más de cada 100 pagadas al vencimiento + {d} días",
-        "xp_paid_fewer": "{x} facturas menos de cada 100 pagadas al vencimiento + {d} días",
-        "xp_days_sooner": "{x} días antes en promedio (dentro de {h} días desde la emisión)",
-        "xp_days_later": "{x} días después en promedio (dentro de {h} días desde la emisión)",
-        "xp_churn_same": "abandono sin cambios",
-        "xp_churn_up": "abandono {x} puntos mayor",
-        "xp_churn_down": "abandono {x} puntos menor",
-        "xp_net_more": "valor neto {x} mayor por cada 100 facturados",
-        "xp_net_less": "valor neto {x} menor por cada 100 facturados",
-        "xp_ci": "IC 95% {lo} a {hi}",
-        "xp_adjusted": "Intervalos ajustados por el comportamiento de pago de cada cliente "
-                       "antes del experimento (en promedio {x} % más estrechos).",
-        "xp_segments": "Los resultados por segmento son exploratorios: se hicieron {k} "
-                       "comparaciones, así que algunas diferencias se esperan por azar; {m} "
-                       "siguen siendo significativas tras el ajuste de Benjamini–Hochberg.",
-        "xp_multiple": "Con {k} brazos comparados con el control, use los valores p ajustados "
-                       "por Holm para declarar un ganador.",
-        "xp_metric_paid_by_due_d": "Pagadas al vencimiento + d (proporción)",
-        "xp_metric_rmst_days": "Días pendientes (media restringida)",
-        "xp_metric_median_days": "Mediana de días hasta el pago",
-        "xp_metric_hazard_ratio": "Razón de riesgos de pago",
-        "xp_metric_escalation_rate": "Tasa de escalamiento",
-        "xp_metric_cash_by_due_d": "Cobro al vencimiento + d (proporción del importe)",
-        "xp_metric_discount_cost": "Costo de descuentos (proporción del importe)",
-        "xp_metric_churn": "Abandono (proporción de clientes)",
-        "xp_metric_net_value": "Valor neto por unidad facturada",
-        "xp_title": "Resultado del experimento",
-    },
-})
 
 EFFECT_COLUMNS = ["arm", "metric", "estimate", "control_estimate", "effect", "ci_low",
                   "ci_high", "relative", "relative_low", "relative_high", "p_value", "p_holm",
@@ -170,6 +108,13 @@ class ExperimentReadout(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """Effects of every arm on every metric versus control (one row each)."""
         return self.effects
+
+    def plot(self, metric: str = "paid_by_due_d", ax=None, lang: str = "en"):
+        """Each arm's effect on ``metric`` versus control with its 95% interval, on ``ax``
+        (default a new figure); returns the matplotlib Axes."""
+        from .plots import plot_effects
+
+        return result_axes(lambda ax: plot_effects(self, metric, lang, ax=ax), ax)
 
     def effect(self, arm: str, metric: str) -> pd.Series:
         """The row of ``to_frame()`` for one arm and metric."""
@@ -487,7 +432,7 @@ def analyse_experiment(
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]
     table = effects_frame(effects, lang)
-    used = invoices_used(data)
+    used = invoices_used(data, lang)
     notes = [used["note"]]
     notes += [f"{k.replace('_', ' ')}: {v}" for k, v in data.excluded.items()
               if v and k != "pre_period_invoices"]
@@ -512,12 +457,13 @@ def analyse_experiment(
 analyze_experiment = analyse_experiment
 
 
-def invoices_used(data: ExperimentData) -> dict:
+def invoices_used(data: ExperimentData, lang: str = "en") -> dict:
     """Which invoices a readout counted: issued from the experiment start to ``as_of``.
 
     Returns ``start``, ``as_of`` (dates), ``n_invoices`` (counted), ``pre_period``
     (issued before the start: not treated, used only as each customer's history for the
-    covariate adjustment), ``after_as_of``, ``without_arm`` and a plain ``note``.
+    covariate adjustment), ``after_as_of``, ``without_arm`` and a plain ``note`` in
+    ``lang``.
     """
     epoch = np.datetime64("1970-01-01", "D")
     start = pd.Timestamp(epoch + data.start_day)
@@ -526,10 +472,9 @@ def invoices_used(data: ExperimentData) -> dict:
     out = {"start": start, "as_of": as_of, "n_invoices": int(len(data.customer)),
            "pre_period": pre, "after_as_of": int(data.excluded.get("invoices_after_as_of", 0)),
            "without_arm": int(data.excluded.get("invoices_without_arm", 0))}
-    note = (f"Counted {out['n_invoices']:,} invoices issued from {start.date()} (experiment "
-            f"start) to {as_of.date()}")
+    note = t("xp_counted", lang).format(n=format_number(out["n_invoices"], 0, lang),
+                                        start=start.date(), as_of=as_of.date())
     if pre:
-        note += (f"; {pre:,} invoices issued before the start (pre-period) are not counted, "
-                 "only used as each customer's history for the adjustment")
+        note += t("xp_pre_period", lang).format(n=format_number(pre, 0, lang))
     out["note"] = note + "."
     return out

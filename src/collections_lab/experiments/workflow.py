@@ -26,7 +26,6 @@ Para detectar 3 facturas más de cada 100 pagadas al vencimiento + 15 días ...
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
-from ..data.portfolio import restrict_currency
-from ..i18n import LABELS, format_number, format_pct, register, t
+from ..data.portfolio import experiment_design, restrict_currency
+from ..i18n import ResultMixin, format_number, format_pct, has, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -43,7 +42,6 @@ from ..model.strategies import (
     load_strategies,
     policy_problems,
 )
-from ..results import ResultMixin
 from .data import ExperimentData
 from .design import (
     PowerCurve,
@@ -58,134 +56,49 @@ from .design import (
 from .metrics import MetricConfig, estimate_arm
 from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
 
-register({
-    "en": {"xd_summary": "To detect {mde} more invoices in 100 paid by due + {d} days "
-                         "(now {base} in 100) with {power}% power you need about {n} "
-                         "invoices per arm ({c} customers), about {w} weeks of invoicing "
-                         "plus follow-up. Several invoices per customer inflate the sample "
-                         "size by a design effect of {de}.",
-           "xd_metric": "metric", "xd_effect": "effect",
-           "xa_summary": "{n} customers assigned to {k} arms{strat} (experiment {exp}, "
-                         "assigned on {date}): {counts}.",
-           "xa_stratified": ", stratified by {col}",
-           "xa_file": "the assignments table ({n} rows: experiment_id, customer_id, arm, "
-                      "assigned_at) for the collections system. It holds the real customer "
-                      "ids, because it is an operational file, even when the report "
-                      "pseudonymises them.",
-           "xa_arm": "arm", "xa_customers": "customers", "xa_share": "share",
-           "xa_planned": "planned share", "xa_description": "what it does",
-           "xa_reminders": "reminder days",
-           "xa_deadline": "{day} (asks for payment within {n} days)",
-           "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
-           "xa_segment": "segment",
-           **{f"xt_{k}": v for k, v in {
-               "quantity": "quantity", "value": "value", "metric": "metric",
-               "effect": "effect", "alpha": "alpha", "power": "power",
-               "invoices_per_arm": "invoices per arm", "customers_per_arm": "customers per arm",
-               "design_effect": "design effect", "events": "payment events", "weeks": "weeks",
-               "method": "method", "invoices": "invoices", "customers": "customers",
-               "invoices_per_customer": "invoices per customer",
-               "invoices_per_week": "invoices per week",
-               "p_paid_by_due_d": "share paid by due + d", "rmst_days": "restricted mean days",
-               "p_paid_by_horizon": "share paid by the horizon",
-               "resolved_share": "share resolved by due + d",
-               "rmst_variance_per_invoice": "variance of days per invoice",
-               "arm": "arm", "label": "metric", "estimate": "estimate",
-               "control_estimate": "control", "ci_low": "95% CI low",
-               "ci_high": "95% CI high", "relative": "relative effect",
-               "relative_low": "relative 95% CI low", "relative_high": "relative 95% CI high",
-               "p_value": "p-value", "p_holm": "p (Holm)",
-               "p_bh": "p (BH)", "ci_narrowing": "CI narrowed by adjustment",
-               "n_customers": "customers", "n_invoices": "invoices", "segment": "segment",
-               "expected": "expected", "share": "share"}.items()}},
-    "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
-                         "vencimiento + {d} días (hoy {base} de cada 100) con {power} % de "
-                         "potencia se necesitan unas {n} facturas por brazo ({c} clientes), "
-                         "unas {w} semanas de facturación más el seguimiento. Varias "
-                         "facturas por cliente inflan la muestra por un efecto de diseño "
-                         "de {de}.",
-           "xd_metric": "métrica", "xd_effect": "efecto",
-           "xa_summary": "{n} clientes asignados a {k} brazos{strat} (experimento {exp}, "
-                         "asignados el {date}): {counts}.",
-           "xa_stratified": ", estratificado por {col}",
-           "xa_file": "la tabla de asignaciones ({n} filas: experiment_id, customer_id, arm, "
-                      "assigned_at) para el sistema de cobranza. Contiene los identificadores "
-                      "reales de los clientes, porque es un archivo operativo, aunque el "
-                      "informe los seudonimice.",
-           "xa_arm": "brazo", "xa_customers": "clientes", "xa_share": "proporción",
-           "xa_planned": "proporción prevista", "xa_description": "qué hace",
-           "xa_reminders": "días de recordatorio",
-           "xa_deadline": "{day} (pide el pago en {n} días)",
-           "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
-           "xa_segment": "segmento",
-           **{f"xt_{k}": v for k, v in {
-               "quantity": "magnitud", "value": "valor", "metric": "métrica",
-               "effect": "efecto", "alpha": "alfa", "power": "potencia",
-               "invoices_per_arm": "facturas por brazo", "customers_per_arm": "clientes por brazo",
-               "design_effect": "efecto de diseño", "events": "eventos de pago",
-               "weeks": "semanas", "method": "método", "invoices": "facturas",
-               "customers": "clientes", "invoices_per_customer": "facturas por cliente",
-               "invoices_per_week": "facturas por semana",
-               "p_paid_by_due_d": "proporción pagada al vencimiento + d",
-               "rmst_days": "días medios restringidos",
-               "p_paid_by_horizon": "proporción pagada al horizonte",
-               "resolved_share": "proporción resuelta al vencimiento + d",
-               "rmst_variance_per_invoice": "varianza de días por factura",
-               "arm": "brazo", "label": "métrica", "estimate": "estimación",
-               "control_estimate": "control", "ci_low": "IC 95 % inferior",
-               "ci_high": "IC 95 % superior", "relative": "efecto relativo",
-               "relative_low": "IC 95 % relativo inferior",
-               "relative_high": "IC 95 % relativo superior",
-               "p_value": "valor p", "p_holm": "p (Holm)",
-               "p_bh": "p (BH)", "ci_narrowing": "IC reducido por el ajuste",
-               "n_customers": "clientes", "n_invoices": "facturas", "segment": "segmento",
-               "expected": "esperado", "share": "proporción"}.items()}},
-})
-
 
 def load_experiment(location=None, portfolio=None, experiment_id: str | None = None,
                     strategies=None) -> Experiment | None:
     """The experiment's design: ``experiment.json`` (+ ``strategies.yml``) or assignments.
 
-    ``location`` is a data directory; without a design file the arms come from the
-    portfolio's assignments (equal weights, control ``"control"`` if such an arm exists,
-    else the first arm in sorted order — pass the design file to be sure).
+    ``location`` is a data directory; without a design file there, the portfolio's own
+    ``experiment`` (what :func:`~collections_lab.data.loading.load_portfolio` found), else
+    its assignments (equal weights). The control comes from the design, or is an arm
+    named ``"control"``; assignments that name no control give a ValueError asking for
+    the design file or ``control=`` (never the alphabetically first arm).
     ``strategies`` is a YAML file defining the arms' strategies (what each arm does),
     instead of the ``strategies.yml`` beside the data; arms it does not define keep
     their name only.
     """
-    if strategies:
-        found = load_experiment(location, portfolio, experiment_id)
-        if found is None:
-            return None
-        catalogue = load_strategies(strategies)
-        arms = {a: catalogue.get(a, Strategy(a)) for a in found.arms}
-        return Experiment(found.experiment_id, arms, weights=found.weights,
-                          control=found.control, stratify_by=found.stratify_by,
-                          salt=found.salt, factors=found.factors)
-    if location is not None and Path(location).is_dir():
-        spec = Path(location) / "experiment.json"
-        if spec.exists():
-            design = json.loads(spec.read_text(encoding="utf-8"))
-            if experiment_id is None or design.get("experiment_id") == experiment_id:
-                strategies = {}
-                yml = Path(location) / "strategies.yml"
-                if yml.exists():
-                    strategies = load_strategies(yml)
-                arms = {a: strategies.get(a, Strategy(a)) for a in design["arms"]}
-                return Experiment(design["experiment_id"], arms, weights=design.get("weights"),
-                                  control=design.get("control"),
-                                  stratify_by=design.get("stratify_by"),
-                                  factors=design.get("factors") or {})
-    if portfolio is None or not len(portfolio.assignments):
+    design = experiment_design(location, None)
+    if design is None and portfolio is not None:
+        design = getattr(portfolio, "experiment", None)
+        if design is not None and experiment_id not in (None, design["experiment_id"]):
+            design = None  # another experiment of the assignments: built below
+        if design is None and len(portfolio.assignments):
+            asg = portfolio.assignments
+            chosen = asg if experiment_id is None else asg[asg["experiment_id"] == experiment_id]
+            design = experiment_design(None, chosen) if len(chosen) else None
+    if design is None or experiment_id not in (None, design["experiment_id"]):
         return None
-    asg = portfolio.assignments
-    ids = sorted(asg["experiment_id"].unique())
-    experiment_id = experiment_id or ids[0]
-    arms = sorted(asg.loc[asg["experiment_id"] == experiment_id, "arm"].unique())
-    control = "control" if "control" in arms else arms[0]
-    return Experiment(experiment_id, {a: Strategy(a) for a in arms}, control=control,
-                      stratify_by=None)
+    if design.get("control") is None:
+        raise ValueError(
+            f"experiment {design['experiment_id']!r}: which arm is the control? The "
+            f"assignments do not say (arms: {design['arms']}); put an experiment.json with "
+            "\"control\" beside the data or pass the control to the analysis")
+    catalogue = {}
+    if strategies:
+        catalogue = load_strategies(strategies)
+    elif location is not None and (Path(location) / "strategies.yml").exists():
+        catalogue = load_strategies(Path(location) / "strategies.yml")
+    elif portfolio is not None and getattr(portfolio, "strategies", None):
+        catalogue = portfolio.strategies
+    arms = {a: catalogue.get(a, Strategy(a)) for a in design["arms"]}
+    from_file = design.get("source") not in (None, "assignments")
+    return Experiment(design["experiment_id"], arms, weights=design.get("weights"),
+                      control=design["control"],
+                      stratify_by=design.get("stratify_by") if from_file else None,
+                      factors=design.get("factors") or {})
 
 
 def load_strategy_set(strategies=None, location=None) -> dict[str, Strategy]:
@@ -222,7 +135,7 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
-                               if f"xt_{c}" in LABELS["en"]})
+                               if has(f"xt_{c}")})
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",

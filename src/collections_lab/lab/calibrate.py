@@ -59,20 +59,33 @@ from scipy.special import expit, logsumexp
 
 from ..data.portfolio import Portfolio
 from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
-from ..i18n import format_number
+from ..i18n import ResultMixin, format_number, t
 from ..model.behaviour import SEGMENTS, BehaviourModel
 from ..model.simulation import FIRM_TONES, hazard_curve
 from ..model.strategies import Strategy
-from ..results import ResultMixin
 from .history import InvoiceStrategies, invoice_strategies
 
 #: Smallest history the calibration accepts.
 MIN_PAID_INVOICES = 150
-MIN_CUSTOMERS = 30
+MIN_CUSTOMERS = 10
 MIN_HISTORY_DAYS = 60
 #: Invoices that must have received a reminder stating a payment deadline before the
 #: deadline effect is estimated (else it keeps its documented prior).
 MIN_DEADLINE_INVOICES = 100
+
+#: Identification from the information matrix (see :func:`identification`). A parameter's
+#: documented prior is believed within a factor of about ``exp(PRIOR_SD)`` (transformed
+#: scale: log, logit, log1p or the value itself); the history identifies it when its
+#: profile log-likelihood falls by more than ``PROFILE_DROP`` (the 95 % chi-square cut,
+#: 3.84 / 2) within ``PLAUSIBLE_SPAN`` of the estimate, when its direction is outside the
+#: near-null eigenspace of the information (eigenvalues of the correlation-scaled matrix
+#: below ``MAX_CONDITION``⁻¹ times the largest) and when the optimiser left it inside
+#: ``BOUND_SPAN`` of its prior.
+PRIOR_SD = 0.5
+PLAUSIBLE_SPAN = math.log(10.0)
+PROFILE_DROP = 1.92
+MAX_CONDITION = 1e8
+BOUND_SPAN = 6.0
 
 
 class CalibrationError(ValueError):
@@ -832,6 +845,82 @@ def _maximise(lik: _Likelihood, theta0: np.ndarray, maxiter: int) -> optimize.Op
                                            "per customer)")
 
 
+# ----------------------------------------------------------------------------- identification
+#: Reason prefixes of the parameters the information check keeps at their prior.
+NOT_IDENTIFIED = "not identified"
+AT_BOUND = "not identified: at a bound"
+
+
+def identification(info: np.ndarray, theta, theta0, names) -> dict[int, str]:
+    """Parameters (positions) the history does not identify, with the reason, from the
+    information matrix ``info`` (transformed scale) at the estimate ``theta``.
+
+    In order: a parameter the optimiser moved more than :data:`BOUND_SPAN` from its prior
+    ``theta0`` (or to a non-finite value) is at a bound; one with no information (a zero
+    diagonal) or whose direction lies in the near-null eigenspace of the correlation-scaled
+    information (eigenvalues below the largest / :data:`MAX_CONDITION`: the history only
+    moves a combination of parameters) is confounded; and one whose profile log-likelihood
+    (quadratic approximation, the others re-maximised) falls by less than
+    :data:`PROFILE_DROP` within :data:`PLAUSIBLE_SPAN` is flat.
+
+    Parameters ``a`` and ``b`` below only move together (the history identifies ``2a + b``,
+    so one of them keeps its prior and the other is then identified), and ``c`` carries
+    almost no information:
+
+    >>> info = np.array([[4.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1e-3]])
+    >>> for j, why in identification(info, [0.0, 0.1, 0.2], [0.0] * 3, list("abc")).items():
+    ...     print(j, why[:40])
+    0 not identified: confounded (near-null di
+    2 not identified: flat profile (log-likeli
+    >>> identification(np.diag([50.0, 80.0]), [0.3, 9.0], [0.0, 0.0], ["a", "b"])
+    {1: 'not identified: at a bound (moved 9.0 from its prior on the transformed scale)'}
+    """
+    theta = np.asarray(theta, dtype=float)
+    theta0 = np.asarray(theta0, dtype=float)
+    info = np.asarray(info, dtype=float)
+    out: dict[int, str] = {}
+    for j in range(len(theta)):
+        moved = theta[j] - theta0[j]
+        if not np.isfinite(moved) or abs(moved) > BOUND_SPAN:
+            out[j] = f"{AT_BOUND} (moved {abs(moved):.1f} from its prior on the transformed " \
+                "scale)" if np.isfinite(moved) else f"{AT_BOUND} (non-finite estimate)"
+    if not np.all(np.isfinite(info)):
+        bad = ~np.isfinite(info).all(axis=0)
+        for j in np.flatnonzero(bad):
+            out.setdefault(int(j), f"{NOT_IDENTIFIED}: non-finite information")
+    diag = np.where(np.isfinite(np.diag(info)), np.diag(info), 0.0)
+    scale = max(float(diag.max(initial=0.0)), 1e-300)
+    for j in np.flatnonzero(diag <= 1e-10 * scale):
+        out.setdefault(int(j), f"{NOT_IDENTIFIED}: the history holds no information on it")
+    keep = [j for j in range(len(theta)) if j not in out]
+    while keep:
+        sub = info[np.ix_(keep, keep)]
+        d = 1.0 / np.sqrt(np.diag(sub))
+        vals, vecs = np.linalg.eigh(sub * d[:, None] * d[None, :])
+        near = vals < vals.max() / MAX_CONDITION
+        if not near.any():
+            break
+        v = vecs[:, np.flatnonzero(near)[0]]
+        load = v**2
+        worst = int(np.argmax(load))
+        partners = [names[keep[i]] for i in np.argsort(-load) if i != worst and load[i] > 0.05]
+        out[keep[worst]] = (f"{NOT_IDENTIFIED}: confounded (near-null direction of the "
+                            "information)" + (f" with {', '.join(partners[:3])}" if partners
+                                              else ""))
+        keep.remove(keep[worst])
+    if keep:
+        sub = info[np.ix_(keep, keep)]
+        try:
+            var = np.diag(np.linalg.inv(sub))
+        except np.linalg.LinAlgError:
+            var = np.diag(np.linalg.pinv(sub))
+        for i, j in enumerate(keep):
+            if not var[i] > 0 or PLAUSIBLE_SPAN**2 / (2 * var[i]) < PROFILE_DROP:
+                out[j] = (f"{NOT_IDENTIFIED}: flat profile (log-likelihood moves less than "
+                          f"{PROFILE_DROP} over a factor of {math.exp(PLAUSIBLE_SPAN):.0f})")
+    return dict(sorted(out.items()))
+
+
 # ----------------------------------------------------------------------------- estimator
 class Calibration(ResultMixin):
     """Fit the behaviour model to a portfolio's history (see module docstring).
@@ -857,7 +946,12 @@ class Calibration(ResultMixin):
         Prior with every identifiable parameter replaced by its estimate.
     params_ : DataFrame
         Per parameter: estimate, se, ci_low, ci_high, prior, source ("estimated" or
-        "prior"), note (why a prior is used, or "weakly identified").
+        "prior"), note (why a prior is used). A prior's interval is the prior's own
+        (:data:`PRIOR_SD`) when the information check demoted it, else empty.
+    not_identified_ : dict
+        Parameters the information matrix at the estimate did not identify
+        (:func:`identification`), name → reason; kept at their prior (or, pushed to a
+        bound, at the edge of their plausible range) and listed in :attr:`priors_`.
     customers_ : DataFrame
         Per customer: posterior frailty mean and sd, probability of being a discount taker.
     history_ : HistoryData
@@ -890,13 +984,37 @@ class Calibration(ResultMixin):
         data = prepare_history(portfolio, as_of, arms, default, self.prior.horizon_days,
                                self.amount_reference, reminders)
         params, priors = _identifiable(data, self.prior, None)
-        lik = _Likelihood(data, self.prior, params, self.nodes)
-        theta0 = np.array([_forward(_value(self.prior, p), p.transform) for p in params])
         n = len(data.paid)
-
-        res = _maximise(lik, theta0, self.maxiter)
-        theta = res.x
-        cov = self._covariance(lik, theta)
+        # Fit, then keep at their prior the parameters the information matrix at the
+        # estimate does not identify, and refit the rest (a few rounds at most: each
+        # round conditions on the previous round's priors).
+        base = self.prior
+        self.not_identified_ = {}
+        self._demoted: dict[str, _Param] = {}
+        for _round in range(4):
+            lik = _Likelihood(data, base, params, self.nodes)
+            theta0 = np.array([_forward(_value(self.prior, p), p.transform) for p in params])
+            res = _maximise(lik, theta0, self.maxiter)
+            theta = res.x
+            info = self._information(lik, theta)
+            bad = identification(info, theta, theta0, [p.name for p in params])
+            if not bad or _round == 3:
+                break
+            edges = []
+            for j, why in bad.items():
+                priors[params[j].name] = why
+                self.not_identified_[params[j].name] = why
+                self._demoted[params[j].name] = params[j]
+                if why.startswith(AT_BOUND) and np.isfinite(theta[j]):
+                    # the history pushes it out of its plausible range: keep it at the
+                    # range's edge on that side rather than at a value the data reject
+                    edges.append((params[j], theta0[j] + math.copysign(BOUND_SPAN,
+                                                                       theta[j] - theta0[j])))
+            if edges:
+                base = model_with(base, [e[0] for e in edges], [e[1] for e in edges])
+            params = [p for j, p in enumerate(params) if j not in bad]
+        self.base_model_ = base
+        cov = _inverse(info)
         loglik, u_mean, u_sd, taker = lik.evaluate(theta, posterior=True)
         self.history_ = data
         self.inputs_ = dict(arms=arms, default=default, reminders=reminders)
@@ -933,29 +1051,25 @@ class Calibration(ResultMixin):
         })
         return self
 
-    def _covariance(self, lik: _Likelihood, theta) -> np.ndarray:
-        """BHHH covariance: inverse of the sum of outer products of per-customer scores."""
+    @staticmethod
+    def _information(lik: _Likelihood, theta) -> np.ndarray:
+        """BHHH information: the sum of outer products of per-customer scores."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             _, scores = lik.evaluate(theta, grad=True)
-        info = scores.T @ scores
-        try:
-            return np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            return np.linalg.pinv(info)
+        return scores.T @ scores
 
     def _table(self, params, theta, cov, churn_est, priors) -> pd.DataFrame:
         rows = []
         z = 1.959963984540054
         se_t = np.sqrt(np.maximum(np.diag(cov), 0.0))
-        for p, t, s in zip(params, theta, se_t, strict=True):
-            value = float(_backward(t, p.transform))
-            d = float(_derivative(t, p.transform))
-            lo, hi = (float(_backward(t - z * s, p.transform)),
-                      float(_backward(t + z * s, p.transform)))
-            note = "weakly identified" if s > 1.5 else ""
+        for p, th, s in zip(params, theta, se_t, strict=True):
+            value = float(_backward(th, p.transform))
+            d = float(_derivative(th, p.transform))
+            lo, hi = (float(_backward(th - z * s, p.transform)),
+                      float(_backward(th + z * s, p.transform)))
             rows.append(dict(parameter=p.name, estimate=value, se=abs(d) * s, ci_low=lo,
                              ci_high=hi, prior=_value(self.prior, p), source="estimated",
-                             note=note))
+                             note=""))
         for name, (value, se, tr, b, sb) in churn_est.items():
             lo, hi = (np.exp(b - z * sb), np.exp(b + z * sb)) if tr == "log" else \
                 (b - z * sb, b + z * sb)
@@ -964,12 +1078,21 @@ class Calibration(ResultMixin):
             rows.append(dict(parameter=name, estimate=value, se=se, ci_low=float(lo),
                              ci_high=float(hi), prior=prior[key] if key else prior,
                              source="estimated", note="churn GLM"))
+        spread = self._prior_spread()
         for name, why in priors.items():
             field, key = parameter_key(name)
             prior = getattr(self.prior, field)
             value = prior[key] if key else prior
-            rows.append(dict(parameter=name, estimate=value, se=np.nan, ci_low=np.nan,
-                             ci_high=np.nan, prior=value, source="prior", note=why))
+            used = getattr(self.base_model_, field)
+            used = used[key] if key else used
+            se = lo = hi = np.nan
+            if name in spread:  # uncertainty from the prior, never from the estimate
+                p, t0 = spread[name]
+                lo, hi = (float(_backward(t0 - z * PRIOR_SD, p.transform)),
+                          float(_backward(t0 + z * PRIOR_SD, p.transform)))
+                se = abs(float(_derivative(t0, p.transform))) * PRIOR_SD
+            rows.append(dict(parameter=name, estimate=used, se=se, ci_low=lo,
+                             ci_high=hi, prior=value, source="prior", note=why))
         return pd.DataFrame(rows).set_index("parameter")
 
     # ------------------------------------------------------------------ results
@@ -983,10 +1106,30 @@ class Calibration(ResultMixin):
         cov = (self.cov_ + self.cov_.T) / 2
         vals, vecs = np.linalg.eigh(cov)
         root = vecs * np.sqrt(np.maximum(vals, 0.0))
+        spread = self._prior_spread()
+        prior_params = [p for p, _ in spread.values()]
+        prior_theta = np.array([t0 for _, t0 in spread.values()])
+        prior_rng = np.random.default_rng(np.random.SeedSequence([seed, 37]))
         out = []
         for _ in range(n):
             theta = self.theta_ + root @ rng.standard_normal(len(self.theta_))
-            out.append(model_with(self.model_, self.estimated_, theta))
+            model = model_with(self.model_, self.estimated_, theta)
+            if prior_params:
+                drawn = prior_theta + PRIOR_SD * prior_rng.standard_normal(len(prior_theta))
+                model = model_with(model, prior_params, drawn)
+            out.append(model)
+        return out
+
+    def _prior_spread(self) -> dict:
+        """Parameters the information check kept at their prior (not those at a bound):
+        name → (parameter, prior on the transformed scale); their draws come from
+        ``Normal(prior, PRIOR_SD)`` on that scale."""
+        out = {}
+        for name, why in getattr(self, "not_identified_", {}).items():
+            if why.startswith(AT_BOUND):
+                continue
+            p = self._demoted[name]
+            out[name] = (p, _forward(_value(self.prior, p), p.transform))
         return out
 
     def unidentified(self) -> pd.DataFrame:
@@ -994,19 +1137,46 @@ class Calibration(ResultMixin):
         p = self.params_
         return p.loc[p["source"] == "prior", ["estimate", "note"]]
 
-    def summary(self, lang: str = "en") -> str:
+    def not_learned(self) -> list[str]:
+        """Parameters of the behaviour model that the history did not teach (kept at their
+        documented prior, or at the edge of their range when the history pushes them
+        there), in table order: every prior but normalisations, definitions and the
+        parts of the model the twin does not use. The calibration's and the
+        recommendation's statements about what could not be learned come from this list
+        (via :attr:`priors_`)."""
+        from .priors import NOT_ASSUMPTIONS, NOT_TWIN
+
+        return [name for name, why in self.priors_.items()
+                if not str(why).startswith(NOT_ASSUMPTIONS)
+                and parameter_key(name)[0] not in NOT_TWIN]
+
+    def summary(self, lang: str | None = None) -> str:
+        from .priors import prior_labels as labels
+
         p = self.params_
         n_est = int((p["source"] == "estimated").sum())
         n_prior = int((p["source"] == "prior").sum())
-        weak = int((p["note"] == "weakly identified").sum())
+        info = list(self.not_identified_)
         n = len(self.history_.paid)
-        if lang == "es":
-            return (f"Calibrado con {format_number(n, 0, lang)} facturas: {n_est} parámetros "
-                    f"estimados ({weak} débilmente identificados) y {n_prior} tomados de los valores "
-                    "por defecto documentados porque el historial no los identifica.")
-        return (f"Calibrated on {n:,} invoices: {n_est} parameters estimated ({weak} weakly "
-                f"identified) and {n_prior} kept at documented defaults because the history "
-                "cannot identify them.")
+
+        missing = [x for x in self.not_learned() if x not in info]
+        text = t("lab.calibration_summary", lang, n=format_number(n, 0, lang), estimated=n_est,
+                 prior=n_prior)
+        if info:
+            text += t("lab.calibration_unidentified", lang, k=len(info), labels=labels(info, lang))
+        if missing:
+            text += t("lab.calibration_not_learned", lang, labels=labels(missing, lang))
+        return text
+
+
+def _inverse(info: np.ndarray) -> np.ndarray:
+    """Covariance from an information matrix (pseudo-inverse if singular)."""
+    if not info.size:
+        return info.copy()
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(info)
 
 
 def _value(model: BehaviourModel, p: _Param) -> float:

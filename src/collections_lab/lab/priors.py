@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..i18n import register, t
+from ..i18n import t
 from ..model.behaviour import BehaviourModel
 from ..model.simulation import FIRM_TONES
 from ..model.strategies import Strategy
@@ -49,55 +49,25 @@ AT_MOST_ONE = {"installment_accept_defaulter", "installment_accept_payer",
 #: belief about behaviour.
 NOT_ASSUMPTIONS = ("reference", "definition")
 
-register({
-    "en": {
-        "prior[tone_effect]": "response to the '{key}' tone",
-        "prior[channel_effect]": "response to {key} reminders",
-        "prior[segment_response]": "reminder response of segment {key}",
-        "prior[personalisation_lift]": "lift of personalised reminders",
-        "prior[later_reminder_decay]": "effect of second and later reminders",
-        "prior[pulse_decay_days]": "how long a reminder's effect lasts",
-        "prior[deadline_effect]": "response to a payment deadline stated in a reminder",
-        "prior[deadline_rise_days]": "how early before a reminder's deadline payments pick up",
-        "prior[deadline_fade_days]": "how long a passed reminder deadline still acts",
-        "prior[discount_boost_per_point]": "response to early-payment discounts",
-        "prior[discount_taker_share]": "share of discount takers in segment {key}",
-        "prior[fee_sensitivity]": "response to late fees",
-        "prior[installment_accept_defaulter]": "plan uptake by customers who would not pay",
-        "prior[installment_accept_payer]": "plan uptake by customers who would pay anyway",
-        "prior[installment_first_delay_days]": "days to a plan's first installment",
-        "prior[churn_firm_reminder]": "churn caused by firm reminders",
-        "prior[churn_unneeded_reminder]": "churn caused by reminders to customers about to pay",
-        "prior[churn_escalated]": "churn caused by escalation",
-        "prior[churn_base]": "base churn of segment {key}",
-    },
-    "es": {
-        "prior[tone_effect]": "respuesta al tono «{key}»",
-        "prior[channel_effect]": "respuesta a recordatorios por {key}",
-        "prior[segment_response]": "respuesta a recordatorios del segmento {key}",
-        "prior[personalisation_lift]": "efecto de personalizar los recordatorios",
-        "prior[later_reminder_decay]": "efecto del segundo recordatorio y siguientes",
-        "prior[pulse_decay_days]": "duración del efecto de un recordatorio",
-        "prior[deadline_effect]": "respuesta a un plazo de pago indicado en un recordatorio",
-        "prior[deadline_rise_days]": "con cuánta antelación al plazo de un recordatorio "
-                                     "aumentan los pagos",
-        "prior[deadline_fade_days]": "cuánto dura el efecto de un plazo ya vencido",
-        "prior[discount_boost_per_point]": "respuesta a los descuentos por pronto pago",
-        "prior[discount_taker_share]": "proporción de clientes que aprovechan descuentos en "
-                                       "el segmento {key}",
-        "prior[fee_sensitivity]": "respuesta a los recargos por mora",
-        "prior[installment_accept_defaulter]": "aceptación de planes de pago por clientes que "
-                                               "no pagarían",
-        "prior[installment_accept_payer]": "aceptación de planes de pago por clientes que "
-                                           "pagarían de todos modos",
-        "prior[installment_first_delay_days]": "días hasta la primera cuota de un plan",
-        "prior[churn_firm_reminder]": "abandono causado por recordatorios firmes",
-        "prior[churn_unneeded_reminder]": "abandono causado por recordatorios a clientes que "
-                                          "iban a pagar",
-        "prior[churn_escalated]": "abandono causado por el escalado",
-        "prior[churn_base]": "abandono base del segmento {key}",
-    },
-})
+#: Parts of the behaviour model the twin does not simulate (never relied on).
+NOT_TWIN = {"distress_share", "distress_frailty_shift", "distress_never_pay_shift",
+            "distress_churn_multiplier", "split_payment_share", "unneeded_window_days"}
+
+#: Parameters the twin fixes per invoice and customer when it is built (covariate effects,
+#: reliability, never-paid share): halving or doubling them in the twin's model would not
+#: move its draws, so the sensitivity check does not vary them (and says so).
+FIXED_IN_TWIN = {"beta_log_amount", "beta_disputed", "beta_payment_link",
+                 "beta_invoice_channel", "frailty_mean", "frailty_sd", "never_pay_logit",
+                 "never_pay_frailty_effect", "never_pay_disputed"}
+
+#: Parameters every strategy's value rests on in a segment (``{segment}`` filled in): the
+#: payment baseline, the customers' reliability and the never-paid share. When the
+#: history does not identify one of them, every pick rests on its prior.
+EVERY_STRATEGY = ("pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_width_days",
+                  "post_due_level", "post_due_decay_days", "beta_log_amount",
+                  "beta_disputed", "beta_payment_link", "frailty_mean[{segment}]",
+                  "frailty_sd[{segment}]", "never_pay_logit[{segment}]",
+                  "never_pay_frailty_effect", "never_pay_disputed")
 
 
 def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
@@ -109,7 +79,8 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     states a payment deadline, the deadline's effect and shape; any
     reminder can annoy a customer about to pay, a firm one more; a discount uses the
     discount response and the segment's share of takers; an installment offer its uptake
-    and timing; escalation its churn; every strategy the segment's base churn.
+    and timing; escalation its churn; every strategy the segment's base churn and the
+    parameters of :data:`EVERY_STRATEGY` (payment baseline, reliability, never-paid share).
     """
     names: list[str] = []
     for k, r in enumerate(strategy.reminders, start=1):
@@ -134,6 +105,7 @@ def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
     if strategy.escalation_day is not None:
         names.append("churn_escalated")
     names.append(f"churn_base[{segment}]")
+    names += [n.format(segment=segment) for n in EVERY_STRATEGY]
     return [n for n in dict.fromkeys(names)
             if n in priors and not str(priors[n]).startswith(NOT_ASSUMPTIONS)]
 
@@ -178,5 +150,20 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["FACTORS", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+def prior_labels(names, lang: str = "en", at_most: int = 8) -> str:
+    """Plain-language names of parameters ``names`` (duplicates once), the first
+    ``at_most`` and how many more.
+
+    >>> prior_labels(["never_pay_logit[small]", "post_due_level"], at_most=1)
+    'share of never-paid invoices in segment small (and 1 more)'
+    """
+    items = list(dict.fromkeys(prior_label(n, lang) for n in names))
+    text = "; ".join(items[:at_most])
+    if len(items) > at_most:
+        text += t("lab.and_more", lang, n=len(items) - at_most)
+    return text
+
+
+__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label",
+           "prior_labels", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]

@@ -94,8 +94,15 @@ def check_portfolio(portfolio, source: str = "", mapping=None, as_of=None) -> Da
     summary = [f"Data: {source}" + (f" (mapping: {mapping})" if mapping else "")]
     summary += _load_lines(portfolio)
     summary += _content_lines(portfolio, as_of)
-    can_run, needs = _readiness(portfolio)
+    sample = str(source) in ("", "None") or Path(str(source)).resolve() == _sample_dir()
+    can_run, needs = _readiness(portfolio, sample)
     return DataCheck(source, _name(mapping), summary, can_run, needs)
+
+
+def _sample_dir() -> Path:
+    from .paths import sample_data_dir
+
+    return Path(sample_data_dir()).resolve()
 
 
 def _name(mapping) -> str | None:
@@ -160,7 +167,10 @@ def _content_lines(portfolio, as_of) -> list[str]:
     return lines
 
 
-def _readiness(portfolio) -> tuple[dict[str, bool], dict[str, str]]:
+def _readiness(portfolio, portfolio_is_sample: bool = False) -> tuple[dict[str, bool],
+                                                                     dict[str, str]]:
+    """Which reports can run with their default parameters (the sample's strategy lab
+    converts its four currencies with the simulator's own rates)."""
     inv, pay = portfolio.invoices, portfolio.payments
     n_customers = inv["customer_id"].nunique() if len(inv) else 0
     n_paid = pay["invoice_id"].nunique() if len(pay) else 0
@@ -179,10 +189,13 @@ def _readiness(portfolio) -> tuple[dict[str, bool], dict[str, str]]:
         "(reports/03_experiment_design/assignments.csv): add it to the data as assignments")
     segments = set(portfolio.customers["segment"]) if len(portfolio.customers) else set()
     unknown = sorted(map(str, segments - set(SEGMENTS)))
+    currencies = sorted(map(str, inv["currency"].unique())) if len(inv) else []
     needs["05_strategy_lab"] = needs["02_time_to_payment"] or (
-        None if not unknown else
         f"segments the behaviour model knows ({', '.join(SEGMENTS)}); the data has "
         f"{', '.join(unknown[:4])}: map them with values: {{segment: {{...}}}} under "
-        "customers in the mapping")
+        "customers in the mapping" if unknown else
+        f"one currency: the data has {', '.join(currencies)}; run it with -p currency "
+        f"{currencies[0]} (or -p fx_rates with units per USD of each)"
+        if len(currencies) > 1 and not portfolio_is_sample else None)
     return ({k: v is None for k, v in needs.items()},
             {k: v for k, v in needs.items() if v is not None})

@@ -30,6 +30,7 @@ Example
 from __future__ import annotations
 
 import copy
+import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -78,7 +79,21 @@ blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--lin
 .cl-summary h2 { margin: .2em 0 .4em; border: 0; }
 .cl-summary ul { margin: .3em 0; padding-left: 1.2em; }
 .cl-provenance { color: var(--muted); font-size: 13px; }
-@media print { main { max-width: none; } }
+.cl-fresh { color: var(--muted); font-size: 14px; margin: -.3em 0 .8em; }
+.cl-decision { border: 2px solid #0b7a3b; background: #effaf3; border-radius: 6px; padding: .5em 1.1em; margin: .8em 0; }
+.cl-decision p { margin: .3em 0; } .cl-decision-title { font-weight: 700; text-transform: uppercase; font-size: 12px; letter-spacing: .06em; color: #0b7a3b; }
+.cl-do { font-size: 1.15rem; font-weight: 600; }
+.cl-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .6em; margin: .8em 0 1.2em; }
+.cl-tile { border: 1px solid var(--line); border-radius: 6px; padding: .5em .8em; overflow-wrap: anywhere; }
+.cl-tile-label { color: var(--muted); font-size: 12px; } .cl-tile-value { font-size: 1.05rem; font-weight: 600; white-space: pre-line; }
+.cl-tile-change { font-size: 12px; color: var(--muted); white-space: pre-line; } .cl-tile-change.good { color: #0b7a3b; } .cl-tile-change.bad { color: #b42318; }
+.cl-nav { font-size: 13px; margin: 0 0 .4em; } .cl-toc { border-left: 3px solid var(--line); padding: .2em 1em; margin: .8em 0 1.2em; font-size: 14px; }
+.cl-toc p { margin: 0 0 .2em; font-weight: 600; } .cl-toc ol { margin: 0; padding-left: 1.2em; columns: 2; }
+details.cl-appendix, details.cl-load-notes { border: 1px solid var(--line); border-radius: 6px; padding: .3em .8em; margin: .6em 0; }
+details > summary { cursor: pointer; font-weight: 600; }
+.cl-table, .jp-OutputArea-output { max-width: 100%; overflow-x: auto; }
+td { overflow-wrap: anywhere; } .cl-cap { color: var(--muted); font-size: 13px; margin: .4em 0 0; }
+@media print { main { max-width: none; } details.cl-appendix { display: block; } }
 """
 
 #: Cell tags that drop a whole cell / all its outputs from the HTML (as in Jupyter Book).
@@ -206,7 +221,41 @@ def export_html(nb, title: str | None = None, lang: str = "en",
     body, _ = _exporter(lang).from_notebook_node(
         nb, resources={"collections_lab_css": _CSS.strip()}
     )
+    body = add_navigation(body, lang)
     return HtmlPage(html=body, n_stderr_outputs=dropped)
+
+
+_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
+
+
+def add_navigation(body: str, lang: str = "en") -> str:
+    """Add the page grammar's navigation: a link back to the index (``../index.html``:
+    a report lives in ``reports/<report>/``) at the top and a table of contents of the
+    page's sections where the page top ends (after the title if it has none).
+
+    >>> page = add_navigation('<main><h1 id="T">T</h1><h2 id="A-b">A b<a class="anchor-link" '
+    ...                       'href="#A-b">¶</a></h2></main>')
+    >>> '<a href="../index.html">' in page, '<a href="#A-b">A b</a>' in page
+    (True, True)
+    """
+    from .. import i18n
+    from . import page as _page
+
+    entries = []
+    for anchor, inner in _H2.findall(body):
+        text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>',
+                                                          "", inner))).strip()
+        entries.append(f'<li><a href="#{anchor}">{html.escape(text)}</a></li>')
+    back = (f'<nav class="cl-nav"><a href="../index.html">'
+            f'{html.escape(i18n.t("pg.back", lang))}</a></nav>')
+    body = body.replace("<main>", "<main>" + back, 1)
+    if not entries:
+        return body
+    toc = (f'<nav class="cl-toc"><p>{html.escape(i18n.t("pg.contents", lang))}</p>'
+           f'<ol>{"".join(entries)}</ol></nav>')
+    if _page.TOC_MARK in body:
+        return body.replace(_page.TOC_MARK, toc, 1)
+    return re.sub(r"</h1>", lambda m: m.group(0) + toc, body, count=1)
 
 
 class _Scanner(HTMLParser):

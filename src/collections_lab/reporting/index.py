@@ -21,26 +21,6 @@ from pathlib import Path
 from .. import i18n
 from .store import atomic_write_text, read_runs
 
-i18n.register({
-    "en": {"ix.title": "Collections reports", "ix.report": "Report",
-           "ix.parameters": "Parameters", "ix.as_of": "Data as of", "ix.run_at": "Run at",
-           "ix.duration": "Duration", "ix.status": "Status", "ix.size": "Size",
-           "ix.files": "Files", "ix.defaults": "defaults", "ix.notebook": "notebook",
-           "ix.failed_notebook": "failed notebook", "ix.history": "Run history",
-           "ix.last_good": "showing the last good report",
-           "ix.no_success": "no successful run yet", "ix.none": "No reports yet.",
-           "ix.ok": "ok", "ix.failed": "failed", "ix.sample": "bundled sample"},
-    "es": {"ix.title": "Informes de cobranza", "ix.report": "Informe",
-           "ix.parameters": "Parámetros", "ix.as_of": "Datos al", "ix.run_at": "Ejecutado",
-           "ix.duration": "Duración", "ix.status": "Estado", "ix.size": "Tamaño",
-           "ix.files": "Archivos", "ix.defaults": "valores por defecto",
-           "ix.notebook": "cuaderno", "ix.failed_notebook": "cuaderno fallido",
-           "ix.history": "Historial de ejecuciones",
-           "ix.last_good": "se muestra el último informe correcto",
-           "ix.no_success": "aún sin ejecución correcta", "ix.none": "Aún no hay informes.",
-           "ix.ok": "correcto", "ix.failed": "fallido", "ix.sample": "muestra incluida"},
-})
-
 INDEX = "index.html"
 HISTORY_ROWS = 50
 
@@ -54,6 +34,12 @@ th { background: #f5f7fa; }
 .ok { color: #0b7a3b; font-weight: 600; } .failed { color: #b42318; font-weight: 600; }
 .err { color: #b42318; font-size: 12px; white-space: pre-wrap; }
 code { font-size: 12px; } .muted { color: #52606d; }
+.cl-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .6em; margin: .8em 0; }
+.cl-tile { border: 1px solid #d9e2ec; border-radius: 6px; padding: .5em .8em; overflow-wrap: anywhere; }
+.cl-tile-label { color: #52606d; font-size: 12px; } .cl-tile-value { font-size: 15px; font-weight: 600; white-space: pre-line; }
+.cl-tile-change { font-size: 12px; color: #52606d; white-space: pre-line; }
+.cl-decision { border: 2px solid #0b7a3b; background: #effaf3; border-radius: 6px; padding: .4em 1em; margin: .5em 0; }
+.cl-decision p { margin: .3em 0; }
 """
 
 
@@ -103,6 +89,57 @@ def _link(href: str | None, text: str) -> str:
     return f'<a href="{_e(href)}">{_e(text)}</a>' if href else ""
 
 
+def _brief(last_good: dict[str, dict], lang: str) -> str:
+    """The headline figures and current decisions, from the page tops the reports recorded
+    (see :mod:`collections_lab.reporting.page`); empty when no report recorded any."""
+    from .page import Tile, compact_money, tiles_html
+
+    tiles, decisions = [], []
+    for report in sorted(last_good):
+        run = last_good[report]
+        page = run.get("page") or {}
+        facts = page.get("facts") or {}
+        name = run.get("title") or report
+
+        def money(key, facts=facts):
+            return "\n".join(compact_money(v, c, lang) for c, v in facts[key].items())
+
+        if facts.get("open"):
+            tiles.append(Tile(i18n.t("pg.open", lang), money("open")))
+            tiles.append(Tile(i18n.t("pg.overdue", lang), money("overdue")))
+            if facts.get("over90"):
+                tiles.append(Tile(i18n.t("pg.over90", lang), money("over90")))
+            dso = "\n".join(f"{c} {i18n.format_number(v, 0, lang)}"
+                             for c, v in (facts.get("dso") or {}).items())
+            before = "\n".join(f"{c} {i18n.format_number(v, 0, lang)}"
+                                for c, v in (facts.get("dso_before") or {}).items())
+            label = (i18n.t("ix.dso_trend", lang).format(before=facts.get("month_before"))
+                     if before and facts.get("month_before") else i18n.t("pg.dso", lang))
+            tiles.append(Tile(label, dso, before or None))
+        if facts.get("cash_4w"):
+            tiles.append(Tile(i18n.t("pg.cash4w", lang), money("cash_4w")))
+        if page.get("decision") and ("decision" in facts or "gain" in facts):
+            decisions.append(f"<li><b>{_e(name)}:</b> {_e(page['decision'])}</li>")
+    if not tiles and not decisions:
+        return ""
+    out = f"<h2>{_e(i18n.t('ix.brief', lang))}</h2>" + (tiles_html(tiles, lang) if tiles else "")
+    if decisions:
+        out += (f'<div class="cl-decision"><p><b>{_e(i18n.t("ix.decisions", lang))}</b></p>'
+                f"<ul>{''.join(decisions)}</ul></div>")
+    return out
+
+
+def _freshness(run: dict, lang: str) -> str:
+    from .page import freshness
+
+    if not run.get("as_of") or not run.get("started_at"):
+        return "–"
+    try:
+        return _e(freshness(run["as_of"], lang, today=run["started_at"][:10]))
+    except ValueError:
+        return _e(run.get("as_of"))
+
+
 def render_index(runs: list[dict], title: str | None = None, lang: str | None = None) -> str:
     """The HTML of the index page for the given run records (oldest first).
 
@@ -136,7 +173,7 @@ def render_index(runs: list[dict], title: str | None = None, lang: str | None = 
             + f'<br><span class="muted">{_e(report)}</span>'
             + "".join(f' <span class="muted">·</span> {link}' for link in links),
             _params(shown.get("parameters"), lang),
-            _e(shown.get("as_of") or "–"),
+            _freshness(shown, lang),
             _when(shown.get("started_at")),
             f"{i18n.format_number(shown.get('duration_s', 0), 1, lang)} s",
             _size(good.get("html_bytes") if good else None, lang),
@@ -177,7 +214,8 @@ def render_index(runs: list[dict], title: str | None = None, lang: str | None = 
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1>{body}{history_html}</main></body></html>\n"
+        f"<h1>{_e(title)}</h1>{_brief(last_good, lang)}{body}{history_html}"
+        "</main></body></html>\n"
     )
 
 

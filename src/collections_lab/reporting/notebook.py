@@ -45,37 +45,10 @@ pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 #: the runner reads it from the executed notebook (see ``notebooks/README.md``).
 METADATA_KEY = "collections_lab"
 
-i18n.register(
-    {
-        "en": {
-            "report.summary_title": "Executive summary",
-            "report.data": "Data",
-            "report.as_of": "as of",
-            "report.sample": "bundled sample",
-            "report.pseudonymised": "customer ids pseudonymised",
-            "report.rejected": "rows rejected on loading",
-            "report.download": "Download",
-            "report.load_notes": "How the data was loaded",
-            "report.absent_tables": "tables not in the data (analyses see none)",
-            "report.derived_tables": "tables derived from other tables",
-        },
-        "es": {
-            "report.summary_title": "Resumen ejecutivo",
-            "report.data": "Datos",
-            "report.as_of": "al",
-            "report.sample": "muestra incluida",
-            "report.pseudonymised": "identificadores de cliente seudonimizados",
-            "report.rejected": "filas rechazadas al cargar",
-            "report.download": "Descargar",
-            "report.load_notes": "Cómo se cargaron los datos",
-            "report.absent_tables": "tablas ausentes de los datos (los análisis no ven ninguna fila)",
-            "report.derived_tables": "tablas derivadas de otras tablas",
-        },
-    }
-)
 
-
-def _display(html_text: str, plain: str, metadata: dict | None = None) -> None:
+def display_html(html_text: str, plain: str, metadata: dict | None = None) -> None:
+    """Show HTML in the notebook's output (``plain`` for text front ends), with metadata
+    the report runner reads back (e.g. the as-of date)."""
     from IPython.display import display
 
     display({"text/html": html_text, "text/plain": plain}, raw=True, metadata=metadata or {})
@@ -89,10 +62,14 @@ def _markdown_to_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
 
 
-def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) -> str:
-    """The HTML of an executive-summary box (see :func:`show_summary`)."""
-    i18n.check_language(lang)
-    if isinstance(title, dict):  # {"en": "Cox model", "es": "Modelo de Cox"}
+def summary_html(lines_or_markdown, lang: str | None = None, title: str | None = None,
+                 folded: bool = False) -> str:
+    """The HTML of an executive-summary box (see :func:`show_summary`); ``folded``: in a
+    closed ``<details>`` (the page's decision box and tiles come first)."""
+    lang, _ = i18n.resolve(lang)
+    if isinstance(title, str) and i18n.has(title):  # a catalogue key: "title.cox_model"
+        title = i18n.t(title, lang)
+    elif isinstance(title, dict):  # a user's own notebook: {"en": ..., "es": ...}  # {"en": "Cox model", "es": "Modelo de Cox"}
         title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
@@ -105,6 +82,9 @@ def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None) 
             "show_summary expects a markdown string or a list of sentences/results, "
             f"got {type(lines_or_markdown).__name__}"
         )
+    if folded:
+        return (f'<div class="cl-summary" lang="{lang}"><details class="cl-fold"><summary>{heading}'
+                f"</summary>{body}</details></div>")
     return f'<div class="cl-summary" lang="{lang}"><h2>{heading}</h2>{body}</div>'
 
 
@@ -124,16 +104,20 @@ def _as_sentence(item, lang: str) -> str:
     return str(item)
 
 
-def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) -> None:
+def show_summary(lines_or_markdown, lang: str | None = None, title: str | None = None,
+                 folded: bool = False) -> None:
     """Display the executive summary of a report, with all data-derived text escaped.
 
     Args:
         lines_or_markdown: either a markdown string (raw HTML in it is shown as text), or
             a list whose items are sentences or result objects with a
             ``summary(lang=...)`` method (one bullet each).
-        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
-        title: heading to use instead of "Executive summary" / "Resumen ejecutivo"; a
-            ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
+        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it); the
+            report's language (:func:`collections_lab.i18n.options`) by default.
+        title: heading to use instead of "Executive summary" / "Resumen ejecutivo": a
+            catalogue key (``"title.cox_model"``) gives it in the report's language (a
+            ``{lang: text}`` mapping, for a notebook's own title, also works).
+        folded: show it folded in a ``<details>`` appendix (opens without script).
 
     Example:
         Outside a notebook the display bundle is printed; the HTML is escaped:
@@ -141,15 +125,16 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None) 
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
         {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
-    page = summary_html(lines_or_markdown, lang=lang, title=title)
+    lang, _ = i18n.resolve(lang)
+    page = summary_html(lines_or_markdown, lang=lang, title=title, folded=folded)
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
     else:
         plain = "\n".join(f"- {s}" for i in lines_or_markdown for s in _sentences(i, lang))
-    _display(page, plain)
+    display_html(page, plain)
 
 
-def figure_alt_text(fig, lang: str = "en") -> str:
+def figure_alt_text(fig, lang: str | None = None) -> str:
     """A figure's description for screen readers, in the figure's own words.
 
     Its suptitle, then for each panel its title, or else what it plots ("y by x", from
@@ -166,7 +151,7 @@ def figure_alt_text(fig, lang: str = "en") -> str:
     'Share unpaid by Days (control)'
     >>> plt.close(fig)
     """
-    by = " por " if lang == "es" else " by "
+    by = i18n.t("summary.by", lang)
     suptitle = getattr(fig, "_suptitle", None)
     parts = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
     for ax in fig.axes:
@@ -183,10 +168,11 @@ def figure_alt_text(fig, lang: str = "en") -> str:
                 text = f"{text} ({', '.join(labels[:8])})" if text else ", ".join(labels[:8])
         if text:
             parts.append(text)
-    return "; ".join(dict.fromkeys(parts)) or ("Figura" if lang == "es" else "Figure")
+    return "; ".join(dict.fromkeys(parts)) or i18n.t("summary.figure_default", lang)
 
 
-def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en") -> None:
+def show_figure(fig, alt: str | None = None, close: bool = True,
+                lang: str | None = None) -> None:
     """Display a matplotlib figure once (as an embedded PNG with alt text) and close it.
 
     Returning a pyplot figure as a cell's last expression shows it twice with the
@@ -200,8 +186,6 @@ def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-
-
 
 
 def _is_url(data: str) -> bool:
@@ -296,7 +280,7 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             "load_notes": provenance.get("notes", []),
         }
         notes_html, notes_plain = load_notes_block(provenance, lang)
-        _display(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
+        display_html(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
                  plain + notes_plain, {METADATA_KEY: record})
     return portfolio
 
@@ -357,7 +341,7 @@ def show_file_link(path, text: str, lang: str = "en") -> None:
     the report's HTML), with its description; all text is escaped."""
     name = Path(path).name
     label = f"{i18n.t('report.download', lang)}: "
-    _display(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
+    display_html(f'<p class="cl-file">{html.escape(label)}<a href="{html.escape(name)}">'
              f"{html.escape(name)}</a> — {html.escape(text)}</p>",
              f"{label}{name} — {text}")
 
@@ -370,4 +354,4 @@ def report_record(as_of, **extra) -> None:
     """
     record = {"as_of": None if as_of is None else parse_date(as_of, "as_of").date().isoformat()}
     record.update(extra)
-    _display("", "", {METADATA_KEY: record})
+    display_html("", "", {METADATA_KEY: record})

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from . import paths
 from .parameters import ParameterError, check_parameters, declared_parameters
 from .store import append_run, atomic_write_text, locked
@@ -114,6 +114,8 @@ class RunResult(ResultMixin):
     n_stderr_outputs: int = 0
     files: dict = field(default_factory=dict)  # file name -> path, published beside the HTML
     index_lang: str | None = None  # language of index.html set by this run's batch
+    #: The page top the report showed (decision text, headline facts; see reporting.page).
+    page: dict | None = None
     reports_dir: str = ""
 
     @property
@@ -592,6 +594,7 @@ def _publish(executed: Path, staging: Path, out_dir: Path, result: RunResult) ->
     lang = str(result.parameters.get("lang") or "en")
     result.title = notebook_title(nb, lang, default=result.report)
     result.as_of = facts.get("as_of") or result.as_of
+    result.page = facts.get("page")
     page = export_html(nb, title=result.title, lang=lang)
     problems = check_static(page.html)
     if problems:

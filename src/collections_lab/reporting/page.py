@@ -1,0 +1,459 @@
+"""The page grammar every report follows, defined once (see DESIGN.md, "The page grammar").
+
+A report page opens with (1) its title line: the data date and how old the data is when
+the report runs; (2) a decision box: what to do, how sure we are, what is at stake in
+money; (3) three to six KPI tiles with the change against the previous period. The
+evidence follows in a few sections; statistical detail goes in collapsible appendices
+(``<details>``, no script needed); :func:`~collections_lab.reporting.export.export_html`
+adds the table of contents and the link back to the index from the page's sections.
+
+Notebooks only fill the grammar: ``show_page_top(*health_page(health, lang), as_of, lang)``.
+The fillers (``health_page``, ``payment_page``, ``design_page``, ``readout_page``,
+``lab_page``) read existing analysis results: no statistics are computed here.
+
+Example:
+    >>> top = page_top_html(Decision("Call the 20 customers on the call list.",
+    ...                              "The list ranks by overdue amount.",
+    ...                              "EUR 0.8M overdue."),
+    ...                     [Tile("Open receivables", "EUR 1.6M", "+3.0%")],
+    ...                     "2026-05-31", "en", today="2026-12-06")
+    >>> "6 months before this run" in top, 'class="cl-decision"' in top
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import i18n
+
+
+@dataclass
+class Decision:
+    """The decision box: what to do, how sure we are, what is at stake (in money)."""
+
+    action: str
+    confidence: str = ""
+    stake: str = ""
+
+
+@dataclass
+class Tile:
+    """One KPI tile: a label, a formatted value and the change against the previous
+    period (formatted, e.g. ``"+3.2%"``); ``good`` colours the change (None: neutral)."""
+
+    label: str
+    value: str
+    change: str | None = None
+    period: str | None = None
+    good: bool | None = None
+
+
+@dataclass
+class PageTop:
+    """What a page opens with; ``facts`` go to the index (see :func:`show_page_top`)."""
+
+    decision: Decision
+    tiles: list[Tile] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+
+def _e(text) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _day(value) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def freshness(as_of, lang: str = "en", today=None) -> str:
+    """The title line: data date and how long before this run it ends.
+
+    >>> freshness("2026-05-31", "en", today="2026-12-06")
+    'Data to 2026-05-31 · 6 months before this run (2026-12-06)'
+    >>> freshness("2026-05-31", "es", today="2026-06-01")
+    'Datos hasta el 2026-05-31 · 1 día antes de esta ejecución (2026-06-01)'
+    """
+    from babel.dates import format_timedelta
+
+    as_of = _day(as_of)
+    today = _day(today if today is not None else pd.Timestamp.now())
+    head = i18n.t("pg.data_to", lang).format(date=as_of.date().isoformat())
+    age = today - as_of
+    if age.days <= 0:
+        tail = i18n.t("pg.current", lang).format(today=today.date().isoformat())
+    else:
+        text = format_timedelta(age.to_pytimedelta(), granularity="day", threshold=1.5,
+                                locale=lang)
+        tail = i18n.t("pg.before_run", lang).format(age=text, today=today.date().isoformat())
+    return f"{head} · {tail}"
+
+
+def compact_money(amount: float, currency: str, lang: str = "en") -> str:
+    """An amount short enough for a tile: ``COP 12.5B``, ``EUR 1.6M``.
+
+    >>> compact_money(12_542_460_000, "COP"), compact_money(815.5, "EUR", "es")
+    ('COP 12.5B', 'EUR 816')
+    """
+    from babel.numbers import format_compact_decimal
+
+    if amount is None or pd.isna(amount):
+        return "–"
+    if abs(amount) < 1000:
+        return f"{currency} {i18n.format_number(amount, 0, lang)}"
+    locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
+    return f"{currency} {format_compact_decimal(amount, locale=locale, fraction_digits=1)}"
+
+
+def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:
+    """The change from ``before`` to ``now``: relative (``+3.2%``), or in percentage
+    points for shares (``points=True``: ``+1.5 pp``); None when it cannot be computed.
+
+    >>> change(110, 100), change(0.25, 0.2, points=True), change(1, 0)
+    ('+10.0%', '+5.0 pp', None)
+    """
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    if points:
+        delta = (now - before) * 100
+        return f"{'+' if delta >= 0 else '−'}{i18n.format_number(abs(delta), 1, lang)} pp"
+    if before == 0:
+        return None
+    rel = now / before - 1
+    return f"{'+' if rel >= 0 else '−'}{i18n.format_pct(abs(rel), 1, lang)}"
+
+
+def format_p(p: float, lang: str = "en") -> str:
+    """A p-value as people read it: ``< 0.001`` below a thousandth, else 3 decimals.
+
+    >>> format_p(0.00001), format_p(0.0312, "es")
+    ('< 0.001', '= 0,031')
+    """
+    if p is None or pd.isna(p):
+        return "–"
+    if p < 0.001:
+        return f"< {i18n.format_number(0.001, 3, lang)}"
+    return f"= {i18n.format_number(p, 3, lang)}"
+
+
+def decision_html(decision: Decision, lang: str = "en") -> str:
+    parts = [f'<div class="cl-decision" lang="{_e(lang)}">'
+             f'<p class="cl-decision-title">{_e(i18n.t("pg.decision", lang))}</p>'
+             f'<p class="cl-do">{_e(decision.action)}</p>']
+    if decision.confidence:
+        parts.append(f'<p><b>{_e(i18n.t("pg.sure", lang))}:</b> {_e(decision.confidence)}</p>')
+    if decision.stake:
+        parts.append(f'<p><b>{_e(i18n.t("pg.stake", lang))}:</b> {_e(decision.stake)}</p>')
+    return "".join(parts) + "</div>"
+
+
+def tiles_html(tiles: list[Tile], lang: str = "en") -> str:
+    cells = []
+    for tile in tiles[:6]:
+        delta = ""
+        if tile.change:
+            tone = {True: " good", False: " bad"}.get(tile.good, "")
+            text = (i18n.t("pg.vs_prev", lang).format(period=tile.period) + ":\n" + tile.change
+                    if tile.period else tile.change)
+            delta = f'<div class="cl-tile-change{tone}">{_e(text)}</div>'
+        cells.append(f'<div class="cl-tile"><div class="cl-tile-label">{_e(tile.label)}</div>'
+                     f'<div class="cl-tile-value">{_e(tile.value)}</div>{delta}</div>')
+    return f'<div class="cl-tiles">{"".join(cells)}</div>'
+
+
+#: Marker after the page top: export_html puts the table of contents there.
+TOC_MARK = "<!--cl-toc-->"
+
+
+def page_top_html(decision: Decision, tiles: list[Tile], as_of, lang: str = "en",
+                  today=None) -> str:
+    """The HTML a page opens with: freshness line, decision box, KPI tiles."""
+    fresh = f'<p class="cl-fresh">{_e(freshness(as_of, lang, today))}</p>' if as_of else ""
+    return (f'<section class="cl-page-top">{fresh}{decision_html(decision, lang)}'
+            f"{tiles_html(tiles, lang)}</section>{TOC_MARK}")
+
+
+def show_page_top(top: PageTop, as_of, lang: str = "en") -> None:
+    """Display the page top and record its decision and facts for the index."""
+    from .notebook import METADATA_KEY, display_html
+
+    i18n.check_language(lang)
+    plain = " | ".join([freshness(as_of, lang) if as_of else "", top.decision.action,
+                        top.decision.confidence, top.decision.stake]
+                       + [f"{t.label}: {t.value}" for t in top.tiles])
+    record = {"page": {"decision": top.decision.action, "facts": top.facts}}
+    display_html(page_top_html(top.decision, top.tiles, as_of, lang), plain, {METADATA_KEY: record})
+
+
+def details_html(title: str, body_html: str) -> str:
+    """A collapsible appendix block (``<details>``: opens without any script)."""
+    return (f'<details class="cl-appendix"><summary>{_e(title)}</summary>'
+            f"{body_html}</details>")
+
+
+def _as_html(item, lang: str) -> str:
+    from .tables import result_html, table_html
+
+    if isinstance(item, (pd.DataFrame, pd.Series)):
+        return table_html(item, lang, max_rows=None)
+    if isinstance(item, str):
+        return f"<p>{_e(item)}</p>"
+    if hasattr(item, "to_frame"):
+        return result_html(item, lang, max_rows=None)
+    raise TypeError(f"show_appendix cannot show a {type(item).__name__}")
+
+
+def show_appendix(items, lang: str = "en", title: str | dict | None = None) -> None:
+    """Display tables or results folded in a ``<details>`` appendix (all rows shown)."""
+    from .notebook import display_html
+
+    if isinstance(title, dict):
+        title = title.get(lang) or title.get("en")
+    title = title or i18n.t("pg.appendix", lang)
+    items = [i for i in (items if isinstance(items, (list, tuple)) else [items]) if i is not None]
+    body = "".join(_as_html(i, lang) for i in items)
+    display_html(details_html(title, body), title)
+
+
+def show_capped(frame: pd.DataFrame, lang: str = "en", n: int = 10,
+                title: str | dict | None = None) -> None:
+    """Show the first ``n`` rows with "top n of m"; the full table folded below it."""
+    from .notebook import display_html
+    from .tables import table_html
+
+    if frame is None:
+        return
+    if isinstance(title, dict):
+        title = title.get(lang) or title.get("en")
+    if len(frame) <= n:
+        display_html(table_html(frame, lang, max_rows=None), str(len(frame)))
+        return
+    note = i18n.t("pg.top_n", lang).format(n=n, m=len(frame))
+    label = f"{title} ({note})" if title else note
+    body = (f'<p class="cl-cap">{_e(label)}</p>' + table_html(frame.head(n), lang, max_rows=None)
+            + details_html(f"{title or ''} — {len(frame)}".strip(" —"),
+                           table_html(frame, lang, max_rows=None)))
+    display_html(body, label)
+
+
+# ---------------------------------------------------------------------------------------
+# Fillers: one per report, from the analysis results it already has (no new statistics).
+
+
+def _money_list(values: dict, lang: str) -> str:
+    return ", ".join(compact_money(v, c, lang) for c, v in values.items())
+
+
+def _month_label(day, lang: str) -> str:
+    from babel.dates import format_date
+
+    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=i18n.resolve(lang)[1])
+
+
+def health_page(health, lang: str = "en") -> PageTop:
+    """Decision and tiles of the portfolio-health report (01), per currency."""
+    snap = health.kpis["snapshot"].frame.set_index("currency")
+    aging = health.kpis["aging"].frame
+    over90 = aging[aging["bucket"] == "90+"].groupby("currency")["amount"].sum()
+    trends = health.kpis["trends"].frame
+    month = pd.Timestamp(health.as_of).to_period("M").start_time
+    prev = trends[trends["month"] < month].sort_values("month").groupby("currency").tail(1)
+    prev = prev.set_index("currency")
+    period = _month_label(prev["month"].iloc[0], lang) if len(prev) else None
+
+    def before(cur, col):
+        return prev[col].get(cur) if col in prev else None
+
+    def per_currency(label, col, points=False, money=True):
+        # one line per currency (amounts are never added across currencies)
+        values, changes = [], []
+        for cur, row in snap.iterrows():
+            v = row[col] if col in row else over90.get(cur)
+            values.append(compact_money(v, cur, lang) if money
+                          else f"{cur} {i18n.format_number(v, 0, lang)}")
+            c = change(v, before(cur, "amount_90+" if col == "over90" else col), lang,
+                       points=points)
+            changes.append(f"{cur} {c}" if c else f"{cur} –")
+        shown = changes if any(not c.endswith("–") for c in changes) else None
+        return Tile(label, "\n".join(values), "\n".join(shown) if shown else None, period)
+
+    tiles = [per_currency(i18n.t("pg.open", lang), "receivables"),
+             per_currency(i18n.t("pg.overdue", lang), "overdue"),
+             per_currency(i18n.t("pg.over90", lang), "over90"),
+             per_currency(i18n.t("pg.dso", lang), "dso", money=False)]
+    n_call, n_alerts = len(health.call.frame), len(health.alerts.frame)
+    tiles.append(Tile(i18n.t("pg.call", lang), i18n.format_number(n_call, 0, lang)))
+    tiles.append(Tile(i18n.t("pg.alerts", lang), i18n.format_number(n_alerts, 0, lang)))
+    decision = Decision(
+        i18n.t("pg.h_call", lang).format(n=n_call, a=n_alerts),
+        i18n.t("pg.s_call", lang),
+        i18n.t("pg.k_call", lang).format(overdue=_money_list(snap["overdue"].to_dict(), lang),
+                                         over90=_money_list(over90.to_dict(), lang)))
+    def floats(series):
+        return {str(k): round(float(v), 2) for k, v in series.items() if pd.notna(v)}
+
+    facts = {"open": floats(snap["receivables"]), "overdue": floats(snap["overdue"]),
+             "over90": floats(over90), "dso": floats(snap["dso"]),
+             "dso_before": floats(prev["dso"]) if "dso" in prev else {},
+             "month_before": period}
+    return PageTop(decision, tiles, facts)
+
+
+def cash_next_weeks(cash: pd.DataFrame, weeks: int = 4) -> dict:
+    """Expected cash per currency in the first ``weeks`` weeks of a cash forecast."""
+    if cash is None or cash.empty:
+        return {}
+    first = cash[cash["week"] <= cash["week"].min() + weeks - 1]
+    return {k: float(v) for k, v in first.groupby("currency")["expected_amount"].sum().items()}
+
+
+def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
+    """Decision and tiles of the time-to-payment report (02): cash in the next 4 weeks."""
+    cash4 = cash_next_weeks(report.cash)
+    tiles = [Tile(i18n.t("pg.cash4w", lang), "\n".join(
+        compact_money(v, c, lang) for c, v in cash4.items()) or "–")]
+    open_ = {}
+    if portfolio is not None:
+        # the same definition and computation as page 01's tiles (analytics.kpis)
+        from ..analytics.kpis import kpi_snapshot
+
+        snap = kpi_snapshot(portfolio, report.as_of).frame.set_index("currency")
+        open_ = snap["receivables"].to_dict()
+        for label, col in (("pg.open", "receivables"), ("pg.overdue", "overdue")):
+            tiles.append(Tile(i18n.t(label, lang), "\n".join(
+                compact_money(v, c, lang) for c, v in snap[col].items())))
+        tiles.append(Tile(i18n.t("pg.dso", lang), "\n".join(
+            f"{c} {i18n.format_number(v, 0, lang)}" for c, v in snap["dso"].items())))
+    decision = Decision(
+        i18n.t("pg.h_cash", lang).format(cash=_money_list(cash4, lang) or "–"),
+        i18n.t("pg.s_cash", lang),
+        i18n.t("pg.k_cash", lang).format(open=_money_list(open_, lang) or "–") if open_ else "")
+    return PageTop(decision, tiles, {"cash_4w": cash4})
+
+
+def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en") -> PageTop:
+    """Decision and tiles of the design report (03): customers per arm and weeks."""
+    plans = design.plans
+    rows = plans[plans["metric"] == "paid_by_due_d"]
+    d = design.config.due_plus_days
+    if rows.empty:
+        return PageTop(Decision(i18n.t("pg.unavailable", lang).format(why="–")))
+    row = rows.iloc[len(rows) // 2]
+    c, n = int(row["customers_per_arm"]), int(row["invoices_per_arm"])
+    weeks = row.get("weeks")
+    mde = i18n.format_number(row["effect"] * 100, 0, lang)
+    have = len(portfolio.customers) if portfolio is not None else None
+    arms = len(plan.experiment.arms) if plan is not None else 2
+    if have is not None and c * arms > have:
+        action = i18n.t("pg.h_design_small", lang).format(
+            c=i18n.format_number(c, 0, lang), have=i18n.format_number(have, 0, lang))
+    else:
+        action = i18n.t("pg.h_design", lang).format(
+            c=i18n.format_number(c, 0, lang), n=i18n.format_number(n, 0, lang),
+            w=i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–", mde=mde)
+    base = design.baseline.set_index("quantity")["value"]
+    tiles = [Tile(i18n.t("pg.per_arm", lang), i18n.format_number(c, 0, lang)),
+             Tile(i18n.t("pg.weeks", lang),
+                  i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–"),
+             Tile(i18n.t("pg.paid_on_time", lang).format(d=d),
+                  i18n.format_pct(float(base.get("p_paid_by_due_d", float("nan"))), 0, lang))]
+    if have is not None:
+        tiles.append(Tile(i18n.t("pg.customers", lang), i18n.format_number(have, 0, lang)))
+    stake = ""
+    if portfolio is not None and len(portfolio.invoices):
+        # the last 90 days' sales, as page 01 measures them (analytics.kpis)
+        from ..analytics.kpis import kpi_snapshot
+        from ..data.dates import resolve_as_of
+
+        sales = kpi_snapshot(portfolio, resolve_as_of(portfolio, as_of)).frame
+        sales = sales.set_index("currency")["sales_period"]
+        stake = i18n.t("pg.k_design", lang).format(
+            mde=mde, inv=_money_list(sales.to_dict(), lang),
+            gain=_money_list((sales * row["effect"]).to_dict(), lang))
+    decision = Decision(action, i18n.t("pg.s_design", lang).format(
+        power=i18n.format_pct(design.power, 0, lang)), stake)
+    return PageTop(decision, tiles, {"customers_per_arm": c, "weeks": None if pd.isna(weeks)
+                                     else float(weeks)})
+
+
+def readout_page(readout, recommendation, lang: str = "en") -> PageTop:
+    """Decision and tiles of the readout (04), from :func:`experiments.decision.recommend`."""
+    rec = recommendation
+    if rec.decision == "adopt":
+        action = i18n.t("pg.h_adopt", lang).format(arm=rec.arm, control=rec.control)
+    elif rec.decision == "keep_running":
+        until = (i18n.t("pg.until", lang).format(date=rec.until.date().isoformat())
+                 if rec.until is not None else "")
+        action = i18n.t("pg.h_keep_running", lang).format(until=until)
+    elif rec.decision == "check_assignment":
+        action = i18n.t("pg.h_check", lang)
+    else:
+        action = i18n.t("pg.h_keep_control", lang).format(control=rec.control)
+    sure = []
+    if rec.information_fraction is not None:
+        sure.append(i18n.t("pg.s_info", lang).format(
+            info=i18n.format_pct(rec.information_fraction, 0, lang)))
+    if rec.decision == "keep_running":
+        sure.append(i18n.t("pg.s_not_yet", lang))
+    elif rec.net_value_p_holm is not None:
+        sure.append(i18n.t("pg.s_p", lang).format(p=format_p(rec.net_value_p_holm, lang)))
+    sure = " ".join(sure) or rec.summary(lang)
+    if rec.net_value is not None:
+        x, lo, hi = (i18n.format_number(v * 100, 2, lang) for v in rec.net_value)
+        churn = (i18n.format_number(rec.churn[0] * 100, 1, lang) + " pp"
+                 if rec.churn is not None else "–")
+        stake = i18n.t("pg.k_net", lang).format(arm=rec.arm, x=x, lo=lo, hi=hi, c=churn)
+        if rec.churn is not None and rec.churn[1] > 0:
+            stake += " " + i18n.t("pg.k_churn_flag", lang).format(arm=rec.arm)
+    else:
+        stake = i18n.t("pg.k_none", lang)
+    counts = readout.srm.table
+    tiles = [Tile(i18n.t("pg.arms", lang), i18n.format_number(len(readout.arms), 0, lang))]
+    if "customers" in counts and "segment" in counts:
+        n = int(counts.loc[counts["segment"] == "all", "customers"].sum())
+        tiles.append(Tile(i18n.t("pg.customers", lang), i18n.format_number(n, 0, lang)))
+    if rec.information_fraction is not None:
+        tiles.append(Tile(i18n.t("pg.info", lang),
+                          i18n.format_pct(rec.information_fraction, 0, lang)))
+    if rec.net_value is not None:
+        tiles.append(Tile(i18n.t("pg.leader_net", lang),
+                          i18n.format_number(rec.net_value[0] * 100, 2, lang)))
+    if rec.churn is not None:
+        tiles.append(Tile(i18n.t("pg.churn_change", lang),
+                          i18n.format_number(rec.churn[0] * 100, 1, lang) + " pp"))
+    facts = {"decision": rec.decision, "arm": rec.arm, "control": rec.control,
+             "until": None if rec.until is None else rec.until.date().isoformat()}
+    return PageTop(Decision(action, sure, stake), tiles, facts)
+
+
+def lab_page(lab, lang: str = "en") -> PageTop:
+    """Decision and tiles of the strategy lab (05), from its recommendation table."""
+    rec = lab.recommendation
+    table = rec.table.set_index("segment")
+    cur = rec.currency
+    total = table.loc["all"] if "all" in table.index else None
+    changed = table.drop(index="all", errors="ignore")
+    changed = changed[changed["recommended"] != changed["current"]] if "current" in changed \
+        else changed
+    if total is None or not (total["gain"] > 0):
+        decision = Decision(i18n.t("pg.h_lab_none", lang))
+        tiles = []
+    else:
+        gain = compact_money(total["gain"], cur, lang)
+        decision = Decision(
+            i18n.t("pg.h_lab", lang).format(gain=gain),
+            i18n.t("pg.s_lab", lang).format(reps=rec.replicates,
+                                            lo=compact_money(total["gain_low"], cur, lang),
+                                            hi=compact_money(total["gain_high"], cur, lang)),
+            i18n.t("pg.k_lab", lang).format(
+                gain=gain, churn=change(total.get("churn_change", 0) or 0, 0, lang,
+                                        points=True) or "–"))
+        tiles = [Tile(i18n.t("pg.gain", lang), compact_money(total["gain"], cur, lang)),
+                 Tile(i18n.t("pg.churn_change", lang),
+                      change(total.get("churn_change", 0) or 0, 0, lang, points=True) or "–")]
+    tiles.append(Tile(i18n.t("pg.segments", lang), i18n.format_number(len(changed), 0, lang)))
+    return PageTop(decision, tiles, {"gain": None if total is None else float(total["gain"]),
+                                     "currency": cur})
