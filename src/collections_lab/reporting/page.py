@@ -104,7 +104,8 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
         return "–"
     if abs(amount) < 1000:
         return f"{currency} {i18n.format_number(amount, 0, lang)}"
-    return f"{currency} {format_compact_decimal(amount, locale=lang, fraction_digits=1)}"
+    locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
+    return f"{currency} {format_compact_decimal(amount, locale=locale, fraction_digits=1)}"
 
 
 def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:
@@ -249,7 +250,7 @@ def _money_list(values: dict, lang: str) -> str:
 def _month_label(day, lang: str) -> str:
     from babel.dates import format_date
 
-    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=lang)
+    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=i18n.resolve(lang)[1])
 
 
 def health_page(health, lang: str = "en") -> PageTop:
