@@ -87,3 +87,13 @@ def _docstring_example_names(request, doctest_namespace):
         open_pt=pt.loc[pt["outcome"] == "open"].copy(),
         SAMPLE=str(SAMPLE),
     )
+
+
+@pytest.fixture(autouse=True)
+def _english_report_context():
+    """Each test and docstring example starts in the default language and locale
+    (``collections_lab.options``), and leaves them so."""
+    from collections_lab.i18n import options
+
+    with options(lang="en", locale="en_US"):
+        yield

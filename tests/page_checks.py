@@ -101,7 +101,7 @@ def english_only_strings() -> list[str]:
         importlib.import_module(name)
     labels = getattr(i18n, "LABELS", None)
     if labels is None:  # the catalogue package (i18n/messages/*.yml)
-        labels = {lang: dict(i18n.catalogue(lang)) for lang in ("en", "es")}
+        labels = {lang: dict(i18n.messages(lang)) for lang in ("en", "es")}
     es_values = set(labels["es"].values())
     fragments = set()
     for key, text in labels["en"].items():

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from collections_lab.analytics.discipline import discipline_over_time, payment_discipline
-from collections_lab.analytics.segments import TREATMENTS, payer_clusters, payer_tiers
+from collections_lab.analytics.segments import payer_clusters, payer_tiers
 from collections_lab.data.portfolio import Portfolio
+from collections_lab.i18n import t
 
 D = pd.to_datetime
 AS_OF = "2025-06-30"
@@ -95,9 +96,9 @@ def test_tiers_rules_and_parameters():
     assert tier(spread="sd", irregular_days=10).loc["A", "tier"] == "irregular"  # SD 10.1
     assert tier(spread="sd", irregular_days=11).loc["A", "tier"] == "chronically_late"
     assert tier().loc["B", "tier"] == "insufficient_history"  # a single invoice
-    assert tier().loc["A", "treatment"] == TREATMENTS["irregular"]["en"]
+    assert tier().loc["A", "treatment"] == t("treatment.irregular", "en")
     assert payer_tiers(disc, min_invoices=1, lang="es").to_frame().set_index(
-        "customer_id").loc["C", "treatment"] == TREATMENTS["on_time"]["es"]
+        "customer_id").loc["C", "treatment"] == t("treatment.on_time", "es")
     with pytest.raises(ValueError, match="spread must be"):
         tier(spread="range")
 
@@ -134,7 +135,7 @@ def test_clusters_recover_obvious_groups_and_describe_them():
     centres = cl.to_frame()
     assert centres["tier"].tolist() == ["on_time", "irregular", "chronically_late"]
     assert centres["customers"].tolist() == [n, n, n]
-    assert "on time 97%" in centres["description_en"].iloc[0]
+    assert "on time 97%" in cl.to_frame("en")["label"].iloc[0]
     assert "Grupo 0" in cl.summary("es")
 
 

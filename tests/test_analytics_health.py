@@ -33,7 +33,7 @@ def test_health_collects_every_result_and_summarises_in_both_languages(sim):
 def test_health_without_enough_history_for_churn_keeps_a_note(sim):
     h = portfolio_health(sim.portfolio, as_of="2024-06-30")
     assert h.churn_validation is None
-    assert any("Churn model not evaluated" in n for n in h.notes)
+    assert any("Churn model not evaluated" in n for n in h.executive_summary("en"))
 
 
 def test_restrict_currency_keeps_only_that_currency(sim):

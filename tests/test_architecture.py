@@ -20,21 +20,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "collections_lab"
 #: top-level part of a module name -> floor. Equal floors in different packages may not
 #: import each other.
 FLOORS = {
-    "i18n": 0, "results": 0,
+    "i18n": 0,
     "data": 1,
     "model": 2,
     "survival": 3.0, "analytics": 3.1, "experiments": 3.1, "lab": 3.2,
     "reporting": 4, "cli": 5,
-}
-
-
-#: Known upward imports being removed by work in flight (the vocabulary package takes the
-#: one table renderer and CLDR currency digits; data/dates.py takes as_of resolution).
-#: This list only shrinks.
-KNOWN = {
-    ("analytics/health.py", "reporting.tables"),
-    ("experiments/workflow.py", "reporting.notebook"),
-    ("i18n.py", "data.schema"),
 }
 
 
@@ -93,10 +83,6 @@ def test_floors_only_point_down():
         for line, target, _ in _imports(path, parts, is_package):
             theirs = _floor(target)
             if theirs is None or target[0] == parts[0]:
-                continue
-            where = str(path.relative_to(PACKAGE))
-            if (where, ".".join(target)) in KNOWN and PACKAGE.name == "collections_lab" \
-                    and PACKAGE.parent.name == "src":
                 continue
             if theirs > mine or (theirs == mine):
                 upward.append(f"{path.relative_to(PACKAGE)}:{line} imports "

@@ -18,7 +18,7 @@ from collections_lab.reporting.runner import report_notebooks
 #: The report notebooks (00_getting_started is a tutorial: tests/test_getting_started.py).
 NOTEBOOKS = report_notebooks(Path(__file__).parents[1] / "notebooks")
 #: Every report declares these (one batch file's shared parameters fit every report).
-REQUIRED = {"data", "mapping", "as_of", "lang", "pseudonymise"}
+REQUIRED = {"data", "mapping", "as_of", "lang", "locale", "pseudonymise"}
 #: Standard names a report declares only where they mean something.
 OPTIONAL = {"currency", "experiment_id", "strategies"}
 

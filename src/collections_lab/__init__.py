@@ -26,7 +26,15 @@ from .data.validation import (
     ValidationIssue,
     validate_portfolio,
 )
-from .i18n import format_money, format_number, format_pct
+from .i18n import (
+    ResultMixin,
+    current_lang,
+    current_locale,
+    format_money,
+    format_number,
+    format_pct,
+    options,
+)
 from .model.behaviour import BehaviourModel
 from .model.plans import Experiment, assign
 from .model.sample_data import load_sample, sample_experiment, write_sample
@@ -41,7 +49,6 @@ from .model.strategies import (
     load_strategies,
     save_strategies,
 )
-from .results import ResultMixin
 
 __version__ = "0.1.0"
 
@@ -103,7 +110,8 @@ def __dir__():
 #: Every public name: the ones imported above and the lazily loaded analysis functions
 #: (tests/test_public_api.py checks it lists both, and nothing else).
 __all__ = [
-    "METRICS", "OUTCOMES", "TABLES", "aging", "allow_future_as_of",
+    "METRICS", "OUTCOMES", "TABLES", "aging", "allow_future_as_of", "current_lang",
+    "current_locale", "options",
     "analyse_experiment", "analyze_experiment", "annualised_discount_rate",
     "arms_table", "assign", "assign_experiment", "at_risk_rate", "BatchResult",
     "behaviour_alerts", "BehaviourModel", "Calibration", "CalibrationError", "cei",

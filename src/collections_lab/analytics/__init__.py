@@ -29,7 +29,7 @@ _EXPORTS = {
     "NoInvoicesError": "kpis", "aging": "kpis", "at_risk_rate": "kpis", "cei": "kpis",
     "dso": "kpis", "kpi_report": "kpis", "kpi_snapshot": "kpis", "monthly_trends": "kpis",
     "Ledger": "ledger",
-    "TREATMENTS": "segments", "Clusters": "segments", "TierRules": "segments",
+    "Clusters": "segments", "TierRules": "segments",
     "Tiers": "segments", "payer_clusters": "segments", "payer_tiers": "segments",
 }
 

@@ -74,9 +74,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import check_language, format_number
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, format_number, resolve, t
 from .discipline import payment_times_of
 
 __all__ = [
@@ -496,19 +494,12 @@ class Alerts(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         n = len(self.frame)
         shift = float(self.frame["shift_days"].median()) if n else float("nan")
-        if lang == "es":
-            return (f"{n} de {self.n_monitored} clientes monitoreados cambiaron frente a su "
-                    "propio historial (pagan más tarde, en partes o piden menos; retraso "
-                    f"mediano {format_number(shift, 1, lang)} días); {self.n_unmonitored} "
-                    "clientes tienen muy poco historial para evaluarlos.")
-        return (f"{n} of {self.n_monitored} monitored customers changed against their own "
-                "history (paying later, in parts, or ordering less; median lateness shift "
-                f"{format_number(shift, 1, lang)} days); {self.n_unmonitored} customers have "
-                "too little history to judge.")
+        return t("alerts.summary", lang, n=n, monitored=self.n_monitored,
+                 shift=format_number(shift, 1, lang), unmonitored=self.n_unmonitored)
 
 
 def _inputs(source, as_of, payments):
@@ -587,14 +578,12 @@ class AlertEvaluation(ResultMixin):
             "precision", "recall", "median_lead_days", "n_alerts", "n_true_alerts",
             "n_positives", "n_eligible", "n_with_event", "share_alert_before_event")}])
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
-        if lang == "es":
-            return (f"Precisión {self.precision:.2f}, sensibilidad {self.recall:.2f}; la alerta "
-                    f"llega con una mediana de {self.median_lead_days:.0f} días antes del "
-                    "abandono o impago.")
-        return (f"Precision {self.precision:.2f}, recall {self.recall:.2f}; alerts come a "
-                f"median {self.median_lead_days:.0f} days before churn or default.")
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
+        return t("alerts.evaluation_summary", lang,
+                 precision=format_number(self.precision, 2, lang),
+                 recall=format_number(self.recall, 2, lang),
+                 lead=format_number(self.median_lead_days, 0, lang))
 
 
 def _truth_frame(truth, portfolio, obs: pd.DataFrame, p: AlertParams,

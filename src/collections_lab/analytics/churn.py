@@ -58,8 +58,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..data.dates import parse_date, resolve_as_of
-from ..i18n import check_language, format_number, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number, format_pct, resolve, t
 from .discipline import payment_discipline
 
 __all__ = ["FEATURES", "ChurnModel", "ChurnValidation", "all_snapshots", "churn_features",
@@ -384,18 +383,12 @@ class ChurnValidation(ResultMixin):
             "n_train": self.n_train, "n_test": self.n_test,
             "split_date": self.split_date.date()}])
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         auc, brier = format_number(self.auc, 2, lang), format_number(self.brier, 3, lang)
-        if lang == "es":
-            return (f"Entrenado con cortes hasta {self.split_date.date()} y evaluado después: "
-                    f"AUC {auc}, Brier {brier}; tasa de abandono observada "
-                    f"{format_pct(self.base_rate_test, 1, lang)}, predicha en promedio "
-                    f"{format_pct(self.mean_predicted, 1, lang)}.")
-        return (f"Trained on cutoffs up to {self.split_date.date()}, tested after it: AUC "
-                f"{auc}, Brier {brier}; observed churn rate "
-                f"{format_pct(self.base_rate_test, 1, lang)}, mean predicted "
-                f"{format_pct(self.mean_predicted, 1, lang)}.")
+        return t("churn.summary", lang, date=self.split_date.date(), auc=auc, brier=brier,
+                 observed=format_pct(self.base_rate_test, 1, lang),
+                 predicted=format_pct(self.mean_predicted, 1, lang))
 
 
 def all_snapshots(portfolio, as_of=None, horizon_days: int = 90,

@@ -43,9 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import check_language, format_number, format_pct
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, format_number, format_pct, resolve, t
 
 __all__ = ["Discipline", "assessable_invoices", "discipline_over_time", "payment_discipline",
            "payment_times_of"]
@@ -110,19 +108,15 @@ class Discipline(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         f = self.frame
         n = len(f)
         rate = f["n_on_time"].sum() / max(f["n_due"].sum(), 1)
         consistent = int((f["on_time_rate"] >= 0.9).sum())
-        if lang == "es":
-            return (f"{format_number(n, 0, lang)} clientes; {format_pct(rate, 1, lang)} de las "
-                    f"facturas vencidas se pagaron a tiempo; {format_number(consistent, 0, lang)}"
-                    " clientes pagan a tiempo al menos el 90 % de las veces.")
-        return (f"{format_number(n, 0, lang)} customers; {format_pct(rate, 1, lang)} of due "
-                f"invoices were paid on time; {format_number(consistent, 0, lang)} customers "
-                "pay on time at least 90% of the time.")
+        return t("discipline.summary", lang, n=format_number(n, 0, lang),
+                 rate=format_pct(rate, 1, lang), consistent=format_number(consistent, 0, lang),
+                 threshold=format_pct(0.9, 0, lang))
 
 
 def _grouped_stats(inv: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

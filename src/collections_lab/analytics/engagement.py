@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.files import write_csv
-from ..i18n import check_language, format_number
-from ..results import ResultMixin
+from ..i18n import ResultMixin, check_language, format_number, resolve, t
 from .ledger import Ledger, from_day, to_day
 
 __all__ = ["EngagementList", "call_list", "open_balances", "thank_list"]
@@ -45,33 +44,44 @@ __all__ = ["EngagementList", "call_list", "open_balances", "thank_list"]
 
 @dataclass
 class EngagementList(ResultMixin):
-    """An exportable list of customers with the reason and the suggested action."""
+    """An exportable list of customers with the reason and the suggested action.
+
+    ``frame`` holds codes: ``action`` is ``"thank"`` or ``"call"``, ``reason`` the reason
+    codes joined by ``"; "`` (``behaviour_shifted``, ``high_churn_risk``,
+    ``late_with_overdue``); :meth:`to_frame` and :meth:`to_csv` write them in words.
+    """
 
     frame: pd.DataFrame
     kind: str  # "thank" or "call"
+    lang: str | None = None  # language of to_frame() / to_csv() when none is given
 
     @property
     def title(self) -> str:  # type: ignore[override]
-        return "Customers to thank" if self.kind == "thank" else "Customers to call"
+        return "thank_list" if self.kind == "thank" else "call_list"
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """The list with its action and reasons in ``lang`` (the list's, else the context's)."""
+        lang, _ = resolve(lang or self.lang)
+        out = self.frame.copy()
+        if "action" in out:
+            out["action"] = [t(f"engagement.action.{a}", lang) for a in out["action"]]
+        if "reason" in out:
+            out["reason"] = ["; ".join(t(f"engagement.reason.{r}", lang)
+                                       for r in str(codes).split("; ") if r)
+                             for codes in out["reason"]]
+        return out
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write the list as CSV (UTF-8, ISO dates, formula-like text neutralised: see
-        :func:`collections_lab.data.files.write_csv`) and return the path."""
-        return write_csv(self.frame, path)
+    def to_csv(self, path: str | Path, lang: str | None = None) -> Path:
+        """Write the list as CSV (UTF-8, ISO dates, actions and reasons in ``lang``,
+        formula-like text neutralised: see :func:`collections_lab.data.files.write_csv`) and
+        return the path."""
+        return write_csv(self.to_frame(lang), path)
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         n = format_number(len(self.frame), 0, lang)
-        if self.kind == "thank":
-            return (f"{n} clientes pagan puntualmente y sin deuda vencida: candidatos para "
-                    "agradecer, mejores condiciones o ampliar la relación." if lang == "es" else
-                    f"{n} customers pay on time with nothing overdue: candidates for thanks, "
-                    "better terms or an upsell conversation.")
-        return (f"{n} clientes en riesgo: llamar en lugar de enviar otro correo." if lang == "es"
-                else f"{n} customers at risk: call them rather than send another email.")
+        key = "engagement.thank_summary" if self.kind == "thank" else "engagement.call_summary"
+        return t(key, lang, n=n)
 
 
 def open_balances(portfolio, as_of) -> pd.DataFrame:
@@ -88,7 +98,7 @@ def open_balances(portfolio, as_of) -> pd.DataFrame:
 
 
 def _base(tiers) -> pd.DataFrame:
-    frame = tiers.to_frame() if hasattr(tiers, "to_frame") else tiers.copy()
+    frame = tiers.frame.copy() if hasattr(tiers, "frame") else tiers.copy()
     if "tier" not in frame:
         raise ValueError("give payer tiers (payer_tiers(...)): the frame has no 'tier' column")
     return frame
@@ -119,45 +129,43 @@ _COLS = ["customer_id", "segment", "tier", "n_due", "on_time_rate", "mean_days_l
 
 def thank_list(tiers, alerts=None, churn: pd.DataFrame | None = None,
                balances: pd.DataFrame | None = None, min_invoices: int = 6,
-               max_churn_probability: float = 0.2, lang: str = "en") -> EngagementList:
+               max_churn_probability: float = 0.2, lang: str | None = None) -> EngagementList:
     """Reliable payers to thank (rules in the module docstring).
 
     ``tiers`` from :func:`~collections_lab.analytics.segments.payer_tiers`; optional
     ``alerts`` (:func:`behaviour_alerts`), ``churn`` (``ChurnModel.predict`` output) and
     ``balances`` (:func:`open_balances`) add evidence and filters.
     """
-    check_language(lang)
+    if lang is not None:  # the language the list is shown in (default: the context's)
+        check_language(lang)
     out = _merge(_base(tiers), alerts, churn, balances)
     keep = ((out["tier"] == "on_time") & (out["n_due"] >= min_invoices)
             & (out["n_open_overdue"] == 0) & out["alert_date"].isna()
             & ~(out["churn_probability"] >= max_churn_probability))
     out = out.loc[keep].sort_values(["n_due", "on_time_rate"], ascending=False)
-    out["action"] = ("agradecer; ofrecer mejores condiciones o ampliar la relación"
-                     if lang == "es" else "thank; offer better terms or an upsell conversation")
+    out["action"] = "thank"
     cols = [c for c in _COLS if c in out] + ["action"]
-    return EngagementList(out[cols].reset_index(drop=True), "thank")
+    return EngagementList(out[cols].reset_index(drop=True), "thank", lang)
 
 
 def call_list(tiers, alerts=None, churn: pd.DataFrame | None = None,
               balances: pd.DataFrame | None = None, churn_threshold: float = 0.3,
-              lang: str = "en") -> EngagementList:
+              lang: str | None = None) -> EngagementList:
     """Customers at risk to call, with the reasons and a priority (module docstring)."""
-    check_language(lang)
+    if lang is not None:  # the language the list is shown in (default: the context's)
+        check_language(lang)
     out = _merge(_base(tiers), alerts, churn, balances)
     alert = out["alert_date"].notna()
     risky = out["churn_probability"].to_numpy(dtype=float) >= churn_threshold
     bad_tier = out["tier"].isin(["chronically_late", "irregular"]) & (out["n_open_overdue"] > 0)
     out["priority"] = 2 * alert.astype(int) + risky.astype(int) + bad_tier.astype(int)
-    words = {"en": ("payment behaviour shifted", "high churn risk", "late payer with overdue"),
-             "es": ("cambió su comportamiento de pago", "alto riesgo de abandono",
-                    "pagador tardío con deuda vencida")}[lang]
-    reasons = np.where(alert, words[0] + "; ", "").astype(object)
-    reasons = reasons + np.where(risky, words[1] + "; ", "")
-    reasons = reasons + np.where(bad_tier, words[2] + "; ", "")
+    reasons = np.where(alert, "behaviour_shifted; ", "").astype(object)
+    reasons = reasons + np.where(risky, "high_churn_risk; ", "")
+    reasons = reasons + np.where(bad_tier, "late_with_overdue; ", "")
     out["reason"] = pd.Series(reasons, index=out.index).str.rstrip("; ")
-    out["action"] = "llamar" if lang == "es" else "call"
+    out["action"] = "call"
     out = out.loc[out["priority"] > 0]
     # ties break on counts and days, never on amounts: those are in different currencies
     out = out.sort_values(["priority", "n_open_overdue", "mean_days_late"], ascending=False)
     cols = [c for c in _COLS if c in out] + ["priority", "reason", "action"]
-    return EngagementList(out[cols].reset_index(drop=True), "call")
+    return EngagementList(out[cols].reset_index(drop=True), "call", lang)

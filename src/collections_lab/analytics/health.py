@@ -24,8 +24,16 @@ import pandas as pd
 
 from ..data.dates import accepts_allow_future, resolve_as_of
 from ..data.portfolio import Portfolio, restrict_currency
-from ..i18n import COLUMN_LABELS, check_language, column_label, format_number
-from ..results import ResultMixin
+from ..i18n import (
+    ResultMixin,
+    column_label,
+    format_frame,
+    format_number,
+    format_pct,
+    has,
+    resolve,
+    t,
+)
 from .alerts import Alerts, behaviour_alerts
 from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
 from .discipline import Discipline, discipline_over_time, payment_discipline
@@ -52,15 +60,17 @@ class PortfolioHealth(ResultMixin):
     churn_scores: pd.DataFrame | None
     thank: EngagementList
     call: EngagementList
-    notes: list[str] = field(default_factory=list)
+    #: Cautions as ``(catalogue key, detail)``: the detail is an error message or a
+    #: model's note, shown after the key's sentence.
+    notes: list[tuple[str, str]] = field(default_factory=list)
     title = "Portfolio health"
 
     def to_frame(self) -> pd.DataFrame:
         return self.kpis["snapshot"].to_frame()
 
-    def executive_summary(self, lang: str = "en") -> list[str]:
+    def executive_summary(self, lang: str | None = None) -> list[str]:
         """Plain sentences for the report's summary box, from the results above."""
-        check_language(lang)
+        lang, _ = resolve(lang)
         items = [self.kpis["snapshot"].summary(lang), self.kpis["aging"].summary(lang),
                  self.discipline.summary(lang), self.tiers.summary(lang),
                  self.alerts.summary(lang)]
@@ -68,20 +78,18 @@ class PortfolioHealth(ResultMixin):
             high = int((self.churn_scores["churn_probability"] >= 0.3).sum())
             n = format_number(high, 0, lang)
             items.append(self.churn_validation.summary(lang))
-            items.append(f"{n} clientes activos tienen un riesgo de abandono de 30 % o más en "
-                         "los próximos 90 días." if lang == "es" else
-                         f"{n} active customers have a churn risk of 30% or more in the next "
-                         "90 days.")
+            items.append(t("health.churn_risk_count", lang, n=n,
+                           threshold=format_pct(0.3, 0, lang)))
         items += [self.thank.summary(lang), self.call.summary(lang)]
-        return items + self.notes
+        return items + [t(key, lang, detail=detail) for key, detail in self.notes]
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         return " ".join(self.executive_summary(lang))
 
     TABLES = ("snapshot", "by_group", "tiers", "tiers_by_segment", "clusters", "alerts",
               "thank", "call")
 
-    def table(self, name: str, lang: str = "en", rows: int | None = None,
+    def table(self, name: str, lang: str | None = None, rows: int | None = None,
               formatted: bool = True) -> pd.DataFrame:
         """A report table with headers in ``lang`` (one of :attr:`TABLES`), or empty.
 
@@ -89,7 +97,7 @@ class PortfolioHealth(ResultMixin):
         ``formatted`` writes numbers as text in the language's style (percentages,
         thousands separators) for the report; ``False`` keeps them numeric.
         """
-        check_language(lang)
+        lang, _ = resolve(lang)
         if name not in self.TABLES:
             raise ValueError(f"unknown table {name!r}; choose one of {self.TABLES}")
         if name == "snapshot":
@@ -102,22 +110,18 @@ class PortfolioHealth(ResultMixin):
             frame = (self.tiers.by_segment(lang=lang) if "segment" in self.tiers.frame
                      else pd.DataFrame())
         elif name == "clusters":
-            frame = pd.DataFrame() if self.clusters is None else self.clusters.to_frame()[
-                ["cluster", "customers", "tier", f"description_{lang}", f"treatment_{lang}"]
-            ].rename(columns={f"description_{lang}": "label",
-                              f"treatment_{lang}": "treatment"})
+            frame = pd.DataFrame() if self.clusters is None else self.clusters.to_frame(lang)[
+                ["cluster", "customers", "tier", "label", "treatment"]]
         elif name == "alerts":
             frame = self.alerts.to_frame()
         else:
-            frame = getattr(self, name).to_frame()
+            frame = getattr(self, name).to_frame(lang)
         if rows is not None:
             frame = frame.head(rows)
         for col in ("tier", "dominant_tier"):  # tier codes (on_time, ...) in words
             if col in frame and frame[col].dtype == object:
                 frame = frame.assign(**{col: frame[col].map(lambda v: tier_label(v, lang))})
         if formatted:  # the reports' one table renderer (numbers, dates, headers)
-            from ..reporting.tables import format_frame
-
             return format_frame(frame, lang)
         return frame.rename(columns=lambda c: column_label(c, lang))
 
@@ -125,19 +129,19 @@ class PortfolioHealth(ResultMixin):
 def tier_label(tier, lang: str = "en"):
     """A payer tier code in words (``on_time`` → "On time"); other values unchanged.
 
-    >>> tier_label("chronically_late", "es"), tier_label("all")
-    ('Tarde crónico', 'all')
+    >>> tier_label("chronically_late", "en"), tier_label("all")
+    ('chronically late', 'all')
     """
     if not isinstance(tier, str):
         return tier
-    return COLUMN_LABELS[lang].get(f"share_{tier}", tier)
+    return t(f"tier_{tier}", lang) if has(f"tier_{tier}") else tier
 
 
 @accepts_allow_future
 def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment",
                      currency: str | None = None, churn: bool = True,
                      churn_split_months: int = 6, n_clusters: int = 4,
-                     include_escalated: bool = True, lang: str = "en") -> PortfolioHealth:
+                     include_escalated: bool = True, lang: str | None = None) -> PortfolioHealth:
     """Compute every portfolio-health result at ``as_of`` (default: last date in the data).
 
     ``kpis`` holds the KPI tables per currency (snapshot, aging, at-risk, monthly
@@ -149,11 +153,15 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     then, tested after). When churn cannot be validated (too little history, one class),
     the reason is kept in ``notes`` instead of failing the whole report. An ``as_of``
     after the data's last date is refused unless ``allow_future=True``.
+
+    Nothing here is translated: ``lang`` only sets the language the engagement lists and
+    tiers show by default (the context's when None); summaries and tables take theirs
+    when shown.
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)
     as_of = resolve_as_of(portfolio, as_of)
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     kpis = kpi_report(portfolio, as_of, include_escalated=include_escalated)
     by_group = (kpi_snapshot(portfolio, as_of, by=by, include_escalated=include_escalated)
                 if by else None)
@@ -165,7 +173,7 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
         clusters = payer_clusters(disc, n_clusters=n_clusters)
     except ValueError as exc:
         clusters = None
-        notes.append(str(exc))
+        notes.append(("health.clusters_skipped", str(exc)))
     # the payments table gives the alerts their part-payment signal (lateness and order
     # size come from the payment-times frame)
     alerts = behaviour_alerts(pt, as_of=as_of, keep_chart=True, payments=portfolio.payments)
@@ -179,11 +187,9 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
             model = ChurnModel().fit(portfolio, snapshots=snaps)
             scores = model.predict(portfolio, as_of=as_of)
             if model.recalibration_note_:
-                notes.append(("Modelo de abandono " if lang == "es" else "Churn model ")
-                             + model.recalibration_note_)
+                notes.append(("health.churn_note", model.recalibration_note_))
         except ValueError as exc:
-            notes.append(("Modelo de abandono no evaluado: " if lang == "es" else
-                          "Churn model not evaluated: ") + str(exc))
+            notes.append(("health.churn_not_evaluated", str(exc)))
     balances = open_balances(portfolio, as_of)
     thank = thank_list(tiers, alerts, scores, balances, lang=lang)
     call = call_list(tiers, alerts, scores, balances, lang=lang)

@@ -53,9 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import check_as_of
-from ..i18n import check_language, format_money, format_number, format_pct, t
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
 from .ledger import (
     Ledger,
     MixedCurrencyError,
@@ -117,8 +115,8 @@ class KPITable(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
-    def summary(self, lang: str = "en") -> str:
-        return _summarise(self, check_language(lang))
+    def summary(self, lang: str | None = None) -> str:
+        return _summarise(self, resolve(lang)[0])
 
 
 def _ledger(portfolio, by, conversion, reporting_currency, total,
@@ -533,14 +531,6 @@ def monthly_trends(
 
 
 # -- plain-language summaries -----------------------------------------------------------
-_SUMMARY = {
-    "en": "{group}: receivables {ar}, {overdue} overdue; DSO {dso} days (countback "
-          "{cb}); CEI {cei}; average days delinquent {add}",
-    "es": "{group}: cartera {ar}, {overdue} vencida; DSO {dso} días (por recuento {cb}); "
-          "CEI {cei}; días promedio de mora {add}",
-}
-
-
 def _group_name(row: pd.Series, keys: list[str]) -> str:
     return " / ".join(str(row[k]) for k in keys)
 
@@ -551,7 +541,8 @@ def _summarise(result: KPITable, lang: str) -> str:
     if result.kpi in ("kpi_snapshot", "dso") and "dso" in frame:
         parts = []
         for _, row in frame.iterrows():
-            parts.append(_SUMMARY[lang].format(
+            parts.append(t(
+                "kpi.snapshot_group", lang,
                 group=_group_name(row, result.keys),
                 ar=format_money(row["receivables"], row["currency"], lang),
                 overdue=format_pct(row.get("overdue_share", np.nan), 1, lang)
@@ -562,8 +553,7 @@ def _summarise(result: KPITable, lang: str) -> str:
                 cei=format_pct(row.get("cei", np.nan) / 100, 1, lang),
                 add=format_number(row["add"], 1, lang),
             ))
-        head = "Al " if lang == "es" else "As of "
-        return f"{head}{date}: " + "; ".join(parts) + "."
+        return t("kpi.as_of", lang, date=date, parts="; ".join(parts))
     if result.kpi == "aging":
         late = frame.loc[frame["bucket"] == "90+"]
         others = [k for k in result.keys if k != "currency"]  # the money shows currency
@@ -571,13 +561,8 @@ def _summarise(result: KPITable, lang: str) -> str:
             f"{_group_name(r, others)} {format_money(r['amount'], r['currency'], lang)}".strip()
             for _, r in late.iterrows()
         ]
-        if lang == "es":
-            return f"Al {date}, importe con más de 90 días de vencido: " + ", ".join(parts) + "."
-        return f"As of {date}, amount more than 90 days past due: " + ", ".join(parts) + "."
-    n = len(frame)
-    if lang == "es":
-        return f"{result.kpi}: {n} filas al {date}."
-    return f"{result.kpi}: {n} rows as of {date}."
+        return t("kpi.aging_90", lang, date=date, parts=", ".join(parts))
+    return t("kpi.rows", lang, kpi=result.kpi, n=len(frame), date=date)
 
 
 def kpi_report(

@@ -28,9 +28,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..i18n import check_language, format_number, t
-from ..results import styled
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import check_language, format_axis, format_number, styled, t
 from .kpis import BUCKETS, bucket_label
 
 __all__ = [
@@ -64,6 +62,8 @@ def plot_aging(aging, lang: str = "en") -> Figure:
         currency = part["currency"].iloc[0] if "currency" in part else ""
         ax.set_xlabel(t("aging_bucket", lang))
         ax.set_ylabel(f"{t('open_amount', lang)} ({currency})")
+        if currency:
+            format_axis(ax, "y", "money", currency, lang)
         ax.set_title(" / ".join(map(str, key if isinstance(key, tuple) else (key,))))
         ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()

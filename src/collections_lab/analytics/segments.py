@@ -38,46 +38,15 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ..i18n import check_language, format_number, format_pct, t
-from ..results import ResultMixin
-from . import labels as _labels  # noqa: F401  (registers the labels)
+from ..i18n import ResultMixin, check_language, format_number, format_pct, resolve, t
 
-__all__ = ["TIERS", "TREATMENTS", "Clusters", "Tiers", "TierRules", "payer_clusters",
+__all__ = ["TIERS", "Clusters", "Tiers", "TierRules", "payer_clusters",
            "payer_tiers"]
 
 TIERS = ("on_time", "occasionally_late", "chronically_late", "irregular",
          "insufficient_history")
 
-#: Suggested treatment per tier, in English and Spanish.
-TREATMENTS: dict[str, dict[str, str]] = {
-    "on_time": {
-        "en": "Thank them; offer better terms or an upsell conversation; no pre-due reminders.",
-        "es": "Agradecer; ofrecer mejores condiciones o conversar de ampliar la relación; "
-              "sin recordatorios previos al vencimiento.",
-    },
-    "occasionally_late": {
-        "en": "Friendly reminder a few days before due and one after; payment link in every "
-              "invoice.",
-        "es": "Recordatorio amable unos días antes del vencimiento y otro después; enlace de "
-              "pago en cada factura.",
-    },
-    "chronically_late": {
-        "en": "Firm schedule from the due date, early-payment discount or direct debit; review "
-              "credit terms.",
-        "es": "Secuencia firme desde el vencimiento, descuento por pronto pago o "
-              "domiciliación; revisar las condiciones de crédito.",
-    },
-    "irregular": {
-        "en": "Call to understand the cause (disputes, approvals, cash flow); installment "
-              "offer if cash is the issue.",
-        "es": "Llamar para entender la causa (disputas, aprobaciones, liquidez); ofrecer "
-              "cuotas si el problema es de caja.",
-    },
-    "insufficient_history": {
-        "en": "Standard schedule until a few invoices show how they pay.",
-        "es": "Secuencia estándar hasta que unas cuantas facturas muestren cómo pagan.",
-    },
-}
+#: A tier's suggested treatment is the catalogue key ``treatment.<tier>``.
 
 
 @dataclass(frozen=True)
@@ -124,32 +93,38 @@ def _discipline_frame(discipline) -> pd.DataFrame:
 
 @dataclass
 class Tiers(ResultMixin):
-    """Rule-based payer tier of each customer, with the suggested treatment."""
+    """Rule-based payer tier of each customer (codes); :meth:`to_frame` adds the suggested
+    treatment in words."""
 
     frame: pd.DataFrame
     rules: TierRules
+    lang: str | None = None  # language of to_frame() when none is given
     title = "Payer tiers"
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """Each customer's tier and its suggested treatment in ``lang``."""
+        lang, _ = resolve(lang or self.lang)
+        out = self.frame.copy()
+        out["treatment"] = [t(f"treatment.{x}", lang) for x in out["tier"]]
+        return out
 
-    def counts(self, lang: str = "en") -> pd.DataFrame:
+    def counts(self, lang: str | None = None) -> pd.DataFrame:
         """Customers per tier with the tier's label and treatment in ``lang``."""
-        check_language(lang)
+        lang, _ = resolve(lang)
         c = self.frame["tier"].value_counts().reindex(TIERS, fill_value=0)
         out = pd.DataFrame({"tier": c.index, "customers": c.to_numpy()})
         out["share"] = out["customers"] / max(len(self.frame), 1)
         out["label"] = [t(f"tier_{x}", lang) for x in out["tier"]]
-        out["treatment"] = [TREATMENTS[x][lang] for x in out["tier"]]
+        out["treatment"] = [t(f"treatment.{x}", lang) for x in out["tier"]]
         return out
 
-    def by_segment(self, column: str = "segment", lang: str = "en") -> pd.DataFrame:
+    def by_segment(self, column: str = "segment", lang: str | None = None) -> pd.DataFrame:
         """Share of each tier within each business segment, its dominant tier and treatment.
 
         Answers "which segment deserves which treatment": a segment's default treatment is
         the one of its most common tier (customers still get their own tier's treatment).
         """
-        check_language(lang)
+        lang, _ = resolve(lang)
         if column not in self.frame:
             raise ValueError(f"tiers frame has no {column!r} column (discipline built without "
                              "customers?)")
@@ -159,33 +134,33 @@ class Tiers(ResultMixin):
         out = shares.add_prefix("share_")
         out["customers"] = self.frame[column].value_counts()
         out["dominant_tier"] = known.idxmax(axis=1) if known.shape[1] else "insufficient_history"
-        out["treatment"] = out["dominant_tier"].map({k: v[lang] for k, v in TREATMENTS.items()})
+        out["treatment"] = [t(f"treatment.{x}", lang) for x in out["dominant_tier"]]
         return out.reset_index()
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         c = self.counts(lang)
         parts = [f"{r.label} {format_pct(r.share, 0, lang)}" for r in c.itertuples()
                  if r.customers]
-        head = "Niveles de pagador: " if lang == "es" else "Payer tiers: "
-        return head + ", ".join(parts) + "."
+        return t("tiers.summary", lang, parts=", ".join(parts))
 
 
-def payer_tiers(discipline, rules: TierRules | None = None, lang: str = "en",
+def payer_tiers(discipline, rules: TierRules | None = None, lang: str | None = None,
                 **overrides) -> Tiers:
     """Assign each customer a payer tier by the rules in the module docstring.
 
     ``discipline`` is a :class:`~collections_lab.analytics.discipline.Discipline` or its
     frame; thresholds come from ``rules`` or keyword ``overrides`` (e.g.
-    ``on_time_rate=0.95``). The frame gains ``tier`` and ``treatment`` (in ``lang``).
+    ``on_time_rate=0.95``). The frame gains ``tier`` (a code); ``to_frame()`` adds the
+    suggested ``treatment`` in ``lang`` (default: the context's language).
     """
     rules = rules or TierRules()
     if overrides:
         rules = TierRules(**{**asdict(rules), **overrides})
     frame = _discipline_frame(discipline).copy()
     frame["tier"] = _tier_of(frame, rules)
-    frame["treatment"] = frame["tier"].map({k: v[check_language(lang)]
-                                            for k, v in TREATMENTS.items()})
-    return Tiers(frame, rules)
+    if lang is not None:
+        check_language(lang)
+    return Tiers(frame, rules, lang)
 
 
 CLUSTER_FEATURES = ("on_time_rate", "mean_days_overdue", "iqr_days_late",
@@ -202,12 +177,17 @@ class Clusters(ResultMixin):
     estimator: KMeans = field(repr=False, default=None)
     title = "Payer clusters (k-means)"
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.centres.copy()
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """Each cluster's centre, its tier, and in ``lang`` its description (``label``) and
+        suggested ``treatment``."""
+        lang, _ = resolve(lang)
+        out = self.centres.copy()
+        out["treatment"] = [t(f"treatment.{x}", lang) for x in out["tier"]]
+        out["label"] = [_describe(row, lang) for _, row in out.iterrows()]
+        return out
 
-    def summary(self, lang: str = "en") -> str:
-        check_language(lang)
-        return " ".join(self.centres[f"description_{lang}"])
+    def summary(self, lang: str | None = None) -> str:
+        return " ".join(self.to_frame(lang)["label"])
 
 
 def _describe(row: pd.Series, lang: str) -> str:
@@ -218,13 +198,8 @@ def _describe(row: pd.Series, lang: str) -> str:
     trend = format_number(row["trend_days_per_month"], 1, lang)
     tier = t(f"tier_{row['tier']}", lang)
     invoices = format_number(row["n_due"], 0, lang)
-    if lang == "es":
-        return (f"Grupo {row['cluster']} ({n} clientes, ~{tier}): paga a tiempo el {rate}, "
-                f"{over} días de mora en promedio, dispersión (RIC) {sd} días, tendencia {trend} "
-                f"días/mes, ~{invoices} facturas.")
-    return (f"Cluster {row['cluster']} ({n} customers, ~{tier}): on time {rate}, "
-            f"{over} days overdue on average, spread (IQR) {sd} days, trend {trend} days/month, "
-            f"~{invoices} invoices.")
+    return t("cluster.description", lang, cluster=row["cluster"], n=n, tier=tier, rate=rate,
+             over=over, sd=sd, trend=trend, invoices=invoices)
 
 
 def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
@@ -272,9 +247,5 @@ def payer_clusters(discipline, n_clusters: int = 4, min_invoices: int = 3,
     order = {old: new for new, old in enumerate(centres["cluster"])}
     centres["cluster"] = centres["cluster"].map(order)
     data["cluster"] = data["cluster"].map(order)
-    for lang in ("en", "es"):
-        centres[f"treatment_{lang}"] = centres["tier"].map({k: v[lang]
-                                                            for k, v in TREATMENTS.items()})
-        centres[f"description_{lang}"] = centres.apply(_describe, axis=1, lang=lang)
     members = data[["customer_id", "cluster"]].reset_index(drop=True)
     return Clusters(members, centres, int((~keep).sum()), km)

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_language, format_number
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number, t
 from .dates import parse_date
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
@@ -59,7 +58,6 @@ from .schema import FULL_PAYMENT_TOLERANCE, MAX_DEADLINE_DAYS, TABLES, Column
 
 #: How many issues a ValidationError prints (all are in ``.issues``).
 MAX_PRINTED_ISSUES = 50
-
 
 
 # =============================================================================== issues
@@ -272,11 +270,11 @@ class LoadReport(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """One row per table: source, rows read / used / rejected, the main reasons."""
         rows = []
-        for t in self.tables.values():
-            reasons = "; ".join(f"{n}× {k}" for k, n in list(t.reasons().items())[:3])
+        for table in self.tables.values():
+            reasons = "; ".join(f"{n}× {k}" for k, n in list(table.reasons().items())[:3])
             rows.append({
-                "table": t.table, "source": t.source, "rows_read": t.rows_read,
-                "rows_used": t.rows_used, "rows_rejected": t.rows_rejected,
+                "table": table.table, "source": table.source, "rows_read": table.rows_read,
+                "rows_used": table.rows_used, "rows_rejected": table.rows_rejected,
                 "reasons": reasons,
             })  # fmt: skip
         columns = ["table", "source", "rows_read", "rows_used", "rows_rejected", "reasons"]
@@ -286,21 +284,17 @@ class LoadReport(ResultMixin):
         """Every rejected row's reason: table, file, row, unit, column, message."""
         return _issues_frame(self.issues)
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         """One plain sentence: rows read, used and rejected.
 
         >>> LoadReport({"invoices": TableReport("invoices", "f.csv", 10, 9, [3])}).summary()
         'Read 10 rows from 1 table: 9 used, 1 rejected.'
         """
-        check_language(lang)
         read, used, rej = (format_number(x, 0, lang) for x in
                            (self.rows_read, self.rows_used, self.rows_rejected))  # fmt: skip
         n = len(self.tables)
-        if lang == "es":
-            tablas = "tabla" if n == 1 else "tablas"
-            return f"Se leyeron {read} filas de {n} {tablas}: {used} usadas, {rej} rechazadas."
-        tables = "table" if n == 1 else "tables"
-        return f"Read {read} rows from {n} {tables}: {used} used, {rej} rejected."
+        return t("load.summary_one" if n == 1 else "load.summary_many", lang, read=read, n=n,
+                 used=used, rejected=rej)
 
     def raise_if_rejected(self) -> None:
         """Raise :class:`ValidationError` listing every reject (what ``strict=True`` does)."""

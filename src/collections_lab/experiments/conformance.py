@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..i18n import ResultMixin
 from ..model.plans import Experiment
 from ..model.strategies import Discount, Reminder, Strategy
-from ..results import ResultMixin
 from .adjustment import adjust_effect
 from .data import ExperimentData, assigned_units
 from .design import (

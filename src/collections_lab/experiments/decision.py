@@ -42,84 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_number, format_pct, register, t
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_number, format_pct, t
 from .metrics import HIGHER_IS_BETTER, RATIO_METRICS
 
 #: The possible decisions, in the order the rules are checked.
 DECISIONS = ("check_assignment", "keep_running", "adopt", "keep_control")
-
-register({
-    "en": {
-        "rec_check_assignment": "Recommendation: do not act on this readout yet. Arm sizes "
-                                "differ from the planned split (p = {p}), so every effect "
-                                "is suspect; check the assignment and the data pipeline, "
-                                "then read out again.",
-        "rec_keep_running": "Recommendation: keep running{until} ({info} of the planned "
-                            "payment events so far). The weekly looks have not crossed the "
-                            "sequential boundary (|z| = {z} against {b}){leader}; deciding "
-                            "now would overstate the evidence.",
-        "rec_until": " until about {date}",
-        "rec_until_unknown": " until the planned payment events are reached",
-        "rec_leader": "; for now {arm} leads on net value, {x} per 100 invoiced (95% CI "
-                      "{lo} to {hi}), churn {churn}",
-        "rec_adopt": "Recommendation: adopt {arm}. Its net value is {x} per 100 invoiced "
-                     "above the control {control} (95% CI {lo} to {hi}; Holm-adjusted "
-                     "p = {p}){why}; churn {churn}.",
-        "rec_why_stop": ", and the sequential test stopped at look {k}",
-        "rec_why_final": ", at the final planned look",
-        "rec_keep_control": "Recommendation: keep the control {control}. {reason}",
-        "rec_reason_no_gain": "No arm's net value is clearly above the control's: the best, "
-                              "{arm}, differs by {x} per 100 invoiced (95% CI {lo} to {hi}; "
-                              "Holm-adjusted p = {p}).",
-        "rec_reason_churn": "{arm} has the highest net value ({x} per 100 invoiced, 95% CI "
-                            "{lo} to {hi}) but raises churn by {c} points (95% CI {clo} to "
-                            "{chi}).",
-        "rec_reason_no_metric": "Net value cannot be estimated yet (too few invoices "
-                                "followed to the horizon).",
-        "rec_churn": "{c} points (95% CI {clo} to {chi})",
-        "rec_churn_unknown": "not estimable yet",
-        "rec_reason_guardrail": "{arm} has the highest net value ({x} per 100 invoiced, 95% "
-                                "CI {lo} to {hi}) but is not shown to keep {metric} within "
-                                "its margin of {m} (change {c}, 95% CI {clo} to {chi}).",
-        "rec_title": "Recommendation",
-    },
-    "es": {
-        "rec_check_assignment": "Recomendación: no actuar todavía con este resultado. Los "
-                                "tamaños de los brazos difieren del reparto previsto "
-                                "(p = {p}), así que todos los efectos son dudosos; revise la "
-                                "asignación y los datos y vuelva a leer el resultado.",
-        "rec_keep_running": "Recomendación: seguir con el experimento{until} ({info} de los "
-                            "eventos de pago previstos hasta ahora). Las revisiones "
-                            "semanales no han cruzado el límite secuencial (|z| = {z} "
-                            "frente a {b}){leader}; decidir ahora exageraría la evidencia.",
-        "rec_until": " hasta aproximadamente el {date}",
-        "rec_until_unknown": " hasta alcanzar los eventos de pago previstos",
-        "rec_leader": "; por ahora {arm} lidera en valor neto, {x} por cada 100 facturados "
-                      "(IC 95 % {lo} a {hi}), abandono {churn}",
-        "rec_adopt": "Recomendación: adoptar {arm}. Su valor neto supera al del control "
-                     "{control} en {x} por cada 100 facturados (IC 95 % {lo} a {hi}; valor p "
-                     "ajustado por Holm = {p}){why}; abandono {churn}.",
-        "rec_why_stop": ", y la prueba secuencial se detuvo en la revisión {k}",
-        "rec_why_final": ", en la revisión final prevista",
-        "rec_keep_control": "Recomendación: mantener el control {control}. {reason}",
-        "rec_reason_no_gain": "Ningún brazo supera claramente el valor neto del control: el "
-                              "mejor, {arm}, difiere en {x} por cada 100 facturados (IC 95 % "
-                              "{lo} a {hi}; valor p ajustado por Holm = {p}).",
-        "rec_reason_churn": "{arm} tiene el mayor valor neto ({x} por cada 100 facturados, "
-                            "IC 95 % {lo} a {hi}) pero aumenta el abandono en {c} puntos "
-                            "(IC 95 % {clo} a {chi}).",
-        "rec_reason_no_metric": "El valor neto aún no se puede estimar (pocas facturas "
-                                "seguidas hasta el horizonte).",
-        "rec_churn": "{c} puntos (IC 95 % {clo} a {chi})",
-        "rec_churn_unknown": "aún no estimable",
-        "rec_reason_guardrail": "{arm} tiene el mayor valor neto ({x} por cada 100 "
-                                "facturados, IC 95 % {lo} a {hi}) pero no se demuestra que "
-                                "mantenga {metric} dentro de su margen de {m} (cambio {c}, "
-                                "IC 95 % {clo} a {chi}).",
-        "rec_title": "Recomendación",
-    },
-})
 
 
 @dataclass

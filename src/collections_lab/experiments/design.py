@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from .data import ExperimentData
 from .metrics import METRICS, MetricConfig, compare_arms, estimate_arm, naive_invoice_level_se
 

@@ -30,7 +30,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from .data import ExperimentData
 
 

@@ -17,26 +17,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..i18n import register, t
-from ..results import styled
+from ..i18n import styled, t
 from .design import PowerCurve
 from .readout import ExperimentReadout
 from .sequential import SequentialResult
-
-register({
-    "en": {"xpp_effect_vs_control": "Effect versus control (95% CI)",
-           "xpp_look": "Readout (week)", "xpp_boundary": "Stopping boundary",
-           "xpp_z": "|z| statistic", "xpp_naive": "Naive 1.96",
-           "xpp_size": "Customers per arm", "xpp_power": "Power",
-           "xpp_target": "Target 80%", "xpp_points": "points per 100 invoices",
-           "xpp_days": "days (negative = sooner)"},
-    "es": {"xpp_effect_vs_control": "Efecto frente al control (IC 95%)",
-           "xpp_look": "Revisión (semana)", "xpp_boundary": "Límite de parada",
-           "xpp_z": "Estadístico |z|", "xpp_naive": "1,96 ingenuo",
-           "xpp_size": "Clientes por brazo", "xpp_power": "Potencia",
-           "xpp_target": "Objetivo 80 %", "xpp_points": "puntos por cada 100 facturas",
-           "xpp_days": "días (negativo = antes)"},
-})
 
 #: How each metric is shown on a forest plot: (scale factor, unit label key).
 DISPLAY = {"paid_by_due_d": (100, "xpp_points"), "cash_by_due_d": (100, "xpp_points"),

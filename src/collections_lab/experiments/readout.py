@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import format_number, register, t
-from ..results import ResultMixin, result_axes
+from ..i18n import ResultMixin, format_number, result_axes, t
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -50,74 +49,6 @@ from .metrics import (
 from .multiple import add_adjusted_p_values, benjamini_hochberg
 from .sequential import SequentialResult, group_sequential_test
 from .srm import SRMResult, srm_check
-
-register({
-    "en": {
-        "xp_paid_more": "{x} more invoices in 100 paid by due + {d} days",
-        "xp_paid_fewer": "{x} fewer invoices in 100 paid by due + {d} days",
-        "xp_days_sooner": "{x} days sooner on average (within {h} days of issue)",
-        "xp_days_later": "{x} days later on average (within {h} days of issue)",
-        "xp_churn_same": "churn unchanged",
-        "xp_churn_up": "churn up {x} points",
-        "xp_churn_down": "churn down {x} points",
-        "xp_net_more": "net value {x} higher per 100 invoiced",
-        "xp_net_less": "net value {x} lower per 100 invoiced",
-        "xp_ci": "95% CI {lo} to {hi}",
-        "xp_adjusted": "Intervals adjusted for each customer's payment behaviour before the "
-                       "experiment (on average {x}% narrower).",
-        "xp_segments": "Segment results are exploratory: {k} comparisons were made, so some "
-                       "differences are expected by chance; {m} stay significant after the "
-                       "Benjamini–Hochberg adjustment.",
-        "xp_multiple": "With {k} arms compared with control, use the Holm-adjusted p-values "
-                       "to claim a winner.",
-        "xp_metric_paid_by_due_d": "Paid by due + d (share)",
-        "xp_metric_rmst_days": "Days outstanding (restricted mean)",
-        "xp_metric_median_days": "Median days to pay",
-        "xp_metric_hazard_ratio": "Hazard ratio of payment",
-        "xp_metric_escalation_rate": "Escalation rate",
-        "xp_metric_cash_by_due_d": "Cash collected by due + d (share of amount)",
-        "xp_metric_discount_cost": "Discount cost (share of amount)",
-        "xp_metric_churn": "Churn (share of customers)",
-        "xp_metric_net_value": "Net value per unit invoiced",
-        "xp_title": "Experiment readout",
-        "xp_counted": "Counted {n} invoices issued from {start} (experiment start) to {as_of}",
-        "xp_pre_period": "; {n} invoices issued before the start (pre-period) are not counted, "
-                         "only used as each customer's history for the adjustment",
-    },
-    "es": {
-        "xp_paid_more": "{x} facturas más de cada 100 pagadas al vencimiento + {d} días",
-        "xp_paid_fewer": "{x} facturas menos de cada 100 pagadas al vencimiento + {d} días",
-        "xp_days_sooner": "{x} días antes en promedio (dentro de {h} días desde la emisión)",
-        "xp_days_later": "{x} días después en promedio (dentro de {h} días desde la emisión)",
-        "xp_churn_same": "abandono sin cambios",
-        "xp_churn_up": "abandono {x} puntos mayor",
-        "xp_churn_down": "abandono {x} puntos menor",
-        "xp_net_more": "valor neto {x} mayor por cada 100 facturados",
-        "xp_net_less": "valor neto {x} menor por cada 100 facturados",
-        "xp_ci": "IC 95% {lo} a {hi}",
-        "xp_adjusted": "Intervalos ajustados por el comportamiento de pago de cada cliente "
-                       "antes del experimento (en promedio {x} % más estrechos).",
-        "xp_segments": "Los resultados por segmento son exploratorios: se hicieron {k} "
-                       "comparaciones, así que algunas diferencias se esperan por azar; {m} "
-                       "siguen siendo significativas tras el ajuste de Benjamini–Hochberg.",
-        "xp_multiple": "Con {k} brazos comparados con el control, use los valores p ajustados "
-                       "por Holm para declarar un ganador.",
-        "xp_metric_paid_by_due_d": "Pagadas al vencimiento + d (proporción)",
-        "xp_metric_rmst_days": "Días pendientes (media restringida)",
-        "xp_metric_median_days": "Mediana de días hasta el pago",
-        "xp_metric_hazard_ratio": "Razón de riesgos de pago",
-        "xp_metric_escalation_rate": "Tasa de escalamiento",
-        "xp_metric_cash_by_due_d": "Cobro al vencimiento + d (proporción del importe)",
-        "xp_metric_discount_cost": "Costo de descuentos (proporción del importe)",
-        "xp_metric_churn": "Abandono (proporción de clientes)",
-        "xp_metric_net_value": "Valor neto por unidad facturada",
-        "xp_title": "Resultado del experimento",
-        "xp_counted": "Se contaron {n} facturas emitidas desde el {start} (inicio del "
-                      "experimento) hasta el {as_of}",
-        "xp_pre_period": "; {n} facturas emitidas antes del inicio (período previo) no se "
-                         "cuentan, solo sirven como historia de cada cliente para el ajuste",
-    },
-})
 
 EFFECT_COLUMNS = ["arm", "metric", "estimate", "control_estimate", "effect", "ci_low",
                   "ci_high", "relative", "relative_low", "relative_high", "p_value", "p_holm",

@@ -28,24 +28,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import ndtr
 
-from ..i18n import format_number, register
-from ..results import ResultMixin
-
-register({
-    "en": {"seq_stop_efficacy": "The experiment can stop: the effect crossed the "
-                                "sequential boundary at look {k} (|z| = {z} > {b}).",
-           "seq_continue": "Keep running: look {k} of the plan ({info} of planned events); "
-                           "|z| = {z} has not crossed the boundary {b}.",
-           "seq_final": "Final look reached without crossing the boundary: no significant "
-                        "effect at the planned information ({info} of planned events)."},
-    "es": {"seq_stop_efficacy": "El experimento puede detenerse: el efecto cruzó el límite "
-                                "secuencial en la revisión {k} (|z| = {z} > {b}).",
-           "seq_continue": "Seguir: revisión {k} del plan ({info} de los eventos previstos); "
-                           "|z| = {z} no ha cruzado el límite {b}.",
-           "seq_final": "Se alcanzó la revisión final sin cruzar el límite: sin efecto "
-                        "significativo con la información prevista ({info} de los eventos "
-                        "previstos)."},
-})
+from ..i18n import ResultMixin, format_number
 
 
 def obrien_fleming_spending(t, alpha: float = 0.05) -> np.ndarray:

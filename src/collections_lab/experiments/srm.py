@@ -23,29 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import format_number, register
-from ..results import ResultMixin
-
-register({
-    "en": {"srm_warning": "WARNING — sample ratio mismatch: arm sizes differ from the planned "
-                          "split (p = {p}{where}). Do not trust the effects until the "
-                          "assignment and data pipeline are checked.",
-           "srm_ok": "Arm sizes match the planned split (p = {p}).",
-           "srm_in_segment": " in segment(s) {segments}",
-           "srm_in_data": " among the customers with invoices in the analysed data — "
-                          "customers of one arm may have been lost between assignment and "
-                          "analysis",
-           "srm_title_data": "Sample ratio check (customers in the analysed data)"},
-    "es": {"srm_warning": "ADVERTENCIA — desajuste en la proporción de la muestra: los "
-                          "tamaños de los brazos difieren del reparto previsto (p = {p}{where}). "
-                          "No confíe en los efectos hasta revisar la asignación y los datos.",
-           "srm_ok": "Los tamaños de los brazos coinciden con el reparto previsto (p = {p}).",
-           "srm_in_segment": " en el/los segmento(s) {segments}",
-           "srm_in_data": " entre los clientes con facturas en los datos analizados — "
-                          "pueden haberse perdido clientes de un brazo entre la asignación y "
-                          "el análisis",
-           "srm_title_data": "Control de proporción (clientes en los datos analizados)"},
-})
+from ..i18n import ResultMixin, format_number
 
 
 @dataclass

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import LABELS, column_label, format_number, format_pct, register, t
+from ..i18n import ResultMixin, column_label, format_number, format_pct, has, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -43,7 +43,6 @@ from ..model.strategies import (
     load_strategies,
     policy_problems,
 )
-from ..results import ResultMixin
 from .data import ExperimentData
 from .design import (
     PowerCurve,
@@ -57,94 +56,6 @@ from .design import (
 )
 from .metrics import MetricConfig, estimate_arm
 from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
-
-register({
-    "en": {"xd_summary": "To detect {mde} more invoices in 100 paid by due + {d} days "
-                         "(now {base} in 100) with {power}% power you need about {n} "
-                         "invoices per arm ({c} customers), about {w} weeks of invoicing "
-                         "plus follow-up. Several invoices per customer inflate the sample "
-                         "size by a design effect of {de}.",
-           "xd_metric": "metric", "xd_effect": "effect",
-           "xa_summary": "{n} customers assigned to {k} arms{strat} (experiment {exp}, "
-                         "assigned on {date}): {counts}.",
-           "xa_stratified": ", stratified by {col}",
-           "xa_file": "the assignments table ({n} rows: experiment_id, customer_id, arm, "
-                      "assigned_at) for the collections system. It holds the real customer "
-                      "ids, because it is an operational file, even when the report "
-                      "pseudonymises them.",
-           "xa_arm": "arm", "xa_customers": "customers", "xa_share": "share",
-           "xa_planned": "planned share", "xa_description": "what it does",
-           "xa_reminders": "reminder days",
-           "xa_deadline": "{day} (asks for payment within {n} days)",
-           "xa_role": "role", "xa_control": "control", "xa_treatment": "treatment",
-           "xa_segment": "segment",
-           **{f"xt_{k}": v for k, v in {
-               "quantity": "quantity", "value": "value", "metric": "metric",
-               "effect": "effect", "alpha": "alpha", "power": "power",
-               "invoices_per_arm": "invoices per arm", "customers_per_arm": "customers per arm",
-               "design_effect": "design effect", "events": "payment events", "weeks": "weeks",
-               "method": "method", "invoices": "invoices", "customers": "customers",
-               "invoices_per_customer": "invoices per customer",
-               "invoices_per_week": "invoices per week",
-               "p_paid_by_due_d": "share paid by due + d", "rmst_days": "restricted mean days",
-               "p_paid_by_horizon": "share paid by the horizon",
-               "resolved_share": "share resolved by due + d",
-               "rmst_variance_per_invoice": "variance of days per invoice",
-               "design_effect_measured": "design effect measured (1 = yes, 0 = too few "
-                                         "resolved invoices: none assumed)",
-               "arm": "arm", "label": "metric", "estimate": "estimate",
-               "control_estimate": "control", "ci_low": "95% CI low",
-               "ci_high": "95% CI high", "relative": "relative effect",
-               "relative_low": "relative 95% CI low", "relative_high": "relative 95% CI high",
-               "p_value": "p-value", "p_holm": "p (Holm)",
-               "p_bh": "p (BH)", "ci_narrowing": "CI narrowed by adjustment",
-               "n_customers": "customers", "n_invoices": "invoices", "segment": "segment",
-               "expected": "expected", "share": "share"}.items()}},
-    "es": {"xd_summary": "Para detectar {mde} facturas más de cada 100 pagadas al "
-                         "vencimiento + {d} días (hoy {base} de cada 100) con {power} % de "
-                         "potencia se necesitan unas {n} facturas por brazo ({c} clientes), "
-                         "unas {w} semanas de facturación más el seguimiento. Varias "
-                         "facturas por cliente inflan la muestra por un efecto de diseño "
-                         "de {de}.",
-           "xd_metric": "métrica", "xd_effect": "efecto",
-           "xa_summary": "{n} clientes asignados a {k} brazos{strat} (experimento {exp}, "
-                         "asignados el {date}): {counts}.",
-           "xa_stratified": ", estratificado por {col}",
-           "xa_file": "la tabla de asignaciones ({n} filas: experiment_id, customer_id, arm, "
-                      "assigned_at) para el sistema de cobranza. Contiene los identificadores "
-                      "reales de los clientes, porque es un archivo operativo, aunque el "
-                      "informe los seudonimice.",
-           "xa_arm": "brazo", "xa_customers": "clientes", "xa_share": "proporción",
-           "xa_planned": "proporción prevista", "xa_description": "qué hace",
-           "xa_reminders": "días de recordatorio",
-           "xa_deadline": "{day} (pide el pago en {n} días)",
-           "xa_role": "papel", "xa_control": "control", "xa_treatment": "tratamiento",
-           "xa_segment": "segmento",
-           **{f"xt_{k}": v for k, v in {
-               "quantity": "magnitud", "value": "valor", "metric": "métrica",
-               "effect": "efecto", "alpha": "alfa", "power": "potencia",
-               "invoices_per_arm": "facturas por brazo", "customers_per_arm": "clientes por brazo",
-               "design_effect": "efecto de diseño", "events": "eventos de pago",
-               "weeks": "semanas", "method": "método", "invoices": "facturas",
-               "customers": "clientes", "invoices_per_customer": "facturas por cliente",
-               "invoices_per_week": "facturas por semana",
-               "p_paid_by_due_d": "proporción pagada al vencimiento + d",
-               "rmst_days": "días medios restringidos",
-               "p_paid_by_horizon": "proporción pagada al horizonte",
-               "resolved_share": "proporción resuelta al vencimiento + d",
-               "rmst_variance_per_invoice": "varianza de días por factura",
-               "design_effect_measured": "efecto de diseño medido (1 = sí, 0 = pocas "
-                                         "facturas resueltas: no se supone ninguno)",
-               "arm": "brazo", "label": "métrica", "estimate": "estimación",
-               "control_estimate": "control", "ci_low": "IC 95 % inferior",
-               "ci_high": "IC 95 % superior", "relative": "efecto relativo",
-               "relative_low": "IC 95 % relativo inferior",
-               "relative_high": "IC 95 % relativo superior",
-               "p_value": "valor p", "p_holm": "p (Holm)",
-               "p_bh": "p (BH)", "ci_narrowing": "IC reducido por el ajuste",
-               "n_customers": "clientes", "n_invoices": "facturas", "segment": "segmento",
-               "expected": "esperado", "share": "proporción"}.items()}},
-})
 
 
 def load_experiment(location=None, portfolio=None, experiment_id: str | None = None,
@@ -215,10 +126,6 @@ def portfolio_in_currency(portfolio, currency: str | None):
     return restrict_currency(portfolio, str(currency))
 
 
-register({"en": {"xf_tone": "Tone", "xf_count": "Reminders", "xf_discount": "Discount"},
-          "es": {"xf_tone": "Tono", "xf_count": "Recordatorios", "xf_discount": "Descuento"}})
-
-
 def factorial_term_label(term, lang: str = "en"):
     """A factorial regression term in words: ``tone[firm]:count[3]`` → ``Tone firm ×
     Count 3``; anything else unchanged.
@@ -230,7 +137,7 @@ def factorial_term_label(term, lang: str = "en"):
         return term
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
     return " × ".join(
-        f"{t(f'xf_{name}', lang) if f'xf_{name}' in LABELS['en'] else column_label(name, lang)}"
+        f"{t(f'xf_{name}', lang) if has(f'xf_{name}') else column_label(name, lang)}"
         f" {level}" for name, level in parts) or term
 
 
@@ -244,14 +151,14 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
     for col in ("metric", "model"):  # metric codes (paid_by_due_d, ...) in words
         if col in out:
             out[col] = [t(f"xp_metric_{'hazard_ratio' if m == 'cox' else m}", lang)
-                        if f"xp_metric_{'hazard_ratio' if m == 'cox' else m}" in LABELS["en"]
+                        if has(f"xp_metric_{'hazard_ratio' if m == 'cox' else m}")
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
-                               if f"xt_{c}" in LABELS["en"]})
+                               if has(f"xt_{c}")})
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",

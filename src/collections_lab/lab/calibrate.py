@@ -59,11 +59,10 @@ from scipy.special import expit, logsumexp
 
 from ..data.portfolio import Portfolio
 from ..data.schema import INVOICE_CHANNELS, REMINDER_CHANNELS, TONES
-from ..i18n import format_number
+from ..i18n import ResultMixin, format_number, t
 from ..model.behaviour import SEGMENTS, BehaviourModel
 from ..model.simulation import FIRM_TONES, hazard_curve
 from ..model.strategies import Strategy
-from ..results import ResultMixin
 from .history import InvoiceStrategies, invoice_strategies
 
 #: Smallest history the calibration accepts.
@@ -1063,11 +1062,11 @@ class Calibration(ResultMixin):
         rows = []
         z = 1.959963984540054
         se_t = np.sqrt(np.maximum(np.diag(cov), 0.0))
-        for p, t, s in zip(params, theta, se_t, strict=True):
-            value = float(_backward(t, p.transform))
-            d = float(_derivative(t, p.transform))
-            lo, hi = (float(_backward(t - z * s, p.transform)),
-                      float(_backward(t + z * s, p.transform)))
+        for p, th, s in zip(params, theta, se_t, strict=True):
+            value = float(_backward(th, p.transform))
+            d = float(_derivative(th, p.transform))
+            lo, hi = (float(_backward(th - z * s, p.transform)),
+                      float(_backward(th + z * s, p.transform)))
             rows.append(dict(parameter=p.name, estimate=value, se=abs(d) * s, ci_low=lo,
                              ci_high=hi, prior=_value(self.prior, p), source="estimated",
                              note=""))
@@ -1151,8 +1150,8 @@ class Calibration(ResultMixin):
                 if not str(why).startswith(NOT_ASSUMPTIONS)
                 and parameter_key(name)[0] not in NOT_TWIN]
 
-    def summary(self, lang: str = "en") -> str:
-        from .priors import prior_label
+    def summary(self, lang: str | None = None) -> str:
+        from .priors import prior_labels as labels
 
         p = self.params_
         n_est = int((p["source"] == "estimated").sum())
@@ -1160,36 +1159,13 @@ class Calibration(ResultMixin):
         info = list(self.not_identified_)
         n = len(self.history_.paid)
 
-        def labels(names):
-            items = list(dict.fromkeys(prior_label(x, lang) for x in names))
-            more = len(items) - 8
-            text = "; ".join(items[:8])
-            if more > 0:
-                text += f" (y {more} más)" if lang == "es" else f" (and {more} more)"
-            return text
-
         missing = [x for x in self.not_learned() if x not in info]
-        if lang == "es":
-            text = (f"Calibrado con {format_number(n, 0, lang)} facturas: {n_est} parámetros "
-                    f"estimados y {n_prior} tomados de los valores por defecto documentados "
-                    "porque el historial no los identifica.")
-            if info:
-                text += (f" La matriz de información del historial no fija {len(info)} de "
-                         f"ellos ({labels(info)}): conservan su valor por defecto (o el "
-                         "extremo de su rango, si el historial los empuja allí) y su "
-                         "incertidumbre es la del valor por defecto.")
-            if missing:
-                text += f" No se aprende de este historial: {labels(missing)}."
-            return text
-        text = (f"Calibrated on {n:,} invoices: {n_est} parameters estimated and {n_prior} "
-                "kept at documented defaults because the history cannot identify them.")
+        text = t("lab.calibration_summary", lang, n=format_number(n, 0, lang), estimated=n_est,
+                 prior=n_prior)
         if info:
-            text += (f" The history's information matrix does not pin down {len(info)} of "
-                     f"them ({labels(info)}): they keep their documented default (or the edge of "
-                     "its range, where the history pushes them there), with the default's "
-                     "uncertainty.")
+            text += t("lab.calibration_unidentified", lang, k=len(info), labels=labels(info, lang))
         if missing:
-            text += f" Not learned from this history: {labels(missing)}."
+            text += t("lab.calibration_not_learned", lang, labels=labels(missing, lang))
         return text
 
 

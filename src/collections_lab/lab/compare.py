@@ -46,12 +46,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_pct
+from ..i18n import ResultMixin, format_money, format_pct, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.simulation.progress import interactive
 from ..model.strategies import Strategy
-from ..results import ResultMixin
 from .twin import Twin, TwinError, reminders_sent
 
 METRICS = ("dso", "paid_by_due_15", "cash_pv", "discount_cost", "fee_income",
@@ -298,24 +297,19 @@ class StrategyComparison(ResultMixin):
         nv = t.loc[t["metric"] == "net_value"].set_index("strategy")["mean"]
         return str(nv.idxmax())
 
-    def summary(self, lang: str = "en") -> str:
-        t = self.summary_table()
-        nv = t.loc[t["metric"] == "net_value"].set_index("strategy")
+    def summary(self, lang: str | None = None) -> str:
+        table = self.summary_table()
+        nv = table.loc[table["metric"] == "net_value"].set_index("strategy")
         best = str(nv["mean"].idxmax())
         gain = nv.loc[best]
         money = format_money(gain["diff"], self.currency, lang)
         lo = format_money(gain["diff_low"], self.currency, lang)
         hi = format_money(gain["diff_high"], self.currency, lang)
-        pb = t.loc[(t["metric"] == "paid_by_due_15") & (t["strategy"] == best), "mean"]
+        pb = table.loc[(table["metric"] == "paid_by_due_15") & (table["strategy"] == best),
+                       "mean"]
         share = format_pct(float(pb.iloc[0]), 1, lang)
-        n = self.values.shape[0]
-        if lang == "es":
-            return (f"En {n} réplicas del gemelo, la estrategia con mayor valor neto es "
-                    f"«{best}»: {money} más que «{self.reference}» (intervalo {lo} a {hi}); "
-                    f"paga a tiempo + 15 días el {share} de las facturas.")
-        return (f"Over {n} replicates of the twin, the strategy with the highest net value is "
-                f"'{best}': {money} more than '{self.reference}' (interval {lo} to {hi}); "
-                f"{share} of invoices are paid by due + 15 days.")
+        return t("lab.compare_summary", lang, n=self.values.shape[0], best=best, money=money,
+                 reference=self.reference, lo=lo, hi=hi, share=share)
 
 
 def named_strategies(strategies) -> list[Strategy]:

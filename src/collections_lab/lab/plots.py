@@ -17,36 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..i18n import register, t
-from ..results import styled
-
-register({
-    "en": {
-        "lab_observed": "observed", "lab_simulated": "twin",
-        "lab_twin_curves": "Share still unpaid: history vs twin",
-        "lab_paid_by": "Share paid by due + d", "lab_lateness": "Lateness at payment",
-        "lab_share_invoices": "Share of invoices",
-        "lab_aging": "Aging of open receivables at the export date",
-        "lab_share_open_amount": "Share of open amount",
-        "lab_gain": "Net value vs reference", "lab_gain_segment": "Expected gain by segment",
-        "lab_churn_change": "Change in churn (share of customers)",
-        "lab_recovery": "Estimate (95% interval) and true value", "lab_true": "true value",
-        "lab_regret": "Regret", "lab_strategy": "Strategy",
-    },
-    "es": {
-        "lab_observed": "observado", "lab_simulated": "gemelo",
-        "lab_twin_curves": "Proporción aún sin pagar: historial frente a gemelo",
-        "lab_paid_by": "Proporción pagada a vencimiento + d",
-        "lab_lateness": "Retraso al pagar", "lab_share_invoices": "Proporción de facturas",
-        "lab_aging": "Antigüedad de la cartera abierta a la fecha de corte",
-        "lab_share_open_amount": "Proporción del importe abierto",
-        "lab_gain": "Valor neto frente a la referencia",
-        "lab_gain_segment": "Ganancia esperada por segmento",
-        "lab_churn_change": "Cambio en abandono (proporción de clientes)",
-        "lab_recovery": "Estimación (intervalo 95%) y valor real", "lab_true": "valor real",
-        "lab_regret": "Arrepentimiento", "lab_strategy": "Estrategia",
-    },
-})
+from ..i18n import format_axis, styled, t
 
 
 @styled
@@ -114,6 +85,7 @@ def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
         ax.errorbar(frame["diff"], y, xerr=np.abs(err), fmt="o", color="#4c72b0")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_xlabel(label)
+    format_axis(axes[0], "x", "money", comparison.currency, lang)
     axes[0].set_yticks(y, nv["strategy"], fontsize=8)
     axes[0].set_ylabel(t("lab_strategy", lang))
     fig.tight_layout()
@@ -133,6 +105,7 @@ def plot_recommendation(recommendation, lang: str = "en"):
     ax.set_yticks(y, [f"{s}\n{r}" for s, r in zip(tab["segment"], tab["recommended"],
                                                    strict=True)], fontsize=8)
     ax.set_xlabel(f"{t('lab_gain_segment', lang)} ({recommendation.currency})")
+    format_axis(ax, "x", "money", recommendation.currency, lang)
     fig.tight_layout()
     return fig
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..i18n import register, t
+from ..i18n import t
 from ..model.behaviour import BehaviourModel
 from ..model.simulation import FIRM_TONES
 from ..model.strategies import Strategy
@@ -68,87 +68,6 @@ EVERY_STRATEGY = ("pre_due_level", "pre_due_scale_days", "due_peak", "due_peak_w
                   "beta_disputed", "beta_payment_link", "frailty_mean[{segment}]",
                   "frailty_sd[{segment}]", "never_pay_logit[{segment}]",
                   "never_pay_frailty_effect", "never_pay_disputed")
-
-register({
-    "en": {
-        "prior[pre_due_level]": "payments before the due date",
-        "prior[pre_due_scale_days]": "how early before the due date payments start",
-        "prior[due_peak]": "payments on the due date",
-        "prior[due_peak_width_days]": "spread of payments around the due date",
-        "prior[post_due_level]": "payments after the due date",
-        "prior[post_due_decay_days]": "how fast late payments slow down",
-        "prior[beta_log_amount]": "effect of the invoice amount on payment speed",
-        "prior[beta_disputed]": "effect of a dispute on payment speed",
-        "prior[beta_payment_link]": "effect of a payment link on payment speed",
-        "prior[beta_invoice_channel]": "effect of sending invoices by {key}",
-        "prior[frailty_mean]": "payment speed of segment {key}",
-        "prior[frailty_sd]": "spread of payment speed among customers of segment {key}",
-        "prior[never_pay_logit]": "share of never-paid invoices in segment {key}",
-        "prior[never_pay_frailty_effect]": "link between slow payment and never paying",
-        "prior[never_pay_disputed]": "share of disputed invoices never paid",
-        "prior[tone_effect]": "response to the '{key}' tone",
-        "prior[channel_effect]": "response to {key} reminders",
-        "prior[segment_response]": "reminder response of segment {key}",
-        "prior[personalisation_lift]": "lift of personalised reminders",
-        "prior[later_reminder_decay]": "effect of second and later reminders",
-        "prior[pulse_decay_days]": "how long a reminder's effect lasts",
-        "prior[deadline_effect]": "response to a payment deadline stated in a reminder",
-        "prior[deadline_rise_days]": "how early before a reminder's deadline payments pick up",
-        "prior[deadline_fade_days]": "how long a passed reminder deadline still acts",
-        "prior[discount_boost_per_point]": "response to early-payment discounts",
-        "prior[discount_taker_share]": "share of discount takers in segment {key}",
-        "prior[fee_sensitivity]": "response to late fees",
-        "prior[installment_accept_defaulter]": "plan uptake by customers who would not pay",
-        "prior[installment_accept_payer]": "plan uptake by customers who would pay anyway",
-        "prior[installment_first_delay_days]": "days to a plan's first installment",
-        "prior[churn_firm_reminder]": "churn caused by firm reminders",
-        "prior[churn_unneeded_reminder]": "churn caused by reminders to customers about to pay",
-        "prior[churn_escalated]": "churn caused by escalation",
-        "prior[churn_base]": "base churn of segment {key}",
-    },
-    "es": {
-        "prior[pre_due_level]": "pagos antes del vencimiento",
-        "prior[pre_due_scale_days]": "con cuánta antelación al vencimiento empiezan los pagos",
-        "prior[due_peak]": "pagos el día del vencimiento",
-        "prior[due_peak_width_days]": "dispersión de los pagos en torno al vencimiento",
-        "prior[post_due_level]": "pagos después del vencimiento",
-        "prior[post_due_decay_days]": "rapidez con que se frenan los pagos atrasados",
-        "prior[beta_log_amount]": "efecto del importe de la factura en la rapidez de pago",
-        "prior[beta_disputed]": "efecto de una disputa en la rapidez de pago",
-        "prior[beta_payment_link]": "efecto de un enlace de pago en la rapidez de pago",
-        "prior[beta_invoice_channel]": "efecto de enviar las facturas por {key}",
-        "prior[frailty_mean]": "rapidez de pago del segmento {key}",
-        "prior[frailty_sd]": "dispersión de la rapidez de pago entre clientes del segmento "
-                             "{key}",
-        "prior[never_pay_logit]": "proporción de facturas nunca pagadas en el segmento {key}",
-        "prior[never_pay_frailty_effect]": "relación entre pagar tarde y no pagar nunca",
-        "prior[never_pay_disputed]": "proporción de facturas en disputa nunca pagadas",
-        "prior[tone_effect]": "respuesta al tono «{key}»",
-        "prior[channel_effect]": "respuesta a recordatorios por {key}",
-        "prior[segment_response]": "respuesta a recordatorios del segmento {key}",
-        "prior[personalisation_lift]": "efecto de personalizar los recordatorios",
-        "prior[later_reminder_decay]": "efecto del segundo recordatorio y siguientes",
-        "prior[pulse_decay_days]": "duración del efecto de un recordatorio",
-        "prior[deadline_effect]": "respuesta a un plazo de pago indicado en un recordatorio",
-        "prior[deadline_rise_days]": "con cuánta antelación al plazo de un recordatorio "
-                                     "aumentan los pagos",
-        "prior[deadline_fade_days]": "cuánto dura el efecto de un plazo ya vencido",
-        "prior[discount_boost_per_point]": "respuesta a los descuentos por pronto pago",
-        "prior[discount_taker_share]": "proporción de clientes que aprovechan descuentos en "
-                                       "el segmento {key}",
-        "prior[fee_sensitivity]": "respuesta a los recargos por mora",
-        "prior[installment_accept_defaulter]": "aceptación de planes de pago por clientes que "
-                                               "no pagarían",
-        "prior[installment_accept_payer]": "aceptación de planes de pago por clientes que "
-                                           "pagarían de todos modos",
-        "prior[installment_first_delay_days]": "días hasta la primera cuota de un plan",
-        "prior[churn_firm_reminder]": "abandono causado por recordatorios firmes",
-        "prior[churn_unneeded_reminder]": "abandono causado por recordatorios a clientes que "
-                                          "iban a pagar",
-        "prior[churn_escalated]": "abandono causado por el escalado",
-        "prior[churn_base]": "abandono base del segmento {key}",
-    },
-})
 
 
 def relied_priors(strategy: Strategy, segment: str, priors: dict) -> list[str]:
@@ -231,5 +150,20 @@ def prior_label(name: str, lang: str = "en") -> str:
     return label.format(key=key or "")
 
 
-__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label", "prior_value", "relied_priors", "scaled_prior",
+def prior_labels(names, lang: str = "en", at_most: int = 8) -> str:
+    """Plain-language names of parameters ``names`` (duplicates once), the first
+    ``at_most`` and how many more.
+
+    >>> prior_labels(["never_pay_logit[small]", "post_due_level"], at_most=1)
+    'share of never-paid invoices in segment small (and 1 more)'
+    """
+    items = list(dict.fromkeys(prior_label(n, lang) for n in names))
+    text = "; ".join(items[:at_most])
+    if len(items) > at_most:
+        text += t("lab.and_more", lang, n=len(items) - at_most)
+    return text
+
+
+__all__ = ["EVERY_STRATEGY", "FACTORS", "FIXED_IN_TWIN", "NOT_TWIN", "prior_label",
+           "prior_labels", "prior_value", "relied_priors", "scaled_prior",
            "twin_with_prior"]

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_pct, register, t
+from ..i18n import ResultMixin, format_money, format_pct, resolve, t
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -54,7 +54,6 @@ from ..model.strategies import (
     StrategyError,
     policy_problems,
 )
-from ..results import ResultMixin
 from .compare import (
     METRICS,
     default_economics,
@@ -74,14 +73,6 @@ from .twin import Twin
 
 NV = METRICS.index("net_value")
 CHURN = METRICS.index("churn")
-
-
-register({
-    "en": {"constraint_per_week": "{n} reminders within 7 days (max {max})",
-           "constraint_discount": "discount {rate} above {max}"},
-    "es": {"constraint_per_week": "{n} recordatorios en 7 días (máximo {max})",
-           "constraint_discount": "descuento de {rate}, por encima de {max}"},
-})
 
 
 class ConstraintError(ValueError):
@@ -237,20 +228,16 @@ class Recommendation(ResultMixin):
                            "halved and doubled)", sens))
         return tables
 
-    def summary(self, lang: str = "en") -> str:
-        t = self.table.set_index("segment")
-        total = t.loc["all"] if "all" in t.index else None
-        parts = []
-        for seg, row in t.drop(index="all", errors="ignore").iterrows():
-            parts.append(f"{seg}: «{row['recommended']}»" if lang == "es"
-                         else f"{seg}: '{row['recommended']}'")
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
+        table = self.table.set_index("segment")
+        total = table.loc["all"] if "all" in table.index else None
+        parts = [t("lab.segment_pick", lang, segment=seg, strategy=row["recommended"])
+                 for seg, row in table.drop(index="all", errors="ignore").iterrows()]
         baseline_only = ""
         if self.current_problems:
             why = "; ".join(self.constraints.problems(self.current, lang))
-            baseline_only = (f" La estrategia actual incumple las restricciones ({why}): solo "
-                             "sirve de referencia, no se recomienda." if lang == "es" else
-                             f" The current strategy breaks the constraints ({why}): it is "
-                             "only the baseline, never recommended.")
+            baseline_only = t("lab.current_breaks", lang, why=why)
         baseline_only += priors_sentence(self.table, self.sensitivity, self.currency, lang)
         if total is None:
             return "; ".join(parts) + baseline_only
@@ -258,16 +245,8 @@ class Recommendation(ResultMixin):
         lo = format_money(total["gain_low"], self.currency, lang)
         hi = format_money(total["gain_high"], self.currency, lang)
         churn = format_pct(total["churn_change"], 2, lang)
-        if lang == "es":
-            return (f"Entre {self.n_searched} estrategias, la recomendada por segmento es "
-                    + "; ".join(parts)
-                    + f". Ganancia esperada frente a «{self.current.name}»: {gain} "
-                      f"(intervalo {lo} a {hi}); cambio en abandono de clientes {churn}."
-                    + baseline_only)
-        return (f"Of {self.n_searched} strategies searched, the recommendation per segment is "
-                + "; ".join(parts)
-                + f". Expected gain over '{self.current.name}': {gain} (interval {lo} to "
-                  f"{hi}); change in customer churn {churn}." + baseline_only)
+        return t("lab.recommend_summary", lang, n=self.n_searched, parts="; ".join(parts),
+                 current=self.current.name, gain=gain, lo=lo, hi=hi, churn=churn) + baseline_only
 
 def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None = None,
               constraints: Constraints | None = None, economics: Economics | None = None,
@@ -450,15 +429,11 @@ class Regret(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         r = self.table.set_index("segment").loc["all"]
         share = format_pct(r["regret_share"], 2, lang)
         gain = format_pct(r["regret_of_gain"], 1, lang)
-        if lang == "es":
-            return (f"El valor neto real de la recomendación queda a {share} del mejor de las "
-                    f"estrategias exploradas ({gain} de la mejora alcanzable).")
-        return (f"The recommendation's true net value is within {share} of the best searched "
-                f"strategy ({gain} of the attainable improvement missed).")
+        return t("lab.regret_summary", lang, share=share, gain=gain)
 
 
 def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace | list,

@@ -26,13 +26,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_number
+from ..i18n import format_money, format_number, resolve, t
 from .calibrate import parameter_key
 from .compare import METRICS, simulate_metrics
 from .priors import (
     FACTORS,
     FIXED_IN_TWIN,
     prior_label,
+    prior_labels,
     prior_value,
     relied_priors,
     scaled_prior,
@@ -150,47 +151,35 @@ def sensitivity_summary(sensitivity: pd.DataFrame) -> pd.DataFrame:
 
 
 def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: str,
-                    lang: str = "en") -> str:
+                    lang: str | None = None) -> str:
     """What the picks of a recommendation ``table`` rest on that the history cannot
     identify, and whether halving or doubling it changes them (plain words, en / es;
     starts with a space, to follow the recommendation's sentence)."""
-    t = table.loc[table["segment"] != "all"]
-    if "relies_on_priors" not in t:
+    lang, _ = resolve(lang)
+    picks = table.loc[table["segment"] != "all"]
+    if "relies_on_priors" not in picks:
         return ""
     relied = {row.segment: [n for n in str(row.relies_on_priors).split(", ") if n]
-              for row in t.itertuples()}
+              for row in picks.itertuples()}
     relying = [seg for seg, names in relied.items() if names]
-    es = lang == "es"
     if not relying:
-        return (" Ninguna recomendación depende de parámetros que el historial no "
-                "identifica." if es else " No recommendation rests on parameters the "
-                "history cannot identify.")
+        return t("lab.priors_none", lang)
     names = list(dict.fromkeys(n for seg in relying for n in relied[seg]))
-    labels = "; ".join(prior_label(n, lang) for n in names)
+    labels = prior_labels(names, lang)
     segs = ", ".join(relying)
-    head = (f" La recomendación de {segs} se apoya en parámetros que el historial no "
-            f"identifica y que conservan su valor por defecto documentado ({labels})."
-            if es else
-            f" The recommendation for {segs} rests on parameters the history cannot "
-            f"identify, kept at their documented defaults ({labels}).")
+    head = t("lab.priors_head", lang, segments=segs, labels=labels)
     fixed = [n for n in names if parameter_key(n)[0] in FIXED_IN_TWIN]
     if fixed:
-        fixed_labels = "; ".join(dict.fromkeys(prior_label(n, lang) for n in fixed))
-        head += (f" La sensibilidad a {fixed_labels} no se comprueba (el gemelo los fija "
-                 "por factura)." if es else
-                 f" Its sensitivity to {fixed_labels} is not checked (the twin fixes them "
-                 "per invoice).")
+        fixed_labels = prior_labels(fixed, lang)
+        head += t("lab.priors_fixed", lang, labels=fixed_labels)
         if len(fixed) == len(names):
             return head
     if sensitivity is None or not len(sensitivity):
-        return head + (" No se ha comprobado su sensibilidad." if es else
-                       " Its sensitivity to them was not checked.")
+        return head + t("lab.priors_unchecked", lang)
     changed = sensitivity.loc[sensitivity["changed"].astype(bool)].sort_values(
         "cost_if_kept", ascending=False)
     if changed.empty:
-        return head + (" Con cada uno reducido a la mitad o duplicado, la elección no "
-                       "cambia." if es else
-                       " Halving or doubling each of them leaves every pick unchanged.")
+        return head + t("lab.priors_stable", lang)
     items = []
     # one item per prior and factor: the segments whose pick changes, the costliest
     for (name, factor), rows in changed.groupby(["parameter", "factor"], sort=False):
@@ -199,26 +188,13 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
         where = ", ".join(rows["segment"])
         label = prior_label(name, lang)
         if worst["pick"] is None:
-            items.append(f"con {label} ×{f}, ninguna estrategia queda dentro del límite "
-                         f"de abandono en {where}" if es else
-                         f"with {label} ×{f}, no strategy stays within the churn limit "
-                         f"in {where}")
+            items.append(t("lab.priors_no_strategy", lang, label=label, factor=f, where=where))
             continue
         cost = format_money(worst["cost_if_kept"], currency, lang)
-        items.append(f"con {label} ×{f} cambia en {where} (p. ej. a «{worst['pick']}»; "
-                     f"mantener la recomendación costaría hasta {cost} por segmento)"
-                     if es else
-                     f"with {label} ×{f} it changes in {where} (e.g. to "
-                     f"'{worst['pick']}'; keeping the recommendation would cost up to "
-                     f"{cost} a segment)")
-    more = ("; y más" if es else "; and more") if len(items) > 3 else ""
-    if es:
-        return (head + " Reducir a la mitad o duplicar alguno cambia la elección: "
-                + "; ".join(items[:3]) + more + ". Es un supuesto que conviene probar "
-                "con un experimento.")
-    return (head + " Halving or doubling one of them changes the pick: "
-            + "; ".join(items[:3]) + more
-            + ". Treat it as an assumption to test in an experiment.")
+        items.append(t("lab.priors_changes", lang, label=label, factor=f, where=where,
+                       pick=worst["pick"], cost=cost))
+    more = t("lab.priors_more", lang) if len(items) > 3 else ""
+    return head + t("lab.priors_changed", lang, items="; ".join(items[:3]), more=more)
 
 
 __all__ = ["RIVALS", "SENSITIVITY_COLUMNS", "pick_within_churn", "prior_sensitivity",

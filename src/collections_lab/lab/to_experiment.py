@@ -42,10 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_number, format_pct
+from ..i18n import ResultMixin, format_number, format_pct, t
 from ..model.behaviour import SEGMENTS
 from ..model.plans import Experiment
-from ..results import ResultMixin
 from .recommend import Recommendation
 from .twin import Twin
 
@@ -118,50 +117,27 @@ class ExperimentProposal(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
-        t = self.table
-        ok = t.loc[t["feasible"]]
+    def summary(self, lang: str | None = None) -> str:
+        table = self.table
+        ok = table.loc[table["feasible"]]
         if ok.empty:
-            sized = t.loc[t["customers_per_arm"].notna()]
+            sized = table.loc[table["customers_per_arm"].notna()]
             if sized.empty:
-                return ("El gemelo no predice ningún cambio que valga la pena probar en un "
-                        "experimento." if lang == "es" else
-                        "The twin predicts no change worth testing in an experiment.")
+                return t("lab.proposal_none", lang)
             r = sized.loc[(2 * sized["customers_per_arm"] / sized["customers_available"])
                           .idxmin()]
             n = format_number(r["customers_per_arm"], 0, lang)
             have = format_number(r["customers_available"], 0, lang)
-            if lang == "es":
-                return ("Ningún segmento tiene clientes suficientes para probar la "
-                        f"recomendación con esta potencia: el más cercano, {r['segment']}, "
-                        f"necesita {n} clientes por brazo y tiene {have} en total.")
-            return ("No segment has enough customers to test the recommendation at this "
-                    f"power: the closest, {r['segment']}, needs {n} customers per arm and "
-                    f"has {have} in all.")
+            return t("lab.proposal_too_small", lang, segment=r["segment"], n=n, have=have)
         r = ok.sort_values("weeks").iloc[0]
         eff = format_pct(r["predicted_effect"], 1, lang)
         n = format_number(r["customers_per_arm"], 0, lang)
         w = format_number(r["weeks"], 0, lang)
-        what = {
-            "paid_by_due_15": ("más facturas pagadas a vencimiento + 15 días",
-                               "more invoices paid by due + 15 days"),
-            "net_value": ("más valor neto por unidad facturada",
-                          "more net value per unit invoiced"),
-            "cash": ("más del importe facturado cobrado a vencimiento + 15 días",
-                     "more of the amount invoiced collected by due + 15 days"),
-        }[self.metric]
         measured = str(r["design_effect_source"]).startswith("measured")
-        if lang == "es":
-            de = ("efecto de diseño medido en el historial" if measured else
-                  "efecto de diseño supuesto, no medido")
-            return (f"Para comprobar la predicción del gemelo en el segmento {r['segment']} "
-                    f"({eff} {what[0]}) basta un experimento de dos brazos con {n} clientes "
-                    f"por brazo durante unas {w} semanas ({de}).")
-        de = "design effect measured on the history" if measured else \
-            "design effect assumed, not measured"
-        return (f"To test the twin's prediction in segment {r['segment']} ({eff} {what[1]}), "
-                f"a two-arm experiment needs {n} customers per arm for about {w} weeks "
-                f"({de}).")
+        de = t("lab.design_effect_measured" if measured else "lab.design_effect_assumed", lang)
+        return t("lab.proposal_summary", lang, segment=r["segment"], effect=eff,
+                 what=t(f"lab.proposal_what.{self.metric}", lang), n=n, weeks=w,
+                 design_effect=de)
 
 
 def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,

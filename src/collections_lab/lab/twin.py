@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from ..i18n import ResultMixin, format_pct, t
 from ..model.behaviour import SEGMENTS, BehaviourModel
 from ..model.simulation import (
     HazardCurves,
@@ -51,7 +52,6 @@ from ..model.simulation import (
     uniforms,
 )
 from ..model.strategies import Strategy
-from ..results import ResultMixin
 from .calibrate import Calibration, linear_predictor
 
 
@@ -359,29 +359,16 @@ class TwinCheck(ResultMixin):
                            "open amount by days past due", self.aging))
         return tables
 
-    def summary(self, lang: str = "en") -> str:
-        from ..i18n import format_pct
-
+    def summary(self, lang: str | None = None) -> str:
         gap = format_pct(self.max_curve_gap, 1, lang)
         r = self.rates.loc[self.rates["segment"] == "all"].set_index("metric")
         obs = format_pct(float(r.loc["paid_by_due", "observed"]), 1, lang)
         sim = format_pct(float(r.loc["paid_by_due", "simulated"]), 1, lang)
         aged = self.overdue_share(30)
-        if lang == "es":
-            text = (f"El gemelo reproduce el historial: pagadas al vencimiento {sim} simulado "
-                    f"frente a {obs} observado; la mayor distancia entre curvas de "
-                    f"Kaplan–Meier por segmento es {gap}.")
-            if aged is not None:
-                text += (f" A la fecha de corte, {format_pct(aged[1], 1, lang)} del importe "
-                         f"abierto lleva más de 30 días vencido en el gemelo frente a "
-                         f"{format_pct(aged[0], 1, lang)} observado.")
-            return text
-        text = (f"The twin reproduces history: paid by due {sim} simulated against {obs} "
-                f"observed; the largest gap between Kaplan–Meier curves by segment is {gap}.")
+        text = t("lab.twin_summary", lang, simulated=sim, observed=obs, gap=gap)
         if aged is not None:
-            text += (f" At the export date {format_pct(aged[1], 1, lang)} of the open amount is "
-                     f"more than 30 days past due in the twin against "
-                     f"{format_pct(aged[0], 1, lang)} observed.")
+            text += t("lab.twin_aged", lang, simulated=format_pct(aged[1], 1, lang),
+                      observed=format_pct(aged[0], 1, lang))
         return text
 
     def overdue_share(self, days: int = 30, segment: str = "all") -> tuple | None:

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_pct, t
 from .strategies import Discount, Strategy
 
 
@@ -231,16 +231,10 @@ class DiscountCost(ResultMixin):
                               "within_days": self.within_days, "net_days": self.net_days,
                               "annualised_rate": self.annualised_rate}])
 
-    def summary(self, lang: str = "en") -> str:
-        from ..i18n import format_pct
-
-        if lang == "es":
-            return (f"Un descuento de {format_pct(self.rate, 1, lang)} por pagar en "
-                    f"{self.within_days} días (neto {self.net_days}) cuesta "
-                    f"{format_pct(self.annualised_rate, 1, lang)} anual.")
-        return (f"A {format_pct(self.rate, 1, lang)} discount for paying within "
-                f"{self.within_days} days (net {self.net_days}) costs "
-                f"{format_pct(self.annualised_rate, 1, lang)} a year.")
+    def summary(self, lang: str | None = None) -> str:
+        return t("economics.discount_summary", lang, rate=format_pct(self.rate, 1, lang),
+                 within=self.within_days, net=self.net_days,
+                 annual=format_pct(self.annualised_rate, 1, lang))
 
 
 def discount_cost(strategy: Strategy, net_days: int = 30) -> DiscountCost | None:

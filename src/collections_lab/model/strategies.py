@@ -39,7 +39,7 @@ import numpy as np
 import yaml
 
 from ..data.schema import MAX_DEADLINE_DAYS, REMINDER_CHANNELS, TONES
-from ..i18n import register, t
+from ..i18n import t
 
 
 class StrategyError(ValueError):
@@ -262,14 +262,6 @@ def _deadline_problems(i: int, r: Reminder, escalation_day: int | None) -> list[
         return [f"reminder {i}: its deadline (due + {r.day + w}) is not before escalation "
                 f"on due + {escalation_day}"]
     return []
-
-
-register({
-    "en": {"policy_escalation": "escalates after {n} reminder(s), policy asks for at "
-                                "least {min}"},
-    "es": {"policy_escalation": "pasa a cobro judicial tras {n} recordatorio(s), la política "
-                                "pide al menos {min}"},
-})
 
 
 def policy_problems(strategy: Strategy,

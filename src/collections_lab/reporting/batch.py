@@ -43,8 +43,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..i18n import LANGUAGES
-from ..results import ResultMixin
+from ..i18n import LANGUAGES, ResultMixin
 from . import paths
 from .parameters import load_yaml, normalise_value
 from .runner import (

@@ -21,32 +21,6 @@ from pathlib import Path
 from .. import i18n
 from .store import atomic_write_text, read_runs
 
-i18n.register({
-    "en": {"ix.title": "Collections reports", "ix.report": "Report",
-           "ix.parameters": "Parameters", "ix.as_of": "Data as of", "ix.run_at": "Run at",
-           "ix.duration": "Duration", "ix.status": "Status", "ix.size": "Size",
-           "ix.files": "Files", "ix.defaults": "defaults", "ix.notebook": "notebook",
-           "ix.failed_notebook": "failed notebook", "ix.history": "Run history",
-           "ix.last_good": "showing the last good report",
-           "ix.no_success": "no successful run yet", "ix.none": "No reports yet.",
-           "ix.ok": "ok", "ix.failed": "failed", "ix.sample": "bundled sample",
-           "ix.brief": "This week's brief", "ix.decisions": "Current decisions",
-           "ix.freshness": "Freshness",
-           "ix.from": "from {report}"},
-    "es": {"ix.title": "Informes de cobranza", "ix.report": "Informe",
-           "ix.parameters": "Parámetros", "ix.as_of": "Datos al", "ix.run_at": "Ejecutado",
-           "ix.duration": "Duración", "ix.status": "Estado", "ix.size": "Tamaño",
-           "ix.files": "Archivos", "ix.defaults": "valores por defecto",
-           "ix.notebook": "cuaderno", "ix.failed_notebook": "cuaderno fallido",
-           "ix.history": "Historial de ejecuciones",
-           "ix.last_good": "se muestra el último informe correcto",
-           "ix.no_success": "aún sin ejecución correcta", "ix.none": "Aún no hay informes.",
-           "ix.ok": "correcto", "ix.failed": "fallido", "ix.sample": "muestra incluida",
-           "ix.brief": "Resumen de la semana", "ix.decisions": "Decisiones vigentes",
-           "ix.freshness": "Actualidad",
-           "ix.from": "según {report}"},
-})
-
 INDEX = "index.html"
 HISTORY_ROWS = 50
 

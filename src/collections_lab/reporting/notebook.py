@@ -45,35 +45,6 @@ pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 #: the runner reads it from the executed notebook (see ``notebooks/README.md``).
 METADATA_KEY = "collections_lab"
 
-i18n.register(
-    {
-        "en": {
-            "report.summary_title": "Executive summary",
-            "report.data": "Data",
-            "report.as_of": "as of",
-            "report.sample": "bundled sample",
-            "report.pseudonymised": "customer ids pseudonymised",
-            "report.rejected": "rows rejected on loading",
-            "report.download": "Download",
-            "report.load_notes": "How the data was loaded",
-            "report.absent_tables": "tables not in the data (analyses see none)",
-            "report.derived_tables": "tables derived from other tables",
-        },
-        "es": {
-            "report.summary_title": "Resumen ejecutivo",
-            "report.data": "Datos",
-            "report.as_of": "al",
-            "report.sample": "muestra incluida",
-            "report.pseudonymised": "identificadores de cliente seudonimizados",
-            "report.rejected": "filas rechazadas al cargar",
-            "report.download": "Descargar",
-            "report.load_notes": "Cómo se cargaron los datos",
-            "report.absent_tables": "tablas ausentes de los datos (los análisis no ven ninguna fila)",
-            "report.derived_tables": "tablas derivadas de otras tablas",
-        },
-    }
-)
-
 
 def display_html(html_text: str, plain: str, metadata: dict | None = None) -> None:
     """Show HTML in the notebook's output (``plain`` for text front ends), with metadata
@@ -91,12 +62,14 @@ def _markdown_to_html(text: str) -> str:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])(text)
 
 
-def summary_html(lines_or_markdown, lang: str = "en", title: str | None = None,
+def summary_html(lines_or_markdown, lang: str | None = None, title: str | None = None,
                  folded: bool = False) -> str:
     """The HTML of an executive-summary box (see :func:`show_summary`); ``folded``: in a
     closed ``<details>`` (the page's decision box and tiles come first)."""
-    i18n.check_language(lang)
-    if isinstance(title, dict):  # {"en": "Cox model", "es": "Modelo de Cox"}
+    lang, _ = i18n.resolve(lang)
+    if isinstance(title, str) and i18n.has(title):  # a catalogue key: "title.cox_model"
+        title = i18n.t(title, lang)
+    elif isinstance(title, dict):  # a user's own notebook: {"en": ..., "es": ...}  # {"en": "Cox model", "es": "Modelo de Cox"}
         title = title.get(lang) or title.get("en") or next(iter(title.values()), None)
     heading = html.escape(title if title is not None else i18n.t("report.summary_title", lang))
     if isinstance(lines_or_markdown, str):
@@ -131,7 +104,7 @@ def _as_sentence(item, lang: str) -> str:
     return str(item)
 
 
-def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None,
+def show_summary(lines_or_markdown, lang: str | None = None, title: str | None = None,
                  folded: bool = False) -> None:
     """Display the executive summary of a report, with all data-derived text escaped.
 
@@ -139,9 +112,11 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None,
         lines_or_markdown: either a markdown string (raw HTML in it is shown as text), or
             a list whose items are sentences or result objects with a
             ``summary(lang=...)`` method (one bullet each).
-        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it).
-        title: heading to use instead of "Executive summary" / "Resumen ejecutivo"; a
-            ``{"en": ..., "es": ...}`` mapping gives it in the report's language.
+        lang: ``"en"`` or ``"es"`` (heading language; results summarise in it); the
+            report's language (:func:`collections_lab.i18n.options`) by default.
+        title: heading to use instead of "Executive summary" / "Resumen ejecutivo": a
+            catalogue key (``"title.cox_model"``) gives it in the report's language (a
+            ``{lang: text}`` mapping, for a notebook's own title, also works).
         folded: show it folded in a ``<details>`` appendix (opens without script).
 
     Example:
@@ -150,6 +125,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None,
         >>> show_summary(["Customer <script>alert(1)</script> paid 12 days late."])
         {'text/html': '<div class="cl-summary" lang="en"><h2>Executive summary</h2><ul><li>Customer &lt;script&gt;alert(1)&lt;/script&gt; paid 12 days late.</li></ul></div>', ...}
     """
+    lang, _ = i18n.resolve(lang)
     page = summary_html(lines_or_markdown, lang=lang, title=title, folded=folded)
     if isinstance(lines_or_markdown, str):
         plain = lines_or_markdown
@@ -158,7 +134,7 @@ def show_summary(lines_or_markdown, lang: str = "en", title: str | None = None,
     display_html(page, plain)
 
 
-def figure_alt_text(fig, lang: str = "en") -> str:
+def figure_alt_text(fig, lang: str | None = None) -> str:
     """A figure's description for screen readers, in the figure's own words.
 
     Its suptitle, then for each panel its title, or else what it plots ("y by x", from
@@ -175,7 +151,7 @@ def figure_alt_text(fig, lang: str = "en") -> str:
     'Share unpaid by Days (control)'
     >>> plt.close(fig)
     """
-    by = " por " if lang == "es" else " by "
+    by = i18n.t("summary.by", lang)
     suptitle = getattr(fig, "_suptitle", None)
     parts = [suptitle.get_text()] if suptitle is not None and suptitle.get_text() else []
     for ax in fig.axes:
@@ -192,10 +168,11 @@ def figure_alt_text(fig, lang: str = "en") -> str:
                 text = f"{text} ({', '.join(labels[:8])})" if text else ", ".join(labels[:8])
         if text:
             parts.append(text)
-    return "; ".join(dict.fromkeys(parts)) or ("Figura" if lang == "es" else "Figure")
+    return "; ".join(dict.fromkeys(parts)) or i18n.t("summary.figure_default", lang)
 
 
-def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en") -> None:
+def show_figure(fig, alt: str | None = None, close: bool = True,
+                lang: str | None = None) -> None:
     """Display a matplotlib figure once (as an embedded PNG with alt text) and close it.
 
     Returning a pyplot figure as a cell's last expression shows it twice with the
@@ -209,8 +186,6 @@ def show_figure(fig, alt: str | None = None, close: bool = True, lang: str = "en
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-
-
 
 
 def _is_url(data: str) -> bool:

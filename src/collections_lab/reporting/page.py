@@ -30,132 +30,6 @@ import pandas as pd
 
 from .. import i18n
 
-i18n.register({
-    "en": {
-        "pg.data_to": "Data to {date}", "pg.before_run": "{age} before this run ({today})",
-        "pg.current": "current as of this run ({today})",
-        "pg.decision": "Decision", "pg.sure": "How sure", "pg.stake": "At stake",
-        "pg.vs_prev": "vs {period}", "pg.contents": "Contents", "pg.back": "← All reports",
-        "pg.appendix": "Statistical detail", "pg.top_n": "top {n} of {m}",
-        "pg.open": "Open receivables", "pg.overdue": "Overdue", "pg.over90": "Over 90 days",
-        "pg.dso": "DSO (days)", "pg.cash4w": "Cash expected, next 4 weeks",
-        "pg.call": "Customers to call", "pg.alerts": "Customers paying later",
-        "pg.h_call": "Call the {n} customers on the call list first, largest overdue first; "
-                     "{a} customers pay later than their history says.",
-        "pg.s_call": "Overdue and over-90 amounts are measured, not estimated; the call "
-                     "list and alerts come from each customer's own payment history.",
-        "pg.k_call": "{overdue} overdue, of which {over90} over 90 days.",
-        "pg.h_cash": "Plan on {cash} coming in over the next four weeks from open invoices.",
-        "pg.s_cash": "A forecast from the payment curves of past invoices; week by week "
-                     "with its uncertainty in the cash forecast section.",
-        "pg.k_cash": "{open} still open; what is not expected within four weeks is late "
-                     "or at risk.",
-        "pg.median": "Median days to pay", "pg.rmst": "Mean days outstanding",
-        "pg.h_design": "A test needs {c} customers per arm ({n} invoices) for {w} weeks "
-                       "to detect a change of {mde} points in the share paid on time.",
-        "pg.h_design_small": "This portfolio is too small for that test: it needs {c} "
-                             "customers per arm and has {have} customers in all.",
-        "pg.s_design": "Sized for {power} power at 5% significance on this portfolio's "
-                       "own history (several invoices per customer counted).",
-        "pg.k_design": "{mde} more in 100 invoices paid on time: on the last 90 days' "
-                       "sales ({inv}) about {gain} paid sooner per quarter.",
-        "pg.per_arm": "Customers per arm", "pg.weeks": "Weeks to run",
-        "pg.paid_on_time": "Paid by due date + {d} days", "pg.customers": "Customers",
-        "pg.h_adopt": "Adopt «{arm}» instead of «{control}».",
-        "pg.h_keep_running": "Keep the experiment running{until}.",
-        "pg.h_keep_control": "Keep «{control}»: no arm is better on net value.",
-        "pg.h_check": "Check the assignment before reading any result.",
-        "pg.until": " to about {date}",
-        "pg.s_info": "{info} of the planned information collected.",
-        "pg.k_net": "Net value of the leading arm «{arm}» against control: {x} per 100 "
-                    "invoiced (95% interval {lo} to {hi}); churn {c}.",
-        "pg.k_churn_flag": "«{arm}» loses customers: its churn rises for certain, so the "
-                           "strategy lab, which counts the value lost with them, can rank "
-                           "it lower.",
-        "pg.s_not_yet": "The weekly looks have not crossed the stopping boundary: deciding "
-                        "now would overstate the evidence.",
-        "pg.s_p": "Holm-adjusted p {p}.",
-        "pg.k_none": "No arm has a measured net value yet.",
-        "pg.arms": "Arms", "pg.info": "Information collected", "pg.leader_net":
-        "Best arm, net value per 100 invoiced",
-        "pg.h_lab": "Switch each segment to the strategy the lab recommends for it: "
-                    "expected gain {gain}.",
-        "pg.h_lab_none": "Keep the current strategy: no candidate beats it.",
-        "pg.s_lab": "Simulated on a twin of this portfolio ({reps} runs per strategy); "
-                    "95% interval {lo} to {hi}. It predicts, an experiment confirms.",
-        "pg.k_lab": "{gain} net value over the simulated horizon; churn {churn}.",
-        "pg.gain": "Expected gain", "pg.churn_change": "Churn change",
-        "pg.segments": "Segments changed",
-        "pg.unavailable": "Not available: {why}",
-        "pg.full_table": "Full table ({n} columns)",
-    },
-    "es": {
-        "pg.data_to": "Datos hasta el {date}", "pg.before_run":
-        "{age} antes de esta ejecución ({today})",
-        "pg.current": "al día en esta ejecución ({today})",
-        "pg.decision": "Decisión", "pg.sure": "Grado de certeza", "pg.stake": "En juego",
-        "pg.vs_prev": "frente a {period}", "pg.contents": "Contenido",
-        "pg.back": "← Todos los informes", "pg.appendix": "Detalle estadístico",
-        "pg.top_n": "primeros {n} de {m}",
-        "pg.open": "Cartera abierta", "pg.overdue": "Vencido", "pg.over90": "Más de 90 días",
-        "pg.dso": "DSO (días)", "pg.cash4w": "Cobro esperado, próximas 4 semanas",
-        "pg.call": "Clientes a llamar", "pg.alerts": "Clientes que pagan más tarde",
-        "pg.h_call": "Llame primero a los {n} clientes de la lista de llamadas, empezando "
-                     "por el mayor vencido; {a} clientes pagan más tarde de lo que indica "
-                     "su historial.",
-        "pg.s_call": "Los importes vencidos y de más de 90 días se miden, no se estiman; "
-                     "la lista y las alertas salen del historial de pago de cada cliente.",
-        "pg.k_call": "{overdue} vencidos, de ellos {over90} con más de 90 días.",
-        "pg.h_cash": "Cuente con {cash} de facturas abiertas en las próximas cuatro semanas.",
-        "pg.s_cash": "Pronóstico a partir de las curvas de pago de facturas pasadas; semana "
-                     "a semana y con su incertidumbre en la sección del pronóstico de caja.",
-        "pg.k_cash": "{open} siguen abiertos; lo que no se espera en cuatro semanas está "
-                     "atrasado o en riesgo.",
-        "pg.median": "Mediana de días hasta el pago", "pg.rmst": "Días promedio pendientes",
-        "pg.h_design": "Una prueba necesita {c} clientes por brazo ({n} facturas) durante "
-                       "{w} semanas para detectar un cambio de {mde} puntos en la proporción "
-                       "pagada a tiempo.",
-        "pg.h_design_small": "Esta cartera es demasiado pequeña para esa prueba: necesita "
-                             "{c} clientes por brazo y tiene {have} clientes en total.",
-        "pg.s_design": "Dimensionada para una potencia del {power} con significación del "
-                       "5 % sobre el propio historial de la cartera (con varias facturas "
-                       "por cliente).",
-        "pg.k_design": "{mde} facturas más de cada 100 pagadas a tiempo: sobre las ventas "
-                       "de los últimos 90 días ({inv}), unos {gain} cobrados antes por "
-                       "trimestre.",
-        "pg.per_arm": "Clientes por brazo", "pg.weeks": "Semanas de prueba",
-        "pg.paid_on_time": "Pagado al vencimiento + {d} días", "pg.customers": "Clientes",
-        "pg.h_adopt": "Adopte «{arm}» en lugar de «{control}».",
-        "pg.h_keep_running": "Mantenga el experimento en marcha{until}.",
-        "pg.h_keep_control": "Mantenga «{control}»: ningún brazo mejora el valor neto.",
-        "pg.h_check": "Revise la asignación antes de leer ningún resultado.",
-        "pg.until": " hasta aproximadamente el {date}",
-        "pg.s_info": "Se ha reunido el {info} de la información prevista.",
-        "pg.k_net": "Valor neto del brazo en cabeza «{arm}» frente al control: {x} por "
-                    "cada 100 facturados (intervalo del 95 %: {lo} a {hi}); abandono {c}.",
-        "pg.k_churn_flag": "«{arm}» pierde clientes: su abandono sube con certeza, por lo "
-                           "que el laboratorio de estrategias, que cuenta el valor perdido "
-                           "con ellos, puede situarlo más abajo.",
-        "pg.s_not_yet": "Las revisiones semanales no han cruzado el límite de parada: "
-                        "decidir ahora exageraría la evidencia.",
-        "pg.s_p": "Valor p ajustado por Holm {p}.",
-        "pg.k_none": "Ningún brazo tiene todavía un valor neto medido.",
-        "pg.arms": "Brazos", "pg.info": "Información reunida", "pg.leader_net":
-        "Mejor brazo, valor neto por 100 facturados",
-        "pg.h_lab": "Pase cada segmento a la estrategia que el laboratorio recomienda "
-                    "para él: ganancia esperada {gain}.",
-        "pg.h_lab_none": "Mantenga la estrategia actual: ninguna candidata la supera.",
-        "pg.s_lab": "Simulado en un gemelo de esta cartera ({reps} simulaciones por "
-                    "estrategia); intervalo del 95 %: {lo} a {hi}. Predice; un experimento "
-                    "lo confirma.",
-        "pg.k_lab": "{gain} de valor neto en el horizonte simulado; abandono {churn}.",
-        "pg.gain": "Ganancia esperada", "pg.churn_change": "Cambio en abandono",
-        "pg.segments": "Segmentos que cambian",
-        "pg.unavailable": "No disponible: {why}",
-        "pg.full_table": "Tabla completa ({n} columnas)",
-    },
-})
-
 
 @dataclass
 class Decision:
@@ -230,7 +104,8 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
         return "–"
     if abs(amount) < 1000:
         return f"{currency} {i18n.format_number(amount, 0, lang)}"
-    return f"{currency} {format_compact_decimal(amount, locale=lang, fraction_digits=1)}"
+    locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
+    return f"{currency} {format_compact_decimal(amount, locale=locale, fraction_digits=1)}"
 
 
 def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:
@@ -375,7 +250,7 @@ def _money_list(values: dict, lang: str) -> str:
 def _month_label(day, lang: str) -> str:
     from babel.dates import format_date
 
-    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=lang)
+    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=i18n.resolve(lang)[1])
 
 
 def health_page(health, lang: str = "en") -> PageTop:

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from ..data.dates import DateError, load_yaml, parse_date
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, check_locale
 
 #: Parameters holding a local file or directory: made absolute (relative to the caller's
 #: working directory, since the kernel runs in the notebooks directory) and checked
@@ -149,8 +149,9 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
 
     Raises :class:`ParameterError` for a name the notebook does not declare (with the
     closest declared name), a path parameter naming a file that does not exist, a
-    ``lang`` other than en/es and a date parameter (:data:`DATE_PARAMETERS`) that is not
-    an ISO date (ambiguous or impossible dates are refused with the reason).
+    ``lang`` other than en/es, a ``locale`` babel does not know (``es_CO``, ``es_MX``,
+    ...) and a date parameter (:data:`DATE_PARAMETERS`) that is not an ISO date
+    (ambiguous or impossible dates are refused with the reason).
     Relative paths are resolved against ``base_dir`` (default: the current directory).
     """
     unknown = [name for name in parameters if name not in declared]
@@ -170,6 +171,11 @@ def check_parameters(parameters: dict, declared: dict, notebook: str,
         if name == "lang" and value not in LANGUAGES:
             raise ParameterError(f"{notebook}: parameter 'lang' must be one of {LANGUAGES}, "
                                  f"got {value!r}")
+        if name == "locale" and value is not None:
+            try:
+                value = check_locale(value)
+            except ValueError as error:
+                raise ParameterError(f"{notebook}: parameter 'locale': {error}") from None
         if name in DATE_PARAMETERS and value is not None and value != "":
             value = _iso_date(value, notebook, name)
         if name == "mapping" and _looks_like_path(name, value) and not str(value).lower(

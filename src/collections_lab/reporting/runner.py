@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import ResultMixin
+from ..i18n import ResultMixin
 from . import paths
 from .parameters import ParameterError, check_parameters, declared_parameters
 from .store import append_run, atomic_write_text, locked

@@ -19,68 +19,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import format_number, format_pct, register, t
+from ..i18n import format_number, format_pct, t
 from ..model.strategies import MIN_REMINDERS_BEFORE_ESCALATION, Strategy, policy_problems
-
-register({
-    "en": {
-        "sd_reminder": "reminder {k}: {tone} {channel} {when}",
-        "sd_personalised": ", addressed by name",
-        "sd_deadline": ", asks for payment within {n} days",
-        "sd_deadline_1": ", asks for payment within 1 day",
-        "sd_before": "{n} days before due", "sd_before_1": "1 day before due",
-        "sd_on_due": "on the due date",
-        "sd_after": "{n} days after due", "sd_after_1": "1 day after due",
-        "sd_none": "no reminders",
-        "sd_discount": "{rate} off if paid within {n} days of issue",
-        "sd_fee": "late interest of {rate} a month",
-        "sd_plan": "a {n}-part payment plan offered with reminder {k}",
-        "sd_escalation": "legal collection {when}",
-        "sd_tone[friendly]": "friendly", "sd_tone[neutral]": "neutral",
-        "sd_tone[firm]": "firm", "sd_tone[final]": "final-notice",
-        "sd_channel[email]": "email", "sd_channel[sms]": "SMS",
-        "sd_channel[whatsapp]": "WhatsApp message", "sd_channel[letter]": "letter",
-        "sd_channel[phone]": "phone call",
-        "sd_col_strategy": "strategy", "sd_col_does": "what it does",
-        "sd_col_before": "reminders before legal collection",
-        "sd_col_policy": "meets the collection policy",
-        "sd_never": "never escalates", "sd_yes": "yes", "sd_no": "no",
-        "sd_policy": "Collection policy: at least {n} reminders before legal collection. "
-                     "Strategies that break it are simulated for comparison but never "
-                     "recommended.",
-        "sd_policy_off": "No minimum number of reminders before legal collection is "
-                         "required.",
-    },
-    "es": {
-        "sd_reminder": "recordatorio {k}: {channel} en tono {tone} {when}",
-        "sd_personalised": ", con el nombre de la persona",
-        "sd_deadline": ", pide el pago en {n} días",
-        "sd_deadline_1": ", pide el pago en 1 día",
-        "sd_before": "{n} días antes del vencimiento", "sd_before_1": "1 día antes del vencimiento",
-        "sd_on_due": "el día del vencimiento",
-        "sd_after": "{n} días después del vencimiento",
-        "sd_after_1": "1 día después del vencimiento",
-        "sd_none": "sin recordatorios",
-        "sd_discount": "{rate} de descuento si se paga en {n} días desde la emisión",
-        "sd_fee": "interés de mora del {rate} al mes",
-        "sd_plan": "un plan de pago en {n} cuotas ofrecido con el recordatorio {k}",
-        "sd_escalation": "cobro judicial {when}",
-        "sd_tone[friendly]": "amable", "sd_tone[neutral]": "neutro",
-        "sd_tone[firm]": "firme", "sd_tone[final]": "de último aviso",
-        "sd_channel[email]": "correo", "sd_channel[sms]": "SMS",
-        "sd_channel[whatsapp]": "mensaje de WhatsApp", "sd_channel[letter]": "carta",
-        "sd_channel[phone]": "llamada",
-        "sd_col_strategy": "estrategia", "sd_col_does": "qué hace",
-        "sd_col_before": "recordatorios antes del cobro judicial",
-        "sd_col_policy": "cumple la política de cobro",
-        "sd_never": "nunca escala", "sd_yes": "sí", "sd_no": "no",
-        "sd_policy": "Política de cobro: al menos {n} recordatorios antes del cobro judicial. "
-                     "Las estrategias que la incumplen se simulan para comparar, pero nunca "
-                     "se recomiendan.",
-        "sd_policy_off": "No se exige un número mínimo de recordatorios antes del cobro "
-                         "judicial.",
-    },
-})
 
 
 def _days(key: str, n: int, lang: str) -> str:

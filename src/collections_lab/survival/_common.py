@@ -15,7 +15,6 @@ and shown by its ``summary()`` and ``_repr_html_`` (:class:`NotedResult`).
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 import warnings
@@ -25,47 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import register
-from ..results import ResultMixin
-
-register(
-    {
-        "en": {
-            "surv_all": "all invoices",
-            "surv_unpaid": "Share still unpaid",
-            "surv_paid_prob": "Probability paid",
-            "surv_days_outstanding": "Restricted mean days outstanding",
-            "surv_hazard_ratio": "Hazard ratio (payment speed)",
-            "surv_group": "Group",
-            "surv_days_until_payment": "Days until payment",
-            "surv_interval_coverage": "Share paid inside the interval",
-            "surv_nominal": "Nominal level",
-            "surv_expected_cash": "Expected cash collected",
-            "surv_week": "Week",
-            "surv_cure_model": "Cure model fit",
-            "surv_km": "Kaplan–Meier",
-            "surv_never_paid": "Share never paid without escalation",
-            "surv_predicted_day": "Predicted payment day (since issue)",
-        },
-        "es": {
-            "surv_all": "todas las facturas",
-            "surv_unpaid": "Proporción aún sin pagar",
-            "surv_paid_prob": "Probabilidad de pago",
-            "surv_days_outstanding": "Días pendientes medios restringidos",
-            "surv_hazard_ratio": "Razón de riesgos (rapidez de pago)",
-            "surv_group": "Grupo",
-            "surv_days_until_payment": "Días hasta el pago",
-            "surv_interval_coverage": "Proporción pagada dentro del intervalo",
-            "surv_nominal": "Nivel nominal",
-            "surv_expected_cash": "Cobro esperado",
-            "surv_week": "Semana",
-            "surv_cure_model": "Ajuste del modelo de curación",
-            "surv_km": "Kaplan–Meier",
-            "surv_never_paid": "Proporción que nunca pagaría sin escalar",
-            "surv_predicted_day": "Día de pago previsto (desde la emisión)",
-        },
-    }
-)
+from ..i18n import ResultMixin, t
 
 
 class SurvivalInputError(ValueError):
@@ -78,18 +37,31 @@ class SurvivalWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Note:
-    """A caution attached to a result, in English and Spanish."""
+    """A caution attached to a result: a catalogue key and the fields of its sentence.
 
-    en: str
-    es: str
+    A field named ``consequence`` holds a catalogue key too (translated with the note).
+    """
 
-    def text(self, lang: str = "en") -> str:
-        return self.es if lang == "es" else self.en
+    key: str
+    fields: tuple = ()
+
+    def text(self, lang: str | None = None) -> str:
+        fields = dict(self.fields)
+        if "consequence" in fields:
+            fields["consequence"] = t(fields["consequence"], lang)
+        return t(self.key, lang, **fields)
+
+    @property
+    def en(self) -> str:
+        """The English text (warnings and logs)."""
+        return self.text("en")
 
 
-def caution(notes: list | None, en: str, es: str) -> Note:
-    """Emit a :class:`SurvivalWarning` (English text) and append the :class:`Note` to ``notes``."""
-    note = Note(en, es)
+def caution(notes: list | None, key: str, **fields) -> Note:
+    """Emit a :class:`SurvivalWarning` (English text) and append the :class:`Note` of
+    catalogue ``key`` (with ``fields``) to ``notes``."""
+    note = Note(key, tuple((name, str(value)) for name, value in fields.items()))
+    en = note.en
     # point the warning at the caller's code, not at this package's internals
     here, frame, level = os.path.dirname(os.path.abspath(__file__)), sys._getframe(0), 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
@@ -108,19 +80,15 @@ class NotedResult(ResultMixin):
 
     notes: list
 
-    def notes_text(self, lang: str = "en") -> str:
+    def notes_text(self, lang: str | None = None) -> str:
         """The notes as sentences ("" when there are none), to append to a summary."""
-        head = "Aviso: " if lang == "es" else "Note: "
-        texts = [n.text(lang) for n in getattr(self, "notes", []) or []]
+        head = t("note.head", lang)
+        texts = self.note_texts(lang)
         return "".join(f" {head}{x}{'' if x.endswith('.') else '.'}" for x in texts)
 
-    def _repr_html_(self) -> str:
-        base = super()._repr_html_()
-        notes = getattr(self, "notes", []) or []
-        if not notes:
-            return base
-        items = "".join(f'<p class="cl-note">&#9888; {html.escape(n.en)}</p>' for n in notes)
-        return base[: -len("</div>")] + items + "</div>"
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """The notes, one sentence each (shown under the result's tables)."""
+        return [n.text(lang) for n in getattr(self, "notes", []) or []]
 
 
 def groups_without_events(data: dict, before: int | None = None, cause: int | None = None) -> list[str]:
@@ -136,19 +104,22 @@ def groups_without_events(data: dict, before: int | None = None, cause: int | No
     return out
 
 
-def note_groups_without_events(data: dict, where: str, consequence_en: str, consequence_es: str,
+def note_groups_without_events(data: dict, where: str, consequence: str,
                                notes: list | None, before: int | None = None,
                                cause: int | None = None) -> list[str]:
     """The shared check for groups with no payments: warn naming them, keep the note; return them.
 
-    ``consequence_*`` says what that does to this estimator's output (e.g. "no p-value").
+    ``consequence`` is the catalogue key saying what that does to this estimator's output
+    (e.g. "no p-value").
     """
     empty = groups_without_events(data, before, cause)
     if empty:
-        when_en = f" before day {before}" if before is not None else ""
-        when_es = f" antes del día {before}" if before is not None else ""
-        caution(notes, f"{where}: group(s) {empty} have no payments{when_en}; {consequence_en}",
-                f"{where}: el/los grupo(s) {empty} no tienen pagos{when_es}; {consequence_es}")
+        if before is None:
+            caution(notes, "note.no_payments", where=where, groups=empty,
+                    consequence=consequence)
+        else:
+            caution(notes, "note.no_payments_before", where=where, groups=empty, before=before,
+                    consequence=consequence)
     return empty
 
 
@@ -169,8 +140,7 @@ def note_unused_levels(frame: pd.DataFrame, columns: Sequence[str], weights: np.
         unused = [lv for lv in levels if lv not in used]
         if unused:
             out[col] = unused
-            caution(notes, f"{where}: level(s) {unused} of {col!r} have no invoices and are left out",
-                    f"{where}: el/los nivel(es) {unused} de {col!r} no tienen facturas y se omiten")
+            caution(notes, "note.unused_levels", where=where, levels=unused, column=repr(col))
     return out
 
 

@@ -30,8 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.schema import OUTCOMES
-from ..i18n import format_number, format_pct, t
-from ..results import result_axes
+from ..i18n import format_number, format_pct, result_axes, t
 from ._common import (
     LifeTable,
     NotedResult,
@@ -161,7 +160,7 @@ class CumulativeIncidence(NotedResult):
                          "ci_high": value_at(days, c["ci_high"].to_numpy(), day, 0.0)})
         return pd.DataFrame(rows)
 
-    def summary(self, lang: str = "en", day: int | None = None) -> str:
+    def summary(self, lang: str | None = None, day: int | None = None) -> str:
         day = int(self.last_day().min()) if day is None else day
         res = self.at(day)
         parts = []
@@ -169,7 +168,7 @@ class CumulativeIncidence(NotedResult):
             shares = ", ".join(f"{t(o, lang)} {format_pct(v, 1, lang)}"
                                for o, v in zip(sub["outcome"], sub["incidence"], strict=True))
             parts.append(f"{g}: {shares}")
-        head = f"By day {day}" if lang == "en" else f"Al día {day}"
+        head = t("surv_by_day", lang, day=day)
         return f"{head}: " + "; ".join(parts) + "." + self.notes_text(lang)
 
 
@@ -245,18 +244,12 @@ class GrayTestResult(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
-        parts = []
-        for r in self.table.itertuples():
-            if lang == "es":
-                parts.append(f"{t(r.outcome, lang)}: chi² = {format_number(r.statistic, 2, 'es')} con "
-                             f"{r.dof} g.l., valor p = {format_number(r.p_value, 4, 'es')}")
-            else:
-                parts.append(f"{t(r.outcome, lang)}: chi² = {r.statistic:.2f} on {r.dof} df, "
-                             f"p = {r.p_value:.4f}")
-        head = ("Prueba de Gray (incidencia acumulada igual entre grupos)" if lang == "es"
-                else "Gray's test (equal cumulative incidence across groups)")
-        return f"{head}: " + "; ".join(parts) + "." + self.notes_text(lang)
+    def summary(self, lang: str | None = None) -> str:
+        parts = [t("surv_gray_part", lang, outcome=t(r.outcome, lang),
+                   chi2=format_number(r.statistic, 2, lang), dof=r.dof,
+                   p=format_number(r.p_value, 4, lang))
+                 for r in self.table.itertuples()]
+        return t("surv_gray_summary", lang, parts="; ".join(parts)) + self.notes_text(lang)
 
 
 def _gray_score(n, d1, d2, rho: float):

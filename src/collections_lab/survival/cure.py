@@ -35,8 +35,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from ..i18n import format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_pct, t
 from ._common import LifeTable, SurvivalInputError, as_list, groups_without_events, prepare_groups
 
 #: Half a day added to whole-day durations so same-day payments are positive.
@@ -69,12 +68,10 @@ class CureFractionResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         parts = [f"{r.group}: {format_pct(r.never_paid, 1, lang)} ({format_pct(r.ci_low, 1, lang)}"
                  f"–{format_pct(r.ci_high, 1, lang)})" for r in self.table.itertuples()]
-        head = ("Proporción estimada de facturas que nunca se pagarían sin escalar"
-                if lang == "es" else "Estimated share of invoices never paid without escalation")
-        return f"{head}: " + "; ".join(parts) + "."
+        return t("surv_cure_summary", lang, parts="; ".join(parts))
 
 
 def cure_fraction(

@@ -29,8 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.dates import parse_date
-from ..i18n import format_number, format_pct, t
-from ..results import result_axes
+from ..i18n import format_number, format_pct, result_axes, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -183,16 +182,16 @@ class SurvivalCurves(NotedResult):
         cum = np.cumsum(tab.greenwood_terms())
         return np.array([value_at(tab.days, cum, d, before=0.0) for d in days])
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         med = self.median()
         parts = []
         for _, r in med.iterrows():
             m = r["median_days"]
-            value = format_number(m, 0, lang) if np.isfinite(m) else ("not reached" if lang == "en" else "no alcanzada")
+            value = format_number(m, 0, lang) if np.isfinite(m) else t("surv_not_reached", lang)
             parts.append(f"{r['group']}: {value}")
         axis = t("days_since_issue" if self.axis == "issue" else "days_relative_to_due", lang)
-        head = "Median days to pay" if lang == "en" else "Mediana de días hasta el pago"
-        return f"{head} ({axis.lower()}): " + "; ".join(parts) + "." + self.notes_text(lang)
+        return (t("surv_median_summary", lang, axis=axis.lower(), parts="; ".join(parts))
+                + self.notes_text(lang))
 
 
 def kaplan_meier(
@@ -239,11 +238,7 @@ def kaplan_meier(
         frame, by, "kaplan_meier", duration_col, event_col, None, weight_col, axis,
         cluster_col=cluster_col, groups=groups, notes=notes,
     )
-    note_groups_without_events(
-        data, "kaplan_meier", "their curve stays at 1: median not reached and P(paid) = 0 "
-        "with a zero-width interval (no payment seen, not a precise estimate)",
-        "su curva queda en 1: mediana no alcanzada y P(pago) = 0 con intervalo de ancho cero "
-        "(no se vio ningún pago, no es una estimación precisa)", notes)
+    note_groups_without_events(data, "kaplan_meier", "note.consequence_km", notes)
     frames, tables = [], {}
     for g in names:
         tab = data[g].table()
@@ -292,17 +287,13 @@ class LogRankResult(NotedResult):
         out.attrs.update(statistic=self.statistic, dof=self.dof, p_value=self.p_value)
         return out
 
-    def summary(self, lang: str = "en") -> str:
-        strat = f" (stratified by {', '.join(self.strata)})" if self.strata else ""
-        if lang == "es":
-            strat = f" (estratificada por {', '.join(self.strata)})" if self.strata else ""
-            verdict = "difieren" if self.p_value < 0.05 else "no difieren de forma detectable"
-            return (f"Prueba log-rank{strat}: chi² = {format_number(self.statistic, 2, 'es')} "
-                    f"con {self.dof} g.l., valor p = {format_number(self.p_value, 4, 'es')}; "
-                    f"los tiempos de pago {verdict}." + self.notes_text(lang))
-        verdict = "differ" if self.p_value < 0.05 else "do not detectably differ"
-        return (f"Log-rank test{strat}: chi² = {self.statistic:.2f} on {self.dof} df, "
-                f"p = {self.p_value:.4f}; payment times {verdict} across groups." + self.notes_text(lang))
+    def summary(self, lang: str | None = None) -> str:
+        strat = (t("surv_logrank_stratified", lang, strata=", ".join(self.strata))
+                 if self.strata else "")
+        key = "surv_logrank_differ" if self.p_value < 0.05 else "surv_logrank_same"
+        return (t(key, lang, strat=strat, chi2=format_number(self.statistic, 2, lang),
+                  dof=self.dof, p=format_number(self.p_value, 4, lang))
+                + self.notes_text(lang))
 
 
 def logrank(
@@ -387,11 +378,7 @@ def logrank(
     table = pd.DataFrame({"group": g_labels, "observed": observed, "expected": expected})
     if (observed == 0).any():
         empty = [g for g, o in zip(g_labels, observed, strict=True) if o == 0]
-        note = caution(
-            notes, f"logrank: group(s) {empty} have no payments; the test then only says they "
-            "are slower than the others, read their curves instead of the p-value",
-            f"logrank: el/los grupo(s) {empty} no tienen pagos; la prueba solo dice que son más "
-            "lentos que los demás, lea sus curvas en lugar del valor p")
+        note = caution(notes, "note.logrank_no_payments", groups=empty)
         table.attrs["warning"] = note.en
     return LogRankResult(stat, k - 1, float(stats.chi2.sf(stat, k - 1)), table, strata, notes)
 
@@ -405,10 +392,9 @@ def _combined_label(g: str, s: str, group: list[str], strata: list[str]) -> str:
 
 def format_prob_paid(frame: pd.DataFrame, lang: str = "en") -> list[str]:
     """Readable lines for :meth:`SurvivalCurves.prob_paid_by` output (for summaries)."""
-    word = "paid by day" if lang == "en" else "pagada al día"
     return [
-        f"{r.group}: {format_pct(r.prob_paid, 1, lang)} {word} {r.day} "
-        f"({format_pct(r.ci_low, 1, lang)}–{format_pct(r.ci_high, 1, lang)})"
+        t("surv_paid_by_day", lang, group=r.group, p=format_pct(r.prob_paid, 1, lang), day=r.day,
+          lo=format_pct(r.ci_low, 1, lang), hi=format_pct(r.ci_high, 1, lang))
         for r in frame.itertuples()
     ]
 
@@ -575,7 +561,5 @@ def standardized_prob_paid(
                        for d, b in zip(out["day"], blind, strict=True)]
         out.loc[[bool(b) for b in blind], ["se", "ci_low", "ci_high"]] = np.nan
         cells = sorted({(g, s_) for g, b in zip(out["group"], blind, strict=True) for s_ in b})
-        caution(None, f"standardized_prob_paid: group / stratum {cells} have no payment by some of "
-                f"the days {list(np.atleast_1d(days))}; their SE and interval are NaN (see 'note')",
-                "standardized_prob_paid: grupos sin pagos en un estrato; SE e intervalo NaN")
+        caution(None, "note.standardized_blind", cells=cells, days=list(np.atleast_1d(days)))
     return out

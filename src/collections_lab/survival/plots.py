@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import format_number, t
-from ..results import styled
+from ..i18n import format_axis, format_number, styled, t
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
@@ -132,7 +131,7 @@ def plot_time_ratios(result: AFTResult, lang: str = "en", ax=None):
     """Forest plot of AFT time ratios (<1 = paid sooner) with confidence intervals."""
     fig, (ax,) = _figure(height=0.5 * len(result.table) + 1.8, ax=ax)
     _forest(ax, result.table, "time_ratio", lang=lang)
-    ax.set_xlabel("Time ratio (<1 = paid sooner)" if lang == "en" else "Razón de tiempos (<1 = pago antes)")
+    ax.set_xlabel(t("surv_time_ratio_axis", lang))
     fig.tight_layout()
     return fig
 
@@ -221,6 +220,7 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
         ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
         ax.set_title(cur)
         ax.set_xlabel(t("surv_week", lang))
+        format_axis(ax, "y", "money", cur, lang)
     axes[0].set_ylabel(t("surv_expected_cash", lang))
     fig.tight_layout()
     return fig
@@ -242,7 +242,7 @@ def plot_ph_check(curves: SurvivalCurves, lang: str = "en", ax=None):
                 label=t("surv_all", lang) if g == "all" else g)
     ax.set_xlabel(f"log({t('days_since_issue', lang).lower()})")
     ax.set_ylabel(f"log(-log {t('surv_unpaid', lang).lower()})")
-    ax.set_title("Proportional hazards check" if lang == "en" else "Verificación de riesgos proporcionales")
+    ax.set_title(t("surv_ph_check_title", lang))
     if len(curves.groups_) > 1:
         ax.legend(frameon=False)
     fig.tight_layout()

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import format_money, format_pct
+from ..i18n import format_money, format_pct, t
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -86,15 +86,11 @@ class PaymentPredictions(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         tab = self.table
         within = np.isfinite(tab["predicted_day"]).mean() if len(tab) else np.nan
-        if lang == "es":
-            return (f"{len(tab)} facturas abiertas; {format_pct(within, 0, 'es')} tienen fecha de pago "
-                    f"prevista (mediana) dentro del horizonte; intervalos al {format_pct(self.level, 0, 'es')}."
-                    + self.notes_text(lang))
-        return (f"{len(tab)} open invoices; {format_pct(within, 0, 'en')} have a predicted (median) "
-                f"payment date within the horizon; {format_pct(self.level, 0, 'en')} intervals."
+        return (t("surv_predictions_summary", lang, n=len(tab), within=format_pct(within, 0, lang),
+                  level=format_pct(self.level, 0, lang))
                 + self.notes_text(lang))
 
 
@@ -128,10 +124,8 @@ class PaymentDatePredictor:
                                      None, "outcome_code", weight_col, notes=self.level_notes_)
         self.notes_ = list(self.level_notes_)
         self.unpaid_groups_ = note_groups_without_events(
-            data, "PaymentDatePredictor.fit", "their open invoices get no predicted date "
-            "(inf: not within the horizon); there is no payment history to learn from",
-            "sus facturas abiertas no reciben fecha prevista (inf: fuera del horizonte); no hay "
-            "historial de pagos del que aprender", self.notes_, cause=PAID)
+            data, "PaymentDatePredictor.fit", "note.consequence_predictor", self.notes_,
+            cause=PAID)
         self.curves_ = {}
         for g in names:
             tab = data[g].table(n_causes=3, lo=0)
@@ -185,10 +179,8 @@ class PaymentDatePredictor:
         notes = list(self.level_notes_)
         blind = sorted(set(labels) & set(self.unpaid_groups_))
         if blind:
-            caution(notes, f"predict: {int(np.isin(labels, blind).sum())} open invoice(s) of group(s) "
-                    f"{blind} get no predicted date (inf): their history has no payment",
-                    f"predict: {int(np.isin(labels, blind).sum())} factura(s) abierta(s) de {blind} sin "
-                    "fecha prevista (inf): su historial no tiene pagos")
+            caution(notes, "note.predict_no_date", n=int(np.isin(labels, blind).sum()),
+                    groups=blind)
         return PaymentPredictions(out.reset_index(drop=True), self.level,
                                   {k: v for k, v in cdfs.items() if v is not None}, notes)
 
@@ -231,18 +223,11 @@ class CalibrationResult(NotedResult):
     def to_frame(self) -> pd.DataFrame:
         return self.by_group
 
-    def summary(self, lang: str = "en") -> str:
-        if lang == "es":
-            return (f"{format_pct(self.coverage, 1, 'es')} de {self.n_evaluated} facturas se pagaron (o no) "
-                    f"dentro de su intervalo al {format_pct(self.level, 0, 'es')} "
-                    f"({self.n_unknown} sin desenlace conocido aún). De las {self.n_paid} que sí se "
-                    f"pagaron, {format_pct(self.coverage_paid, 1, 'es')} lo hicieron dentro del intervalo "
-                    f"(el modelo esperaba {format_pct(self.expected_coverage_paid, 1, 'es')})."
-                    + self.notes_text(lang))
-        return (f"{format_pct(self.coverage, 1, 'en')} of {self.n_evaluated} invoices ended inside their "
-                f"{format_pct(self.level, 0, 'en')} interval ({self.n_unknown} with outcome still unknown). "
-                f"Of the {self.n_paid} actually paid, {format_pct(self.coverage_paid, 1, 'en')} were paid "
-                f"inside it (the model expected {format_pct(self.expected_coverage_paid, 1, 'en')})."
+    def summary(self, lang: str | None = None) -> str:
+        return (t("surv_calibration_summary", lang, coverage=format_pct(self.coverage, 1, lang),
+                  n=self.n_evaluated, level=format_pct(self.level, 0, lang), unknown=self.n_unknown,
+                  paid=self.n_paid, coverage_paid=format_pct(self.coverage_paid, 1, lang),
+                  expected=format_pct(self.expected_coverage_paid, 1, lang))
                 + self.notes_text(lang))
 
 

@@ -44,8 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import column_label, format_number
-from ..results import ResultMixin, result_axes
+from ..i18n import ResultMixin, column_label, format_number, result_axes, t
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -208,27 +207,22 @@ class CoxResult(NotedResult):
     def params_(self) -> pd.Series:
         return self.table.set_index("covariate")["coef"]
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         lines = []
         for r in self.table.itertuples():
             change = (r.hazard_ratio - 1) * 100
             term = term_label(r.covariate, lang)
-            if lang == "es":
-                verb = "más rápido" if change > 0 else "más lento"
-                lines.append(f"{term}: pago {format_number(abs(change), 0, 'es')} % {verb} "
-                             f"(RR {format_number(r.hazard_ratio, 2, 'es')}, "
-                             f"IC {format_number(r.ci_low, 2, 'es')}–{format_number(r.ci_high, 2, 'es')})")
-            else:
-                verb = "faster" if change > 0 else "slower"
-                lines.append(f"{term}: payment rate {abs(change):.0f}% {verb} "
-                             f"(HR {r.hazard_ratio:.2f}, CI {r.ci_low:.2f}–{r.ci_high:.2f})")
+            lines.append(t("surv_cox_faster" if change > 0 else "surv_cox_slower", lang,
+                           covariate=term, change=format_number(abs(change), 0, lang),
+                           hr=format_number(r.hazard_ratio, 2, lang),
+                           lo=format_number(r.ci_low, 2, lang), hi=format_number(r.ci_high, 2, lang)))
         refs = ", ".join(term_label(f"{k}={v}", lang) for k, v in self.references.items())
         if refs:
-            lines.append(("referencia: " if lang == "es" else "reference: ") + refs)
+            lines.append(t("surv_reference", lang) + refs)
         return "; ".join(lines) + "." + self.notes_text(lang)
 
 
-def term_label(term: str, lang: str = "en") -> str:
+def term_label(term: str, lang: str | None = None) -> str:
     """A model term in words: ``segment=medium`` → ``Segment medium``, ``disputed=True``
     → ``Disputed (yes)``; a term without ``=`` keeps its column label.
 
@@ -242,7 +236,7 @@ def term_label(term: str, lang: str = "en") -> str:
     if not sep:
         return label
     if level in ("True", "False"):
-        yes = {"en": ("yes", "no"), "es": ("sí", "no")}[lang][level == "False"]
+        yes = t("tables.no" if level == "False" else "tables.yes", lang)
         return f"{label} ({yes})"
     return f"{label} {level}"
 
@@ -884,19 +878,13 @@ class PHCheck(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         bad = [term_label(c, lang)
                for c in self.table.loc[~self.table["ph_holds"], "covariate"]]
         if not bad:
-            if lang == "es":
-                return "Sin evidencia contra riesgos proporcionales: las razones de riesgo se pueden leer como constantes en el tiempo."
-            return "No evidence against proportional hazards: hazard ratios can be read as constant over time."
-        if lang == "es":
-            return (f"El efecto de {', '.join(bad)} cambia con el tiempo "
-                    f"(p < {str(self.level).replace('.', ',')}): "
-                    "léase su razón de riesgos como un promedio, o estratifique por esa variable.")
-        return (f"The effect of {', '.join(bad)} changes over time (p < {self.level}): read its hazard "
-                "ratio as an average, or stratify on it.")
+            return t("surv_ph_holds", lang)
+        return t("surv_ph_fails", lang, covariates=", ".join(bad),
+                 level=format_number(self.level, None, lang))
 
 
 def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows: int = 200_000,
@@ -976,21 +964,14 @@ class AFTResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         lines = []
         for r in self.table.itertuples():
             d = -r.median_days_change
-            if lang == "es":
-                word = "días antes" if d > 0 else "días después"
-                lines.append(f"{term_label(r.covariate, lang)}: "
-                             f"{format_number(abs(d), 1, 'es')} {word}")
-            else:
-                word = "days sooner" if d > 0 else "days later"
-                lines.append(f"{term_label(r.covariate, lang)}: {abs(d):.1f} {word}")
-        head = ("Mediana de pago en el caso de referencia: " if lang == "es"
-                else "Median payment day in the reference case: ")
-        return (f"{head}{format_number(self.baseline_median_days, 1, lang)} ({self.distribution}); "
-                + "; ".join(lines) + ".")
+            lines.append(t("surv_aft_sooner" if d > 0 else "surv_aft_later", lang,
+                           covariate=term_label(r.covariate, lang), days=format_number(abs(d), 1, lang)))
+        return t("surv_aft_summary", lang, median=format_number(self.baseline_median_days, 1, lang),
+                 distribution=self.distribution, parts="; ".join(lines))
 
 
 def fit_aft(

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..data.dates import accepts_allow_future, resolve_as_of
-from ..i18n import format_money, format_number, format_pct
-from ..results import ResultMixin
+from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
@@ -84,19 +83,15 @@ class TimeToPaymentReport(ResultMixin):
         paid = prob_paid_by_due(self.frame, [15], by=self.by, cluster_col=None)
         return out.join(paid.set_index("group")["prob_paid"].rename("p_paid_by_due_15")).reset_index()
 
-    def executive_summary(self, lang: str = "en") -> list:
+    def executive_summary(self, lang: str | None = None) -> list:
         """Sentences (and result objects) for the report's summary box."""
-        es = lang == "es"
+        lang, _ = resolve(lang)
         # point estimates per payment-terms group, averaged (unbiased with mixed terms)
         p15 = prob_paid_by_due(self.frame, [0, 15], cluster_col=None).set_index("day")
         items = [
-            (f"Al {self.as_of.date()}: {format_pct(p15.loc[0, 'prob_paid'], 0, lang)} de las facturas se paga "
-             f"a más tardar al vencimiento y {format_pct(p15.loc[15, 'prob_paid'], 0, lang)} a más tardar "
-             "15 días después (las facturas abiertas cuentan como información parcial, no se descartan)."
-             if es else
-             f"As of {self.as_of.date()}: {format_pct(p15.loc[0, 'prob_paid'], 0, lang)} of invoices are paid "
-             f"by their due date and {format_pct(p15.loc[15, 'prob_paid'], 0, lang)} within 15 days after it "
-             "(open invoices count as partial information, not dropped)."),
+            t("ttp.as_of_paid", lang, date=self.as_of.date(),
+              p0=format_pct(p15.loc[0, "prob_paid"], 0, lang),
+              p15=format_pct(p15.loc[15, "prob_paid"], 0, lang)),
             self.curves,
             self.rmst,
         ]
@@ -104,23 +99,14 @@ class TimeToPaymentReport(ResultMixin):
             items.append(self.cox)
         if self.concordance is not None:
             c = format_number(self.concordance, 2, lang)
-            items.append(f"Estas variables ordenan bien qué factura se paga antes en el {c} de los pares "
-                         "comparables (concordancia; 0,5 = azar)." if es else
-                         f"These drivers order which invoice is paid first correctly for {c} of comparable "
-                         "pairs (concordance; 0.5 = chance).")
+            items.append(t("ttp.concordance", lang, c=c, chance=format_number(0.5, 1, lang)))
         if self.reminders is not None:
             row = self.reminders.table.iloc[0]
             change = row["hazard_ratio"] - 1
-            items.append(
-                (f"Desde el día en que se envía un recordatorio, la tasa de pago cambia "
-                 f"{format_pct(change, 0, lang)} (RR {format_number(row['hazard_ratio'], 2, lang)}, IC 95 % "
-                 f"{format_number(row['ci_low'], 2, lang)}–{format_number(row['ci_high'], 2, lang)}); es una "
-                 "asociación observacional, no un efecto causal de un experimento.")
-                if es else
-                (f"From the day a reminder is sent, the payment rate changes by {format_pct(change, 0, lang)} "
-                 f"(HR {row['hazard_ratio']:.2f}, 95% CI {row['ci_low']:.2f}–{row['ci_high']:.2f}); this is an "
-                 "observational association, not an experiment's causal effect.")
-            )
+            items.append(t("ttp.reminders", lang, change=format_pct(change, 0, lang),
+                           hr=format_number(row["hazard_ratio"], 2, lang),
+                           lo=format_number(row["ci_low"], 2, lang),
+                           hi=format_number(row["ci_high"], 2, lang)))
         items.append(self.outcomes.summary(lang, day=self.horizon))
         if self.never_paid is not None:
             items.append(self.never_paid)
@@ -130,8 +116,7 @@ class TimeToPaymentReport(ResultMixin):
         first4 = weekly[weekly["week"] <= 4].groupby("currency")["expected_amount"].sum()
         if len(first4):
             money = ", ".join(format_money(v, c, lang) for c, v in first4.items())
-            items.append(f"Cobro esperado de las facturas abiertas en las próximas 4 semanas: {money}."
-                         if es else f"Expected collections from open invoices in the next 4 weeks: {money}.")
+            items.append(t("ttp.expected_cash", lang, money=money))
         items.extend(self.notes)
         return items
 

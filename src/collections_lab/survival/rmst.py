@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import format_number
-from ..results import ResultMixin, result_axes
+from ..i18n import ResultMixin, format_number, result_axes, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -149,15 +148,12 @@ class RMSTResult(NotedResult):
             out = out.drop(columns="note")
         return out
 
-    def summary(self, lang: str = "en") -> str:
-        no_ci = "sin IC" if lang == "es" else "no CI"
+    def summary(self, lang: str | None = None) -> str:
+        no_ci = t("surv_no_ci", lang)
         parts = [f"{r.group}: {format_number(r.rmst, 1, lang)} "
                  + (f"({format_number(r.ci_low, 1, lang)}–{format_number(r.ci_high, 1, lang)})"
                     if np.isfinite(r.ci_low) else f"({no_ci})") for r in self.table.itertuples()]
-        if lang == "es":
-            return (f"Días pendientes medios en los primeros {self.tau} días: "
-                    + "; ".join(parts) + "." + self.notes_text(lang))
-        return (f"Mean days outstanding within the first {self.tau} days: " + "; ".join(parts) + "."
+        return (t("surv_rmst_summary", lang, tau=self.tau, parts="; ".join(parts))
                 + self.notes_text(lang))
 
 
@@ -207,10 +203,7 @@ def rmst(
         frame, by, "rmst", duration_col, event_col, None, weight_col, "issue",
         cluster_col=cluster_col, groups=groups, notes=notes,
     )
-    blind = note_groups_without_events(
-        data, "rmst", "their RMST is tau with no estimable SE; differences with them get no p-value",
-        "su RMST es tau sin error estándar estimable; sus diferencias no tienen valor p", notes,
-        before=tau)
+    blind = note_groups_without_events(data, "rmst", "note.consequence_rmst", notes, before=tau)
     z = stats.norm.ppf(1 - alpha / 2)
     rows, infl, clus = [], {}, {}
     for g in names:
@@ -255,16 +248,13 @@ class RMSTDifference(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         """One clause per group: the difference in days with its interval."""
         parts = [f"{r.group}: {format_number(r.difference, 1, lang)} "
                  f"({format_number(r.ci_low, 1, lang)} – {format_number(r.ci_high, 1, lang)})"
                  for r in self.table.itertuples()]
-        if lang == "es":
-            return (f"Diferencia de días pendientes medios en {self.tau} días frente a "
-                    f"{self.reference}: " + "; ".join(parts) + ".")
-        return (f"Difference in mean days outstanding within {self.tau} days versus "
-                f"{self.reference}: " + "; ".join(parts) + ".")
+        return t("surv_rmst_difference_summary", lang, tau=self.tau, reference=self.reference,
+                 parts="; ".join(parts))
 
     def plot(self, ax=None, lang: str = "en"):
         """The differences with their intervals (days) on ``ax`` (default a new figure);
@@ -333,8 +323,7 @@ def rmst_difference(
     both = pd.concat(parts, ignore_index=True)
     blind = both.loc[both["note"].astype(bool), "note"].tolist()
     if blind:
-        caution(None, "rmst_difference: " + "; ".join(blind),
-                "rmst_difference: un grupo sin pagos antes de tau en un estrato; sin valor p")
+        caution(None, "note.rmst_difference_blind", detail="; ".join(blind))
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for g, sub in both.groupby("group", sort=False):

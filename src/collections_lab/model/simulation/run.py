@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from ...data.dates import parse_date
 from ...data.portfolio import Portfolio
 from ...data.schema import INVOICE_CHANNELS
-from ...results import ResultMixin
+from ...i18n import ResultMixin
 from ..behaviour import BehaviourModel
 from ..plans import Experiment, assign
 from ..strategies import Strategy

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...results import ResultMixin
+from ...i18n import ResultMixin
 from ..behaviour import BehaviourModel
 from ..strategies import Strategy
 from .engine import N_UNIFORMS, HazardCurves, draw_outcomes, escalation_day

@@ -1,0 +1,335 @@
+"""The one table renderer and the base of every result object.
+
+Every table a person reads -- a result's ``_repr_html_`` in a notebook, a report table, a
+DataFrame shown in a report kernel -- is written by :func:`table_html`, which
+
+- hides a default 0..N index (a meaningful index is kept as the first columns);
+- writes numbers in the locale (``1.234.567,8`` in es_CO / es_ES, ``1,234,567.8`` in
+  es_MX / en_US): integer values as integers, shares (``share``, ``*_rate``, ...) as
+  percentages, amounts with the currency's CLDR digits and ISO code when the row (a
+  ``currency`` column) or the column (a currency code as header) says which, other
+  numbers to four significant digits;
+- shows dates as dates (no ``00:00:00``) and missing values as an em dash;
+- translates headers through the catalogue (``column.<name>`` keys);
+- escapes every cell and header (a customer called ``<script>`` is shown as text);
+- shows at most ``max_rows`` rows and says so ("first 20 of 1,234 rows").
+
+Language and locale default to the context (:func:`collections_lab.i18n.options`).
+
+Example
+-------
+>>> import pandas as pd
+>>> page = table_html(pd.DataFrame({"customer_id": ["<b>A</b>"], "receivables": [25254.0]}),
+...                   lang="es")
+>>> "&lt;b&gt;A&lt;/b&gt;" in page and "25.254" in page and "Cartera" in page
+True
+>>> from dataclasses import dataclass
+>>> @dataclass
+... class Mean(ResultMixin):
+...     value: float
+...     def to_frame(self):
+...         return pd.DataFrame({"mean": [self.value]})
+>>> "<table" in Mean(2.0)._repr_html_()
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+
+import pandas as pd
+
+from .catalogue import has, t
+from .context import resolve
+from .numbers import currency_digits, format_money, format_number, format_pct, is_currency
+
+#: Shown for a missing value (NaN, None, NaT).
+MISSING = "—"
+#: Default number of rows a report table shows.
+MAX_ROWS = 100
+
+#: Columns holding a share of 1 (shown as a percentage); also ``share_*``, ``*_share``
+#: and ``*_rate``.
+SHARE_COLUMNS = frozenset({
+    "share", "incidence", "churn_probability", "churn_risk", "paid_by_due",
+    "paid_by_due_15", "power", "mean_predicted", "mean_predicted_raw", "churn",
+})
+#: Columns holding an amount of money (the currency comes from the row or the header).
+MONEY_COLUMNS = frozenset({
+    "receivables", "overdue", "sales_period", "open_amount", "overdue_amount", "amount",
+    "begin_ar", "end_ar", "end_current_ar", "sales", "invoiced", "collected",
+    "unpaid_after", "before_amount", "after_amount", "expected_amount",
+    # the strategy lab's money (its result carries one currency: shown in the header)
+    "cash_pv", "discount_cost", "fee_income", "reminder_cost", "relationship_cost",
+    "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
+    "gain_high", "current_net_value", "recommended_net_value",
+})
+#: Columns holding codes shown in words (their labels are catalogue keys).
+CODE_COLUMNS = frozenset({"outcome"})
+#: Interval columns, formatted like the estimate column beside them.
+_INTERVALS = frozenset({"ci_low", "ci_high"})
+_ESTIMATES = frozenset({"estimate", "incidence", "share"})
+#: Columns of p-values: tiny ones are shown as "< 0.0001" rather than 0.
+P_VALUE_COLUMNS = frozenset({"p_value", "p_holm", "p_bh"})
+
+
+def column_label(name, lang: str | None = None) -> str:
+    """The header of a table column in ``lang`` (the context's by default).
+
+    Known columns are the catalogue's ``column.<name>`` keys; any other name is shown
+    with underscores as spaces and a capital first letter (a header already translated
+    by its table stays as it is, capitalised).
+
+    >>> column_label("open_amount", "es")
+    'Importe abierto'
+    >>> column_label("my_column")
+    'My column'
+    """
+    lang, _ = resolve(lang)
+    text = str(name)
+    if has(f"column.{text}"):
+        return t(f"column.{text}", lang)
+    text = text.replace("_", " ").strip()
+    if len(text) > 1 and not text[1].isalpha():  # "p-value", "p (Holm)": a symbol
+        return text
+    return text[:1].upper() + text[1:]
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, arrays: not a missing scalar
+        return False
+
+
+def _kind(name) -> str:
+    key = str(name)
+    if key in P_VALUE_COLUMNS:
+        return "p"
+    if (key in SHARE_COLUMNS or key.startswith("share_") or key.endswith("_share")
+            or key.endswith("_rate")):
+        return "share"
+    if key in MONEY_COLUMNS:
+        return "money"
+    if is_currency(key):
+        return "currency"  # a pivot with one column per currency
+    return "number"
+
+
+def _decimals(x: float) -> int:
+    """Four significant digits, at most four decimals, no trailing zeros (0.02 stays
+    0.02), none for integer values or values of 1,000 and more."""
+    if x == round(x) or abs(x) >= 1000:
+        return 0
+    decimals = min(4, max(0, 3 - math.floor(math.log10(abs(x)))))
+    while decimals > 0 and round(x, decimals - 1) == round(x, decimals):
+        decimals -= 1
+    return decimals
+
+
+def format_value(value, kind: str = "number", lang: str | None = None,
+                 currency: str | None = None, locale: str | None = None) -> str:
+    """One table cell as text in ``lang`` (not yet escaped).
+
+    ``kind`` is ``"number"``, ``"share"`` (0.123 → 12.3%), ``"money"`` (in
+    ``currency`` when given), ``"currency"`` (decimals of ``currency``, no code) or
+    ``"p"`` (p-value). Non-numbers are returned as text; missing values as :data:`MISSING`.
+
+    >>> format_value(25254.0, lang="es"), format_value(0.1234, "share"), format_value(None)
+    ('25.254', '12.3%', '—')
+    >>> format_value(1234.5, "money", "es", "EUR")
+    'EUR 1.234,50'
+    """
+    if _is_missing(value):
+        return MISSING
+    lang, locale = resolve(lang, locale)
+    if isinstance(value, bool):
+        return t("tables.yes" if value else "tables.no", lang)
+    if isinstance(value, pd.Timestamp):
+        same_day = value == value.normalize()
+        return value.strftime("%Y-%m-%d" if same_day else "%Y-%m-%d %H:%M")
+    if not isinstance(value, numbers.Real):
+        text = str(value)
+        return MISSING if text in ("–", "NaN", "nan", "NaT", "None") else text
+    x = float(value)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if kind == "share":
+        return format_pct(x, 1, lang, locale)
+    if kind in ("money", "currency") and currency is not None and is_currency(currency):
+        if kind == "money":
+            return format_money(x, currency, lang, locale)
+        # a column per currency (a forecast pivot): cents only where there are any
+        decimals = 0 if x == round(x) else currency_digits(currency)
+        return format_number(x, decimals, lang, locale)
+    if kind == "p" and 0 < x < 0.0001:
+        return "< " + format_number(0.0001, 4, lang, locale)
+    if x != 0 and abs(x) < 0.0001:  # keep tiny values visible (never shown as 0)
+        mantissa, exponent = f"{x:.1e}".split("e")
+        return f"{format_number(float(mantissa), 1, lang, locale)}e{int(exponent)}"
+    return format_number(x, _decimals(x), lang, locale)
+
+
+def _header(name, lang: str) -> str:
+    if isinstance(name, tuple):  # MultiIndex columns
+        return " · ".join(column_label(n, lang) for n in name if str(n) != "")
+    return column_label(name, lang)
+
+
+def _meaningful_index(frame: pd.DataFrame) -> bool:
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.name is None:
+        return False
+    return not (index.names == [None] and pd.api.types.is_integer_dtype(index)
+                and index.equals(pd.RangeIndex(len(index))))
+
+
+def format_frame(frame: pd.DataFrame, lang: str | None = None,
+                 locale: str | None = None, currency: str | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` as text for a stakeholder: cells formatted with
+    :func:`format_value`, headers translated, a meaningful index turned into columns.
+
+    ``currency``: the one currency of a table without a currency column; its money
+    columns then say it in the header ("Net value (USD)"), not in every cell.
+
+    >>> format_frame(pd.DataFrame({"net_value": [1234.5]}), "en", currency="USD").columns[0]
+    'Net value (USD)'
+    """
+    lang, locale = resolve(lang, locale)
+    if _meaningful_index(frame):
+        index_names = [n if n is not None else (frame.columns.name or "")
+                       for n in frame.index.names]
+        frame = frame.copy()
+        frame.index.names = [f"\0index{i}" for i in range(frame.index.nlevels)]
+        frame = frame.reset_index()
+        renamed = {f"\0index{i}": name for i, name in enumerate(index_names)}
+    else:
+        renamed = {}
+    row_currency = (frame["currency"].astype(str).tolist()
+                    if "currency" in frame.columns and frame.columns.is_unique else None)
+    names = [renamed.get(c, c) for c in frame.columns]
+    kinds = [_kind(n[-1] if isinstance(n, tuple) else n) for n in names]
+    # an interval (and its standard error) is a share when the estimate beside it is
+    estimate_kinds = {k for n, k in zip(names, kinds, strict=True) if n in _ESTIMATES}
+    interval_kind = "share" if estimate_kinds == {"share"} else "number"
+    columns = {}
+    for position, name in enumerate(names):
+        kind = interval_kind if name in _INTERVALS else kinds[position]
+        values = frame.iloc[:, position].tolist()
+        if name in CODE_COLUMNS:  # codes (written_off, ...) in words where a label exists
+            values = [t(v, lang) if isinstance(v, str) and has(v) else v for v in values]
+        if kind == "currency":
+            currencies = [str(name)] * len(values)
+        elif kind == "money" and row_currency is None and currency and is_currency(currency):
+            kind, currencies = "currency", [currency] * len(values)  # code in the header
+        else:
+            currencies = row_currency or [None] * len(values)
+        columns[position] = [format_value(v, kind, lang, c, locale)
+                             for v, c in zip(values, currencies, strict=True)]
+    out = pd.DataFrame(columns)
+    in_header = row_currency is None and bool(currency) and is_currency(currency)
+    out.columns = [_header(n, lang) + (f" ({currency})" if in_header and k == "money" else "")
+                   for n, k in zip(names, kinds, strict=True)]
+    return out
+
+
+def table_html(data, lang: str | None = None, max_rows: int | None = MAX_ROWS,
+               title: str | None = None, locale: str | None = None,
+               currency: str | None = None) -> str:
+    """The HTML of a report table for a DataFrame or Series (everything escaped).
+
+    Args:
+        data: the table; a Series is shown as one column (its index kept if meaningful).
+        lang: ``"en"`` or ``"es"``: headers (the context's language by default).
+        max_rows: rows shown at most (``None`` = all); a note says how many were left out.
+        title: an optional caption above the table (translated if a label exists).
+        locale: number formats (``"es_CO"``); the context's, or ``lang``'s default.
+
+    Example:
+        >>> table_html(pd.Series([0.5], name="share"))
+        '<div class="cl-table"><table><thead><tr><th>Share</th></tr></thead><tbody><tr><td>50.0%</td></tr></tbody></table></div>'
+    """
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"table_html expects a DataFrame or Series, got {type(data).__name__}")
+    lang, locale = resolve(lang, locale)
+    total = len(frame)
+    shown = frame if max_rows is None or total <= max_rows else frame.head(max_rows)
+    text = format_frame(shown, lang, locale, currency)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in text.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+        for row in text.itertuples(index=False, name=None)
+    )
+    parts = ['<div class="cl-table">']
+    if title:
+        parts.append(f"<strong>{html.escape(t(title, lang))}</strong>")
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    if len(shown) < total:
+        note = t("tables.first_rows", lang, shown=format_number(len(shown), 0, lang, locale),
+                 total=format_number(total, 0, lang, locale))
+        parts.append(f'<p class="cl-table-note">{html.escape(note)}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def result_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS,
+                locale: str | None = None) -> str:
+    """The HTML of a result object (:class:`ResultMixin`): each of its
+    ``report_tables()`` under its title, then its notes (cautions) if it has any.
+
+    A result whose class writes its own ``_repr_html_`` keeps it.
+    """
+    if type(result)._repr_html_ is not ResultMixin._repr_html_:
+        return result._repr_html_()
+    return tables_html(result, lang, max_rows, locale)
+
+
+def tables_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS,
+                locale: str | None = None) -> str:
+    """The tables and notes of a result object, whatever its own ``_repr_html_`` adds."""
+    lang, locale = resolve(lang, locale)
+    currency = getattr(result, "currency", None)  # one currency: said in the headers
+    currency = currency if isinstance(currency, str) else None
+    page = "".join(table_html(frame, lang, max_rows, title=title, locale=locale,
+                              currency=currency)
+                   for title, frame in result.report_tables())
+    page += "".join(f'<p class="cl-note">&#9888; {html.escape(text)}</p>'
+                    for text in result.note_texts(lang))
+    return page
+
+
+class ResultMixin:
+    """Base of result dataclasses: ``_repr_html_`` and ``__str__`` from ``to_frame()``.
+
+    ``_repr_html_`` is :func:`result_html`: the same tables a report shows, in the
+    context's language and locale, all rows.
+    """
+
+    #: Title shown above the table (a catalogue key or plain text); subclasses may override.
+    title: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        return self.title or type(self).__name__
+
+    def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables this result shows, each with its title: ``[(title, to_frame())]``;
+        a result with more tables extends the list (reports format each the same way)."""
+        return [(self._title(), self.to_frame())]
+
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """Cautions shown under the tables (none by default)."""
+        return []
+
+    def _repr_html_(self) -> str:
+        return tables_html(self, max_rows=None)
+
+    def __str__(self) -> str:
+        return f"{self._title()}\n{self.to_frame().to_string()}"
