@@ -97,7 +97,8 @@ def test_values_keep_four_significant_digits_and_small_p_values_are_bounded():
 def test_an_interval_is_a_share_when_its_estimate_is():
     outcomes = pd.DataFrame({"outcome": ["paid"], "incidence": [0.953533],
                              "ci_low": [0.945491], "ci_high": [0.960413]})
-    assert _cells(table_html(outcomes, "es"))[1] == ["paid", "95,4 %", "94,5 %", "96,0 %"]
+    # (the outcome code in words: outcome values are catalogue keys)
+    assert _cells(table_html(outcomes, "es"))[1] == ["pagada", "95,4 %", "94,5 %", "96,0 %"]
     rmst = pd.DataFrame({"rmst": [57.617976], "ci_low": [56.429171]})
     assert _cells(table_html(rmst))[1] == ["57.62", "56.43"]
 
