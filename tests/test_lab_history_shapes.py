@@ -183,3 +183,28 @@ def test_the_recommendation_sentence_names_unidentified_baseline_priors():
     assert "no identifica" in es and "nunca pagadas" in es
     none = pd.DataFrame({"segment": ["small"], "relies_on_priors": [""]})
     assert "No recommendation rests" in priors_sentence(none, None, "USD")
+
+
+def test_a_real_export_never_reminded_without_discounts(tmp_path):
+    """A real single-file export (tests/fixtures/exports/es_cartera: 301 invoices, 37
+    customers, no reminders, no discounts) with its drafted mapping, as a new user runs it."""
+    from pathlib import Path
+
+    from collections_lab.data.drafting import draft_mapping
+    from collections_lab.data.loading import load_portfolio
+    from collections_lab.data.mapping import ColumnMapping
+
+    export = Path(__file__).parent / "fixtures" / "exports" / "es_cartera" / "cartera.csv"
+    mapping = draft_mapping(export).write(tmp_path / "mapping.yml")
+    portfolio = load_portfolio(export, mapping=ColumnMapping.from_yaml(mapping), strict=True)
+    with _no_runtime_warnings():
+        cal = Calibration().fit(portfolio)
+        twin = Twin.from_calibration(cal, parameter_draws=8, seed=1)
+        comp = compare_strategies(twin, [cal.current_strategy_], replicates=8,
+                                  progress=False)
+    t = comp.summary_table().set_index("metric")
+    assert np.isfinite(t[["mean", "low", "high"]].to_numpy()).all()
+    _share, lo, hi = _history_paid_by_due_15(cal)
+    assert lo <= t.loc["paid_by_due_15", "mean"] <= hi
+    assert cal.params_.loc["pulse_decay_days", "source"] == "prior"
+    assert "Not learned from this history" in cal.summary()

@@ -179,6 +179,11 @@ class AalenJohansen:
         return float(hit[0] + self.origin_) if len(hit) else float("nan")
 
 
+#: Largest share of an estimate :func:`incidence_by_due_plus` lets rest on a terms group
+#: followed too briefly to reach its day (bound on the bias it can carry).
+MAX_UNFOLLOWED_MASS = 0.005
+
+
 def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_interest: int = 1,
                           weights=None, min_at_risk: float = 5) -> tuple[float, np.ndarray] | None:
     """P(``cause_of_interest`` by due + ``due_plus``) over invoices with mixed payment terms.
@@ -195,7 +200,9 @@ def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_intere
     a clustered one. ``duration``: days since issue; ``cause``: 0 open, else the outcome
     code. Returns None when a group is not followed to its day (fewer than
     ``min_at_risk`` still at risk there although some of its invoices were censored
-    earlier and its curve has not reached 1).
+    earlier and its curve has not reached 1) unless the part of the estimate it leaves
+    unknown (its share times its survival at its last observation) is at most
+    :data:`MAX_UNFOLLOWED_MASS`: a few 45-day invoices in one arm no longer blank the arm.
 
     >>> import numpy as np
     >>> dur = np.array([10, 20, 40, 70, 50, 65])
@@ -219,13 +226,19 @@ def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_intere
                                  cause_of_interest=cause_of_interest)
         day = int(t) + due_plus
         i = min(day - aj.origin_, len(aj.survival_) - 1)
+        share = omega[m].sum() / total
+        # A small terms group whose last invoices are still open can have few (or none)
+        # at risk on its day; what its curve leaves unknown there is at most its share
+        # times the survival at its last observation, so the group is used when that
+        # bound is below MAX_UNFOLLOWED_MASS (half a percentage point of the estimate).
+        unfollowed = share * (aj.survival_[i] if i >= 0 else 1.0)
         followed = (aj.at_risk_on(day) >= min_at_risk
                     or (i >= 0 and aj.survival_[i] < 0.005)
-                    or not np.any((cause[m] == 0) & (duration[m] < day)))
+                    or not np.any((cause[m] == 0) & (duration[m] < day))
+                    or unfollowed <= MAX_UNFOLLOWED_MASS)
         if not followed:
             return None
         f, psi = aj.at_day(day)
-        share = omega[m].sum() / total
         parts.append((m, f, psi, share))
         estimate += share * f
     out = np.zeros(len(terms))
