@@ -28,14 +28,6 @@ FLOORS = {
 }
 
 
-#: Known upward imports being removed by work in flight (the vocabulary package takes the
-#: one table renderer and CLDR currency digits; data/dates.py takes as_of resolution).
-#: This list only shrinks.
-KNOWN = {
-    ("experiments/workflow.py", "reporting.notebook"),
-}
-
-
 def _modules():
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).with_suffix("")
@@ -91,10 +83,6 @@ def test_floors_only_point_down():
         for line, target, _ in _imports(path, parts, is_package):
             theirs = _floor(target)
             if theirs is None or target[0] == parts[0]:
-                continue
-            where = str(path.relative_to(PACKAGE))
-            if (where, ".".join(target)) in KNOWN and PACKAGE.name == "collections_lab" \
-                    and PACKAGE.parent.name == "src":
                 continue
             if theirs > mine or (theirs == mine):
                 upward.append(f"{path.relative_to(PACKAGE)}:{line} imports "
