@@ -151,3 +151,13 @@ def test_a_report_kernel_sets_the_locale_from_its_parameters():
     assert check_parameters({"locale": "es_CO"}, declared, "r")["locale"] == "es_CO"
     with pytest.raises(ParameterError, match="parameter 'locale'"):
         check_parameters({"locale": "es_XX"}, declared, "r")
+
+
+def test_summaries_follow_the_context_language_when_none_is_given():
+    from collections_lab.model.economics import discount_cost
+
+    cost = discount_cost(cl.example_strategies()["discount_2_10_net_30"])
+    assert "a year" in cost.summary()
+    with options(lang="es"):
+        assert "anual" in cost.summary() and "37,2 %" in cost.summary()
+    assert "anual" in cost.summary("es")

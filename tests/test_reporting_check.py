@@ -28,8 +28,9 @@ def test_flat_export_names_what_each_report_needs(tmp_path):
     assert check.can_run == {"01_portfolio_health": True, "02_time_to_payment": True,
                              "03_experiment_design": False, "04_experiment_readout": False,
                              "05_strategy_lab": False}
-    assert "at least 20 customers (has 12)" in check.needs["03_experiment_design"]
-    assert "the design report writes them" in check.needs["04_experiment_readout"]
+    assert check.need("03_experiment_design") == "at least 20 customers (has 12)"
+    assert "the design report writes them" in check.need("04_experiment_readout")
+    assert "al menos 20 clientes (hay 12)" in check.need("03_experiment_design", "es")
     text = "\n".join(check.lines())
     assert "payments: 60 read, 60 used, 0 rejected, derived from export.csv" in text
     assert "Settled 60, open 0" in text

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..i18n import ResultMixin, format_number, format_pct, t
+from ..i18n import ResultMixin, format_number, format_pct, resolve, t
 from .metrics import HIGHER_IS_BETTER, RATIO_METRICS
 
 #: The possible decisions, in the order the rules are checked.
@@ -90,8 +90,9 @@ class Recommendation(ResultMixin):
     def _repr_html_(self) -> str:
         return f'<p class="cl-recommendation"><b>{html.escape(self.summary())}</b></p>'
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         """The recommendation, its reason and uncertainty, in one or two sentences."""
+        lang, _ = resolve(lang)
         def num(x, scale=100.0, decimals=2):
             return format_number(x * scale, decimals, lang)
 

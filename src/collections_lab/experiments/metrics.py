@@ -221,6 +221,8 @@ class Effect:
 #: (1: any; whether enough are still at risk there is checked per arm on the data, and a
 #: stricter calendar count left small segments of the lab's pilots without estimates)
 MIN_FOLLOWED_INVOICES = 1
+#: ... or this share of its invoices (a small group followed nearly in full) ...
+MIN_FOLLOWED_SHARE = 0.9
 #: ... and groups short of it may hold at most this share of the invoices (left out);
 #: above it the metric is not estimable yet.
 MAX_UNFOLLOWED_SHARE = 0.02
@@ -229,8 +231,9 @@ MAX_UNFOLLOWED_SHARE = 0.02
 def followed_terms(data: ExperimentData, due_plus: int) -> np.ndarray | None:
     """Payment terms whose "due + ``due_plus``" day the readout has reached (by the calendar).
 
-    A terms group T counts when at least :data:`MIN_FOLLOWED_INVOICES` of its experiment
-    invoices were issued ``T + due_plus`` days or more before ``as_of``. Decided from issue
+    A terms group T counts when at least :data:`MIN_FOLLOWED_INVOICES` (or
+    :data:`MIN_FOLLOWED_SHARE` of all) of its experiment invoices were issued
+    ``T + due_plus`` days or more before ``as_of``. Decided from issue
     dates only (never outcomes), for all arms at once, so every arm estimates over the same
     terms. Groups short of it are left out while they hold at most
     :data:`MAX_UNFOLLOWED_SHARE` of the invoices (e.g. a handful on unusual terms); beyond
@@ -238,8 +241,12 @@ def followed_terms(data: ExperimentData, due_plus: int) -> np.ndarray | None:
     """
     uniq, codes = np.unique(data.terms, return_inverse=True)
     reached = data.as_of_day - data.issue_day >= data.terms + due_plus
-    ok = np.bincount(codes, weights=reached, minlength=len(uniq)) >= MIN_FOLLOWED_INVOICES
-    short = np.bincount(codes, minlength=len(uniq))[~ok].sum()
+    n_reached = np.bincount(codes, weights=reached, minlength=len(uniq))
+    size = np.bincount(codes, minlength=len(uniq))
+    # a small group (a segment's few 60-day invoices) counts when nearly all of it is
+    # followed: its curve is noisy, and its variance says so, but it is not biased
+    ok = (n_reached >= MIN_FOLLOWED_INVOICES) | (n_reached >= MIN_FOLLOWED_SHARE * size)
+    short = size[~ok].sum()
     if not ok.any() or short > MAX_UNFOLLOWED_SHARE * len(codes):
         return None
     return uniq[ok]

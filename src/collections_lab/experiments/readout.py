@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
-from ..i18n import ResultMixin, format_number, result_axes, t
+from ..i18n import ResultMixin, format_number, resolve, result_axes, t
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -160,9 +160,10 @@ class ExperimentReadout(ResultMixin):
                          + f" ({self._ci(r['ci_low'], r['ci_high'], 100, 2, lang)})")
         return f"{arm}: " + "; ".join(parts) + "."
 
-    def summary_lines(self, lang: str = "en") -> list[str]:
+    def summary_lines(self, lang: str | None = None) -> list[str]:
         """The readout's sentences: SRM warnings first, one per arm, then caveats (a
         report shows one bullet each)."""
+        lang, _ = resolve(lang)
         lines = [c.summary(lang) for c in self.srm_checks if c.mismatch]
         for arm in self.arms:
             if arm != self.control:
@@ -182,8 +183,9 @@ class ExperimentReadout(ResultMixin):
             lines.append(t("xp_segments", lang).format(k=k, m=m))
         return lines
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
         """Plain-language readout: SRM warning first, one sentence per arm, then caveats."""
+        lang, _ = resolve(lang)
         return " ".join(self.summary_lines(lang))
 
     def _repr_html_(self) -> str:

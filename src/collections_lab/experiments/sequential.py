@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import ndtr
 
-from ..i18n import ResultMixin, format_number
+from ..i18n import ResultMixin, format_number, resolve
 
 
 def obrien_fleming_spending(t, alpha: float = 0.05) -> np.ndarray:
@@ -135,7 +135,8 @@ class SequentialResult(ResultMixin):
     def can_stop(self) -> bool:
         return self.decision in ("stop_efficacy", "final_no_effect")
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         from ..i18n import t
 
         tested = self.looks.dropna(subset=["z"])

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, format_number
+from ..i18n import ResultMixin, format_number, resolve
 
 
 @dataclass
@@ -58,7 +58,8 @@ class SRMResult(ResultMixin):
                    f'font-weight:bold">{html.escape(self.summary())}</div>')
         return box + super()._repr_html_()
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         from ..i18n import t
 
         p = format_number(self.p_value, 4, lang)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import ResultMixin, column_label, format_number, format_pct, has, t
+from ..i18n import ResultMixin, column_label, format_number, format_pct, has, resolve, t
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -202,8 +202,9 @@ class AssignmentPlan(ResultMixin):
     path: Path | None = None
     title = "Assignment"
 
-    def counts(self, lang: str = "en") -> pd.DataFrame:
+    def counts(self, lang: str | None = None) -> pd.DataFrame:
         """Customers per arm, their share and the planned share."""
+        lang, _ = resolve(lang)
         n = self.assignments["arm"].value_counts().reindex(self.experiment.arm_names,
                                                            fill_value=0)
         frame = pd.DataFrame({
@@ -214,8 +215,9 @@ class AssignmentPlan(ResultMixin):
         })
         return frame
 
-    def by_segment(self, lang: str = "en") -> pd.DataFrame:
+    def by_segment(self, lang: str | None = None) -> pd.DataFrame:
         """Customers per segment (rows) and arm (columns); empty without segments."""
+        lang, _ = resolve(lang)
         if self.segments is None:
             return pd.DataFrame()
         seg = self.assignments["customer_id"].map(self.segments).fillna("–")
@@ -239,7 +241,8 @@ class AssignmentPlan(ResultMixin):
             head = pseudonymise_frame(head, "customer_id")
         return head
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         n = self.assignments["arm"].value_counts()
         total = int(n.sum())
         counts = ", ".join(
@@ -253,8 +256,9 @@ class AssignmentPlan(ResultMixin):
             exp=self.experiment.experiment_id, date=self.assigned_at.date().isoformat(),
             counts=counts)
 
-    def file_note(self, lang: str = "en") -> str:
+    def file_note(self, lang: str | None = None) -> str:
         """What the written file is, for the link under the report's counts."""
+        lang, _ = resolve(lang)
         return t("xa_file", lang).format(n=format_number(len(self.assignments), 0, lang))
 
 
@@ -374,7 +378,8 @@ class ExperimentDesign(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.plans
 
-    def summary(self, lang: str = "en") -> str:
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
         b = self.baseline.set_index("quantity")["value"]
         rows = self.plans[self.plans["metric"] == "paid_by_due_d"]
         if rows.empty:

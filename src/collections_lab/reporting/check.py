@@ -5,7 +5,9 @@ used / rejected per table with the top reasons, what was derived (customers from
 payments from settlement dates), the date range, currencies, payment terms, open vs settled
 invoices, and for each of the five reports whether it can run and, if not, the one thing it
 needs. ``collections-lab check DATA -p mapping FILE`` prints it (exit 1 when no report can
-run), and every report's provenance block starts with the same lines.
+run), and every report's provenance block carries the same lines (:func:`check_portfolio`
+on the portfolio the report loaded). The check holds facts and codes; its words come from
+the catalogue in the language asked for.
 
 Example
 -------
@@ -14,6 +16,8 @@ Example
 True
 >>> print(check.lines()[0])
 Data: data/sample
+>>> check.lines("es")[-1]
+'  05_strategy_lab          se puede generar'
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.schema import SEGMENTS
+from ..i18n import format_number, format_pct, t
 
+#: The five reports, in the order a reader meets them.
+REPORTS = ("01_portfolio_health", "02_time_to_payment", "03_experiment_design",
+           "04_experiment_readout", "05_strategy_lab")
 #: Fewest customers an experiment can be designed on (the design report's pilot split).
 MIN_CUSTOMERS_FOR_DESIGN = 20
 #: Fewest paid invoices the survival models and the lab's calibration need.
@@ -33,28 +41,33 @@ MIN_PAID_FOR_MODELS = 10
 
 @dataclass
 class DataCheck:
-    """What an export holds and which reports it can feed (see the module docstring)."""
+    """What an export holds and which reports it can feed (see the module docstring).
+
+    ``facts`` holds numbers and codes (tables, dates, currencies, terms, segments);
+    ``needs`` maps each report that cannot run to ``(code, fields)`` for the catalogue.
+    """
 
     source: str
     mapping: str | None
-    summary: list[str]
+    facts: dict
     can_run: dict[str, bool]
-    needs: dict[str, str]
-    notes: list[str] = field(default_factory=list)
+    needs: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
     @property
     def any_report(self) -> bool:
         """True when at least one report can run."""
         return any(self.can_run.values())
 
-    def lines(self) -> list[str]:
-        """The check as plain lines (what the CLI prints and reports show first)."""
-        out = list(self.summary)
-        out.append("Reports:")
-        for name, ok in self.can_run.items():
-            out.append(f"  {name:<24} " + ("can run" if ok else f"cannot run: {self.needs[name]}"))
-        out += [f"Note: {n}" for n in self.notes]
-        return out
+    def need(self, report: str, lang: str | None = None) -> str:
+        """The one thing ``report`` needs, in words (empty when it can run)."""
+        if report not in self.needs:
+            return ""
+        code, fields = self.needs[report]
+        return t(f"check.need.{code}", lang, **fields)
+
+    def lines(self, lang: str | None = None) -> list[str]:
+        """The check as plain lines (what the CLI prints and reports show)."""
+        return _lines(self, lang)
 
     def _repr_html_(self) -> str:
         import html
@@ -63,8 +76,9 @@ class DataCheck:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per report: whether it can run and what it needs."""
-        return pd.DataFrame({"report": list(self.can_run), "can_run": list(self.can_run.values()),
-                             "needs": [self.needs.get(r, "") for r in self.can_run]})
+        return pd.DataFrame({"report": list(self.can_run),
+                             "can_run": list(self.can_run.values()),
+                             "needs": [self.need(r) for r in self.can_run]})
 
 
 def check_data(data, mapping=None, as_of=None) -> DataCheck:
@@ -74,29 +88,27 @@ def check_data(data, mapping=None, as_of=None) -> DataCheck:
     from ..data.loading import load_portfolio
     from ..data.validation import ValidationError
 
-    source = str(data)
-    summary = [f"Data: {source}" + (f" (mapping: {mapping})" if mapping else "")]
     try:
         portfolio = load_portfolio(data, mapping=mapping)
     except (ValidationError, ValueError, OSError) as exc:
-        text = str(exc).splitlines() or [type(exc).__name__]
-        summary.append(f"Cannot load: {text[0]}")
-        summary += [f"  {line.strip()}" for line in text[1:6] if line.strip()]
-        reports = _report_names()
-        return DataCheck(source, _name(mapping), summary, dict.fromkeys(reports, False),
-                         dict.fromkeys(reports, "data that loads (see above)"))
-    return check_portfolio(portfolio, source, mapping, as_of)
+        text = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        facts = {"error": text[:6] or [type(exc).__name__]}
+        return DataCheck(str(data), _name(mapping), facts, dict.fromkeys(REPORTS, False),
+                         dict.fromkeys(REPORTS, ("loadable", {})))
+    return check_portfolio(portfolio, str(data), mapping, as_of)
 
 
 def check_portfolio(portfolio, source: str = "", mapping=None, as_of=None) -> DataCheck:
     """:func:`check_data` for a portfolio already loaded (reports show it in their
     provenance block without loading the data twice)."""
-    summary = [f"Data: {source}" + (f" (mapping: {mapping})" if mapping else "")]
-    summary += _load_lines(portfolio)
-    summary += _content_lines(portfolio, as_of)
-    sample = str(source) in ("", "None") or Path(str(source)).resolve() == _sample_dir()
+    facts = {"tables": _table_facts(portfolio), **_content_facts(portfolio)}
+    sample = source in ("", "None") or Path(source).resolve() == _sample_dir()
     can_run, needs = _readiness(portfolio, sample)
-    return DataCheck(source, _name(mapping), summary, can_run, needs)
+    return DataCheck(source, _name(mapping), facts, can_run, needs)
+
+
+def _name(mapping) -> str | None:
+    return None if mapping is None else str(getattr(mapping, "name", mapping))
 
 
 def _sample_dir() -> Path:
@@ -105,97 +117,118 @@ def _sample_dir() -> Path:
     return Path(sample_data_dir()).resolve()
 
 
-def _name(mapping) -> str | None:
-    return None if mapping is None else str(getattr(mapping, "name", mapping))
-
-
-def _report_names() -> list[str]:
-    return ["01_portfolio_health", "02_time_to_payment", "03_experiment_design",
-            "04_experiment_readout", "05_strategy_lab"]
-
-
-def _load_lines(portfolio) -> list[str]:
+def _table_facts(portfolio) -> list[dict]:
     report = portfolio.load_report
     if report is None:
         return []
-    lines = ["Tables:"]
+    rows = []
     for name, table in report.tables.items():
-        if table.status == "absent":
-            lines.append(f"  {name}: absent (declared in the mapping)")
-            continue
-        if not table.rows_read and name in ("reminders", "assignments"):
-            lines.append(f"  {name}: none")
-            continue
-        text = (f"  {name}: {table.rows_read:,} read, {table.rows_used:,} used, "
-                f"{table.rows_rejected:,} rejected")
-        if table.status == "derived":
-            text += f", derived from {Path(str(table.source)).name}"
         reasons = sorted(table.reasons().items(), key=lambda kv: -kv[1])[:3]
-        if reasons:
-            text += " (" + "; ".join(f"{r}: {n:,}" for r, n in reasons) + ")"
-        lines.append(text)
-    own = [n for n in report.notes if "the workbench's own file" not in n]
-    lines += [f"  note: {n}" for n in own[:6]]
-    if len(own) > 6:
-        lines.append(f"  ... and {len(own) - 6} more notes")
-    return lines
+        rows.append({"table": name, "status": table.status, "read": table.rows_read,
+                     "used": table.rows_used, "rejected": table.rows_rejected,
+                     "source": Path(str(table.source)).name, "reasons": reasons})
+    return rows
 
 
-def _content_lines(portfolio, as_of) -> list[str]:
+def _content_facts(portfolio) -> dict:
     inv, pay = portfolio.invoices, portfolio.payments
     if not len(inv):
-        return ["No invoices."]
-    lines = [f"Invoices issued {inv['issue_date'].min().date()} to "
-             f"{inv['issue_date'].max().date()}; {inv['customer_id'].nunique():,} customers"]
-    by_currency = inv.groupby("currency")["amount"].agg(["size", "sum"])
-    lines.append("Currencies: " + ", ".join(
-        f"{c} ({int(r['size']):,} invoices)" for c, r in by_currency.iterrows()))
+        return {"invoices": 0}
     terms = (inv["due_date"] - inv["issue_date"]).dt.days
-    common = terms.value_counts(normalize=True).head(4)
-    lines.append("Payment terms: " + ", ".join(f"{int(d)} days ({s:.0%})"
-                                                for d, s in common.items())
-                 + (f" and {terms.nunique() - len(common)} more" if terms.nunique() > 4 else ""))
     paid = pay.groupby("invoice_id")["amount"].sum() if len(pay) else pd.Series(dtype=float)
-    settled = inv["invoice_id"].map(paid).fillna(0.0).to_numpy() >= 0.995 * inv["amount"].to_numpy()
-    lines.append(f"Settled {int(settled.sum()):,}, open {int((~settled).sum()):,} "
-                 f"(paid in full or not in the data)")
-    lines.append(f"Segments: {', '.join(map(str, sorted(portfolio.customers['segment'].unique())))}"
-                 if "segment" in portfolio.customers and len(portfolio.customers) else
-                 "Segments: none")
-    lines.append(f"Reminders: {len(portfolio.reminders):,}; "
-                 f"experiment assignments: {len(portfolio.assignments):,}")
-    return lines
+    settled = (inv["invoice_id"].map(paid).fillna(0.0).to_numpy()
+               >= 0.995 * inv["amount"].to_numpy())
+    customers = portfolio.customers
+    return {
+        "invoices": len(inv),
+        "first": inv["issue_date"].min().date().isoformat(),
+        "last": inv["issue_date"].max().date().isoformat(),
+        "customers": int(inv["customer_id"].nunique()),
+        "currencies": inv["currency"].value_counts().sort_index().to_dict(),
+        "terms": terms.value_counts(normalize=True).head(4).to_dict(),
+        "other_terms": max(0, int(terms.nunique()) - 4),
+        "settled": int(settled.sum()), "open": int((~settled).sum()),
+        "segments": (sorted(map(str, customers["segment"].unique()))
+                     if "segment" in customers and len(customers) else []),
+        "reminders": len(portfolio.reminders), "assignments": len(portfolio.assignments),
+    }
 
 
-def _readiness(portfolio, portfolio_is_sample: bool = False) -> tuple[dict[str, bool],
-                                                                     dict[str, str]]:
+def _readiness(portfolio, is_sample: bool = False):
     """Which reports can run with their default parameters (the sample's strategy lab
     converts its four currencies with the simulator's own rates)."""
     inv, pay = portfolio.invoices, portfolio.payments
-    n_customers = inv["customer_id"].nunique() if len(inv) else 0
-    n_paid = pay["invoice_id"].nunique() if len(pay) else 0
-    needs: dict[str, str | None] = {}
-    needs["01_portfolio_health"] = None if len(inv) else "invoices"
-    needs["02_time_to_payment"] = (None if n_paid >= MIN_PAID_FOR_MODELS else
-                                   f"at least {MIN_PAID_FOR_MODELS} paid invoices "
-                                   f"(has {n_paid})")
-    needs["03_experiment_design"] = (
-        needs["02_time_to_payment"] or (None if n_customers >= MIN_CUSTOMERS_FOR_DESIGN else
-                                        f"at least {MIN_CUSTOMERS_FOR_DESIGN} customers "
-                                        f"(has {n_customers})"))
-    needs["04_experiment_readout"] = (
-        None if len(portfolio.assignments) else
-        "experiment assignments; the design report writes them "
-        "(reports/03_experiment_design/assignments.csv): add it to the data as assignments")
+    n_customers = int(inv["customer_id"].nunique()) if len(inv) else 0
+    n_paid = int(pay["invoice_id"].nunique()) if len(pay) else 0
+    needs: dict[str, tuple[str, dict]] = {}
+    if not len(inv):
+        needs["01_portfolio_health"] = ("invoices", {})
+    models = (None if n_paid >= MIN_PAID_FOR_MODELS else
+              ("paid_invoices", {"min": MIN_PAID_FOR_MODELS, "has": n_paid}))
+    design = models or (None if n_customers >= MIN_CUSTOMERS_FOR_DESIGN else
+                        ("customers", {"min": MIN_CUSTOMERS_FOR_DESIGN, "has": n_customers}))
     segments = set(portfolio.customers["segment"]) if len(portfolio.customers) else set()
     unknown = sorted(map(str, segments - set(SEGMENTS)))
     currencies = sorted(map(str, inv["currency"].unique())) if len(inv) else []
-    needs["05_strategy_lab"] = needs["02_time_to_payment"] or (
-        f"segments the behaviour model knows ({', '.join(SEGMENTS)}); the data has "
-        f"{', '.join(unknown[:4])}: map them with values: {{segment: {{...}}}} under "
-        "customers in the mapping" if unknown else
-        f"one currency: the data has {', '.join(currencies)}; run it with -p currency "
-        f"{currencies[0]} (or -p fx_rates with units per USD of each)"
-        if len(currencies) > 1 and not portfolio_is_sample else None)
-    return ({k: v is None for k, v in needs.items()},
-            {k: v for k, v in needs.items() if v is not None})
+    lab = design or (
+        ("segments", {"known": ", ".join(SEGMENTS), "found": ", ".join(unknown[:4])})
+        if unknown else
+        ("one_currency", {"found": ", ".join(currencies), "first": currencies[0]})
+        if len(currencies) > 1 and not is_sample else None)
+    for report, need in (("02_time_to_payment", models), ("03_experiment_design", design),
+                         ("05_strategy_lab", lab)):
+        if need is not None:
+            needs[report] = need
+    if not len(portfolio.assignments):
+        needs["04_experiment_readout"] = ("assignments", {})
+    return {r: r not in needs for r in REPORTS}, needs
+
+
+def _lines(check: DataCheck, lang: str | None) -> list[str]:
+    def n(x) -> str:
+        return format_number(x, 0, lang)
+
+    f = check.facts
+    out = [t("check.data", lang, source=check.source)
+           + (t("check.with_mapping", lang, mapping=check.mapping) if check.mapping else "")]
+    if "error" in f:
+        out.append(t("check.cannot_load", lang, error=f["error"][0]))
+        out += [f"  {line}" for line in f["error"][1:]]
+    if f.get("tables"):
+        out.append(t("check.tables", lang))
+    for row in f.get("tables", []):
+        if row["status"] == "absent":
+            out.append("  " + t("check.table_absent", lang, table=row["table"]))
+            continue
+        if not row["read"] and row["table"] in ("reminders", "assignments"):
+            out.append("  " + t("check.table_none", lang, table=row["table"]))
+            continue
+        text = "  " + t("check.table_counts", lang, table=row["table"], read=n(row["read"]),
+                        used=n(row["used"]), rejected=n(row["rejected"]))
+        if row["status"] == "derived":
+            text += t("check.table_derived", lang, source=row["source"])
+        if row["reasons"]:
+            text += " (" + "; ".join(f"{r}: {n(k)}" for r, k in row["reasons"]) + ")"
+        out.append(text)
+    if f.get("invoices"):
+        out.append(t("check.dates", lang, first=f["first"], last=f["last"],
+                     customers=n(f["customers"])))
+        out.append(t("check.currencies", lang) + ", ".join(
+            f"{c} ({n(k)})" for c, k in f["currencies"].items()))
+        terms = ", ".join(t("check.term", lang, days=n(d), share=format_pct(s, 0, lang))
+                          for d, s in f["terms"].items())
+        if f["other_terms"]:
+            terms += t("check.more_terms", lang, n=n(f["other_terms"]))
+        out.append(t("check.terms", lang) + terms)
+        out.append(t("check.settled", lang, settled=n(f["settled"]), open=n(f["open"])))
+        out.append(t("check.segments", lang) + (", ".join(f["segments"]) or "–"))
+        out.append(t("check.events", lang, reminders=n(f["reminders"]),
+                     assignments=n(f["assignments"])))
+    elif "error" not in f:
+        out.append(t("check.no_invoices", lang))
+    out.append(t("check.reports", lang))
+    for report, ok in check.can_run.items():
+        out.append(f"  {report:<24} " + (t("check.can_run", lang) if ok else
+                                         t("check.cannot_run", lang,
+                                           need=check.need(report, lang))))
+    return out

@@ -32,6 +32,7 @@ from ..data.dates import (  # resolve_as_of re-exported for the report notebooks
     parse_date,
     resolve_as_of,  # noqa: F401
 )
+from .check import check_portfolio
 from .paths import sample_data_dir
 
 # The pseudonym rules live on the data floor (collections_lab.data.privacy); notebooks
@@ -280,9 +281,24 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
             "load_notes": provenance.get("notes", []),
         }
         notes_html, notes_plain = load_notes_block(provenance, lang)
-        display_html(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}',
-                 plain + notes_plain, {METADATA_KEY: record})
+        check = check_portfolio(portfolio, "" if data in (None, "") else str(data), mapping)
+        record["can_run"] = check.can_run
+        check_html, check_plain = data_check_block(check, lang)
+        display_html(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}'
+                     f"{check_html}", plain + notes_plain + check_plain, {METADATA_KEY: record})
     return portfolio
+
+
+def data_check_block(check, lang: str = "en") -> tuple[str, str]:
+    """The provenance block's data check (what the data holds, which reports it can
+    feed: :func:`~collections_lab.reporting.check.check_portfolio`), folded in a
+    ``<details>`` element; returns ``(html, plain)``."""
+    lines = [line.strip() for line in check.lines(lang)[1:]]
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    block = (f'<details class="cl-data-check"><summary>'
+             f"{html.escape(i18n.t('report.data_check', lang))}</summary><ul>{items}</ul>"
+             "</details>")
+    return block, "\n" + "\n".join(lines)
 
 
 def load_notes_block(provenance: dict, lang: str = "en") -> tuple[str, str]:
