@@ -92,7 +92,7 @@ blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--lin
 details.cl-appendix, details.cl-load-notes { border: 1px solid var(--line); border-radius: 6px; padding: .3em .8em; margin: .6em 0; }
 details > summary { cursor: pointer; font-weight: 600; }
 .cl-table, .jp-OutputArea-output { max-width: 100%; overflow-x: auto; }
-td { overflow-wrap: anywhere; } .cl-cap { color: var(--muted); font-size: 13px; margin: .4em 0 0; }
+td { overflow-wrap: break-word; font-variant-numeric: tabular-nums; } .cl-table table { font-size: 12px; } .cl-cap { color: var(--muted); font-size: 13px; margin: .4em 0 0; }
 @media print { main { max-width: none; } details.cl-appendix { display: block; } }
 """
 
