@@ -247,7 +247,7 @@ def _best_sheet(path: Path) -> tuple[pd.DataFrame, str | None]:
 # ------------------------------------------------------------------------ values
 @dataclass
 class _Profile:
-    kind: str  # date, number, bool, currency, country, id, text, empty
+    kind: str  # date, number, bool, currency, country, text, empty
     filled: float  # share of non-empty cells
     unique: float  # distinct non-empty values / non-empty cells
     dayfirst: bool | None = None  # for slash dates: True, False or None (undecided)
@@ -287,7 +287,7 @@ def _profile(column: pd.Series) -> _Profile:
 
 
 _FITS = {  # schema kind -> value profiles that can hold it
-    "id": {"text", "number", "id"}, "str": {"text", "country", "number", "currency"},
+    "id": {"text", "number"}, "str": {"text", "country", "number", "currency"},
     "date": {"date"}, "amount": {"number"}, "int": {"number"}, "bool": {"bool", "number"},
     "category": {"text", "currency"},
 }
@@ -360,9 +360,7 @@ def _values_map(target: str, profile: _Profile) -> tuple[dict, list[str]]:
 # ------------------------------------------------------------------------ drafts
 def _global_options(draft: MappingDraft, date_profiles: list[_Profile],
                     amount_profiles: list[_Profile]) -> None:
-    slash = [p for p in date_profiles if p.dayfirst is not None or p.kind == "date"]
-    decided = {p.dayfirst for p in slash if p.dayfirst is not None}
-    undecided = any(p.dayfirst is None and p.kind == "date" for p in slash) and not decided
+    decided = {p.dayfirst for p in date_profiles if p.dayfirst is not None}
     if decided == {True}:
         draft.mapping["dayfirst"] = True
         draft.notes.append("dayfirst: a date column has days above 12 in its first field")
@@ -373,8 +371,6 @@ def _global_options(draft: MappingDraft, date_profiles: list[_Profile],
     elif len(decided) > 1:
         draft.notes.append("date columns disagree on day-first vs month-first: give "
                            "date_formats per table")
-    elif undecided and any(_SLASH_DATE.pattern and p.dayfirst is None for p in slash):
-        pass
     if any(p.decimal_comma for p in amount_profiles):
         draft.mapping["decimal"] = ","
         draft.notes.append("decimal: amounts are written with a decimal comma")

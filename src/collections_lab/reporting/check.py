@@ -2,9 +2,9 @@
 
 :func:`check_data` loads the data with its mapping and says, in a few lines, rows read /
 used / rejected per table with the top reasons, what was derived (customers from invoices,
-payments from settlement dates), the date range, currencies, payment terms, open vs settled
-invoices, and for each of the five reports whether it can run and, if not, the one thing it
-needs. ``collections-lab check DATA -p mapping FILE`` prints it (exit 1 when no report can
+payments from settlement dates), the date range, currencies, payment terms, paid, open
+and escalated invoices (from the payment-times frame, as every report counts them), and
+for each of the five reports whether it can run and, if not, the one thing it needs. ``collections-lab check DATA -p mapping FILE`` prints it (exit 1 when no report can
 run), and every report's provenance block carries the same lines (:func:`check_portfolio`
 on the portfolio the report loaded). The check holds facts and codes; its words come from
 the catalogue in the language asked for.
@@ -101,7 +101,7 @@ def check_data(data, mapping=None, as_of=None) -> DataCheck:
 def check_portfolio(portfolio, source: str = "", mapping=None, as_of=None) -> DataCheck:
     """:func:`check_data` for a portfolio already loaded (reports show it in their
     provenance block without loading the data twice)."""
-    facts = {"tables": _table_facts(portfolio), **_content_facts(portfolio)}
+    facts = {"tables": _table_facts(portfolio), **_content_facts(portfolio, as_of)}
     sample = source in ("", "None") or Path(source).resolve() == _sample_dir()
     can_run, needs = _readiness(portfolio, sample)
     return DataCheck(source, _name(mapping), facts, can_run, needs)
@@ -130,14 +130,26 @@ def _table_facts(portfolio) -> list[dict]:
     return rows
 
 
-def _content_facts(portfolio) -> dict:
-    inv, pay = portfolio.invoices, portfolio.payments
+def _outcome_facts(portfolio, as_of) -> dict:
+    """Paid / open / escalated-or-written-off counts from the payment-times frame, the one
+    definition of "paid in full" (discounts and partial payments included) every report
+    uses; a date or table problem is reported instead."""
+    from ..data.dates import DateError
+    from ..data.payment_times import PaymentTimesError
+
+    try:
+        outcome = portfolio.payment_times(as_of=as_of)["outcome"].value_counts()
+    except (DateError, PaymentTimesError) as exc:
+        return {"outcomes_error": str(exc).splitlines()[0]}
+    return {"settled": int(outcome.get("paid", 0)), "open": int(outcome.get("open", 0)),
+            "ended": int(outcome.get("escalated", 0) + outcome.get("written_off", 0))}
+
+
+def _content_facts(portfolio, as_of=None) -> dict:
+    inv = portfolio.invoices
     if not len(inv):
         return {"invoices": 0}
     terms = (inv["due_date"] - inv["issue_date"]).dt.days
-    paid = pay.groupby("invoice_id")["amount"].sum() if len(pay) else pd.Series(dtype=float)
-    settled = (inv["invoice_id"].map(paid).fillna(0.0).to_numpy()
-               >= 0.995 * inv["amount"].to_numpy())
     customers = portfolio.customers
     return {
         "invoices": len(inv),
@@ -147,7 +159,7 @@ def _content_facts(portfolio) -> dict:
         "currencies": inv["currency"].value_counts().sort_index().to_dict(),
         "terms": terms.value_counts(normalize=True).head(4).to_dict(),
         "other_terms": max(0, int(terms.nunique()) - 4),
-        "settled": int(settled.sum()), "open": int((~settled).sum()),
+        **_outcome_facts(portfolio, as_of),
         "segments": (sorted(map(str, customers["segment"].unique()))
                      if "segment" in customers and len(customers) else []),
         "reminders": len(portfolio.reminders), "assignments": len(portfolio.assignments),
@@ -220,7 +232,11 @@ def _lines(check: DataCheck, lang: str | None) -> list[str]:
         if f["other_terms"]:
             terms += t("check.more_terms", lang, n=n(f["other_terms"]))
         out.append(t("check.terms", lang) + terms)
-        out.append(t("check.settled", lang, settled=n(f["settled"]), open=n(f["open"])))
+        if "outcomes_error" in f:
+            out.append(t("check.outcomes_error", lang, error=f["outcomes_error"]))
+        else:
+            out.append(t("check.settled", lang, settled=n(f["settled"]), open=n(f["open"]),
+                         ended=n(f["ended"])))
         out.append(t("check.segments", lang) + (", ".join(f["segments"]) or "–"))
         out.append(t("check.events", lang, reminders=n(f["reminders"]),
                      assignments=n(f["assignments"])))
