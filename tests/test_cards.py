@@ -67,6 +67,21 @@ def results(sample):
                "quiet": p.strategies["no_reminders"]},
         reference="current", replicates=2, n_jobs=1, progress=False)
     out["StrategyComparison"] = comparison
+    s = p.strategies
+    space = [s["nudge_then_firm"], s["no_reminders"]]
+    rec = cl.recommend(twin, s["nudge_then_firm"], space=space, replicates=2,
+                       screen_replicates=1, sensitivity_replicates=0, n_jobs=1,
+                       progress=False)
+    out["Recommendation"] = rec
+    out["Regret"] = cl.regret(rec, twin, space, replicates=2)
+    proposal = cl.experiment_from_recommendation(rec, twin, icc=0.05, replicates=1)
+    out["ExperimentProposal"] = proposal
+    calibration = cl.Calibration(nodes=4, maxiter=30).fit(sim.snapshot("2025-06-30"))
+    out["Calibration"] = calibration
+    check = cl.check_twin(calibration, replicates=1)
+    out["TwinCheck"] = check
+    out["LabReport"] = cl.lab.report.LabReport(calibration, check, comparison, rec,
+                                               proposal, "EUR")
     return out
 
 
@@ -96,6 +111,7 @@ def test_headlines_say_what_matters(results, sample):
     assert "2,000 customers" in portfolio and "2025-01-01 to 2026-04-" in portfolio
     assert "COP, EUR, MXN, USD" in portfolio and "control friendly-1-none" in portfolio
     assert "rejected" in portfolio  # the load report's counts
+    assert results["LabReport"].headline() == str(results["Recommendation"].summary())
 
 
 def test_readout_card_is_a_compact_arm_by_metric_table(results):
