@@ -68,3 +68,15 @@ def test_unknown_words_are_left_for_a_person(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         draft_mapping(tmp_path / "nope.csv")
+
+
+def test_slash_dates_that_never_pass_12_are_left_for_a_person(tmp_path):
+    """03/04/2026 reads two ways: the draft must ask, not pick an order."""
+    path = tmp_path / "export.csv"
+    path.write_text("invoice,customer,invoice date,due date,amount,currency\n"
+                    "F1,C1,03/04/2026,05/06/2026,100,USD\n"
+                    "F2,C2,01/02/2026,11/12/2026,200,USD\n")
+    draft = draft_mapping(path)
+    assert "dayfirst" not in draft.mapping
+    assert any("dayfirst" in c for c in draft.confirm)
+    assert "# CONFIRM: dayfirst" in draft.to_yaml()

@@ -251,6 +251,7 @@ class _Profile:
     filled: float  # share of non-empty cells
     unique: float  # distinct non-empty values / non-empty cells
     dayfirst: bool | None = None  # for slash dates: True, False or None (undecided)
+    slash: bool = False  # a date column written with slashes (day/month order matters)
     decimal_comma: bool = False
     id_twins: bool = False
     values: list = field(default_factory=list)  # distinct values (categories)
@@ -271,7 +272,7 @@ def _profile(column: pd.Series) -> _Profile:
         first = max(int(m.group(1)) for m in slash)
         second = max(int(m.group(2)) for m in slash)
         dayfirst = True if first > 12 >= second else False if second > 12 >= first else None
-        return _Profile("date", filled, unique, dayfirst=dayfirst)
+        return _Profile("date", filled, unique, dayfirst=dayfirst, slash=True)
     lowered = {_norm(v) for v in sample}
     if lowered <= (_TRUE | _FALSE) and len(lowered) <= 3 and not lowered <= {"0", "1"}:
         return _Profile("bool", filled, unique)
@@ -371,6 +372,13 @@ def _global_options(draft: MappingDraft, date_profiles: list[_Profile],
     elif len(decided) > 1:
         draft.notes.append("date columns disagree on day-first vs month-first: give "
                            "date_formats per table")
+    slash_undecided = [p for p in date_profiles if p.slash and p.dayfirst is None]
+    if slash_undecided and not decided:
+        # Every slash date has both fields <= 12, so 03/04/2026 reads as 3 April or 4 March:
+        # the loader refuses such values, and the draft must not pick one silently.
+        draft.confirm.append("dayfirst: every slash date has day and month <= 12, so the "
+                             "order cannot be told from the file; add `dayfirst: true` "
+                             "(31/12/2026) or `dayfirst: false` (12/31/2026)")
     if any(p.decimal_comma for p in amount_profiles):
         draft.mapping["decimal"] = ","
         draft.notes.append("decimal: amounts are written with a decimal comma")
