@@ -470,6 +470,24 @@ class ResultMixin:
     notes, and :meth:`card_details` folded. ``__str__`` is the same as text. A report
     shows :meth:`report_tables` in full (:func:`result_html`). A subclass's
     ``summary()`` returns a :class:`Summary` (a ``str`` that renders in a notebook).
+
+    Example:
+        >>> import pandas as pd
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Mean(cl.ResultMixin):
+        ...     value: float
+        ...     title = "Mean"
+        ...     def to_frame(self):
+        ...         return pd.DataFrame({"mean": [self.value]})
+        ...     def summary(self, lang=None):
+        ...         return f"The mean is {self.value}."
+        >>> Mean(2.0)._repr_html_()[:75]
+        '<div class="cl-card"><p class="cl-headline"><strong>Mean</strong> — The mea'
+        >>> print(Mean(2.0))
+        Mean: The mean is 2.0.
+           mean
+        0   2.0
     """
 
     #: Title shown above the table (a catalogue key or plain text); subclasses may override.

@@ -315,6 +315,13 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12) -> pd
 
     Each invoice contributes amount × P(paid in that week | open now). The last row per
     currency, ``period = "later/never"``, holds what is not expected within ``weeks``.
+
+    Example:
+        >>> predictor = cl.PaymentDatePredictor().fit(pt)
+        >>> cash = cl.expected_cash(predictor.predict(open_pt), "2025-09-30", weeks=4)
+        >>> cash.columns.tolist()
+        ['currency', 'week', 'period_start', 'period_end', 'expected_amount', 'period',
+        'open_amount']
     """
     tab = predictions.table
     require_columns(tab, ["amount", "currency", "age_days"], "expected_cash")
