@@ -231,9 +231,11 @@ class ExperimentReadout(ResultMixin):
             else:
                 sign = "+" if r["effect"] > 0 and metric not in RATIO_METRICS else ""
                 star = "*" if np.isfinite(r.get("p_holm", np.nan)) and r["p_holm"] < self.alpha else ""
-                text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star} "
-                        f"[{format_number(r['ci_low'] * scale, decimals, lang)}, "
-                        f"{format_number(r['ci_high'] * scale, decimals, lang)}]")
+                # no-break spaces: a cell never splits between a number and its interval
+                text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star}"
+                        f"\u00a0[{format_number(r['ci_low'] * scale, decimals, lang)},\u00a0"
+                        f"{format_number(r['ci_high'] * scale, decimals, lang)}]"
+                        ).replace(" pp", "\u00a0pp")
             rows.setdefault(r["arm"], {})[t(f"xp_metric_{metric}", lang)] = text
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "arm"
