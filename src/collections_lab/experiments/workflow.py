@@ -169,7 +169,11 @@ READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
     """The readout's effects for the report: metric label first, headers in ``lang``."""
     frame = readout.to_frame()
-    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
+    # an effect counts the customers of the arm and of control: said in the header, so
+    # it is not read as customers per arm (the sample-ratio table's count)
+    frame = frame[[c for c in READOUT_COLUMNS if c in frame]].rename(
+        columns={"n_customers": "customers_arm_control", "n_invoices": "invoices_arm_control"})
+    return labelled(frame, lang)
 
 
 def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:

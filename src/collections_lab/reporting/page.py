@@ -320,10 +320,10 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
         compact_money(v, c, lang) for c, v in cash4.items()) or "–")]
     open_ = {}
     if portfolio is not None:
-        # the same definition and computation as page 01's tiles (analytics.kpis)
-        from ..analytics.kpis import kpi_snapshot
+        # the figures every page shares, one computation (analytics.figures)
+        from ..analytics.figures import shared_figures
 
-        snap = kpi_snapshot(portfolio, report.as_of).frame.set_index("currency")
+        snap = shared_figures(portfolio, report.as_of).frame.set_index("currency")
         open_ = snap["receivables"].to_dict()
         for label, col in (("pg.open", "receivables"), ("pg.overdue", "overdue")):
             tiles.append(Tile(i18n.t(label, lang), "\n".join(
@@ -432,8 +432,9 @@ def readout_page(readout, recommendation, lang: str = "en") -> PageTop:
     return PageTop(Decision(action, sure, stake), tiles, facts)
 
 
-def lab_page(lab, lang: str = "en") -> PageTop:
-    """Decision and tiles of the strategy lab (05), from its recommendation table."""
+def lab_page(lab, lang: str = "en", fx: dict | None = None) -> PageTop:
+    """Decision and tiles of the strategy lab (05), from its recommendation table;
+    ``fx`` (units per USD) are the rates its amounts were converted at, for the index."""
     rec = lab.recommendation
     table = rec.table.set_index("segment")
     cur = rec.currency
@@ -459,7 +460,8 @@ def lab_page(lab, lang: str = "en") -> PageTop:
                       change(total.get("churn_change", 0) or 0, 0, lang, points=True) or "–")]
     tiles.append(Tile(i18n.t("pg.segments", lang), i18n.format_number(len(changed), 0, lang)))
     return PageTop(decision, tiles, {"gain": None if total is None else float(total["gain"]),
-                                     "currency": cur})
+                                     "currency": cur,
+                                     "fx": {str(k): float(v) for k, v in (fx or {}).items()}})
 
 
 def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:
