@@ -175,3 +175,70 @@ def test_the_experiments_arms_and_customers_per_arm_agree(sample):
     both = per_arm + per_arm[readout.control]
     for _, row in table.iterrows():
         assert row["customers_arm_control"] <= both[row["arm"]]
+
+
+def test_the_design_leaves_customers_of_the_running_experiment_alone(sample, as_of):
+    from collections_lab.experiments.workflow import outside_running_experiment
+
+    free, running = outside_running_experiment(sample, as_of=as_of)
+    assert running.experiment_id == sample.experiment["experiment_id"]
+    assert running.customers == sample.assignments["customer_id"].nunique() == 2000
+    assert free.customers.empty and running.free == 0
+    assert "include_running" in running.summary("en")
+    kept, asked = outside_running_experiment(sample, as_of=as_of, include_running=True)
+    assert len(kept.customers) == 2000 and asked.included
+    assert "include_running" in asked.summary("es")
+
+
+def test_an_arm_the_lab_predicts_to_lose_money_is_flagged(tmp_path):
+    import json
+
+    from collections_lab.reporting.story import losing_arm_warnings
+
+    run = {"report": "05_strategy_lab", "status": "ok", "parameters": {"data": None},
+           "as_of": "2026-05-31", "started_at": "2026-12-06T13:55:00+00:00",
+           "page": {"facts": {"reference": "business_as_usual", "lab_currency": "USD",
+                              "losing": {"nudge_then_firm": [-3.4e6, -4.1e6, -2.6e6]}}}}
+    (tmp_path / "runs.json").write_text(json.dumps({"version": 1, "runs": [run]}))
+    arms = ["one_friendly_after_due", "nudge_then_firm"]
+    found = losing_arm_warnings(arms, "en", None, "2026-05-31", reports_dir=tmp_path)
+    assert len(found) == 1 and "nudge_then_firm" in found[0] and "USD" in found[0]
+    assert "05" in found[0]
+    es = losing_arm_warnings(arms, "es", None, "2026-05-31", reports_dir=tmp_path)
+    assert "pierda dinero" in es[0]
+    # another date or other data: the lab did not look at this portfolio, nothing claimed
+    assert losing_arm_warnings(arms, "en", None, "2026-04-30", reports_dir=tmp_path) == []
+    assert losing_arm_warnings(arms, "en", "/other/data", "2026-05-31",
+                               reports_dir=tmp_path) == []
+
+
+def test_converted_amounts_say_their_exchange_rates():
+    from collections_lab.lab.report import SAMPLE_FX
+    from collections_lab.reporting.story import fx_sentence
+
+    text = fx_sentence(SAMPLE_FX, ["COP", "EUR", "MXN", "USD"], "en")
+    assert "COP 4,000" in text and "EUR 0.92" in text and "MXN 18.00" in text
+    assert "COP 4.000" in fx_sentence(SAMPLE_FX, ["COP"], "es")
+    assert fx_sentence({}, ["COP"], "en") == ""  # one currency: nothing converted
+
+
+def test_churn_validation_on_a_handful_of_events_says_why_it_is_not_shown():
+    from collections_lab.analytics.churn import (
+        MIN_CHURN_EVENTS,
+        TooFewChurnEvents,
+        churn_validation,
+    )
+    from collections_lab.model.simulation import simulate
+    from collections_lab.model.strategies import example_strategies
+
+    sim = simulate(60, example_strategies()["nudge_then_firm"], seed=3, start="2024-01-01",
+                   end="2024-12-31", progress=False)
+    with pytest.raises(TooFewChurnEvents) as err:
+        churn_validation(sim.portfolio, split_date="2024-08-31", as_of="2024-12-31")
+    assert min(err.value.churned, err.value.retained) < MIN_CHURN_EVENTS
+    health = portfolio_health(sim.portfolio, as_of="2024-12-31")
+    assert health.churn_validation is None
+    for lang, word in (("en", "not shown"), ("es", "no mostrado")):
+        text = " ".join(str(s) for s in health.executive_summary(lang))
+        assert word in text
+        assert f"{err.value.churned} " in text  # the counts behind the refusal are said
