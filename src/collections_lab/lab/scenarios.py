@@ -22,7 +22,7 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -69,10 +69,16 @@ class Scenario:
 def history_scenario(n_customers: int = 1500, seed: int = 5,
                      start: str = "2025-01-01", end: str = "2025-12-31",
                      assigned_at: str = "2025-05-01", as_of: str = "2026-01-31",
-                     truth: BehaviourModel | None = None) -> Scenario:
-    """Simulate the scenario (see module docstring)."""
+                     truth: BehaviourModel | None = None,
+                     arms: tuple | None = None) -> Scenario:
+    """Simulate the scenario (see module docstring); ``arms``: a subset of the sample
+    experiment's arm names (its control ``friendly-1-none`` is always one of them)."""
     truth = truth or BehaviourModel().with_params(**TRUE_CHANGES)
     exp = sample_experiment()
+    if arms is not None:
+        keep = [exp.control_arm] + [a for a in arms if a != exp.control_arm]
+        exp = replace(exp, arms={a: exp.arms[a] for a in keep},
+                      factors={a: exp.factors[a] for a in keep})
     sim = simulate(n_customers, exp, model=truth, seed=seed, start=start, end=end,
                    assigned_at=assigned_at, before=BUSINESS_AS_USUAL, progress=False)
     return Scenario(sim, truth, exp.arms, BUSINESS_AS_USUAL, as_of)
@@ -146,11 +152,17 @@ def varied_truth(seed: int) -> BehaviourModel:
 MDE_Z = 1.959963984540054 + 0.8416212335729143
 
 
+#: The experiments of the benchmark scenarios, by seed modulo 3: the sample's 2×2×2
+#: factorial, tone × count without discounts, and one treatment against the control.
+DESIGNS = (None, ("friendly-3-none", "firm-1-none", "firm-3-none"), ("firm-3-none",))
+
+
 def run_versus_scenario(seed: int, n_customers: int = 1200, replicates: int = 6,
                         truth_replicates: int = 20) -> dict:
     """One benchmark scenario of the twin against the experiment (known truth).
 
-    Simulates :func:`history_scenario` under :func:`varied_truth` (seed ``seed``),
+    Simulates :func:`history_scenario` under :func:`varied_truth` (seed ``seed``; the
+    experiment is one of :data:`DESIGNS`, by seed),
     calibrates on the pre-period plus the experiment, and returns
 
     - ``rows``: the :class:`~collections_lab.lab.versus.TwinVersusExperiment` table
@@ -161,10 +173,10 @@ def run_versus_scenario(seed: int, n_customers: int = 1200, replicates: int = 6,
       lead over the second on the true twin (``truth_replicates``, the simulation's own
       parameters and traits), ``mde``: the experiment's minimum detectable difference on
       that metric (:data:`MDE_Z` × the readout's median standard error);
-    - ``truth``: the drawn effects.
+    - ``arms``: how many arms the experiment had; ``truth``: the drawn effects.
     """
     truth = varied_truth(seed)
-    sc = history_scenario(n_customers, seed, truth=truth)
+    sc = history_scenario(n_customers, seed, truth=truth, arms=DESIGNS[seed % len(DESIGNS)])
     cal = calibrate_scenario(sc)
     versus = twin_versus_experiment(cal, sc.history, replicates=replicates, seed=seed)
     arms = [s for s in sc.arms.values()]
@@ -181,7 +193,7 @@ def run_versus_scenario(seed: int, n_customers: int = 1200, replicates: int = 6,
     picked, real = speed(lab), speed(true).sort_values(ascending=False)
     rows = versus.table.assign(seed=seed)
     se = rows.loc[rows["metric"] == "paid_by_due_d", "observed_se"]
-    return dict(seed=seed, rows=rows, pick=str(picked.idxmax()), best=str(real.index[0]),
+    return dict(seed=seed, arms=len(sc.arms), rows=rows, pick=str(picked.idxmax()), best=str(real.index[0]),
                 lead=float(real.iloc[0] - real.iloc[1]),
                 pick_shortfall=float(real.iloc[0] - real[picked.idxmax()]),
                 mde=float(MDE_Z * se.median()) if se.notna().any() else float("nan"),
