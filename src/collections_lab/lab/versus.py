@@ -71,7 +71,8 @@ class TwinVersusExperiment(ResultMixin):
     ``twin_effect``, ``twin_low``, ``twin_high``, ``observed_effect``,
     ``observed_low``, ``observed_high``, ``observed_se`` (the readout's standard error),
     ``agrees`` (the prediction inside the observed interval; missing when the readout
-    could not estimate it yet), ``gap`` (predicted − observed). A replicate where an
+    could not estimate it yet, or its interval has no width), ``gap`` (predicted −
+    observed). A replicate where an
     estimator returns NaN (an arm without the follow-up it needs) is left out of the
     prediction.
     """
@@ -183,7 +184,7 @@ def _churn_effects(frame: pd.DataFrame, p: np.ndarray, control: str, start, end)
 
 
 def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
-                           config: MetricConfig | None = None, replicates: int = 8,
+                           config: MetricConfig | None = None, as_of=None, replicates: int = 8,
                            seed: int = 0, parameter_uncertainty: bool = True,
                            lang: str = "en") -> TwinVersusExperiment:
     """Compare the calibrated twin's predicted arm effects with the experiment's readout
@@ -191,7 +192,8 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
 
     ``calibration`` must know the arms' strategies (fitted with ``arms=`` and
     ``default=``). ``readout``: the experiment readout of ``portfolio`` (page 04's); by
-    default computed here with ``config`` on the four metrics. ``replicates``: twin
+    default computed here with ``config`` on the four metrics, as of ``as_of`` (default
+    the data's last date, as page 04). ``replicates``: twin
     simulations of the experiment (each with its own parameter draw when
     ``parameter_uncertainty``).
     """
@@ -201,7 +203,8 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             readout = analyse_experiment(portfolio, metrics=list(VERSUS_METRICS),
-                                         config=cfg, segments=False, factors={}, lang=lang)
+                                         config=cfg, as_of=as_of, segments=False,
+                                         factors={}, lang=lang)
     control = readout.control
     data = calibration.history_
     rows = np.flatnonzero(data.strategies.code < len(names))
@@ -241,7 +244,10 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
                 se = float(o["se"])
             else:
                 obs = lo = hi = se = float("nan")
-            known = np.isfinite(obs) and np.isfinite(lo) and np.isfinite(pred)
+            # an interval of zero width measures nothing (e.g. churn when no customer
+            # could place a new invoice after the experiment's end)
+            known = bool(np.isfinite(obs) and np.isfinite(lo) and np.isfinite(hi)
+                         and hi > lo and np.isfinite(pred))
             out.append(dict(arm=arm, metric=metric, label=t(f"xp_metric_{metric}", lang),
                             twin_effect=pred, twin_low=pred - Z * sd,
                             twin_high=pred + Z * sd, observed_effect=obs, observed_low=lo,
