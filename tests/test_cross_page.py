@@ -184,10 +184,10 @@ def test_the_design_leaves_customers_of_the_running_experiment_alone(sample, as_
     assert running.experiment_id == sample.experiment["experiment_id"]
     assert running.customers == sample.assignments["customer_id"].nunique() == 2000
     assert free.customers.empty and running.free == 0
-    assert "include_running" in running.summary("en")
+    assert "-p overlap true" in running.summary("en")
     kept, asked = outside_running_experiment(sample, as_of=as_of, include_running=True)
     assert len(kept.customers) == 2000 and asked.included
-    assert "include_running" in asked.summary("es")
+    assert "overlap" in asked.summary("es")
 
 
 def test_an_arm_the_lab_predicts_to_lose_money_is_flagged(tmp_path):
