@@ -34,7 +34,15 @@ from .context import (
     options,
     resolve,
 )
-from .display import MISSING, ResultMixin, column_label, format_frame, result_html, table_html
+from .display import (
+    MISSING,
+    ResultMixin,
+    column_label,
+    format_frame,
+    result_html,
+    table_html,
+    value_label,
+)
 from .figures import plot_style, result_axes, styled
 from .numbers import (
     currency_digits,
@@ -75,4 +83,5 @@ __all__ = [
     "t",
     "table_html",
     "tick_formatter",
+    "value_label",
 ]
