@@ -354,9 +354,9 @@ class TwinCheck(ResultMixin):
         """The rates compared, then the aging of open receivables at the export date."""
         tables = super().report_tables()
         if len(self.aging):
-            date = f" ({self.as_of.date()})" if self.as_of is not None else ""
-            tables.append((f"Aging of open receivables at the export date{date}: share of "
-                           "open amount by days past due", self.aging))
+            date = self.as_of.date().isoformat() if self.as_of is not None else "–"
+            # in the context's language (a report kernel sets the report's)
+            tables.append((t("lab.aging_table", date=date), self.aging))
         return tables
 
     def summary(self, lang: str | None = None) -> str:

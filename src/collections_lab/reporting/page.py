@@ -95,9 +95,18 @@ def freshness(as_of, lang: str = "en", today=None) -> str:
 def compact_money(amount: float, currency: str, lang: str = "en") -> str:
     """An amount short enough for a tile: ``COP 12.5B``, ``EUR 1.6M``.
 
+    CLDR's short forms (babel) in the report's locale; Spanish counts in millions up to
+    ``mil M`` (thousands of millions), so a figure of four digits or more before the unit
+    is written whole and grouped (``COP 6.357 M``, not babel's ``6356,6 M``).
+
     >>> compact_money(12_542_460_000, "COP"), compact_money(815.5, "EUR", "es")
     ('COP 12.5B', 'EUR 816')
+    >>> compact_money(6_356_627_450, "COP", "es"), compact_money(818_609, "EUR", "es")
+    ('COP 6.357 M', 'EUR 818,6 mil')
     """
+    import math
+    import re
+
     from babel.numbers import format_compact_decimal
 
     if amount is None or pd.isna(amount):
@@ -105,7 +114,15 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
     if abs(amount) < 1000:
         return f"{currency} {i18n.format_number(amount, 0, lang)}"
     locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
-    return f"{currency} {format_compact_decimal(amount, locale=locale, fraction_digits=1)}"
+    text = format_compact_decimal(amount, locale=locale, fraction_digits=1).replace("\xa0", " ")
+    number = re.match(r"-?[0-9][0-9.,]*", text)
+    decimal = i18n.format_number(1.5, 1, lang, locale)[1]
+    whole = number.group(0).lstrip("-").split(decimal)[0] if number else ""
+    if len(whole) >= 4:  # babel leaves four digits ungrouped: write them whole, grouped
+        shown = float(number.group(0).replace(decimal, "."))
+        unit = 10 ** round(math.log10(abs(amount / shown)))
+        text = i18n.format_number(amount / unit, 0, lang, locale) + text[number.end():]
+    return f"{currency} {text}"
 
 
 def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:

@@ -1,0 +1,120 @@
+"""The strategy lab's tables as the report page shows them (page 05): business words, not
+the lab's codes, and no wider than the page.
+
+The lab's results (:mod:`collections_lab.lab`) carry codes: prior parameters
+(``channel_effect[sms]``), metric names (``paid_by_due_15``), names of generated
+strategies (``d+3,+14,+28 friendly sms plan@2``). Here they become catalogue words in the
+report's language (:func:`~collections_lab.lab.priors.prior_label`,
+:func:`~collections_lab.lab.recommend.strategy_name_label`, the ``column.<metric>``
+labels); each page table shows the columns a reader needs, the whole table folded below
+it. Segment values are translated by the table renderer.
+
+Example
+-------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"segment": ["small"], "metric": ["paid_by_due_15"],
+...                       "relies_on_priors": ["channel_effect[sms], installment_accept_payer"],
+...                       "recommended": ["d+3 friendly sms"]})
+>>> labelled_codes(frame, "es").iloc[0].tolist()[1:3]
+['Pagadas al vencimiento + 15', 'efecto del canal SMS; aceptación del plan por quien pagaría de todos modos']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import i18n
+from ..lab.priors import prior_label
+from ..lab.recommend import strategy_name_label
+
+#: Columns holding strategy names (generated names are put in words).
+STRATEGY_COLUMNS = ("current", "recommended", "control", "treatment", "best", "strategy",
+                    "pick", "pick_unchanged_prior")
+#: Columns holding metric codes (shown with their column label).
+METRIC_COLUMNS = ("metric",)
+
+#: What the page shows of each lab table (the whole table is folded below it).
+RECOMMENDATION_COLUMNS = ["segment", "current", "recommended", "gain", "gain_low",
+                          "gain_high", "churn_change", "paid_by_due_15_change", "dso_change",
+                          "pick_changes_with_priors"]
+PROPOSAL_COLUMNS = ["segment", "control", "treatment", "metric", "control_value",
+                    "treatment_value", "predicted_effect", "customers_available",
+                    "customers_per_arm", "weeks", "feasible"]
+
+
+def labelled_codes(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A copy of a lab table with its codes in words: strategy names, metric names,
+    prior parameters (``parameter``, ``relies_on_priors``) and "(by segment)"."""
+    out = frame.copy()
+    for col in STRATEGY_COLUMNS:
+        if col in out:
+            out[col] = [i18n.t("lab.by_segment", lang) if v == "(by segment)"
+                        else strategy_name_label(v, lang) if isinstance(v, str) else v
+                        for v in out[col]]
+    for col in METRIC_COLUMNS:
+        if col in out:
+            out[col] = [i18n.column_label(v, lang) if isinstance(v, str) else v
+                        for v in out[col]]
+    if "parameter" in out:
+        out["parameter"] = [prior_label(v, lang) for v in out["parameter"]]
+    if "relies_on_priors" in out:
+        out["relies_on_priors"] = [
+            "; ".join(prior_label(n, lang) for n in str(v).split(", ") if n)
+            if isinstance(v, str) else v for v in out["relies_on_priors"]]
+    for col in ("segments", "pick_changes_in"):  # lists of segments
+        if col in out:
+            out[col] = [", ".join(str(i18n.value_label(s, "segment", lang))
+                                  for s in str(v).split(", ") if s)
+                        if isinstance(v, str) else v for v in out[col]]
+    return out
+
+
+def _show(frame: pd.DataFrame, columns, title: str, lang: str, currency=None) -> None:
+    from .notebook import display_html
+    from .page import details_html
+    from .tables import table_html
+
+    key = frame[[c for c in columns if c in frame.columns]]
+    body = table_html(key, lang, max_rows=None, title=title, currency=currency)
+    if key.shape[1] < frame.shape[1]:
+        body += details_html(i18n.t("pg.full_table", lang).format(n=frame.shape[1]),
+                             table_html(frame, lang, max_rows=None, currency=currency))
+    display_html(body, title)
+
+
+def show_recommendation(rec, lang: str = "en") -> None:
+    """The recommendation per segment (gain, changes, whether the pick rests on priors),
+    then how each pick moves when a prior it rests on is halved or doubled."""
+    from .notebook import display_html
+    from .tables import table_html
+
+    _show(labelled_codes(rec.table, lang), RECOMMENDATION_COLUMNS,
+          i18n.t(rec.title, lang), lang, rec.currency)
+    sens = rec.sensitivity_summary()
+    if len(sens):
+        title = i18n.t("Sensitivity of the picks to the priors they rest on (each halved and "
+                       "doubled)", lang)
+        display_html(table_html(labelled_codes(sens, lang), lang, max_rows=None, title=title,
+                                currency=rec.currency), title)
+
+
+def show_twin_check(check, lang: str = "en") -> None:
+    """The twin's rates and aging beside history, metric names in words."""
+    from .notebook import display_html
+    from .tables import table_html
+
+    with i18n.options(lang=lang):
+        tables = check.report_tables()
+    body = "".join(table_html(labelled_codes(frame, lang), lang, max_rows=None,
+                              title=i18n.t(title, lang)) for title, frame in tables)
+    display_html(body, i18n.t(check.title, lang))
+
+
+def show_proposal(proposal, lang: str = "en") -> None:
+    """The experiment per segment that would test the recommendation: arms, predicted
+    values, customers needed and available, weeks; the whole table folded below."""
+    _show(labelled_codes(proposal.table, lang), PROPOSAL_COLUMNS,
+          i18n.t(proposal.title, lang), lang)
+
+
+__all__ = ["labelled_codes", "show_proposal", "show_recommendation", "show_twin_check"]
