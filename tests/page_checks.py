@@ -118,6 +118,12 @@ def english_only_strings() -> list[str]:
     return sorted(f for f in fragments if not re.search(rf"\b{re.escape(f)}\b", spanish_text))
 
 
-def english_in_spanish(text: str, fragments: list[str]) -> list[str]:
+def english_in_spanish(text: str, fragments: list[str],
+                       allowed: set[str] = frozenset()) -> list[str]:
+    """English catalogue ``fragments`` in ``text`` (``allowed``: names a reader gave, e.g.
+    the arm ``friendly-1-none`` of the strategies file, shown as they are in any
+    language: not catalogue text, so left out of the search)."""
+    for name in sorted(allowed, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
     found = [f for f in fragments if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text)]
     return [f"English catalogue text on the Spanish page: {'; '.join(found[:8])}"] if found else []

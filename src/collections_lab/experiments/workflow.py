@@ -36,7 +36,16 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import ResultMixin, column_label, format_number, format_pct, has, resolve, t
+from ..i18n import (
+    ResultMixin,
+    column_label,
+    format_number,
+    format_pct,
+    has,
+    resolve,
+    t,
+    value_label,
+)
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -139,7 +148,8 @@ def factorial_term_label(term, lang: str = "en"):
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
     return " × ".join(
         f"{t(f'xf_{name}', lang) if has(f'xf_{name}') else column_label(name, lang)}"
-        f" {level}" for name, level in parts) or term
+        f" {t(f'sd_{name}[{level}]', lang) if has(f'sd_{name}[{level}]') else level}"
+        for name, level in parts) or term
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
@@ -156,6 +166,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
+        out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns

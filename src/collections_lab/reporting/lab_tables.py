@@ -16,7 +16,7 @@ Example
 ...                       "relies_on_priors": ["channel_effect[sms], installment_accept_payer"],
 ...                       "recommended": ["d+3 friendly sms"]})
 >>> labelled_codes(frame, "es").iloc[0].tolist()[1:3]
-['Pagadas al vencimiento + 15', 'efecto del canal SMS; aceptación del plan por quien pagaría de todos modos']
+['Pagadas al vencimiento + 15', 'respuesta a recordatorios por sms; aceptación de planes de pago por clientes que pagarían de todos modos']
 """
 
 from __future__ import annotations
@@ -71,14 +71,14 @@ def labelled_codes(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 def _show(frame: pd.DataFrame, columns, title: str, lang: str, currency=None) -> None:
     from .notebook import display_html
-    from .page import details_html
+    from .page import details_html, full_table_html
     from .tables import table_html
 
     key = frame[[c for c in columns if c in frame.columns]]
     body = table_html(key, lang, max_rows=None, title=title, currency=currency)
     if key.shape[1] < frame.shape[1]:
         body += details_html(i18n.t("pg.full_table", lang).format(n=frame.shape[1]),
-                             table_html(frame, lang, max_rows=None, currency=currency))
+                             full_table_html(frame, lang, currency))
     display_html(body, title)
 
 

@@ -479,6 +479,26 @@ def lab_page(lab, lang: str = "en") -> PageTop:
                                      "currency": cur})
 
 
+def full_table_html(frame: pd.DataFrame, lang: str = "en", currency: str | None = None,
+                    max_columns: int = 8) -> str:
+    """A whole wide table for an appendix, within the page's width: its columns in parts of
+    at most ``max_columns``, each part repeating the first column (what the row is).
+
+    >>> frame = pd.DataFrame({"strategy": ["a"], **{f"c{i}": [i] for i in range(10)}})
+    >>> full_table_html(frame).count("<table>")
+    2
+    """
+    from .tables import table_html
+
+    if frame.shape[1] <= max_columns:
+        return table_html(frame, lang, max_rows=None, currency=currency)
+    first, rest = frame.iloc[:, :1], frame.iloc[:, 1:]
+    step = max_columns - 1
+    return "".join(table_html(pd.concat([first, rest.iloc[:, i:i + step]], axis=1), lang,
+                              max_rows=None, currency=currency)
+                   for i in range(0, rest.shape[1], step))
+
+
 def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:
     """Show the ``columns`` a reader needs of a wide result table (those present), with
     the whole table folded in an appendix below it; money in the result's currency."""
@@ -496,5 +516,5 @@ def show_key_columns(result, columns, lang: str = "en", title: str | dict | None
     key = frame[[c for c in columns if c in frame.columns]]
     body = table_html(key, lang, max_rows=None, title=title, currency=currency)
     body += details_html(i18n.t("pg.full_table", lang).format(n=len(frame.columns)),
-                         table_html(frame, lang, max_rows=None, currency=currency))
+                         full_table_html(frame, lang, currency))
     display_html(body, str(title or ""))
