@@ -71,7 +71,7 @@ MONEY_COLUMNS = frozenset({
 })
 #: Columns holding codes shown in words where the catalogue has them (see
 #: :func:`value_label`): outcomes (``written_off``), segments (``segment.small``), ...
-CODE_COLUMNS = frozenset({"outcome", "segment", "recalibration", "model"})
+CODE_COLUMNS = frozenset({"outcome", "segment", "recalibration", "model", "channel", "group"})
 #: Interval columns, formatted like the estimate column beside them.
 _INTERVALS = frozenset({"ci_low", "ci_high"})
 _ESTIMATES = frozenset({"estimate", "incidence", "share"})
@@ -115,6 +115,8 @@ def value_label(value, column: str | None = None, lang: str | None = None):
         return value
     if column is not None and has(f"{column}.{value}"):
         return t(f"{column}.{value}", lang)
+    if column == "group" and has(f"segment.{value}"):  # groups are segments by default
+        return t(f"segment.{value}", lang)
     return t(value, lang) if column in (None, "outcome") and has(value) else value
 
 
