@@ -45,6 +45,7 @@ from .display import (
 )
 from .figures import plot_style, result_axes, styled
 from .numbers import (
+    axis_multipliers,
     currency_digits,
     format_axis,
     format_money,
@@ -59,6 +60,7 @@ __all__ = [
     "LANGUAGES",
     "MISSING",
     "ResultMixin",
+    "axis_multipliers",
     "check_language",
     "check_locale",
     "column_label",

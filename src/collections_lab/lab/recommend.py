@@ -150,13 +150,14 @@ def strategy_name_label(name: str, lang: str | None = None) -> str:
 
     >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "es")
     'd-3,+7 escalonado correo personalizado pago-en-7 2%/10'
+    >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "en")
+    'd-3,+7 escalating email named pay-in-7 2%/10'
     >>> strategy_name_label("one_friendly_after_due", "es")
     'one_friendly_after_due'
     """
     lang, _ = resolve(lang)
     words = str(name).split(" ")
-    if lang == "en" or len(words) < 3 or not words[0].startswith("d") \
-            or words[1] not in TONE_PATTERNS:
+    if len(words) < 3 or not words[0].startswith("d") or words[1] not in TONE_PATTERNS:
         return str(name)
     out = [words[0]]
     for word in words[1:]:
