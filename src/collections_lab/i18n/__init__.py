@@ -37,10 +37,14 @@ from .context import (
 from .display import (
     MISSING,
     ResultMixin,
+    Summary,
+    card_html,
     column_label,
     format_frame,
+    p_text,
     result_html,
     table_html,
+    tables_html,
     value_label,
 )
 from .figures import plot_style, result_axes, styled
@@ -60,7 +64,9 @@ __all__ = [
     "LANGUAGES",
     "MISSING",
     "ResultMixin",
+    "Summary",
     "axis_multipliers",
+    "card_html",
     "check_language",
     "check_locale",
     "column_label",
@@ -80,10 +86,12 @@ __all__ = [
     "styled",
     "messages",
     "options",
+    "p_text",
     "resolve",
     "result_html",
     "t",
     "table_html",
+    "tables_html",
     "tick_formatter",
     "value_label",
 ]

@@ -27,7 +27,10 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
 from ..data.portfolio import Portfolio
+from ..i18n import ResultMixin, Summary
 from ..model.economics import Economics
 from ..model.simulation import FX_PER_USD
 from ..model.strategies import Strategy, load_strategies
@@ -67,8 +70,12 @@ def history_strategies(location=None, strategies=None
 
 
 @dataclass
-class LabReport:
-    """Everything the strategy-lab report shows."""
+class LabReport(ResultMixin):
+    """Everything the strategy-lab report shows.
+
+    Its card starts with the recommendation, shows the comparison's table and folds the
+    twin check, the calibration and the proposed experiment (each its own card).
+    """
 
     calibration: Calibration
     check: TwinCheck
@@ -77,10 +84,35 @@ class LabReport:
     proposal: ExperimentProposal
     currency: str
 
+    title = "lab.title"
+
     def summary_items(self, lang: str = "en") -> list:
         """Results for the executive summary, most important first."""
         return [self.recommendation, self.comparison, self.check, self.calibration,
                 self.proposal]
+
+    def summary(self, lang: str | None = None) -> str:
+        """The lab in a paragraph: each part's summary, most important first."""
+        items = [str(r.summary(lang)) for r in self.summary_items()]
+        return Summary(" ".join(items), items=items)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The strategy comparison (see :meth:`StrategyComparison.to_frame`)."""
+        return self.comparison.to_frame()
+
+    def headline(self, lang: str | None = None) -> str:
+        """The recommendation in a sentence or two."""
+        return str(self.recommendation.summary(lang))
+
+    def card_tables(self) -> list:
+        return [(self.comparison._title(), self.comparison.summary_table())]
+
+    def card_details(self) -> list:
+        return [(r._title(), r._repr_html_()) for r in
+                (self.comparison, self.check, self.calibration, self.proposal)]
+
+    def __repr__(self) -> str:
+        return f"<LabReport: {self.headline()}>"
 
 
 def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=None,
