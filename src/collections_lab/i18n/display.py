@@ -68,7 +68,7 @@ MONEY_COLUMNS = frozenset({
     # the strategy lab's money (its result carries one currency: shown in the header)
     "cash_pv", "discount_cost", "fee_income", "reminder_cost", "relationship_cost",
     "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
-    "gain_high", "current_net_value", "recommended_net_value",
+    "gain_high", "current_net_value", "recommended_net_value", "cost_if_kept", "max_cost_if_kept",
 })
 #: Columns holding codes shown in words where the catalogue has them (see
 #: :func:`value_label`): outcomes (``written_off``), segments (``segment.small``), ...

@@ -24,6 +24,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import i18n
+from ..analytics.kpis import bucket_label
 from ..lab.priors import prior_label
 from ..lab.recommend import strategy_name_label
 
@@ -32,6 +33,10 @@ STRATEGY_COLUMNS = ("current", "recommended", "control", "treatment", "best", "s
                     "pick", "pick_unchanged_prior")
 #: Columns holding metric codes (shown with their column label).
 METRIC_COLUMNS = ("metric",)
+#: Metrics that are shares of invoices (their values shown as percentages).
+SHARE_METRICS = ("paid_by_due", "paid_by_due_15", "paid_by_due_30")
+#: Aging bucket codes of the lab's aging table.
+AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 #: What the page shows of each lab table (the whole table is folded below it).
 RECOMMENDATION_COLUMNS = ["segment", "current", "recommended", "gain", "gain_low",
@@ -61,12 +66,38 @@ def labelled_codes(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         out["relies_on_priors"] = [
             "; ".join(prior_label(n, lang) for n in str(v).split(", ") if n)
             if isinstance(v, str) else v for v in out["relies_on_priors"]]
+    if "bucket" in out:  # aging buckets in words (current -> "al día")
+        out["bucket"] = [bucket_label(b, lang) if b in AGING_BUCKETS else b
+                         for b in out["bucket"]]
+    for col in ("simulated_invoices", "weeks"):  # means over replicates: whole numbers
+        if col in out:
+            out[col] = out[col].astype(float).round()
+    share_metric = "metric" in frame and frame["metric"].isin(SHARE_METRICS).all()
+    if share_metric and {"observed", "simulated"} <= set(out.columns):  # the twin's rates
+        out = out.rename(columns={"observed": "observed_share",
+                                  "simulated": "simulated_share"})
+    if share_metric:  # shares as percentages, their differences in points
+        for col in ("control_value", "treatment_value"):
+            if col in out:
+                out[col] = [i18n.format_pct(v, 1, lang) for v in out[col]]
+    for col in ("difference", "predicted_effect", "churn_change", "paid_by_due_15_change"):
+        if col in out and (col not in ("difference", "predicted_effect") or share_metric
+                           or col == "difference" and "observed_share" in out):
+            out[col] = [_points(v, lang) for v in out[col]]
     for col in ("segments", "pick_changes_in"):  # lists of segments
         if col in out:
             out[col] = [", ".join(str(i18n.value_label(s, "segment", lang))
                                   for s in str(v).split(", ") if s)
                         if isinstance(v, str) else v for v in out[col]]
     return out
+
+
+def _points(value, lang: str) -> str:
+    """A difference of two shares in percentage points (``+2.3 pp``)."""
+    if value is None or pd.isna(value):
+        return i18n.MISSING
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}" \
+           f"{i18n.format_number(abs(value) * 100, 1, lang)} pp"
 
 
 def _show(frame: pd.DataFrame, columns, title: str, lang: str, currency=None) -> None:
