@@ -21,6 +21,9 @@ Example
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 
 from .. import i18n
@@ -84,12 +87,58 @@ def labelled_codes(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         if col in out and (col not in ("difference", "predicted_effect") or share_metric
                            or col == "difference" and "observed_share" in out):
             out[col] = [_points(v, lang) for v in out[col]]
+    if "note" in out:
+        out["note"] = [calibration_note(v, lang) for v in out["note"]]
+    if "source" in out:
+        out["source"] = [i18n.value_label(v, "source", lang) for v in out["source"]]
     for col in ("segments", "pick_changes_in"):  # lists of segments
         if col in out:
             out[col] = [", ".join(str(i18n.value_label(s, "segment", lang))
                                   for s in str(v).split(", ") if s)
                         if isinstance(v, str) else v for v in out[col]]
     return out
+
+
+def calibration_note(note, lang: str = "en"):
+    """Why the calibration kept a parameter at its prior, in ``lang`` (the calibration
+    writes its reasons in English; the catalogue has each of them).
+
+    >>> calibration_note("reminder channel never used", "es")
+    'canal de recordatorio nunca usado'
+    >>> calibration_note("only 12 invoices received a reminder stating a payment deadline "
+    ...                  "(need 200)", "es")[:40]
+    'solo 12 facturas recibieron un recordato'
+    """
+    if not isinstance(note, str) or not note:
+        return note
+    if i18n.has(note):
+        return i18n.t(note, lang)
+    if note.startswith("no reminder in the history stated a payment deadline"):
+        return i18n.t("calib.no_deadlines", lang)
+    moved = re.match(r"not identified: at a bound \(moved ([\d.]+) ", note)
+    if moved:
+        return i18n.t("calib.at_bound", lang, moved=i18n.format_number(
+            float(moved.group(1)), 1, lang))
+    few = re.match(r"only (\d+) invoices received a reminder stating a payment deadline "
+                   r"\(need (\d+)\)", note)
+    if few:
+        return i18n.t("calib.few_deadlines", lang, n=few.group(1), need=few.group(2))
+    return note
+
+
+def show_calibration(calibration, lang: str = "en", title: str | None = None) -> None:
+    """The calibration's parameters in an appendix: each named in words, its estimate or
+    prior, and why a prior was kept, in the report's language."""
+    from .notebook import display_html
+    from .page import details_html, full_table_html
+
+    frame = calibration.to_frame()
+    frame = frame.reset_index() if frame.index.name == "parameter" else frame
+    title = title or i18n.t("pg.appendix", lang)
+    heading = i18n.t(calibration.title, lang)
+    body = f"<strong>{html.escape(heading)}</strong>" + full_table_html(
+        labelled_codes(frame, lang), lang, max_columns=8)
+    display_html(details_html(title, body), title)
 
 
 def _points(value, lang: str) -> str:
@@ -148,4 +197,5 @@ def show_proposal(proposal, lang: str = "en") -> None:
           i18n.t(proposal.title, lang), lang)
 
 
-__all__ = ["labelled_codes", "show_proposal", "show_recommendation", "show_twin_check"]
+__all__ = ["calibration_note", "labelled_codes", "show_calibration", "show_proposal",
+           "show_recommendation", "show_twin_check"]
