@@ -200,31 +200,47 @@ class Warehouse:
     tables: dict
     label: str = ""
     notes: list[str] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def table(self, name: str):
         """The Ibis table ``name`` or None when the source has none."""
         return self.tables.get(name)
+
+    def cached(self, key: str, compute):
+        """``compute()`` once per warehouse (a fact of the data read as opened, such as
+        its last date or a count of orphan rows), then the kept value."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def fetch(self, expr) -> pd.DataFrame:
         """Run ``expr`` in the engine and return its (small) result as pandas."""
         return self.con.to_pandas(expr)
 
     def data_end(self) -> pd.Timestamp:
-        """The data's last date, computed in the engine (same rule as
-        :func:`~collections_lab.data.dates.data_end`)."""
-        parts = [("invoices", "issue_date"), ("invoices", "escalated_at"),
-                 ("invoices", "written_off_at"), ("payments", "paid_at"),
-                 ("reminders", "sent_at")]
-        exprs = []
-        for name, col in parts:
+        """The data's last date, computed in the engine in one query (same rule as
+        :func:`~collections_lab.data.dates.data_end`) and kept: a warehouse is read as of
+        the moment it was opened."""
+        if "data_end" in self._cache:
+            return self._cache["data_end"]
+        parts = [("invoices", ("issue_date", "escalated_at", "written_off_at")),
+                 ("payments", ("paid_at",)), ("reminders", ("sent_at",))]
+        query = None
+        for name, cols in parts:
             t = self.table(name)
-            if t is not None and col in t.columns:
-                exprs.append(t[col].cast("date").max().name("d"))
-        values = [self.con.execute(e) for e in exprs]
-        values = [pd.Timestamp(v) for v in values if v is not None and not pd.isna(v)]
-        if not values:
+            if t is None:
+                continue
+            aggs = {f"{name}_{c}": _day(t[c]).max() for c in cols if c in t.columns}
+            if not aggs:
+                continue
+            one = t.aggregate(**aggs)
+            query = one if query is None else query.cross_join(one)
+        row = self.fetch(query).iloc[0] if query is not None else pd.Series(dtype=float)
+        days = [int(v) for v in row.tolist() if v is not None and not pd.isna(v)]
+        if not days:
             raise DateError("the data hold no dates: give as_of explicitly (YYYY-MM-DD)")
-        return max(values).normalize()
+        self._cache["data_end"] = pd.Timestamp(max(days), unit="D")
+        return self._cache["data_end"]
 
     def as_of(self, as_of=None) -> pd.Timestamp:
         """``as_of`` parsed, by default the data's last date."""
@@ -521,14 +537,11 @@ def fetch_count_table(warehouse: Warehouse, expr, columns: Sequence[str],
     Missing values in ``columns`` are an error (as in the pandas path), never dropped.
     """
     columns = list(columns)
-    nulls = [expr[c].isnull() for c in columns]
-    any_null = nulls[0]
-    for more in nulls[1:]:
-        any_null = any_null | more
-    n_null = int(warehouse.con.execute(expr.filter(any_null).count()))
-    if n_null:
+    out = warehouse.fetch(count_table_expr(expr, columns, count_col))  # null keys group too
+    missing = out[columns].isna().any(axis=1)
+    if missing.any():
+        n_null = int(out.loc[missing, count_col].sum())
         raise WarehouseError(f"count table: {n_null} row(s) have missing values in {columns}; "
                              "fill them first so no invoice is dropped")
-    out = warehouse.fetch(count_table_expr(expr, columns, count_col))
     out[count_col] = out[count_col].astype("int64")
     return out.sort_values(columns, kind="stable").reset_index(drop=True)
