@@ -173,22 +173,8 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
 
     Example:
         >>> health = cl.portfolio_health(portfolio, "2025-09-30", churn=False)
-        >>> print(health.headline())
-        As of 2025-09-30: COP: receivables COP 349,275,936, 100.0% overdue; DSO – days
-        (countback 96.8); CEI 87.5%; average days delinquent –; EUR: receivables EUR
-        68,958.01, 100.0% overdue; DSO – days (countback 99.3); CEI 79.8%; average days
-        delinquent –; MXN: receivables MXN 1,466,569.98, 100.0% overdue; DSO – days
-        (countback 97.7); CEI 86.1%; average days delinquent –; USD: receivables USD
-        3,388.21, 100.0% overdue; DSO – days (countback 92.6); CEI 97.8%; average days
-        delinquent –. As of 2025-09-30, amount more than 90 days past due: COP
-        313,353,567, EUR 68,284.88, MXN 1,460,956.65, USD 3,124.35. 300 customers; 70.4%
-        of due invoices were paid on time; 105 customers pay on time at least 90% of the
-        time. Payer tiers: on time 34%, occasionally late 31%, chronically late 14%,
-        irregular 19%, too little history 1%. 0 of 275 monitored customers changed against
-        their own history (paying later, in parts, or ordering less; median lateness shift
-        – days); 25 customers have too little history to judge. 25 customers pay on time
-        with nothing overdue: candidates for thanks, better terms or an upsell
-        conversation. 14 customers at risk: call them rather than send another email.
+        >>> sorted(health.kpis), len(health.executive_summary()) > 5
+        (['aging', 'at_risk', 'snapshot', 'trends'], True)
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)
