@@ -197,15 +197,19 @@ def _replicate_chunk(args) -> list[dict]:
 def run_replicates(arms: dict[str, Strategy], n_experiments: int, seed: int = 0,
                    design: SimulationDesign = DEFAULT_DESIGN,
                    cfg: MetricConfig = CONFORMANCE_CONFIG, metrics=None,
-                   adjusted: bool = True, naive: bool = True, n_jobs: int = 1) -> pd.DataFrame:
+                   adjusted: bool = True, naive: bool = True, n_jobs: int = 1,
+                   first: int = 0) -> pd.DataFrame:
     """Simulate and analyse ``n_experiments`` experiments; one row per metric × method × run.
 
     Columns: replicate, metric, method, estimate (difference; log HR for the hazard
     ratio), se, truth (simulator truth where available, else NaN), seconds. ``n_jobs > 1``
     spreads the runs over processes (results do not depend on it: each run has its seed).
+    ``first``: number of the first replicate (a long run in chunks: replicates
+    ``first .. first + n_experiments − 1`` of ``seed``, the same runs as one long call).
     """
     args = [(arms, list(chunk), seed, design, cfg, metrics, adjusted, naive)
-            for chunk in np.array_split(np.arange(n_experiments), max(1, n_jobs * 4))
+            for chunk in np.array_split(np.arange(first, first + n_experiments),
+                                        max(1, n_jobs * 4))
             if len(chunk)]
     if n_jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
