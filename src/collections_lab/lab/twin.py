@@ -52,7 +52,7 @@ from ..model.simulation import (
     uniforms,
 )
 from ..model.strategies import Strategy
-from .calibrate import Calibration, linear_predictor
+from .calibrate import Calibration, linear_predictor, subset_history
 
 
 class TwinError(ValueError):
@@ -417,7 +417,7 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
         keep = (full.frame["issue_date"] > cut).to_numpy()
         if not keep.any():
             raise TwinError(f"no invoice issued after {cut.date()} to hold out")
-        data = _subset(full, keep)
+        data = subset_history(full, keep)
     frame = data.frame
     ids = data.customer_ids
     known = pd.Index(post.index).get_indexer(ids)
@@ -565,24 +565,6 @@ def _aging_comparison(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> 
     order.update({label: i for i, (label, _, _) in enumerate(BUCKETS)})
     return out.sort_values(keys, key=lambda c: c.map(order), kind="stable").reset_index(
         drop=True)
-
-
-def _subset(data, keep: np.ndarray):
-    """The rows ``keep`` of a prepared history (customer codes renumbered)."""
-    from dataclasses import replace
-
-    from .history import InvoiceStrategies
-
-    frame = data.frame.loc[keep].reset_index(drop=True)
-    frame.attrs = dict(data.frame.attrs)
-    used, cust = np.unique(data.cust[keep], return_inverse=True)
-    return replace(data, frame=frame,
-                   strategies=InvoiceStrategies(data.strategies.code[keep],
-                                                data.strategies.strategies,
-                                                data.strategies.source),
-                   cust=cust, customer_ids=data.customer_ids[used], seg=data.seg[keep],
-                   terms=data.terms[keep], x=data.x[keep], disputed=data.disputed[keep],
-                   paid=data.paid[keep], day=data.day[keep])
 
 
 def _step(curve: pd.DataFrame, days: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..data.dates import accepts_allow_future, resolve_as_of
-from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
+from ..i18n import ResultMixin, Summary, format_money, format_number, format_pct, resolve, t
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
@@ -82,6 +82,21 @@ class TimeToPaymentReport(ResultMixin):
         # per payment-terms group, averaged: the due-axis curve is biased with mixed terms
         paid = prob_paid_by_due(self.frame, [15], by=self.by, cluster_col=None)
         return out.join(paid.set_index("group")["prob_paid"].rename("p_paid_by_due_15")).reset_index()
+
+    def headline(self, lang: str | None = None) -> str:
+        """The share paid by due and by due + 15 days at ``as_of``: what a card starts with."""
+        return str(self.executive_summary(lang)[0])
+
+    def summary(self, lang: str | None = None) -> str:
+        """The executive summary as one paragraph (each item's sentence)."""
+        lang, _ = resolve(lang)
+        items = [str(i.summary(lang)) if hasattr(i, "summary") else str(i)
+                 for i in self.executive_summary(lang)]
+        return Summary(" ".join(items), items=items)
+
+    def card_details(self) -> list:
+        parts = [self.logrank, self.rmst, self.cox, self.outcomes]
+        return [(r._title(), r.to_frame()) for r in parts if r is not None]
 
     def executive_summary(self, lang: str | None = None) -> list:
         """Sentences (and result objects) for the report's summary box."""
