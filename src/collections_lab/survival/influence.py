@@ -53,7 +53,10 @@ class AalenJohansen:
 
     Fitted attributes: ``origin_`` (day of grid index 0), ``at_risk_``, ``events_``
     (any cause), ``cause_events_``, ``survival_`` (all-cause, at end of each day),
-    ``cif_`` (cumulative incidence of ``cause`` at end of each day).
+    ``survival_before_`` (at the start of each day), ``cif_`` (cumulative incidence of
+    ``cause`` at end of each day). The survival package's life-table estimators
+    (:func:`~collections_lab.survival.cumulative_incidence`, :func:`~collections_lab.survival.rmst`)
+    take their curves from here too (:meth:`from_table`).
     """
 
     def fit(self, entry, exit, cause, weights=None, cause_of_interest: int = 1):
@@ -82,18 +85,37 @@ class AalenJohansen:
         at_risk = entered - np.concatenate(([0.0], left[:-1]))
         d_all = np.bincount(x, w * any_event, minlength=n_days)
         d_cause = np.bincount(x, w * this_cause, minlength=n_days)
+        self._curves(at_risk, d_all, d_cause)
+        self._e, self._x, self._w = e, x, w
+        self._any, self._this = any_event, this_cause
+        return self
+
+    @classmethod
+    def from_table(cls, origin: int, at_risk, events, cause_events) -> AalenJohansen:
+        """The curves from a whole-day life table: at risk, all-cause and cause events per
+        day from ``origin`` on (a counts table; no per-invoice influence functions).
+
+        >>> aj = AalenJohansen.from_table(0, [4, 3, 2], [1, 1, 1], [1, 0, 1])
+        >>> aj.cif_.round(3).tolist()
+        [0.25, 0.25, 0.5]
+        """
+        self = cls()
+        self.origin_ = int(origin)
+        self._curves(np.asarray(at_risk, dtype=float), np.asarray(events, dtype=float),
+                     np.asarray(cause_events, dtype=float))
+        return self
+
+    def _curves(self, at_risk: np.ndarray, d_all: np.ndarray, d_cause: np.ndarray) -> None:
+        """Hazards, all-cause survival and the cause's cumulative incidence per day."""
         with np.errstate(divide="ignore", invalid="ignore"):
             h_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
             h_cause = np.where(at_risk > 0, d_cause / at_risk, 0.0)
         surv = np.cumprod(1.0 - h_all)
-        surv_before = np.concatenate(([1.0], surv[:-1]))
         self.at_risk_, self.events_, self.cause_events_ = at_risk, d_all, d_cause
-        self.survival_, self._surv_before = surv, surv_before
-        self.cif_ = np.cumsum(surv_before * h_cause)
+        self.survival_ = surv
+        self.survival_before_ = np.concatenate(([1.0], surv[:-1]))
+        self.cif_ = np.cumsum(self.survival_before_ * h_cause)
         self._h_all, self._h_cause = h_all, h_cause
-        self._e, self._x, self._w = e, x, w
-        self._any, self._this = any_event, this_cause
-        return self
 
     # -- grid helpers -------------------------------------------------------------
     def _index(self, day: int) -> int:
@@ -146,7 +168,7 @@ class AalenJohansen:
         # hazards are large, e.g. the spike of payments on the due date.)
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_surv_step = np.where(self._h_all < 1, 1.0 / (1.0 - self._h_all), 0.0)
-        a = self._surv_before * inv_y * tail_c
+        a = self.survival_before_ * inv_y * tail_c
         b = -(tail_cf - self.cif_ * tail_c) * inv_y * inv_surv_step
         return estimate, self._martingale_sum(a, b)
 
