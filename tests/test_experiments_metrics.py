@@ -346,6 +346,9 @@ def test_discount_cost_interval_is_log_t_and_its_p_value_inverts_it(data):
     assert eff.ci() == pytest.approx((est - np.hypot(est - low_a, upper_c),
                                       est * np.exp(q * se / est)))
     assert 0 < eff.ci()[0] < low_a
+    # a control known to offer no discount (its strategy says so): its zero is exact
+    exact = discount_cost_effect(data, 1, 0, MetricConfig(no_discount_arms=("control",)))
+    assert exact.ci() == pytest.approx((low_a, est * np.exp(q * se / est)))
     assert eff.se == pytest.approx(se)  # the clustered SE, for design effects and power
     lo, hi = eff.ci()
     assert hi - eff.difference > eff.difference - lo  # skewed upwards, unlike Wald
