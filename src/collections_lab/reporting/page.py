@@ -373,7 +373,8 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     mde = i18n.format_number(row["effect"] * 100, 0, lang)
     have = len(portfolio.customers) if portfolio is not None else None
     arms = len(plan.experiment.arms) if plan is not None else 2
-    if running is not None and not running.included and have == 0:
+    busy = running is not None and not running.included and have == 0
+    if busy:
         action = i18n.t("xd_busy", lang).format(
             n=i18n.format_number(running.customers, 0, lang), id=running.experiment_id)
     elif have is not None and c * arms > have:
@@ -389,8 +390,10 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
                   i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–"),
              Tile(i18n.t("pg.paid_on_time", lang).format(d=d),
                   i18n.format_pct(float(base.get("p_paid_by_due_d", float("nan"))), 0, lang))]
-    if have is not None:
-        tiles.append(Tile(i18n.t("pg.customers", lang), i18n.format_number(have, 0, lang)))
+    if have is not None:  # beside a running experiment: the customers free to assign
+        label = ("column.customers_available" if running is not None and not running.included
+                 else "pg.customers")
+        tiles.append(Tile(i18n.t(label, lang), i18n.format_number(have, 0, lang)))
     stake = ""
     if portfolio is not None and len(portfolio.invoices):
         # the last 90 days' sales, as page 01 measures them (analytics.kpis)
@@ -402,7 +405,7 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
         stake = i18n.t("pg.k_design", lang).format(
             mde=mde, inv=_money_list(sales.to_dict(), lang),
             gain=_money_list((sales * row["effect"]).to_dict(), lang))
-    if running is not None:
+    if running is not None and not busy:  # busy: the action already says it
         stake = " ".join(x for x in [stake, running.summary(lang)] if x)
     stake = " ".join([stake, *(notes or [])]).strip()
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
