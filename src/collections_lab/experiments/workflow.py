@@ -12,7 +12,8 @@
 - :func:`experiment_readout` runs :func:`~collections_lab.experiments.readout.analyze_experiment`
   with a weekly sequential plan.
 - :func:`portfolio_in_currency` restricts a portfolio (assignments included) to the
-  invoices of one currency; :func:`arms_table` says what each arm does.
+  invoices of one currency (what each arm does, in business words, is
+  :func:`collections_lab.reporting.strategies.arms_table`).
 
 Example
 -------
@@ -35,7 +36,16 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import ResultMixin, column_label, format_number, format_pct, has, resolve, t
+from ..i18n import (
+    ResultMixin,
+    column_label,
+    format_number,
+    format_pct,
+    has,
+    resolve,
+    t,
+    value_label,
+)
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -126,6 +136,78 @@ def portfolio_in_currency(portfolio, currency: str | None):
     return restrict_currency(portfolio, str(currency))
 
 
+@dataclass
+class RunningExperiment(ResultMixin):
+    """Customers of the experiment in the data that is still running when a new one
+    would start (see :func:`outside_running_experiment`)."""
+
+    experiment_id: str
+    customers: int
+    free: int
+    starts: pd.Timestamp
+    ends: pd.Timestamp | None = None
+    included: bool = False
+    title = "Running experiment"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"experiment_id": self.experiment_id, "customers": self.customers,
+                              "free": self.free, "starts": self.starts.date(),
+                              "ends": None if self.ends is None else self.ends.date()}])
+
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
+        key = "xd_running_included" if self.included else "xd_running_excluded"
+        return t(key, lang).format(n=format_number(self.customers, 0, lang),
+                                   id=self.experiment_id,
+                                   free=format_number(self.free, 0, lang))
+
+
+def outside_running_experiment(portfolio, assigned_at=None, as_of=None,
+                               include_running: bool = False):
+    """The portfolio a new experiment may assign, and the running experiment it avoids.
+
+    A customer in the data's assignments is in a running experiment unless its design
+    (``experiment.json``) gives an ``ends_at`` date before ``assigned_at`` (default: the
+    day after ``as_of``). Assigning such a customer again would mix two tests on the same
+    customers, so by default they are left out; ``include_running=True`` keeps them (the
+    summary says so). Returns ``(portfolio, RunningExperiment | None)``; None when no
+    experiment runs.
+
+    >>> from collections_lab.data.portfolio import Portfolio
+    >>> cust = pd.DataFrame({"customer_id": ["a", "b", "c"]})
+    >>> inv = pd.DataFrame({"invoice_id": ["i"], "customer_id": ["a"],
+    ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),
+    ...     "amount": [1.0], "currency": ["EUR"]})
+    >>> asg = pd.DataFrame({"experiment_id": ["x", "x"], "customer_id": ["a", "b"],
+    ...     "arm": ["c", "t"], "assigned_at": pd.to_datetime(["2024-12-01"] * 2)})
+    >>> free, running = outside_running_experiment(Portfolio(cust, inv, assignments=asg))
+    >>> list(free.customers["customer_id"]), running.customers, running.free
+    (['c'], 2, 1)
+    """
+    from dataclasses import replace
+
+    asg = portfolio.assignments
+    if asg is None or not len(asg):
+        return portfolio, None
+    if assigned_at is None or str(assigned_at).strip() == "":
+        assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
+    starts = parse_date(assigned_at, "assigned_at")
+    design = portfolio.experiment or {}
+    ends = design.get("ends_at")
+    ends = parse_date(str(ends), "ends_at") if ends else None
+    if ends is not None and ends < starts:
+        return portfolio, None
+    busy = set(asg["customer_id"].astype(str))
+    ids = portfolio.customers["customer_id"].astype(str)
+    in_it = ids.isin(busy)
+    ident = str(design.get("experiment_id") or asg["experiment_id"].iloc[0])
+    running = RunningExperiment(ident, int(in_it.sum()), int((~in_it).sum()), starts, ends,
+                                included=include_running)
+    if include_running:
+        return portfolio, running
+    return replace(portfolio, customers=portfolio.customers.loc[~in_it.to_numpy()]), running
+
+
 def factorial_term_label(term, lang: str = "en"):
     """A factorial regression term in words: ``tone[firm]:count[3]`` → ``Tone firm ×
     Count 3``; anything else unchanged.
@@ -138,7 +220,8 @@ def factorial_term_label(term, lang: str = "en"):
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
     return " × ".join(
         f"{t(f'xf_{name}', lang) if has(f'xf_{name}') else column_label(name, lang)}"
-        f" {level}" for name, level in parts) or term
+        f" {t(f'sd_{name}[{level}]', lang) if has(f'sd_{name}[{level}]') else level}"
+        for name, level in parts) or term
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
@@ -155,6 +238,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
+        out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
@@ -169,22 +254,11 @@ READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
     """The readout's effects for the report: metric label first, headers in ``lang``."""
     frame = readout.to_frame()
-    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
-
-
-def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
-    """What each arm of an experiment does: role, description and reminder days (days
-    relative to due, with the payment deadline a reminder states)."""
-    rows = []
-    for name, strategy in experiment.arms.items():
-        role = "xa_control" if name == experiment.control_arm else "xa_treatment"
-        days = ", ".join(str(r.day) if r.deadline_days is None else
-                         t("xa_deadline", lang).format(day=r.day, n=r.deadline_days)
-                         for r in strategy.reminders) or "–"
-        rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
-                     t("xa_description", lang): strategy.description or "–",
-                     t("xa_reminders", lang): days})
-    return pd.DataFrame(rows)
+    # an effect counts the customers of the arm and of control: said in the header, so
+    # it is not read as customers per arm (the sample-ratio table's count)
+    frame = frame[[c for c in READOUT_COLUMNS if c in frame]].rename(
+        columns={"n_customers": "customers_arm_control", "n_invoices": "invoices_arm_control"})
+    return labelled(frame, lang)
 
 
 @dataclass
@@ -202,29 +276,27 @@ class AssignmentPlan(ResultMixin):
     path: Path | None = None
     title = "Assignment"
 
-    def counts(self, lang: str | None = None) -> pd.DataFrame:
-        """Customers per arm, their share and the planned share."""
-        lang, _ = resolve(lang)
+    def counts(self) -> pd.DataFrame:
+        """Customers per arm, their share and the planned share (shares of 1; the report's
+        table renderer labels the columns and shows the shares as percentages)."""
         n = self.assignments["arm"].value_counts().reindex(self.experiment.arm_names,
                                                            fill_value=0)
-        frame = pd.DataFrame({
-            t("xa_arm", lang): n.index,
-            t("xa_customers", lang): n.to_numpy(),
-            t("xa_share", lang): (n / max(n.sum(), 1)).round(4).to_numpy(),
-            t("xa_planned", lang): np.round(self.experiment.normalised_weights, 4),
+        return pd.DataFrame({
+            "arm": n.index,
+            "customers": n.to_numpy(),
+            "share": (n / max(n.sum(), 1)).round(4).to_numpy(),
+            "planned_share": np.round(self.experiment.normalised_weights, 4),
         })
-        return frame
 
-    def by_segment(self, lang: str | None = None) -> pd.DataFrame:
+    def by_segment(self) -> pd.DataFrame:
         """Customers per segment (rows) and arm (columns); empty without segments."""
-        lang, _ = resolve(lang)
         if self.segments is None:
             return pd.DataFrame()
         seg = self.assignments["customer_id"].map(self.segments).fillna("–")
         table = pd.crosstab(seg, self.assignments["arm"]).reindex(
             columns=self.experiment.arm_names, fill_value=0)
-        table.index.name = t("xa_segment", lang)
-        table.columns.name = t("xa_arm", lang)
+        table.index.name = "segment"
+        table.columns.name = "arm"
         return table
 
     def to_frame(self) -> pd.DataFrame:
@@ -249,7 +321,8 @@ class AssignmentPlan(ResultMixin):
             f"{arm} {format_number(int(n.get(arm, 0)), 0, lang)} "
             f"({format_pct(n.get(arm, 0) / max(total, 1), 1, lang)})"
             for arm in self.experiment.arm_names)
-        strat = (t("xa_stratified", lang).format(col=self.experiment.stratify_by)
+        strat = (t("xa_stratified", lang).format(
+                     col=column_label(self.experiment.stratify_by, lang).lower())
                  if self.experiment.stratify_by else "")
         return t("xa_summary", lang).format(
             n=format_number(total, 0, lang), k=len(self.experiment.arm_names), strat=strat,
@@ -294,8 +367,8 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
 
     Example:
         >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
-        >>> plan.counts()[["arm", "customers", "planned share"]]
-                              arm  customers  planned share
+        >>> plan.counts()[["arm", "customers", "planned_share"]]
+                              arm  customers  planned_share
         0  one_friendly_after_due        149            0.5
         1         nudge_then_firm        151            0.5
 

@@ -353,11 +353,13 @@ class TwinCheck(ResultMixin):
     def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The rates compared, then the aging of open receivables at the export date."""
         tables = super().report_tables()
-        if len(self.aging):
-            date = f" ({self.as_of.date()})" if self.as_of is not None else ""
-            tables.append((f"Aging of open receivables at the export date{date}: share of "
-                           "open amount by days past due", self.aging))
+        if len(self.aging):  # a catalogue key: the report shows it in its language
+            tables.append(("lab.twin_aging_title", self.aging))
         return tables
+
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """Why the aging here is not page 01's: escalated invoices are left out."""
+        return [t("lab.twin_aging_note", lang)] if len(self.aging) else []
 
     def summary(self, lang: str | None = None) -> str:
         gap = format_pct(self.max_curve_gap, 1, lang)
