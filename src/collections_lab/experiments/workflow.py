@@ -238,6 +238,12 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "method" in out:  # how a sample size was computed, in words
+        out["method"] = [t(f"xt_method[{m}]", lang) if has(f"xt_method[{m}]") else m
+                         for m in out["method"]]
+    for col in ("power", "alpha"):  # probabilities in percent, as in the power table
+        if col in out:
+            out[col] = [format_pct(v, 0, lang) if pd.notna(v) else v for v in out[col]]
     if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
