@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -497,6 +497,12 @@ def analyse_experiment(
     else:
         srm, srm_data = srm_data, None
 
+    if not cfg.no_discount_arms:  # arms whose strategy offers no discount: an exact zero
+        catalogue = {**(getattr(source, "strategies", None) or {}),
+                     **(experiment.arms if experiment is not None else {})}
+        cfg = replace(cfg, no_discount_arms=tuple(
+            a for a in data.arm_names
+            if a in catalogue and getattr(catalogue[a], "discount", True) is None))
     effects = compare_arms(data, cfg, metrics=metrics or METRICS)
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]

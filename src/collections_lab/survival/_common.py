@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, t
+from .influence import clustered_variance
 
 
 class SurvivalInputError(ValueError):
@@ -426,8 +427,10 @@ def cluster_variance(influence: np.ndarray, clusters: np.ndarray | None) -> np.n
     g = codes.max() + 1
     sums = np.zeros((g, inf.shape[1]))
     np.add.at(sums, codes, inf)
-    factor = g / (g - 1) if g > 1 else 1.0
-    return factor * (sums**2).sum(axis=0)
+    if g < 2:
+        return (sums**2).sum(axis=0)
+    # the engine's clustered variance (HC1 here, as R's robust variances with G/(G-1))
+    return np.array([clustered_variance(sums[:, j])[0] for j in range(sums.shape[1])])
 
 
 def _km_hazard_and_scale(table: LifeTable) -> tuple[np.ndarray, np.ndarray]:

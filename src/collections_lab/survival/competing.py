@@ -43,6 +43,7 @@ from ._common import (
     weights_of,
 )
 from .curves import loglog_band
+from .influence import AalenJohansen
 
 CAUSES = {code: name for name, code in OUTCOMES.items() if code > 0}
 
@@ -65,11 +66,10 @@ def aalen_johansen(tab: LifeTable, cause: int, variance: str = "delta") -> tuple
         raise SurvivalInputError(f"cumulative_incidence: variance must be one of {VARIANCES}, got {variance!r}")
     n, d = tab.at_risk, tab.d
     dk = tab.events[:, cause - 1]
-    s = tab.survival()
-    s_before = np.concatenate([[1.0], s[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hk = np.where(n > 0, dk / n, 0.0)
-    f = np.cumsum(s_before * hk)
+    # the curves are the survival engine's (one Aalen-Johansen); the variances below are
+    # closed forms on the life table (unclustered), which the engine's IFs equal
+    aj = AalenJohansen.from_table(int(tab.days[0]), n, d, dk)
+    s, s_before, f = aj.survival_, aj.survival_before_, aj.cif_
     if variance == "aalen":
         return f, _aalen_type_variance(n, dk, d - dk, s_before, s, f)
     with np.errstate(divide="ignore", invalid="ignore"):
