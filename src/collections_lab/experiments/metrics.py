@@ -99,6 +99,12 @@ class MetricConfig:
 
     Example: ``MetricConfig(churn_days=60, experiment_end="2025-06-30")`` — churn is then
     reported from 2025-08-29 on.
+
+    Example:
+        >>> config = cl.MetricConfig(due_plus_days=30, horizon_days=120)
+        >>> readout = cl.analyse_experiment(portfolio, config=config, segments=False)
+        >>> readout.config.due_plus_days
+        30
     """
 
     due_plus_days: int = 15

@@ -29,11 +29,28 @@ from .influence import clustered_variance
 
 
 class SurvivalInputError(ValueError):
-    """Bad input to a survival estimator: the message says what is wrong and where."""
+    """Bad input to a survival estimator: the message says what is wrong and where.
+
+    Example:
+        >>> cl.kaplan_meier(pt, by="no_such_column")
+        Traceback (most recent call last):
+            ...
+        collections_lab.survival._common.SurvivalInputError: kaplan_meier: missing column(s) ...
+    """
 
 
 class SurvivalWarning(UserWarning):
-    """An estimate was computed but must be read with care; the message says which group and why."""
+    """An estimate was computed but must be read with care; the message says which group and why.
+
+    Example:
+        >>> import warnings
+        >>> unpaid = pt.assign(event=pt["event"] & (pt["arm"] == "control"))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = cl.kaplan_meier(unpaid, by="arm")
+        >>> caught[0].category.__name__
+        'SurvivalWarning'
+    """
 
 
 @dataclass(frozen=True)

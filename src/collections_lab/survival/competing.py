@@ -112,7 +112,13 @@ def _aalen_type_variance(n, d_cause, d_other, s_before, s_after, f) -> np.ndarra
 
 @dataclass
 class CumulativeIncidence(NotedResult):
-    """Cumulative incidence of each outcome (paid, escalated, written off) by group."""
+    """Cumulative incidence of each outcome (paid, escalated, written off) by group.
+
+    Example:
+        >>> outcomes = cl.cumulative_incidence(pt, by="arm")
+        >>> outcomes.at(90)[["group", "outcome"]].head(3).values.tolist()
+        [['control', 'paid'], ['control', 'escalated'], ['control', 'written_off']]
+    """
 
     curves: pd.DataFrame
     groups_: list[str]
@@ -319,15 +325,14 @@ def gray_test(
     log-rank-type weights). Equal to R ``cmprsk::cuminc(...)$Tests`` (tested), on
     row-level frames and counts tables (``weight_col="n"``).
 
-    Example
-    -------
-    >>> import pandas as pd
-    >>> pt = pd.DataFrame({"duration": [2, 3, 3, 5, 6, 8, 9, 12],
-    ...                    "outcome_code": [1, 1, 2, 1, 0, 2, 1, 0],
-    ...                    "arm": ["a", "b"] * 4})
-    >>> res = gray_test(pt, "arm", outcomes=["paid"])
-    >>> res.to_frame()[["outcome", "dof"]].values.tolist()
-    [['paid', 1]]
+    Example:
+        >>> import pandas as pd
+        >>> pt = pd.DataFrame({"duration": [2, 3, 3, 5, 6, 8, 9, 12],
+        ...                    "outcome_code": [1, 1, 2, 1, 0, 2, 1, 0],
+        ...                    "arm": ["a", "b"] * 4})
+        >>> res = gray_test(pt, "arm", outcomes=["paid"])
+        >>> res.to_frame()[["outcome", "dof"]].values.tolist()
+        [['paid', 1]]
     """
     group, strata = as_list(group), as_list(strata)
     if not group:

@@ -335,6 +335,12 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
     ``cumulative_low`` and ``cumulative_high`` are the expected total up to each week and
     its band (the last week's is the forecast's total). ``seed`` makes the band
     reproducible.
+
+    Example:
+        >>> predictor = cl.PaymentDatePredictor().fit(pt)
+        >>> cash = cl.expected_cash(predictor.predict(open_pt), "2025-09-30", weeks=4)
+        >>> cash.columns.tolist()[:5]
+        ['currency', 'week', 'period_start', 'period_end', 'expected_amount']
     """
     tab = predictions.table
     require_columns(tab, ["amount", "currency", "age_days"], "expected_cash")

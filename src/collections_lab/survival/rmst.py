@@ -72,7 +72,15 @@ def _engine_rmst(data: GroupData, tau: int) -> tuple[float, np.ndarray]:
 
 @dataclass
 class RMSTResult(NotedResult):
-    """Restricted mean days outstanding per group up to ``tau`` days, with CIs."""
+    """Restricted mean days outstanding per group up to ``tau`` days, with CIs.
+
+    Example:
+        >>> result = cl.rmst(pt, 60, by="arm")
+        >>> result.to_frame()[["group", "rmst"]].round(1)
+               group  rmst
+        0    control  31.5
+        1  treatment  27.9
+    """
 
     tau: int
     table: pd.DataFrame
@@ -226,6 +234,12 @@ class RMSTDifference(ResultMixin):
     ``table``: one row per group (``group``, ``reference``, ``difference`` in days,
     ``se``, ``ci_low``, ``ci_high``, ``p_value``; ``strata`` when stratified; ``note``
     when a comparison has no SE). Negative differences are days saved.
+
+    Example:
+        >>> days = cl.rmst_difference(pt, 60, by="arm", reference="control")
+        >>> print(days.summary())
+        Difference in mean days outstanding within 60 days versus control: treatment: -3.5
+        (-5.3 – -1.8).
     """
 
     tau: int
