@@ -20,7 +20,7 @@ rm -rf .venv-min
 import re, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
-    found = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([^,;\s]+)", req)
+    found = re.match(r"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([^,;\s]+)", req)
     if found is None:
         raise SystemExit(f"pyproject.toml: {req!r} has no '>=' lower bound to check")
     print("{}=={}".format(*found.groups()))

@@ -594,3 +594,9 @@ def kpi_report(
         "trends": monthly_trends(led, as_of=as_of, start=start, period_days=period_days,
                                  horizon_days=horizon_days, allow_future=allow_future),
     }
+
+
+#: The countback DSO and the NaN-safe division, public for the engine path
+#: (:mod:`collections_lab.analytics.warehouse`), which runs them on engine aggregates.
+countback_dso = _countback
+safe_divide = _divide

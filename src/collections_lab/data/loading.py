@@ -34,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -141,35 +142,41 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
     flat = (isinstance(source, str | Path) and Path(source).is_file()
             and _file_kind(Path(source)) in ("csv", "parquet", "excel"))  # fmt: skip
-    raws: dict[str, RawTable | None] = {}
-    file_issues: list[ValidationIssue] = []
-    order = ["invoices", *(t for t in TABLES if t != "invoices")] if flat else list(TABLES)
-    for name in order:  # a flat export derives the other tables from its invoices
-        if name in mapping.absent:
-            raws[name] = None
-            continue
-        try:
-            if flat:
+    if flat:  # the other tables derive from the invoices' rows: read them all first
+        raws: dict = {}
+        file_issues: list[ValidationIssue] = []
+        for name in ["invoices", *(t for t in TABLES if t != "invoices")]:
+            if name in mapping.absent:
+                raws[name] = None
+                continue
+            try:
                 raws[name] = read_flat(Path(source), name, mapping, raws.get("invoices"))
-            else:
-                raws[name] = read_raw(source, name, mapping, required=name in NEEDED_TABLES)
-        except ValidationError as exc:
-            file_issues.extend(exc.issues)
-    if file_issues:
-        raise ValidationError(file_issues)
-    invoices = raws.get("invoices")
-    if invoices is not None and not len(invoices.frame) and not invoices.issues:
-        raise _file_error(invoices.file, "invoices",
-                          "the invoices table has a header but no data rows: there is no "
-                          "portfolio to analyse. Export the invoices again (or check the "
-                          "file, sheet or table it was read from)")  # fmt: skip
-    frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra)
+            except ValidationError as exc:
+                file_issues.extend(exc.issues)
+        if file_issues:
+            raise ValidationError(file_issues)
+        if raws.get("invoices") is not None:
+            _refuse_empty_invoices("invoices", raws["invoices"])
+    else:  # each table read when validated: one table's text in memory at a time
+        raws = {name: None if name in mapping.absent else functools.partial(
+                    read_raw, source, name, mapping, required=name in NEEDED_TABLES)
+                for name in TABLES}  # fmt: skip
+    frames, report = validate_tables(raws, mapping, strict=strict, keep_extra=keep_extra,
+                                     check_raw=_refuse_empty_invoices)  # fmt: skip
     design = experiment_design(source if isinstance(source, str | Path) else None,
                                frames.get("assignments"))
     observed = None if mapping.export_date is None else parse_date(mapping.export_date,
                                                                      "export_date")
     return Portfolio(**frames, source=_describe(source), load_report=report, experiment=design,
                      observed_until=observed)
+
+
+def _refuse_empty_invoices(name: str, raw: RawTable) -> None:
+    if name == "invoices" and not len(raw.frame) and not raw.issues:
+        raise _file_error(raw.file, "invoices",
+                          "the invoices table has a header but no data rows: there is no "
+                          "portfolio to analyse. Export the invoices again (or check the "
+                          "file, sheet or table it was read from)")  # fmt: skip
 
 
 # ====================================================================== flat exports

@@ -76,10 +76,19 @@ def is_arrow_text(series) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
-def release_arrow_memory() -> None:
-    """Hand buffers pyarrow freed back to the system (its pool keeps them otherwise)."""
+def release_arrow_memory(collect: bool = False) -> None:
+    """Hand buffers pyarrow freed back to the system (its pool keeps them otherwise).
+
+    ``collect`` first frees what only reference cycles keep alive (pandas' views and
+    caches can hold a table's text after its last use; the cycle collector would free
+    it only later, after the next table was read).
+    """
+    import gc
+
     import pyarrow as pa
 
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
 
 
@@ -387,8 +396,10 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
             dotted = pa.array(text.array)
             if decimal != ".":
                 dotted = pc.replace_substring(dotted, decimal, ".")
-            return pd.Series(pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False),
-                             index=text.index)  # fmt: skip
+            numbers = pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False)
+            if not numbers.flags.writeable:  # a view of pyarrow's buffer: frames edit it
+                numbers = numbers.copy()
+            return pd.Series(numbers, index=text.index)
         return text.str.replace(decimal, ".", regex=False).astype(object).astype("float64")
     s = text.astype(str).str.replace(_SPACES, "", regex=True)
     neg = s.str.fullmatch(r"\(.*\)")

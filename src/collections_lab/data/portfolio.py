@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..i18n import ResultMixin, Summary, format_number, resolve, t
 from .dates import accepts_allow_future, data_end, resolve_as_of
 from .files import atomic_write, write_csv
 from .schema import TABLES
@@ -34,7 +35,7 @@ def empty_table(name: str) -> pd.DataFrame:
 
 
 @dataclass
-class Portfolio:
+class Portfolio(ResultMixin):
     """The five tables of one receivables portfolio (real or simulated).
 
     Attributes are DataFrames with the columns of :mod:`collections_lab.data.schema`.
@@ -130,14 +131,74 @@ class Portfolio:
             paths.append(target)
         return paths
 
-    def summary(self) -> pd.DataFrame:
-        """Row counts per table and the date span: a first look at any portfolio."""
-        rows = [{"table": n, "rows": len(self.table(n))} for n in TABLES]
-        frame = pd.DataFrame(rows)
+    title = "portfolio.title"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows per table (``table``, ``rows``); ``attrs["issue_dates"]`` the first and
+        last issue dates."""
+        frame = pd.DataFrame([{"table": n, "rows": len(self.table(n))} for n in TABLES])
         inv = self.invoices
         if len(inv):
             frame.attrs["issue_dates"] = (inv["issue_date"].min(), inv["issue_date"].max())
         return frame
+
+    def headline(self, lang: str | None = None) -> str:
+        """Size, issue dates, currencies, the experiment and what the load rejected.
+
+        >>> print(portfolio.headline())
+        300 customers, 1,493 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN, USD; experiment docs: 2 arms, control control, from 2025-01-01.
+        """
+        lang, locale = resolve(lang)
+        inv = self.invoices
+
+        def n(x):
+            return format_number(x, 0, lang, locale)
+
+        if not len(inv):
+            text = t("portfolio.empty", lang, customers=n(len(self.customers)))
+        else:
+            currencies = ", ".join(sorted(inv["currency"].astype(str).unique()))
+            text = t("portfolio.headline", lang, customers=n(len(self.customers)),
+                     invoices=n(len(inv)), currencies=currencies,
+                     start=inv["issue_date"].min().date().isoformat(),
+                     end=inv["issue_date"].max().date().isoformat())
+        design = self.experiment
+        if design:
+            control = design.get("control") or t("portfolio.no_control", lang)
+            text += t("portfolio.experiment", lang, id=design.get("experiment_id"),
+                      arms=len(design.get("arms") or ()), control=control,
+                      start=str(design.get("assigned_at") or "")[:10] or "—")
+        text += "."
+        if self.load_report is not None:
+            text += " " + str(self.load_report.summary(lang))
+        return text
+
+    def summary(self, lang: str | None = None) -> Summary:
+        """The portfolio in one paragraph (:meth:`headline`): a str that a notebook shows
+        as text; the rows per table are :meth:`to_frame`."""
+        return Summary(self.headline(lang))
+
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """What the loader decided on its own (at most 10 notes; the rest counted)."""
+        notes = list(getattr(self.load_report, "notes", []) or [])
+        if len(notes) > 10:
+            notes = notes[:10] + [t("card.more_notes", lang, n=len(notes) - 10)]
+        return notes
+
+    def card_details(self) -> list:
+        out = []
+        report = self.load_report
+        if report is not None:
+            out.append((report._title(), report.to_frame()))
+            if report.rows_rejected:
+                out.append(("load.rejected_rows", report.issues_frame()))
+        if self.experiment:
+            arms = pd.Series(self.experiment.get("arms") or [], name="arm").to_frame()
+            out.append((str(self.experiment.get("experiment_id")), arms))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Portfolio {self.source or ''}: {self.headline()}>"
 
 
 def restrict_currency(portfolio: Portfolio, currency: str) -> Portfolio:

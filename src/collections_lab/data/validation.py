@@ -346,6 +346,9 @@ class TableLoad:
     credits: pd.DataFrame | None = None
     #: invoice id -> where the invoice is, for invoices credited in full.
     credited: dict[str, str] = field(default_factory=dict)
+    #: column -> each row's position in the frame of the table that column points at
+    #: (set by :func:`check_references`; lets :func:`finish_ids` share that table's ids).
+    parents: dict[str, np.ndarray] = field(default_factory=dict)
 
     def where(self, row: int) -> str:
         return f"{self.report.source}, {self.report.unit} {row}"
@@ -368,6 +371,7 @@ class TableLoad:
         self.report.rejected_rows = sorted(self.report.rejected_rows + self.rows[mask].tolist())
         self.frame = self.frame.loc[~mask]
         self.rows = self.rows[~mask]
+        self.parents = {name: at[~mask] for name, at in self.parents.items()}
         self.report.rows_used = len(self.frame) + self.report.set_aside
 
 
@@ -391,13 +395,15 @@ class _Problems:
 
 
 def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: bool = False,
-            currency_of: dict | None = None) -> TableLoad:  # fmt: skip
+            currency_of: dict | None = None, final: bool = True) -> TableLoad:  # fmt: skip
     """Rename, type and check one raw table against the schema; reject bad rows.
 
     Raises :class:`ValidationError` for problems with the whole table (a missing required
     column, two columns mapped to the same name). Row problems reject the row and are
     listed in the returned :class:`TableLoad`'s report. ``currency_of`` (invoice id ->
     currency) tells a table without a currency column (payments) each row's currency.
+    ``final=False`` leaves id columns read from a CSV as pyarrow text (hashed fast by the
+    reference checks; :func:`finish_ids` makes them ``object``).
     """
     mapping = mapping or ColumnMapping()
     if raw.own:  # the workbench's own file: the user's mapping describes their export
@@ -440,7 +446,9 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
                                         raw.textual, default, notes, currency)  # fmt: skip
         out[col.name] = values
         problems.add(bad, label, messages)
-    frame = pd.DataFrame(out, index=raw.frame.index)
+    # copy=False: the columns are fresh arrays; pandas would copy same-dtype columns
+    # into 2-D blocks (a copy of every column for nothing).
+    frame = pd.DataFrame(out, index=raw.frame.index, copy=False)
     if keep_extra:
         for c in extra:
             frame[c] = raw.frame[c]
@@ -478,7 +486,7 @@ def conform(raw: RawTable, mapping: ColumnMapping | None = None, keep_extra: boo
                 named = named.map(normalise_id)
             credits["_credits"] = named.to_numpy(dtype=object)
         keep = keep & ~credit
-    used = _final_dtypes((frame if keep.all() else frame.loc[keep]).reset_index(drop=True), spec)
+    used = _final_dtypes(frame if keep.all() else frame.loc[keep], spec, ids=final)
     load = TableLoad(spec.name, used, raw.rows[keep], report)
     if credits is not None:
         load.credits = credits
@@ -512,27 +520,32 @@ def _currency_by_invoice(invoices: pd.DataFrame) -> dict:
     return dict(zip(invoices["invoice_id"], invoices["currency"], strict=True))
 
 
-def _final_dtypes(frame: pd.DataFrame, spec) -> pd.DataFrame:
+def _final_dtypes(frame: pd.DataFrame, spec, ids: bool = True) -> pd.DataFrame:
     """The schema's dtypes on the kept rows (whole-number columns become int64 when full,
-    pandas' nullable Int64 when some values are empty)."""
-    for col in spec.columns:
-        if col.name not in frame:
-            continue  # an optional column that stays absent (Column.fill_if_absent)
-        values = frame[col.name]
-        if col.kind == "int":
-            frame[col.name] = values.astype("Int64" if values.isna().any() else "int64")
+    pandas' nullable Int64 when some values are empty), as a new frame numbered from 0.
+
+    Columns are converted one by one into a new frame (no copy where the dtype is already
+    right, no 2-D blocks). ``ids=False`` leaves id columns that are pyarrow text as they are.
+    """
+    out = {}
+    for name in frame.columns:
+        values = frame[name]
+        col = next((c for c in spec.columns if c.name == name), None)
+        if col is None:  # a kept extra column
+            if is_arrow_text(values):
+                values = to_object(values)
+        elif col.kind == "int":
+            values = values.astype("Int64" if values.isna().any() else "int64", copy=False)
         elif col.kind == "bool":
-            frame[col.name] = values.astype(bool)
+            values = values.astype(bool, copy=False)
         elif col.kind == "amount":
-            frame[col.name] = values.astype("float64")
+            values = values.astype("float64", copy=False)
         elif col.kind == "date":
-            frame[col.name] = values.astype("datetime64[ns]")
-        elif values.dtype != object:
-            frame[col.name] = to_object(values, repeats=None if spec.key != (col.name,) else False)
-    for name in frame.columns.difference(spec.column_names):  # kept extra columns
-        if is_arrow_text(frame[name]):
-            frame[name] = to_object(frame[name])
-    return frame
+            values = values.astype("datetime64[ns]", copy=False)
+        elif values.dtype != object and (ids or col.kind != "id" or not is_arrow_text(values)):
+            values = to_object(values, repeats=None if spec.key != (col.name,) else False)
+        out[name] = values.array
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)
 
 
 def _rows_broken(raw: RawTable) -> int:
@@ -741,13 +754,12 @@ def check_references(loads: dict[str, TableLoad]) -> None:
     """
     customers, invoices = loads.get("customers"), loads["invoices"]
     if customers is not None:
-        _must_exist(invoices, "customer_id", customers)
-        if "assignments" in loads:
-            _must_exist(loads["assignments"], "customer_id", customers)
-    # One hash index of the invoice ids serves every lookup below (1M ids: ~0.3 s each).
-    inv_index = _key_set(invoices.frame["invoice_id"])
-    at = {name: _must_exist(loads[name], "invoice_id", invoices, inv_index)
-          for name in ("payments", "reminders") if name in loads}  # fmt: skip
+        _must_exist([loads[name] for name in ("invoices", "assignments") if name in loads],
+                    "customer_id", customers)  # fmt: skip
+    # One hash pass over the invoice ids and every id pointing at them.
+    at = dict(zip(("payments", "reminders"),
+                  _must_exist([loads.get("payments"), loads.get("reminders")], "invoice_id",
+                              invoices), strict=True))  # fmt: skip
     payments = loads.get("payments")
     if payments is not None and len(payments.frame):
         pay_at = at["payments"]
@@ -764,23 +776,66 @@ def check_references(loads: dict[str, TableLoad]) -> None:
         _note_overpaid(payments, invoices, pay_at[~bad])
 
 
-def _key_set(values: pd.Series) -> tuple[pd.Index, np.ndarray | None]:
-    """Key values hashed once for :func:`_positions` (and where each first occurs, when
-    some repeat: keys are unique once duplicates are rejected, but be safe)."""
-    index = pd.Index(values)
-    if index.is_unique:
-        return index, None
-    first = ~index.duplicated()
-    return index[first], np.flatnonzero(first)
+def _lookup(parent: pd.Series, children: list[pd.Series]) -> list[np.ndarray]:
+    """Each child value's row in ``parent`` (its first row there; -1 where absent).
+
+    One hash pass over all the values (pyarrow's dictionary encoding of the parent's
+    values followed by the children's: a code below the number of distinct parent values
+    is a parent value, and, the parent's values being unique as they are once duplicates
+    are rejected, the code is its row). Values that are not text use pandas' index.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        parts = [_large_text_chunks(s) for s in (parent, *children)]
+    except (pa.ArrowException, TypeError, ValueError):  # not all text: pandas' way
+        index = pd.Index(parent)
+        first = None if index.is_unique else np.flatnonzero(~index.duplicated())
+        if first is not None:
+            index = index[first]
+        out = []
+        for child in children:
+            found = index.get_indexer(child)
+            out.append(found if first is None else np.where(found >= 0, first[found], -1))
+        return out
+    chunks = [chunk for part in parts for chunk in part]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
+    codes = np.concatenate([np.asarray(c.indices.fill_null(-1), dtype=np.int64)
+                            for c in encoded.chunks] or [np.zeros(0, np.int64)])  # fmt: skip
+    n = len(parent)
+    own = codes[:n]
+    distinct = int(own.max()) + 1 if n else 0
+    if distinct == n:  # unique: codes are the rows (first appearances are numbered in order)
+        first = np.arange(n)
+    else:
+        _, where = np.unique(own, return_index=True)
+        first = np.full(distinct, -1, dtype=np.int64)
+        first[own[where]] = where
+    out, start = [], n
+    for child in children:
+        mine = codes[start:start + len(child)]
+        start += len(child)
+        valid = (mine >= 0) & (mine < distinct)
+        rows = np.full(len(mine), -1, dtype=np.int64)
+        rows[valid] = first[mine[valid]]
+        out.append(rows)
+    return out
 
 
-def _positions(keys: tuple[pd.Index, np.ndarray | None], values: pd.Series) -> np.ndarray:
-    """Each value's row in the keys' frame (its first row; -1 where absent)."""
-    index, first = keys
-    at = index.get_indexer(values)
-    if first is not None:
-        at = np.where(at >= 0, first[np.maximum(at, 0)], -1)
-    return at
+def _large_text_chunks(values: pd.Series) -> list:
+    """A column of text as pyarrow ``large_string`` chunks (no copy of pyarrow text)."""
+    import pyarrow as pa
+
+    if is_arrow_text(values):
+        arr = pa.array(values.array)
+        chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    else:
+        data = values.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(data, skipna=False) not in ("string", "empty"):
+            raise TypeError("not text")
+        chunks = [pa.array(data, type=pa.large_string())]
+    return [c if c.type == pa.large_string() else c.cast(pa.large_string()) for c in chunks]
 
 
 def _note_overpaid(payments: TableLoad, invoices: TableLoad, at: np.ndarray) -> None:
@@ -806,15 +861,27 @@ def _note_overpaid(payments: TableLoad, invoices: TableLoad, at: np.ndarray) -> 
         )
 
 
-def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> np.ndarray:
-    """Reject ``child`` rows whose ``column`` is not in ``parent``; returns the kept rows'
-    positions in the parent's frame (``keys``: the parent's :func:`_key_set`, if made)."""
-    if not len(child.frame):
-        return np.zeros(0, dtype=np.int64)
-    keys = _key_set(parent.frame[column]) if keys is None else keys
+def _must_exist(children: list[TableLoad | None], column: str, parent: TableLoad) -> list:
+    """Reject each child's rows whose ``column`` is not in ``parent`` (one hash pass for
+    all children); returns, per child, its kept rows' positions in the parent's frame
+    (also kept in the child's ``parents``, for :func:`finish_ids`)."""
+    todo = [c for c in children if c is not None and len(c.frame)]
+    found = dict(zip(map(id, todo), _lookup(parent.frame[column], [c.frame[column] for c in todo]),
+                     strict=True)) if todo else {}  # fmt: skip
+    out = []
+    for child in children:
+        if child is None or not len(child.frame):
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        at = found[id(child)]
+        _reject_missing(child, column, parent, at < 0)
+        child.parents[column] = at[at >= 0]
+        out.append(child.parents[column])
+    return out
+
+
+def _reject_missing(child: TableLoad, column: str, parent: TableLoad, bad: np.ndarray) -> None:
     values = child.frame[column]
-    at = _positions(keys, values)
-    bad = at < 0
     messages = []
     forms: dict[str, str] = {}
     if bad.any():  # parent ids that differ from a missing one only by zeros or '.0'
@@ -837,7 +904,41 @@ def _must_exist(child: TableLoad, column: str, parent: TableLoad, keys=None) -> 
                                f"'.0': set normalise_ids: true in the mapping if they are "
                                f"the same" if twin is not None else ""))  # fmt: skip
     child.reject(bad, column, messages)
-    return at[~bad]
+
+
+def finish_ids(loads: dict[str, TableLoad]) -> None:
+    """Id columns left as pyarrow text (``conform(final=False)``) become ``object``.
+
+    A column pointing at another table (``TableLoad.parents``) takes that table's string
+    objects: a payment's invoice id is the invoice's own ``str`` (no second copy of a
+    million ids, and no conversion).
+    """
+    points_at = {"invoice_id": "invoices", "customer_id": "customers"}
+    order = sorted(loads, key=lambda t: ("customers", "invoices").index(t)
+                   if t in ("customers", "invoices") else 2)  # fmt: skip
+    for name in order:
+        load = loads[name]
+        spec = TABLES[name]
+        done = {}
+        for col in spec.columns:
+            if col.kind != "id" or col.name not in load.frame:
+                continue
+            values = load.frame[col.name]
+            if not is_arrow_text(values):
+                continue
+            parent = points_at.get(col.name)
+            at = load.parents.get(col.name)
+            if (parent != name and parent in loads and at is not None and len(at) == len(values)
+                    and loads[parent].frame[col.name].dtype == object):  # fmt: skip
+                shared = loads[parent].frame[col.name].to_numpy()[at]
+            else:
+                shared = to_object(values, repeats=None if spec.key != (col.name,) else False)
+                shared = shared.to_numpy()
+            done[col.name] = shared
+        if done:  # a new frame of the same columns (no copy of the others)
+            load.frame = pd.DataFrame({c: done[c] if c in done else load.frame[c].array
+                                       for c in load.frame.columns},
+                                      index=load.frame.index, copy=False)  # fmt: skip
 
 
 def derive_customers(invoices: pd.DataFrame, mapping: ColumnMapping | None = None) -> pd.DataFrame:
@@ -969,32 +1070,58 @@ def derive_customers_raw(invoices: RawTable, mapping: ColumnMapping) -> RawTable
                     derived=invoices.file)  # fmt: skip
 
 
-def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | None = None,
-                    strict: bool = False, keep_extra: bool = False):  # fmt: skip
+def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bool = False,
+                    keep_extra: bool = False, check_raw=None):  # fmt: skip
     """Conform every table, check references between them, report (the loaders' core).
 
     ``raws`` maps table name to its :class:`RawTable` (``None`` for a table the source
-    lacks: customers are then derived from invoices, other tables are empty). Returns
-    ``(frames, report)``. Problems with whole files of several tables are raised together.
+    lacks: customers are then derived from invoices, other tables are empty), or to a
+    function of no arguments that reads it: tables are then read and conformed one at a
+    time, so only one table's raw text is in memory at once. Problems with whole files of
+    several tables are raised together: reading problems first (every table is read even
+    after one fails), then ``check_raw(name, raw)``'s (called on each table read), then
+    conforming ones. Returns ``(frames, report)``.
     """
-    if raws.get("invoices") is None:
-        raise ValidationError([ValidationIssue("source", None, None,
-                                               "no invoices table found", "invoices")])
     loads: dict[str, TableLoad] = {}
+    read: dict[str, RawTable | None] = {}
+    read_issues: list[ValidationIssue] = []
+    checked: ValidationError | None = None
     file_issues: list[ValidationIssue] = []
     for name in TABLES:
         raw = raws.get(name)
+        if callable(raw):
+            try:
+                raw = raw()
+            except ValidationError as exc:
+                read_issues.extend(exc.issues)
+                continue
+        read[name] = raw
         if raw is None:
             continue
+        if check_raw is not None and checked is None:
+            try:
+                check_raw(name, raw)
+            except ValidationError as exc:
+                checked = exc
+        if read_issues or checked is not None:
+            continue  # an error will be raised: no need to conform
         currency_of = None
         if name == "payments" and "invoices" in loads:  # amounts read by their currency
             currency_of = functools.partial(_currency_by_invoice, loads["invoices"].frame)
         try:
-            loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of)
+            loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of,
+                                  final=False)  # fmt: skip
             raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
-            release_arrow_memory()
+            release_arrow_memory(collect=True)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
+    if read_issues:
+        raise ValidationError(read_issues)
+    if read.get("invoices") is None:
+        raise ValidationError([ValidationIssue("source", None, None,
+                                               "no invoices table found", "invoices")])
+    if checked is not None:
+        raise checked
     if file_issues:
         raise ValidationError(file_issues)
     mapping = mapping or ColumnMapping()
@@ -1003,7 +1130,7 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
         _currency_from_invoices(customers, loads["invoices"])
     reject_future_dates(loads, mapping.export_date)
     apply_credit_notes(loads["invoices"])
-    if raws.get("customers") is None:
+    if read.get("customers") is None:
         frame = derive_customers(loads["invoices"].frame, mapping)
         defaults = mapping.table("customers").defaults
         report = TableReport("customers", "derived from invoices", len(frame), len(frame),
@@ -1013,10 +1140,13 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
                                     + (f" (mapping defaults: {defaults})" if defaults else "")])  # fmt: skip
         loads["customers"] = TableLoad("customers", frame, np.arange(1, len(frame) + 1), report)
     check_references(loads)
+    finish_ids(loads)
     frames, reports = {}, {}
     for name in TABLES:
         if name in loads:
-            frames[name] = loads[name].frame.reset_index(drop=True)
+            frame = loads[name].frame
+            frame.index = pd.RangeIndex(len(frame))  # in place: a copy would double the peak
+            frames[name] = frame
             reports[name] = loads[name].report
         else:
             frames[name] = conform(RawTable(name, _empty_raw(name), name, unit="row")).frame
@@ -1024,6 +1154,8 @@ def validate_tables(raws: dict[str, RawTable | None], mapping: ColumnMapping | N
                     if name in mapping.absent else "not in the source: empty table")
             reports[name] = TableReport(name, "(absent)", unit="row", notes=[note],
                                         status="absent")  # fmt: skip
+    del loads
+    release_arrow_memory(collect=True)
     report = LoadReport(reports)
     if strict:
         report.raise_if_rejected()

@@ -87,7 +87,8 @@ class Recommendation(ResultMixin):
                     "information_fraction": self.information_fraction})
         return pd.DataFrame([row])
 
-    def _repr_html_(self) -> str:
+    def report_html(self) -> str:
+        """The decision as a report shows it: one bold paragraph."""
         return f'<p class="cl-recommendation"><b>{html.escape(self.summary())}</b></p>'
 
     def summary(self, lang: str | None = None) -> str:

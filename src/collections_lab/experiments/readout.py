@@ -40,6 +40,7 @@ from .factorial import FactorialResult, factorial_analysis
 from .metrics import (
     HIGHER_IS_BETTER,
     METRICS,
+    RATIO_METRICS,
     MetricConfig,
     churn_available,
     churn_end_day,
@@ -188,7 +189,73 @@ class ExperimentReadout(ResultMixin):
         lang, _ = resolve(lang)
         return " ".join(self.summary_lines(lang))
 
-    def _repr_html_(self) -> str:
+    # -- card (a notebook's view) -------------------------------------------------------
+    def headline(self, lang: str | None = None) -> str:
+        """The decision (:func:`~collections_lab.experiments.decision.recommend` with its
+        defaults) in one or two sentences: what a card starts with."""
+        from .decision import recommend
+
+        lang, _ = resolve(lang)
+        try:
+            return str(recommend(self).summary(lang))
+        except (ValueError, KeyError, TypeError):  # a readout without net value
+            return " ".join(self.summary_lines(lang)[:1])
+
+    def arm_metric_table(self, lang: str | None = None) -> pd.DataFrame:
+        """One row per arm, one column per metric: the effect versus control with its
+        95% interval (points for shares, days, or the ratio), ``*`` when the Holm-adjusted
+        p-value is below alpha."""
+        lang, _ = resolve(lang)
+        rows = {}
+        for _, r in self.effects.iterrows():
+            metric = r["metric"]
+            scale, decimals, unit = ((1.0, 2, "") if metric in RATIO_METRICS else
+                                     (1.0, 1, "") if metric in ("rmst_days", "median_days")
+                                     else (100.0, 1, " pp"))
+            if not np.isfinite(r["effect"]):
+                text = "—"
+            else:
+                sign = "+" if r["effect"] > 0 and metric not in RATIO_METRICS else ""
+                star = "*" if np.isfinite(r.get("p_holm", np.nan)) and r["p_holm"] < self.alpha else ""
+                text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star} "
+                        f"[{format_number(r['ci_low'] * scale, decimals, lang)}, "
+                        f"{format_number(r['ci_high'] * scale, decimals, lang)}]")
+            rows.setdefault(r["arm"], {})[t(f"xp_metric_{metric}", lang)] = text
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "arm"
+        return frame
+
+    def card_tables(self):
+        return [("", self.arm_metric_table())]
+
+    def card_details(self):
+        lang, _ = resolve(None)
+        sentences = "<ul>" + "".join(f"<li>{html.escape(s)}</li>"
+                                     for s in self.summary_lines(lang)) + "</ul>"
+        columns = ["arm", "label", "estimate", "control_estimate", "effect", "ci_low",
+                   "ci_high", "p_holm", "n_customers", "n_invoices"]
+        effects = self.effects[[c for c in columns if c in self.effects]]
+        out = [("", sentences), (self._title(), effects)]
+        if self.sequential is not None:
+            out.append((self.sequential.title, self.sequential.looks))
+        if self.segments is not None and len(self.segments):
+            out.append(("Segments (exploratory)", self.segments))
+        if self.factorial is not None:
+            out.append((self.factorial.title, self.factorial.table))
+        for check in self.srm_checks:
+            title = t("srm_title_data", lang) if check.population == "data" else check.title
+            out.append((title, check.table))
+        return out
+
+    def _card_notes(self, lang) -> list[str]:
+        return list(self.notes)
+
+    def card_alarms(self, lang: str | None = None) -> list[str]:
+        """A sample ratio mismatch, in red under the decision."""
+        return [str(c.summary(lang)) for c in self.srm_checks if c.mismatch]
+
+    def report_html(self) -> str:
+        """The full readout as a report shows it (every table, all rows)."""
         parts = [f"<div><h3>{html.escape(self.title)}: {html.escape(self.experiment_id)}</h3>"]
         for check in self.srm_checks:
             if check.mismatch:

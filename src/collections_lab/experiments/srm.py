@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, format_number, resolve
+from ..i18n import ResultMixin, p_text, resolve, tables_html
 
 
 @dataclass
@@ -50,19 +50,20 @@ class SRMResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
-    def _repr_html_(self) -> str:
-        """The table, preceded by a red warning box when the split is off."""
+    def report_html(self) -> str:
+        """The table as a report shows it, preceded by a red warning box when the split
+        is off."""
         box = ""
         if self.mismatch:
             box = ('<div style="border:3px solid #c00;background:#fee;padding:8px;'
                    f'font-weight:bold">{html.escape(self.summary())}</div>')
-        return box + super()._repr_html_()
+        return box + tables_html(self)
 
     def summary(self, lang: str | None = None) -> str:
         lang, _ = resolve(lang)
         from ..i18n import t
 
-        p = format_number(self.p_value, 4, lang)
+        p = p_text(self.p_value, lang)
         if not self.mismatch:
             return t("srm_ok", lang).format(p=p)
         where = ""

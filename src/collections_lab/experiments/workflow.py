@@ -126,6 +126,78 @@ def portfolio_in_currency(portfolio, currency: str | None):
     return restrict_currency(portfolio, str(currency))
 
 
+@dataclass
+class RunningExperiment(ResultMixin):
+    """Customers of the experiment in the data that is still running when a new one
+    would start (see :func:`outside_running_experiment`)."""
+
+    experiment_id: str
+    customers: int
+    free: int
+    starts: pd.Timestamp
+    ends: pd.Timestamp | None = None
+    included: bool = False
+    title = "Running experiment"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"experiment_id": self.experiment_id, "customers": self.customers,
+                              "free": self.free, "starts": self.starts.date(),
+                              "ends": None if self.ends is None else self.ends.date()}])
+
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
+        key = "xd_running_included" if self.included else "xd_running_excluded"
+        return t(key, lang).format(n=format_number(self.customers, 0, lang),
+                                   id=self.experiment_id,
+                                   free=format_number(self.free, 0, lang))
+
+
+def outside_running_experiment(portfolio, assigned_at=None, as_of=None,
+                               include_running: bool = False):
+    """The portfolio a new experiment may assign, and the running experiment it avoids.
+
+    A customer in the data's assignments is in a running experiment unless its design
+    (``experiment.json``) gives an ``ends_at`` date before ``assigned_at`` (default: the
+    day after ``as_of``). Assigning such a customer again would mix two tests on the same
+    customers, so by default they are left out; ``include_running=True`` keeps them (the
+    summary says so). Returns ``(portfolio, RunningExperiment | None)``; None when no
+    experiment runs.
+
+    >>> from collections_lab.data.portfolio import Portfolio
+    >>> cust = pd.DataFrame({"customer_id": ["a", "b", "c"]})
+    >>> inv = pd.DataFrame({"invoice_id": ["i"], "customer_id": ["a"],
+    ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),
+    ...     "amount": [1.0], "currency": ["EUR"]})
+    >>> asg = pd.DataFrame({"experiment_id": ["x", "x"], "customer_id": ["a", "b"],
+    ...     "arm": ["c", "t"], "assigned_at": pd.to_datetime(["2024-12-01"] * 2)})
+    >>> free, running = outside_running_experiment(Portfolio(cust, inv, assignments=asg))
+    >>> list(free.customers["customer_id"]), running.customers, running.free
+    (['c'], 2, 1)
+    """
+    from dataclasses import replace
+
+    asg = portfolio.assignments
+    if asg is None or not len(asg):
+        return portfolio, None
+    if assigned_at is None or str(assigned_at).strip() == "":
+        assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
+    starts = parse_date(assigned_at, "assigned_at")
+    design = portfolio.experiment or {}
+    ends = design.get("ends_at")
+    ends = parse_date(str(ends), "ends_at") if ends else None
+    if ends is not None and ends < starts:
+        return portfolio, None
+    busy = set(asg["customer_id"].astype(str))
+    ids = portfolio.customers["customer_id"].astype(str)
+    in_it = ids.isin(busy)
+    ident = str(design.get("experiment_id") or asg["experiment_id"].iloc[0])
+    running = RunningExperiment(ident, int(in_it.sum()), int((~in_it).sum()), starts, ends,
+                                included=include_running)
+    if include_running:
+        return portfolio, running
+    return replace(portfolio, customers=portfolio.customers.loc[~in_it.to_numpy()]), running
+
+
 def factorial_term_label(term, lang: str = "en"):
     """A factorial regression term in words: ``tone[firm]:count[3]`` → ``Tone firm ×
     Count 3``; anything else unchanged.
@@ -169,7 +241,11 @@ READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
     """The readout's effects for the report: metric label first, headers in ``lang``."""
     frame = readout.to_frame()
-    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
+    # an effect counts the customers of the arm and of control: said in the header, so
+    # it is not read as customers per arm (the sample-ratio table's count)
+    frame = frame[[c for c in READOUT_COLUMNS if c in frame]].rename(
+        columns={"n_customers": "customers_arm_control", "n_invoices": "invoices_arm_control"})
+    return labelled(frame, lang)
 
 
 def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:

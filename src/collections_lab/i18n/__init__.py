@@ -34,7 +34,18 @@ from .context import (
     options,
     resolve,
 )
-from .display import MISSING, ResultMixin, column_label, format_frame, result_html, table_html
+from .display import (
+    MISSING,
+    ResultMixin,
+    Summary,
+    card_html,
+    column_label,
+    format_frame,
+    p_text,
+    result_html,
+    table_html,
+    tables_html,
+)
 from .figures import plot_style, result_axes, styled
 from .numbers import (
     currency_digits,
@@ -51,6 +62,8 @@ __all__ = [
     "LANGUAGES",
     "MISSING",
     "ResultMixin",
+    "Summary",
+    "card_html",
     "check_language",
     "check_locale",
     "column_label",
@@ -70,9 +83,11 @@ __all__ = [
     "styled",
     "messages",
     "options",
+    "p_text",
     "resolve",
     "result_html",
     "t",
     "table_html",
+    "tables_html",
     "tick_formatter",
 ]

@@ -35,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import numbers
@@ -174,6 +175,22 @@ def format_value(value, kind: str = "number", lang: str | None = None,
     return format_number(x, _decimals(x), lang, locale)
 
 
+def p_text(p: float, lang: str | None = None, locale: str | None = None) -> str:
+    """A p-value for a sentence, with its relation: ``"= 0.0312"``, ``"< 0.0001"``
+    (never ``"= 0.0000"``); catalogue sentences write ``p {p}``.
+
+    >>> p_text(0.03124), p_text(1e-9), p_text(0.5, "es")
+    ('= 0.0312', '< 0.0001', '= 0,5')
+    """
+    if _is_missing(p):
+        return "= " + MISSING
+    lang, locale = resolve(lang, locale)
+    if 0 <= float(p) < 0.0001:
+        return "< " + format_number(0.0001, 4, lang, locale)
+    return "= " + format_number(float(p), min(4, _decimals(float(p)) or 4) if p < 1 else 0,
+                                lang, locale)
+
+
 def _header(name, lang: str) -> str:
     if isinstance(name, tuple):  # MultiIndex columns
         return " · ".join(column_label(n, lang) for n in name if str(n) != "")
@@ -277,15 +294,157 @@ def table_html(data, lang: str | None = None, max_rows: int | None = MAX_ROWS,
     return "".join(parts)
 
 
+def card_rows(total: int) -> int | None:
+    """Rows a card shows of a table of ``total`` rows, as pandas shows a DataFrame: all
+    of them up to ``display.max_rows`` (``None`` or 0 = no limit), else the first
+    ``display.min_rows`` (``pd.set_option("display.max_rows", 200)`` lengthens every
+    card as it does a DataFrame's).
+
+    >>> with pd.option_context("display.max_rows", 60, "display.min_rows", 10):
+    ...     card_rows(50), card_rows(233)
+    (None, 10)
+    """
+    limit = pd.get_option("display.max_rows")
+    if not limit or total <= limit:
+        return None
+    return int(pd.get_option("display.min_rows") or limit)
+
+
+#: The red box of an alarm (a sample ratio mismatch): loud in any notebook theme.
+ALARM_STYLE = "border:3px solid #c00;background:#fee;color:#000;padding:8px;font-weight:bold"
+
+
+class Summary(str):
+    """What a result's ``summary()`` returns: the text itself (a ``str``: reports join,
+    escape and compare it as before), shown in a notebook as a paragraph (or one bullet
+    per item) and printed as plain text, without quotes.
+
+    >>> s = Summary("Paid sooner.", items=["Arm A: 2 days sooner.", "Arm B: same."])
+    >>> s == "Paid sooner." and s.upper() == "PAID SOONER."
+    True
+    >>> s._repr_html_()
+    '<div class="cl-summary-text"><p>Paid sooner.</p><ul><li>Arm A: 2 days sooner.</li><li>Arm B: same.</li></ul></div>'
+    """
+
+    items: tuple = ()
+
+    def __new__(cls, text: str = "", items=None):
+        obj = super().__new__(cls, text)
+        obj.items = tuple(str(i) for i in items or ())
+        return obj
+
+    def _repr_html_(self) -> str:
+        head = f"<p>{html.escape(str(self))}</p>" if str(self) and not self.items else ""
+        if self.items:
+            body = "".join(f"<li>{html.escape(i)}</li>" for i in self.items)
+            head = f"<ul>{body}</ul>"
+            if str(self) and str(self) != " ".join(self.items):
+                head = f"<p>{html.escape(str(self))}</p>" + head
+        return f'<div class="cl-summary-text">{head}</div>'
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's text view: no quotes
+        printer.text("\n".join(f"- {i}" for i in self.items) if self.items
+                     and str(self) == " ".join(self.items) else str(self))
+
+
+def rich_summary(method):
+    """Wrap a ``summary`` method so it returns a :class:`Summary` (its text unchanged)."""
+    if getattr(method, "_returns_summary", False):
+        return method
+
+    @functools.wraps(method)
+    def summary(self, *args, **kwargs):
+        out = method(self, *args, **kwargs)
+        return Summary(out) if isinstance(out, str) and not isinstance(out, Summary) else out
+
+    summary._returns_summary = True
+    return summary
+
+
+def card_html(headline: str, title: str | None = None,
+              tables: list | tuple = (), details: list | tuple = (),
+              notes: list | tuple = (), lang: str | None = None,
+              locale: str | None = None, currency: str | None = None,
+              max_rows: int | None | str = "display", alarms: list | tuple = ()) -> str:
+    """The HTML card of a public object: its headline first, then its main table(s) and
+    cautions, and everything else folded in a ``<details>`` block.
+
+    Args:
+        headline: the sentence the card starts with (a result's summary, a portfolio's
+            size and dates); shown after the bold ``title``.
+        tables: ``[(title, DataFrame)]`` shown open (each at most ``max_rows`` rows).
+        details: ``[(title, DataFrame or HTML text)]`` folded under "Details".
+        notes: cautions, one sentence each, shown under the open tables.
+        alarms: what makes the result untrustworthy (a sample ratio mismatch), in a red
+            box right under the headline.
+        max_rows: rows per table; ``"display"`` (default): as pandas shows a DataFrame
+            (:func:`card_rows`).
+
+    Example:
+        >>> page = card_html("2 arms, p = 0.03.", "Log-rank test",
+        ...                  tables=[("", pd.DataFrame({"group": ["a", "b"]}))],
+        ...                  details=[("More", pd.DataFrame({"x": range(100)}))])
+        >>> page.startswith('<div class="cl-card"><p class="cl-headline"><strong>Log-rank')
+        True
+        >>> "<details>" in page and "first 10 of 100 rows" in page
+        True
+    """
+    lang, locale = resolve(lang, locale)
+    title = t(title, lang) if title else ""
+    if title and str(headline).startswith(title):  # "Log-rank test: chi² = ..." says it
+        title = ""
+    heading = f"<strong>{html.escape(title)}</strong>" if title else ""
+    sep = " — " if title and headline else ""
+    parts = ['<div class="cl-card">',
+             f'<p class="cl-headline">{heading}{sep}{html.escape(str(headline))}</p>']
+    parts += [f'<div class="cl-alarm" style="{ALARM_STYLE}">{html.escape(a)}</div>'
+              for a in alarms]
+
+    def block(name, body):
+        if isinstance(body, str):
+            caption = f"<strong>{html.escape(t(name, lang))}</strong>" if name else ""
+            return f'<div class="cl-table">{caption}{body}</div>'
+        rows = card_rows(len(body)) if max_rows == "display" else max_rows
+        return table_html(body, lang, rows, title=name or None, locale=locale,
+                          currency=currency)
+
+    parts += [block(name, body) for name, body in tables]
+    parts += [f'<p class="cl-note">&#9888; {html.escape(text)}</p>' for text in notes]
+    if details:
+        parts.append(f"<details><summary>{html.escape(t('card.details', lang))}</summary>")
+        parts += [block(name, body) for name, body in details]
+        parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def text_card(headline: str, title: str | None = None, tables: list | tuple = (),
+              notes: list | tuple = ()) -> str:
+    """The plain-text twin of :func:`card_html` (``print(result)``): title, headline,
+    the open tables at most pandas' ``display.max_rows`` rows, the notes."""
+    if title and str(headline).startswith(title):
+        title = None
+    lines = [f"{title}: {headline}" if title and headline else (title or str(headline))]
+    for name, frame in tables:
+        if isinstance(frame, pd.DataFrame | pd.Series):
+            if name and name != title:
+                lines.append(f"\n{name}")
+            lines.append(frame.to_string(max_rows=pd.get_option("display.max_rows"),
+                                         min_rows=pd.get_option("display.min_rows")))
+    lines += [f"! {n}" for n in notes]
+    return "\n".join(lines)
+
+
 def result_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS,
                 locale: str | None = None) -> str:
-    """The HTML of a result object (:class:`ResultMixin`): each of its
-    ``report_tables()`` under its title, then its notes (cautions) if it has any.
-
-    A result whose class writes its own ``_repr_html_`` keeps it.
+    """The HTML of a result object (:class:`ResultMixin`) in a report: its
+    ``report_html()`` when it has one, else each of its ``report_tables()`` under its
+    title, then its notes (cautions) if it has any. (A notebook shows the result's
+    card, ``_repr_html_``.)
     """
-    if type(result)._repr_html_ is not ResultMixin._repr_html_:
-        return result._repr_html_()
+    own = getattr(result, "report_html", None)
+    if callable(own):
+        return own()
     return tables_html(result, lang, max_rows, locale)
 
 
@@ -304,14 +463,22 @@ def tables_html(result, lang: str | None = None, max_rows: int | None = MAX_ROWS
 
 
 class ResultMixin:
-    """Base of result dataclasses: ``_repr_html_`` and ``__str__`` from ``to_frame()``.
+    """Base of result dataclasses: a card in a notebook, text in a console.
 
-    ``_repr_html_`` is :func:`result_html`: the same tables a report shows, in the
-    context's language and locale, all rows.
+    ``_repr_html_`` is the result's card (:func:`card_html`): :meth:`headline` first,
+    then :meth:`card_tables` (a long table cut as pandas cuts a DataFrame), the
+    notes, and :meth:`card_details` folded. ``__str__`` is the same as text. A report
+    shows :meth:`report_tables` in full (:func:`result_html`). A subclass's
+    ``summary()`` returns a :class:`Summary` (a ``str`` that renders in a notebook).
     """
 
     #: Title shown above the table (a catalogue key or plain text); subclasses may override.
     title: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if callable(cls.__dict__.get("summary")):
+            cls.summary = rich_summary(cls.__dict__["summary"])
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -328,8 +495,44 @@ class ResultMixin:
         """Cautions shown under the tables (none by default)."""
         return []
 
+    def headline(self, lang: str | None = None) -> str:
+        """The sentence a card starts with: ``summary(lang)`` where the result has one,
+        else the size of its table."""
+        summary = getattr(self, "summary", None)
+        if callable(summary):
+            try:
+                return str(summary(lang=lang))
+            except TypeError:  # a summary() without a language
+                return str(summary())
+        frame = self.to_frame()
+        return t("card.rows", lang, rows=format_number(len(frame), 0, lang))
+
+    def card_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables a card shows open: the first of :meth:`report_tables`."""
+        return self.report_tables()[:1]
+
+    def card_details(self) -> list[tuple[str, object]]:
+        """What a card folds under "Details": the other :meth:`report_tables`."""
+        return self.report_tables()[1:]
+
+    def _card_notes(self, lang) -> list[str]:
+        headline = self.headline(lang)  # notes already in the headline are not repeated
+        return [n for n in self.note_texts(lang) if n not in headline]
+
+    def card_alarms(self, lang: str | None = None) -> list[str]:
+        """What makes this result untrustworthy, shown in red under the headline (none
+        by default; a readout with a sample ratio mismatch has one)."""
+        return []
+
     def _repr_html_(self) -> str:
-        return tables_html(self, max_rows=None)
+        lang, locale = resolve(None)
+        currency = getattr(self, "currency", None)
+        return card_html(self.headline(lang), self._title(), self.card_tables(),
+                         self.card_details(), self._card_notes(lang), lang, locale,
+                         currency if isinstance(currency, str) else None,
+                         alarms=self.card_alarms(lang))
 
     def __str__(self) -> str:
-        return f"{self._title()}\n{self.to_frame().to_string()}"
+        lang, _ = resolve(None)
+        return text_card(self.headline(lang), t(self._title(), lang), self.card_tables(),
+                         self._card_notes(lang))

@@ -27,7 +27,12 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
 from ..data.portfolio import Portfolio
+from ..experiments.data import ExperimentDataError
+from ..experiments.metrics import MetricConfig
+from ..i18n import ResultMixin, Summary
 from ..model.economics import Economics
 from ..model.simulation import FX_PER_USD
 from ..model.strategies import Strategy, load_strategies
@@ -35,7 +40,8 @@ from .calibrate import Calibration
 from .compare import StrategyComparison, compare_strategies, default_economics, progress_bar
 from .recommend import Constraints, Recommendation, StrategySpace, recommend
 from .to_experiment import ExperimentProposal, experiment_from_recommendation
-from .twin import Twin, TwinCheck, check_twin
+from .twin import Twin, TwinCheck, TwinError, check_twin
+from .versus import TwinVersusExperiment, twin_versus_experiment
 
 #: The sample data were simulated with the simulator's exchange rates.
 SAMPLE_FX = FX_PER_USD
@@ -67,8 +73,12 @@ def history_strategies(location=None, strategies=None
 
 
 @dataclass
-class LabReport:
-    """Everything the strategy-lab report shows."""
+class LabReport(ResultMixin):
+    """Everything the strategy-lab report shows.
+
+    Its card starts with the recommendation, shows the comparison's table and folds the
+    twin check, the calibration and the proposed experiment (each its own card).
+    """
 
     calibration: Calibration
     check: TwinCheck
@@ -76,11 +86,41 @@ class LabReport:
     recommendation: Recommendation
     proposal: ExperimentProposal
     currency: str
+    #: The twin against the experiment in the history (None without one whose arms'
+    #: strategies are known).
+    versus: TwinVersusExperiment | None = None
+
+    title = "lab.title"
 
     def summary_items(self, lang: str = "en") -> list:
         """Results for the executive summary, most important first."""
-        return [self.recommendation, self.comparison, self.check, self.calibration,
-                self.proposal]
+        items = [self.recommendation, self.comparison, self.check]
+        if self.versus is not None:
+            items.append(self.versus)
+        return items + [self.calibration, self.proposal]
+
+    def summary(self, lang: str | None = None) -> str:
+        """The lab in a paragraph: each part's summary, most important first."""
+        items = [str(r.summary(lang)) for r in self.summary_items()]
+        return Summary(" ".join(items), items=items)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The strategy comparison (see :meth:`StrategyComparison.to_frame`)."""
+        return self.comparison.to_frame()
+
+    def headline(self, lang: str | None = None) -> str:
+        """The recommendation in a sentence or two."""
+        return str(self.recommendation.summary(lang))
+
+    def card_tables(self) -> list:
+        return [(self.comparison._title(), self.comparison.summary_table())]
+
+    def card_details(self) -> list:
+        parts = (self.comparison, self.check, self.versus, self.calibration, self.proposal)
+        return [(r._title(), r._repr_html_()) for r in parts if r is not None]
+
+    def __repr__(self) -> str:
+        return f"<LabReport: {self.headline()}>"
 
 
 def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=None,
@@ -153,6 +193,15 @@ def _lab(portfolio, location, strategies, as_of, currency, fx, economics, replic
             econ = replace(econ, cost_of_capital=cost_of_capital)
     _step(bar, 1)
     check = check_twin(cal, replicates=3, seed=seed)
+    versus = None
+    if arms:
+        cfg = MetricConfig(cost_of_capital=cost_of_capital) if cost_of_capital is not None \
+            else MetricConfig()
+        try:
+            versus = twin_versus_experiment(cal, portfolio, config=cfg, as_of=as_of,
+                                            replicates=max(replicates, 2), seed=seed)
+        except (TwinError, ExperimentDataError):
+            versus = None  # the page says there is nothing to check against
     _step(bar, 2)
     pool = {current.name: current}
     pool.update({k: v for k, v in named.items() if k != current.name})
@@ -167,7 +216,7 @@ def _lab(portfolio, location, strategies, as_of, currency, fx, economics, replic
     proposal = experiment_from_recommendation(rec, twin, portfolio=portfolio, as_of=as_of,
                                               metric=experiment_metric)
     _step(bar, 5)
-    return LabReport(cal, check, comparison, rec, proposal, twin.currency)
+    return LabReport(cal, check, comparison, rec, proposal, twin.currency, versus)
 
 
 __all__ = ["LabReport", "SAMPLE_FX", "history_strategies", "strategy_lab"]

@@ -320,10 +320,10 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
         compact_money(v, c, lang) for c, v in cash4.items()) or "–")]
     open_ = {}
     if portfolio is not None:
-        # the same definition and computation as page 01's tiles (analytics.kpis)
-        from ..analytics.kpis import kpi_snapshot
+        # the figures every page shares, one computation (analytics.figures)
+        from ..analytics.figures import shared_figures
 
-        snap = kpi_snapshot(portfolio, report.as_of).frame.set_index("currency")
+        snap = shared_figures(portfolio, report.as_of).frame.set_index("currency")
         open_ = snap["receivables"].to_dict()
         for label, col in (("pg.open", "receivables"), ("pg.overdue", "overdue")):
             tiles.append(Tile(i18n.t(label, lang), "\n".join(
@@ -337,8 +337,14 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
     return PageTop(decision, tiles, {"cash_4w": cash4})
 
 
-def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en") -> PageTop:
-    """Decision and tiles of the design report (03): customers per arm and weeks."""
+def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
+                running=None, notes=None) -> PageTop:
+    """Decision and tiles of the design report (03): customers per arm and weeks.
+
+    ``portfolio`` holds the customers the new test may assign; ``running``
+    (:func:`~collections_lab.experiments.workflow.outside_running_experiment`) the
+    experiment already running on the others; ``notes`` (e.g. an arm the strategy lab
+    predicts to lose money) are added to what is at stake."""
     plans = design.plans
     rows = plans[plans["metric"] == "paid_by_due_d"]
     d = design.config.due_plus_days
@@ -351,7 +357,10 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en")
     mde = i18n.format_number(row["effect"] * 100, 0, lang)
     have = len(portfolio.customers) if portfolio is not None else None
     arms = len(plan.experiment.arms) if plan is not None else 2
-    if have is not None and c * arms > have:
+    if running is not None and not running.included and have == 0:
+        action = i18n.t("xd_busy", lang).format(
+            n=i18n.format_number(running.customers, 0, lang), id=running.experiment_id)
+    elif have is not None and c * arms > have:
         action = i18n.t("pg.h_design_small", lang).format(
             c=i18n.format_number(c, 0, lang), have=i18n.format_number(have, 0, lang))
     else:
@@ -377,6 +386,9 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en")
         stake = i18n.t("pg.k_design", lang).format(
             mde=mde, inv=_money_list(sales.to_dict(), lang),
             gain=_money_list((sales * row["effect"]).to_dict(), lang))
+    if running is not None:
+        stake = " ".join(x for x in [stake, running.summary(lang)] if x)
+    stake = " ".join([stake, *(notes or [])]).strip()
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
         power=i18n.format_pct(design.power, 0, lang)), stake)
     return PageTop(decision, tiles, {"customers_per_arm": c, "weeks": None if pd.isna(weeks)
@@ -433,8 +445,9 @@ def readout_page(readout, recommendation, lang: str = "en") -> PageTop:
     return PageTop(Decision(action, sure, stake), tiles, facts)
 
 
-def lab_page(lab, lang: str = "en") -> PageTop:
-    """Decision and tiles of the strategy lab (05), from its recommendation table."""
+def lab_page(lab, lang: str = "en", fx: dict | None = None) -> PageTop:
+    """Decision and tiles of the strategy lab (05), from its recommendation table;
+    ``fx`` (units per USD) are the rates its amounts were converted at, for the index."""
     rec = lab.recommendation
     table = rec.table.set_index("segment")
     cur = rec.currency
@@ -459,8 +472,12 @@ def lab_page(lab, lang: str = "en") -> PageTop:
                  Tile(i18n.t("pg.churn_change", lang),
                       change(total.get("churn_change", 0) or 0, 0, lang, points=True) or "–")]
     tiles.append(Tile(i18n.t("pg.segments", lang), i18n.format_number(len(changed), 0, lang)))
+    from .story import losing_strategies
+
     return PageTop(decision, tiles, {"gain": None if total is None else float(total["gain"]),
-                                     "currency": cur})
+                                     "currency": cur,
+                                     "fx": {str(k): float(v) for k, v in (fx or {}).items()},
+                                     **losing_strategies(lab.comparison)})
 
 
 def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:

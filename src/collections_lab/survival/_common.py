@@ -86,6 +86,11 @@ class NotedResult(ResultMixin):
         texts = self.note_texts(lang)
         return "".join(f" {head}{x}{'' if x.endswith('.') else '.'}" for x in texts)
 
+    def headline(self, lang: str | None = None) -> str:
+        """The summary without its notes (a card shows them under its table)."""
+        text, tail = str(self.summary(lang=lang)), self.notes_text(lang)
+        return text[:-len(tail)] if tail and text.endswith(tail) else text
+
     def note_texts(self, lang: str | None = None) -> list[str]:
         """The notes, one sentence each (shown under the result's tables)."""
         return [n.text(lang) for n in getattr(self, "notes", []) or []]

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.schema import OUTCOMES
-from ..i18n import format_number, format_pct, result_axes, t
+from ..i18n import format_number, format_pct, p_text, result_axes, t
 from ._common import (
     LifeTable,
     NotedResult,
@@ -247,7 +247,7 @@ class GrayTestResult(NotedResult):
     def summary(self, lang: str | None = None) -> str:
         parts = [t("surv_gray_part", lang, outcome=t(r.outcome, lang),
                    chi2=format_number(r.statistic, 2, lang), dof=r.dof,
-                   p=format_number(r.p_value, 4, lang))
+                   p=p_text(r.p_value, lang))
                  for r in self.table.itertuples()]
         return t("surv_gray_summary", lang, parts="; ".join(parts)) + self.notes_text(lang)
 

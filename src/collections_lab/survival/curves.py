@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.dates import parse_date
-from ..i18n import format_number, format_pct, result_axes, t
+from ..i18n import format_number, format_pct, p_text, result_axes, t
 from ._common import (
     GroupData,
     LifeTable,
@@ -292,7 +292,7 @@ class LogRankResult(NotedResult):
                  if self.strata else "")
         key = "surv_logrank_differ" if self.p_value < 0.05 else "surv_logrank_same"
         return (t(key, lang, strat=strat, chi2=format_number(self.statistic, 2, lang),
-                  dof=self.dof, p=format_number(self.p_value, 4, lang))
+                  dof=self.dof, p=p_text(self.p_value, lang))
                 + self.notes_text(lang))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import format_axis, format_number, styled, t
+from ..i18n import format_axis, format_number, resolve, styled, t
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
@@ -217,9 +217,24 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     fig, axes = _figure(max(1, len(currencies)), height=3.6)  # nothing open: one empty panel
     for ax, cur in zip(axes, currencies, strict=False):
         sub = weekly[weekly["currency"] == cur]
-        ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
+        x = sub["week"].astype(int).to_numpy()
+        ax.bar(x, sub["expected_amount"], color=_colors(1)[0])
+        if {"low", "high"} <= set(sub.columns):  # the forecast's band (expected_cash)
+            y = sub["expected_amount"].to_numpy()
+            ax.errorbar(x, y, yerr=[np.maximum(y - sub["low"].to_numpy(), 0),
+                                    np.maximum(sub["high"].to_numpy() - y, 0)],
+                        fmt="none", ecolor="#333333", capsize=2, linewidth=0.8)
+        if "period_start" in sub:  # weeks by their first day, in the report's locale
+            from babel.dates import format_date
+
+            locale = resolve(lang)[1]
+            ticks = x[::2]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([format_date(d.date(), "d MMM", locale=locale)
+                                for d in sub["period_start"].iloc[::2]], rotation=45,
+                               ha="right")
         ax.set_title(cur)
-        ax.set_xlabel(t("surv_week", lang))
+        ax.set_xlabel(t("cash.week_starting", lang))
         format_axis(ax, "y", "money", cur, lang)
     axes[0].set_ylabel(t("surv_expected_cash", lang))
     fig.tight_layout()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..data.dates import accepts_allow_future, resolve_as_of
-from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
+from ..i18n import ResultMixin, Summary, format_money, format_number, format_pct, resolve, t
 from ._common import SurvivalInputError
 from .competing import CumulativeIncidence, cumulative_incidence
 from .cure import CureFractionResult, cure_fraction
@@ -83,6 +83,21 @@ class TimeToPaymentReport(ResultMixin):
         paid = prob_paid_by_due(self.frame, [15], by=self.by, cluster_col=None)
         return out.join(paid.set_index("group")["prob_paid"].rename("p_paid_by_due_15")).reset_index()
 
+    def headline(self, lang: str | None = None) -> str:
+        """The share paid by due and by due + 15 days at ``as_of``: what a card starts with."""
+        return str(self.executive_summary(lang)[0])
+
+    def summary(self, lang: str | None = None) -> str:
+        """The executive summary as one paragraph (each item's sentence)."""
+        lang, _ = resolve(lang)
+        items = [str(i.summary(lang)) if hasattr(i, "summary") else str(i)
+                 for i in self.executive_summary(lang)]
+        return Summary(" ".join(items), items=items)
+
+    def card_details(self) -> list:
+        parts = [self.logrank, self.rmst, self.cox, self.outcomes]
+        return [(r._title(), r.to_frame()) for r in parts if r is not None]
+
     def executive_summary(self, lang: str | None = None) -> list:
         """Sentences (and result objects) for the report's summary box."""
         lang, _ = resolve(lang)
@@ -123,6 +138,27 @@ class TimeToPaymentReport(ResultMixin):
 
 def _usable(frame: pd.DataFrame, cols) -> list[str]:
     return [c for c in cols if c in frame.columns and frame[c].nunique() > 1]
+
+
+def open_invoice_forecast(frame: pd.DataFrame, as_of, by="segment", weeks: int = 12
+                          ) -> tuple[PaymentPredictions, pd.DataFrame]:
+    """Payment-day predictions of the open invoices of a payment-times ``frame`` and the
+    weekly cash forecast of their open balances (:func:`expected_cash`, with its band).
+
+    The forecast is of what is still owed: an invoice paid in part contributes its
+    balance. Escalated invoices are not open here (their story ended at escalation):
+    what they still owe is at legal collection, outside the forecast.
+    """
+    predictor = PaymentDatePredictor(by=by).fit(frame)
+    open_ = frame[frame["outcome"] == "open"]
+    if {"paid_amount", "fee_amount", "discount_amount"} <= set(open_.columns):
+        open_ = open_.assign(balance=open_["amount"] - (open_["paid_amount"]
+                             - open_["fee_amount"] + open_["discount_amount"]))
+    if not len(open_):
+        return PaymentPredictions(open_.head(0), 0.8), pd.DataFrame(
+            columns=["currency", "week", "period", "expected_amount"])
+    preds = predictor.predict(open_)
+    return preds, expected_cash(preds, as_of, weeks=weeks)
 
 
 @accepts_allow_future
@@ -191,15 +227,11 @@ def time_to_payment_report(
     except SurvivalInputError as exc:
         never = None
         notes.append(f"Never-payer share skipped: {exc}")
-    predictor = PaymentDatePredictor(by=by).fit(frame)
-    open_ = frame[frame["outcome"] == "open"]
-    preds = predictor.predict(open_) if len(open_) else PaymentPredictions(open_.head(0), 0.8)
+    preds, cash = open_invoice_forecast(frame, as_of, by, forecast_weeks)
     try:
         cal = calibrate_predictions(frame, as_of - pd.Timedelta(days=calibration_days), by=by)
     except SurvivalInputError as exc:
         cal = None
         notes.append(f"Calibration skipped: {exc}")
-    cash = expected_cash(preds, as_of, weeks=forecast_weeks) if len(open_) else pd.DataFrame(
-        columns=["currency", "week", "period", "expected_amount"])
     return TimeToPaymentReport(as_of, by, tau, frame, curves, curves_due, lr, rm, cox, ph, aft, rem,
                                outcomes, never, preds, cal, cash, notes, conc)

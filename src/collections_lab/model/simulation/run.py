@@ -62,7 +62,23 @@ class SimulationResult(ResultMixin):
         return {"experiment": design, "strategies": dict(exp.arms)}
 
     def to_frame(self) -> pd.DataFrame:
-        return self.portfolio.summary()
+        """Rows per table (see :meth:`Portfolio.to_frame`)."""
+        return self.portfolio.to_frame()
+
+    def headline(self, lang: str | None = None) -> str:
+        """The simulated portfolio's size, dates and currencies, and its strategy or
+        experiment."""
+        return self.portfolio.headline(lang)
+
+    def summary(self, lang: str | None = None) -> str:
+        """The simulated portfolio in one paragraph (see :meth:`headline`)."""
+        return self.headline(lang)
+
+    def card_details(self) -> list:
+        return [(self.truth._title(), self.truth.to_frame())]
+
+    def __repr__(self) -> str:
+        return f"<SimulationResult: {self.headline()}>"
 
     def snapshot(self, as_of) -> Portfolio:
         """The portfolio as an export taken on ``as_of`` would show it.

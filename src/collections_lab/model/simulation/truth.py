@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...i18n import ResultMixin
+from ...i18n import ResultMixin, format_number, resolve, t
 from ..behaviour import BehaviourModel
 from ..strategies import Strategy
 from .engine import N_UNIFORMS, HazardCurves, draw_outcomes, escalation_day
@@ -54,6 +54,18 @@ class Truth(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.arm_effects
+
+    def headline(self, lang: str | None = None) -> str:
+        """How many arms, customers and invoices the truth covers, and how it was computed."""
+        lang, locale = resolve(lang)
+        methods = ", ".join(sorted(set(self.arm_effects.get("method", pd.Series(dtype=str))
+                                       .astype(str)))) or "—"
+        return t("truth.headline", lang, arms=len(self.arm_effects), method=methods,
+                 customers=format_number(len(self.customers), 0, lang, locale),
+                 invoices=format_number(len(self.invoices), 0, lang, locale), seed=self.seed)
+
+    def __repr__(self) -> str:
+        return f"<Truth: {self.headline()}>"
 
     def effect(self, metric: str, arm: str, control: str | None = None) -> float:
         """True difference arm − control for a metric of :attr:`arm_effects`."""

@@ -1,0 +1,316 @@
+"""The engine path (data/warehouse.py and its analyses) equals the pandas path.
+
+The same small portfolio (the bundled sample) goes through pandas, DuckDB (a CSV lake, a
+Parquet lake, a DuckDB file) and Spark local mode (``local[2]``); the payment-times frame,
+the survival count tables and estimates, the KPI aggregates and the experiment's
+customer-level table agree to 1e-10 (relative). Spark needs Java 17: without it the Spark
+tests skip with the install command, except under CI (``CI=true``), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collections_lab.data.loading import load_portfolio
+from collections_lab.data.payment_times import payment_times
+from collections_lab.data.portfolio import Portfolio
+from collections_lab.data.warehouse import (
+    JAVA_INSTALL,
+    WarehouseError,
+    connect,
+    fetch_count_table,
+    spark_session,
+)
+
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "data", "sample")
+AS_OF = "2026-03-31"
+RTOL = 1e-10
+
+
+#: Customers of the bundled sample kept: ~5,000 invoices, so Spark's queries stay quick.
+N_CUSTOMERS = 400
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The bundled sample's first customers with their invoices, payments, reminders."""
+    full = load_portfolio(SAMPLE)
+    keep = full.customers["customer_id"].iloc[:N_CUSTOMERS]
+    inv = full.invoices.loc[full.invoices["customer_id"].isin(keep)].reset_index(drop=True)
+
+    def of_invoices(frame):
+        return frame.loc[frame["invoice_id"].isin(inv["invoice_id"])].reset_index(drop=True)
+
+    return Portfolio(
+        customers=full.customers.loc[full.customers["customer_id"].isin(keep)]
+        .reset_index(drop=True),
+        invoices=inv, reminders=of_invoices(full.reminders),
+        payments=of_invoices(full.payments),
+        assignments=full.assignments.loc[full.assignments["customer_id"].isin(keep)]
+        .reset_index(drop=True))
+
+
+@pytest.fixture(scope="module")
+def reference(sample):
+    frame = payment_times(sample.invoices, sample.payments, sample.customers, sample.reminders,
+                          as_of=AS_OF, assignments=sample.assignments)
+    return frame.sort_values("invoice_id", kind="stable").reset_index(drop=True)
+
+
+def assert_frames_equal(got: pd.DataFrame, ref: pd.DataFrame) -> None:
+    """Same columns and dtypes; floats to 1e-10 relative, everything else exactly."""
+    assert list(got.columns) == list(ref.columns)
+    assert len(got) == len(ref)
+    for col in ref.columns:
+        a, b = got[col], ref[col]
+        assert a.dtype == b.dtype, (col, a.dtype, b.dtype)
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=RTOL, atol=0,
+                                       err_msg=col)
+        else:
+            assert (a.to_numpy() == b.to_numpy()).all(), col
+
+
+@pytest.fixture(scope="module")
+def lakes(sample, tmp_path_factory):
+    """The sample as a CSV lake, a Parquet lake (one table partitioned) and a DuckDB file."""
+    import duckdb
+
+    root = tmp_path_factory.mktemp("lakes")
+    sample.save(root / "csv")
+    parquet = root / "parquet"
+    parquet.mkdir()
+    for name in ("customers", "invoices", "reminders", "assignments"):
+        getattr(sample, name).to_parquet(parquet / f"{name}.parquet", index=False)
+    pay = sample.payments.assign(month=sample.payments["paid_at"].dt.strftime("%Y-%m"))
+    pay.to_parquet(parquet / "payments", partition_cols=["month"], index=False)
+    db = root / "ar.duckdb"
+    con = duckdb.connect(str(db))
+    for name in ("customers", "invoices", "reminders", "payments", "assignments"):
+        frame = getattr(sample, name)  # noqa: F841 - read by DuckDB's replacement scan
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+    con.close()
+    return {"csv": root / "csv", "parquet": parquet, "duckdb": db}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "duckdb"])
+def test_duckdb_payment_times_equal_the_pandas_frame(lakes, reference, kind):
+    got = connect(lakes[kind]).payment_times_frame(as_of=AS_OF)
+    assert_frames_equal(got, reference)
+    assert got.attrs["not_yet_issued"] == reference.attrs["not_yet_issued"]
+    assert got.attrs["experiment_id"] == reference.attrs["experiment_id"]
+    assert got.attrs["start"] == reference.attrs["start"]
+
+
+def test_an_edge_portfolio_equals_pandas(tmp_path):
+    """Partial payments on one day, discounts, fees, escalation and write-off ties,
+    events after as_of, an invoice not yet issued, payments on an unknown invoice."""
+    inv = pd.DataFrame({
+        "invoice_id": ["a", "b", "c", "d", "e", "f"],
+        "customer_id": ["x", "x", "y", "y", "z", "z"],
+        "issue_date": pd.to_datetime(["2025-01-01"] * 5 + ["2025-06-01"]),
+        "due_date": pd.to_datetime(["2025-01-31"] * 5 + ["2025-07-01"]),
+        "amount": [100.0, 50.0, 80.0, 10.0, 99.0, 5.0],
+        "currency": ["EUR"] * 6,
+        "escalated_at": pd.to_datetime([None, "2025-03-01", None, "2025-02-01", None, None]),
+        "written_off_at": pd.to_datetime([None, "2025-03-01", "2025-04-15", None, None,
+                                          None]),
+    })
+    pay = pd.DataFrame({
+        "invoice_id": ["a", "a", "a", "c", "d", "e", "zz"],
+        "paid_at": pd.to_datetime(["2025-01-20", "2025-02-05", "2025-02-05", "2025-02-01",
+                                   "2025-02-01", "2025-04-20", "2025-01-05"]),
+        "amount": [40.0, 30.0, 30.0, 79.0, 10.0, 98.0, 1.0],
+        "discount": [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        "fee": [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0],
+    })
+    for name, frame in (("invoices", inv), ("payments", pay)):
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    ref = payment_times(inv, pay, as_of="2025-04-16").sort_values("invoice_id")
+    got = connect(tmp_path).payment_times_frame(as_of="2025-04-16")
+    assert_frames_equal(got, ref.reset_index(drop=True))
+    assert got["outcome"].tolist() == ["paid", "escalated", "paid", "paid", "open"]
+
+
+def test_the_mapping_renames_columns_in_the_engine(sample, tmp_path, reference):
+    import duckdb
+
+    db = tmp_path / "erp.duckdb"
+    con = duckdb.connect(str(db))
+    facturas = sample.invoices.rename(columns={"invoice_id": "factura", "amount": "importe"})  # noqa: F841
+    pagos = sample.payments.rename(columns={"invoice_id": "factura"})  # noqa: F841
+    con.execute("CREATE TABLE facturas AS SELECT * FROM facturas")
+    con.execute("CREATE TABLE pagos AS SELECT * FROM pagos")
+    con.close()
+    mapping = {"columns": {"factura": "invoice_id"},
+               "tables": {"invoices": {"source": "facturas", "columns": {"importe": "amount"}},
+                          "payments": {"source": "pagos"}}}
+    wh = connect(db, mapping=mapping)
+    assert sorted(wh.tables) == ["invoices", "payments"]
+    got = wh.payment_times_frame(as_of=AS_OF)
+    ref = payment_times(sample.invoices, sample.payments, as_of=AS_OF)
+    assert_frames_equal(got, ref.sort_values("invoice_id").reset_index(drop=True))
+
+
+def test_a_missing_table_or_column_is_named(tmp_path, sample):
+    sample.invoices.drop(columns="amount").to_parquet(tmp_path / "invoices.parquet")
+    sample.payments.to_parquet(tmp_path / "payments.parquet")
+    with pytest.raises(WarehouseError, match=r"lacks column\(s\) \['amount'\]"):
+        connect(tmp_path)
+    sample.invoices.to_parquet(tmp_path / "invoices.parquet")
+    with pytest.raises(WarehouseError, match="no 'cobros' table"):
+        connect(tmp_path, mapping={"tables": {"payments": {"source": "cobros"}}})
+    with pytest.raises(WarehouseError, match="data not found"):
+        connect(tmp_path / "nowhere")
+
+
+def test_count_tables_refuse_missing_values(lakes):
+    wh = connect(lakes["parquet"])
+    frame = wh.payment_times(as_of=AS_OF)
+    with pytest.raises(WarehouseError, match="missing values"):
+        fetch_count_table(wh, frame.mutate(arm=frame.arm.nullif("firm-1-disc")),
+                          ["arm", "duration", "event"])
+
+
+# ------------------------------------------------------------------ Spark local mode
+def _spark_or_skip():
+    if shutil.which("java") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the Spark tests: Java 17 is missing ({JAVA_INSTALL})")
+        pytest.skip(f"Spark needs Java 17: {JAVA_INSTALL}")
+    pytest.importorskip("pyspark", reason="pip install 'collections_lab[spark]'")
+
+
+@pytest.fixture(scope="module")
+def spark(sample):
+    """One local[2] session for the module, the sample's tables as temporary views."""
+    _spark_or_skip()
+    session = spark_session("local[2]", "collections_lab-tests")
+    for name in ("customers", "invoices", "reminders", "payments", "assignments"):
+        session.createDataFrame(getattr(sample, name)).createOrReplaceTempView(name)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_wh(spark):
+    return connect(spark)
+
+
+def test_spark_payment_times_equal_the_pandas_frame(spark_wh, reference):
+    got = spark_wh.payment_times_frame(as_of=AS_OF)
+    assert_frames_equal(got, reference)
+
+
+# ------------------------------------------------------------------ analyses on the engine
+def check_suite(wh, reference):
+    """Engine count tables equal pandas' exactly; the estimates equal the row-level ones."""
+    from collections_lab.survival.aggregated import count_table
+    from collections_lab.survival.curves import kaplan_meier, logrank
+    from collections_lab.survival.regression import fit_cox
+    from collections_lab.survival.rmst import rmst
+    from collections_lab.survival.warehouse import survival_suite
+
+    suite = survival_suite(wh, as_of=AS_OF, by="arm", tau=90,
+                           covariates=["arm", "segment", "channel"], strata="segment",
+                           reference={"arm": "firm-1-none"})
+    cols = ["arm", "segment", "channel", "duration", "event"]
+    pd.testing.assert_frame_equal(suite["counts"], count_table(reference, cols),
+                                  check_dtype=False)
+    km_r = kaplan_meier(reference, by="arm", cluster_col=None).to_frame()
+    km_c = suite["km"].to_frame()
+    np.testing.assert_allclose(km_c["survival"], km_r["survival"], rtol=RTOL)
+    np.testing.assert_allclose(km_c["ci_low"], km_r["ci_low"], rtol=RTOL)
+    assert suite["logrank"].statistic == pytest.approx(
+        logrank(reference, "arm", strata="segment").statistic, rel=RTOL)
+    r_r = rmst(reference, 90, by="arm", cluster_col=None).to_frame()
+    np.testing.assert_allclose(suite["rmst"].to_frame()["rmst"], r_r["rmst"], rtol=RTOL)
+    cox_r = fit_cox(reference, ["arm", "segment", "channel"], cluster_col=None,
+                    reference={"arm": "firm-1-none"}).table
+    np.testing.assert_allclose(suite["cox"].table["coef"], cox_r["coef"], rtol=1e-8)
+
+
+def check_kpis(wh, sample, by=(None, "segment")):
+    from collections_lab.analytics.kpis import aging, kpi_snapshot
+    from collections_lab.analytics.warehouse import aging_engine, kpi_snapshot_engine
+
+    for key in by:
+        got = kpi_snapshot_engine(wh, AS_OF, by=key).to_frame()
+        ref = kpi_snapshot(sample, AS_OF, by=key).to_frame()
+        assert_frames_equal(got, ref)
+    assert_frames_equal(aging_engine(wh, AS_OF).to_frame(), aging(sample, AS_OF).to_frame())
+
+
+def check_customers(wh, reference):
+    from collections_lab.experiments.warehouse import (
+        arm_statistics,
+        customer_table,
+        ratio_estimates,
+    )
+
+    table = customer_table(wh, as_of=AS_OF, due_plus=15)
+    start = reference.attrs["start"]
+    rows = reference.loc[reference["issue_date"] >= start]
+    day = pd.Timestamp(AS_OF)
+    followed = rows["due_date"] + pd.Timedelta(days=15) <= day
+    expect = rows.assign(n_followed=followed.astype("int64"),
+                         n_paid_by=(followed & rows["event"] & (rows["days_late"] <= 15))
+                         .astype("int64"))
+    expect = expect.groupby(["customer_id", "arm", "segment"], sort=True).agg(
+        n_invoices=("invoice_id", "size"), n_followed=("n_followed", "sum"),
+        n_paid_by=("n_paid_by", "sum"), amount=("amount", "sum"),
+        paid_amount=("paid_amount", "sum"), discount_amount=("discount_amount", "sum"),
+    ).reset_index()
+    assert_frames_equal(table, expect)
+    est = ratio_estimates(arm_statistics(table), "n_paid_by", "n_followed")
+    for _, row in est.iterrows():  # the clustered SE from sums equals the one from rows
+        c = table.loc[table["arm"] == row["arm"]]
+        r = c["n_paid_by"].sum() / c["n_followed"].sum()
+        m = len(c)
+        se = np.sqrt(((c["n_paid_by"] - r * c["n_followed"]) ** 2).sum()
+                     / c["n_followed"].sum() ** 2 * m / (m - 1))
+        assert row["estimate"] == pytest.approx(r, rel=RTOL)
+        assert row["se"] == pytest.approx(se, rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def duck(lakes):
+    return connect(lakes["parquet"])
+
+
+def test_duckdb_survival_suite_equals_row_level(duck, reference):
+    check_suite(duck, reference)
+
+
+def test_duckdb_kpis_equal_the_pandas_kpis(duck, sample):
+    check_kpis(duck, sample)
+
+
+def test_duckdb_customer_table_and_arm_sums(duck, reference):
+    check_customers(duck, reference)
+
+
+def test_readout_from_the_engine_frame_equals_pandas(duck, reference, sample):
+    from collections_lab.experiments.readout import analyze_experiment
+    from collections_lab.experiments.warehouse import experiment_frame
+
+    frame = experiment_frame(duck, as_of=AS_OF)
+    kw = {"control": "firm-1-none", "segments": False,
+          "metrics": ["paid_by_due_d", "rmst_days", "hazard_ratio", "cash_by_due_d",
+                      "discount_cost"]}
+    got = analyze_experiment(frame, **kw).to_frame()
+    ref = analyze_experiment(reference, **kw).to_frame()
+    num = got.select_dtypes("number").columns
+    np.testing.assert_allclose(got[num].to_numpy(float), ref[num].to_numpy(float), rtol=RTOL,
+                               equal_nan=True)
+
+
+def test_spark_analyses_equal_pandas(spark_wh, reference, sample):
+    check_suite(spark_wh, reference)
+    check_kpis(spark_wh, sample, by=("segment",))
+    check_customers(spark_wh, reference)
