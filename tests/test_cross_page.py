@@ -132,6 +132,17 @@ def test_the_cash_forecast_adds_up_to_page_01s_receivables(sample, as_of, figure
         assert last["cumulative"] == pytest.approx(weekly["expected_amount"].sum())
         assert (weekly["period_start"].diff().dropna() == pd.Timedelta(days=7)).all()
         assert weekly["period_start"].iloc[0] == as_of + pd.Timedelta(days=1)
+    # page 02's tiles: open receivables and DSO are page 01's (the same figures object)
+    from types import SimpleNamespace
+
+    from collections_lab.reporting.page import compact_money, payment_page
+
+    top = payment_page(SimpleNamespace(cash=cash, as_of=as_of), sample, "en")
+    tiles = {tile.label: tile.value for tile in top.tiles}
+    assert tiles["Open receivables"] == "\n".join(
+        compact_money(v, c, "en") for c, v in f["receivables"].items())
+    assert tiles["DSO (days)"] == "\n".join(
+        f"{c} {format_number(v, 0, 'en')}" for c, v in f["dso"].items())
     sentences = cash_remainder(cash, figures, "en")
     assert len(sentences) == len(f) and all("legal collection" in s for s in sentences)
     table = cash_forecast_table(cash, "es")
@@ -184,10 +195,10 @@ def test_the_design_leaves_customers_of_the_running_experiment_alone(sample, as_
     assert running.experiment_id == sample.experiment["experiment_id"]
     assert running.customers == sample.assignments["customer_id"].nunique() == 2000
     assert free.customers.empty and running.free == 0
-    assert "include_running" in running.summary("en")
+    assert "-p overlap true" in running.summary("en")
     kept, asked = outside_running_experiment(sample, as_of=as_of, include_running=True)
     assert len(kept.customers) == 2000 and asked.included
-    assert "include_running" in asked.summary("es")
+    assert "overlap" in asked.summary("es")
 
 
 def test_an_arm_the_lab_predicts_to_lose_money_is_flagged(tmp_path):

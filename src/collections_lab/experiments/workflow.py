@@ -12,7 +12,8 @@
 - :func:`experiment_readout` runs :func:`~collections_lab.experiments.readout.analyze_experiment`
   with a weekly sequential plan.
 - :func:`portfolio_in_currency` restricts a portfolio (assignments included) to the
-  invoices of one currency; :func:`arms_table` says what each arm does.
+  invoices of one currency (what each arm does, in business words, is
+  :func:`collections_lab.reporting.strategies.arms_table`).
 
 Example
 -------
@@ -35,7 +36,16 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import ResultMixin, column_label, format_number, format_pct, has, resolve, t
+from ..i18n import (
+    ResultMixin,
+    column_label,
+    format_number,
+    format_pct,
+    has,
+    resolve,
+    t,
+    value_label,
+)
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -210,7 +220,8 @@ def factorial_term_label(term, lang: str = "en"):
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
     return " × ".join(
         f"{t(f'xf_{name}', lang) if has(f'xf_{name}') else column_label(name, lang)}"
-        f" {level}" for name, level in parts) or term
+        f" {t(f'sd_{name}[{level}]', lang) if has(f'sd_{name}[{level}]') else level}"
+        for name, level in parts) or term
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
@@ -227,6 +238,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
+        out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
@@ -248,21 +261,6 @@ def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
     return labelled(frame, lang)
 
 
-def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
-    """What each arm of an experiment does: role, description and reminder days (days
-    relative to due, with the payment deadline a reminder states)."""
-    rows = []
-    for name, strategy in experiment.arms.items():
-        role = "xa_control" if name == experiment.control_arm else "xa_treatment"
-        days = ", ".join(str(r.day) if r.deadline_days is None else
-                         t("xa_deadline", lang).format(day=r.day, n=r.deadline_days)
-                         for r in strategy.reminders) or "–"
-        rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
-                     t("xa_description", lang): strategy.description or "–",
-                     t("xa_reminders", lang): days})
-    return pd.DataFrame(rows)
-
-
 @dataclass
 class AssignmentPlan(ResultMixin):
     """Customers assigned to the arms of a designed experiment, and where the table went.
@@ -278,29 +276,27 @@ class AssignmentPlan(ResultMixin):
     path: Path | None = None
     title = "Assignment"
 
-    def counts(self, lang: str | None = None) -> pd.DataFrame:
-        """Customers per arm, their share and the planned share."""
-        lang, _ = resolve(lang)
+    def counts(self) -> pd.DataFrame:
+        """Customers per arm, their share and the planned share (shares of 1; the report's
+        table renderer labels the columns and shows the shares as percentages)."""
         n = self.assignments["arm"].value_counts().reindex(self.experiment.arm_names,
                                                            fill_value=0)
-        frame = pd.DataFrame({
-            t("xa_arm", lang): n.index,
-            t("xa_customers", lang): n.to_numpy(),
-            t("xa_share", lang): (n / max(n.sum(), 1)).round(4).to_numpy(),
-            t("xa_planned", lang): np.round(self.experiment.normalised_weights, 4),
+        return pd.DataFrame({
+            "arm": n.index,
+            "customers": n.to_numpy(),
+            "share": (n / max(n.sum(), 1)).round(4).to_numpy(),
+            "planned_share": np.round(self.experiment.normalised_weights, 4),
         })
-        return frame
 
-    def by_segment(self, lang: str | None = None) -> pd.DataFrame:
+    def by_segment(self) -> pd.DataFrame:
         """Customers per segment (rows) and arm (columns); empty without segments."""
-        lang, _ = resolve(lang)
         if self.segments is None:
             return pd.DataFrame()
         seg = self.assignments["customer_id"].map(self.segments).fillna("–")
         table = pd.crosstab(seg, self.assignments["arm"]).reindex(
             columns=self.experiment.arm_names, fill_value=0)
-        table.index.name = t("xa_segment", lang)
-        table.columns.name = t("xa_arm", lang)
+        table.index.name = "segment"
+        table.columns.name = "arm"
         return table
 
     def to_frame(self) -> pd.DataFrame:
@@ -325,7 +321,8 @@ class AssignmentPlan(ResultMixin):
             f"{arm} {format_number(int(n.get(arm, 0)), 0, lang)} "
             f"({format_pct(n.get(arm, 0) / max(total, 1), 1, lang)})"
             for arm in self.experiment.arm_names)
-        strat = (t("xa_stratified", lang).format(col=self.experiment.stratify_by)
+        strat = (t("xa_stratified", lang).format(
+                     col=column_label(self.experiment.stratify_by, lang).lower())
                  if self.experiment.stratify_by else "")
         return t("xa_summary", lang).format(
             n=format_number(total, 0, lang), k=len(self.experiment.arm_names), strat=strat,
@@ -370,8 +367,8 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
 
     Example:
         >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
-        >>> plan.counts()[["arm", "customers", "planned share"]]
-                              arm  customers  planned share
+        >>> plan.counts()[["arm", "customers", "planned_share"]]
+                              arm  customers  planned_share
         0  one_friendly_after_due        149            0.5
         1         nudge_then_firm        151            0.5
 

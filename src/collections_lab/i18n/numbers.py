@@ -230,3 +230,48 @@ def localize_figure(fig, lang: str | None = None, locale: str | None = None):
             if type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(tick_formatter("number", None, lang, locale))
     return fig
+
+
+def axis_multipliers(fig) -> list[str]:
+    """Axes of ``fig`` whose ticks a reader would have to decode: an offset or multiplier
+    beside the axis (``1e9``, ``+3.2e4``) or tick labels in powers of ten (``10^0``,
+    ``4×10^-1``, ``2e6``). Empty when every axis writes plain numbers.
+
+    Reads each axis's formatter at its current ticks (what drawing would show), without
+    drawing the figure.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [3e9, 4e9])
+    >>> axis_multipliers(fig)
+    ['y axis: 1e9']
+    >>> axis_multipliers(localize_figure(fig))
+    []
+    >>> plt.close(fig)
+    """
+    import re
+
+    powers = re.compile(r"10\^|\\times|×\s*10|\d[eE][+-]?\d")
+    found = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            formatter = axis.get_major_formatter()
+            locs = [v for v in axis.get_majorticklocs() if math.isfinite(v)]
+            lo, hi = axis.get_view_interval()
+            locs = [v for v in locs if min(lo, hi) <= v <= max(lo, hi)]
+            if not locs:
+                continue
+            formatter.set_locs(locs)
+            offset = formatter.get_offset() if hasattr(formatter, "get_offset") else ""
+            offset = offset.strip().replace("$", "").replace("\\mathdefault", "")
+            labels = [str(formatter(v, i)) for i, v in enumerate(locs)]
+            where = f"{ax.get_title() or ax.get_ylabel() or ax.get_xlabel()} " \
+                if (ax.get_title() or ax.get_ylabel() or ax.get_xlabel()) else ""
+            if offset:
+                found.append(f"{where}{name} axis: {offset}")
+            bad = [x for x in labels if powers.search(x)]
+            if bad:
+                found.append(f"{where}{name} axis ticks: {', '.join(bad[:3])}")
+    return found

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import ResultMixin, format_money, format_pct, resolve, t
+from ..i18n import ResultMixin, format_money, format_pct, has, resolve, t, value_label
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -143,6 +143,31 @@ class StrategySpace:
         return out
 
 
+def strategy_name_label(name: str, lang: str | None = None) -> str:
+    """A strategy name in ``lang``: a name :class:`StrategySpace` made (``"d+3,+14,+28
+    friendly sms plan@2"``) with its words from the catalogue (``"d+3,+14,+28 amable SMS
+    plan@2"``); any other name (one a strategies file gave) as it is.
+
+    >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "es")
+    'd-3,+7 escalonado correo personalizado pago-en-7 2%/10'
+    >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "en")
+    'd-3,+7 escalating email named pay-in-7 2%/10'
+    >>> strategy_name_label("one_friendly_after_due", "es")
+    'one_friendly_after_due'
+    """
+    lang, _ = resolve(lang)
+    words = str(name).split(" ")
+    if len(words) < 3 or not words[0].startswith("d") or words[1] not in TONE_PATTERNS:
+        return str(name)
+    out = [words[0]]
+    for word in words[1:]:
+        if word.startswith("pay-in-"):
+            out.append(t("lab.name_pay_in", lang, n=word.removeprefix("pay-in-")))
+        else:
+            out.append(t(f"lab.name[{word}]", lang) if has(f"lab.name[{word}]") else word)
+    return " ".join(out)
+
+
 @dataclass(frozen=True)
 class Constraints:
     """Limits a recommendation must respect.
@@ -232,7 +257,8 @@ class Recommendation(ResultMixin):
         lang, _ = resolve(lang)
         table = self.table.set_index("segment")
         total = table.loc["all"] if "all" in table.index else None
-        parts = [t("lab.segment_pick", lang, segment=seg, strategy=row["recommended"])
+        parts = [t("lab.segment_pick", lang, segment=value_label(seg, "segment", lang),
+                   strategy=strategy_name_label(row["recommended"], lang))
                  for seg, row in table.drop(index="all", errors="ignore").iterrows()]
         baseline_only = ""
         if self.current_problems:
@@ -490,4 +516,4 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
 
 
 __all__ = ["ConstraintError", "Constraints", "Recommendation", "Regret", "StrategySpace",
-           "recommend", "regret"]
+           "recommend", "regret", "strategy_name_label"]

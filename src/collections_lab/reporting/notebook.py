@@ -45,6 +45,9 @@ pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 #: Output-metadata key under which :func:`load_report_data` records the data it used;
 #: the runner reads it from the executed notebook (see ``notebooks/README.md``).
 METADATA_KEY = "collections_lab"
+#: Output metadata of each figure :func:`show_figure` shows: ``{"axis_multipliers": [...]}``
+#: (see :func:`collections_lab.i18n.axis_multipliers`; empty when every axis is plain).
+FIGURE_KEY = "collections_lab_figure"
 
 
 def display_html(html_text: str, plain: str, metadata: dict | None = None) -> None:
@@ -182,7 +185,10 @@ def show_figure(fig, alt: str | None = None, close: bool = True,
     """
     from IPython.display import display
 
-    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig, lang)}})
+    # axes a reader would have to decode (1e9 offsets, 10^0 ticks), recorded for the tests
+    multipliers = i18n.axis_multipliers(fig)
+    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig, lang)},
+                           FIGURE_KEY: {"axis_multipliers": multipliers}})
     if close:
         import matplotlib.pyplot as plt
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, column_label, format_number, result_axes, t
+from ..i18n import ResultMixin, column_label, format_number, result_axes, t, value_label
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -238,7 +238,7 @@ def term_label(term: str, lang: str | None = None) -> str:
     if level in ("True", "False"):
         yes = t("tables.no" if level == "False" else "tables.yes", lang)
         return f"{label} ({yes})"
-    return f"{label} {level}"
+    return f"{label} {value_label(level, name, lang)}"
 
 
 def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
