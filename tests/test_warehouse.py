@@ -314,3 +314,30 @@ def test_spark_analyses_equal_pandas(spark_wh, reference, sample):
     check_suite(spark_wh, reference)
     check_kpis(spark_wh, sample, by=("segment",))
     check_customers(spark_wh, reference)
+
+
+# ------------------------------------------------------------------ the report's loader
+def check_loaded(loaded, sample):
+    """The loader's tables from an engine equal the sample's (rows in invoice order)."""
+    for name in ("invoices", "payments", "customers"):
+        got, ref = getattr(loaded, name), getattr(sample, name)
+        key = ["invoice_id", "paid_at", "amount"] if name == "payments" else [ref.columns[0]]
+        got = got.sort_values(key, kind="stable").reset_index(drop=True)
+        ref = ref.sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[ref.columns], ref, check_dtype=False)
+    assert loaded.load_report.rows_rejected == 0
+
+
+def test_reports_load_a_partitioned_lake_and_an_ibis_url(lakes, sample):
+    from collections_lab.data.warehouse import is_engine_source
+    from collections_lab.reporting.notebook import load_report_data
+
+    assert is_engine_source(lakes["parquet"]) and not is_engine_source(lakes["csv"])
+    check_loaded(load_report_data(str(lakes["parquet"]), show=False), sample)
+    check_loaded(load_portfolio(f"duckdb://{lakes['duckdb']}?read_only=True"), sample)
+    assert not is_engine_source("postgresql://u:secret@db/ar")  # SQLAlchemy's, as before
+    assert is_engine_source("sc://spark:15002") and is_engine_source("ibis+postgres://db/ar")
+
+
+def test_reports_load_from_a_spark_session(spark, sample):
+    check_loaded(load_portfolio(spark), sample)

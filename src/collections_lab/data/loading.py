@@ -59,6 +59,7 @@ from .validation import (
     derive_payments_raw,
     validate_tables,
 )
+from .warehouse import WarehouseError, engine_table, is_engine_source
 
 #: File suffixes read as CSV and as Parquet.
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
@@ -239,6 +240,8 @@ def read_raw(source, table: str, mapping: ColumnMapping, required: bool = True) 
         return _read_sql(source, table, mapping, required)
     if _is_duckdb_connection(source):
         return _read_duckdb(source, table, mapping, required, label="<duckdb>")
+    if is_engine_source(source):  # Spark, Spark Connect, Ibis URLs, partitioned lakes
+        return _read_engine(source, table, mapping, required)
     text = str(source)
     if "://" in text and not Path(text).exists():
         return _read_sql(text, table, mapping, required)
@@ -534,6 +537,26 @@ def _read_duckdb(source, table: str, mapping: ColumnMapping, required: bool,
         if own:
             con.close()
     return RawTable(table, frame, file, unit="row")
+
+
+def _read_engine(source, table: str, mapping: ColumnMapping, required: bool
+                 ) -> RawTable | None:  # fmt: skip
+    """One table through Ibis (:func:`~collections_lab.data.warehouse.engine_table`)."""
+    label = (_hide_password(str(source)) if isinstance(source, str | Path)
+             else f"<{type(source).__name__}>")
+    try:
+        frame = None
+        for name in dict.fromkeys([mapping.source_name(table), table]):
+            frame = engine_table(source, name)
+            if frame is not None:
+                break
+    except WarehouseError as exc:
+        raise _file_error(label, table, str(exc)) from None
+    if frame is None:
+        if not required:
+            return None
+        raise _file_error(label, table, _no_table_message(table, [], mapping))
+    return RawTable(table, frame, f"{label}:{mapping.source_name(table)}", unit="row")
 
 
 def _pick_table(names: list[str], wanted: str, table: str) -> str | None:

@@ -99,6 +99,7 @@ def spark_session(master: str = "local[2]", app_name: str = "collections_lab", *
                                  f"{JAVA_INSTALL}")
         builder = (builder.master(master)
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", "4")
                    .config("spark.sql.ansi.enabled", "false"))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
@@ -137,6 +138,8 @@ def _open(source):
     if _is_spark_session(source):
         return ibis.pyspark.connect(source), None, "<spark>"
     text = str(source)
+    if text.lower().startswith("ibis+"):
+        text = source = text[len("ibis+"):]
     if text.startswith("sc://"):
         return ibis.pyspark.connect(spark_session(text)), None, text
     if "://" in text and not Path(text).exists():
@@ -162,6 +165,59 @@ def _open(source):
         found[name] = (con.read_parquet(where, hive_partitioning=True) if kind == "parquet"
                        else con.read_csv(where))
     return con, found, str(path)
+
+
+#: URL schemes opened through Ibis (others, e.g. ``postgresql://`` or ``sqlite://``, go
+#: through SQLAlchemy in :mod:`collections_lab.data.loading`); ``ibis+`` forces Ibis.
+IBIS_SCHEMES = ("sc", "duckdb", "pyspark", "bigquery", "snowflake", "trino", "clickhouse",
+                "databricks", "datafusion", "druid", "impala", "athena", "risingwave",
+                "exasol", "postgres", "polars")
+
+
+def is_engine_source(source) -> bool:
+    """Whether ``source`` is read through an engine: a :class:`Warehouse`, an Ibis
+    backend, a Spark session, a Spark Connect URL ``sc://``, an Ibis URL
+    (:data:`IBIS_SCHEMES`, or any scheme prefixed ``ibis+``) or a folder with a
+    partitioned ``<table>/`` Parquet directory."""
+    if isinstance(source, Warehouse) or _is_ibis_backend(source) or _is_spark_session(source):
+        return True
+    if isinstance(source, Path | str):
+        text = str(source)
+        if "://" in text:
+            scheme = text.split("://", 1)[0].lower()
+            return scheme.startswith("ibis+") or scheme in IBIS_SCHEMES
+        path = Path(text)
+        return path.is_dir() and any(
+            (path / name).is_dir() and any((path / name).rglob("*.parquet")) for name in TABLES)
+    return False
+
+
+def engine_table(source, name: str) -> pd.DataFrame | None:
+    """Table ``name`` (the source's own name, before any column mapping) fetched whole from
+    an engine source (:func:`is_engine_source`), None when the source has none.
+
+    This is the row-level route the reports take (they need every invoice in pandas);
+    the heavy analyses reduce in the engine instead (:func:`connect`).
+    """
+    if isinstance(source, Warehouse):
+        con, found, label = source.con, None, source.label
+    else:
+        text = str(source)
+        if text.lower().startswith("ibis+"):
+            source = text[len("ibis+"):]
+        con, found, label = _open(source)
+    if found is not None:
+        hit = _lake_file(Path(label), name)
+        if hit is None:
+            return None
+        table = (con.read_parquet(hit[1], hive_partitioning=True) if hit[0] == "parquet"
+                 else con.read_csv(hit[1]))
+    else:
+        names = {n.lower(): n for n in _list_tables(con)}
+        if name.lower() not in names:
+            return None
+        table = con.table(names[name.lower()])
+    return con.to_pandas(table)
 
 
 def _rename(table, schema_table: str, mapping: ColumnMapping):
