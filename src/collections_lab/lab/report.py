@@ -148,6 +148,13 @@ def strategy_lab(portfolio: Portfolio, location=None, strategies=None, as_of=Non
     :func:`~collections_lab.lab.to_experiment.experiment_from_recommendation`); its design
     effect is measured on ``portfolio``. ``progress``: a bar of the lab's five steps
     (default: when a person watches, never in report kernels).
+
+    Example:
+        >>> lab = cl.strategy_lab(portfolio, currency="EUR", replicates=2, n_jobs=1,
+        ...                       space=cl.StrategySpace(schedules=((3, 14),), tones=("friendly",),
+        ...                       channels=("email",), personalised=(False,), discounts=(None,)))
+        >>> type(lab).__name__, lab.currency
+        ('LabReport', 'EUR')
     """
     bar = progress_bar(progress, len(LAB_STEPS), LAB_STEPS[0], unit="step")
     try:

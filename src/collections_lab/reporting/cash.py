@@ -129,4 +129,5 @@ def cash_band_note(cash: pd.DataFrame, lang: str = "en") -> list[str]:
     if cash is None or cash.empty or "low" not in cash:
         return []
     level = i18n.format_pct(cash.attrs.get("level", 0.8), 0, lang)
-    return [i18n.t("cash.band_note", lang).format(level=level)]
+    draws = i18n.format_number(cash.attrs.get("draws", 1000), 0, lang)
+    return [i18n.t("cash.band_note", lang).format(level=level, draws=draws)]

@@ -182,6 +182,13 @@ def show_figure(fig, alt: str | None = None, close: bool = True,
     Returning a pyplot figure as a cell's last expression shows it twice with the
     inline backend (once as the value, once when the cell's figures are flushed);
     this helper shows it exactly once. ``alt`` defaults to :func:`figure_alt_text`.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> km = cl.kaplan_meier(pt, by="arm")
+        >>> cl.show_figure(km.plot().figure)  # outside a notebook the figure's repr is printed
+        Figure(700x420)
     """
     from IPython.display import display
 
@@ -265,6 +272,11 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
 
     Returns:
         The :class:`~collections_lab.data.portfolio.Portfolio`.
+
+    Example:
+        >>> p = cl.load_report_data(SAMPLE, as_of="2026-05-31", show=False)
+        >>> len(p.customers)
+        2000
     """
     from ..data.loading import load_portfolio
 

@@ -411,8 +411,10 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     stake = " ".join([stake, *(notes or [])]).strip()
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
         power=i18n.format_pct(design.power, 0, lang)), stake)
-    return PageTop(decision, tiles, {"customers_per_arm": c, "weeks": None if pd.isna(weeks)
-                                     else float(weeks)})
+    facts = {"customers_per_arm": c, "weeks": None if pd.isna(weeks) else float(weeks)}
+    if busy:  # the index lists it beside the readout's "keep running"
+        facts["decision"] = "wait_for_running"
+    return PageTop(decision, tiles, facts)
 
 
 def readout_page(readout, recommendation, lang: str = "en") -> PageTop:

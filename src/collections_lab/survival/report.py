@@ -188,6 +188,12 @@ def time_to_payment_report(
 
     Steps that cannot be estimated on the data (e.g. no reminders, a constant covariate)
     are left out with a note in the summary instead of failing the report.
+
+    Example:
+        >>> report = cl.time_to_payment_report(portfolio, "2025-09-30")
+        >>> print(report.headline())
+        As of 2025-09-30: 70% of invoices are paid by their due date and 92% within 15
+        days after it (open invoices count as partial information, not dropped).
     """
     as_of = resolve_as_of(portfolio, as_of)
     frame = portfolio.payment_times(as_of=as_of, experiment_id=experiment_id)
