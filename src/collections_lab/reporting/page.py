@@ -366,7 +366,8 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     rows = plans[plans["metric"] == "paid_by_due_d"]
     d = design.config.due_plus_days
     if rows.empty:
-        return PageTop(Decision(i18n.t("pg.unavailable", lang).format(why="–")))
+        why = design.summary(lang) or "–"  # e.g. every change asked for passes 100%
+        return PageTop(Decision(i18n.t("pg.unavailable", lang).format(why=why)))
     row = rows.iloc[len(rows) // 2]
     c, n = int(row["customers_per_arm"]), int(row["invoices_per_arm"])
     weeks = row.get("weeks")
