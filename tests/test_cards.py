@@ -67,6 +67,9 @@ def results(sample):
                "quiet": p.strategies["no_reminders"]},
         reference="current", replicates=2, n_jobs=1, progress=False)
     out["StrategyComparison"] = comparison
+    out["Twin"] = twin
+    out["Strategy"] = p.strategies["discount_2_10_net_30"]
+    out["Experiment"] = cl.sample_experiment()
     s = p.strategies
     space = [s["nudge_then_firm"], s["no_reminders"]]
     rec = cl.recommend(twin, s["nudge_then_firm"], space=space, replicates=2,
