@@ -70,6 +70,11 @@ def results(sample):
     out["Twin"] = twin
     out["Strategy"] = p.strategies["discount_2_10_net_30"]
     out["Experiment"] = cl.sample_experiment()
+    run = cl.RunResult("01_portfolio_health", "01.ipynb", "ok", duration_s=12.5,
+                       html="01.html", parameters={"lang": "es"})
+    out["RunResult"] = run
+    out["BatchResult"] = cl.BatchResult([run, cl.RunResult("02_time_to_payment", "02.ipynb",
+                                                          "failed", error="no data")])
     s = p.strategies
     space = [s["nudge_then_firm"], s["no_reminders"]]
     rec = cl.recommend(twin, s["nudge_then_firm"], space=space, replicates=2,
