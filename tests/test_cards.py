@@ -159,3 +159,26 @@ def test_print_is_the_card_as_text(results):
     text = str(results["LogRankResult"])
     assert text.startswith("Log-rank test: chi²")
     assert len(repr(results["Portfolio"])) < 500 and len(repr(results["SimulationResult"])) < 500
+
+
+def test_every_summary_method_returns_a_rich_summary():
+    """Statically: every class of the package with a summary() is a ResultMixin, whose
+    summary() is wrapped to return a Summary (a str that renders in a notebook)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from collections_lab.i18n import ResultMixin
+
+    plain, unwrapped = [], []
+    for module in pkgutil.walk_packages(cl.__path__, "collections_lab."):
+        mod = importlib.import_module(module.name)
+        for name, obj in vars(mod).items():
+            if not (inspect.isclass(obj) and obj.__module__ == mod.__name__
+                    and "summary" in obj.__dict__):
+                continue
+            if not issubclass(obj, ResultMixin):
+                plain.append(f"{mod.__name__}.{name}")
+            elif not getattr(obj.__dict__["summary"], "_returns_summary", False):
+                unwrapped.append(f"{mod.__name__}.{name}")
+    assert plain == [] and unwrapped == []
