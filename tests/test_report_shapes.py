@@ -27,6 +27,7 @@ from portfolio_shapes import (
     FLAT_EXPORTS,
     FlatExport,
     Shape,
+    lab_parameters,
     report_parameters,
     shapes,
     write_portfolio,
@@ -60,7 +61,8 @@ def _run_all(shape, folder: Path, lang: str = "en") -> dict[str, str]:
     params = report_parameters(shape, folder / "data")
     pages = {}
     for report in REPORTS:
-        result = run_report(report, {**params, "lang": lang, **SMALL.get(report, {})},
+        extra = lab_parameters(shape) if report == "05_strategy_lab" else {}
+        result = run_report(report, {**params, "lang": lang, **SMALL.get(report, {}), **extra},
                             notebooks_dir=NOTEBOOKS, reports_dir=folder / "reports",
                             timeout=300)
         assert result.ok, f"{shape}: {report}: {result.error}"
