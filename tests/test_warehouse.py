@@ -190,7 +190,8 @@ def _spark_or_skip():
 def spark(sample):
     """One local[2] session for the module, the sample's tables as temporary views."""
     _spark_or_skip()
-    session = spark_session("local[2]", "collections_lab-tests")
+    session = spark_session("local[2]", "collections_lab-tests",
+                            spark_sql_shuffle_partitions="1")  # small data: one task a stage
     for name in ("customers", "invoices", "reminders", "payments", "assignments"):
         session.createDataFrame(getattr(sample, name)).createOrReplaceTempView(name)
     yield session
