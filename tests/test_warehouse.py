@@ -247,6 +247,15 @@ def check_kpis(wh, sample, by=(None, "segment")):
     assert_frames_equal(aging_engine(wh, AS_OF).to_frame(), aging(sample, AS_OF).to_frame())
 
 
+def test_duckdb_monthly_trends_equal_pandas(duck, sample):
+    from collections_lab.analytics.kpis import monthly_trends
+    from collections_lab.analytics.warehouse import monthly_trends_engine
+
+    kw = {"as_of": AS_OF, "start": "2025-10-01", "by": "segment"}
+    assert_frames_equal(monthly_trends_engine(duck, **kw).to_frame(),
+                        monthly_trends(sample, **kw).to_frame())
+
+
 def check_customers(wh, reference):
     from collections_lab.experiments.warehouse import (
         arm_statistics,
