@@ -23,7 +23,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from portfolio_shapes import FLAT_EXPORTS, FlatExport, Shape, report_parameters, shapes
+from portfolio_shapes import (
+    FLAT_EXPORTS,
+    FlatExport,
+    Shape,
+    report_parameters,
+    shapes,
+    write_portfolio,
+)
 
 from collections_lab.reporting.export import check_static
 from collections_lab.reporting.runner import run_report
@@ -134,3 +141,23 @@ def test_a_report_the_data_cannot_feed_publishes_a_page_saying_why(tmp_path):
 
 def test_the_flat_exports_are_the_fixtures():
     assert all(data.exists() and mapping.exists() for data, mapping in FLAT_EXPORTS.values())
+
+
+def test_with_nothing_open_the_decisions_say_so(tmp_path):
+    """Issue 16: on a portfolio with every invoice settled, page 01 said "Call the 0
+    customers on the call list first" and page 02 "Plan on – coming in over the next four
+    weeks"; each now says there is nothing to call about or to expect, and why."""
+    from collections_lab.analytics.health import portfolio_health
+    from collections_lab.data.loading import load_portfolio
+    from collections_lab.reporting.page import health_page, payment_page
+    from collections_lab.survival.report import time_to_payment_report
+
+    portfolio = load_portfolio(write_portfolio(
+        Shape(customers=20, settled="nothing_open", one_currency=True), tmp_path)["data"])
+    health = portfolio_health(portfolio, churn=False)
+    assert health_page(health, "en").decision.action.startswith(
+        "Nobody to call: no customer has an invoice overdue enough for the call list; ")
+    report = time_to_payment_report(portfolio)
+    assert payment_page(report, portfolio, "es").decision.action == (
+        "No hay facturas abiertas en esta fecha, así que no se espera cobro de facturas "
+        "abiertas; los tiempos de pago de abajo vienen del historial saldado.")

@@ -322,8 +322,8 @@ def health_page(health, lang: str = "en") -> PageTop:
     n_call, n_alerts = len(health.call.frame), len(health.alerts.frame)
     tiles.append(Tile(i18n.t("pg.call", lang), i18n.format_number(n_call, 0, lang)))
     tiles.append(Tile(i18n.t("pg.alerts", lang), i18n.format_number(n_alerts, 0, lang)))
-    decision = Decision(
-        i18n.t("pg.h_call", lang).format(n=n_call, a=n_alerts),
+    decision = Decision(  # an empty call list (nothing open or overdue) is said so
+        i18n.t("pg.h_call" if n_call else "pg.h_call_none", lang).format(n=n_call, a=n_alerts),
         i18n.t("pg.s_call", lang),
         i18n.t("pg.k_call", lang).format(overdue=_money_list(snap["overdue"].to_dict(), lang),
                                          over90=_money_list(over90.to_dict(), lang)))
@@ -363,7 +363,8 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
         tiles.append(Tile(i18n.t("pg.dso", lang), "\n".join(
             f"{c} {i18n.format_number(v, 0, lang)}" for c, v in snap["dso"].items())))
     decision = Decision(
-        i18n.t("pg.h_cash", lang).format(cash=_money_list(cash4, lang) or "–"),
+        i18n.t("pg.h_cash", lang).format(cash=_money_list(cash4, lang)) if cash4
+        else i18n.t("pg.h_cash_none", lang),  # nothing open: no forecast to plan on
         i18n.t("pg.s_cash", lang),
         i18n.t("pg.k_cash", lang).format(open=_money_list(open_, lang) or "–") if open_ else "")
     return PageTop(decision, tiles, {"cash_4w": cash4})
