@@ -113,15 +113,20 @@ def sample_pages(tmp_path_factory):
 
 
 def _arm_names() -> set[str]:
-    """Strategy names of the sample's strategies file: names its author chose, shown as
-    they are (like customer ids), so not "code" on the page."""
+    """Strategy names of the sample's strategies file and the running experiment's id
+    (experiment.json): names their author chose, shown as they are (like customer ids),
+    so neither "code" nor catalogue text on the page."""
+    import json
+
     import yaml
 
     from collections_lab.reporting.paths import sample_data_dir
 
     path = sample_data_dir() / "strategies.yml"
     doc = yaml.safe_load(path.read_text()) or {}
-    return {str(s["name"]) for s in doc.get("strategies", [])} | {"business_as_usual"}
+    experiment = json.loads((sample_data_dir() / "experiment.json").read_text())
+    return ({str(s["name"]) for s in doc.get("strategies", [])} | {"business_as_usual"}
+            | {str(experiment["experiment_id"])})
 
 
 @pytest.mark.slow

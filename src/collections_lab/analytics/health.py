@@ -170,6 +170,11 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     Nothing here is translated: ``lang`` only sets the language the engagement lists and
     tiers show by default (the context's when None); summaries and tables take theirs
     when shown.
+
+    Example:
+        >>> health = cl.portfolio_health(portfolio, "2025-09-30", churn=False)
+        >>> sorted(health.kpis), len(health.executive_summary()) > 5
+        (['aging', 'at_risk', 'snapshot', 'trends'], True)
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)

@@ -94,11 +94,12 @@ def load_table(source, table: str, mapping=None, strict: bool = False,
     whole file raise :class:`ValidationError` naming the file and column. Amounts come
     back as float64 in the file's currency, dates as datetime64[ns] at midnight.
 
-    >>> import pandas as pd
-    >>> frame, report = load_table(pd.DataFrame({"invoice_id": ["F1", "F1"],
-    ...     "paid_at": ["2025-01-03", "2025-01-04"], "amount": ["10", "-2"]}), "payments")
-    >>> len(frame), report.rows_rejected
-    (1, 1)
+    Example:
+        >>> import pandas as pd
+        >>> frame, report = load_table(pd.DataFrame({"invoice_id": ["F1", "F1"],
+        ...     "paid_at": ["2025-01-03", "2025-01-04"], "amount": ["10", "-2"]}), "payments")
+        >>> len(frame), report.rows_rejected
+        (1, 1)
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; tables are {list(TABLES)}")
@@ -130,15 +131,16 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     data (``experiment.json`` beside the tables, else the assignments) is attached as
     ``portfolio.experiment`` (see :func:`~collections_lab.data.portfolio.experiment_design`).
 
-    >>> from collections_lab.data.portfolio import Portfolio
-    >>> import pandas as pd, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
-    ...     "issue_date": pd.to_datetime(["2025-01-01"]),
-    ...     "due_date": pd.to_datetime(["2025-01-31"]), "amount": [99.5], "currency": ["EUR"]})
-    >>> _ = Portfolio(pd.DataFrame({"customer_id": ["C1"]}), inv).save(folder)
-    >>> load_portfolio(folder).invoices.loc[0, "amount"]
-    np.float64(99.5)
+    Example:
+        >>> from collections_lab.data.portfolio import Portfolio
+        >>> import pandas as pd, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
+        ...     "issue_date": pd.to_datetime(["2025-01-01"]),
+        ...     "due_date": pd.to_datetime(["2025-01-31"]), "amount": [99.5], "currency": ["EUR"]})
+        >>> _ = Portfolio(pd.DataFrame({"customer_id": ["C1"]}), inv).save(folder)
+        >>> load_portfolio(folder).invoices.loc[0, "amount"]
+        np.float64(99.5)
     """
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
     flat = (isinstance(source, str | Path) and Path(source).is_file()

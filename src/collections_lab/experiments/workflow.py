@@ -80,6 +80,11 @@ def load_experiment(location=None, portfolio=None, experiment_id: str | None = N
     ``strategies`` is a YAML file defining the arms' strategies (what each arm does),
     instead of the ``strategies.yml`` beside the data; arms it does not define keep
     their name only.
+
+    Example:
+        >>> experiment = cl.load_experiment(SAMPLE)
+        >>> experiment.experiment_id, experiment.control_arm, len(experiment.arms)
+        ('tone-count-discount-2025', 'friendly-1-none', 8)
     """
     design = experiment_design(location, None)
     if design is None and portfolio is not None:
@@ -130,6 +135,11 @@ def portfolio_in_currency(portfolio, currency: str | None):
     Customers, payments, reminders and assignments follow the invoices kept, so an
     experiment read out or designed in one currency counts only that currency's
     customers. An unknown currency is an error naming the currencies in the data.
+
+    Example:
+        >>> eur = cl.portfolio_in_currency(portfolio, "EUR")
+        >>> set(eur.invoices["currency"])
+        {'EUR'}
     """
     if currency is None or str(currency).strip() == "":
         return portfolio
@@ -227,7 +237,14 @@ def factorial_term_label(term, lang: str = "en"):
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
     """A report copy of a design or readout table: headers (and the baseline's
     quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
-    keep their name; nothing is dropped."""
+    keep their name; nothing is dropped.
+
+    Example:
+        >>> import pandas as pd
+        >>> cl.labelled(pd.DataFrame({"metric": ["rmst_days"], "effect": [-1.23456]}), "es")
+                                       métrica  efecto
+        0  Días pendientes (media restringida) -1.2346
+    """
     out = frame.copy()
     if "quantity" in out:
         out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
@@ -238,6 +255,12 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "method" in out:  # how a sample size was computed, in words
+        out["method"] = [t(f"xt_method[{m}]", lang) if has(f"xt_method[{m}]") else m
+                         for m in out["method"]]
+    for col in ("power", "alpha"):  # probabilities in percent, as in the power table
+        if col in out:
+            out[col] = [format_pct(v, 0, lang) if pd.notna(v) else v for v in out[col]]
     if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
@@ -252,7 +275,13 @@ READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci
 
 
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
-    """The readout's effects for the report: metric label first, headers in ``lang``."""
+    """The readout's effects for the report: metric label first, headers in ``lang``.
+
+    Example:
+        >>> readout = cl.analyse_experiment(portfolio, segments=False)
+        >>> cl.readout_table(readout, "es").columns[:3].tolist()
+        ['métrica', 'brazo', 'estimación']
+    """
     frame = readout.to_frame()
     # an effect counts the customers of the arm and of control: said in the header, so
     # it is not read as customers per arm (the sample-ratio table's count)
@@ -446,6 +475,10 @@ class ExperimentDesign(ResultMixin):
     config: MetricConfig
     power: float
     power_curve: PowerCurve | None = None
+    #: Changes in the share paid by due + d that cannot be sized: the control share plus
+    #: the change leaves (0, 1) (nearly every invoice is paid by then already), or the
+    #: history cannot estimate the share yet (all of them; the summary says which).
+    skipped_mdes: tuple[float, ...] = ()
     title = "Experiment design"
 
     def to_frame(self) -> pd.DataFrame:
@@ -455,8 +488,17 @@ class ExperimentDesign(ResultMixin):
         lang, _ = resolve(lang)
         b = self.baseline.set_index("quantity")["value"]
         rows = self.plans[self.plans["metric"] == "paid_by_due_d"]
+        d = self.config.due_plus_days
+        if not np.isfinite(b["p_paid_by_due_d"]):
+            skipped = " " + t("xd_not_estimable", lang).format(d=d)
+        elif self.skipped_mdes:
+            skipped = " " + t("xd_mde_skipped", lang).format(
+                mdes=", ".join(format_number(m * 100, 0, lang) for m in self.skipped_mdes),
+                d=d, base=format_number(b["p_paid_by_due_d"] * 100, 0, lang))
+        else:
+            skipped = ""
         if rows.empty:
-            return ""
+            return skipped.strip()
         row = rows.iloc[len(rows) // 2]
         return t("xd_summary", lang).format(
             mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
@@ -465,7 +507,7 @@ class ExperimentDesign(ResultMixin):
             n=format_number(row["invoices_per_arm"], 0, lang),
             c=format_number(row["customers_per_arm"], 0, lang),
             w=format_number(row["weeks"], 0, lang),
-            de=format_number(b["design_effect"], 2, lang))
+            de=format_number(b["design_effect"], 2, lang)) + skipped
 
 
 def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
@@ -476,6 +518,14 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
 
     Weeks = invoices needed (both arms) / invoices issued per week over the last 12 weeks
     of history, plus the follow-up until due + d of the last invoice (median terms + d).
+
+    Example:
+        >>> design = cl.design_experiment(portfolio, "2025-09-30")
+        >>> print(design.summary())
+        To detect 3 more invoices in 100 paid by due + 15 days (now 92 in 100) with 80%
+        power you need about 1,713 invoices per arm (345 customers), about 3,432 weeks of
+        invoicing plus follow-up. Several invoices per customer inflate the sample size by
+        a design effect of 1.57.
     """
     cfg = config or MetricConfig()
     pilot = pilot_split(portfolio, as_of)
@@ -502,7 +552,11 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
         return round(2 * invoices_per_arm / per_week + follow / 7.0, 1)
 
     rows = []
-    for mde in mdes:
+    # a change the share cannot make (0.97 paid on time + 0.05) is skipped and said; so is
+    # every change when too few invoices of some terms are followed to due + d (NaN)
+    skipped = tuple(m for m in mdes if not (0 < p_base < 1 and 0 < p_base + m < 1))
+    cash_estimable = bool(np.isfinite(estimate_arm(pilot, "cash_by_due_d", 0, cfg)[0]))
+    for mde in (m for m in mdes if m not in skipped):
         plan = sample_size_proportion(p_base, mde, alpha, power, de, per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "two proportions × DE"})
     for saved in days_saved:
@@ -512,7 +566,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     for hr in hazard_ratios:
         plan = sample_size_hazard_ratio(hr, event_prob, alpha, power, de, per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "Schoenfeld events × DE"})
-    for mde in cash_mdes:
+    for mde in cash_mdes if cash_estimable else ():
         plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde, alpha, power, cfg,
                                       per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "pilot variance"})
@@ -526,7 +580,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
                   float(unpaid.sum()), event_prob, de, resolved,
                   rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
-    return ExperimentDesign(baseline, plans, cfg, power)
+    return ExperimentDesign(baseline, plans, cfg, power, skipped_mdes=skipped)
 
 
 def simulated_power_curve(control: Strategy, treatment: Strategy, sizes, n_sims: int = 20,
@@ -562,6 +616,11 @@ def experiment_readout(portfolio, experiment: Experiment | None = None,
 
     Without ``planned_events`` the plan is Schoenfeld's events for
     ``minimum_hazard_ratio`` at 80% power, times the measured design effect.
+
+    Example:
+        >>> readout = cl.experiment_readout(portfolio)
+        >>> readout.sequential is not None, readout.control
+        (True, 'control')
     """
     from .design import schoenfeld_events
 

@@ -52,6 +52,9 @@ from .numbers import currency_digits, format_money, format_number, format_pct, i
 MISSING = "—"
 #: Default number of rows a report table shows.
 MAX_ROWS = 100
+#: A column with a cell longer than this is prose: left-aligned (class ``cl-text``).
+PROSE_CHARS = 40
+_PROSE = ' class="cl-text"'
 
 #: Columns holding a share of 1 (shown as a percentage); also ``share_*``, ``*_share``
 #: and ``*_rate``.
@@ -307,9 +310,14 @@ def table_html(data, lang: str | None = None, max_rows: int | None = MAX_ROWS,
     total = len(frame)
     shown = frame if max_rows is None or total <= max_rows else frame.head(max_rows)
     text = format_frame(shown, lang, locale, currency)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in text.columns)
+    # a column of sentences (what a strategy does, a treatment) reads from the left
+    prose = [i > 0 and any(len(v) > PROSE_CHARS for v in text.iloc[:, i])
+             for i in range(text.shape[1])]
+    head = "".join(f"<th{_PROSE if p else ''}>{html.escape(str(c))}</th>"
+                   for c, p in zip(text.columns, prose, strict=True))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td{_PROSE if p else ''}>{html.escape(v)}</td>"
+                         for v, p in zip(row, prose, strict=True)) + "</tr>"
         for row in text.itertuples(index=False, name=None)
     )
     parts = ['<div class="cl-table">']
@@ -342,6 +350,10 @@ def card_rows(total: int) -> int | None:
 
 #: The red box of an alarm (a sample ratio mismatch): loud in any notebook theme.
 ALARM_STYLE = "border:3px solid #c00;background:#fee;color:#000;padding:8px;font-weight:bold"
+
+
+#: A card's tables: scroll sideways when wider than the notebook, cells on one line.
+TABLES_STYLE = "overflow-x:auto;white-space:nowrap"
 
 
 class Summary(str):
@@ -420,17 +432,22 @@ def card_html(headline: str, title: str | None = None,
         True
     """
     lang, locale = resolve(lang, locale)
-    title = t(title, lang) if title else ""
-    if title and str(headline).startswith(title):  # "Log-rank test: chi² = ..." says it
-        title = ""
-    heading = f"<strong>{html.escape(title)}</strong>" if title else ""
-    sep = " — " if title and headline else ""
-    parts = ['<div class="cl-card">',
-             f'<p class="cl-headline">{heading}{sep}{html.escape(str(headline))}</p>']
+    title = title_text = t(title, lang) if title else ""
+    headline = str(headline)
+    if title and headline.startswith(title):  # "Log-rank test: chi² = ..." says it
+        head = (f"<strong>{html.escape(title)}</strong>"
+                f"{html.escape(headline[len(title):])}")
+    else:
+        heading = f"<strong>{html.escape(title)}</strong>" if title else ""
+        sep = " — " if title and headline else ""
+        head = f"{heading}{sep}{html.escape(headline)}"
+    parts = ['<div class="cl-card">', f'<p class="cl-headline">{head}</p>']
     parts += [f'<div class="cl-alarm" style="{ALARM_STYLE}">{html.escape(a)}</div>'
               for a in alarms]
 
     def block(name, body):
+        if name and t(name, lang) == title_text:  # the card already says it
+            name = ""
         if isinstance(body, str):
             caption = f"<strong>{html.escape(t(name, lang))}</strong>" if name else ""
             return f'<div class="cl-table">{caption}{body}</div>'
@@ -438,12 +455,16 @@ def card_html(headline: str, title: str | None = None,
         return table_html(body, lang, rows, title=name or None, locale=locale,
                           currency=currency)
 
-    parts += [block(name, body) for name, body in tables]
+    if tables:  # wide tables scroll sideways; a number never breaks across lines
+        parts.append(f'<div class="cl-card-tables" style="{TABLES_STYLE}">')
+        parts += [block(name, body) for name, body in tables]
+        parts.append("</div>")
     parts += [f'<p class="cl-note">&#9888; {html.escape(text)}</p>' for text in notes]
     if details:
         parts.append(f"<details><summary>{html.escape(t('card.details', lang))}</summary>")
+        parts.append(f'<div style="{TABLES_STYLE}">')
         parts += [block(name, body) for name, body in details]
-        parts.append("</details>")
+        parts.append("</div></details>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -452,9 +473,8 @@ def text_card(headline: str, title: str | None = None, tables: list | tuple = ()
               notes: list | tuple = ()) -> str:
     """The plain-text twin of :func:`card_html` (``print(result)``): title, headline,
     the open tables at most pandas' ``display.max_rows`` rows, the notes."""
-    if title and str(headline).startswith(title):
-        title = None
-    lines = [f"{title}: {headline}" if title and headline else (title or str(headline))]
+    shown = None if title and str(headline).startswith(title) else title
+    lines = [f"{shown}: {headline}" if shown and headline else (shown or str(headline))]
     for name, frame in tables:
         if isinstance(frame, pd.DataFrame | pd.Series):
             if name and name != title:
@@ -500,6 +520,24 @@ class ResultMixin:
     notes, and :meth:`card_details` folded. ``__str__`` is the same as text. A report
     shows :meth:`report_tables` in full (:func:`result_html`). A subclass's
     ``summary()`` returns a :class:`Summary` (a ``str`` that renders in a notebook).
+
+    Example:
+        >>> import pandas as pd
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Mean(cl.ResultMixin):
+        ...     value: float
+        ...     title = "Mean"
+        ...     def to_frame(self):
+        ...         return pd.DataFrame({"mean": [self.value]})
+        ...     def summary(self, lang=None):
+        ...         return f"The mean is {self.value}."
+        >>> Mean(2.0)._repr_html_()[:75]
+        '<div class="cl-card"><p class="cl-headline"><strong>Mean</strong> — The mea'
+        >>> print(Mean(2.0))
+        Mean: The mean is 2.0.
+           mean
+        0   2.0
     """
 
     #: Title shown above the table (a catalogue key or plain text); subclasses may override.
@@ -509,6 +547,8 @@ class ResultMixin:
         super().__init_subclass__(**kwargs)
         if callable(cls.__dict__.get("summary")):
             cls.summary = rich_summary(cls.__dict__["summary"])
+        if "_repr_pretty_" not in cls.__dict__:  # IPython prefers it to the class's own
+            cls._repr_pretty_ = ResultMixin._repr_pretty_  # (dataclass) __repr__
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -561,6 +601,11 @@ class ResultMixin:
                          self.card_details(), self._card_notes(lang), lang, locale,
                          currency if isinstance(currency, str) else None,
                          alarms=self.card_alarms(lang))
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """IPython's text view (a console, the text/plain of a saved notebook): the card
+        as text, not the dataclass repr with every table in it."""
+        printer.text(str(self))
 
     def __str__(self) -> str:
         lang, _ = resolve(None)

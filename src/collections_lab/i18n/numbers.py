@@ -115,10 +115,11 @@ def format_number(value, decimals: int | None = 0, lang: str | None = None,
 
     ``lang`` and ``locale`` default to the context (:func:`~collections_lab.i18n.options`).
 
-    >>> format_number(1234567.891, 2, locale="es_CO")
-    '1.234.567,89'
-    >>> format_number(0.01, None, "es"), format_number(float("nan"))
-    ('0,01', '–')
+    Example:
+        >>> format_number(1234567.891, 2, locale="es_CO")
+        '1.234.567,89'
+        >>> format_number(0.01, None, "es"), format_number(float("nan"))
+        ('0,01', '–')
     """
     if _missing(value):
         return MISSING_NUMBER
@@ -137,10 +138,11 @@ def format_money(amount, currency: str, lang: str | None = None, locale: str | N
 
     ``decimals`` overrides the currency's digits (axis ticks of round amounts use 0).
 
-    >>> format_money(1234567.891, "COP", "es")
-    'COP 1.234.568'
-    >>> format_money(-1234.5, "EUR", locale="en_US")
-    'EUR -1,234.50'
+    Example:
+        >>> format_money(1234567.891, "COP", "es")
+        'COP 1.234.568'
+        >>> format_money(-1234.5, "EUR", locale="en_US")
+        'EUR -1,234.50'
     """
     if decimals is None:
         decimals = currency_digits(currency)
@@ -151,8 +153,9 @@ def format_pct(share, decimals: int = 1, lang: str | None = None,
                locale: str | None = None) -> str:
     """A share (0.123) as a percentage in the locale's pattern (``12.3%``, ``12,3 %``).
 
-    >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
-    ('50%', '–')
+    Example:
+        >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
+        ('50%', '–')
     """
     if _missing(share):
         return MISSING_NUMBER

@@ -89,7 +89,17 @@ BOUND_SPAN = 6.0
 
 
 class CalibrationError(ValueError):
-    """The history cannot be calibrated; the message says what is missing."""
+    """The history cannot be calibrated; the message says what is missing.
+
+    Example:
+        >>> few = cl.simulate(20, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> cl.Calibration().fit(few.snapshot("2025-04-30"))
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.calibrate.CalibrationError: history too short to calibrate: 32
+        paid ...
+    """
 
 
 @dataclass(frozen=True)
@@ -975,44 +985,39 @@ def identification(info: np.ndarray, theta, theta0, names) -> dict[int, str]:
 class Calibration(ResultMixin):
     """Fit the behaviour model to a portfolio's history (see module docstring).
 
-    Parameters
-    ----------
-    prior : BehaviourModel
-        Documented defaults used as starting values and for every parameter the history
-        cannot identify.
-    nodes : int
-        Gauss–Hermite nodes for the frailty integral.
-    amount_reference : dict, optional
-        Currency → reference amount: amounts enter as ``log(amount / reference)``. Default
-        the median invoice of each currency (the baseline level then refers to it). The
-        simulator's parametrisation is ``1000 USD`` converted to each currency.
-    churn_gap_days : int
-        A customer without any invoice in the last ``churn_gap_days`` before ``as_of``
-        counts as having stopped buying (for the churn fit).
+    Args:
+        prior (BehaviourModel): Documented defaults used as starting values and for every parameter the history
+            cannot identify.
+        nodes (int): Gauss–Hermite nodes for the frailty integral.
+        amount_reference (dict, optional): Currency → reference amount: amounts enter as ``log(amount / reference)``. Default
+            the median invoice of each currency (the baseline level then refers to it). The
+            simulator's parametrisation is ``1000 USD`` converted to each currency.
+        churn_gap_days (int): A customer without any invoice in the last ``churn_gap_days`` before ``as_of``
+            counts as having stopped buying (for the churn fit).
 
-    Fitted attributes
-    -----------------
-    model_ : BehaviourModel
-        Prior with every identifiable parameter replaced by its estimate.
-    params_ : DataFrame
-        Per parameter: estimate, se, ci_low, ci_high, prior, source ("estimated" or
-        "prior"), note (why a prior is used). A prior's interval is the prior's own
-        (:data:`PRIOR_SD`) when the information check demoted it, else empty.
-    not_identified_ : dict
-        Parameters the information matrix at the estimate did not identify
-        (:func:`identification`), name → reason; kept at their prior (or, pushed to a
-        bound, at the edge of their plausible range) and listed in :attr:`priors_`.
-    experiment_identified_ : dict
-        Estimated parameters that only the experiment in the history identifies (the
-        arms' randomised tones, reminder counts and discounts), name → arms; the
-        ``identified_by`` column of :attr:`params_` says ``"experiment"`` for them,
-        ``"history"`` for the other estimates (:func:`experiment_identified`).
-    customers_ : DataFrame
-        Per customer: posterior frailty mean and sd, probability of being a discount taker.
-    history_ : HistoryData
-        The prepared history (for the twin and its check).
-    current_strategy_ : Strategy
-        Business as usual: ``default`` if given, else inferred from the reminders.
+    Fitted attributes:
+        model_ (BehaviourModel): Prior with every identifiable parameter replaced by its estimate.
+        params_ (DataFrame): Per parameter: estimate, se, ci_low, ci_high, prior, source ("estimated" or
+            "prior"), note (why a prior is used). A prior's interval is the prior's own
+            (:data:`PRIOR_SD`) when the information check demoted it, else empty.
+        not_identified_ (dict): Parameters the information matrix at the estimate did not identify
+            (:func:`identification`), name → reason; kept at their prior (or, pushed to a
+            bound, at the edge of their plausible range) and listed in :attr:`priors_`.
+        experiment_identified_ (dict): Estimated parameters that only the experiment in the
+            history identifies (the arms' randomised tones, reminder counts and discounts),
+            name → arms; the ``identified_by`` column of :attr:`params_` says
+            ``"experiment"`` for them, ``"history"`` for the other estimates
+            (:func:`experiment_identified`).
+        customers_ (DataFrame): Per customer: posterior frailty mean and sd, probability of being a discount taker.
+        history_ (HistoryData): The prepared history (for the twin and its check).
+        current_strategy_ (Strategy): Business as usual: ``default`` if given, else inferred from the reminders.
+
+    Example:
+        >>> sim = cl.simulate(60, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-04-30", progress=False)
+        >>> calibration = cl.Calibration(nodes=4, maxiter=30).fit(sim.snapshot("2025-07-31"))
+        >>> calibration.params_.loc[calibration.params_["source"] == "estimated"].shape[0] > 5
+        True
     """
 
     title = "Behaviour model calibration"

@@ -248,6 +248,17 @@ class StrategyComparison(ResultMixin):
     ``values``: replicates × strategies × (segments + "all") × metrics. Intervals are the
     2.5 and 97.5 percentiles across replicates; differences against ``reference`` are
     taken replicate by replicate (common random numbers).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> comparison = cl.compare_strategies(twin, {"now": s["nudge_then_firm"],
+        ...     "quiet": s["no_reminders"]}, reference="now", replicates=2, n_jobs=1)
+        >>> comparison.summary_table()["strategy"].tolist()
+        ['now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now',
+        'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet',
+        'quiet', 'quiet']
     """
 
     strategies: list[Strategy]
@@ -348,6 +359,15 @@ def compare_strategies(twin: Twin, strategies, economics: Economics | None = Non
     differences. Without ``economics`` the default costs are put into the twin's currency
     (:meth:`Economics.for_currency`). ``progress``: a bar of replicates (default: when a
     person watches, never in report kernels). See the module docstring for the metrics.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> comparison = cl.compare_strategies(twin, {"now": s["nudge_then_firm"],
+        ...     "quiet": s["no_reminders"]}, reference="now", replicates=2, n_jobs=1)
+        >>> comparison.reference, comparison.currency
+        ('now', 'EUR')
     """
     strategies = named_strategies(strategies)
     if not strategies:

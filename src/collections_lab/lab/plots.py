@@ -94,6 +94,7 @@ def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_xlabel(label)
     format_axis(axes[0], "x", "money", comparison.currency, lang)
+    format_axis(axes[1], "x", "share", lang=lang)  # churn change in percent, like the table
     axes[0].xaxis.set_major_locator(MaxNLocator(4))  # money ticks are wide: fewer of them
     axes[0].set_yticks(y, [strategy_name_label(s, lang) for s in nv["strategy"]], fontsize=8)
     axes[0].set_ylabel(t("lab_strategy", lang))

@@ -76,7 +76,18 @@ CHURN = METRICS.index("churn")
 
 
 class ConstraintError(ValueError):
-    """No strategy satisfies the constraints; the message says which and by how much."""
+    """No strategy satisfies the constraints; the message says which and by how much.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(50, s["nudge_then_firm"], seed=1, end="2025-02-28", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> cl.recommend(twin, s["nudge_then_firm"], [s["discount_2_10_net_30"]],
+        ...              cl.Constraints(max_discount_rate=0.0), replicates=2, n_jobs=1)
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.recommend.ConstraintError: no strategy of the 1 searched satisfies ...
+    """
 
 
 TONE_PATTERNS = {
@@ -99,6 +110,12 @@ class StrategySpace:
     ``installments``: ``None`` or the reminder (1-based) that offers a 3-part plan;
     ``escalation_day``: days past due (``None``: never); ``deadlines``: ``None`` or the
     payment deadline (days after the reminder) the first reminder states.
+
+    Example:
+        >>> space = cl.StrategySpace(schedules=((3,), (3, 14)), tones=("friendly",),
+        ...                          channels=("email",), personalised=(False,), discounts=(None,))
+        >>> [s.name for s in space.strategies()][:2]
+        ['d+3 friendly email', 'd+3,+14 friendly email']
     """
 
     schedules: tuple = ((3,), (-3, 7), (3, 14, 28), (-3, 7, 21))
@@ -180,9 +197,10 @@ class Constraints:
     (collection policy, :func:`~collections_lab.model.strategies.policy_problems`; 0 lifts
     the rule; strategies that never escalate are not concerned).
 
-    >>> from collections_lab.model.strategies import Reminder, Strategy
-    >>> Constraints().problems(Strategy("one", reminders=(Reminder(3),), escalation_day=60))
-    ['escalates after 1 reminder(s), policy asks for at least 2']
+    Example:
+        >>> from collections_lab.model.strategies import Reminder, Strategy
+        >>> Constraints().problems(Strategy("one", reminders=(Reminder(3),), escalation_day=60))
+        ['escalates after 1 reminder(s), policy asks for at least 2']
     """
 
     max_churn_increase: float = 0.005
@@ -221,6 +239,15 @@ class Recommendation(ResultMixin):
     segment, relied-on prior and factor (× 0.5, × 2) — the pick with the prior changed, the
     pick on the same replicates with it unchanged, ``changed`` and ``cost_if_kept`` (net
     value lost by keeping the recommendation if the prior were that far off, currency).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], [s["nudge_then_firm"], s["no_reminders"]],
+        ...                     replicates=2, screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> sorted(pick.table.columns)[:3]
+        ['churn_change', 'current', 'dso_change']
     """
 
     table: pd.DataFrame
@@ -290,6 +317,15 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
 
     Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
     constraint and the closest strategy).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], [s["nudge_then_firm"], s["no_reminders"]],
+        ...                     replicates=2, screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> pick.n_searched, pick.currency
+        (2, 'EUR')
     """
     space = space or StrategySpace()
     constraints = constraints or Constraints()
@@ -469,7 +505,18 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
     twin with the true model and traits (:meth:`Twin.from_simulation`), with common random
     numbers across all strategies. The current strategy is the baseline of the attainable
     gain; it competes for "best" only if it satisfies the static constraints (as in
-    :func:`recommend`)."""
+    :func:`recommend`).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> space = [s["nudge_then_firm"], s["no_reminders"]]
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], space, replicates=2,
+        ...                     screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> type(cl.regret(pick, twin, space, replicates=2)).__name__
+        'Regret'
+    """
     economics = economics or default_economics(true_twin)
     pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]

@@ -56,7 +56,17 @@ from .calibrate import Calibration, linear_predictor, subset_history
 
 
 class TwinError(ValueError):
-    """The twin cannot be built or used as asked; the message says why."""
+    """The twin cannot be built or used as asked; the message says why.
+
+    Example:
+        >>> sim = cl.simulate(50, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> cl.Twin.from_simulation(sim)
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.twin.TwinError: the simulation has invoices in ['COP', 'EUR',
+        'MXN', ...
+    """
 
 
 @dataclass
@@ -102,6 +112,13 @@ class Twin:
     ``models``: optional parameter draws, one used per replicate (calibration uncertainty).
     ``priors``: parameters the calibration kept at their documented prior (name → reason;
     empty for a twin with the simulation's true parameters), see :mod:`.priors`.
+
+    Example:
+        >>> sim = cl.simulate(50, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> twin.currency, len(twin.amount) == (sim.invoices["currency"] == "EUR").sum()
+        ('EUR', np.True_)
     """
 
     model: BehaviourModel
@@ -132,6 +149,25 @@ class Twin:
         return len(self.customer_ids)
 
     # ------------------------------------------------------------------ builders
+    def headline(self, lang: str | None = None) -> str:
+        """What the twin simulates: invoices, customers, currency, parameter draws."""
+        draws = t("twin.card_draws", lang, n=len(self.models)) if self.models else ""
+        return t("twin.card", lang, invoices=f"{len(self.amount):,}",
+                 customers=f"{len(self.customer_ids):,}", currency=self.currency,
+                 draws=draws)
+
+    def _repr_html_(self) -> str:
+        """A card: the headline, the parameters kept at their prior folded."""
+        from ..i18n import card_html
+
+        priors = pd.DataFrame({"parameter": list(self.priors),
+                               "reason": [str(v) for v in self.priors.values()]})
+        return card_html(self.headline(), "twin.title",
+                         details=[("", priors)] if len(priors) else [])
+
+    def __repr__(self) -> str:
+        return f"<Twin: {self.headline()}>"
+
     @classmethod
     def from_calibration(cls, calibration: Calibration, currency: str | None = None,
                          fx: dict | None = None, parameter_draws: int = 0,
@@ -401,6 +437,14 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
     ``as_of`` — the invoices issued after the calibration's date are predicted instead:
     customers seen in the calibration keep their posterior frailty, new customers get
     their segment's distribution. An out-of-sample test of the twin.
+
+    Example:
+        >>> sim = cl.simulate(60, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-04-30", progress=False)
+        >>> calibration = cl.Calibration(nodes=4, maxiter=30).fit(sim.snapshot("2025-07-31"))
+        >>> check = cl.check_twin(calibration, replicates=1)
+        >>> type(check).__name__, "observed" in check.to_frame().to_string().lower()
+        ('TwinCheck', True)
     """
     from ..survival.curves import kaplan_meier
     from .calibrate import prepare_history

@@ -41,6 +41,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 
@@ -51,7 +52,7 @@ from ..experiments.data import ExperimentData
 from ..experiments.metrics import MetricConfig, compare_arms
 from ..experiments.readout import analyse_experiment
 from ..i18n import ResultMixin, format_number, t
-from .calibrate import Calibration
+from .calibrate import Calibration, HistoryData, subset_history
 from .compare import churn_probability, discounts_given
 from .twin import Twin, TwinError
 
@@ -116,6 +117,7 @@ class TwinVersusExperiment(ResultMixin):
         if not len(bad) and len(known):
             text += t("lab.versus_all_agree", lang)
         text += t("lab.versus_churn_note", lang)
+        text += t("lab.versus_net_note", lang)
         return text
 
 
@@ -134,53 +136,77 @@ def _arm_codes(calibration: Calibration) -> tuple[list[str], dict]:
     return list(arms), arms
 
 
-def simulated_experiment(twin: Twin, calibration: Calibration, rows: np.ndarray,
-                         names: list[str], replicate: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """One replicate of the experiment's invoices (``rows`` of the calibration's history)
-    on ``twin``, each under its arm: a payment-times frame the readout's estimators take
-    (uncensored stories) and each invoice's churn probability."""
-    data = calibration.history_
+def experiment_twin(calibration: Calibration, rows: np.ndarray, seed: int = 0,
+                    parameter_draws: int = 0) -> tuple[Twin, HistoryData]:
+    """The twin of the experiment's invoices only (``rows`` of the calibration's
+    history), amounts in their own currencies, with the customers' posterior traits; and
+    the history of those rows."""
+    keep = np.zeros(len(calibration.history_.paid), dtype=bool)
+    keep[rows] = True
+    data = subset_history(calibration.history_, keep)
+    sub = copy.copy(calibration)
+    sub.history_ = data
+    sub.customers_ = (calibration.customers_.set_index("customer_id")
+                      .loc[data.customer_ids].reset_index())
+    currencies = sorted(data.frame["currency"].astype(str).unique())
+    twin = Twin.from_calibration(sub, fx=dict.fromkeys(currencies, 1.0), seed=seed,
+                                 parameter_draws=parameter_draws)
+    return twin, data
+
+
+def simulated_experiment(twin: Twin, data: HistoryData, names: list[str],
+                         replicate: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """One replicate of the experiment's invoices (``data``, from
+    :func:`experiment_twin`) on ``twin``, each under its arm: a payment-times frame the
+    readout's estimators take (uncensored stories) and each invoice's churn
+    probability."""
     s = data.strategies
     o = twin.outcomes_by_invoice(s.strategies, s.code, replicate=replicate)
     frame = data.frame
-    code = s.code[rows]
-    amount = frame["amount"].to_numpy(dtype=float)[rows]
+    code = s.code
+    amount = frame["amount"].to_numpy(dtype=float)
     discount = np.zeros(len(code))
-    end = o.end_day[rows]
-    sub = type(o)(*(np.asarray(getattr(o, f))[rows] for f in o.__dataclass_fields__))
     for c in np.unique(code):
         m = code == c
-        part = type(o)(*(np.asarray(getattr(sub, f))[m] for f in sub.__dataclass_fields__))
+        part = type(o)(*(np.asarray(getattr(o, f))[m] for f in o.__dataclass_fields__))
         discount[m] = discounts_given(s.strategies[c], amount[m], part)
     out = pd.DataFrame({
-        "customer_id": frame["customer_id"].to_numpy()[rows],
-        "issue_date": frame["issue_date"].to_numpy()[rows],
-        "due_date": frame["due_date"].to_numpy()[rows],
-        "duration": end, "outcome_code": sub.outcome.astype(np.int64), "amount": amount,
-        "currency": frame["currency"].astype(str).to_numpy()[rows],
-        "segment": frame["segment"].astype(str).to_numpy()[rows],
+        "customer_id": frame["customer_id"].to_numpy(),
+        "issue_date": frame["issue_date"].to_numpy(),
+        "due_date": frame["due_date"].to_numpy(),
+        "duration": o.end_day, "outcome_code": o.outcome.astype(np.int64), "amount": amount,
+        "currency": frame["currency"].astype(str).to_numpy(),
+        "segment": frame["segment"].astype(str).to_numpy(),
         "arm": np.asarray(names, dtype=object)[code],
-        "discount_amount": discount, "n_reminders": sub.n_sent.astype(np.int64)})
-    churn = churn_probability(twin.models[replicate % len(twin.models)] if twin.models
-                              else twin.model, data.seg[rows], sub)
-    return out, churn
+        "discount_amount": discount, "n_reminders": o.n_sent.astype(np.int64)})
+    model = twin.models[replicate % len(twin.models)] if twin.models else twin.model
+    return out, churn_probability(model, data.seg, o)
 
 
-def _churn_effects(frame: pd.DataFrame, p: np.ndarray, control: str, start, end) -> dict:
+def _churn_effects(data: HistoryData, end_day: np.ndarray, p: np.ndarray,
+                   names: list[str], control: str, start, end) -> dict:
     """Expected share of each arm's customers (invoiced from ``start`` to ``end``) lost by
     ``end``, minus the control's."""
-    issue = pd.to_datetime(frame["issue_date"])
-    ended = issue + pd.to_timedelta(frame["duration"], unit="D")
-    active = ((issue >= start) & (issue <= end)).to_numpy()
-    counts = (active & (ended <= end).to_numpy())
-    log_stay = pd.Series(np.where(counts, np.log1p(-p), 0.0)).groupby(
-        frame["customer_id"].to_numpy()).sum()
-    arm = frame.loc[active].groupby("customer_id")["arm"].first()
-    lost = -np.expm1(log_stay.loc[arm.index])
-    share = pd.Series(lost.to_numpy(), index=arm.to_numpy()).groupby(level=0).mean()
+    issue = data.frame["issue_date"]
+    ended = (issue + pd.to_timedelta(end_day, unit="D")).to_numpy()
+    issue = issue.to_numpy()
+    active = (issue >= np.datetime64(start)) & (issue <= np.datetime64(end))
+    counts = active & (ended <= np.datetime64(end))
+    n = len(data.customer_ids)
+    log_stay = np.bincount(data.cust, weights=np.where(counts, np.log1p(-p), 0.0),
+                           minlength=n)
+    seen = np.bincount(data.cust[active], minlength=n) > 0
+    arm = np.zeros(n, dtype=np.int64)
+    arm[data.cust] = data.strategies.code
+    lost = -np.expm1(log_stay)
+    share = {}
+    for a, name in enumerate(names):
+        m = seen & (arm == a)
+        if m.any():
+            share[name] = float(lost[m].mean())
     if control not in share:
         return {}
-    return {a: float(v - share[control]) for a, v in share.items() if a != control}
+    return {a: v - share[control] for a, v in share.items() if a != control}
 
 
 def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
@@ -210,10 +236,9 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
     rows = np.flatnonzero(data.strategies.code < len(names))
     if not len(rows):
         raise TwinError("no invoice of the history was issued under an experiment arm")
-    currencies = sorted(data.frame["currency"].astype(str).unique())
-    twin = Twin.from_calibration(calibration, fx=dict.fromkeys(currencies, 1.0), seed=seed,
-                                 parameter_draws=replicates if parameter_uncertainty else 0)
-    issue = data.frame["issue_date"].to_numpy()[rows]
+    twin, sub = experiment_twin(calibration, rows, seed,
+                                parameter_draws=replicates if parameter_uncertainty else 0)
+    issue = sub.frame["issue_date"].to_numpy()
     start = pd.Timestamp(issue.min())
     as_of = pd.Timestamp(readout.as_of)
     end = (pd.Timestamp(cfg.experiment_end) if cfg.experiment_end is not None
@@ -221,14 +246,15 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
     horizon = pd.Timestamp(issue.max()) + pd.Timedelta(days=twin.model.horizon_days + 1)
     draws: dict[tuple[str, str], list[float]] = {}
     for r in range(replicates):
-        frame, churn = simulated_experiment(twin, calibration, rows, names, r)
+        frame, churn = simulated_experiment(twin, sub, names, r)
         sim = ExperimentData.from_frame(frame, control=control, start=start, as_of=horizon)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             effects = compare_arms(sim, cfg, metrics=list(ESTIMATED))
         for e in effects:
             draws.setdefault((e.arm, e.metric), []).append(float(e.effect))
-        for arm, v in _churn_effects(frame, churn, control, start, end).items():
+        for arm, v in _churn_effects(sub, frame["duration"].to_numpy(), churn, names,
+                                     control, start, end).items():
             draws.setdefault((arm, "churn"), []).append(v)
     observed = readout.to_frame().set_index(["arm", "metric"])
     out = []
@@ -261,5 +287,5 @@ def twin_versus_experiment(calibration: Calibration, portfolio, readout=None,
                                 lang)
 
 
-__all__ = ["VERSUS_METRICS", "TwinVersusExperiment", "simulated_experiment",
+__all__ = ["VERSUS_METRICS", "TwinVersusExperiment", "experiment_twin", "simulated_experiment",
            "twin_versus_experiment"]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
+from ..i18n import t
 from .strategies import Strategy, StrategyError
 
 
@@ -42,6 +43,13 @@ class Experiment:
     ``weights`` default to equal; ``control`` defaults to the first arm. ``factors`` maps
     each arm to its factor levels for factorial designs, e.g.
     ``{"friendly-1-none": {"tone": "friendly", "count": "1", "discount": "none"}}``.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> exp = cl.Experiment("tone", {"a": s["one_friendly_after_due"], "b": s["nudge_then_firm"]},
+        ...                     control="a")
+        >>> exp.arm_names, exp.control_arm
+        (['a', 'b'], 'a')
     """
 
     experiment_id: str
@@ -51,6 +59,26 @@ class Experiment:
     stratify_by: str | None = "segment"
     salt: str = "collections-lab"
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headline(self, lang: str | None = None) -> str:
+        """The design in one sentence: arms, control, stratification."""
+        strat = (t("experiment.card_strat", lang, column=self.stratify_by)
+                 if self.stratify_by else "")
+        return t("experiment.card", lang, id=self.experiment_id, n=len(self.arms),
+                 control=self.control_arm, strat=strat)
+
+    def _repr_html_(self) -> str:
+        """A card: the headline, one row per arm (weight, description)."""
+        from ..i18n import card_html
+
+        weights = self.weights or {}
+        table = pd.DataFrame([{"arm": a, "weight": weights.get(a, 1.0),
+                               "description": s.description or "—"}
+                              for a, s in self.arms.items()])
+        return card_html(self.headline(), None, [("", table)])
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's text view: short
+        printer.text(f"<Experiment {self.headline()}>")
 
     def __post_init__(self):
         if not self.arms:
@@ -98,14 +126,18 @@ def hash_uniform(ids, salt: str) -> np.ndarray:
 def assign(customers: pd.DataFrame, experiment: Experiment, assigned_at) -> pd.DataFrame:
     """Assign every customer to an arm; returns the assignments table.
 
-    Parameters
-    ----------
-    customers
-        Customers table (needs ``customer_id``; and the ``stratify_by`` column if set).
-    experiment
-        The :class:`Experiment`.
-    assigned_at
-        Date of assignment (str or Timestamp), written to every row.
+    Args:
+        customers: Customers table (needs ``customer_id``; and the ``stratify_by`` column if set).
+        experiment: The :class:`Experiment`.
+        assigned_at: Date of assignment (str or Timestamp), written to every row.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> exp = cl.Experiment("tone", {"a": s["one_friendly_after_due"], "b": s["nudge_then_firm"]},
+        ...                     control="a")
+        >>> table = cl.assign(cl.generate_customers(100, seed=1), exp, "2025-03-01")
+        >>> table.columns.tolist(), table["arm"].value_counts().sort_index().tolist()
+        (['experiment_id', 'customer_id', 'arm', 'assigned_at'], [48, 52])
     """
     ids = customers["customer_id"].astype(str).to_numpy()
     if len(set(ids)) != len(ids):

@@ -96,12 +96,13 @@ def arms_table(experiment, lang: str = "en") -> pd.DataFrame:
     state, offers, legal collection). An arm no strategies file defines (known only from
     the assignments table) says "–": what it does is not known.
 
-    >>> from collections_lab.model.plans import Experiment
-    >>> from collections_lab.model.strategies import example_strategies
-    >>> s = example_strategies()
-    >>> e = Experiment("x", {"a": s["one_friendly_after_due"], "b": Strategy("b")}, control="a")
-    >>> arms_table(e, "es").iloc[:, 2].tolist()
-    ['recordatorio 1: correo en tono amable 3 días después del vencimiento', '–']
+    Example:
+        >>> from collections_lab.model.plans import Experiment
+        >>> from collections_lab.model.strategies import example_strategies
+        >>> s = example_strategies()
+        >>> e = Experiment("x", {"a": s["one_friendly_after_due"], "b": Strategy("b")}, control="a")
+        >>> arms_table(e, "es").iloc[:, 2].tolist()
+        ['recordatorio 1: correo en tono amable 3 días después del vencimiento', '–']
     """
     rows = []
     for name, strategy in experiment.arms.items():

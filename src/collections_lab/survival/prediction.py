@@ -81,6 +81,7 @@ class PaymentPredictions(NotedResult):
     level: float
     cdf_: dict = field(default_factory=dict, repr=False)  # (group, age) -> P(paid by age+k)
     notes: list = field(default_factory=list)
+    by: tuple = ()  # the predictor's grouping columns (``cdf_``'s group labels come from them)
     title = "Payment-date predictions"
 
     def to_frame(self) -> pd.DataFrame:
@@ -164,8 +165,10 @@ class PaymentDatePredictor:
                 continue
             q = [_quantile(cdf, p) for p in (0.5, lo_q, hi_q)]
             rows.append((cdf[-1], *[int(age) + x for x in q]))
-        out = open_invoices[[c for c in ["invoice_id", "customer_id", "currency", "amount",
-                                         "balance", "issue_date", *self.by]
+        # a grouping column that is also a kept column (by="currency") is kept once
+        out = open_invoices[[c for c in dict.fromkeys(["invoice_id", "customer_id", "currency",
+                                                       "amount", "balance", "issue_date",
+                                                       *self.by])
                              if c in open_invoices]].copy()
         out["age_days"] = ages
         arr = np.array(rows, dtype=float).reshape(-1, 4)
@@ -183,7 +186,8 @@ class PaymentDatePredictor:
             caution(notes, "note.predict_no_date", n=int(np.isin(labels, blind).sum()),
                     groups=blind)
         return PaymentPredictions(out.reset_index(drop=True), self.level,
-                                  {k: v for k, v in cdfs.items() if v is not None}, notes)
+                                  {k: v for k, v in cdfs.items() if v is not None}, notes,
+                                  tuple(self.by))
 
 
 def _quantile(cdf: np.ndarray, p: float) -> float:
@@ -326,7 +330,8 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
 
     **The band** comes from the model's predictive distribution by simulation: in each of
     ``draws`` draws every open invoice is paid in one week (or not within ``weeks``) with
-    the probabilities above, and the weekly sums per currency are kept; ``low`` /
+    the probabilities above (``draws``: 1,000, fewer — at least 200 — beyond 20,000 open
+    invoices), and the weekly sums per currency are kept; ``low`` /
     ``high`` are their central ``level`` quantiles. Invoices of one customer share one
     random number (a customer that pays late pays all its invoices late: the
     conservative, wider choice); customers are independent. The band covers who pays
@@ -334,6 +339,12 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
     ``cumulative_low`` and ``cumulative_high`` are the expected total up to each week and
     its band (the last week's is the forecast's total). ``seed`` makes the band
     reproducible.
+
+    Example:
+        >>> predictor = cl.PaymentDatePredictor().fit(pt)
+        >>> cash = cl.expected_cash(predictor.predict(open_pt), "2025-09-30", weeks=4)
+        >>> cash.columns.tolist()[:5]
+        ['currency', 'week', 'period_start', 'period_end', 'expected_amount']
     """
     tab = predictions.table
     require_columns(tab, ["amount", "currency", "age_days"], "expected_cash")
@@ -342,11 +353,10 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
     as_of = parse_date(as_of, "as_of")
     horizon = 7 * weeks
     rows = []
-    by = [c for c in tab.columns if c not in {"invoice_id", "customer_id", "currency", "amount",
-                                              "balance", "issue_date", "age_days",
-                                              "p_paid_horizon", "predicted_day", "low_day",
-                                              "high_day", "no_history", "predicted_date",
-                                              "low_date", "high_date"}]
+    fixed = {"invoice_id", "customer_id", "currency", "amount", "balance", "issue_date",
+             "age_days", "p_paid_horizon", "predicted_day", "low_day", "high_day",
+             "no_history", "predicted_date", "low_date", "high_date"}
+    by = list(predictions.by) or [c for c in tab.columns if c not in fixed]
     labels = group_labels(tab, by, "expected_cash").to_numpy() if by else np.array(["all"] * len(tab))
     probs = np.zeros((len(tab), weeks))
     for i, (g, age) in enumerate(zip(labels, tab["age_days"].to_numpy(), strict=True)):
@@ -356,6 +366,8 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
         grid = np.concatenate([cdf, np.full(max(0, horizon + 1 - len(cdf)), cdf[-1])])[: horizon + 1]
         probs[i] = np.diff(grid[:: 7])[:weeks]
     amounts = tab["balance" if "balance" in tab else "amount"].to_numpy(dtype=float)
+    # large books: fewer draws (at least 200) keep the band's cost near 20M invoice-draws
+    draws = int(min(draws, max(200, 20_000_000 // max(len(tab), 1))))
     sims = _simulated_weeks(probs, amounts, tab, draws, seed)
     q = ((1 - level) / 2, 1 - (1 - level) / 2)
     for cur in sorted(tab["currency"].unique()):
@@ -382,34 +394,43 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
     out["open_amount"] = out["currency"].map(
         pd.Series(amounts, index=tab.index).groupby(tab["currency"]).sum())
     out.attrs["level"] = level
+    out.attrs["draws"] = draws
     return out
 
 
 def _simulated_weeks(probs: np.ndarray, amounts: np.ndarray, tab: pd.DataFrame, draws: int,
                      seed: int) -> dict:
-    """Per currency, ``draws`` × weeks simulated collections (see :func:`expected_cash`)."""
+    """Per currency, ``draws`` × weeks simulated collections (see :func:`expected_cash`).
+
+    Each invoice's week is found by inverse CDF: its row of cumulative probabilities is
+    offset by twice the row number so that one ``searchsorted`` over all rows places every
+    invoice's draw at once (O(n log n) a draw, not O(n × weeks))."""
     n, weeks = probs.shape
-    cum = np.minimum(np.cumsum(probs, axis=1), 1.0)  # P(paid by the end of week k)
-    cust = (pd.factorize(tab["customer_id"])[0] if "customer_id" in tab
-            else np.arange(n))
-    n_cust = int(cust.max()) + 1 if n else 0
     codes, currencies = pd.factorize(tab["currency"])
     out = {cur: np.zeros((draws, weeks)) for cur in currencies}
+    if n == 0:
+        return out
+    cum = np.minimum(np.cumsum(probs, axis=1), 1.0)  # P(paid by the end of week k)
+    offset = 2.0 * np.arange(n)
+    flat = (cum + offset[:, None]).ravel()  # increasing: rows never overlap
+    cust = (pd.factorize(tab["customer_id"])[0] if "customer_id" in tab
+            else np.arange(n))
+    n_cust = int(cust.max()) + 1
+    n_cur = len(currencies)
     rng = np.random.default_rng(seed)
-    chunk = max(1, 2_000_000 // max(n * weeks, 1))
+    chunk = max(1, 4_000_000 // n)
     for start in range(0, draws, chunk):
         k = min(chunk, draws - start)
         u = rng.random((k, n_cust))[:, cust]  # one number per customer and draw
-        week = (u[:, :, None] >= cum[None, :, :]).sum(axis=2)  # == weeks: not within
+        # index of the first cumulative probability above u, within the invoice's row
+        week = np.searchsorted(flat, u + offset, side="right") - np.arange(n) * weeks
+        inside = week < weeks  # == weeks: not paid within the forecast
+        row = np.broadcast_to(np.arange(k)[:, None], week.shape)
+        cell = (row * n_cur + codes[None, :]) * weeks + week
+        sums = np.bincount(cell[inside], weights=np.broadcast_to(amounts, week.shape)[inside],
+                           minlength=k * n_cur * weeks).reshape(k, n_cur, weeks)
         for c, cur in enumerate(currencies):
-            m = codes == c
-            paid = week[:, m]
-            amt = np.broadcast_to(amounts[m], paid.shape)
-            inside = paid < weeks
-            row = np.repeat(np.arange(k), m.sum()).reshape(k, -1)
-            flat = np.bincount((row * weeks + paid)[inside], weights=amt[inside],
-                               minlength=k * weeks)
-            out[cur][start:start + k] = flat.reshape(k, weeks)
+            out[cur][start:start + k] = sums[:, c, :]
     return out
 
 

@@ -188,6 +188,12 @@ def time_to_payment_report(
 
     Steps that cannot be estimated on the data (e.g. no reminders, a constant covariate)
     are left out with a note in the summary instead of failing the report.
+
+    Example:
+        >>> report = cl.time_to_payment_report(portfolio, "2025-09-30")
+        >>> print(report.headline())
+        As of 2025-09-30: 70% of invoices are paid by their due date and 92% within 15
+        days after it (open invoices count as partial information, not dropped).
     """
     as_of = resolve_as_of(portfolio, as_of)
     frame = portfolio.payment_times(as_of=as_of, experiment_id=experiment_id)
@@ -199,7 +205,7 @@ def time_to_payment_report(
     curves = kaplan_meier(frame, by=by, cluster_col="customer_id")
     curves_due = kaplan_meier(frame, by=by, axis="due", cluster_col="customer_id")
     # one group (a portfolio without segments): nothing to compare, the rest still runs
-    lr = logrank(frame, by) if frame[by].nunique() > 1 else None
+    lr = logrank(frame, by) if by and frame[by].nunique() > 1 else None
     last = int(min(curves.to_frame().groupby("group")["day"].max()))
     tau = min(horizon, last)
     if tau < horizon:
