@@ -544,8 +544,16 @@ def _final_dtypes(frame: pd.DataFrame, spec, ids: bool = True) -> pd.DataFrame:
             values = values.astype("datetime64[ns]", copy=False)
         elif values.dtype != object and (ids or col.kind != "id" or not is_arrow_text(values)):
             values = to_object(values, repeats=None if spec.key != (col.name,) else False)
-        out[name] = values.array
+        out[name] = column_data(values)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)
+
+
+def column_data(values: pd.Series):
+    """A column's data for a new frame without a copy: the NumPy array, or the extension
+    array (a wrapped NumPy object array would be scanned for missing values again)."""
+    if isinstance(values.dtype, np.dtype):
+        return values.to_numpy(copy=False)
+    return values.array
 
 
 def _rows_broken(raw: RawTable) -> int:
@@ -936,7 +944,7 @@ def finish_ids(loads: dict[str, TableLoad]) -> None:
                 shared = shared.to_numpy()
             done[col.name] = shared
         if done:  # a new frame of the same columns (no copy of the others)
-            load.frame = pd.DataFrame({c: done[c] if c in done else load.frame[c].array
+            load.frame = pd.DataFrame({c: done[c] if c in done else column_data(load.frame[c])
                                        for c in load.frame.columns},
                                       index=load.frame.index, copy=False)  # fmt: skip
 
@@ -1184,13 +1192,15 @@ def export_date_from(dates: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | No
     >>> [str(x.date()) for x in export_date_from(pd.Series(d))]
     ['2025-05-31', '2026-06-01']
     """
-    dates = dates.dropna()
-    if not len(dates):
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    values = values[~np.isnat(values)]
+    if not len(values):
         return None
-    end = dates.quantile(0.99, interpolation="lower")
-    span = end - dates.quantile(0.01, interpolation="lower")
-    limit = end + max(pd.Timedelta(days=366), span)
-    return dates[dates <= limit].max(), limit
+    # Both quantiles in one partition of the day numbers (as Series.quantile computes them)
+    start, end = (pd.Timestamp(np.datetime64(int(v), "ns")) for v in np.percentile(
+        values.view("i8"), np.array([0.01, 0.99]) * 100.0, method="lower"))  # fmt: skip
+    limit = end + max(pd.Timedelta(days=366), end - start)
+    return pd.Timestamp(values[values <= limit.to_datetime64()].max()), limit
 
 
 def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:
