@@ -1119,8 +1119,11 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
         try:
             loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of,
                                   final=False)  # fmt: skip
-            raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
-            release_arrow_memory(collect=True)
+            # Its text is read: free it before the next table. (``Series.str`` keeps a
+            # reference cycle to its Series: a big table's text waits for the collector.)
+            big = len(raw.frame) >= 200_000
+            raw.frame = raw.frame.iloc[:0]
+            release_arrow_memory(collect=big)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if read_issues:
@@ -1163,7 +1166,7 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
             reports[name] = TableReport(name, "(absent)", unit="row", notes=[note],
                                         status="absent")  # fmt: skip
     del loads
-    release_arrow_memory(collect=True)
+    release_arrow_memory()
     report = LoadReport(reports)
     if strict:
         report.raise_if_rejected()
