@@ -1122,7 +1122,7 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
             # Its text is read: free it before the next table. (``Series.str`` keeps a
             # reference cycle to its Series: a big table's text waits for the collector.)
             big = len(raw.frame) >= 200_000
-            raw.frame = raw.frame.iloc[:0]
+            raw.frame = pd.DataFrame(columns=raw.frame.columns)  # (a 0-row slice keeps buffers)
             release_arrow_memory(collect=big)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
@@ -1151,6 +1151,7 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
                                     + (f" (mapping defaults: {defaults})" if defaults else "")])  # fmt: skip
         loads["customers"] = TableLoad("customers", frame, np.arange(1, len(frame) + 1), report)
     check_references(loads)
+    release_arrow_memory()  # the lookups' hash tables, before the ids become objects
     finish_ids(loads)
     frames, reports = {}, {}
     for name in TABLES:
