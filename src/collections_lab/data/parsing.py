@@ -130,10 +130,36 @@ def _strip_arrow(series: pd.Series) -> pd.Series:
     """Pyarrow text without surrounding spaces: the same Series when no value has any
     (so what was worked out for it, e.g. :func:`factorize_text`, serves again)."""
     arr = pa.array(series.array)
+    if not _maybe_padded(arr):
+        return series
     stripped = pc.utf8_trim_whitespace(arr)
     if pc.all(pc.equal(pc.binary_length(stripped), pc.binary_length(arr))).as_py() is not False:
         return series
     return pd.Series(series.array.__class__(stripped), index=series.index, name=series.name)
+
+
+def _maybe_padded(arr) -> bool:
+    """Whether a value of pyarrow text may start or end with a space: only the first and
+    last byte of each value are looked at (a control, space or non-ASCII byte there says
+    "maybe", and the caller trims; plain text says no without copying anything)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        _, offsets, data = chunk.buffers()[:3]
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = bounds[:-1], bounds[1:]
+        filled = ends > starts
+        if not filled.any():
+            continue
+        text = np.frombuffer(data, dtype=np.uint8)
+        edges = np.concatenate([text[starts[filled]], text[ends[filled] - 1]])
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
 
 
 #: The last few columns factorized (a column is factorized by several checks in turn).
