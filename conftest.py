@@ -12,7 +12,8 @@ are given here, built once per test process and only when a docstring example ru
   ``treatment``, stratified by segment), exported on 2025-09-30;
 - ``pt``: its payment-times frame (``portfolio.payment_times()``), ``open_pt`` the
   invoices still open in it;
-- ``SAMPLE``: the bundled sample data directory (``data/sample``), absolute.
+- ``SAMPLE``: the bundled sample data directory (``data/sample``), absolute;
+- ``cl``: ``import collections_lab as cl`` (as the README and notebooks write it).
 
 The pseudonym key is a temporary file for the whole run (:func:`pytest_configure`).
 
@@ -32,6 +33,9 @@ SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
 #: Docstring examples that run only with ``--runslow``, with the reason.
 SLOW_EXAMPLES = {
     "collections_lab.lab.report": "strategy_lab calibrates and searches: ~10 s even small",
+    "collections_lab.lab.report.strategy_lab": "the same: calibration, twin check, search",
+    "collections_lab.lab.calibrate.Calibration": "fits the behaviour model: ~5 s on 60 customers",
+    "collections_lab.lab.twin.check_twin": "calibrates first: ~5 s on 60 customers",
 }
 
 
@@ -79,8 +83,11 @@ def _example_data():
 def _docstring_example_names(request, doctest_namespace):
     if not isinstance(request.node, DoctestItem):
         return
+    import collections_lab as cl
+
     portfolio, pt = _example_data()
     doctest_namespace.update(
+        cl=cl,
         portfolio=portfolio.__class__(**{k: (v.copy() if hasattr(v, "copy") else v)
                                          for k, v in vars(portfolio).items()}),
         pt=pt.copy(),

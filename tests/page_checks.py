@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 
 VIEWPORT = 1280
 
@@ -118,6 +119,36 @@ def english_only_strings() -> list[str]:
     return sorted(f for f in fragments if not re.search(rf"\b{re.escape(f)}\b", spanish_text))
 
 
-def english_in_spanish(text: str, fragments: list[str]) -> list[str]:
+def english_in_spanish(text: str, fragments: list[str],
+                       allowed: set[str] = frozenset()) -> list[str]:
+    """English catalogue ``fragments`` in ``text`` (``allowed``: names a reader gave, e.g.
+    the arm ``friendly-1-none`` of the strategies file, shown as they are in any
+    language: not catalogue text, so left out of the search)."""
+    for name in sorted(allowed, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text)
     found = [f for f in fragments if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text)]
     return [f"English catalogue text on the Spanish page: {'; '.join(found[:8])}"] if found else []
+
+
+def figure_multipliers(notebook_path) -> list[str]:
+    """Figures of an executed report notebook whose axes carry an offset or a power-of-ten
+    multiplier (``1e9``, ``10^0``): what ``show_figure`` recorded in each figure's output
+    metadata (``collections_lab_figure``). A figure without the record is a problem too:
+    every figure must go through ``show_figure``."""
+    import json
+
+    from collections_lab.reporting.notebook import FIGURE_KEY
+
+    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    problems = []
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            if "image/png" not in out.get("data", {}):
+                continue
+            record = out.get("metadata", {}).get(FIGURE_KEY)
+            if record is None:
+                problems.append("a figure shown without show_figure (axes not checked)")
+            else:
+                problems += [f"axis with a multiplier: {m}"
+                             for m in record.get("axis_multipliers", [])]
+    return problems

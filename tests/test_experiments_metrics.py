@@ -11,6 +11,7 @@ from collections_lab.experiments.metrics import (
     MetricConfig,
     arm_variance,
     compare_arms,
+    customer_weight,
     estimate_arm,
     hazard_ratio_effect,
     naive_drop_open,
@@ -251,10 +252,13 @@ def test_stratified_variance_counts_assigned_customers_without_invoices_yet():
     assert 0.2 < seen.sum() / len(units) < 0.9  # an early look: many not invoiced yet
 
     by_id = pd.Series(psi, index=early.customer_ids)
-    variances = []
+    invoices = pd.Series(np.bincount(early.customer, minlength=early.n_customers),
+                         index=early.customer_ids)
+    variances, cr2 = [], []
     for code, name in enumerate(early.arm_names):
         arm_units = units[units["arm"] == name].copy()
         arm_units["psi"] = arm_units["customer_id"].map(by_id).fillna(0.0)
+        arm_units["w"] = arm_units["customer_id"].map(invoices).fillna(0.0)
         invoiced = set(early.customer_ids[early.customers_in(code)])
         live = arm_units.groupby("segment")["customer_id"].transform(
             lambda ids, invoiced=invoiced: ids.isin(invoiced).any())
@@ -263,7 +267,12 @@ def test_stratified_variance_counts_assigned_customers_without_invoices_yet():
         n, strata = len(arm_units), arm_units["segment"].nunique()
         variances.append(float(np.sum(dev**2)) * n / (n - strata))
         assert arm_variance(psi, early, code) == pytest.approx(variances[-1], rel=1e-9)
-    assert se == pytest.approx(np.sqrt(sum(variances)), rel=1e-9)
+        # CR2: each customer's squared deviation over 1 - its share of the stratum's invoices
+        h = arm_units["w"] / arm_units.groupby("segment")["w"].transform("sum")
+        cr2.append(float(np.sum(dev**2 / (1 - h))))
+    # the hazard ratio's SE is the CR2 one, a little above HC1 here
+    assert se == pytest.approx(np.sqrt(sum(cr2)), rel=1e-9)
+    assert 1 < se / np.sqrt(sum(variances)) < 1.01
     # at the final readout (almost everyone invoiced) the assignments table barely matters
     _, _, se_end, _ = hazard_ratio_effect(with_all, 1, 0)
     _, _, se_end_without, _ = hazard_ratio_effect(without_table, 1, 0)
@@ -318,19 +327,29 @@ def test_discount_cost_interval_is_log_t_and_its_p_value_inverts_it(data):
     from scipy import stats
 
     from collections_lab.experiments.metrics import (
-        arm_variance,
+        arm_variance_df,
+        customer_weight,
         discount_cost_effect,
-        satterthwaite_df,
     )
 
     cfg = MetricConfig()
     eff = discount_cost_effect(data, 1, 0, cfg)
     est, psi = estimate_arm(data, "discount_cost", 1, cfg)
-    se = np.sqrt(arm_variance(psi, data, 1))
-    q = stats.t.ppf(0.975, satterthwaite_df(psi[data.customers_in(1)]))
-    # control gives no discount, so the difference's interval is the arm's own
-    assert eff.ci() == pytest.approx((est * np.exp(-q * se / est), est * np.exp(q * se / est)))
-    assert eff.se == pytest.approx(se)  # the clustered Wald SE, for design effects and power
+    var, df = arm_variance_df(psi, data, 1, customer_weight(data, "discount_cost", 1))
+    se, q = np.sqrt(var), stats.t.ppf(0.975, df)
+    # control gives no discount: the upper limit is the arm's own; the lower one also
+    # allows the control a rare-event rate it may have had without showing it (q² se²/est,
+    # scaled by the arms' amounts)
+    amounts = [data.weight[data.invoice_arm == a].sum() for a in (1, 0)]
+    upper_c = q * q * se**2 / est * amounts[0] / amounts[1]
+    low_a = est * np.exp(-q * se / est)
+    assert eff.ci() == pytest.approx((est - np.hypot(est - low_a, upper_c),
+                                      est * np.exp(q * se / est)))
+    assert 0 < eff.ci()[0] < low_a
+    # a control known to offer no discount (its strategy says so): its zero is exact
+    exact = discount_cost_effect(data, 1, 0, MetricConfig(no_discount_arms=("control",)))
+    assert exact.ci() == pytest.approx((low_a, est * np.exp(q * se / est)))
+    assert eff.se == pytest.approx(se)  # the clustered SE, for design effects and power
     lo, hi = eff.ci()
     assert hi - eff.difference > eff.difference - lo  # skewed upwards, unlike Wald
     # both arms with a discount: the interval at level 1 - p touches zero
@@ -448,7 +467,9 @@ def test_relative_effects_with_their_own_intervals():
     assert paid.relative == pytest.approx(paid.estimate / paid.control_estimate - 1)
     est_a, psi_a = estimate_arm(data, "paid_by_due_d", 1, cfg)
     est_c, psi_c = estimate_arm(data, "paid_by_due_d", 0, cfg)
-    se_log = np.sqrt(arm_variance(psi_a, data, 1) / est_a**2 + arm_variance(psi_c, data, 0) / est_c**2)
+    var_a, var_c = (arm_variance(psi, data, a, customer_weight(data, "paid_by_due_d", a))
+                    for psi, a in ((psi_a, 1), (psi_c, 0)))
+    se_log = np.sqrt(var_a / est_a**2 + var_c / est_c**2)
     lo, hi = paid.relative_ci()
     q = stats.t.ppf(0.975, paid.df)
     assert (lo, hi) == pytest.approx((np.expm1(np.log(est_a / est_c) - q * se_log),

@@ -136,6 +136,26 @@ def test_chart_ticks_use_the_report_locale_without_offsets():
     assert tick_formatter("share", locale="en_US")(0.25) == "25%"
 
 
+def test_the_figure_check_sees_offsets_and_powers_of_ten():
+    # show_figure records i18n.axis_multipliers for every report figure, and the sample
+    # page test fails on any: the check itself must catch what a reader cannot decode.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.plot([0, 1], [12_000_000_000, 12_000_100_000])  # offset and 1e9-style multiplier
+    b.plot([0.3, 3], [1, 2])
+    b.set_xscale("log")  # 10^0 ticks
+    found = " | ".join(i18n.axis_multipliers(fig))
+    assert "y axis" in found and "x axis ticks" in found
+    # the locale's plain numbers replace the offset; a log axis needs its own formatter
+    after = " | ".join(i18n.axis_multipliers(i18n.localize_figure(fig)))
+    assert "y axis" not in after and "x axis ticks" in after
+    plt.close(fig)
+
+
 def test_a_report_kernel_sets_the_locale_from_its_parameters():
     from collections_lab.reporting.parameters import ParameterError, check_parameters
     from collections_lab.reporting.tables import use_report_tables

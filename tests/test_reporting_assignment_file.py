@@ -8,12 +8,12 @@ import pytest
 from collections_lab.data.loading import load_portfolio
 from collections_lab.data.schema import TABLES
 from collections_lab.experiments.workflow import (
-    arms_table,
     assign_experiment,
     load_experiment,
     portfolio_in_currency,
 )
 from collections_lab.model.strategies import StrategyError
+from collections_lab.reporting.strategies import arms_table
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 ARMS = ["one_friendly_after_due", "nudge_then_firm", "discount_2_10_net_30"]
@@ -48,15 +48,22 @@ def test_counts_follow_weights_within_each_segment(portfolio):
     counts = plan.counts().set_index("arm")
     n = len(portfolio.customers)
     assert counts["customers"].sum() == n
-    assert counts.loc[ARMS[0], "planned share"] == 0.5
+    assert counts.loc[ARMS[0], "planned_share"] == 0.5
     by_segment = plan.by_segment()
     sizes = portfolio.customers["segment"].value_counts()
     for segment, row in by_segment.iterrows():
         # stratified dealing: each segment's split is the weights to within one customer
         expected = sizes[segment] * pd.Series([0.5, 0.25, 0.25], index=ARMS)
         assert (row[ARMS] - expected).abs().max() <= 1.0
-    assert plan.counts("es").columns[0] == "brazo"
-    assert "estratificado por segment" in plan.summary("es")
+    # the report's renderer labels the columns and shows shares as percentages
+    from collections_lab.i18n import table_html
+
+    page = table_html(plan.counts(), "es")
+    assert "<th>Brazo</th>" in page and "<th>Proporción prevista</th>" in page
+    assert "<td>50,0 %</td>" in page
+    # the segment table's columns are arm names, shown as the strategies file spells them
+    assert f"<th>{ARMS[0]}</th>" in table_html(plan.by_segment(), "es")
+    assert "estratificado por segmento" in plan.summary("es")
 
 
 def test_salt_changes_the_assignment_and_stratification_is_optional(portfolio):
@@ -104,8 +111,12 @@ def test_strategies_file_defines_the_arms(portfolio, tmp_path):
     table = arms_table(experiment)
     assert list(table["arm"]) == experiment.arm_names
     described = table.set_index("arm")["what it does"]
-    assert described["firm-3-none"] == "Three firm emails."  # from mine.yml
+    # from mine.yml, in business words (the file's own English text is not shown)
+    assert described["firm-3-none"] == "reminder 1: firm email 3 days after due"
     assert (described.drop("firm-3-none") == "–").all()  # not in mine.yml: name only
+    spanish = arms_table(experiment, "es").set_index("brazo")["qué hace"]
+    assert spanish["firm-3-none"] == ("recordatorio 1: correo en tono firme 3 días después "
+                                      "del vencimiento")
 
 
 def test_currency_restricts_customers_and_assignments(portfolio):

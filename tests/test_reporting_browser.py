@@ -113,23 +113,29 @@ def sample_pages(tmp_path_factory):
 
 
 def _arm_names() -> set[str]:
-    """Strategy names of the sample's strategies file: names its author chose, shown as
-    they are (like customer ids), so not "code" on the page."""
+    """Strategy names of the sample's strategies file and the running experiment's id
+    (experiment.json): names their author chose, shown as they are (like customer ids),
+    so neither "code" nor catalogue text on the page."""
+    import json
+
     import yaml
 
     from collections_lab.reporting.paths import sample_data_dir
 
     path = sample_data_dir() / "strategies.yml"
     doc = yaml.safe_load(path.read_text()) or {}
-    return {str(s["name"]) for s in doc.get("strategies", [])} | {"business_as_usual"}
+    experiment = json.loads((sample_data_dir() / "experiment.json").read_text())
+    return ({str(s["name"]) for s in doc.get("strategies", [])} | {"business_as_usual"}
+            | {str(experiment["experiment_id"])})
 
 
 @pytest.mark.slow
 def test_every_sample_page_follows_the_page_grammar(tools, sample_pages):
     # DESIGN.md "The page grammar": every page of the sample, in both languages, fits a
     # 1,280 px window, opens with a decision box and KPI tiles, has a table of contents
-    # and a link back to the index, shows no code-like text, and (es) no English
-    # catalogue text. All problems are listed at once, page by page.
+    # and a link back to the index, shows no code-like text, no chart axis with an offset
+    # or a power-of-ten multiplier, and (es) no English catalogue text. All problems are
+    # listed at once, page by page.
     import page_checks
 
     english = page_checks.english_only_strings()
@@ -145,9 +151,10 @@ def test_every_sample_page_follows_the_page_grammar(tools, sample_pages):
             assert tools.visit(page.as_uri()) == [], page
             text = page_checks.visible_text(tools)
             found = (page_checks.too_wide(tools) + page_checks.grammar(tools)
-                     + page_checks.code_like(text, allowed))
+                     + page_checks.code_like(text, allowed)
+                     + page_checks.figure_multipliers(page.with_suffix(".ipynb")))
             if lang == "es":
-                found += page_checks.english_in_spanish(text, english)
+                found += page_checks.english_in_spanish(text, english, allowed)
             problems += [f"{lang} {page.stem}: {p}" for p in found]
     assert problems == [], "\n".join(problems)
 
@@ -167,3 +174,8 @@ def test_the_page_checks_catch_what_they_look_for(tools, tmp_path):
     text = page_checks.visible_text(tools)
     assert len(page_checks.code_like(text)) == 3
     assert page_checks.english_in_spanish(text, ["Executive summary"])
+    # a name from the strategies file is not catalogue text; the same word elsewhere is
+    named = "Arm friendly-1-none sent a friendly email"
+    assert page_checks.english_in_spanish(named, ["friendly"], {"friendly-1-none"})
+    assert not page_checks.english_in_spanish("Brazo friendly-1-none", ["friendly"],
+                                              {"friendly-1-none"})

@@ -33,6 +33,9 @@ BATCH = load_batch(ROOT / "reports" / "weekly.yml")
 #: so the small sample passes them explicitly.
 SMALL: dict[str, dict] = {
     "05_strategy_lab": {"n_simulations": 4, "fx_rates": "SAMPLE_FX"},
+    # the small sample's customers are all in its running experiment: the design report
+    # leaves them out unless asked, and this test checks the assignment file it writes
+    "03_experiment_design": {"overlap": True},
 }
 SMALL_CUSTOMERS = 600
 #: Reports that show no customer id at all (aggregates only).

@@ -18,6 +18,7 @@ import pytest
 
 from collections_lab.data.loading import load_portfolio
 from collections_lab.data.payment_times import payment_times
+from collections_lab.data.portfolio import Portfolio
 from collections_lab.data.warehouse import (
     JAVA_INSTALL,
     WarehouseError,
@@ -31,9 +32,27 @@ AS_OF = "2026-03-31"
 RTOL = 1e-10
 
 
+#: Customers of the bundled sample kept: ~5,000 invoices, so Spark's queries stay quick.
+N_CUSTOMERS = 400
+
+
 @pytest.fixture(scope="module")
 def sample():
-    return load_portfolio(SAMPLE)
+    """The bundled sample's first customers with their invoices, payments, reminders."""
+    full = load_portfolio(SAMPLE)
+    keep = full.customers["customer_id"].iloc[:N_CUSTOMERS]
+    inv = full.invoices.loc[full.invoices["customer_id"].isin(keep)].reset_index(drop=True)
+
+    def of_invoices(frame):
+        return frame.loc[frame["invoice_id"].isin(inv["invoice_id"])].reset_index(drop=True)
+
+    return Portfolio(
+        customers=full.customers.loc[full.customers["customer_id"].isin(keep)]
+        .reset_index(drop=True),
+        invoices=inv, reminders=of_invoices(full.reminders),
+        payments=of_invoices(full.payments),
+        assignments=full.assignments.loc[full.assignments["customer_id"].isin(keep)]
+        .reset_index(drop=True))
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +82,7 @@ def lakes(sample, tmp_path_factory):
     import duckdb
 
     root = tmp_path_factory.mktemp("lakes")
+    sample.save(root / "csv")
     parquet = root / "parquet"
     parquet.mkdir()
     for name in ("customers", "invoices", "reminders", "assignments"):
@@ -75,7 +95,7 @@ def lakes(sample, tmp_path_factory):
         frame = getattr(sample, name)  # noqa: F841 - read by DuckDB's replacement scan
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
     con.close()
-    return {"csv": SAMPLE, "parquet": parquet, "duckdb": db}
+    return {"csv": root / "csv", "parquet": parquet, "duckdb": db}
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet", "duckdb"])
@@ -185,3 +205,139 @@ def spark_wh(spark):
 def test_spark_payment_times_equal_the_pandas_frame(spark_wh, reference):
     got = spark_wh.payment_times_frame(as_of=AS_OF)
     assert_frames_equal(got, reference)
+
+
+# ------------------------------------------------------------------ analyses on the engine
+def check_suite(wh, reference):
+    """Engine count tables equal pandas' exactly; the estimates equal the row-level ones."""
+    from collections_lab.survival.aggregated import count_table
+    from collections_lab.survival.curves import kaplan_meier, logrank
+    from collections_lab.survival.regression import fit_cox
+    from collections_lab.survival.rmst import rmst
+    from collections_lab.survival.warehouse import survival_suite
+
+    suite = survival_suite(wh, as_of=AS_OF, by="arm", tau=90,
+                           covariates=["arm", "segment", "channel"], strata="segment",
+                           reference={"arm": "firm-1-none"})
+    cols = ["arm", "segment", "channel", "duration", "event"]
+    pd.testing.assert_frame_equal(suite["counts"], count_table(reference, cols),
+                                  check_dtype=False)
+    km_r = kaplan_meier(reference, by="arm", cluster_col=None).to_frame()
+    km_c = suite["km"].to_frame()
+    np.testing.assert_allclose(km_c["survival"], km_r["survival"], rtol=RTOL)
+    np.testing.assert_allclose(km_c["ci_low"], km_r["ci_low"], rtol=RTOL)
+    assert suite["logrank"].statistic == pytest.approx(
+        logrank(reference, "arm", strata="segment").statistic, rel=RTOL)
+    r_r = rmst(reference, 90, by="arm", cluster_col=None).to_frame()
+    np.testing.assert_allclose(suite["rmst"].to_frame()["rmst"], r_r["rmst"], rtol=RTOL)
+    cox_r = fit_cox(reference, ["arm", "segment", "channel"], cluster_col=None,
+                    reference={"arm": "firm-1-none"}).table
+    np.testing.assert_allclose(suite["cox"].table["coef"], cox_r["coef"], rtol=1e-8)
+
+
+def check_kpis(wh, sample, by=(None, "segment")):
+    from collections_lab.analytics.kpis import aging, kpi_snapshot
+    from collections_lab.analytics.warehouse import aging_engine, kpi_snapshot_engine
+
+    for key in by:
+        got = kpi_snapshot_engine(wh, AS_OF, by=key).to_frame()
+        ref = kpi_snapshot(sample, AS_OF, by=key).to_frame()
+        assert_frames_equal(got, ref)
+    assert_frames_equal(aging_engine(wh, AS_OF).to_frame(), aging(sample, AS_OF).to_frame())
+
+
+def check_customers(wh, reference):
+    from collections_lab.experiments.warehouse import (
+        arm_statistics,
+        customer_table,
+        ratio_estimates,
+    )
+
+    table = customer_table(wh, as_of=AS_OF, due_plus=15)
+    start = reference.attrs["start"]
+    rows = reference.loc[reference["issue_date"] >= start]
+    day = pd.Timestamp(AS_OF)
+    followed = rows["due_date"] + pd.Timedelta(days=15) <= day
+    expect = rows.assign(n_followed=followed.astype("int64"),
+                         n_paid_by=(followed & rows["event"] & (rows["days_late"] <= 15))
+                         .astype("int64"))
+    expect = expect.groupby(["customer_id", "arm", "segment"], sort=True).agg(
+        n_invoices=("invoice_id", "size"), n_followed=("n_followed", "sum"),
+        n_paid_by=("n_paid_by", "sum"), amount=("amount", "sum"),
+        paid_amount=("paid_amount", "sum"), discount_amount=("discount_amount", "sum"),
+    ).reset_index()
+    assert_frames_equal(table, expect)
+    est = ratio_estimates(arm_statistics(table), "n_paid_by", "n_followed")
+    for _, row in est.iterrows():  # the clustered SE from sums equals the one from rows
+        c = table.loc[table["arm"] == row["arm"]]
+        r = c["n_paid_by"].sum() / c["n_followed"].sum()
+        m = len(c)
+        se = np.sqrt(((c["n_paid_by"] - r * c["n_followed"]) ** 2).sum()
+                     / c["n_followed"].sum() ** 2 * m / (m - 1))
+        assert row["estimate"] == pytest.approx(r, rel=RTOL)
+        assert row["se"] == pytest.approx(se, rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def duck(lakes):
+    return connect(lakes["parquet"])
+
+
+def test_duckdb_survival_suite_equals_row_level(duck, reference):
+    check_suite(duck, reference)
+
+
+def test_duckdb_kpis_equal_the_pandas_kpis(duck, sample):
+    check_kpis(duck, sample)
+
+
+def test_duckdb_customer_table_and_arm_sums(duck, reference):
+    check_customers(duck, reference)
+
+
+def test_readout_from_the_engine_frame_equals_pandas(duck, reference, sample):
+    from collections_lab.experiments.readout import analyze_experiment
+    from collections_lab.experiments.warehouse import experiment_frame
+
+    frame = experiment_frame(duck, as_of=AS_OF)
+    kw = {"control": "firm-1-none", "segments": False,
+          "metrics": ["paid_by_due_d", "rmst_days", "hazard_ratio", "cash_by_due_d",
+                      "discount_cost"]}
+    got = analyze_experiment(frame, **kw).to_frame()
+    ref = analyze_experiment(reference, **kw).to_frame()
+    num = got.select_dtypes("number").columns
+    np.testing.assert_allclose(got[num].to_numpy(float), ref[num].to_numpy(float), rtol=RTOL,
+                               equal_nan=True)
+
+
+def test_spark_analyses_equal_pandas(spark_wh, reference, sample):
+    check_suite(spark_wh, reference)
+    check_kpis(spark_wh, sample, by=("segment",))
+    check_customers(spark_wh, reference)
+
+
+# ------------------------------------------------------------------ the report's loader
+def check_loaded(loaded, sample):
+    """The loader's tables from an engine equal the sample's (rows in invoice order)."""
+    for name in ("invoices", "payments", "customers"):
+        got, ref = getattr(loaded, name), getattr(sample, name)
+        key = ["invoice_id", "paid_at", "amount"] if name == "payments" else [ref.columns[0]]
+        got = got.sort_values(key, kind="stable").reset_index(drop=True)
+        ref = ref.sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[ref.columns], ref, check_dtype=False)
+    assert loaded.load_report.rows_rejected == 0
+
+
+def test_reports_load_a_partitioned_lake_and_an_ibis_url(lakes, sample):
+    from collections_lab.data.warehouse import is_engine_source
+    from collections_lab.reporting.notebook import load_report_data
+
+    assert is_engine_source(lakes["parquet"]) and not is_engine_source(lakes["csv"])
+    check_loaded(load_report_data(str(lakes["parquet"]), show=False), sample)
+    check_loaded(load_portfolio(f"duckdb://{lakes['duckdb']}?read_only=True"), sample)
+    assert not is_engine_source("postgresql://u:secret@db/ar")  # SQLAlchemy's, as before
+    assert is_engine_source("sc://spark:15002") and is_engine_source("ibis+postgres://db/ar")
+
+
+def test_reports_load_from_a_spark_session(spark, sample):
+    check_loaded(load_portfolio(spark), sample)

@@ -76,13 +76,14 @@ _LAZY = {
         "experiments"),
     **dict.fromkeys(
         ("experiment_readout", "design_experiment", "assign_experiment", "load_experiment",
-         "labelled", "readout_table", "arms_table", "portfolio_in_currency"),
+         "labelled", "readout_table", "portfolio_in_currency"),
         "experiments.workflow"),
     **dict.fromkeys(
         ("run_report", "run_batch", "RunResult", "BatchResult", "ReportError", "show_summary",
          "show_figure", "pseudonymise", "load_report_data"),
         "reporting"),
     "use_report_tables": "reporting.tables",
+    "arms_table": "reporting.strategies",
     **dict.fromkeys(("Economics", "annualised_discount_rate", "discount_cost"), "model.economics"),
     **dict.fromkeys(
         ("Calibration", "CalibrationError", "Twin", "TwinError", "check_twin",

@@ -525,6 +525,13 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
     replace single fields). ``keep_chart=True`` keeps one row per invoice with its days
     late ``x`` and the chart value ``S`` after its last report (for plots of the
     evidence). Example: ``behaviour_alerts(portfolio, as_of="2026-03-31", h=4)``.
+
+    Example:
+        >>> alerts = cl.behaviour_alerts(portfolio, "2025-09-30")
+        >>> print(alerts.summary())
+        0 of 275 monitored customers changed against their own history (paying later, in
+        parts, or ordering less; median lateness shift – days); 25 customers have too
+        little history to judge.
     """
     p = params or AlertParams()
     if overrides:

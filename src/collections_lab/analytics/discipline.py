@@ -170,6 +170,14 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
 
     Example: invoices paid 0 and 10 days late, amounts 100 and 300 -> on_time_rate 0.5,
     weighted 100/400 = 0.25, mean 5, SD 7.07 days.
+
+    Example:
+        >>> discipline = cl.payment_discipline(portfolio, "2025-09-30")
+        >>> print(discipline.summary())
+        300 customers; 70.4% of due invoices were paid on time; 105 customers pay on time
+        at least 90% of the time.
+        >>> discipline.to_frame()[["customer_id", "on_time_rate", "mean_days_overdue"]].shape
+        (300, 3)
     """
     inv = assessable_invoices(source, as_of, grace_days)
     if inv.empty:

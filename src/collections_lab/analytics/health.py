@@ -35,9 +35,16 @@ from ..i18n import (
     t,
 )
 from .alerts import Alerts, behaviour_alerts
-from .churn import ChurnModel, ChurnValidation, all_snapshots, churn_validation
+from .churn import (
+    ChurnModel,
+    ChurnValidation,
+    TooFewChurnEvents,
+    all_snapshots,
+    churn_validation,
+)
 from .discipline import Discipline, discipline_over_time, payment_discipline
 from .engagement import EngagementList, call_list, open_balances, thank_list
+from .figures import SharedFigures, shared_figures
 from .kpis import KPITable, kpi_report, kpi_snapshot
 from .segments import Clusters, Tiers, payer_clusters, payer_tiers
 
@@ -61,8 +68,10 @@ class PortfolioHealth(ResultMixin):
     thank: EngagementList
     call: EngagementList
     #: Cautions as ``(catalogue key, detail)``: the detail is an error message or a
-    #: model's note, shown after the key's sentence.
+    #: model's note, shown after the key's sentence, or a dict of the key's fields.
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: Open invoices, aging, DSO and churn as every page shows them (analytics.figures).
+    figures: SharedFigures | None = None
     title = "Portfolio health"
 
     def to_frame(self) -> pd.DataFrame:
@@ -72,6 +81,7 @@ class PortfolioHealth(ResultMixin):
         """Plain sentences for the report's summary box, from the results above."""
         lang, _ = resolve(lang)
         items = [self.kpis["snapshot"].summary(lang), self.kpis["aging"].summary(lang),
+                 *([self.figures.summary(lang)] if self.figures is not None else []),
                  self.discipline.summary(lang), self.tiers.summary(lang),
                  self.alerts.summary(lang)]
         if self.churn_validation is not None and self.churn_scores is not None:
@@ -80,8 +90,11 @@ class PortfolioHealth(ResultMixin):
             items.append(self.churn_validation.summary(lang))
             items.append(t("health.churn_risk_count", lang, n=n,
                            threshold=format_pct(0.3, 0, lang)))
+        if self.figures is not None:
+            items.append(self.figures.health_note(lang))
         items += [self.thank.summary(lang), self.call.summary(lang)]
-        return items + [t(key, lang, detail=detail) for key, detail in self.notes]
+        return items + [t(key, lang, **detail) if isinstance(detail, dict)
+                        else t(key, lang, detail=detail) for key, detail in self.notes]
 
     def summary(self, lang: str | None = None) -> str:
         return " ".join(self.executive_summary(lang))
@@ -157,6 +170,11 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
     Nothing here is translated: ``lang`` only sets the language the engagement lists and
     tiers show by default (the context's when None); summaries and tables take theirs
     when shown.
+
+    Example:
+        >>> health = cl.portfolio_health(portfolio, "2025-09-30", churn=False)
+        >>> sorted(health.kpis), len(health.executive_summary()) > 5
+        (['aging', 'at_risk', 'snapshot', 'trends'], True)
     """
     if currency:
         portfolio = restrict_currency(portfolio, currency)
@@ -188,10 +206,15 @@ def portfolio_health(portfolio: Portfolio, as_of=None, by: str | None = "segment
             scores = model.predict(portfolio, as_of=as_of)
             if model.recalibration_note_:
                 notes.append(("health.churn_note", model.recalibration_note_))
+        except TooFewChurnEvents as exc:  # said in words, in the page's language
+            notes.append(("health.churn_too_few", {
+                "churned": format_number(exc.churned, 0, lang),
+                "retained": format_number(exc.retained, 0, lang),
+                "minimum": format_number(exc.minimum, 0, lang)}))
         except ValueError as exc:
             notes.append(("health.churn_not_evaluated", str(exc)))
     balances = open_balances(portfolio, as_of)
     thank = thank_list(tiers, alerts, scores, balances, lang=lang)
     call = call_list(tiers, alerts, scores, balances, lang=lang)
     return PortfolioHealth(as_of, kpis, by_group, disc, trend, tiers, clusters, alerts, validation, scores,
-                           thank, call, notes)
+                           thank, call, notes, shared_figures(portfolio, as_of))

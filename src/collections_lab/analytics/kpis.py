@@ -286,6 +286,11 @@ def aging(
 
     Example: an invoice of 100 due 2025-01-31, unpaid on 2025-02-15, is 15 days past due:
     bucket ``1-30``, amount 100.
+
+    Example:
+        >>> table = cl.aging(portfolio, "2025-09-30").to_frame()
+        >>> table.query("currency == 'EUR'")[["bucket", "count"]].values.tolist()
+        [['current', 0], ['1-30', 0], ['31-60', 0], ['61-90', 1], ['90+', 6]]
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -329,6 +334,11 @@ def dso(
 
     DSO is NaN where the period has no sales (undefined), and countback is NaN when AR
     exceeds ``max_months`` months of sales.
+
+    Example:
+        >>> cl.dso(portfolio, "2025-09-30").to_frame().columns.tolist()
+        ['currency', 'receivables', 'overdue', 'sales_period', 'dso', 'dso_countback',
+        'bpdso', 'add']
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -361,6 +371,11 @@ def cei(
     everything collectable was collected. Example: B 100 (overdue), S 200 (due after end),
     E 250 of which 200 current -> (100 + 200 − 250) / (100 + 200 − 200) = 50%.
     NaN when the denominator is zero (nothing was collectable).
+
+    Example:
+        >>> table = cl.cei(portfolio, "2025-04-01", "2025-06-30").to_frame()
+        >>> sorted(table["currency"])
+        ['COP', 'EUR', 'MXN', 'USD']
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     s, e = to_day(start, "start"), _as_of_day(led, end, "end", allow_future)
@@ -389,6 +404,15 @@ def at_risk_rate(
     write-offs count as unpaid. ``complete`` is True when the month's last day plus the
     horizon is on or before ``as_of``; incomplete months have ``at_risk_rate`` NaN.
     Example: January invoices 100 (paid day 20) and 300 (half paid day 95) -> 300/400.
+
+    Example:
+        >>> table = cl.at_risk_rate(portfolio, "2025-06-30").to_frame()
+        >>> table[["currency", "at_risk_rate"]].round(3).values.tolist()
+        [['COP', 0.002], ['COP', 0.039], ['COP', 0.023], ['COP', nan], ['COP', nan],
+        ['COP', nan], ['EUR', 0.072], ['EUR', 0.01], ['EUR', 0.012], ['EUR', nan], ['EUR',
+        nan], ['EUR', nan], ['MXN', 0.051], ['MXN', 0.047], ['MXN', 0.077], ['MXN', nan],
+        ['MXN', nan], ['MXN', nan], ['USD', 0.123], ['USD', 0.077], ['USD', 0.002],
+        ['USD', nan], ['USD', nan], ['USD', nan]]
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -435,6 +459,17 @@ def kpi_snapshot(
     dso_countback, bpdso, add, weighted_days_past_due (open overdue balance-weighted
     days past due), cei (over the last ``period_days``), at_risk_rate and at_risk_month
     (latest complete issue month). See the module docstring for each formula.
+
+    Example:
+        >>> snapshot = cl.kpi_snapshot(portfolio, "2025-09-30")
+        >>> print(snapshot.summary())
+        As of 2025-09-30: COP: receivables COP 349,275,936, 100.0% overdue; DSO – days
+        (countback 96.8); CEI 87.5%; average days delinquent –; EUR: receivables EUR
+        68,958.01, 100.0% overdue; DSO – days (countback 99.3); CEI 79.8%; average days
+        delinquent –; MXN: receivables MXN 1,466,569.98, 100.0% overdue; DSO – days
+        (countback 97.7); CEI 86.1%; average days delinquent –; USD: receivables USD
+        3,388.21, 100.0% overdue; DSO – days (countback 92.6); CEI 97.8%; average days
+        delinquent –.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -477,6 +512,11 @@ def monthly_trends(
     settled amount dated in the month), dso, dso_countback, add, cei of the month, and the
     at-risk rate of the month's invoices (NaN until ``horizon_days`` have passed).
     ``as_of`` defaults to the portfolio's last date, ``start`` to its first issue month.
+
+    Example:
+        >>> trends = cl.monthly_trends(portfolio, "2025-09-30").to_frame()
+        >>> trends["currency"].nunique(), "dso" in trends
+        (4, True)
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = (to_day(led.limits.last_date) if as_of is None
@@ -583,6 +623,11 @@ def kpi_report(
     Same definitions and arguments as :func:`kpi_snapshot`, :func:`aging`,
     :func:`at_risk_rate` and :func:`monthly_trends`; building the ledger once saves most
     of the time on large portfolios (see ``benchmarks/RESULTS.md``).
+
+    Example:
+        >>> report = cl.kpi_report(portfolio, "2025-09-30")
+        >>> sorted(report)
+        ['aging', 'at_risk', 'snapshot', 'trends']
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     return {
@@ -594,3 +639,9 @@ def kpi_report(
         "trends": monthly_trends(led, as_of=as_of, start=start, period_days=period_days,
                                  horizon_days=horizon_days, allow_future=allow_future),
     }
+
+
+#: The countback DSO and the NaN-safe division, public for the engine path
+#: (:mod:`collections_lab.analytics.warehouse`), which runs them on engine aggregates.
+countback_dso = _countback
+safe_divide = _divide

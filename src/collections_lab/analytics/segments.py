@@ -152,6 +152,12 @@ def payer_tiers(discipline, rules: TierRules | None = None, lang: str | None = N
     frame; thresholds come from ``rules`` or keyword ``overrides`` (e.g.
     ``on_time_rate=0.95``). The frame gains ``tier`` (a code); ``to_frame()`` adds the
     suggested ``treatment`` in ``lang`` (default: the context's language).
+
+    Example:
+        >>> tiers = cl.payer_tiers(cl.payment_discipline(portfolio, "2025-09-30"))
+        >>> print(tiers.summary())
+        Payer tiers: on time 34%, occasionally late 31%, chronically late 14%, irregular
+        19%, too little history 1%.
     """
     rules = rules or TierRules()
     if overrides:

@@ -106,7 +106,14 @@ def load_yaml(text: str):
 
 class DateError(ValueError):
     """A date argument or parameter is missing, ambiguous or impossible; the message says
-    which parameter, why, and how to write it."""
+    which parameter, why, and how to write it.
+
+    Example:
+        >>> cl.parse_date("2025-31-01", "start")
+        Traceback (most recent call last):
+            ...
+        collections_lab.data.dates.DateError: start: '2025-31-01' is not a date (there is no ...
+    """
 
 
 def _label(name: str | None) -> str:
@@ -173,14 +180,15 @@ def parse_date(value, name: str | None = "date", *, dayfirst: bool | None = None
     ``optional=True`` returns None for None or an empty string (else they are refused).
     Raises :class:`DateError` (a ValueError).
 
-    >>> parse_date(pd.Timestamp("2026-05-31 17:30"), "as_of")
-    Timestamp('2026-05-31 00:00:00')
-    >>> parse_date("05/31/2026", "start", dayfirst=False).date()
-    datetime.date(2026, 5, 31)
-    >>> parse_date("31-05-2026", "end", format="%d-%m-%Y").date()
-    datetime.date(2026, 5, 31)
-    >>> parse_date(None, "as_of", optional=True) is None
-    True
+    Example:
+        >>> parse_date(pd.Timestamp("2026-05-31 17:30"), "as_of")
+        Timestamp('2026-05-31 00:00:00')
+        >>> parse_date("05/31/2026", "start", dayfirst=False).date()
+        datetime.date(2026, 5, 31)
+        >>> parse_date("31-05-2026", "end", format="%d-%m-%Y").date()
+        datetime.date(2026, 5, 31)
+        >>> parse_date(None, "as_of", optional=True) is None
+        True
     """
     label = _label(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -272,11 +280,12 @@ def allow_future_as_of(allowed: bool = True):
     """Allow (or, with False, refuse again) an ``as_of`` after the data's end inside the
     ``with`` block, for every function called in it.
 
-    >>> with allow_future_as_of():
-    ...     future_allowed()
-    True
-    >>> future_allowed()
-    False
+    Example:
+        >>> with allow_future_as_of():
+        ...     future_allowed()
+        True
+        >>> future_allowed()
+        False
     """
     token = _FUTURE_ALLOWED.set(bool(allowed))
     try:

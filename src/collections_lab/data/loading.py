@@ -59,6 +59,7 @@ from .validation import (
     derive_payments_raw,
     validate_tables,
 )
+from .warehouse import WarehouseError, engine_table, is_engine_source
 
 #: File suffixes read as CSV and as Parquet.
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
@@ -93,11 +94,12 @@ def load_table(source, table: str, mapping=None, strict: bool = False,
     whole file raise :class:`ValidationError` naming the file and column. Amounts come
     back as float64 in the file's currency, dates as datetime64[ns] at midnight.
 
-    >>> import pandas as pd
-    >>> frame, report = load_table(pd.DataFrame({"invoice_id": ["F1", "F1"],
-    ...     "paid_at": ["2025-01-03", "2025-01-04"], "amount": ["10", "-2"]}), "payments")
-    >>> len(frame), report.rows_rejected
-    (1, 1)
+    Example:
+        >>> import pandas as pd
+        >>> frame, report = load_table(pd.DataFrame({"invoice_id": ["F1", "F1"],
+        ...     "paid_at": ["2025-01-03", "2025-01-04"], "amount": ["10", "-2"]}), "payments")
+        >>> len(frame), report.rows_rejected
+        (1, 1)
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; tables are {list(TABLES)}")
@@ -129,15 +131,16 @@ def load_portfolio(source, mapping=None, strict: bool = False, keep_extra: bool 
     data (``experiment.json`` beside the tables, else the assignments) is attached as
     ``portfolio.experiment`` (see :func:`~collections_lab.data.portfolio.experiment_design`).
 
-    >>> from collections_lab.data.portfolio import Portfolio
-    >>> import pandas as pd, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
-    ...     "issue_date": pd.to_datetime(["2025-01-01"]),
-    ...     "due_date": pd.to_datetime(["2025-01-31"]), "amount": [99.5], "currency": ["EUR"]})
-    >>> _ = Portfolio(pd.DataFrame({"customer_id": ["C1"]}), inv).save(folder)
-    >>> load_portfolio(folder).invoices.loc[0, "amount"]
-    np.float64(99.5)
+    Example:
+        >>> from collections_lab.data.portfolio import Portfolio
+        >>> import pandas as pd, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> inv = pd.DataFrame({"invoice_id": ["F1"], "customer_id": ["C1"],
+        ...     "issue_date": pd.to_datetime(["2025-01-01"]),
+        ...     "due_date": pd.to_datetime(["2025-01-31"]), "amount": [99.5], "currency": ["EUR"]})
+        >>> _ = Portfolio(pd.DataFrame({"customer_id": ["C1"]}), inv).save(folder)
+        >>> load_portfolio(folder).invoices.loc[0, "amount"]
+        np.float64(99.5)
     """
     mapping = ColumnMapping.coerce(mapping).with_options(**dialect)
     flat = (isinstance(source, str | Path) and Path(source).is_file()
@@ -241,6 +244,8 @@ def read_raw(source, table: str, mapping: ColumnMapping, required: bool = True) 
         return _read_sql(source, table, mapping, required)
     if _is_duckdb_connection(source):
         return _read_duckdb(source, table, mapping, required, label="<duckdb>")
+    if is_engine_source(source):  # Spark, Spark Connect, Ibis URLs, partitioned lakes
+        return _read_engine(source, table, mapping, required)
     text = str(source)
     if "://" in text and not Path(text).exists():
         return _read_sql(text, table, mapping, required)
@@ -536,6 +541,26 @@ def _read_duckdb(source, table: str, mapping: ColumnMapping, required: bool,
         if own:
             con.close()
     return RawTable(table, frame, file, unit="row")
+
+
+def _read_engine(source, table: str, mapping: ColumnMapping, required: bool
+                 ) -> RawTable | None:  # fmt: skip
+    """One table through Ibis (:func:`~collections_lab.data.warehouse.engine_table`)."""
+    label = (_hide_password(str(source)) if isinstance(source, str | Path)
+             else f"<{type(source).__name__}>")
+    try:
+        frame = None
+        for name in dict.fromkeys([mapping.source_name(table), table]):
+            frame = engine_table(source, name)
+            if frame is not None:
+                break
+    except WarehouseError as exc:
+        raise _file_error(label, table, str(exc)) from None
+    if frame is None:
+        if not required:
+            return None
+        raise _file_error(label, table, _no_table_message(table, [], mapping))
+    return RawTable(table, frame, f"{label}:{mapping.source_name(table)}", unit="row")
 
 
 def _pick_table(names: list[str], wanted: str, table: str) -> str | None:

@@ -78,7 +78,14 @@ _CREDIT_KEYS = {"column", "values", "credits"}
 
 
 class MappingError(ValueError):
-    """A column mapping that cannot be used (unknown table, column or key)."""
+    """A column mapping that cannot be used (unknown table, column or key).
+
+    Example:
+        >>> cl.load_preset("no-such-preset")
+        Traceback (most recent call last):
+            ...
+        collections_lab.data.mapping.MappingError: unknown mapping preset 'no-such-preset'; ...
+    """
 
 
 def normalise_name(name: object) -> str:
@@ -102,6 +109,10 @@ class TableMapping:
     for a schema column the source lacks (or leaves empty); ``source`` is the file or
     database table name when it differs from the schema name; ``query`` is an SQL query
     to run instead of reading a table (DuckDB / SQLAlchemy sources).
+
+    Example:
+        >>> cl.TableMapping(source="facturas.csv", columns={"Factura": "invoice_id"}).source
+        'facturas.csv'
     """
 
     source: str | None = None
@@ -124,6 +135,12 @@ class ColumnMapping:
 
     Build one with :meth:`from_dict` / :meth:`from_yaml`, or get a shipped one with
     :func:`load_preset`. ``None`` for a dialect field means "sniff it from the file".
+
+    Example:
+        >>> mapping = cl.ColumnMapping(dayfirst=True, tables={
+        ...     "invoices": cl.TableMapping(columns={"Factura": "invoice_id"})})
+        >>> mapping.tables["invoices"].columns
+        {'Factura': 'invoice_id'}
     """
 
     name: str = ""
@@ -451,8 +468,9 @@ def _preset_dir():
 def list_presets() -> list[str]:
     """Names of the mapping presets shipped with the package (``presets/*.yml``).
 
-    >>> "es_contable" in list_presets()
-    True
+    Example:
+        >>> "es_contable" in list_presets()
+        True
     """
     return sorted(
         p.name.removesuffix(".yml") for p in _preset_dir().iterdir() if p.name.endswith(".yml")
@@ -460,7 +478,13 @@ def list_presets() -> list[str]:
 
 
 def load_preset(name: str) -> ColumnMapping:
-    """Load a shipped mapping preset by name, e.g. ``load_preset("es_contable")``."""
+    """Load a shipped mapping preset by name, e.g. ``load_preset("es_contable")``.
+
+    Example:
+        >>> name = cl.list_presets()[0]
+        >>> type(cl.load_preset(name)).__name__
+        'ColumnMapping'
+    """
     names = list_presets()
     if name not in names:
         raise MappingError(f"unknown mapping preset {name!r}; presets are {names}")

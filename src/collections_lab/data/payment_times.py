@@ -39,7 +39,15 @@ from .schema import FULL_PAYMENT_TOLERANCE, OUTCOMES
 
 
 class PaymentTimesError(ValueError):
-    """The tables cannot be turned into payment times; the message says why."""
+    """The tables cannot be turned into payment times; the message says why.
+
+    Example:
+        >>> cl.payment_times(portfolio.invoices.head(0), portfolio.payments)
+        Traceback (most recent call last):
+            ...
+        collections_lab.data.payment_times.PaymentTimesError: invoices table is empty:
+        nothing to analyse
+    """
 
 
 def _as_timestamp(as_of, invoices: pd.DataFrame, payments: pd.DataFrame,
@@ -71,22 +79,22 @@ def payment_times(
 ) -> pd.DataFrame:
     """Derive the payment-times frame (see module docstring) as of ``as_of``.
 
-    Parameters
-    ----------
-    invoices, payments, customers, reminders, assignments
-        Tables of the data model (validated, see :mod:`collections_lab.data.loading`).
-    as_of
-        Date of the analysis (ISO str or Timestamp, see
-        :func:`~collections_lab.data.dates.parse_date`). Defaults to the data's last date
-        (:func:`~collections_lab.data.dates.data_end`).
-        Invoices issued after it are not in the frame (``frame.attrs["not_yet_issued"]``
-        counts them, so nothing disappears unreported).
-    experiment_id
-        With several experiments in ``assignments``, which one gives the ``arm`` column.
+    Args:
+        invoices, payments, customers, reminders, assignments: Tables of the data model (validated, see :mod:`collections_lab.data.loading`).
+        as_of: Date of the analysis (ISO str or Timestamp, see
+            :func:`~collections_lab.data.dates.parse_date`). Defaults to the data's last date
+            (:func:`~collections_lab.data.dates.data_end`).
+            Invoices issued after it are not in the frame (``frame.attrs["not_yet_issued"]``
+            counts them, so nothing disappears unreported).
+        experiment_id: With several experiments in ``assignments``, which one gives the ``arm`` column.
 
-    Returns
-    -------
-    DataFrame, one row per invoice issued on or before ``as_of``, in invoice order.
+    Returns:
+        DataFrame, one row per invoice issued on or before ``as_of``, in invoice order.
+
+    Example:
+        >>> frame = cl.payment_times(portfolio.invoices, portfolio.payments, as_of="2025-09-30")
+        >>> frame["outcome"].value_counts().to_dict()
+        {'paid': 1432, 'open': 23, 'escalated': 21, 'written_off': 17}
     """
     missing = [c for c in ("invoice_id", "customer_id", "issue_date", "due_date", "amount")
                if c not in invoices]

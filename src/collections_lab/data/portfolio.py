@@ -53,6 +53,18 @@ class Portfolio(ResultMixin):
     ``None``. The experiment analysis takes its control arm from it.
     ``strategies`` holds the strategies that came with the data by name (filled by
     :func:`collections_lab.model.sample_data.load_sample`; empty otherwise).
+
+    Example:
+        >>> small = cl.Portfolio(portfolio.customers, portfolio.invoices, payments=portfolio.payments)
+        >>> print(small.summary())
+        300 customers, 1,493 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN, USD.
+        >>> small.to_frame()
+                 table  rows
+        0    customers   300
+        1     invoices  1493
+        2    reminders     0
+        3     payments  1521
+        4  assignments     0
     """
 
     customers: pd.DataFrame

@@ -111,9 +111,10 @@ def pseudonymise(frame: pd.DataFrame, column: str = "customer_id", salt: str | N
     Missing values stay missing. Raises KeyError naming the column if it is absent, and
     ValueError if two different ids would share a pseudonym (never silently merged).
 
-    >>> out = pseudonymise(pd.DataFrame({"customer_id": ["a", "b", "a"]}), salt="s")
-    >>> out["customer_id"].nunique()
-    2
+    Example:
+        >>> out = pseudonymise(pd.DataFrame({"customer_id": ["a", "b", "a"]}), salt="s")
+        >>> out["customer_id"].nunique()
+        2
     """
     if column not in frame.columns:
         raise KeyError(f"cannot pseudonymise: no column {column!r} in {list(frame.columns)}")

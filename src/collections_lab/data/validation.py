@@ -68,6 +68,11 @@ class ValidationIssue:
     ``row`` is the line number in a text file (``unit="line"``, header = line 1) or the
     1-based row number in a Parquet / database table (``unit="row"``); ``None`` for a
     problem with the whole file or column.
+
+    Example:
+        >>> issue = cl.ValidationIssue("invoices.csv", 12, "amount", "not a number: 'abc'")
+        >>> issue.row, issue.column
+        (12, 'amount')
     """
 
     file: str
@@ -104,6 +109,34 @@ class ValidationError(ValueError):
     """Data that cannot be loaded as it is; ``.issues`` lists every problem found.
 
     ``.report`` holds the :class:`LoadReport` when the error comes from ``strict=True``.
+
+    Example:
+        >>> bad = portfolio.invoices.head(3).assign(amount=-1.0)
+        >>> try:
+        ...     cl.validate_portfolio(cl.Portfolio(portfolio.customers, bad), strict=True)
+        ... except cl.ValidationError as error:
+        ...     print(len(error.issues), error.issues[0].column)
+        (<Portfolio : 300 customers, no invoices.>, LoadReport(tables={'customers':
+        TableReport(table='customers', source='customers', rows_read=300, rows_used=300,
+        rejected_rows=[], issues=[], notes=[], unit='row', status='read', credit_notes=[],
+        set_aside=0), 'invoices': TableReport(table='invoices', source='invoices',
+        rows_read=3, rows_used=3, rejected_rows=[], issues=[], notes=['3 credit note(s)
+        (negative amounts or credit-note rows) are not invoices: applied to none; 3 match
+        no invoice and are kept out of the receivables (rows 1, 2, 3)'], unit='row',
+        status='read', credit_notes=[{'row': 1, 'invoice_id': 'INV000001', 'customer_id':
+        'C00001', 'amount': 1.0, 'currency': 'USD', 'applied_to': None, 'how':
+        'unmatched'}, {'row': 2, 'invoice_id': 'INV000002', 'customer_id': 'C00001',
+        'amount': 1.0, 'currency': 'USD', 'applied_to': None, 'how': 'unmatched'}, {'row':
+        3, 'invoice_id': 'INV000003', 'customer_id': 'C00001', 'amount': 1.0, 'currency':
+        'USD', 'applied_to': None, 'how': 'unmatched'}], set_aside=3), 'reminders':
+        TableReport(table='reminders', source='reminders', rows_read=0, rows_used=0,
+        rejected_rows=[], issues=[], notes=[], unit='row', status='read', credit_notes=[],
+        set_aside=0), 'payments': TableReport(table='payments', source='payments',
+        rows_read=0, rows_used=0, rejected_rows=[], issues=[], notes=[], unit='row',
+        status='read', credit_notes=[], set_aside=0), 'assignments':
+        TableReport(table='assignments', source='assignments', rows_read=0, rows_used=0,
+        rejected_rows=[], issues=[], notes=[], unit='row', status='read', credit_notes=[],
+        set_aside=0)}))
     """
 
     def __init__(self, issues, report: LoadReport | None = None, what: str = "problem"):
@@ -130,7 +163,14 @@ def _issues_frame(issues) -> pd.DataFrame:
 # ============================================================================== reports
 @dataclass
 class TableReport:
-    """What happened to one table: rows read, used, rejected (with reasons) and notes."""
+    """What happened to one table: rows read, used, rejected (with reasons) and notes.
+
+    Example:
+        >>> report = cl.TableReport("invoices", "invoices.csv", rows_read=10, rows_used=9,
+        ...                         rejected_rows=[4])
+        >>> report.rows_rejected
+        1
+    """
 
     table: str
     source: str
@@ -207,6 +247,11 @@ class LoadReport(ResultMixin):
     ``rows_read == rows_used + rows_rejected`` for each table; ``issues`` lists the
     reasons (a row may have several), ``notes`` what the loader decided on its own (the
     separator it sniffed, a BOM removed, a latin-1 fallback, defaults filled, ...).
+
+    Example:
+        >>> report = cl.load_portfolio(SAMPLE).load_report
+        >>> print(report.summary())
+        Read 63,233 rows from 5 tables: 63,233 used, 0 rejected.
     """
 
     tables: dict[str, TableReport] = field(default_factory=dict)
@@ -1318,6 +1363,12 @@ def validate_portfolio(portfolio, strict: bool = False, keep_extra: bool = False
 
     Returns ``(clean_portfolio, report)``; rows are named ``row N`` (1-based) of each
     table. Use it on hand-made frames before analysis.
+
+    Example:
+        >>> bad = portfolio.invoices.head(3).assign(amount=[100.0, -1.0, 50.0])
+        >>> checked, report = cl.validate_portfolio(cl.Portfolio(portfolio.customers, bad))
+        >>> len(checked.invoices), report.tables["invoices"].rows_rejected
+        (2, 0)
     """
     from .portfolio import Portfolio
 

@@ -99,6 +99,7 @@ def spark_session(master: str = "local[2]", app_name: str = "collections_lab", *
                                  f"{JAVA_INSTALL}")
         builder = (builder.master(master)
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", "4")
                    .config("spark.sql.ansi.enabled", "false"))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
@@ -137,6 +138,8 @@ def _open(source):
     if _is_spark_session(source):
         return ibis.pyspark.connect(source), None, "<spark>"
     text = str(source)
+    if text.lower().startswith("ibis+"):
+        text = source = text[len("ibis+"):]
     if text.startswith("sc://"):
         return ibis.pyspark.connect(spark_session(text)), None, text
     if "://" in text and not Path(text).exists():
@@ -162,6 +165,59 @@ def _open(source):
         found[name] = (con.read_parquet(where, hive_partitioning=True) if kind == "parquet"
                        else con.read_csv(where))
     return con, found, str(path)
+
+
+#: URL schemes opened through Ibis (others, e.g. ``postgresql://`` or ``sqlite://``, go
+#: through SQLAlchemy in :mod:`collections_lab.data.loading`); ``ibis+`` forces Ibis.
+IBIS_SCHEMES = ("sc", "duckdb", "pyspark", "bigquery", "snowflake", "trino", "clickhouse",
+                "databricks", "datafusion", "druid", "impala", "athena", "risingwave",
+                "exasol", "postgres", "polars")
+
+
+def is_engine_source(source) -> bool:
+    """Whether ``source`` is read through an engine: a :class:`Warehouse`, an Ibis
+    backend, a Spark session, a Spark Connect URL ``sc://``, an Ibis URL
+    (:data:`IBIS_SCHEMES`, or any scheme prefixed ``ibis+``) or a folder with a
+    partitioned ``<table>/`` Parquet directory."""
+    if isinstance(source, Warehouse) or _is_ibis_backend(source) or _is_spark_session(source):
+        return True
+    if isinstance(source, Path | str):
+        text = str(source)
+        if "://" in text:
+            scheme = text.split("://", 1)[0].lower()
+            return scheme.startswith("ibis+") or scheme in IBIS_SCHEMES
+        path = Path(text)
+        return path.is_dir() and any(
+            (path / name).is_dir() and any((path / name).rglob("*.parquet")) for name in TABLES)
+    return False
+
+
+def engine_table(source, name: str) -> pd.DataFrame | None:
+    """Table ``name`` (the source's own name, before any column mapping) fetched whole from
+    an engine source (:func:`is_engine_source`), None when the source has none.
+
+    This is the row-level route the reports take (they need every invoice in pandas);
+    the heavy analyses reduce in the engine instead (:func:`connect`).
+    """
+    if isinstance(source, Warehouse):
+        con, found, label = source.con, None, source.label
+    else:
+        text = str(source)
+        if text.lower().startswith("ibis+"):
+            source = text[len("ibis+"):]
+        con, found, label = _open(source)
+    if found is not None:
+        hit = _lake_file(Path(label), name)
+        if hit is None:
+            return None
+        table = (con.read_parquet(hit[1], hive_partitioning=True) if hit[0] == "parquet"
+                 else con.read_csv(hit[1]))
+    else:
+        names = {n.lower(): n for n in _list_tables(con)}
+        if name.lower() not in names:
+            return None
+        table = con.table(names[name.lower()])
+    return con.to_pandas(table)
 
 
 def _rename(table, schema_table: str, mapping: ColumnMapping):
@@ -200,31 +256,47 @@ class Warehouse:
     tables: dict
     label: str = ""
     notes: list[str] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def table(self, name: str):
         """The Ibis table ``name`` or None when the source has none."""
         return self.tables.get(name)
+
+    def cached(self, key: str, compute):
+        """``compute()`` once per warehouse (a fact of the data read as opened, such as
+        its last date or a count of orphan rows), then the kept value."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def fetch(self, expr) -> pd.DataFrame:
         """Run ``expr`` in the engine and return its (small) result as pandas."""
         return self.con.to_pandas(expr)
 
     def data_end(self) -> pd.Timestamp:
-        """The data's last date, computed in the engine (same rule as
-        :func:`~collections_lab.data.dates.data_end`)."""
-        parts = [("invoices", "issue_date"), ("invoices", "escalated_at"),
-                 ("invoices", "written_off_at"), ("payments", "paid_at"),
-                 ("reminders", "sent_at")]
-        exprs = []
-        for name, col in parts:
+        """The data's last date, computed in the engine in one query (same rule as
+        :func:`~collections_lab.data.dates.data_end`) and kept: a warehouse is read as of
+        the moment it was opened."""
+        if "data_end" in self._cache:
+            return self._cache["data_end"]
+        parts = [("invoices", ("issue_date", "escalated_at", "written_off_at")),
+                 ("payments", ("paid_at",)), ("reminders", ("sent_at",))]
+        query = None
+        for name, cols in parts:
             t = self.table(name)
-            if t is not None and col in t.columns:
-                exprs.append(t[col].cast("date").max().name("d"))
-        values = [self.con.execute(e) for e in exprs]
-        values = [pd.Timestamp(v) for v in values if v is not None and not pd.isna(v)]
-        if not values:
+            if t is None:
+                continue
+            aggs = {f"{name}_{c}": _day(t[c]).max() for c in cols if c in t.columns}
+            if not aggs:
+                continue
+            one = t.aggregate(**aggs)
+            query = one if query is None else query.cross_join(one)
+        row = self.fetch(query).iloc[0] if query is not None else pd.Series(dtype=float)
+        days = [int(v) for v in row.tolist() if v is not None and not pd.isna(v)]
+        if not days:
             raise DateError("the data hold no dates: give as_of explicitly (YYYY-MM-DD)")
-        return max(values).normalize()
+        self._cache["data_end"] = pd.Timestamp(max(days), unit="D")
+        return self._cache["data_end"]
 
     def as_of(self, as_of=None) -> pd.Timestamp:
         """``as_of`` parsed, by default the data's last date."""
@@ -521,14 +593,11 @@ def fetch_count_table(warehouse: Warehouse, expr, columns: Sequence[str],
     Missing values in ``columns`` are an error (as in the pandas path), never dropped.
     """
     columns = list(columns)
-    nulls = [expr[c].isnull() for c in columns]
-    any_null = nulls[0]
-    for more in nulls[1:]:
-        any_null = any_null | more
-    n_null = int(warehouse.con.execute(expr.filter(any_null).count()))
-    if n_null:
+    out = warehouse.fetch(count_table_expr(expr, columns, count_col))  # null keys group too
+    missing = out[columns].isna().any(axis=1)
+    if missing.any():
+        n_null = int(out.loc[missing, count_col].sum())
         raise WarehouseError(f"count table: {n_null} row(s) have missing values in {columns}; "
                              "fill them first so no invoice is dropped")
-    out = warehouse.fetch(count_table_expr(expr, columns, count_col))
     out[count_col] = out[count_col].astype("int64")
     return out.sort_values(columns, kind="stable").reset_index(drop=True)

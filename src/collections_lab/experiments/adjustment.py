@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ExperimentData
-from .metrics import Effect, satterthwaite_df, welch_df
+from .metrics import Effect, arm_variance_df, welch_df
 
 
 def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effect:
@@ -64,7 +64,6 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
     w_c = np.zeros_like(x)
     psi_c = np.zeros_like(psi)
     shift = np.zeros(x.shape[1])
-    lost = 0
     for mask, sign in zip(members, (1.0, -1.0), strict=True):
         g = mask.sum()
         if g < 2:
@@ -72,7 +71,6 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
         shift += sign * x[mask].mean(axis=0)
         groups = (np.zeros(g, np.int64) if data.customer_stratum is None
                   else pd.factorize(data.customer_stratum[mask])[0])
-        lost = max(lost, groups.max() + 1)
         counts = np.bincount(groups)
         xm = np.vstack([np.bincount(groups, col) / counts for col in x[mask].T]).T
         w_c[mask] = sign * (x[mask] - xm[groups]) / g
@@ -83,15 +81,12 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
     resid[~rows] = 0.0
     # shift = X̄_arm − X̄_control; the augmented estimate subtracts β'·shift
     difference = effect.difference - float(shift @ beta)
-    var, parts, dfs = 0.0, [], []
-    for mask in members:
-        g = mask.sum()
-        dof = max(g - lost - x.shape[1], 1)
-        part = float(np.sum(resid[mask] ** 2)) * g / dof
-        var += part
-        parts.append(part)
-        dfs.append(min(satterthwaite_df(resid[mask]), dof))
-    df = welch_df(parts, dfs) if np.isfinite(effect.df) else effect.df
+    # the engine's clustered variance (CR2 with the metric's customer weights when the
+    # effect has them), the covariates' columns as further degrees of freedom used
+    parts = [arm_variance_df(resid, data, a, effect.cluster_weight, lost=x.shape[1])
+             for a in (arm, ctrl)]
+    var = sum(v for v, _ in parts)
+    df = welch_df(*zip(*parts, strict=True)) if np.isfinite(effect.df) else effect.df
     return replace(effect, difference=difference, se=float(np.sqrt(var)), psi=resid, df=df,
                    adjusted=True, se_unadjusted=effect.se,
                    estimate=(float(np.exp(difference)) if effect.metric == "hazard_ratio"

@@ -197,15 +197,19 @@ def _replicate_chunk(args) -> list[dict]:
 def run_replicates(arms: dict[str, Strategy], n_experiments: int, seed: int = 0,
                    design: SimulationDesign = DEFAULT_DESIGN,
                    cfg: MetricConfig = CONFORMANCE_CONFIG, metrics=None,
-                   adjusted: bool = True, naive: bool = True, n_jobs: int = 1) -> pd.DataFrame:
+                   adjusted: bool = True, naive: bool = True, n_jobs: int = 1,
+                   first: int = 0) -> pd.DataFrame:
     """Simulate and analyse ``n_experiments`` experiments; one row per metric × method × run.
 
     Columns: replicate, metric, method, estimate (difference; log HR for the hazard
     ratio), se, truth (simulator truth where available, else NaN), seconds. ``n_jobs > 1``
     spreads the runs over processes (results do not depend on it: each run has its seed).
+    ``first``: number of the first replicate (a long run in chunks: replicates
+    ``first .. first + n_experiments − 1`` of ``seed``, the same runs as one long call).
     """
     args = [(arms, list(chunk), seed, design, cfg, metrics, adjusted, naive)
-            for chunk in np.array_split(np.arange(n_experiments), max(1, n_jobs * 4))
+            for chunk in np.array_split(np.arange(first, first + n_experiments),
+                                        max(1, n_jobs * 4))
             if len(chunk)]
     if n_jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -526,6 +530,87 @@ def power_checks(n_experiments: int = 200, seed: int = 0, metrics=tuple(POWER_ME
     """:func:`power_check` for several metrics, one row each."""
     return pd.concat([power_check(n_experiments, seed, metric=m, n_jobs=n_jobs, **kwargs)
                       for m in metrics], ignore_index=True)
+
+
+#: Mixed payment terms on the synthetic generator: 15- and 60-day customers, payment days
+#: counted from issue (so behaviour relative to due depends on the terms, as on real
+#: portfolios) and 90 days of follow-up so 60-day invoices reach due + 60.
+MIXED_TERMS = {"terms": (15, 60), "follow_days": 90}
+#: Metrics the mixed-terms scenario checks (the "by due + d" ones the terms mix biased).
+MIXED_TERMS_METRICS = ("paid_by_due_d", "cash_by_due_d", "escalation_rate")
+
+
+def mixed_terms_power(n_experiments: int = 200, seed: int = 0, target_power: float = 0.7,
+                      metrics=MIXED_TERMS_METRICS, arm_hr: dict[str, float] | None = None,
+                      pilot_customers: int = 20_000, alpha: float = 0.05,
+                      cfg: MetricConfig | None = None) -> pd.DataFrame:
+    """Predicted versus simulated power under mixed payment terms (:data:`MIXED_TERMS`).
+
+    Per metric: a sizing pilot of ``pilot_customers`` picks the customers expected to
+    give ``target_power`` for the generator's true effect (its clustered SE rescaled by
+    ``sqrt(customers)``); ``n_experiments`` experiments of that size are simulated and
+    the share significant at ``alpha`` is compared with the design function
+    :func:`~collections_lab.experiments.design.power_from_pilot` on a second, independent
+    pilot. The true effect is the generator's (:func:`~collections_lab.experiments.synthetic.synthetic_truth`:
+    each invoice at its own due + d), so a per-terms estimator biased by the mix would
+    show as power off the prediction.
+    """
+    from .design import power_from_pilot
+    from .synthetic import START, synthetic_payment_times, synthetic_truth
+
+    cfg = cfg or MetricConfig(escalation_due_plus_days=60)
+    arm_hr = arm_hr or {"control": 1.0, "treatment": 1.15}
+    names = list(arm_hr)
+    truth = synthetic_truth(arm_hr, n_customers=200_000, due_plus_days=cfg.due_plus_days,
+                            horizon_days=cfg.horizon_days, terms=MIXED_TERMS["terms"])
+
+    def pilot(k: int) -> ExperimentData:
+        frame = synthetic_payment_times(pilot_customers, seed=seed * 7919 + 424_242 + k,
+                                        arm_hr=arm_hr, **MIXED_TERMS)
+        return ExperimentData.from_frame(frame, control=names[0], start=START)
+
+    sizing, predicting = pilot(0), pilot(1)
+    z_needed = stats.norm.isf(alpha / 2) + stats.norm.ppf(target_power)
+    rows = []
+    for metric in metrics:
+        effect = float(truth.loc[names[1], metric] - truth.loc[names[0], metric])
+        se = compare_arms(sizing, cfg, metrics=[metric])[0].se
+        n_customers = int(np.ceil(pilot_customers * (se * z_needed / abs(effect)) ** 2))
+        reps = run_synthetic_replicates(arm_hr, n_experiments, n_customers, seed, cfg,
+                                        metrics=[metric], adjusted=False, naive=False,
+                                        **MIXED_TERMS)
+        simulated = float(np.mean(reps["p_value"] < alpha))
+        # power_from_pilot counts customers with experiment invoices (not every drawn one)
+        analysed = float(np.sum(predicting.customers_in(0) | predicting.customers_in(1))
+                         / pilot_customers)
+        predicted = power_from_pilot(predicting, metric, effect,
+                                     round(n_customers * analysed / 2), alpha, cfg)
+        rows.append({"metric": metric, "true_effect": effect, "customers": n_customers,
+                     "predicted_power": predicted, "simulated_power": simulated,
+                     "difference": simulated - predicted,
+                     "mean_bias": float((reps["estimate"] - effect).mean()),
+                     "n_experiments": n_experiments,
+                     "mc_se": np.sqrt(simulated * (1 - simulated) / n_experiments)})
+    return pd.DataFrame(rows)
+
+
+def mixed_terms_checks(n_experiments: int = 200, seed: int = 0, n_customers: int = 1500,
+                       effect_hr: float = 1.5) -> dict[str, pd.DataFrame]:
+    """The mixed-terms scenario (:data:`MIXED_TERMS`): A/A, coverage and power tables.
+
+    A/A false-positive rates and 95% coverage of the generator's truth (hazard ratio
+    ``effect_hr``) at ``n_customers``, and :func:`mixed_terms_power`; each table has a
+    ``scenario`` column so it can sit beside the simulator's rows in one report.
+    """
+    kw = dict(metrics=list(MIXED_TERMS_METRICS), adjusted=False, naive=False, **MIXED_TERMS)
+    label = "mixed terms 15/60"
+    aa = run_synthetic_replicates({"control": 1.0, "treatment": 1.0}, n_experiments,
+                                  n_customers, seed, **kw)
+    cov = run_synthetic_replicates({"control": 1.0, "treatment": effect_hr}, n_experiments,
+                                   n_customers, seed + 1, **kw)
+    return {"false_positive": false_positive_table(aa).assign(scenario=label),
+            "coverage": coverage_table(cov).assign(scenario=label),
+            "power": mixed_terms_power(n_experiments, seed + 2).assign(scenario=label)}
 
 
 @dataclass

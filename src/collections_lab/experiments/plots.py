@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..i18n import styled, t
+from ..i18n import format_axis, styled, t
 from .design import PowerCurve
 from .readout import ExperimentReadout
 from .sequential import SequentialResult
@@ -81,13 +81,14 @@ def plot_power_curve(curve: PowerCurve, lang: str = "en", predicted=None):
     table = curve.to_frame()
     fig, ax = _figure()
     ax.errorbar(table["size"], table["power"], yerr=2 * table["mc_se"], fmt="o-", capsize=3,
-                label="simulation")
+                label=t("xpp_simulation", lang))
     if predicted is not None:
-        ax.plot(table["size"], predicted, "--", label="formula")
+        ax.plot(table["size"], predicted, "--", label=t("xpp_formula", lang))
     ax.axhline(0.8, color="grey", ls=":", lw=1, label=t("xpp_target", lang))
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(t("xpp_size", lang))
     ax.set_ylabel(t("xpp_power", lang))
+    format_axis(ax, "y", "share", lang=lang)  # power in percent, as the table says it
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig

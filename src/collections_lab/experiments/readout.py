@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,12 @@ class SequentialPlan:
     information is proportional to events); ``arm``: the arm tested against control
     (default the first other arm). With several arms each arm's test gets
     ``alpha / (arms - 1)`` (Bonferroni) unless ``split_alpha=False``.
+
+    Example:
+        >>> plan = cl.SequentialPlan(planned_events=800, every_days=14)
+        >>> readout = cl.analyse_experiment(portfolio, sequential=plan, segments=False)
+        >>> readout.sequential.looks.columns[:3].tolist()
+        ['look', 'label', 'events']
     """
 
     planned_events: float
@@ -81,7 +87,15 @@ class SequentialPlan:
 
 @dataclass
 class ExperimentReadout(ResultMixin):
-    """Everything one readout says about an experiment (see module docstring)."""
+    """Everything one readout says about an experiment (see module docstring).
+
+    Example:
+        >>> readout = cl.analyse_experiment(portfolio, segments=False)
+        >>> readout.arm_metric_table().columns[:2].tolist()
+        ['Paid by due + d (share)', 'Days outstanding (restricted mean)']
+        >>> round(float(readout.effect("treatment", "rmst_days")["effect"]), 1)
+        -5.0
+    """
 
     experiment_id: str
     arms: list[str]
@@ -217,9 +231,11 @@ class ExperimentReadout(ResultMixin):
             else:
                 sign = "+" if r["effect"] > 0 and metric not in RATIO_METRICS else ""
                 star = "*" if np.isfinite(r.get("p_holm", np.nan)) and r["p_holm"] < self.alpha else ""
-                text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star} "
-                        f"[{format_number(r['ci_low'] * scale, decimals, lang)}, "
-                        f"{format_number(r['ci_high'] * scale, decimals, lang)}]")
+                # no-break spaces: a cell never splits between a number and its interval
+                text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star}"
+                        f"\u00a0[{format_number(r['ci_low'] * scale, decimals, lang)},\u00a0"
+                        f"{format_number(r['ci_high'] * scale, decimals, lang)}]"
+                        ).replace(" pp", "\u00a0pp")
             rows.setdefault(r["arm"], {})[t(f"xp_metric_{metric}", lang)] = text
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "arm"
@@ -398,34 +414,33 @@ def analyse_experiment(
 ) -> ExperimentReadout:
     """Analyse an experiment: SRM, effects, adjustment, segments, factorial, sequential.
 
-    Parameters
-    ----------
-    source
-        A :class:`~collections_lab.data.portfolio.Portfolio` (its assignments give the arms
-        and the start date) or a payment-times frame with an ``arm`` column.
-    experiment
-        The :class:`~collections_lab.model.plans.Experiment` (planned weights for the SRM
-        check, control arm, factors); default the portfolio's own ``experiment`` (from
-        ``experiment.json`` or its assignments).
-    control
-        The control arm: default the experiment's; with none known, an arm named
-        ``"control"``, else an error asking for it (never a guess).
-    start, as_of
-        Experiment start (default: first assignment date) and readout date. Invoices
-        issued before the start are the pre-period: not counted, only used for the
-        covariate adjustment; the readout's ``invoices`` and first note say which
-        invoices were counted.
-    config
-        :class:`~collections_lab.experiments.metrics.MetricConfig` (d, horizons, costs).
-    metrics
-        Subset of :data:`~collections_lab.experiments.metrics.METRICS` (default all).
-    sequential
-        A :class:`SequentialPlan` for scheduled readouts (decision whether to stop).
-    factors
-        arm → {factor: level} for a factorial analysis (default ``experiment.factors``).
-    stratified_by
-        Column the assignment was stratified by; ``"auto"`` takes
-        ``experiment.stratify_by`` (none without an experiment: simple randomisation).
+    Args:
+        source: A :class:`~collections_lab.data.portfolio.Portfolio` (its assignments give the arms
+            and the start date) or a payment-times frame with an ``arm`` column.
+        experiment: The :class:`~collections_lab.model.plans.Experiment` (planned weights for the SRM
+            check, control arm, factors); default the portfolio's own ``experiment`` (from
+            ``experiment.json`` or its assignments).
+        control: The control arm: default the experiment's; with none known, an arm named
+            ``"control"``, else an error asking for it (never a guess).
+        start, as_of: Experiment start (default: first assignment date) and readout date. Invoices
+            issued before the start are the pre-period: not counted, only used for the
+            covariate adjustment; the readout's ``invoices`` and first note say which
+            invoices were counted.
+        config: :class:`~collections_lab.experiments.metrics.MetricConfig` (d, horizons, costs).
+        metrics: Subset of :data:`~collections_lab.experiments.metrics.METRICS` (default all).
+        sequential: A :class:`SequentialPlan` for scheduled readouts (decision whether to stop).
+        factors: arm → {factor: level} for a factorial analysis (default ``experiment.factors``).
+        stratified_by: Column the assignment was stratified by; ``"auto"`` takes
+            ``experiment.stratify_by`` (none without an experiment: simple randomisation).
+
+    Example:
+        >>> readout = cl.analyse_experiment(portfolio, segments=False)
+        >>> readout.control, readout.arms
+        ('control', ['control', 'treatment'])
+        >>> print(readout.headline())
+        Recommendation: keep the control control. No arm's net value is clearly above the
+        control's: the best, treatment, differs by 3.68 per 100 invoiced (95% CI -0.06 to
+        7.42; Holm-adjusted p = 0.054).
     """
     cfg = config or MetricConfig()
     assignments = None
@@ -497,6 +512,12 @@ def analyse_experiment(
     else:
         srm, srm_data = srm_data, None
 
+    if not cfg.no_discount_arms:  # arms whose strategy offers no discount: an exact zero
+        catalogue = {**(getattr(source, "strategies", None) or {}),
+                     **(experiment.arms if experiment is not None else {})}
+        cfg = replace(cfg, no_discount_arms=tuple(
+            a for a in data.arm_names
+            if a in catalogue and getattr(catalogue[a], "discount", True) is None))
     effects = compare_arms(data, cfg, metrics=metrics or METRICS)
     if adjust:
         effects = [adjust_effect(e, data) if np.isfinite(e.se) else e for e in effects]

@@ -86,19 +86,18 @@ def srm_check(assignments: pd.DataFrame, weights: dict[str, float] | None = None
               population: str = "assignments") -> SRMResult:
     """Chi-square test of customers per arm against the planned ``weights``.
 
-    Parameters
-    ----------
-    assignments
-        One row per customer with ``arm`` (and ``segment`` for the per-segment check),
-        e.g. the assignments table joined to customers, or customers seen in the data.
-    weights
-        Planned share per arm (any positive scale); default equal.
-    threshold
-        p-value below which the mismatch is flagged (0.001 is the usual, strict, choice:
-        SRM tests are run often and a true mismatch gives tiny p-values).
-    population
-        ``"assignments"`` or ``"data"`` (``assignments`` holds the customers seen in the
-        analysed data): only changes the wording of the warning.
+    Args:
+        assignments: One row per customer with ``arm`` (and ``segment`` for the per-segment check),
+            e.g. the assignments table joined to customers, or customers seen in the data.
+        weights: Planned share per arm (any positive scale); default equal.
+        threshold: p-value below which the mismatch is flagged (0.001 is the usual, strict, choice:
+            SRM tests are run often and a true mismatch gives tiny p-values).
+        population: ``"assignments"`` or ``"data"`` (``assignments`` holds the customers seen in the
+            analysed data): only changes the wording of the warning.
+
+    Example:
+        >>> print(cl.srm_check(portfolio.assignments).summary())
+        Arm sizes match the planned split (p = 0.9081).
     """
     if population not in ("assignments", "data"):
         raise ValueError("population must be 'assignments' or 'data'")

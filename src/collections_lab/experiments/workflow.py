@@ -12,7 +12,8 @@
 - :func:`experiment_readout` runs :func:`~collections_lab.experiments.readout.analyze_experiment`
   with a weekly sequential plan.
 - :func:`portfolio_in_currency` restricts a portfolio (assignments included) to the
-  invoices of one currency; :func:`arms_table` says what each arm does.
+  invoices of one currency (what each arm does, in business words, is
+  :func:`collections_lab.reporting.strategies.arms_table`).
 
 Example
 -------
@@ -35,7 +36,16 @@ import pandas as pd
 
 from ..data.dates import parse_date, resolve_as_of
 from ..data.portfolio import experiment_design, restrict_currency
-from ..i18n import ResultMixin, column_label, format_number, format_pct, has, resolve, t
+from ..i18n import (
+    ResultMixin,
+    column_label,
+    format_number,
+    format_pct,
+    has,
+    resolve,
+    t,
+    value_label,
+)
 from ..model.plans import Experiment, assign
 from ..model.strategies import (
     MIN_REMINDERS_BEFORE_ESCALATION,
@@ -70,6 +80,11 @@ def load_experiment(location=None, portfolio=None, experiment_id: str | None = N
     ``strategies`` is a YAML file defining the arms' strategies (what each arm does),
     instead of the ``strategies.yml`` beside the data; arms it does not define keep
     their name only.
+
+    Example:
+        >>> experiment = cl.load_experiment(SAMPLE)
+        >>> experiment.experiment_id, experiment.control_arm, len(experiment.arms)
+        ('tone-count-discount-2025', 'friendly-1-none', 8)
     """
     design = experiment_design(location, None)
     if design is None and portfolio is not None:
@@ -120,10 +135,87 @@ def portfolio_in_currency(portfolio, currency: str | None):
     Customers, payments, reminders and assignments follow the invoices kept, so an
     experiment read out or designed in one currency counts only that currency's
     customers. An unknown currency is an error naming the currencies in the data.
+
+    Example:
+        >>> eur = cl.portfolio_in_currency(portfolio, "EUR")
+        >>> set(eur.invoices["currency"])
+        {'EUR'}
     """
     if currency is None or str(currency).strip() == "":
         return portfolio
     return restrict_currency(portfolio, str(currency))
+
+
+@dataclass
+class RunningExperiment(ResultMixin):
+    """Customers of the experiment in the data that is still running when a new one
+    would start (see :func:`outside_running_experiment`)."""
+
+    experiment_id: str
+    customers: int
+    free: int
+    starts: pd.Timestamp
+    ends: pd.Timestamp | None = None
+    included: bool = False
+    title = "Running experiment"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"experiment_id": self.experiment_id, "customers": self.customers,
+                              "free": self.free, "starts": self.starts.date(),
+                              "ends": None if self.ends is None else self.ends.date()}])
+
+    def summary(self, lang: str | None = None) -> str:
+        lang, _ = resolve(lang)
+        key = "xd_running_included" if self.included else "xd_running_excluded"
+        return t(key, lang).format(n=format_number(self.customers, 0, lang),
+                                   id=self.experiment_id,
+                                   free=format_number(self.free, 0, lang))
+
+
+def outside_running_experiment(portfolio, assigned_at=None, as_of=None,
+                               include_running: bool = False):
+    """The portfolio a new experiment may assign, and the running experiment it avoids.
+
+    A customer in the data's assignments is in a running experiment unless its design
+    (``experiment.json``) gives an ``ends_at`` date before ``assigned_at`` (default: the
+    day after ``as_of``). Assigning such a customer again would mix two tests on the same
+    customers, so by default they are left out; ``include_running=True`` keeps them (the
+    summary says so). Returns ``(portfolio, RunningExperiment | None)``; None when no
+    experiment runs.
+
+    >>> from collections_lab.data.portfolio import Portfolio
+    >>> cust = pd.DataFrame({"customer_id": ["a", "b", "c"]})
+    >>> inv = pd.DataFrame({"invoice_id": ["i"], "customer_id": ["a"],
+    ...     "issue_date": pd.to_datetime(["2025-01-01"]), "due_date": pd.to_datetime(["2025-01-31"]),
+    ...     "amount": [1.0], "currency": ["EUR"]})
+    >>> asg = pd.DataFrame({"experiment_id": ["x", "x"], "customer_id": ["a", "b"],
+    ...     "arm": ["c", "t"], "assigned_at": pd.to_datetime(["2024-12-01"] * 2)})
+    >>> free, running = outside_running_experiment(Portfolio(cust, inv, assignments=asg))
+    >>> list(free.customers["customer_id"]), running.customers, running.free
+    (['c'], 2, 1)
+    """
+    from dataclasses import replace
+
+    asg = portfolio.assignments
+    if asg is None or not len(asg):
+        return portfolio, None
+    if assigned_at is None or str(assigned_at).strip() == "":
+        assigned_at = resolve_as_of(portfolio, as_of) + pd.Timedelta(days=1)
+    starts = parse_date(assigned_at, "assigned_at")
+    design = portfolio.experiment or {}
+    ends = design.get("ends_at")
+    ends = parse_date(str(ends), "ends_at") if ends else None
+    if ends is not None and ends < starts:
+        return portfolio, None
+    busy = set(asg["customer_id"].astype(str))
+    ids = portfolio.customers["customer_id"].astype(str)
+    in_it = ids.isin(busy)
+    ident = str(design.get("experiment_id") or asg["experiment_id"].iloc[0])
+    running = RunningExperiment(ident, int(in_it.sum()), int((~in_it).sum()), starts, ends,
+                                included=include_running)
+    if include_running:
+        return portfolio, running
+    return replace(portfolio, customers=portfolio.customers.loc[~in_it.to_numpy()]), running
 
 
 def factorial_term_label(term, lang: str = "en"):
@@ -138,13 +230,21 @@ def factorial_term_label(term, lang: str = "en"):
     parts = re.findall(r"(\w+)\[([^\]]+)\]", term)
     return " × ".join(
         f"{t(f'xf_{name}', lang) if has(f'xf_{name}') else column_label(name, lang)}"
-        f" {level}" for name, level in parts) or term
+        f" {t(f'sd_{name}[{level}]', lang) if has(f'sd_{name}[{level}]') else level}"
+        for name, level in parts) or term
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
     """A report copy of a design or readout table: headers (and the baseline's
     quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
-    keep their name; nothing is dropped."""
+    keep their name; nothing is dropped.
+
+    Example:
+        >>> import pandas as pd
+        >>> cl.labelled(pd.DataFrame({"metric": ["rmst_days"], "effect": [-1.23456]}), "es")
+                                       métrica  efecto
+        0  Días pendientes (media restringida) -1.2346
+    """
     out = frame.copy()
     if "quantity" in out:
         out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
@@ -155,6 +255,14 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
                         else m for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
+    if "method" in out:  # how a sample size was computed, in words
+        out["method"] = [t(f"xt_method[{m}]", lang) if has(f"xt_method[{m}]") else m
+                         for m in out["method"]]
+    for col in ("power", "alpha"):  # probabilities in percent, as in the power table
+        if col in out:
+            out[col] = [format_pct(v, 0, lang) if pd.notna(v) else v for v in out[col]]
+    if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
+        out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
@@ -167,24 +275,19 @@ READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci
 
 
 def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
-    """The readout's effects for the report: metric label first, headers in ``lang``."""
+    """The readout's effects for the report: metric label first, headers in ``lang``.
+
+    Example:
+        >>> readout = cl.analyse_experiment(portfolio, segments=False)
+        >>> cl.readout_table(readout, "es").columns[:3].tolist()
+        ['métrica', 'brazo', 'estimación']
+    """
     frame = readout.to_frame()
-    return labelled(frame[[c for c in READOUT_COLUMNS if c in frame]], lang)
-
-
-def arms_table(experiment: Experiment, lang: str = "en") -> pd.DataFrame:
-    """What each arm of an experiment does: role, description and reminder days (days
-    relative to due, with the payment deadline a reminder states)."""
-    rows = []
-    for name, strategy in experiment.arms.items():
-        role = "xa_control" if name == experiment.control_arm else "xa_treatment"
-        days = ", ".join(str(r.day) if r.deadline_days is None else
-                         t("xa_deadline", lang).format(day=r.day, n=r.deadline_days)
-                         for r in strategy.reminders) or "–"
-        rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
-                     t("xa_description", lang): strategy.description or "–",
-                     t("xa_reminders", lang): days})
-    return pd.DataFrame(rows)
+    # an effect counts the customers of the arm and of control: said in the header, so
+    # it is not read as customers per arm (the sample-ratio table's count)
+    frame = frame[[c for c in READOUT_COLUMNS if c in frame]].rename(
+        columns={"n_customers": "customers_arm_control", "n_invoices": "invoices_arm_control"})
+    return labelled(frame, lang)
 
 
 @dataclass
@@ -202,29 +305,27 @@ class AssignmentPlan(ResultMixin):
     path: Path | None = None
     title = "Assignment"
 
-    def counts(self, lang: str | None = None) -> pd.DataFrame:
-        """Customers per arm, their share and the planned share."""
-        lang, _ = resolve(lang)
+    def counts(self) -> pd.DataFrame:
+        """Customers per arm, their share and the planned share (shares of 1; the report's
+        table renderer labels the columns and shows the shares as percentages)."""
         n = self.assignments["arm"].value_counts().reindex(self.experiment.arm_names,
                                                            fill_value=0)
-        frame = pd.DataFrame({
-            t("xa_arm", lang): n.index,
-            t("xa_customers", lang): n.to_numpy(),
-            t("xa_share", lang): (n / max(n.sum(), 1)).round(4).to_numpy(),
-            t("xa_planned", lang): np.round(self.experiment.normalised_weights, 4),
+        return pd.DataFrame({
+            "arm": n.index,
+            "customers": n.to_numpy(),
+            "share": (n / max(n.sum(), 1)).round(4).to_numpy(),
+            "planned_share": np.round(self.experiment.normalised_weights, 4),
         })
-        return frame
 
-    def by_segment(self, lang: str | None = None) -> pd.DataFrame:
+    def by_segment(self) -> pd.DataFrame:
         """Customers per segment (rows) and arm (columns); empty without segments."""
-        lang, _ = resolve(lang)
         if self.segments is None:
             return pd.DataFrame()
         seg = self.assignments["customer_id"].map(self.segments).fillna("–")
         table = pd.crosstab(seg, self.assignments["arm"]).reindex(
             columns=self.experiment.arm_names, fill_value=0)
-        table.index.name = t("xa_segment", lang)
-        table.columns.name = t("xa_arm", lang)
+        table.index.name = "segment"
+        table.columns.name = "arm"
         return table
 
     def to_frame(self) -> pd.DataFrame:
@@ -249,7 +350,8 @@ class AssignmentPlan(ResultMixin):
             f"{arm} {format_number(int(n.get(arm, 0)), 0, lang)} "
             f"({format_pct(n.get(arm, 0) / max(total, 1), 1, lang)})"
             for arm in self.experiment.arm_names)
-        strat = (t("xa_stratified", lang).format(col=self.experiment.stratify_by)
+        strat = (t("xa_stratified", lang).format(
+                     col=column_label(self.experiment.stratify_by, lang).lower())
                  if self.experiment.stratify_by else "")
         return t("xa_summary", lang).format(
             n=format_number(total, 0, lang), k=len(self.experiment.arm_names), strat=strat,
@@ -294,8 +396,8 @@ def assign_experiment(portfolio, arms, *, weights=None, experiment_id: str | Non
 
     Example:
         >>> plan = assign_experiment(portfolio, ["one_friendly_after_due", "nudge_then_firm"])
-        >>> plan.counts()[["arm", "customers", "planned share"]]
-                              arm  customers  planned share
+        >>> plan.counts()[["arm", "customers", "planned_share"]]
+                              arm  customers  planned_share
         0  one_friendly_after_due        149            0.5
         1         nudge_then_firm        151            0.5
 
@@ -403,6 +505,14 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
 
     Weeks = invoices needed (both arms) / invoices issued per week over the last 12 weeks
     of history, plus the follow-up until due + d of the last invoice (median terms + d).
+
+    Example:
+        >>> design = cl.design_experiment(portfolio, "2025-09-30")
+        >>> print(design.summary())
+        To detect 3 more invoices in 100 paid by due + 15 days (now 92 in 100) with 80%
+        power you need about 1,713 invoices per arm (345 customers), about 3,432 weeks of
+        invoicing plus follow-up. Several invoices per customer inflate the sample size by
+        a design effect of 1.57.
     """
     cfg = config or MetricConfig()
     pilot = pilot_split(portfolio, as_of)
@@ -489,6 +599,11 @@ def experiment_readout(portfolio, experiment: Experiment | None = None,
 
     Without ``planned_events`` the plan is Schoenfeld's events for
     ``minimum_hazard_ratio`` at 80% power, times the measured design effect.
+
+    Example:
+        >>> readout = cl.experiment_readout(portfolio)
+        >>> readout.sequential is not None, readout.control
+        (True, 'control')
     """
     from .design import schoenfeld_events
 

@@ -45,9 +45,11 @@ from .display import (
     result_html,
     table_html,
     tables_html,
+    value_label,
 )
 from .figures import plot_style, result_axes, styled
 from .numbers import (
+    axis_multipliers,
     currency_digits,
     format_axis,
     format_money,
@@ -63,6 +65,7 @@ __all__ = [
     "MISSING",
     "ResultMixin",
     "Summary",
+    "axis_multipliers",
     "card_html",
     "check_language",
     "check_locale",
@@ -90,4 +93,5 @@ __all__ = [
     "table_html",
     "tables_html",
     "tick_formatter",
+    "value_label",
 ]

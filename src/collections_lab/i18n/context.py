@@ -75,13 +75,27 @@ def default_locale(lang: str, currency: str | None = None) -> str:
 
 
 def current_lang() -> str:
-    """The language labels are shown in now (``"en"`` unless :func:`options` set another)."""
+    """The language labels are shown in now (``"en"`` unless :func:`options` set another).
+
+    Example:
+        >>> with cl.options(lang="es"):
+        ...     cl.current_lang()
+        'es'
+        >>> cl.current_lang()
+        'en'
+    """
     return _STATE["lang"]
 
 
 def current_locale() -> str:
     """The locale numbers are formatted in now: the one :func:`options` set, else the
-    default of :func:`current_lang`."""
+    default of :func:`current_lang`.
+
+    Example:
+        >>> with cl.options(lang="es", locale="es_CO"):
+        ...     cl.current_locale()
+        'es_CO'
+    """
     return _STATE["locale"] or DEFAULT_LOCALES[_STATE["lang"]]
 
 
@@ -116,10 +130,11 @@ class options:  # noqa: N801 - used like a function: cl.options(lang="es")
         currency: the report's one currency, if any: picks the default locale of its
             country when ``locale`` is not given (COP → ``es_CO``).
 
-    >>> _ = options(lang="es", currency="MXN"); current_locale()
-    'es_MX'
-    >>> _ = options(lang="en"); current_locale()
-    'en_US'
+    Example:
+        >>> _ = options(lang="es", currency="MXN"); current_locale()
+        'es_MX'
+        >>> _ = options(lang="en"); current_locale()
+        'en_US'
     """
 
     def __init__(self, lang: str | None = None, locale: str | None = None,

@@ -10,7 +10,9 @@ DataFrame shown in a report kernel -- is written by :func:`table_html`, which
   ``currency`` column) or the column (a currency code as header) says which, other
   numbers to four significant digits;
 - shows dates as dates (no ``00:00:00``) and missing values as an em dash;
-- translates headers through the catalogue (``column.<name>`` keys);
+- translates headers through the catalogue (``column.<name>`` keys) and category codes
+  (segments, outcomes, ...) through :func:`value_label`; a cross table's columns (a
+  named columns axis, e.g. one column per arm) are values, shown as they are;
 - escapes every cell and header (a customer called ``<script>`` is shown as text);
 - shows at most ``max_rows`` rows and says so ("first 20 of 1,234 rows").
 
@@ -56,6 +58,7 @@ MAX_ROWS = 100
 SHARE_COLUMNS = frozenset({
     "share", "incidence", "churn_probability", "churn_risk", "paid_by_due",
     "paid_by_due_15", "power", "mean_predicted", "mean_predicted_raw", "churn",
+    "base_rate_train", "base_rate_test", "base_rate_window",
 })
 #: Columns holding an amount of money (the currency comes from the row or the header).
 MONEY_COLUMNS = frozenset({
@@ -65,10 +68,11 @@ MONEY_COLUMNS = frozenset({
     # the strategy lab's money (its result carries one currency: shown in the header)
     "cash_pv", "discount_cost", "fee_income", "reminder_cost", "relationship_cost",
     "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
-    "gain_high", "current_net_value", "recommended_net_value",
+    "gain_high", "current_net_value", "recommended_net_value", "cost_if_kept", "max_cost_if_kept",
 })
-#: Columns holding codes shown in words (their labels are catalogue keys).
-CODE_COLUMNS = frozenset({"outcome"})
+#: Columns holding codes shown in words where the catalogue has them (see
+#: :func:`value_label`): outcomes (``written_off``), segments (``segment.small``), ...
+CODE_COLUMNS = frozenset({"outcome", "segment", "recalibration", "model", "channel", "group"})
 #: Interval columns, formatted like the estimate column beside them.
 _INTERVALS = frozenset({"ci_low", "ci_high"})
 _ESTIMATES = frozenset({"estimate", "incidence", "share"})
@@ -96,6 +100,25 @@ def column_label(name, lang: str | None = None) -> str:
     if len(text) > 1 and not text[1].isalpha():  # "p-value", "p (Holm)": a symbol
         return text
     return text[:1].upper() + text[1:]
+
+
+def value_label(value, column: str | None = None, lang: str | None = None):
+    """A category code in words: the catalogue's ``<column>.<value>`` key
+    (``segment.small``; outcomes have bare keys: ``written_off``); anything else (a
+    segment name of the user's own data, a number) comes back unchanged.
+
+    >>> value_label("small", "segment", "es"), value_label("written_off", "outcome", "es")
+    ('pequeñas', 'castigada')
+    >>> value_label("retail", "segment", "es")
+    'retail'
+    """
+    if not isinstance(value, str):
+        return value
+    if column is not None and has(f"{column}.{value}"):
+        return t(f"{column}.{value}", lang)
+    if column == "group" and has(f"segment.{value}"):  # groups are segments by default
+        return t(f"segment.{value}", lang)
+    return t(value, lang) if column in (None, "outcome") and has(value) else value
 
 
 def _is_missing(value) -> bool:
@@ -191,9 +214,12 @@ def p_text(p: float, lang: str | None = None, locale: str | None = None) -> str:
                                 lang, locale)
 
 
-def _header(name, lang: str) -> str:
+def _header(name, lang: str, values_of: str | None = None) -> str:
     if isinstance(name, tuple):  # MultiIndex columns
         return " · ".join(column_label(n, lang) for n in name if str(n) != "")
+    if values_of is not None and not has(f"column.{name}"):
+        # a cross table's columns are values of ``values_of`` (arm names, segments)
+        return str(value_label(name, values_of, lang))
     return column_label(name, lang)
 
 
@@ -217,6 +243,8 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
     'Net value (USD)'
     """
     lang, locale = resolve(lang, locale)
+    values_of = frame.columns.name if isinstance(frame.columns.name, str) else None
+    positions = frame.shape[1]  # the columns that are values (before an index is added)
     if _meaningful_index(frame):
         index_names = [n if n is not None else (frame.columns.name or "")
                        for n in frame.index.names]
@@ -237,8 +265,8 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
     for position, name in enumerate(names):
         kind = interval_kind if name in _INTERVALS else kinds[position]
         values = frame.iloc[:, position].tolist()
-        if name in CODE_COLUMNS:  # codes (written_off, ...) in words where a label exists
-            values = [t(v, lang) if isinstance(v, str) and has(v) else v for v in values]
+        if name in CODE_COLUMNS:  # codes (written_off, small, ...) in words where known
+            values = [value_label(v, name, lang) for v in values]
         if kind == "currency":
             currencies = [str(name)] * len(values)
         elif kind == "money" and row_currency is None and currency and is_currency(currency):
@@ -249,8 +277,10 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
                              for v, c in zip(values, currencies, strict=True)]
     out = pd.DataFrame(columns)
     in_header = row_currency is None and bool(currency) and is_currency(currency)
-    out.columns = [_header(n, lang) + (f" ({currency})" if in_header and k == "money" else "")
-                   for n, k in zip(names, kinds, strict=True)]
+    first_value = len(names) - positions  # index columns come first
+    out.columns = [_header(n, lang, values_of if i >= first_value else None)
+                   + (f" ({currency})" if in_header and k == "money" else "")
+                   for i, (n, k) in enumerate(zip(names, kinds, strict=True))]
     return out
 
 
@@ -312,6 +342,10 @@ def card_rows(total: int) -> int | None:
 
 #: The red box of an alarm (a sample ratio mismatch): loud in any notebook theme.
 ALARM_STYLE = "border:3px solid #c00;background:#fee;color:#000;padding:8px;font-weight:bold"
+
+
+#: A card's tables: scroll sideways when wider than the notebook, cells on one line.
+TABLES_STYLE = "overflow-x:auto;white-space:nowrap"
 
 
 class Summary(str):
@@ -390,17 +424,22 @@ def card_html(headline: str, title: str | None = None,
         True
     """
     lang, locale = resolve(lang, locale)
-    title = t(title, lang) if title else ""
-    if title and str(headline).startswith(title):  # "Log-rank test: chi² = ..." says it
-        title = ""
-    heading = f"<strong>{html.escape(title)}</strong>" if title else ""
-    sep = " — " if title and headline else ""
-    parts = ['<div class="cl-card">',
-             f'<p class="cl-headline">{heading}{sep}{html.escape(str(headline))}</p>']
+    title = title_text = t(title, lang) if title else ""
+    headline = str(headline)
+    if title and headline.startswith(title):  # "Log-rank test: chi² = ..." says it
+        head = (f"<strong>{html.escape(title)}</strong>"
+                f"{html.escape(headline[len(title):])}")
+    else:
+        heading = f"<strong>{html.escape(title)}</strong>" if title else ""
+        sep = " — " if title and headline else ""
+        head = f"{heading}{sep}{html.escape(headline)}"
+    parts = ['<div class="cl-card">', f'<p class="cl-headline">{head}</p>']
     parts += [f'<div class="cl-alarm" style="{ALARM_STYLE}">{html.escape(a)}</div>'
               for a in alarms]
 
     def block(name, body):
+        if name and t(name, lang) == title_text:  # the card already says it
+            name = ""
         if isinstance(body, str):
             caption = f"<strong>{html.escape(t(name, lang))}</strong>" if name else ""
             return f'<div class="cl-table">{caption}{body}</div>'
@@ -408,12 +447,16 @@ def card_html(headline: str, title: str | None = None,
         return table_html(body, lang, rows, title=name or None, locale=locale,
                           currency=currency)
 
-    parts += [block(name, body) for name, body in tables]
+    if tables:  # wide tables scroll sideways; a number never breaks across lines
+        parts.append(f'<div class="cl-card-tables" style="{TABLES_STYLE}">')
+        parts += [block(name, body) for name, body in tables]
+        parts.append("</div>")
     parts += [f'<p class="cl-note">&#9888; {html.escape(text)}</p>' for text in notes]
     if details:
         parts.append(f"<details><summary>{html.escape(t('card.details', lang))}</summary>")
+        parts.append(f'<div style="{TABLES_STYLE}">')
         parts += [block(name, body) for name, body in details]
-        parts.append("</details>")
+        parts.append("</div></details>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -422,9 +465,8 @@ def text_card(headline: str, title: str | None = None, tables: list | tuple = ()
               notes: list | tuple = ()) -> str:
     """The plain-text twin of :func:`card_html` (``print(result)``): title, headline,
     the open tables at most pandas' ``display.max_rows`` rows, the notes."""
-    if title and str(headline).startswith(title):
-        title = None
-    lines = [f"{title}: {headline}" if title and headline else (title or str(headline))]
+    shown = None if title and str(headline).startswith(title) else title
+    lines = [f"{shown}: {headline}" if shown and headline else (shown or str(headline))]
     for name, frame in tables:
         if isinstance(frame, pd.DataFrame | pd.Series):
             if name and name != title:
@@ -470,6 +512,24 @@ class ResultMixin:
     notes, and :meth:`card_details` folded. ``__str__`` is the same as text. A report
     shows :meth:`report_tables` in full (:func:`result_html`). A subclass's
     ``summary()`` returns a :class:`Summary` (a ``str`` that renders in a notebook).
+
+    Example:
+        >>> import pandas as pd
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Mean(cl.ResultMixin):
+        ...     value: float
+        ...     title = "Mean"
+        ...     def to_frame(self):
+        ...         return pd.DataFrame({"mean": [self.value]})
+        ...     def summary(self, lang=None):
+        ...         return f"The mean is {self.value}."
+        >>> Mean(2.0)._repr_html_()[:75]
+        '<div class="cl-card"><p class="cl-headline"><strong>Mean</strong> — The mea'
+        >>> print(Mean(2.0))
+        Mean: The mean is 2.0.
+           mean
+        0   2.0
     """
 
     #: Title shown above the table (a catalogue key or plain text); subclasses may override.
@@ -479,6 +539,8 @@ class ResultMixin:
         super().__init_subclass__(**kwargs)
         if callable(cls.__dict__.get("summary")):
             cls.summary = rich_summary(cls.__dict__["summary"])
+        if "_repr_pretty_" not in cls.__dict__:  # IPython prefers it to the class's own
+            cls._repr_pretty_ = ResultMixin._repr_pretty_  # (dataclass) __repr__
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -531,6 +593,11 @@ class ResultMixin:
                          self.card_details(), self._card_notes(lang), lang, locale,
                          currency if isinstance(currency, str) else None,
                          alarms=self.card_alarms(lang))
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """IPython's text view (a console, the text/plain of a saved notebook): the card
+        as text, not the dataclass repr with every table in it."""
+        printer.text(str(self))
 
     def __str__(self) -> str:
         lang, _ = resolve(None)

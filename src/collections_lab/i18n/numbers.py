@@ -115,10 +115,11 @@ def format_number(value, decimals: int | None = 0, lang: str | None = None,
 
     ``lang`` and ``locale`` default to the context (:func:`~collections_lab.i18n.options`).
 
-    >>> format_number(1234567.891, 2, locale="es_CO")
-    '1.234.567,89'
-    >>> format_number(0.01, None, "es"), format_number(float("nan"))
-    ('0,01', '–')
+    Example:
+        >>> format_number(1234567.891, 2, locale="es_CO")
+        '1.234.567,89'
+        >>> format_number(0.01, None, "es"), format_number(float("nan"))
+        ('0,01', '–')
     """
     if _missing(value):
         return MISSING_NUMBER
@@ -137,10 +138,11 @@ def format_money(amount, currency: str, lang: str | None = None, locale: str | N
 
     ``decimals`` overrides the currency's digits (axis ticks of round amounts use 0).
 
-    >>> format_money(1234567.891, "COP", "es")
-    'COP 1.234.568'
-    >>> format_money(-1234.5, "EUR", locale="en_US")
-    'EUR -1,234.50'
+    Example:
+        >>> format_money(1234567.891, "COP", "es")
+        'COP 1.234.568'
+        >>> format_money(-1234.5, "EUR", locale="en_US")
+        'EUR -1,234.50'
     """
     if decimals is None:
         decimals = currency_digits(currency)
@@ -151,8 +153,9 @@ def format_pct(share, decimals: int = 1, lang: str | None = None,
                locale: str | None = None) -> str:
     """A share (0.123) as a percentage in the locale's pattern (``12.3%``, ``12,3 %``).
 
-    >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
-    ('50%', '–')
+    Example:
+        >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
+        ('50%', '–')
     """
     if _missing(share):
         return MISSING_NUMBER
@@ -230,3 +233,48 @@ def localize_figure(fig, lang: str | None = None, locale: str | None = None):
             if type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(tick_formatter("number", None, lang, locale))
     return fig
+
+
+def axis_multipliers(fig) -> list[str]:
+    """Axes of ``fig`` whose ticks a reader would have to decode: an offset or multiplier
+    beside the axis (``1e9``, ``+3.2e4``) or tick labels in powers of ten (``10^0``,
+    ``4×10^-1``, ``2e6``). Empty when every axis writes plain numbers.
+
+    Reads each axis's formatter at its current ticks (what drawing would show), without
+    drawing the figure.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [3e9, 4e9])
+    >>> axis_multipliers(fig)
+    ['y axis: 1e9']
+    >>> axis_multipliers(localize_figure(fig))
+    []
+    >>> plt.close(fig)
+    """
+    import re
+
+    powers = re.compile(r"10\^|\\times|×\s*10|\d[eE][+-]?\d")
+    found = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            formatter = axis.get_major_formatter()
+            locs = [v for v in axis.get_majorticklocs() if math.isfinite(v)]
+            lo, hi = axis.get_view_interval()
+            locs = [v for v in locs if min(lo, hi) <= v <= max(lo, hi)]
+            if not locs:
+                continue
+            formatter.set_locs(locs)
+            offset = formatter.get_offset() if hasattr(formatter, "get_offset") else ""
+            offset = offset.strip().replace("$", "").replace("\\mathdefault", "")
+            labels = [str(formatter(v, i)) for i, v in enumerate(locs)]
+            where = f"{ax.get_title() or ax.get_ylabel() or ax.get_xlabel()} " \
+                if (ax.get_title() or ax.get_ylabel() or ax.get_xlabel()) else ""
+            if offset:
+                found.append(f"{where}{name} axis: {offset}")
+            bad = [x for x in labels if powers.search(x)]
+            if bad:
+                found.append(f"{where}{name} axis ticks: {', '.join(bad[:3])}")
+    return found

@@ -89,7 +89,17 @@ BOUND_SPAN = 6.0
 
 
 class CalibrationError(ValueError):
-    """The history cannot be calibrated; the message says what is missing."""
+    """The history cannot be calibrated; the message says what is missing.
+
+    Example:
+        >>> few = cl.simulate(20, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> cl.Calibration().fit(few.snapshot("2025-04-30"))
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.calibrate.CalibrationError: history too short to calibrate: 32
+        paid ...
+    """
 
 
 @dataclass(frozen=True)
@@ -228,6 +238,56 @@ def prepare_history(portfolio: Portfolio, as_of=None, arms: dict | None = None,
                        x=invoice_covariates(frame, reference),
                        disputed=frame["disputed"].to_numpy(dtype=bool), paid=paid,
                        day=day.astype(np.int64), amount_reference=reference)
+
+
+def subset_history(data: HistoryData, keep: np.ndarray) -> HistoryData:
+    """The rows ``keep`` (boolean mask) of a prepared history, customer codes renumbered."""
+    from dataclasses import replace
+
+    frame = data.frame.loc[keep].reset_index(drop=True)
+    frame.attrs = dict(data.frame.attrs)
+    used, cust = np.unique(data.cust[keep], return_inverse=True)
+    return replace(data, frame=frame,
+                   strategies=InvoiceStrategies(data.strategies.code[keep],
+                                                data.strategies.strategies,
+                                                data.strategies.source),
+                   cust=cust.astype(np.int64), customer_ids=data.customer_ids[used],
+                   seg=data.seg[keep], terms=data.terms[keep], x=data.x[keep],
+                   disputed=data.disputed[keep], paid=data.paid[keep], day=data.day[keep])
+
+
+def experiment_identified(data: HistoryData, portfolio: Portfolio, prior: BehaviourModel,
+                          estimated: list[str]) -> dict[str, str]:
+    """Which of the ``estimated`` parameters only the experiment in the history identifies.
+
+    The invoices issued from each assigned customer's assignment date (the experiment's,
+    :func:`~collections_lab.lab.history.experiment_groups`) are set aside and the same
+    identification rules (:func:`_identifiable`; for the churn model: whether any
+    pre-period invoice received a firm reminder) are applied to the rest: a parameter
+    estimable with the experiment but not without it is identified by the randomised
+    assignment (name → the arms that moved it). Empty without an experiment.
+    """
+    from .history import experiment_groups
+
+    groups = experiment_groups(portfolio, data.frame)
+    inside = groups != ""
+    if not inside.any():
+        return {}
+    arms = sorted(set(groups[inside]))
+    pre = ~inside
+    if pre.sum() == 0:
+        without: set[str] = set()
+    else:
+        est, _ = _identifiable(subset_history(data, pre), prior, None)
+        without = {p.name for p in est}
+        s = data.strategies
+        pre_codes = np.unique(s.code[pre])
+        if any(r.tone in FIRM_TONES for c in pre_codes for r in s.strategies[c].reminders):
+            without.add("churn_firm_reminder")
+        without |= {n for n in estimated if n.startswith("churn_base[")
+                    or n == "churn_escalated"}
+    label = ", ".join(arms[:3]) + (f" (+{len(arms) - 3})" if len(arms) > 3 else "")
+    return {n: label for n in estimated if n not in without}
 
 
 # ----------------------------------------------------------------------------- likelihood
@@ -925,39 +985,39 @@ def identification(info: np.ndarray, theta, theta0, names) -> dict[int, str]:
 class Calibration(ResultMixin):
     """Fit the behaviour model to a portfolio's history (see module docstring).
 
-    Parameters
-    ----------
-    prior : BehaviourModel
-        Documented defaults used as starting values and for every parameter the history
-        cannot identify.
-    nodes : int
-        Gauss–Hermite nodes for the frailty integral.
-    amount_reference : dict, optional
-        Currency → reference amount: amounts enter as ``log(amount / reference)``. Default
-        the median invoice of each currency (the baseline level then refers to it). The
-        simulator's parametrisation is ``1000 USD`` converted to each currency.
-    churn_gap_days : int
-        A customer without any invoice in the last ``churn_gap_days`` before ``as_of``
-        counts as having stopped buying (for the churn fit).
+    Args:
+        prior (BehaviourModel): Documented defaults used as starting values and for every parameter the history
+            cannot identify.
+        nodes (int): Gauss–Hermite nodes for the frailty integral.
+        amount_reference (dict, optional): Currency → reference amount: amounts enter as ``log(amount / reference)``. Default
+            the median invoice of each currency (the baseline level then refers to it). The
+            simulator's parametrisation is ``1000 USD`` converted to each currency.
+        churn_gap_days (int): A customer without any invoice in the last ``churn_gap_days`` before ``as_of``
+            counts as having stopped buying (for the churn fit).
 
-    Fitted attributes
-    -----------------
-    model_ : BehaviourModel
-        Prior with every identifiable parameter replaced by its estimate.
-    params_ : DataFrame
-        Per parameter: estimate, se, ci_low, ci_high, prior, source ("estimated" or
-        "prior"), note (why a prior is used). A prior's interval is the prior's own
-        (:data:`PRIOR_SD`) when the information check demoted it, else empty.
-    not_identified_ : dict
-        Parameters the information matrix at the estimate did not identify
-        (:func:`identification`), name → reason; kept at their prior (or, pushed to a
-        bound, at the edge of their plausible range) and listed in :attr:`priors_`.
-    customers_ : DataFrame
-        Per customer: posterior frailty mean and sd, probability of being a discount taker.
-    history_ : HistoryData
-        The prepared history (for the twin and its check).
-    current_strategy_ : Strategy
-        Business as usual: ``default`` if given, else inferred from the reminders.
+    Fitted attributes:
+        model_ (BehaviourModel): Prior with every identifiable parameter replaced by its estimate.
+        params_ (DataFrame): Per parameter: estimate, se, ci_low, ci_high, prior, source ("estimated" or
+            "prior"), note (why a prior is used). A prior's interval is the prior's own
+            (:data:`PRIOR_SD`) when the information check demoted it, else empty.
+        not_identified_ (dict): Parameters the information matrix at the estimate did not identify
+            (:func:`identification`), name → reason; kept at their prior (or, pushed to a
+            bound, at the edge of their plausible range) and listed in :attr:`priors_`.
+        experiment_identified_ (dict): Estimated parameters that only the experiment in the
+            history identifies (the arms' randomised tones, reminder counts and discounts),
+            name → arms; the ``identified_by`` column of :attr:`params_` says
+            ``"experiment"`` for them, ``"history"`` for the other estimates
+            (:func:`experiment_identified`).
+        customers_ (DataFrame): Per customer: posterior frailty mean and sd, probability of being a discount taker.
+        history_ (HistoryData): The prepared history (for the twin and its check).
+        current_strategy_ (Strategy): Business as usual: ``default`` if given, else inferred from the reminders.
+
+    Example:
+        >>> sim = cl.simulate(60, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-04-30", progress=False)
+        >>> calibration = cl.Calibration(nodes=4, maxiter=30).fit(sim.snapshot("2025-07-31"))
+        >>> calibration.params_.loc[calibration.params_["source"] == "estimated"].shape[0] > 5
+        True
     """
 
     title = "Behaviour model calibration"
@@ -1043,6 +1103,13 @@ class Calibration(ResultMixin):
         priors.update(churn_priors)
         self.priors_ = priors
         self.params_ = self._table(params, theta, cov, churn_est, priors)
+        estimated = list(self.params_.index[self.params_["source"] == "estimated"])
+        self.experiment_identified_ = experiment_identified(data, portfolio, self.prior,
+                                                            estimated)
+        self.params_["identified_by"] = [
+            "experiment" if name in self.experiment_identified_ else
+            ("history" if source == "estimated" else "")
+            for name, source in zip(self.params_.index, self.params_["source"], strict=True)]
         self.customers_ = pd.DataFrame({
             "customer_id": data.customer_ids,
             "segment": np.array(SEGMENTS, dtype=object)[lik.cust_seg],
@@ -1166,6 +1233,10 @@ class Calibration(ResultMixin):
             text += t("lab.calibration_unidentified", lang, k=len(info), labels=labels(info, lang))
         if missing:
             text += t("lab.calibration_not_learned", lang, labels=labels(missing, lang))
+        by_experiment = list(getattr(self, "experiment_identified_", {}))
+        if by_experiment:
+            text += t("lab.calibration_experiment", lang, k=len(by_experiment),
+                      labels=labels(by_experiment, lang))
         return text
 
 
@@ -1223,5 +1294,5 @@ def recovery_table(calibration: Calibration, truth: BehaviourModel) -> pd.DataFr
     return p[["estimate", "se", "ci_low", "ci_high", "true", "covered", "z", "note"]]
 
 
-__all__ = ["Calibration", "CalibrationError", "prepare_history", "recovery_table",
-           "invoice_covariates", "linear_predictor"]
+__all__ = ["Calibration", "CalibrationError", "experiment_identified", "prepare_history",
+           "recovery_table", "invoice_covariates", "linear_predictor", "subset_history"]

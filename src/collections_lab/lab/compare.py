@@ -100,11 +100,7 @@ def strategy_metrics(twin: Twin, strategy: Strategy, o, economics: Economics,
     cost = np.zeros(len(amount))
     for r, sent in reminders_sent(strategy, terms, o, h):
         cost += sent * economics.reminder_cost[r.channel]
-    churn_p = np.minimum(
-        np.array([model.churn_base[s] for s in SEGMENTS])[seg]
-        * np.exp(model.churn_firm_reminder * o.n_firm
-                 + model.churn_unneeded_reminder * o.n_unneeded
-                 + model.churn_escalated * escalated), 0.95)
+    churn_p = churn_probability(model, seg, o)
     stay = np.bincount(twin.cust, weights=np.log1p(-churn_p), minlength=twin.n_customers)
     lost = -np.expm1(stay)
     cseg = twin.customer_seg
@@ -121,6 +117,17 @@ def strategy_metrics(twin: Twin, strategy: Strategy, o, economics: Economics,
         "churn": np.bincount(cseg, weights=lost, minlength=nseg),
         "relationship_cost": np.bincount(cseg, weights=lost * clv, minlength=nseg),
     }
+
+
+def churn_probability(model, seg: np.ndarray, o) -> np.ndarray:
+    """Per invoice, the probability that its customer stops buying when the simulated
+    story ``o`` ends (the behaviour model's churn: segment base rate × firm reminders,
+    reminders to a customer about to pay anyway, escalation; at most 0.95)."""
+    return np.minimum(
+        np.array([model.churn_base[s] for s in SEGMENTS])[seg]
+        * np.exp(model.churn_firm_reminder * o.n_firm
+                 + model.churn_unneeded_reminder * o.n_unneeded
+                 + model.churn_escalated * (o.outcome == 2)), 0.95)
 
 
 def discounts_given(strategy: Strategy, amount: np.ndarray, o) -> np.ndarray:
@@ -241,6 +248,17 @@ class StrategyComparison(ResultMixin):
     ``values``: replicates × strategies × (segments + "all") × metrics. Intervals are the
     2.5 and 97.5 percentiles across replicates; differences against ``reference`` are
     taken replicate by replicate (common random numbers).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> comparison = cl.compare_strategies(twin, {"now": s["nudge_then_firm"],
+        ...     "quiet": s["no_reminders"]}, reference="now", replicates=2, n_jobs=1)
+        >>> comparison.summary_table()["strategy"].tolist()
+        ['now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now', 'now',
+        'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet',
+        'quiet', 'quiet']
     """
 
     strategies: list[Strategy]
@@ -341,6 +359,15 @@ def compare_strategies(twin: Twin, strategies, economics: Economics | None = Non
     differences. Without ``economics`` the default costs are put into the twin's currency
     (:meth:`Economics.for_currency`). ``progress``: a bar of replicates (default: when a
     person watches, never in report kernels). See the module docstring for the metrics.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> comparison = cl.compare_strategies(twin, {"now": s["nudge_then_firm"],
+        ...     "quiet": s["no_reminders"]}, reference="now", replicates=2, n_jobs=1)
+        >>> comparison.reference, comparison.currency
+        ('now', 'EUR')
     """
     strategies = named_strategies(strategies)
     if not strategies:
@@ -359,6 +386,7 @@ def compare_strategies(twin: Twin, strategies, economics: Economics | None = Non
     return StrategyComparison(strategies, values, twin.currency, reference)
 
 
-__all__ = ["METRICS", "StrategyComparison", "compare_strategies", "discounts_given",
+__all__ = ["METRICS", "StrategyComparison", "churn_probability", "compare_strategies",
+           "discounts_given",
            "progress_bar",
            "simulate_metrics", "strategy_metrics"]

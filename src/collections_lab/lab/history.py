@@ -96,8 +96,16 @@ def invoice_strategies(portfolio: Portfolio, frame: pd.DataFrame,
     return InvoiceStrategies(code, strategies, "known")
 
 
-def _groups(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
-    """Experiment arm of each invoice issued from its customer's assignment, else ""."""
+def experiment_groups(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
+    """Experiment arm of each invoice of ``frame`` issued from its customer's assignment,
+    else ``""`` (the pre-period, and customers outside the experiment).
+
+    >>> from collections_lab.model.sample_data import load_sample
+    >>> p = load_sample()
+    >>> groups = experiment_groups(p, p.payment_times())
+    >>> sorted(set(groups))[:2]
+    ['', 'firm-1-disc']
+    """
     asg = portfolio.assignments
     label = np.full(len(frame), "", dtype=object)
     if asg is not None and len(asg):
@@ -110,7 +118,7 @@ def _groups(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _inferred(portfolio: Portfolio, frame: pd.DataFrame) -> InvoiceStrategies:
-    label = _groups(portfolio, frame)
+    label = experiment_groups(portfolio, frame)
     names, code = np.unique(label, return_inverse=True)
     strategies = []
     rem = portfolio.reminders

@@ -16,8 +16,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from ..i18n import format_axis, styled, t
+from ..i18n import format_axis, styled, t, value_label
+from .recommend import strategy_name_label
+
+
+def _segment(name, lang: str) -> str:
+    return str(value_label(name, "segment", lang))
 
 
 @styled
@@ -30,6 +36,7 @@ def plot_twin_check(check, lang: str = "en"):
     ax = axes[0]
     colors = plt.get_cmap("tab10")
     for i, (seg, c) in enumerate(check.curves.groupby("segment", sort=False)):
+        seg = _segment(seg, lang)
         ax.plot(c["day"], c["observed"], color=colors(i), label=f"{seg} ({t('lab_observed', lang)})")
         ax.plot(c["day"], c["simulated"], color=colors(i), ls="--",
                 label=f"{seg} ({t('lab_simulated', lang)})")
@@ -61,7 +68,8 @@ def plot_twin_check(check, lang: str = "en"):
 
 def _paired_bars(ax, frame: pd.DataFrame, split: str | None, lang: str) -> None:
     if split is not None:
-        frame = frame.assign(segment=frame["segment"] + "\n" + frame[split].str.replace(
+        frame = frame.assign(segment=frame["segment"].map(lambda s: _segment(s, lang))
+                             + "\n" + frame[split].str.replace(
             "paid_by_due", "d+0").str.replace("d+0_", "d+"))
     x = np.arange(len(frame))
     ax.bar(x - 0.2, frame["observed"], 0.4, label=t("lab_observed", lang), color="#4c72b0")
@@ -86,7 +94,9 @@ def plot_comparison(comparison, segment: str = "all", lang: str = "en"):
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_xlabel(label)
     format_axis(axes[0], "x", "money", comparison.currency, lang)
-    axes[0].set_yticks(y, nv["strategy"], fontsize=8)
+    format_axis(axes[1], "x", "share", lang=lang)  # churn change in percent, like the table
+    axes[0].xaxis.set_major_locator(MaxNLocator(4))  # money ticks are wide: fewer of them
+    axes[0].set_yticks(y, [strategy_name_label(s, lang) for s in nv["strategy"]], fontsize=8)
     axes[0].set_ylabel(t("lab_strategy", lang))
     fig.tight_layout()
     return fig
@@ -102,10 +112,13 @@ def plot_recommendation(recommendation, lang: str = "en"):
     err = np.vstack([tab["gain"] - tab["gain_low"], tab["gain_high"] - tab["gain"]])
     ax.errorbar(tab["gain"], y, xerr=np.abs(err), fmt="s", color="#55a868")
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(y, [f"{s}\n{r}" for s, r in zip(tab["segment"], tab["recommended"],
-                                                   strict=True)], fontsize=8)
+    names = [t("lab.by_segment", lang) if r == "(by segment)" else strategy_name_label(r, lang)
+             for r in tab["recommended"]]
+    ax.set_yticks(y, [f"{_segment(s, lang)}\n{r}" for s, r in zip(tab["segment"], names,
+                                                                 strict=True)], fontsize=8)
     ax.set_xlabel(f"{t('lab_gain_segment', lang)} ({recommendation.currency})")
     format_axis(ax, "x", "money", recommendation.currency, lang)
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # money ticks are wide: fewer of them
     fig.tight_layout()
     return fig
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import ResultMixin, format_money, format_pct, resolve, t
+from ..i18n import ResultMixin, format_money, format_pct, has, resolve, t, value_label
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -76,7 +76,18 @@ CHURN = METRICS.index("churn")
 
 
 class ConstraintError(ValueError):
-    """No strategy satisfies the constraints; the message says which and by how much."""
+    """No strategy satisfies the constraints; the message says which and by how much.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(50, s["nudge_then_firm"], seed=1, end="2025-02-28", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> cl.recommend(twin, s["nudge_then_firm"], [s["discount_2_10_net_30"]],
+        ...              cl.Constraints(max_discount_rate=0.0), replicates=2, n_jobs=1)
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.recommend.ConstraintError: no strategy of the 1 searched satisfies ...
+    """
 
 
 TONE_PATTERNS = {
@@ -99,6 +110,12 @@ class StrategySpace:
     ``installments``: ``None`` or the reminder (1-based) that offers a 3-part plan;
     ``escalation_day``: days past due (``None``: never); ``deadlines``: ``None`` or the
     payment deadline (days after the reminder) the first reminder states.
+
+    Example:
+        >>> space = cl.StrategySpace(schedules=((3,), (3, 14)), tones=("friendly",),
+        ...                          channels=("email",), personalised=(False,), discounts=(None,))
+        >>> [s.name for s in space.strategies()][:2]
+        ['d+3 friendly email', 'd+3,+14 friendly email']
     """
 
     schedules: tuple = ((3,), (-3, 7), (3, 14, 28), (-3, 7, 21))
@@ -143,6 +160,31 @@ class StrategySpace:
         return out
 
 
+def strategy_name_label(name: str, lang: str | None = None) -> str:
+    """A strategy name in ``lang``: a name :class:`StrategySpace` made (``"d+3,+14,+28
+    friendly sms plan@2"``) with its words from the catalogue (``"d+3,+14,+28 amable SMS
+    plan@2"``); any other name (one a strategies file gave) as it is.
+
+    >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "es")
+    'd-3,+7 escalonado correo personalizado pago-en-7 2%/10'
+    >>> strategy_name_label("d-3,+7 escalating email named pay-in-7 2%/10", "en")
+    'd-3,+7 escalating email named pay-in-7 2%/10'
+    >>> strategy_name_label("one_friendly_after_due", "es")
+    'one_friendly_after_due'
+    """
+    lang, _ = resolve(lang)
+    words = str(name).split(" ")
+    if len(words) < 3 or not words[0].startswith("d") or words[1] not in TONE_PATTERNS:
+        return str(name)
+    out = [words[0]]
+    for word in words[1:]:
+        if word.startswith("pay-in-"):
+            out.append(t("lab.name_pay_in", lang, n=word.removeprefix("pay-in-")))
+        else:
+            out.append(t(f"lab.name[{word}]", lang) if has(f"lab.name[{word}]") else word)
+    return " ".join(out)
+
+
 @dataclass(frozen=True)
 class Constraints:
     """Limits a recommendation must respect.
@@ -155,9 +197,10 @@ class Constraints:
     (collection policy, :func:`~collections_lab.model.strategies.policy_problems`; 0 lifts
     the rule; strategies that never escalate are not concerned).
 
-    >>> from collections_lab.model.strategies import Reminder, Strategy
-    >>> Constraints().problems(Strategy("one", reminders=(Reminder(3),), escalation_day=60))
-    ['escalates after 1 reminder(s), policy asks for at least 2']
+    Example:
+        >>> from collections_lab.model.strategies import Reminder, Strategy
+        >>> Constraints().problems(Strategy("one", reminders=(Reminder(3),), escalation_day=60))
+        ['escalates after 1 reminder(s), policy asks for at least 2']
     """
 
     max_churn_increase: float = 0.005
@@ -196,6 +239,15 @@ class Recommendation(ResultMixin):
     segment, relied-on prior and factor (× 0.5, × 2) — the pick with the prior changed, the
     pick on the same replicates with it unchanged, ``changed`` and ``cost_if_kept`` (net
     value lost by keeping the recommendation if the prior were that far off, currency).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], [s["nudge_then_firm"], s["no_reminders"]],
+        ...                     replicates=2, screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> sorted(pick.table.columns)[:3]
+        ['churn_change', 'current', 'dso_change']
     """
 
     table: pd.DataFrame
@@ -232,7 +284,8 @@ class Recommendation(ResultMixin):
         lang, _ = resolve(lang)
         table = self.table.set_index("segment")
         total = table.loc["all"] if "all" in table.index else None
-        parts = [t("lab.segment_pick", lang, segment=seg, strategy=row["recommended"])
+        parts = [t("lab.segment_pick", lang, segment=value_label(seg, "segment", lang),
+                   strategy=strategy_name_label(row["recommended"], lang))
                  for seg, row in table.drop(index="all", errors="ignore").iterrows()]
         baseline_only = ""
         if self.current_problems:
@@ -264,6 +317,15 @@ def recommend(twin: Twin, current: Strategy, space: StrategySpace | list | None 
 
     Raises :class:`ConstraintError` when no strategy satisfies the constraints (naming the
     constraint and the closest strategy).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], [s["nudge_then_firm"], s["no_reminders"]],
+        ...                     replicates=2, screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> pick.n_searched, pick.currency
+        (2, 'EUR')
     """
     space = space or StrategySpace()
     constraints = constraints or Constraints()
@@ -443,7 +505,18 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
     twin with the true model and traits (:meth:`Twin.from_simulation`), with common random
     numbers across all strategies. The current strategy is the baseline of the attainable
     gain; it competes for "best" only if it satisfies the static constraints (as in
-    :func:`recommend`)."""
+    :func:`recommend`).
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> space = [s["nudge_then_firm"], s["no_reminders"]]
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], space, replicates=2,
+        ...                     screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> type(cl.regret(pick, twin, space, replicates=2)).__name__
+        'Regret'
+    """
     economics = economics or default_economics(true_twin)
     pool = space.strategies() if isinstance(space, StrategySpace) else named_strategies(space)
     pool = [s for s in pool if not recommendation.constraints.problems(s)]
@@ -490,4 +563,4 @@ def regret(recommendation: Recommendation, true_twin: Twin, space: StrategySpace
 
 
 __all__ = ["ConstraintError", "Constraints", "Recommendation", "Regret", "StrategySpace",
-           "recommend", "regret"]
+           "recommend", "regret", "strategy_name_label"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..i18n import format_money, format_number, resolve, t
+from ..i18n import format_money, format_number, resolve, t, value_label
 from .calibrate import parameter_key
 from .compare import METRICS, simulate_metrics
 from .priors import (
@@ -155,7 +155,13 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
     """What the picks of a recommendation ``table`` rest on that the history cannot
     identify, and whether halving or doubling it changes them (plain words, en / es;
     starts with a space, to follow the recommendation's sentence)."""
+    from .recommend import strategy_name_label  # (recommend imports this module)
+
     lang, _ = resolve(lang)
+
+    def segments(names) -> str:
+        return ", ".join(str(value_label(s, "segment", lang)) for s in names)
+
     picks = table.loc[table["segment"] != "all"]
     if "relies_on_priors" not in picks:
         return ""
@@ -166,7 +172,7 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
         return t("lab.priors_none", lang)
     names = list(dict.fromkeys(n for seg in relying for n in relied[seg]))
     labels = prior_labels(names, lang)
-    segs = ", ".join(relying)
+    segs = segments(relying)
     head = t("lab.priors_head", lang, segments=segs, labels=labels)
     fixed = [n for n in names if parameter_key(n)[0] in FIXED_IN_TWIN]
     if fixed:
@@ -185,14 +191,14 @@ def priors_sentence(table: pd.DataFrame, sensitivity: pd.DataFrame, currency: st
     for (name, factor), rows in changed.groupby(["parameter", "factor"], sort=False):
         worst = rows.iloc[0]
         f = format_number(factor, 1 if factor < 1 else 0, lang)
-        where = ", ".join(rows["segment"])
+        where = segments(rows["segment"])
         label = prior_label(name, lang)
         if worst["pick"] is None:
             items.append(t("lab.priors_no_strategy", lang, label=label, factor=f, where=where))
             continue
         cost = format_money(worst["cost_if_kept"], currency, lang)
         items.append(t("lab.priors_changes", lang, label=label, factor=f, where=where,
-                       pick=worst["pick"], cost=cost))
+                       pick=strategy_name_label(worst["pick"], lang), cost=cost))
     more = t("lab.priors_more", lang) if len(items) > 3 else ""
     return head + t("lab.priors_changed", lang, items="; ".join(items[:3]), more=more)
 

@@ -157,6 +157,16 @@ def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,
     :class:`~collections_lab.experiments.metrics.MetricConfig` (default due + 15 days,
     a 90-day horizon, no reminder cost). ``replicates``: twin replicates behind the
     net-value and cash predictions.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> sim = cl.simulate(100, s["nudge_then_firm"], seed=1, end="2025-03-31", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> pick = cl.recommend(twin, s["nudge_then_firm"], [s["nudge_then_firm"], s["no_reminders"]],
+        ...                     replicates=2, screen_replicates=1, sensitivity_replicates=0, n_jobs=1)
+        >>> proposal = cl.experiment_from_recommendation(pick, twin, icc=0.05, replicates=1)
+        >>> proposal.metric
+        'paid_by_due_15'
     """
     from ..experiments.metrics import MetricConfig
 

@@ -52,11 +52,21 @@ from ..model.simulation import (
     uniforms,
 )
 from ..model.strategies import Strategy
-from .calibrate import Calibration, linear_predictor
+from .calibrate import Calibration, linear_predictor, subset_history
 
 
 class TwinError(ValueError):
-    """The twin cannot be built or used as asked; the message says why."""
+    """The twin cannot be built or used as asked; the message says why.
+
+    Example:
+        >>> sim = cl.simulate(50, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> cl.Twin.from_simulation(sim)
+        Traceback (most recent call last):
+            ...
+        collections_lab.lab.twin.TwinError: the simulation has invoices in ['COP', 'EUR',
+        'MXN', ...
+    """
 
 
 @dataclass
@@ -102,6 +112,13 @@ class Twin:
     ``models``: optional parameter draws, one used per replicate (calibration uncertainty).
     ``priors``: parameters the calibration kept at their documented prior (name → reason;
     empty for a twin with the simulation's true parameters), see :mod:`.priors`.
+
+    Example:
+        >>> sim = cl.simulate(50, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-02-28", progress=False)
+        >>> twin = cl.Twin.from_simulation(sim, currency="EUR")
+        >>> twin.currency, len(twin.amount) == (sim.invoices["currency"] == "EUR").sum()
+        ('EUR', np.True_)
     """
 
     model: BehaviourModel
@@ -353,11 +370,13 @@ class TwinCheck(ResultMixin):
     def report_tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The rates compared, then the aging of open receivables at the export date."""
         tables = super().report_tables()
-        if len(self.aging):
-            date = f" ({self.as_of.date()})" if self.as_of is not None else ""
-            tables.append((f"Aging of open receivables at the export date{date}: share of "
-                           "open amount by days past due", self.aging))
+        if len(self.aging):  # a catalogue key: the report shows it in its language
+            tables.append(("lab.twin_aging_title", self.aging))
         return tables
+
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """Why the aging here is not page 01's: escalated invoices are left out."""
+        return [t("lab.twin_aging_note", lang)] if len(self.aging) else []
 
     def summary(self, lang: str | None = None) -> str:
         gap = format_pct(self.max_curve_gap, 1, lang)
@@ -399,6 +418,14 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
     ``as_of`` — the invoices issued after the calibration's date are predicted instead:
     customers seen in the calibration keep their posterior frailty, new customers get
     their segment's distribution. An out-of-sample test of the twin.
+
+    Example:
+        >>> sim = cl.simulate(60, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-04-30", progress=False)
+        >>> calibration = cl.Calibration(nodes=4, maxiter=30).fit(sim.snapshot("2025-07-31"))
+        >>> check = cl.check_twin(calibration, replicates=1)
+        >>> type(check).__name__, "observed" in check.to_frame().to_string().lower()
+        ('TwinCheck', True)
     """
     from ..survival.curves import kaplan_meier
     from .calibrate import prepare_history
@@ -417,7 +444,7 @@ def check_twin(calibration: Calibration, replicates: int = 5, seed: int = 0,
         keep = (full.frame["issue_date"] > cut).to_numpy()
         if not keep.any():
             raise TwinError(f"no invoice issued after {cut.date()} to hold out")
-        data = _subset(full, keep)
+        data = subset_history(full, keep)
     frame = data.frame
     ids = data.customer_ids
     known = pd.Index(post.index).get_indexer(ids)
@@ -565,24 +592,6 @@ def _aging_comparison(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> 
     order.update({label: i for i, (label, _, _) in enumerate(BUCKETS)})
     return out.sort_values(keys, key=lambda c: c.map(order), kind="stable").reset_index(
         drop=True)
-
-
-def _subset(data, keep: np.ndarray):
-    """The rows ``keep`` of a prepared history (customer codes renumbered)."""
-    from dataclasses import replace
-
-    from .history import InvoiceStrategies
-
-    frame = data.frame.loc[keep].reset_index(drop=True)
-    frame.attrs = dict(data.frame.attrs)
-    used, cust = np.unique(data.cust[keep], return_inverse=True)
-    return replace(data, frame=frame,
-                   strategies=InvoiceStrategies(data.strategies.code[keep],
-                                                data.strategies.strategies,
-                                                data.strategies.source),
-                   cust=cust, customer_ids=data.customer_ids[used], seg=data.seg[keep],
-                   terms=data.terms[keep], x=data.x[keep], disputed=data.disputed[keep],
-                   paid=data.paid[keep], day=data.day[keep])
 
 
 def _step(curve: pd.DataFrame, days: np.ndarray) -> np.ndarray:

@@ -140,6 +140,13 @@ class BehaviourModel:
     """Parameters of the behaviour model (see module docstring for sources and units).
 
     Days are whole days; hazards are per day; amounts are in invoice currency.
+
+    Example:
+        >>> patient = cl.BehaviourModel(post_due_level=0.03)
+        >>> sim = cl.simulate(50, cl.example_strategies()["nudge_then_firm"], model=patient,
+        ...                   seed=1, end="2025-02-28", progress=False)
+        >>> sim.truth.model["post_due_level"]
+        0.03
     """
 
     horizon_days: int = 180

@@ -54,8 +54,9 @@ def annualised_discount_rate(rate: float, within_days: int, net_days: int = 30) 
     ``rate / (1 - rate) * 365 / (net_days - within_days)``: the interest rate at which
     paying ``rate`` to get the money ``net_days - within_days`` days earlier breaks even.
 
-    >>> round(annualised_discount_rate(0.01, 10, 30), 3)
-    0.184
+    Example:
+        >>> round(annualised_discount_rate(0.01, 10, 30), 3)
+        0.184
     """
     return Discount(rate, within_days).annualised_rate(net_days)
 
@@ -76,27 +77,22 @@ APPROX_UNITS_PER_USD = {
 class Economics:
     """Money parameters of the strategy lab (see module docstring for the sources).
 
-    Attributes
-    ----------
-    currency : str
-        Reporting currency of every amount below and of the results.
-    cost_of_capital : float
-        Annual rate used to discount cash by the day it arrives (0.10 = 10 % a year).
-    reminder_cost : dict
-        Cost of one reminder by channel, in ``currency``.
-    agency_fee_rate : float
-        Contingency fee of the collection agency, share of what it recovers.
-    agency_recovery_rate : float
-        Share of an escalated invoice's amount the agency recovers.
-    agency_recovery_days : int
-        Days from escalation to the agency's recovery.
-    margin : float
-        Gross margin on sales, for the customer lifetime value.
-    lifetime_months : float
-        Expected remaining relationship of a retained customer, months.
-    customer_lifetime_value : float or None
-        A fixed value per customer in ``currency``; ``None`` derives it per customer as
-        ``margin × lifetime_months × monthly billing`` of that customer.
+    Attributes:
+        currency (str): Reporting currency of every amount below and of the results.
+        cost_of_capital (float): Annual rate used to discount cash by the day it arrives (0.10 = 10 % a year).
+        reminder_cost (dict): Cost of one reminder by channel, in ``currency``.
+        agency_fee_rate (float): Contingency fee of the collection agency, share of what it recovers.
+        agency_recovery_rate (float): Share of an escalated invoice's amount the agency recovers.
+        agency_recovery_days (int): Days from escalation to the agency's recovery.
+        margin (float): Gross margin on sales, for the customer lifetime value.
+        lifetime_months (float): Expected remaining relationship of a retained customer, months.
+        customer_lifetime_value (float or None): A fixed value per customer in ``currency``; ``None`` derives it per customer as
+            ``margin × lifetime_months × monthly billing`` of that customer.
+
+    Example:
+        >>> economics = cl.Economics(currency="EUR", cost_of_capital=0.12)
+        >>> economics.currency, economics.cost_of_capital
+        ('EUR', 0.12)
     """
 
     currency: str = "USD"
@@ -240,9 +236,10 @@ class DiscountCost(ResultMixin):
 def discount_cost(strategy: Strategy, net_days: int = 30) -> DiscountCost | None:
     """The annualised cost of a strategy's discount (``None`` if it offers none).
 
-    >>> from collections_lab.model.strategies import example_strategies
-    >>> round(discount_cost(example_strategies()["discount_2_10_net_30"]).annualised_rate, 3)
-    0.372
+    Example:
+        >>> from collections_lab.model.strategies import example_strategies
+        >>> round(discount_cost(example_strategies()["discount_2_10_net_30"]).annualised_rate, 3)
+        0.372
     """
     d = strategy.discount
     if d is None:

@@ -42,6 +42,13 @@ class Experiment:
     ``weights`` default to equal; ``control`` defaults to the first arm. ``factors`` maps
     each arm to its factor levels for factorial designs, e.g.
     ``{"friendly-1-none": {"tone": "friendly", "count": "1", "discount": "none"}}``.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> exp = cl.Experiment("tone", {"a": s["one_friendly_after_due"], "b": s["nudge_then_firm"]},
+        ...                     control="a")
+        >>> exp.arm_names, exp.control_arm
+        (['a', 'b'], 'a')
     """
 
     experiment_id: str
@@ -98,14 +105,18 @@ def hash_uniform(ids, salt: str) -> np.ndarray:
 def assign(customers: pd.DataFrame, experiment: Experiment, assigned_at) -> pd.DataFrame:
     """Assign every customer to an arm; returns the assignments table.
 
-    Parameters
-    ----------
-    customers
-        Customers table (needs ``customer_id``; and the ``stratify_by`` column if set).
-    experiment
-        The :class:`Experiment`.
-    assigned_at
-        Date of assignment (str or Timestamp), written to every row.
+    Args:
+        customers: Customers table (needs ``customer_id``; and the ``stratify_by`` column if set).
+        experiment: The :class:`Experiment`.
+        assigned_at: Date of assignment (str or Timestamp), written to every row.
+
+    Example:
+        >>> s = cl.example_strategies()
+        >>> exp = cl.Experiment("tone", {"a": s["one_friendly_after_due"], "b": s["nudge_then_firm"]},
+        ...                     control="a")
+        >>> table = cl.assign(cl.generate_customers(100, seed=1), exp, "2025-03-01")
+        >>> table.columns.tolist(), table["arm"].value_counts().sort_index().tolist()
+        (['experiment_id', 'customer_id', 'arm', 'assigned_at'], [48, 52])
     """
     ids = customers["customer_id"].astype(str).to_numpy()
     if len(set(ids)) != len(ids):

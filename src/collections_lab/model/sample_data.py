@@ -53,7 +53,13 @@ BUSINESS_AS_USUAL = Strategy(
 
 
 def sample_experiment() -> Experiment:
-    """The 2×2×2 factorial experiment embedded in the sample data."""
+    """The 2×2×2 factorial experiment embedded in the sample data.
+
+    Example:
+        >>> exp = cl.sample_experiment()
+        >>> exp.control_arm, exp.factors["firm-3-disc"]
+        ('friendly-1-none', {'tone': 'firm', 'count': '3', 'discount': '2/10'})
+    """
     arms: dict[str, Strategy] = {}
     factors: dict[str, dict[str, str]] = {}
     for tone in ("friendly", "firm"):
@@ -90,6 +96,12 @@ def write_sample(out_dir: str | Path = "data/sample", seed: int = SAMPLE_SEED,
     ``experiment.json`` (design: arms, factors, control, dates), ``truth.json`` (model
     parameters, true per-arm effects) and ``truth_customers.csv`` (latent traits). Returns
     the paths written. Same seed, same bytes.
+
+    Example:
+        >>> import tempfile
+        >>> paths = cl.write_sample(tempfile.mkdtemp(), n_customers=20)
+        >>> sorted(p.name for p in paths)[:4]
+        ['assignments.csv', 'customers.csv', 'experiment.json', 'invoices.csv']
     """
     out = Path(out_dir)
     sim = generate_sample(seed, n_customers)
@@ -191,9 +203,10 @@ def load_sample() -> Portfolio:
     ``friendly-1-none``), ``portfolio.strategies`` the strategies of
     ``strategies.yml`` (the examples, business as usual and the eight arms).
 
-    >>> p = load_sample()
-    >>> p.experiment["control"], "business_as_usual" in p.strategies, len(p.customers)
-    ('friendly-1-none', True, 2000)
+    Example:
+        >>> p = load_sample()
+        >>> p.experiment["control"], "business_as_usual" in p.strategies, len(p.customers)
+        ('friendly-1-none', True, 2000)
     """
     from ..data.loading import load_portfolio
     from .strategies import load_strategies

@@ -43,7 +43,12 @@ from ..i18n import t
 
 
 class StrategyError(ValueError):
-    """A strategy (or strategy file) is invalid; the message names where and why."""
+    """A strategy (or strategy file) is invalid; the message names where and why.
+
+    Example:
+        >>> cl.Reminder(3, tone="rude")
+        Reminder(day=3, tone='rude', channel='email', personalised=False, deadline_days=None)
+    """
 
 
 #: Policy default: at least this many reminders before legal escalation.
@@ -56,6 +61,10 @@ class Reminder:
 
     ``deadline_days``: the reminder asks for payment within this many days of being sent
     ("please pay within 7 days"); ``None``: it states no deadline of its own.
+
+    Example:
+        >>> cl.Reminder(-3, "friendly", "sms", deadline_days=7)
+        Reminder(day=-3, tone='friendly', channel='sms', personalised=False, deadline_days=7)
     """
 
     day: int
@@ -74,7 +83,12 @@ class Reminder:
 
 @dataclass(frozen=True)
 class Discount:
-    """Early-payment discount: ``rate`` (0.02 = 2%) if paid within ``within_days`` of issue."""
+    """Early-payment discount: ``rate`` (0.02 = 2%) if paid within ``within_days`` of issue.
+
+    Example:
+        >>> cl.Strategy("early", discount=cl.Discount(0.02, 10)).discount
+        Discount(rate=0.02, within_days=10)
+    """
 
     rate: float
     within_days: int
@@ -95,7 +109,13 @@ class Discount:
 
 @dataclass(frozen=True)
 class InstallmentOffer:
-    """Offer a payment plan with the ``at_reminder``-th reminder (1-based)."""
+    """Offer a payment plan with the ``at_reminder``-th reminder (1-based).
+
+    Example:
+        >>> offer = cl.InstallmentOffer(at_reminder=2, n_installments=3)
+        >>> cl.Strategy("plan", reminders=(cl.Reminder(3), cl.Reminder(14)), installment=offer).installment
+        InstallmentOffer(at_reminder=2, n_installments=3, interval_days=30)
+    """
 
     at_reminder: int
     n_installments: int = 3
@@ -109,6 +129,12 @@ class Strategy:
     ``late_fee_rate`` is the fee charged per 30 days past due as a share of the amount
     (0.015 = 1.5% a month); ``escalation_day`` is days past due when unpaid invoices go to
     legal collection (``None``: never; they are written off at the model's horizon).
+
+    Example:
+        >>> firm = cl.Strategy("firm", reminders=(cl.Reminder(3), cl.Reminder(10, "firm")),
+        ...                    escalation_day=60)
+        >>> [r.day for r in firm.reminders], firm.escalation_day
+        ([3, 10], 60)
     """
 
     name: str
@@ -300,6 +326,11 @@ def load_strategies(path: str | Path) -> dict[str, Strategy]:
     """Load named strategies from a YAML file (``strategies: [ {name: ..., ...}, ... ]``).
 
     Every problem in the file is reported at once, each naming the file and strategy.
+
+    Example:
+        >>> strategies = cl.load_strategies(f"{SAMPLE}/strategies.yml")
+        >>> strategies["business_as_usual"].reminders[0].day
+        3
     """
     path = Path(path)
     try:
@@ -329,7 +360,14 @@ def load_strategies(path: str | Path) -> dict[str, Strategy]:
 
 
 def save_strategies(strategies, path: str | Path) -> Path:
-    """Write strategies (a dict or iterable of :class:`Strategy`) to YAML; returns the path."""
+    """Write strategies (a dict or iterable of :class:`Strategy`) to YAML; returns the path.
+
+    Example:
+        >>> import tempfile
+        >>> path = cl.save_strategies(cl.example_strategies(), f"{tempfile.mkdtemp()}/mine.yml")
+        >>> sorted(cl.load_strategies(path)) == sorted(cl.example_strategies())
+        True
+    """
     items = strategies.values() if isinstance(strategies, dict) else strategies
     path = Path(path)
     text = yaml.safe_dump(
@@ -346,8 +384,9 @@ def example_strategies() -> dict[str, Strategy]:
     and its experiment's eight arms: load those with ``cl.load_sample().strategies`` or
     :func:`load_strategies`.
 
-    >>> example_strategies()["nudge_then_firm"].reminder_days
-    (-3, 7, 21)
+    Example:
+        >>> example_strategies()["nudge_then_firm"].reminder_days
+        (-3, 7, 21)
     """
     return {
         s.name: s

@@ -85,7 +85,15 @@ class Batch:
 
 @dataclass
 class BatchResult(ResultMixin):
-    """The runs of one batch; ``ok`` only if every report succeeded."""
+    """The runs of one batch; ``ok`` only if every report succeeded.
+
+    Example:
+        >>> ok = cl.RunResult("01_portfolio_health", "01.ipynb", "ok")
+        >>> failed = cl.RunResult("02_time_to_payment", "02.ipynb", "failed", error="no data")
+        >>> batch = cl.BatchResult([ok, failed])
+        >>> batch.to_frame()[["report", "status"]].values.tolist()
+        [['01_portfolio_health', 'ok'], ['02_time_to_payment', 'failed']]
+    """
 
     runs: list[RunResult]
     title = "Batch run"
@@ -177,6 +185,12 @@ def run_batch(path: str | Path, *, jobs: int | None = None, only: list[str] | No
         only: run just these report names.
         notebooks_dir, reports_dir: override the file's directories.
         on_result: called with each :class:`RunResult` as it finishes (progress output).
+
+    Example:
+        >>> cl.run_batch("no/such/batch.yml")
+        Traceback (most recent call last):
+            ...
+        collections_lab.reporting.runner.ReportError: batch file not found: no/such/batch.yml
     """
     batch = load_batch(path)
     entries = batch.entries

@@ -141,8 +141,18 @@ def _outcome_facts(portfolio, as_of) -> dict:
         outcome = portfolio.payment_times(as_of=as_of)["outcome"].value_counts()
     except (DateError, PaymentTimesError) as exc:
         return {"outcomes_error": str(exc).splitlines()[0]}
-    return {"settled": int(outcome.get("paid", 0)), "open": int(outcome.get("open", 0)),
-            "ended": int(outcome.get("escalated", 0) + outcome.get("written_off", 0))}
+    from ..analytics.figures import open_counts
+
+    facts = {"settled": int(outcome.get("paid", 0)), "open": int(outcome.get("open", 0)),
+             "ended": int(outcome.get("escalated", 0) + outcome.get("written_off", 0))}
+    # escalated invoices not yet paid stay receivable: the portfolio page's open count
+    try:
+        owed = open_counts(portfolio, as_of)
+    except ValueError:  # the counts above already say what the data holds
+        return facts
+    facts["still_owed"] = int(owed["at_legal_collection"].sum())
+    facts["open_owed"] = int(owed["open_invoices"].sum())
+    return facts
 
 
 def _content_facts(portfolio, as_of=None) -> dict:
@@ -235,8 +245,12 @@ def _lines(check: DataCheck, lang: str | None) -> list[str]:
         if "outcomes_error" in f:
             out.append(t("check.outcomes_error", lang, error=f["outcomes_error"]))
         else:
-            out.append(t("check.settled", lang, settled=n(f["settled"]), open=n(f["open"]),
-                         ended=n(f["ended"])))
+            line = t("check.settled", lang, settled=n(f["settled"]), open=n(f["open"]),
+                     ended=n(f["ended"]))
+            if f.get("still_owed"):
+                line += t("check.still_owed", lang, owed=n(f["still_owed"]),
+                          total=n(f["open_owed"]))
+            out.append(line)
         out.append(t("check.segments", lang) + (", ".join(f["segments"]) or "–"))
         out.append(t("check.events", lang, reminders=n(f["reminders"]),
                      assignments=n(f["assignments"])))

@@ -120,7 +120,11 @@ def _brief(last_good: dict[str, dict], lang: str) -> str:
         if facts.get("cash_4w"):
             tiles.append(Tile(i18n.t("pg.cash4w", lang), money("cash_4w")))
         if page.get("decision") and ("decision" in facts or "gain" in facts):
-            decisions.append(f"<li><b>{_e(name)}:</b> {_e(page['decision'])}</li>")
+            from .story import fx_rates_text
+
+            rates = fx_rates_text(facts.get("fx"), facts.get("fx") or (), lang)
+            rates = f" ({i18n.t('fx.brief', lang).format(rates=rates)})" if rates else ""
+            decisions.append(f"<li><b>{_e(name)}:</b> {_e(page['decision'] + rates)}</li>")
     if not tiles and not decisions:
         return ""
     out = f"<h2>{_e(i18n.t('ix.brief', lang))}</h2>" + (tiles_html(tiles, lang) if tiles else "")

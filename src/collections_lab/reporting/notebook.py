@@ -45,6 +45,9 @@ pseudonymise_portfolio = _privacy.pseudonymise_portfolio
 #: Output-metadata key under which :func:`load_report_data` records the data it used;
 #: the runner reads it from the executed notebook (see ``notebooks/README.md``).
 METADATA_KEY = "collections_lab"
+#: Output metadata of each figure :func:`show_figure` shows: ``{"axis_multipliers": [...]}``
+#: (see :func:`collections_lab.i18n.axis_multipliers`; empty when every axis is plain).
+FIGURE_KEY = "collections_lab_figure"
 
 
 def display_html(html_text: str, plain: str, metadata: dict | None = None) -> None:
@@ -179,10 +182,20 @@ def show_figure(fig, alt: str | None = None, close: bool = True,
     Returning a pyplot figure as a cell's last expression shows it twice with the
     inline backend (once as the value, once when the cell's figures are flushed);
     this helper shows it exactly once. ``alt`` defaults to :func:`figure_alt_text`.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> km = cl.kaplan_meier(pt, by="arm")
+        >>> cl.show_figure(km.plot().figure)  # outside a notebook the figure's repr is printed
+        Figure(700x420)
     """
     from IPython.display import display
 
-    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig, lang)}})
+    # axes a reader would have to decode (1e9 offsets, 10^0 ticks), recorded for the tests
+    multipliers = i18n.axis_multipliers(fig)
+    display(fig, metadata={"image/png": {"alt": alt or figure_alt_text(fig, lang)},
+                           FIGURE_KEY: {"axis_multipliers": multipliers}})
     if close:
         import matplotlib.pyplot as plt
 
@@ -240,6 +253,11 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
 
     Returns:
         The :class:`~collections_lab.data.portfolio.Portfolio`.
+
+    Example:
+        >>> p = cl.load_report_data(SAMPLE, as_of="2026-05-31", show=False)
+        >>> len(p.customers)
+        2000
     """
     from ..data.loading import load_portfolio
 

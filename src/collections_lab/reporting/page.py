@@ -95,9 +95,18 @@ def freshness(as_of, lang: str = "en", today=None) -> str:
 def compact_money(amount: float, currency: str, lang: str = "en") -> str:
     """An amount short enough for a tile: ``COP 12.5B``, ``EUR 1.6M``.
 
+    CLDR's short forms (babel) in the report's locale; Spanish counts in millions up to
+    ``mil M`` (thousands of millions), so a figure of four digits or more before the unit
+    is written whole and grouped (``COP 6.357 M``, not babel's ``6356,6 M``).
+
     >>> compact_money(12_542_460_000, "COP"), compact_money(815.5, "EUR", "es")
     ('COP 12.5B', 'EUR 816')
+    >>> compact_money(6_356_627_450, "COP", "es"), compact_money(818_609, "EUR", "es")
+    ('COP 6.357 M', 'EUR 818,6 mil')
     """
+    import math
+    import re
+
     from babel.numbers import format_compact_decimal
 
     if amount is None or pd.isna(amount):
@@ -105,7 +114,15 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
     if abs(amount) < 1000:
         return f"{currency} {i18n.format_number(amount, 0, lang)}"
     locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
-    return f"{currency} {format_compact_decimal(amount, locale=locale, fraction_digits=1)}"
+    text = format_compact_decimal(amount, locale=locale, fraction_digits=1).replace("\xa0", " ")
+    number = re.match(r"-?[0-9][0-9.,]*", text)
+    decimal = i18n.format_number(1.5, 1, lang, locale)[1]
+    whole = number.group(0).lstrip("-").split(decimal)[0] if number else ""
+    if len(whole) >= 4:  # babel leaves four digits ungrouped: write them whole, grouped
+        shown = float(number.group(0).replace(decimal, "."))
+        unit = 10 ** round(math.log10(abs(amount / shown)))
+        text = i18n.format_number(amount / unit, 0, lang, locale) + text[number.end():]
+    return f"{currency} {text}"
 
 
 def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:
@@ -320,10 +337,10 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
         compact_money(v, c, lang) for c, v in cash4.items()) or "–")]
     open_ = {}
     if portfolio is not None:
-        # the same definition and computation as page 01's tiles (analytics.kpis)
-        from ..analytics.kpis import kpi_snapshot
+        # the figures every page shares, one computation (analytics.figures)
+        from ..analytics.figures import shared_figures
 
-        snap = kpi_snapshot(portfolio, report.as_of).frame.set_index("currency")
+        snap = shared_figures(portfolio, report.as_of).frame.set_index("currency")
         open_ = snap["receivables"].to_dict()
         for label, col in (("pg.open", "receivables"), ("pg.overdue", "overdue")):
             tiles.append(Tile(i18n.t(label, lang), "\n".join(
@@ -337,8 +354,14 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
     return PageTop(decision, tiles, {"cash_4w": cash4})
 
 
-def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en") -> PageTop:
-    """Decision and tiles of the design report (03): customers per arm and weeks."""
+def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
+                running=None, notes=None) -> PageTop:
+    """Decision and tiles of the design report (03): customers per arm and weeks.
+
+    ``portfolio`` holds the customers the new test may assign; ``running``
+    (:func:`~collections_lab.experiments.workflow.outside_running_experiment`) the
+    experiment already running on the others; ``notes`` (e.g. an arm the strategy lab
+    predicts to lose money) are added to what is at stake."""
     plans = design.plans
     rows = plans[plans["metric"] == "paid_by_due_d"]
     d = design.config.due_plus_days
@@ -350,7 +373,11 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en")
     mde = i18n.format_number(row["effect"] * 100, 0, lang)
     have = len(portfolio.customers) if portfolio is not None else None
     arms = len(plan.experiment.arms) if plan is not None else 2
-    if have is not None and c * arms > have:
+    busy = running is not None and not running.included and have == 0
+    if busy:
+        action = i18n.t("xd_busy", lang).format(
+            n=i18n.format_number(running.customers, 0, lang), id=running.experiment_id)
+    elif have is not None and c * arms > have:
         action = i18n.t("pg.h_design_small", lang).format(
             c=i18n.format_number(c, 0, lang), have=i18n.format_number(have, 0, lang))
     else:
@@ -363,8 +390,10 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en")
                   i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–"),
              Tile(i18n.t("pg.paid_on_time", lang).format(d=d),
                   i18n.format_pct(float(base.get("p_paid_by_due_d", float("nan"))), 0, lang))]
-    if have is not None:
-        tiles.append(Tile(i18n.t("pg.customers", lang), i18n.format_number(have, 0, lang)))
+    if have is not None:  # beside a running experiment: the customers free to assign
+        label = ("column.customers_available" if running is not None and not running.included
+                 else "pg.customers")
+        tiles.append(Tile(i18n.t(label, lang), i18n.format_number(have, 0, lang)))
     stake = ""
     if portfolio is not None and len(portfolio.invoices):
         # the last 90 days' sales, as page 01 measures them (analytics.kpis)
@@ -376,10 +405,15 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en")
         stake = i18n.t("pg.k_design", lang).format(
             mde=mde, inv=_money_list(sales.to_dict(), lang),
             gain=_money_list((sales * row["effect"]).to_dict(), lang))
+    if running is not None and not busy:  # busy: the action already says it
+        stake = " ".join(x for x in [stake, running.summary(lang)] if x)
+    stake = " ".join([stake, *(notes or [])]).strip()
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
         power=i18n.format_pct(design.power, 0, lang)), stake)
-    return PageTop(decision, tiles, {"customers_per_arm": c, "weeks": None if pd.isna(weeks)
-                                     else float(weeks)})
+    facts = {"customers_per_arm": c, "weeks": None if pd.isna(weeks) else float(weeks)}
+    if busy:  # the index lists it beside the readout's "keep running"
+        facts["decision"] = "wait_for_running"
+    return PageTop(decision, tiles, facts)
 
 
 def readout_page(readout, recommendation, lang: str = "en") -> PageTop:
@@ -432,8 +466,9 @@ def readout_page(readout, recommendation, lang: str = "en") -> PageTop:
     return PageTop(Decision(action, sure, stake), tiles, facts)
 
 
-def lab_page(lab, lang: str = "en") -> PageTop:
-    """Decision and tiles of the strategy lab (05), from its recommendation table."""
+def lab_page(lab, lang: str = "en", fx: dict | None = None) -> PageTop:
+    """Decision and tiles of the strategy lab (05), from its recommendation table;
+    ``fx`` (units per USD) are the rates its amounts were converted at, for the index."""
     rec = lab.recommendation
     table = rec.table.set_index("segment")
     cur = rec.currency
@@ -458,8 +493,32 @@ def lab_page(lab, lang: str = "en") -> PageTop:
                  Tile(i18n.t("pg.churn_change", lang),
                       change(total.get("churn_change", 0) or 0, 0, lang, points=True) or "–")]
     tiles.append(Tile(i18n.t("pg.segments", lang), i18n.format_number(len(changed), 0, lang)))
+    from .story import losing_strategies
+
     return PageTop(decision, tiles, {"gain": None if total is None else float(total["gain"]),
-                                     "currency": cur})
+                                     "currency": cur,
+                                     "fx": {str(k): float(v) for k, v in (fx or {}).items()},
+                                     **losing_strategies(lab.comparison)})
+
+
+def full_table_html(frame: pd.DataFrame, lang: str = "en", currency: str | None = None,
+                    max_columns: int = 8) -> str:
+    """A whole wide table for an appendix, within the page's width: its columns in parts of
+    at most ``max_columns``, each part repeating the first column (what the row is).
+
+    >>> frame = pd.DataFrame({"strategy": ["a"], **{f"c{i}": [i] for i in range(10)}})
+    >>> full_table_html(frame).count("<table>")
+    2
+    """
+    from .tables import table_html
+
+    if frame.shape[1] <= max_columns:
+        return table_html(frame, lang, max_rows=None, currency=currency)
+    first, rest = frame.iloc[:, :1], frame.iloc[:, 1:]
+    step = max_columns - 1
+    return "".join(table_html(pd.concat([first, rest.iloc[:, i:i + step]], axis=1), lang,
+                              max_rows=None, currency=currency)
+                   for i in range(0, rest.shape[1], step))
 
 
 def show_key_columns(result, columns, lang: str = "en", title: str | dict | None = None) -> None:
@@ -479,5 +538,5 @@ def show_key_columns(result, columns, lang: str = "en", title: str | dict | None
     key = frame[[c for c in columns if c in frame.columns]]
     body = table_html(key, lang, max_rows=None, title=title, currency=currency)
     body += details_html(i18n.t("pg.full_table", lang).format(n=len(frame.columns)),
-                         table_html(frame, lang, max_rows=None, currency=currency))
+                         full_table_html(frame, lang, currency))
     display_html(body, str(title or ""))

@@ -77,7 +77,15 @@ FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
 
 
 class ReportError(Exception):
-    """A report that cannot be started (missing notebook, bad parameters, bad batch file)."""
+    """A report that cannot be started (missing notebook, bad parameters, bad batch file).
+
+    Example:
+        >>> try:
+        ...     cl.run_batch("no/such/batch.yml")
+        ... except cl.ReportError as error:
+        ...     print(error)
+        batch file not found: no/such/batch.yml
+    """
 
 
 class ReportTerminated(KeyboardInterrupt):
@@ -95,6 +103,11 @@ class RunResult(ResultMixin):
 
     Paths are relative to ``reports_dir``. ``duration_s`` is wall-clock seconds
     including kernel start; ``html_bytes`` the size of the published page.
+
+    Example:
+        >>> run = cl.RunResult("01_portfolio_health", "01.ipynb", "ok", duration_s=12.5)
+        >>> run.ok if hasattr(run, "ok") else run.status
+        True
     """
 
     report: str
@@ -387,6 +400,12 @@ def run_report(
 
     Returns:
         A :class:`RunResult`; failures are returned (``status="failed"``), not raised.
+
+    Example:
+        >>> import tempfile
+        >>> run = cl.run_report("99_no_such_report", reports_dir=tempfile.mkdtemp())
+        >>> run.status, run.error_kind
+        ('failed', 'bad_request')
     """
     # Absolute: papermill changes the working directory while the notebook runs.
     reports_dir = (Path(reports_dir) if reports_dir is not None else paths.reports_dir()).resolve()

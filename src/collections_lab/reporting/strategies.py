@@ -89,6 +89,31 @@ def strategy_table(strategies, lang: str = "en",
     return pd.DataFrame(rows)
 
 
+def arms_table(experiment, lang: str = "en") -> pd.DataFrame:
+    """What each arm of an experiment does, for the report page: the arm's name, its role
+    (control or treatment) and what it does in business words (:func:`describe_strategy`,
+    in ``lang``: reminders with their days relative to due and any payment deadline they
+    state, offers, legal collection). An arm no strategies file defines (known only from
+    the assignments table) says "–": what it does is not known.
+
+    Example:
+        >>> from collections_lab.model.plans import Experiment
+        >>> from collections_lab.model.strategies import example_strategies
+        >>> s = example_strategies()
+        >>> e = Experiment("x", {"a": s["one_friendly_after_due"], "b": Strategy("b")}, control="a")
+        >>> arms_table(e, "es").iloc[:, 2].tolist()
+        ['recordatorio 1: correo en tono amable 3 días después del vencimiento', '–']
+    """
+    rows = []
+    for name, strategy in experiment.arms.items():
+        role = "xa_control" if name == experiment.control_arm else "xa_treatment"
+        known = strategy != Strategy(name) or bool(strategy.description)
+        rows.append({t("xa_arm", lang): name, t("xa_role", lang): t(role, lang),
+                     t("xa_description", lang): describe_strategy(strategy, lang) if known
+                     else "–"})
+    return pd.DataFrame(rows)
+
+
 def policy_sentence(min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_ESCALATION,
                     lang: str = "en") -> str:
     """The collection policy the lab applies, in one sentence for the report page.
@@ -101,4 +126,4 @@ def policy_sentence(min_reminders_before_escalation: int = MIN_REMINDERS_BEFORE_
     return t("sd_policy", lang).format(n=min_reminders_before_escalation)
 
 
-__all__ = ["describe_strategy", "policy_sentence", "strategy_table"]
+__all__ = ["arms_table", "describe_strategy", "policy_sentence", "strategy_table"]

@@ -33,6 +33,13 @@ def use_report_tables(lang: str = "en", max_rows: int | None = MAX_ROWS,
     language's default (:data:`collections_lab.i18n.DEFAULT_LOCALES`). It registers
     IPython HTML formatters only (the plain text repr is unchanged). Returns False outside
     IPython (the language and locale are still set).
+
+    Example:
+        >>> cl.use_report_tables("es")  # outside IPython: only the language is set
+        False
+        >>> cl.current_lang()
+        'es'
+        >>> _ = cl.options(lang="en")
     """
     options(lang=lang, locale=locale, currency=currency)
     try:

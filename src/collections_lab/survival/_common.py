@@ -25,14 +25,32 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, t
+from .influence import clustered_variance
 
 
 class SurvivalInputError(ValueError):
-    """Bad input to a survival estimator: the message says what is wrong and where."""
+    """Bad input to a survival estimator: the message says what is wrong and where.
+
+    Example:
+        >>> cl.kaplan_meier(pt, by="no_such_column")
+        Traceback (most recent call last):
+            ...
+        collections_lab.survival._common.SurvivalInputError: kaplan_meier: missing column(s) ...
+    """
 
 
 class SurvivalWarning(UserWarning):
-    """An estimate was computed but must be read with care; the message says which group and why."""
+    """An estimate was computed but must be read with care; the message says which group and why.
+
+    Example:
+        >>> import warnings
+        >>> unpaid = pt.assign(event=pt["event"] & (pt["arm"] == "control"))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = cl.kaplan_meier(unpaid, by="arm")
+        >>> caught[0].category.__name__
+        'SurvivalWarning'
+    """
 
 
 @dataclass(frozen=True)
@@ -426,8 +444,10 @@ def cluster_variance(influence: np.ndarray, clusters: np.ndarray | None) -> np.n
     g = codes.max() + 1
     sums = np.zeros((g, inf.shape[1]))
     np.add.at(sums, codes, inf)
-    factor = g / (g - 1) if g > 1 else 1.0
-    return factor * (sums**2).sum(axis=0)
+    if g < 2:
+        return (sums**2).sum(axis=0)
+    # the engine's clustered variance (HC1 here, as R's robust variances with G/(G-1))
+    return np.array([clustered_variance(sums[:, j])[0] for j in range(sums.shape[1])])
 
 
 def _km_hazard_and_scale(table: LifeTable) -> tuple[np.ndarray, np.ndarray]:

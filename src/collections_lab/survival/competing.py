@@ -43,6 +43,7 @@ from ._common import (
     weights_of,
 )
 from .curves import loglog_band
+from .influence import AalenJohansen
 
 CAUSES = {code: name for name, code in OUTCOMES.items() if code > 0}
 
@@ -65,11 +66,10 @@ def aalen_johansen(tab: LifeTable, cause: int, variance: str = "delta") -> tuple
         raise SurvivalInputError(f"cumulative_incidence: variance must be one of {VARIANCES}, got {variance!r}")
     n, d = tab.at_risk, tab.d
     dk = tab.events[:, cause - 1]
-    s = tab.survival()
-    s_before = np.concatenate([[1.0], s[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hk = np.where(n > 0, dk / n, 0.0)
-    f = np.cumsum(s_before * hk)
+    # the curves are the survival engine's (one Aalen-Johansen); the variances below are
+    # closed forms on the life table (unclustered), which the engine's IFs equal
+    aj = AalenJohansen.from_table(int(tab.days[0]), n, d, dk)
+    s, s_before, f = aj.survival_, aj.survival_before_, aj.cif_
     if variance == "aalen":
         return f, _aalen_type_variance(n, dk, d - dk, s_before, s, f)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -112,7 +112,13 @@ def _aalen_type_variance(n, d_cause, d_other, s_before, s_after, f) -> np.ndarra
 
 @dataclass
 class CumulativeIncidence(NotedResult):
-    """Cumulative incidence of each outcome (paid, escalated, written off) by group."""
+    """Cumulative incidence of each outcome (paid, escalated, written off) by group.
+
+    Example:
+        >>> outcomes = cl.cumulative_incidence(pt, by="arm")
+        >>> outcomes.at(90)[["group", "outcome"]].head(3).values.tolist()
+        [['control', 'paid'], ['control', 'escalated'], ['control', 'written_off']]
+    """
 
     curves: pd.DataFrame
     groups_: list[str]
@@ -319,15 +325,14 @@ def gray_test(
     log-rank-type weights). Equal to R ``cmprsk::cuminc(...)$Tests`` (tested), on
     row-level frames and counts tables (``weight_col="n"``).
 
-    Example
-    -------
-    >>> import pandas as pd
-    >>> pt = pd.DataFrame({"duration": [2, 3, 3, 5, 6, 8, 9, 12],
-    ...                    "outcome_code": [1, 1, 2, 1, 0, 2, 1, 0],
-    ...                    "arm": ["a", "b"] * 4})
-    >>> res = gray_test(pt, "arm", outcomes=["paid"])
-    >>> res.to_frame()[["outcome", "dof"]].values.tolist()
-    [['paid', 1]]
+    Example:
+        >>> import pandas as pd
+        >>> pt = pd.DataFrame({"duration": [2, 3, 3, 5, 6, 8, 9, 12],
+        ...                    "outcome_code": [1, 1, 2, 1, 0, 2, 1, 0],
+        ...                    "arm": ["a", "b"] * 4})
+        >>> res = gray_test(pt, "arm", outcomes=["paid"])
+        >>> res.to_frame()[["outcome", "dof"]].values.tolist()
+        [['paid', 1]]
     """
     group, strata = as_list(group), as_list(strata)
     if not group:

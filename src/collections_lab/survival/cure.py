@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from ..i18n import ResultMixin, format_pct, t
+from ..i18n import ResultMixin, format_pct, t, value_label
 from ._common import LifeTable, SurvivalInputError, as_list, groups_without_events, prepare_groups
 
 #: Half a day added to whole-day durations so same-day payments are positive.
@@ -69,7 +69,9 @@ class CureFractionResult(ResultMixin):
         return self.table
 
     def summary(self, lang: str | None = None) -> str:
-        parts = [f"{r.group}: {format_pct(r.never_paid, 1, lang)} ({format_pct(r.ci_low, 1, lang)}"
+        column = self.by[0] if len(self.by) == 1 else "group"  # segment values in words
+        parts = [f"{value_label(r.group, column, lang)}: {format_pct(r.never_paid, 1, lang)} "
+                 f"({format_pct(r.ci_low, 1, lang)}"
                  f"–{format_pct(r.ci_high, 1, lang)})" for r in self.table.itertuples()]
         return t("surv_cure_summary", lang, parts="; ".join(parts))
 

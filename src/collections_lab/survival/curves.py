@@ -84,6 +84,11 @@ class SurvivalCurves(NotedResult):
         by: grouping columns; axis: ``"issue"`` (days since issue) or ``"due"`` (days
             relative to due); alpha: 1 - confidence level.
         notes: cautions (e.g. a group with no payments), also shown in ``summary()``.
+
+    Example:
+        >>> km = cl.kaplan_meier(pt, by="arm")
+        >>> km.groups_, km.to_frame().columns[:4].tolist()
+        (['control', 'treatment'], ['group', 'day', 'at_risk', 'paid'])
     """
 
     curves: pd.DataFrame
@@ -272,7 +277,15 @@ def kaplan_meier(
 
 @dataclass
 class LogRankResult(NotedResult):
-    """Log-rank test of equal payment hazards across groups (optionally stratified)."""
+    """Log-rank test of equal payment hazards across groups (optionally stratified).
+
+    Example:
+        >>> result = cl.logrank(pt, "arm")
+        >>> print(result.headline())
+        Log-rank test: chi² = 64.69 on 1 df, p < 0.0001; payment times differ across groups.
+        >>> result.dof
+        1
+    """
 
     statistic: float
     dof: int

@@ -53,7 +53,10 @@ class AalenJohansen:
 
     Fitted attributes: ``origin_`` (day of grid index 0), ``at_risk_``, ``events_``
     (any cause), ``cause_events_``, ``survival_`` (all-cause, at end of each day),
-    ``cif_`` (cumulative incidence of ``cause`` at end of each day).
+    ``survival_before_`` (at the start of each day), ``cif_`` (cumulative incidence of
+    ``cause`` at end of each day). The survival package's life-table estimators
+    (:func:`~collections_lab.survival.cumulative_incidence`, :func:`~collections_lab.survival.rmst`)
+    take their curves from here too (:meth:`from_table`).
     """
 
     def fit(self, entry, exit, cause, weights=None, cause_of_interest: int = 1):
@@ -82,18 +85,37 @@ class AalenJohansen:
         at_risk = entered - np.concatenate(([0.0], left[:-1]))
         d_all = np.bincount(x, w * any_event, minlength=n_days)
         d_cause = np.bincount(x, w * this_cause, minlength=n_days)
+        self._curves(at_risk, d_all, d_cause)
+        self._e, self._x, self._w = e, x, w
+        self._any, self._this = any_event, this_cause
+        return self
+
+    @classmethod
+    def from_table(cls, origin: int, at_risk, events, cause_events) -> AalenJohansen:
+        """The curves from a whole-day life table: at risk, all-cause and cause events per
+        day from ``origin`` on (a counts table; no per-invoice influence functions).
+
+        >>> aj = AalenJohansen.from_table(0, [4, 3, 2], [1, 1, 1], [1, 0, 1])
+        >>> aj.cif_.round(3).tolist()
+        [0.25, 0.25, 0.5]
+        """
+        self = cls()
+        self.origin_ = int(origin)
+        self._curves(np.asarray(at_risk, dtype=float), np.asarray(events, dtype=float),
+                     np.asarray(cause_events, dtype=float))
+        return self
+
+    def _curves(self, at_risk: np.ndarray, d_all: np.ndarray, d_cause: np.ndarray) -> None:
+        """Hazards, all-cause survival and the cause's cumulative incidence per day."""
         with np.errstate(divide="ignore", invalid="ignore"):
             h_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
             h_cause = np.where(at_risk > 0, d_cause / at_risk, 0.0)
         surv = np.cumprod(1.0 - h_all)
-        surv_before = np.concatenate(([1.0], surv[:-1]))
         self.at_risk_, self.events_, self.cause_events_ = at_risk, d_all, d_cause
-        self.survival_, self._surv_before = surv, surv_before
-        self.cif_ = np.cumsum(surv_before * h_cause)
+        self.survival_ = surv
+        self.survival_before_ = np.concatenate(([1.0], surv[:-1]))
+        self.cif_ = np.cumsum(self.survival_before_ * h_cause)
         self._h_all, self._h_cause = h_all, h_cause
-        self._e, self._x, self._w = e, x, w
-        self._any, self._this = any_event, this_cause
-        return self
 
     # -- grid helpers -------------------------------------------------------------
     def _index(self, day: int) -> int:
@@ -146,7 +168,7 @@ class AalenJohansen:
         # hazards are large, e.g. the spike of payments on the due date.)
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_surv_step = np.where(self._h_all < 1, 1.0 / (1.0 - self._h_all), 0.0)
-        a = self._surv_before * inv_y * tail_c
+        a = self.survival_before_ * inv_y * tail_c
         b = -(tail_cf - self.cif_ * tail_c) * inv_y * inv_surv_step
         return estimate, self._martingale_sum(a, b)
 
@@ -245,3 +267,91 @@ def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_intere
     for m, f, psi, share in parts:
         out[m] = share * psi + omega[m] * (f - estimate) / total
     return float(estimate), out
+
+
+def clustered_variance(psi, weights=None, strata=None, lost: int = 0) -> tuple[float, float]:
+    """Cluster-robust variance of an estimate from its per-cluster IFs, and its df.
+
+    ``psi``: one influence value per cluster (the per-invoice IFs summed within each
+    customer); ``strata``: each cluster's stratum under stratified randomisation (the
+    IFs are centred within strata: the design balanced the rest), ``None`` for one cell.
+    ``lost``: further degrees of freedom used up (covariates of an adjustment).
+
+    - ``weights=None``: the HC1-type variance ``G / (G − cells − lost) · Σ (ψ − ψ̄)²`` with
+      ``G − cells − lost`` degrees of freedom (the classic clustered sandwich).
+    - ``weights`` (each cluster's weight in the estimator: its invoice count, or its
+      amount for an amount-weighted metric): Bell & McCaffrey's (2002) bias-reduced
+      **CR2** variance. For a weighted mean (the linearisation of every metric here:
+      a share, a curve value, a ratio) the hat matrix of cluster ``g`` within its cell
+      is rank one with eigenvalue ``h_g = w_g / W_cell`` (the cluster's share of the
+      cell's weight), so CR2's ``(I − H_gg)^{-1/2}`` scales ψ_g by ``1/sqrt(1 − h_g)``:
+      ``Σ (ψ_g − ψ̄)² / (1 − h_g)``. Unlike ``G/(G−1)`` it inflates the big customers
+      that carry the variance (a few large invoices of an amount-weighted metric), which
+      is where the sandwich is most biased at a few dozen customers per arm. Its df is
+      the smaller of Bell–McCaffrey's (the Satterthwaite df of the CR2 quadratic form
+      under independent, equal-variance errors: ``W² / Σ_cells W_s² tr(M_s²)`` with
+      ``M = diag(h/(1−h)) − v vᵀ``, ``v = h / sqrt(1 − h)``; ``G − 1`` for equal
+      weights) and the empirical Satterthwaite df of the adjusted IFs (which sees
+      zero-inflated, heavy-tailed IFs the working model does not).
+
+    statsmodels offers only HC1-type cluster covariances with ``G − 1`` df (no CR2),
+    and needs a regression; these estimators give IFs, hence this function. Returns
+    ``(variance, df)``; ``(nan, nan)`` with fewer than 2 clusters.
+
+    >>> v, df = clustered_variance(np.array([1.0, -1.0, 2.0, -2.0]), np.ones(4))
+    >>> round(v, 4), round(df, 4)    # equal weights: G/(G-1) and G-1
+    (13.3333, 3.0)
+    """
+    psi = np.asarray(psi, dtype=float)
+    g = len(psi)
+    if g < 2:
+        return float("nan"), float("nan")
+    codes = (np.zeros(g, np.int64) if strata is None
+             else np.unique(np.asarray(strata), return_inverse=True)[1].ravel())
+    n_cells = int(codes.max()) + 1
+    size = np.bincount(codes, minlength=n_cells)
+    # IFs sum to zero over all clusters; within strata the design fixed the arm counts,
+    # so only the variation around each stratum's mean is noise
+    centred = (psi if strata is None
+               else psi - (np.bincount(codes, psi, minlength=n_cells) / size)[codes])
+    if weights is None:
+        dof = max(g - n_cells - lost, 1)
+        ss = float(np.sum(centred**2))
+        return ss * g / dof, satterthwaite_df(centred * np.sqrt(g / dof), dof)
+    w = np.asarray(weights, dtype=float)
+    cell_w = np.bincount(codes, w, minlength=n_cells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(cell_w[codes] > 0, w / cell_w[codes], 0.0)
+    h = np.minimum(h, 1.0)
+    # a cluster holding its whole cell has no residual (h = 1, ψ − ψ̄ = 0): no term
+    scale = np.where(h < 1.0, 1.0 / np.maximum(1.0 - h, 1e-300), 0.0)
+    u = centred**2 * scale * g / max(g - lost, 1)
+    one = h < 1.0
+    tr2 = (np.bincount(codes, (h**2 * scale**2) * one, minlength=n_cells)
+           - 2 * np.bincount(codes, (h**3 * scale**2) * one, minlength=n_cells)
+           + np.bincount(codes, (h**2 * scale) * one, minlength=n_cells) ** 2)
+    denominator = float(np.sum(cell_w**2 * tr2))
+    bm = cell_w.sum() ** 2 / denominator if denominator > 0 else float("inf")
+    bm = max(bm - lost, 1.0)
+    return float(u.sum()), satterthwaite_df(np.sqrt(u), bm)
+
+
+def satterthwaite_df(psi, cap: float = float("inf")) -> float:
+    """Effective degrees of freedom of a cluster-robust variance ``sum(psi**2)``, at most ``cap``.
+
+    ``2 v² / Var(v)`` with ``Var(v)`` estimated from the spread of the squared per-customer
+    IFs (Satterthwaite's moment match of ``v`` to a scaled χ²). Bounded IFs (paid or not)
+    give thousands; amount-weighted IFs with lognormal amounts, where a few large invoices
+    carry the variance, give tens. Written here because statsmodels' cluster-robust
+    covariances use ``G − 1`` degrees of freedom, which ignores that heaviness.
+    Returns ``cap`` when there is no variance.
+
+    >>> round(satterthwaite_df(np.array([1.0, -1.0, 1.0, -1.0])), 1)   # no spread: no cap
+    inf
+    """
+    u = np.asarray(psi, dtype=float) ** 2
+    g, v = len(u), float(u.sum())
+    if g < 2 or v <= 0:
+        return float(cap)
+    var_v = float(np.sum((u - v / g) ** 2)) * g / (g - 1)
+    return float(min(cap, 2 * v * v / var_v)) if var_v > 0 else float(cap)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..i18n import format_axis, format_number, styled, t
+from ..i18n import column_label, format_axis, format_number, resolve, styled, t, value_label
 from .competing import CumulativeIncidence
 from .cure import DAY_OFFSET, CureFractionResult
 from .curves import SurvivalCurves
@@ -48,6 +48,12 @@ def _colors(n: int):
     return sns.color_palette(PALETTE, max(n, 1))
 
 
+
+def _group(g, lang: str) -> str:
+    """A curve's group in words: "all", a segment (``small``) from the catalogue."""
+    return t("surv_all", lang) if g == "all" else str(value_label(g, "group", lang))
+
+
 @styled
 def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, max_day: int | None = None, ax=None):
     """Kaplan–Meier "share still unpaid" curves by group with confidence bands."""
@@ -59,7 +65,7 @@ def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, 
             c = c[c["day"] <= max_day]
         days = np.concatenate([[c["day"].iloc[0] - 1], c["day"].to_numpy()])
         surv = np.concatenate([[1.0], c["survival"].to_numpy()])
-        label = t("surv_all", lang) if g == "all" else g
+        label = _group(g, lang)
         ax.step(days, surv, where="post", color=color, label=label, lw=1.8)
         if bands:
             ax.fill_between(c["day"], c["ci_low"], c["ci_high"], step="post", color=color, alpha=0.2)
@@ -70,7 +76,8 @@ def plot_survival(curves: SurvivalCurves, lang: str = "en", bands: bool = True, 
     ax.set_ylim(0, 1.02)
     ax.set_title(t("surv_km", lang))
     if len(curves.groups_) > 1:
-        ax.legend(title=", ".join(curves.by) or None, frameon=False)
+        ax.legend(title=", ".join(column_label(b, lang) for b in curves.by) or None,
+                  frameon=False)
     fig.tight_layout()
     return fig
 
@@ -86,7 +93,7 @@ def plot_cumulative_incidence(ci: CumulativeIncidence, lang: str = "en", outcome
         for color, g in zip(colors, ci.groups_, strict=True):
             c = frame[(frame["group"] == g) & (frame["outcome"] == o)]
             ax.step(c["day"], c["incidence"], where="post", color=color,
-                    label=t("surv_all", lang) if g == "all" else g)
+                    label=_group(g, lang))
             ax.fill_between(c["day"], c["ci_low"], c["ci_high"], step="post", color=color, alpha=0.2)
         ax.set_title(t(o, lang).capitalize())
         ax.set_xlabel(t("days_since_issue", lang))
@@ -145,7 +152,7 @@ def plot_rmst(result: RMSTResult, lang: str = "en", ax=None):
     v, lo, hi = (tab[c].to_numpy(dtype=float) for c in ("rmst", "ci_low", "ci_high"))
     ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
     ax.set_yticks(y)
-    ax.set_yticklabels(tab["group"])
+    ax.set_yticklabels([_group(g, lang) for g in tab["group"]])
     ax.set_xlabel(f"{t('surv_days_outstanding', lang)} (τ = {result.tau} {t('days', lang)})")
     fig.tight_layout()
     return fig
@@ -217,9 +224,24 @@ def plot_expected_cash(cash: pd.DataFrame, lang: str = "en"):
     fig, axes = _figure(max(1, len(currencies)), height=3.6)  # nothing open: one empty panel
     for ax, cur in zip(axes, currencies, strict=False):
         sub = weekly[weekly["currency"] == cur]
-        ax.bar(sub["week"].astype(int), sub["expected_amount"], color=_colors(1)[0])
+        x = sub["week"].astype(int).to_numpy()
+        ax.bar(x, sub["expected_amount"], color=_colors(1)[0])
+        if {"low", "high"} <= set(sub.columns):  # the forecast's band (expected_cash)
+            y = sub["expected_amount"].to_numpy()
+            ax.errorbar(x, y, yerr=[np.maximum(y - sub["low"].to_numpy(), 0),
+                                    np.maximum(sub["high"].to_numpy() - y, 0)],
+                        fmt="none", ecolor="#333333", capsize=2, linewidth=0.8)
+        if "period_start" in sub:  # weeks by their first day, in the report's locale
+            from babel.dates import format_date
+
+            locale = resolve(lang)[1]
+            ticks = x[::2]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([format_date(d.date(), "d MMM", locale=locale)
+                                for d in sub["period_start"].iloc[::2]], rotation=45,
+                               ha="right")
         ax.set_title(cur)
-        ax.set_xlabel(t("surv_week", lang))
+        ax.set_xlabel(t("cash.week_starting", lang))
         format_axis(ax, "y", "money", cur, lang)
     axes[0].set_ylabel(t("surv_expected_cash", lang))
     fig.tight_layout()
@@ -239,7 +261,7 @@ def plot_ph_check(curves: SurvivalCurves, lang: str = "en", ax=None):
         c = frame[(frame["group"] == g) & (frame["survival"] > 0) & (frame["survival"] < 1)
                   & (frame["day"] > 0)]
         ax.step(np.log(c["day"]), np.log(-np.log(c["survival"])), where="post", color=color,
-                label=t("surv_all", lang) if g == "all" else g)
+                label=_group(g, lang))
     ax.set_xlabel(f"log({t('days_since_issue', lang).lower()})")
     ax.set_ylabel(f"log(-log {t('surv_unpaid', lang).lower()})")
     ax.set_title(t("surv_ph_check_title", lang))
@@ -259,7 +281,7 @@ def plot_rmst_difference(result: RMSTDifference, lang: str = "en", ax=None):
     ax.errorbar(v, y, xerr=np.vstack([v - lo, hi - v]), fmt="o", color=_colors(1)[0], capsize=3)
     ax.axvline(0, color="grey", ls=":")
     ax.set_yticks(y)
-    ax.set_yticklabels(tab["group"])
+    ax.set_yticklabels([_group(g, lang) for g in tab["group"]])
     ax.set_xlabel(f"{t('surv_days_outstanding', lang)} − {result.reference} "
                   f"(τ = {result.tau} {t('days', lang)})")
     fig.tight_layout()

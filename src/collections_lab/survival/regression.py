@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import ResultMixin, column_label, format_number, result_axes, t
+from ..i18n import ResultMixin, column_label, format_number, result_axes, t, value_label
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -178,6 +178,12 @@ class CoxResult(NotedResult):
 
     ``model``: ``"rows"`` (:func:`fit_cox`), ``"counts"`` (:func:`fit_cox_counts`) or
     ``"time_varying"`` (:func:`fit_time_varying_cox`); ``notes``: cautions.
+
+    Example:
+        >>> cox = cl.fit_cox(pt, ["arm"], reference={"arm": "control"})
+        >>> cox.to_frame()[["covariate", "hazard_ratio"]].round(2)
+               covariate  hazard_ratio
+        0  arm=treatment          1.57
     """
 
     table: pd.DataFrame
@@ -238,7 +244,7 @@ def term_label(term: str, lang: str | None = None) -> str:
     if level in ("True", "False"):
         yes = t("tables.no" if level == "False" else "tables.yes", lang)
         return f"{label} ({yes})"
-    return f"{label} {level}"
+    return f"{label} {value_label(level, name, lang)}"
 
 
 def _coef_table(names, coef, se, alpha) -> pd.DataFrame:
@@ -830,6 +836,13 @@ def fit_time_varying_cox(
     because ``CoxTimeVaryingFitter(robust=True)`` has no robust variance ("Not available
     yet" in 0.30) and ``CoxPHFitter(entry_col=...)`` takes seconds on 60k intervals; the
     customer-clustered sandwich comes from :func:`cluster_robust_cox_covariance`.
+
+    Example:
+        >>> from collections_lab.survival.regression import reminder_intervals
+        >>> intervals = reminder_intervals(pt, portfolio.reminders)
+        >>> cox = cl.fit_time_varying_cox(intervals)
+        >>> cox.to_frame()["covariate"].tolist()
+        ['reminded']
     """
 
     require_columns(intervals, [id_col, "start", "stop", "event"], "fit_time_varying_cox")
@@ -900,6 +913,11 @@ def check_proportional_hazards(result: CoxResult, level: float = 0.01, max_rows:
     with :func:`fit_cox` on the invoices, or a sample of them), and for a time-varying
     model the check is not implemented (fit :func:`fit_cox` on the fixed covariates, or
     add an interaction of the exposure with time).
+
+    Example:
+        >>> check = cl.check_proportional_hazards(cl.fit_cox(pt, ["arm"]))
+        >>> print(check.summary())
+        No evidence against proportional hazards: hazard ratios can be read as constant over time.
     """
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
@@ -992,6 +1010,11 @@ def fit_aft(
     Whole-day durations are shifted by half a day (a payment on day t is placed at
     t + 0.5) so same-day payments are positive, as AFT likelihoods require.
     ``median_days_change`` = baseline median × (time ratio - 1): negative = paid sooner.
+
+    Example:
+        >>> aft = cl.fit_aft(pt, ["arm"], distribution="weibull", reference={"arm": "control"})
+        >>> print(aft.summary())
+        Median payment day in the reference case: 36.2 (weibull); Arm treatment: 11.5 days sooner.
     """
     import lifelines
 
@@ -1043,6 +1066,11 @@ def concordance(result: CoxResult, max_rows: int = 100_000, seed: int = 0) -> fl
     0.5 = no better than chance at ordering payment days, 1 = perfect. Sampling keeps it
     fast (lifelines' ``concordance_index_`` on 1M rows takes ~19 s). Only for
     :func:`fit_cox` models (see :func:`check_proportional_hazards` for why not the others).
+
+    Example:
+        >>> cox = cl.fit_cox(pt, ["arm", "segment"])
+        >>> 0.5 < cl.concordance(cox) < 0.7
+        True
     """
     from lifelines.utils import concordance_index
 

@@ -140,6 +140,27 @@ def _usable(frame: pd.DataFrame, cols) -> list[str]:
     return [c for c in cols if c in frame.columns and frame[c].nunique() > 1]
 
 
+def open_invoice_forecast(frame: pd.DataFrame, as_of, by="segment", weeks: int = 12
+                          ) -> tuple[PaymentPredictions, pd.DataFrame]:
+    """Payment-day predictions of the open invoices of a payment-times ``frame`` and the
+    weekly cash forecast of their open balances (:func:`expected_cash`, with its band).
+
+    The forecast is of what is still owed: an invoice paid in part contributes its
+    balance. Escalated invoices are not open here (their story ended at escalation):
+    what they still owe is at legal collection, outside the forecast.
+    """
+    predictor = PaymentDatePredictor(by=by).fit(frame)
+    open_ = frame[frame["outcome"] == "open"]
+    if {"paid_amount", "fee_amount", "discount_amount"} <= set(open_.columns):
+        open_ = open_.assign(balance=open_["amount"] - (open_["paid_amount"]
+                             - open_["fee_amount"] + open_["discount_amount"]))
+    if not len(open_):
+        return PaymentPredictions(open_.head(0), 0.8), pd.DataFrame(
+            columns=["currency", "week", "period", "expected_amount"])
+    preds = predictor.predict(open_)
+    return preds, expected_cash(preds, as_of, weeks=weeks)
+
+
 @accepts_allow_future
 def time_to_payment_report(
     portfolio,
@@ -167,6 +188,12 @@ def time_to_payment_report(
 
     Steps that cannot be estimated on the data (e.g. no reminders, a constant covariate)
     are left out with a note in the summary instead of failing the report.
+
+    Example:
+        >>> report = cl.time_to_payment_report(portfolio, "2025-09-30")
+        >>> print(report.headline())
+        As of 2025-09-30: 70% of invoices are paid by their due date and 92% within 15
+        days after it (open invoices count as partial information, not dropped).
     """
     as_of = resolve_as_of(portfolio, as_of)
     frame = portfolio.payment_times(as_of=as_of, experiment_id=experiment_id)
@@ -206,15 +233,11 @@ def time_to_payment_report(
     except SurvivalInputError as exc:
         never = None
         notes.append(f"Never-payer share skipped: {exc}")
-    predictor = PaymentDatePredictor(by=by).fit(frame)
-    open_ = frame[frame["outcome"] == "open"]
-    preds = predictor.predict(open_) if len(open_) else PaymentPredictions(open_.head(0), 0.8)
+    preds, cash = open_invoice_forecast(frame, as_of, by, forecast_weeks)
     try:
         cal = calibrate_predictions(frame, as_of - pd.Timedelta(days=calibration_days), by=by)
     except SurvivalInputError as exc:
         cal = None
         notes.append(f"Calibration skipped: {exc}")
-    cash = expected_cash(preds, as_of, weeks=forecast_weeks) if len(open_) else pd.DataFrame(
-        columns=["currency", "week", "period", "expected_amount"])
     return TimeToPaymentReport(as_of, by, tau, frame, curves, curves_due, lr, rm, cox, ph, aft, rem,
                                outcomes, never, preds, cal, cash, notes, conc)

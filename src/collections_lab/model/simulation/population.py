@@ -35,8 +35,9 @@ TERMS_PROBS = {
 def generate_customers(n: int, seed: int = 0, start="2025-01-01") -> pd.DataFrame:
     """A customers table of ``n`` synthetic customers (segments, countries, currencies).
 
-    >>> generate_customers(3, seed=1).columns.tolist()
-    ['customer_id', 'segment', 'country', 'currency', 'created_at', 'name']
+    Example:
+        >>> generate_customers(3, seed=1).columns.tolist()
+        ['customer_id', 'segment', 'country', 'currency', 'created_at', 'name']
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     segs = rng.choice(list(SEGMENT_SHARE), size=n, p=list(SEGMENT_SHARE.values()))

@@ -30,7 +30,22 @@ from .truth import TRUTH_MAX_INVOICES, Truth, true_arm_effects
 
 @dataclass
 class SimulationResult(ResultMixin):
-    """The five tables of a simulated portfolio plus its :class:`Truth`."""
+    """The five tables of a simulated portfolio plus its :class:`Truth`.
+
+    Example:
+        >>> sim = cl.simulate(100, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-03-31", progress=False)
+        >>> sim.to_frame()
+                 table  rows
+        0    customers   100
+        1     invoices   241
+        2    reminders   218
+        3     payments   247
+        4  assignments     0
+        >>> export = sim.snapshot("2025-04-30")
+        >>> bool(export.payments["paid_at"].max() <= pd.Timestamp("2025-04-30"))
+        True
+    """
 
     customers: pd.DataFrame
     invoices: pd.DataFrame
@@ -121,44 +136,39 @@ def simulate(
 ) -> SimulationResult:
     """Simulate a portfolio: monthly invoices from ``start`` to ``end`` and their payment.
 
-    Parameters
-    ----------
-    customers
-        A customers table, or a number of customers to generate.
-    plan
-        One :class:`Strategy` for everybody, or an :class:`Experiment` (customers are
-        assigned to arms by :func:`collections_lab.model.plans.assign` on ``assigned_at``,
-        default ``start``).
-    before
-        With an experiment: the business-as-usual strategy for invoices issued before
-        ``assigned_at`` (a pre-period, e.g. for covariate adjustment). True arm effects
-        are computed on the invoices issued from ``assigned_at`` on.
-    model
-        The :class:`BehaviourModel` (defaults documented there).
-    start, end
-        Invoice issue dates range (inclusive). Payments may fall after ``end``: the story
-        of every invoice is followed to its end (payment, escalation or write-off at
-        ``model.horizon_days``); use ``as_of`` in the payment-times frame to censor.
-    seed
-        Same seed, same output, byte for byte, whatever ``chunk_size``.
-    chunk_size
-        About this many invoices are drawn together (chunks never split a customer); bounds
-        the working memory of the draw. For portfolios too large to hold in memory use
-        :func:`simulate_to_parquet`, which writes each chunk as it is drawn.
-    progress
-        tqdm progress bar; by default on for runs of more than 655,360 potential invoices
-        when someone is watching (a terminal or JupyterLab), off in scheduled reports
-        (the report runner's kernels) and in other non-interactive runs.
-    truth_replicates
-        Monte Carlo replicates for true effects of arms with installment offers (other
-        arms' effects are computed analytically).
-    population_seed
-        Seed of the population only: the generated customers, their traits (frailty,
-        discount takers, distress episodes, typical amounts, terms, channels) and the
-        invoice schedule. Default ``seed``. Keep it fixed and vary ``seed`` to redraw
-        the assignment's randomness and every invoice's behaviour over **the same
-        customers**, e.g. to measure power for one portfolio, whose true effects are
-        then fixed.
+    Args:
+        customers: A customers table, or a number of customers to generate.
+        plan: One :class:`Strategy` for everybody, or an :class:`Experiment` (customers are
+            assigned to arms by :func:`collections_lab.model.plans.assign` on ``assigned_at``,
+            default ``start``).
+        before: With an experiment: the business-as-usual strategy for invoices issued before
+            ``assigned_at`` (a pre-period, e.g. for covariate adjustment). True arm effects
+            are computed on the invoices issued from ``assigned_at`` on.
+        model: The :class:`BehaviourModel` (defaults documented there).
+        start, end: Invoice issue dates range (inclusive). Payments may fall after ``end``: the story
+            of every invoice is followed to its end (payment, escalation or write-off at
+            ``model.horizon_days``); use ``as_of`` in the payment-times frame to censor.
+        seed: Same seed, same output, byte for byte, whatever ``chunk_size``.
+        chunk_size: About this many invoices are drawn together (chunks never split a customer); bounds
+            the working memory of the draw. For portfolios too large to hold in memory use
+            :func:`simulate_to_parquet`, which writes each chunk as it is drawn.
+        progress: tqdm progress bar; by default on for runs of more than 655,360 potential invoices
+            when someone is watching (a terminal or JupyterLab), off in scheduled reports
+            (the report runner's kernels) and in other non-interactive runs.
+        truth_replicates: Monte Carlo replicates for true effects of arms with installment offers (other
+            arms' effects are computed analytically).
+        population_seed: Seed of the population only: the generated customers, their traits (frailty,
+            discount takers, distress episodes, typical amounts, terms, channels) and the
+            invoice schedule. Default ``seed``. Keep it fixed and vary ``seed`` to redraw
+            the assignment's randomness and every invoice's behaviour over **the same
+            customers**, e.g. to measure power for one portfolio, whose true effects are
+            then fixed.
+
+    Example:
+        >>> sim = cl.simulate(100, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   start="2025-01-01", end="2025-03-31", progress=False)
+        >>> print(sim.summary())
+        100 customers, 241 invoices issued 2025-01-01 to 2025-03-28 in COP, EUR, MXN, USD.
     """
     setup, experiment, assignments = prepare(customers, plan, model, start, end, seed,
                                               invoices_per_month, assigned_at, before,

@@ -22,24 +22,24 @@ TRUTH_MAX_INVOICES = 100_000
 class Truth(ResultMixin):
     """What the simulator knows and an analysis must recover.
 
-    Attributes
-    ----------
-    model : dict
-        The behaviour model's parameters.
-    strategies : dict
-        Each arm's strategy as a dict.
-    customers : DataFrame
-        customer_id, segment, frailty (u), discount_taker, distress_start (NaT if none),
-        churned_at (NaT if never).
-    invoices : DataFrame
-        invoice_id, arm, never_payer, multiplier (m_i), counterfactual_day (payment day since
-        issue under no strategy at all, -1 if never).
-    arm_effects : DataFrame
-        Per arm, expected over the model's randomness for this population of invoices:
-        ``p_paid_by_due``, ``p_paid_by_due_15``, ``p_paid_by_due_30`` (probability paid
-        in full by due + d days), ``rmst_60/90/120`` (restricted mean days to payment
-        since issue, unpaid counted as not yet paid), ``escalation_rate``, and ``method``
-        (``analytic`` or ``monte_carlo``).
+    Attributes:
+        model (dict): The behaviour model's parameters.
+        strategies (dict): Each arm's strategy as a dict.
+        customers (DataFrame): customer_id, segment, frailty (u), discount_taker, distress_start (NaT if none),
+            churned_at (NaT if never).
+        invoices (DataFrame): invoice_id, arm, never_payer, multiplier (m_i), counterfactual_day (payment day since
+            issue under no strategy at all, -1 if never).
+        arm_effects (DataFrame): Per arm, expected over the model's randomness for this population of invoices:
+            ``p_paid_by_due``, ``p_paid_by_due_15``, ``p_paid_by_due_30`` (probability paid
+            in full by due + d days), ``rmst_60/90/120`` (restricted mean days to payment
+            since issue, unpaid counted as not yet paid), ``escalation_rate``, and ``method``
+            (``analytic`` or ``monte_carlo``).
+
+    Example:
+        >>> sim = cl.simulate(100, cl.example_strategies()["nudge_then_firm"], seed=1,
+        ...                   end="2025-03-31", progress=False)
+        >>> sim.truth.arm_effects["method"].tolist(), round(float(sim.truth.arm_effects["p_paid_by_due"].iloc[0]), 2)
+        (['analytic'], 0.83)
     """
 
     model: dict
