@@ -253,3 +253,30 @@ def test_churn_validation_on_a_handful_of_events_says_why_it_is_not_shown():
         text = " ".join(str(s) for s in health.executive_summary(lang))
         assert word in text
         assert f"{err.value.churned} " in text  # the counts behind the refusal are said
+
+
+def test_the_design_page_says_to_wait_when_every_customer_is_in_the_running_test(sample,
+                                                                                 as_of):
+    from types import SimpleNamespace
+
+    from collections_lab.experiments.workflow import outside_running_experiment
+    from collections_lab.reporting.page import design_page
+
+    design = SimpleNamespace(
+        plans=pd.DataFrame({"metric": ["paid_by_due_d"], "customers_per_arm": [295],
+                            "invoices_per_arm": [3717], "weeks": [43.0], "effect": [0.03]}),
+        config=SimpleNamespace(due_plus_days=15), power=0.8,
+        baseline=pd.DataFrame({"quantity": ["p_paid_by_due_d"], "value": [0.9]}))
+    free, running = outside_running_experiment(sample, as_of=as_of)
+    warning = "«nudge_then_firm» is predicted to lose money"
+    top = design_page(design, None, free, as_of, "en", running=running, notes=[warning])
+    assert top.decision.action.startswith("Do not start a new test now")
+    assert warning in top.decision.stake
+    assert top.decision.stake.count("running experiment") == 0  # said once, in the action
+    assert top.facts["decision"] == "wait_for_running"
+    assert {t.label: t.value for t in top.tiles}["Customers available"] == "0"
+    # asked to overlap: the usual sizing decision, and the overlap is said
+    kept, asked = outside_running_experiment(sample, as_of=as_of, include_running=True)
+    top = design_page(design, None, kept, as_of, "en", running=asked)
+    assert not top.decision.action.startswith("Do not start")
+    assert "assigned again" in top.decision.stake

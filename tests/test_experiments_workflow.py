@@ -45,6 +45,43 @@ def test_design_from_history(sim):
     assert "facturas por brazo" in design.summary("es")
 
 
+def test_a_change_the_share_cannot_make_is_skipped_and_said(sim):
+    """Issue 16: 96% of a portfolio's invoices paid by due + 15 days and a 5-point change
+    asked for crashed the design report (p_control + mde >= 1); now that change is left
+    out of the plans and the summary says why, in the report's language."""
+    design = design_experiment(sim.portfolio, mdes=(0.03, 0.99))
+    paid = design.to_frame().query("metric == 'paid_by_due_d'")
+    assert list(paid["effect"]) == [0.03] and design.skipped_mdes == (0.99,)
+    base = design.baseline.set_index("quantity")["value"]["p_paid_by_due_d"]
+    assert design.summary().endswith("A change of 99 in 100 cannot be tested here: "
+                                     f"{round(base * 100)} in 100 "
+                                     "invoices are already paid by due + 15 days, and the "
+                                     "share cannot pass 100.")
+    assert "no se puede probar" in design.summary("es")
+    only = design_experiment(sim.portfolio, mdes=(0.99,))  # nothing left to size
+    assert only.to_frame().query("metric == 'paid_by_due_d'").empty
+    assert only.summary().startswith("A change of 99 in 100 cannot be tested here")
+
+
+def test_a_share_the_history_cannot_estimate_sizes_nothing_on_it_and_says_why(tmp_path):
+    """Issue 16: on 40 customers' history the 60-day terms group has 3 invoices at risk on
+    its due + 15 days, the share paid by then is not estimable (NaN), and the design
+    report crashed sizing it (and the cash collected by then). Now the other metrics are
+    sized and the summary says why those two are not."""
+    from portfolio_shapes import Shape, write_portfolio
+
+    from collections_lab.data.loading import load_portfolio
+
+    portfolio = load_portfolio(write_portfolio(Shape(customers=40, seed=1), tmp_path)["data"])
+    design = design_experiment(portfolio, mdes=(0.03, 0.05))
+    assert set(design.to_frame()["metric"]) == {"rmst_days", "hazard_ratio"}
+    assert design.skipped_mdes == (0.03, 0.05)
+    assert design.summary() == (
+        "The share paid by due + 15 days cannot be estimated on this history yet (in some "
+        "payment terms too few invoices are followed to their due + 15 days), so no test "
+        "on it, or on the cash collected by then, is sized here.")
+
+
 def test_readout_helper_and_plots(sim):
     exp = load_experiment(None, sim.portfolio)
     assert exp.control_arm == "control" and exp.arm_names == ["control", "firm"]

@@ -116,3 +116,45 @@ def test_cluster_helpers():
     assert cluster_variance(np.array([1.0, -1.0]), np.array([0, 1]))[0] == pytest.approx(4.0)
 
 
+
+
+def test_cr2_clustered_variance_equals_the_matrix_bell_mccaffrey_on_a_weighted_mean():
+    """The engine's CR2 (rank-one shortcut) against the textbook matrices: a weighted mean
+    (WLS on an intercept) with clusters of unequal size and weight; the variance uses
+    A_g = (I - H_gg)^(-1/2) in the symmetric (W^1/2) form, the df is Bell-McCaffrey's
+    (tr G)^2 / tr(G^2) under independent equal-variance errors."""
+    from scipy.linalg import sqrtm
+
+    from collections_lab.survival.influence import clustered_variance
+
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(1, 6, 12)
+    cl = np.repeat(np.arange(len(sizes)), sizes)
+    w = rng.lognormal(0, 1, len(cl))
+    y = rng.normal(size=len(cl)) * 3 + 1
+    total = w.sum()
+    mean = float(np.dot(w, y) / total)
+    psi = np.bincount(cl, w * (y - mean)) / total  # per-cluster IF of the weighted mean
+    var, df = clustered_variance(psi, np.bincount(cl, w))
+
+    sw = np.sqrt(w)
+    x, e = sw[:, None], sw * (y - mean)          # symmetric form: X~ = W^1/2 1, e~ = W^1/2 e
+    h = x @ x.T / total
+    meat, cols = 0.0, []
+    for g in range(len(sizes)):
+        m = cl == g
+        a = np.real(sqrtm(np.linalg.inv(np.eye(m.sum()) - h[np.ix_(m, m)])))
+        meat += float(x[m, 0] @ a @ e[m]) ** 2
+        col = np.zeros(len(cl))
+        col[m] = a @ x[m, 0]                     # A_g X~_g
+        cols.append((np.eye(len(cl)) - h) @ col)  # (I - H)' A_g X~_g
+    assert var == pytest.approx(meat / total**2, rel=1e-10)
+    gram = np.array(cols) @ np.array(cols).T
+    bm = np.trace(gram) ** 2 / np.trace(gram @ gram)
+    # the engine reports min(Bell-McCaffrey, the IFs' own Satterthwaite df) ...
+    assert df <= bm * (1 + 1e-9)
+    # ... and Bell-McCaffrey's alone when the adjusted IFs are all alike (no spread)
+    wg = np.bincount(cl, w)
+    _, df_bm = clustered_variance(np.sqrt(1 - wg / wg.sum()), wg)
+    assert df_bm == pytest.approx(bm, rel=1e-9)
+    assert df_bm < len(sizes) - 1  # unequal weights: fewer df than G - 1

@@ -475,6 +475,10 @@ class ExperimentDesign(ResultMixin):
     config: MetricConfig
     power: float
     power_curve: PowerCurve | None = None
+    #: Changes in the share paid by due + d that cannot be sized: the control share plus
+    #: the change leaves (0, 1) (nearly every invoice is paid by then already), or the
+    #: history cannot estimate the share yet (all of them; the summary says which).
+    skipped_mdes: tuple[float, ...] = ()
     title = "Experiment design"
 
     def to_frame(self) -> pd.DataFrame:
@@ -484,8 +488,17 @@ class ExperimentDesign(ResultMixin):
         lang, _ = resolve(lang)
         b = self.baseline.set_index("quantity")["value"]
         rows = self.plans[self.plans["metric"] == "paid_by_due_d"]
+        d = self.config.due_plus_days
+        if not np.isfinite(b["p_paid_by_due_d"]):
+            skipped = " " + t("xd_not_estimable", lang).format(d=d)
+        elif self.skipped_mdes:
+            skipped = " " + t("xd_mde_skipped", lang).format(
+                mdes=", ".join(format_number(m * 100, 0, lang) for m in self.skipped_mdes),
+                d=d, base=format_number(b["p_paid_by_due_d"] * 100, 0, lang))
+        else:
+            skipped = ""
         if rows.empty:
-            return ""
+            return skipped.strip()
         row = rows.iloc[len(rows) // 2]
         return t("xd_summary", lang).format(
             mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
@@ -494,7 +507,7 @@ class ExperimentDesign(ResultMixin):
             n=format_number(row["invoices_per_arm"], 0, lang),
             c=format_number(row["customers_per_arm"], 0, lang),
             w=format_number(row["weeks"], 0, lang),
-            de=format_number(b["design_effect"], 2, lang))
+            de=format_number(b["design_effect"], 2, lang)) + skipped
 
 
 def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
@@ -539,7 +552,11 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
         return round(2 * invoices_per_arm / per_week + follow / 7.0, 1)
 
     rows = []
-    for mde in mdes:
+    # a change the share cannot make (0.97 paid on time + 0.05) is skipped and said; so is
+    # every change when too few invoices of some terms are followed to due + d (NaN)
+    skipped = tuple(m for m in mdes if not (0 < p_base < 1 and 0 < p_base + m < 1))
+    cash_estimable = bool(np.isfinite(estimate_arm(pilot, "cash_by_due_d", 0, cfg)[0]))
+    for mde in (m for m in mdes if m not in skipped):
         plan = sample_size_proportion(p_base, mde, alpha, power, de, per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "two proportions × DE"})
     for saved in days_saved:
@@ -549,7 +566,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     for hr in hazard_ratios:
         plan = sample_size_hazard_ratio(hr, event_prob, alpha, power, de, per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "Schoenfeld events × DE"})
-    for mde in cash_mdes:
+    for mde in cash_mdes if cash_estimable else ():
         plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde, alpha, power, cfg,
                                       per_customer)
         rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "pilot variance"})
@@ -563,7 +580,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
                   float(unpaid.sum()), event_prob, de, resolved,
                   rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
-    return ExperimentDesign(baseline, plans, cfg, power)
+    return ExperimentDesign(baseline, plans, cfg, power, skipped_mdes=skipped)
 
 
 def simulated_power_curve(control: Strategy, treatment: Strategy, sizes, n_sims: int = 20,

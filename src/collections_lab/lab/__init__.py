@@ -12,6 +12,8 @@
   strategy's value rests on, and the twin with one of them changed (the recommendation's
   sensitivity check, :mod:`.sensitivity`);
 - :mod:`.to_experiment`: turn a recommendation into an experiment design;
+- :mod:`.versus`: the twin against the experiment in the history (each arm's predicted
+  effect beside the readout's observed one, both with intervals);
 - :mod:`.report`: all of it in one call for the report notebook;
 - :mod:`.plots`: figures for the report (imported on demand: matplotlib);
 - :mod:`.scenarios`: simulated histories with known truth for recovery and regret runs.
@@ -38,6 +40,7 @@ from .recommend import (
 from .report import LabReport, strategy_lab
 from .to_experiment import ExperimentProposal, experiment_from_recommendation
 from .twin import Twin, TwinCheck, TwinError, check_twin
+from .versus import TwinVersusExperiment, twin_versus_experiment
 
 __all__ = [
     "METRICS",
@@ -54,6 +57,7 @@ __all__ = [
     "Twin",
     "TwinCheck",
     "TwinError",
+    "TwinVersusExperiment",
     "check_twin",
     "compare_strategies",
     "experiment_from_recommendation",
@@ -62,4 +66,5 @@ __all__ = [
     "recovery_table",
     "regret",
     "strategy_lab",
+    "twin_versus_experiment",
 ]

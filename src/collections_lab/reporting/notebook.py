@@ -229,9 +229,22 @@ def resolve_data(data=None) -> str:
     return str(path)
 
 
+class ReportCannotRun(Exception):  # noqa: N818 - a stop, not an error: the page says why
+    """The data cannot feed this report (the data check says what it needs).
+
+    Raised by :func:`load_report_data` (given ``report=``) after the page opened with a
+    decision box saying why; the runner publishes that page instead of failing the run
+    (see :mod:`.runner`). In IPython it shows as its one sentence, without a traceback.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
 def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = False,
                      salt: str | None = None, lang: str = "en", show: bool = True,
-                     allow_future: bool = False):
+                     allow_future: bool = False, report: str | None = None,
+                     satisfied: Iterable[str] = ()):
     """Load the portfolio a report analyses and record where it came from.
 
     Args:
@@ -250,6 +263,12 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         allow_future: accept an ``as_of`` after the data's last date, for this call and
             the rest of the session (the report's later calls); a report's
             ``-p allow_future true``.
+        report: the report loading the data (``"04_experiment_readout"``): when the data
+            check (:func:`~collections_lab.reporting.check.check_portfolio`) says the data
+            cannot feed it, the page opens with a decision box naming what it needs and
+            :class:`ReportCannotRun` stops the report (the runner publishes that page).
+        satisfied: codes of needs the report's parameters already meet (the strategy
+            lab given ``fx_rates`` or ``currency`` meets ``"one_currency"``).
 
     Returns:
         The :class:`~collections_lab.data.portfolio.Portfolio`.
@@ -304,7 +323,21 @@ def load_report_data(data=None, mapping=None, as_of=None, pseudonymise: bool = F
         check_html, check_plain = data_check_block(check, lang)
         display_html(f'<p class="cl-provenance">{html.escape(plain)}</p>{notes_html}'
                      f"{check_html}", plain + notes_plain + check_plain, {METADATA_KEY: record})
+        if report is not None:
+            _stop_unless_can_run(check, report, resolved, lang, set(satisfied))
     return portfolio
+
+
+def _stop_unless_can_run(check, report: str, as_of, lang: str, satisfied: set) -> None:
+    """Open the page with what the data lacks for ``report`` and stop it, if it does."""
+    from .page import Decision, PageTop, show_page_top
+
+    if check.can_run.get(report, True) or check.needs[report][0] in satisfied:
+        return
+    need = check.need(report, lang)
+    show_page_top(PageTop(Decision(i18n.t("report.cannot_run", lang, need=need)),
+                          facts={"cannot_run": check.needs[report][0]}), as_of, lang)
+    raise ReportCannotRun(i18n.t("report.cannot_run", lang, need=need))
 
 
 def data_check_block(check, lang: str = "en") -> tuple[str, str]:

@@ -13,6 +13,12 @@ static — never touches the last good HTML: the partly executed notebook is kep
 ``reports/runs.json`` and ``reports/index.html``. SIGTERM (a scheduler's timeout) and
 Ctrl-C end a run the same way and are then re-raised (:class:`ReportTerminated`).
 
+A report whose data cannot feed it (no assignments for the readout, too few paid
+invoices for the models; see :mod:`.check`) is not a failure: the notebook opens its page
+with a decision box saying what the data lacks and stops
+(:class:`~collections_lab.reporting.notebook.ReportCannotRun`), and that page is
+published, ending at the cell that stopped.
+
 Publishing is all or none: the page, the executed notebook and the files the notebook
 handed over (written to :func:`~collections_lab.reporting.notebook.report_file`, e.g. the
 design report's ``assignments.csv``) are staged, then renamed into ``reports/<report>/``
@@ -52,7 +58,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..i18n import ResultMixin
+from ..i18n import ResultMixin, t
 from . import paths
 from .parameters import ParameterError, check_parameters, declared_parameters
 from .store import append_run, atomic_write_text, locked
@@ -142,6 +148,23 @@ class RunResult(ResultMixin):
 
     def _title(self) -> str:
         return f"{self.report}: {self.status}"
+
+    def headline(self, lang: str | None = None) -> str:
+        """What happened: where the page is and how long it took, or why it failed."""
+        if self.ok:
+            return t("run.card_ok", lang, seconds=f"{self.duration_s:.1f}",
+                     html=str(self.html_path or "—"))
+        return t("run.card_failed", lang, error=self.error or "—")
+
+    def card_tables(self) -> list:
+        fields = ["status", "as_of", "duration_s", "html", "error_kind", "error"]
+        frame = pd.DataFrame({"field": fields, "value": [getattr(self, f) for f in fields]})
+        return [("", frame.loc[frame["value"].notna()].reset_index(drop=True))]
+
+    def card_details(self) -> list:
+        params = pd.DataFrame({"parameter": list(self.parameters),
+                               "value": [str(v) for v in self.parameters.values()]})
+        return [("", params)] if len(params) else []
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(self)])
@@ -453,8 +476,13 @@ def run_report(
         with sigterm_as_interrupt():
             check_writable(out_dir)  # reports/<report> may be a file or another disk
             staging.mkdir(exist_ok=True)
-            _execute(notebook, running, result.parameters, timeout, start_timeout,
-                     env={FILES_ENV: str(staging)})
+            try:
+                _execute(notebook, running, result.parameters, timeout, start_timeout,
+                         env={FILES_ENV: str(staging)})
+            except Exception as exc:
+                if not _stopped_by_data(exc):
+                    raise
+                _trim_stopped(running)  # the page says what the data lacks: publish it
             _publish(running, staging, out_dir, result)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: record, clean up, re-raise
         result.error_kind = "terminated" if isinstance(exc, ReportTerminated) else "interrupted"
@@ -481,6 +509,32 @@ def run_report(
     result.duration_s = round(time.perf_counter() - started, 2)
     record_run(reports_dir, result, update_index)
     return result
+
+
+def _stopped_by_data(exc: BaseException) -> bool:
+    """Whether the notebook stopped itself because the data cannot feed it
+    (:class:`~collections_lab.reporting.notebook.ReportCannotRun`, after its page said
+    why): the run succeeds with that page."""
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, PapermillExecutionError) and exc.ename == "ReportCannotRun"
+
+
+def _trim_stopped(executed: Path) -> None:
+    """Keep the executed notebook up to the cell that stopped it, without papermill's
+    error banners or the stop's own error output (its sentence is on the page already);
+    the sections after it were not computed and are left out."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    cells = [c for c in nb.cells
+             if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    stop = next((i for i, c in enumerate(cells)
+                 if c.get("metadata", {}).get("papermill", {}).get("exception")), len(cells) - 1)
+    cells[stop]["outputs"] = [o for o in cells[stop].get("outputs", [])
+                              if o.get("output_type") != "error"]
+    nb.cells = cells[:stop + 1]
+    nbformat.write(nb, executed)
 
 
 def _keep_failed(running: Path, failed_path: Path, reports_dir: Path, result: RunResult) -> None:
