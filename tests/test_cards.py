@@ -67,6 +67,14 @@ def results(sample):
                "quiet": p.strategies["no_reminders"]},
         reference="current", replicates=2, n_jobs=1, progress=False)
     out["StrategyComparison"] = comparison
+    out["Twin"] = twin
+    out["Strategy"] = p.strategies["discount_2_10_net_30"]
+    out["Experiment"] = cl.sample_experiment()
+    run = cl.RunResult("01_portfolio_health", "01.ipynb", "ok", duration_s=12.5,
+                       html="01.html", parameters={"lang": "es"})
+    out["RunResult"] = run
+    out["BatchResult"] = cl.BatchResult([run, cl.RunResult("02_time_to_payment", "02.ipynb",
+                                                          "failed", error="no data")])
     s = p.strategies
     space = [s["nudge_then_firm"], s["no_reminders"]]
     rec = cl.recommend(twin, s["nudge_then_firm"], space=space, replicates=2,
@@ -156,3 +164,26 @@ def test_print_is_the_card_as_text(results):
     text = str(results["LogRankResult"])
     assert text.startswith("Log-rank test: chi²")
     assert len(repr(results["Portfolio"])) < 500 and len(repr(results["SimulationResult"])) < 500
+
+
+def test_every_summary_method_returns_a_rich_summary():
+    """Statically: every class of the package with a summary() is a ResultMixin, whose
+    summary() is wrapped to return a Summary (a str that renders in a notebook)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from collections_lab.i18n import ResultMixin
+
+    plain, unwrapped = [], []
+    for module in pkgutil.walk_packages(cl.__path__, "collections_lab."):
+        mod = importlib.import_module(module.name)
+        for name, obj in vars(mod).items():
+            if not (inspect.isclass(obj) and obj.__module__ == mod.__name__
+                    and "summary" in obj.__dict__):
+                continue
+            if not issubclass(obj, ResultMixin):
+                plain.append(f"{mod.__name__}.{name}")
+            elif not getattr(obj.__dict__["summary"], "_returns_summary", False):
+                unwrapped.append(f"{mod.__name__}.{name}")
+    assert plain == [] and unwrapped == []

@@ -84,7 +84,8 @@ def test_calibrated_twin_reproduces_history():
     observed_late, simulated_late = check.overdue_share(30)
     assert abs(simulated_late - observed_late) < 0.05  # 7.4 % vs 7.1 % measured
     assert "30 days past due" in check.summary() and "vencido" in check.summary("es")
-    assert "Aging of open receivables" in check._repr_html_()
+    assert "Aging of invoices in reminder collection" in check._repr_html_()
+    assert "Escalated invoices are left out" in check._repr_html_()  # says why not page 01's
     twin = Twin.from_calibration(cal, fx=FX_PER_USD, parameter_draws=3)
     assert len(twin.models) == 3
     assert twin.draw(0).model is not twin.draw(1).model

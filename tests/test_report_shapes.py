@@ -4,7 +4,7 @@ Hypothesis draws a shape (:mod:`portfolio_shapes`): a small simulated portfolio 
 segment or none, one currency, nothing open or everything open, no reminders, no
 discounts, no experiment, a handful of customers, in any combination, or one of the real
 flat-export fixtures. All five report notebooks run on it through the runner, as the CLI
-runs them, and each must succeed and render a static page that opens with its decision
+runs them, in English or Spanish, and each must succeed and render a static page that opens with its decision
 box. A report the data cannot feed says what the data lacks in that box (the data
 check's words); a section that cannot be computed says why in a sentence; no page shows
 a traceback, an exception name or a ``NaN`` cell.
@@ -22,7 +22,15 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
-from portfolio_shapes import FLAT_EXPORTS, FlatExport, Shape, report_parameters, shapes
+from hypothesis import strategies as st
+from portfolio_shapes import (
+    FLAT_EXPORTS,
+    FlatExport,
+    Shape,
+    report_parameters,
+    shapes,
+    write_portfolio,
+)
 
 from collections_lab.reporting.export import check_static
 from collections_lab.reporting.runner import run_report
@@ -34,6 +42,9 @@ REPORTS = ("01_portfolio_health", "02_time_to_payment", "03_experiment_design",
 #: Fewer simulations than the defaults (the same code runs; each page is still complete).
 SMALL = {"03_experiment_design": {"n_simulations": 2, "simulation_sizes": [100]},
          "05_strategy_lab": {"n_simulations": 2}}
+#: How a page the data cannot feed opens its decision box.
+CANNOT = {"en": "This report cannot be made from this data: it needs ",
+          "es": "Este informe no se puede generar con estos datos: necesita "}
 #: What a page must never show: a Python traceback or exception, a raw NaN.
 TRACE = re.compile(r"Traceback|\b\w+(?:Error|Exception)\b|ReportCannotRun|<td>(?:NaN|nan)</td>")
 
@@ -63,16 +74,15 @@ def _run_all(shape, folder: Path, lang: str = "en") -> dict[str, str]:
     return pages
 
 
-def _check_shape(shape, tmp_path_factory) -> None:
+def _check_shape(shape, lang: str, tmp_path_factory) -> None:
     folder = tmp_path_factory.mktemp("shape")
-    pages = _run_all(shape, folder)
+    pages = _run_all(shape, folder, lang)
     runs = json.loads((folder / "reports" / "runs.json").read_text())["runs"]
     stopped = {r["report"]: r["page"]["facts"]["cannot_run"] for r in runs
                if (r.get("page") or {}).get("facts", {}).get("cannot_run")}
     for report in stopped:  # said in the decision box, in words
         decision = pages[report].split('class="cl-do">', 1)[1].split("</p>", 1)[0]
-        assert decision.startswith("This report cannot be made from this data: it needs "), (
-            shape, report, decision)
+        assert decision.startswith(CANNOT[lang]), (shape, report, decision)
     if isinstance(shape, Shape) and not shape.experiment:
         assert stopped.get("04_experiment_readout") == "assignments"
     if isinstance(shape, Shape) and shape.customers < 10:
@@ -90,21 +100,21 @@ EXAMPLES = (
 
 @settings(deadline=None, database=None, phases=[Phase.explicit],
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@example(shape=EXAMPLES[0])
-@example(shape=EXAMPLES[1])
-@example(shape=EXAMPLES[2])
-@given(shape=shapes())
-def test_every_report_renders_on_the_issues_shapes(shape, tmp_path_factory):
-    _check_shape(shape, tmp_path_factory)
+@example(shape=EXAMPLES[0], lang="es")
+@example(shape=EXAMPLES[1], lang="en")
+@example(shape=EXAMPLES[2], lang="en")
+@given(shape=shapes(), lang=st.sampled_from(["en", "es"]))
+def test_every_report_renders_on_the_issues_shapes(shape, lang, tmp_path_factory):
+    _check_shape(shape, lang, tmp_path_factory)
 
 
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(shape=shapes())
-def test_every_report_renders_on_any_shape(shape, tmp_path_factory):
-    _check_shape(shape, tmp_path_factory)
+@given(shape=shapes(), lang=st.sampled_from(["en", "es"]))
+def test_every_report_renders_on_any_shape(shape, lang, tmp_path_factory):
+    _check_shape(shape, lang, tmp_path_factory)
 
 
 def test_a_report_the_data_cannot_feed_publishes_a_page_saying_why(tmp_path):
@@ -131,3 +141,23 @@ def test_a_report_the_data_cannot_feed_publishes_a_page_saying_why(tmp_path):
 
 def test_the_flat_exports_are_the_fixtures():
     assert all(data.exists() and mapping.exists() for data, mapping in FLAT_EXPORTS.values())
+
+
+def test_with_nothing_open_the_decisions_say_so(tmp_path):
+    """Issue 16: on a portfolio with every invoice settled, page 01 said "Call the 0
+    customers on the call list first" and page 02 "Plan on – coming in over the next four
+    weeks"; each now says there is nothing to call about or to expect, and why."""
+    from collections_lab.analytics.health import portfolio_health
+    from collections_lab.data.loading import load_portfolio
+    from collections_lab.reporting.page import health_page, payment_page
+    from collections_lab.survival.report import time_to_payment_report
+
+    portfolio = load_portfolio(write_portfolio(
+        Shape(customers=20, settled="nothing_open", one_currency=True), tmp_path)["data"])
+    health = portfolio_health(portfolio, churn=False)
+    assert health_page(health, "en").decision.action.startswith(
+        "Nobody to call: no customer has an invoice overdue enough for the call list; ")
+    report = time_to_payment_report(portfolio)
+    assert payment_page(report, portfolio, "es").decision.action == (
+        "No hay facturas abiertas en esta fecha, así que no se espera cobro de facturas "
+        "abiertas; los tiempos de pago de abajo vienen del historial saldado.")

@@ -93,3 +93,29 @@ def test_coverage_among_paid_invoices_is_reported_and_matches_the_model(frame, c
     assert abs(res.coverage_paid - res.expected_coverage_paid) <= 0.04
     assert "coverage_paid" in res.by_group and "actually paid" in res.summary()
     assert "que sí se pagaron" in res.summary("es")
+
+
+def test_grouping_by_currency_keeps_one_currency_column_and_its_cash(frame):
+    """Issue 16: the time-to-payment report grouped by currency (``-p group_by currency``
+    on a USD/CAD export) crashed: the predictions kept ``currency`` twice, and the cash
+    forecast, which read the groups from the table's other columns, would have found no
+    curve for any invoice (zero cash). Now the predictions keep their grouping and the
+    forecast uses each currency's own curves."""
+    history = censor_at(frame, "2025-09-30")
+    open_ = history[history["outcome"] == "open"]
+    by_currency = PaymentDatePredictor(by="currency").fit(history).predict(open_)
+    assert list(by_currency.table.columns).count("currency") == 1
+    assert by_currency.by == ("currency",)
+    cash = expected_cash(by_currency, "2025-09-30", weeks=8)
+    weekly = cash[cash["period"] == "week"].groupby("currency")["expected_amount"].sum()
+    assert set(weekly.index) == set(open_["currency"]) and (weekly > 0).all()
+
+
+def test_the_report_runs_without_grouping():
+    """``group_by`` None (no grouping column) crashed the report at the log-rank step."""
+    from collections_lab.survival.report import time_to_payment_report
+
+    sim = simulate(60, example_strategies()["nudge_then_firm"], seed=3,
+                   start="2025-01-01", end="2025-06-30")
+    report = time_to_payment_report(sim.snapshot("2025-07-31"), by=None)
+    assert report.logrank is None and report.summary().startswith("As of 2025-07-31")

@@ -190,7 +190,8 @@ def _spark_or_skip():
 def spark(sample):
     """One local[2] session for the module, the sample's tables as temporary views."""
     _spark_or_skip()
-    session = spark_session("local[2]", "collections_lab-tests")
+    session = spark_session("local[2]", "collections_lab-tests",
+                            spark_sql_shuffle_partitions="1")  # small data: one task a stage
     for name in ("customers", "invoices", "reminders", "payments", "assignments"):
         session.createDataFrame(getattr(sample, name)).createOrReplaceTempView(name)
     yield session
@@ -244,6 +245,15 @@ def check_kpis(wh, sample, by=(None, "segment")):
         ref = kpi_snapshot(sample, AS_OF, by=key).to_frame()
         assert_frames_equal(got, ref)
     assert_frames_equal(aging_engine(wh, AS_OF).to_frame(), aging(sample, AS_OF).to_frame())
+
+
+def test_duckdb_monthly_trends_equal_pandas(duck, sample):
+    from collections_lab.analytics.kpis import monthly_trends
+    from collections_lab.analytics.warehouse import monthly_trends_engine
+
+    kw = {"as_of": AS_OF, "start": "2025-10-01", "by": "segment"}
+    assert_frames_equal(monthly_trends_engine(duck, **kw).to_frame(),
+                        monthly_trends(sample, **kw).to_frame())
 
 
 def check_customers(wh, reference):

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import check_as_of
-from ..i18n import ResultMixin, format_money, format_number, format_pct, resolve, t
+from ..i18n import ResultMixin, format_money, format_number, format_pct, has, resolve, t
 from .ledger import (
     Ledger,
     MixedCurrencyError,
@@ -110,7 +110,11 @@ class KPITable(ResultMixin):
 
     @property
     def title(self) -> str:  # type: ignore[override]
-        return f"{self.kpi} as of {self.as_of.date()}"
+        """What the table holds and its date, in the context's language ("KPI snapshot as
+        of 2026-05-31"; an unknown ``kpi`` is shown as its code)."""
+        key = f"kpi.title_{self.kpi}"
+        name = t(key) if has(key) else self.kpi
+        return t("kpi.title", name=name, date=self.as_of.date().isoformat())
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -645,3 +649,4 @@ def kpi_report(
 #: (:mod:`collections_lab.analytics.warehouse`), which runs them on engine aggregates.
 countback_dso = _countback
 safe_divide = _divide
+month_start = _month_start

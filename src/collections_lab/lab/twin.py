@@ -149,6 +149,25 @@ class Twin:
         return len(self.customer_ids)
 
     # ------------------------------------------------------------------ builders
+    def headline(self, lang: str | None = None) -> str:
+        """What the twin simulates: invoices, customers, currency, parameter draws."""
+        draws = t("twin.card_draws", lang, n=len(self.models)) if self.models else ""
+        return t("twin.card", lang, invoices=f"{len(self.amount):,}",
+                 customers=f"{len(self.customer_ids):,}", currency=self.currency,
+                 draws=draws)
+
+    def _repr_html_(self) -> str:
+        """A card: the headline, the parameters kept at their prior folded."""
+        from ..i18n import card_html
+
+        priors = pd.DataFrame({"parameter": list(self.priors),
+                               "reason": [str(v) for v in self.priors.values()]})
+        return card_html(self.headline(), "twin.title",
+                         details=[("", priors)] if len(priors) else [])
+
+    def __repr__(self) -> str:
+        return f"<Twin: {self.headline()}>"
+
     @classmethod
     def from_calibration(cls, calibration: Calibration, currency: str | None = None,
                          fx: dict | None = None, parameter_draws: int = 0,

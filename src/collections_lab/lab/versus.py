@@ -117,6 +117,7 @@ class TwinVersusExperiment(ResultMixin):
         if not len(bad) and len(known):
             text += t("lab.versus_all_agree", lang)
         text += t("lab.versus_churn_note", lang)
+        text += t("lab.versus_net_note", lang)
         return text
 
 

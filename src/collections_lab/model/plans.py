@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dates import parse_date
+from ..i18n import t
 from .strategies import Strategy, StrategyError
 
 
@@ -58,6 +59,26 @@ class Experiment:
     stratify_by: str | None = "segment"
     salt: str = "collections-lab"
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def headline(self, lang: str | None = None) -> str:
+        """The design in one sentence: arms, control, stratification."""
+        strat = (t("experiment.card_strat", lang, column=self.stratify_by)
+                 if self.stratify_by else "")
+        return t("experiment.card", lang, id=self.experiment_id, n=len(self.arms),
+                 control=self.control_arm, strat=strat)
+
+    def _repr_html_(self) -> str:
+        """A card: the headline, one row per arm (weight, description)."""
+        from ..i18n import card_html
+
+        weights = self.weights or {}
+        table = pd.DataFrame([{"arm": a, "weight": weights.get(a, 1.0),
+                               "description": s.description or "—"}
+                              for a, s in self.arms.items()])
+        return card_html(self.headline(), None, [("", table)])
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's text view: short
+        printer.text(f"<Experiment {self.headline()}>")
 
     def __post_init__(self):
         if not self.arms:

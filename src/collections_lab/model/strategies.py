@@ -152,6 +152,29 @@ class Strategy:
         if problems:
             raise StrategyError(f"strategy {self.name!r}: " + "; ".join(problems))
 
+    def headline(self, lang: str | None = None) -> str:
+        """The strategy in one sentence: reminders, discount, legal collection."""
+        days = ", ".join(f"{r.day:+d}" for r in self.reminders) or "—"
+        text = t("strategy.card", lang, name=self.name, n=len(self.reminders), days=days)
+        if self.discount is not None:
+            text += t("strategy.card_discount", lang, rate=f"{self.discount.rate:.0%}",
+                      days=self.discount.within_days)
+        if self.escalation_day is not None:
+            text += t("strategy.card_escalation", lang, day=self.escalation_day)
+        return text + "."
+
+    def _repr_html_(self) -> str:
+        """A card: the headline, the reminders as a table (notebooks)."""
+        import pandas as pd
+
+        from ..i18n import card_html
+
+        table = pd.DataFrame([{"day": r.day, "tone": r.tone, "channel": r.channel,
+                               "personalised": r.personalised,
+                               "deadline_days": r.deadline_days} for r in self.reminders])
+        return card_html(self.headline(), None, [("", table)] if len(table) else [],
+                         notes=[self.description] if self.description else [])
+
     @property
     def reminder_days(self) -> tuple[int, ...]:
         return tuple(r.day for r in self.reminders)

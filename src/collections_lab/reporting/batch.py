@@ -43,7 +43,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..i18n import LANGUAGES, ResultMixin
+from ..i18n import LANGUAGES, ResultMixin, t
 from . import paths
 from .parameters import load_yaml, normalise_value
 from .runner import (
@@ -101,6 +101,12 @@ class BatchResult(ResultMixin):
     @property
     def ok(self) -> bool:
         return all(run.ok for run in self.runs)
+
+    def headline(self, lang: str | None = None) -> str:
+        """How many reports ran, succeeded and failed, and how long they took."""
+        ok = sum(run.ok for run in self.runs)
+        return t("batch.card", lang, n=len(self.runs), ok=ok, failed=len(self.runs) - ok,
+                 seconds=f"{sum(r.duration_s for r in self.runs):.0f}")
 
     def to_frame(self) -> pd.DataFrame:
         cols = ["report", "status", "duration_s", "as_of", "html", "html_bytes", "error"]

@@ -42,17 +42,9 @@ def _money(v: float, lang: str) -> str:
 def _range(low: float, high: float, lang: str) -> str:
     """A band short enough for a table cell: ``1.2B – 2.2B`` (the header says the
     currency)."""
-    from babel.numbers import format_compact_decimal
+    from .page import compact_number  # (es: 6.800 M, not 6800,1 M)
 
-    locale = i18n.resolve(lang)[1]
-
-    def one(v):
-        if pd.isna(v):
-            return "–"
-        if abs(v) < 1000:
-            return i18n.format_number(v, 0, lang)
-        return format_compact_decimal(v, locale=locale, fraction_digits=1)
-    return f"{one(low)} – {one(high)}"
+    return f"{compact_number(low, lang)} – {compact_number(high, lang)}"
 
 
 def cash_forecast_table(cash: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

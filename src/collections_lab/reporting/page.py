@@ -92,17 +92,18 @@ def freshness(as_of, lang: str = "en", today=None) -> str:
     return f"{head} · {tail}"
 
 
-def compact_money(amount: float, currency: str, lang: str = "en") -> str:
-    """An amount short enough for a tile: ``COP 12.5B``, ``EUR 1.6M``.
+def compact_number(amount: float, lang: str = "en") -> str:
+    """An amount short enough for a tile or a table cell, without its currency: ``12.5B``
+    (en), ``12,5 mil M`` (es).
 
     CLDR's short forms (babel) in the report's locale; Spanish counts in millions up to
     ``mil M`` (thousands of millions), so a figure of four digits or more before the unit
-    is written whole and grouped (``COP 6.357 M``, not babel's ``6356,6 M``).
+    is written whole and grouped (``6.357 M``, not babel's ``6356,6 M``).
 
-    >>> compact_money(12_542_460_000, "COP"), compact_money(815.5, "EUR", "es")
-    ('COP 12.5B', 'EUR 816')
-    >>> compact_money(6_356_627_450, "COP", "es"), compact_money(818_609, "EUR", "es")
-    ('COP 6.357 M', 'EUR 818,6 mil')
+    >>> compact_number(6_356_627_450, "es"), compact_number(818_609, "es")
+    ('6.357 M', '818,6 mil')
+    >>> compact_number(12_542_460_000), compact_number(815.5, "es")
+    ('12.5B', '816')
     """
     import math
     import re
@@ -112,7 +113,7 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
     if amount is None or pd.isna(amount):
         return "–"
     if abs(amount) < 1000:
-        return f"{currency} {i18n.format_number(amount, 0, lang)}"
+        return i18n.format_number(amount, 0, lang)
     locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
     text = format_compact_decimal(amount, locale=locale, fraction_digits=1).replace("\xa0", " ")
     number = re.match(r"-?[0-9][0-9.,]*", text)
@@ -122,7 +123,21 @@ def compact_money(amount: float, currency: str, lang: str = "en") -> str:
         shown = float(number.group(0).replace(decimal, "."))
         unit = 10 ** round(math.log10(abs(amount / shown)))
         text = i18n.format_number(amount / unit, 0, lang, locale) + text[number.end():]
-    return f"{currency} {text}"
+    return text
+
+
+def compact_money(amount: float, currency: str, lang: str = "en") -> str:
+    """An amount with its currency, short enough for a tile: ``COP 12.5B``, ``EUR 1.6M``
+    (:func:`compact_number`).
+
+    >>> compact_money(12_542_460_000, "COP"), compact_money(815.5, "EUR", "es")
+    ('COP 12.5B', 'EUR 816')
+    >>> compact_money(6_356_627_450, "COP", "es"), compact_money(818_609, "EUR", "es")
+    ('COP 6.357 M', 'EUR 818,6 mil')
+    """
+    if amount is None or pd.isna(amount):
+        return "–"
+    return f"{currency} {compact_number(amount, lang)}"
 
 
 def change(now: float, before: float, lang: str = "en", points: bool = False) -> str | None:
@@ -307,8 +322,8 @@ def health_page(health, lang: str = "en") -> PageTop:
     n_call, n_alerts = len(health.call.frame), len(health.alerts.frame)
     tiles.append(Tile(i18n.t("pg.call", lang), i18n.format_number(n_call, 0, lang)))
     tiles.append(Tile(i18n.t("pg.alerts", lang), i18n.format_number(n_alerts, 0, lang)))
-    decision = Decision(
-        i18n.t("pg.h_call", lang).format(n=n_call, a=n_alerts),
+    decision = Decision(  # an empty call list (nothing open or overdue) is said so
+        i18n.t("pg.h_call" if n_call else "pg.h_call_none", lang).format(n=n_call, a=n_alerts),
         i18n.t("pg.s_call", lang),
         i18n.t("pg.k_call", lang).format(overdue=_money_list(snap["overdue"].to_dict(), lang),
                                          over90=_money_list(over90.to_dict(), lang)))
@@ -348,7 +363,8 @@ def payment_page(report, portfolio=None, lang: str = "en") -> PageTop:
         tiles.append(Tile(i18n.t("pg.dso", lang), "\n".join(
             f"{c} {i18n.format_number(v, 0, lang)}" for c, v in snap["dso"].items())))
     decision = Decision(
-        i18n.t("pg.h_cash", lang).format(cash=_money_list(cash4, lang) or "–"),
+        i18n.t("pg.h_cash", lang).format(cash=_money_list(cash4, lang)) if cash4
+        else i18n.t("pg.h_cash_none", lang),  # nothing open: no forecast to plan on
         i18n.t("pg.s_cash", lang),
         i18n.t("pg.k_cash", lang).format(open=_money_list(open_, lang) or "–") if open_ else "")
     return PageTop(decision, tiles, {"cash_4w": cash4})

@@ -58,7 +58,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..i18n import ResultMixin
+from ..i18n import ResultMixin, t
 from . import paths
 from .parameters import ParameterError, check_parameters, declared_parameters
 from .store import append_run, atomic_write_text, locked
@@ -148,6 +148,23 @@ class RunResult(ResultMixin):
 
     def _title(self) -> str:
         return f"{self.report}: {self.status}"
+
+    def headline(self, lang: str | None = None) -> str:
+        """What happened: where the page is and how long it took, or why it failed."""
+        if self.ok:
+            return t("run.card_ok", lang, seconds=f"{self.duration_s:.1f}",
+                     html=str(self.html_path or "—"))
+        return t("run.card_failed", lang, error=self.error or "—")
+
+    def card_tables(self) -> list:
+        fields = ["status", "as_of", "duration_s", "html", "error_kind", "error"]
+        frame = pd.DataFrame({"field": fields, "value": [getattr(self, f) for f in fields]})
+        return [("", frame.loc[frame["value"].notna()].reset_index(drop=True))]
+
+    def card_details(self) -> list:
+        params = pd.DataFrame({"parameter": list(self.parameters),
+                               "value": [str(v) for v in self.parameters.values()]})
+        return [("", params)] if len(params) else []
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(self)])

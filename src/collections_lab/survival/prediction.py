@@ -81,6 +81,7 @@ class PaymentPredictions(NotedResult):
     level: float
     cdf_: dict = field(default_factory=dict, repr=False)  # (group, age) -> P(paid by age+k)
     notes: list = field(default_factory=list)
+    by: tuple = ()  # the predictor's grouping columns (``cdf_``'s group labels come from them)
     title = "Payment-date predictions"
 
     def to_frame(self) -> pd.DataFrame:
@@ -164,8 +165,10 @@ class PaymentDatePredictor:
                 continue
             q = [_quantile(cdf, p) for p in (0.5, lo_q, hi_q)]
             rows.append((cdf[-1], *[int(age) + x for x in q]))
-        out = open_invoices[[c for c in ["invoice_id", "customer_id", "currency", "amount",
-                                         "balance", "issue_date", *self.by]
+        # a grouping column that is also a kept column (by="currency") is kept once
+        out = open_invoices[[c for c in dict.fromkeys(["invoice_id", "customer_id", "currency",
+                                                       "amount", "balance", "issue_date",
+                                                       *self.by])
                              if c in open_invoices]].copy()
         out["age_days"] = ages
         arr = np.array(rows, dtype=float).reshape(-1, 4)
@@ -183,7 +186,8 @@ class PaymentDatePredictor:
             caution(notes, "note.predict_no_date", n=int(np.isin(labels, blind).sum()),
                     groups=blind)
         return PaymentPredictions(out.reset_index(drop=True), self.level,
-                                  {k: v for k, v in cdfs.items() if v is not None}, notes)
+                                  {k: v for k, v in cdfs.items() if v is not None}, notes,
+                                  tuple(self.by))
 
 
 def _quantile(cdf: np.ndarray, p: float) -> float:
@@ -349,11 +353,10 @@ def expected_cash(predictions: PaymentPredictions, as_of, weeks: int = 12,
     as_of = parse_date(as_of, "as_of")
     horizon = 7 * weeks
     rows = []
-    by = [c for c in tab.columns if c not in {"invoice_id", "customer_id", "currency", "amount",
-                                              "balance", "issue_date", "age_days",
-                                              "p_paid_horizon", "predicted_day", "low_day",
-                                              "high_day", "no_history", "predicted_date",
-                                              "low_date", "high_date"}]
+    fixed = {"invoice_id", "customer_id", "currency", "amount", "balance", "issue_date",
+             "age_days", "p_paid_horizon", "predicted_day", "low_day", "high_day",
+             "no_history", "predicted_date", "low_date", "high_date"}
+    by = list(predictions.by) or [c for c in tab.columns if c not in fixed]
     labels = group_labels(tab, by, "expected_cash").to_numpy() if by else np.array(["all"] * len(tab))
     probs = np.zeros((len(tab), weeks))
     for i, (g, age) in enumerate(zip(labels, tab["age_days"].to_numpy(), strict=True)):

@@ -205,7 +205,7 @@ def time_to_payment_report(
     curves = kaplan_meier(frame, by=by, cluster_col="customer_id")
     curves_due = kaplan_meier(frame, by=by, axis="due", cluster_col="customer_id")
     # one group (a portfolio without segments): nothing to compare, the rest still runs
-    lr = logrank(frame, by) if frame[by].nunique() > 1 else None
+    lr = logrank(frame, by) if by and frame[by].nunique() > 1 else None
     last = int(min(curves.to_frame().groupby("group")["day"].max()))
     tau = min(horizon, last)
     if tau < horizon:
