@@ -18,8 +18,9 @@ own) through :mod:`collections_lab.data.warehouse`:
 - ``kpis``: :func:`~collections_lab.analytics.warehouse.kpi_snapshot_engine` by segment
   and :func:`~collections_lab.analytics.warehouse.monthly_trends_engine` (one query per
   month end);
-- ``readout``: the experiment's customer-level table and the per-arm sums and ratio
-  estimates (paid by due + 15, cash per amount) with clustered SEs.
+- ``readout``: the per-arm-and-stratum sums of the experiment's customer totals, in the
+  engine (:func:`~collections_lab.experiments.warehouse.engine_arm_statistics`), and the
+  ratio estimates (paid by due + 15, cash per amount) with clustered SEs from them.
 
 ``--check`` also runs the pandas path on the same lake and reports the largest relative
 difference (targets 1e-10); use it up to ~1M invoices. Record results in
@@ -117,16 +118,15 @@ def run_step(lake: Path, step: str, engine: str, threads: int | None) -> dict:
                   "cei": snap["cei"].round(10).tolist()}
     elif step == "readout":
         from collections_lab.experiments.warehouse import (
-            arm_statistics,
-            customer_table,
+            engine_arm_statistics,
             ratio_estimates,
         )
 
-        table = customer_table(wh, as_of=AS_OF, due_plus=15)
-        stats = arm_statistics(table)
+        stats = engine_arm_statistics(wh, as_of=AS_OF, due_plus=15)  # customers stay in
         paid = ratio_estimates(stats, "n_paid_by", "n_followed")
         cash = ratio_estimates(stats, "paid_amount", "amount")
-        digest = {"customers": len(table), "paid_by_due_15": paid["estimate"].tolist(),
+        digest = {"customers": int(stats["customers"].sum()),
+                  "paid_by_due_15": paid["estimate"].tolist(),
                   "se": paid["se"].tolist(), "cash_share": cash["estimate"].tolist()}
     seconds = time.perf_counter() - t0
     return {"step": step, "engine": engine, "seconds": round(seconds, 2),

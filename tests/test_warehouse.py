@@ -260,6 +260,7 @@ def check_customers(wh, reference):
     from collections_lab.experiments.warehouse import (
         arm_statistics,
         customer_table,
+        engine_arm_statistics,
         ratio_estimates,
     )
 
@@ -277,7 +278,11 @@ def check_customers(wh, reference):
         paid_amount=("paid_amount", "sum"), discount_amount=("discount_amount", "sum"),
     ).reset_index()
     assert_frames_equal(table, expect)
-    est = ratio_estimates(arm_statistics(table), "n_paid_by", "n_followed")
+    stats = arm_statistics(table)
+    in_engine = engine_arm_statistics(wh, as_of=AS_OF, due_plus=15)
+    assert list(in_engine.columns) == list(stats.columns)
+    assert_frames_equal(in_engine, stats)
+    est = ratio_estimates(stats, "n_paid_by", "n_followed")
     for _, row in est.iterrows():  # the clustered SE from sums equals the one from rows
         c = table.loc[table["arm"] == row["arm"]]
         r = c["n_paid_by"].sum() / c["n_followed"].sum()
