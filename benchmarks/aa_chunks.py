@@ -38,20 +38,25 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--customers", type=int, default=2150)
     parser.add_argument("--report", action="store_true", help="pool the saved chunks")
+    parser.add_argument("--reverse", action="store_true",
+                        help="last chunk first (a second process sharing the run)")
     args = parser.parse_args()
     folder = OUT / f"aa_seed{args.seed}"
     folder.mkdir(parents=True, exist_ok=True)
     if not args.report:
         arms = {"control": AA_STRATEGY, "treatment": AA_STRATEGY}
-        for first in range(0, args.runs, args.chunk):
+        firsts = list(range(0, args.runs, args.chunk))
+        for first in reversed(firsts) if args.reverse else firsts:
             path = folder / f"chunk_{first:05d}.csv.gz"
-            if path.exists():
+            if path.exists() or path.with_suffix(".running").exists():
                 continue
+            path.with_suffix(".running").touch()
             t0, c0 = time.perf_counter(), time.process_time()
             rows = run_replicates(arms, min(args.chunk, args.runs - first), args.seed,
                                   SimulationDesign(n_customers=args.customers),
                                   n_jobs=args.jobs, first=first)
             rows.to_csv(path, index=False)
+            path.with_suffix(".running").unlink()
             print(f"chunk {first}: {time.perf_counter() - t0:.0f} s wall, "
                   f"{time.process_time() - c0:.0f} s CPU (main process)", flush=True)
     parts = sorted(folder.glob("chunk_*.csv.gz"))

@@ -190,7 +190,8 @@ def _spark_or_skip():
 def spark(sample):
     """One local[2] session for the module, the sample's tables as temporary views."""
     _spark_or_skip()
-    session = spark_session("local[2]", "collections_lab-tests")
+    session = spark_session("local[2]", "collections_lab-tests",
+                            spark_sql_shuffle_partitions="1")  # small data: one task a stage
     for name in ("customers", "invoices", "reminders", "payments", "assignments"):
         session.createDataFrame(getattr(sample, name)).createOrReplaceTempView(name)
     yield session
@@ -246,10 +247,20 @@ def check_kpis(wh, sample, by=(None, "segment")):
     assert_frames_equal(aging_engine(wh, AS_OF).to_frame(), aging(sample, AS_OF).to_frame())
 
 
+def test_duckdb_monthly_trends_equal_pandas(duck, sample):
+    from collections_lab.analytics.kpis import monthly_trends
+    from collections_lab.analytics.warehouse import monthly_trends_engine
+
+    kw = {"as_of": AS_OF, "start": "2025-10-01", "by": "segment"}
+    assert_frames_equal(monthly_trends_engine(duck, **kw).to_frame(),
+                        monthly_trends(sample, **kw).to_frame())
+
+
 def check_customers(wh, reference):
     from collections_lab.experiments.warehouse import (
         arm_statistics,
         customer_table,
+        engine_arm_statistics,
         ratio_estimates,
     )
 
@@ -267,7 +278,11 @@ def check_customers(wh, reference):
         paid_amount=("paid_amount", "sum"), discount_amount=("discount_amount", "sum"),
     ).reset_index()
     assert_frames_equal(table, expect)
-    est = ratio_estimates(arm_statistics(table), "n_paid_by", "n_followed")
+    stats = arm_statistics(table)
+    in_engine = engine_arm_statistics(wh, as_of=AS_OF, due_plus=15)
+    assert list(in_engine.columns) == list(stats.columns)
+    assert_frames_equal(in_engine, stats)
+    est = ratio_estimates(stats, "n_paid_by", "n_followed")
     for _, row in est.iterrows():  # the clustered SE from sums equals the one from rows
         c = table.loc[table["arm"] == row["arm"]]
         r = c["n_paid_by"].sum() / c["n_followed"].sum()

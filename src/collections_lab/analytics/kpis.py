@@ -649,3 +649,4 @@ def kpi_report(
 #: (:mod:`collections_lab.analytics.warehouse`), which runs them on engine aggregates.
 countback_dso = _countback
 safe_divide = _divide
+month_start = _month_start

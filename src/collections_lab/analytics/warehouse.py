@@ -30,10 +30,10 @@ import pandas as pd
 from ..data.dates import check_as_of
 from ..data.schema import FULL_PAYMENT_TOLERANCE
 from ..data.warehouse import Warehouse, WarehouseError
-from .kpis import BUCKETS, KPITable, countback_dso, safe_divide
+from .kpis import BUCKETS, KPITable, countback_dso, month_start, safe_divide
 from .ledger import NoInvoicesError, from_day, to_day
 
-__all__ = ["aging_engine", "kpi_snapshot_engine"]
+__all__ = ["aging_engine", "kpi_snapshot_engine", "monthly_trends_engine"]
 
 def _ibis():
     import ibis
@@ -103,22 +103,30 @@ def _day_of(value, name: str) -> int:
     return to_day(value, name)
 
 
-def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
-                   include_escalated: bool, horizon_days: int):
-    """Per-group sums at ``day`` (aging, AR, CEI parts), daily sales and monthly at-risk
-    sums, each a small pandas frame."""
+def _prepared(wh: Warehouse, by: list[str], include_escalated: bool):
+    """(invoices with keys, settlements, key columns) as Ibis tables."""
     ibis = _ibis()
     inv, keys = _keyed_invoices(wh, by)
     if not include_escalated and "escalated_day" in inv.columns:
         inv = inv.mutate(gone_day=ibis.least(inv.gone_day, inv.escalated_day))
-    pay = _settlements(wh, inv)
-    start = day - period_days
+    return inv, _settlements(wh, inv), keys
+
+
+def _point_sums(wh: Warehouse, inv, pay, keys: list[str], day: int, start: int,
+                period_days: int) -> pd.DataFrame:
+    """Per-group sums at ``day``: aging counts and amounts, AR, sales of the last
+    ``period_days``, the CEI parts over ``(start, day]`` (sales, AR at start and end,
+    current AR at end), cash settled in ``(start, day]``, balance-weighted days past due."""
+    ibis = _ibis()
     per_inv = pay.group_by("invoice_id").aggregate(
         s_end=ibis.ifelse(pay.paid_day <= day, pay.settled, 0.0).sum(),
         s_start=ibis.ifelse(pay.paid_day <= start, pay.settled, 0.0).sum(),
+        s_in=ibis.ifelse((pay.paid_day > start) & (pay.paid_day <= day), pay.settled,
+                         0.0).sum(),
     )
     t = inv.left_join(per_inv, "invoice_id").drop("invoice_id_right")
-    t = t.mutate(s_end=t.s_end.fill_null(0.0), s_start=t.s_start.fill_null(0.0))
+    t = t.mutate(s_end=t.s_end.fill_null(0.0), s_start=t.s_start.fill_null(0.0),
+                 s_in=t.s_in.fill_null(0.0))
 
     def balance(settled, at):
         rest = _remaining(t.amount, settled)
@@ -137,21 +145,31 @@ def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
         aggs[f"amount_{i}"] = ibis.ifelse(here, t.bal, 0.0).sum()
     late = open_ & (t.due_day < day)
     aggs.update(
-        sales=ibis.ifelse((t.issue_day > start) & (t.issue_day <= day), t.amount, 0.0).sum(),
+        sales=ibis.ifelse((t.issue_day > day - period_days) & (t.issue_day <= day), t.amount,
+                          0.0).sum(),
+        sales_cei=ibis.ifelse((t.issue_day > start) & (t.issue_day <= day), t.amount,
+                              0.0).sum(),
         begin_ar=t.bal_start.sum(),
         end_ar=t.bal.sum(),
         end_current_ar=ibis.ifelse(t.due_day >= day, t.bal, 0.0).sum(),
+        collected=t.s_in.sum(),
         late_weighted=ibis.ifelse(late, t.bal * t.dpd.cast("float64"), 0.0).sum(),
         late_balance=ibis.ifelse(late, t.bal, 0.0).sum(),
         issued=ibis.ifelse(t.issue_day <= day, 1, 0).sum(),
     )
     sums = wh.fetch(t.group_by(keys).aggregate(**aggs))
-    sums = sums.sort_values(keys, kind="stable").reset_index(drop=True)
+    return sums.sort_values(keys, kind="stable").reset_index(drop=True)
 
-    daily = t.filter(t.issue_day <= day).group_by([*keys, "issue_day"]).aggregate(
-        sales=t.amount.sum())
-    daily = wh.fetch(daily)
 
+def _daily_sales(wh: Warehouse, inv, keys: list[str], day: int) -> pd.DataFrame:
+    return wh.fetch(inv.filter(inv.issue_day <= day).group_by([*keys, "issue_day"])
+                    .aggregate(sales=inv.amount.sum()))
+
+
+def _risk_sums(wh: Warehouse, inv, pay, keys: list[str], day: int, horizon_days: int
+               ) -> pd.DataFrame:
+    """Per group and issue month: invoices, amount, and amount unpaid ``horizon_days``
+    after each invoice's issue (payments after ``day`` ignored)."""
     within = pay.join(inv.select("invoice_id", "issue_day"), "invoice_id")
     within = within.filter((within.paid_day <= within.issue_day + horizon_days)
                            & (within.paid_day <= day))
@@ -159,9 +177,18 @@ def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
     r = inv.filter(inv.issue_day <= day).left_join(settled_h, "invoice_id")
     r = r.mutate(unpaid=_remaining(r.amount, r.s.fill_null(0.0)),
                  month=r.issue_date.cast("date").truncate("M"))
-    risk = wh.fetch(r.group_by([*keys, "month"]).aggregate(
+    return wh.fetch(r.group_by([*keys, "month"]).aggregate(
         n_invoices=r.count(), invoiced=r.amount.sum(), unpaid_after=r.unpaid.sum()))
-    return sums, daily, risk, keys
+
+
+def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
+                   include_escalated: bool, horizon_days: int):
+    """Per-group sums at ``day`` (aging, AR, CEI parts), daily sales and monthly at-risk
+    sums, each a small pandas frame."""
+    inv, pay, keys = _prepared(wh, by, include_escalated)
+    sums = _point_sums(wh, inv, pay, keys, day, day - period_days, period_days)
+    return (sums, _daily_sales(wh, inv, keys, day),
+            _risk_sums(wh, inv, pay, keys, day, horizon_days), keys)
 
 
 def kpi_snapshot_engine(
@@ -273,3 +300,79 @@ def aging_engine(warehouse: Warehouse, as_of, by: Sequence[str] | str | None = N
     frame = frame.sort_values(keys + ["bucket"], key=lambda s: s.map(order)
                               if s.name == "bucket" else s, kind="stable").reset_index(drop=True)
     return KPITable(frame, "aging", keys, from_day(day))
+
+
+def monthly_trends_engine(
+    warehouse: Warehouse,
+    as_of=None,
+    start=None,
+    by: Sequence[str] | str | None = None,
+    period_days: int = 90,
+    horizon_days: int = 90,
+    include_escalated: bool = True,
+    allow_future: bool | None = None,
+    max_months: int = 24,
+) -> KPITable:
+    """:func:`~collections_lab.analytics.kpis.monthly_trends` computed in the engine: one
+    query of per-group sums per month end (and ``as_of``), one of daily sales, one of
+    at-risk sums per issue month; same columns and values."""
+    by = [by] if isinstance(by, str) else list(by or [])
+    last = warehouse.data_end()
+    if as_of is None:
+        day = to_day(last)
+    else:
+        day = _day_of(as_of, "as_of")
+        check_as_of(SimpleNamespace(last_date=last, observed_until=None), from_day(day),
+                    "as_of", allow_future)
+    inv, pay, keys = _prepared(warehouse, by, include_escalated)
+    first_issue = warehouse.con.execute(inv.issue_day.min())
+    first = to_day(start, "start") if start is not None else int(first_issue)
+    if first > day:
+        raise ValueError(f"start {from_day(first).date()} is after as_of {from_day(day).date()}")
+    n_in = int(warehouse.con.execute(inv.filter((inv.issue_day <= day)
+                                                & (inv.issue_day >= month_start(first))).count()))
+    if not n_in:
+        raise NoInvoicesError(
+            f"no invoice issued between {from_day(first).date()} and {from_day(day).date()}")
+    ends = pd.date_range(from_day(first), from_day(day), freq="ME")
+    points = [to_day(e) for e in ends]
+    if not points or points[-1] != day:
+        points.append(day)
+    daily = _daily_sales(warehouse, inv, keys, day)
+    risk = _at_risk(_risk_sums(warehouse, inv, pay, keys, day, horizon_days), day,
+                    horizon_days)
+    frames = []
+    groups = None
+    for point in points:
+        begin = month_start(point) - 1
+        sums = _point_sums(warehouse, inv, pay, keys, point, begin, period_days)
+        groups = sums[keys] if groups is None else groups
+        amounts = sums[[f"amount_{i}" for i in range(len(BUCKETS))]].to_numpy(dtype=float)
+        counts = sums[[f"count_{i}" for i in range(len(BUCKETS))]].to_numpy()
+        ar = amounts.sum(axis=1)
+        sales = sums["sales"].to_numpy(dtype=float)
+        invoiced = sums["sales_cei"].to_numpy(dtype=float)
+        begin_ar, end_ar = sums["begin_ar"].to_numpy(float), sums["end_ar"].to_numpy(float)
+        frame = sums[keys].copy()
+        frame["month"] = from_day(month_start(point))
+        frame["date"] = from_day(point)
+        frame["open_invoices"] = counts.sum(axis=1)
+        frame["receivables"] = ar
+        for b, (label, _, _) in enumerate(BUCKETS):
+            frame[f"amount_{label}"] = amounts[:, b]
+        frame["overdue_share"] = safe_divide(ar - amounts[:, 0], ar)
+        frame["invoiced"] = invoiced
+        frame["collected"] = sums["collected"].to_numpy(dtype=float)
+        frame["dso"] = safe_divide(ar, sales) * period_days
+        frame["dso_countback"] = countback_dso(_daily_ledger(daily, frame, keys), point, ar,
+                                               max_months)
+        frame["add"] = safe_divide(ar - amounts[:, 0], sales) * period_days
+        frame["cei"] = 100 * safe_divide(
+            begin_ar + invoiced - end_ar,
+            begin_ar + invoiced - sums["end_current_ar"].to_numpy(float))
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.merge(risk[keys + ["month", "at_risk_rate"]], on=keys + ["month"],
+                        how="left")
+    frame = frame.sort_values(keys + ["date"], kind="stable").reset_index(drop=True)
+    return KPITable(frame, "monthly_trends", keys, from_day(day))

@@ -258,6 +258,8 @@ def _fast_path_possible(text: str | bytes, sep: str) -> bool:
     if len(sep) != 1 or ord(sep) > 127 or sep in "\"\r\n":
         return False
     cr, crlf = ("\r", "\r\n") if isinstance(text, str) else (b"\r", b"\r\n")
+    if text.find(cr) < 0:  # memchr speed: most files have no CR at all
+        return True
     n_cr = text.count(cr)
     return n_cr == 0 or n_cr == text.count(crlf)
 
@@ -306,7 +308,8 @@ def _read_fast(data, text, sep, file, table, mapping, several, notes) -> RawTabl
     offset = len(text[:start].encode("utf-8"))
     body = np.frombuffer(buf, dtype=np.uint8)[offset:]
     # bytes.count runs at memchr speed: most exports hold no quote at all
-    layout = _Layout.scan(body, ord(sep), has_quotes=buf.count(b'"', offset) > 0)
+    layout = (_Layout.plain(buf, offset, body, ord(sep))
+              or _Layout.scan(body, ord(sep), has_quotes=buf.count(b'"', offset) > 0))
     if layout is None:
         return None
     first_line = reader.line_num + 1
@@ -436,18 +439,58 @@ class _Layout:
     returns ``None``.
     """
 
-    def __init__(self, starts, ends, lines, spans, empty, count_fields):
-        self.starts, self.ends, self.lines = starts, ends, lines
+    def __init__(self, starts, ends, lines, spans, empty, count_fields, full=None):
+        self._starts, self._ends, self.lines = starts, ends, lines
         self.spans, self.empty = spans, empty
         self._count_fields = count_fields
         self._fields = None
+        self._full = full  # the scan that gives starts, ends and fields when first asked
+
+    def _complete(self) -> None:
+        if self._full is not None:
+            full, self._full = self._full(), None
+            self._starts, self._ends, self._count_fields = full.starts, full.ends, full._count_fields
+
+    @property
+    def starts(self) -> np.ndarray:
+        self._complete()
+        return self._starts
+
+    @property
+    def ends(self) -> np.ndarray:
+        self._complete()
+        return self._ends
 
     @property
     def fields(self) -> np.ndarray:
         """Each record's number of fields (counted when first asked: a pass over the bytes)."""
         if self._fields is None:
+            self._complete()
             self._fields = self._count_fields()
         return self._fields
+
+    @classmethod
+    def plain(cls, buf: bytes, offset: int, body: np.ndarray, sep: int) -> _Layout | None:
+        """The layout of a body without quotes or blank lines: one record per line, its
+        lines counted at memchr speed; where records start and end (the numpy scan) is
+        worked out only if a record needs a look one by one. ``None`` if not so plain."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if len(buf) <= offset or buf.find(b'"', offset) >= 0:  # find: memchr speed
+            return None
+        # One RE2 search over the bytes as a single value (zero-copy; RE2 skips to each
+        # newline at memchr speed, where bytes.find of two bytes does not)
+        data = pa.py_buffer(buf)[offset:]
+        whole = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [
+            None, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), data])  # fmt: skip
+        if (buf.startswith((b"\n", b"\r"), offset) or buf.endswith(b"\n\r")
+                or pc.match_substring_regex(whole, "\n\r?\n")[0].as_py()):  # fmt: skip
+            return None  # blank lines: the scan finds them
+        records = buf.count(b"\n", offset) + (0 if buf.endswith(b"\n") else 1)
+        return cls(None, None, np.arange(records, dtype=np.int64),
+                   np.ones(records, dtype=np.int64), np.zeros(records, dtype=bool), None,
+                   full=lambda: cls.scan(body, sep, has_quotes=False))  # fmt: skip
 
     @classmethod
     def scan(cls, body: np.ndarray, sep: int, has_quotes: bool = True) -> _Layout | None:

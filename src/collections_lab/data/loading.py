@@ -229,7 +229,9 @@ def _mark_own(raw: RawTable, table: str) -> RawTable:
                      "the column mapping")  # fmt: skip
     for name in raw.frame.columns:  # undo write_csv's formula neutralising ('=id -> =id)
         if pd.api.types.is_string_dtype(raw.frame[name]):
-            raw.frame[name] = restore_text_column(raw.frame[name])
+            restored = restore_text_column(raw.frame[name])
+            if restored is not raw.frame[name]:  # (unchanged columns stay the same object)
+                raw.frame[name] = restored
     return raw
 
 

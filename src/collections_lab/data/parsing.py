@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 from decimal import Decimal
 
 import numpy as np
@@ -112,7 +113,8 @@ def to_object(series: pd.Series, repeats: bool | None = None) -> pd.Series:
 
 def cells_as_text(series: pd.Series, textual: bool = False) -> pd.Series:
     if is_arrow_text(series):
-        return (series.fillna("") if series.hasnans else series).str.strip()
+        series = series.fillna("") if series.hasnans else series
+        return _strip_arrow(series)
     if textual:  # strip only the distinct values that need it (most need nothing)
         uniques = series.unique()
         changed = {v: v.strip() for v in uniques if v[:1].isspace() or v[-1:].isspace()}
@@ -124,12 +126,83 @@ def cells_as_text(series: pd.Series, textual: bool = False) -> pd.Series:
     return series.map(_cell_text).astype(object)
 
 
+def _strip_arrow(series: pd.Series) -> pd.Series:
+    """Pyarrow text without surrounding spaces: the same Series when no value has any
+    (so what was worked out for it, e.g. :func:`factorize_text`, serves again)."""
+    arr = pa.array(series.array)
+    if not _maybe_padded(arr):
+        return series
+    stripped = pc.utf8_trim_whitespace(arr)
+    if pc.all(pc.equal(pc.binary_length(stripped), pc.binary_length(arr))).as_py() is not False:
+        return series
+    return pd.Series(series.array.__class__(stripped), index=series.index, name=series.name)
+
+
+def _maybe_padded(arr) -> bool:
+    """Whether a value of pyarrow text may start or end with a space: only the first and
+    last byte of each value are looked at (a control, space or non-ASCII byte there says
+    "maybe", and the caller trims; plain text says no without copying anything)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        _, offsets, data = chunk.buffers()[:3]
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = bounds[:-1], bounds[1:]
+        filled = ends > starts
+        if not filled.any():
+            continue
+        text = np.frombuffer(data, dtype=np.uint8)
+        edges = np.concatenate([text[starts[filled]], text[ends[filled] - 1]])
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
+
+
+#: The last few columns factorized (a column is factorized by several checks in turn).
+_FACTORIZED: list[tuple[weakref.ref, np.ndarray, object]] = []
+
+
+def factorize_text(text: pd.Series):
+    """``pd.factorize(text)``, remembered for the last few pyarrow text columns: the NA
+    check, the parser and the own-file check each need it. Treat the codes as read-only.
+
+    >>> codes, uniques = factorize_text(pd.Series(["b", "a", "b"]))
+    >>> codes.tolist(), list(uniques)
+    ([0, 1, 0], ['b', 'a'])
+    """
+    if not is_arrow_text(text):
+        return pd.factorize(text)
+    array = text.array
+    for ref, codes, uniques in _FACTORIZED:
+        if ref() is array:
+            return codes, uniques
+    codes, uniques = pd.factorize(text)
+    _FACTORIZED.insert(0, (weakref.ref(array), codes, uniques))
+    del _FACTORIZED[4:]
+    return codes, uniques
+
+
 def missing_cells(text: pd.Series, kind: str) -> pd.Series:
     """Which cells of a text column count as missing for a column of ``kind``."""
     if kind in ("id", "str", "category"):
         return text == ""
     if is_arrow_text(text):  # one RE2 pass (per distinct value when they repeat)
-        return pd.Series(fullmatch_text(text, _NA_PATTERN), index=text.index)
+        if _repetitive(text):  # decided per distinct value (factorized once, remembered)
+            return pd.Series(fullmatch_text(text, _NA_PATTERN), index=text.index)
+        # NA tokens are at most 4 characters: longer values (most amounts and dates)
+        # need no regex at all.
+        short = np.asarray(pc.less_equal(pc.utf8_length(pa.array(text.array)), 4)
+                           .fill_null(True), dtype=bool)  # fmt: skip
+        found = np.zeros(len(text), dtype=bool)
+        if short.all():
+            found = fullmatch_text(text, _NA_PATTERN)
+        elif short.any():
+            found[short] = fullmatch_text(text[short], _NA_PATTERN)
+        return pd.Series(found, index=text.index)
     na = {v for v in text.unique() if len(v) <= 4 and v.casefold() in NA_TOKENS}
     return text.isin(na)
 
@@ -143,17 +216,22 @@ def fullmatch_text(text: pd.Series, pattern: str) -> np.ndarray:
     >>> fullmatch_text(pd.Series(["2025-01-02", "x", "2025-01-02"]), r"\\d{4}-\\d{2}-\\d{2}")
     array([ True, False,  True])
     """
-    if is_arrow_text(text) and len(text) > 10_000 and text.iloc[:10_000].nunique() < 2_000:
-        codes, uniques = pd.factorize(text)
+    if _repetitive(text):
+        codes, uniques = factorize_text(text)
         hits = np.append(pd.Series(uniques).str.fullmatch(pattern).to_numpy(dtype=bool), False)
         return hits[codes]
     return text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
 
 
+def _repetitive(text: pd.Series) -> bool:
+    """Pyarrow text whose values repeat a lot (dates, codes, flags): worth factorizing."""
+    return is_arrow_text(text) and len(text) > 10_000 and text.iloc[:10_000].nunique() < 2_000
+
+
 def _by_unique(text: pd.Series, func) -> pd.Series:
     """``text.map(func)`` computed once per distinct value (exports repeat values a lot)."""
     if is_arrow_text(text):
-        codes, uniques = pd.factorize(text)
+        codes, uniques = factorize_text(text)
         mapped = np.empty(len(uniques), dtype=object)
         mapped[:] = [func(v) for v in uniques]
         return pd.Series(mapped[codes], index=text.index)
@@ -317,9 +395,24 @@ def _parse_id(text, col, mapping=None, notes=None, **_):
     return values, np.zeros(len(text), dtype=bool), []
 
 
+def _in_by_unique(text: pd.Series, values: pd.Series, allowed) -> np.ndarray:
+    """``values.isin(allowed)`` as a bool array, where ``values`` were computed from
+    ``text`` per distinct value (:func:`_by_unique`): on pyarrow text, decided once per
+    distinct value too."""
+    if not is_arrow_text(text):
+        return values.isin(allowed).to_numpy(dtype=bool)
+    allowed = set(allowed)
+    codes, uniques = factorize_text(text)
+    mapped = values.to_numpy(dtype=object)
+    row = np.full(len(uniques) + 1, -1)
+    row[codes] = np.arange(len(codes))  # a row of each distinct value (all alike)
+    hits = np.array([i >= 0 and mapped[i] in allowed for i in row], dtype=bool)
+    return hits[codes]  # code -1 (no value): the False at the end
+
+
 def _parse_category(text, col, mapping, table, **_):
     values = _by_unique(text, str.upper if col.name == "currency" else str.casefold)
-    bad = (~values.isin(col.choices) & (text != "")).to_numpy()
+    bad = ~_in_by_unique(text, values, col.choices) & (text != "").to_numpy()
     known = ", ".join(col.choices)
     messages = []
     for v in text[bad]:
@@ -334,8 +427,8 @@ def _parse_category(text, col, mapping, table, **_):
 def _parse_bool(text, col, mapping, **_):
     true, false = mapping.bool_words()
     folded = _by_unique(text, normalise_name)
-    is_true = folded.isin(true)
-    is_false = folded.isin(false)
+    is_true = pd.Series(_in_by_unique(text, folded, true), index=text.index)
+    is_false = pd.Series(_in_by_unique(text, folded, false), index=text.index)
     missing = missing_cells(text, "bool")
     bad = (~(is_true | is_false) & ~missing).to_numpy()
     messages = [f"cannot read {v!r} as true/false (use e.g. true/false, sí/no, 1/0)"
@@ -387,7 +480,7 @@ def parse_amounts(text: pd.Series, decimal: str = ".") -> pd.Series:
     """
     thousands = "." if decimal == "," else ","
     d = re.escape(decimal)
-    plain = text.str.fullmatch(rf"[+-]?\d+(?:{d}\d+)?").fillna(False).to_numpy(dtype=bool)
+    plain = fullmatch_text(text, rf"[+-]?\d+(?:{d}\d+)?")
     if plain.all():  # the common case: one regex pass, then an exact conversion
         if is_arrow_text(text):  # pyarrow's cast rounds correctly, as float() does
             import pyarrow as pa
@@ -465,8 +558,11 @@ def _settle_ambiguous(text, col, values, bad, messages, notes, currency, missing
     """
     # One pass of pyarrow's regex engine finds the candidates: a million amounts in
     # milliseconds (Python's re per value would dominate the whole load).
-    found = pc.match_substring_regex(_arrow_text(text), _AMBIGUOUS_RE2)
-    candidates = np.asarray(found.fill_null(False), dtype=bool) & ~np.asarray(missing)
+    if _repetitive(text):  # once per distinct value
+        found = fullmatch_text(text, _AMBIGUOUS_RE2)
+    else:
+        found = pc.match_substring_regex(_arrow_text(text), _AMBIGUOUS_RE2).fill_null(False)
+    candidates = np.asarray(found, dtype=bool) & ~np.asarray(missing)
     if not candidates.any():
         return values, bad
     short = pd.unique(text[candidates])
@@ -571,7 +667,7 @@ def _swapped(fmt: str) -> str:
 def _parse_date(text, col, mapping, table, notes, missing, **_):
     keep = ~np.asarray(missing)
     # Each distinct text is read once and the results taken by code (no map per row).
-    codes, distinct = pd.factorize(text)
+    codes, distinct = factorize_text(text)
     present = np.zeros(len(distinct) + 1, dtype=bool)
     present[codes[keep]] = True
     present = present[:-1]

@@ -589,8 +589,16 @@ def _final_dtypes(frame: pd.DataFrame, spec, ids: bool = True) -> pd.DataFrame:
             values = values.astype("datetime64[ns]", copy=False)
         elif values.dtype != object and (ids or col.kind != "id" or not is_arrow_text(values)):
             values = to_object(values, repeats=None if spec.key != (col.name,) else False)
-        out[name] = values.array
+        out[name] = column_data(values)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)
+
+
+def column_data(values: pd.Series):
+    """A column's data for a new frame without a copy: the NumPy array, or the extension
+    array (a wrapped NumPy object array would be scanned for missing values again)."""
+    if isinstance(values.dtype, np.dtype):
+        return values.to_numpy(copy=False)
+    return values.array
 
 
 def _rows_broken(raw: RawTable) -> int:
@@ -981,7 +989,7 @@ def finish_ids(loads: dict[str, TableLoad]) -> None:
                 shared = shared.to_numpy()
             done[col.name] = shared
         if done:  # a new frame of the same columns (no copy of the others)
-            load.frame = pd.DataFrame({c: done[c] if c in done else load.frame[c].array
+            load.frame = pd.DataFrame({c: done[c] if c in done else column_data(load.frame[c])
                                        for c in load.frame.columns},
                                       index=load.frame.index, copy=False)  # fmt: skip
 
@@ -1156,8 +1164,11 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
         try:
             loads[name] = conform(raw, mapping, keep_extra=keep_extra, currency_of=currency_of,
                                   final=False)  # fmt: skip
-            raw.frame = raw.frame.iloc[:0]  # its text is read: free it before the next table
-            release_arrow_memory(collect=True)
+            # Its text is read: free it before the next table. (``Series.str`` keeps a
+            # reference cycle to its Series: a big table's text waits for the collector.)
+            big = len(raw.frame) >= 200_000
+            raw.frame = pd.DataFrame(columns=raw.frame.columns)  # (a 0-row slice keeps buffers)
+            release_arrow_memory(collect=big)
         except ValidationError as exc:
             file_issues.extend(exc.issues)
     if read_issues:
@@ -1185,6 +1196,7 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
                                     + (f" (mapping defaults: {defaults})" if defaults else "")])  # fmt: skip
         loads["customers"] = TableLoad("customers", frame, np.arange(1, len(frame) + 1), report)
     check_references(loads)
+    release_arrow_memory()  # the lookups' hash tables, before the ids become objects
     finish_ids(loads)
     frames, reports = {}, {}
     for name in TABLES:
@@ -1200,7 +1212,7 @@ def validate_tables(raws: dict, mapping: ColumnMapping | None = None, strict: bo
             reports[name] = TableReport(name, "(absent)", unit="row", notes=[note],
                                         status="absent")  # fmt: skip
     del loads
-    release_arrow_memory(collect=True)
+    release_arrow_memory()
     report = LoadReport(reports)
     if strict:
         report.raise_if_rejected()
@@ -1229,13 +1241,15 @@ def export_date_from(dates: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | No
     >>> [str(x.date()) for x in export_date_from(pd.Series(d))]
     ['2025-05-31', '2026-06-01']
     """
-    dates = dates.dropna()
-    if not len(dates):
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    values = values[~np.isnat(values)]
+    if not len(values):
         return None
-    end = dates.quantile(0.99, interpolation="lower")
-    span = end - dates.quantile(0.01, interpolation="lower")
-    limit = end + max(pd.Timedelta(days=366), span)
-    return dates[dates <= limit].max(), limit
+    # Both quantiles in one partition of the day numbers (as Series.quantile computes them)
+    start, end = (pd.Timestamp(np.datetime64(int(v), "ns")) for v in np.percentile(
+        values.view("i8"), np.array([0.01, 0.99]) * 100.0, method="lower"))  # fmt: skip
+    limit = end + max(pd.Timedelta(days=366), end - start)
+    return pd.Timestamp(values[values <= limit.to_datetime64()].max()), limit
 
 
 def reject_future_dates(loads: dict[str, TableLoad], export_date=None) -> None:

@@ -79,7 +79,10 @@ def _ibis():
 def spark_session(master: str = "local[2]", app_name: str = "collections_lab", **conf):
     """A Spark session for the engine path (local mode by default), UTC, quiet.
 
-    ``sc://host:port`` as ``master`` opens a Spark Connect session instead. Spark needs a
+    ``conf`` keys use ``_`` for ``.`` (``spark_sql_shuffle_partitions="1"``). Arrow moves
+    frames between pandas and the JVM. ``sc://host:port`` as ``master`` opens a Spark
+    Connect session instead (a token: ``sc://host:15002/;token=...`` or the
+    ``SPARK_CONNECT_AUTHENTICATE_TOKEN`` environment variable). Spark needs a
     Java 17 runtime: without one this raises :class:`WarehouseError` with the Debian
     install command (:data:`JAVA_INSTALL`).
     """
@@ -101,7 +104,8 @@ def spark_session(master: str = "local[2]", app_name: str = "collections_lab", *
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", "4")
-                   .config("spark.sql.ansi.enabled", "false"))
+                   .config("spark.sql.ansi.enabled", "false")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     for key, value in conf.items():
         builder = builder.config(key.replace("_", "."), value)

@@ -41,7 +41,8 @@ import pandas as pd
 from ..data.dates import parse_date
 from ..data.warehouse import Warehouse, WarehouseError
 
-__all__ = ["arm_statistics", "customer_table", "experiment_frame", "ratio_estimates"]
+__all__ = ["arm_statistics", "customer_table", "engine_arm_statistics", "experiment_frame",
+           "ratio_estimates"]
 
 #: Customer totals of :func:`customer_table` (besides the keys).
 TOTALS = ["n_invoices", "n_followed", "n_paid_by", "amount", "paid_amount",
@@ -89,6 +90,17 @@ def customer_table(warehouse: Warehouse, as_of=None, due_plus: int = 15, start=N
     :data:`TOTALS` — invoices, invoices whose due date + ``due_plus`` days is on or before
     ``as_of`` (followed), those paid in full by then, amount, cash and discounts."""
     as_of_ts = warehouse.as_of(as_of)
+    table = warehouse.fetch(_customer_expr(warehouse, as_of_ts, due_plus, start,
+                                           experiment_id))
+    table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    for col in ("n_invoices", "n_followed", "n_paid_by"):
+        table[col] = table[col].astype("int64")
+    table.attrs.update(as_of=as_of_ts, due_plus=due_plus)
+    return table
+
+
+def _customer_expr(warehouse: Warehouse, as_of_ts, due_plus: int, start, experiment_id):
+    """The customer table as an Ibis expression (see :func:`customer_table`)."""
     day = int(as_of_ts.value // 86_400_000_000_000)
     f = _experiment_expr(warehouse, as_of_ts, experiment_id)
     first = _start_day(warehouse, start, experiment_id)
@@ -104,12 +116,39 @@ def customer_table(warehouse: Warehouse, as_of=None, due_plus: int = 15, start=N
         paid_amount=f.paid_amount.sum(),
         discount_amount=f.discount_amount.sum(),
     )
-    table = warehouse.fetch(out)
-    table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    for col in ("n_invoices", "n_followed", "n_paid_by"):
-        table[col] = table[col].astype("int64")
-    table.attrs.update(as_of=as_of_ts, due_plus=due_plus)
-    return table
+    return out
+
+
+def engine_arm_statistics(warehouse: Warehouse, as_of=None, due_plus: int = 15, start=None,
+                          experiment_id: str | None = None,
+                          by: Sequence[str] = ("arm", "segment"),
+                          columns: Sequence[str] = TOTALS) -> pd.DataFrame:
+    """:func:`arm_statistics` of :func:`customer_table` computed in the engine: the
+    customer totals never leave it, only one row per arm and stratum comes back (equal
+    to the pandas sums to rounding).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from collections_lab.data.warehouse import connect
+        >>> lake = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = portfolio.save(lake, "parquet")
+        >>> stats = engine_arm_statistics(connect(lake), as_of="2025-09-30")
+        >>> int(stats["customers"].sum()) > 0
+        True
+    """
+    by, columns = list(by), list(columns)
+    c = _customer_expr(warehouse, warehouse.as_of(as_of), due_plus, start, experiment_id)
+    values = {col: c[col].cast("float64") for col in columns}
+    aggs = {"customers": c.count().cast("int64")}
+    for i, a in enumerate(columns):
+        aggs[f"sum_{a}"] = values[a].sum()
+        aggs[f"ss_{a}"] = (values[a] * values[a]).sum()
+        for b in columns[i + 1:]:
+            aggs[f"cp_{a}_{b}"] = (values[a] * values[b]).sum()
+    out = warehouse.fetch(c.group_by(by).aggregate(**aggs))
+    out = out.sort_values(by, kind="stable").reset_index(drop=True)
+    out["customers"] = out["customers"].astype("int64")
+    return out[[*by, *aggs]]
 
 
 def arm_statistics(table: pd.DataFrame, by: Sequence[str] = ("arm", "segment"),

@@ -52,6 +52,9 @@ from .numbers import currency_digits, format_money, format_number, format_pct, i
 MISSING = "—"
 #: Default number of rows a report table shows.
 MAX_ROWS = 100
+#: A column with a cell longer than this is prose: left-aligned (class ``cl-text``).
+PROSE_CHARS = 40
+_PROSE = ' class="cl-text"'
 
 #: Columns holding a share of 1 (shown as a percentage); also ``share_*``, ``*_share``
 #: and ``*_rate``.
@@ -307,9 +310,14 @@ def table_html(data, lang: str | None = None, max_rows: int | None = MAX_ROWS,
     total = len(frame)
     shown = frame if max_rows is None or total <= max_rows else frame.head(max_rows)
     text = format_frame(shown, lang, locale, currency)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in text.columns)
+    # a column of sentences (what a strategy does, a treatment) reads from the left
+    prose = [i > 0 and any(len(v) > PROSE_CHARS for v in text.iloc[:, i])
+             for i in range(text.shape[1])]
+    head = "".join(f"<th{_PROSE if p else ''}>{html.escape(str(c))}</th>"
+                   for c, p in zip(text.columns, prose, strict=True))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td{_PROSE if p else ''}>{html.escape(v)}</td>"
+                         for v, p in zip(row, prose, strict=True)) + "</tr>"
         for row in text.itertuples(index=False, name=None)
     )
     parts = ['<div class="cl-table">']

@@ -73,6 +73,7 @@ img { max-width: 100%; height: auto; }
 table { border: 0; border-collapse: collapse; margin: .6em 0; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 th, td { border: 0; border-bottom: 1px solid var(--line); padding: .3em .45em; text-align: right; vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
+td.cl-text, th.cl-text { text-align: left; }  /* a column of sentences */
 tbody tr:nth-child(even) { background: #fafbfc; }
 blockquote { margin: .6em 0; padding: .2em 1em; border-left: 4px solid var(--line); color: var(--muted); }
 .cl-summary { background: #f0f6ff; border-left: 4px solid var(--accent); padding: .6em 1.1em; margin: 1em 0; }
