@@ -163,3 +163,20 @@ def test_with_nothing_open_the_decisions_say_so(tmp_path):
     assert payment_page(report, portfolio, "es").decision.action == (
         "No hay facturas abiertas en esta fecha, así que no se espera cobro de facturas "
         "abiertas; los tiempos de pago de abajo vienen del historial saldado.")
+
+
+def test_the_check_asks_the_strategy_lab_for_the_paid_history_it_calibrates_on(tmp_path):
+    """Found by the full-size shapes run: 20 customers with 119 paid invoices passed the
+    data check for the strategy lab (10 paid invoices asked), then its calibration failed
+    (150 needed). The check now asks for the calibration's minimum, so the page says it."""
+    from collections_lab.data.loading import load_portfolio
+    from collections_lab.lab.calibrate import MIN_PAID_INVOICES
+    from collections_lab.reporting.check import check_portfolio
+
+    shape = Shape(customers=20, segments="one", one_currency=True, settled="nothing_open",
+                  reminders=False, discounts=False, seed=354)
+    check = check_portfolio(load_portfolio(write_portfolio(shape, tmp_path)["data"]))
+    assert check.needs["05_strategy_lab"] == ("paid_invoices",
+                                               {"min": MIN_PAID_INVOICES, "has": 119})
+    assert check.can_run["01_portfolio_health"] and check.can_run["02_time_to_payment"]
+    assert check.need("05_strategy_lab") == "at least 150 paid invoices (has 119)"

@@ -192,7 +192,11 @@ def _readiness(portfolio, is_sample: bool = False):
     segments = set(portfolio.customers["segment"]) if len(portfolio.customers) else set()
     unknown = sorted(map(str, segments - set(SEGMENTS)))
     currencies = sorted(map(str, inv["currency"].unique())) if len(inv) else []
-    lab = design or (
+    from ..lab.calibrate import MIN_PAID_INVOICES as MIN_PAID_FOR_LAB
+
+    # the lab calibrates its behaviour model on the paid history: it needs more of it
+    lab = design or (None if n_paid >= MIN_PAID_FOR_LAB else
+                     ("paid_invoices", {"min": MIN_PAID_FOR_LAB, "has": n_paid})) or (
         ("segments", {"known": ", ".join(SEGMENTS), "found": ", ".join(unknown[:4])})
         if unknown else
         ("one_currency", {"found": ", ".join(currencies), "first": currencies[0]})
