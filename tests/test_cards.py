@@ -187,3 +187,23 @@ def test_every_summary_method_returns_a_rich_summary():
             elif not getattr(obj.__dict__["summary"], "_returns_summary", False):
                 unwrapped.append(f"{mod.__name__}.{name}")
     assert plain == [] and unwrapped == []
+
+
+SETTINGS = ["BehaviourModel", "ColumnMapping", "Constraints", "Discount", "Economics",
+            "InstallmentOffer", "MetricConfig", "Reminder", "SequentialPlan",
+            "StrategySpace", "TableMapping", "TableReport", "ValidationIssue"]
+
+
+def test_settings_objects_have_a_card_saying_what_was_changed():
+    """Settings objects (behaviour model, economics, reminders, mappings...) show which
+    settings differ from their defaults, headline first, not a 2-KB dataclass repr."""
+    for name in SETTINGS:
+        assert hasattr(getattr(cl, name), "_repr_html_"), name
+    card = cl.BehaviourModel()._repr_html_()
+    assert card.startswith('<div class="cl-card"><p class="cl-headline"><strong>BehaviourModel')
+    assert "0 of " in card and len(card.encode()) < 20_000
+    changed = cl.Reminder(day=3)._repr_html_()
+    assert re.search(r"[1-9]\d* of \d+ settings differ", changed)
+    assert "<details>" in changed
+    with cl.options(lang="es"):
+        assert "parámetros difieren" in cl.Economics()._repr_html_()

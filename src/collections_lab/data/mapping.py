@@ -59,6 +59,7 @@ from pathlib import Path
 
 import yaml
 
+from ..i18n.display import SettingsCard
 from .dates import DateError, load_yaml, parse_date
 from .schema import TABLES
 
@@ -101,7 +102,7 @@ def normalise_name(name: object) -> str:
 
 
 @dataclass
-class TableMapping:
+class TableMapping(SettingsCard):
     """How one schema table is found and named in a source.
 
     ``columns`` maps source column -> schema column; ``values`` maps, per schema column,
@@ -130,7 +131,7 @@ class TableMapping:
 
 
 @dataclass
-class ColumnMapping:
+class ColumnMapping(SettingsCard):
     """Column renames, value maps and the dialect (separator, decimal mark, dates) of an export.
 
     Build one with :meth:`from_dict` / :meth:`from_yaml`, or get a shipped one with

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_number, t
+from ..i18n.display import SettingsCard
 from .dates import parse_date
 from .mapping import ColumnMapping, list_presets, load_preset, normalise_name
 from .parsing import (
@@ -62,7 +63,7 @@ MAX_PRINTED_ISSUES = 50
 
 # =============================================================================== issues
 @dataclass(frozen=True)
-class ValidationIssue:
+class ValidationIssue(SettingsCard):
     """One problem: where it is (file, row, column) and what is wrong.
 
     ``row`` is the line number in a text file (``unit="line"``, header = line 1) or the
@@ -162,7 +163,7 @@ def _issues_frame(issues) -> pd.DataFrame:
 
 # ============================================================================== reports
 @dataclass
-class TableReport:
+class TableReport(SettingsCard):
     """What happened to one table: rows read, used, rejected (with reasons) and notes.
 
     Example:

@@ -59,6 +59,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from ..data.dates import parse_date
+from ..i18n.display import SettingsCard
 from ..survival.influence import (
     AalenJohansen,
     clustered_variance,
@@ -88,7 +89,7 @@ HIGHER_IS_BETTER = {
 
 
 @dataclass(frozen=True)
-class MetricConfig:
+class MetricConfig(SettingsCard):
     """Horizons and costs that define the metrics (days, annual rate, currency units).
 
     ``reminder_cost`` is the cost of one reminder in each invoice's currency: a number

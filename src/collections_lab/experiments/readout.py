@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..data.dates import parse_date
 from ..i18n import ResultMixin, format_number, resolve, result_axes, t
+from ..i18n.display import SettingsCard
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
@@ -57,7 +58,7 @@ EFFECT_COLUMNS = ["arm", "metric", "estimate", "control_estimate", "effect", "ci
 
 
 @dataclass(frozen=True)
-class SequentialPlan:
+class SequentialPlan(SettingsCard):
     """How the weekly readouts spend alpha.
 
     ``planned_events``: payment events expected at the final analysis (from the design,

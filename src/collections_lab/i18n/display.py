@@ -611,3 +611,70 @@ class ResultMixin:
         lang, _ = resolve(None)
         return text_card(self.headline(lang), t(self._title(), lang), self.card_tables(),
                          self._card_notes(lang))
+
+
+def _setting_text(value) -> str:
+    """A setting's value in a few characters (nested settings by their class name)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return f"{type(value).__name__}(…)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+class SettingsCard:
+    """The card of a settings object (a dataclass such as a behaviour model, economics,
+    a reminder or a column mapping): a headline saying how many settings differ from
+    their defaults, then one row per setting (its name as you pass it, its value and
+    whether it is the default). The names stay as written because they are the
+    keyword arguments an analyst types.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Costs(SettingsCard):
+        ...     rate: float = 0.1
+        ...     fee: float = 5.0
+        >>> card = Costs(rate=0.2)._repr_html_()
+        >>> card.startswith('<div class="cl-card"><p class="cl-headline"><strong>Costs')
+        True
+        >>> "1 of 2 settings differ from their defaults" in card
+        True
+    """
+
+    def settings_frame(self) -> pd.DataFrame:
+        """One row per setting: ``setting``, ``value`` (short text), ``default`` (bool)."""
+        import dataclasses
+
+        rows = []
+        for f in dataclasses.fields(self):
+            if f.name.startswith("_") or not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = dataclasses.MISSING
+            try:
+                same = default is not dataclasses.MISSING and bool(value == default)
+            except (TypeError, ValueError):  # arrays, frames: compare by their text
+                same = repr(value) == repr(default)
+            rows.append({"setting": f.name, "value": _setting_text(value), "default": same})
+        return pd.DataFrame(rows, columns=["setting", "value", "default"])
+
+    def _settings_headline(self, lang: str | None = None) -> str:
+        frame = self.settings_frame()
+        changed = int((~frame["default"]).sum()) if len(frame) else 0
+        return t("card.settings", lang, changed=changed, n=len(frame))
+
+    def _repr_html_(self) -> str:
+        lang, _ = resolve(None, None)
+        frame = self.settings_frame()
+        frame = frame.assign(default=frame["default"].map(
+            {True: t("card.default_yes", lang), False: t("card.default_no", lang)}))
+        frame = frame.set_index("setting")
+        changed = frame[frame["default"] == t("card.default_no", lang)]
+        return card_html(self._settings_headline(lang), type(self).__name__,
+                         tables=[("", changed)] if len(changed) else [],
+                         details=[("", frame)], lang=lang)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_money, format_pct, has, resolve, t, value_label
+from ..i18n.display import SettingsCard
 from ..model.behaviour import SEGMENTS
 from ..model.economics import Economics
 from ..model.strategies import (
@@ -100,7 +101,7 @@ TONE_PATTERNS = {
 
 
 @dataclass(frozen=True)
-class StrategySpace:
+class StrategySpace(SettingsCard):
     """A grid of strategies to search.
 
     ``schedules``: reminder days relative to due; ``tones``: tone patterns (``friendly``,
@@ -186,7 +187,7 @@ def strategy_name_label(name: str, lang: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class Constraints:
+class Constraints(SettingsCard):
     """Limits a recommendation must respect.
 
     ``max_churn_increase``: churn (share of customers lost over the period) may exceed the

@@ -133,10 +133,11 @@ import numpy as np
 
 # the model's segments live with the data model (drafted mappings map onto them)
 from ..data.schema import SEGMENTS as SEGMENTS
+from ..i18n.display import SettingsCard
 
 
 @dataclass(frozen=True)
-class BehaviourModel:
+class BehaviourModel(SettingsCard):
     """Parameters of the behaviour model (see module docstring for sources and units).
 
     Days are whole days; hazards are per day; amounts are in invoice currency.

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_pct, t
+from ..i18n.display import SettingsCard
 from .strategies import Discount, Strategy
 
 
@@ -74,7 +75,7 @@ APPROX_UNITS_PER_USD = {
 
 
 @dataclass(frozen=True)
-class Economics:
+class Economics(SettingsCard):
     """Money parameters of the strategy lab (see module docstring for the sources).
 
     Attributes:

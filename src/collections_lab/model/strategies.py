@@ -40,6 +40,7 @@ import yaml
 
 from ..data.schema import MAX_DEADLINE_DAYS, REMINDER_CHANNELS, TONES
 from ..i18n import t
+from ..i18n.display import SettingsCard
 
 
 class StrategyError(ValueError):
@@ -56,7 +57,7 @@ MIN_REMINDERS_BEFORE_ESCALATION = 2
 
 
 @dataclass(frozen=True)
-class Reminder:
+class Reminder(SettingsCard):
     """One reminder: ``day`` relative to the due date (negative = before due).
 
     ``deadline_days``: the reminder asks for payment within this many days of being sent
@@ -82,7 +83,7 @@ class Reminder:
 
 
 @dataclass(frozen=True)
-class Discount:
+class Discount(SettingsCard):
     """Early-payment discount: ``rate`` (0.02 = 2%) if paid within ``within_days`` of issue.
 
     Example:
@@ -108,7 +109,7 @@ class Discount:
 
 
 @dataclass(frozen=True)
-class InstallmentOffer:
+class InstallmentOffer(SettingsCard):
     """Offer a payment plan with the ``at_reminder``-th reminder (1-based).
 
     Example:
