@@ -207,3 +207,10 @@ def test_settings_objects_have_a_card_saying_what_was_changed():
     assert "<details>" in changed
     with cl.options(lang="es"):
         assert "parámetros difieren" in cl.Economics()._repr_html_()
+
+
+def test_payment_date_predictor_card_says_what_it_was_fitted_on(sample):
+    model = cl.PaymentDatePredictor(by="segment")
+    assert "not fitted yet" in model._repr_html_()
+    card = model.fit(sample.payment_times())._repr_html_()
+    assert "4 group(s) fitted" in card and len(card.encode()) < 20_000

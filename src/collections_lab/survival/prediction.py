@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..data.dates import parse_date
 from ..i18n import format_money, format_pct, t
+from ..i18n.display import card_html, value_label
 from ._common import (
     NotedResult,
     SurvivalInputError,
@@ -134,6 +135,21 @@ class PaymentDatePredictor:
             self.curves_[g] = (tab.days, f, tab.survival(), tab.at_risk)
         self.groups_ = names
         return self
+
+    def _repr_html_(self) -> str:
+        """The notebook card: what the predictor was fitted on, headline first."""
+        by = ", ".join(self.by) or value_label("all", "segment")
+        if not hasattr(self, "curves_"):
+            return card_html(t("predictor.unfitted", by=by, level=format_pct(self.level)),
+                             "PaymentDatePredictor")
+        rows = [{"group": g, "invoices": int(round(n[0])) if len(n) else 0,
+                 "paid_share": float(f[-1]) if len(f) else float("nan")}
+                for g, (_, f, _, n) in self.curves_.items()]
+        headline = t("predictor.fitted", by=by, groups=len(rows),
+                     level=format_pct(self.level))
+        return card_html(headline, "PaymentDatePredictor",
+                         tables=[("", pd.DataFrame(rows).set_index("group"))],
+                         notes=[n for n in self.notes_ if isinstance(n, str)])
 
     def conditional_cdf(self, group: str, age: int) -> np.ndarray | None:
         """P(paid by day age+k | open at day age) for k = 0, 1, ... up to the horizon."""
