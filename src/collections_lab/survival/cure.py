@@ -22,7 +22,7 @@ Example
 -------
 >>> res = cure_fraction(pt, by="segment")
 >>> print(res.summary("es"))
-Proporción estimada de facturas que nunca se pagarían sin escalar: large: 6,1 % ...
+Proporción estimada de facturas que nunca se pagarían sin escalar: grandes: 6,1 % ...
 """
 
 from __future__ import annotations
