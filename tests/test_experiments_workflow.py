@@ -112,3 +112,14 @@ def test_simulated_power_curve_and_plot():
                                   [100, 400], n_sims=3, months=3)
     assert list(curve.to_frame()["size"]) == [100, 400]
     assert plot_power_curve(curve).axes
+
+
+def test_design_baseline_reads_shares_as_percentages():
+    """Page 03's baseline showed 0.902 beside the tiles' 90%: shares are percentages."""
+    import collections_lab as cl
+    from collections_lab.experiments.workflow import labelled
+
+    design = cl.design_experiment(cl.load_sample(), "2026-05-31")
+    shown = labelled(design.baseline, "es", 3).set_index("magnitud")["valor"]
+    assert shown["proporción pagada al vencimiento + d"].endswith(" %")
+    assert shown["facturas"] == "25.254"

@@ -265,8 +265,18 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
+    if "quantity" in frame and "value" in out:  # the baseline's shares read as percentages
+        shares = frame["quantity"].isin(BASELINE_SHARES).to_numpy()
+        out["value"] = [format_pct(v, 1, lang) if share and pd.notna(v)
+                        else format_number(round(float(v), decimals), None, lang)
+                        if pd.notna(v) else v
+                        for share, v in zip(shares, out["value"], strict=True)]
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
                                if has(f"xt_{c}")})
+
+
+#: Baseline quantities that are shares of invoices (shown as percentages).
+BASELINE_SHARES = ("p_paid_by_due_d", "p_paid_by_horizon", "resolved_share")
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
