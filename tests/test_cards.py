@@ -214,3 +214,9 @@ def test_payment_date_predictor_card_says_what_it_was_fitted_on(sample):
     assert "not fitted yet" in model._repr_html_()
     card = model.fit(sample.payment_times())._repr_html_()
     assert "4 group(s) fitted" in card and len(card.encode()) < 20_000
+    unpaid = sample.payment_times()
+    public = unpaid["segment"] == "public"
+    unpaid.loc[public, "outcome_code"], unpaid.loc[public, "outcome"] = 0, "open"
+    with pytest.warns(cl.SurvivalWarning):
+        noted = cl.PaymentDatePredictor(by="segment").fit(unpaid)._repr_html_()
+    assert "have no payments" in noted  # the fit's cautions are on the card

@@ -663,18 +663,13 @@ class SettingsCard:
             rows.append({"setting": f.name, "value": _setting_text(value), "default": same})
         return pd.DataFrame(rows, columns=["setting", "value", "default"])
 
-    def _settings_headline(self, lang: str | None = None) -> str:
-        frame = self.settings_frame()
-        changed = int((~frame["default"]).sum()) if len(frame) else 0
-        return t("card.settings", lang, changed=changed, n=len(frame))
-
     def _repr_html_(self) -> str:
         lang, _ = resolve(None, None)
-        frame = self.settings_frame()
-        frame = frame.assign(default=frame["default"].map(
-            {True: t("card.default_yes", lang), False: t("card.default_no", lang)}))
-        frame = frame.set_index("setting")
-        changed = frame[frame["default"] == t("card.default_no", lang)]
-        return card_html(self._settings_headline(lang), type(self).__name__,
-                         tables=[("", changed)] if len(changed) else [],
+        frame = self.settings_frame().set_index("setting")
+        changed = ~frame["default"].astype(bool)
+        headline = t("card.settings", lang, changed=int(changed.sum()), n=len(frame))
+        frame["default"] = frame["default"].map(
+            {True: t("card.default_yes", lang), False: t("card.default_no", lang)})
+        return card_html(headline, type(self).__name__,
+                         tables=[("", frame[changed])] if changed.any() else [],
                          details=[("", frame)], lang=lang)

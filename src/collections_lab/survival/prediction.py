@@ -149,7 +149,7 @@ class PaymentDatePredictor:
                      level=format_pct(self.level))
         return card_html(headline, "PaymentDatePredictor",
                          tables=[("", pd.DataFrame(rows).set_index("group"))],
-                         notes=[n for n in self.notes_ if isinstance(n, str)])
+                         notes=[n.text() for n in self.notes_])
 
     def conditional_cdf(self, group: str, age: int) -> np.ndarray | None:
         """P(paid by day age+k | open at day age) for k = 0, 1, ... up to the horizon."""
