@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def run_step(lake: Path, step: str, engine: str, threads: int | None) -> dict:
 
     ibis.duckdb  # noqa: B018 - load the backend (and its imports) before the clock starts
     source = _source(lake, engine)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     wh = connect(source)
     if engine == "duckdb" and threads:
         wh.con.raw_sql(f"SET threads = {int(threads)}")
@@ -128,8 +129,9 @@ def run_step(lake: Path, step: str, engine: str, threads: int | None) -> dict:
         digest = {"customers": int(stats["customers"].sum()),
                   "paid_by_due_15": paid["estimate"].tolist(),
                   "se": paid["se"].tolist(), "cash_share": cash["estimate"].tolist()}
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"step": step, "engine": engine, "seconds": round(seconds, 2),
+            "cpu_s": round(cpu, 2), "load": round(os.getloadavg()[0], 1),
             "peak_mb": round(peak_mb()), **digest}
 
 
