@@ -401,3 +401,20 @@ def test_edge_kpis_and_trends_equal_pandas(tmp_path):
         tmp_path / "payments.parquet", index=False)
     with pytest.raises(WarehouseError, match="1 payment"):
         kpi_snapshot_engine(connect(tmp_path), "2025-05-31")
+
+
+def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path):
+    """DuckDB settings (two threads, a memory limit, a spill folder) and the frame stored
+    once as a temporary table: the survival suite and the experiment sums still equal
+    pandas, and they read the stored table (not the lake) once it exists."""
+    wh = connect(lakes["parquet"]).configure(
+        threads=2, memory_limit="1GB", preserve_insertion_order=False,
+        temp_directory=str(tmp_path / "spill"))
+    assert wh.con.con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+    table = wh.materialize(AS_OF)
+    assert wh.payment_times(AS_OF) is table
+    assert "cl_payment_times" in wh.con.compile(wh.payment_times(AS_OF).count())
+    check_suite(wh, reference)
+    check_customers(wh, reference)
+    with pytest.raises(WarehouseError, match="setting name"):
+        wh.configure(**{"threads; DROP TABLE x": 1})

@@ -310,8 +310,51 @@ class Warehouse:
             raise PaymentTimesError(str(exc)) from None
 
     def payment_times(self, as_of=None, experiment_id: str | None = None):
-        """The payment-times frame as an Ibis expression (nothing runs yet)."""
-        return payment_times_expr(self.tables, self.as_of(as_of), experiment_id)
+        """The payment-times frame as an Ibis expression (nothing runs yet), or the table
+        :meth:`materialize` stored for these arguments."""
+        as_of_ts = self.as_of(as_of)
+        kept = self._cache.get(("payment_times", as_of_ts, experiment_id))
+        return kept if kept is not None else payment_times_expr(self.tables, as_of_ts,
+                                                                experiment_id)
+
+    def configure(self, **settings) -> Warehouse:
+        """DuckDB settings (``threads=2``, ``memory_limit="2GB"``,
+        ``temp_directory="/tmp/spill"``, ``preserve_insertion_order=False``), applied
+        with ``SET``; other engines take their settings where their session is made.
+        Returns self."""
+        if getattr(self.con, "name", "") != "duckdb":
+            raise WarehouseError(f"{self.label}: configure() sets DuckDB settings only")
+        for key, value in settings.items():
+            if not key.isidentifier():
+                raise WarehouseError(f"not a DuckDB setting name: {key!r}")
+            text = (str(value).lower() if isinstance(value, bool) else
+                    str(int(value)) if isinstance(value, int) else
+                    "'" + str(value).replace("'", "''") + "'")
+            self.con.con.execute(f"SET {key} = {text}")
+        return self
+
+    def materialize(self, as_of=None, experiment_id: str | None = None,
+                    columns: Sequence[str] | None = None):
+        """Compute the payment-times frame once and keep it in the engine (a DuckDB
+        temporary table, which spills to DuckDB's ``temp_directory`` under its
+        ``memory_limit``; Ibis' ``cache`` elsewhere, e.g. a persisted Spark frame):
+        later :meth:`payment_times` calls with the same arguments, and every analysis
+        built on them, read it instead of joining the invoices and payments again.
+        ``columns``: keep only these (fewer columns, less memory). Returns the table."""
+        as_of_ts = self.as_of(as_of)
+        expr = payment_times_expr(self.tables, as_of_ts, experiment_id)
+        if columns is not None:
+            expr = expr.select(*columns)
+        if getattr(self.con, "name", "") == "duckdb":
+            ibis = _ibis()
+            name = f"cl_payment_times_{len(self._cache)}"
+            sql = ibis.to_sql(expr, dialect="duckdb")
+            self.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            table = self.con.table(name)
+        else:
+            table = expr.cache()
+        self._cache[("payment_times", as_of_ts, experiment_id)] = table
+        return table
 
     def payment_times_frame(self, as_of=None, experiment_id: str | None = None
                             ) -> pd.DataFrame:
