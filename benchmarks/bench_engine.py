@@ -3,25 +3,35 @@
     .venv/bin/python benchmarks/bench_engine.py                      # 1M and 10M, DuckDB
     .venv/bin/python benchmarks/bench_engine.py --sizes 100000 --check  # small, + pandas check
     .venv/bin/python benchmarks/bench_engine.py --sizes 10000000 --spark  # + Spark local[2]
-    .venv/bin/python benchmarks/bench_engine.py --sizes 100000000      # by hand, idle machine
+    .venv/bin/python benchmarks/bench_engine.py --sizes 100000000 --materialize --floor
 
 For each size a lake is written with :func:`simulate_to_parquet` (a two-arm experiment,
-about 12 invoices per customer over 2025; kept in ``--lake-dir`` and reused), then each
-step runs in a fresh subprocess (so its peak memory, max RSS including DuckDB's, is its
-own) through :mod:`collections_lab.data.warehouse`:
+about 12 invoices per customer over 2025; kept in ``--lake-dir`` and reused), then all
+steps run in ONE fresh subprocess (a user's session: one DuckDB connection with
+``--threads`` (2), ``--memory-limit`` (2GB), a spill folder and insertion order off),
+each timed in wall and CPU seconds (every thread of the process) with the load average
+and the process's peak RSS so far, through :mod:`collections_lab.data.warehouse`:
 
+- ``connect``: open the lake, read the data's last date;
 - ``payment_times``: the payment-times expression counted in the engine (every join,
-  running sum and censoring evaluated, nothing fetched);
+  running sum and censoring evaluated, nothing fetched); with ``--materialize`` the
+  frame's analysis columns stored once as a DuckDB temporary table that the later steps
+  read (:meth:`~collections_lab.data.warehouse.Warehouse.materialize`);
 - ``survival``: one count table (arm, segment, channel, duration, event) fetched, then
   Kaplan–Meier, stratified log-rank, RMST (90 days) and Cox on three categorical
   covariates from it (:func:`~collections_lab.survival.warehouse.survival_suite`);
-- ``kpis``: :func:`~collections_lab.analytics.warehouse.kpi_snapshot_engine` by segment
-  and :func:`~collections_lab.analytics.warehouse.monthly_trends_engine` (one query per
-  month end);
-- ``readout``: the per-arm-and-stratum sums of the experiment's customer totals, in the
-  engine (:func:`~collections_lab.experiments.warehouse.engine_arm_statistics`), and the
-  ratio estimates (paid by due + 15, cash per amount) with clustered SEs from them.
+- ``kpi_snapshot``, ``monthly_trends``:
+  :func:`~collections_lab.analytics.warehouse.kpi_snapshot_engine` and
+  :func:`~collections_lab.analytics.warehouse.monthly_trends_engine` by segment (the
+  balances at every month end in one query; sales, settlements and at-risk sums shared);
+- ``readout``: the experiment's readout from engine aggregates
+  (:func:`~collections_lab.experiments.warehouse.compare_arms_engine`: paid and cash by
+  due + 15 per terms group, escalation, RMST, hazard ratio, discount cost, churn and net
+  value with CR2 standard errors, stratified by segment as randomised): a counts table
+  per (arm, terms, day, outcome) and a customer table of summed influence values come
+  back, never the invoices.
 
+``--floor`` first times the bare DuckDB join (invoices to payments, summed per invoice).
 ``--check`` also runs the pandas path on the same lake and reports the largest relative
 difference (targets 1e-10); use it up to ~1M invoices. Record results in
 ``benchmarks/RESULTS.md``.
@@ -153,16 +163,17 @@ def run_steps(lake: Path, engine: str, threads: int | None, memory_limit: str | 
     rows.append({"step": "monthly_trends", **_since(
         start, trend_rows=len(trends), receivables=float(trends["receivables"].sum()))})
 
-    from collections_lab.experiments.warehouse import engine_arm_statistics, ratio_estimates
+    import warnings
+
+    from collections_lab.experiments.warehouse import compare_arms_engine
 
     start = _clock()
-    stats = engine_arm_statistics(wh, as_of=AS_OF, due_plus=15)  # customers stay in
-    paid = ratio_estimates(stats, "n_paid_by", "n_followed")
-    cash = ratio_estimates(stats, "paid_amount", "amount")
+    with warnings.catch_warnings():  # a 100k lake has < 300 customers in no arm
+        warnings.simplefilter("ignore", UserWarning)
+        effects = compare_arms_engine(wh, as_of=AS_OF, stratified_by="segment")
     rows.append({"step": "readout", **_since(
-        start, customers=int(stats["customers"].sum()),
-        paid_by_due_15=paid["estimate"].tolist(), se=paid["se"].tolist(),
-        cash_share=cash["estimate"].tolist())})
+        start, customers=effects[0].n_customers,
+        effects={e.metric: [round(e.estimate, 10), round(e.se, 10)] for e in effects})})
     return [{"engine": engine, **row} for row in rows]
 
 
@@ -213,7 +224,37 @@ def check_pandas(lake: Path) -> dict:
     for col in ("receivables", "dso", "dso_countback", "cei", "at_risk_rate"):
         x, y = a[col].to_numpy(float), b[col].to_numpy(float)
         out[f"kpi.{col}"] = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(y), 1e-300)))
+    out.update(check_readout(wh, portfolio))
     return out
+
+
+def check_readout(wh, portfolio) -> dict:
+    """Largest relative difference of the engine readout's figures from compare_arms'."""
+    import warnings
+
+    import numpy as np
+
+    from collections_lab.experiments.data import ExperimentData, assigned_units
+    from collections_lab.experiments.metrics import compare_arms
+    from collections_lab.experiments.warehouse import ENGINE_METRICS, compare_arms_engine
+
+    units = assigned_units(portfolio.assignments, portfolio.customers, {"segment"})
+    frame = portfolio.payment_times(AS_OF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref = compare_arms(ExperimentData.from_frame(frame, stratified_by="segment",
+                                                     assignments=units),
+                           metrics=list(ENGINE_METRICS))
+        got = compare_arms_engine(wh, as_of=AS_OF, stratified_by="segment")
+    worst = {}
+    for field in ("estimate", "se", "df", "p_value"):
+        x = np.array([getattr(e, field) for e in got], float)
+        y = np.array([getattr(e, field) for e in ref], float)
+        both = np.isfinite(x) & np.isfinite(y)
+        same_nan = bool(np.array_equal(np.isnan(x), np.isnan(y)))
+        rel = np.abs(x[both] - y[both]) / np.maximum(np.abs(y[both]), 1e-300)
+        worst[f"readout.{field}"] = float(rel.max()) if same_nan and both.any() else float("nan")
+    return worst
 
 
 def main(argv=None) -> None:
