@@ -18,9 +18,12 @@ own) through :mod:`collections_lab.data.warehouse`:
 - ``kpis``: :func:`~collections_lab.analytics.warehouse.kpi_snapshot_engine` by segment
   and :func:`~collections_lab.analytics.warehouse.monthly_trends_engine` (one query per
   month end);
-- ``readout``: the per-arm-and-stratum sums of the experiment's customer totals, in the
-  engine (:func:`~collections_lab.experiments.warehouse.engine_arm_statistics`), and the
-  ratio estimates (paid by due + 15, cash per amount) with clustered SEs from them.
+- ``readout``: the experiment's readout from engine aggregates
+  (:func:`~collections_lab.experiments.warehouse.compare_arms_engine`: paid and cash by
+  due + 15 per terms group, escalation, RMST, hazard ratio, discount cost, churn and net
+  value with CR2 standard errors, stratified by segment as randomised): a counts table
+  per (arm, terms, day, outcome) and a customer table of summed influence values come
+  back, never the invoices.
 
 ``--check`` also runs the pandas path on the same lake and reports the largest relative
 difference (targets 1e-10); use it up to ~1M invoices. Record results in
@@ -117,17 +120,16 @@ def run_step(lake: Path, step: str, engine: str, threads: int | None) -> dict:
                   "dso": snap["dso"].round(10).tolist(),
                   "cei": snap["cei"].round(10).tolist()}
     elif step == "readout":
-        from collections_lab.experiments.warehouse import (
-            engine_arm_statistics,
-            ratio_estimates,
-        )
+        import warnings
 
-        stats = engine_arm_statistics(wh, as_of=AS_OF, due_plus=15)  # customers stay in
-        paid = ratio_estimates(stats, "n_paid_by", "n_followed")
-        cash = ratio_estimates(stats, "paid_amount", "amount")
-        digest = {"customers": int(stats["customers"].sum()),
-                  "paid_by_due_15": paid["estimate"].tolist(),
-                  "se": paid["se"].tolist(), "cash_share": cash["estimate"].tolist()}
+        from collections_lab.experiments.warehouse import compare_arms_engine
+
+        with warnings.catch_warnings():  # a 100k lake has < 300 customers in no arm
+            warnings.simplefilter("ignore", UserWarning)
+            effects = compare_arms_engine(wh, as_of=AS_OF, stratified_by="segment")
+        digest = {"customers": effects[0].n_customers,
+                  "effects": {e.metric: [round(e.estimate, 10), round(e.se, 10)]
+                              for e in effects}}
     seconds = time.perf_counter() - t0
     return {"step": step, "engine": engine, "seconds": round(seconds, 2),
             "peak_mb": round(peak_mb()), **digest}
@@ -159,7 +161,37 @@ def check_pandas(lake: Path) -> dict:
     for col in ("receivables", "dso", "dso_countback", "cei", "at_risk_rate"):
         x, y = a[col].to_numpy(float), b[col].to_numpy(float)
         out[f"kpi.{col}"] = float(np.nanmax(np.abs(x - y) / np.maximum(np.abs(y), 1e-300)))
+    out.update(check_readout(wh, portfolio))
     return out
+
+
+def check_readout(wh, portfolio) -> dict:
+    """Largest relative difference of the engine readout's figures from compare_arms'."""
+    import warnings
+
+    import numpy as np
+
+    from collections_lab.experiments.data import ExperimentData, assigned_units
+    from collections_lab.experiments.metrics import compare_arms
+    from collections_lab.experiments.warehouse import ENGINE_METRICS, compare_arms_engine
+
+    units = assigned_units(portfolio.assignments, portfolio.customers, {"segment"})
+    frame = portfolio.payment_times(AS_OF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref = compare_arms(ExperimentData.from_frame(frame, stratified_by="segment",
+                                                     assignments=units),
+                           metrics=list(ENGINE_METRICS))
+        got = compare_arms_engine(wh, as_of=AS_OF, stratified_by="segment")
+    worst = {}
+    for field in ("estimate", "se", "df", "p_value"):
+        x = np.array([getattr(e, field) for e in got], float)
+        y = np.array([getattr(e, field) for e in ref], float)
+        both = np.isfinite(x) & np.isfinite(y)
+        same_nan = bool(np.array_equal(np.isnan(x), np.isnan(y)))
+        rel = np.abs(x[both] - y[both]) / np.maximum(np.abs(y[both]), 1e-300)
+        worst[f"readout.{field}"] = float(rel.max()) if same_nan and both.any() else float("nan")
+    return worst
 
 
 def main(argv=None) -> None:
