@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data.dates import parse_date
 from ..data.warehouse import Warehouse, WarehouseError
@@ -231,7 +233,9 @@ class EngineExperimentData:
     (``customers_in``, ``arm_invoices``, ``arm_weights``) and three hooks
     (``estimate_arm``, ``customer_weight``, ``hazard_ratio_parts``); ``cells`` is the
     counts table the curves were estimated from (one row per arm, payment terms, day and
-    outcome).
+    outcome). Customers are in ``customer_id`` order (as ExperimentData's codes);
+    ``customer_ids`` is an Arrow string array (millions of ids as Python strings would
+    take gigabytes).
     """
 
     arm_names: list[str]
@@ -240,7 +244,7 @@ class EngineExperimentData:
     start_day: int
     cfg: object
     metrics: tuple
-    customer_ids: np.ndarray
+    customer_ids: object
     customer_arm: np.ndarray
     customer_segment: np.ndarray
     customer_stratum: np.ndarray | None
@@ -249,6 +253,7 @@ class EngineExperimentData:
     amount_weight: np.ndarray
     active: np.ndarray
     cells: pd.DataFrame
+    columns: dict = field(default_factory=dict)
     estimates: dict = field(default_factory=dict)
     hazard: dict = field(default_factory=dict)
     _arm_invoices: np.ndarray | None = None
@@ -277,24 +282,54 @@ class EngineExperimentData:
                              f"{list(self.metrics)}); build it with metrics=[..., {metric!r}]")
 
     def estimate_arm(self, metric: str, arm: int, cfg=None) -> tuple[float, np.ndarray]:
-        """(estimate, per-customer IF) of ``metric`` in arm code ``arm``."""
+        """(estimate, per-customer IF) of ``metric`` in arm code ``arm``; the IF array is
+        built on demand from the customer sums (one array per call, not per metric and
+        arm up front: at millions of customers each is tens of MB)."""
+        from .metrics import churn_available, churn_share
+
         self._check(metric, cfg)
         if self._arm_invoices[arm] == 0:
             raise ValueError(f"arm {self.arm_names[arm]!r} has no invoices to analyse")
-        got = self.estimates[metric, arm]
-        if isinstance(got, Exception):
-            raise got
-        return got
+        inside = self.customer_arm == arm
+        not_yet = float("nan"), np.full(self.n_customers, np.nan)
+        if metric == "churn":
+            got = None
+            if churn_available(self, self.cfg):
+                got = churn_share(self.active & inside,
+                                  (self.columns["came_back"] > 0) & inside)
+            return not_yet if got is None else got
+        if metric == "discount_cost":
+            return self._ratio("sum_discount", inside)
+        est = self.estimates[metric, arm]
+        if isinstance(est, Exception):
+            raise est
+        if est is None:
+            return not_yet
+        psi = np.where(inside, self.columns[f"psi_{metric}"], 0.0)
+        if metric == "net_value":  # minus the costs per unit invoiced
+            cost, psi_cost = self._ratio("sum_cost", inside)
+            return float(est - cost), psi - psi_cost
+        return float(est), psi
+
+    def _ratio(self, numerator: str, inside: np.ndarray) -> tuple[float, np.ndarray]:
+        """A weighted ratio ``Σ w·x / Σ w`` over one arm's invoices from customer sums,
+        with its per-customer IF ``(Σ_c w·x − R Σ_c w) / Σ w`` (``_ratio`` on invoices)."""
+        sw = np.where(inside, self.amount_weight, 0.0)
+        sx = np.where(inside, self.columns[numerator], 0.0)
+        total = sw.sum()
+        ratio = float(sx.sum() / total)
+        return ratio, (sx - ratio * sw) / total
 
     def customer_weight(self, metric: str, arm: int, cfg=None) -> np.ndarray:
         """Each customer's weight in ``metric`` (CR2 leverage), 0 outside arm ``arm``."""
-        from .metrics import AMOUNT_METRICS
+        from .metric_registry import get_metric
 
         inside = self.customer_arm == arm
-        if metric == "churn":
+        weighting = get_metric(metric).weighting
+        if weighting == "customer":
             self._check(metric, cfg)
             return (self.active & inside).astype(float)
-        per = self.amount_weight if metric in AMOUNT_METRICS else self.invoices
+        per = self.amount_weight if weighting == "amount" else self.invoices
         return np.where(inside, per, 0.0).astype(float)
 
     def hazard_ratio_parts(self, arm: int, control: int, ties: str = "efron"):
@@ -306,7 +341,8 @@ class EngineExperimentData:
         got = self.hazard[arm]
         if isinstance(got, Exception):
             raise got
-        return got
+        beta, variance, events = got
+        return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"], events
 
 
 def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=None,
@@ -338,9 +374,7 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     from .data import ExperimentDataError, choose_control
     from .metrics import (
         MetricConfig,
-        churn_available,
         churn_end_day,
-        churn_share,
         discounted_cash_arm,
         due_plus_spec,
         hazard_ratio_rows,
@@ -451,7 +485,7 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
             except ValueError as exc:
                 hazard[a] = exc
             else:
-                hazard[a] = (beta, variance, None, events)
+                hazard[a] = (beta, variance, events)
                 col[rows] = psi
             lookup[f"hazard_ratio_{a}"] = col
             weighted[f"hazard_ratio_{a}"] = False
@@ -488,61 +522,44 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     }
     for col, amount in weighted.items():
         aggs[f"psi_{col}"] = total(j[col] * w_inv if amount else j[col])
-    cust = warehouse.fetch(j.group_by(
-        customer_id=j.customer_id.cast("string"), arm=j.arm, segment=j.segment
-    ).aggregate(**aggs))
-    cust = cust.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    if cust["customer_id"].duplicated().any():
-        bad = cust.loc[cust["customer_id"].duplicated(), "customer_id"].iloc[0]
-        raise ExperimentDataError(f"customer {bad!r} has invoices in more than one arm; "
+    expr = j.group_by(customer_id=j.customer_id.cast("string"), arm=j.arm.cast("string"),
+                      segment=j.segment.cast("string")).aggregate(**aggs)
+    # Arrow, not pandas: millions of customer ids stay one buffer, not Python strings
+    got = warehouse.con.to_pyarrow(expr.order_by("customer_id"))
+    ids = got.column("customer_id").combine_chunks()
+    if pc.count_distinct(ids).as_py() != len(ids):
+        raise ExperimentDataError("a customer has invoices in more than one arm or segment; "
                                   "assignment must be by customer")
-    customer_arm = cust["arm"].map(code).to_numpy().astype(np.int64)
-    segment = cust["segment"].astype(str).to_numpy(dtype=object)
+    customer_arm = pc.index_in(got.column("arm"), value_set=pa.array(arm_names)).to_numpy()
+    segment = _strings(got.column("segment"))
+    columns = {name: got.column(name).to_numpy().astype(float)
+               for name in got.column_names if name not in ("customer_id", "arm", "segment")}
+    del got
     data = EngineExperimentData(
         arm_names=arm_names, control=control, as_of_day=as_of_day, start_day=start_day,
-        cfg=cfg, metrics=metrics, customer_ids=cust["customer_id"].to_numpy(dtype=object),
-        customer_arm=customer_arm, customer_segment=segment,
-        customer_stratum=segment.copy() if stratified_by else None,
-        unseen_assigned=(_unseen(warehouse, f, experiment_id, arm_names) if stratified_by
-                         else {}),
-        invoices=cust["n_invoices"].to_numpy(dtype=np.int64),
-        amount_weight=cust["sw"].to_numpy(dtype=float),
-        active=cust["active"].fillna(0).to_numpy() > 0, cells=cells,
-        _arm_invoices=arm_invoices, _arm_weights=arm_weights)
-
-    # 3. per-customer IFs: the engine's sums, and the customer-sum metrics
-    nan = np.full(data.n_customers, np.nan)
-    for (metric, a), est in list(estimates.items()):
-        if est is None:
-            estimates[metric, a] = (float("nan"), nan.copy())
-            continue
-        psi = cust[f"psi_{metric}"].to_numpy(dtype=float)
-        psi = np.where(customer_arm == a, psi, 0.0)
-        if metric == "net_value":
+        cfg=cfg, metrics=metrics, customer_ids=ids, customer_arm=customer_arm.astype(np.int64),
+        customer_segment=segment, customer_stratum=segment if stratified_by else None,
+        unseen_assigned=(_unseen(warehouse, as_of_day, experiment_id, arm_names)
+                         if stratified_by else {}),
+        invoices=columns.pop("n_invoices").astype(np.int64),
+        amount_weight=columns["sw"], active=columns.pop("active") > 0, cells=cells,
+        columns=columns, _arm_invoices=arm_invoices, _arm_weights=arm_weights)
+    for a in range(len(arm_names)):
+        if "net_value" in metrics and isinstance(estimates.get(("net_value", a)), float):
             missing = _missing_costs(cfg, cells_raw, arm_names[a])
             if missing:
-                estimates[metric, a] = ValueError(
+                estimates["net_value", a] = ValueError(
                     f"reminder_cost has no cost for currency {missing}")
-                continue
-            cost, psi_cost = _customer_ratio(cust, "sum_cost", customer_arm == a)
-            est, psi = est - cost, psi - psi_cost
-        estimates[metric, a] = (float(est), psi)
-    for a in range(len(arm_names)):
-        inside = customer_arm == a
-        if "discount_cost" in metrics:
-            estimates["discount_cost", a] = _customer_ratio(cust, "sum_discount", inside)
-        if "churn" in metrics:
-            got = None
-            if churn_available(data, cfg):
-                got = churn_share(data.active & inside,
-                                  (cust["came_back"].fillna(0).to_numpy() > 0) & inside)
-            estimates["churn", a] = (float("nan"), nan.copy()) if got is None else got
-    for a, got in hazard.items():
-        if not isinstance(got, Exception):
-            hazard[a] = (got[0], got[1],
-                         cust[f"psi_hazard_ratio_{a}"].to_numpy(dtype=float), got[3])
     data.estimates, data.hazard = estimates, hazard
     return data
+
+
+def _strings(column) -> np.ndarray:
+    """An Arrow string column of a few distinct values as a NumPy object array (one
+    Python string per distinct value, not per row)."""
+    encoded = column.combine_chunks().dictionary_encode()
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    return names[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def compare_arms_engine(warehouse: Warehouse, cfg=None, metrics=None, arms=None,
@@ -581,17 +598,6 @@ class _Days:
     as_of_day: int
 
 
-def _customer_ratio(cust: pd.DataFrame, numerator: str, inside: np.ndarray
-                    ) -> tuple[float, np.ndarray]:
-    """A weighted ratio ``Σ w·x / Σ w`` over one arm's invoices from customer sums, with
-    its per-customer IF ``(Σ_c w·x − R Σ_c w) / Σ w`` (as ``_ratio`` on the invoices)."""
-    sw = np.where(inside, cust["sw"].to_numpy(dtype=float), 0.0)
-    sx = np.where(inside, cust[numerator].to_numpy(dtype=float), 0.0)
-    total = sw.sum()
-    ratio = float(sx.sum() / total)
-    return ratio, (sx - ratio * sw) / total
-
-
 def _missing_costs(cfg, cells_raw: pd.DataFrame, arm: str) -> list:
     if not isinstance(cfg.reminder_cost, dict):
         return []
@@ -611,7 +617,7 @@ def _one_experiment(warehouse: Warehouse, experiment_id) -> None:
             f"assignments hold several experiments {sorted(ids)}: pass experiment_id")
 
 
-def _unseen(warehouse: Warehouse, f, experiment_id, arm_names) -> dict:
+def _unseen(warehouse: Warehouse, as_of_day: int, experiment_id, arm_names) -> dict:
     """Assigned customers with no invoice in the experiment frame, per (segment, arm code)
     (as :func:`~collections_lab.experiments.data.assigned_units` and ExperimentData)."""
     asg = warehouse.tables["assignments"]
@@ -625,7 +631,9 @@ def _unseen(warehouse: Warehouse, f, experiment_id, arm_names) -> dict:
     u = u.select(stratum=u.segment.cast("string").fill_null("unknown"),
                  key=u.customer_id.cast("string"), arm=u.arm.cast("string"))
     u = u.filter(u.arm.isin(arm_names))
-    known = f.select(key=f.customer_id.cast("string")).distinct()
+    inv = warehouse.tables["invoices"]  # the frame's customers: invoiced by as_of
+    inv = inv.filter(inv.issue_date.cast("date").epoch_days() <= as_of_day)
+    known = inv.select(key=inv.customer_id.cast("string")).distinct()
     u = u.anti_join(known, "key")
     counts = warehouse.fetch(u.group_by(["stratum", "arm"]).aggregate(n=u.count()))
     code = {a: i for i, a in enumerate(arm_names)}
