@@ -92,8 +92,9 @@ def _source(lake: Path, engine: str):
 
 #: Columns of the payment-times frame the survival suite and the readout read (kept when
 #: ``--materialize`` stores the frame once in the engine).
-KEPT = ["customer_id", "arm", "segment", "channel", "issue_day", "due_day", "amount",
-        "duration", "days_late", "event", "paid_amount", "discount_amount"]
+KEPT = ["customer_id", "arm", "segment", "channel", "currency", "issue_day", "due_day",
+        "amount", "duration", "days_late", "event", "outcome_code", "paid_amount",
+        "discount_amount", "n_reminders"]
 
 
 def _clock():
