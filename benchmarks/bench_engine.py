@@ -20,8 +20,8 @@ own) through :mod:`collections_lab.data.warehouse`:
   month end);
 - ``readout``: the experiment's readout from engine aggregates
   (:func:`~collections_lab.experiments.warehouse.compare_arms_engine`: paid and cash by
-  due + 15 per terms group, escalation, RMST, hazard ratio, discount cost, churn and net
-  value with CR2 standard errors, stratified by segment as randomised): a counts table
+  due + 15 per terms group, escalation, RMST, median, hazard ratio, discount cost, churn
+  and net value with CR2 standard errors, stratified by segment as randomised): a counts table
   per (arm, terms, day, outcome) and a customer table of summed influence values come
   back, never the invoices.
 
