@@ -73,7 +73,7 @@ def assert_frames_equal(got: pd.DataFrame, ref: pd.DataFrame) -> None:
             np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=RTOL, atol=0,
                                        err_msg=col)
         else:
-            assert (a.to_numpy() == b.to_numpy()).all(), col
+            assert ((a.to_numpy() == b.to_numpy()) | (a.isna() & b.isna()).to_numpy()).all(), col
 
 
 @pytest.fixture(scope="module")
@@ -356,6 +356,68 @@ def test_reports_load_a_partitioned_lake_and_an_ibis_url(lakes, sample):
 
 def test_reports_load_from_a_spark_session(spark, sample):
     check_loaded(load_portfolio(spark), sample)
+
+
+def test_edge_kpis_and_trends_equal_pandas(tmp_path):
+    """Balances from per-invoice segments (partial payments, a payment before the due
+    date and after it, escalation, write-off, an invoice issued late) equal the pandas
+    ledger at every month end; a payment on an unknown invoice is refused."""
+    from collections_lab.analytics.kpis import kpi_snapshot, monthly_trends
+    from collections_lab.analytics.warehouse import kpi_snapshot_engine, monthly_trends_engine
+
+    inv = pd.DataFrame({
+        "invoice_id": ["a", "b", "c", "d", "e", "f"],
+        "customer_id": ["x", "x", "y", "y", "z", "z"],
+        "issue_date": pd.to_datetime(["2025-01-01"] * 5 + ["2025-03-10"]),
+        "due_date": pd.to_datetime(["2025-01-31"] * 5 + ["2025-04-09"]),
+        "amount": [100.0, 50.0, 80.0, 10.0, 99.0, 5.0],
+        "currency": ["EUR"] * 5 + ["USD"],
+        "escalated_at": pd.to_datetime([None, "2025-03-01", None, "2025-02-01", None, None]),
+        "written_off_at": pd.to_datetime([None, "2025-03-01", "2025-04-15", None, None,
+                                          None]),
+    })
+    pay = pd.DataFrame({
+        "invoice_id": ["a", "a", "a", "c", "d", "e", "f"],
+        "paid_at": pd.to_datetime(["2025-01-20", "2025-02-05", "2025-02-05", "2025-02-01",
+                                   "2025-02-01", "2025-04-20", "2025-05-02"]),
+        "amount": [40.0, 30.0, 29.9999999, 79.0, 10.0, 98.0, 2.0],
+        "discount": [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        "fee": [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0],
+    })
+    from collections_lab.data.portfolio import empty_table
+
+    portfolio = Portfolio(customers=empty_table("customers"), invoices=inv, payments=pay)
+    for name, frame in (("invoices", inv), ("payments", pay)):
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    wh = connect(tmp_path)
+    for as_of in ("2025-02-15", "2025-05-31"):
+        for escalated in (True, False):
+            assert_frames_equal(
+                kpi_snapshot_engine(wh, as_of, include_escalated=escalated).to_frame(),
+                kpi_snapshot(portfolio, as_of, include_escalated=escalated).to_frame())
+    assert_frames_equal(monthly_trends_engine(wh, "2025-05-31").to_frame(),
+                        monthly_trends(portfolio, "2025-05-31").to_frame())
+    pay.assign(invoice_id=["a", "a", "a", "c", "d", "e", "zz"]).to_parquet(
+        tmp_path / "payments.parquet", index=False)
+    with pytest.raises(WarehouseError, match="1 payment"):
+        kpi_snapshot_engine(connect(tmp_path), "2025-05-31")
+
+
+def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path):
+    """DuckDB settings (two threads, a memory limit, a spill folder) and the frame stored
+    once as a temporary table: the survival suite and the experiment sums still equal
+    pandas, and they read the stored table (not the lake) once it exists."""
+    wh = connect(lakes["parquet"]).configure(
+        threads=2, memory_limit="1GB", preserve_insertion_order=False,
+        temp_directory=str(tmp_path / "spill"))
+    assert wh.con.con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+    table = wh.materialize(AS_OF)
+    assert wh.payment_times(AS_OF) is table
+    assert "cl_payment_times" in wh.con.compile(wh.payment_times(AS_OF).count())
+    check_suite(wh, reference)
+    check_customers(wh, reference)
+    with pytest.raises(WarehouseError, match="setting name"):
+        wh.configure(**{"threads; DROP TABLE x": 1})
 
 
 # ------------------------------------------------------------------ the readout in the engine

@@ -69,23 +69,11 @@ from ..survival.influence import (
     satterthwaite_df as satterthwaite_df,  # re-exported: the experiment API's df
 )
 from .data import ExperimentData
+from .metric_registry import METRIC_REGISTRY, Metric
+from .metric_registry import METRICS as METRICS  # re-exported: the readout's metric codes
 
-METRICS: tuple[str, ...] = (
-    "paid_by_due_d", "rmst_days", "median_days", "hazard_ratio", "escalation_rate",
-    "cash_by_due_d", "discount_cost", "churn", "net_value",
-)
-#: Metrics whose effect is a ratio (estimated on the log scale).
-RATIO_METRICS = ("hazard_ratio",)
-#: Metrics weighted by invoice amounts (their CR2 leverage is the customer's amount share).
-AMOUNT_METRICS = ("cash_by_due_d", "discount_cost", "net_value")
 #: Fewer invoices than this still followed at a metric's horizon day: not estimable yet.
 MIN_AT_RISK = 5
-#: Metrics where a larger value is better for the business.
-HIGHER_IS_BETTER = {
-    "paid_by_due_d": True, "rmst_days": False, "median_days": False, "hazard_ratio": True,
-    "escalation_rate": False, "cash_by_due_d": True, "discount_cost": False, "churn": False,
-    "net_value": True,
-}
 
 
 @dataclass(frozen=True)
@@ -166,6 +154,16 @@ class Effect:
     cluster_weight: np.ndarray = field(repr=False, default=None)
 
     @property
+    def spec(self) -> Metric | None:
+        """The metric's :class:`~collections_lab.experiments.metric_registry.Metric`
+        (direction, scale, variance); None for a code outside the registry."""
+        return METRIC_REGISTRY.get(self.metric)
+
+    @property
+    def _is_ratio(self) -> bool:
+        return self.spec is not None and self.spec.is_ratio
+
+    @property
     def z(self) -> float:
         if self.interval is not None:
             return self.z_test
@@ -181,11 +179,11 @@ class Effect:
         """p-value of the one-sided test for a one-sided question.
 
         ``improvement=True`` tests "the arm is better than control" in the metric's good
-        direction (:data:`HIGHER_IS_BETTER`: more paid, fewer days, lower churn); False
+        direction (:attr:`spec`'s ``direction``: more paid, fewer days, lower churn); False
         tests "the arm is worse" (a harm check). Same reference as :attr:`p_value`
         (Student t on ``df``, or normal for the median's and discount cost's tests).
         """
-        signed = self.z if HIGHER_IS_BETTER.get(self.metric, True) else -self.z
+        signed = self.z if self.spec is None or self.spec.higher_is_better else -self.z
         if not improvement:
             signed = -signed
         if self.interval is None and np.isfinite(self.df):
@@ -198,7 +196,7 @@ class Effect:
             return self.interval(level)
         q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
         lo, hi = self.difference - q * self.se, self.difference + q * self.se
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             return float(np.exp(lo)), float(np.exp(hi))
         return float(lo), float(hi)
 
@@ -206,7 +204,7 @@ class Effect:
     def relative(self) -> float:
         """Relative effect ("+4% paid by due + 15"): arm / control − 1 (HR − 1 for the
         hazard ratio); NaN when the control's estimate is not positive."""
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             return float(np.exp(self.difference) - 1)
         if not (self.control_estimate > 0 and self.estimate >= 0):
             return float("nan")
@@ -219,7 +217,7 @@ class Effect:
         Var(a)/a² + Var(c)/c²), so the interval is skew-aware and never crosses −100%.
         For the hazard ratio it is the hazard ratio's own interval minus 1.
         """
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             lo, hi = self.ci(level)
             return float(lo - 1), float(hi - 1)
         rel = self.relative
@@ -233,7 +231,7 @@ class Effect:
     @property
     def effect(self) -> float:
         """The effect on its natural scale (hazard ratio, or difference)."""
-        return float(np.exp(self.difference)) if self.metric in RATIO_METRICS else self.difference
+        return float(np.exp(self.difference)) if self._is_ratio else self.difference
 
 
 # -- per-arm estimators ------------------------------------------------------------------
@@ -739,13 +737,14 @@ def customer_weight(data: ExperimentData, metric: str, arm: int,
     if not isinstance(data, ExperimentData):
         return data.customer_weight(metric, arm, cfg)
     n = data.n_customers
-    if metric == "churn":
+    weighting = METRIC_REGISTRY[metric].weighting
+    if weighting == "customer":
         cfg = cfg or MetricConfig()
         in_arm = data.invoice_arm == arm
         active = in_arm & (data.issue_day <= churn_end_day(data, cfg))
         return (np.bincount(data.customer[active], minlength=n) > 0).astype(float)
     mask = data.invoice_arm == arm
-    w = data.weight[mask] if metric in AMOUNT_METRICS else None
+    w = data.weight[mask] if weighting == "amount" else None
     return np.bincount(data.customer[mask], w, minlength=n).astype(float)
 
 

@@ -323,13 +323,14 @@ class EngineExperimentData:
 
     def customer_weight(self, metric: str, arm: int, cfg=None) -> np.ndarray:
         """Each customer's weight in ``metric`` (CR2 leverage), 0 outside arm ``arm``."""
-        from .metrics import AMOUNT_METRICS
+        from .metric_registry import get_metric
 
         inside = self.customer_arm == arm
-        if metric == "churn":
+        weighting = get_metric(metric).weighting
+        if weighting == "customer":
             self._check(metric, cfg)
             return (self.active & inside).astype(float)
-        per = self.amount_weight if metric in AMOUNT_METRICS else self.invoices
+        per = self.amount_weight if weighting == "amount" else self.invoices
         return np.where(inside, per, 0.0).astype(float)
 
     def hazard_ratio_parts(self, arm: int, control: int, ties: str = "efron"):
