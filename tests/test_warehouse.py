@@ -543,3 +543,21 @@ def test_spark_engine_readout_equals_compare_arms(spark_wh, reference, sample):
                                   as_of=AS_OF, control="firm-3-none", stratified_by="segment")
     keep = [e for e in ref if e.arm in ("firm-1-none", "firm-3-disc")]
     assert_effects_equal(got, keep)
+
+
+def test_engine_readout_reads_a_materialised_frame(lakes):
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.experiments.warehouse import READOUT_COLUMNS, compare_arms_engine
+
+    kw = {"as_of": AS_OF, "control": "firm-1-none", "stratified_by": "segment",
+          "metrics": ["rmst_days", "escalation_rate", "hazard_ratio", "net_value"]}
+    cfg = MetricConfig(reminder_cost=0.5)
+    ref = compare_arms_engine(connect(lakes["parquet"]), cfg, **kw)
+    wh = connect(lakes["parquet"])
+    wh.materialize(AS_OF, columns=READOUT_COLUMNS)
+    assert_effects_equal(compare_arms_engine(wh, cfg, **kw), ref)
+    slim = connect(lakes["parquet"])
+    slim.materialize(AS_OF, columns=[c for c in READOUT_COLUMNS if c != "n_reminders"])
+    compare_arms_engine(slim, **kw)  # no reminder cost: the count is not needed
+    with pytest.raises(WarehouseError, match=r"lacks column\(s\) \['n_reminders'\]"):
+        compare_arms_engine(slim, cfg, **kw)

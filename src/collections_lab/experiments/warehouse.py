@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 from ..data.dates import parse_date
 from ..data.warehouse import Warehouse, WarehouseError
 
-__all__ = ["ENGINE_METRICS", "EngineExperimentData", "arm_statistics", "compare_arms_engine",
+__all__ = ["ENGINE_METRICS", "READOUT_COLUMNS", "EngineExperimentData", "arm_statistics", "compare_arms_engine",
            "customer_table", "engine_arm_statistics", "engine_experiment_data",
            "experiment_frame", "ratio_estimates"]
 
@@ -218,6 +218,11 @@ ENGINE_METRICS = ("paid_by_due_d", "rmst_days", "median_days", "hazard_ratio",
 #: The keys of the engine's cells: every per-invoice IF is a function of them (and of the
 #: invoice's weight), so one lookup table joined on them gives each invoice its IF.
 CELL_KEYS = ["arm", "terms", "duration", "cause"]
+#: Columns of the payment-times frame the engine readout reads (keep them when the frame
+#: is materialised with a column subset: :meth:`~collections_lab.data.warehouse.Warehouse.materialize`);
+#: ``n_reminders`` only with a reminder cost.
+READOUT_COLUMNS = ("customer_id", "arm", "segment", "currency", "amount", "issue_day",
+                   "due_day", "duration", "outcome_code", "discount_amount", "n_reminders")
 
 
 @dataclass
@@ -413,6 +418,15 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     as_of_day = int(as_of_ts.value // 86_400_000_000_000)
     _one_experiment(warehouse, experiment_id)
     f = _experiment_expr(warehouse, as_of_ts, experiment_id)
+    costly = cfg.reminder_cost != 0
+    missing = [c for c in READOUT_COLUMNS if c not in f.columns
+               and (costly or c != "n_reminders")]
+    if missing:
+        raise WarehouseError(
+            f"{warehouse.label}: the payment-times frame lacks column(s) {missing} the "
+            f"readout reads (materialised with fewer columns?): keep {list(READOUT_COLUMNS)}")
+    if not costly:  # no reminder cost: the count is not read
+        f = f.mutate(n_reminders=ibis.literal(0, "int64"))
     first = _start_day(warehouse, start, experiment_id)
     exp = (f.issue_day >= first) if first is not None else ibis.literal(True)
     terms = (f.due_day - f.issue_day).cast("int64")
