@@ -93,7 +93,8 @@ def _source(lake: Path, engine: str):
 #: Columns of the payment-times frame the survival suite and the readout read (kept when
 #: ``--materialize`` stores the frame once in the engine).
 KEPT = ["customer_id", "arm", "segment", "channel", "issue_day", "due_day", "amount",
-        "duration", "days_late", "event", "paid_amount", "discount_amount"]
+        "duration", "days_late", "event", "paid_amount", "discount_amount",
+        "outcome_code", "currency"]  # the readout's too (READOUT_COLUMNS; no reminder cost)
 
 
 def _clock():
