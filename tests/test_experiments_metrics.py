@@ -335,7 +335,8 @@ def test_discount_cost_interval_is_log_t_and_its_p_value_inverts_it(data):
     cfg = MetricConfig()
     eff = discount_cost_effect(data, 1, 0, cfg)
     est, psi = estimate_arm(data, "discount_cost", 1, cfg)
-    var, df = arm_variance_df(psi, data, 1, customer_weight(data, "discount_cost", 1))
+    var, df = arm_variance_df(psi, data, 1, customer_weight(data, "discount_cost", 1),
+                              empirical_df=True)
     se, q = np.sqrt(var), stats.t.ppf(0.975, df)
     # control gives no discount: the upper limit is the arm's own; the lower one also
     # allows the control a rare-event rate it may have had without showing it (q² se²/est,
