@@ -43,7 +43,8 @@ def test_aa_false_positive_rate_of_every_test(aa_synthetic):
     table = false_positive_table(aa_synthetic)
     ours = table[table["method"].str.startswith("clustered")]
     assert set(ours["metric"]) == set(METRICS)
-    assert (ours["n_experiments"] == AA_RUNS).all()
+    # a run whose day-90 tail is read from < 10 customers' invoices is "not yet" (< 1%)
+    assert (ours["n_experiments"] >= 0.99 * AA_RUNS).all(), ours
     lo, hi = AA_BAND
     assert ours["false_positive_rate"].between(lo, hi).all(), ours
 
@@ -241,6 +242,8 @@ def test_small_sample_aa_with_cr2_and_t_reference():
     assert set(table.index) == set(SMALL_METRICS)
     lo, hi = AA_BAND
     assert table["false_positive_rate"].between(lo, hi).all(), table
-    assert (table["n_experiments"] >= 0.99 * SMALL_RUNS).all()  # cash: NaN in a rare run
+    # paid and cash by due + 15: "not yet" when fewer than 10 customers' invoices are
+    # still at risk on the day after censoring (3-4% of runs at this size)
+    assert (table["n_experiments"] >= 0.95 * SMALL_RUNS).all(), table
     # the t reference is in use: df well below the normal's infinity
     assert reps.loc[reps["metric"] == "cash_by_due_d", "df"].median() < 60

@@ -73,7 +73,7 @@ def assert_frames_equal(got: pd.DataFrame, ref: pd.DataFrame) -> None:
             np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=RTOL, atol=0,
                                        err_msg=col)
         else:
-            assert (a.to_numpy() == b.to_numpy()).all(), col
+            assert ((a.to_numpy() == b.to_numpy()) | (a.isna() & b.isna()).to_numpy()).all(), col
 
 
 @pytest.fixture(scope="module")
@@ -356,3 +356,185 @@ def test_reports_load_a_partitioned_lake_and_an_ibis_url(lakes, sample):
 
 def test_reports_load_from_a_spark_session(spark, sample):
     check_loaded(load_portfolio(spark), sample)
+
+
+def test_edge_kpis_and_trends_equal_pandas(tmp_path):
+    """Balances from per-invoice segments (partial payments, a payment before the due
+    date and after it, escalation, write-off, an invoice issued late) equal the pandas
+    ledger at every month end; a payment on an unknown invoice is refused."""
+    from collections_lab.analytics.kpis import kpi_snapshot, monthly_trends
+    from collections_lab.analytics.warehouse import kpi_snapshot_engine, monthly_trends_engine
+
+    inv = pd.DataFrame({
+        "invoice_id": ["a", "b", "c", "d", "e", "f"],
+        "customer_id": ["x", "x", "y", "y", "z", "z"],
+        "issue_date": pd.to_datetime(["2025-01-01"] * 5 + ["2025-03-10"]),
+        "due_date": pd.to_datetime(["2025-01-31"] * 5 + ["2025-04-09"]),
+        "amount": [100.0, 50.0, 80.0, 10.0, 99.0, 5.0],
+        "currency": ["EUR"] * 5 + ["USD"],
+        "escalated_at": pd.to_datetime([None, "2025-03-01", None, "2025-02-01", None, None]),
+        "written_off_at": pd.to_datetime([None, "2025-03-01", "2025-04-15", None, None,
+                                          None]),
+    })
+    pay = pd.DataFrame({
+        "invoice_id": ["a", "a", "a", "c", "d", "e", "f"],
+        "paid_at": pd.to_datetime(["2025-01-20", "2025-02-05", "2025-02-05", "2025-02-01",
+                                   "2025-02-01", "2025-04-20", "2025-05-02"]),
+        "amount": [40.0, 30.0, 29.9999999, 79.0, 10.0, 98.0, 2.0],
+        "discount": [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        "fee": [0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0],
+    })
+    from collections_lab.data.portfolio import empty_table
+
+    portfolio = Portfolio(customers=empty_table("customers"), invoices=inv, payments=pay)
+    for name, frame in (("invoices", inv), ("payments", pay)):
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    wh = connect(tmp_path)
+    for as_of in ("2025-02-15", "2025-05-31"):
+        for escalated in (True, False):
+            assert_frames_equal(
+                kpi_snapshot_engine(wh, as_of, include_escalated=escalated).to_frame(),
+                kpi_snapshot(portfolio, as_of, include_escalated=escalated).to_frame())
+    assert_frames_equal(monthly_trends_engine(wh, "2025-05-31").to_frame(),
+                        monthly_trends(portfolio, "2025-05-31").to_frame())
+    pay.assign(invoice_id=["a", "a", "a", "c", "d", "e", "zz"]).to_parquet(
+        tmp_path / "payments.parquet", index=False)
+    with pytest.raises(WarehouseError, match="1 payment"):
+        kpi_snapshot_engine(connect(tmp_path), "2025-05-31")
+
+
+def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path):
+    """DuckDB settings (two threads, a memory limit, a spill folder) and the frame stored
+    once as a temporary table: the survival suite and the experiment sums still equal
+    pandas, and they read the stored table (not the lake) once it exists."""
+    wh = connect(lakes["parquet"]).configure(
+        threads=2, memory_limit="1GB", preserve_insertion_order=False,
+        temp_directory=str(tmp_path / "spill"))
+    assert wh.con.con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
+    table = wh.materialize(AS_OF)
+    assert wh.payment_times(AS_OF) is table
+    assert "cl_payment_times" in wh.con.compile(wh.payment_times(AS_OF).count())
+    check_suite(wh, reference)
+    check_customers(wh, reference)
+    with pytest.raises(WarehouseError, match="setting name"):
+        wh.configure(**{"threads; DROP TABLE x": 1})
+
+
+# ------------------------------------------------------------------ the readout in the engine
+#: What the engine readout must reproduce of every Effect (1e-10 relative, NaN where NaN).
+EFFECT_FIELDS = ("estimate", "control_estimate", "difference", "se", "df", "p_value",
+                 "log_ratio_se", "n_customers", "n_invoices")
+
+
+def assert_effects_equal(got, ref):
+    """Same metrics and arms; every figure (and each customer's IF) equal to 1e-10."""
+    assert [(e.metric, e.arm) for e in got] == [(e.metric, e.arm) for e in ref]
+    for a, b in zip(got, ref, strict=True):
+        for name in EFFECT_FIELDS:
+            x, y = float(getattr(a, name)), float(getattr(b, name))
+            assert (np.isnan(x) and np.isnan(y)) or x == pytest.approx(y, rel=RTOL, abs=0), (
+                a.metric, a.arm, name, x, y)
+        lo, hi = a.ci(0.9)
+        np.testing.assert_allclose([lo, hi], b.ci(0.9), rtol=RTOL, equal_nan=True)
+        np.testing.assert_allclose(a.cluster_weight, b.cluster_weight, rtol=RTOL)
+        np.testing.assert_allclose(a.psi, b.psi, rtol=1e-8, atol=1e-14, equal_nan=True)
+
+
+def pandas_effects(frame, control, cfg, metrics, stratified_by, sample):
+    from collections_lab.experiments.data import ExperimentData, assigned_units
+    from collections_lab.experiments.metrics import compare_arms
+
+    units = assigned_units(sample.assignments, sample.customers, {"segment"})
+    data = ExperimentData.from_frame(frame, control=control, stratified_by=stratified_by,
+                                     assignments=units if stratified_by else None)
+    return compare_arms(data, cfg, metrics=metrics)
+
+
+@pytest.fixture(scope="module")
+def full_sample():
+    """The whole bundled sample (2,000 customers, 25k invoices: enough per terms group that
+    paid by due + d is estimable in most arms) without the invoices of its first 60
+    customers: assigned, never invoiced, they count in the stratified variance."""
+    full = load_portfolio(SAMPLE)
+    gone = full.customers["customer_id"].iloc[:60]
+    inv = full.invoices.loc[~full.invoices["customer_id"].isin(gone)].reset_index(drop=True)
+
+    def of_invoices(frame):
+        return frame.loc[frame["invoice_id"].isin(inv["invoice_id"])].reset_index(drop=True)
+
+    return Portfolio(customers=full.customers, invoices=inv, assignments=full.assignments,
+                     reminders=of_invoices(full.reminders), payments=of_invoices(full.payments))
+
+
+@pytest.fixture(scope="module")
+def full_lake(full_sample, tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    for name in ("customers", "invoices", "reminders", "payments", "assignments"):
+        getattr(full_sample, name).to_parquet(root / f"{name}.parquet", index=False)
+    return root
+
+
+@pytest.mark.parametrize("stratified_by", [None, "segment"])
+def test_duckdb_engine_readout_equals_compare_arms(full_sample, full_lake, stratified_by):
+    import warnings
+
+    from collections_lab.experiments.metrics import MetricConfig, SmallSampleWarning
+    from collections_lab.experiments.warehouse import (
+        ENGINE_METRICS,
+        compare_arms_engine,
+        engine_experiment_data,
+    )
+
+    frame = payment_times(full_sample.invoices, full_sample.payments, full_sample.customers,
+                          full_sample.reminders, as_of=AS_OF,
+                          assignments=full_sample.assignments)
+    cfg = MetricConfig(reminder_cost={"EUR": 0.4, "USD": 0.5, "COP": 1500.0, "MXN": 8.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        ref = pandas_effects(frame, "firm-1-none", cfg, list(ENGINE_METRICS), stratified_by,
+                             full_sample)
+        got = compare_arms_engine(connect(full_lake), cfg, as_of=AS_OF, control="firm-1-none",
+                                  stratified_by=stratified_by)
+    assert_effects_equal(got, ref)
+    if stratified_by:
+        data = engine_experiment_data(connect(full_lake), cfg, ["rmst_days"], AS_OF,
+                                      "firm-1-none", stratified_by=stratified_by)
+        assert sum(data.unseen_assigned.values()) == 60
+    finite = {e.metric for e in got if np.isfinite(e.se) and e.se > 0}
+    assert finite == set(ENGINE_METRICS)  # every metric is compared on figures, not NaNs
+
+
+def test_engine_readout_refuses_what_it_cannot_compute(duck):
+    from collections_lab.experiments.metrics import compare_arms
+    from collections_lab.experiments.warehouse import (
+        compare_arms_engine,
+        engine_experiment_data,
+    )
+
+    with pytest.raises(ValueError, match="median_days.*not computed from engine aggregates"):
+        compare_arms_engine(duck, metrics=["median_days"], as_of=AS_OF, control="firm-1-none")
+    with pytest.raises(ValueError, match="stratifies by the customers' segment only"):
+        compare_arms_engine(duck, as_of=AS_OF, control="firm-1-none", stratified_by="channel")
+    data = engine_experiment_data(duck, metrics=["rmst_days"], as_of=AS_OF,
+                                  control="firm-1-none")
+    with pytest.raises(ValueError, match="'churn' was not computed in the engine"):
+        compare_arms(data, data.cfg, metrics=["churn"])
+    with pytest.raises(ValueError, match="median_days needs each arm's invoices"):
+        compare_arms(data, data.cfg, metrics=["median_days"])
+
+
+def test_spark_engine_readout_equals_compare_arms(spark_wh, reference, sample):
+    import warnings
+
+    from collections_lab.experiments.metrics import MetricConfig, SmallSampleWarning
+    from collections_lab.experiments.warehouse import ENGINE_METRICS, compare_arms_engine
+
+    cfg = MetricConfig(reminder_cost=0.5)
+    metrics = [m for m in ENGINE_METRICS if m not in ("paid_by_due_d", "cash_by_due_d")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        ref = pandas_effects(reference, "firm-3-none", cfg, metrics, "segment", sample)
+        got = compare_arms_engine(spark_wh, cfg, metrics, arms=["firm-1-none", "firm-3-disc"],
+                                  as_of=AS_OF, control="firm-3-none", stratified_by="segment")
+    keep = [e for e in ref if e.arm in ("firm-1-none", "firm-3-disc")]
+    assert_effects_equal(got, keep)

@@ -72,7 +72,7 @@ _LAZY = {
         "analytics"),
     **dict.fromkeys(
         ("analyse_experiment", "analyze_experiment", "ExperimentReadout", "MetricConfig",
-         "SequentialPlan", "srm_check", "METRICS"),
+         "SequentialPlan", "srm_check", "METRICS", "Metric", "METRIC_REGISTRY"),
         "experiments"),
     **dict.fromkeys(
         ("experiment_readout", "design_experiment", "assign_experiment", "load_experiment",
@@ -111,7 +111,7 @@ def __dir__():
 #: Every public name: the ones imported above and the lazily loaded analysis functions
 #: (tests/test_public_api.py checks it lists both, and nothing else).
 __all__ = [
-    "METRICS", "OUTCOMES", "TABLES", "aging", "allow_future_as_of", "current_lang",
+    "METRICS", "METRIC_REGISTRY", "Metric", "OUTCOMES", "TABLES", "aging", "allow_future_as_of", "current_lang",
     "current_locale", "options",
     "analyse_experiment", "analyze_experiment", "annualised_discount_rate",
     "arms_table", "assign", "assign_experiment", "at_risk_rate", "BatchResult",

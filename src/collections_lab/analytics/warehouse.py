@@ -76,20 +76,13 @@ def _keyed_invoices(wh: Warehouse, by: list[str]):
     return t, keys
 
 
-def _settlements(wh: Warehouse, inv):
-    """Payments as (invoice_id, paid_day, settled); a payment on an unknown invoice is an
-    error, as in the pandas ledger (cash is never lost silently)."""
+def _settlements(wh: Warehouse):
+    """Payments as (invoice_id, paid_day, settled)."""
     pay = wh.tables["payments"]
     fee = pay.fee.fill_null(0.0) if "fee" in pay.columns else 0.0
     disc = pay.discount.fill_null(0.0) if "discount" in pay.columns else 0.0
-    pay = pay.select("invoice_id", paid_day=_day(pay.paid_at),
-                     settled=pay.amount.cast("float64") - fee + disc)
-    orphans = wh.cached("orphan_payments", lambda: int(wh.con.execute(
-        pay.anti_join(inv.select("invoice_id"), "invoice_id").count())))
-    if orphans:
-        raise WarehouseError(f"{orphans} payment(s) refer to invoices not in the invoices table; "
-                             "fix the export rather than losing cash silently")
-    return pay
+    return pay.select("invoice_id", paid_day=_day(pay.paid_at),
+                      settled=pay.amount.cast("float64") - fee + disc)
 
 
 def _remaining(amount, settled):
@@ -109,76 +102,153 @@ def _prepared(wh: Warehouse, by: list[str], include_escalated: bool):
     inv, keys = _keyed_invoices(wh, by)
     if not include_escalated and "escalated_day" in inv.columns:
         inv = inv.mutate(gone_day=ibis.least(inv.gone_day, inv.escalated_day))
-    return inv, _settlements(wh, inv), keys
+    return inv, _settlements(wh), keys
 
 
-def _point_sums(wh: Warehouse, inv, pay, keys: list[str], day: int, start: int,
-                period_days: int) -> pd.DataFrame:
-    """Per-group sums at ``day``: aging counts and amounts, AR, sales of the last
-    ``period_days``, the CEI parts over ``(start, day]`` (sales, AR at start and end,
-    current AR at end), cash settled in ``(start, day]``, balance-weighted days past due."""
+def _balances(wh: Warehouse, inv, pay, keys: list[str], days) -> pd.DataFrame:
+    """Per group and day of ``days``, in ONE query: the open invoices' count and balance
+    per aging bucket, the balance not yet due, and the balance-weighted days past due
+    parts (late_weighted, late_balance).
+
+    Each invoice's balance is constant between its issue day, its payment days and the
+    day it leaves the receivables, so the invoice becomes a few segments
+    ``[from, to)`` of constant open balance (a running sum of its settlements per day);
+    the segments are range-joined to the calendar of ``days``: only (invoice, day) pairs
+    with an open balance exist, about one per invoice and month it stays open, instead
+    of one query per day over every invoice.
+    """
     ibis = _ibis()
-    per_inv = pay.group_by("invoice_id").aggregate(
-        s_end=ibis.ifelse(pay.paid_day <= day, pay.settled, 0.0).sum(),
-        s_start=ibis.ifelse(pay.paid_day <= start, pay.settled, 0.0).sum(),
-        s_in=ibis.ifelse((pay.paid_day > start) & (pay.paid_day <= day), pay.settled,
-                         0.0).sum(),
-    )
-    t = inv.left_join(per_inv, "invoice_id").drop("invoice_id_right")
-    t = t.mutate(s_end=t.s_end.fill_null(0.0), s_start=t.s_start.fill_null(0.0),
-                 s_in=t.s_in.fill_null(0.0))
-
-    def balance(settled, at):
-        rest = _remaining(t.amount, settled)
-        return ibis.ifelse((t.issue_day > at) | (t.gone_day <= at), 0.0, rest)
-
-    t = t.mutate(bal=balance(t.s_end, day), bal_start=balance(t.s_start, start),
-                 dpd=ibis.literal(day) - t.due_day)
-    bucket = ibis.cases(*[(t.dpd <= hi, i) for i, (_, _, hi) in enumerate(BUCKETS[:-1])],
+    days = sorted({int(d) for d in days})
+    last = days[-1]
+    never = ibis.literal(2**40, "int64")
+    daily = pay.filter(pay.paid_day <= last).group_by(["invoice_id", "paid_day"]).aggregate(
+        s=pay.settled.sum())
+    t = inv.filter(inv.issue_day <= last).select("invoice_id", "issue_day", "due_day",
+                                                 "amount", "gone_day", *keys)
+    j = t.left_join(daily, "invoice_id").drop("invoice_id_right")
+    w = ibis.window(group_by=j.invoice_id, order_by=j.paid_day, rows=(None, 0))
+    j = j.mutate(cum=j.s.fill_null(0.0).sum().over(w),
+                 nxt=j.paid_day.lead().over(group_by=j.invoice_id, order_by=j.paid_day),
+                 first=ibis.row_number().over(group_by=j.invoice_id, order_by=j.paid_day))
+    common = ["issue_day", "due_day", "gone_day", *keys]
+    before = j.filter(j.first == 0).select(  # from issue to the first payment day
+        *common, frm=j.issue_day, to=j.paid_day.fill_null(never),
+        bal=_remaining(j.amount, ibis.literal(0.0)))
+    after = j.filter(j.paid_day.notnull()).select(  # from each payment day to the next
+        *common, frm=j.paid_day, to=j.nxt.fill_null(never), bal=_remaining(j.amount, j.cum))
+    seg = before.union(after, distinct=False)
+    seg = seg.filter(seg.bal > 0)
+    cal = ibis.memtable(pd.DataFrame({"p": np.array(days, dtype="int64")}))
+    x = seg.cross_join(cal)
+    x = x.filter((ibis.greatest(x.frm, x.issue_day) <= x.p)
+                 & (x.p < ibis.least(x.to, x.gone_day)))
+    x = x.mutate(dpd=x.p - x.due_day)
+    bucket = ibis.cases(*[(x.dpd <= hi, i) for i, (_, _, hi) in enumerate(BUCKETS[:-1])],
                         else_=len(BUCKETS) - 1)
-    t = t.mutate(bucket=bucket)
-    open_ = t.bal > 0
+    x = x.mutate(bucket=bucket)
     aggs = {}
     for i, _ in enumerate(BUCKETS):
-        here = open_ & (t.bucket == i)
-        aggs[f"count_{i}"] = ibis.ifelse(here, 1, 0).sum()
-        aggs[f"amount_{i}"] = ibis.ifelse(here, t.bal, 0.0).sum()
-    late = open_ & (t.due_day < day)
-    aggs.update(
-        sales=ibis.ifelse((t.issue_day > day - period_days) & (t.issue_day <= day), t.amount,
-                          0.0).sum(),
-        sales_cei=ibis.ifelse((t.issue_day > start) & (t.issue_day <= day), t.amount,
-                              0.0).sum(),
-        begin_ar=t.bal_start.sum(),
-        end_ar=t.bal.sum(),
-        end_current_ar=ibis.ifelse(t.due_day >= day, t.bal, 0.0).sum(),
-        collected=t.s_in.sum(),
-        late_weighted=ibis.ifelse(late, t.bal * t.dpd.cast("float64"), 0.0).sum(),
-        late_balance=ibis.ifelse(late, t.bal, 0.0).sum(),
-        issued=ibis.ifelse(t.issue_day <= day, 1, 0).sum(),
-    )
-    sums = wh.fetch(t.group_by(keys).aggregate(**aggs))
-    return sums.sort_values(keys, kind="stable").reset_index(drop=True)
+        aggs[f"count_{i}"] = ibis.ifelse(x.bucket == i, 1, 0).sum()
+        aggs[f"amount_{i}"] = ibis.ifelse(x.bucket == i, x.bal, 0.0).sum()
+    late = x.due_day < x.p
+    aggs.update(end_current_ar=ibis.ifelse(x.due_day >= x.p, x.bal, 0.0).sum(),
+                late_weighted=ibis.ifelse(late, x.bal * x.dpd.cast("float64"), 0.0).sum(),
+                late_balance=ibis.ifelse(late, x.bal, 0.0).sum())
+    return wh.fetch(x.group_by([*keys, "p"]).aggregate(**aggs))
 
 
-def _daily_sales(wh: Warehouse, inv, keys: list[str], day: int) -> pd.DataFrame:
-    return wh.fetch(inv.filter(inv.issue_day <= day).group_by([*keys, "issue_day"])
-                    .aggregate(sales=inv.amount.sum()))
+def _flows(wh: Warehouse, inv, pay, keys: list[str]):
+    """(sales per group and issue day with invoice counts, settlements per group and
+    payment day), each one query, kept on the warehouse for later calls. A payment on an
+    unknown invoice is an error, as in the pandas ledger (cash is never lost silently)."""
+    ibis = _ibis()
+
+    def sales():
+        return wh.fetch(inv.group_by([*keys, "issue_day"]).aggregate(
+            sales=inv.amount.sum(), n=inv.count().cast("int64")))
+
+    def collected():
+        look = inv.select("invoice_id", *keys, _known=ibis.literal(1, "int64"))
+        j = pay.left_join(look, "invoice_id").drop("invoice_id_right")
+        return wh.fetch(j.group_by([*keys, "paid_day", "_known"]).aggregate(
+            collected=j.settled.sum(), n=j.count().cast("int64")))
+
+    tag = ",".join(keys)
+    daily = wh.cached(f"kpi_sales[{tag}]", sales)
+    cash = wh.cached(f"kpi_collected[{tag}]", collected)
+    orphans = int(cash.loc[cash["_known"].isna(), "n"].sum())
+    if orphans:
+        raise WarehouseError(f"{orphans} payment(s) refer to invoices not in the invoices table; "
+                             "fix the export rather than losing cash silently")
+    return daily, cash
+
+
+def _groups(daily: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Every group of the invoices (those with nothing issued yet included), sorted."""
+    return (daily[keys].drop_duplicates().sort_values(keys, kind="stable")
+            .reset_index(drop=True))
+
+
+def _window_sum(frame: pd.DataFrame, groups: pd.DataFrame, keys: list[str], day_col: str,
+                value: str, lo: int, hi: int) -> np.ndarray:
+    """Per group of ``groups``: the sum of ``value`` over rows with lo < day_col <= hi."""
+    part = frame.loc[(frame[day_col] > lo) & (frame[day_col] <= hi)]
+    part = part.groupby(keys, dropna=False, sort=False)[value].sum().reset_index()
+    merged = groups.merge(part, on=keys, how="left")
+    return merged[value].fillna(0).to_numpy()
+
+
+def _point_frames(wh: Warehouse, inv, pay, keys: list[str], pairs, period_days: int):
+    """Per (day, start) of ``pairs``: the per-group sums the KPIs read (aging counts and
+    amounts, AR, sales of the last ``period_days``, the CEI parts over ``(start, day]``,
+    cash settled in ``(start, day]``, balance-weighted days past due), sorted by keys.
+    One balance query for every day and start, the flows from :func:`_flows`."""
+    daily, cash = _flows(wh, inv, pay, keys)
+    groups = _groups(daily, keys)
+    cash = cash.loc[cash["_known"].notna()]
+    bal = _balances(wh, inv, pay, keys, [d for pair in pairs for d in pair])
+    cols = [f"count_{i}" for i in range(len(BUCKETS))]
+    out = []
+    for day, start in pairs:
+        sums = groups.copy()
+        at = groups.merge(bal.loc[bal["p"] == day], on=keys, how="left")
+        for col in cols:
+            sums[col] = at[col].fillna(0).to_numpy().astype("int64")
+        for i in range(len(BUCKETS)):
+            sums[f"amount_{i}"] = at[f"amount_{i}"].fillna(0.0).to_numpy(dtype=float)
+        sums["sales"] = _window_sum(daily, groups, keys, "issue_day", "sales",
+                                    day - period_days, day)
+        sums["sales_cei"] = _window_sum(daily, groups, keys, "issue_day", "sales", start, day)
+        begin = groups.merge(bal.loc[bal["p"] == start], on=keys, how="left")
+        amounts = [f"amount_{i}" for i in range(len(BUCKETS))]
+        sums["begin_ar"] = begin[amounts].fillna(0.0).to_numpy(dtype=float).sum(axis=1)
+        sums["end_ar"] = sums[amounts].to_numpy(dtype=float).sum(axis=1)
+        for col in ("end_current_ar", "late_weighted", "late_balance"):
+            sums[col] = at[col].fillna(0.0).to_numpy(dtype=float)
+        sums["collected"] = _window_sum(cash, groups, keys, "paid_day", "collected", start,
+                                        day)
+        sums["issued"] = _window_sum(daily, groups, keys, "issue_day", "n", -(2**62), day
+                                     ).astype("int64")
+        out.append(sums)
+    return out, daily
 
 
 def _risk_sums(wh: Warehouse, inv, pay, keys: list[str], day: int, horizon_days: int
                ) -> pd.DataFrame:
     """Per group and issue month: invoices, amount, and amount unpaid ``horizon_days``
-    after each invoice's issue (payments after ``day`` ignored)."""
-    within = pay.join(inv.select("invoice_id", "issue_day"), "invoice_id")
-    within = within.filter((within.paid_day <= within.issue_day + horizon_days)
-                           & (within.paid_day <= day))
-    settled_h = within.group_by("invoice_id").aggregate(s=within.settled.sum())
-    r = inv.filter(inv.issue_day <= day).left_join(settled_h, "invoice_id")
-    r = r.mutate(unpaid=_remaining(r.amount, r.s.fill_null(0.0)),
-                 month=r.issue_date.cast("date").truncate("M"))
-    return wh.fetch(r.group_by([*keys, "month"]).aggregate(
-        n_invoices=r.count(), invoiced=r.amount.sum(), unpaid_after=r.unpaid.sum()))
+    after each invoice's issue (payments after ``day`` ignored); kept on the warehouse."""
+    def compute():
+        within = pay.join(inv.select("invoice_id", "issue_day"), "invoice_id")
+        within = within.filter((within.paid_day <= within.issue_day + horizon_days)
+                               & (within.paid_day <= day))
+        settled_h = within.group_by("invoice_id").aggregate(s=within.settled.sum())
+        r = inv.filter(inv.issue_day <= day).left_join(settled_h, "invoice_id")
+        r = r.mutate(unpaid=_remaining(r.amount, r.s.fill_null(0.0)),
+                     month=r.issue_date.cast("date").truncate("M"))
+        return wh.fetch(r.group_by([*keys, "month"]).aggregate(
+            n_invoices=r.count(), invoiced=r.amount.sum(), unpaid_after=r.unpaid.sum()))
+
+    return wh.cached(f"kpi_risk[{','.join(keys)}|{day}|{horizon_days}]", compute)
 
 
 def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
@@ -186,9 +256,10 @@ def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
     """Per-group sums at ``day`` (aging, AR, CEI parts), daily sales and monthly at-risk
     sums, each a small pandas frame."""
     inv, pay, keys = _prepared(wh, by, include_escalated)
-    sums = _point_sums(wh, inv, pay, keys, day, day - period_days, period_days)
-    return (sums, _daily_sales(wh, inv, keys, day),
-            _risk_sums(wh, inv, pay, keys, day, horizon_days), keys)
+    (sums,), daily = _point_frames(wh, inv, pay, keys, [(day, day - period_days)],
+                                   period_days)
+    daily = daily.loc[daily["issue_day"] <= day]
+    return sums, daily, _risk_sums(wh, inv, pay, keys, day, horizon_days), keys
 
 
 def kpi_snapshot_engine(
@@ -314,7 +385,8 @@ def monthly_trends_engine(
     max_months: int = 24,
 ) -> KPITable:
     """:func:`~collections_lab.analytics.kpis.monthly_trends` computed in the engine: one
-    query of per-group sums per month end (and ``as_of``), one of daily sales, one of
+    query of balances per group at every month end (and ``as_of``) and the day before
+    each month (:func:`_balances`), one of daily sales, one of daily settlements, one of
     at-risk sums per issue month; same columns and values."""
     by = [by] if isinstance(by, str) else list(by or [])
     last = warehouse.data_end()
@@ -325,12 +397,13 @@ def monthly_trends_engine(
         check_as_of(SimpleNamespace(last_date=last, observed_until=None), from_day(day),
                     "as_of", allow_future)
     inv, pay, keys = _prepared(warehouse, by, include_escalated)
-    first_issue = warehouse.con.execute(inv.issue_day.min())
-    first = to_day(start, "start") if start is not None else int(first_issue)
+    daily, _ = _flows(warehouse, inv, pay, keys)
+    first = (to_day(start, "start") if start is not None
+             else int(daily["issue_day"].min()) if len(daily) else day + 1)
     if first > day:
         raise ValueError(f"start {from_day(first).date()} is after as_of {from_day(day).date()}")
-    n_in = int(warehouse.con.execute(inv.filter((inv.issue_day <= day)
-                                                & (inv.issue_day >= month_start(first))).count()))
+    n_in = int(daily.loc[(daily["issue_day"] <= day)
+                         & (daily["issue_day"] >= month_start(first)), "n"].sum())
     if not n_in:
         raise NoInvoicesError(
             f"no invoice issued between {from_day(first).date()} and {from_day(day).date()}")
@@ -338,15 +411,13 @@ def monthly_trends_engine(
     points = [to_day(e) for e in ends]
     if not points or points[-1] != day:
         points.append(day)
-    daily = _daily_sales(warehouse, inv, keys, day)
     risk = _at_risk(_risk_sums(warehouse, inv, pay, keys, day, horizon_days), day,
                     horizon_days)
+    pairs = [(point, month_start(point) - 1) for point in points]
+    all_sums, daily = _point_frames(warehouse, inv, pay, keys, pairs, period_days)
+    daily = daily.loc[daily["issue_day"] <= day]
     frames = []
-    groups = None
-    for point in points:
-        begin = month_start(point) - 1
-        sums = _point_sums(warehouse, inv, pay, keys, point, begin, period_days)
-        groups = sums[keys] if groups is None else groups
+    for point, sums in zip(points, all_sums, strict=True):
         amounts = sums[[f"amount_{i}" for i in range(len(BUCKETS))]].to_numpy(dtype=float)
         counts = sums[[f"count_{i}" for i in range(len(BUCKETS))]].to_numpy()
         ar = amounts.sum(axis=1)

@@ -310,8 +310,51 @@ class Warehouse:
             raise PaymentTimesError(str(exc)) from None
 
     def payment_times(self, as_of=None, experiment_id: str | None = None):
-        """The payment-times frame as an Ibis expression (nothing runs yet)."""
-        return payment_times_expr(self.tables, self.as_of(as_of), experiment_id)
+        """The payment-times frame as an Ibis expression (nothing runs yet), or the table
+        :meth:`materialize` stored for these arguments."""
+        as_of_ts = self.as_of(as_of)
+        kept = self._cache.get(("payment_times", as_of_ts, experiment_id))
+        return kept if kept is not None else payment_times_expr(self.tables, as_of_ts,
+                                                                experiment_id)
+
+    def configure(self, **settings) -> Warehouse:
+        """DuckDB settings (``threads=2``, ``memory_limit="2GB"``,
+        ``temp_directory="/tmp/spill"``, ``preserve_insertion_order=False``), applied
+        with ``SET``; other engines take their settings where their session is made.
+        Returns self."""
+        if getattr(self.con, "name", "") != "duckdb":
+            raise WarehouseError(f"{self.label}: configure() sets DuckDB settings only")
+        for key, value in settings.items():
+            if not key.isidentifier():
+                raise WarehouseError(f"not a DuckDB setting name: {key!r}")
+            text = (str(value).lower() if isinstance(value, bool) else
+                    str(int(value)) if isinstance(value, int) else
+                    "'" + str(value).replace("'", "''") + "'")
+            self.con.con.execute(f"SET {key} = {text}")
+        return self
+
+    def materialize(self, as_of=None, experiment_id: str | None = None,
+                    columns: Sequence[str] | None = None):
+        """Compute the payment-times frame once and keep it in the engine (a DuckDB
+        temporary table, which spills to DuckDB's ``temp_directory`` under its
+        ``memory_limit``; Ibis' ``cache`` elsewhere, e.g. a persisted Spark frame):
+        later :meth:`payment_times` calls with the same arguments, and every analysis
+        built on them, read it instead of joining the invoices and payments again.
+        ``columns``: keep only these (fewer columns, less memory). Returns the table."""
+        as_of_ts = self.as_of(as_of)
+        expr = payment_times_expr(self.tables, as_of_ts, experiment_id)
+        if columns is not None:
+            expr = expr.select(*columns)
+        if getattr(self.con, "name", "") == "duckdb":
+            ibis = _ibis()
+            name = f"cl_payment_times_{len(self._cache)}"
+            sql = ibis.to_sql(expr, dialect="duckdb")
+            self.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            table = self.con.table(name)
+        else:
+            table = expr.cache()
+        self._cache[("payment_times", as_of_ts, experiment_id)] = table
+        return table
 
     def payment_times_frame(self, as_of=None, experiment_id: str | None = None
                             ) -> pd.DataFrame:
@@ -408,6 +451,13 @@ def payment_times_expr(tables: dict, as_of: pd.Timestamp, experiment_id: str | N
     inv = tables["invoices"]
     inv = inv.mutate(issue_day=_day(inv.issue_date), due_day=_day(inv.due_date))
     inv = inv.filter(inv.issue_day <= as_of_day)
+
+    def censored(column):  # the day of an end event, "never" when absent or after as_of
+        if column not in inv.columns:
+            return never
+        d = _day(inv[column])
+        return ibis.ifelse(d.isnull() | (d > as_of_day), never, d)
+
     base = inv.select(
         "invoice_id", "customer_id", "issue_day", "due_day",
         amount=inv.amount.cast("float64"),
@@ -415,64 +465,61 @@ def payment_times_expr(tables: dict, as_of: pd.Timestamp, experiment_id: str | N
         disputed=_value(inv, "disputed", False).cast("boolean"),
         channel=_value(inv, "channel", "email").cast("string"),
         payment_link=_value(inv, "payment_link", False).cast("boolean"),
-        escalated_day=(_day(inv.escalated_at) if "escalated_at" in inv.columns
-                       else ibis.null("int64")),
-        written_day=(_day(inv.written_off_at) if "written_off_at" in inv.columns
-                     else ibis.null("int64")),
+        esc_d=censored("escalated_at"), wri_d=censored("written_off_at"),
     )
 
+    # One stream of per-invoice events (settlements summed per day, reminders) joined once
+    # to the invoices, one window per invoice, one aggregate per invoice: every big
+    # relation is read and joined once (the engine's cost is the joins on invoice_id).
     pay = tables["payments"]
-    pay = pay.mutate(paid_day=_day(pay.paid_at))
-    pay = pay.filter(pay.paid_day <= as_of_day)
-    pay = pay.select(
-        "invoice_id", "paid_day",
-        cash=pay.amount.cast("float64"),
-        disc=_value(pay, "discount", 0.0).cast("float64"),
-        fee=_value(pay, "fee", 0.0).cast("float64"),
+    pay = pay.mutate(day=_day(pay.paid_at))
+    pay = pay.filter(pay.day <= as_of_day)
+    pay = pay.group_by(["invoice_id", "day"]).aggregate(
+        cash=pay.amount.cast("float64").sum(),
+        disc=_value(pay, "discount", 0.0).cast("float64").sum(),
+        fee=_value(pay, "fee", 0.0).cast("float64").sum(),
+    ).mutate(kind=ibis.literal(0, "int8"))
+    events = pay
+    rem = tables.get("reminders")
+    if rem is not None:
+        rem = rem.select("invoice_id", day=_day(rem.sent_at))
+        rem = rem.filter(rem.day < as_of_day).mutate(
+            cash=ibis.literal(0.0), disc=ibis.literal(0.0), fee=ibis.literal(0.0),
+            kind=ibis.literal(1, "int8"))
+        events = pay.union(rem.select(*pay.columns), distinct=False)
+    ev = events.join(base.select("invoice_id", "amount", other=ibis.least(base.esc_d,
+                                                                            base.wri_d)),
+                     "invoice_id")
+    # settlements summed by day, then a running sum by day: ties inside a day cannot
+    # change the day the balance reached zero (reminders add nothing to the sum)
+    w = ibis.window(group_by=ev.invoice_id, order_by=[ev.day, ev.kind], rows=(None, 0))
+    ev = ev.mutate(cum=(ev.cash - ev.fee + ev.disc).sum().over(w))
+    reached = (ev.kind == 0) & (ev.cum >= ev.amount * (1 - FULL_PAYMENT_TOLERANCE))
+    ev = ev.mutate(paid_d=ibis.ifelse(reached, ev.day, never).min().over(
+        group_by=ev.invoice_id))
+    ev = ev.mutate(end_closed=ibis.least(ev.paid_d, ev.other))
+    upto = (ev.kind == 0) & (ev.day <= ev.end_closed)
+    end_day = ibis.ifelse(ev.end_closed >= never, as_of_day, ev.end_closed)
+    sums = ev.group_by("invoice_id").aggregate(
+        paid_d=ev.paid_d.min(),
+        paid_amount=ibis.ifelse(upto, ev.cash, 0.0).sum(),
+        discount_amount=ibis.ifelse(upto, ev.disc, 0.0).sum(),
+        fee_amount=ibis.ifelse(upto, ev.fee, 0.0).sum(),
+        n_reminders=ibis.ifelse((ev.kind == 1) & (ev.day < end_day), 1, 0).sum()
+        .cast("int64"),
     )
-    pay = pay.semi_join(base.select("invoice_id"), "invoice_id")
-    # settlements per invoice and day, then a running sum by day: ties inside a day
-    # cannot change the day the balance reached zero
-    daily = pay.group_by(["invoice_id", "paid_day"]).aggregate(
-        settles=(pay.cash - pay.fee + pay.disc).sum())
-    w = ibis.window(group_by=daily.invoice_id, order_by=daily.paid_day, rows=(None, 0))
-    daily = daily.mutate(cum=daily.settles.sum().over(w))
-    amounts = base.select("invoice_id", "amount")
-    reached = daily.join(amounts, "invoice_id")
-    reached = reached.filter(reached.cum >= reached.amount * (1 - FULL_PAYMENT_TOLERANCE))
-    paid = reached.group_by("invoice_id").aggregate(paid_day=reached.paid_day.min())
 
-    f = base.left_join(paid, "invoice_id").drop("invoice_id_right")
-    paid_d = f.paid_day.fill_null(never)
-    esc_d = ibis.ifelse(f.escalated_day.isnull() | (f.escalated_day > as_of_day), never,
-                        f.escalated_day)
-    wri_d = ibis.ifelse(f.written_day.isnull() | (f.written_day > as_of_day), never,
-                        f.written_day)
-    end_closed = ibis.least(paid_d, esc_d, wri_d)
+    f = base.left_join(sums, "invoice_id").drop("invoice_id_right")
+    paid_d = f.paid_d.fill_null(never)
+    end_closed = ibis.least(paid_d, f.esc_d, f.wri_d)
     code = ibis.cases((end_closed >= never, OUTCOMES["open"]),
                       (paid_d == end_closed, OUTCOMES["paid"]),
-                      (esc_d == end_closed, OUTCOMES["escalated"]),
+                      (f.esc_d == end_closed, OUTCOMES["escalated"]),
                       else_=OUTCOMES["written_off"])
     f = f.mutate(outcome_code=code.cast("int64"),
                  end_day=ibis.ifelse(end_closed >= never, as_of_day, end_closed))
-    f = f.drop("paid_day", "escalated_day", "written_day")
-
-    ends = f.select("invoice_id", "end_day")
-    upto = pay.join(ends, "invoice_id")
-    upto = upto.filter(upto.paid_day <= upto.end_day)
-    sums = upto.group_by("invoice_id").aggregate(
-        paid_amount=upto.cash.sum(), discount_amount=upto.disc.sum(),
-        fee_amount=upto.fee.sum())
-    f = f.left_join(sums, "invoice_id").drop("invoice_id_right")
-
-    rem = tables.get("reminders")
-    if rem is not None:
-        rem = rem.select("invoice_id", sent_day=_day(rem.sent_at))
-        r = rem.join(ends, "invoice_id")
-        r = r.filter(r.sent_day < r.end_day)
-        counts = r.group_by("invoice_id").aggregate(n_reminders=r.count())
-        f = f.left_join(counts, "invoice_id").drop("invoice_id_right")
-    else:
+    f = f.drop("paid_d", "esc_d", "wri_d")
+    if rem is None:
         f = f.mutate(n_reminders=ibis.literal(0, "int64"))
 
     cust = tables.get("customers")

@@ -47,11 +47,11 @@ from .design import (
     power_at_se,
     power_hazard_ratio,
     power_rmst,
+    units_for_se_power,
     unpaid_and_followed_curves,
 )
 from .metrics import (
     METRICS,
-    RATIO_METRICS,
     MetricConfig,
     compare_arms,
     hazard_ratio_effect,
@@ -148,7 +148,7 @@ def _effect_columns(eff) -> dict:
     cols = {"estimate": eff.difference, "se": eff.se, "p_value": eff.p_value, "df": eff.df}
     if eff.interval is not None or np.isfinite(eff.df):
         cols["ci_low"], cols["ci_high"] = eff.ci(0.95)
-        if eff.metric in RATIO_METRICS:  # rows hold the log hazard ratio
+        if eff.spec.is_ratio:  # rows hold the log hazard ratio
             cols["ci_low"], cols["ci_high"] = np.log(cols["ci_low"]), np.log(cols["ci_high"])
     return cols
 
@@ -491,10 +491,9 @@ def power_check(n_experiments: int = 200, seed: int = 0, target_power: float = 0
     sizing_design = replace(design, n_customers=pilot_customers, population_seed=None)
     pilot, _ = simulate_experiment_data(arms, 777_000_001 + seed, sizing_design)
     pilot_eff = compare_arms(pilot, CONFORMANCE_CONFIG, metrics=[metric])[0]
-    # SE scales with 1/sqrt(customers): solve power_at_se(se_pilot*sqrt(P/n)) = target
-    z_needed = stats.norm.isf(alpha / 2) + stats.norm.ppf(target_power)
-    n_customers = int(np.ceil(pilot_customers
-                              * (pilot_eff.se * z_needed / abs(pilot_eff.difference)) ** 2))
+    # SE scales with 1/sqrt(customers): the solver's customers for the target power
+    n_customers = int(np.ceil(units_for_se_power(pilot_eff.difference, pilot_eff.se,
+                                                 pilot_customers, alpha, target_power)))
     population = (design.population_seed if design.population_seed is not None
                   else 555_000_001 + seed) if fixed_population else None
     run_design = replace(design, n_customers=n_customers, population_seed=population)
@@ -570,12 +569,12 @@ def mixed_terms_power(n_experiments: int = 200, seed: int = 0, target_power: flo
         return ExperimentData.from_frame(frame, control=names[0], start=START)
 
     sizing, predicting = pilot(0), pilot(1)
-    z_needed = stats.norm.isf(alpha / 2) + stats.norm.ppf(target_power)
     rows = []
     for metric in metrics:
         effect = float(truth.loc[names[1], metric] - truth.loc[names[0], metric])
         se = compare_arms(sizing, cfg, metrics=[metric])[0].se
-        n_customers = int(np.ceil(pilot_customers * (se * z_needed / abs(effect)) ** 2))
+        n_customers = int(np.ceil(units_for_se_power(effect, se, pilot_customers, alpha,
+                                                     target_power)))
         reps = run_synthetic_replicates(arm_hr, n_experiments, n_customers, seed, cfg,
                                         metrics=[metric], adjusted=False, naive=False,
                                         **MIXED_TERMS)

@@ -156,15 +156,7 @@ class ExperimentData:
         arm_names = sorted(set(arms))
         if control is None:
             control = frame.attrs.get("control")
-        if control is None and "control" in arm_names:
-            control = "control"
-        if control is None:
-            # never guess (the alphabetically first arm is rarely the control)
-            raise ExperimentDataError(
-                f"which arm is the control? Name it: control=... (arms: {arm_names}); "
-                "a portfolio loaded with its experiment.json carries it")
-        if control not in arm_names:
-            raise ExperimentDataError(f"control arm {control!r} not among arms {arm_names}")
+        control = choose_control(arm_names, control)
         arm_names = [control] + [a for a in arm_names if a != control]
         arm_code = pd.Index(arm_names).get_indexer(arms)
         # one arm per customer (customers are randomised, not invoices)
@@ -266,6 +258,15 @@ class ExperimentData:
         np.maximum.at(last, self.customer, self.issue_day)
         return last
 
+    def arm_invoices(self) -> np.ndarray:
+        """Experiment invoices per arm code."""
+        return np.bincount(self.invoice_arm, minlength=len(self.arm_names))
+
+    def arm_weights(self) -> np.ndarray:
+        """Sum of :attr:`weight` (currency-scaled amounts) per arm code."""
+        arms = self.invoice_arm
+        return np.array([self.weight[arms == a].sum() for a in range(len(self.arm_names))])
+
     def customers_in(self, arm: int) -> np.ndarray:
         """Boolean mask over customers of arm code ``arm`` that have experiment invoices."""
         has = np.bincount(self.customer, minlength=self.n_customers) > 0
@@ -305,6 +306,20 @@ def _subset(data: ExperimentData, keep: np.ndarray) -> ExperimentData:
         customer_stratum=data.customer_stratum, unseen_assigned=data.unseen_assigned,
         **kwargs,
     )
+
+
+def choose_control(arm_names: list[str], control: str | None) -> str:
+    """The control arm: ``control`` when given (it must be one of ``arm_names``), else an
+    arm named ``"control"``; never a guess (the alphabetically first arm is rarely it)."""
+    if control is None and "control" in arm_names:
+        control = "control"
+    if control is None:
+        raise ExperimentDataError(
+            f"which arm is the control? Name it: control=... (arms: {arm_names}); "
+            "a portfolio loaded with its experiment.json carries it")
+    if control not in arm_names:
+        raise ExperimentDataError(f"control arm {control!r} not among arms {arm_names}")
+    return control
 
 
 def assigned_units(assignments: pd.DataFrame, customers: pd.DataFrame | None,

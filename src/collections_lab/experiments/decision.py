@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import ResultMixin, format_number, format_pct, resolve, t
-from .metrics import HIGHER_IS_BETTER, RATIO_METRICS
+from .metric_registry import get_metric
 
 #: The possible decisions, in the order the rules are checked.
 DECISIONS = ("check_assignment", "keep_running", "adopt", "keep_control")
@@ -252,11 +252,12 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
             if r is None or not np.isfinite(r["effect"]):
                 return (name, np.nan, np.nan, np.nan, margin)
             lo, hi = float(r["ci_low"]), float(r["ci_high"])
-            if name in RATIO_METRICS:  # the hazard ratio: margin on HR - 1
+            spec = get_metric(name)
+            if spec.is_ratio:  # the hazard ratio: margin on HR - 1
                 lo, hi = lo - 1, hi - 1
-            harmful_end = -lo if HIGHER_IS_BETTER[name] else hi
+            harmful_end = -lo if spec.higher_is_better else hi
             if not harmful_end < margin:
-                effect = float(r["effect"]) - (1 if name in RATIO_METRICS else 0)
+                effect = float(r["effect"]) - (1 if spec.is_ratio else 0)
                 return (name, effect, lo, hi, margin)
         return None
 

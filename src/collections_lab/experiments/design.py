@@ -33,20 +33,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.optimize import brentq
+from statsmodels.stats.power import NormalIndPower
 
 from ..i18n import ResultMixin
 from .data import ExperimentData
-from .metrics import METRICS, MetricConfig, compare_arms, estimate_arm, naive_invoice_level_se
-
-
-def _z(alpha: float, power: float) -> tuple[float, float]:
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError("alpha and power must be in (0, 1)")
-    return stats.norm.isf(alpha / 2), stats.norm.ppf(power)
+from .metric_registry import Metric, get_metric
+from .metric_registry import (
+    rmst_variance_per_invoice as rmst_variance_per_invoice,  # re-exported: a design input
+)
+from .metrics import MetricConfig, compare_arms, naive_invoice_level_se
 
 
 @dataclass
@@ -63,7 +63,21 @@ class SampleSizePlan(ResultMixin):
     events: int | None = None
     weeks: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: Share of the units in the treatment arm (the per-arm sizes are the mean arm).
+    allocation: float = 0.5
     title = "Sample size"
+
+    @property
+    def invoices_by_arm(self) -> tuple[int, int]:
+        """Invoices in (control, treatment): ``2·(1 − allocation)`` and ``2·allocation``
+        times :attr:`invoices_per_arm`, rounded up.
+
+        Example:
+            >>> sample_size_proportion(0.6, 0.05, allocation=0.3).invoices_by_arm
+            (2421, 1038)
+        """
+        n = self.invoices_per_arm
+        return (math.ceil(2 * (1 - self.allocation) * n), math.ceil(2 * self.allocation * n))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
@@ -117,49 +131,229 @@ def _customers(invoices: float, invoices_per_customer: float) -> int:
     return int(math.ceil(invoices / invoices_per_customer))
 
 
+def _round_up(units: float) -> int:
+    """A solved size rounded up, float noise aside (1500.0000000002 invoices is 1500)."""
+    return int(math.ceil(units - 1e-9 * abs(units)))
+
+
+# -- the one solver ------------------------------------------------------------------------
+
+#: The solver's alternatives (statsmodels' names): two-sided, or one-sided for an arm
+#: value ``"larger"`` or ``"smaller"`` than control's.
+ALTERNATIVES = ("two-sided", "larger", "smaller")
+
+#: Where statsmodels is asked (its root finders start from sizes of a few units; the
+#: z test depends on ``effect_size² · nobs`` only, so any point serves and is rescaled).
+_REF_EFFECT_SIZE, _REF_NOBS = 0.1, 100.0
+
+
+@lru_cache(maxsize=512)
+def _standard_solution(unknown: str, alpha: float, power: float, ratio: float,
+                       alternative: str) -> float:
+    """statsmodels' ``NormalIndPower().solve_power`` at the reference point (cached):
+    ``nobs1`` at effect size ±0.1, or the effect size at ``nobs1 = 100``.
+
+    Its root finders stop about 1e-6 (relative) from the root, so the answer is polished
+    by Brent's method on statsmodels' own power function to machine precision (sample
+    size, power and MDE then invert each other to 1e-12).
+    """
+    sign = -1.0 if alternative == "smaller" else 1.0
+    solver = NormalIndPower()
+    kwargs = {"effect_size": sign * _REF_EFFECT_SIZE, "nobs1": None} if unknown == "nobs1" \
+        else {"effect_size": None, "nobs1": _REF_NOBS}
+    import warnings
+
+    with warnings.catch_warnings():  # statsmodels warns and returns NaN when it fails
+        warnings.simplefilter("ignore")
+        got = float(np.squeeze(solver.solve_power(alpha=alpha, power=power, ratio=ratio,
+                                                  alternative=alternative, **kwargs)))
+    if not np.isfinite(got):
+        raise ValueError(f"no {unknown} gives power {power} at alpha {alpha} "
+                         f"({alternative}); is power close to alpha?")
+
+    def gap(x: float) -> float:
+        size, nobs = (sign * _REF_EFFECT_SIZE, x) if unknown == "nobs1" else (x, _REF_NOBS)
+        return float(solver.power(size, nobs, alpha, ratio=ratio,
+                                  alternative=alternative)) - power
+
+    lo, hi = sorted((got * 0.99, got * 1.01))
+    if gap(lo) * gap(hi) < 0:
+        got = brentq(gap, lo, hi, xtol=1e-15 * abs(got), rtol=4 * np.finfo(float).eps)
+    return float(got)
+
+
+def solve_design(effect: float | None = None, sd: float | Callable[[float], float] = 1.0,
+                 nobs1: float | None = None, alpha: float = 0.05, power: float | None = None,
+                 ratio: float = 1.0, alternative: str = "two-sided") -> float:
+    """The one power / MDE / sample-size solver: returns whichever of ``effect``,
+    ``nobs1`` and ``power`` is None.
+
+    A z test of an effect whose variance is ``sd² · (1/nobs1 + 1/nobs2)`` with
+    ``nobs2 = ratio · nobs1`` (``ratio = 0``: one sample, variance ``sd² / nobs1``):
+    statsmodels' ``NormalIndPower().solve_power`` with ``effect_size = effect / sd``
+    (asked at a reference size and rescaled, exact since the test depends on
+    ``effect_size² · nobs`` only, so no effect is too large or sample too small for
+    its root finder; polished to machine precision on its power function). ``sd`` is the standard deviation per unit (the square root of
+    :meth:`Metric.variance_per_unit
+    <collections_lab.experiments.metric_registry.Metric.variance_per_unit>`), or a
+    function of the effect when the variance depends on it (two proportions: the
+    effect is then a fixed point). ``alternative`` is ``"two-sided"`` (power counts both
+    tails, as statsmodels, so sizes sit about 3e-6 relative below the textbook
+    ``(z_{1−α/2} + z_β)²`` that ignores the far one), ``"larger"`` or ``"smaller"``.
+    Solved effects are positive, negative for ``"smaller"``.
+
+    Example:
+        >>> round(solve_design(effect=0.1, sd=1.0, power=0.8), 1)  # per arm
+        1569.8
+        >>> round(solve_design(effect=0.1, sd=1.0, nobs1=1569.8), 3)
+        0.8
+        >>> round(solve_design(sd=1.0, nobs1=1569.8, power=0.8), 4)
+        0.1
+    """
+    missing = [name for name, v in (("effect", effect), ("nobs1", nobs1), ("power", power))
+               if v is None]
+    if len(missing) != 1:
+        raise ValueError("give exactly two of effect, nobs1 and power: the third is solved")
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {ALTERNATIVES}, not {alternative!r}")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be in (0, 1)")
+    if power is not None and not alpha < power < 1:
+        raise ValueError("power must be in (alpha, 1)")
+    if not ratio >= 0:
+        raise ValueError("ratio (nobs2 / nobs1) must be >= 0")
+    if nobs1 is not None and not nobs1 > 0:
+        raise ValueError("nobs1 must be > 0")
+    sd_at = sd if callable(sd) else (lambda _effect: sd)
+
+    def checked_sd(value: float) -> float:
+        s = float(sd_at(value))
+        if not (np.isfinite(s) and s > 0):
+            raise ValueError(f"sd must be a positive number, got {s}")
+        return s
+
+    if effect is None:
+        size = _standard_solution("effect", alpha, power, ratio, alternative) * math.sqrt(
+            _REF_NOBS / nobs1)
+        guess = 0.0
+        for _ in range(200):  # effect = size · sd(effect); one step when sd is constant
+            new = size * checked_sd(guess)
+            if abs(new - guess) <= 1e-13 * max(1.0, abs(new)):
+                return float(new)
+            guess = new
+        raise ValueError("the minimum detectable effect did not converge")
+    size = effect / checked_sd(effect)
+    if alternative == "two-sided":
+        size = abs(size)
+    if nobs1 is None:
+        if size == 0 or (alternative == "larger" and size < 0) or (
+                alternative == "smaller" and size > 0):
+            raise ValueError(f"effect {effect} cannot be detected by a {alternative} test")
+        return float(_standard_solution("nobs1", alpha, power, ratio, alternative)
+                     * (_REF_EFFECT_SIZE / size) ** 2)
+    return float(NormalIndPower().power(size, nobs1, alpha, ratio=ratio,
+                                        alternative=alternative))
+
+
+def _arms(allocation: float) -> tuple[float, float]:
+    """(control units per unit "per arm", ratio treatment / control) for a treatment share.
+
+    Sizes "per arm" are the mean arm (half the total): the control arm holds
+    ``2·(1 − allocation)`` of them, the treatment arm ``2·allocation``.
+    """
+    if not 0 < allocation < 1:
+        raise ValueError("allocation (share of units in the treatment arm) must be in (0, 1)")
+    return 2.0 * (1.0 - allocation), allocation / (1.0 - allocation)
+
+
+def solve_metric(metric: str | Metric, *, effect: float | None = None,
+                 units_per_arm: float | None = None, power: float | None = None,
+                 alpha: float = 0.05, allocation: float = 0.5,
+                 alternative: str = "two-sided", **variance_inputs) -> float:
+    """Power, minimum detectable effect or units per arm of one metric: the missing one.
+
+    ``effect`` on the metric's test scale (log of a ratio, as ``Effect.difference``);
+    ``units_per_arm`` in the metric's :attr:`~Metric.unit` (invoices; payment events for
+    the hazard ratio), the mean arm: ``allocation`` is the share of units in the
+    treatment arm, so control has ``2·(1 − allocation)·units_per_arm``. The variance is
+    the metric's :meth:`~Metric.variance_per_unit` with ``variance_inputs``
+    (``p_control``, ``survival``, ``pilot``, ``design_effect``, …), the solver
+    :func:`solve_design`. Sizes come back unrounded.
+
+    Example:
+        >>> round(solve_metric("paid_by_due_d", effect=0.05, power=0.8, p_control=0.6), 1)
+        1467.7
+        >>> events = solve_metric("hazard_ratio", effect=math.log(0.8), power=0.8) * 2
+        >>> round(events, 1)
+        630.5
+    """
+    spec = get_metric(metric)
+    control_share, ratio = _arms(allocation)
+
+    def sd(value: float) -> float:
+        if effect is None:
+            value = spec.feasible_effect(value, **variance_inputs)
+        return math.sqrt(spec.variance_per_unit(effect=value, allocation=allocation,
+                                                **variance_inputs))
+
+    nobs1 = None if units_per_arm is None else units_per_arm * control_share
+    got = solve_design(effect, sd if spec.variance_depends_on_effect else sd(0.0), nobs1,
+                       alpha, power, ratio, alternative)
+    return got / control_share if units_per_arm is None else got
+
+
+# -- the design functions: thin wrappers over the solver -----------------------------------
+
+
 def sample_size_proportion(p_control: float, mde: float, alpha: float = 0.05,
                            power: float = 0.8, design_effect: float = 1.0,
                            invoices_per_customer: float = 1.0,
-                           resolved_share: float = 1.0) -> SampleSizePlan:
+                           resolved_share: float = 1.0,
+                           allocation: float = 0.5) -> SampleSizePlan:
     """Invoices per arm to detect ``p_control`` → ``p_control + mde`` (P(paid by due + d)).
 
     ``resolved_share`` is the share of invoices whose due + d day will have passed at the
     readout (open invoices earlier than that add little information). The variance is the
     unpooled one of the readout's Wald test, as in :func:`power_proportion` and
     :func:`mde_proportion`, so the three invert each other (the pooled null variance made
-    the round trip off by 0.1–0.4%).
+    the round trip off by 0.1–0.4%). ``allocation``: share of invoices in the treatment
+    arm (sizes per arm are the mean arm; :attr:`SampleSizePlan.invoices_by_arm` splits).
     """
     p1, p2 = p_control, p_control + mde
     if not (0 < p1 < 1 and 0 < p2 < 1) or mde == 0:
         raise ValueError("need 0 < p_control, p_control + mde < 1 and mde != 0")
-    za, zb = _z(alpha, power)
-    n = (za + zb) ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / mde**2
-    n = math.ceil(n * design_effect / resolved_share)
+    n = _round_up(solve_metric("paid_by_due_d", effect=mde, power=power, alpha=alpha,
+                               allocation=allocation, p_control=p_control,
+                               design_effect=design_effect, resolved_share=resolved_share))
     return SampleSizePlan("paid_by_due_d", mde, alpha, power, n,
-                          _customers(n, invoices_per_customer), design_effect)
+                          _customers(n, invoices_per_customer), design_effect,
+                          allocation=allocation)
 
 
 def power_proportion(p_control: float, mde: float, invoices_per_arm: int, alpha: float = 0.05,
-                     design_effect: float = 1.0, resolved_share: float = 1.0) -> float:
-    """Power of the two-arm test of P(paid by due + d) with clustered invoices."""
-    p1, p2 = p_control, p_control + mde
-    n_eff = invoices_per_arm * resolved_share / design_effect
-    se = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n_eff)
-    za = stats.norm.isf(alpha / 2)
-    return float(stats.norm.sf(za - abs(mde) / se) + stats.norm.cdf(-za - abs(mde) / se))
+                     design_effect: float = 1.0, resolved_share: float = 1.0,
+                     allocation: float = 0.5) -> float:
+    """Power of the two-arm test of P(paid by due + d) with clustered invoices.
+
+    Example:
+        >>> round(power_proportion(0.6, 0.05, 1468), 3)
+        0.8
+    """
+    return solve_metric("paid_by_due_d", effect=mde, units_per_arm=invoices_per_arm,
+                        alpha=alpha, allocation=allocation, p_control=p_control,
+                        design_effect=design_effect, resolved_share=resolved_share)
 
 
 def mde_proportion(p_control: float, invoices_per_arm: int, alpha: float = 0.05,
                    power: float = 0.8, design_effect: float = 1.0,
-                   resolved_share: float = 1.0) -> float:
-    """Smallest detectable change in P(paid by due + d) with ``invoices_per_arm``."""
-    za, zb = _z(alpha, power)
-    n_eff = invoices_per_arm * resolved_share / design_effect
-    delta = (za + zb) * math.sqrt(2 * p_control * (1 - p_control) / n_eff)
-    for _ in range(50):  # refine with the arm's own variance
-        p2 = min(max(p_control + delta, 1e-6), 1 - 1e-6)
-        delta = (za + zb) * math.sqrt((p_control * (1 - p_control) + p2 * (1 - p2)) / n_eff)
-    return float(delta)
+                   resolved_share: float = 1.0, allocation: float = 0.5) -> float:
+    """Smallest detectable increase in P(paid by due + d) with ``invoices_per_arm``.
+
+    The variance is the arms' own at that increase (a fixed point of the solver).
+    """
+    return solve_metric("paid_by_due_d", units_per_arm=invoices_per_arm, power=power,
+                        alpha=alpha, allocation=allocation, p_control=p_control,
+                        design_effect=design_effect, resolved_share=resolved_share)
 
 
 def schoenfeld_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0.8,
@@ -173,22 +367,24 @@ def schoenfeld_events(hazard_ratio: float, alpha: float = 0.05, power: float = 0
     """
     if hazard_ratio <= 0 or hazard_ratio == 1:
         raise ValueError("hazard_ratio must be positive and different from 1")
-    za, zb = _z(alpha, power)
-    d = (za + zb) ** 2 / (allocation * (1 - allocation) * math.log(hazard_ratio) ** 2)
-    return int(math.ceil(d * design_effect))
+    per_arm = solve_metric("hazard_ratio", effect=math.log(hazard_ratio), power=power,
+                           alpha=alpha, allocation=allocation, design_effect=design_effect)
+    return _round_up(2 * per_arm)
 
 
 def sample_size_hazard_ratio(hazard_ratio: float, event_probability: float,
                              alpha: float = 0.05, power: float = 0.8,
                              design_effect: float = 1.0,
-                             invoices_per_customer: float = 1.0) -> SampleSizePlan:
+                             invoices_per_customer: float = 1.0,
+                             allocation: float = 0.5) -> SampleSizePlan:
     """Invoices per arm for a hazard ratio, from Schoenfeld's events and P(paid by readout)."""
     if not 0 < event_probability <= 1:
         raise ValueError("event_probability must be in (0, 1]")
-    events = schoenfeld_events(hazard_ratio, alpha, power, 0.5, design_effect)
+    events = schoenfeld_events(hazard_ratio, alpha, power, allocation, design_effect)
     n = math.ceil(events / event_probability / 2)
     return SampleSizePlan("hazard_ratio", hazard_ratio, alpha, power, n,
-                          _customers(n, invoices_per_customer), design_effect, events=events)
+                          _customers(n, invoices_per_customer), design_effect, events=events,
+                          allocation=allocation)
 
 
 def power_hazard_ratio(hazard_ratio: float, events: float, alpha: float = 0.05,
@@ -202,8 +398,8 @@ def power_hazard_ratio(hazard_ratio: float, events: float, alpha: float = 0.05,
     """
     if hazard_ratio <= 0 or events <= 0:
         raise ValueError("hazard_ratio and events must be > 0")
-    se = math.sqrt(design_effect / (allocation * (1 - allocation) * events))
-    return power_at_se(math.log(hazard_ratio), se, alpha)
+    return solve_metric("hazard_ratio", effect=math.log(hazard_ratio), units_per_arm=events / 2,
+                        alpha=alpha, allocation=allocation, design_effect=design_effect)
 
 
 def mde_hazard_ratio(events: float, alpha: float = 0.05, power: float = 0.8,
@@ -217,40 +413,16 @@ def mde_hazard_ratio(events: float, alpha: float = 0.05, power: float = 0.8,
     """
     if events <= 0:
         raise ValueError("events must be > 0")
-    za, zb = _z(alpha, power)
-    return float(math.exp((za + zb) * math.sqrt(
-        design_effect / (allocation * (1 - allocation) * events))))
-
-
-def rmst_variance_per_invoice(survival: Sequence[float], horizon_days: int,
-                              censoring_survival: Sequence[float] | None = None) -> float:
-    """Asymptotic variance × n of the RMST (days outstanding) up to ``horizon_days``.
-
-    ``survival[t]`` is the share still unpaid at the end of day ``t`` (t = 0, 1, …),
-    ``censoring_survival[t]`` the share still under observation (default 1: everything
-    followed to the horizon). Uses ``Σ_u A(u)² h(u) / ((1 - h(u)) π(u))`` (Greenwood-type,
-    whole days) with ``A(u)`` the area under the unpaid curve from day ``u`` to the horizon,
-    ``h`` the daily payment hazard and ``π(u)`` the share at risk.
-    """
-    s = np.asarray(survival, dtype=float)[: horizon_days]
-    if len(s) < horizon_days:
-        raise ValueError(f"survival curve must cover {horizon_days} days")
-    g = np.ones(horizon_days) if censoring_survival is None else np.asarray(
-        censoring_survival, dtype=float)[:horizon_days]
-    s_before = np.concatenate(([1.0], s[:-1]))
-    g_before = np.concatenate(([1.0], g[:-1]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(s_before > 0, 1 - s / s_before, 0.0)
-        at_risk = s_before * g_before
-        area = np.cumsum(s[::-1])[::-1]  # A(u) = sum_{t>=u} S(t)
-        terms = np.where((at_risk > 0) & (h < 1), area**2 * h / ((1 - h) * at_risk), 0.0)
-    return float(terms.sum())
+    return math.exp(solve_metric("hazard_ratio", units_per_arm=events / 2, power=power,
+                                 alpha=alpha, allocation=allocation,
+                                 design_effect=design_effect))
 
 
 def sample_size_rmst(survival: Sequence[float], days_saved: float, horizon_days: int,
                      censoring_survival: Sequence[float] | None = None, alpha: float = 0.05,
                      power: float = 0.8, design_effect: float = 1.0,
-                     invoices_per_customer: float = 1.0) -> SampleSizePlan:
+                     invoices_per_customer: float = 1.0,
+                     allocation: float = 0.5) -> SampleSizePlan:
     """Invoices per arm to detect ``days_saved`` in RMST (days outstanding to the horizon).
 
     ``survival`` is the control arm's unpaid curve (e.g. Kaplan–Meier of history); the
@@ -258,41 +430,44 @@ def sample_size_rmst(survival: Sequence[float], days_saved: float, horizon_days:
     """
     if days_saved == 0:
         raise ValueError("days_saved must be non-zero")
-    za, zb = _z(alpha, power)
-    var = rmst_variance_per_invoice(survival, horizon_days, censoring_survival)
-    n = math.ceil((za + zb) ** 2 * 2 * var * design_effect / days_saved**2)
+    n = _round_up(solve_metric("rmst_days", effect=days_saved, power=power, alpha=alpha,
+                               allocation=allocation, survival=survival,
+                               horizon_days=horizon_days,
+                               censoring_survival=censoring_survival,
+                               design_effect=design_effect))
     return SampleSizePlan("rmst_days", days_saved, alpha, power, n,
-                          _customers(n, invoices_per_customer), design_effect)
+                          _customers(n, invoices_per_customer), design_effect,
+                          allocation=allocation)
 
 
 def power_rmst(survival: Sequence[float], days_saved: float, invoices_per_arm: int,
                horizon_days: int, censoring_survival: Sequence[float] | None = None,
                alpha: float = 0.05, design_effect: float = 1.0,
                survival_treatment: Sequence[float] | None = None,
-               censoring_treatment: Sequence[float] | None = None) -> float:
+               censoring_treatment: Sequence[float] | None = None,
+               allocation: float = 0.5) -> float:
     """Power to detect ``days_saved`` in RMST (days outstanding) with ``invoices_per_arm``.
 
     Variance from :func:`rmst_variance_per_invoice` of each arm's unpaid curve (the
     treatment arm's defaults to the control's), times the design effect.
     """
-    var_c = rmst_variance_per_invoice(survival, horizon_days, censoring_survival)
-    var_t = var_c if survival_treatment is None else rmst_variance_per_invoice(
-        survival_treatment, horizon_days,
-        censoring_treatment if censoring_treatment is not None else censoring_survival)
-    return power_at_se(days_saved, math.sqrt((var_c + var_t) * design_effect
-                                             / invoices_per_arm), alpha)
+    return solve_metric("rmst_days", effect=days_saved, units_per_arm=invoices_per_arm,
+                        alpha=alpha, allocation=allocation, survival=survival,
+                        horizon_days=horizon_days, censoring_survival=censoring_survival,
+                        survival_treatment=survival_treatment,
+                        censoring_treatment=censoring_treatment, design_effect=design_effect)
 
 
 def mde_rmst(survival: Sequence[float], invoices_per_arm: int, horizon_days: int,
              censoring_survival: Sequence[float] | None = None, alpha: float = 0.05,
-             power: float = 0.8, design_effect: float = 1.0) -> float:
+             power: float = 0.8, design_effect: float = 1.0, allocation: float = 0.5) -> float:
     """Smallest RMST difference (days outstanding to the horizon) detectable per arm size.
 
     Both arms assumed to have the control curve's variance (as :func:`sample_size_rmst`).
     """
-    za, zb = _z(alpha, power)
-    var = rmst_variance_per_invoice(survival, horizon_days, censoring_survival)
-    return float((za + zb) * math.sqrt(2 * var * design_effect / invoices_per_arm))
+    return solve_metric("rmst_days", units_per_arm=invoices_per_arm, power=power, alpha=alpha,
+                        allocation=allocation, survival=survival, horizon_days=horizon_days,
+                        censoring_survival=censoring_survival, design_effect=design_effect)
 
 
 def unpaid_and_followed_curves(data: ExperimentData, arm: int = 0,
@@ -319,27 +494,30 @@ def unpaid_and_followed_curves(data: ExperimentData, arm: int = 0,
     return survival, cens.survival_[idx]
 
 
+
+
 def mde_from_pilot(data: ExperimentData, metric: str, invoices_per_arm: int,
                    alpha: float = 0.05, power: float = 0.8,
-                   cfg: MetricConfig | None = None) -> float:
+                   cfg: MetricConfig | None = None, allocation: float = 0.5) -> float:
     """Smallest detectable difference in ``metric`` with ``invoices_per_arm``, from a pilot.
 
     Uses :func:`pilot_variance_per_invoice` (clustering and censoring of the pilot
     included); for metrics without a textbook formula (cash by due + d, net value, …).
     """
-    za, zb = _z(alpha, power)
-    var = pilot_variance_per_invoice(data, metric, cfg)
-    return float((za + zb) * math.sqrt(2 * var / invoices_per_arm))
+    return solve_metric(metric, units_per_arm=invoices_per_arm, power=power, alpha=alpha,
+                        allocation=allocation, pilot=data, cfg=cfg)
 
 
 def mde_cash(data: ExperimentData, invoices_per_arm: int, alpha: float = 0.05,
-             power: float = 0.8, cfg: MetricConfig | None = None) -> float:
+             power: float = 0.8, cfg: MetricConfig | None = None,
+             allocation: float = 0.5) -> float:
     """Smallest detectable change in the share of amount collected by due + d (a pilot's).
 
     Amount-weighted cash has no closed form (amounts vary and correlate with speed), so
     the variance comes from pilot data: :func:`mde_from_pilot` for ``cash_by_due_d``.
     """
-    return mde_from_pilot(data, "cash_by_due_d", invoices_per_arm, alpha, power, cfg)
+    return mde_from_pilot(data, "cash_by_due_d", invoices_per_arm, alpha, power, cfg,
+                          allocation)
 
 
 def pilot_variance_per_invoice(data: ExperimentData, metric: str,
@@ -347,57 +525,76 @@ def pilot_variance_per_invoice(data: ExperimentData, metric: str,
     """Cluster-robust variance × invoices of ``metric`` in one arm of pilot data.
 
     This per-invoice variance includes the design effect and the censoring pattern of the
-    pilot, so it answers "how many invoices" for metrics without a textbook formula.
+    pilot, so it answers "how many invoices" for metrics without a textbook formula
+    (the metric's :meth:`~collections_lab.experiments.metric_registry.Metric.variance_per_unit`
+    with ``pilot=data``).
     """
-    if metric == "hazard_ratio":
-        raise ValueError("use schoenfeld_events for the hazard ratio")
-    cfg = cfg or MetricConfig()
-    _, psi_c = estimate_arm(data, metric, arm, cfg)
-    n_inv = int(np.sum(data.invoice_arm == arm))
-    return float(np.sum(psi_c**2) * n_inv)
+    return get_metric(metric).variance_per_unit(pilot=data, cfg=cfg, pilot_arm=arm)
 
 
 def sample_size_from_pilot(data: ExperimentData, metric: str, mde: float, alpha: float = 0.05,
                            power: float = 0.8, cfg: MetricConfig | None = None,
-                           invoices_per_customer: float | None = None) -> SampleSizePlan:
+                           invoices_per_customer: float | None = None,
+                           allocation: float = 0.5) -> SampleSizePlan:
     """Invoices per arm for ``metric`` using the variance measured on pilot ``data``."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}")
-    za, zb = _z(alpha, power)
-    var = pilot_variance_per_invoice(data, metric, cfg)
-    n = math.ceil((za + zb) ** 2 * 2 * var / mde**2)
+    n = _round_up(solve_metric(metric, effect=mde, power=power, alpha=alpha,
+                               allocation=allocation, pilot=data, cfg=cfg))
     m = invoices_per_customer or len(data.customer) / max(len(np.unique(data.customer)), 1)
-    plan = SampleSizePlan(metric, mde, alpha, power, n, _customers(n, m), float("nan"))
+    plan = SampleSizePlan(metric, mde, alpha, power, n, _customers(n, m), float("nan"),
+                          allocation=allocation)
     plan.notes.append("variance per invoice measured on pilot data (clustering and "
                       "censoring included)")
     return plan
 
 
-def power_at_se(effect: float, se: float, alpha: float = 0.05) -> float:
-    """Power of a two-sided z test when the estimate's standard error is ``se``.
+def power_at_se(effect: float, se: float, alpha: float = 0.05,
+                alternative: str = "two-sided") -> float:
+    """Power of a z test when the estimate's standard error is ``se``.
+
+    The solver with one unit of standard deviation ``se`` (one sample).
 
     >>> round(power_at_se(0.05, 0.0178), 2)
     0.8
     """
     if se <= 0:
         raise ValueError("se must be > 0")
-    za = stats.norm.isf(alpha / 2)
-    return float(stats.norm.sf(za - abs(effect) / se) + stats.norm.cdf(-za - abs(effect) / se))
+    return solve_design(effect, se, 1.0, alpha, None, 0.0, alternative)
+
+
+def units_for_se_power(effect: float, se: float, units: float, alpha: float = 0.05,
+                       power: float = 0.8) -> float:
+    """Units giving ``power`` for ``effect`` when ``units`` of them give standard error ``se``.
+
+    The SE scales with ``1/sqrt(units)`` (a pilot's SE rescaled): the solver with a
+    standard deviation ``se·sqrt(units)`` per unit, one sample. Unrounded.
+
+    Example:
+        >>> round(units_for_se_power(0.05, 0.0356, 400))
+        1592
+    """
+    if se <= 0 or units <= 0:
+        raise ValueError("se and units must be > 0")
+    return solve_design(effect, se * math.sqrt(units), None, alpha, power, 0.0)
 
 
 def power_from_pilot(data: ExperimentData, metric: str, mde: float, customers_per_arm: int,
-                     alpha: float = 0.05, cfg: MetricConfig | None = None) -> float:
+                     alpha: float = 0.05, cfg: MetricConfig | None = None,
+                     allocation: float = 0.5) -> float:
     """Predicted power for ``metric`` with ``customers_per_arm`` from a pilot experiment.
 
     The pilot's clustered SE of the arm difference (first arm vs control) is rescaled by
     ``sqrt(pilot customers per arm / customers_per_arm)``: it carries the pilot's design
     effect and censoring pattern, so keep the same calendar (enrolment and readout).
+    With ``allocation`` (share of customers in the treatment arm) the SE is rescaled as a
+    difference of two arms of ``2·(1 − allocation)`` and ``2·allocation`` times
+    ``customers_per_arm`` (the pilot's arms taken as equal).
     """
     cfg = cfg or MetricConfig()
     eff = compare_arms(data, cfg, metrics=[metric], arms=[data.arm_names[1]])[0]
     pilot_per_arm = eff.n_customers / 2
-    se = eff.se * math.sqrt(pilot_per_arm / customers_per_arm)
-    return power_at_se(mde, se, alpha)
+    control_share, ratio = _arms(allocation)
+    sd = eff.se * math.sqrt(pilot_per_arm / 2)  # Var = sd² (1/n + 1/n) at the pilot
+    return solve_design(mde, sd, customers_per_arm * control_share, alpha, None, ratio)
 
 
 def duration_weeks(customers_needed: int, new_customers_per_week: float,

@@ -69,25 +69,13 @@ from ..survival.influence import (
     satterthwaite_df as satterthwaite_df,  # re-exported: the experiment API's df
 )
 from .data import ExperimentData
+from .metric_registry import METRIC_REGISTRY, Metric
+from .metric_registry import METRICS as METRICS  # re-exported: the readout's metric codes
 
-METRICS: tuple[str, ...] = (
-    "paid_by_due_d", "rmst_days", "median_days", "hazard_ratio", "escalation_rate",
-    "cash_by_due_d", "discount_cost", "churn", "net_value",
-)
-#: Metrics whose effect is a ratio (estimated on the log scale).
-RATIO_METRICS = ("hazard_ratio",)
-#: Metrics weighted by invoice amounts (their CR2 leverage is the customer's amount share).
-AMOUNT_METRICS = ("cash_by_due_d", "discount_cost", "net_value")
 #: Fewer invoices than this still followed at a metric's horizon day: not estimable yet.
 MIN_AT_RISK = 5
 #: ... and these many distinct customers among them (the clustered variance's terms).
 MIN_CUSTOMERS_AT_RISK = 10
-#: Metrics where a larger value is better for the business.
-HIGHER_IS_BETTER = {
-    "paid_by_due_d": True, "rmst_days": False, "median_days": False, "hazard_ratio": True,
-    "escalation_rate": False, "cash_by_due_d": True, "discount_cost": False, "churn": False,
-    "net_value": True,
-}
 
 
 @dataclass(frozen=True)
@@ -171,6 +159,16 @@ class Effect:
     cluster_weight: np.ndarray = field(repr=False, default=None)
 
     @property
+    def spec(self) -> Metric | None:
+        """The metric's :class:`~collections_lab.experiments.metric_registry.Metric`
+        (direction, scale, variance); None for a code outside the registry."""
+        return METRIC_REGISTRY.get(self.metric)
+
+    @property
+    def _is_ratio(self) -> bool:
+        return self.spec is not None and self.spec.is_ratio
+
+    @property
     def z(self) -> float:
         if self.interval is not None:
             return self.z_test
@@ -187,11 +185,11 @@ class Effect:
         """p-value of the one-sided test for a one-sided question.
 
         ``improvement=True`` tests "the arm is better than control" in the metric's good
-        direction (:data:`HIGHER_IS_BETTER`: more paid, fewer days, lower churn); False
+        direction (:attr:`spec`'s ``direction``: more paid, fewer days, lower churn); False
         tests "the arm is worse" (a harm check). Same reference as :attr:`p_value`
         (Student t on ``df``, or normal for the median's and discount cost's tests).
         """
-        signed = self.z if HIGHER_IS_BETTER.get(self.metric, True) else -self.z
+        signed = self.z if self.spec is None or self.spec.higher_is_better else -self.z
         if not improvement:
             signed = -signed
         df = self.df if self.interval is None else self.z_test_df
@@ -205,7 +203,7 @@ class Effect:
             return self.interval(level)
         q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
         lo, hi = self.difference - q * self.se, self.difference + q * self.se
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             return float(np.exp(lo)), float(np.exp(hi))
         return float(lo), float(hi)
 
@@ -213,7 +211,7 @@ class Effect:
     def relative(self) -> float:
         """Relative effect ("+4% paid by due + 15"): arm / control − 1 (HR − 1 for the
         hazard ratio); NaN when the control's estimate is not positive."""
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             return float(np.exp(self.difference) - 1)
         if not (self.control_estimate > 0 and self.estimate >= 0):
             return float("nan")
@@ -226,7 +224,7 @@ class Effect:
         Var(a)/a² + Var(c)/c²), so the interval is skew-aware and never crosses −100%.
         For the hazard ratio it is the hazard ratio's own interval minus 1.
         """
-        if self.metric in RATIO_METRICS:
+        if self._is_ratio:
             lo, hi = self.ci(level)
             return float(lo - 1), float(hi - 1)
         rel = self.relative
@@ -240,7 +238,7 @@ class Effect:
     @property
     def effect(self) -> float:
         """The effect on its natural scale (hazard ratio, or difference)."""
-        return float(np.exp(self.difference)) if self.metric in RATIO_METRICS else self.difference
+        return float(np.exp(self.difference)) if self._is_ratio else self.difference
 
 
 # -- per-arm estimators ------------------------------------------------------------------
@@ -272,13 +270,21 @@ def followed_terms(data: ExperimentData, due_plus: int) -> np.ndarray | None:
     reached = data.as_of_day - data.issue_day >= data.terms + due_plus
     n_reached = np.bincount(codes, weights=reached, minlength=len(uniq))
     size = np.bincount(codes, minlength=len(uniq))
+    return terms_followed(uniq, n_reached, size)
+
+
+def terms_followed(terms: np.ndarray, n_reached: np.ndarray, size: np.ndarray
+                   ) -> np.ndarray | None:
+    """:func:`followed_terms` from counts: per distinct payment term (sorted ``terms``),
+    the invoices issued early enough to reach its due + d (``n_reached``) and all of them
+    (``size``); the engine readout passes counts aggregated where the invoices live."""
     # a small group (a segment's few 60-day invoices) counts when nearly all of it is
     # followed: its curve is noisy, and its variance says so, but it is not biased
     ok = (n_reached >= MIN_FOLLOWED_INVOICES) | (n_reached >= MIN_FOLLOWED_SHARE * size)
     short = size[~ok].sum()
-    if not ok.any() or short > MAX_UNFOLLOWED_SHARE * len(codes):
+    if not ok.any() or short > MAX_UNFOLLOWED_SHARE * size.sum():
         return None
-    return uniq[ok]
+    return terms[ok]
 
 
 def by_due_plus(data: ExperimentData, mask, due_plus: int, cause_of_interest: int = 1,
@@ -293,32 +299,81 @@ def by_due_plus(data: ExperimentData, mask, due_plus: int, cause_of_interest: in
     or None when not estimable yet.
     """
     included = followed_terms(data, due_plus)
+    counted = None
+    if included is not None:
+        sub = mask & np.isin(data.terms, included)
+        counted = customers_at_risk(data, sub, data.terms[sub] + due_plus)
+    return incidence_over_terms(included, data.duration[mask], data.cause[mask],
+                                data.terms[mask], due_plus, cause_of_interest, weights,
+                                counted)
+
+
+def incidence_over_terms(included: np.ndarray | None, duration, cause, terms, due_plus: int,
+                         cause_of_interest: int = 1, weights=None,
+                         customers_at_risk: int | None = None
+                         ) -> tuple[float, np.ndarray] | None:
+    """:func:`by_due_plus` on arrays: invoices (or counts-table rows with their counts or
+    amounts as ``weights``: every IF is linear in an invoice's weight) whose terms are in
+    ``included`` (:func:`terms_followed`). Returns (estimate, IF per row) or None.
+    ``customers_at_risk``: distinct customers with an included invoice at risk on its own
+    due + d; when some invoice was censored before its day, fewer than
+    :data:`MIN_CUSTOMERS_AT_RISK` make the estimate not followed yet (as :func:`_followed_to`)."""
     if included is None:
         return None
-    terms = data.terms[mask]
     keep = np.isin(terms, included)
-    got = incidence_by_due_plus(data.duration[mask][keep], data.cause[mask][keep], terms[keep],
+    got = incidence_by_due_plus(duration[keep], cause[keep], terms[keep],
                                 due_plus, cause_of_interest,
                                 None if weights is None else np.asarray(weights)[keep],
                                 min_at_risk=MIN_AT_RISK)
     if got is None:
         return None
-    day = terms[keep] + due_plus
-    duration, cause = data.duration[mask][keep], data.cause[mask][keep]
-    if np.any((cause == 0) & (duration < day)):  # censored before their day: the tail
-        sub = np.zeros_like(mask)
-        sub[np.flatnonzero(mask)[keep]] = True
-        if not enough_clusters_at_risk(data, sub, day):
-            return None
+    censored_early = np.any((np.asarray(cause)[keep] == 0)
+                            & (np.asarray(duration)[keep] < np.asarray(terms)[keep] + due_plus))
+    # none at risk: the engine's checks above decided (the curve ended or the rest is tiny)
+    if (censored_early and customers_at_risk is not None
+            and 0 < customers_at_risk < MIN_CUSTOMERS_AT_RISK):
+        return None
     out = np.zeros(len(terms))
     out[keep] = got[1]
     return got[0], out
 
 
 def _issue_axis(data: ExperimentData, mask, weights=None) -> AalenJohansen:
-    n = int(mask.sum())
-    return AalenJohansen().fit(np.zeros(n, np.int64), data.duration[mask], data.cause[mask],
+    return issue_axis_curve(data.duration[mask], data.cause[mask], weights)
+
+
+def issue_axis_curve(duration, cause, weights=None) -> AalenJohansen:
+    """Aalen–Johansen curve of payment on the issue axis (days since issue): invoices, or
+    counts-table rows with their counts (or amounts) as ``weights``."""
+    return AalenJohansen().fit(np.zeros(len(duration), np.int64), duration, cause,
                                weights=weights)
+
+
+def restricted_mean_arm(duration, cause, horizon: int, weights=None,
+                        customers_at_risk: int | None = None
+                        ) -> tuple[float, np.ndarray] | None:
+    """``rmst_days`` of one arm's invoices (or counts rows, ``weights`` their counts):
+    (estimate, IF per row), None while the data do not follow invoices to the horizon."""
+    aj = issue_axis_curve(duration, cause, weights)
+    if not _followed_to(aj, horizon - 1, customers_at_risk):
+        return None
+    return aj.restricted_mean_free(0, horizon)
+
+
+def discounted_cash_arm(duration, cause, weights, cfg: MetricConfig,
+                        customers_at_risk: int | None = None
+                        ) -> tuple[float, np.ndarray] | None:
+    """The cash part of ``net_value``: the amount-weighted payment curve discounted at
+    ``cost_of_capital`` to the issue date, up to ``horizon_days`` (estimate, IF per row);
+    None while the data do not follow invoices to the horizon."""
+    horizon = cfg.horizon_days
+    days = np.arange(horizon + 1)
+    factor = (1 + cfg.cost_of_capital) ** (-days / 365.0)
+    coef = np.append(factor[:-1] - factor[1:], factor[-1])
+    aj = issue_axis_curve(duration, cause, weights)
+    if not _followed_to(aj, horizon, customers_at_risk):
+        return None
+    return aj.functional(days, coef)
 
 
 def _ratio(numer: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
@@ -432,6 +487,9 @@ def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
     >>> bool(lo <= eff.difference <= hi)
     True
     """
+    if not isinstance(data, ExperimentData):
+        raise ValueError("median_days needs each arm's invoices (its interval inverts a test "
+                         "along the whole curve): not computed from engine aggregates")
     masks = {a: data.invoice_arm == a for a in (arm, control)}
     for a, m in masks.items():
         if not m.any():
@@ -466,36 +524,40 @@ def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
                   z_test=float(z), interval=interval, z_test_df=float(df_test))
 
 
-def _followed_to(aj: AalenJohansen, day: int, data: ExperimentData, mask) -> bool:
-    """Whether the data follows the arm's invoices (``mask``) to ``day`` since issue.
+def _followed_to(aj: AalenJohansen, day: int, customers_at_risk: int | None = None) -> bool:
+    """Whether the data follow the arm's invoices to ``day`` (days since issue).
 
-    Yes when every invoice that left the risk set before ``day`` left by an event (complete
-    follow-up: the curve there is known however few remain); otherwise at least :data:`MIN_AT_RISK` invoices of at least
-    :data:`MIN_CUSTOMERS_AT_RISK` customers must still be at risk on ``day``
-    (:func:`enough_clusters_at_risk`).
+    Yes when the curve has ended (all-cause survival below 0.5%), or every invoice that
+    left the risk set before ``day`` left by an event (complete follow-up: the curve there
+    is known however few remain); otherwise at least
+    :data:`MIN_AT_RISK` invoices must still be at risk on ``day``, of at least
+    :data:`MIN_CUSTOMERS_AT_RISK` customers (``customers_at_risk``: the caller's count of
+    distinct customers with an invoice at risk on ``day``; see :func:`customers_at_risk`).
+
+    A curve's tail read, after censoring, from the invoices of two or three customers has
+    a clustered variance of two or three terms, too small on average: neither CR2 nor a t
+    reference makes that a usable interval (40 customers per arm with 30 days of
+    follow-up past the last invoice: A/A rates 0.10-0.13 for RMST and escalation on the
+    runs where 5+ invoices reached day 90). Such a horizon is "not followed yet".
     """
-    if int(day) < aj.origin_:
+    i = min(int(day) - aj.origin_, len(aj.survival_) - 1)
+    if i < 0:
         return False
+    if aj.survival_[i] < 0.005:  # the curve has ended: nothing left to follow
+        return True
     entered = aj.at_risk_[0]
     left_by_event = float(aj.events_[:int(day) - aj.origin_].sum())
     if abs(entered - aj.at_risk_on(day) - left_by_event) <= 1e-9 * entered:
         return True
-    return aj.at_risk_on(day) >= MIN_AT_RISK and enough_clusters_at_risk(
-        data, mask, np.full(int(mask.sum()), int(day)))
+    return aj.at_risk_on(day) >= MIN_AT_RISK and (
+        customers_at_risk is None or customers_at_risk >= MIN_CUSTOMERS_AT_RISK)
 
 
-def enough_clusters_at_risk(data: ExperimentData, mask, day) -> bool:
-    """Whether the invoices of ``mask`` still at risk on their ``day`` (days since issue,
-    one per invoice) belong to at least :data:`MIN_CUSTOMERS_AT_RISK` customers.
-
-    A curve's tail read from the invoices of two or three customers has a clustered
-    variance with two or three terms: neither the CR2 leverage nor a t reference makes
-    that a usable interval (measured at 40 customers per arm with 30 days of follow-up
-    past the last invoice: A/A rates 0.09-0.12 for RMST and net value on the runs where
-    5+ invoices reached day 90). Such a horizon is "not followed yet".
-    """
+def customers_at_risk(data: ExperimentData, mask, day) -> int:
+    """Distinct customers with an invoice of ``mask`` still at risk on its ``day`` (days
+    since issue; a number or one per invoice of ``mask``): :func:`_followed_to`'s count."""
     at_risk = data.duration[mask] >= day
-    return np.unique(data.customer[mask][at_risk]).size >= MIN_CUSTOMERS_AT_RISK
+    return int(np.unique(data.customer[mask][at_risk]).size)
 
 
 def _not_yet(data: ExperimentData) -> tuple[float, np.ndarray]:
@@ -526,9 +588,16 @@ def _churn(data: ExperimentData, arm: int, cfg: MetricConfig) -> tuple[float, np
     active = np.bincount(data.customer[in_arm & (data.issue_day <= end)], minlength=n) > 0
     after = in_arm & (data.issue_day > end) & (data.issue_day <= end + cfg.churn_days)
     came_back = np.bincount(data.customer[after], minlength=n) > 0
+    got = churn_share(active, came_back)
+    return _not_yet(data) if got is None else got
+
+
+def churn_share(active: np.ndarray, came_back: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """Churn from per-customer flags (invoiced by the end in the arm; invoiced again within
+    ``churn_days`` after it): (share, per-customer IF), None without an active customer."""
     g = int(active.sum())
     if g == 0:
-        return _not_yet(data)
+        return None
     churned = (active & ~came_back).astype(float)
     est = float(churned[active].mean())
     return est, np.where(active, (churned - est) / g, 0.0)
@@ -539,7 +608,11 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
     """Estimate ``metric`` in arm code ``arm``; returns (estimate, per-customer IF).
 
     The per-customer IF has one entry per customer of ``data`` (zero outside the arm).
+    Data reduced in an engine (:class:`~collections_lab.experiments.warehouse.EngineExperimentData`)
+    give the same figures from their aggregates.
     """
+    if not isinstance(data, ExperimentData):
+        return data.estimate_arm(metric, arm, cfg)
     inv_mask = data.invoice_arm == arm
     if not inv_mask.any():
         raise ValueError(f"arm {data.arm_names[arm]!r} has no invoices to analyse")
@@ -549,22 +622,22 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
             return _not_yet(data)
         est, psi = got
     elif metric == "rmst_days":
-        aj = _issue_axis(data, inv_mask)
-        if not _followed_to(aj, cfg.horizon_days - 1, data, inv_mask):
+        got = restricted_mean_arm(data.duration[inv_mask], data.cause[inv_mask],
+                                  cfg.horizon_days, customers_at_risk=customers_at_risk(
+                                      data, inv_mask, cfg.horizon_days - 1))
+        if got is None:
             return _not_yet(data)
-        est, psi = aj.restricted_mean_free(0, cfg.horizon_days)
+        est, psi = got
     elif metric == "discount_cost":
         est, psi = _ratio(data.discount[inv_mask] / data.amount[inv_mask],
                           data.weight[inv_mask])
     elif metric == "net_value":
-        horizon = cfg.horizon_days
-        days = np.arange(horizon + 1)
-        factor = (1 + cfg.cost_of_capital) ** (-days / 365.0)
-        coef = np.append(factor[:-1] - factor[1:], factor[-1])
-        aj = _issue_axis(data, inv_mask, weights=data.weight[inv_mask])
-        if not _followed_to(aj, horizon, data, inv_mask):
+        got = discounted_cash_arm(data.duration[inv_mask], data.cause[inv_mask],
+                                  data.weight[inv_mask], cfg, customers_at_risk(
+                                      data, inv_mask, cfg.horizon_days))
+        if got is None:
             return _not_yet(data)
-        pv, psi_pv = aj.functional(days, coef)
+        pv, psi_pv = got
         cost = (data.discount[inv_mask] + _reminder_cost(data, cfg, inv_mask)) / data.amount[
             inv_mask]
         cost_ratio, psi_cost = _ratio(cost, data.weight[inv_mask])
@@ -590,15 +663,32 @@ def hazard_ratio_effect(data: ExperimentData, arm: int, control: int = 0,
     naive model-based SE that treats invoices as independent. Raises ``ValueError`` when
     an arm has no payment yet (no finite estimate).
     """
+    if isinstance(data, ExperimentData):
+        mask = (data.invoice_arm == arm) | (data.invoice_arm == control)
+        beta, variance, psi, events = hazard_ratio_rows(
+            data.invoice_arm[mask] == arm, data.cause[mask] == 1, data.duration[mask], ties=ties)
+        psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
+    else:  # reduced elsewhere (an engine): its per-customer sums of the same row IFs
+        beta, variance, psi_c, events = data.hazard_ratio_parts(arm, control, ties)
+    if clustered:
+        se = _se(psi_c, data, [arm, control], "hazard_ratio")
+    else:
+        se = float(np.sqrt(variance))
+    return float(beta), psi_c, se, events
+
+
+def hazard_ratio_rows(z, paid, duration, weights=None, ties: str = "efron"
+                      ) -> tuple[float, float, np.ndarray, int]:
+    """Cox fit of payment on ``z`` (arm vs control) from rows: invoices, or counts-table
+    rows with their counts as ``weights``. Returns (log HR, its model variance, each row's
+    IF for one of its invoices, payment events); ``ValueError`` when not estimable."""
     from ..survival.regression import cox_fit_arrays, cox_score_residuals
 
-    mask = (data.invoice_arm == arm) | (data.invoice_arm == control)
-    z = data.invoice_arm[mask] == arm
+    z, paid = np.asarray(z, bool), np.asarray(paid, bool)
+    dur = np.asarray(duration, np.int64)
     if z.all() or not z.any():
         raise ValueError("the covariate must contain both groups (arm and control)")
-    dur = data.duration[mask]
-    paid = data.cause[mask] == 1
-    events = int(paid.sum())
+    events = int(paid.sum()) if weights is None else int(round(np.sum(np.asarray(weights, float)[paid])))
     if events == 0:
         raise ValueError("no events: cannot estimate a hazard ratio")
     if not paid[z].any() or not paid[~z].any():
@@ -607,20 +697,14 @@ def hazard_ratio_effect(data: ExperimentData, arm: int, control: int = 0,
     # one row per (arm, day, paid) with its count: the fit and the residuals are exact on it
     span = int(dur.max()) + 1
     key = (z.astype(np.int64) * 2 + paid) * span + dur
-    counts = np.bincount(key, minlength=4 * span)
+    counts = np.bincount(key, weights, minlength=4 * span)
     uniq = np.flatnonzero(counts)
     row_of = np.zeros(4 * span, np.int64)
     row_of[uniq] = np.arange(len(uniq))
     zs, ts, ps, ws = (uniq // (2 * span)).astype(float)[:, None], uniq % span, (uniq // span) % 2 == 1, counts[uniq]
     beta, cov, _ = cox_fit_arrays(zs, ts, ps, weights=ws, ties=ties, where="hazard_ratio_effect")
     resid = cox_score_residuals(zs, ts, ps, beta, ties=ties, weights=ws)[:, 0]
-    psi = resid[row_of[key]] * cov[0, 0]
-    psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
-    if clustered:
-        se = _se(psi_c, data, [arm, control], "hazard_ratio")
-    else:
-        se = float(np.sqrt(cov[0, 0]))
-    return float(beta[0]), psi_c, se, events
+    return float(beta[0]), float(cov[0, 0]), resid[row_of[key]] * cov[0, 0], events
 
 
 def centred_sum_of_squares(values: np.ndarray, strata: np.ndarray | None) -> tuple[float, int]:
@@ -700,14 +784,17 @@ def customer_weight(data: ExperimentData, metric: str, arm: int,
     invoices (amounts, as :attr:`ExperimentData.weight`, for the amount-weighted cash,
     discount cost and net value; one per active customer for churn).
     """
+    if not isinstance(data, ExperimentData):
+        return data.customer_weight(metric, arm, cfg)
     n = data.n_customers
-    if metric == "churn":
+    weighting = METRIC_REGISTRY[metric].weighting
+    if weighting == "customer":
         cfg = cfg or MetricConfig()
         in_arm = data.invoice_arm == arm
         active = in_arm & (data.issue_day <= churn_end_day(data, cfg))
         return (np.bincount(data.customer[active], minlength=n) > 0).astype(float)
     mask = data.invoice_arm == arm
-    w = data.weight[mask] if metric in AMOUNT_METRICS else None
+    w = data.weight[mask] if weighting == "amount" else None
     return np.bincount(data.customer[mask], w, minlength=n).astype(float)
 
 
@@ -847,7 +934,7 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int, cfg: Metr
     """
     est_a, psi_a, se_a, df_a = discount_cost_arm(data, arm, cfg)
     est_c, psi_c, se_c, df_c = control_parts or discount_cost_arm(data, control, cfg)
-    amounts = [float(data.weight[data.invoice_arm == a].sum()) for a in (arm, control)]
+    amounts = [float(data.arm_weights()[a]) for a in (arm, control)]
     exact = tuple(data.arm_names[a] in cfg.no_discount_arms for a in (arm, control))
 
     def interval(level: float) -> tuple[float, float]:
@@ -856,7 +943,7 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int, cfg: Metr
 
     difference = est_a - est_c
     n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
-    counts = np.bincount(data.invoice_arm, minlength=len(data.arm_names))
+    counts = data.arm_invoices()
     return Effect("discount_cost", data.arm_names[arm], data.arm_names[control], est_a, est_c,
                   difference, float(np.hypot(se_a, se_c)), n_cust,
                   int(counts[arm] + counts[control]), psi_a - psi_c,
@@ -950,7 +1037,7 @@ def compare_arms(
             f"arm(s) {small} have fewer than {MIN_CUSTOMERS_PER_ARM} customers: p-values and "
             "intervals use a small-sample t reference but remain approximate; read them with "
             "care", SmallSampleWarning, stacklevel=2)
-    counts_inv = np.bincount(data.invoice_arm, minlength=len(data.arm_names))
+    counts_inv = data.arm_invoices()
     for arm_name in arms:
         a = data.arm_names.index(arm_name)
         n_cust = int(data.customers_in(a).sum() + data.customers_in(0).sum())
@@ -1019,12 +1106,17 @@ def naive_invoice_level_se(data: ExperimentData, metric: str, arm: int,
     return diff, float(np.sqrt(var))
 
 
+def due_plus_spec(metric: str, cfg: MetricConfig) -> tuple[int, int, bool]:
+    """(d, cause, amount-weighted) of the three "by due + d" metrics."""
+    if metric == "escalation_rate":
+        return cfg.escalation_due_plus_days, 2, False
+    return cfg.due_plus_days, 1, metric == "cash_by_due_d"
+
+
 def _due_plus_metric(data, metric, mask, cfg) -> tuple[float, np.ndarray] | None:
     """:func:`by_due_plus` for the three "by due + d" metrics (None: not followed yet)."""
-    if metric == "escalation_rate":
-        return by_due_plus(data, mask, cfg.escalation_due_plus_days, 2)
-    weights = data.weight[mask] if metric == "cash_by_due_d" else None
-    return by_due_plus(data, mask, cfg.due_plus_days, 1, weights)
+    due_plus, cause, weighted = due_plus_spec(metric, cfg)
+    return by_due_plus(data, mask, due_plus, cause, data.weight[mask] if weighted else None)
 
 
 def _invoice_psi(data, metric, mask, cfg):

@@ -38,10 +38,9 @@ from ..i18n.display import SettingsCard
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
+from .metric_registry import METRIC_REGISTRY
 from .metrics import (
-    HIGHER_IS_BETTER,
     METRICS,
-    RATIO_METRICS,
     MetricConfig,
     churn_available,
     churn_end_day,
@@ -224,13 +223,13 @@ class ExperimentReadout(ResultMixin):
         rows = {}
         for _, r in self.effects.iterrows():
             metric = r["metric"]
-            scale, decimals, unit = ((1.0, 2, "") if metric in RATIO_METRICS else
-                                     (1.0, 1, "") if metric in ("rmst_days", "median_days")
-                                     else (100.0, 1, " pp"))
+            kind = METRIC_REGISTRY[metric].kind
+            scale, decimals, unit = ((1.0, 2, "") if kind == "ratio" else
+                                     (1.0, 1, "") if kind == "days" else (100.0, 1, " pp"))
             if not np.isfinite(r["effect"]):
                 text = "—"
             else:
-                sign = "+" if r["effect"] > 0 and metric not in RATIO_METRICS else ""
+                sign = "+" if r["effect"] > 0 and kind != "ratio" else ""
                 star = "*" if np.isfinite(r.get("p_holm", np.nan)) and r["p_holm"] < self.alpha else ""
                 # no-break spaces: a cell never splits between a number and its interval
                 text = (f"{sign}{format_number(r['effect'] * scale, decimals, lang)}{unit}{star}"
@@ -320,7 +319,7 @@ def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     frame = add_adjusted_p_values(frame, by="metric")
     frame.insert(2, "label", [t(f"xp_metric_{m}", lang) for m in frame["metric"]])
-    frame["higher_is_better"] = frame["metric"].map(HIGHER_IS_BETTER)
+    frame["higher_is_better"] = [METRIC_REGISTRY[m].higher_is_better for m in frame["metric"]]
     return frame
 
 
