@@ -26,8 +26,8 @@ and the process's peak RSS so far, through :mod:`collections_lab.data.warehouse`
   balances at every month end in one query; sales, settlements and at-risk sums shared);
 - ``readout``: the experiment's readout from engine aggregates
   (:func:`~collections_lab.experiments.warehouse.compare_arms_engine`: paid and cash by
-  due + 15 per terms group, escalation, RMST, hazard ratio, discount cost, churn and net
-  value with CR2 standard errors, stratified by segment as randomised): a counts table
+  due + 15 per terms group, escalation, RMST, median, hazard ratio, discount cost, churn
+  and net value with CR2 standard errors, stratified by segment as randomised): a counts table
   per (arm, terms, day, outcome) and a customer table of summed influence values come
   back, never the invoices.
 
@@ -93,7 +93,8 @@ def _source(lake: Path, engine: str):
 #: Columns of the payment-times frame the survival suite and the readout read (kept when
 #: ``--materialize`` stores the frame once in the engine).
 KEPT = ["customer_id", "arm", "segment", "channel", "issue_day", "due_day", "amount",
-        "duration", "days_late", "event", "paid_amount", "discount_amount"]
+        "duration", "days_late", "event", "paid_amount", "discount_amount",
+        "outcome_code", "currency"]  # the readout's too (READOUT_COLUMNS; no reminder cost)
 
 
 def _clock():

@@ -229,6 +229,20 @@ def test_round_trip_for_each_closed_form_family(metric, allocation):
         effect, abs=1e-6 * max(1, abs(effect)))
 
 
+def test_power_from_pilot_rescales_the_pilot_se(pilot):
+    eff = compare_arms(pilot, CFG, metrics=["paid_by_due_d"])[0]
+    per_arm = eff.n_customers / 2
+    even = design.power_from_pilot(pilot, "paid_by_due_d", 0.03, 2000, cfg=CFG)
+    assert even == pytest.approx(power_at_se(0.03, eff.se * math.sqrt(per_arm / 2000)),
+                                 rel=1e-10)
+    uneven = design.power_from_pilot(pilot, "paid_by_due_d", 0.03, 2000, cfg=CFG,
+                                     allocation=0.3)
+    # the same total, split 70/30: Var x (1/1.4 + 1/0.6) / 2
+    assert uneven == pytest.approx(power_at_se(0.03, eff.se * math.sqrt(
+        per_arm / 2000 * (1 / 1.4 + 1 / 0.6) / 2)), rel=1e-10)
+    assert uneven < even
+
+
 def test_round_trip_from_a_pilot(pilot):
     for allocation in (0.5, 0.3):
         n = solve_metric("cash_by_due_d", effect=0.03, power=0.8, allocation=allocation,

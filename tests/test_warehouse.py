@@ -403,7 +403,7 @@ def test_edge_kpis_and_trends_equal_pandas(tmp_path):
         kpi_snapshot_engine(connect(tmp_path), "2025-05-31")
 
 
-def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path):
+def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, sample, tmp_path):
     """DuckDB settings (two threads, a memory limit, a spill folder) and the frame stored
     once as a temporary table: the survival suite and the experiment sums still equal
     pandas, and they read the stored table (not the lake) once it exists."""
@@ -413,9 +413,11 @@ def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path
     assert wh.con.con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
     table = wh.materialize(AS_OF)
     assert wh.payment_times(AS_OF) is table
-    assert "cl_payment_times" in wh.con.compile(wh.payment_times(AS_OF).count())
+    assert "cl_kept_" in wh.con.compile(wh.payment_times(AS_OF).count())
     check_suite(wh, reference)
     check_customers(wh, reference)
+    check_kpis(wh, sample)  # the KPI balance segments are kept and reused too
+    assert any(isinstance(k, tuple) and k[0] == "kpi_segments" for k in wh._cache)
     with pytest.raises(WarehouseError, match="setting name"):
         wh.configure(**{"threads; DROP TABLE x": 1})
 
@@ -436,8 +438,11 @@ def assert_effects_equal(got, ref):
                 a.metric, a.arm, name, x, y)
         lo, hi = a.ci(0.9)
         np.testing.assert_allclose([lo, hi], b.ci(0.9), rtol=RTOL, equal_nan=True)
-        np.testing.assert_allclose(a.cluster_weight, b.cluster_weight, rtol=RTOL)
-        np.testing.assert_allclose(a.psi, b.psi, rtol=1e-8, atol=1e-14, equal_nan=True)
+        for name in ("cluster_weight", "psi"):  # None for the median
+            x, y = getattr(a, name), getattr(b, name)
+            assert (x is None) == (y is None), (a.metric, name)
+            if y is not None:
+                np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-14, equal_nan=True)
 
 
 def pandas_effects(frame, control, cfg, metrics, stratified_by, sample):
@@ -504,23 +509,25 @@ def test_duckdb_engine_readout_equals_compare_arms(full_sample, full_lake, strat
     assert finite == set(ENGINE_METRICS)  # every metric is compared on figures, not NaNs
 
 
-def test_engine_readout_refuses_what_it_cannot_compute(duck):
-    from collections_lab.experiments.metrics import compare_arms
+def test_engine_readout_refuses_what_it_did_not_compute(duck):
+    from collections_lab.experiments.metrics import MetricConfig, compare_arms
     from collections_lab.experiments.warehouse import (
         compare_arms_engine,
         engine_experiment_data,
     )
 
-    with pytest.raises(ValueError, match="median_days.*not computed from engine aggregates"):
-        compare_arms_engine(duck, metrics=["median_days"], as_of=AS_OF, control="firm-1-none")
+    with pytest.raises(ValueError, match=r"\['mean_days'\] are not computed from engine"):
+        compare_arms_engine(duck, metrics=["mean_days"], as_of=AS_OF, control="firm-1-none")
     with pytest.raises(ValueError, match="stratifies by the customers' segment only"):
         compare_arms_engine(duck, as_of=AS_OF, control="firm-1-none", stratified_by="channel")
     data = engine_experiment_data(duck, metrics=["rmst_days"], as_of=AS_OF,
                                   control="firm-1-none")
     with pytest.raises(ValueError, match="'churn' was not computed in the engine"):
         compare_arms(data, data.cfg, metrics=["churn"])
-    with pytest.raises(ValueError, match="median_days needs each arm's invoices"):
+    with pytest.raises(ValueError, match="'median_days' was not computed in the engine"):
         compare_arms(data, data.cfg, metrics=["median_days"])
+    with pytest.raises(ValueError, match="computed for another MetricConfig"):
+        compare_arms(data, MetricConfig(horizon_days=60), metrics=["rmst_days"])
 
 
 def test_spark_engine_readout_equals_compare_arms(spark_wh, reference, sample):
@@ -538,3 +545,21 @@ def test_spark_engine_readout_equals_compare_arms(spark_wh, reference, sample):
                                   as_of=AS_OF, control="firm-3-none", stratified_by="segment")
     keep = [e for e in ref if e.arm in ("firm-1-none", "firm-3-disc")]
     assert_effects_equal(got, keep)
+
+
+def test_engine_readout_reads_a_materialised_frame(lakes):
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.experiments.warehouse import READOUT_COLUMNS, compare_arms_engine
+
+    kw = {"as_of": AS_OF, "control": "firm-1-none", "stratified_by": "segment",
+          "metrics": ["rmst_days", "escalation_rate", "hazard_ratio", "net_value"]}
+    cfg = MetricConfig(reminder_cost=0.5)
+    ref = compare_arms_engine(connect(lakes["parquet"]), cfg, **kw)
+    wh = connect(lakes["parquet"])
+    wh.materialize(AS_OF, columns=READOUT_COLUMNS)
+    assert_effects_equal(compare_arms_engine(wh, cfg, **kw), ref)
+    slim = connect(lakes["parquet"])
+    slim.materialize(AS_OF, columns=[c for c in READOUT_COLUMNS if c != "n_reminders"])
+    compare_arms_engine(slim, **kw)  # no reminder cost: the count is not needed
+    with pytest.raises(WarehouseError, match=r"lacks column\(s\) \['n_reminders'\]"):
+        compare_arms_engine(slim, cfg, **kw)

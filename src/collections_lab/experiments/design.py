@@ -19,7 +19,15 @@ per customer ``m``, their coefficient of variation ``cv``, intra-customer correl
 multiplies the independent-invoices sample size; :func:`estimate_design_effect` measures
 it directly as clustered over naive variance.
 
-Sizes are per arm, in invoices and customers; durations in weeks.
+Every formula above is one call of the one solver, :func:`solve_design` (statsmodels'
+``NormalIndPower``: effect over the standard deviation per unit, any allocation, two- or
+one-sided), with the variance per unit of the metric's
+:class:`~collections_lab.experiments.metric_registry.Metric` (:func:`solve_metric`), so
+sample size, power and MDE invert each other exactly.
+
+Sizes are per arm, in invoices and customers (with an unequal ``allocation``, the share
+of units in the treatment arm, "per arm" is the mean arm: half the total); durations in
+weeks.
 
 Example
 -------

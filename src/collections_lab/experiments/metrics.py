@@ -430,12 +430,13 @@ def _interpolated_quantile(aj: AalenJohansen, levels, upper: bool) -> np.ndarray
     return out
 
 
-def _cif_variance_at(data: ExperimentData, aj: AalenJohansen, mask, day: int,
+def _cif_variance_at(data: ExperimentData, aj: AalenJohansen, customer_if, day: int,
                      arm: int) -> tuple[float, np.ndarray]:
-    """CIF at ``day`` in one arm, its clustered variance, and its per-customer IF."""
-    est, psi = aj.at_day(day)
-    psi_c = np.bincount(data.customer[mask], psi, minlength=data.n_customers)
-    return est, arm_variance(psi_c, data, arm, customer_weight(data, "median_days", arm)), psi_c
+    """CIF at ``day`` in one arm, its clustered variance, and its per-customer IF
+    (``customer_if(arm, day)``: the IF of ``aj.at_day(day)`` summed per customer)."""
+    psi_c = customer_if(arm, day)
+    return (aj.cif_at(day), arm_variance(psi_c, data, arm, customer_weight(data, "median_days", arm)),
+            psi_c)
 
 
 def su_wei_interval(aj_arm: AalenJohansen, var_arm: float, aj_ctrl: AalenJohansen,
@@ -487,31 +488,38 @@ def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
     >>> bool(lo <= eff.difference <= hi)
     True
     """
-    if not isinstance(data, ExperimentData):
-        raise ValueError("median_days needs each arm's invoices (its interval inverts a test "
-                         "along the whole curve): not computed from engine aggregates")
-    masks = {a: data.invoice_arm == a for a in (arm, control)}
-    for a, m in masks.items():
-        if not m.any():
+    counts = data.arm_invoices()
+    for a in (arm, control):
+        if counts[a] == 0:
             raise ValueError(f"arm {data.arm_names[a]!r} has no invoices to analyse")
-    ajs = {a: _issue_axis(data, m) for a, m in masks.items()}
+    if isinstance(data, ExperimentData):
+        masks = {a: data.invoice_arm == a for a in (arm, control)}
+        ajs = {a: _issue_axis(data, m) for a, m in masks.items()}
+
+        def pooled_curve() -> AalenJohansen:
+            return _issue_axis(data, masks[arm] | masks[control])
+
+        def customer_if(a: int, day: int) -> np.ndarray:
+            return np.bincount(data.customer[masks[a]], ajs[a].at_day(day)[1],
+                               minlength=data.n_customers)
+    else:  # reduced elsewhere (an engine): the same curves and their per-customer IFs
+        ajs, pooled_curve, customer_if = data.median_parts(arm, control)
     medians = {a: _median(aj) for a, aj in ajs.items()}
     n_cust = int(data.customers_in(arm).sum() + data.customers_in(control).sum())
-    n_inv = int(masks[arm].sum() + masks[control].sum())
+    n_inv = int(counts[arm] + counts[control])
     name, ctrl_name = data.arm_names[arm], data.arm_names[control]
     if not all(np.isfinite(v) for v in medians.values()):
         # fewer than half paid so far in an arm: the median is not estimable yet
         return Effect("median_days", name, ctrl_name, medians[arm], medians[control],
                       float("nan"), float("nan"), n_cust, n_inv, None)
-    pooled = _issue_axis(data, masks[arm] | masks[control])
-    m = int(pooled.quantile_day(0.5))
-    f_a, _, psi_a = _cif_variance_at(data, ajs[arm], masks[arm], m, arm)
-    f_c, _, psi_c = _cif_variance_at(data, ajs[control], masks[control], m, control)
+    m = int(pooled_curve().quantile_day(0.5))
+    f_a, _, psi_a = _cif_variance_at(data, ajs[arm], customer_if, m, arm)
+    f_c, _, psi_c = _cif_variance_at(data, ajs[control], customer_if, m, control)
     var_test, df_test = _difference_variance(psi_a - psi_c, data, [arm, control],
                                              "median_days")
     se_test = float(np.sqrt(var_test))
     z = -(f_a - f_c) / se_test if se_test > 0 else float("nan")
-    var = {a: _cif_variance_at(data, ajs[a], masks[a], int(ajs[a].quantile_day(0.5)), a)[1]
+    var = {a: _cif_variance_at(data, ajs[a], customer_if, int(ajs[a].quantile_day(0.5)), a)[1]
            for a in (arm, control)}
 
     def interval(level: float) -> tuple[float, float]:

@@ -16,12 +16,12 @@ clustered by customer. Two reductions run in the engine of a
 The censoring-aware readout runs from engine aggregates too:
 :func:`compare_arms_engine` gives the
 :func:`~collections_lab.experiments.metrics.compare_arms` effects (Aalen–Johansen paid and
-cash by due + d per terms group, escalation, RMST, hazard ratio, discount cost, churn,
-net value; CR2 variances with their df) from a counts table per (arm, terms, day,
-outcome) and a customer table of summed influence values
-(:func:`engine_experiment_data`), equal to the pandas path to 1e-10. The median and the
-rest of :func:`~collections_lab.experiments.readout.analyze_experiment` (covariate
-adjustment, segments, sequential looks) take the experiment's invoices:
+cash by due + d per terms group, escalation, RMST, median with its Su–Wei interval,
+hazard ratio, discount cost, churn, net value; CR2 variances with their df) from a counts
+table per (arm, terms, day, outcome) and a customer table of summed influence values
+(:func:`engine_experiment_data`), equal to the pandas path to 1e-10. The rest of
+:func:`~collections_lab.experiments.readout.analyze_experiment` (SRM, covariate
+adjustment, segment effects, sequential looks) takes the experiment's invoices:
 :func:`experiment_frame` selects them in the engine (assigned customers only) and returns
 the payment-times frame for them, equal to the pandas one.
 
@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 from ..data.dates import parse_date
 from ..data.warehouse import Warehouse, WarehouseError
 
-__all__ = ["ENGINE_METRICS", "EngineExperimentData", "arm_statistics", "compare_arms_engine",
+__all__ = ["ENGINE_METRICS", "READOUT_COLUMNS", "EngineExperimentData", "arm_statistics", "compare_arms_engine",
            "customer_table", "engine_arm_statistics", "engine_experiment_data",
            "experiment_frame", "ratio_estimates"]
 
@@ -211,14 +211,18 @@ def ratio_estimates(stats: pd.DataFrame, numerator: str, denominator: str,
 
 
 # ------------------------------------------------------------------ the readout in the engine
-#: Metrics :func:`compare_arms_engine` computes from engine aggregates (all of
-#: :data:`~collections_lab.experiments.metrics.METRICS` but the median, whose interval
-#: inverts a test along each arm's whole curve).
-ENGINE_METRICS = ("paid_by_due_d", "rmst_days", "hazard_ratio", "escalation_rate",
-                  "cash_by_due_d", "discount_cost", "churn", "net_value")
+#: Metrics :func:`compare_arms_engine` computes from engine aggregates (every one of
+#: :data:`~collections_lab.experiments.metrics.METRICS`).
+ENGINE_METRICS = ("paid_by_due_d", "rmst_days", "median_days", "hazard_ratio",
+                  "escalation_rate", "cash_by_due_d", "discount_cost", "churn", "net_value")
 #: The keys of the engine's cells: every per-invoice IF is a function of them (and of the
 #: invoice's weight), so one lookup table joined on them gives each invoice its IF.
 CELL_KEYS = ["arm", "terms", "duration", "cause"]
+#: Columns of the payment-times frame the engine readout reads (keep them when the frame
+#: is materialised with a column subset: :meth:`~collections_lab.data.warehouse.Warehouse.materialize`);
+#: ``n_reminders`` only with a reminder cost.
+READOUT_COLUMNS = ("customer_id", "arm", "segment", "currency", "amount", "issue_day",
+                   "due_day", "duration", "outcome_code", "discount_amount", "n_reminders")
 
 
 @dataclass
@@ -231,7 +235,8 @@ class EngineExperimentData:
     :class:`~collections_lab.experiments.metrics.MetricConfig`. ``compare_arms`` reads it
     through the same methods it uses on :class:`~collections_lab.experiments.data.ExperimentData`
     (``customers_in``, ``arm_invoices``, ``arm_weights``) and three hooks
-    (``estimate_arm``, ``customer_weight``, ``hazard_ratio_parts``); ``cells`` is the
+    (``estimate_arm``, ``customer_weight``, ``hazard_ratio_parts``, ``median_parts``);
+    ``cells`` is the
     counts table the curves were estimated from (one row per arm, payment terms, day and
     outcome). Customers are in ``customer_id`` order (as ExperimentData's codes);
     ``customer_ids`` is an Arrow string array (millions of ids as Python strings would
@@ -256,6 +261,7 @@ class EngineExperimentData:
     columns: dict = field(default_factory=dict)
     estimates: dict = field(default_factory=dict)
     hazard: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict)
     _arm_invoices: np.ndarray | None = None
     _arm_weights: np.ndarray | None = None
 
@@ -344,6 +350,22 @@ class EngineExperimentData:
         beta, variance, events = got
         return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"], events
 
+    def median_parts(self, arm: int, control: int):
+        """The median's ingredients: each arm's payment curve, the pooled curve of arm and
+        control, and ``customer_if(a, day)``: the IF of arm ``a``'s curve at ``day``
+        summed per customer (the engine's sums for the days the median test asks)."""
+        self._check("median_days", None)
+
+        def customer_if(a: int, day: int) -> np.ndarray:
+            name = f"psi_median_{a}_{day}"
+            if name not in self.columns:
+                raise ValueError(f"the engine summed no IF of arm {self.arm_names[a]!r} "
+                                 f"at day {day}")
+            return self.columns[name]
+
+        return ({a: self.curves[a] for a in (arm, control)},
+                lambda: self.curves["pooled", arm, control], customer_if)
+
 
 def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=None,
                            control: str | None = None, experiment_id: str | None = None,
@@ -365,8 +387,8 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
        (one row per customer).
     3. With ``stratified_by``, the assigned customers without invoices, per stratum and arm.
 
-    ``metrics`` is a subset of :data:`ENGINE_METRICS` (default all of them); the median
-    is refused (it needs each arm's invoices). ``stratified_by``: ``None`` or
+    ``metrics`` is a subset of :data:`ENGINE_METRICS` (default all of them).
+    ``stratified_by``: ``None`` or
     ``"segment"`` (a customer's column, as the randomisation uses).
     """
     import ibis
@@ -387,10 +409,8 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     metrics = tuple(metrics or ENGINE_METRICS)
     refused = [m for m in metrics if m not in ENGINE_METRICS]
     if refused:
-        raise ValueError(
-            f"metric(s) {refused} are not computed from engine aggregates (engine metrics: "
-            f"{list(ENGINE_METRICS)}); for the median, analyse the experiment's invoices: "
-            "analyze_experiment(experiment_frame(warehouse, ...))")
+        raise ValueError(f"metric(s) {refused} are not computed from engine aggregates "
+                         f"(engine metrics: {list(ENGINE_METRICS)})")
     if stratified_by not in (None, "segment"):
         raise ValueError(f"stratified_by={stratified_by!r}: the engine readout stratifies by "
                          "the customers' segment only (stratified_by='segment' or None)")
@@ -398,6 +418,15 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     as_of_day = int(as_of_ts.value // 86_400_000_000_000)
     _one_experiment(warehouse, experiment_id)
     f = _experiment_expr(warehouse, as_of_ts, experiment_id)
+    costly = cfg.reminder_cost != 0
+    missing = [c for c in READOUT_COLUMNS if c not in f.columns
+               and (costly or c != "n_reminders")]
+    if missing:
+        raise WarehouseError(
+            f"{warehouse.label}: the payment-times frame lacks column(s) {missing} the "
+            f"readout reads (materialised with fewer columns?): keep {list(READOUT_COLUMNS)}")
+    if not costly:  # no reminder cost: the count is not read
+        f = f.mutate(n_reminders=ibis.literal(0, "int64"))
     first = _start_day(warehouse, start, experiment_id)
     exp = (f.issue_day >= first) if first is not None else ibis.literal(True)
     terms = (f.due_day - f.issue_day).cast("int64")
@@ -516,6 +545,29 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
             lookup[f"hazard_ratio_{a}"] = col
             weighted[f"hazard_ratio_{a}"] = False
 
+    curves: dict = {}
+    if "median_days" in metrics:  # the curves, and their IFs at the days the test reads
+        from .metrics import issue_axis_curve
+
+        days: dict[int, set] = {a: set() for a in range(len(arm_names))}
+        for a in range(len(arm_names)):
+            rows = arm_code == a
+            if rows.any():
+                curves[a] = issue_axis_curve(dur[rows], cause[rows], n[rows])
+                days[a].add(curves[a].quantile_day(0.5))
+        for a in range(1, len(arm_names)):
+            rows = (arm_code == a) | (arm_code == 0)
+            pooled = curves["pooled", a, 0] = issue_axis_curve(dur[rows], cause[rows], n[rows])
+            for b in (a, 0):
+                days[b].add(pooled.quantile_day(0.5))
+        for a, wanted in days.items():
+            rows = arm_code == a
+            for day in sorted(d for d in wanted if np.isfinite(d)):
+                col = np.zeros(len(cells))
+                col[rows] = curves[a].at_day(int(day))[1] / n[rows]
+                lookup[f"median_{a}_{int(day)}"] = col
+                weighted[f"median_{a}_{int(day)}"] = False
+
     # the lookup back into the engine: one row per cell and currency
     per_reminder = cfg.reminder_cost
     costs = cells_raw["currency"].map(
@@ -576,7 +628,7 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
             if missing:
                 estimates["net_value", a] = ValueError(
                     f"reminder_cost has no cost for currency {missing}")
-    data.estimates, data.hazard = estimates, hazard
+    data.estimates, data.hazard, data.curves = estimates, hazard, curves
     return data
 
 
@@ -597,8 +649,8 @@ def compare_arms_engine(warehouse: Warehouse, cfg=None, metrics=None, arms=None,
     (estimates, clustered CR2 standard errors, degrees of freedom, p-values equal to the
     pandas path's to 1e-10) from :func:`engine_experiment_data`'s small tables.
 
-    ``metrics``: a subset of :data:`ENGINE_METRICS` (default all); ``median_days`` is
-    refused with a message, never computed another way.
+    ``metrics``: a subset of :data:`ENGINE_METRICS` (default all); a metric the engine
+    data were not built for is refused with a message, never computed another way.
 
     Example:
         >>> import pathlib, tempfile
