@@ -403,7 +403,7 @@ def test_edge_kpis_and_trends_equal_pandas(tmp_path):
         kpi_snapshot_engine(connect(tmp_path), "2025-05-31")
 
 
-def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path):
+def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, sample, tmp_path):
     """DuckDB settings (two threads, a memory limit, a spill folder) and the frame stored
     once as a temporary table: the survival suite and the experiment sums still equal
     pandas, and they read the stored table (not the lake) once it exists."""
@@ -413,9 +413,11 @@ def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, tmp_path
     assert wh.con.con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 2
     table = wh.materialize(AS_OF)
     assert wh.payment_times(AS_OF) is table
-    assert "cl_payment_times" in wh.con.compile(wh.payment_times(AS_OF).count())
+    assert "cl_kept_" in wh.con.compile(wh.payment_times(AS_OF).count())
     check_suite(wh, reference)
     check_customers(wh, reference)
+    check_kpis(wh, sample)  # the KPI balance segments are kept and reused too
+    assert any(isinstance(k, tuple) and k[0] == "kpi_segments" for k in wh._cache)
     with pytest.raises(WarehouseError, match="setting name"):
         wh.configure(**{"threads; DROP TABLE x": 1})
 

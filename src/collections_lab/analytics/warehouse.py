@@ -138,6 +138,8 @@ def _balances(wh: Warehouse, inv, pay, keys: list[str], days) -> pd.DataFrame:
         *common, frm=j.paid_day, to=j.nxt.fill_null(never), bal=_remaining(j.amount, j.cum))
     seg = before.union(after, distinct=False)
     seg = seg.filter(seg.bal > 0)
+    if wh.keep_intermediates:  # the snapshot and the trends range-join the same segments
+        seg = wh.keep(("kpi_segments", seg.op()), seg)
     cal = ibis.memtable(pd.DataFrame({"p": np.array(days, dtype="int64")}))
     x = seg.cross_join(cal)
     x = x.filter((ibis.greatest(x.frm, x.issue_day) <= x.p)

@@ -260,6 +260,9 @@ class Warehouse:
     tables: dict
     label: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Keep the large intermediate relations analyses share (the KPI balance segments)
+    #: in the engine (:meth:`keep`); :meth:`materialize` turns it on.
+    keep_intermediates: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     def table(self, name: str):
@@ -333,26 +336,38 @@ class Warehouse:
             self.con.con.execute(f"SET {key} = {text}")
         return self
 
+    def keep(self, key, expr):
+        """``expr`` computed once and stored in the engine under ``key`` (a DuckDB
+        temporary table, which spills to DuckDB's ``temp_directory`` under its
+        ``memory_limit``; Ibis' ``cache`` elsewhere, e.g. a persisted Spark frame), then
+        the stored table: later queries read it instead of recomputing it."""
+        if key in self._cache:
+            return self._cache[key]
+        if getattr(self.con, "name", "") == "duckdb":
+            name = f"cl_kept_{len(self._cache)}"
+            sql = _ibis().to_sql(expr, dialect="duckdb")
+            self.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            table = self.con.table(name)
+        else:
+            table = expr.cache()
+        self._cache[key] = table
+        return table
+
     def materialize(self, as_of=None, experiment_id: str | None = None,
                     columns: Sequence[str] | None = None):
         """Compute the payment-times frame once and keep it in the engine (a DuckDB
         temporary table, which spills to DuckDB's ``temp_directory`` under its
         ``memory_limit``; Ibis' ``cache`` elsewhere, e.g. a persisted Spark frame):
         later :meth:`payment_times` calls with the same arguments, and every analysis
-        built on them, read it instead of joining the invoices and payments again.
-        ``columns``: keep only these (fewer columns, less memory). Returns the table."""
+        built on them, read it instead of joining the invoices and payments again; it also
+        turns :attr:`keep_intermediates` on. ``columns``: keep only these (fewer columns,
+        less memory; the analyses then run must need no others). Returns the table."""
         as_of_ts = self.as_of(as_of)
         expr = payment_times_expr(self.tables, as_of_ts, experiment_id)
         if columns is not None:
             expr = expr.select(*columns)
-        if getattr(self.con, "name", "") == "duckdb":
-            ibis = _ibis()
-            name = f"cl_payment_times_{len(self._cache)}"
-            sql = ibis.to_sql(expr, dialect="duckdb")
-            self.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
-            table = self.con.table(name)
-        else:
-            table = expr.cache()
+        self.keep_intermediates = True
+        table = self.keep(f"payment_times[{as_of_ts.date()}|{experiment_id}|{columns}]", expr)
         self._cache[("payment_times", as_of_ts, experiment_id)] = table
         return table
 
