@@ -348,7 +348,7 @@ class EngineExperimentData:
         if isinstance(got, Exception):
             raise got
         beta, variance, events = got
-        return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"], events
+        return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"].copy(), events
 
     def median_parts(self, arm: int, control: int):
         """The median's ingredients: each arm's payment curve, the pooled curve of arm and
@@ -361,7 +361,7 @@ class EngineExperimentData:
             if name not in self.columns:
                 raise ValueError(f"the engine summed no IF of arm {self.arm_names[a]!r} "
                                  f"at day {day}")
-            return self.columns[name]
+            return self.columns[name].copy()  # Arrow's buffer is read-only
 
         return ({a: self.curves[a] for a in (arm, control)},
                 lambda: self.curves["pooled", arm, control], customer_if)
@@ -610,7 +610,7 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
                                   "assignment must be by customer")
     customer_arm = pc.index_in(got.column("arm"), value_set=pa.array(arm_names)).to_numpy()
     segment = _strings(got.column("segment"))
-    columns = {name: got.column(name).to_numpy().astype(float)
+    columns = {name: got.column(name).to_numpy().astype(float, copy=False)
                for name in got.column_names if name not in ("customer_id", "arm", "segment")}
     del got
     data = EngineExperimentData(
