@@ -43,7 +43,8 @@ def test_aa_false_positive_rate_of_every_test(aa_synthetic):
     table = false_positive_table(aa_synthetic)
     ours = table[table["method"].str.startswith("clustered")]
     assert set(ours["metric"]) == set(METRICS)
-    assert (ours["n_experiments"] == AA_RUNS).all()
+    # a run whose day-90 tail is read from < 10 customers' invoices is "not yet" (< 1%)
+    assert (ours["n_experiments"] >= 0.99 * AA_RUNS).all(), ours
     lo, hi = AA_BAND
     assert ours["false_positive_rate"].between(lo, hi).all(), ours
 
@@ -241,6 +242,31 @@ def test_small_sample_aa_with_cr2_and_t_reference():
     assert set(table.index) == set(SMALL_METRICS)
     lo, hi = AA_BAND
     assert table["false_positive_rate"].between(lo, hi).all(), table
-    assert (table["n_experiments"] >= 0.99 * SMALL_RUNS).all()  # cash: NaN in a rare run
+    # paid and cash by due + 15: "not yet" when fewer than 10 customers' invoices are
+    # still at risk on the day after censoring (3-4% of runs at this size)
+    assert (table["n_experiments"] >= 0.95 * SMALL_RUNS).all(), table
     # the t reference is in use: df well below the normal's infinity
     assert reps.loc[reps["metric"] == "cash_by_due_d", "df"].median() < 60
+
+
+def test_small_sample_aa_fully_followed_uses_the_wild_bootstrap():
+    """40 customers per arm read out when every invoice is followed past every horizon
+    (150 days after the last invoice): RMST, escalation and net value are estimable in
+    every run, and with the wild cluster bootstrap (below 100 customers per arm) every A/A
+    rate is within the binomial 99.9% band of 5% (the t reference put net value at 0.030
+    and cash at 0.061-0.071 over 4,000 runs)."""
+    import warnings
+
+    from collections_lab.experiments.metrics import SmallSampleWarning
+
+    metrics = ["paid_by_due_d", "rmst_days", "escalation_rate", "cash_by_due_d", "net_value"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        reps = run_synthetic_replicates({"control": 1.0, "treatment": 1.0}, SMALL_RUNS,
+                                        n_customers=80, seed=4042, metrics=metrics,
+                                        adjusted=False, naive=False, follow_days=150,
+                                        discount_rate={"control": 0.02, "treatment": 0.02})
+    table = false_positive_table(reps).set_index("metric")
+    assert (table["n_experiments"] >= 0.98 * SMALL_RUNS).all(), table
+    lo, hi = AA_BAND
+    assert table["false_positive_rate"].between(lo, hi).all(), table

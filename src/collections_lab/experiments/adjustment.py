@@ -87,7 +87,9 @@ def adjust_effect(effect: Effect, data: ExperimentData, covariates=None) -> Effe
              for a in (arm, ctrl)]
     var = sum(v for v, _ in parts)
     df = welch_df(*zip(*parts, strict=True)) if np.isfinite(effect.df) else effect.df
+    # the adjusted effect takes the t reference (its bootstrap would need the adjustment
+    # redone in every draw)
     return replace(effect, difference=difference, se=float(np.sqrt(var)), psi=resid, df=df,
-                   adjusted=True, se_unadjusted=effect.se,
+                   adjusted=True, se_unadjusted=effect.se, bootstrap=None,
                    estimate=(float(np.exp(difference)) if effect.metric == "hazard_ratio"
                              else effect.control_estimate + difference))

@@ -267,7 +267,7 @@ def run_synthetic_replicates(arm_hr: dict[str, float], n_experiments: int,
 
 def _rate_table(frame: pd.DataFrame, hit: pd.Series, name: str) -> pd.DataFrame:
     frame = frame.assign(_hit=hit.astype(float))
-    valid = frame.dropna(subset=["se"])
+    valid = frame.dropna(subset=["se", "_hit"])
     out = valid.groupby(["metric", "method"], sort=False).agg(
         **{name: ("_hit", "mean"), "n_experiments": ("_hit", "size")}).reset_index()
     out["mc_se"] = np.sqrt(out[name] * (1 - out[name]) / out["n_experiments"])
@@ -281,11 +281,15 @@ def false_positive_table(replicates: pd.DataFrame, alpha: float = 0.05) -> pd.Da
     """Share of runs with p < ``alpha`` per metric and method (A/A: should be ``alpha``).
 
     Uses the row's ``p_value`` where given (the median's pooled test), else ``estimate/se``.
+    ``n_experiments`` counts the runs with a test (an estimate and a p-value).
     """
     p = 2 * stats.norm.sf(np.abs(replicates["estimate"] / replicates["se"]))
     if "p_value" in replicates:
         p = replicates["p_value"].where(replicates["p_value"].notna(), p)
-    return _rate_table(replicates, p < alpha, "false_positive_rate")
+    p = pd.Series(p, index=replicates.index)
+    # no p-value (both arms at the same boundary, e.g. churn 1.0 and 1.0: SE 0) is no
+    # test: such runs are not counted as "not rejected"
+    return _rate_table(replicates, (p < alpha).where(p.notna()), "false_positive_rate")
 
 
 def coverage_table(replicates: pd.DataFrame, truth_col: str = "truth",

@@ -64,6 +64,7 @@ from ..survival.influence import (
     AalenJohansen,
     clustered_variance,
     incidence_by_due_plus,
+    wild_bootstrap_t,
 )
 from ..survival.influence import (
     satterthwaite_df as satterthwaite_df,  # re-exported: the experiment API's df
@@ -74,6 +75,8 @@ from .metric_registry import METRICS as METRICS  # re-exported: the readout's me
 
 #: Fewer invoices than this still followed at a metric's horizon day: not estimable yet.
 MIN_AT_RISK = 5
+#: ... and these many distinct customers among them (the clustered variance's terms).
+MIN_CUSTOMERS_AT_RISK = 10
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,28 @@ class MetricConfig(SettingsCard):
 
 
 @dataclass
+class WildBootstrap:
+    """The small-sample reference of one effect (:func:`wild_bootstrap_effect`).
+
+    ``t_observed``: the difference over ``se`` (its CR2 SE without strata);
+    ``t_restricted``: draws under the null (the test); ``t_unrestricted``: draws of
+    ``(D* − D) / se*`` (the interval).
+    """
+
+    t_observed: float
+    t_restricted: np.ndarray
+    t_unrestricted: np.ndarray
+    se: float
+
+    def p_value(self, direction: int | None = None) -> float:
+        """Two-sided p (``direction`` None), or one-sided: +1 tests "arm − control > 0",
+        −1 "arm − control < 0"."""
+        if direction is None:
+            return float(np.mean(np.abs(self.t_restricted) >= abs(self.t_observed)))
+        return float(np.mean(direction * self.t_restricted >= direction * self.t_observed))
+
+
+@dataclass
 class Effect:
     """One metric for one arm versus control.
 
@@ -140,6 +165,9 @@ class Effect:
     se_unadjusted: float = float("nan")
     #: Test statistic when the test is not ``difference / se`` (the median's pooled test).
     z_test: float = float("nan")
+    #: Degrees of freedom of ``z_test``'s Student t reference (``inf`` = normal): the
+    #: median's pooled test uses the Welch df of its clustered variance.
+    z_test_df: float = float("inf")
     #: ``level -> (low, high)`` when the interval is not ``difference ± q·se``: the
     #: median's Su–Wei interval (``se`` is then only a summary of its width) and the
     #: discount cost's log-t MOVER interval (``se`` is its clustered Wald SE).
@@ -147,6 +175,9 @@ class Effect:
     #: Degrees of freedom of the Student t reference of ``difference / se`` (the
     #: Welch–Satterthwaite df of :func:`welch_arm_df`; ``inf`` = normal).
     df: float = float("inf")
+    #: Below :data:`MIN_CUSTOMERS_PER_ARM` customers in an arm: the wild cluster bootstrap
+    #: that gives the p-value and interval instead of the Student t reference.
+    bootstrap: WildBootstrap | None = field(repr=False, default=None)
     #: SE of log(estimate / control_estimate), for the relative effect (NaN if none).
     log_ratio_se: float = float("nan")
     #: Each customer's weight in the estimate (:func:`customer_weight`, both arms): the
@@ -171,8 +202,11 @@ class Effect:
 
     @property
     def p_value(self) -> float:
-        if self.interval is None and np.isfinite(self.df):
-            return float(2 * stats.t.sf(abs(self.z), self.df))
+        if self.bootstrap is not None:
+            return self.bootstrap.p_value()
+        df = self.df if self.interval is None else self.z_test_df
+        if np.isfinite(df):
+            return float(2 * stats.t.sf(abs(self.z), df))
         return float(2 * stats.norm.sf(abs(self.z)))
 
     def p_value_one_sided(self, improvement: bool = True) -> float:
@@ -186,16 +220,25 @@ class Effect:
         signed = self.z if self.spec is None or self.spec.higher_is_better else -self.z
         if not improvement:
             signed = -signed
-        if self.interval is None and np.isfinite(self.df):
-            return float(stats.t.sf(signed, self.df))
+        if self.bootstrap is not None:
+            higher = self.spec is None or self.spec.higher_is_better
+            return self.bootstrap.p_value(1 if higher == improvement else -1)
+        df = self.df if self.interval is None else self.z_test_df
+        if np.isfinite(df):
+            return float(stats.t.sf(signed, df))
         return float(stats.norm.sf(signed))
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the difference (of the hazard ratio for that metric)."""
         if self.interval is not None:
             return self.interval(level)
-        q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
-        lo, hi = self.difference - q * self.se, self.difference + q * self.se
+        if self.bootstrap is not None:
+            q = float(np.quantile(np.abs(self.bootstrap.t_unrestricted), level))
+            se = self.bootstrap.se
+        else:
+            q = stats.t.ppf(0.5 + level / 2, self.df) if np.isfinite(self.df) else stats.norm.ppf(0.5 + level / 2)
+            se = self.se
+        lo, hi = self.difference - q * se, self.difference + q * se
         if self._is_ratio:
             return float(np.exp(lo)), float(np.exp(hi))
         return float(lo), float(hi)
@@ -291,17 +334,26 @@ def by_due_plus(data: ExperimentData, mask, due_plus: int, cause_of_interest: in
     (:func:`followed_terms`). Returns (estimate, per-invoice IF over ``mask``'s invoices),
     or None when not estimable yet.
     """
-    return incidence_over_terms(followed_terms(data, due_plus), data.duration[mask],
-                                data.cause[mask], data.terms[mask], due_plus,
-                                cause_of_interest, weights)
+    included = followed_terms(data, due_plus)
+    counted = None
+    if included is not None:
+        sub = mask & np.isin(data.terms, included)
+        counted = customers_at_risk(data, sub, data.terms[sub] + due_plus)
+    return incidence_over_terms(included, data.duration[mask], data.cause[mask],
+                                data.terms[mask], due_plus, cause_of_interest, weights,
+                                counted)
 
 
 def incidence_over_terms(included: np.ndarray | None, duration, cause, terms, due_plus: int,
-                         cause_of_interest: int = 1, weights=None
+                         cause_of_interest: int = 1, weights=None,
+                         customers_at_risk: int | None = None
                          ) -> tuple[float, np.ndarray] | None:
     """:func:`by_due_plus` on arrays: invoices (or counts-table rows with their counts or
     amounts as ``weights``: every IF is linear in an invoice's weight) whose terms are in
-    ``included`` (:func:`terms_followed`). Returns (estimate, IF per row) or None."""
+    ``included`` (:func:`terms_followed`). Returns (estimate, IF per row) or None.
+    ``customers_at_risk``: distinct customers with an included invoice at risk on its own
+    due + d; when some invoice was censored before its day, fewer than
+    :data:`MIN_CUSTOMERS_AT_RISK` make the estimate not followed yet (as :func:`_followed_to`)."""
     if included is None:
         return None
     keep = np.isin(terms, included)
@@ -310,6 +362,12 @@ def incidence_over_terms(included: np.ndarray | None, duration, cause, terms, du
                                 None if weights is None else np.asarray(weights)[keep],
                                 min_at_risk=MIN_AT_RISK)
     if got is None:
+        return None
+    censored_early = np.any((np.asarray(cause)[keep] == 0)
+                            & (np.asarray(duration)[keep] < np.asarray(terms)[keep] + due_plus))
+    # none at risk: the engine's checks above decided (the curve ended or the rest is tiny)
+    if (censored_early and customers_at_risk is not None
+            and 0 < customers_at_risk < MIN_CUSTOMERS_AT_RISK):
         return None
     out = np.zeros(len(terms))
     out[keep] = got[1]
@@ -327,17 +385,19 @@ def issue_axis_curve(duration, cause, weights=None) -> AalenJohansen:
                                weights=weights)
 
 
-def restricted_mean_arm(duration, cause, horizon: int, weights=None
+def restricted_mean_arm(duration, cause, horizon: int, weights=None,
+                        customers_at_risk: int | None = None
                         ) -> tuple[float, np.ndarray] | None:
     """``rmst_days`` of one arm's invoices (or counts rows, ``weights`` their counts):
     (estimate, IF per row), None while the data do not follow invoices to the horizon."""
     aj = issue_axis_curve(duration, cause, weights)
-    if not _followed_to(aj, horizon - 1):
+    if not _followed_to(aj, horizon - 1, customers_at_risk):
         return None
     return aj.restricted_mean_free(0, horizon)
 
 
-def discounted_cash_arm(duration, cause, weights, cfg: MetricConfig
+def discounted_cash_arm(duration, cause, weights, cfg: MetricConfig,
+                        customers_at_risk: int | None = None
                         ) -> tuple[float, np.ndarray] | None:
     """The cash part of ``net_value``: the amount-weighted payment curve discounted at
     ``cost_of_capital`` to the issue date, up to ``horizon_days`` (estimate, IF per row);
@@ -347,7 +407,7 @@ def discounted_cash_arm(duration, cause, weights, cfg: MetricConfig
     factor = (1 + cfg.cost_of_capital) ** (-days / 365.0)
     coef = np.append(factor[:-1] - factor[1:], factor[-1])
     aj = issue_axis_curve(duration, cause, weights)
-    if not _followed_to(aj, horizon):
+    if not _followed_to(aj, horizon, customers_at_risk):
         return None
     return aj.functional(days, coef)
 
@@ -491,7 +551,9 @@ def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
     m = int(pooled_curve().quantile_day(0.5))
     f_a, _, psi_a = _cif_variance_at(data, ajs[arm], customer_if, m, arm)
     f_c, _, psi_c = _cif_variance_at(data, ajs[control], customer_if, m, control)
-    se_test = _se(psi_a - psi_c, data, [arm, control], "median_days")
+    var_test, df_test = _difference_variance(psi_a - psi_c, data, [arm, control],
+                                             "median_days")
+    se_test = float(np.sqrt(var_test))
     z = -(f_a - f_c) / se_test if se_test > 0 else float("nan")
     var = {a: _cif_variance_at(data, ajs[a], customer_if, int(ajs[a].quantile_day(0.5)), a)[1]
            for a in (arm, control)}
@@ -503,15 +565,43 @@ def median_effect(data: ExperimentData, arm: int, control: int = 0) -> Effect:
     se = (hi - lo) / (2 * stats.norm.ppf(0.975))
     return Effect("median_days", name, ctrl_name, medians[arm], medians[control],
                   medians[arm] - medians[control], float(se), n_cust, n_inv, None,
-                  z_test=float(z), interval=interval)
+                  z_test=float(z), interval=interval, z_test_df=float(df_test))
 
 
-def _followed_to(aj: AalenJohansen, day: int) -> bool:
-    """Whether the data still follows invoices at ``day`` (or every invoice has ended)."""
-    if aj.at_risk_on(day) >= MIN_AT_RISK:
-        return True
+def _followed_to(aj: AalenJohansen, day: int, customers_at_risk: int | None = None) -> bool:
+    """Whether the data follow the arm's invoices to ``day`` (days since issue).
+
+    Yes when the curve has ended (all-cause survival below 0.5%), or every invoice that
+    left the risk set before ``day`` left by an event (complete follow-up: the curve there
+    is known however few remain); otherwise at least
+    :data:`MIN_AT_RISK` invoices must still be at risk on ``day``, of at least
+    :data:`MIN_CUSTOMERS_AT_RISK` customers (``customers_at_risk``: the caller's count of
+    distinct customers with an invoice at risk on ``day``; see :func:`customers_at_risk`).
+
+    A curve's tail read, after censoring, from the invoices of two or three customers has
+    a clustered variance of two or three terms, too small on average: neither CR2 nor a t
+    reference makes that a usable interval (40 customers per arm with 30 days of
+    follow-up past the last invoice: A/A rates 0.10-0.13 for RMST and escalation on the
+    runs where 5+ invoices reached day 90). Such a horizon is "not followed yet".
+    """
     i = min(int(day) - aj.origin_, len(aj.survival_) - 1)
-    return i >= 0 and aj.survival_[i] < 0.005
+    if i < 0:
+        return False
+    if aj.survival_[i] < 0.005:  # the curve has ended: nothing left to follow
+        return True
+    entered = aj.at_risk_[0]
+    left_by_event = float(aj.events_[:int(day) - aj.origin_].sum())
+    if abs(entered - aj.at_risk_on(day) - left_by_event) <= 1e-9 * entered:
+        return True
+    return aj.at_risk_on(day) >= MIN_AT_RISK and (
+        customers_at_risk is None or customers_at_risk >= MIN_CUSTOMERS_AT_RISK)
+
+
+def customers_at_risk(data: ExperimentData, mask, day) -> int:
+    """Distinct customers with an invoice of ``mask`` still at risk on its ``day`` (days
+    since issue; a number or one per invoice of ``mask``): :func:`_followed_to`'s count."""
+    at_risk = data.duration[mask] >= day
+    return int(np.unique(data.customer[mask][at_risk]).size)
 
 
 def _not_yet(data: ExperimentData) -> tuple[float, np.ndarray]:
@@ -577,7 +667,8 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
         est, psi = got
     elif metric == "rmst_days":
         got = restricted_mean_arm(data.duration[inv_mask], data.cause[inv_mask],
-                                  cfg.horizon_days)
+                                  cfg.horizon_days, customers_at_risk=customers_at_risk(
+                                      data, inv_mask, cfg.horizon_days - 1))
         if got is None:
             return _not_yet(data)
         est, psi = got
@@ -586,7 +677,8 @@ def estimate_arm(data: ExperimentData, metric: str, arm: int,
                           data.weight[inv_mask])
     elif metric == "net_value":
         got = discounted_cash_arm(data.duration[inv_mask], data.cause[inv_mask],
-                                  data.weight[inv_mask], cfg)
+                                  data.weight[inv_mask], cfg, customers_at_risk(
+                                      data, inv_mask, cfg.horizon_days))
         if got is None:
             return _not_yet(data)
         pv, psi_pv = got
@@ -685,7 +777,8 @@ def arm_variance(psi_c: np.ndarray, data: ExperimentData, arm: int,
 
 
 def arm_variance_df(psi_c: np.ndarray, data: ExperimentData, arm: int,
-                    weight: np.ndarray | None = None, lost: int = 0) -> tuple[float, float]:
+                    weight: np.ndarray | None = None, lost: int = 0,
+                    empirical_df: bool = False) -> tuple[float, float]:
     """Variance contribution of one arm and its degrees of freedom (the t reference).
 
     The survival engine's :func:`~collections_lab.survival.influence.clustered_variance`
@@ -705,7 +798,8 @@ def arm_variance_df(psi_c: np.ndarray, data: ExperimentData, arm: int,
         return float("nan"), float("nan")
     if data.customer_stratum is None:
         return clustered_variance(psi_c[analysed],
-                                  None if weight is None else weight[analysed], lost=lost)
+                                  None if weight is None else weight[analysed], lost=lost,
+                                  empirical_df=empirical_df)
     members = data.customer_arm == arm
     # integer stratum codes (hashing once; the engine's grouping on strings was the
     # readout's cost at a million invoices: 43 weekly looks x arms x metrics)
@@ -723,7 +817,7 @@ def arm_variance_df(psi_c: np.ndarray, data: ExperimentData, arm: int,
         strata = np.concatenate([strata, extra])
         psi = np.concatenate([psi, np.zeros(len(extra))])
         w = None if w is None else np.concatenate([w, np.zeros(len(extra))])
-    return clustered_variance(psi, w, strata, lost=lost)
+    return clustered_variance(psi, w, strata, lost=lost, empirical_df=empirical_df)
 
 
 def customer_weight(data: ExperimentData, metric: str, arm: int,
@@ -818,7 +912,8 @@ def discount_cost_arm(data: ExperimentData, arm: int,
     amount; the CR2 variance and df of :func:`arm_variance_df`).
     """
     est, psi = estimate_arm(data, "discount_cost", arm, cfg)
-    var, df = arm_variance_df(psi, data, arm, customer_weight(data, "discount_cost", arm))
+    var, df = arm_variance_df(psi, data, arm, customer_weight(data, "discount_cost", arm),
+                              empirical_df=True)
     return est, psi, float(np.sqrt(var)), df
 
 
@@ -902,6 +997,11 @@ def discount_cost_effect(data: ExperimentData, arm: int, control: int, cfg: Metr
 
 #: Fewer customers than this in an arm: a warning (small-sample tests are approximate).
 MIN_CUSTOMERS_PER_ARM = 300
+#: Fewer customers than this in an arm: p-values and intervals of the differences come
+#: from the wild cluster bootstrap (:func:`wild_bootstrap_effect`), not the t reference
+#: (at 80 customers per arm the t reference held every A/A rate inside [0.035, 0.065];
+#: at 40 it did not: cash 0.061-0.071, net value 0.030-0.034).
+MIN_CUSTOMERS_FOR_T = 100
 
 
 class SmallSampleWarning(UserWarning):
@@ -913,12 +1013,12 @@ def welch_arm_df(psi_c: np.ndarray, data: ExperimentData, arms: list[int],
     """Degrees of freedom of a difference's clustered variance (the t reference).
 
     Each arm's variance gets its df from :func:`arm_variance_df` (CR2 with ``metric``'s
-    customer weights, the smaller of Bell–McCaffrey's df and the Satterthwaite df of the
-    IFs; without ``metric`` the HC1 variance, at most G − 1); the difference takes the
-    Welch–Satterthwaite combination (:func:`welch_df`), as the discount cost does.
-    Bounded IFs at a few thousand customers give thousands of df (the normal reference);
-    amount-weighted metrics (cash, net value), whose variance a few large invoices carry,
-    give tens, and so do small experiments.
+    customer weights and Bell–McCaffrey's design df; without ``metric`` the HC1 variance
+    on G − 1); the difference takes the Welch–Satterthwaite combination
+    (:func:`welch_df`). Invoice-weighted metrics at a few thousand customers give
+    thousands of df (the normal reference); amount-weighted ones (cash, net value), whose
+    weight a few large customers carry, give hundreds there and tens in small
+    experiments.
     """
     return _difference_variance(psi_c, data, arms, metric, cfg)[1]
 
@@ -944,6 +1044,38 @@ def _se(psi_c: np.ndarray, data: ExperimentData, arms: list[int],
         metric: str | None = None) -> float:
     """Cluster-robust SE of a difference: sum of the arms' variance contributions."""
     return float(np.sqrt(_difference_variance(psi_c, data, arms, metric)[0]))
+
+
+def wild_bootstrap_effect(effect: Effect, data: ExperimentData, arm: int, control: int,
+                          weight_arm: np.ndarray, weight_control: np.ndarray,
+                          draws: int = 999) -> WildBootstrap | None:
+    """The wild cluster bootstrap of a difference ``effect`` (arm − control of a weighted
+    mean or curve value), for experiments below :data:`MIN_CUSTOMERS_PER_ARM` customers per
+    arm: :func:`~collections_lab.survival.influence.wild_bootstrap_t` on the effect's
+    per-customer IFs, restricted to "no difference" for the test (each arm's IFs shifted
+    by ``h_g (estimate − pooled)``, ``h_g`` the customer's share of its arm's weight) and
+    unrestricted for the interval. Measured on the A/A generator at 40 customers per arm,
+    4,000 runs (benchmarks/RESULTS.md); None without IFs or weight.
+    """
+    if effect.psi is None or not np.isfinite(effect.se) or effect.se <= 0:
+        return None
+    members = (data.customer_arm == arm) | (data.customer_arm == control)
+    sign = np.where(data.customer_arm[members] == arm, 1.0, -1.0)
+    arm_if = sign * effect.psi[members]
+    w = (weight_arm + weight_control)[members]
+    totals = {1.0: float(weight_arm.sum()), -1.0: float(weight_control.sum())}
+    if min(totals.values()) <= 0:
+        return None
+    pooled = ((totals[1.0] * effect.estimate + totals[-1.0] * effect.control_estimate)
+              / (totals[1.0] + totals[-1.0]))
+    own = np.where(sign > 0, effect.estimate, effect.control_estimate)
+    share = w / np.where(sign > 0, totals[1.0], totals[-1.0])
+    t_obs, t_r, se = wild_bootstrap_t(arm_if, sign, sign, w, effect.difference,
+                                      shift=share * (own - pooled), draws=draws)
+    _, t_u, _ = wild_bootstrap_t(arm_if, sign, sign, w, effect.difference, draws=draws)
+    if not np.isfinite(t_obs):
+        return None
+    return WildBootstrap(float(t_obs), t_r, t_u, float(se))
 
 
 def compare_arms(
@@ -976,16 +1108,17 @@ def compare_arms(
         raise ValueError(f"arm(s) {missing} not in the experiment (arms {data.arm_names})")
     control_estimates: dict[str, tuple] = {}  # per metric: the control arm's parts
     effects = []
-    small = {name: int(data.customers_in(data.arm_names.index(name)).sum())
-             for name in [data.control, *arms]}
-    small = {k: v for k, v in small.items() if v < MIN_CUSTOMERS_PER_ARM}
+    customers = {name: int(data.customers_in(data.arm_names.index(name)).sum())
+                 for name in [data.control, *arms]}
+    small = {k: v for k, v in customers.items() if v < MIN_CUSTOMERS_PER_ARM}
     if small:
         import warnings
 
         warnings.warn(
             f"arm(s) {small} have fewer than {MIN_CUSTOMERS_PER_ARM} customers: p-values and "
-            "intervals use a small-sample t reference but remain approximate; read them with "
-            "care", SmallSampleWarning, stacklevel=2)
+            "intervals use a small-sample reference (Student t; the wild cluster bootstrap "
+            f"below {MIN_CUSTOMERS_FOR_T} customers per arm) but remain approximate; read "
+            "them with care", SmallSampleWarning, stacklevel=2)
     counts_inv = data.arm_invoices()
     for arm_name in arms:
         a = data.arm_names.index(arm_name)
@@ -1026,9 +1159,12 @@ def compare_arms(
             log_ratio_se = float("nan")
             if est_a > 0 and est_c > 0:  # NaN estimates compare False too
                 log_ratio_se = float(np.sqrt(var_a / est_a**2 + var_c / est_c**2))
-            effects.append(Effect(metric, arm_name, data.control, est_a, est_c, est_a - est_c,
-                                  se, n_cust, n_inv, psi, df=df, log_ratio_se=log_ratio_se,
-                                  cluster_weight=w_a + w_c))
+            effect = Effect(metric, arm_name, data.control, est_a, est_c, est_a - est_c,
+                            se, n_cust, n_inv, psi, df=df, log_ratio_se=log_ratio_se,
+                            cluster_weight=w_a + w_c)
+            if min(customers[arm_name], customers[data.control]) < MIN_CUSTOMERS_FOR_T:
+                effect.bootstrap = wild_bootstrap_effect(effect, data, a, 0, w_a, w_c)
+            effects.append(effect)
     return effects
 
 

@@ -348,7 +348,7 @@ class EngineExperimentData:
         if isinstance(got, Exception):
             raise got
         beta, variance, events = got
-        return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"], events
+        return beta, variance, self.columns[f"psi_hazard_ratio_{arm}"].copy(), events
 
     def median_parts(self, arm: int, control: int):
         """The median's ingredients: each arm's payment curve, the pooled curve of arm and
@@ -361,7 +361,7 @@ class EngineExperimentData:
             if name not in self.columns:
                 raise ValueError(f"the engine summed no IF of arm {self.arm_names[a]!r} "
                                  f"at day {day}")
-            return self.columns[name]
+            return self.columns[name].copy()  # Arrow's buffer is read-only
 
         return ({a: self.curves[a] for a in (arm, control)},
                 lambda: self.curves["pooled", arm, control], customer_if)
@@ -468,6 +468,33 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     arm_invoices = np.bincount(arm_code, cells["n"].to_numpy(), len(arm_names)).astype(int)
     arm_weights = np.bincount(arm_code, cells["sw"].to_numpy(), len(arm_names))
 
+    # customers still at risk at each metric's horizon, per arm (distinct counts do not
+    # add over cells, so the engine counts them: the row-level readout's cluster rule)
+    included_by = {}
+    for metric in ("paid_by_due_d", "escalation_rate"):
+        due_plus, cause_k, _ = due_plus_spec(metric, cfg)
+        reached = by_terms["reached_esc" if cause_k == 2 else "reached_pay"]
+        included_by[cause_k] = terms_followed(by_terms.index.to_numpy(), reached.to_numpy(),
+                                              by_terms["n"].to_numpy())
+    fx = f.filter(f.exp)
+
+    def _followed(due_plus: int, cause_k: int):
+        inc = included_by[cause_k]
+        if inc is None:
+            return ibis.literal(False)
+        return (fx.duration >= fx.terms + due_plus) & fx.terms.isin([int(t) for t in inc])
+
+    at_risk = warehouse.fetch(fx.group_by("arm").aggregate(
+        pay=fx.customer_id.nunique(where=_followed(d_pay, 1)),
+        esc=fx.customer_id.nunique(where=_followed(d_esc, 2)),
+        rmst=fx.customer_id.nunique(where=fx.duration >= cfg.horizon_days - 1),
+        net=fx.customer_id.nunique(where=fx.duration >= cfg.horizon_days)))
+    at_risk = at_risk.set_index(at_risk["arm"].astype(str)).drop(columns="arm")
+
+    def _at_risk(column: str, a: int) -> int:
+        name = arm_names[a]
+        return int(at_risk.at[name, column]) if name in at_risk.index else 0
+
     # 2. per-cell IFs per unit of weight, from the row-level estimators on the cells
     lookup = pd.DataFrame(index=cells.index)
     weighted: dict[str, bool] = {}
@@ -482,18 +509,17 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
                 continue
             if metric in ("paid_by_due_d", "cash_by_due_d", "escalation_rate"):
                 due_plus, cause_k, amount = due_plus_spec(metric, cfg)
-                reached = by_terms["reached_esc" if cause_k == 2 else "reached_pay"]
-                included = terms_followed(by_terms.index.to_numpy(), reached.to_numpy(),
-                                          by_terms["n"].to_numpy())
                 w = (sw if amount else n)[rows]
-                got = incidence_over_terms(included, dur[rows], cause[rows], trm[rows],
-                                           due_plus, cause_k, w)
+                got = incidence_over_terms(included_by[cause_k], dur[rows], cause[rows],
+                                           trm[rows], due_plus, cause_k, w,
+                                           _at_risk("esc" if cause_k == 2 else "pay", a))
             elif metric == "rmst_days":
                 amount, w = False, n[rows]
-                got = restricted_mean_arm(dur[rows], cause[rows], cfg.horizon_days, w)
+                got = restricted_mean_arm(dur[rows], cause[rows], cfg.horizon_days, w,
+                                          _at_risk("rmst", a))
             elif metric == "net_value":
                 amount, w = True, sw[rows]
-                got = discounted_cash_arm(dur[rows], cause[rows], w, cfg)
+                got = discounted_cash_arm(dur[rows], cause[rows], w, cfg, _at_risk("net", a))
             else:  # discount cost, churn: customer sums; hazard ratio: below
                 continue
             weighted[metric] = amount
@@ -584,7 +610,7 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
                                   "assignment must be by customer")
     customer_arm = pc.index_in(got.column("arm"), value_set=pa.array(arm_names)).to_numpy()
     segment = _strings(got.column("segment"))
-    columns = {name: got.column(name).to_numpy().astype(float)
+    columns = {name: got.column(name).to_numpy().astype(float, copy=False)
                for name in got.column_names if name not in ("customer_id", "arm", "segment")}
     del got
     data = EngineExperimentData(
