@@ -4,8 +4,10 @@ The same definitions as :mod:`collections_lab.analytics.kpis` (see its docstring
 buckets, DSO standard and countback, BPDSO, ADD, CEI, balance-weighted days past due,
 at-risk rate), evaluated on a :class:`~collections_lab.data.warehouse.Warehouse`: the
 engine reduces the invoices and payments to a few sums per group (currency plus any
-``by`` columns), per day of sales for the countback and per issue month for the at-risk
-rate; the formulas then run on those small tables in pandas. Amounts stay per currency
+``by`` columns) and day: open balances at the days asked for (each invoice cut into
+segments of constant balance, range-joined to a calendar: one query for all month ends),
+sales and settlements per day, unpaid amounts per issue day for the at-risk rate; the
+formulas then run on those small tables in pandas. Amounts stay per currency
 (the engine path takes no conversion table).
 
 Example
@@ -299,8 +301,9 @@ def kpi_snapshot_engine(
     One row per group (currency × ``by``) with the same columns and values (to rounding
     of sums, 1e-10 relative): open_invoices, receivables, overdue, overdue_share,
     sales_period, dso, dso_countback, bpdso, add, weighted_days_past_due, cei,
-    at_risk_rate, at_risk_month. Three small results come back: the per-group sums, the
-    sales per group and day, the at-risk sums per group and issue month.
+    at_risk_rate, at_risk_month. Four small results come back: the balances per group
+    at ``as_of`` and ``as_of − period_days`` (:func:`_balances`), the sales and the
+    settlements per group and day, the unpaid amounts per group and issue day.
     """
     by = [by] if isinstance(by, str) else list(by or [])
     day = _day_of(as_of, "as_of")
