@@ -40,9 +40,11 @@ difference (targets 1e-10); use it up to ~1M invoices. Record results in
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +125,7 @@ def run_steps(lake: Path, engine: str, threads: int | None, memory_limit: str | 
     wh = connect(source)
     if engine == "duckdb":
         spill = Path(tempfile.mkdtemp(prefix="cl_spill_"))
+        atexit.register(shutil.rmtree, spill, True)
         settings = {"preserve_insertion_order": False, "temp_directory": str(spill)}
         if threads:
             settings["threads"] = int(threads)
