@@ -269,6 +269,23 @@ def incidence_by_due_plus(duration, cause, terms, due_plus: int, cause_of_intere
     return float(estimate), out
 
 
+def cr2_leverage(codes: np.ndarray, w: np.ndarray, n_cells: int):
+    """Each cluster's CR2 leverage in its cell: ``(cell weights, h, 1 / (1 − h))``.
+
+    ``h_g = w_g / W_cell`` (its share of the cell's weight); a cluster holding its whole
+    cell has no residual (h = 1): its scale is 0, so it adds no term.
+
+    >>> cr2_leverage(np.array([0, 0, 1]), np.array([1.0, 3.0, 2.0]), 2)[2].tolist()
+    [1.3333333333333333, 4.0, 0.0]
+    """
+    cell_w = np.bincount(codes, w, minlength=n_cells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(cell_w[codes] > 0, w / cell_w[codes], 0.0)
+    h = np.minimum(h, 1.0)
+    scale = np.where(h < 1.0, 1.0 / np.maximum(1.0 - h, 1e-300), 0.0)
+    return cell_w, h, scale
+
+
 def clustered_variance(psi, weights=None, strata=None, lost: int = 0,
                        empirical_df: bool = False) -> tuple[float, float]:
     """Cluster-robust variance of an estimate from its per-cluster IFs, and its df.
@@ -330,12 +347,7 @@ def clustered_variance(psi, weights=None, strata=None, lost: int = 0,
             return ss * g / dof, float(dof)
         return ss * g / dof, satterthwaite_df(centred * np.sqrt(g / dof), dof)
     w = np.asarray(weights, dtype=float)
-    cell_w = np.bincount(codes, w, minlength=n_cells)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(cell_w[codes] > 0, w / cell_w[codes], 0.0)
-    h = np.minimum(h, 1.0)
-    # a cluster holding its whole cell has no residual (h = 1, ψ − ψ̄ = 0): no term
-    scale = np.where(h < 1.0, 1.0 / np.maximum(1.0 - h, 1e-300), 0.0)
+    cell_w, h, scale = cr2_leverage(codes, w, n_cells)
     u = centred**2 * scale * g / max(g - lost, 1)
     one = h < 1.0
     tr2 = (np.bincount(codes, (h**2 * scale**2) * one, minlength=n_cells)
@@ -410,11 +422,7 @@ def wild_bootstrap_t(arm_if, sign, cells, weights, difference: float, shift=None
     w = np.asarray(weights, dtype=float)
     codes = np.unique(np.asarray(cells), return_inverse=True)[1].ravel()
     n_cells = int(codes.max()) + 1
-    cell_w = np.bincount(codes, w, minlength=n_cells)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(cell_w[codes] > 0, w / cell_w[codes], 0.0)
-    h = np.minimum(h, 1.0)
-    scale = np.where(h < 1.0, 1.0 / np.maximum(1.0 - h, 1e-300), 0.0)
+    _, h, scale = cr2_leverage(codes, w, n_cells)
     se_obs = float(np.sqrt(np.sum(arm_if**2 * scale)))
     t_obs = difference / se_obs if se_obs > 0 else float("nan")
     base = arm_if if shift is None else arm_if + np.asarray(shift, dtype=float)
