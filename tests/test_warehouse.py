@@ -420,6 +420,12 @@ def test_a_materialized_frame_gives_the_same_analyses(lakes, reference, sample, 
     assert any(isinstance(k, tuple) and k[0] == "kpi_segments" for k in wh._cache)
     with pytest.raises(WarehouseError, match="setting name"):
         wh.configure(**{"threads; DROP TABLE x": 1})
+    import ibis
+
+    small = ibis.memtable(pd.DataFrame({"day": [1, 2, 3]}))
+    kept = wh.keep("small", small.mutate(twice=small.day * 2))
+    assert sorted(wh.fetch(kept)["twice"].tolist()) == [2, 4, 6]
+    assert wh.keep("small", None) is kept
 
 
 # ------------------------------------------------------------------ the readout in the engine

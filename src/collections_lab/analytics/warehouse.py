@@ -4,8 +4,10 @@ The same definitions as :mod:`collections_lab.analytics.kpis` (see its docstring
 buckets, DSO standard and countback, BPDSO, ADD, CEI, balance-weighted days past due,
 at-risk rate), evaluated on a :class:`~collections_lab.data.warehouse.Warehouse`: the
 engine reduces the invoices and payments to a few sums per group (currency plus any
-``by`` columns), per day of sales for the countback and per issue month for the at-risk
-rate; the formulas then run on those small tables in pandas. Amounts stay per currency
+``by`` columns) and day: open balances at the days asked for (each invoice cut into
+segments of constant balance, range-joined to a calendar: one query for all month ends),
+sales and settlements per day, unpaid amounts per issue day for the at-risk rate; the
+formulas then run on those small tables in pandas. Amounts stay per currency
 (the engine path takes no conversion table).
 
 Example
@@ -105,21 +107,13 @@ def _prepared(wh: Warehouse, by: list[str], include_escalated: bool):
     return inv, _settlements(wh), keys
 
 
-def _balances(wh: Warehouse, inv, pay, keys: list[str], days) -> pd.DataFrame:
-    """Per group and day of ``days``, in ONE query: the open invoices' count and balance
-    per aging bucket, the balance not yet due, and the balance-weighted days past due
-    parts (late_weighted, late_balance).
-
-    Each invoice's balance is constant between its issue day, its payment days and the
-    day it leaves the receivables, so the invoice becomes a few segments
-    ``[from, to)`` of constant open balance (a running sum of its settlements per day);
-    the segments are range-joined to the calendar of ``days``: only (invoice, day) pairs
-    with an open balance exist, about one per invoice and month it stays open, instead
-    of one query per day over every invoice.
-    """
+def _segments(wh: Warehouse, inv, pay, keys: list[str], last: int):
+    """Each invoice issued by ``last`` as segments ``[frm, to)`` of constant open balance
+    ``bal`` > 0 (payments after ``last`` ignored): from its issue to its first payment day,
+    then from each payment day to the next (a running sum of its settlements per day).
+    Kept in the engine when the warehouse keeps intermediates (the snapshot, the trends
+    and the at-risk sums read the same segments)."""
     ibis = _ibis()
-    days = sorted({int(d) for d in days})
-    last = days[-1]
     never = ibis.literal(2**40, "int64")
     daily = pay.filter(pay.paid_day <= last).group_by(["invoice_id", "paid_day"]).aggregate(
         s=pay.settled.sum())
@@ -138,8 +132,25 @@ def _balances(wh: Warehouse, inv, pay, keys: list[str], days) -> pd.DataFrame:
         *common, frm=j.paid_day, to=j.nxt.fill_null(never), bal=_remaining(j.amount, j.cum))
     seg = before.union(after, distinct=False)
     seg = seg.filter(seg.bal > 0)
-    if wh.keep_intermediates:  # the snapshot and the trends range-join the same segments
+    if wh.keep_intermediates:
         seg = wh.keep(("kpi_segments", seg.op()), seg)
+    return seg
+
+
+def _balances(wh: Warehouse, inv, pay, keys: list[str], days) -> pd.DataFrame:
+    """Per group and day of ``days``, in ONE query: the open invoices' count and balance
+    per aging bucket, the balance not yet due, and the balance-weighted days past due
+    parts (late_weighted, late_balance).
+
+    Each invoice's balance is constant between its issue day, its payment days and the
+    day it leaves the receivables, so the invoice becomes a few segments
+    (:func:`_segments`), range-joined to the calendar of ``days``: only (invoice, day)
+    pairs with an open balance exist, about one per invoice and month it stays open,
+    instead of one query per day over every invoice.
+    """
+    ibis = _ibis()
+    days = sorted({int(d) for d in days})
+    seg = _segments(wh, inv, pay, keys, days[-1])
     cal = ibis.memtable(pd.DataFrame({"p": np.array(days, dtype="int64")}))
     x = seg.cross_join(cal)
     x = x.filter((ibis.greatest(x.frm, x.issue_day) <= x.p)
@@ -238,19 +249,30 @@ def _point_frames(wh: Warehouse, inv, pay, keys: list[str], pairs, period_days: 
 def _risk_sums(wh: Warehouse, inv, pay, keys: list[str], day: int, horizon_days: int
                ) -> pd.DataFrame:
     """Per group and issue month: invoices, amount, and amount unpaid ``horizon_days``
-    after each invoice's issue (payments after ``day`` ignored); kept on the warehouse."""
+    after each invoice's issue (payments after ``day`` ignored); kept on the warehouse.
+    The unpaid amount is the open balance of the invoice's segment (:func:`_segments`)
+    that contains its issue day + ``horizon_days``: no join of payments to invoices."""
     def compute():
-        within = pay.join(inv.select("invoice_id", "issue_day"), "invoice_id")
-        within = within.filter((within.paid_day <= within.issue_day + horizon_days)
-                               & (within.paid_day <= day))
-        settled_h = within.group_by("invoice_id").aggregate(s=within.settled.sum())
-        r = inv.filter(inv.issue_day <= day).left_join(settled_h, "invoice_id")
-        r = r.mutate(unpaid=_remaining(r.amount, r.s.fill_null(0.0)),
-                     month=r.issue_date.cast("date").truncate("M"))
-        return wh.fetch(r.group_by([*keys, "month"]).aggregate(
-            n_invoices=r.count(), invoiced=r.amount.sum(), unpaid_after=r.unpaid.sum()))
+        ibis = _ibis()
+        seg = _segments(wh, inv, pay, keys, day)
+        at = seg.issue_day + horizon_days
+        seg = seg.filter((ibis.greatest(seg.frm, seg.issue_day) <= at) & (at < seg.to))
+        unpaid = wh.fetch(seg.group_by([*keys, "issue_day"]).aggregate(
+            unpaid_after=seg.bal.sum()))
+        daily, _ = _flows(wh, inv, pay, keys)
+        daily = daily.loc[daily["issue_day"] <= day]
+        r = daily.merge(unpaid, on=[*keys, "issue_day"], how="left")
+        r["unpaid_after"] = r["unpaid_after"].fillna(0.0)
+        r["month"] = _dates(r["issue_day"]).astype("datetime64[M]").astype("datetime64[ns]")
+        return (r.groupby([*keys, "month"], dropna=False, sort=False)
+                .agg(n_invoices=("n", "sum"), invoiced=("sales", "sum"),
+                     unpaid_after=("unpaid_after", "sum")).reset_index())
 
     return wh.cached(f"kpi_risk[{','.join(keys)}|{day}|{horizon_days}]", compute)
+
+
+def _dates(days) -> np.ndarray:
+    return np.asarray(days, dtype="int64").astype("datetime64[D]")
 
 
 def _snapshot_sums(wh: Warehouse, day: int, period_days: int, by: list[str],
@@ -279,8 +301,9 @@ def kpi_snapshot_engine(
     One row per group (currency × ``by``) with the same columns and values (to rounding
     of sums, 1e-10 relative): open_invoices, receivables, overdue, overdue_share,
     sales_period, dso, dso_countback, bpdso, add, weighted_days_past_due, cei,
-    at_risk_rate, at_risk_month. Three small results come back: the per-group sums, the
-    sales per group and day, the at-risk sums per group and issue month.
+    at_risk_rate, at_risk_month. Four small results come back: the balances per group
+    at ``as_of`` and ``as_of − period_days`` (:func:`_balances`), the sales and the
+    settlements per group and day, the unpaid amounts per group and issue day.
     """
     by = [by] if isinstance(by, str) else list(by or [])
     day = _day_of(as_of, "as_of")

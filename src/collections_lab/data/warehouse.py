@@ -345,6 +345,9 @@ class Warehouse:
             return self._cache[key]
         if getattr(self.con, "name", "") == "duckdb":
             name = f"cl_kept_{len(self._cache)}"
+            hooks = getattr(self.con, "_run_pre_execute_hooks", None)
+            if hooks is not None:  # registers the memtables the expression reads
+                hooks(expr)
             sql = _ibis().to_sql(expr, dialect="duckdb")
             self.con.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
             table = self.con.table(name)
