@@ -439,8 +439,8 @@ def analyse_experiment(
         ('control', ['control', 'treatment'])
         >>> print(readout.headline())
         Recommendation: keep the control control. No arm's net value is clearly above the
-        control's: the best, treatment, differs by 3.68 per 100 invoiced (95% CI -0.17 to
-        7.53; Holm-adjusted p = 0.060).
+        control's: the best, treatment, differs by 3.68 per 100 invoiced (95% CI -0.13 to
+        7.48; Holm-adjusted p = 0.058).
     """
     cfg = config or MetricConfig()
     assignments = None

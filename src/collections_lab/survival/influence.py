@@ -357,7 +357,7 @@ def clustered_variance(psi, weights=None, strata=None, lost: int = 0,
     bm = cell_w.sum() ** 2 / denominator if denominator > 0 else float("inf")
     bm = max(bm - lost, 1.0)
     if not empirical_df:
-        return float(u.sum()), bm
+        return float(u.sum()), float(bm)
     return float(u.sum()), satterthwaite_df(np.sqrt(u), bm)
 
 
