@@ -30,22 +30,13 @@ from pathlib import Path
 
 from collections_lab.experiments.conformance import (
     false_positive_table,
+    markdown_table,
     run_synthetic_replicates,
 )
 from collections_lab.experiments.metrics import SmallSampleWarning
 
 OUT = Path(__file__).resolve().parent.parent / "conformance"
 BAND = (0.035, 0.065)
-
-
-def _markdown(table) -> str:
-    """A pipe table (pandas' ``to_markdown`` needs ``tabulate``, not a dependency)."""
-    cols = list(table.columns)
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for rec in table.itertuples(index=False):
-        rows.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v)
-                                      for v in rec) + " |")
-    return "\n".join(rows)
 
 
 def main() -> None:
@@ -78,7 +69,7 @@ def main() -> None:
         f", {cpu:.0f} CPU s, {wall:.0f} s wall). Band {list(BAND)}; runs = experiments where "
         "the metric was estimable (the others say \"not followed yet\").",
         "",
-        _markdown(table),
+        markdown_table(table),
         "",
     ]
     path = OUT / f"REPORT_small_aa_seed{args.seed}.md"

@@ -645,14 +645,22 @@ class ConformanceReport(ResultMixin):
                             ("Confidence-interval coverage (95% nominal)", self.coverage),
                             ("Sequential: weekly peeks over 8 weeks", self.sequential),
                             ("Power: design prediction vs simulation", self.power)):
-            parts.append(f"## {name}\n\n{_markdown(table)}\n")
+            parts.append(f"## {name}\n\n{markdown_table(table)}\n")
         if self.seconds:
             parts.append("## Run time (s)\n\n" + "\n".join(
                 f"- {k}: {v:.1f}" for k, v in self.seconds.items()) + "\n")
         return "\n".join(parts)
 
 
-def _markdown(table: pd.DataFrame) -> str:
+def markdown_table(table: pd.DataFrame) -> str:
+    """``table`` as a Markdown pipe table, floats to 4 decimals (pandas' ``to_markdown``
+    needs ``tabulate``, which is not a dependency).
+
+    >>> print(markdown_table(pd.DataFrame({"metric": ["cash"], "rate": [0.05]})))
+    | metric | rate |
+    |---|---|
+    | cash | 0.0500 |
+    """
     cols = list(table.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in table.iterrows():

@@ -175,7 +175,7 @@ class Effect:
     #: Degrees of freedom of the Student t reference of ``difference / se`` (the
     #: Welch–Satterthwaite df of :func:`welch_arm_df`; ``inf`` = normal).
     df: float = float("inf")
-    #: Below :data:`MIN_CUSTOMERS_PER_ARM` customers in an arm: the wild cluster bootstrap
+    #: Below :data:`MIN_CUSTOMERS_FOR_T` customers in an arm: the wild cluster bootstrap
     #: that gives the p-value and interval instead of the Student t reference.
     bootstrap: WildBootstrap | None = field(repr=False, default=None)
     #: SE of log(estimate / control_estimate), for the relative effect (NaN if none).
@@ -586,8 +586,7 @@ def _followed_to(aj: AalenJohansen, day: int, customers_at_risk: int | None = No
     (80 customers per arm, 30 days past the last invoice: net value "estimable" that way in
     76 of 4,000 A/A runs, rejecting 0.158 of them).
     """
-    i = min(int(day) - aj.origin_, len(aj.survival_) - 1)
-    if i < 0:
+    if int(day) < aj.origin_:
         return False
     entered = aj.at_risk_[0]
     left_by_event = float(aj.events_[:int(day) - aj.origin_].sum())
