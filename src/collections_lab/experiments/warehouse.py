@@ -468,32 +468,12 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     arm_invoices = np.bincount(arm_code, cells["n"].to_numpy(), len(arm_names)).astype(int)
     arm_weights = np.bincount(arm_code, cells["sw"].to_numpy(), len(arm_names))
 
-    # customers still at risk at each metric's horizon, per arm (distinct counts do not
-    # add over cells, so the engine counts them: the row-level readout's cluster rule)
     included_by = {}
     for metric in ("paid_by_due_d", "escalation_rate"):
         due_plus, cause_k, _ = due_plus_spec(metric, cfg)
         reached = by_terms["reached_esc" if cause_k == 2 else "reached_pay"]
         included_by[cause_k] = terms_followed(by_terms.index.to_numpy(), reached.to_numpy(),
                                               by_terms["n"].to_numpy())
-    fx = f.filter(f.exp)
-
-    def _followed(due_plus: int, cause_k: int):
-        inc = included_by[cause_k]
-        if inc is None:
-            return ibis.literal(False)
-        return (fx.duration >= fx.terms + due_plus) & fx.terms.isin([int(t) for t in inc])
-
-    at_risk = warehouse.fetch(fx.group_by("arm").aggregate(
-        pay=fx.customer_id.nunique(where=_followed(d_pay, 1)),
-        esc=fx.customer_id.nunique(where=_followed(d_esc, 2)),
-        rmst=fx.customer_id.nunique(where=fx.duration >= cfg.horizon_days - 1),
-        net=fx.customer_id.nunique(where=fx.duration >= cfg.horizon_days)))
-    at_risk = at_risk.set_index(at_risk["arm"].astype(str)).drop(columns="arm")
-
-    def _at_risk(column: str, a: int) -> int:
-        name = arm_names[a]
-        return int(at_risk.at[name, column]) if name in at_risk.index else 0
 
     # 2. per-cell IFs per unit of weight, from the row-level estimators on the cells
     lookup = pd.DataFrame(index=cells.index)
@@ -502,6 +482,10 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     hazard: dict = {}
     dur, cause = cells["duration"].to_numpy(), cells["cause"].to_numpy()
     n, sw, trm = cells["n"].to_numpy(float), cells["sw"].to_numpy(), cells["terms"].to_numpy()
+    # the horizon rules that need distinct customers at risk (they do not add over cells)
+    # are applied once the customer query below has counted them: each estimator is first
+    # run without that count, then again with it (on the cells: cheap)
+    recheck: dict = {}
     for metric in metrics:
         for a in range(len(arm_names)):
             rows = arm_code == a
@@ -510,18 +494,21 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
             if metric in ("paid_by_due_d", "cash_by_due_d", "escalation_rate"):
                 due_plus, cause_k, amount = due_plus_spec(metric, cfg)
                 w = (sw if amount else n)[rows]
-                got = incidence_over_terms(included_by[cause_k], dur[rows], cause[rows],
-                                           trm[rows], due_plus, cause_k, w,
-                                           _at_risk("esc" if cause_k == 2 else "pay", a))
+                call = (incidence_over_terms, (included_by[cause_k], dur[rows], cause[rows],
+                                               trm[rows], due_plus, cause_k, w),
+                        "risk_esc" if cause_k == 2 else "risk_pay")
             elif metric == "rmst_days":
                 amount, w = False, n[rows]
-                got = restricted_mean_arm(dur[rows], cause[rows], cfg.horizon_days, w,
-                                          _at_risk("rmst", a))
+                call = (restricted_mean_arm, (dur[rows], cause[rows], cfg.horizon_days, w),
+                        "risk_rmst")
             elif metric == "net_value":
                 amount, w = True, sw[rows]
-                got = discounted_cash_arm(dur[rows], cause[rows], w, cfg, _at_risk("net", a))
+                call = (discounted_cash_arm, (dur[rows], cause[rows], w, cfg), "risk_net")
             else:  # discount cost, churn: customer sums; hazard ratio: below
                 continue
+            got = call[0](*call[1], None)
+            if got is not None:
+                recheck[metric, a] = call
             weighted[metric] = amount
             col = lookup.get(metric, pd.Series(0.0, index=cells.index)).to_numpy().copy()
             if got is None:
@@ -600,6 +587,18 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     }
     for col, amount in weighted.items():
         aggs[f"psi_{col}"] = total(j[col] * w_inv if amount else j[col])
+
+    def at_risk_flag(day, included=None):  # the customer has an invoice at risk on ``day``
+        flag = in_exp & (j.duration >= day)
+        return (flag if included is None else flag & included).cast("int64").max()
+
+    for cause_k, name in ((1, "risk_pay"), (2, "risk_esc")):
+        inc = included_by[cause_k]
+        if inc is not None:
+            aggs[name] = at_risk_flag(j.terms + (d_esc if cause_k == 2 else d_pay),
+                                      j.terms.isin([int(t) for t in inc]))
+    aggs["risk_rmst"] = at_risk_flag(cfg.horizon_days - 1)
+    aggs["risk_net"] = at_risk_flag(cfg.horizon_days)
     expr = j.group_by(customer_id=j.customer_id.cast("string"), arm=j.arm.cast("string"),
                       segment=j.segment.cast("string")).aggregate(**aggs)
     # Arrow, not pandas: millions of customer ids stay one buffer, not Python strings
@@ -613,6 +612,12 @@ def engine_experiment_data(warehouse: Warehouse, cfg=None, metrics=None, as_of=N
     columns = {name: got.column(name).to_numpy().astype(float, copy=False)
                for name in got.column_names if name not in ("customer_id", "arm", "segment")}
     del got
+    at_risk = {name: np.bincount(customer_arm.astype(np.int64), columns.pop(name) > 0,
+                                 len(arm_names))
+               for name in ("risk_pay", "risk_esc", "risk_rmst", "risk_net") if name in columns}
+    for (metric, a), (estimator, args, name) in recheck.items():
+        if estimator(*args, int(at_risk[name][a])) is None:  # too few customers at risk
+            estimates[metric, a] = None
     data = EngineExperimentData(
         arm_names=arm_names, control=control, as_of_day=as_of_day, start_day=start_day,
         cfg=cfg, metrics=metrics, customer_ids=ids, customer_arm=customer_arm.astype(np.int64),
