@@ -2,6 +2,8 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from collections_lab import (
@@ -109,8 +111,15 @@ def test_streaming_to_parquet_gives_the_same_rows(tmp_path):
     truth = simulate_to_parquet(tmp_path, 500, s, seed=9, chunk_size=1000, **ONE_YEAR)
     for name in ("invoices", "reminders", "payments"):
         disk = pd.read_parquet(tmp_path / f"{name}.parquet")
+        for col in disk.select_dtypes("datetime").columns:  # stored in microseconds
+            disk[col] = disk[col].astype("datetime64[ns]")
         pd.testing.assert_frame_equal(disk, getattr(mem, name), check_dtype=False)
     pd.testing.assert_frame_equal(truth.arm_effects, mem.truth.arm_effects)
+    # microsecond timestamps in every table: Spark refuses Parquet nanoseconds
+    units = {str(field.type) for name in ("invoices", "reminders", "payments", "customers")
+             for field in pq.read_schema(tmp_path / f"{name}.parquet")
+             if field.type.id == pa.timestamp("us").id}
+    assert units == {"timestamp[us]"}
 
 
 def test_defaults_land_in_the_range_real_portfolios_show(none_vs_one):

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..i18n import ResultMixin, Summary, format_number, resolve, t
 from .dates import accepts_allow_future, data_end, resolve_as_of
-from .files import atomic_write, write_csv
+from .files import write_csv, write_parquet
 from .schema import TABLES
 
 FORMATS = ("csv", "parquet")
@@ -138,8 +138,7 @@ class Portfolio(ResultMixin):
             if fmt == "csv":
                 write_csv(frame, target)
             else:
-                atomic_write(target, lambda handle, frame=frame: frame.to_parquet(
-                    handle, index=False))
+                write_parquet(frame, target)
             paths.append(target)
         return paths
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...data.files import PARQUET_OPTIONS, write_parquet
 from ..behaviour import BehaviourModel
 from ..plans import Experiment
 from ..strategies import Strategy
@@ -52,7 +53,8 @@ def simulate_to_parquet(
             table = pa.Table.from_pandas(pd.DataFrame(chunk.tables[name]),
                                          preserve_index=False)
             if name not in writers:
-                writers[name] = pq.ParquetWriter(out / f"{name}.parquet.tmp", table.schema)
+                writers[name] = pq.ParquetWriter(out / f"{name}.parquet.tmp", table.schema,
+                                                 **PARQUET_OPTIONS)
             writers[name].write_table(table.cast(writers[name].schema))
 
     try:
@@ -63,6 +65,5 @@ def simulate_to_parquet(
     for name in writers:
         (out / f"{name}.parquet.tmp").replace(out / f"{name}.parquet")
     for name, frame in (("customers", setup.customers), ("assignments", assignments)):
-        frame.to_parquet(out / f"{name}.parquet.tmp", index=False)
-        (out / f"{name}.parquet.tmp").replace(out / f"{name}.parquet")
+        write_parquet(frame, out / f"{name}.parquet")
     return setup.truth(churned_at, pd.DataFrame(), truth_inputs, truth_replicates, experiment)
