@@ -354,6 +354,17 @@ def test_reports_load_a_partitioned_lake_and_an_ibis_url(lakes, sample):
     assert is_engine_source("sc://spark:15002") and is_engine_source("ibis+postgres://db/ar")
 
 
+def test_spark_reads_a_lake_the_workbench_wrote(spark, sample, reference, tmp_path):
+    """Portfolio.save (and simulate_to_parquet) write microsecond timestamps: Spark refuses
+    Parquet nanoseconds, pandas' default. The saved lake read by Spark's own Parquet
+    reader gives the pandas payment-times frame."""
+    sample.save(tmp_path, fmt="parquet")
+    session = spark.newSession()  # its own temporary views, the same JVM
+    for name in ("customers", "invoices", "reminders", "payments", "assignments"):
+        session.read.parquet(str(tmp_path / f"{name}.parquet")).createOrReplaceTempView(name)
+    assert_frames_equal(connect(session).payment_times_frame(as_of=AS_OF), reference)
+
+
 def test_reports_load_from_a_spark_session(spark, sample):
     check_loaded(load_portfolio(spark), sample)
 
