@@ -123,3 +123,27 @@ def test_design_baseline_reads_shares_as_percentages():
     shown = labelled(design.baseline, "es", 3).set_index("magnitud")["valor"]
     assert shown["proporción pagada al vencimiento + d"].endswith(" %")
     assert shown["facturas"] == "25.254"
+
+
+def test_design_baseline_values_at_their_own_precision_and_d_in_days():
+    """Page 03 showed 'días medios restringidos 36,301', 'facturas por semana 204,583' and
+    a bare '1' for the measured design effect, under labels with an undefined 'd'."""
+    import pandas as pd
+
+    from collections_lab.experiments.workflow import labelled
+
+    baseline = pd.DataFrame({
+        "quantity": ["invoices_per_week", "rmst_days", "design_effect",
+                     "rmst_variance_per_invoice", "p_paid_by_due_d", "design_effect_measured"],
+        "value": [204.583, 36.301, 2.78612, 396.312, 0.901, 1.0]})
+    shown = labelled(baseline, "es", 3, due_plus_days=15).set_index("magnitud")["valor"]
+    assert shown.tolist() == ["205", "36,3", "2,79", "396", "90,1 %", "sí"]
+    assert "proporción pagada al vencimiento + 15 días" in shown.index
+    no = labelled(baseline.assign(value=[*baseline["value"][:-1], 0.0]), "en")
+    assert no.iloc[-1, -1] == "no" and "+ d" in no.iloc[4, 0]  # d unknown: the old label
+    plans = labelled(pd.DataFrame({"metric": ["paid_by_due_d", "cash_by_due_d"],
+                                   "design_effect": [2.78612, 2.78612]}), "en",
+                     due_plus_days=30)
+    assert plans.iloc[:, 1].tolist() == [2.79, 2.79]  # as in the baseline
+    assert plans.iloc[:, 0].tolist() == ["Paid by due + 30 days (share)",
+                                         "Cash collected by due + 30 days (share of amount)"]

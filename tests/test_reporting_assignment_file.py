@@ -137,6 +137,6 @@ def test_report_tables_are_labelled_in_the_report_language():
     es = labelled(baseline, "es", 3)
     assert list(es.columns) == ["magnitud", "valor", "unlabelled"]  # nothing dropped
     assert list(es["magnitud"]) == ["facturas", "efecto de diseño"]
-    assert es["valor"].tolist() == ["7.705", "2,783"]  # in the locale, rounded
+    assert es["valor"].tolist() == ["7.705", "2,78"]  # in the locale, at its precision
     assert list(labelled(baseline, "en").columns)[:2] == ["quantity", "value"]
     assert baseline["value"].iloc[1] == 2.783456  # the caller's frame is untouched

@@ -49,6 +49,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..i18n import has, t
 from .data import ExperimentData
 
 #: How design gets a metric's variance (see :meth:`Metric.variance_per_unit`).
@@ -323,3 +324,22 @@ def get_metric(metric: str | Metric) -> Metric:
         return METRIC_REGISTRY[metric]
     except KeyError:
         raise ValueError(f"unknown metric {metric!r}; choose from {METRICS}") from None
+
+
+def metric_label(metric: str, lang: str = "en", due_plus_days: int | None = None) -> str:
+    """A metric's name in ``lang`` for tables, charts and sentences (the code itself when
+    the catalogue has no name for it). With ``due_plus_days`` the metrics read at due + d
+    name their d in days, so a page never shows a "d" it does not define.
+
+    Example:
+        >>> metric_label("paid_by_due_d", "es", 15)
+        'Pagadas al vencimiento + 15 días (proporción)'
+        >>> metric_label("cox")
+        'Hazard ratio of payment'
+    """
+    key = f"xp_metric_{'hazard_ratio' if metric == 'cox' else metric}"
+    if not has(key):
+        return metric
+    if due_plus_days is not None and has(f"{key}_days"):
+        return t(f"{key}_days", lang).format(d=due_plus_days)
+    return t(key, lang)

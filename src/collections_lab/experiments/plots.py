@@ -19,6 +19,7 @@ import numpy as np
 
 from ..i18n import format_axis, styled, t
 from .design import PowerCurve
+from .metric_registry import metric_label
 from .readout import ExperimentReadout
 from .sequential import SequentialResult
 
@@ -50,7 +51,7 @@ def plot_effects(readout: ExperimentReadout, metric: str = "paid_by_due_d", lang
     ref = 1.0 if metric == "hazard_ratio" else 0.0
     ax.axvline(ref, color="grey", ls=":", lw=1)
     ax.set_yticks(y, rows["arm"].tolist())
-    label = t(f"xp_metric_{metric}", lang)
+    label = metric_label(metric, lang, readout.config.due_plus_days)
     ax.set_title(f"{label} — {t('xpp_effect_vs_control', lang)}")
     if unit:
         ax.set_xlabel(t(unit, lang))
@@ -70,7 +71,8 @@ def plot_sequential(result: SequentialResult, lang: str = "en"):
     ax.set_ylim(0, min(upper * 1.15, 8.0))
     ax.set_xlabel(t("xpp_look", lang))
     ax.set_ylabel(t("xpp_z", lang))
-    ax.legend(loc="upper right")
+    # below the axes, in one row: inside them it covered the boundary where |z| nears it
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 

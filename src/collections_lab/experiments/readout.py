@@ -38,7 +38,7 @@ from ..i18n.display import SettingsCard
 from .adjustment import adjust_effect
 from .data import ExperimentData, ExperimentDataError, assigned_units
 from .factorial import FactorialResult, factorial_analysis
-from .metric_registry import METRIC_REGISTRY
+from .metric_registry import METRIC_REGISTRY, metric_label
 from .metrics import (
     METRICS,
     MetricConfig,
@@ -92,7 +92,7 @@ class ExperimentReadout(ResultMixin):
     Example:
         >>> readout = cl.analyse_experiment(portfolio, segments=False)
         >>> readout.arm_metric_table().columns[:2].tolist()
-        ['Paid by due + d (share)', 'Days outstanding (restricted mean)']
+        ['Paid by due + 15 days (share)', 'Days outstanding (restricted mean)']
         >>> round(float(readout.effect("treatment", "rmst_days")["effect"]), 1)
         -5.0
     """
@@ -236,7 +236,7 @@ class ExperimentReadout(ResultMixin):
                         f"\u00a0[{format_number(r['ci_low'] * scale, decimals, lang)},\u00a0"
                         f"{format_number(r['ci_high'] * scale, decimals, lang)}]"
                         ).replace(" pp", "\u00a0pp")
-            rows.setdefault(r["arm"], {})[t(f"xp_metric_{metric}", lang)] = text
+            rows.setdefault(r["arm"], {})[metric_label(metric, lang, self.config.due_plus_days)] = text
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "arm"
         return frame
@@ -318,7 +318,7 @@ def effects_frame(effects, lang: str = "en") -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     frame = add_adjusted_p_values(frame, by="metric")
-    frame.insert(2, "label", [t(f"xp_metric_{m}", lang) for m in frame["metric"]])
+    frame.insert(2, "label", [metric_label(m, lang) for m in frame["metric"]])
     frame["higher_is_better"] = [METRIC_REGISTRY[m].higher_is_better for m in frame["metric"]]
     return frame
 

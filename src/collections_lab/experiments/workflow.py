@@ -64,6 +64,7 @@ from .design import (
     sample_size_proportion,
     sample_size_rmst,
 )
+from .metric_registry import metric_label
 from .metrics import MetricConfig, estimate_arm
 from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
 
@@ -234,10 +235,14 @@ def factorial_term_label(term, lang: str = "en"):
         for name, level in parts) or term
 
 
-def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.DataFrame:
+def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4,
+             due_plus_days: int | None = None) -> pd.DataFrame:
     """A report copy of a design or readout table: headers (and the baseline's
-    quantity names) in ``lang``, numbers rounded to ``decimals``. Columns without a label
-    keep their name; nothing is dropped.
+    quantity names) in ``lang``, numbers rounded to ``decimals`` (the baseline's values
+    each to its own precision: counts whole, days to one decimal, shares as percentages,
+    the measured-design-effect flag as yes / no). Columns without a label keep their name;
+    nothing is dropped. ``due_plus_days``: the readout's d, written into the labels
+    ("paid by due + 15 days") instead of a bare "d" the page does not define.
 
     Example:
         >>> import pandas as pd
@@ -246,13 +251,17 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
         0  Días pendientes (media restringida) -1.2346
     """
     out = frame.copy()
+
+    def label(key):  # the catalogue's words, with d in days where the caller knows it
+        if due_plus_days is not None and has(f"{key}_days"):
+            return t(f"{key}_days", lang).format(d=due_plus_days)
+        return t(key, lang)
+
     if "quantity" in out:
-        out["quantity"] = [t(f"xt_{q}", lang) for q in out["quantity"]]
+        out["quantity"] = [label(f"xt_{q}") for q in out["quantity"]]
     for col in ("metric", "model"):  # metric codes (paid_by_due_d, ...) in words
         if col in out:
-            out[col] = [t(f"xp_metric_{'hazard_ratio' if m == 'cox' else m}", lang)
-                        if has(f"xp_metric_{'hazard_ratio' if m == 'cox' else m}")
-                        else m for m in out[col]]
+            out[col] = [metric_label(m, lang, due_plus_days) for m in out[col]]
     if "term" in out:
         out["term"] = [factorial_term_label(x, lang) for x in out["term"]]
     if "method" in out:  # how a sample size was computed, in words
@@ -265,18 +274,33 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4) -> pd.Dat
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
-    if "quantity" in frame and "value" in out:  # the baseline's shares read as percentages
-        shares = frame["quantity"].isin(BASELINE_SHARES).to_numpy()
-        out["value"] = [format_pct(v, 1, lang) if share and pd.notna(v)
-                        else format_number(round(float(v), decimals), None, lang)
-                        if pd.notna(v) else v
-                        for share, v in zip(shares, out["value"], strict=True)]
+    if "design_effect" in out:  # the same figure as the baseline's, at its precision
+        out["design_effect"] = out["design_effect"].round(BASELINE_DECIMALS["design_effect"])
+    if "quantity" in frame and "value" in out:  # each baseline value at its own precision
+        out["value"] = [_baseline_value(q, v, decimals, lang)
+                        for q, v in zip(frame["quantity"], frame["value"], strict=True)]
     return out.rename(columns={c: t(f"xt_{c}", lang) for c in out.columns
                                if has(f"xt_{c}")})
 
 
 #: Baseline quantities that are shares of invoices (shown as percentages).
 BASELINE_SHARES = ("p_paid_by_due_d", "p_paid_by_horizon", "resolved_share")
+#: Decimals of the other baseline quantities on a page: counts whole, days and invoices per
+#: customer to one decimal, the design effect to two (as the sizing sentence quotes it).
+BASELINE_DECIMALS = {"invoices": 0, "customers": 0, "invoices_per_customer": 1,
+                     "invoices_per_week": 0, "rmst_days": 1, "design_effect": 2,
+                     "rmst_variance_per_invoice": 0}
+
+
+def _baseline_value(quantity: str, value, decimals: int, lang: str):
+    """One baseline value as the page shows it (see :func:`labelled`)."""
+    if pd.isna(value):
+        return value
+    if quantity in BASELINE_SHARES:
+        return format_pct(value, 1, lang)
+    if quantity == "design_effect_measured":
+        return t("tables.yes" if value else "tables.no", lang)
+    return format_number(float(value), BASELINE_DECIMALS.get(quantity, decimals), lang)
 
 
 READOUT_COLUMNS = ["label", "arm", "estimate", "control_estimate", "effect", "ci_low",
@@ -292,12 +316,14 @@ def readout_table(readout: ExperimentReadout, lang: str = "en") -> pd.DataFrame:
         >>> cl.readout_table(readout, "es").columns[:3].tolist()
         ['métrica', 'brazo', 'estimación']
     """
-    frame = readout.to_frame()
+    frame = readout.to_frame().copy()
+    frame["label"] = [metric_label(m, lang, readout.config.due_plus_days)
+                      for m in frame["metric"]]
     # an effect counts the customers of the arm and of control: said in the header, so
     # it is not read as customers per arm (the sample-ratio table's count)
     frame = frame[[c for c in READOUT_COLUMNS if c in frame]].rename(
         columns={"n_customers": "customers_arm_control", "n_invoices": "invoices_arm_control"})
-    return labelled(frame, lang)
+    return labelled(frame, lang, due_plus_days=readout.config.due_plus_days)
 
 
 @dataclass
