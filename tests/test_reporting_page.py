@@ -44,3 +44,31 @@ def test_page_top_and_navigation():
     assert body.index("cl-toc") > body.index("cl-tiles")  # the contents follow the page top
     assert '<li><a href="#A">A</a></li>' in body and "¶</a></li>" not in body
     assert format_p(0.0004) == "< 0.001" and format_p(0.2) == "= 0.200"
+
+
+def test_segment_table_shows_estimates_and_says_why_the_rest_are_missing(monkeypatch):
+    """Page 04's segment table was 21 rows of dashes among 28, with no word on why."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from collections_lab.experiments.metrics import MetricConfig
+    from collections_lab.reporting import notebook, page
+
+    shown = []
+    monkeypatch.setattr(notebook, "display_html", lambda html, plain, *a: shown.append(html))
+    seg = pd.DataFrame({"segment": ["large", "large", "small"], "arm": ["a", "b", "a"],
+                        "metric": "paid_by_due_d", "effect": [0.0378, np.nan, 0.0621],
+                        "ci_low": [-0.0577, np.nan, 0.0203], "ci_high": [0.1334, np.nan, 0.1038],
+                        "p_value": [0.43, np.nan, 0.004], "n_customers": [62, 61, 223],
+                        "p_bh": [0.43, np.nan, 0.01]})
+    readout = SimpleNamespace(segments=seg, config=MetricConfig(due_plus_days=15))
+    page.show_segments(readout, "es")
+    html = shown[0]
+    first = html.split("<details")[0]
+    assert "3,8" in first and "6,2" in first and "grandes" in first  # points, Spanish
+    assert first.count("<tr") == 3  # header + the two estimable rows
+    assert "No se muestran 1 de las 3 filas" in html and "+ 15 días" in html
+    assert html.count("<tr") == 3 + 4  # and all three rows folded below
+    assert seg["effect"].iloc[0] == 0.0378  # the readout's table is untouched

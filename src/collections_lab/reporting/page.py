@@ -271,6 +271,43 @@ def show_capped(frame: pd.DataFrame, lang: str = "en", n: int = 10,
     display_html(body, label)
 
 
+def show_segments(readout, lang: str = "en") -> None:
+    """Page 04's segment table: the rows with an estimate, then one sentence for the
+    segment × arm rows the data cannot estimate yet (how many, and why), and the whole
+    table folded below. A page of dashes said nothing about why they were there.
+    """
+    from .notebook import display_html
+    from .tables import table_html
+
+    seg = readout.segments
+    if seg is None or seg.empty:
+        return
+    from ..experiments.workflow import labelled
+
+    d = readout.config.due_plus_days
+    seg = seg.reset_index(drop=True)
+    points = seg["metric"].isin(["paid_by_due_d", "cash_by_due_d", "escalation_rate"])
+    shares = ["effect", "ci_low", "ci_high"]  # shares in points, as the page's chart shows
+    seg.loc[points, shares] = (seg.loc[points, shares] * 100).round(1)
+    shown = labelled(seg, lang, due_plus_days=d)
+    if points.all():
+        shown = shown.rename(columns={i18n.t(f"xt_{c}", lang): i18n.t(f"xt_{c}", lang) + " (pp)"
+                                      for c in shares if i18n.has(f"xt_{c}")})
+    known = seg["effect"].notna().to_numpy()
+    body = (table_html(shown[known].reset_index(drop=True), lang, max_rows=None)
+            if known.any() else "")
+    missing = int((~known).sum())
+    if missing:
+        note = i18n.t("pg.segments_missing", lang).format(
+            k=i18n.format_number(missing, 0, lang), n=i18n.format_number(len(seg), 0, lang),
+            d=d)
+        body += (f'<p class="cl-cap">{_e(note)}</p>'
+                 + details_html(i18n.t("pg.segments_all", lang).format(
+                     n=i18n.format_number(len(seg), 0, lang)),
+                     table_html(shown, lang, max_rows=None)))
+    display_html(body, f"{int(known.sum())} / {len(seg)}")
+
+
 # ---------------------------------------------------------------------------------------
 # Fillers: one per report, from the analysis results it already has (no new statistics).
 
