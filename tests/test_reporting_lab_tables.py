@@ -63,5 +63,6 @@ def test_a_wide_appendix_table_is_split_to_fit_the_page():
 
 def test_spanish_compact_money_is_grouped():
     assert compact_money(6_356_627_450, "COP", "es") == "COP 6.357 M"
-    assert compact_money(12_542_457_000, "COP", "es") == "COP 12,5 mil M"
+    # one unit for thousands of millions: a tile row showed "12,5 mil M" beside "6.357 M"
+    assert compact_money(12_542_457_000, "COP", "es") == "COP 12.542 M"
     assert compact_money(6_356_627_450, "COP", "en") == "COP 6.4B"

@@ -73,6 +73,11 @@ MONEY_COLUMNS = frozenset({
     "net_value", "net_value_low", "net_value_high", "gain_vs_reference", "gain", "gain_low",
     "gain_high", "current_net_value", "recommended_net_value", "cost_if_kept", "max_cost_if_kept",
 })
+#: Columns of days and index points read to one decimal (a best possible DSO of 0.8724
+#: days beside a DSO of 19.57 read as false precision).
+ONE_DECIMAL_COLUMNS = frozenset({
+    "dso", "dso_countback", "bpdso", "add", "weighted_days_past_due", "cei",
+})
 #: Columns holding codes shown in words where the catalogue has them (see
 #: :func:`value_label`): outcomes (``written_off``), segments (``segment.small``), ...
 CODE_COLUMNS = frozenset({"outcome", "segment", "recalibration", "model", "channel", "group"})
@@ -144,6 +149,8 @@ def _kind(name) -> str:
         return "money"
     if is_currency(key):
         return "currency"  # a pivot with one column per currency
+    if key in ONE_DECIMAL_COLUMNS:
+        return "one_decimal"
     return "number"
 
 
@@ -168,8 +175,8 @@ def format_value(value, kind: str = "number", lang: str | None = None,
 
     >>> format_value(25254.0, lang="es"), format_value(0.1234, "share"), format_value(None)
     ('25.254', '12.3%', '—')
-    >>> format_value(1234.5, "money", "es", "EUR")
-    'EUR 1.234,50'
+    >>> format_value(1234.5, "money", "es", "EUR")  # a no-break space after the code
+    'EUR\xa01.234,50'
     """
     if _is_missing(value):
         return MISSING
@@ -188,11 +195,13 @@ def format_value(value, kind: str = "number", lang: str | None = None,
     if kind == "share":
         return format_pct(x, 1, lang, locale)
     if kind in ("money", "currency") and currency is not None and is_currency(currency):
-        if kind == "money":
-            return format_money(x, currency, lang, locale)
+        if kind == "money":  # one unbreakable cell: "COP" never wraps above its amount
+            return format_money(x, currency, lang, locale).replace(" ", "\u00a0")
         # a column per currency (a forecast pivot): cents only where there are any
         decimals = 0 if x == round(x) else currency_digits(currency)
         return format_number(x, decimals, lang, locale)
+    if kind == "one_decimal":
+        return format_number(x, 1, lang, locale)
     if kind == "p" and 0 < x < 0.0001:
         return "< " + format_number(0.0001, 4, lang, locale)
     if x != 0 and abs(x) < 0.0001:  # keep tiny values visible (never shown as 0)

@@ -97,11 +97,14 @@ def compact_number(amount: float, lang: str = "en") -> str:
     (en), ``12,5 mil M`` (es).
 
     CLDR's short forms (babel) in the report's locale; Spanish counts in millions up to
-    ``mil M`` (thousands of millions), so a figure of four digits or more before the unit
-    is written whole and grouped (``6.357 M``, not babel's ``6356,6 M``).
+    a billón (10^12), so a figure of four digits or more before the unit is written whole
+    and grouped (``6.357 M``, not babel's ``6356,6 M``), and thousands of millions stay in
+    millions (``12.542 M``, not CLDR's ``12,5 mil M``): one tile row showed both forms.
 
     >>> compact_number(6_356_627_450, "es"), compact_number(818_609, "es")
     ('6.357 M', '818,6 mil')
+    >>> compact_number(12_542_460_000, "es"), compact_number(2.5e12, "es")
+    ('12.542 M', '2,5 B')
     >>> compact_number(12_542_460_000), compact_number(815.5, "es")
     ('12.5B', '816')
     """
@@ -115,6 +118,8 @@ def compact_number(amount: float, lang: str = "en") -> str:
     if abs(amount) < 1000:
         return i18n.format_number(amount, 0, lang)
     locale = i18n.resolve(lang)[1]  # the report locale: es_MX writes 21.9 M, es_CO 21,9 M
+    if str(locale).startswith("es") and 1e9 <= abs(amount) < 1e12:
+        return i18n.format_number(amount / 1e6, 0, lang, locale) + " M"
     text = format_compact_decimal(amount, locale=locale, fraction_digits=1).replace("\xa0", " ")
     number = re.match(r"-?[0-9][0-9.,]*", text)
     decimal = i18n.format_number(1.5, 1, lang, locale)[1]
