@@ -150,3 +150,19 @@ def test_discipline_over_time_leaves_out_invoices_not_yet_due():
     # a July period, which would otherwise hold only early payers
     frame = discipline_over_time(hand_portfolio(), as_of=AS_OF, freq="M", by_customer=False)
     assert frame["period"].max() == pd.Timestamp("2025-06-01")
+
+
+def test_recent_due_months_are_marked_not_yet_mature():
+    """Page 01's trend fell to -1 day late in the data's last due month: those invoices
+    had days, not months, to be late. Months ending < MATURITY_DAYS before as_of are
+    marked, and on the sample they are the ones that read as sudden improvement."""
+    import collections_lab as cl
+    from collections_lab.analytics.discipline import MATURITY_DAYS
+
+    trend = discipline_over_time(cl.load_sample(), as_of="2026-05-31", freq="M",
+                                 by_customer=False)
+    young = trend[~trend["mature"]]
+    assert young["period"].dt.strftime("%Y-%m").tolist() == ["2026-04", "2026-05"]
+    assert MATURITY_DAYS == 60
+    settled = trend.loc[trend["mature"], "mean_days_late"]
+    assert young["mean_days_late"].iloc[-1] < settled.min()  # the artefact the flag marks

@@ -196,13 +196,27 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
     return Discipline(stats, pd.Timestamp(inv.attrs["as_of"]), grace_days)
 
 
+#: Days after a due period ends before its days late are read as settled: an invoice due
+#: a week before the data end cannot be more than a week late yet, so the latest periods
+#: hold the early payers and the open invoices' lateness so far (page 01's trend fell to
+#: -1 day late in its last month for that reason alone).
+MATURITY_DAYS = 60
+
+
 def discipline_over_time(source, as_of=None, freq: str = "Q", by_customer: bool = True,
                          grace_days: int = 0) -> pd.DataFrame:
     """Discipline statistics per due period (``freq`` "M" or "Q"), per customer or overall.
 
     Same columns as :func:`payment_discipline` (without first/last due), with ``period``
-    (start of the due month / quarter). ``by_customer=False`` gives the portfolio's trend
-    per period (one row per period and currency-free statistics, since days are unitless).
+    (start of the due month / quarter) and ``mature``: the period ended at least
+    :data:`MATURITY_DAYS` days before ``as_of`` (else its lateness is still growing).
+    ``by_customer=False`` gives the portfolio's trend per period (one row per period and
+    currency-free statistics, since days are unitless).
+
+    Example:
+        >>> trend = discipline_over_time(portfolio, "2025-09-30", "M", by_customer=False)
+        >>> trend.loc[~trend["mature"], "period"].dt.strftime("%Y-%m").tolist()
+        ['2025-08']
     """
     # only invoices due by as_of: a period of future due dates would hold only the early
     # payers and look perfectly punctual
@@ -211,4 +225,8 @@ def discipline_over_time(source, as_of=None, freq: str = "Q", by_customer: bool 
         raise ValueError("no invoice is due on or before as_of")
     inv["period"] = inv["due_date"].dt.to_period(freq).dt.to_timestamp()
     keys = ["customer_id", "period"] if by_customer else ["period"]
-    return _grouped_stats(inv, keys)
+    out = _grouped_stats(inv, keys)
+    period = pd.PeriodIndex(pd.to_datetime(out["period"]), freq=freq)
+    out["mature"] = np.asarray(period.end_time.normalize() + pd.Timedelta(days=MATURITY_DAYS)
+                               <= pd.Timestamp(inv.attrs["as_of"]))
+    return out

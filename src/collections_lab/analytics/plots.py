@@ -102,6 +102,7 @@ def plot_discipline(discipline, lang: str = "en") -> Figure:
     fig, axes = _panels(2)
     sns.histplot(frame["on_time_rate"].dropna(), bins=20, ax=axes[0])
     axes[0].set_xlabel(t("on_time_rate", lang))
+    format_axis(axes[0], "x", "share", lang=lang)
     axes[0].set_ylabel(t("customers", lang))
     sns.histplot(frame["mean_days_late"].dropna(), bins=40, ax=axes[1])
     axes[1].set_xlabel(t("mean_days_late", lang))
@@ -114,17 +115,37 @@ def plot_discipline(discipline, lang: str = "en") -> Figure:
 def plot_discipline_trend(over_time: pd.DataFrame, lang: str = "en") -> Figure:
     """Portfolio on-time rate and mean days late per due period.
 
-    ``over_time`` is ``discipline_over_time(..., by_customer=False)``.
+    ``over_time`` is ``discipline_over_time(..., by_customer=False)``; periods not yet
+    ``mature`` are drawn hollow on a dotted line.
     """
     check_language(lang)
     fig, axes = _panels(2)
-    axes[0].plot(over_time["period"], over_time["on_time_rate"], marker="o")
+    mature = (over_time["mature"].to_numpy(dtype=bool) if "mature" in over_time
+              else np.ones(len(over_time), bool))
+    # settled periods as lines; the latest ones, whose lateness is still growing, as
+    # hollow markers on a dotted line (they hold mostly the early payers so far)
+    young = ~mature
+    if young.any() and mature.any():
+        young[np.flatnonzero(mature)[-1]] = True  # the dotted part starts at the last settled
+    done, later, fresh = over_time[mature], over_time[young], over_time[~mature]
+    axes[0].plot(done["period"], done["on_time_rate"], marker="o", color="C0")
+    axes[0].plot(later["period"], later["on_time_rate"], ls=":", color="C0")
+    axes[0].plot(fresh["period"], fresh["on_time_rate"], "o", color="C0", mfc="white")
     axes[0].set_ylabel(t("on_time_rate", lang))
     axes[0].set_ylim(0, 1)
-    axes[1].plot(over_time["period"], over_time["mean_days_late"], marker="o",
+    format_axis(axes[0], "y", "share", lang=lang)
+    axes[1].plot(done["period"], done["mean_days_late"], marker="o",
                  color="tab:orange", label=t("mean_days_late", lang))
-    axes[1].plot(over_time["period"], over_time["weighted_mean_days_late"], marker=".",
+    axes[1].plot(done["period"], done["weighted_mean_days_late"], marker=".",
                  ls="--", color="tab:red", label=t("weighted_mean_days_late", lang))
+    if young.any():
+        axes[1].plot(later["period"], later["mean_days_late"], ls=":", color="tab:orange")
+        axes[1].plot(later["period"], later["weighted_mean_days_late"], ls=":",
+                     color="tab:red")
+        axes[1].plot(fresh["period"], fresh["mean_days_late"], "o:", color="tab:orange",
+                     mfc="white", label=t("discipline.maturing", lang))
+        axes[1].plot(fresh["period"], fresh["weighted_mean_days_late"], ".", color="tab:red",
+                     mfc="white")
     axes[1].set_ylabel(t("mean_days_late", lang))
     axes[1].legend(fontsize=8)
     for ax in axes:
