@@ -76,7 +76,7 @@ MONEY_COLUMNS = frozenset({
 #: Columns of days and index points read to one decimal (a best possible DSO of 0.8724
 #: days beside a DSO of 19.57 read as false precision).
 ONE_DECIMAL_COLUMNS = frozenset({
-    "dso", "dso_countback", "bpdso", "add", "weighted_days_past_due", "cei",
+    "dso", "dso_countback", "bpdso", "add", "weighted_days_past_due", "cei", "dso_change",
 })
 #: Columns holding codes shown in words where the catalogue has them (see
 #: :func:`value_label`): outcomes (``written_off``), segments (``segment.small``), ...
@@ -197,8 +197,10 @@ def format_value(value, kind: str = "number", lang: str | None = None,
     if kind in ("money", "currency") and currency is not None and is_currency(currency):
         if kind == "money":  # one unbreakable cell: "COP" never wraps above its amount
             return format_money(x, currency, lang, locale).replace(" ", "\u00a0")
-        # a column per currency (a forecast pivot): cents only where there are any
-        decimals = 0 if x == round(x) else currency_digits(currency)
+        # a column per currency (a forecast pivot) or the code in the header (the lab's
+        # simulated money): cents only below 1,000 and where there are any (an estimate
+        # of USD 391.427,00 read as if it were known to the cent)
+        decimals = 0 if x == round(x) or abs(x) >= 1000 else currency_digits(currency)
         return format_number(x, decimals, lang, locale)
     if kind == "one_decimal":
         return format_number(x, 1, lang, locale)
