@@ -114,8 +114,8 @@ def test_tables_use_the_report_locale():
         colombia = table_html(frame)
     with options(lang="es", locale="es_MX"):
         mexico = table_html(frame)
-    assert "COP\xa012.542.457" in colombia and "Cartera" in colombia
-    assert "MXN\xa041,846,701.11" in mexico and "Cartera" in mexico
+    assert "<td>12.542.457</td>" in colombia and "Cartera" in colombia
+    assert "<td>41,846,701</td>" in mexico and "Cartera" in mexico
 
 
 def test_chart_ticks_use_the_report_locale_without_offsets():
@@ -162,9 +162,9 @@ def test_a_report_kernel_sets_the_locale_from_its_parameters():
 
     frame = pd.DataFrame({"currency": ["COP"], "receivables": [12542457.0]})
     use_report_tables("es", currency="COP")  # no IPython here: sets the context only
-    assert cl.current_locale() == "es_CO" and "COP\xa012.542.457" in table_html(frame)
+    assert cl.current_locale() == "es_CO" and "12.542.457" in table_html(frame)
     use_report_tables("es", locale="es_MX", currency="COP")
-    assert "COP\xa012,542,457" in table_html(frame)
+    assert "12,542,457" in table_html(frame)
     use_report_tables("en")
     assert cl.current_locale() == "en_US"
     declared = {"lang": None, "locale": None}

@@ -285,6 +285,10 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
             currencies = [str(name)] * len(values)
         elif kind == "money" and row_currency is None and currency and is_currency(currency):
             kind, currencies = "currency", [currency] * len(values)  # code in the header
+        elif kind == "money" and row_currency is not None:
+            # the row's code is in its currency column: repeating it in every amount made
+            # page 01's call list (two amounts a row) wider than the page
+            kind, currencies = "currency", row_currency
         else:
             currencies = row_currency or [None] * len(values)
         columns[position] = [format_value(v, kind, lang, c, locale)
