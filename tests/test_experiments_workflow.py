@@ -145,5 +145,9 @@ def test_design_baseline_values_at_their_own_precision_and_d_in_days():
                                    "design_effect": [2.78612, 2.78612]}), "en",
                      due_plus_days=30)
     assert plans.iloc[:, 1].tolist() == [2.79, 2.79]  # as in the baseline
+    sizing = labelled(pd.DataFrame({"metric": ["paid_by_due_d", "rmst_days", "hazard_ratio"],
+                                    "effect": [0.03, 2.0, 1.15],
+                                    "invoices_per_arm": [3717, 4334, 2385]}), "es")
+    assert sizing["efecto"].tolist() == ["3\xa0pp", "2", "1,15"]  # each in its unit
     assert plans.iloc[:, 0].tolist() == ["Paid by due + 30 days (share)",
                                          "Cash collected by due + 30 days (share of amount)"]

@@ -274,6 +274,9 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4,
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
+    if {"metric", "effect", "invoices_per_arm"} <= set(frame.columns):  # a sizing table
+        out["effect"] = [_effect_text(m, e, lang) for m, e in
+                         zip(frame["metric"], frame["effect"], strict=True)]
     if "design_effect" in out:  # the same figure as the baseline's, at its precision
         out["design_effect"] = out["design_effect"].round(BASELINE_DECIMALS["design_effect"])
     if "quantity" in frame and "value" in out:  # each baseline value at its own precision
@@ -290,6 +293,17 @@ BASELINE_SHARES = ("p_paid_by_due_d", "p_paid_by_horizon", "resolved_share")
 BASELINE_DECIMALS = {"invoices": 0, "customers": 0, "invoices_per_customer": 1,
                      "invoices_per_week": 0, "rmst_days": 1, "design_effect": 2,
                      "rmst_variance_per_invoice": 0}
+
+
+def _effect_text(metric: str, effect, lang: str):
+    """A sizing table's effect in its metric's unit: shares in percentage points
+    ("2 pp", the column read 0,02 beside 1 day and a ratio of 1,1), days and ratios as
+    numbers."""
+    if pd.isna(effect):
+        return effect
+    if metric in ("paid_by_due_d", "cash_by_due_d", "escalation_rate", "churn"):
+        return format_number(effect * 100, None, lang) + "\u00a0pp"
+    return format_number(float(effect), None, lang)
 
 
 def _baseline_value(quantity: str, value, decimals: int, lang: str):
