@@ -42,6 +42,7 @@ def plot_twin_check(check, lang: str = "en"):
                 label=f"{seg} ({t('lab_simulated', lang)})")
     ax.set_xlabel(t("days_since_issue", lang))
     ax.set_ylabel(t("share_unpaid", lang))
+    format_axis(ax, "y", "share", lang=lang)
     ax.set_title(t("lab_twin_curves", lang))
     ax.legend(fontsize=7, ncol=2)
     _paired_bars(axes[1], check.rates, "metric", lang)
