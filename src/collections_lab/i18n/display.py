@@ -46,7 +46,14 @@ import pandas as pd
 
 from .catalogue import has, t
 from .context import resolve
-from .numbers import currency_digits, format_money, format_number, format_pct, is_currency
+from .numbers import (
+    currency_digits,
+    format_money,
+    format_month,
+    format_number,
+    format_pct,
+    is_currency,
+)
 
 #: Shown for a missing value (NaN, None, NaT).
 MISSING = "—"
@@ -291,6 +298,12 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
             kind, currencies = "currency", row_currency
         else:
             currencies = row_currency or [None] * len(values)
+        if str(name).endswith("_month"):  # a month, as a reader writes it ("feb 2026")
+            columns[position] = [format_month(v, lang, locale) if isinstance(v, pd.Timestamp)
+                                 and not pd.isna(v) else format_value(v, kind, lang, None,
+                                                                       locale)
+                                 for v in values]
+            continue
         columns[position] = [format_value(v, kind, lang, c, locale)
                              for v, c in zip(values, currencies, strict=True)]
     out = pd.DataFrame(columns)

@@ -149,6 +149,21 @@ def format_money(amount, currency: str, lang: str | None = None, locale: str | N
     return f"{currency} {format_number(amount, decimals, lang, locale)}"
 
 
+def format_month(day, lang: str | None = None, locale: str | None = None) -> str:
+    """A month as a reader writes it in ``lang``: ``Feb 2026`` (en), ``feb 2026`` (es).
+
+    >>> format_month("2026-02-01"), format_month("2026-02-01", "es")
+    ('Feb 2026', 'feb 2026')
+    """
+    import datetime as _dt
+
+    from babel.dates import format_date
+
+    _, locale = resolve(lang, locale)
+    day = _dt.date.fromisoformat(str(day)[:10])
+    return format_date(day, "MMM yyyy", locale=locale)
+
+
 def format_pct(share, decimals: int = 1, lang: str | None = None,
                locale: str | None = None) -> str:
     """A share (0.123) as a percentage in the locale's pattern (``12.3%``, ``12,3 %``).

@@ -322,9 +322,7 @@ def _money_list(values: dict, lang: str) -> str:
 
 
 def _month_label(day, lang: str) -> str:
-    from babel.dates import format_date
-
-    return format_date(pd.Timestamp(day).date(), "MMM yyyy", locale=i18n.resolve(lang)[1])
+    return i18n.format_month(pd.Timestamp(day).date(), lang)
 
 
 def health_page(health, lang: str = "en") -> PageTop:
