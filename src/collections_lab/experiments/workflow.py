@@ -64,7 +64,7 @@ from .design import (
     sample_size_proportion,
     sample_size_rmst,
 )
-from .metric_registry import metric_label
+from .metric_registry import METRIC_REGISTRY, metric_label
 from .metrics import MetricConfig, estimate_arm
 from .readout import ExperimentReadout, SequentialPlan, analyze_experiment
 
@@ -301,7 +301,8 @@ def _effect_text(metric: str, effect, lang: str):
     numbers."""
     if pd.isna(effect):
         return effect
-    if metric in ("paid_by_due_d", "cash_by_due_d", "escalation_rate", "churn"):
+    spec = METRIC_REGISTRY.get(metric)
+    if spec is not None and spec.kind == "share":
         return format_number(effect * 100, None, lang) + "\u00a0pp"
     return format_number(float(effect), None, lang)
 

@@ -287,11 +287,12 @@ def show_segments(readout, lang: str = "en") -> None:
     seg = readout.segments
     if seg is None or seg.empty:
         return
+    from ..experiments.metric_registry import METRIC_REGISTRY
     from ..experiments.workflow import labelled
 
     d = readout.config.due_plus_days
     seg = seg.reset_index(drop=True)
-    points = seg["metric"].isin(["paid_by_due_d", "cash_by_due_d", "escalation_rate"])
+    points = seg["metric"].map(lambda m: METRIC_REGISTRY[m].kind == "share").astype(bool)
     shares = ["effect", "ci_low", "ci_high"]  # shares in points, as the page's chart shows
     seg.loc[points, shares] = (seg.loc[points, shares] * 100).round(1)
     shown = labelled(seg, lang, due_plus_days=d)
