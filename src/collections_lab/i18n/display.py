@@ -158,6 +158,8 @@ def _kind(name) -> str:
         return "currency"  # a pivot with one column per currency
     if key in ONE_DECIMAL_COLUMNS:
         return "one_decimal"
+    if key.endswith("_month"):
+        return "month"
     return "number"
 
 
@@ -177,8 +179,8 @@ def format_value(value, kind: str = "number", lang: str | None = None,
     """One table cell as text in ``lang`` (not yet escaped).
 
     ``kind`` is ``"number"``, ``"share"`` (0.123 → 12.3%), ``"money"`` (in
-    ``currency`` when given), ``"currency"`` (decimals of ``currency``, no code) or
-    ``"p"`` (p-value). Non-numbers are returned as text; missing values as :data:`MISSING`.
+    ``currency`` when given), ``"currency"`` (decimals of ``currency``, no code),
+    ``"one_decimal"`` (days), ``"month"`` (a date as ``Feb 2026``) or ``"p"`` (p-value). Non-numbers are returned as text; missing values as :data:`MISSING`.
 
     >>> format_value(25254.0, lang="es"), format_value(0.1234, "share"), format_value(None)
     ('25.254', '12.3%', '—')
@@ -191,6 +193,8 @@ def format_value(value, kind: str = "number", lang: str | None = None,
     if isinstance(value, bool):
         return t("tables.yes" if value else "tables.no", lang)
     if isinstance(value, pd.Timestamp):
+        if kind == "month":  # as a reader writes it: "Feb 2026", "feb 2026"
+            return format_month(value, lang, locale)
         same_day = value == value.normalize()
         return value.strftime("%Y-%m-%d" if same_day else "%Y-%m-%d %H:%M")
     if not isinstance(value, numbers.Real):
@@ -298,12 +302,6 @@ def format_frame(frame: pd.DataFrame, lang: str | None = None,
             kind, currencies = "currency", row_currency
         else:
             currencies = row_currency or [None] * len(values)
-        if str(name).endswith("_month"):  # a month, as a reader writes it ("feb 2026")
-            columns[position] = [format_month(v, lang, locale) if isinstance(v, pd.Timestamp)
-                                 and not pd.isna(v) else format_value(v, kind, lang, None,
-                                                                       locale)
-                                 for v in values]
-            continue
         columns[position] = [format_value(v, kind, lang, c, locale)
                              for v, c in zip(values, currencies, strict=True)]
     out = pd.DataFrame(columns)
