@@ -49,7 +49,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..i18n import has, t
+from ..i18n import has, t_days
 from .data import ExperimentData
 
 #: How design gets a metric's variance (see :meth:`Metric.variance_per_unit`).
@@ -338,8 +338,4 @@ def metric_label(metric: str, lang: str = "en", due_plus_days: int | None = None
         'Hazard ratio of payment'
     """
     key = f"xp_metric_{'hazard_ratio' if metric == 'cox' else metric}"
-    if not has(key):
-        return metric
-    if due_plus_days is not None and has(f"{key}_days"):
-        return t(f"{key}_days", lang).format(d=due_plus_days)
-    return t(key, lang)
+    return t_days(key, lang, due_plus_days) if has(key) else metric

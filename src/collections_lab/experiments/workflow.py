@@ -44,6 +44,7 @@ from ..i18n import (
     has,
     resolve,
     t,
+    t_days,
     value_label,
 )
 from ..model.plans import Experiment, assign
@@ -251,14 +252,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4,
         0  Días pendientes (media restringida) -1.2346
     """
     out = frame.copy()
-
-    def label(key):  # the catalogue's words, with d in days where the caller knows it
-        if due_plus_days is not None and has(f"{key}_days"):
-            return t(f"{key}_days", lang).format(d=due_plus_days)
-        return t(key, lang)
-
     if "quantity" in out:
-        out["quantity"] = [label(f"xt_{q}") for q in out["quantity"]]
+        out["quantity"] = [t_days(f"xt_{q}", lang, due_plus_days) for q in out["quantity"]]
     for col in ("metric", "model"):  # metric codes (paid_by_due_d, ...) in words
         if col in out:
             out[col] = [metric_label(m, lang, due_plus_days) for m in out[col]]

@@ -22,7 +22,7 @@ Example
 
 from __future__ import annotations
 
-from .catalogue import has, messages, t
+from .catalogue import has, messages, t, t_days
 from .context import (
     DEFAULT_LOCALES,
     LANGUAGES,
@@ -92,6 +92,7 @@ __all__ = [
     "resolve",
     "result_html",
     "t",
+    "t_days",
     "table_html",
     "tables_html",
     "tick_formatter",

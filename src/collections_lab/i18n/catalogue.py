@@ -51,3 +51,17 @@ def t(key: str, lang: str | None = None, **fields) -> str:
     if text is None:
         text = messages("en").get(key, key)
     return text.format(**fields) if fields else text
+
+
+def t_days(key: str, lang: str | None = None, due_plus_days: int | None = None) -> str:
+    """:func:`t` of a label that names "due + d": with ``due_plus_days`` its
+    ``<key>_days`` variant (d written in days), where the catalogue has one, so a page
+    never shows a "d" it does not define; the plain label otherwise.
+
+    >>> t_days("xt_p_paid_by_due_d", "es", 15), t_days("xt_p_paid_by_due_d", "en")
+    ('proporción pagada al vencimiento + 15 días', 'share paid by due + d')
+    """
+    if due_plus_days is not None and has(f"{key}_days"):
+        return t(f"{key}_days", lang, d=due_plus_days)
+    return t(key, lang)
+
