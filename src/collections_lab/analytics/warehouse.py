@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..data.dates import check_as_of
 from ..data.schema import FULL_PAYMENT_TOLERANCE
-from ..data.warehouse import Warehouse, WarehouseError
+from ..data.warehouse import Warehouse, WarehouseError, day_number
 from .kpis import BUCKETS, KPITable, countback_dso, month_start, safe_divide
 from .ledger import NoInvoicesError, from_day, to_day
 
@@ -43,10 +43,6 @@ def _ibis():
     return ibis
 
 
-def _day(col):
-    return col.cast("date").epoch_days().cast("int64")
-
-
 def _keyed_invoices(wh: Warehouse, by: list[str]):
     """Invoices with day numbers, the leaves-AR day and the group key columns."""
     ibis = _ibis()
@@ -54,13 +50,13 @@ def _keyed_invoices(wh: Warehouse, by: list[str]):
     if "currency" not in inv.columns:
         raise WarehouseError("invoices lack a currency column: KPIs are per currency")
     never = ibis.literal(2**40, "int64")
-    gone = (_day(inv.written_off_at).fill_null(never) if "written_off_at" in inv.columns
+    gone = (day_number(inv.written_off_at).fill_null(never) if "written_off_at" in inv.columns
             else never)
-    t = inv.mutate(issue_day=_day(inv.issue_date), due_day=_day(inv.due_date),
+    t = inv.mutate(issue_day=day_number(inv.issue_date), due_day=day_number(inv.due_date),
                    amount=inv.amount.cast("float64"), gone_day=gone,
                    currency=inv.currency.cast("string"))
     if "escalated_at" in inv.columns:
-        t = t.mutate(escalated_day=_day(inv.escalated_at).fill_null(never))
+        t = t.mutate(escalated_day=day_number(inv.escalated_at).fill_null(never))
     keys = ["currency"]
     cust = wh.tables.get("customers")
     for key in by:
@@ -83,7 +79,7 @@ def _settlements(wh: Warehouse):
     pay = wh.tables["payments"]
     fee = pay.fee.fill_null(0.0) if "fee" in pay.columns else 0.0
     disc = pay.discount.fill_null(0.0) if "discount" in pay.columns else 0.0
-    return pay.select("invoice_id", paid_day=_day(pay.paid_at),
+    return pay.select("invoice_id", paid_day=day_number(pay.paid_at),
                       settled=pay.amount.cast("float64") - fee + disc)
 
 

@@ -293,7 +293,7 @@ class Warehouse:
             t = self.table(name)
             if t is None:
                 continue
-            aggs = {f"{name}_{c}": _day(t[c]).max() for c in cols if c in t.columns}
+            aggs = {f"{name}_{c}": day_number(t[c]).max() for c in cols if c in t.columns}
             if not aggs:
                 continue
             one = t.aggregate(**aggs)
@@ -439,8 +439,15 @@ def connect(source, mapping=None) -> Warehouse:
 
 
 # ------------------------------------------------------------------ payment times
-def _day(col):
-    """Whole days since 1970-01-01 of a date/timestamp column (int64)."""
+def day_number(col):
+    """Whole days since 1970-01-01 of a date/timestamp column (int64), the day numbers
+    every engine expression compares (the pandas path's ``datetime64[D]`` integers).
+
+    >>> import ibis
+    >>> t = ibis.memtable(pd.DataFrame({"d": pd.to_datetime(["1970-01-02", "2026-05-31"])}))
+    >>> ibis.duckdb.connect().execute(day_number(t.d)).tolist()
+    [1, 20604]
+    """
     return col.cast("date").epoch_days().cast("int64")
 
 
@@ -467,13 +474,13 @@ def payment_times_expr(tables: dict, as_of: pd.Timestamp, experiment_id: str | N
     as_of_day = int(pd.Timestamp(as_of).value // _DAY)
     never = ibis.literal(2**40, "int64")
     inv = tables["invoices"]
-    inv = inv.mutate(issue_day=_day(inv.issue_date), due_day=_day(inv.due_date))
+    inv = inv.mutate(issue_day=day_number(inv.issue_date), due_day=day_number(inv.due_date))
     inv = inv.filter(inv.issue_day <= as_of_day)
 
     def censored(column):  # the day of an end event, "never" when absent or after as_of
         if column not in inv.columns:
             return never
-        d = _day(inv[column])
+        d = day_number(inv[column])
         return ibis.ifelse(d.isnull() | (d > as_of_day), never, d)
 
     base = inv.select(
@@ -490,7 +497,7 @@ def payment_times_expr(tables: dict, as_of: pd.Timestamp, experiment_id: str | N
     # to the invoices, one window per invoice, one aggregate per invoice: every big
     # relation is read and joined once (the engine's cost is the joins on invoice_id).
     pay = tables["payments"]
-    pay = pay.mutate(day=_day(pay.paid_at))
+    pay = pay.mutate(day=day_number(pay.paid_at))
     pay = pay.filter(pay.day <= as_of_day)
     pay = pay.group_by(["invoice_id", "day"]).aggregate(
         cash=pay.amount.cast("float64").sum(),
@@ -500,7 +507,7 @@ def payment_times_expr(tables: dict, as_of: pd.Timestamp, experiment_id: str | N
     events = pay
     rem = tables.get("reminders")
     if rem is not None:
-        rem = rem.select("invoice_id", day=_day(rem.sent_at))
+        rem = rem.select("invoice_id", day=day_number(rem.sent_at))
         rem = rem.filter(rem.day < as_of_day).mutate(
             cash=ibis.literal(0.0), disc=ibis.literal(0.0), fee=ibis.literal(0.0),
             kind=ibis.literal(1, "int8"))
@@ -621,7 +628,7 @@ def _attach_counts(out: pd.DataFrame, warehouse: Warehouse, as_of, experiment_id
     inv = warehouse.tables["invoices"]
     day = int(pd.Timestamp(as_of).value // _DAY)
     out.attrs["not_yet_issued"] = int(warehouse.con.execute(
-        inv.filter(_day(inv.issue_date) > day).count()))
+        inv.filter(day_number(inv.issue_date) > day).count()))
     asg = warehouse.tables.get("assignments")
     if asg is None or "arm" not in out:
         return

@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..data.dates import parse_date
-from ..data.warehouse import Warehouse, WarehouseError
+from ..data.warehouse import Warehouse, WarehouseError, day_number
 
 __all__ = ["ENGINE_METRICS", "READOUT_COLUMNS", "EngineExperimentData", "arm_statistics", "compare_arms_engine",
            "customer_table", "engine_arm_statistics", "engine_experiment_data",
@@ -715,7 +715,7 @@ def _unseen(warehouse: Warehouse, as_of_day: int, experiment_id, arm_names) -> d
                  key=u.customer_id.cast("string"), arm=u.arm.cast("string"))
     u = u.filter(u.arm.isin(arm_names))
     inv = warehouse.tables["invoices"]  # the frame's customers: invoiced by as_of
-    inv = inv.filter(inv.issue_date.cast("date").epoch_days() <= as_of_day)
+    inv = inv.filter(day_number(inv.issue_date) <= as_of_day)
     known = inv.select(key=inv.customer_id.cast("string")).distinct()
     u = u.anti_join(known, "key")
     counts = warehouse.fetch(u.group_by(["stratum", "arm"]).aggregate(n=u.count()))
