@@ -165,10 +165,10 @@ def test_title_from_metadata_then_heading():
 
 
 def test_report_kernels_draw_inline_whatever_the_schedulers_backend(monkeypatch):
-    from collections_lab.reporting.runner import _kernel_manager_class
+    from collections_lab.reporting.runner import kernel_manager_class
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    manager = _kernel_manager_class()(kernel_name="python3")
+    manager = kernel_manager_class()(kernel_name="python3")
     assert manager.kernel_spec.env["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
 
 

@@ -46,7 +46,7 @@ def test_explicit_choice_wins(quiet_stderr):
 
 
 def test_report_kernels_are_marked_as_reports():
-    from collections_lab.reporting.runner import _kernel_manager_class
+    from collections_lab.reporting.runner import kernel_manager_class
 
-    manager = _kernel_manager_class()()
+    manager = kernel_manager_class()()
     assert manager.kernel_spec.env[REPORT_ENV] == "1"

@@ -173,17 +173,49 @@ class RunResult(ResultMixin):
         return asdict(self)
 
 
-def _kernel_manager_class(extra_env: dict | None = None):
+#: Longest Unix socket path the kernel's sockets may take (the system limit is 104-108 bytes).
+_MAX_SOCKET_PATH = 90
+
+
+def kernel_manager_class(extra_env: dict | None = None, report: bool = True):
+    """The jupyter_client kernel manager every report (and the tutorial's test) runs with.
+
+    Three things differ from jupyter_client's default ``python3`` kernel:
+
+    - it always launches ``sys.executable -m ipykernel_launcher``: jupyter_client prefers a
+      ``python3`` kernelspec found in the user's Jupyter data directories (possibly another
+      environment's Python), so reports would not use the project's packages;
+    - it always draws inline and, with ``report`` (the default), marks the kernel as a
+      report's (no progress bars); ``extra_env`` is added to the kernel's environment;
+    - on Unix it talks to the kernel over Unix sockets with a unique name instead of TCP.
+      Over TCP jupyter_client picks free ports by binding and releasing them, then the
+      kernel binds them itself a second later; any other process that binds or connects in
+      between (a second report started by the scheduler, Spark's JVM, a test worker) can
+      take one, and the kernel dies at start ("Kernel died before replying to kernel_info",
+      seen in CI; ``ZMQError: Address already in use`` in the kernel). A socket path
+      nobody else uses cannot be taken. jupyter_client removes the socket files at shutdown.
+
+    >>> manager = kernel_manager_class()(kernel_name="python3")
+    >>> manager.transport == ("ipc" if os.name == "posix" else "tcp")
+    True
+    >>> manager.kernel_spec.env["COLLECTIONS_LAB_REPORT"]
+    '1'
+    """
+    import tempfile
+    import uuid
+
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
     class ProjectKernelManager(AsyncKernelManager):
-        """A python3 kernel of the running interpreter, whatever kernelspecs exist.
+        """A python3 kernel of the running interpreter over a private socket (see above)."""
 
-        jupyter_client prefers a ``python3`` kernelspec found in the user's Jupyter data
-        directories (possibly another environment's Python); this always launches
-        ``sys.executable -m ipykernel_launcher``, so reports use the project's packages.
-        """
+        def __init__(self, **kwargs):
+            prefix = os.path.join(tempfile.gettempdir(), f"collections-lab-kernel-{uuid.uuid4().hex}")
+            if os.name == "posix" and len(prefix) + 8 <= _MAX_SOCKET_PATH:
+                kwargs.setdefault("transport", "ipc")
+                kwargs.setdefault("ip", prefix)
+            super().__init__(**kwargs)
 
         @property
         def kernel_spec(self):
@@ -194,7 +226,7 @@ def _kernel_manager_class(extra_env: dict | None = None):
                 # every figure from the report: report kernels always draw inline.
                 # COLLECTIONS_LAB_REPORT: no progress bars in a report (model.simulation.progress.interactive)
                 env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                       "COLLECTIONS_LAB_REPORT": "1", **(extra_env or {})}
+                       **({"COLLECTIONS_LAB_REPORT": "1"} if report else {}), **(extra_env or {})}
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=env,
                                                **get_kernel_dict())
             return self._kernel_spec
@@ -608,14 +640,14 @@ def _execute(notebook: Path, output: Path, parameters: dict, timeout: float,
             str(output),
             parameters=parameters,
             kernel_name="python3",
-            kernel_manager_class=_kernel_manager_class(env),
+            kernel_manager_class=kernel_manager_class(env),
             cwd=str(notebook.parent),
             execution_timeout=timeout,
             start_timeout=start_timeout,
             progress_bar=False,
             log_output=False,
-            # The kernel's own warnings (e.g. "running over TCP without encryption" on a
-            # local kernel) would fill scheduler logs; cell errors still reach the notebook.
+            # The kernel's own warnings would fill scheduler logs; cell errors still reach
+            # the notebook.
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
 
