@@ -381,8 +381,8 @@ def load_notes_block(provenance: dict, lang: str = "en") -> tuple[str, str]:
 
 
 #: Environment variable the runner sets in the report kernel: the directory whose files
-#: it publishes beside the HTML (same name as ``runner.FILES_ENV``; not imported from
-#: there because this module must not import papermill).
+#: it publishes beside the HTML (the runner reads this name from here; this module is
+#: imported in the kernel and must not import the runner's papermill).
 FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
 
 

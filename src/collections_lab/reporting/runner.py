@@ -60,6 +60,7 @@ import pandas as pd
 
 from ..i18n import ResultMixin, t
 from . import paths
+from .notebook import FILES_ENV
 from .parameters import ParameterError, check_parameters, declared_parameters
 from .store import append_run, atomic_write_text, locked
 
@@ -75,11 +76,6 @@ MAX_ERROR_CHARS = 600
 #: ``.write-check-<pid>`` (see :func:`check_writable`).
 _STALE = re.compile(r"^\..+\.(?:running-(\d+)\.ipynb|staging-(\d+)\.tmp|previous-(\d+)\.tmp"
                     r"|pid(\d+)-[^/]*\.tmp)$|^\.write-check-(\d+)$")
-
-
-#: Environment variable naming the directory where a report kernel writes the files it
-#: publishes beside its HTML (see :func:`collections_lab.reporting.notebook.report_file`).
-FILES_ENV = "COLLECTIONS_LAB_REPORT_FILES"
 
 
 class ReportError(Exception):
