@@ -151,3 +151,62 @@ def test_design_baseline_values_at_their_own_precision_and_d_in_days():
     assert sizing["efecto"].tolist() == ["3\xa0pp", "2", "1,15"]  # each in its unit
     assert plans.iloc[:, 0].tolist() == ["Paid by due + 30 days (share)",
                                          "Cash collected by due + 30 days (share of amount)"]
+
+
+def test_unequal_weights_size_control_the_smaller_arm_and_the_whole_test(sim):
+    """Report 03 assigns with `weights` (e.g. 2:1) and with more than two arms; the sizing
+    planned 50/50 for two arms, so its weeks and "customers per arm" contradicted the
+    assignment printed below them on the same page."""
+    from collections_lab.experiments.design import sample_size_proportion
+
+    even = design_experiment(sim.portfolio, mdes=(0.05,))
+    assert even.to_frame().equals(design_experiment(sim.portfolio, mdes=(0.05,),
+                                                    weights=[3, 3]).to_frame())
+    base = even.baseline.set_index("quantity")["value"]
+    follow = even.to_frame()["weeks"] - 2 * even.to_frame()["invoices_per_arm"] / base[
+        "invoices_per_week"]
+
+    two_to_one = design_experiment(sim.portfolio, mdes=(0.05,), weights=[2, 1])
+    plans = two_to_one.to_frame()
+    assert "invoices_per_arm" not in plans and two_to_one.summary().count("control") == 1
+    paid = plans.query("metric == 'paid_by_due_d'").iloc[0]
+    ref = sample_size_proportion(base["p_paid_by_due_d"], 0.05,
+                                 design_effect=base["design_effect"],
+                                 invoices_per_customer=base["invoices_per_customer"],
+                                 allocation=1 / 3)
+    control, treated = ref.invoices_by_arm
+    assert paid["invoices_treatment"] == treated
+    assert control <= paid["invoices_control"] <= control + 2  # exactly twice the treatment
+    assert paid["invoices_control"] == 2 * paid["invoices_treatment"]
+    assert paid["invoices_total"] == paid["invoices_control"] + paid["invoices_treatment"]
+    # closed form (Schoenfeld: events ∝ 1/(a·(1 − a))): a 2:1 split needs 9/8 the invoices
+    # of an even one; for shares the arms' variances differ, so only the reference above
+    hr = plans.query("metric == 'hazard_ratio'")["invoices_total"].to_numpy()
+    hr_even = 2 * even.to_frame().query("metric == 'hazard_ratio'")["invoices_per_arm"]
+    assert hr / hr_even.to_numpy() == pytest.approx(9 / 8, rel=0.002)
+    # weeks count every invoice of the test, at the history's invoicing rate
+    assert plans["weeks"].to_numpy() == pytest.approx(
+        (plans["invoices_total"] / base["invoices_per_week"] + follow).to_numpy(), abs=0.051)
+
+    three = design_experiment(sim.portfolio, mdes=(0.05,), weights=[1, 1, 1]).to_frame()
+    assert (three["invoices_per_arm"] == even.to_frame()["invoices_per_arm"]).all()
+    assert (three["invoices_total"] == 3 * three["invoices_per_arm"]).all()
+    assert three["weeks"].to_numpy() == pytest.approx(
+        (3 * three["invoices_per_arm"] / base["invoices_per_week"] + follow).to_numpy(),
+        abs=0.051)
+    with pytest.raises(ValueError, match="positive number, control first"):
+        design_experiment(sim.portfolio, weights=[1])
+
+
+def test_the_design_page_reads_unequal_arms_as_totals(sim):
+    from collections_lab.reporting.page import design_page
+
+    design = design_experiment(sim.portfolio, mdes=(0.03, 0.05), weights=[2, 1])
+    row = design.to_frame().query("metric == 'paid_by_due_d'").iloc[1]
+    top = design_page(design, portfolio=sim.portfolio, lang="es")
+    total = f"{int(row['customers_total']):,}".replace(",", ".")
+    assert top.decision.action.startswith(f"Una prueba necesita {total} clientes en total") \
+        or "demasiado pequeña" in top.decision.action
+    assert top.tiles[0].label == "Clientes necesarios" and top.facts["customers_total"] > 0
+    even = design_page(design_experiment(sim.portfolio, mdes=(0.03, 0.05)), lang="en")
+    assert "customers per arm" in even.decision.action and "customers_per_arm" in even.facts

@@ -263,6 +263,58 @@ def solve_design(effect: float | None = None, sd: float | Callable[[float], floa
                                         alternative=alternative))
 
 
+def arm_weights(weights=None) -> tuple[float, ...]:
+    """The arms' planned shares, control first, as floats; None = two equal arms.
+
+    Accepts what :func:`~collections_lab.experiments.workflow.assign_experiment` takes: a
+    list in the order of the arms or ``{arm: weight}`` (in its order).
+
+    >>> arm_weights([2, 1])
+    (2.0, 1.0)
+    >>> arm_weights([1, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: weights [1, 0]: give each arm a positive number, control first, at least two arms
+    """
+    if weights is None:
+        return (1.0, 1.0)
+    values = list(weights.values()) if isinstance(weights, dict) else list(weights)
+    try:
+        shares = tuple(float(w) for w in values)
+    except (TypeError, ValueError):
+        shares = ()
+    if len(shares) < 2 or not all(math.isfinite(w) and w > 0 for w in shares):
+        raise ValueError(f"weights {values}: give each arm a positive number, control first, "
+                         "at least two arms")
+    return shares
+
+
+def arm_sizes(invoices_by_arm: tuple[int, int], weights: Sequence[float],
+              treatment_weight: float, invoices_per_customer: float = 1.0) -> dict:
+    """Invoices and customers of a whole test whose arms follow ``weights`` (control first),
+    sized so that control against the arm of ``treatment_weight`` has ``invoices_by_arm``
+    (:attr:`SampleSizePlan.invoices_by_arm`, at allocation ``w_t / (w_c + w_t)``).
+
+    Every arm gets the same number of invoices per unit of weight, the largest either side
+    of that comparison needs; customers are invoices over ``invoices_per_customer``, rounded
+    up. Returns control's, the smallest treatment arm's and the total sizes.
+
+    >>> sizes = arm_sizes((2421, 1038), [7, 3], 3)  # sample_size_proportion(0.6, 0.05, allocation=0.3)
+    >>> sizes["invoices_control"], sizes["invoices_treatment"], sizes["invoices_total"]
+    (2422, 1038, 3460)
+    >>> arm_sizes((1000, 1000), [1, 1, 1], 1, invoices_per_customer=4)["customers_total"]
+    750
+    """
+    control, treated = invoices_by_arm
+    per_weight = max(control / weights[0], treated / treatment_weight)
+    invoices = [math.ceil(round(per_weight * w, 9)) for w in weights]
+    customers = [math.ceil(round(n / invoices_per_customer, 9)) for n in invoices]
+    smallest = 1 + int(np.argmin(weights[1:]))
+    return {"invoices_control": invoices[0], "customers_control": customers[0],
+            "invoices_treatment": invoices[smallest], "customers_treatment": customers[smallest],
+            "invoices_total": sum(invoices), "customers_total": sum(customers)}
+
+
 def _arms(allocation: float) -> tuple[float, float]:
     """(control units per unit "per arm", ratio treatment / control) for a treatment share.
 

@@ -57,6 +57,8 @@ from ..model.strategies import (
 from .data import ExperimentData
 from .design import (
     PowerCurve,
+    arm_sizes,
+    arm_weights,
     estimate_design_effect,
     power_by_simulation,
     rmst_variance_per_invoice,
@@ -269,7 +271,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4,
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(decimals)
-    if {"metric", "effect", "invoices_per_arm"} <= set(frame.columns):  # a sizing table
+    if {"metric", "effect"} <= set(frame.columns) and (  # a sizing table, even or not
+            {"invoices_per_arm", "invoices_total"} & set(frame.columns)):
         out["effect"] = [_effect_text(m, e, lang) for m, e in
                          zip(frame["metric"], frame["effect"], strict=True)]
     if "design_effect" in out:  # the same figure as the baseline's, at its precision
@@ -525,7 +528,14 @@ class ExperimentDesign(ResultMixin):
     #: the change leaves (0, 1) (nearly every invoice is paid by then already), or the
     #: history cannot estimate the share yet (all of them; the summary says which).
     skipped_mdes: tuple[float, ...] = ()
+    #: The arms' planned shares, control first (:func:`~.design.arm_weights`).
+    weights: tuple[float, ...] = (1.0, 1.0)
     title = "Experiment design"
+
+    @property
+    def equal_arms(self) -> bool:
+        """Whether every arm has the same weight (then the plans give one size per arm)."""
+        return len(set(self.weights)) == 1
 
     def to_frame(self) -> pd.DataFrame:
         return self.plans
@@ -546,23 +556,40 @@ class ExperimentDesign(ResultMixin):
         if rows.empty:
             return skipped.strip()
         row = rows.iloc[len(rows) // 2]
-        return t("xd_summary", lang).format(
-            mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
-            base=format_number(b["p_paid_by_due_d"] * 100, 0, lang),
-            power=format_number(self.power * 100, 0, lang),
-            n=format_number(row["invoices_per_arm"], 0, lang),
-            c=format_number(row["customers_per_arm"], 0, lang),
-            w=format_number(row["weeks"], 0, lang),
-            de=format_number(b["design_effect"], 2, lang)) + skipped
+        common = dict(mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
+                      base=format_number(b["p_paid_by_due_d"] * 100, 0, lang),
+                      power=format_number(self.power * 100, 0, lang),
+                      w=format_number(row["weeks"], 0, lang),
+                      de=format_number(b["design_effect"], 2, lang))
+        if self.equal_arms:
+            text = t("xd_summary", lang).format(
+                n=format_number(row["invoices_per_arm"], 0, lang),
+                c=format_number(row["customers_per_arm"], 0, lang), **common)
+        else:
+            text = t("xd_summary_unequal", lang).format(
+                n=format_number(row["invoices_total"], 0, lang),
+                c=format_number(row["customers_total"], 0, lang),
+                nc=format_number(row["invoices_control"], 0, lang),
+                nt=format_number(row["invoices_treatment"], 0, lang), **common)
+        return text + skipped
 
 
 def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
                       mdes=(0.02, 0.03, 0.05), days_saved=(1.0, 2.0, 3.0),
                       hazard_ratios=(1.10, 1.15, 1.25), cash_mdes=(0.02, 0.03, 0.05),
-                      alpha: float = 0.05, power: float = 0.8) -> ExperimentDesign:
+                      alpha: float = 0.05, power: float = 0.8,
+                      weights=None) -> ExperimentDesign:
     """Plan an experiment on this portfolio (see module docstring); sizes per arm.
 
-    Weeks = invoices needed (both arms) / invoices issued per week over the last 12 weeks
+    ``weights``: the arms' planned shares, control first, as :func:`assign_experiment`
+    takes them (``[2, 1]``: twice as many customers in control; ``[1, 1, 1]``: three equal
+    arms); None = two equal arms. Each treatment is sized against control at its
+    allocation ``w_t / (w_c + w_t)``, and the test (every arm at its weight) is the
+    smallest that gives each comparison its size (:func:`arm_sizes`). With unequal weights
+    the table gives control, the smallest treatment arm and the total instead of one size
+    per arm; with more than two arms it adds the total.
+
+    Weeks = invoices needed in all arms / invoices issued per week over the last 12 weeks
     of history, plus the follow-up until due + d of the last invoice (median terms + d).
 
     Example:
@@ -574,6 +601,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
         a design effect of 1.57.
     """
     cfg = config or MetricConfig()
+    shares = arm_weights(weights)
     pilot = pilot_split(portfolio, as_of)
     n_inv = len(pilot.customer)
     per_customer = n_inv / max(len(np.unique(pilot.customer)), 1)
@@ -594,30 +622,56 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     unpaid = 1.0 - aj.cif_on(days)
     event_prob = aj.cif_at(cfg.horizon_days)
 
-    def weeks(invoices_per_arm):
-        return round(2 * invoices_per_arm / per_week + follow / 7.0, 1)
-
-    rows = []
-    # a change the share cannot make (0.97 paid on time + 0.05) is skipped and said; so is
-    # every change when too few invoices of some terms are followed to due + d (NaN)
     skipped = tuple(m for m in mdes if not (0 < p_base < 1 and 0 < p_base + m < 1))
     cash_estimable = bool(np.isfinite(estimate_arm(pilot, "cash_by_due_d", 0, cfg)[0]))
-    for mde in (m for m in mdes if m not in skipped):
-        plan = sample_size_proportion(p_base, mde, alpha, power, de, per_customer)
-        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "two proportions × DE"})
-    for saved in days_saved:
-        plan = sample_size_rmst(unpaid, saved, cfg.horizon_days, alpha=alpha, power=power,
-                                design_effect=de, invoices_per_customer=per_customer)
-        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "RMST variance × DE"})
-    for hr in hazard_ratios:
-        plan = sample_size_hazard_ratio(hr, event_prob, alpha, power, de, per_customer)
-        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "Schoenfeld events × DE"})
-    for mde in cash_mdes if cash_estimable else ():
-        plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde, alpha, power, cfg,
-                                      per_customer)
-        rows.append({**plan.to_frame().iloc[0].to_dict(), "method": "pilot variance"})
+
+    def plans_at(allocation):
+        # a change the share cannot make (0.97 paid on time + 0.05) is skipped and said; so
+        # is every change when too few invoices of some terms are followed to due + d (NaN)
+        rows = []
+        for mde in (m for m in mdes if m not in skipped):
+            plan = sample_size_proportion(p_base, mde, alpha, power, de, per_customer,
+                                          allocation=allocation)
+            rows.append((plan, "two proportions × DE"))
+        for saved in days_saved:
+            plan = sample_size_rmst(unpaid, saved, cfg.horizon_days, alpha=alpha, power=power,
+                                    design_effect=de, invoices_per_customer=per_customer,
+                                    allocation=allocation)
+            rows.append((plan, "RMST variance × DE"))
+        for hr in hazard_ratios:
+            plan = sample_size_hazard_ratio(hr, event_prob, alpha, power, de, per_customer,
+                                            allocation=allocation)
+            rows.append((plan, "Schoenfeld events × DE"))
+        for mde in cash_mdes if cash_estimable else ():
+            plan = sample_size_from_pilot(pilot, "cash_by_due_d", mde, alpha, power, cfg,
+                                          per_customer, allocation=allocation)
+            rows.append((plan, "pilot variance"))
+        return rows
+
+    # one sizing per distinct treatment weight; per row the comparison needing most invoices
+    sized = [[(plan, method, arm_sizes(plan.invoices_by_arm, shares, w, per_customer))
+              for plan, method in plans_at(w / (shares[0] + w))] for w in sorted(set(shares[1:]))]
+    rows = []
+    for options in zip(*sized, strict=True):
+        plan, method, arms = max(options, key=lambda o: o[2]["invoices_total"])
+        row = {**plan.to_frame().iloc[0].to_dict(), "method": method}
+        row["weeks"] = round(arms["invoices_total"] / per_week + follow / 7.0, 1)
+        if len(set(shares)) > 1:  # no one size per arm: control, smallest treatment, total
+            sizes = arms
+        elif len(shares) > 2:
+            sizes = {"invoices_per_arm": row["invoices_per_arm"],
+                     "customers_per_arm": row["customers_per_arm"],
+                     "invoices_total": arms["invoices_total"],
+                     "customers_total": arms["customers_total"]}
+        else:
+            sizes = None
+        if sizes is not None:  # in the place of the per-arm sizes
+            keys = list(row)
+            at = keys.index("invoices_per_arm")
+            rest = [k for k in keys[at:] if k not in ("invoices_per_arm", "customers_per_arm")]
+            row = {**{k: row[k] for k in keys[:at]}, **sizes, **{k: row[k] for k in rest}}
+        rows.append(row)
     plans = pd.DataFrame(rows)
-    plans["weeks"] = plans["invoices_per_arm"].map(weeks)
     baseline = pd.DataFrame({
         "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
                      "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",
@@ -626,7 +680,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
                   float(unpaid.sum()), event_prob, de, resolved,
                   rmst_variance_per_invoice(unpaid, cfg.horizon_days), float(measured)],
     })
-    return ExperimentDesign(baseline, plans, cfg, power, skipped_mdes=skipped)
+    return ExperimentDesign(baseline, plans, cfg, power, skipped_mdes=skipped, weights=shares)
 
 
 def simulated_power_curve(control: Strategy, treatment: Strategy, sizes, n_sims: int = 20,

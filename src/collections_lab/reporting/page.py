@@ -426,26 +426,35 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
         why = design.summary(lang) or "–"  # e.g. every change asked for passes 100%
         return PageTop(Decision(i18n.t("pg.unavailable", lang).format(why=why)))
     row = rows.iloc[len(rows) // 2]
-    c, n = int(row["customers_per_arm"]), int(row["invoices_per_arm"])
+    arms = len(design.weights)
+    # equal arms: one size per arm; unequal: the total, with control and the smallest arm
+    c = int(row["customers_per_arm"] if design.equal_arms else row["customers_total"])
+    n = int(row["invoices_per_arm"] if design.equal_arms else row["invoices_total"])
+    total = c * arms if design.equal_arms else c
     weeks = row.get("weeks")
+    w = i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–"
     mde = i18n.format_number(row["effect"] * 100, 0, lang)
     have = len(portfolio.customers) if portfolio is not None else None
-    arms = len(plan.experiment.arms) if plan is not None else 2
     busy = running is not None and not running.included and have == 0
+    fmt = {"c": i18n.format_number(c, 0, lang), "n": i18n.format_number(n, 0, lang),
+           "w": w, "mde": mde}
+    if not design.equal_arms:
+        fmt.update(cc=i18n.format_number(row["customers_control"], 0, lang),
+                   ct=i18n.format_number(row["customers_treatment"], 0, lang))
+    suffix = "" if design.equal_arms else "_unequal"
     if busy:
         action = i18n.t("xd_busy", lang).format(
             n=i18n.format_number(running.customers, 0, lang), id=running.experiment_id)
-    elif have is not None and c * arms > have:
-        action = i18n.t("pg.h_design_small", lang).format(
-            c=i18n.format_number(c, 0, lang), have=i18n.format_number(have, 0, lang))
+    elif have is not None and total > have:
+        action = i18n.t("pg.h_design_small" + suffix, lang).format(
+            have=i18n.format_number(have, 0, lang), **fmt)
     else:
-        action = i18n.t("pg.h_design", lang).format(
-            c=i18n.format_number(c, 0, lang), n=i18n.format_number(n, 0, lang),
-            w=i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–", mde=mde)
+        action = i18n.t("pg.h_design" + suffix, lang).format(**fmt)
     base = design.baseline.set_index("quantity")["value"]
-    tiles = [Tile(i18n.t("pg.per_arm", lang), i18n.format_number(c, 0, lang)),
+    tiles = [Tile(i18n.t("pg.per_arm" if design.equal_arms else "pg.customers_needed", lang),
+                  i18n.format_number(c, 0, lang)),
              Tile(i18n.t("pg.weeks", lang),
-                  i18n.format_number(weeks, 0, lang) if pd.notna(weeks) else "–"),
+                  w),
              Tile(i18n.t("pg.paid_on_time", lang).format(d=d),
                   i18n.format_pct(float(base.get("p_paid_by_due_d", float("nan"))), 0, lang))]
     if have is not None:  # beside a running experiment: the customers free to assign
@@ -468,7 +477,8 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     stake = " ".join([stake, *(notes or [])]).strip()
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
         power=i18n.format_pct(design.power, 0, lang)), stake)
-    facts = {"customers_per_arm": c, "weeks": None if pd.isna(weeks) else float(weeks)}
+    facts = {"customers_per_arm" if design.equal_arms else "customers_total": c,
+             "weeks": None if pd.isna(weeks) else float(weeks)}
     if busy:  # the index lists it beside the readout's "keep running"
         facts["decision"] = "wait_for_running"
     return PageTop(decision, tiles, facts)
