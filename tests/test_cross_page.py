@@ -264,7 +264,8 @@ def test_the_design_page_says_to_wait_when_every_customer_is_in_the_running_test
 
     design = SimpleNamespace(
         plans=pd.DataFrame({"metric": ["paid_by_due_d"], "customers_per_arm": [295],
-                            "invoices_per_arm": [3717], "weeks": [43.0], "effect": [0.03]}),
+                            "invoices_per_arm": [3717], "weeks": [43.0], "effect": [0.03],
+                            "alpha": [0.05]}),
         config=SimpleNamespace(due_plus_days=15), power=0.8, weights=(1.0, 1.0),
         equal_arms=True, baseline=pd.DataFrame({"quantity": ["p_paid_by_due_d"], "value": [0.9]}))
     free, running = outside_running_experiment(sample, as_of=as_of)

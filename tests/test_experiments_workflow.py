@@ -188,8 +188,15 @@ def test_unequal_weights_size_control_the_smaller_arm_and_the_whole_test(sim):
     assert plans["weeks"].to_numpy() == pytest.approx(
         (plans["invoices_total"] / base["invoices_per_week"] + follow).to_numpy(), abs=0.051)
 
-    three = design_experiment(sim.portfolio, mdes=(0.05,), weights=[1, 1, 1]).to_frame()
-    assert (three["invoices_per_arm"] == even.to_frame()["invoices_per_arm"]).all()
+    # three arms: two comparisons with control, each at alpha / 2 (the readout's Holm)
+    three_arms = design_experiment(sim.portfolio, mdes=(0.05,), weights=[1, 1, 1])
+    three = three_arms.to_frame()
+    at_half = design_experiment(sim.portfolio, mdes=(0.05,), alpha=0.025).to_frame()
+    assert (three["alpha"] == 0.025).all()
+    assert (three["invoices_per_arm"] == at_half["invoices_per_arm"]).all()
+    assert (three["invoices_per_arm"] > even.to_frame()["invoices_per_arm"]).all()
+    assert "each of the 2 comparisons with control is sized at 2.5% significance" in \
+        three_arms.summary()
     assert (three["invoices_total"] == 3 * three["invoices_per_arm"]).all()
     assert three["weeks"].to_numpy() == pytest.approx(
         (3 * three["invoices_per_arm"] / base["invoices_per_week"] + follow).to_numpy(),
@@ -210,3 +217,6 @@ def test_the_design_page_reads_unequal_arms_as_totals(sim):
     assert top.tiles[0].label == "Clientes necesarios" and top.facts["customers_total"] > 0
     even = design_page(design_experiment(sim.portfolio, mdes=(0.03, 0.05)), lang="en")
     assert "customers per arm" in even.decision.action and "customers_per_arm" in even.facts
+    assert "at 5% significance on" in even.decision.confidence
+    three = design_page(design_experiment(sim.portfolio, mdes=(0.03,), weights=[1, 1, 1]))
+    assert "at 2.5% significance per comparison with control" in three.decision.confidence

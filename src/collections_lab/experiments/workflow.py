@@ -266,7 +266,9 @@ def labelled(frame: pd.DataFrame, lang: str = "en", decimals: int = 4,
                          for m in out["method"]]
     for col in ("power", "alpha"):  # probabilities in percent, as in the power table
         if col in out:
-            out[col] = [format_pct(v, 0, lang) if pd.notna(v) else v for v in out[col]]
+            # unbreakable: a narrow alpha column wrapped "2,5" above "%"
+            out[col] = [format_pct(v, None, lang).replace(" ", "\u00a0") if pd.notna(v) else v
+                        for v in out[col]]
     if "segment" in out:  # segment codes (small, all, ...) in words where the catalogue has them
         out["segment"] = [value_label(v, "segment", lang) for v in out["segment"]]
     numeric = out.select_dtypes("number").columns
@@ -571,6 +573,10 @@ class ExperimentDesign(ResultMixin):
                 c=format_number(row["customers_total"], 0, lang),
                 nc=format_number(row["invoices_control"], 0, lang),
                 nt=format_number(row["invoices_treatment"], 0, lang), **common)
+        if len(self.weights) > 2:
+            text += " " + t("xd_alpha_split", lang).format(
+                k=len(self.weights), m=len(self.weights) - 1,
+                alpha=format_pct(row["alpha"], None, lang))
         return text + skipped
 
 
@@ -587,7 +593,9 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     allocation ``w_t / (w_c + w_t)``, and the test (every arm at its weight) is the
     smallest that gives each comparison its size (:func:`arm_sizes`). With unequal weights
     the table gives control, the smallest treatment arm and the total instead of one size
-    per arm; with more than two arms it adds the total.
+    per arm; with more than two arms it adds the total, and each of the ``k − 1``
+    comparisons with control is sized at ``alpha / (k − 1)``: the readout adjusts them for
+    their number (Holm), whose first step is that threshold.
 
     Weeks = invoices needed in all arms / invoices issued per week over the last 12 weeks
     of history, plus the follow-up until due + d of the last invoice (median terms + d).
@@ -624,6 +632,10 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
 
     skipped = tuple(m for m in mdes if not (0 < p_base < 1 and 0 < p_base + m < 1))
     cash_estimable = bool(np.isfinite(estimate_arm(pilot, "cash_by_due_d", 0, cfg)[0]))
+
+    # the readout adjusts each metric's comparisons with control for their number (Holm,
+    # experiments.multiple): each is sized at alpha / comparisons (Holm's first step)
+    alpha = alpha / (len(shares) - 1)
 
     def plans_at(allocation):
         # a change the share cannot make (0.97 paid on time + 0.05) is skipped and said; so

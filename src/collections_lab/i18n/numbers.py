@@ -164,16 +164,23 @@ def format_month(day, lang: str | None = None, locale: str | None = None) -> str
     return format_date(day, "MMM yyyy", locale=locale)
 
 
-def format_pct(share, decimals: int = 1, lang: str | None = None,
+def format_pct(share, decimals: int | None = 1, lang: str | None = None,
                locale: str | None = None) -> str:
     """A share (0.123) as a percentage in the locale's pattern (``12.3%``, ``12,3 %``).
+
+    ``decimals=None``: a whole percentage without decimals, any other with one (a
+    significance level of 5 % or, split between two comparisons, 2.5 %).
 
     Example:
         >>> format_pct(0.5, 0, locale="es_CO"), format_pct(None)
         ('50%', '–')
+        >>> format_pct(0.05, None), format_pct(0.025, None), format_pct(0.025, None, "es")[:3]
+        ('5%', '2.5%', '2,5')
     """
     if _missing(share):
         return MISSING_NUMBER
+    if decimals is None:
+        decimals = 0 if abs(100 * share - round(100 * share)) < 1e-9 else 1
     _, locale = resolve(lang, locale)
     before, after = _percent_affixes(locale)
     return before + _decimal_text(100 * share, decimals, locale) + after

@@ -475,8 +475,10 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     if running is not None and not busy:  # busy: the action already says it
         stake = " ".join(x for x in [stake, running.summary(lang)] if x)
     stake = " ".join([stake, *(notes or [])]).strip()
+    each = i18n.t("pg.s_design_each", lang) if arms > 2 else ""
     decision = Decision(action, i18n.t("pg.s_design", lang).format(
-        power=i18n.format_pct(design.power, 0, lang)), stake)
+        power=i18n.format_pct(design.power, 0, lang), each=each,
+        alpha=i18n.format_pct(float(row["alpha"]), None, lang)), stake)
     facts = {"customers_per_arm" if design.equal_arms else "customers_total": c,
              "weeks": None if pd.isna(weeks) else float(weeks)}
     if busy:  # the index lists it beside the readout's "keep running"
