@@ -263,6 +263,16 @@ def solve_design(effect: float | None = None, sd: float | Callable[[float], floa
                                         alternative=alternative))
 
 
+def weeks_to_run(invoices: float, invoices_per_week: float, follow_days: float) -> float:
+    """Weeks a test takes: its ``invoices`` (all arms) issued at ``invoices_per_week``, plus
+    ``follow_days`` to follow the last one (its terms and the days after due it is read at).
+
+    >>> round(weeks_to_run(1000, 100, 45), 2)  # 10 weeks of invoicing, 45 days of follow-up
+    16.43
+    """
+    return invoices / max(invoices_per_week, 1e-9) + follow_days / 7.0
+
+
 def arm_weights(weights=None) -> tuple[float, ...]:
     """The arms' planned shares, control first, as floats; None = two equal arms.
 

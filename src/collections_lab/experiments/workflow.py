@@ -66,6 +66,7 @@ from .design import (
     sample_size_hazard_ratio,
     sample_size_proportion,
     sample_size_rmst,
+    weeks_to_run,
 )
 from .metric_registry import METRIC_REGISTRY, metric_label
 from .metrics import MetricConfig, estimate_arm
@@ -667,7 +668,7 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     for options in zip(*sized, strict=True):
         plan, method, arms = max(options, key=lambda o: o[2]["invoices_total"])
         row = {**plan.to_frame().iloc[0].to_dict(), "method": method}
-        row["weeks"] = round(arms["invoices_total"] / per_week + follow / 7.0, 1)
+        row["weeks"] = round(weeks_to_run(arms["invoices_total"], per_week, follow), 1)
         if len(set(shares)) > 1:  # no one size per arm: control, smallest treatment, total
             sizes = arms
         elif len(shares) > 2:

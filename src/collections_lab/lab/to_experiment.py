@@ -168,6 +168,7 @@ def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,
         >>> proposal.metric
         'paid_by_due_15'
     """
+    from ..experiments.design import weeks_to_run
     from ..experiments.metrics import MetricConfig
 
     if metric not in ENGINE_METRICS:
@@ -219,7 +220,7 @@ def experiment_from_recommendation(recommendation: Recommendation, twin: Twin,
                       float(np.median(twin.terms[twin.seg == g])) + cfg.due_plus_days)
         plan.pop("design_effect", None)
         per_week = n_inv / weeks_history
-        weeks = 2 * plan["invoices_per_arm"] / max(per_week, 1e-9) + follow / 7
+        weeks = weeks_to_run(2 * plan["invoices_per_arm"], per_week, follow)
         # invoices per customer are those of the whole history: a segment is large
         # enough if the experiment fits in a period as long as the history
         feasible = 2 * plan["customers_per_arm"] <= n_cust
