@@ -234,6 +234,8 @@ def test_converted_amounts_say_their_exchange_rates():
 
 
 def test_churn_validation_on_a_handful_of_events_says_why_it_is_not_shown():
+    import inspect
+
     from collections_lab.analytics.churn import (
         MIN_CHURN_EVENTS,
         TooFewChurnEvents,
@@ -244,8 +246,11 @@ def test_churn_validation_on_a_handful_of_events_says_why_it_is_not_shown():
 
     sim = simulate(60, example_strategies()["nudge_then_firm"], seed=3, start="2024-01-01",
                    end="2024-12-31", progress=False)
+    # the split portfolio_health validates on (its default months before as_of)
+    months = inspect.signature(portfolio_health).parameters["churn_split_months"].default
+    split = pd.Timestamp("2024-12-31") - pd.DateOffset(months=months)
     with pytest.raises(TooFewChurnEvents) as err:
-        churn_validation(sim.portfolio, split_date="2024-08-31", as_of="2024-12-31")
+        churn_validation(sim.portfolio, split_date=split, as_of="2024-12-31")
     assert min(err.value.churned, err.value.retained) < MIN_CHURN_EVENTS
     health = portfolio_health(sim.portfolio, as_of="2024-12-31")
     assert health.churn_validation is None

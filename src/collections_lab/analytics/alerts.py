@@ -529,8 +529,8 @@ def behaviour_alerts(source, as_of=None, params: AlertParams | None = None,
     Example:
         >>> alerts = cl.behaviour_alerts(portfolio, "2025-09-30")
         >>> print(alerts.summary())
-        0 of 275 monitored customers changed against their own history (paying later, in
-        parts, or ordering less; median lateness shift – days); 25 customers have too
+        0 of 274 monitored customers changed against their own history (paying later, in
+        parts, or ordering less; median lateness shift – days); 26 customers have too
         little history to judge.
     """
     p = params or AlertParams()

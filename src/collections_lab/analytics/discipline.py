@@ -174,8 +174,8 @@ def payment_discipline(source, as_of=None, grace_days: int = 0) -> Discipline:
     Example:
         >>> discipline = cl.payment_discipline(portfolio, "2025-09-30")
         >>> print(discipline.summary())
-        300 customers; 70.4% of due invoices were paid on time; 105 customers pay on time
-        at least 90% of the time.
+        300 customers; 70.2% of due invoices were paid on time; 108 customers pay on
+        time at least 90% of the time.
         >>> discipline.to_frame()[["customer_id", "on_time_rate", "mean_days_overdue"]].shape
         (300, 3)
     """

@@ -294,7 +294,7 @@ def aging(
     Example:
         >>> table = cl.aging(portfolio, "2025-09-30").to_frame()
         >>> table.query("currency == 'EUR'")[["bucket", "count"]].values.tolist()
-        [['current', 0], ['1-30', 0], ['31-60', 0], ['61-90', 1], ['90+', 6]]
+        [['current', 0], ['1-30', 0], ['31-60', 0], ['61-90', 0], ['90+', 6]]
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -412,11 +412,11 @@ def at_risk_rate(
     Example:
         >>> table = cl.at_risk_rate(portfolio, "2025-06-30").to_frame()
         >>> table[["currency", "at_risk_rate"]].round(3).values.tolist()
-        [['COP', 0.002], ['COP', 0.039], ['COP', 0.023], ['COP', nan], ['COP', nan],
-        ['COP', nan], ['EUR', 0.072], ['EUR', 0.01], ['EUR', 0.012], ['EUR', nan], ['EUR',
-        nan], ['EUR', nan], ['MXN', 0.051], ['MXN', 0.047], ['MXN', 0.077], ['MXN', nan],
-        ['MXN', nan], ['MXN', nan], ['USD', 0.123], ['USD', 0.077], ['USD', 0.002],
-        ['USD', nan], ['USD', nan], ['USD', nan]]
+        [['COP', 0.001], ['COP', 0.039], ['COP', 0.0], ['COP', nan], ['COP', nan],
+        ['COP', nan], ['EUR', 0.072], ['EUR', 0.053], ['EUR', 0.012], ['EUR', nan],
+        ['EUR', nan], ['EUR', nan], ['MXN', 0.088], ['MXN', 0.047], ['MXN', 0.021],
+        ['MXN', nan], ['MXN', nan], ['MXN', nan], ['USD', 0.123], ['USD', 0.078],
+        ['USD', 0.002], ['USD', nan], ['USD', nan], ['USD', nan]]
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)
     day = _as_of_day(led, as_of, allow_future=allow_future)
@@ -467,12 +467,12 @@ def kpi_snapshot(
     Example:
         >>> snapshot = cl.kpi_snapshot(portfolio, "2025-09-30")
         >>> print(snapshot.summary())
-        As of 2025-09-30: COP: receivables COP 349,275,936, 100.0% overdue; DSO – days
-        (countback 96.8); CEI 87.5%; average days delinquent –; EUR: receivables EUR
-        68,958.01, 100.0% overdue; DSO – days (countback 99.3); CEI 79.8%; average days
-        delinquent –; MXN: receivables MXN 1,466,569.98, 100.0% overdue; DSO – days
-        (countback 97.7); CEI 86.1%; average days delinquent –; USD: receivables USD
-        3,388.21, 100.0% overdue; DSO – days (countback 92.6); CEI 97.8%; average days
+        As of 2025-09-30: COP: receivables COP 346,798,522, 100.0% overdue; DSO – days
+        (countback 96.7); CEI 88.4%; average days delinquent –; EUR: receivables EUR
+        67,250.59, 100.0% overdue; DSO – days (countback 99.1); CEI 82.7%; average days
+        delinquent –; MXN: receivables MXN 1,359,495.59, 100.0% overdue; DSO – days
+        (countback 97.0); CEI 89.4%; average days delinquent –; USD: receivables USD
+        3,388.21, 100.0% overdue; DSO – days (countback 92.6); CEI 98.4%; average days
         delinquent –.
     """
     led = _ledger(portfolio, by, conversion, reporting_currency, total, include_escalated)

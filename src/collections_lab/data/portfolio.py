@@ -57,13 +57,14 @@ class Portfolio(ResultMixin):
     Example:
         >>> small = cl.Portfolio(portfolio.customers, portfolio.invoices, payments=portfolio.payments)
         >>> print(small.summary())
-        300 customers, 1,493 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN, USD.
+        300 customers, 1,488 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN,
+        USD.
         >>> small.to_frame()
                  table  rows
         0    customers   300
-        1     invoices  1493
+        1     invoices  1488
         2    reminders     0
-        3     payments  1521
+        3     payments  1519
         4  assignments     0
     """
 
@@ -157,7 +158,8 @@ class Portfolio(ResultMixin):
         """Size, issue dates, currencies, the experiment and what the load rejected.
 
         >>> print(portfolio.headline())
-        300 customers, 1,493 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN, USD; experiment docs: 2 arms, control control, from 2025-01-01.
+        300 customers, 1,488 invoices issued 2025-01-01 to 2025-06-28 in COP, EUR, MXN,
+        USD; experiment docs: 2 arms, control control, from 2025-01-01.
         """
         lang, locale = resolve(lang)
         inv = self.invoices

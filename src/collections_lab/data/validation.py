@@ -252,7 +252,7 @@ class LoadReport(ResultMixin):
     Example:
         >>> report = cl.load_portfolio(SAMPLE).load_report
         >>> print(report.summary())
-        Read 63,233 rows from 5 tables: 63,233 used, 0 rejected.
+        Read 63,182 rows from 5 tables: 63,182 used, 0 rejected.
     """
 
     tables: dict[str, TableReport] = field(default_factory=dict)

@@ -14,16 +14,16 @@ Example
 >>> km = kaplan_meier(pt, by="arm", axis="due", cluster_col="customer_id")
 >>> km.prob_paid_by([0, 15, 30])[["group", "day", "prob_paid"]].round(2)
        group  day  prob_paid
-0    control    0       0.58
+0    control    0       0.59
 1    control   15       0.89
-2    control   30       0.91
-3  treatment    0       0.85
+2    control   30       0.92
+3  treatment    0       0.84
 4  treatment   15       0.96
 5  treatment   30       0.97
 >>> diff = rmst(pt, tau=90, by="arm").difference(reference="control")
 >>> diff[["group", "reference", "difference"]].round(1)   # days to payment saved
        group reference  difference
-0  treatment   control        -5.0
+0  treatment   control        -4.3
 """
 
 from ._common import Note, SurvivalInputError, SurvivalWarning

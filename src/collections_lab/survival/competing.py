@@ -201,8 +201,8 @@ def cumulative_incidence(
         >>> cif = cumulative_incidence(pt, by="arm").at(60)
         >>> cif.loc[cif["outcome"] == "paid", ["group", "incidence"]].round(2)
                group  incidence
-        0    control       0.91
-        3  treatment       0.97
+        0    control       0.90
+        3  treatment       0.96
     """
     notes: list = []
     data, names = prepare_groups(frame, by, "cumulative_incidence", duration_col, None,

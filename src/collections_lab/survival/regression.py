@@ -28,10 +28,10 @@ Example
 >>> res = fit_cox(pt, ["arm", "segment", "amount"], cluster_col="customer_id")
 >>> res.to_frame()[["covariate", "hazard_ratio", "ci_low", "ci_high"]].round(2)
         covariate  hazard_ratio  ci_low  ci_high
-0   arm=treatment          1.59    1.35     1.87
-1  segment=medium          1.09    0.85     1.41
-2  segment=public          0.94    0.70     1.28
-3   segment=small          1.25    0.98     1.59
+0   arm=treatment          1.47    1.21     1.79
+1  segment=medium          1.85    1.58     2.16
+2  segment=public          0.99    0.87     1.13
+3   segment=small          3.92    3.09     4.97
 4          amount          1.00    1.00     1.00
 """
 
@@ -183,7 +183,7 @@ class CoxResult(NotedResult):
         >>> cox = cl.fit_cox(pt, ["arm"], reference={"arm": "control"})
         >>> cox.to_frame()[["covariate", "hazard_ratio"]].round(2)
                covariate  hazard_ratio
-        0  arm=treatment          1.57
+        0  arm=treatment          1.29
     """
 
     table: pd.DataFrame
@@ -536,7 +536,7 @@ def fit_cox_counts(
         >>> res = fit_cox_counts(c, ["arm", "segment"], reference={"arm": "control"})
         >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2).iloc[:1]
                covariate  hazard_ratio
-        0  arm=treatment          1.59
+        0  arm=treatment          1.47
     """
     dur, ev, w, design = _cox_inputs(counts, covariates, duration_col, event_col, weight_col,
                                      reference, "fit_cox_counts")
@@ -692,8 +692,8 @@ def fit_cox(
         >>> res = fit_cox(pt, ["arm", "disputed"], reference={"arm": "control"})
         >>> res.to_frame()[["covariate", "hazard_ratio"]].round(2)
                covariate  hazard_ratio
-        0  arm=treatment          1.58
-        1  disputed=True          0.40
+        0  arm=treatment          1.29
+        1  disputed=True          0.43
     """
     _check_ties(ties, "fit_cox")
     if ties == "breslow" and penalizer:
@@ -1014,7 +1014,8 @@ def fit_aft(
     Example:
         >>> aft = cl.fit_aft(pt, ["arm"], distribution="weibull", reference={"arm": "control"})
         >>> print(aft.summary())
-        Median payment day in the reference case: 36.2 (weibull); Arm treatment: 11.5 days sooner.
+        Median payment day in the reference case: 29.3 (weibull); Arm treatment: 8.5
+        days sooner.
     """
     import lifelines
 
@@ -1069,8 +1070,8 @@ def concordance(result: CoxResult, max_rows: int = 100_000, seed: int = 0) -> fl
 
     Example:
         >>> cox = cl.fit_cox(pt, ["arm", "segment"])
-        >>> 0.5 < cl.concordance(cox) < 0.7
-        True
+        >>> round(cl.concordance(cox), 2)
+        0.75
     """
     from lifelines.utils import concordance_index
 

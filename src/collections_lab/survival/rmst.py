@@ -78,8 +78,8 @@ class RMSTResult(NotedResult):
         >>> result = cl.rmst(pt, 60, by="arm")
         >>> result.to_frame()[["group", "rmst"]].round(1)
                group  rmst
-        0    control  31.5
-        1  treatment  27.9
+        0    control  28.0
+        1  treatment  25.2
     """
 
     tau: int
@@ -191,7 +191,7 @@ def rmst(
         >>> res = rmst(pt, tau=90, by="arm", cluster_col="customer_id")
         >>> res.difference(reference="control")[["group", "difference", "se"]].round(1)
                group  difference   se
-        0  treatment        -5.0  1.2
+        0  treatment        -4.3  1.8
     """
     tau = horizon_days(tau, "rmst")
     cluster_col = resolve_cluster(frame, cluster_col, weight_col)
@@ -238,8 +238,8 @@ class RMSTDifference(ResultMixin):
     Example:
         >>> days = cl.rmst_difference(pt, 60, by="arm", reference="control")
         >>> print(days.summary())
-        Difference in mean days outstanding within 60 days versus control: treatment: -3.5
-        (-5.3 – -1.8).
+        Difference in mean days outstanding within 60 days versus control: treatment:
+        -2.8 (-5.9 – 0.4).
     """
 
     tau: int

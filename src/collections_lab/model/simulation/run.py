@@ -39,7 +39,7 @@ class SimulationResult(ResultMixin):
                  table  rows
         0    customers   100
         1     invoices   241
-        2    reminders   218
+        2    reminders   213
         3     payments   247
         4  assignments     0
         >>> export = sim.snapshot("2025-04-30")

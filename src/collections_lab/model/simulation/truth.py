@@ -39,7 +39,7 @@ class Truth(ResultMixin):
         >>> sim = cl.simulate(100, cl.example_strategies()["nudge_then_firm"], seed=1,
         ...                   end="2025-03-31", progress=False)
         >>> sim.truth.arm_effects["method"].tolist(), round(float(sim.truth.arm_effects["p_paid_by_due"].iloc[0]), 2)
-        (['analytic'], 0.83)
+        (['analytic'], 0.84)
     """
 
     model: dict
