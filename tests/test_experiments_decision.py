@@ -99,6 +99,15 @@ def test_holm_adjusted_p_value_must_clear_alpha_too():
     # interval above zero on its own, but not after adjusting for the arms compared
     rec = recommend(_readout({"firm": (0.03, 0.001, 0.06, 0.09)}, NO_CHURN))
     assert rec.decision == "keep_control" and rec.reason == "no_gain"
+    # the sample's page read "not clearly above (95% CI 1.49 to 9.40...)": the sentence
+    # now says the interval is this arm's alone and the adjustment decided
+    assert rec.comparisons == 2
+    assert ("once 2 arms are compared with it" in rec.summary("en")
+            and "for this arm alone" in rec.summary("en") and "not below 5%" in rec.summary("en"))
+    assert "ajustado por las 2 comparaciones" in rec.summary("es")
+    # an interval through zero keeps the plain sentence
+    plain = recommend(_readout({"firm": (0.02, -0.01, 0.05, 0.2)}, NO_CHURN))
+    assert "compared with it" not in plain.summary("en")
 
 
 def test_a_clear_churn_increase_rules_an_arm_out():

@@ -75,6 +75,9 @@ class Recommendation(ResultMixin):
     srm_p_value: float | None = None
     #: The guardrail that ruled the best arm out: (metric, effect, ci_low, ci_high, margin).
     guardrail: tuple | None = None
+    #: Arms compared with control (the Holm family) and the readout's significance level.
+    comparisons: int | None = None
+    alpha: float = 0.05
     title = "Recommendation"
 
     def to_frame(self) -> pd.DataFrame:
@@ -140,9 +143,14 @@ class Recommendation(ResultMixin):
                 clo=num(clo, decimals=1), chi=num(chi, decimals=1))
         elif self.net_value is not None:
             x, lo, hi = self.net_value
-            reason = t("rec_reason_no_gain", lang).format(
-                arm=self.arm, x=num(x), lo=num(lo), hi=num(hi),
-                p=format_number(self.net_value_p_holm, 3, lang))
+            # an interval above zero yet no adoption: the adjustment for the other arms
+            # decided, and the sentence must say so (it read as a contradiction)
+            key = ("rec_reason_no_gain_holm" if lo > 0 and (self.comparisons or 1) > 1
+                   else "rec_reason_no_gain")
+            reason = t(key, lang).format(
+                arm=self.arm, x=num(x), lo=num(lo), hi=num(hi), k=self.comparisons,
+                p=format_number(self.net_value_p_holm, 3, lang),
+                alpha=format_pct(self.alpha, None, lang))
         else:
             reason = t("rec_reason_no_metric", lang)
         return t("rec_keep_control", lang).format(control=self.control, reason=reason)
@@ -221,7 +229,8 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
         p = r.get("p_holm", r["p_value"])
         return {"arm": arm, "net_value": _triple(r),
                 "net_value_p_holm": float(p) if pd.notna(p) else None,
-                "churn": _triple(row(arm, "churn"))}
+                "churn": _triple(row(arm, "churn")), "comparisons": len(arms),
+                "alpha": float(readout.alpha)}
 
     seq = readout.sequential
     if seq is not None and seq.decision == "continue":
