@@ -170,3 +170,16 @@ def test_a_faster_strategy_that_breaks_the_churn_margin_is_not_adopted():
     metric, change, low, high, margin = rec.guardrail
     assert metric == "churn" and low > margin
     assert "margin of 5" in rec.summary("en") and "margen de 5" in rec.summary("es")
+
+
+def test_churn_without_a_test_is_not_stated_as_a_certain_zero():
+    # every customer gone by the data's end in both arms: effect 0, interval 0 to 0, no
+    # p-value; the headline said "churn 0.0 points (95% CI 0.0 to 0.0)"
+    net = {"firm": (0.04, 0.01, 0.07, 0.01)}
+    untested = {"firm": (0.0, 0.0, 0.0, np.nan)}
+    rec = recommend(_readout(net, untested))
+    assert rec.decision == "adopt" and rec.churn is None
+    assert rec.summary("en").endswith("churn not estimable yet.")
+    assert "0.0 to 0.0" not in rec.summary("en")
+    tested = recommend(_readout(net, {"firm": (0.001, -0.002, 0.004, 0.6)}))
+    assert tested.churn == (0.001, -0.002, 0.004)

@@ -168,6 +168,18 @@ def _triple(row) -> tuple[float, float, float] | None:
     return float(row["effect"]), float(row["ci_low"]), float(row["ci_high"])
 
 
+def _tested(row) -> tuple[float, float, float] | None:
+    """The effect triple when the readout could test it (it has a p-value), else None.
+
+    Churn of 100 % in both arms (every customer gone by the data's end) has an interval of
+    zero width around a zero effect: "churn 0.0 points (95% CI 0.0 to 0.0)" stated a
+    certainty the data does not have.
+    """
+    if row is None or pd.isna(row.get("p_value", np.nan)):
+        return None
+    return _triple(row)
+
+
 def _until(looks: pd.DataFrame) -> pd.Timestamp | None:
     """When the planned events should be reached, at the pace of events seen so far."""
     seen = looks[looks["information_fraction"] > 0]
@@ -229,7 +241,7 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
         p = r.get("p_holm", r["p_value"])
         return {"arm": arm, "net_value": _triple(r),
                 "net_value_p_holm": float(p) if pd.notna(p) else None,
-                "churn": _triple(row(arm, "churn")), "comparisons": len(arms),
+                "churn": _tested(row(arm, "churn")), "comparisons": len(arms),
                 "alpha": float(readout.alpha)}
 
     seq = readout.sequential
@@ -246,7 +258,7 @@ def recommend(readout, max_churn_increase: float = 0.0, metric: str = "net_value
     stop_look = None if seq is None else seq.stop_look
 
     def churn_harm(arm):
-        churn = _triple(row(arm, "churn"))
+        churn = _tested(row(arm, "churn"))
         return churn is not None and churn[1] > max_churn_increase
 
     def gains(arm):

@@ -439,8 +439,8 @@ def analyse_experiment(
         ('control', ['control', 'treatment'])
         >>> print(readout.headline())
         Recommendation: adopt treatment. Its net value is 4.29 per 100 invoiced above
-        the control control (95% CI 0.56 to 8.03; Holm-adjusted p = 0.025); churn 0.0
-        points (95% CI 0.0 to 0.0).
+        the control control (95% CI 0.56 to 8.03; Holm-adjusted p = 0.025); churn not
+        estimable yet.
     """
     cfg = config or MetricConfig()
     assignments = None
