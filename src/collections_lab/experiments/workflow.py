@@ -562,7 +562,8 @@ class ExperimentDesign(ResultMixin):
         common = dict(mde=format_number(row["effect"] * 100, 0, lang), d=self.config.due_plus_days,
                       base=format_number(b["p_paid_by_due_d"] * 100, 0, lang),
                       power=format_number(self.power * 100, 0, lang),
-                      w=format_number(row["weeks"], 0, lang),
+                      weeks=(t("xd_weeks", lang).format(w=format_number(row["weeks"], 0, lang))
+                             if pd.notna(row["weeks"]) else t("xd_weeks_unknown", lang)),
                       de=format_number(b["design_effect"], 2, lang))
         if self.equal_arms:
             text = t("xd_summary", lang).format(
@@ -605,9 +606,9 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
         >>> design = cl.design_experiment(portfolio, "2025-09-30")
         >>> print(design.summary())
         To detect 3 more invoices in 100 paid by due + 15 days (now 92 in 100) with 80%
-        power you need about 1,572 invoices per arm (317 customers), about 3,150 weeks
-        of invoicing plus follow-up. Several invoices per customer inflate the sample
-        size by a design effect of 1.47.
+        power you need about 1,572 invoices per arm (317 customers), about 62 weeks of
+        invoicing plus follow-up. Several invoices per customer inflate the sample size
+        by a design effect of 1.47.
     """
     cfg = config or MetricConfig()
     shares = arm_weights(weights)
@@ -618,8 +619,12 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     de = estimate_design_effect(pilot, "paid_by_due_d", cfg)
     measured = bool(np.isfinite(de))  # too few customers with resolved invoices: NaN
     de = max(de, 1.0) if measured else 1.0
-    recent = pilot.issue_day > pilot.as_of_day - 84
-    per_week = max(recent.sum() / 12.0, 1.0)
+    # invoices a week over the 12 weeks up to the last invoice issued by as_of: a design
+    # date months after the invoicing stopped (a snapshot, a finished simulation) had no
+    # invoices in its last 12 weeks, and a floor of 1 a week planned 3,150 weeks
+    issued = pilot.issue_day[pilot.issue_day <= pilot.as_of_day]
+    per_week = (float((issued > issued.max() - 84).sum()) / 12.0 if len(issued)
+                else np.nan)
     follow = float(np.median(pilot.terms)) + cfg.due_plus_days
     resolved = float(np.mean(pilot.issue_day + pilot.terms + cfg.due_plus_days
                              <= pilot.as_of_day))
@@ -668,7 +673,8 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     for options in zip(*sized, strict=True):
         plan, method, arms = max(options, key=lambda o: o[2]["invoices_total"])
         row = {**plan.to_frame().iloc[0].to_dict(), "method": method}
-        row["weeks"] = round(weeks_to_run(arms["invoices_total"], per_week, follow), 1)
+        row["weeks"] = (round(weeks_to_run(arms["invoices_total"], per_week, follow), 1)
+                        if np.isfinite(per_week) else np.nan)
         if len(set(shares)) > 1:  # no one size per arm: control, smallest treatment, total
             sizes = arms
         elif len(shares) > 2:
