@@ -669,28 +669,25 @@ def design_experiment(portfolio, as_of=None, config: MetricConfig | None = None,
     # one sizing per distinct treatment weight; per row the comparison needing most invoices
     sized = [[(plan, method, arm_sizes(plan.invoices_by_arm, shares, w, per_customer))
               for plan, method in plans_at(w / (shares[0] + w))] for w in sorted(set(shares[1:]))]
+    equal = len(set(shares)) == 1  # as ExperimentDesign.equal_arms
     rows = []
     for options in zip(*sized, strict=True):
         plan, method, arms = max(options, key=lambda o: o[2]["invoices_total"])
         row = {**plan.to_frame().iloc[0].to_dict(), "method": method}
         row["weeks"] = (round(weeks_to_run(arms["invoices_total"], per_week, follow), 1)
                         if np.isfinite(per_week) else np.nan)
-        if len(set(shares)) > 1:  # no one size per arm: control, smallest treatment, total
-            sizes = arms
+        if not equal:  # no one size per arm: control, smallest treatment, total
+            del row["invoices_per_arm"], row["customers_per_arm"]
+            row.update(arms)
         elif len(shares) > 2:
-            sizes = {"invoices_per_arm": row["invoices_per_arm"],
-                     "customers_per_arm": row["customers_per_arm"],
-                     "invoices_total": arms["invoices_total"],
-                     "customers_total": arms["customers_total"]}
-        else:
-            sizes = None
-        if sizes is not None:  # in the place of the per-arm sizes
-            keys = list(row)
-            at = keys.index("invoices_per_arm")
-            rest = [k for k in keys[at:] if k not in ("invoices_per_arm", "customers_per_arm")]
-            row = {**{k: row[k] for k in keys[:at]}, **sizes, **{k: row[k] for k in rest}}
+            row.update(invoices_total=arms["invoices_total"],
+                       customers_total=arms["customers_total"])
         rows.append(row)
     plans = pd.DataFrame(rows)
+    # the sizes where the per-arm sizes stand in SampleSizePlan's frame, after the effect
+    head = ["metric", "effect", "alpha", "power"]
+    head += [c for c in plans if c.startswith(("invoices_", "customers_"))]
+    plans = plans[head + [c for c in plans if c not in head]]
     baseline = pd.DataFrame({
         "quantity": ["invoices", "customers", "invoices_per_customer", "invoices_per_week",
                      "p_paid_by_due_d", "rmst_days", "p_paid_by_horizon", "design_effect",

@@ -453,8 +453,7 @@ def design_page(design, plan=None, portfolio=None, as_of=None, lang: str = "en",
     base = design.baseline.set_index("quantity")["value"]
     tiles = [Tile(i18n.t("pg.per_arm" if design.equal_arms else "pg.customers_needed", lang),
                   i18n.format_number(c, 0, lang)),
-             Tile(i18n.t("pg.weeks", lang),
-                  w),
+             Tile(i18n.t("pg.weeks", lang), w),
              Tile(i18n.t("pg.paid_on_time", lang).format(d=d),
                   i18n.format_pct(float(base.get("p_paid_by_due_d", float("nan"))), 0, lang))]
     if have is not None:  # beside a running experiment: the customers free to assign
